@@ -1,0 +1,88 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/*
+ * GStreamer-side helpers shared by the ds-stream elements (gst/dsstream and
+ * ext/dssoup): the caps name, frame buffers (header memory + shared payload
+ * memory), the "GstDsInput" custom upstream event that carries input frames
+ * between dsdepay, dsdelta, dsstreamsrc and dsrelaysink, and the mapping
+ * between GstNavigation events and ds-stream input events.
+ */
+
+#ifndef __GST_DS_UTILS_H__
+#define __GST_DS_UTILS_H__
+
+#include <gst/gst.h>
+#include "dsprotocol.h"
+
+G_BEGIN_DECLS
+
+#define GST_DS_STREAM_MEDIA_TYPE "application/x-ds-stream"
+#define GST_DS_SIGNAL_MEDIA_TYPE "application/x-ds-signal"
+
+/* The structure name of the custom upstream event carrying one input
+ * frame: fields "type" (guint, DsInputType), "payload" (GBytes). */
+#define GST_DS_INPUT_EVENT_NAME "GstDsInput"
+
+/* A frame buffer: memory 0 is the 16-byte header (its own memory), the
+ * following memories are @payload's, shared (no copy). @payload may be
+ * NULL (empty payload). header->payload_len is set from @payload.
+ * Timestamps/flags of the returned buffer are not set. */
+GstBuffer *   gst_ds_frame_buffer_new      (DsHeader * header,
+                                            GstBuffer * payload);
+
+/* Same with the payload taken from @data (copied) */
+GstBuffer *   gst_ds_frame_buffer_new_data (DsHeader * header,
+                                            gconstpointer data,
+                                            gsize len);
+
+/* Parses the header of a buffer holding exactly one frame (checks
+ * payload_len == size - 16). */
+gboolean      gst_ds_frame_buffer_parse    (GstBuffer * buffer,
+                                            DsHeader * header,
+                                            GError ** error);
+
+/* The custom upstream event carrying an input frame */
+GstEvent *    gst_ds_input_event_new       (const DsInputEvent * event);
+GstEvent *    gst_ds_input_event_new_raw   (guint8 type,
+                                            GBytes * payload);
+gboolean      gst_ds_input_event_parse     (GstEvent * event,
+                                            guint8 * type,
+                                            GBytes ** payload);
+
+/* GstNavigation event -> input event. Returns FALSE for navigation events
+ * with no ds-stream equivalent (commands, ...). Coordinates are rounded
+ * and clamped to 0..65535; @buttons_state tracks held buttons across
+ * calls (may be NULL). */
+gboolean      gst_ds_navigation_to_input   (GstEvent * navigation,
+                                            guint8 * buttons_state,
+                                            DsInputEvent * out);
+
+/* Input event -> GstNavigation event (pointer, buttons, keys, scroll,
+ * touch), or NULL when it has none (resize, gamepad, midi, ...). */
+GstEvent *    gst_ds_input_to_navigation   (const DsInputEvent * event,
+                                            guint8 * buttons_state);
+
+/* An element-message structure ("ds-input") carrying the event's fields,
+ * for apps that react to input without a navigation-aware source. */
+GstStructure * gst_ds_input_to_structure   (const DsInputEvent * event);
+
+G_END_DECLS
+
+#endif /* __GST_DS_UTILS_H__ */
