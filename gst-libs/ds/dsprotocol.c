@@ -16,6 +16,1053 @@
  * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
  * Boston, MA 02110-1301, USA.
  */
+/**
+ * SECTION:dsprotocol
+ * @title: DsProtocol
+ * @short_description: ds-stream frame header, frame and input types
+ *
+ * The wire protocol of ds-stream (see docs/protocol.md): a 16-byte
+ * little-endian header followed by payload_len bytes of payload. The
+ * functions here pack and parse headers and input-event payloads and check
+ * that a payload fits its type. Every parser is given a length and never
+ * reads past it; malformed input is reported with a #GError in the
+ * %DS_PROTOCOL_ERROR domain.
+ */
 
-/* PLACEHOLDER */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
 #include "dsprotocol.h"
+
+/**
+ * ds_protocol_error_quark:
+ *
+ * Returns: the #GQuark of the %DS_PROTOCOL_ERROR error domain
+ */
+GQuark
+ds_protocol_error_quark (void)
+{
+  return g_quark_from_static_string ("ds-protocol-error-quark");
+}
+
+/* Little-endian accessors: byte by byte, so alignment never matters */
+static inline guint16
+read_u16 (const guint8 * p)
+{
+  return (guint16) (p[0] | (p[1] << 8));
+}
+
+static inline guint32
+read_u32 (const guint8 * p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16) |
+      ((guint32) p[3] << 24);
+}
+
+static inline void
+write_u16 (guint8 * p, guint16 v)
+{
+  p[0] = v & 0xff;
+  p[1] = v >> 8;
+}
+
+static inline void
+write_u32 (guint8 * p, guint32 v)
+{
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = v >> 24;
+}
+
+/**
+ * ds_header_pack:
+ * @header: the header to write
+ * @out: (out caller-allocates): 16 bytes
+ *
+ * Writes @header in its wire form (little-endian) into @out.
+ */
+void
+ds_header_pack (const DsHeader * header, guint8 out[DS_HEADER_SIZE])
+{
+  g_return_if_fail (header != NULL);
+  g_return_if_fail (out != NULL);
+
+  out[0] = header->type;
+  out[1] = header->flags;
+  write_u16 (out + 2, header->seq);
+  write_u32 (out + 4, header->timestamp);
+  write_u16 (out + 8, header->width);
+  write_u16 (out + 10, header->height);
+  write_u32 (out + 12, header->payload_len);
+}
+
+/**
+ * ds_header_parse:
+ * @data: (array length=len): bytes starting with a header
+ * @len: number of bytes available at @data
+ * @header: (out): the parsed header
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses the first %DS_HEADER_SIZE bytes of @data. The payload is not
+ * looked at; flag bits not defined by the protocol are kept as read.
+ *
+ * Returns: %TRUE on success, %FALSE (%DS_PROTOCOL_ERROR_TRUNCATED) when
+ * @len is smaller than a header.
+ */
+gboolean
+ds_header_parse (const guint8 * data, gsize len, DsHeader * header,
+    GError ** error)
+{
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  if (data == NULL || len < DS_HEADER_SIZE)
+    goto truncated;
+
+  header->type = data[0];
+  header->flags = data[1];
+  header->seq = read_u16 (data + 2);
+  header->timestamp = read_u32 (data + 4);
+  header->width = read_u16 (data + 8);
+  header->height = read_u16 (data + 10);
+  header->payload_len = read_u32 (data + 12);
+
+  return TRUE;
+
+  /* ERRORS */
+truncated:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "%" G_GSIZE_FORMAT " bytes are fewer than a %d-byte header", len,
+        DS_HEADER_SIZE);
+    return FALSE;
+  }
+}
+
+/**
+ * ds_frame_parse_message:
+ * @data: (array length=len): one complete message (header + payload)
+ * @len: length of the message
+ * @max_payload: the largest payload accepted, 0 for no limit
+ * @header: (out): the parsed header
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses the header of a message that holds exactly one frame, as a
+ * WebSocket message does, and checks that payload_len is @len - 16
+ * (%DS_PROTOCOL_ERROR_LENGTH_MISMATCH) and at most @max_payload
+ * (%DS_PROTOCOL_ERROR_TOO_LARGE).
+ *
+ * Returns: %TRUE when the message is one well-framed frame
+ */
+gboolean
+ds_frame_parse_message (const guint8 * data, gsize len, gsize max_payload,
+    DsHeader * header, GError ** error)
+{
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  if (!ds_header_parse (data, len, header, error))
+    return FALSE;
+
+  if ((guint64) header->payload_len != (guint64) (len - DS_HEADER_SIZE))
+    goto length_mismatch;
+
+  if (max_payload != 0 && header->payload_len > max_payload)
+    goto too_large;
+
+  return TRUE;
+
+  /* ERRORS */
+length_mismatch:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR,
+        DS_PROTOCOL_ERROR_LENGTH_MISMATCH,
+        "header says %u payload bytes, message has %" G_GSIZE_FORMAT,
+        header->payload_len, len - DS_HEADER_SIZE);
+    return FALSE;
+  }
+too_large:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "payload of %u bytes is over the limit of %" G_GSIZE_FORMAT,
+        header->payload_len, max_payload);
+    return FALSE;
+  }
+}
+
+/**
+ * ds_input_payload_size:
+ * @type: an input type code
+ *
+ * Returns: the payload size of a fixed-size input type, or -1 for unknown
+ * types and for BciInput (opaque, any size)
+ */
+gssize
+ds_input_payload_size (guint8 type)
+{
+  switch (type) {
+    case DS_INPUT_POINTER:
+    case DS_INPUT_POINTER_DOWN:
+    case DS_INPUT_POINTER_UP:
+      return 5;
+    case DS_INPUT_KEY_DOWN:
+    case DS_INPUT_KEY_UP:
+      return 3;
+    case DS_INPUT_TOUCH:
+      return 5;
+    case DS_INPUT_GAMEPAD_AXIS:
+      return 5;
+    case DS_INPUT_GAMEPAD_BUTTON:
+      return 2;
+    case DS_INPUT_MIDI:
+      return 3;
+    case DS_INPUT_SCROLL:
+    case DS_INPUT_RESIZE:
+      return 4;
+    case DS_INPUT_KEYFRAME_REQUEST:
+      return 0;
+    case DS_INPUT_RECEIVER_COUNT:
+      return 4;
+    case DS_INPUT_BCI:
+    default:
+      return -1;
+  }
+}
+
+static gboolean
+validate_input (const DsHeader * header, GError ** error)
+{
+  gssize size;
+
+  if (!ds_input_type_is_known (header->type)) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNKNOWN_TYPE,
+        "unknown input type 0x%02x", header->type);
+    return FALSE;
+  }
+
+  size = ds_input_payload_size (header->type);
+  if (size >= 0 && (gsize) size != header->payload_len) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "%s input needs a %" G_GSSIZE_FORMAT "-byte payload, not %u",
+        ds_input_type_name (header->type), size, header->payload_len);
+    return FALSE;
+  }
+
+  return TRUE;
+}
+
+/**
+ * ds_frame_validate:
+ * @header: a parsed header
+ * @payload: (array) (nullable): header->payload_len bytes of payload
+ * @error: return location for a #GError, or %NULL
+ *
+ * Checks that the payload fits the frame type (or, with %DS_FLAG_INPUT, the
+ * input type):
+ *
+ * - Pixels: width and height > 0 and payload_len == width * height * 4
+ *   (%DS_PROTOCOL_ERROR_SIZE_MISMATCH otherwise);
+ * - CompressedPixels: a non-empty payload; DeltaPixels: width and
+ *   height > 0 and a non-empty payload (the code is not decoded here);
+ * - AudioPcm: channels (width) > 0, rate (height) > 0, length a multiple
+ *   of 4 * channels (unless %DS_FLAG_COMPRESSED);
+ * - AudioCompressed: channels > 0, rate > 0, a non-empty packet;
+ * - Haptic: at least 3 bytes (u16 duration, u8 intensity);
+ * - SignalSync, SignalDiff, SchemaAnnounce, SubscribeFilter: a non-empty
+ *   payload (the JSON is not parsed here);
+ * - Neural*, Ping, Keyframe, End: anything, empty included;
+ * - input frames: a known input type whose payload has exactly the size
+ *   of its layout (BciInput: any size).
+ *
+ * Unknown types fail with %DS_PROTOCOL_ERROR_UNKNOWN_TYPE, other mismatches
+ * with %DS_PROTOCOL_ERROR_BAD_PAYLOAD. With %DS_FLAG_COMPRESSED set, sizes
+ * that depend on the decompressed payload are not checked.
+ *
+ * Returns: %TRUE when the payload fits its type
+ */
+gboolean
+ds_frame_validate (const DsHeader * header, const guint8 * payload,
+    GError ** error)
+{
+  gboolean compressed;
+  guint64 expected;
+
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  if (payload == NULL && header->payload_len != 0)
+    goto no_payload;
+
+  if (header->flags & DS_FLAG_INPUT)
+    return validate_input (header, error);
+
+  compressed = (header->flags & DS_FLAG_COMPRESSED) != 0;
+
+  switch (header->type) {
+    case DS_FRAME_PIXELS:
+      if (header->width == 0 || header->height == 0)
+        goto no_size;
+      if (compressed)
+        break;
+      /* u16 * u16 * 4 < 2^34: exact in 64 bits */
+      expected = (guint64) header->width * (guint64) header->height * 4;
+      if (expected != header->payload_len)
+        goto size_mismatch;
+      break;
+    case DS_FRAME_COMPRESSED_PIXELS:
+      if (header->payload_len == 0)
+        goto empty;
+      break;
+    case DS_FRAME_DELTA_PIXELS:
+      if (header->width == 0 || header->height == 0)
+        goto no_size;
+      if (header->payload_len == 0)
+        goto empty;
+      break;
+    case DS_FRAME_AUDIO_PCM:
+      if (header->width == 0 || header->height == 0)
+        goto no_audio_format;
+      if (!compressed && header->payload_len % (4u * header->width) != 0)
+        goto audio_misaligned;
+      break;
+    case DS_FRAME_AUDIO_COMPRESSED:
+      if (header->width == 0 || header->height == 0)
+        goto no_audio_format;
+      if (header->payload_len == 0)
+        goto empty;
+      break;
+    case DS_FRAME_HAPTIC:
+      if (header->payload_len < 3 && !compressed)
+        goto haptic_short;
+      break;
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+    case DS_FRAME_SUBSCRIBE_FILTER:
+      if (header->payload_len == 0)
+        goto empty;
+      break;
+    case DS_FRAME_NEURAL_FRAME:
+    case DS_FRAME_NEURAL_AUDIO:
+    case DS_FRAME_NEURAL_ACTUATOR:
+    case DS_FRAME_NEURAL_LATENT:
+    case DS_FRAME_KEYFRAME:
+    case DS_FRAME_PING:
+    case DS_FRAME_END:
+      break;
+    default:
+      goto unknown_type;
+  }
+
+  return TRUE;
+
+  /* ERRORS */
+no_payload:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "no payload given for %u payload bytes", header->payload_len);
+    return FALSE;
+  }
+no_size:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "%s frame of %ux%u pixels", ds_frame_type_name (header->type),
+        header->width, header->height);
+    return FALSE;
+  }
+size_mismatch:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
+        "Pixels frame of %ux%u needs %" G_GUINT64_FORMAT " bytes, has %u",
+        header->width, header->height, expected, header->payload_len);
+    return FALSE;
+  }
+empty:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "%s frame with an empty payload", ds_frame_type_name (header->type));
+    return FALSE;
+  }
+no_audio_format:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "%s frame with %u channels at %u Hz",
+        ds_frame_type_name (header->type), header->width, header->height);
+    return FALSE;
+  }
+audio_misaligned:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "AudioPcm payload of %u bytes is not whole frames of %u channels",
+        header->payload_len, header->width);
+    return FALSE;
+  }
+haptic_short:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "Haptic payload of %u bytes, needs 3", header->payload_len);
+    return FALSE;
+  }
+unknown_type:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNKNOWN_TYPE,
+        "unknown frame type 0x%02x", header->type);
+    return FALSE;
+  }
+}
+
+/**
+ * ds_frame_pack:
+ * @header: the header; its payload_len is ignored
+ * @payload: (array length=payload_len) (nullable): the payload
+ * @payload_len: length of @payload, at most %G_MAXUINT32
+ *
+ * Builds one frame (header followed by a copy of the payload) in a newly
+ * allocated block; payload_len in it is @payload_len.
+ *
+ * Returns: (transfer full): the frame
+ */
+GBytes *
+ds_frame_pack (const DsHeader * header, gconstpointer payload,
+    gsize payload_len)
+{
+  DsHeader h;
+  guint8 *data;
+
+  g_return_val_if_fail (header != NULL, NULL);
+  g_return_val_if_fail (payload != NULL || payload_len == 0, NULL);
+  g_return_val_if_fail ((guint64) payload_len <= G_MAXUINT32, NULL);
+
+  h = *header;
+  h.payload_len = (guint32) payload_len;
+
+  data = g_malloc (DS_HEADER_SIZE + payload_len);
+  ds_header_pack (&h, data);
+  if (payload_len > 0)
+    memcpy (data + DS_HEADER_SIZE, payload, payload_len);
+
+  return g_bytes_new_take (data, DS_HEADER_SIZE + payload_len);
+}
+
+/**
+ * ds_frame_type_is_known:
+ * @type: a frame type code
+ *
+ * Returns: %TRUE when @type is one of #DsFrameType
+ */
+gboolean
+ds_frame_type_is_known (guint8 type)
+{
+  switch (type) {
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_COMPRESSED_PIXELS:
+    case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_AUDIO_PCM:
+    case DS_FRAME_AUDIO_COMPRESSED:
+    case DS_FRAME_HAPTIC:
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+    case DS_FRAME_SUBSCRIBE_FILTER:
+    case DS_FRAME_NEURAL_FRAME:
+    case DS_FRAME_NEURAL_AUDIO:
+    case DS_FRAME_NEURAL_ACTUATOR:
+    case DS_FRAME_NEURAL_LATENT:
+    case DS_FRAME_KEYFRAME:
+    case DS_FRAME_PING:
+    case DS_FRAME_END:
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/**
+ * ds_input_type_is_known:
+ * @type: an input type code
+ *
+ * Returns: %TRUE when @type is one of #DsInputType
+ */
+gboolean
+ds_input_type_is_known (guint8 type)
+{
+  return type == DS_INPUT_BCI || ds_input_payload_size (type) >= 0;
+}
+
+/**
+ * ds_frame_type_media:
+ * @type: a frame type code
+ *
+ * Returns: the kind of media a frame of @type carries; %DS_MEDIA_NONE for
+ * control frames (Keyframe, Ping, End, SubscribeFilter) and unknown types
+ */
+DsMedia
+ds_frame_type_media (guint8 type)
+{
+  switch (type) {
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_DELTA_PIXELS:
+      return DS_MEDIA_VIDEO;
+    case DS_FRAME_COMPRESSED_PIXELS:
+      return DS_MEDIA_IMAGE;
+    case DS_FRAME_AUDIO_PCM:
+    case DS_FRAME_AUDIO_COMPRESSED:
+      return DS_MEDIA_AUDIO;
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      return DS_MEDIA_SIGNAL;
+    case DS_FRAME_HAPTIC:
+    case DS_FRAME_NEURAL_FRAME:
+    case DS_FRAME_NEURAL_AUDIO:
+    case DS_FRAME_NEURAL_ACTUATOR:
+    case DS_FRAME_NEURAL_LATENT:
+      return DS_MEDIA_OPAQUE;
+    default:
+      return DS_MEDIA_NONE;
+  }
+}
+
+/**
+ * ds_frame_type_name:
+ * @type: a frame type code
+ *
+ * Returns: the static name of the frame type ("Pixels", "SignalDiff", ...)
+ * or "Unknown"
+ */
+const gchar *
+ds_frame_type_name (guint8 type)
+{
+  switch (type) {
+    case DS_FRAME_PIXELS:
+      return "Pixels";
+    case DS_FRAME_COMPRESSED_PIXELS:
+      return "CompressedPixels";
+    case DS_FRAME_DELTA_PIXELS:
+      return "DeltaPixels";
+    case DS_FRAME_AUDIO_PCM:
+      return "AudioPcm";
+    case DS_FRAME_AUDIO_COMPRESSED:
+      return "AudioCompressed";
+    case DS_FRAME_HAPTIC:
+      return "Haptic";
+    case DS_FRAME_SIGNAL_SYNC:
+      return "SignalSync";
+    case DS_FRAME_SIGNAL_DIFF:
+      return "SignalDiff";
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      return "SchemaAnnounce";
+    case DS_FRAME_SUBSCRIBE_FILTER:
+      return "SubscribeFilter";
+    case DS_FRAME_NEURAL_FRAME:
+      return "NeuralFrame";
+    case DS_FRAME_NEURAL_AUDIO:
+      return "NeuralAudio";
+    case DS_FRAME_NEURAL_ACTUATOR:
+      return "NeuralActuator";
+    case DS_FRAME_NEURAL_LATENT:
+      return "NeuralLatent";
+    case DS_FRAME_KEYFRAME:
+      return "Keyframe";
+    case DS_FRAME_PING:
+      return "Ping";
+    case DS_FRAME_END:
+      return "End";
+    default:
+      return "Unknown";
+  }
+}
+
+/**
+ * ds_input_type_name:
+ * @type: an input type code
+ *
+ * Returns: the static name of the input type ("Pointer", "KeyDown", ...)
+ * or "Unknown"
+ */
+const gchar *
+ds_input_type_name (guint8 type)
+{
+  switch (type) {
+    case DS_INPUT_POINTER:
+      return "Pointer";
+    case DS_INPUT_POINTER_DOWN:
+      return "PointerDown";
+    case DS_INPUT_POINTER_UP:
+      return "PointerUp";
+    case DS_INPUT_KEY_DOWN:
+      return "KeyDown";
+    case DS_INPUT_KEY_UP:
+      return "KeyUp";
+    case DS_INPUT_TOUCH:
+      return "Touch";
+    case DS_INPUT_GAMEPAD_AXIS:
+      return "GamepadAxis";
+    case DS_INPUT_GAMEPAD_BUTTON:
+      return "GamepadButton";
+    case DS_INPUT_MIDI:
+      return "Midi";
+    case DS_INPUT_SCROLL:
+      return "Scroll";
+    case DS_INPUT_RESIZE:
+      return "Resize";
+    case DS_INPUT_KEYFRAME_REQUEST:
+      return "KeyframeRequest";
+    case DS_INPUT_RECEIVER_COUNT:
+      return "ReceiverCount";
+    case DS_INPUT_BCI:
+      return "BciInput";
+    default:
+      return "Unknown";
+  }
+}
+
+/**
+ * ds_input_event_pack:
+ * @event: the event
+ * @out: (out caller-allocates): at least %DS_INPUT_MAX_PAYLOAD bytes
+ *
+ * Writes the payload of @event (SPEC §4 layouts, little-endian; the
+ * gamepad axis value as an IEEE-754 float32) into @out.
+ *
+ * Returns: the payload length; 0 for KeyframeRequest, BciInput (no fixed
+ * layout) and unknown types
+ */
+gsize
+ds_input_event_pack (const DsInputEvent * event, guint8 * out)
+{
+  union
+  {
+    gfloat f;
+    guint32 u;
+  } axis;
+
+  g_return_val_if_fail (event != NULL, 0);
+  g_return_val_if_fail (out != NULL, 0);
+
+  switch (event->type) {
+    case DS_INPUT_POINTER:
+    case DS_INPUT_POINTER_DOWN:
+    case DS_INPUT_POINTER_UP:
+      write_u16 (out, event->pointer.x);
+      write_u16 (out + 2, event->pointer.y);
+      out[4] = event->pointer.buttons;
+      return 5;
+    case DS_INPUT_KEY_DOWN:
+    case DS_INPUT_KEY_UP:
+      write_u16 (out, event->key.keycode);
+      out[2] = event->key.modifiers;
+      return 3;
+    case DS_INPUT_TOUCH:
+      out[0] = event->touch.id;
+      write_u16 (out + 1, event->touch.x);
+      write_u16 (out + 3, event->touch.y);
+      return 5;
+    case DS_INPUT_GAMEPAD_AXIS:
+      out[0] = event->gamepad_axis.axis;
+      axis.f = event->gamepad_axis.value;
+      write_u32 (out + 1, axis.u);
+      return 5;
+    case DS_INPUT_GAMEPAD_BUTTON:
+      out[0] = event->gamepad_button.button;
+      out[1] = event->gamepad_button.pressed;
+      return 2;
+    case DS_INPUT_MIDI:
+      out[0] = event->midi.status;
+      out[1] = event->midi.data1;
+      out[2] = event->midi.data2;
+      return 3;
+    case DS_INPUT_SCROLL:
+      write_u16 (out, (guint16) event->scroll.dx);
+      write_u16 (out + 2, (guint16) event->scroll.dy);
+      return 4;
+    case DS_INPUT_RESIZE:
+      write_u16 (out, event->resize.width);
+      write_u16 (out + 2, event->resize.height);
+      return 4;
+    case DS_INPUT_RECEIVER_COUNT:
+      write_u32 (out, event->receiver_count.count);
+      return 4;
+    case DS_INPUT_KEYFRAME_REQUEST:
+    case DS_INPUT_BCI:
+    default:
+      return 0;
+  }
+}
+
+/**
+ * ds_input_event_parse:
+ * @type: the input type (the header's type byte)
+ * @payload: (array length=len) (nullable): the payload
+ * @len: length of @payload
+ * @event: (out): the parsed event
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses an input payload. Bytes after the type's layout are ignored
+ * (forward compatibility); ds_frame_validate() is the strict check.
+ *
+ * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_UNKNOWN_TYPE
+ * for unknown types, %DS_PROTOCOL_ERROR_UNSUPPORTED for BciInput (opaque)
+ * and %DS_PROTOCOL_ERROR_TRUNCATED for a payload shorter than the layout
+ */
+gboolean
+ds_input_event_parse (guint8 type, const guint8 * payload, gsize len,
+    DsInputEvent * event, GError ** error)
+{
+  gssize size;
+  union
+  {
+    gfloat f;
+    guint32 u;
+  } axis;
+
+  g_return_val_if_fail (event != NULL, FALSE);
+
+  if (type == DS_INPUT_BCI)
+    goto opaque;
+
+  size = ds_input_payload_size (type);
+  if (size < 0)
+    goto unknown_type;
+
+  if (len < (gsize) size || (payload == NULL && size > 0))
+    goto truncated;
+
+  memset (event, 0, sizeof (*event));
+  event->type = type;
+
+  switch (type) {
+    case DS_INPUT_POINTER:
+    case DS_INPUT_POINTER_DOWN:
+    case DS_INPUT_POINTER_UP:
+      event->pointer.x = read_u16 (payload);
+      event->pointer.y = read_u16 (payload + 2);
+      event->pointer.buttons = payload[4];
+      break;
+    case DS_INPUT_KEY_DOWN:
+    case DS_INPUT_KEY_UP:
+      event->key.keycode = read_u16 (payload);
+      event->key.modifiers = payload[2];
+      break;
+    case DS_INPUT_TOUCH:
+      event->touch.id = payload[0];
+      event->touch.x = read_u16 (payload + 1);
+      event->touch.y = read_u16 (payload + 3);
+      break;
+    case DS_INPUT_GAMEPAD_AXIS:
+      event->gamepad_axis.axis = payload[0];
+      axis.u = read_u32 (payload + 1);
+      event->gamepad_axis.value = axis.f;
+      break;
+    case DS_INPUT_GAMEPAD_BUTTON:
+      event->gamepad_button.button = payload[0];
+      event->gamepad_button.pressed = payload[1];
+      break;
+    case DS_INPUT_MIDI:
+      event->midi.status = payload[0];
+      event->midi.data1 = payload[1];
+      event->midi.data2 = payload[2];
+      break;
+    case DS_INPUT_SCROLL:
+      event->scroll.dx = (gint16) read_u16 (payload);
+      event->scroll.dy = (gint16) read_u16 (payload + 2);
+      break;
+    case DS_INPUT_RESIZE:
+      event->resize.width = read_u16 (payload);
+      event->resize.height = read_u16 (payload + 2);
+      break;
+    case DS_INPUT_RECEIVER_COUNT:
+      event->receiver_count.count = read_u32 (payload);
+      break;
+    case DS_INPUT_KEYFRAME_REQUEST:
+    default:
+      break;
+  }
+
+  return TRUE;
+
+  /* ERRORS */
+opaque:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
+        "BciInput payloads are opaque");
+    return FALSE;
+  }
+unknown_type:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNKNOWN_TYPE,
+        "unknown input type 0x%02x", type);
+    return FALSE;
+  }
+truncated:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "%s input needs %" G_GSSIZE_FORMAT " bytes, has %" G_GSIZE_FORMAT,
+        ds_input_type_name (type), size, len);
+    return FALSE;
+  }
+}
+
+/**
+ * ds_input_event_to_frame:
+ * @event: the event
+ * @seq: the frame's sequence number
+ * @timestamp: the frame's timestamp in ms
+ *
+ * Builds a complete input frame: a header with %DS_FLAG_INPUT, type
+ * event->type, width and height 0, followed by the packed payload.
+ *
+ * Returns: (transfer full): the frame
+ */
+GBytes *
+ds_input_event_to_frame (const DsInputEvent * event, guint16 seq,
+    guint32 timestamp)
+{
+  DsHeader header = { 0, };
+  guint8 payload[DS_INPUT_MAX_PAYLOAD];
+  gsize len;
+
+  g_return_val_if_fail (event != NULL, NULL);
+
+  len = ds_input_event_pack (event, payload);
+
+  header.type = event->type;
+  header.flags = DS_FLAG_INPUT;
+  header.seq = seq;
+  header.timestamp = timestamp;
+
+  return ds_frame_pack (&header, payload, len);
+}
+
+/**
+ * ds_timestamp_unwrapper_init:
+ * @u: an unwrapper
+ *
+ * Resets @u: the next timestamp starts a new timeline.
+ */
+void
+ds_timestamp_unwrapper_init (DsTimestampUnwrapper * u)
+{
+  g_return_if_fail (u != NULL);
+
+  u->started = FALSE;
+  u->last = 0;
+  u->epoch = 0;
+}
+
+/**
+ * ds_timestamp_unwrap:
+ * @u: an unwrapper
+ * @ts: a wrapping u32 timestamp in ms
+ *
+ * Extends @ts to 64 bits. A step forward of up to 2^31 ms (across the wrap
+ * included) advances the timeline; a step back of less than 2^31 ms is
+ * taken as reordering: the older time is returned and the timeline does
+ * not move. A reordered time from before the first one and before a wrap
+ * that never happened is clamped to 0.
+ *
+ * Returns: the unwrapped timestamp in ms
+ */
+guint64
+ds_timestamp_unwrap (DsTimestampUnwrapper * u, guint32 ts)
+{
+  guint32 back;
+
+  g_return_val_if_fail (u != NULL, ts);
+
+  if (!u->started) {
+    u->started = TRUE;
+    u->last = ts;
+    u->epoch = 0;
+    return ts;
+  }
+
+  back = u->last - ts;
+  if (back != 0 && back < 0x80000000u) {
+    /* reordered: older than the last one */
+    if (ts <= u->last)
+      return u->epoch + ts;
+    /* older and before the last wrap */
+    if (u->epoch == 0)
+      return 0;
+    return u->epoch - G_GUINT64_CONSTANT (0x100000000) + ts;
+  }
+
+  if (ts < u->last)
+    u->epoch += G_GUINT64_CONSTANT (0x100000000);
+  u->last = ts;
+
+  return u->epoch + ts;
+}
+
+/**
+ * ds_seq_distance:
+ * @prev: the previous sequence number
+ * @cur: the current one
+ *
+ * Returns: the signed distance from @prev to @cur modulo 2^16, in
+ * -32768..32767: 1 for the next frame, 0 for a duplicate, > 1 when frames
+ * were lost, < 0 for an old or reordered frame
+ */
+gint
+ds_seq_distance (guint16 prev, guint16 cur)
+{
+  return (gint16) (guint16) (cur - prev);
+}
+
+typedef struct
+{
+  guint16 keycode;
+  const gchar *name;
+} DsKeyName;
+
+/* Browser KeyboardEvent.keyCode <-> X keysym name. Letters and digits are
+ * computed; the first entry of a code is its canonical name, later
+ * entries with the same code are aliases accepted by
+ * ds_keycode_from_name(). */
+static const DsKeyName key_names[] = {
+  {8, "BackSpace"},
+  {9, "Tab"},
+  {9, "ISO_Left_Tab"},
+  {13, "Return"},
+  {13, "KP_Enter"},
+  {16, "Shift_L"},
+  {16, "Shift_R"},
+  {17, "Control_L"},
+  {17, "Control_R"},
+  {18, "Alt_L"},
+  {18, "Alt_R"},
+  {19, "Pause"},
+  {20, "Caps_Lock"},
+  {27, "Escape"},
+  {32, "space"},
+  {33, "Page_Up"},
+  {33, "Prior"},
+  {34, "Page_Down"},
+  {34, "Next"},
+  {35, "End"},
+  {36, "Home"},
+  {37, "Left"},
+  {38, "Up"},
+  {39, "Right"},
+  {40, "Down"},
+  {45, "Insert"},
+  {46, "Delete"},
+  {91, "Super_L"},
+  {91, "Meta_L"},
+  {92, "Super_R"},
+  {92, "Meta_R"},
+  {93, "Menu"},
+  {96, "KP_0"},
+  {97, "KP_1"},
+  {98, "KP_2"},
+  {99, "KP_3"},
+  {100, "KP_4"},
+  {101, "KP_5"},
+  {102, "KP_6"},
+  {103, "KP_7"},
+  {104, "KP_8"},
+  {105, "KP_9"},
+  {106, "KP_Multiply"},
+  {107, "KP_Add"},
+  {109, "KP_Subtract"},
+  {110, "KP_Decimal"},
+  {111, "KP_Divide"},
+  {112, "F1"},
+  {113, "F2"},
+  {114, "F3"},
+  {115, "F4"},
+  {116, "F5"},
+  {117, "F6"},
+  {118, "F7"},
+  {119, "F8"},
+  {120, "F9"},
+  {121, "F10"},
+  {122, "F11"},
+  {123, "F12"},
+  {144, "Num_Lock"},
+  {145, "Scroll_Lock"},
+  {186, "semicolon"},
+  {187, "equal"},
+  {188, "comma"},
+  {189, "minus"},
+  {190, "period"},
+  {191, "slash"},
+  {192, "grave"},
+  {219, "bracketleft"},
+  {220, "backslash"},
+  {221, "bracketright"},
+  {222, "apostrophe"},
+};
+
+static const gchar *const digit_names[] = {
+  "0", "1", "2", "3", "4", "5", "6", "7", "8", "9"
+};
+
+static const gchar *const letter_names[] = {
+  "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m",
+  "n", "o", "p", "q", "r", "s", "t", "u", "v", "w", "x", "y", "z"
+};
+
+/**
+ * ds_keycode_from_name:
+ * @name: an X keysym name as carried by GstNavigation key events
+ *
+ * Maps a key name to the browser keyCode of SPEC §4: "a".."z" and
+ * "A".."Z" to 65..90, "0".."9" to 48..57, "Return" to 13, "Left" to 37,
+ * "F1" to 112, ... (aliases such as "Prior", "KP_Enter" or "Meta_L" are
+ * accepted).
+ *
+ * Returns: the keycode, or 0 for an unknown or %NULL name
+ */
+guint16
+ds_keycode_from_name (const gchar * name)
+{
+  guint i;
+
+  if (name == NULL || name[0] == '\0')
+    return 0;
+
+  if (name[1] == '\0') {
+    if (name[0] >= 'a' && name[0] <= 'z')
+      return 65 + (name[0] - 'a');
+    if (name[0] >= 'A' && name[0] <= 'Z')
+      return 65 + (name[0] - 'A');
+    if (name[0] >= '0' && name[0] <= '9')
+      return 48 + (name[0] - '0');
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (key_names); i++) {
+    if (strcmp (key_names[i].name, name) == 0)
+      return key_names[i].keycode;
+  }
+
+  return 0;
+}
+
+/**
+ * ds_keycode_to_name:
+ * @keycode: a browser keyCode
+ *
+ * Maps a keyCode to its X keysym name; letters give lowercase names.
+ *
+ * Returns: (nullable): a static name, or %NULL for an unknown code
+ */
+const gchar *
+ds_keycode_to_name (guint16 keycode)
+{
+  guint i;
+
+  if (keycode >= 65 && keycode <= 90)
+    return letter_names[keycode - 65];
+  if (keycode >= 48 && keycode <= 57)
+    return digit_names[keycode - 48];
+
+  for (i = 0; i < G_N_ELEMENTS (key_names); i++) {
+    if (key_names[i].keycode == keycode)
+      return key_names[i].name;
+  }
+
+  return NULL;
+}

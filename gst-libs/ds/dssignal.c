@@ -16,6 +16,756 @@
  * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
  * Boston, MA 02110-1301, USA.
  */
+/**
+ * SECTION:dssignal
+ * @title: DsSignalState
+ * @short_description: merging ds-stream signal frames
+ *
+ * A #DsSignalState holds the named values of a signal stream: the merge of
+ * a SignalSync (which replaces everything) and the SignalDiffs after it
+ * (which set each key they carry). JSON null is a value like any other.
+ * Keys starting with '_' are reserved: they are dropped, except "_v", an
+ * object mapping a signal name to an integer version.
+ *
+ * Versions, as decided for SPEC §3 and the relay's catch-up (§6.4):
+ *
+ * - diff: a key whose incoming version is lower than the version held is
+ *   left as it is; otherwise its value is set and the version held becomes
+ *   the higher of the two. A key without an incoming version is always
+ *   set and keeps the version held.
+ * - sync: the state becomes exactly the sync's values, and the version map
+ *   becomes the sync's "_v" (entries of keys that have a value). A sync is
+ *   "replace all": a source that restarts its counters is followed.
+ *
+ * So a relay that applies the last sync and every diff since, then sends
+ * ds_signal_state_to_json() as ONE SignalSync, gives a late joiner exactly
+ * its own state, version counters included, and stale diffs after it are
+ * still refused.
+ */
 
-/* PLACEHOLDER */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "dsprotocol.h"
 #include "dssignal.h"
+
+/* JSON nested deeper than this is refused before it reaches the
+ * (recursive) parser */
+#define DS_SIGNAL_MAX_DEPTH 64
+
+#define VERSIONS_KEY "_v"
+
+struct _DsSignalState
+{
+  JsonObject *values;
+  /* signal name -> gint64 version, kept in a JsonObject for its insertion
+   * order */
+  JsonObject *versions;
+};
+
+static inline gboolean
+is_reserved (const gchar * key)
+{
+  return key[0] == '_';
+}
+
+static gboolean
+strv_is_empty (const gchar * const *strv)
+{
+  return strv == NULL || strv[0] == NULL;
+}
+
+static gboolean
+strv_has (const gchar * const *strv, const gchar * str)
+{
+  for (; *strv != NULL; strv++) {
+    if (strcmp (*strv, str) == 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* A selected key: @select NULL or empty selects everything */
+static gboolean
+is_selected (const gchar * const *select, const gchar * key)
+{
+  return strv_is_empty (select) || strv_has (select, key);
+}
+
+/**
+ * ds_signal_state_new:
+ *
+ * Returns: (transfer full): a new, empty signal state
+ */
+DsSignalState *
+ds_signal_state_new (void)
+{
+  DsSignalState *state = g_new0 (DsSignalState, 1);
+
+  state->values = json_object_new ();
+  state->versions = json_object_new ();
+
+  return state;
+}
+
+/**
+ * ds_signal_state_free:
+ * @state: (nullable) (transfer full): a signal state
+ *
+ * Frees @state.
+ */
+void
+ds_signal_state_free (DsSignalState * state)
+{
+  if (state == NULL)
+    return;
+
+  json_object_unref (state->values);
+  json_object_unref (state->versions);
+  g_free (state);
+}
+
+/**
+ * ds_signal_state_clear:
+ * @state: a signal state
+ *
+ * Forgets every value and version (a Keyframe frame does this).
+ */
+void
+ds_signal_state_clear (DsSignalState * state)
+{
+  g_return_if_fail (state != NULL);
+
+  json_object_unref (state->values);
+  json_object_unref (state->versions);
+  state->values = json_object_new ();
+  state->versions = json_object_new ();
+}
+
+/**
+ * ds_signal_state_is_empty:
+ * @state: a signal state
+ *
+ * Returns: %TRUE when @state holds no value
+ */
+gboolean
+ds_signal_state_is_empty (DsSignalState * state)
+{
+  g_return_val_if_fail (state != NULL, TRUE);
+
+  return json_object_get_size (state->values) == 0;
+}
+
+/**
+ * ds_signal_state_n_values:
+ * @state: a signal state
+ *
+ * Returns: the number of values held ("_v" not counted)
+ */
+guint
+ds_signal_state_n_values (DsSignalState * state)
+{
+  g_return_val_if_fail (state != NULL, 0);
+
+  return json_object_get_size (state->values);
+}
+
+/**
+ * ds_signal_state_get_values:
+ * @state: a signal state
+ *
+ * Returns: (transfer none): the values held, without "_v"; owned by @state
+ * and valid until the next call that changes it
+ */
+JsonObject *
+ds_signal_state_get_values (DsSignalState * state)
+{
+  g_return_val_if_fail (state != NULL, NULL);
+
+  return state->values;
+}
+
+/* Refuses JSON nested deeper than DS_SIGNAL_MAX_DEPTH without parsing it */
+static gboolean
+json_depth_ok (const gchar * json, gsize len)
+{
+  gboolean in_string = FALSE;
+  guint depth = 0;
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    gchar c = json[i];
+
+    if (in_string) {
+      if (c == '\\')
+        i++;
+      else if (c == '"')
+        in_string = FALSE;
+      continue;
+    }
+
+    switch (c) {
+      case '"':
+        in_string = TRUE;
+        break;
+      case '{':
+      case '[':
+        if (++depth > DS_SIGNAL_MAX_DEPTH)
+          return FALSE;
+        break;
+      case '}':
+      case ']':
+        if (depth > 0)
+          depth--;
+        break;
+      default:
+        break;
+    }
+  }
+
+  return TRUE;
+}
+
+/**
+ * ds_signal_parse_object:
+ * @json: (array length=len): UTF-8 JSON text, not necessarily
+ *   nul-terminated
+ * @len: length of @json in bytes
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a JSON object. Invalid UTF-8, bad JSON, JSON nested deeper than
+ * 64 levels and any value other than an object fail with
+ * %DS_PROTOCOL_ERROR_BAD_JSON.
+ *
+ * Returns: (transfer full) (nullable): the object, or %NULL on error
+ */
+JsonObject *
+ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
+{
+  JsonParser *parser = NULL;
+  JsonNode *root;
+  JsonObject *object;
+  GError *parse_error = NULL;
+
+  if (json == NULL || len == 0)
+    goto empty;
+
+  if (len > G_MAXSSIZE || !g_utf8_validate (json, len, NULL))
+    goto bad_utf8;
+
+  if (memchr (json, '\0', len) != NULL)
+    goto bad_utf8;
+
+  if (!json_depth_ok (json, len))
+    goto too_deep;
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, json, (gssize) len, &parse_error))
+    goto bad_json;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    goto not_an_object;
+
+  object = json_object_ref (json_node_get_object (root));
+  g_object_unref (parser);
+
+  return object;
+
+  /* ERRORS */
+empty:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "empty signal payload");
+    return NULL;
+  }
+bad_utf8:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "signal payload is not UTF-8 text");
+    return NULL;
+  }
+too_deep:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "JSON nested deeper than %d levels", DS_SIGNAL_MAX_DEPTH);
+    return NULL;
+  }
+bad_json:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "bad JSON: %s", parse_error->message);
+    g_clear_error (&parse_error);
+    g_object_unref (parser);
+    return NULL;
+  }
+not_an_object:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "signal payload is not a JSON object");
+    g_object_unref (parser);
+    return NULL;
+  }
+}
+
+/* The integer version of @key in the "_v" object @versions (may be NULL) */
+static gboolean
+lookup_version (JsonObject * versions, const gchar * key, gint64 * version)
+{
+  JsonNode *node;
+
+  if (versions == NULL)
+    return FALSE;
+
+  node = json_object_get_member (versions, key);
+  if (node == NULL || JSON_NODE_TYPE (node) != JSON_NODE_VALUE ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+
+  *version = json_node_get_int (node);
+  return TRUE;
+}
+
+static JsonObject *
+get_versions_object (JsonObject * object)
+{
+  JsonNode *node = json_object_get_member (object, VERSIONS_KEY);
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+
+  return json_node_get_object (node);
+}
+
+/**
+ * ds_signal_state_apply_object:
+ * @state: a signal state
+ * @sync: %TRUE for a SignalSync, %FALSE for a SignalDiff
+ * @object: (transfer none): the frame's JSON object
+ *
+ * Merges @object into @state, as described in the section above: a sync
+ * replaces all values and versions, a diff sets each key unless its
+ * incoming version is lower than the one held. Reserved keys other than
+ * "_v" are dropped; a "_v" that is not an object, and entries of it that
+ * are not integers, are ignored.
+ */
+void
+ds_signal_state_apply_object (DsSignalState * state, gboolean sync,
+    JsonObject * object)
+{
+  JsonObject *incoming_versions;
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *value;
+
+  g_return_if_fail (state != NULL);
+  g_return_if_fail (object != NULL);
+
+  if (sync)
+    ds_signal_state_clear (state);
+
+  incoming_versions = get_versions_object (object);
+
+  json_object_iter_init (&iter, object);
+  while (json_object_iter_next (&iter, &key, &value)) {
+    gint64 incoming, held;
+    gboolean has_incoming, has_held;
+
+    if (is_reserved (key))
+      continue;
+
+    has_incoming = lookup_version (incoming_versions, key, &incoming);
+    has_held = lookup_version (state->versions, key, &held);
+
+    if (has_incoming && has_held && incoming < held)
+      continue;
+
+    json_object_set_member (state->values, key, json_node_copy (value));
+    if (has_incoming && (!has_held || incoming > held))
+      json_object_set_int_member (state->versions, key, incoming);
+  }
+}
+
+/**
+ * ds_signal_state_apply:
+ * @state: a signal state
+ * @sync: %TRUE for a SignalSync, %FALSE for a SignalDiff
+ * @json: (array length=len): the frame's payload
+ * @len: length of @json
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses @json with ds_signal_parse_object() and merges it with
+ * ds_signal_state_apply_object().
+ *
+ * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_BAD_JSON when
+ * @json is not a JSON object, @state is unchanged then
+ */
+gboolean
+ds_signal_state_apply (DsSignalState * state, gboolean sync,
+    const gchar * json, gsize len, GError ** error)
+{
+  JsonObject *object;
+
+  g_return_val_if_fail (state != NULL, FALSE);
+
+  object = ds_signal_parse_object (json, len, error);
+  if (object == NULL)
+    return FALSE;
+
+  ds_signal_state_apply_object (state, sync, object);
+  json_object_unref (object);
+
+  return TRUE;
+}
+
+/**
+ * ds_signal_state_update:
+ * @state: a signal state (the source's own)
+ * @updates: (transfer none): new values
+ * @allowed: (nullable) (array zero-terminated=1): the public signal names;
+ *   %NULL or empty allows every name
+ *
+ * Sets each allowed, non-reserved key of @updates in @state.
+ *
+ * Returns: (transfer full) (nullable): a new object with only the keys
+ * whose value changed (json_node_equal()), or %NULL when nothing changed
+ */
+JsonObject *
+ds_signal_state_update (DsSignalState * state, JsonObject * updates,
+    const gchar * const *allowed)
+{
+  JsonObject *changed;
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *value;
+
+  g_return_val_if_fail (state != NULL, NULL);
+  g_return_val_if_fail (updates != NULL, NULL);
+
+  changed = json_object_new ();
+
+  json_object_iter_init (&iter, updates);
+  while (json_object_iter_next (&iter, &key, &value)) {
+    JsonNode *old;
+
+    if (is_reserved (key) || !is_selected (allowed, key))
+      continue;
+
+    old = json_object_get_member (state->values, key);
+    if (old != NULL && json_node_equal (old, value))
+      continue;
+
+    json_object_set_member (state->values, key, json_node_copy (value));
+    json_object_set_member (changed, key, json_node_copy (value));
+  }
+
+  if (json_object_get_size (changed) == 0) {
+    json_object_unref (changed);
+    return NULL;
+  }
+
+  return changed;
+}
+
+/* A new object with the selected values of @values and, when any is left,
+ * the selected entries of @versions under "_v". */
+static JsonObject *
+build_selected (JsonObject * values, JsonObject * versions,
+    const gchar * const *select)
+{
+  JsonObject *out = json_object_new ();
+  JsonObject *out_versions = json_object_new ();
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *value;
+
+  json_object_iter_init (&iter, values);
+  while (json_object_iter_next (&iter, &key, &value)) {
+    gint64 version;
+
+    if (is_reserved (key) || !is_selected (select, key))
+      continue;
+
+    json_object_set_member (out, key, json_node_copy (value));
+    if (lookup_version (versions, key, &version))
+      json_object_set_int_member (out_versions, key, version);
+  }
+
+  if (json_object_get_size (out_versions) > 0)
+    json_object_set_object_member (out, VERSIONS_KEY, out_versions);
+  else
+    json_object_unref (out_versions);
+
+  return out;
+}
+
+/**
+ * ds_signal_object_to_json:
+ * @object: a JSON object
+ * @len: (out) (optional): the length of the returned text
+ *
+ * Returns: (transfer full): @object as compact JSON text
+ */
+gchar *
+ds_signal_object_to_json (JsonObject * object, gsize * len)
+{
+  JsonGenerator *generator;
+  JsonNode *root;
+  gchar *text;
+
+  g_return_val_if_fail (object != NULL, NULL);
+
+  root = json_node_new (JSON_NODE_OBJECT);
+  json_node_set_object (root, object);
+
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  text = json_generator_to_data (generator, len);
+
+  g_object_unref (generator);
+  json_node_unref (root);
+
+  return text;
+}
+
+/**
+ * ds_signal_state_to_json:
+ * @state: a signal state
+ * @select: (nullable) (array zero-terminated=1): the names to keep; %NULL
+ *   or empty keeps everything
+ * @len: (out) (optional): the length of the returned text
+ *
+ * Serialises the state as one JSON object, with a "_v" member when any
+ * kept key has a version: the payload of a SignalSync that gives a
+ * receiver this exact state.
+ *
+ * Returns: (transfer full): compact JSON, no trailing newline
+ */
+gchar *
+ds_signal_state_to_json (DsSignalState * state, const gchar * const *select,
+    gsize * len)
+{
+  JsonObject *out;
+  gchar *text;
+
+  g_return_val_if_fail (state != NULL, NULL);
+
+  out = build_selected (state->values, state->versions, select);
+  text = ds_signal_object_to_json (out, len);
+  json_object_unref (out);
+
+  return text;
+}
+
+/**
+ * ds_signal_filter:
+ * @json: (array length=len): a SignalSync or SignalDiff payload
+ * @len: length of @json
+ * @select: (nullable) (array zero-terminated=1): the names a receiver
+ *   selected; %NULL or empty selects everything
+ * @out_len: (out) (optional): length of the returned text
+ * @error: return location for a #GError, or %NULL
+ *
+ * Strips a signal payload down to the selected keys and their "_v"
+ * entries; other reserved keys are dropped. With no selection the payload
+ * is returned as it is (a copy).
+ *
+ * Returns: (transfer full) (nullable): the filtered payload; %NULL without
+ * error when no selected key is left (the caller decides whether an empty
+ * SignalSync is still worth sending: "{}"), %NULL with
+ * %DS_PROTOCOL_ERROR_BAD_JSON when @json is not a JSON object
+ */
+gchar *
+ds_signal_filter (const gchar * json, gsize len,
+    const gchar * const *select, gsize * out_len, GError ** error)
+{
+  JsonObject *object, *out;
+  gchar *text;
+
+  object = ds_signal_parse_object (json, len, error);
+  if (object == NULL)
+    return NULL;
+
+  if (strv_is_empty (select)) {
+    json_object_unref (object);
+    if (out_len)
+      *out_len = len;
+    return g_strndup (json, len);
+  }
+
+  out = build_selected (object, get_versions_object (object), select);
+  json_object_unref (object);
+
+  /* "_v" alone carries nothing */
+  if (json_object_get_size (out) == 0 ||
+      (json_object_get_size (out) == 1 &&
+          json_object_has_member (out, VERSIONS_KEY))) {
+    json_object_unref (out);
+    if (out_len)
+      *out_len = 0;
+    return NULL;
+  }
+
+  text = ds_signal_object_to_json (out, out_len);
+  json_object_unref (out);
+
+  return text;
+}
+
+/* The strings of array member @name of @object; a missing member gives an
+ * empty array. */
+static gchar **
+parse_string_array (JsonObject * object, const gchar * name, GError ** error)
+{
+  JsonNode *node;
+  JsonArray *array;
+  GPtrArray *strings;
+  guint i, n;
+
+  node = json_object_get_member (object, name);
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return g_new0 (gchar *, 1);
+
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    goto not_an_array;
+
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  strings = g_ptr_array_new_full (n + 1, g_free);
+
+  for (i = 0; i < n; i++) {
+    JsonNode *element = json_array_get_element (array, i);
+
+    if (JSON_NODE_TYPE (element) != JSON_NODE_VALUE ||
+        json_node_get_value_type (element) != G_TYPE_STRING)
+      goto not_a_string;
+
+    g_ptr_array_add (strings, g_strdup (json_node_get_string (element)));
+  }
+  g_ptr_array_add (strings, NULL);
+
+  return (gchar **) g_ptr_array_free (strings, FALSE);
+
+  /* ERRORS */
+not_an_array:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "\"%s\" is not an array", name);
+    return NULL;
+  }
+not_a_string:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "\"%s\" holds something other than strings", name);
+    g_ptr_array_free (strings, TRUE);
+    return NULL;
+  }
+}
+
+static gchar *
+build_string_array_object (const gchar * name,
+    const gchar * const *strings, const gchar * mode, gsize * len)
+{
+  JsonObject *object = json_object_new ();
+  JsonArray *array = json_array_new ();
+  gchar *text;
+
+  for (; strings != NULL && *strings != NULL; strings++)
+    json_array_add_string_element (array, *strings);
+
+  json_object_set_array_member (object, name, array);
+  if (mode != NULL)
+    json_object_set_string_member (object, "mode", mode);
+
+  text = ds_signal_object_to_json (object, len);
+  json_object_unref (object);
+
+  return text;
+}
+
+/**
+ * ds_subscribe_filter_parse:
+ * @json: (array length=len): a SubscribeFilter payload
+ * @len: length of @json
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses {"select": ["a", "b"]}. A missing or null "select" and an empty
+ * array give an empty array, meaning "everything".
+ *
+ * Returns: (transfer full) (nullable): a %NULL-terminated array, or %NULL
+ * with %DS_PROTOCOL_ERROR_BAD_JSON
+ */
+gchar **
+ds_subscribe_filter_parse (const gchar * json, gsize len, GError ** error)
+{
+  JsonObject *object;
+  gchar **select;
+
+  object = ds_signal_parse_object (json, len, error);
+  if (object == NULL)
+    return NULL;
+
+  select = parse_string_array (object, "select", error);
+  json_object_unref (object);
+
+  return select;
+}
+
+/**
+ * ds_subscribe_filter_build:
+ * @select: (nullable) (array zero-terminated=1): the names to select
+ * @len: (out) (optional): length of the returned text
+ *
+ * Returns: (transfer full): the SubscribeFilter payload {"select": [...]}
+ */
+gchar *
+ds_subscribe_filter_build (const gchar * const *select, gsize * len)
+{
+  return build_string_array_object ("select", select, NULL, len);
+}
+
+/**
+ * ds_schema_parse:
+ * @json: (array length=len): a SchemaAnnounce payload
+ * @len: length of @json
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses {"signals": ["count", "doubled"], "mode": "signal"} into the
+ * signal names; a missing "signals" gives an empty array.
+ *
+ * Returns: (transfer full) (nullable): a %NULL-terminated array, or %NULL
+ * with %DS_PROTOCOL_ERROR_BAD_JSON
+ */
+gchar **
+ds_schema_parse (const gchar * json, gsize len, GError ** error)
+{
+  JsonObject *object;
+  gchar **signals;
+
+  object = ds_signal_parse_object (json, len, error);
+  if (object == NULL)
+    return NULL;
+
+  signals = parse_string_array (object, "signals", error);
+  json_object_unref (object);
+
+  return signals;
+}
+
+/**
+ * ds_schema_build:
+ * @signals: (nullable) (array zero-terminated=1): the public signal names
+ * @mode: (nullable): the stream's mode; %NULL means "signal"
+ * @len: (out) (optional): length of the returned text
+ *
+ * Returns: (transfer full): the SchemaAnnounce payload
+ */
+gchar *
+ds_schema_build (const gchar * const *signals, const gchar * mode, gsize * len)
+{
+  return build_string_array_object ("signals", signals,
+      mode != NULL ? mode : "signal", len);
+}
