@@ -24,6 +24,19 @@
  * dropped, except "_v", an object mapping a signal name to an integer
  * version: an incoming key whose version is lower than the one held is
  * ignored, and the state keeps the highest version of each key.
+ *
+ * Versions in detail (the behaviour the relay's catch-up relies on):
+ * - SignalDiff: a key whose incoming "_v" version is lower than the one
+ *   held is left as it is; otherwise the value is set and the held version
+ *   becomes the higher of the two. A key with no incoming version is
+ *   always set and keeps its held version. Equal versions are set.
+ * - SignalSync: replace all. The state becomes the sync's values and its
+ *   version map the sync's "_v" (entries of keys that carry a value), so a
+ *   source that restarts its counters is followed.
+ * - Catch-up: apply the last sync and every diff since (or only diffs)
+ *   to one state and send ds_signal_state_to_json() as ONE SignalSync; a
+ *   receiver applying it holds the same values and versions, and stale
+ *   diffs that follow are still refused.
  */
 
 #ifndef __DS_SIGNAL_H__

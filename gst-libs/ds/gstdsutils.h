@@ -43,6 +43,7 @@ G_BEGIN_DECLS
 /* A frame buffer: memory 0 is the 16-byte header (its own memory), the
  * following memories are @payload's, shared (no copy). @payload may be
  * NULL (empty payload). header->payload_len is set from @payload.
+ * @payload is not consumed: the caller keeps (and drops) its reference.
  * Timestamps/flags of the returned buffer are not set. */
 GstBuffer *   gst_ds_frame_buffer_new      (DsHeader * header,
                                             GstBuffer * payload);
@@ -69,13 +70,25 @@ gboolean      gst_ds_input_event_parse     (GstEvent * event,
 /* GstNavigation event -> input event. Returns FALSE for navigation events
  * with no ds-stream equivalent (commands, ...). Coordinates are rounded
  * and clamped to 0..65535; @buttons_state tracks held buttons across
- * calls (may be NULL). */
+ * calls (may be NULL: buttons then come from the event's modifier state).
+ *
+ * Mapping: GStreamer buttons 1/2/3 (left/middle/right) <-> DS_BUTTON_LEFT/
+ * MIDDLE/RIGHT; PointerDown/Up carry the buttons held AFTER the event (as
+ * PointerEvent.buttons). Key names <-> keycodes with ds_keycode_*();
+ * modifiers Shift/Control/Mod1/(Meta|Super) <-> DS_MOD_SHIFT/CTRL/ALT/META.
+ * Scroll: 1 navigation delta unit = 1 wire unit (browsers send ~100 per
+ * wheel notch, GTK sinks 20, Qt 120), clamped to i16; wire dy > 0 means
+ * down (WheelEvent) while GStreamer delta_y > 0 means up, so dy is
+ * negated, dx kept. Touch: touch-down and touch-motion -> Touch (the wire
+ * has no touch phase; touch-up/frame/cancel have no equivalent). */
 gboolean      gst_ds_navigation_to_input   (GstEvent * navigation,
                                             guint8 * buttons_state,
                                             DsInputEvent * out);
 
 /* Input event -> GstNavigation event (pointer, buttons, keys, scroll,
- * touch), or NULL when it has none (resize, gamepad, midi, ...). */
+ * touch), or NULL when it has none (resize, gamepad, midi, ...). Scroll
+ * events are made at (0, 0) (the wire has no position); Touch becomes a
+ * touch-motion event with pressure NAN. */
 GstEvent *    gst_ds_input_to_navigation   (const DsInputEvent * event,
                                             guint8 * buttons_state);
 
