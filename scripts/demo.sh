@@ -1,0 +1,98 @@
+#!/bin/bash
+#
+# The gst-ds-stream demo, on a Debian 12 machine (as root, or with sudo):
+# installs what is missing with apt-get, builds into build/, then sends a
+# test pattern, a tone and a few signal updates through dspay into ds-stream
+# recordings (.ds files), reads them back through dsdepay and writes a PNG
+# snapshot, a WAV file and the final signal state under out/.
+#
+# Usage: bash scripts/demo.sh [--no-build]
+#
+# The transport is two functions, ds_sink and ds_src: today they write and
+# read .ds files; a networked demo replaces them with dsrelaysink and
+# dsstreamsrc on a ds-relay channel and keeps the rest.
+
+set -u
+set -o pipefail
+
+. "$(dirname "$0")/lib.sh"
+
+if [ "${1:-}" != --no-build ]; then
+  ds_install_deps
+  ds_build
+fi
+
+OUT=$DS_ROOT/out
+SECONDS_OF_MEDIA=${DS_DEMO_SECONDS:-3}
+FPS=30
+RATE=48000
+
+export GST_PLUGIN_PATH=$DS_BUILD_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
+export GST_REGISTRY=$OUT/registry.bin
+
+for f in dspay dsdepay; do
+  gst-inspect-1.0 --exists "$f" || ds_die "element $f not found in $DS_BUILD_DIR"
+done
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+# ds_sink NAME: the pipeline tail that publishes one ds-stream
+ds_sink () {
+  echo "filesink location=$OUT/$1.ds"
+}
+
+# ds_src NAME: the pipeline head that receives it
+ds_src () {
+  echo "filesrc location=$OUT/$1.ds"
+}
+
+# Signal updates, one JSON object per line (JSON Lines): a counter and
+# its double, a label, and a private key that dspay's "signals" property
+# keeps from leaving the source.
+signals_in=$OUT/signals-in.jsonl
+for i in $(seq 1 10); do
+  printf '{"count": %d, "doubled": %d, "label": "tick %d", "secret": %d}\n' \
+    "$i" $((i * 2)) "$i" $((i * 7))
+  # one line that changes nothing: dspay sends nothing for it
+  [ "$i" -eq 5 ] && printf '{"count": 5}\n'
+done > "$signals_in"
+
+ds_log "source: videotestsrc + audiotestsrc + $signals_in -> dspay -> .ds"
+gst-launch-1.0 -q \
+  videotestsrc pattern=ball num-buffers=$((SECONDS_OF_MEDIA * FPS)) ! \
+    "video/x-raw,format=RGBA,width=320,height=240,framerate=$FPS/1" ! \
+    dspay ! $(ds_sink video) \
+  audiotestsrc wave=sine freq=440 volume=0.5 samplesperbuffer=$((RATE / 10)) \
+    num-buffers=$((SECONDS_OF_MEDIA * 10)) ! \
+    "audio/x-raw,format=F32LE,layout=interleaved,rate=$RATE,channels=2" ! \
+    dspay ! $(ds_sink audio) \
+  filesrc location="$signals_in" blocksize=37 ! application/x-ds-signal ! \
+    dspay signals="<count,doubled,label>" ! $(ds_sink signals) ||
+  ds_die "the source pipeline failed"
+
+ds_log "receiver: .ds -> dsdepay -> PNG, WAV, JSON Lines"
+gst-launch-1.0 -q \
+  $(ds_src video) ! dsdepay ! videoconvert ! pngenc ! \
+    multifilesink location="$OUT/snapshot.png" \
+  $(ds_src audio) ! dsdepay ! audioconvert ! wavenc ! \
+    filesink location="$OUT/tone.wav" \
+  $(ds_src signals) ! dsdepay ! filesink location="$OUT/signals-state.jsonl" ||
+  ds_die "the receiver pipeline failed"
+
+for f in snapshot.png tone.wav signals-state.jsonl; do
+  [ -s "$OUT/$f" ] || ds_die "$OUT/$f is missing or empty"
+done
+
+ds_log "done"
+printf 'recordings (ds-stream byte streams):\n'
+for f in video audio signals; do
+  printf '  %-40s %10d bytes\n' "$OUT/$f.ds" "$(stat -c %s "$OUT/$f.ds")"
+done
+printf 'decoded:\n'
+printf '  %-40s last video frame (320x240)\n' "$OUT/snapshot.png"
+printf '  %-40s %s s of 440 Hz tone, %d Hz stereo\n' "$OUT/tone.wav" \
+  "$SECONDS_OF_MEDIA" "$RATE"
+printf '  %-40s merged signal state after every frame\n' \
+  "$OUT/signals-state.jsonl"
+printf 'final signal state:\n  %s\n' "$(tail -n 1 "$OUT/signals-state.jsonl")"

@@ -1,0 +1,100 @@
+# Shared by scripts/demo.sh and scripts/test.sh (sourced, not run).
+#
+# ds_install_deps   installs, with apt-get, every package of
+#                   scripts/apt-packages.txt that is not installed yet
+#                   (apt-get update runs once, only when something is missing)
+# ds_browser_deps   node, npm and chromium for tests/browser (if present),
+#                   then `npm ci` there
+# ds_build          meson setup build/ -Dwerror=true (once) and ninja
+
+DS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DS_BUILD_DIR=${DS_BUILD_DIR:-$DS_ROOT/build}
+export DEBIAN_FRONTEND=noninteractive
+
+ds_log () {
+  printf '\n==> %s\n' "$*"
+}
+
+ds_die () {
+  printf 'error: %s\n' "$*" >&2
+  exit 1
+}
+
+ds_pkg_installed () {
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+_ds_apt_updated=no
+
+# ds_apt_install PKG...: installs the given packages that are missing
+ds_apt_install () {
+  local missing=() pkg sudo=()
+
+  for pkg in "$@"; do
+    ds_pkg_installed "$pkg" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 ||
+      ds_die "missing packages (${missing[*]}): run as root"
+    sudo=(sudo)
+  fi
+  ds_log "apt-get install ${missing[*]}"
+  if [ "$_ds_apt_updated" = no ]; then
+    "${sudo[@]}" apt-get update -q || ds_die "apt-get update failed"
+    _ds_apt_updated=yes
+  fi
+  "${sudo[@]}" apt-get install -y -q "${missing[@]}" ||
+    ds_die "apt-get install failed"
+}
+
+ds_install_deps () {
+  local list=$DS_ROOT/scripts/apt-packages.txt pkgs=()
+
+  command -v dpkg-query >/dev/null 2>&1 ||
+    ds_die "this script expects Debian 12 (dpkg/apt-get)"
+  [ -f "$list" ] || ds_die "$list not found"
+  # one package per line; blank lines and # comments are ignored
+  mapfile -t pkgs < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' "$list" | grep -v '^$' | sort -u)
+  ds_apt_install "${pkgs[@]}"
+}
+
+# Browser tests (tests/browser, added by the viewer work): a Node
+# project run against a headless Chromium. Node may come from Debian
+# (nodejs + npm) or from elsewhere (a node that bundles npm), so commands
+# are checked rather than package names.
+ds_browser_deps () {
+  local dir=$DS_ROOT/tests/browser want=()
+
+  [ -f "$dir/package.json" ] || return 0
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+  command -v chromium >/dev/null 2>&1 ||
+    command -v chromium-browser >/dev/null 2>&1 || want+=(chromium)
+  [ ${#want[@]} -eq 0 ] || ds_apt_install ca-certificates "${want[@]}"
+
+  if [ -z "${CHROME_BIN:-}" ]; then
+    CHROME_BIN=$(command -v chromium || command -v chromium-browser)
+    export CHROME_BIN
+  fi
+  # Browsers come from apt; npm packages must not download their own.
+  export PUPPETEER_SKIP_DOWNLOAD=1 PUPPETEER_SKIP_CHROMIUM_DOWNLOAD=1
+  export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+
+  ds_log "npm ci in tests/browser"
+  (cd "$dir" && npm ci --no-audit --no-fund) || ds_die "npm ci failed"
+}
+
+ds_build () {
+  ds_log "meson setup $DS_BUILD_DIR -Dwerror=true"
+  if [ -f "$DS_BUILD_DIR/build.ninja" ]; then
+    meson setup --reconfigure "$DS_BUILD_DIR" "$DS_ROOT" -Dwerror=true ||
+      ds_die "meson setup failed"
+  else
+    meson setup "$DS_BUILD_DIR" "$DS_ROOT" -Dwerror=true ||
+      ds_die "meson setup failed"
+  fi
+  ds_log "ninja -C $DS_BUILD_DIR"
+  ninja -C "$DS_BUILD_DIR" || ds_die "build failed"
+}
