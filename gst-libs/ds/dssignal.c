@@ -369,8 +369,8 @@ ds_signal_state_apply_object (DsSignalState * state, gboolean sync,
 
   incoming_versions = get_versions_object (object);
 
-  json_object_iter_init (&iter, object);
-  while (json_object_iter_next (&iter, &key, &value)) {
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &key, &value)) {
     gint64 incoming, held;
     gboolean has_incoming, has_held;
 
@@ -447,8 +447,8 @@ ds_signal_state_update (DsSignalState * state, JsonObject * updates,
 
   changed = json_object_new ();
 
-  json_object_iter_init (&iter, updates);
-  while (json_object_iter_next (&iter, &key, &value)) {
+  json_object_iter_init_ordered (&iter, updates);
+  while (json_object_iter_next_ordered (&iter, &key, &value)) {
     JsonNode *old;
 
     if (is_reserved (key) || !is_selected (allowed, key))
@@ -482,8 +482,8 @@ build_selected (JsonObject * values, JsonObject * versions,
   const gchar *key;
   JsonNode *value;
 
-  json_object_iter_init (&iter, values);
-  while (json_object_iter_next (&iter, &key, &value)) {
+  json_object_iter_init_ordered (&iter, values);
+  while (json_object_iter_next_ordered (&iter, &key, &value)) {
     gint64 version;
 
     if (is_reserved (key) || !is_selected (select, key))

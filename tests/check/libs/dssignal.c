@@ -1,0 +1,608 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+/* Unit tests of signal-state merging (SPEC §3 "Signals", §6.4 catch-up) */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+
+#include "dsprotocol.h"
+#include "dssignal.h"
+
+static void
+apply (DsSignalState * state, gboolean sync, const gchar * json)
+{
+  GError *error = NULL;
+
+  fail_unless (ds_signal_state_apply (state, sync, json, strlen (json),
+          &error), "%s: %s", json, error ? error->message : "");
+  g_assert_no_error (error);
+}
+
+static void
+assert_state_json (DsSignalState * state, const gchar * const *select,
+    const gchar * expected)
+{
+  gchar *json;
+  gsize len = 0;
+
+  json = ds_signal_state_to_json (state, select, &len);
+  fail_unless_equals_string (json, expected);
+  fail_unless_equals_int (len, strlen (expected));
+  g_free (json);
+}
+
+static JsonObject *
+parse (const gchar * json)
+{
+  JsonObject *object = ds_signal_parse_object (json, strlen (json), NULL);
+
+  fail_unless (object != NULL, "%s", json);
+  return object;
+}
+
+static gint64
+int_value (DsSignalState * state, const gchar * key)
+{
+  JsonObject *values = ds_signal_state_get_values (state);
+
+  fail_unless (json_object_has_member (values, key), "no %s", key);
+  return json_object_get_int_member (values, key);
+}
+
+GST_START_TEST (test_sync_replaces_diff_sets)
+{
+  DsSignalState *state = ds_signal_state_new ();
+
+  fail_unless (ds_signal_state_is_empty (state));
+  apply (state, TRUE, "{\"a\":1,\"b\":\"x\"}");
+  fail_unless_equals_int (ds_signal_state_n_values (state), 2);
+  apply (state, FALSE, "{\"b\":\"y\",\"c\":[1,2]}");
+  assert_state_json (state, NULL, "{\"a\":1,\"b\":\"y\",\"c\":[1,2]}");
+
+  /* a sync replaces everything: "a" and "c" are gone */
+  apply (state, TRUE, "{\"b\":true}");
+  assert_state_json (state, NULL, "{\"b\":true}");
+  fail_unless_equals_int (ds_signal_state_n_values (state), 1);
+
+  ds_signal_state_clear (state);
+  fail_unless (ds_signal_state_is_empty (state));
+  assert_state_json (state, NULL, "{}");
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_null_is_a_value)
+{
+  DsSignalState *state = ds_signal_state_new ();
+  JsonObject *values;
+
+  apply (state, TRUE, "{\"a\":1,\"b\":2}");
+  apply (state, FALSE, "{\"a\":null}");
+
+  values = ds_signal_state_get_values (state);
+  fail_unless (json_object_has_member (values, "a"));
+  fail_unless (json_object_get_null_member (values, "a"));
+  fail_unless_equals_int (ds_signal_state_n_values (state), 2);
+  assert_state_json (state, NULL, "{\"a\":null,\"b\":2}");
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_reserved_keys_dropped)
+{
+  DsSignalState *state = ds_signal_state_new ();
+
+  apply (state, TRUE, "{\"a\":1,\"_connected\":true,\"_private\":5}");
+  apply (state, FALSE, "{\"_latency\":12,\"b\":2}");
+  assert_state_json (state, NULL, "{\"a\":1,\"b\":2}");
+  fail_unless_equals_int (ds_signal_state_n_values (state), 2);
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_versions_in_diffs)
+{
+  DsSignalState *state = ds_signal_state_new ();
+
+  apply (state, FALSE, "{\"a\":1,\"_v\":{\"a\":3}}");
+  /* lower version: left as it is */
+  apply (state, FALSE, "{\"a\":2,\"_v\":{\"a\":2}}");
+  fail_unless_equals_int (int_value (state, "a"), 1);
+  /* equal version: set */
+  apply (state, FALSE, "{\"a\":4,\"_v\":{\"a\":3}}");
+  fail_unless_equals_int (int_value (state, "a"), 4);
+  /* no version: set, version kept */
+  apply (state, FALSE, "{\"a\":5}");
+  fail_unless_equals_int (int_value (state, "a"), 5);
+  assert_state_json (state, NULL, "{\"a\":5,\"_v\":{\"a\":3}}");
+  /* higher version: set and kept */
+  apply (state, FALSE, "{\"a\":6,\"_v\":{\"a\":9}}");
+  assert_state_json (state, NULL, "{\"a\":6,\"_v\":{\"a\":9}}");
+  /* per key: "b" has no held version, "a" is stale */
+  apply (state, FALSE, "{\"a\":0,\"b\":1,\"_v\":{\"a\":8,\"b\":1}}");
+  assert_state_json (state, NULL, "{\"a\":6,\"b\":1,\"_v\":{\"a\":9,\"b\":1}}");
+  /* versions that are not integers, and a "_v" that is not an object,
+   * are ignored */
+  apply (state, FALSE, "{\"a\":7,\"_v\":{\"a\":\"100\"}}");
+  apply (state, FALSE, "{\"b\":2,\"_v\":[5]}");
+  assert_state_json (state, NULL, "{\"a\":7,\"b\":2,\"_v\":{\"a\":9,\"b\":1}}");
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sync_replaces_versions)
+{
+  DsSignalState *state = ds_signal_state_new ();
+
+  apply (state, TRUE, "{\"a\":1,\"_v\":{\"a\":50}}");
+  /* a restarted source: the sync's (lower) versions are followed */
+  apply (state, TRUE, "{\"a\":2,\"_v\":{\"a\":1}}");
+  assert_state_json (state, NULL, "{\"a\":2,\"_v\":{\"a\":1}}");
+  apply (state, FALSE, "{\"a\":3,\"_v\":{\"a\":2}}");
+  fail_unless_equals_int (int_value (state, "a"), 3);
+  /* versions without a value are not kept */
+  apply (state, TRUE, "{\"b\":1,\"_v\":{\"a\":5}}");
+  assert_state_json (state, NULL, "{\"b\":1}");
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+/* The relay's catch-up (SPEC §6.4): it applies the last sync and every diff
+ * since to one state and sends that state to a late joiner as ONE
+ * SignalSync. The receiver must hold what a receiver that saw every frame
+ * holds. */
+static DsSignalState *
+catch_up (DsSignalState * relay_state)
+{
+  DsSignalState *joiner = ds_signal_state_new ();
+  gchar *sync;
+  gsize len;
+
+  sync = ds_signal_state_to_json (relay_state, NULL, &len);
+  fail_unless (ds_signal_state_apply (joiner, TRUE, sync, len, NULL));
+  g_free (sync);
+
+  return joiner;
+}
+
+static void
+assert_same_state (DsSignalState * a, DsSignalState * b)
+{
+  gchar *ja = ds_signal_state_to_json (a, NULL, NULL);
+  gchar *jb = ds_signal_state_to_json (b, NULL, NULL);
+
+  fail_unless_equals_string (ja, jb);
+  g_free (ja);
+  g_free (jb);
+}
+
+GST_START_TEST (catchup_merges_multiple_diffs)
+{
+  static const struct
+  {
+    gboolean sync;
+    const gchar *json;
+  } frames[] = {
+    {TRUE, "{\"count\":0,\"doubled\":0,\"label\":\"start\"}"},
+    {FALSE, "{\"count\":1,\"doubled\":2}"},
+    {FALSE, "{\"count\":2,\"doubled\":4}"},
+    {FALSE, "{\"label\":null}"},
+    {FALSE, "{\"count\":3,\"extra\":{\"x\":1}}"},
+  };
+  DsSignalState *relay = ds_signal_state_new ();
+  DsSignalState *live = ds_signal_state_new ();
+  DsSignalState *joiner;
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    apply (relay, frames[i].sync, frames[i].json);
+    apply (live, frames[i].sync, frames[i].json);
+  }
+
+  joiner = catch_up (relay);
+  assert_state_json (joiner, NULL,
+      "{\"count\":3,\"doubled\":4,\"label\":null,\"extra\":{\"x\":1}}");
+  assert_same_state (joiner, live);
+
+  /* the next live diff lands the same on both */
+  apply (joiner, FALSE, "{\"count\":4}");
+  apply (live, FALSE, "{\"count\":4}");
+  assert_same_state (joiner, live);
+
+  ds_signal_state_free (joiner);
+  ds_signal_state_free (live);
+  ds_signal_state_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (catchup_diffs_only_no_sync)
+{
+  DsSignalState *relay = ds_signal_state_new ();
+  DsSignalState *joiner;
+
+  apply (relay, FALSE, "{\"a\":1}");
+  apply (relay, FALSE, "{\"b\":2}");
+  apply (relay, FALSE, "{\"a\":3}");
+
+  joiner = catch_up (relay);
+  assert_state_json (joiner, NULL, "{\"a\":3,\"b\":2}");
+
+  ds_signal_state_free (joiner);
+  ds_signal_state_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (catchup_preserves_version_counters)
+{
+  DsSignalState *relay = ds_signal_state_new ();
+  DsSignalState *live = ds_signal_state_new ();
+  DsSignalState *joiner;
+  static const gchar *frames[] = {
+    "{\"a\":1,\"b\":1,\"_v\":{\"a\":1,\"b\":1}}",
+    "{\"a\":2,\"_v\":{\"a\":2}}",
+    "{\"a\":5,\"b\":7,\"_v\":{\"a\":5,\"b\":7}}",
+    /* stale: refused by the relay's state */
+    "{\"a\":3,\"_v\":{\"a\":3}}",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    apply (relay, i == 0, frames[i]);
+    apply (live, i == 0, frames[i]);
+  }
+
+  joiner = catch_up (relay);
+  assert_state_json (joiner, NULL,
+      "{\"a\":5,\"b\":7,\"_v\":{\"a\":5,\"b\":7}}");
+  assert_same_state (joiner, live);
+
+  /* the counters came along: a stale diff is still refused ... */
+  apply (joiner, FALSE, "{\"a\":4,\"_v\":{\"a\":4}}");
+  fail_unless_equals_int (int_value (joiner, "a"), 5);
+  /* ... and a newer one accepted */
+  apply (joiner, FALSE, "{\"a\":6,\"_v\":{\"a\":6}}");
+  fail_unless_equals_int (int_value (joiner, "a"), 6);
+
+  /* a second catch-up, after more diffs, keeps the highest versions */
+  apply (relay, FALSE, "{\"b\":8,\"_v\":{\"b\":8}}");
+  apply (relay, FALSE, "{\"b\":0,\"_v\":{\"b\":2}}");
+  ds_signal_state_free (joiner);
+  joiner = catch_up (relay);
+  assert_state_json (joiner, NULL,
+      "{\"a\":5,\"b\":8,\"_v\":{\"a\":5,\"b\":8}}");
+
+  ds_signal_state_free (joiner);
+  ds_signal_state_free (live);
+  ds_signal_state_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_update_only_changed_keys)
+{
+  static const gchar *const allowed[] = { "count", "doubled", "n", NULL };
+  DsSignalState *state = ds_signal_state_new ();
+  JsonObject *updates, *changed;
+  gchar *json;
+
+  updates = parse ("{\"count\":1,\"doubled\":2,\"secret\":\"pw\",\"_x\":1}");
+  changed = ds_signal_state_update (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"count\":1,\"doubled\":2}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  /* same values: nothing changed */
+  updates = parse ("{\"count\":1,\"secret\":\"x\"}");
+  fail_unless (ds_signal_state_update (state, updates, allowed) == NULL);
+  json_object_unref (updates);
+
+  /* one changed, one equal; null is a change */
+  updates = parse ("{\"count\":1,\"doubled\":3,\"n\":null}");
+  changed = ds_signal_state_update (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"doubled\":3,\"n\":null}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  /* private keys never appear in the state's output */
+  json = ds_signal_state_to_json (state, NULL, NULL);
+  fail_unless_equals_string (json, "{\"count\":1,\"doubled\":3,\"n\":null}");
+  fail_unless (strstr (json, "secret") == NULL);
+  g_free (json);
+
+  /* no allow-list: every public key */
+  updates = parse ("{\"other\":[1],\"_p\":2}");
+  changed = ds_signal_state_update (state, updates, NULL);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"other\":[1]}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  const gchar *json;
+  const gchar *select[4];
+  const gchar *expected;        /* NULL: nothing left */
+} FilterCase;
+
+static const FilterCase filter_cases[] = {
+  {"{\"a\":1,\"b\":2}", {"a"}, "{\"a\":1}"},
+  {"{\"a\":1,\"b\":2}", {"b", "a"}, "{\"a\":1,\"b\":2}"},
+  {"{\"a\":1,\"b\":2}", {"c"}, NULL},
+  {"{\"a\":1,\"b\":2,\"_v\":{\"a\":3,\"b\":4}}", {"b"},
+      "{\"b\":2,\"_v\":{\"b\":4}}"},
+  {"{\"a\":1,\"_v\":{\"a\":3,\"b\":4}}", {"b"}, NULL},
+  {"{\"a\":null,\"_x\":1}", {"a", "_x"}, "{\"a\":null}"},
+  {"{}", {"a"}, NULL},
+  /* nothing selected: everything, unchanged */
+  {"{\"a\":1, \"b\":2}", {NULL}, "{\"a\":1, \"b\":2}"},
+};
+
+GST_START_TEST (test_filter)
+{
+  const FilterCase *c = &filter_cases[__i__];
+  GError *error = NULL;
+  gchar *out;
+  gsize len = 12345;
+
+  out = ds_signal_filter (c->json, strlen (c->json), c->select, &len, &error);
+  g_assert_no_error (error);
+  if (c->expected == NULL) {
+    fail_unless (out == NULL, "%s: got %s", c->json, out);
+  } else {
+    fail_unless_equals_string (out, c->expected);
+    fail_unless_equals_int (len, strlen (c->expected));
+  }
+  g_free (out);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_state_to_json_select)
+{
+  static const gchar *const select[] = { "b", "zz", NULL };
+  static const gchar *const none[] = { NULL };
+  DsSignalState *state = ds_signal_state_new ();
+
+  apply (state, TRUE, "{\"a\":1,\"b\":2,\"_v\":{\"a\":1,\"b\":2}}");
+  assert_state_json (state, select, "{\"b\":2,\"_v\":{\"b\":2}}");
+  assert_state_json (state, none, "{\"a\":1,\"b\":2,\"_v\":{\"a\":1,\"b\":2}}");
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+/* Payloads that must be refused with BAD_JSON and leave the state alone */
+static const struct
+{
+  const gchar *json;
+  gssize len;                   /* -1: strlen */
+} bad_json_cases[] = {
+  {"", 0},
+  {"{", -1},
+  {"{\"a\":}", -1},
+  {"{\"a\":1,}", -1},
+  {"[1,2]", -1},
+  {"\"string\"", -1},
+  {"42", -1},
+  {"null", -1},
+  {"true", -1},
+  {"\xff\xfe{}", -1},
+  {"{\"a\":\"\xc3\x28\"}", -1},
+  {"{\"a\":1}\0{\"b\":2}", 15},
+  {"   ", -1},
+};
+
+GST_START_TEST (test_bad_json)
+{
+  const gchar *json = bad_json_cases[__i__].json;
+  gsize len = bad_json_cases[__i__].len < 0 ? strlen (json) :
+      (gsize) bad_json_cases[__i__].len;
+  DsSignalState *state = ds_signal_state_new ();
+  GError *error = NULL;
+  gchar *copy;
+
+  apply (state, TRUE, "{\"keep\":1}");
+
+  /* an exact-size heap copy, not nul-terminated */
+  copy = g_memdup2 (json, MAX (len, 1));
+
+  fail_if (ds_signal_state_apply (state, FALSE, copy, len, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+  fail_if (ds_signal_state_apply (state, TRUE, copy, len, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+  assert_state_json (state, NULL, "{\"keep\":1}");
+
+  fail_unless (ds_signal_filter (copy, len, NULL, NULL, &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+  fail_unless (ds_subscribe_filter_parse (copy, len, &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+
+  g_free (copy);
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_deep_nesting_refused)
+{
+  GString *s = g_string_new ("{\"a\":");
+  GError *error = NULL;
+  DsSignalState *state = ds_signal_state_new ();
+  guint i;
+
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (s, '[');
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (s, ']');
+  g_string_append_c (s, '}');
+
+  fail_if (ds_signal_state_apply (state, TRUE, s->str, s->len, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+  g_string_free (s, TRUE);
+
+  /* moderate nesting and brackets inside strings are fine */
+  apply (state, TRUE, "{\"a\":[[[{\"b\":[1]}]]],\"s\":\"[[[[\\\"{{{{\"}");
+  fail_unless_equals_int (ds_signal_state_n_values (state), 2);
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_subscribe_filter)
+{
+  static const gchar *const select[] = { "count", "doubled", NULL };
+  GError *error = NULL;
+  gchar *json, **parsed;
+  gsize len;
+
+  json = ds_subscribe_filter_build (select, &len);
+  fail_unless_equals_string (json, "{\"select\":[\"count\",\"doubled\"]}");
+  parsed = ds_subscribe_filter_parse (json, len, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (g_strv_length (parsed), 2);
+  fail_unless_equals_string (parsed[0], "count");
+  fail_unless_equals_string (parsed[1], "doubled");
+  g_strfreev (parsed);
+  g_free (json);
+
+  /* empty and missing select: everything */
+  parsed = ds_subscribe_filter_parse ("{\"select\":[]}", 13, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (g_strv_length (parsed), 0);
+  g_strfreev (parsed);
+  parsed = ds_subscribe_filter_parse ("{}", 2, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (g_strv_length (parsed), 0);
+  g_strfreev (parsed);
+
+  /* wrong shapes */
+  fail_unless (ds_subscribe_filter_parse ("{\"select\":\"count\"}", 18,
+          &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+  fail_unless (ds_subscribe_filter_parse ("{\"select\":[1]}", 14,
+          &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_schema)
+{
+  static const gchar *const signals[] = { "count", "doubled", NULL };
+  GError *error = NULL;
+  gchar *json, **parsed;
+  gsize len;
+
+  json = ds_schema_build (signals, NULL, &len);
+  fail_unless_equals_string (json,
+      "{\"signals\":[\"count\",\"doubled\"],\"mode\":\"signal\"}");
+  parsed = ds_schema_parse (json, len, &error);
+  g_assert_no_error (error);
+  fail_unless_equals_int (g_strv_length (parsed), 2);
+  fail_unless_equals_string (parsed[1], "doubled");
+  g_strfreev (parsed);
+  g_free (json);
+
+  json = ds_schema_build (NULL, "pixel", NULL);
+  fail_unless_equals_string (json, "{\"signals\":[],\"mode\":\"pixel\"}");
+  g_free (json);
+
+  fail_unless (ds_schema_parse ("[\"count\"]", 9, &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
+static Suite *
+dssignal_suite (void)
+{
+  Suite *s = suite_create ("dssignal");
+  TCase *tc;
+
+  tc = tcase_create ("merge");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_sync_replaces_diff_sets);
+  tcase_add_test (tc, test_null_is_a_value);
+  tcase_add_test (tc, test_reserved_keys_dropped);
+  tcase_add_test (tc, test_versions_in_diffs);
+  tcase_add_test (tc, test_sync_replaces_versions);
+
+  tc = tcase_create ("catchup");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, catchup_merges_multiple_diffs);
+  tcase_add_test (tc, catchup_diffs_only_no_sync);
+  tcase_add_test (tc, catchup_preserves_version_counters);
+
+  tc = tcase_create ("source");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_update_only_changed_keys);
+
+  tc = tcase_create ("select");
+  suite_add_tcase (s, tc);
+  tcase_add_loop_test (tc, test_filter, 0, G_N_ELEMENTS (filter_cases));
+  tcase_add_test (tc, test_state_to_json_select);
+  tcase_add_test (tc, test_subscribe_filter);
+  tcase_add_test (tc, test_schema);
+
+  tc = tcase_create ("malformed");
+  suite_add_tcase (s, tc);
+  tcase_add_loop_test (tc, test_bad_json, 0, G_N_ELEMENTS (bad_json_cases));
+  tcase_add_test (tc, test_deep_nesting_refused);
+
+  return s;
+}
+
+GST_CHECK_MAIN (dssignal);
