@@ -47,6 +47,7 @@
 #include "config.h"
 #endif
 
+#include <math.h>
 #include <string.h>
 
 #include "dsprotocol.h"
@@ -229,6 +230,44 @@ json_depth_ok (const gchar * json, gsize len)
   return TRUE;
 }
 
+/* FALSE when @node holds a number that is not finite (json-glib reads
+ * 1e999 as infinity, which no JSON text can carry back). The depth is
+ * bounded by json_depth_ok(). */
+static gboolean
+json_numbers_finite (JsonNode * node)
+{
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:{
+      JsonObjectIter iter;
+      JsonNode *member;
+
+      json_object_iter_init (&iter, json_node_get_object (node));
+      while (json_object_iter_next (&iter, NULL, &member)) {
+        if (!json_numbers_finite (member))
+          return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_ARRAY:{
+      JsonArray *array = json_node_get_array (node);
+      guint i, n = json_array_get_length (array);
+
+      for (i = 0; i < n; i++) {
+        if (!json_numbers_finite (json_array_get_element (array, i)))
+          return FALSE;
+      }
+      return TRUE;
+    }
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        return isfinite (json_node_get_double (node));
+      return TRUE;
+    case JSON_NODE_NULL:
+    default:
+      return TRUE;
+  }
+}
+
 /**
  * ds_signal_parse_object:
  * @json: (array length=len): UTF-8 JSON text, not necessarily
@@ -237,8 +276,8 @@ json_depth_ok (const gchar * json, gsize len)
  * @error: return location for a #GError, or %NULL
  *
  * Parses a JSON object. Invalid UTF-8, bad JSON, JSON nested deeper than
- * 64 levels and any value other than an object fail with
- * %DS_PROTOCOL_ERROR_BAD_JSON.
+ * 64 levels, numbers out of the range of a double (1e999) and any value
+ * other than an object fail with %DS_PROTOCOL_ERROR_BAD_JSON.
  *
  * Returns: (transfer full) (nullable): the object, or %NULL on error
  */
@@ -270,6 +309,9 @@ ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     goto not_an_object;
 
+  if (!json_numbers_finite (root))
+    goto not_finite;
+
   object = json_object_ref (json_node_get_object (root));
   g_object_unref (parser);
 
@@ -299,6 +341,13 @@ bad_json:
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
         "bad JSON: %s", parse_error->message);
     g_clear_error (&parse_error);
+    g_object_unref (parser);
+    return NULL;
+  }
+not_finite:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "JSON number out of range");
     g_object_unref (parser);
     return NULL;
   }

@@ -434,6 +434,9 @@ static const struct
   {"{\"a\":\"\xc3\x28\"}", -1},
   {"{\"a\":1}\0{\"b\":2}", 15},
   {"   ", -1},
+  /* numbers a double cannot hold: no JSON text could carry them back */
+  {"{\"a\":1e999}", -1},
+  {"{\"a\":[0,{\"b\":-1e400}]}", -1},
 };
 
 GST_START_TEST (test_bad_json)
