@@ -551,33 +551,188 @@ build_selected (JsonObject * values, JsonObject * versions,
   return out;
 }
 
+/* JSON text of a string: UTF-8 kept, '"', '\\' and control characters
+ * escaped; bytes that are not UTF-8 (json-glib turns a lone \ud800 escape
+ * into such bytes) become U+FFFD, so the output is always valid JSON. */
+static void
+append_json_string (GString * out, const gchar * str)
+{
+  const gchar *p = str;
+
+  g_string_append_c (out, '"');
+  while (*p != '\0') {
+    guchar c = *p;
+    gunichar u;
+
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        case '\b':
+          g_string_append (out, "\\b");
+          break;
+        case '\f':
+          g_string_append (out, "\\f");
+          break;
+        default:
+          if (c < 0x20)
+            g_string_append_printf (out, "\\u%04x", c);
+          else
+            g_string_append_c (out, c);
+          break;
+      }
+      p++;
+      continue;
+    }
+
+    u = g_utf8_get_char_validated (p, -1);
+    if (u == (gunichar) - 1 || u == (gunichar) - 2) {
+      g_string_append (out, "\\ufffd");
+      p++;
+      continue;
+    }
+    g_string_append_len (out, p, g_utf8_next_char (p) - p);
+    p = g_utf8_next_char (p);
+  }
+  g_string_append_c (out, '"');
+}
+
+/* The shortest of %.15g, %.16g and %.17g that reads back as @d */
+static void
+format_double (gchar * buf, gsize size, gdouble d)
+{
+  static const gchar *const formats[] = { "%.15g", "%.16g", "%.17g" };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (formats); i++) {
+    g_ascii_formatd (buf, size, formats[i], d);
+    if (g_ascii_strtod (buf, NULL) == d)
+      return;
+  }
+}
+
+static void append_json_node (GString * out, JsonNode * node);
+
+static void
+append_json_object (GString * out, JsonObject * object)
+{
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *member;
+  gboolean first = TRUE;
+
+  g_string_append_c (out, '{');
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &key, &member)) {
+    if (!first)
+      g_string_append_c (out, ',');
+    first = FALSE;
+    append_json_string (out, key);
+    g_string_append_c (out, ':');
+    append_json_node (out, member);
+  }
+  g_string_append_c (out, '}');
+}
+
+static void
+append_json_node (GString * out, JsonNode * node)
+{
+  gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
+  JsonArray *array;
+  guint i, n;
+  gdouble d;
+
+  switch (JSON_NODE_TYPE (node)) {
+    case JSON_NODE_OBJECT:
+      append_json_object (out, json_node_get_object (node));
+      break;
+    case JSON_NODE_ARRAY:
+      array = json_node_get_array (node);
+      n = json_array_get_length (array);
+      g_string_append_c (out, '[');
+      for (i = 0; i < n; i++) {
+        if (i > 0)
+          g_string_append_c (out, ',');
+        append_json_node (out, json_array_get_element (array, i));
+      }
+      g_string_append_c (out, ']');
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node)) {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT,
+              json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          d = json_node_get_double (node);
+          if (!isfinite (d)) {
+            g_string_append (out, "null");
+            break;
+          }
+          /* shortest text that reads back as the same double; keep it a
+           * double ("2.0", not "2") */
+          format_double (buf, sizeof (buf), d);
+          g_string_append (out, buf);
+          if (strpbrk (buf, ".eE") == NULL)
+            g_string_append (out, ".0");
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out,
+              json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          append_json_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+          break;
+      }
+      break;
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+  }
+}
+
 /**
  * ds_signal_object_to_json:
  * @object: a JSON object
  * @len: (out) (optional): the length of the returned text
+ *
+ * Serialises @object as compact JSON, members in insertion order. Unlike
+ * json-glib 1.6's generator it always writes valid JSON: large doubles
+ * ("1e+141"), strings holding bytes that are not UTF-8.
  *
  * Returns: (transfer full): @object as compact JSON text
  */
 gchar *
 ds_signal_object_to_json (JsonObject * object, gsize * len)
 {
-  JsonGenerator *generator;
-  JsonNode *root;
-  gchar *text;
+  GString *out;
 
   g_return_val_if_fail (object != NULL, NULL);
 
-  root = json_node_new (JSON_NODE_OBJECT);
-  json_node_set_object (root, object);
+  out = g_string_sized_new (64);
+  append_json_object (out, object);
 
-  generator = json_generator_new ();
-  json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, len);
+  if (len)
+    *len = out->len;
 
-  g_object_unref (generator);
-  json_node_unref (root);
-
-  return text;
+  return g_string_free (out, FALSE);
 }
 
 /**

@@ -569,6 +569,73 @@ GST_START_TEST (test_schema)
 
 GST_END_TEST;
 
+typedef struct
+{
+  const gchar *in;
+  const gchar *out;
+} SerialiseCase;
+
+static const SerialiseCase serialise_cases[] = {
+  {"{\"i\":-9223372036854775808,\"j\":9223372036854775807}",
+      "{\"i\":-9223372036854775808,\"j\":9223372036854775807}"},
+  {"{\"d\":2.0,\"e\":0.5,\"f\":-1.25e-7}",
+      "{\"d\":2.0,\"e\":0.5,\"f\":-1.25e-07}"},
+  /* json-glib 1.6 writes "1e+141.0" here, which is not JSON */
+  {"{\"big\":1e141}", "{\"big\":1e+141}"},
+  {"{\"b\":true,\"c\":false,\"n\":null,\"a\":[],\"o\":{}}",
+      "{\"b\":true,\"c\":false,\"n\":null,\"a\":[],\"o\":{}}"},
+  {"{\"s\":\"q\\\"b\\\\n\\n\\t\\u0001\\u001f/\"}",
+      "{\"s\":\"q\\\"b\\\\n\\n\\t\\u0001\\u001f/\"}"},
+  {"{\"\\u00e9t\u00e9\":\"\u2603\"}", "{\"\u00e9t\u00e9\":\"\u2603\"}"},
+  {"{\"nested\":{\"x\":[1,[2,{\"y\":\"z\"}]]}}",
+      "{\"nested\":{\"x\":[1,[2,{\"y\":\"z\"}]]}}"},
+};
+
+GST_START_TEST (test_serialise)
+{
+  const SerialiseCase *c = &serialise_cases[__i__];
+  JsonObject *object, *again;
+  gchar *json;
+  gsize len;
+
+  object = parse (c->in);
+  json = ds_signal_object_to_json (object, &len);
+  fail_unless_equals_string (json, c->out);
+  fail_unless_equals_int (len, strlen (c->out));
+
+  /* and it reads back to an equal object */
+  again = parse (json);
+  {
+    JsonNode *a = json_node_init_object (json_node_alloc (), object);
+    JsonNode *b = json_node_init_object (json_node_alloc (), again);
+
+    fail_unless (json_node_equal (a, b));
+    json_node_unref (a);
+    json_node_unref (b);
+  }
+  json_object_unref (again);
+  json_object_unref (object);
+  g_free (json);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_serialise_lone_surrogate)
+{
+  /* json-glib decodes a lone surrogate escape into bytes that are not
+   * UTF-8; the output must still be valid JSON */
+  JsonObject *object = parse ("{\"s\":\"a\\ud800b\"}");
+  gchar *json = ds_signal_object_to_json (object, NULL);
+  JsonObject *again = parse (json);
+
+  fail_unless (g_utf8_validate (json, -1, NULL));
+  json_object_unref (again);
+  json_object_unref (object);
+  g_free (json);
+}
+
+GST_END_TEST;
+
 static Suite *
 dssignal_suite (void)
 {
@@ -599,6 +666,11 @@ dssignal_suite (void)
   tcase_add_test (tc, test_state_to_json_select);
   tcase_add_test (tc, test_subscribe_filter);
   tcase_add_test (tc, test_schema);
+
+  tc = tcase_create ("serialise");
+  suite_add_tcase (s, tc);
+  tcase_add_loop_test (tc, test_serialise, 0, G_N_ELEMENTS (serialise_cases));
+  tcase_add_test (tc, test_serialise_lone_surrogate);
 
   tc = tcase_create ("malformed");
   suite_add_tcase (s, tc);
