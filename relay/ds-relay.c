@@ -17,10 +17,378 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* PLACEHOLDER */
-int main (void);
-int
-main (void)
+/*
+ * ds-relay: the ds-stream WebSocket relay (SPEC §6, docs/relay.md).
+ *
+ *   ds-relay [--host 127.0.0.1] [--port 9100] [options]
+ *
+ * Sources publish on ws://HOST:PORT/peer/{channel}, receivers read
+ * ws://HOST:PORT/stream/{channel}, signaling clients talk on
+ * ws://HOST:PORT/signal/{channel}. The first line on stdout is
+ * "ds-relay: listening on http://HOST:PORT/"; the log goes to stderr.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <glib-unix.h>
+
+#include <ds/dsprotocol.h>
+
+#include "relay.h"
+#include "relay-channel.h"
+#include "relay-http.h"
+
+#define DEFAULT_HOST "127.0.0.1"
+#define DEFAULT_PORT 9100
+#define DEFAULT_MAX_FRAME_BYTES DS_DEFAULT_MAX_FRAME_BYTES
+#define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
+#define DEFAULT_IDLE_GRACE 60.0
+#define DEFAULT_SOURCE_GRACE 30.0
+#define DEFAULT_STUCK_TIMEOUT 30.0
+#define DEFAULT_HANDSHAKE_TIMEOUT 10.0
+#define DEFAULT_KEEPALIVE 30
+#define DEFAULT_MAX_CHANNELS 1024
+#define DEFAULT_MAX_CLIENTS 4096
+#define LISTEN_BACKLOG 1024
+#define SHUTDOWN_TIMEOUT_MS 3000
+#define HOUSEKEEPING_INTERVAL_MS 100
+
+void
+relay_log (const gchar * format, ...)
 {
+  GDateTime *now = g_date_time_new_now_utc ();
+  gchar *stamp = g_date_time_format (now, "%H:%M:%S");
+  gchar *text;
+  va_list ap;
+
+  va_start (ap, format);
+  text = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  fprintf (stderr, "ds-relay %s.%03d %s\n", stamp,
+      g_date_time_get_microsecond (now) / 1000, text);
+  g_free (text);
+  g_free (stamp);
+  g_date_time_unref (now);
+}
+
+static gboolean
+relay_housekeeping_cb (gpointer user_data)
+{
+  relay_housekeeping (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+relay_shutdown_timeout_cb (gpointer user_data)
+{
+  DsRelay *relay = user_data;
+
+  relay_log ("%u clients did not close in time, exiting", relay->n_clients);
+  g_main_loop_quit (relay->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+relay_signal_cb (gpointer user_data)
+{
+  DsRelay *relay = user_data;
+
+  if (relay->shutting_down) {
+    g_main_loop_quit (relay->loop);
+    return G_SOURCE_CONTINUE;
+  }
+  relay->shutting_down = TRUE;
+  relay_log ("shutting down: closing %u clients", relay->n_clients);
+  relay_close_all (relay, RELAY_WS_CLOSE_GOING_AWAY, "ds-relay shutting down");
+  soup_server_disconnect (relay->server);
+  if (relay->n_clients == 0)
+    g_main_loop_quit (relay->loop);
+  else
+    g_timeout_add (SHUTDOWN_TIMEOUT_MS, relay_shutdown_timeout_cb, relay);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+relay_raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &limit);
+  }
+}
+
+static gboolean
+relay_check_settings (RelaySettings * s, GError ** error)
+{
+  if (s->port < 0 || s->port > 65535) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--port must be 0-65535 (0 = any free port), not %d", s->port);
+    return FALSE;
+  }
+  if ((s->tls_cert == NULL) != (s->tls_key == NULL)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--tls-cert and --tls-key go together");
+    return FALSE;
+  }
+  if (s->max_frame_bytes < DS_HEADER_SIZE || s->max_frame_bytes > G_MAXUINT32) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-frame-bytes must be %d-%u, not %" G_GINT64_FORMAT,
+        DS_HEADER_SIZE, G_MAXUINT32, s->max_frame_bytes);
+    return FALSE;
+  }
+  if (s->max_queue_bytes < 1024) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-queue-bytes must be at least 1024, not %" G_GINT64_FORMAT,
+        s->max_queue_bytes);
+    return FALSE;
+  }
+  if (s->idle_grace < 0 || s->source_grace < 0 || s->stuck_timeout <= 0 ||
+      s->handshake_timeout < 0 || s->idle_grace > 86400 ||
+      s->source_grace > 86400 || s->stuck_timeout > 86400 ||
+      s->handshake_timeout > 86400) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--idle-grace, --source-grace, --handshake-timeout must be 0-86400 "
+        "seconds and --stuck-timeout more than 0");
+    return FALSE;
+  }
+  if (s->keepalive < 0 || s->max_channels < 0 || s->max_clients < 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--keepalive, --max-channels and --max-clients cannot be negative");
+    return FALSE;
+  }
+  if (s->host == NULL || s->host[0] == '\0') {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--host cannot be empty");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static GSocket *
+relay_listen_socket (RelaySettings * s, guint * port, GError ** error)
+{
+  GInetAddress *address = g_inet_address_new_from_string (s->host);
+  GSocketAddress *socket_address;
+  GSocket *socket;
+
+  if (address == NULL) {
+    GResolver *resolver = g_resolver_get_default ();
+    GList *addresses = g_resolver_lookup_by_name (resolver, s->host, NULL,
+        error);
+
+    g_object_unref (resolver);
+    if (addresses == NULL)
+      return NULL;
+    address = g_object_ref (addresses->data);
+    g_resolver_free_addresses (addresses);
+  }
+
+  socket = g_socket_new (g_inet_address_get_family (address),
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
+  if (socket == NULL) {
+    g_object_unref (address);
+    return NULL;
+  }
+  socket_address = g_inet_socket_address_new (address, s->port);
+  g_object_unref (address);
+  g_socket_set_listen_backlog (socket, LISTEN_BACKLOG);
+  if (!g_socket_bind (socket, socket_address, TRUE, error) ||
+      !g_socket_listen (socket, error)) {
+    g_object_unref (socket_address);
+    g_object_unref (socket);
+    return NULL;
+  }
+  g_object_unref (socket_address);
+
+  socket_address = g_socket_get_local_address (socket, error);
+  if (socket_address == NULL) {
+    g_object_unref (socket);
+    return NULL;
+  }
+  *port =
+      g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (socket_address));
+  g_object_unref (socket_address);
+  return socket;
+}
+
+int
+main (int argc, char **argv)
+{
+  DsRelay relay = { 0, };
+  RelaySettings *s = &relay.settings;
+  GOptionContext *context;
+  GError *error = NULL;
+  GTlsCertificate *certificate = NULL;
+  GSocket *socket;
+  guint port = 0;
+  gchar *host_text;
+  gint64 max_frame_bytes = DEFAULT_MAX_FRAME_BYTES;
+  gint64 max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  GOptionEntry entries[] = {
+    {"host", 0, 0, G_OPTION_ARG_STRING, &s->host,
+          "Address to listen on (default " DEFAULT_HOST
+          ", loopback only; use 0.0.0.0 or :: to accept other machines)",
+        "ADDRESS"},
+    {"port", 'p', 0, G_OPTION_ARG_INT, &s->port,
+          "TCP port (default 9100; 0 = any free port, printed on stdout)",
+        "PORT"},
+    {"tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &s->tls_cert,
+          "PEM certificate: serve wss:// and https:// (needs --tls-key)",
+        "FILE"},
+    {"tls-key", 0, 0, G_OPTION_ARG_FILENAME, &s->tls_key,
+        "PEM private key of --tls-cert", "FILE"},
+    {"publish-token", 0, 0, G_OPTION_ARG_STRING, &s->publish_token,
+        "Token sources need on /peer/ (Authorization: Bearer TOKEN or "
+          "?token=TOKEN); wrong or missing: 401", "TOKEN"},
+    {"subscribe-token", 0, 0, G_OPTION_ARG_STRING, &s->subscribe_token,
+        "Token receivers need on /stream/ (and signaling clients on "
+          "/signal/)", "TOKEN"},
+    {"view-token", 0, 0, G_OPTION_ARG_STRING, &s->view_token,
+          "Read-only token for /stream/: such receivers are view-only",
+        "TOKEN"},
+    {"view-only", 0, 0, G_OPTION_ARG_NONE, &s->view_only,
+        "Every receiver is view-only: its input is dropped", NULL},
+    {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame_bytes,
+        "Largest frame payload accepted, in bytes (default 67108864); a "
+          "larger message closes the sender with 1009", "BYTES"},
+    {"max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &max_queue_bytes,
+        "Bytes queued per receiver before it is treated as slow (default "
+          "33554432)", "BYTES"},
+    {"idle-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->idle_grace,
+          "Seconds an empty channel is kept before it is removed (default 60)",
+        "SECONDS"},
+    {"source-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->source_grace,
+        "Seconds a channel keeps its cached state after its source left "
+          "(default 30)", "SECONDS"},
+    {"stuck-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->stuck_timeout,
+        "Seconds without write progress before a receiver is closed as too "
+          "slow (default 30)", "SECONDS"},
+    {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->handshake_timeout,
+        "Seconds a connection has to send its HTTP request (default 10; "
+          "0 = none)", "SECONDS"},
+    {"keepalive", 0, 0, G_OPTION_ARG_INT, &s->keepalive,
+        "Seconds between WebSocket pings; silent peers are closed after "
+          "three intervals (default 30; 0 = off)", "SECONDS"},
+    {"max-channels", 0, 0, G_OPTION_ARG_INT, &s->max_channels,
+        "Most channels at once (default 1024; 0 = no limit)", "N"},
+    {"max-clients", 0, 0, G_OPTION_ARG_INT, &s->max_clients,
+        "Most WebSocket clients at once (default 4096; 0 = no limit)", "N"},
+    {"verbose", 'v', 0, G_OPTION_ARG_NONE, &s->verbose,
+        "Log every frame", NULL},
+    {NULL}
+  };
+
+  s->port = DEFAULT_PORT;
+  s->idle_grace = DEFAULT_IDLE_GRACE;
+  s->source_grace = DEFAULT_SOURCE_GRACE;
+  s->stuck_timeout = DEFAULT_STUCK_TIMEOUT;
+  s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  s->keepalive = DEFAULT_KEEPALIVE;
+  s->max_channels = DEFAULT_MAX_CHANNELS;
+  s->max_clients = DEFAULT_MAX_CLIENTS;
+
+  context = g_option_context_new ("- the ds-stream WebSocket relay");
+  g_option_context_set_summary (context,
+      "Sources publish on ws://HOST:PORT/peer/CHANNEL, receivers read "
+      "ws://HOST:PORT/stream/CHANNEL,\nsignaling clients use "
+      "ws://HOST:PORT/signal/CHANNEL. HTTP: /healthz, /channels, /metrics,\n"
+      "and a browser viewer at / and /view/CHANNEL.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    goto bad_option;
+  g_option_context_free (context);
+  context = NULL;
+  if (argc > 1) {
+    g_set_error (&error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "unexpected argument \"%s\"", argv[1]);
+    goto bad_option;
+  }
+  if (s->host == NULL)
+    s->host = g_strdup (DEFAULT_HOST);
+  s->max_frame_bytes = max_frame_bytes;
+  s->max_queue_bytes = max_queue_bytes;
+  if (!relay_check_settings (s, &error))
+    goto bad_option;
+
+  if (s->tls_cert) {
+    certificate = g_tls_certificate_new_from_files (s->tls_cert, s->tls_key,
+        &error);
+    if (certificate == NULL)
+      goto bad_option;
+  }
+
+  signal (SIGPIPE, SIG_IGN);
+  relay_raise_fd_limit ();
+
+  relay.loop = g_main_loop_new (NULL, FALSE);
+  relay.channels = g_hash_table_new (g_str_hash, g_str_equal);
+  relay.started = g_get_monotonic_time ();
+  relay.server = soup_server_new ("server-header", "ds-relay/" VERSION " ",
+      "tls-certificate", certificate, NULL);
+  g_clear_object (&certificate);
+  relay_http_setup (&relay);
+
+  socket = relay_listen_socket (s, &port, &error);
+  if (socket == NULL)
+    goto listen_failed;
+  if (!soup_server_listen_socket (relay.server, socket,
+          s->tls_cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error)) {
+    g_object_unref (socket);
+    goto listen_failed;
+  }
+  g_object_unref (socket);
+
+  if (strchr (s->host, ':'))
+    host_text = g_strdup_printf ("[%s]", s->host);
+  else
+    host_text = g_strdup (s->host);
+  fprintf (stdout, "ds-relay: listening on %s://%s:%u/\n",
+      s->tls_cert ? "https" : "http", host_text, port);
+  fflush (stdout);
+  relay_log ("version %s, max frame %" G_GINT64_FORMAT " bytes, max queue %"
+      G_GINT64_FORMAT " bytes per receiver%s%s%s", VERSION,
+      s->max_frame_bytes, s->max_queue_bytes,
+      s->publish_token ? ", publish token set" : "",
+      s->subscribe_token ? ", subscribe token set" : "",
+      s->view_only ? ", view-only" : "");
+  g_free (host_text);
+
+  g_unix_signal_add (SIGINT, relay_signal_cb, &relay);
+  g_unix_signal_add (SIGTERM, relay_signal_cb, &relay);
+  relay.housekeeping_id = g_timeout_add (HOUSEKEEPING_INTERVAL_MS,
+      relay_housekeeping_cb, &relay);
+
+  g_main_loop_run (relay.loop);
+
+  relay_log ("stopped");
+  g_clear_handle_id (&relay.housekeeping_id, g_source_remove);
+  g_object_unref (relay.server);
+  g_main_loop_unref (relay.loop);
   return 0;
+
+  /* ERRORS */
+bad_option:
+  {
+    fprintf (stderr, "ds-relay: %s (see --help)\n", error->message);
+    g_clear_error (&error);
+    if (context)
+      g_option_context_free (context);
+    return 2;
+  }
+listen_failed:
+  {
+    fprintf (stderr, "ds-relay: cannot listen on %s port %d: %s\n", s->host,
+        s->port, error->message);
+    g_clear_error (&error);
+    return 1;
+  }
 }

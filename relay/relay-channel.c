@@ -1,0 +1,1284 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <ds/dsprotocol.h>
+#include <ds/dsrle.h>
+#include <ds/dssignal.h>
+
+#include "relay-channel.h"
+
+/* KeyframeRequests forwarded to a source: at most one per this interval */
+#define KEYFRAME_REQUEST_INTERVAL_MS 500
+
+struct _RelayChannel
+{
+  DsRelay *relay;
+  gchar *name;
+
+  RelayClient *source;
+  GQueue receivers;             /* RelayClient */
+  GQueue signaling;             /* RelayClient */
+
+  /* caches for late joiners (SPEC §6.4) */
+  GBytes *schema;               /* last SchemaAnnounce frame */
+  DsSignalState *signals;
+  gboolean have_signals;
+  guint16 signal_seq;
+  guint32 signal_ts;
+  GBytes *keyframe;             /* Pixels or keyframe DeltaPixels */
+  GPtrArray *deltas;            /* DeltaPixels since keyframe */
+  gsize deltas_bytes;
+  GBytes *image;                /* last CompressedPixels */
+  gboolean image_is_newest;     /* it came after the last picture frame */
+  GBytes *end;                  /* the End frame, while the stream is over */
+  guint64 rebuilds;
+
+  /* keyframe requests to the source */
+  gint64 last_keyframe_request;
+  guint keyframe_request_id;
+  gboolean keyframe_wanted;     /* asked while no source was connected */
+  guint16 input_seq;
+
+  guint last_receiver_count;
+  gboolean receiver_count_sent;
+
+  /* grace timers */
+  guint source_grace_id;
+  gint64 empty_since;           /* 0 while somebody is connected */
+
+  /* counters */
+  guint64 frames_in;
+  guint64 bytes_in;
+  guint64 frames_out;
+  guint64 bytes_out;
+  guint64 dropped;
+  guint64 catchups;
+  gint64 last_frame_time;
+};
+
+struct _RelayClient
+{
+  DsRelay *relay;
+  RelayChannel *channel;
+  RelayRole role;
+  RelayWs *ws;
+  guint id;
+  gchar *peer;
+  gboolean view_only;
+  gchar **select;               /* NULL: everything */
+  gboolean resync;              /* overflowed: catch up when drained */
+  gboolean closing;
+  guint64 frames_out;
+  guint64 dropped;
+};
+
+static const gchar *role_names[RELAY_N_ROLES] = {
+  "source", "receiver", "signaling"
+};
+
+const gchar *
+relay_role_name (RelayRole role)
+{
+  return role_names[role];
+}
+
+gboolean
+relay_channel_name_is_valid (const gchar * name)
+{
+  gsize i;
+
+  if (name == NULL || name[0] == '\0')
+    return FALSE;
+  for (i = 0; name[i]; i++) {
+    gchar c = name[i];
+
+    if (i >= 64)
+      return FALSE;
+    if (!g_ascii_isalnum (c) && c != '.' && c != '_' && c != '-')
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* Channel caches */
+
+static void
+relay_channel_clear_picture (RelayChannel * channel)
+{
+  g_clear_pointer (&channel->keyframe, g_bytes_unref);
+  g_ptr_array_set_size (channel->deltas, 0);
+  channel->deltas_bytes = 0;
+  g_clear_pointer (&channel->image, g_bytes_unref);
+  channel->image_is_newest = FALSE;
+}
+
+static void
+relay_channel_clear_caches (RelayChannel * channel)
+{
+  relay_channel_clear_picture (channel);
+  g_clear_pointer (&channel->schema, g_bytes_unref);
+  g_clear_pointer (&channel->end, g_bytes_unref);
+  ds_signal_state_clear (channel->signals);
+  channel->have_signals = FALSE;
+}
+
+static void
+relay_channel_free (RelayChannel * channel)
+{
+  relay_channel_clear_caches (channel);
+  g_ptr_array_unref (channel->deltas);
+  ds_signal_state_free (channel->signals);
+  g_clear_handle_id (&channel->keyframe_request_id, g_source_remove);
+  g_clear_handle_id (&channel->source_grace_id, g_source_remove);
+  g_free (channel->name);
+  g_free (channel);
+}
+
+RelayChannel *
+relay_channel_get (DsRelay * relay, const gchar * name, gboolean create)
+{
+  RelayChannel *channel = g_hash_table_lookup (relay->channels, name);
+
+  if (channel || !create)
+    return channel;
+  if (relay->settings.max_channels > 0 &&
+      g_hash_table_size (relay->channels) >=
+      (guint) relay->settings.max_channels)
+    return NULL;
+
+  channel = g_new0 (RelayChannel, 1);
+  channel->relay = relay;
+  channel->name = g_strdup (name);
+  g_queue_init (&channel->receivers);
+  g_queue_init (&channel->signaling);
+  channel->signals = ds_signal_state_new ();
+  channel->deltas = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) g_bytes_unref);
+  channel->empty_since = g_get_monotonic_time ();
+  g_hash_table_insert (relay->channels, channel->name, channel);
+  relay_log ("channel %s created", name);
+  return channel;
+}
+
+static gboolean
+relay_channel_is_empty (RelayChannel * channel)
+{
+  return channel->source == NULL && channel->receivers.length == 0 &&
+      channel->signaling.length == 0;
+}
+
+static gboolean
+relay_channel_source_grace_cb (gpointer user_data)
+{
+  RelayChannel *channel = user_data;
+
+  channel->source_grace_id = 0;
+  if (channel->source == NULL) {
+    relay_log ("channel %s: source did not come back within %.1f s, "
+        "dropping its cached state", channel->name,
+        channel->relay->settings.source_grace);
+    relay_channel_clear_caches (channel);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* Sending */
+
+static GBytes *
+relay_frame_new (guint8 type, guint8 flags, guint16 seq, guint32 ts,
+    guint16 width, guint16 height, gconstpointer payload, gsize len)
+{
+  DsHeader header = { 0, };
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = ts;
+  header.width = width;
+  header.height = height;
+  return ds_frame_pack (&header, payload, len);
+}
+
+static void
+relay_client_send (RelayClient * client, GBytes * frame)
+{
+  RelayChannel *channel = client->channel;
+  gsize size = g_bytes_get_size (frame);
+
+  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, TRUE);
+  client->frames_out++;
+  channel->frames_out++;
+  channel->bytes_out += size;
+  client->relay->frames_out++;
+  client->relay->bytes_out += size;
+}
+
+static void
+relay_client_send_input (RelayClient * source, guint8 type,
+    const DsInputEvent * event)
+{
+  RelayChannel *channel = source->channel;
+  GBytes *frame;
+
+  frame = ds_input_event_to_frame (event, channel->input_seq++,
+      (guint32) ((g_get_monotonic_time () - source->relay->started) / 1000));
+  relay_client_send (source, frame);
+  g_bytes_unref (frame);
+}
+
+static void
+relay_channel_send_receiver_count (RelayChannel * channel, gboolean force)
+{
+  DsInputEvent event = { 0, };
+  guint count = channel->receivers.length;
+
+  if (channel->source == NULL)
+    return;
+  if (!force && channel->receiver_count_sent &&
+      count == channel->last_receiver_count)
+    return;
+  event.type = DS_INPUT_RECEIVER_COUNT;
+  event.receiver_count.count = count;
+  relay_client_send_input (channel->source, DS_INPUT_RECEIVER_COUNT, &event);
+  channel->last_receiver_count = count;
+  channel->receiver_count_sent = TRUE;
+  relay_verbose (channel->relay, "channel %s: ReceiverCount %u to source",
+      channel->name, count);
+}
+
+static void
+relay_channel_send_keyframe_request_now (RelayChannel * channel)
+{
+  DsInputEvent event = { 0, };
+
+  event.type = DS_INPUT_KEYFRAME_REQUEST;
+  relay_client_send_input (channel->source, DS_INPUT_KEYFRAME_REQUEST, &event);
+  channel->last_keyframe_request = g_get_monotonic_time ();
+  channel->keyframe_wanted = FALSE;
+  channel->relay->keyframe_requests_forwarded++;
+  relay_log ("channel %s: KeyframeRequest forwarded to source", channel->name);
+}
+
+static gboolean
+relay_channel_keyframe_request_cb (gpointer user_data)
+{
+  RelayChannel *channel = user_data;
+
+  channel->keyframe_request_id = 0;
+  if (channel->source)
+    relay_channel_send_keyframe_request_now (channel);
+  return G_SOURCE_REMOVE;
+}
+
+/* Coalesced and rate-limited: at most one per KEYFRAME_REQUEST_INTERVAL_MS */
+static void
+relay_channel_request_keyframe (RelayChannel * channel)
+{
+  gint64 now = g_get_monotonic_time ();
+  gint64 next;
+
+  if (channel->source == NULL) {
+    channel->keyframe_wanted = TRUE;
+    return;
+  }
+  if (channel->keyframe_request_id) {
+    channel->relay->keyframe_requests_coalesced++;
+    return;
+  }
+  next = channel->last_keyframe_request +
+      KEYFRAME_REQUEST_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+  if (channel->last_keyframe_request == 0 || now >= next) {
+    relay_channel_send_keyframe_request_now (channel);
+    return;
+  }
+  channel->relay->keyframe_requests_coalesced++;
+  channel->keyframe_request_id = g_timeout_add ((guint) ((next - now) / 1000)
+      + 1, relay_channel_keyframe_request_cb, channel);
+}
+
+static gboolean
+relay_channel_has_picture (RelayChannel * channel)
+{
+  return channel->keyframe != NULL || channel->image != NULL;
+}
+
+/* What a receiver needs for a correct picture now */
+static void
+relay_client_send_picture (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+  guint i;
+
+  if (channel->keyframe) {
+    relay_client_send (client, channel->keyframe);
+    for (i = 0; i < channel->deltas->len; i++)
+      relay_client_send (client, g_ptr_array_index (channel->deltas, i));
+  }
+  if (channel->image && (channel->image_is_newest || !channel->keyframe))
+    relay_client_send (client, channel->image);
+}
+
+static void
+relay_client_send_signal_sync (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+  gchar *json;
+  gsize len = 0;
+  GBytes *frame;
+
+  if (!channel->have_signals)
+    return;
+  json = ds_signal_state_to_json (channel->signals,
+      (const gchar * const *) client->select, &len);
+  if (json == NULL)
+    return;
+  frame = relay_frame_new (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
+      channel->signal_seq, channel->signal_ts, 0, 0, json, len);
+  relay_client_send (client, frame);
+  g_bytes_unref (frame);
+  g_free (json);
+}
+
+/* Catch-up for late joiners and resynced receivers (SPEC §6.4): the
+ * schema, ONE merged SignalSync, then a correct picture */
+static void
+relay_client_send_catchup (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+
+  if (channel->schema == NULL && !channel->have_signals &&
+      !relay_channel_has_picture (channel) && channel->end == NULL)
+    return;
+  if (channel->schema)
+    relay_client_send (client, channel->schema);
+  relay_client_send_signal_sync (client);
+  relay_client_send_picture (client);
+  if (channel->end)
+    relay_client_send (client, channel->end);
+  channel->catchups++;
+  client->relay->catchups++;
+  relay_verbose (client->relay, "channel %s: catch-up sent to receiver #%u "
+      "(%" G_GSIZE_FORMAT " bytes queued)", channel->name, client->id,
+      relay_ws_get_queued_bytes (client->ws));
+}
+
+/* Fan-out to one receiver, with its queue bound (SPEC §6.5) */
+static void
+relay_client_deliver (RelayClient * client, GBytes * frame)
+{
+  DsRelay *relay = client->relay;
+  gsize size = g_bytes_get_size (frame);
+  gsize queued;
+
+  if (client->closing)
+    return;
+  if (client->resync) {
+    client->dropped++;
+    client->channel->dropped++;
+    relay->dropped++;
+    return;
+  }
+
+  queued = relay_ws_get_queued_bytes (client->ws);
+  if (queued > 0 && queued + size > (gsize) relay->settings.max_queue_bytes) {
+    gsize discarded = relay_ws_discard_unsent (client->ws);
+
+    client->resync = TRUE;
+    client->dropped++;
+    client->channel->dropped++;
+    relay->dropped++;
+    relay->overflows++;
+    relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
+        " bytes queued, limit %" G_GINT64_FORMAT "; dropped %" G_GSIZE_FORMAT
+        " unsent bytes, will resync with merged signals and a keyframe",
+        client->channel->name, client->id, client->peer, queued,
+        relay->settings.max_queue_bytes, discarded);
+    return;
+  }
+  relay_client_send (client, frame);
+}
+
+static void
+relay_client_deliver_signal (RelayClient * client, GBytes * frame,
+    const DsHeader * header)
+{
+  const guint8 *data;
+  gsize len;
+  gchar *filtered;
+  gsize filtered_len = 0;
+  GBytes *out;
+
+  if (client->select == NULL) {
+    relay_client_deliver (client, frame);
+    return;
+  }
+  data = g_bytes_get_data (frame, &len);
+  filtered = ds_signal_filter ((const gchar *) data + DS_HEADER_SIZE,
+      header->payload_len, (const gchar * const *) client->select,
+      &filtered_len, NULL);
+  if (filtered == NULL) {
+    /* a SignalSync always goes out (it replaces the state); an empty diff
+     * does not */
+    if (header->type != DS_FRAME_SIGNAL_SYNC)
+      return;
+    filtered = g_strdup ("{}");
+    filtered_len = 2;
+  }
+  out = relay_frame_new (header->type, header->flags, header->seq,
+      header->timestamp, header->width, header->height, filtered, filtered_len);
+  relay_client_deliver (client, out);
+  g_bytes_unref (out);
+  g_free (filtered);
+}
+
+static void
+relay_client_drained_cb (RelayWs * ws, gpointer user_data)
+{
+  RelayClient *client = user_data;
+
+  if (!client->resync || client->closing)
+    return;
+  client->resync = FALSE;
+  client->relay->resyncs++;
+  relay_log ("channel %s: receiver #%u drained its queue, resyncing",
+      client->channel->name, client->id);
+  relay_client_send_catchup (client);
+}
+
+/* Picture cache: keyframe + deltas since, rebuilt into one Pixels frame
+ * when the deltas outweigh a raw picture */
+
+static gboolean
+relay_channel_rebuild_picture (RelayChannel * channel)
+{
+  const guint8 *data;
+  gsize len;
+  DsHeader kh, dh;
+  guint8 *picture;
+  gsize size;
+  guint i;
+  GBytes *frame;
+
+  data = g_bytes_get_data (channel->keyframe, &len);
+  if (!ds_header_parse (data, len, &kh, NULL))
+    return FALSE;
+  size = (gsize) kh.width * kh.height * 4;
+  if (size == 0 || (kh.flags & DS_FLAG_COMPRESSED))
+    return FALSE;
+  picture = g_malloc (size);
+  if (kh.type == DS_FRAME_PIXELS) {
+    memcpy (picture, data + DS_HEADER_SIZE, size);
+  } else if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, kh.payload_len, NULL,
+          picture, size, NULL)) {
+    goto failed;
+  }
+  for (i = 0; i < channel->deltas->len; i++) {
+    data = g_bytes_get_data (g_ptr_array_index (channel->deltas, i), &len);
+    if (!ds_header_parse (data, len, &dh, NULL) ||
+        (dh.flags & DS_FLAG_COMPRESSED) || dh.width != kh.width ||
+        dh.height != kh.height)
+      goto failed;
+    if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, dh.payload_len, picture,
+            picture, size, NULL))
+      goto failed;
+  }
+
+  frame = relay_frame_new (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, dh.seq,
+      dh.timestamp, kh.width, kh.height, picture, size);
+  g_free (picture);
+  g_bytes_unref (channel->keyframe);
+  channel->keyframe = frame;
+  g_ptr_array_set_size (channel->deltas, 0);
+  channel->deltas_bytes = 0;
+  channel->rebuilds++;
+  relay_verbose (channel->relay, "channel %s: rebuilt the picture %ux%u",
+      channel->name, kh.width, kh.height);
+  return TRUE;
+
+failed:
+  g_free (picture);
+  return FALSE;
+}
+
+static void
+relay_channel_cache_picture (RelayChannel * channel, GBytes * frame,
+    const DsHeader * header)
+{
+  if (header->type == DS_FRAME_COMPRESSED_PIXELS) {
+    g_clear_pointer (&channel->image, g_bytes_unref);
+    channel->image = g_bytes_ref (frame);
+    channel->image_is_newest = TRUE;
+    return;
+  }
+
+  channel->image_is_newest = FALSE;
+  if (header->type == DS_FRAME_PIXELS ||
+      (header->flags & DS_FLAG_KEYFRAME) != 0) {
+    g_clear_pointer (&channel->keyframe, g_bytes_unref);
+    g_ptr_array_set_size (channel->deltas, 0);
+    channel->deltas_bytes = 0;
+    channel->keyframe = g_bytes_ref (frame);
+    return;
+  }
+
+  /* a delta */
+  if (channel->keyframe == NULL) {
+    /* nothing to apply it to: a joiner could not draw it */
+    relay_channel_request_keyframe (channel);
+    return;
+  }
+  g_ptr_array_add (channel->deltas, g_bytes_ref (frame));
+  channel->deltas_bytes += g_bytes_get_size (frame);
+  if (channel->deltas_bytes > (gsize) header->width * header->height * 4) {
+    if (!relay_channel_rebuild_picture (channel)) {
+      relay_log ("channel %s: cannot rebuild the picture (compressed or "
+          "inconsistent deltas), asking the source for a keyframe",
+          channel->name);
+      relay_channel_clear_picture (channel);
+      relay_channel_request_keyframe (channel);
+    }
+  }
+}
+
+/* Source frames */
+
+static void
+relay_channel_fan_out (RelayChannel * channel, GBytes * frame,
+    const DsHeader * header)
+{
+  gboolean is_signal = header->type == DS_FRAME_SIGNAL_SYNC ||
+      header->type == DS_FRAME_SIGNAL_DIFF;
+  GList *l;
+
+  for (l = channel->receivers.head; l; l = l->next) {
+    RelayClient *client = l->data;
+
+    if (is_signal)
+      relay_client_deliver_signal (client, frame, header);
+    else
+      relay_client_deliver (client, frame);
+  }
+}
+
+static void
+relay_source_frame (RelayClient * client, GBytes * frame)
+{
+  RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
+  const guint8 *data;
+  gsize len;
+  DsHeader header;
+  GError *error = NULL;
+  const guint8 *payload;
+
+  data = g_bytes_get_data (frame, &len);
+  if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
+          &header, &error))
+    goto malformed;
+  payload = data + DS_HEADER_SIZE;
+
+  if (header.flags & DS_FLAG_INPUT) {
+    relay_verbose (relay, "channel %s: dropped input frame 0x%02x from the "
+        "source", channel->name, header.type);
+    relay->dropped++;
+    return;
+  }
+  if (!ds_frame_validate (&header, payload, &error))
+    goto malformed;
+
+  relay_verbose (relay, "channel %s: %s seq %u ts %u %u bytes",
+      channel->name, ds_frame_type_name (header.type), header.seq,
+      header.timestamp, header.payload_len);
+
+  switch (header.type) {
+    case DS_FRAME_PING:
+      relay_client_send (client, frame);
+      return;
+    case DS_FRAME_SUBSCRIBE_FILTER:
+      relay->dropped++;
+      return;
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+      if (!ds_signal_state_apply (channel->signals,
+              header.type == DS_FRAME_SIGNAL_SYNC, (const gchar *) payload,
+              header.payload_len, &error))
+        goto malformed;
+      channel->have_signals = TRUE;
+      channel->signal_seq = header.seq;
+      channel->signal_ts = header.timestamp;
+      break;
+    case DS_FRAME_SCHEMA_ANNOUNCE:{
+      gchar **signals = ds_schema_parse ((const gchar *) payload,
+          header.payload_len, &error);
+
+      if (signals == NULL)
+        goto malformed;
+      g_strfreev (signals);
+      g_clear_pointer (&channel->schema, g_bytes_unref);
+      channel->schema = g_bytes_ref (frame);
+      break;
+    }
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_COMPRESSED_PIXELS:
+      relay_channel_cache_picture (channel, frame, &header);
+      break;
+    case DS_FRAME_KEYFRAME:
+      /* receivers reset their picture and signal state: so does the cache */
+      relay_channel_clear_picture (channel);
+      ds_signal_state_clear (channel->signals);
+      channel->have_signals = FALSE;
+      break;
+    default:
+      break;
+  }
+
+  if (header.type == DS_FRAME_END) {
+    g_clear_pointer (&channel->end, g_bytes_unref);
+    channel->end = g_bytes_ref (frame);
+    relay_log ("channel %s: End from the source", channel->name);
+  } else if (channel->end) {
+    g_clear_pointer (&channel->end, g_bytes_unref);
+  }
+
+  channel->frames_in++;
+  channel->bytes_in += len;
+  channel->last_frame_time = g_get_monotonic_time ();
+  relay->frames_in++;
+  relay->bytes_in += len;
+  relay_channel_fan_out (channel, frame, &header);
+  return;
+
+  /* ERRORS */
+malformed:
+  {
+    relay->malformed++;
+    relay_log ("channel %s: dropped a malformed frame from the source: %s",
+        channel->name, error ? error->message : "?");
+    g_clear_error (&error);
+  }
+}
+
+/* Receiver frames: input, SubscribeFilter, Ping; nothing else */
+
+static void
+relay_receiver_keyframe_request (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+
+  if (relay_channel_has_picture (channel)) {
+    relay_client_send_picture (client);
+    client->relay->keyframe_requests_cache++;
+    relay_verbose (client->relay, "channel %s: KeyframeRequest from "
+        "receiver #%u answered from the cache", channel->name, client->id);
+    return;
+  }
+  relay_channel_request_keyframe (channel);
+}
+
+static void
+relay_receiver_frame (RelayClient * client, GBytes * frame)
+{
+  RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
+  const guint8 *data;
+  gsize len;
+  DsHeader header;
+  GError *error = NULL;
+  const guint8 *payload;
+
+  data = g_bytes_get_data (frame, &len);
+  if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
+          &header, &error))
+    goto malformed;
+  payload = data + DS_HEADER_SIZE;
+  if (!ds_frame_validate (&header, payload, &error))
+    goto malformed;
+
+  if (header.flags & DS_FLAG_INPUT) {
+    if (header.type == DS_INPUT_KEYFRAME_REQUEST) {
+      relay_receiver_keyframe_request (client);
+      return;
+    }
+    if (client->view_only || header.type == DS_INPUT_RECEIVER_COUNT) {
+      relay_verbose (relay, "channel %s: dropped input 0x%02x from %s "
+          "receiver #%u", channel->name, header.type,
+          client->view_only ? "view-only" : "", client->id);
+      relay->dropped++;
+      return;
+    }
+    if (channel->source == NULL ||
+        relay_ws_get_queued_bytes (channel->source->ws) >
+        (gsize) relay->settings.max_queue_bytes) {
+      relay->dropped++;
+      return;
+    }
+    relay_verbose (relay, "channel %s: input %s from receiver #%u",
+        channel->name, ds_input_type_name (header.type), client->id);
+    relay_client_send (channel->source, frame);
+    return;
+  }
+
+  switch (header.type) {
+    case DS_FRAME_PING:
+      relay_client_send (client, frame);
+      return;
+    case DS_FRAME_SUBSCRIBE_FILTER:{
+      gchar **select = ds_subscribe_filter_parse ((const gchar *) payload,
+          header.payload_len, &error);
+
+      if (select == NULL)
+        goto malformed;
+      g_strfreev (client->select);
+      client->select = NULL;
+      if (select[0] != NULL)
+        client->select = select;
+      else
+        g_strfreev (select);
+      relay_verbose (relay, "channel %s: receiver #%u subscribed to %s",
+          channel->name, client->id, client->select ? "a selection" : "all");
+      /* what it holds now may have other keys: replace it */
+      if (!client->resync)
+        relay_client_send_signal_sync (client);
+      return;
+    }
+    default:
+      relay_verbose (relay, "channel %s: dropped %s from receiver #%u: "
+          "receivers cannot publish", channel->name,
+          ds_frame_type_name (header.type), client->id);
+      relay->dropped++;
+      return;
+  }
+
+  /* ERRORS */
+malformed:
+  {
+    relay->malformed++;
+    relay_log ("channel %s: dropped a malformed frame from receiver #%u: %s",
+        channel->name, client->id, error ? error->message : "?");
+    g_clear_error (&error);
+  }
+}
+
+static void
+relay_signaling_message (RelayClient * client, gboolean binary,
+    GBytes * message)
+{
+  GList *l;
+
+  for (l = client->channel->signaling.head; l; l = l->next) {
+    RelayClient *other = l->data;
+
+    if (other == client || other->closing)
+      continue;
+    relay_ws_send (other->ws, binary ? RELAY_WS_OPCODE_BINARY :
+        RELAY_WS_OPCODE_TEXT, message, FALSE);
+  }
+}
+
+static void
+relay_client_message_cb (RelayWs * ws, gboolean binary, GBytes * message,
+    gpointer user_data)
+{
+  RelayClient *client = user_data;
+
+  if (client->closing)
+    return;
+  if (client->role == RELAY_ROLE_SIGNALING) {
+    relay_signaling_message (client, binary, message);
+    return;
+  }
+  if (!binary) {
+    client->relay->malformed++;
+    relay_log ("channel %s: %s #%u sent a text message, closing",
+        client->channel->name, relay_role_name (client->role), client->id);
+    client->closing = TRUE;
+    relay_ws_close (ws, RELAY_WS_CLOSE_UNSUPPORTED_DATA,
+        "ds-stream frames are binary messages");
+    return;
+  }
+  if (client->role == RELAY_ROLE_SOURCE)
+    relay_source_frame (client, message);
+  else
+    relay_receiver_frame (client, message);
+}
+
+/* Detaching */
+
+static void
+relay_client_free (RelayClient * client)
+{
+  relay_ws_free (client->ws);
+  g_strfreev (client->select);
+  g_free (client->peer);
+  g_free (client);
+}
+
+static void
+relay_client_closed_cb (RelayWs * ws, gpointer user_data)
+{
+  RelayClient *client = user_data;
+  RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
+
+  switch (client->role) {
+    case RELAY_ROLE_SOURCE:
+      if (channel->source == client) {
+        channel->source = NULL;
+        g_clear_handle_id (&channel->keyframe_request_id, g_source_remove);
+        if (!relay->shutting_down) {
+          g_clear_handle_id (&channel->source_grace_id, g_source_remove);
+          channel->source_grace_id =
+              g_timeout_add ((guint) (relay->settings.source_grace * 1000),
+              relay_channel_source_grace_cb, channel);
+        }
+      }
+      break;
+    case RELAY_ROLE_RECEIVER:
+      g_queue_remove (&channel->receivers, client);
+      relay_channel_send_receiver_count (channel, FALSE);
+      break;
+    case RELAY_ROLE_SIGNALING:
+      g_queue_remove (&channel->signaling, client);
+      break;
+    default:
+      break;
+  }
+  relay->n_clients--;
+  relay->n_by_role[client->role]--;
+  relay_log ("channel %s: %s #%u (%s) disconnected (peer close code %u)",
+      channel->name, relay_role_name (client->role), client->id, client->peer,
+      relay_ws_get_peer_close_code (ws));
+  if (relay_channel_is_empty (channel))
+    channel->empty_since = g_get_monotonic_time ();
+  relay_client_free (client);
+
+  if (relay->shutting_down && relay->n_clients == 0)
+    g_main_loop_quit (relay->loop);
+}
+
+RelayClient *
+relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
+    RelayWs * ws, const gchar * peer, gboolean view_only)
+{
+  RelayClient *client = g_new0 (RelayClient, 1);
+
+  client->relay = relay;
+  client->channel = channel;
+  client->role = role;
+  client->ws = ws;
+  client->id = ++relay->next_client_id;
+  client->peer = g_strdup (peer);
+  client->view_only = view_only;
+  relay->n_clients++;
+  relay->n_by_role[role]++;
+  relay->connections_total[role]++;
+  channel->empty_since = 0;
+
+  relay_ws_set_callbacks (ws, relay_client_message_cb, relay_client_closed_cb,
+      role == RELAY_ROLE_RECEIVER ? relay_client_drained_cb : NULL, client);
+  relay_ws_start (ws);
+
+  switch (role) {
+    case RELAY_ROLE_SOURCE:
+      g_clear_handle_id (&channel->source_grace_id, g_source_remove);
+      if (channel->source) {
+        RelayClient *old = channel->source;
+
+        relay->takeovers++;
+        relay_log ("channel %s: source #%u (%s) takes over from source #%u "
+            "(%s)", channel->name, client->id, peer, old->id, old->peer);
+        old->closing = TRUE;
+        /* the old one no longer is the source; its close callback must not
+         * start the grace timer */
+        channel->source = NULL;
+        relay_ws_close (old->ws, RELAY_WS_CLOSE_TAKEN_OVER,
+            "ds-relay: another source took over this channel");
+      }
+      channel->source = client;
+      relay_log ("channel %s: source #%u (%s) connected", channel->name,
+          client->id, peer);
+      relay_channel_send_receiver_count (channel, TRUE);
+      if (channel->keyframe_wanted)
+        relay_channel_request_keyframe (channel);
+      break;
+    case RELAY_ROLE_RECEIVER:
+      g_queue_push_tail (&channel->receivers, client);
+      relay_log ("channel %s: receiver #%u (%s)%s connected, %u receivers",
+          channel->name, client->id, peer, view_only ? " view-only" : "",
+          channel->receivers.length);
+      relay_client_send_catchup (client);
+      relay_channel_send_receiver_count (channel, FALSE);
+      break;
+    case RELAY_ROLE_SIGNALING:
+      g_queue_push_tail (&channel->signaling, client);
+      relay_log ("channel %s: signaling #%u (%s) connected", channel->name,
+          client->id, peer);
+      break;
+    default:
+      break;
+  }
+  return client;
+}
+
+void
+relay_close_all (DsRelay * relay, gushort code, const gchar * reason)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+    GList *l;
+
+    if (channel->source) {
+      channel->source->closing = TRUE;
+      relay_ws_close (channel->source->ws, code, reason);
+    }
+    for (l = channel->receivers.head; l; l = l->next) {
+      RelayClient *client = l->data;
+
+      client->closing = TRUE;
+      relay_ws_close (client->ws, code, reason);
+    }
+    for (l = channel->signaling.head; l; l = l->next) {
+      RelayClient *client = l->data;
+
+      client->closing = TRUE;
+      relay_ws_close (client->ws, code, reason);
+    }
+  }
+}
+
+void
+relay_housekeeping (DsRelay * relay)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gint64 now = g_get_monotonic_time ();
+  gint64 stuck = (gint64) (relay->settings.stuck_timeout * G_TIME_SPAN_SECOND);
+  gint64 idle = (gint64) (relay->settings.idle_grace * G_TIME_SPAN_SECOND);
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+    GList *l;
+
+    for (l = channel->receivers.head; l; l = l->next) {
+      RelayClient *client = l->data;
+
+      if (client->closing || relay_ws_get_queued_bytes (client->ws) == 0)
+        continue;
+      if (now - relay_ws_get_last_progress (client->ws) > stuck) {
+        gchar *reason = g_strdup_printf ("ds-relay: receiver too slow, no "
+            "progress for %.0f s", relay->settings.stuck_timeout);
+
+        relay->slow_closes++;
+        relay_log ("channel %s: closing receiver #%u (%s): stuck with %"
+            G_GSIZE_FORMAT " bytes queued", channel->name, client->id,
+            client->peer, relay_ws_get_queued_bytes (client->ws));
+        client->closing = TRUE;
+        relay_ws_close (client->ws, RELAY_WS_CLOSE_TOO_SLOW, reason);
+        g_free (reason);
+      }
+    }
+
+    if (relay_channel_is_empty (channel) && channel->empty_since != 0 &&
+        now - channel->empty_since >= idle) {
+      relay_log ("channel %s removed after %.1f s idle", channel->name,
+          relay->settings.idle_grace);
+      g_hash_table_iter_steal (&iter);
+      relay_channel_free (channel);
+    }
+  }
+}
+
+/* HTTP views */
+
+gchar *
+relay_channels_json (DsRelay * relay)
+{
+  JsonBuilder *builder = json_builder_new ();
+  JsonGenerator *generator;
+  JsonNode *root;
+  gint64 now = g_get_monotonic_time ();
+  gchar *json;
+  GList *names, *l;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "channels");
+  json_builder_begin_array (builder);
+  names = g_hash_table_get_keys (relay->channels);
+  names = g_list_sort (names, (GCompareFunc) g_strcmp0);
+  for (l = names; l; l = l->next) {
+    RelayChannel *channel = g_hash_table_lookup (relay->channels, l->data);
+    gsize queued = 0;
+    GList *r;
+
+    for (r = channel->receivers.head; r; r = r->next)
+      queued += relay_ws_get_queued_bytes (((RelayClient *) r->data)->ws);
+
+    json_builder_begin_object (builder);
+    json_builder_set_member_name (builder, "name");
+    json_builder_add_string_value (builder, channel->name);
+    json_builder_set_member_name (builder, "source");
+    json_builder_add_boolean_value (builder, channel->source != NULL);
+    json_builder_set_member_name (builder, "receivers");
+    json_builder_add_int_value (builder, channel->receivers.length);
+    json_builder_set_member_name (builder, "signaling");
+    json_builder_add_int_value (builder, channel->signaling.length);
+    json_builder_set_member_name (builder, "frames");
+    json_builder_add_int_value (builder, channel->frames_in);
+    json_builder_set_member_name (builder, "bytes");
+    json_builder_add_int_value (builder, channel->bytes_in);
+    json_builder_set_member_name (builder, "frames_out");
+    json_builder_add_int_value (builder, channel->frames_out);
+    json_builder_set_member_name (builder, "bytes_out");
+    json_builder_add_int_value (builder, channel->bytes_out);
+    json_builder_set_member_name (builder, "dropped");
+    json_builder_add_int_value (builder, channel->dropped);
+    json_builder_set_member_name (builder, "queued_bytes");
+    json_builder_add_int_value (builder, queued);
+    json_builder_set_member_name (builder, "last_frame_age_ms");
+    if (channel->last_frame_time)
+      json_builder_add_int_value (builder,
+          (now - channel->last_frame_time) / 1000);
+    else
+      json_builder_add_null_value (builder);
+    json_builder_set_member_name (builder, "schema");
+    json_builder_add_boolean_value (builder, channel->schema != NULL);
+    json_builder_set_member_name (builder, "signals");
+    json_builder_add_int_value (builder,
+        ds_signal_state_n_values (channel->signals));
+    json_builder_set_member_name (builder, "cached_deltas");
+    json_builder_add_int_value (builder, channel->deltas->len);
+    json_builder_set_member_name (builder, "ended");
+    json_builder_add_boolean_value (builder, channel->end != NULL);
+    json_builder_end_object (builder);
+  }
+  g_list_free (names);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  json = json_generator_to_data (generator, NULL);
+  json_node_unref (root);
+  g_object_unref (generator);
+  g_object_unref (builder);
+  return json;
+}
+
+static void
+metric_header (GString * s, const gchar * name, const gchar * type,
+    const gchar * help)
+{
+  g_string_append_printf (s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+      type);
+}
+
+gchar *
+relay_metrics_text (DsRelay * relay)
+{
+  GString *s = g_string_new (NULL);
+  GHashTableIter iter;
+  gpointer value;
+  gsize queue_total = 0, queue_max = 0;
+  gint r;
+
+  metric_header (s, "ds_relay_connections", "gauge",
+      "Open WebSocket connections by role.");
+  for (r = 0; r < RELAY_N_ROLES; r++)
+    g_string_append_printf (s, "ds_relay_connections{role=\"%s\"} %u\n",
+        role_names[r], relay->n_by_role[r]);
+  metric_header (s, "ds_relay_connections_total", "counter",
+      "WebSocket connections accepted since start, by role.");
+  for (r = 0; r < RELAY_N_ROLES; r++)
+    g_string_append_printf (s, "ds_relay_connections_total{role=\"%s\"} %"
+        G_GUINT64_FORMAT "\n", role_names[r], relay->connections_total[r]);
+  metric_header (s, "ds_relay_rejected_total", "counter",
+      "Upgrade requests refused, by reason.");
+  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"auth\"} %"
+      G_GUINT64_FORMAT "\n", relay->rejected_auth);
+  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"name\"} %"
+      G_GUINT64_FORMAT "\n", relay->rejected_name);
+  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"limit\"} %"
+      G_GUINT64_FORMAT "\n", relay->rejected_limit);
+  metric_header (s, "ds_relay_channels", "gauge", "Channels that exist.");
+  g_string_append_printf (s, "ds_relay_channels %u\n",
+      g_hash_table_size (relay->channels));
+
+  metric_header (s, "ds_relay_frames_in_total", "counter",
+      "Frames accepted from sources, all channels.");
+  g_string_append_printf (s, "ds_relay_frames_in_total %" G_GUINT64_FORMAT
+      "\n", relay->frames_in);
+  metric_header (s, "ds_relay_bytes_in_total", "counter",
+      "Frame bytes accepted from sources, all channels.");
+  g_string_append_printf (s, "ds_relay_bytes_in_total %" G_GUINT64_FORMAT
+      "\n", relay->bytes_in);
+  metric_header (s, "ds_relay_frames_out_total", "counter",
+      "Frames queued to clients, all channels.");
+  g_string_append_printf (s, "ds_relay_frames_out_total %" G_GUINT64_FORMAT
+      "\n", relay->frames_out);
+  metric_header (s, "ds_relay_bytes_out_total", "counter",
+      "Frame bytes queued to clients, all channels.");
+  g_string_append_printf (s, "ds_relay_bytes_out_total %" G_GUINT64_FORMAT
+      "\n", relay->bytes_out);
+  metric_header (s, "ds_relay_malformed_frames_total", "counter",
+      "Malformed frames or messages dropped.");
+  g_string_append_printf (s, "ds_relay_malformed_frames_total %"
+      G_GUINT64_FORMAT "\n", relay->malformed);
+  metric_header (s, "ds_relay_dropped_frames_total", "counter",
+      "Frames dropped by policy (slow receivers, receivers publishing, "
+      "view-only input).");
+  g_string_append_printf (s, "ds_relay_dropped_frames_total %"
+      G_GUINT64_FORMAT "\n", relay->dropped);
+  metric_header (s, "ds_relay_queue_overflows_total", "counter",
+      "Times a receiver's queue overflowed --max-queue-bytes.");
+  g_string_append_printf (s, "ds_relay_queue_overflows_total %"
+      G_GUINT64_FORMAT "\n", relay->overflows);
+  metric_header (s, "ds_relay_resyncs_total", "counter",
+      "Receivers resynced after an overflow.");
+  g_string_append_printf (s, "ds_relay_resyncs_total %" G_GUINT64_FORMAT
+      "\n", relay->resyncs);
+  metric_header (s, "ds_relay_slow_closes_total", "counter",
+      "Receivers closed because they stayed stuck.");
+  g_string_append_printf (s, "ds_relay_slow_closes_total %" G_GUINT64_FORMAT
+      "\n", relay->slow_closes);
+  metric_header (s, "ds_relay_takeovers_total", "counter",
+      "Sources replaced by a new source.");
+  g_string_append_printf (s, "ds_relay_takeovers_total %" G_GUINT64_FORMAT
+      "\n", relay->takeovers);
+  metric_header (s, "ds_relay_catchups_total", "counter",
+      "Catch-ups sent to late joiners and resynced receivers.");
+  g_string_append_printf (s, "ds_relay_catchups_total %" G_GUINT64_FORMAT
+      "\n", relay->catchups);
+  metric_header (s, "ds_relay_keyframe_requests_total", "counter",
+      "KeyframeRequests from receivers by outcome.");
+  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
+      "\"cache\"} %" G_GUINT64_FORMAT "\n", relay->keyframe_requests_cache);
+  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
+      "\"forwarded\"} %" G_GUINT64_FORMAT "\n",
+      relay->keyframe_requests_forwarded);
+  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
+      "\"coalesced\"} %" G_GUINT64_FORMAT "\n",
+      relay->keyframe_requests_coalesced);
+
+  /* per channel */
+  metric_header (s, "ds_relay_channel_receivers", "gauge",
+      "Receivers per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_receivers{channel=\"%s\"} "
+        "%u\n", channel->name, channel->receivers.length);
+  }
+  metric_header (s, "ds_relay_channel_frames_in_total", "counter",
+      "Frames accepted from the source, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_frames_in_total{channel="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->frames_in);
+  }
+  metric_header (s, "ds_relay_channel_bytes_in_total", "counter",
+      "Bytes accepted from the source, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_bytes_in_total{channel="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->bytes_in);
+  }
+  metric_header (s, "ds_relay_channel_frames_out_total", "counter",
+      "Frames queued to clients, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_frames_out_total{channel="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->frames_out);
+  }
+  metric_header (s, "ds_relay_channel_bytes_out_total", "counter",
+      "Bytes queued to clients, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_bytes_out_total{channel="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->bytes_out);
+  }
+  metric_header (s, "ds_relay_channel_dropped_frames_total", "counter",
+      "Frames not delivered to slow receivers, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_dropped_frames_total{"
+        "channel=\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name,
+        channel->dropped);
+  }
+  metric_header (s, "ds_relay_channel_queue_bytes", "gauge",
+      "Bytes queued to the receivers of a channel, not yet written.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+    gsize queued = 0;
+    GList *l;
+
+    for (l = channel->receivers.head; l; l = l->next) {
+      gsize q = relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
+
+      queued += q;
+      queue_max = MAX (queue_max, q);
+    }
+    queue_total += queued;
+    g_string_append_printf (s, "ds_relay_channel_queue_bytes{channel=\"%s\"} "
+        "%" G_GSIZE_FORMAT "\n", channel->name, queued);
+  }
+  metric_header (s, "ds_relay_queue_bytes", "gauge",
+      "Bytes queued to all receivers, not yet written.");
+  g_string_append_printf (s, "ds_relay_queue_bytes %" G_GSIZE_FORMAT "\n",
+      queue_total);
+  metric_header (s, "ds_relay_queue_bytes_max", "gauge",
+      "The largest queue of any one receiver, in bytes.");
+  g_string_append_printf (s, "ds_relay_queue_bytes_max %" G_GSIZE_FORMAT "\n",
+      queue_max);
+  metric_header (s, "ds_relay_channel_catchups_total", "counter",
+      "Catch-ups sent, per channel.");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    g_string_append_printf (s, "ds_relay_channel_catchups_total{channel="
+        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->catchups);
+  }
+  return g_string_free (s, FALSE);
+}

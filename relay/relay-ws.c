@@ -1,0 +1,827 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "relay-ws.h"
+
+/* Reads go into a buffer of this size; a frame larger than this is read
+ * straight into its own allocation. */
+#define READ_CHUNK (256 * 1024)
+/* At most this many reads per wake-up, so one busy peer cannot starve the
+ * others */
+#define READS_PER_WAKEUP 16
+#define MAX_VECTORS 128
+#define CLOSE_TIMEOUT_MS 2000
+
+typedef enum
+{
+  STATE_NEW,
+  STATE_OPEN,
+  STATE_CLOSING,                /* our close frame is queued or sent */
+  STATE_CLOSED,
+} RelayWsState;
+
+typedef struct
+{
+  guint8 header[10];
+  guint header_len;
+  GBytes *payload;
+  const guint8 *data;
+  gsize data_len;
+  gsize written;                /* of header + data */
+  gboolean droppable;
+  gboolean is_close;
+} RelayWsOut;
+
+struct _RelayWs
+{
+  GIOStream *stream;
+  GPollableInputStream *in;
+  GPollableOutputStream *out;
+  gsize max_message;
+  guint keepalive_seconds;
+
+  RelayWsMessageFunc message_func;
+  RelayWsClosedFunc closed_func;
+  RelayWsDrainedFunc drained_func;
+  gpointer user_data;
+
+  RelayWsState state;
+  GSource *read_source;
+  GSource *write_source;
+  guint flush_id;
+  guint closed_id;
+  guint close_timeout_id;
+  guint keepalive_id;
+
+  GQueue out_queue;
+  gsize queued_bytes;
+  gint64 last_progress;
+  gint64 last_activity;
+
+  /* input */
+  guint8 *inbuf;
+  gsize in_len;
+  gsize in_cap;
+  /* a large frame read directly into its own buffer */
+  guint8 *big;
+  gsize big_len;
+  gsize big_have;
+  guint8 big_mask[4];
+  guint8 big_opcode;
+  gboolean big_fin;
+  /* a fragmented message */
+  GByteArray *frag;
+  guint8 frag_opcode;
+
+  gboolean close_received;
+  gushort peer_close_code;
+
+  guint64 bytes_in;
+  guint64 bytes_out;
+};
+
+static void relay_ws_teardown (RelayWs * ws);
+static void relay_ws_protocol_close (RelayWs * ws, gushort code,
+    const gchar * reason);
+
+RelayWs *
+relay_ws_new (GIOStream * stream, gsize max_message, guint keepalive_seconds)
+{
+  RelayWs *ws = g_new0 (RelayWs, 1);
+
+  ws->stream = g_object_ref (stream);
+  ws->in = G_POLLABLE_INPUT_STREAM (g_io_stream_get_input_stream (stream));
+  ws->out = G_POLLABLE_OUTPUT_STREAM (g_io_stream_get_output_stream (stream));
+  ws->max_message = max_message;
+  ws->keepalive_seconds = keepalive_seconds;
+  ws->state = STATE_NEW;
+  g_queue_init (&ws->out_queue);
+  ws->in_cap = READ_CHUNK;
+  ws->inbuf = g_malloc (ws->in_cap);
+  ws->last_activity = g_get_monotonic_time ();
+  ws->last_progress = ws->last_activity;
+  return ws;
+}
+
+void
+relay_ws_set_callbacks (RelayWs * ws, RelayWsMessageFunc message,
+    RelayWsClosedFunc closed, RelayWsDrainedFunc drained, gpointer user_data)
+{
+  ws->message_func = message;
+  ws->closed_func = closed;
+  ws->drained_func = drained;
+  ws->user_data = user_data;
+}
+
+static void
+relay_ws_out_free (RelayWsOut * out)
+{
+  if (out->payload)
+    g_bytes_unref (out->payload);
+  g_free (out);
+}
+
+static void
+relay_ws_clear_sources (RelayWs * ws)
+{
+  if (ws->read_source) {
+    g_source_destroy (ws->read_source);
+    g_source_unref (ws->read_source);
+    ws->read_source = NULL;
+  }
+  if (ws->write_source) {
+    g_source_destroy (ws->write_source);
+    g_source_unref (ws->write_source);
+    ws->write_source = NULL;
+  }
+  g_clear_handle_id (&ws->flush_id, g_source_remove);
+  g_clear_handle_id (&ws->close_timeout_id, g_source_remove);
+  g_clear_handle_id (&ws->keepalive_id, g_source_remove);
+}
+
+void
+relay_ws_free (RelayWs * ws)
+{
+  if (ws == NULL)
+    return;
+  relay_ws_clear_sources (ws);
+  g_clear_handle_id (&ws->closed_id, g_source_remove);
+  if (ws->state != STATE_CLOSED && ws->stream)
+    g_io_stream_close (ws->stream, NULL, NULL);
+  g_queue_clear_full (&ws->out_queue, (GDestroyNotify) relay_ws_out_free);
+  g_clear_object (&ws->stream);
+  g_free (ws->inbuf);
+  g_free (ws->big);
+  if (ws->frag)
+    g_byte_array_unref (ws->frag);
+  g_free (ws);
+}
+
+/* Output */
+
+static gboolean relay_ws_writable_cb (GObject * stream, gpointer user_data);
+
+static void
+relay_ws_wait_writable (RelayWs * ws)
+{
+  if (ws->write_source)
+    return;
+  ws->write_source = g_pollable_output_stream_create_source (ws->out, NULL);
+  g_source_set_callback (ws->write_source,
+      (GSourceFunc) (void (*)(void)) relay_ws_writable_cb, ws, NULL);
+  g_source_attach (ws->write_source, NULL);
+}
+
+static void
+relay_ws_after_close_written (RelayWs * ws)
+{
+  /* Our close frame is out: done if the peer already sent its own,
+   * otherwise the timeout started in relay_ws_close() ends it */
+  if (ws->close_received)
+    relay_ws_teardown (ws);
+}
+
+/* Writes as much as the socket takes; returns FALSE if @ws was torn down */
+static gboolean
+relay_ws_write_some (RelayWs * ws)
+{
+  while (!g_queue_is_empty (&ws->out_queue)) {
+    GOutputVector vectors[MAX_VECTORS];
+    guint n_vectors = 0;
+    GList *l;
+    gsize written = 0;
+    GPollableReturn res;
+    GError *error = NULL;
+
+    for (l = ws->out_queue.head; l && n_vectors + 2 <= MAX_VECTORS; l = l->next) {
+      RelayWsOut *out = l->data;
+      gsize skip = out->written;
+
+      if (skip < out->header_len) {
+        vectors[n_vectors].buffer = out->header + skip;
+        vectors[n_vectors].size = out->header_len - skip;
+        n_vectors++;
+        skip = 0;
+      } else {
+        skip -= out->header_len;
+      }
+      if (out->data_len > skip) {
+        vectors[n_vectors].buffer = out->data + skip;
+        vectors[n_vectors].size = out->data_len - skip;
+        n_vectors++;
+      }
+    }
+
+    res = g_pollable_output_stream_writev_nonblocking (ws->out, vectors,
+        n_vectors, &written, NULL, &error);
+    if (res == G_POLLABLE_RETURN_WOULD_BLOCK) {
+      relay_ws_wait_writable (ws);
+      return TRUE;
+    }
+    if (res == G_POLLABLE_RETURN_FAILED) {
+      g_debug ("write failed: %s", error ? error->message : "?");
+      g_clear_error (&error);
+      relay_ws_teardown (ws);
+      return FALSE;
+    }
+
+    ws->bytes_out += written;
+    ws->queued_bytes -= written;
+    ws->last_progress = g_get_monotonic_time ();
+    while (written > 0) {
+      RelayWsOut *out = g_queue_peek_head (&ws->out_queue);
+      gsize left = out->header_len + out->data_len - out->written;
+
+      if (written < left) {
+        out->written += written;
+        break;
+      }
+      written -= left;
+      g_queue_pop_head (&ws->out_queue);
+      if (out->is_close) {
+        relay_ws_out_free (out);
+        relay_ws_after_close_written (ws);
+        if (ws->state == STATE_CLOSED)
+          return FALSE;
+      } else {
+        relay_ws_out_free (out);
+      }
+    }
+  }
+  return TRUE;
+}
+
+static void
+relay_ws_do_flush (RelayWs * ws)
+{
+  if (ws->state == STATE_CLOSED || ws->state == STATE_NEW)
+    return;
+  if (!relay_ws_write_some (ws))
+    return;
+  if (g_queue_is_empty (&ws->out_queue) && ws->drained_func)
+    ws->drained_func (ws, ws->user_data);
+}
+
+static gboolean
+relay_ws_writable_cb (GObject * stream, gpointer user_data)
+{
+  RelayWs *ws = user_data;
+
+  g_source_unref (ws->write_source);
+  ws->write_source = NULL;
+  relay_ws_do_flush (ws);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+relay_ws_flush_idle_cb (gpointer user_data)
+{
+  RelayWs *ws = user_data;
+
+  ws->flush_id = 0;
+  relay_ws_do_flush (ws);
+  return G_SOURCE_REMOVE;
+}
+
+void
+relay_ws_flush (RelayWs * ws)
+{
+  g_clear_handle_id (&ws->flush_id, g_source_remove);
+  if (ws->write_source == NULL)
+    relay_ws_do_flush (ws);
+}
+
+static void
+relay_ws_queue (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
+    const guint8 * data, gsize len, gboolean droppable)
+{
+  RelayWsOut *out = g_new0 (RelayWsOut, 1);
+
+  if (payload)
+    len = g_bytes_get_size (payload);
+  out->header[0] = 0x80 | opcode;
+  if (len < 126) {
+    out->header[1] = (guint8) len;
+    out->header_len = 2;
+  } else if (len <= G_MAXUINT16) {
+    out->header[1] = 126;
+    out->header[2] = (guint8) (len >> 8);
+    out->header[3] = (guint8) len;
+    out->header_len = 4;
+  } else {
+    guint64 l = len;
+    gint i;
+
+    out->header[1] = 127;
+    for (i = 0; i < 8; i++)
+      out->header[2 + i] = (guint8) (l >> (56 - 8 * i));
+    out->header_len = 10;
+  }
+  if (payload) {
+    out->payload = g_bytes_ref (payload);
+    out->data = g_bytes_get_data (payload, &out->data_len);
+  } else if (len > 0) {
+    out->payload = g_bytes_new (data, len);
+    out->data = g_bytes_get_data (out->payload, &out->data_len);
+  }
+  out->droppable = droppable;
+  out->is_close = (opcode == RELAY_WS_OPCODE_CLOSE);
+
+  if (g_queue_is_empty (&ws->out_queue))
+    ws->last_progress = g_get_monotonic_time ();
+  g_queue_push_tail (&ws->out_queue, out);
+  ws->queued_bytes += out->header_len + out->data_len;
+
+  if (ws->flush_id == 0 && ws->write_source == NULL)
+    ws->flush_id = g_idle_add (relay_ws_flush_idle_cb, ws);
+}
+
+void
+relay_ws_send (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
+    gboolean droppable)
+{
+  if (ws->state != STATE_OPEN)
+    return;
+  relay_ws_queue (ws, opcode, payload, NULL, 0, droppable);
+}
+
+gsize
+relay_ws_get_queued_bytes (RelayWs * ws)
+{
+  return ws->queued_bytes;
+}
+
+guint
+relay_ws_get_queued_messages (RelayWs * ws)
+{
+  return g_queue_get_length (&ws->out_queue);
+}
+
+gint64
+relay_ws_get_last_progress (RelayWs * ws)
+{
+  return ws->last_progress;
+}
+
+gsize
+relay_ws_discard_unsent (RelayWs * ws)
+{
+  GList *l, *next;
+  gsize dropped = 0;
+
+  for (l = ws->out_queue.head; l; l = next) {
+    RelayWsOut *out = l->data;
+
+    next = l->next;
+    if (out->written > 0 || !out->droppable)
+      continue;
+    dropped += out->header_len + out->data_len;
+    g_queue_delete_link (&ws->out_queue, l);
+    relay_ws_out_free (out);
+  }
+  ws->queued_bytes -= dropped;
+  return dropped;
+}
+
+/* Closing */
+
+static gboolean
+relay_ws_closed_idle_cb (gpointer user_data)
+{
+  RelayWs *ws = user_data;
+
+  ws->closed_id = 0;
+  if (ws->closed_func)
+    ws->closed_func (ws, ws->user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+relay_ws_stream_closed_cb (GObject * source, GAsyncResult * res,
+    gpointer user_data)
+{
+  g_io_stream_close_finish (G_IO_STREAM (source), res, NULL);
+  g_object_unref (source);
+}
+
+static void
+relay_ws_teardown (RelayWs * ws)
+{
+  if (ws->state == STATE_CLOSED)
+    return;
+  ws->state = STATE_CLOSED;
+  relay_ws_clear_sources (ws);
+  g_queue_clear_full (&ws->out_queue, (GDestroyNotify) relay_ws_out_free);
+  ws->queued_bytes = 0;
+  g_io_stream_close_async (g_object_ref (ws->stream), G_PRIORITY_DEFAULT,
+      NULL, relay_ws_stream_closed_cb, NULL);
+  /* Tell the owner from the main loop, never from inside its own call */
+  ws->closed_id = g_idle_add (relay_ws_closed_idle_cb, ws);
+}
+
+static gboolean
+relay_ws_close_timeout_cb (gpointer user_data)
+{
+  RelayWs *ws = user_data;
+
+  ws->close_timeout_id = 0;
+  relay_ws_teardown (ws);
+  return G_SOURCE_REMOVE;
+}
+
+void
+relay_ws_close (RelayWs * ws, gushort code, const gchar * reason)
+{
+  guint8 payload[125];
+  gsize reason_len = reason ? strlen (reason) : 0;
+
+  if (ws->state == STATE_CLOSED || ws->state == STATE_CLOSING)
+    return;
+  if (ws->state == STATE_NEW) {
+    relay_ws_teardown (ws);
+    return;
+  }
+  ws->state = STATE_CLOSING;
+
+  /* Nobody waits for the rest of the stream now */
+  relay_ws_discard_unsent (ws);
+
+  if (reason_len > sizeof (payload) - 2)
+    reason_len = sizeof (payload) - 2;
+  /* keep the reason valid UTF-8 when it is cut */
+  while (reason_len > 0 && (((guint8) reason[reason_len]) & 0xC0) == 0x80)
+    reason_len--;
+  payload[0] = code >> 8;
+  payload[1] = code & 0xff;
+  if (reason_len)
+    memcpy (payload + 2, reason, reason_len);
+  relay_ws_queue (ws, RELAY_WS_OPCODE_CLOSE, NULL, payload, reason_len + 2,
+      FALSE);
+  ws->close_timeout_id = g_timeout_add (CLOSE_TIMEOUT_MS,
+      relay_ws_close_timeout_cb, ws);
+}
+
+static void
+relay_ws_protocol_close (RelayWs * ws, gushort code, const gchar * reason)
+{
+  g_debug ("closing: %u %s", code, reason);
+  relay_ws_close (ws, code, reason);
+}
+
+gboolean
+relay_ws_is_open (RelayWs * ws)
+{
+  return ws->state == STATE_OPEN;
+}
+
+gushort
+relay_ws_get_peer_close_code (RelayWs * ws)
+{
+  return ws->peer_close_code;
+}
+
+guint64
+relay_ws_get_bytes_in (RelayWs * ws)
+{
+  return ws->bytes_in;
+}
+
+guint64
+relay_ws_get_bytes_out (RelayWs * ws)
+{
+  return ws->bytes_out;
+}
+
+/* Input */
+
+static void
+relay_ws_unmask (guint8 * dst, const guint8 * src, gsize len,
+    const guint8 mask[4])
+{
+  guint64 mask64;
+  guint32 mask32;
+  gsize i = 0;
+
+  memcpy (&mask32, mask, 4);
+  mask64 = ((guint64) mask32 << 32) | mask32;
+  for (; i + 8 <= len; i += 8) {
+    guint64 v;
+
+    memcpy (&v, src + i, 8);
+    v ^= mask64;
+    memcpy (dst + i, &v, 8);
+  }
+  for (; i < len; i++)
+    dst[i] = src[i] ^ mask[i & 3];
+}
+
+static void
+relay_ws_deliver (RelayWs * ws, guint8 opcode, guint8 * data, gsize len)
+{
+  GBytes *message;
+
+  if (ws->state != STATE_OPEN) {
+    g_free (data);
+    return;
+  }
+  if (opcode == RELAY_WS_OPCODE_TEXT && !g_utf8_validate ((const gchar *) data,
+          len, NULL)) {
+    g_free (data);
+    relay_ws_protocol_close (ws, RELAY_WS_CLOSE_BAD_DATA,
+        "text message is not valid UTF-8");
+    return;
+  }
+  message = g_bytes_new_take (data, len);
+  if (ws->message_func)
+    ws->message_func (ws, opcode == RELAY_WS_OPCODE_BINARY, message,
+        ws->user_data);
+  g_bytes_unref (message);
+}
+
+static void
+relay_ws_handle_close_frame (RelayWs * ws, const guint8 * data, gsize len)
+{
+  ws->close_received = TRUE;
+  if (len >= 2)
+    ws->peer_close_code = (data[0] << 8) | data[1];
+  else
+    ws->peer_close_code = 1005;
+
+  if (ws->state == STATE_OPEN) {
+    guint8 echo[2];
+    gushort code = len >= 2 ? ws->peer_close_code : RELAY_WS_CLOSE_NORMAL;
+
+    ws->state = STATE_CLOSING;
+    relay_ws_discard_unsent (ws);
+    echo[0] = code >> 8;
+    echo[1] = code & 0xff;
+    relay_ws_queue (ws, RELAY_WS_OPCODE_CLOSE, NULL, echo, 2, FALSE);
+    ws->close_timeout_id = g_timeout_add (CLOSE_TIMEOUT_MS,
+        relay_ws_close_timeout_cb, ws);
+  } else if (ws->state == STATE_CLOSING) {
+    /* Answer to our close: done once ours is written */
+    gboolean ours_pending = FALSE;
+    GList *l;
+
+    for (l = ws->out_queue.head; l; l = l->next)
+      if (((RelayWsOut *) l->data)->is_close)
+        ours_pending = TRUE;
+    if (!ours_pending)
+      relay_ws_teardown (ws);
+  }
+}
+
+/* One whole frame; takes @data */
+static void
+relay_ws_handle_frame (RelayWs * ws, gboolean fin, guint8 opcode,
+    guint8 * data, gsize len)
+{
+  switch (opcode) {
+    case RELAY_WS_OPCODE_PING:
+      if (ws->state == STATE_OPEN)
+        relay_ws_queue (ws, RELAY_WS_OPCODE_PONG, NULL, data, len, FALSE);
+      g_free (data);
+      return;
+    case RELAY_WS_OPCODE_PONG:
+      g_free (data);
+      return;
+    case RELAY_WS_OPCODE_CLOSE:
+      relay_ws_handle_close_frame (ws, data, len);
+      g_free (data);
+      return;
+    case 0:                    /* continuation */
+      g_byte_array_append (ws->frag, data, len);
+      g_free (data);
+      if (fin) {
+        gsize total = ws->frag->len;
+        guint8 *whole = g_byte_array_free (ws->frag, FALSE);
+
+        ws->frag = NULL;
+        relay_ws_deliver (ws, ws->frag_opcode, whole, total);
+      }
+      return;
+    default:
+      if (fin) {
+        relay_ws_deliver (ws, opcode, data, len);
+      } else {
+        ws->frag = g_byte_array_new_take (data, len);
+        ws->frag_opcode = opcode;
+      }
+      return;
+  }
+}
+
+/* Parses complete frames at the start of inbuf; returns FALSE if the
+ * connection failed */
+static gboolean
+relay_ws_parse (RelayWs * ws)
+{
+  gsize pos = 0;
+
+  while (ws->state != STATE_CLOSED) {
+    const guint8 *p = ws->inbuf + pos;
+    gsize avail = ws->in_len - pos;
+    gboolean fin, masked;
+    guint8 opcode;
+    guint64 len;
+    gsize hlen;
+    const guint8 *mask;
+
+    if (avail < 2)
+      break;
+    fin = (p[0] & 0x80) != 0;
+    opcode = p[0] & 0x0f;
+    masked = (p[1] & 0x80) != 0;
+    len = p[1] & 0x7f;
+    hlen = 2 + (len == 126 ? 2 : len == 127 ? 8 : 0) + 4;
+    if (avail < hlen)
+      break;
+    if ((p[0] & 0x70) != 0) {
+      relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
+          "reserved bits set");
+      return FALSE;
+    }
+    if (!masked) {
+      relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
+          "client frames must be masked");
+      return FALSE;
+    }
+    if (len == 126) {
+      len = (p[2] << 8) | p[3];
+    } else if (len == 127) {
+      gint i;
+
+      len = 0;
+      for (i = 0; i < 8; i++)
+        len = (len << 8) | p[2 + i];
+    }
+    mask = p + hlen - 4;
+
+    if (opcode >= 0x8) {
+      if (!fin || len > 125 || (opcode != RELAY_WS_OPCODE_CLOSE &&
+              opcode != RELAY_WS_OPCODE_PING
+              && opcode != RELAY_WS_OPCODE_PONG)) {
+        relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
+            "bad control frame");
+        return FALSE;
+      }
+    } else {
+      gsize so_far = ws->frag ? ws->frag->len : 0;
+
+      if ((opcode == 0) != (ws->frag != NULL) || (opcode != 0 &&
+              opcode != RELAY_WS_OPCODE_TEXT
+              && opcode != RELAY_WS_OPCODE_BINARY)) {
+        relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
+            "bad data frame sequence");
+        return FALSE;
+      }
+      if (ws->max_message > 0 && (len > ws->max_message ||
+              so_far + len > ws->max_message)) {
+        relay_ws_protocol_close (ws, RELAY_WS_CLOSE_TOO_BIG,
+            "message larger than --max-frame-bytes");
+        return FALSE;
+      }
+    }
+
+    if (avail >= hlen + len) {
+      guint8 *data = g_malloc (len ? len : 1);
+
+      relay_ws_unmask (data, p + hlen, len, mask);
+      pos += hlen + len;
+      relay_ws_handle_frame (ws, fin, opcode, data, len);
+      continue;
+    }
+
+    if (hlen + len > ws->in_cap) {
+      /* Too large for the buffer: read the rest straight into its own
+       * allocation */
+      ws->big_len = len;
+      ws->big = g_malloc (len);
+      ws->big_have = avail - hlen;
+      memcpy (ws->big, p + hlen, ws->big_have);
+      memcpy (ws->big_mask, mask, 4);
+      ws->big_opcode = opcode;
+      ws->big_fin = fin;
+      pos = ws->in_len;
+    }
+    break;
+  }
+
+  if (pos > 0) {
+    memmove (ws->inbuf, ws->inbuf + pos, ws->in_len - pos);
+    ws->in_len -= pos;
+  }
+  return ws->state != STATE_CLOSED;
+}
+
+static gboolean
+relay_ws_readable_cb (GObject * stream, gpointer user_data)
+{
+  RelayWs *ws = user_data;
+  guint i;
+
+  for (i = 0; i < READS_PER_WAKEUP; i++) {
+    GError *error = NULL;
+    gssize n;
+
+    if (ws->big) {
+      n = g_pollable_input_stream_read_nonblocking (ws->in,
+          ws->big + ws->big_have, ws->big_len - ws->big_have, NULL, &error);
+    } else {
+      n = g_pollable_input_stream_read_nonblocking (ws->in,
+          ws->inbuf + ws->in_len, ws->in_cap - ws->in_len, NULL, &error);
+    }
+
+    if (n < 0) {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK)) {
+        g_clear_error (&error);
+        return G_SOURCE_CONTINUE;
+      }
+      g_debug ("read failed: %s", error->message);
+      g_clear_error (&error);
+      relay_ws_teardown (ws);
+      return G_SOURCE_REMOVE;
+    }
+    if (n == 0) {
+      relay_ws_teardown (ws);
+      return G_SOURCE_REMOVE;
+    }
+    ws->bytes_in += n;
+    ws->last_activity = g_get_monotonic_time ();
+
+    if (ws->big) {
+      ws->big_have += n;
+      if (ws->big_have == ws->big_len) {
+        guint8 *data = ws->big;
+        gsize len = ws->big_len;
+
+        ws->big = NULL;
+        relay_ws_unmask (data, data, len, ws->big_mask);
+        relay_ws_handle_frame (ws, ws->big_fin, ws->big_opcode, data, len);
+      }
+    } else {
+      ws->in_len += n;
+      relay_ws_parse (ws);
+    }
+    if (ws->state == STATE_CLOSED)
+      return G_SOURCE_REMOVE;
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+relay_ws_keepalive_cb (gpointer user_data)
+{
+  RelayWs *ws = user_data;
+  gint64 idle = g_get_monotonic_time () - ws->last_activity;
+
+  if (idle > 3 * (gint64) ws->keepalive_seconds * G_TIME_SPAN_SECOND) {
+    g_message ("no answer to keepalive pings for %" G_GINT64_FORMAT
+        " s, closing", idle / G_TIME_SPAN_SECOND);
+    ws->keepalive_id = 0;
+    relay_ws_teardown (ws);
+    return G_SOURCE_REMOVE;
+  }
+  if (ws->state == STATE_OPEN)
+    relay_ws_queue (ws, RELAY_WS_OPCODE_PING, NULL, NULL, 0, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+void
+relay_ws_start (RelayWs * ws)
+{
+  if (ws->state != STATE_NEW)
+    return;
+  ws->state = STATE_OPEN;
+  ws->read_source = g_pollable_input_stream_create_source (ws->in, NULL);
+  g_source_set_callback (ws->read_source,
+      (GSourceFunc) (void (*)(void)) relay_ws_readable_cb, ws, NULL);
+  g_source_attach (ws->read_source, NULL);
+  if (ws->keepalive_seconds > 0)
+    ws->keepalive_id = g_timeout_add_seconds (ws->keepalive_seconds,
+        relay_ws_keepalive_cb, ws);
+  /* Bytes may already be buffered by the HTTP layer */
+  relay_ws_readable_cb (G_OBJECT (ws->in), ws);
+}

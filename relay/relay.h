@@ -1,0 +1,108 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* ds-relay's shared state: settings (from the command line, fixed after
+ * start) and the live state (channels, counters). Everything runs on the
+ * default main context in one thread. */
+
+#ifndef __RELAY_H__
+#define __RELAY_H__
+
+#include <libsoup/soup.h>
+
+#include "relay-ws.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RelayChannel RelayChannel;
+typedef struct _RelayClient RelayClient;
+
+typedef enum
+{
+  RELAY_ROLE_SOURCE,
+  RELAY_ROLE_RECEIVER,
+  RELAY_ROLE_SIGNALING,
+  RELAY_N_ROLES,
+} RelayRole;
+
+typedef struct
+{
+  gchar *host;
+  gint port;
+  gchar *tls_cert;
+  gchar *tls_key;
+  gchar *publish_token;
+  gchar *subscribe_token;
+  gchar *view_token;
+  gboolean view_only;
+  gint64 max_frame_bytes;
+  gint64 max_queue_bytes;
+  gdouble idle_grace;           /* seconds */
+  gdouble source_grace;         /* seconds */
+  gdouble stuck_timeout;        /* seconds */
+  gdouble handshake_timeout;    /* seconds */
+  gint keepalive;               /* seconds */
+  gint max_channels;
+  gint max_clients;
+  gboolean verbose;
+} RelaySettings;
+
+typedef struct
+{
+  RelaySettings settings;
+
+  SoupServer *server;
+  GMainLoop *loop;
+  GHashTable *channels;         /* name -> RelayChannel */
+  guint n_clients;
+  guint n_by_role[RELAY_N_ROLES];
+  guint next_client_id;
+  gboolean shutting_down;
+  guint housekeeping_id;
+  gint64 started;
+
+  /* counters since start, all channels */
+  guint64 connections_total[RELAY_N_ROLES];
+  guint64 rejected_auth;
+  guint64 rejected_name;
+  guint64 rejected_limit;
+  guint64 frames_in;
+  guint64 bytes_in;
+  guint64 frames_out;
+  guint64 bytes_out;
+  guint64 malformed;
+  guint64 dropped;
+  guint64 overflows;
+  guint64 resyncs;
+  guint64 slow_closes;
+  guint64 takeovers;
+  guint64 catchups;
+  guint64 keyframe_requests_cache;
+  guint64 keyframe_requests_forwarded;
+  guint64 keyframe_requests_coalesced;
+} DsRelay;
+
+/* Logging: one line on stderr per decision; frames only with --verbose */
+void      relay_log           (const gchar * format, ...) G_GNUC_PRINTF (1, 2);
+#define relay_verbose(relay, ...) \
+  G_STMT_START { if ((relay)->settings.verbose) relay_log (__VA_ARGS__); } G_STMT_END
+
+G_END_DECLS
+
+#endif /* __RELAY_H__ */
