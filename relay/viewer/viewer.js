@@ -514,6 +514,8 @@
       canvas.width = w;
       canvas.height = h;
     }
+    if (!state.ended)
+      notice(null);
     if (state.width !== w || state.height !== h) {
       state.width = w;
       state.height = h;
@@ -748,6 +750,10 @@
 
     state.frames++;
     state.lastType = h.type;
+    if (state.ended && h.type !== FRAME.END) {
+      state.ended = false;      /* a new stream follows */
+      notice(null);
+    }
     scheduleStatus();
 
     const isPixel = h.type === FRAME.PIXELS || h.type === FRAME.DELTA_PIXELS;
@@ -809,9 +815,7 @@
       default:
         break;                  /* AudioCompressed, neural, …: not shown */
     }
-    if (state.width && !state.ended)
-      notice(null);
-    else if (state.ended)
+    if (state.ended)
       notice('The source ended its stream. A new one may follow.');
   }
 

@@ -1,0 +1,359 @@
+// The viewer page against a stand-in relay that sends hand-made frames:
+// decoding (Pixels, DeltaPixels, CompressedPixels, signals, audio), gap and
+// error handling with KeyframeRequests, input mapping, SubscribeFilter,
+// Ping, reconnects and the channel list. No GStreamer needed.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { MockRelay } from './lib/mock-relay.mjs';
+import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import {
+  packFrame, rleEncodeXor, picture, png, T, I, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
+} from './lib/frames.mjs';
+
+let relay;
+let browser;
+let page;
+
+before(async () => {
+  relay = await new MockRelay().start();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.stop();
+});
+
+afterEach(async () => {
+  if (page && !page.isClosed())
+    await page.close();
+  page = null;
+});
+
+// test() that saves a screenshot of the page when the test fails
+function vtest (name, fn) {
+  test(name, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      await screenshotOnFailure(t, page);
+      throw e;
+    }
+  });
+}
+
+async function openViewer (channel, query = '') {
+  relay.received = [];
+  const n = relay.connections;
+  page = await browser.context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e));
+  page.errors = errors;
+  await page.goto(`${relay.base}/view/${channel}${query}`);
+  const ws = await relay.waitForConnections(n + 1);
+  await waitInPage(page, () => window.dsViewer && window.dsViewer.connected);
+  return ws;
+}
+
+const bars = (w, h) => picture(w, h, (x, y) => {
+  const colors = [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0]];
+  return colors[Math.floor(x * 4 / w)];
+});
+
+vtest('Pixels frame is drawn at its size with its colours', async () => {
+  const ws = await openViewer('pix');
+  const w = 64, h = 48;
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, bars(w, h)));
+  await waitInPage(page, () => window.dsViewer.pictures >= 1);
+  const st = await page.evaluate(() => ({ w: dsViewer.width, h: dsViewer.height, f: dsViewer.frames }));
+  assert.deepEqual(st, { w: 64, h: 48, f: 1 });
+  assert.deepEqual(await canvasPixel(page, 2, 2), [255, 255, 255, 255]);
+  assert.deepEqual(await canvasPixel(page, 20, 10), [255, 255, 0, 255]);
+  assert.deepEqual(await canvasPixel(page, 40, 40), [0, 255, 255, 255]);
+  assert.deepEqual(await canvasPixel(page, 63, 47), [0, 255, 0, 255]);
+  // the canvas keeps the picture's aspect ratio inside the stage
+  const box = await page.evaluate(() => {
+    const r = document.getElementById('picture').getBoundingClientRect();
+    return { w: r.width, h: r.height };
+  });
+  assert.ok(box.w > 100 && box.h > 100);
+  assert.deepEqual(page.errors, []);
+});
+
+vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async () => {
+  await openViewer('codec');
+  const r = await page.evaluate(() => {
+    const dec = dsViewer.codec.rleDecodeXor;
+    const out = {};
+    let ref = new Uint8Array(8);
+    out.plain = dec(new Uint8Array([1, 2, 0, 4, 0, 3, 4]), ref) && Array.from(ref);
+    ref = new Uint8Array(65536 + 2);
+    out.long = dec(new Uint8Array([0, 0xff, 0xff, 0, 1, 0, 9, 9]), ref) &&
+        ref[65534] === 0 && ref[65535] === 0 && ref[65536] === 9 && ref[65537] === 9;
+    ref = new Uint8Array([5, 5, 5, 5]);
+    out.xor = dec(new Uint8Array([5, 0, 2, 0, 1]), ref) && Array.from(ref);
+    out.truncatedRun = dec(new Uint8Array([1, 0, 2]), new Uint8Array(4));
+    out.zeroCount = dec(new Uint8Array([0, 0, 0, 1, 1, 1, 1]), new Uint8Array(4));
+    out.pastEnd = dec(new Uint8Array([0, 9, 0]), new Uint8Array(4));
+    out.tooShort = dec(new Uint8Array([0, 3, 0]), new Uint8Array(4));
+    out.literalsPastEnd = dec(new Uint8Array([1, 1, 1, 1, 1]), new Uint8Array(4));
+    return out;
+  });
+  assert.deepEqual(r.plain, [1, 2, 0, 0, 0, 0, 3, 4]);
+  assert.equal(r.long, true);
+  assert.deepEqual(r.xor, [0, 5, 5, 4]);
+  assert.equal(r.truncatedRun, false);
+  assert.equal(r.zeroCount, false);
+  assert.equal(r.pastEnd, false);
+  assert.equal(r.tooShort, false);
+  assert.equal(r.literalsPastEnd, false);
+});
+
+vtest('DeltaPixels: keyframe then deltas reconstruct the picture exactly', async () => {
+  const ws = await openViewer('delta');
+  const w = 40, h = 30;
+  const a = picture(w, h, (x, y) => [x * 6, y * 8, 100]);
+  const b = picture(w, h, (x, y) => (x > 10 && x < 20 ? [255, 0, 0] : [x * 6, y * 8, 100]));
+  const c = picture(w, h, (x, y) => (y > 20 ? [0, 0, 255] : [x * 6, y * 8, 100]));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 1, width: w, height: h }, rleEncodeXor(a, null)));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 2, width: w, height: h }, rleEncodeXor(b, a)));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 3, width: w, height: h }, rleEncodeXor(c, b)));
+  await waitInPage(page, () => dsViewer.frames === 3 && dsViewer.pictures >= 1);
+  await page.waitForTimeout(100);
+  const all = await page.evaluate(() => {
+    const cv = document.getElementById('picture');
+    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
+  });
+  assert.deepEqual(all, Array.from(c));
+  const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps, k: dsViewer.keyframeRequests, t: dsViewer.pictureType }));
+  assert.deepEqual(st, { e: 0, g: 0, k: 0, t: 'delta' });
+});
+
+vtest('a seq gap discards deltas and asks for a keyframe, with backoff', async () => {
+  const ws = await openViewer('gap');
+  const w = 16, h = 16;
+  const a = picture(w, h, () => [10, 20, 30]);
+  const b = picture(w, h, () => [200, 20, 30]);
+  const c = picture(w, h, () => [0, 0, 0]);
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 10, width: w, height: h }, rleEncodeXor(a, null)));
+  await waitInPage(page, () => dsViewer.pictures >= 1);
+  // seq 11 is lost; 12 is a delta against 11
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 12, width: w, height: h }, rleEncodeXor(c, b)));
+  const req = await relay.waitForFrame((f) => f.type === I.KEYFRAME_REQUEST && (f.flags & FLAG_INPUT));
+  assert.equal(req.payloadLen, 0);
+  assert.deepEqual(await canvasPixel(page, 3, 3), [10, 20, 30, 255], 'no corrupt picture shown');
+  // requests repeat while no keyframe comes
+  await relay.waitForFrame((f) => f.type === I.KEYFRAME_REQUEST && f !== req, { timeout: 3000 });
+  const st = await page.evaluate(() => ({ gaps: dsViewer.gaps, waiting: dsViewer.waitingForKeyframe }));
+  assert.equal(st.gaps, 1);
+  assert.equal(st.waiting, true);
+  // a keyframe ends it
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 13, width: w, height: h }, b));
+  await waitInPage(page, () => !dsViewer.waitingForKeyframe);
+  await page.waitForTimeout(50);
+  assert.deepEqual(await canvasPixel(page, 3, 3), [200, 20, 30, 255]);
+  const count = relay.received.filter((f) => f.type === I.KEYFRAME_REQUEST).length;
+  await page.waitForTimeout(1200);
+  assert.equal(relay.received.filter((f) => f.type === I.KEYFRAME_REQUEST).length, count,
+      'requests stop after the keyframe');
+});
+
+vtest('a delta with no reference or a bad size is dropped, not drawn', async () => {
+  const ws = await openViewer('bad');
+  const w = 8, h = 8;
+  const a = picture(w, h, () => [1, 2, 3]);
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 5, width: w, height: h }, rleEncodeXor(a, null)));
+  await relay.waitForFrame((f) => f.type === I.KEYFRAME_REQUEST);
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 6, width: w, height: h }, Buffer.from([0, 10, 0])));
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 7, width: w, height: h }, Buffer.alloc(10)));
+  ws.send(Buffer.from([1, 2, 3]));                       // shorter than a header
+  ws.send(packFrame({ type: T.SIGNAL_SYNC }, Buffer.from('not json')));
+  await waitInPage(page, () => dsViewer.decodeErrors >= 4);
+  assert.equal(await page.evaluate(() => dsViewer.pictures), 0);
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 8, width: w, height: h }, rleEncodeXor(a, null)));
+  await waitInPage(page, () => dsViewer.pictures === 1);
+  assert.deepEqual(await canvasPixel(page, 7, 7), [1, 2, 3, 255]);
+  assert.deepEqual(page.errors, []);
+});
+
+vtest('CompressedPixels (PNG) is drawn', async () => {
+  const ws = await openViewer('png');
+  const w = 20, h = 10;
+  const rgba = picture(w, h, (x) => (x < 10 ? [255, 0, 0] : [0, 0, 255]));
+  ws.send(packFrame({ type: T.COMPRESSED_PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, png(w, h, rgba)));
+  await waitInPage(page, () => dsViewer.pictures >= 1 && dsViewer.pictureType === 'compressed');
+  assert.deepEqual(await canvasPixel(page, 2, 5), [255, 0, 0, 255]);
+  assert.deepEqual(await canvasPixel(page, 15, 5), [0, 0, 255, 255]);
+});
+
+vtest('zstd-compressed frames are refused with a plain message', async () => {
+  const ws = await openViewer('zstd');
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME | FLAG_COMPRESSED, width: 4, height: 4 }, Buffer.from([0x28, 0xb5, 0x2f, 0xfd])));
+  await waitInPage(page, () => dsViewer.compressedSkipped === 1);
+  const text = await page.textContent('#notice');
+  assert.match(text, /compression=none/);
+  assert.equal(await page.isVisible('#notice'), true);
+});
+
+vtest('signals: sync replaces, diff merges, _v versions, Keyframe resets', async () => {
+  const ws = await openViewer('sig');
+  const sig = (type, obj) => ws.send(packFrame({ type }, Buffer.from(JSON.stringify(obj))));
+  sig(T.SCHEMA_ANNOUNCE, { signals: ['count', 'doubled', 'later'], mode: 'signal' });
+  sig(T.SIGNAL_SYNC, { count: 1, doubled: 2, name: 'x', _v: { count: 5 } });
+  sig(T.SIGNAL_DIFF, { count: 2, doubled: 4, _v: { count: 6 } });
+  sig(T.SIGNAL_DIFF, { count: 99, _v: { count: 3 } });         // older: ignored
+  sig(T.SIGNAL_DIFF, { flag: null });
+  await waitInPage(page, () => dsViewer.frames === 5);
+  const s = await page.evaluate(() => dsViewer.signals);
+  assert.deepEqual(s, { count: 2, doubled: 4, name: 'x', flag: null, _v: { count: 6 } });
+  const table = await page.$$eval('#signals tr', (rows) => rows.map((r) => [r.cells[0].textContent, r.cells[1].textContent]));
+  assert.deepEqual(table, [['count', '2'], ['doubled', '4'], ['flag', 'null'], ['later', '–'], ['name', 'x']]);
+
+  sig(T.SIGNAL_SYNC, { other: 'y' });
+  await waitInPage(page, () => dsViewer.frames === 6);
+  assert.deepEqual(await page.evaluate(() => dsViewer.signals), { other: 'y' });
+  ws.send(packFrame({ type: T.KEYFRAME }));
+  await waitInPage(page, () => dsViewer.frames === 7);
+  assert.deepEqual(await page.evaluate(() => dsViewer.signals), {});
+  await page.waitForFunction(() => document.getElementById('s-frames').textContent === '7');
+});
+
+vtest('?select sends a SubscribeFilter after every (re)connect', async () => {
+  await openViewer('sel', '?select=count,%20doubled');
+  const f = await relay.waitForFrame((x) => x.type === T.SUBSCRIBE_FILTER);
+  assert.equal(f.flags & FLAG_INPUT, 0);
+  assert.deepEqual(JSON.parse(f.payload.toString()), { select: ['count', 'doubled'] });
+  const before = relay.connections;
+  const from = relay.received.length;
+  relay.dropClients();
+  await waitInPage(page, () => dsViewer.reconnects >= 1 && dsViewer.connected);
+  assert.ok(relay.connections > before);
+  const g = await relay.waitForFrame((x) => x.type === T.SUBSCRIBE_FILTER, { from });
+  assert.deepEqual(JSON.parse(g.payload.toString()), { select: ['count', 'doubled'] });
+  assert.equal(await page.textContent('#s-reconnects'), String(await page.evaluate(() => dsViewer.reconnects)));
+});
+
+vtest('Ping is sent and its echo gives _latency', async () => {
+  await openViewer('ping');
+  const p = await relay.waitForFrame((f) => f.type === T.PING);
+  assert.equal(p.flags, 0);
+  const lat = await waitInPage(page, () => dsViewer.latency !== null && dsViewer.latency);
+  assert.ok(lat === 0 || (lat > 0 && lat < 5000), `latency ${lat}`);
+  await page.waitForFunction(() => /ms$/.test(document.getElementById('s-latency').textContent));
+});
+
+vtest('reconnects with backoff while the relay is away, picture comes back', async () => {
+  const ws = await openViewer('recon');
+  const w = 10, h = 10;
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, picture(w, h, () => [0, 128, 0])));
+  await waitInPage(page, () => dsViewer.pictures >= 1);
+  relay.dropClients();
+  await waitInPage(page, () => !dsViewer.connected);
+  await page.waitForFunction(() => document.getElementById('s-connected').textContent === 'false');
+  const ws2 = await relay.waitForClient(1);
+  await waitInPage(page, () => dsViewer.connected && dsViewer.reconnects >= 1);
+  ws2.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, picture(w, h, () => [0, 0, 200])));
+  await waitInPage(page, () => dsViewer.pictures >= 2);
+  await page.waitForTimeout(50);
+  assert.deepEqual(await canvasPixel(page, 5, 5), [0, 0, 200, 255]);
+});
+
+vtest('pointer, keys, wheel and resize become input frames in source pixels', async () => {
+  const ws = await openViewer('input');
+  // a wide picture in a 1000x700 window: letterboxed top and bottom
+  const w = 400, h = 100;
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, picture(w, h, () => [50, 50, 50])));
+  await waitInPage(page, () => dsViewer.pictures >= 1);
+  const resize = await relay.waitForFrame((f) => f.type === I.RESIZE && (f.flags & FLAG_INPUT));
+  assert.ok(resize.payload.readUInt16LE(0) > 100 && resize.payload.readUInt16LE(2) > 100);
+
+  const from = relay.received.length;
+  const pt = await clientPointOf(page, 300, 75);
+  await page.mouse.move(pt.x, pt.y);
+  await page.mouse.down();
+  await page.mouse.up();
+  const down = await relay.waitForFrame((f) => f.type === I.POINTER_DOWN, { from });
+  const up = await relay.waitForFrame((f) => f.type === I.POINTER_UP, { from });
+  assert.equal(down.flags & FLAG_INPUT, FLAG_INPUT);
+  assert.deepEqual([down.payload.readUInt16LE(0), down.payload.readUInt16LE(2), down.payload[4]], [300, 75, 1]);
+  assert.deepEqual([up.payload.readUInt16LE(0), up.payload.readUInt16LE(2), up.payload[4]], [300, 75, 0]);
+  const move = await relay.waitForFrame((f) => f.type === I.POINTER, { from });
+  assert.deepEqual([move.payload.readUInt16LE(0), move.payload.readUInt16LE(2)], [300, 75]);
+
+  const rpt = await clientPointOf(page, 10, 90);
+  await page.mouse.click(rpt.x, rpt.y, { button: 'right' });
+  const rdown = await relay.waitForFrame((f) => f.type === I.POINTER_DOWN && f.payload[4] === 2, { from });
+  assert.deepEqual([rdown.payload.readUInt16LE(0), rdown.payload.readUInt16LE(2)], [10, 90]);
+
+  const k0 = relay.received.length;
+  await page.keyboard.down('Shift');
+  await page.keyboard.press('A');
+  await page.keyboard.up('Shift');
+  await page.keyboard.press('Enter');
+  const keyA = await relay.waitForFrame((f) => f.type === I.KEY_DOWN && f.payload.readUInt16LE(0) === 65, { from: k0 });
+  assert.equal(keyA.payload[2] & 1, 1, 'shift bit');
+  await relay.waitForFrame((f) => f.type === I.KEY_UP && f.payload.readUInt16LE(0) === 65, { from: k0 });
+  const enter = await relay.waitForFrame((f) => f.type === I.KEY_DOWN && f.payload.readUInt16LE(0) === 13, { from: k0 });
+  assert.equal(enter.payload[2], 0);
+
+  await page.mouse.move(pt.x, pt.y);
+  await page.mouse.wheel(0, 120);
+  const sc = await relay.waitForFrame((f) => f.type === I.SCROLL, { from: k0 });
+  assert.equal(sc.payload.readInt16LE(0), 0);
+  assert.equal(sc.payload.readInt16LE(2), 120);
+
+  const r0 = relay.received.length;
+  await page.setViewportSize({ width: 800, height: 600 });
+  const rs = await relay.waitForFrame((f) => f.type === I.RESIZE, { from: r0 });
+  assert.ok(rs.payload.readUInt16LE(0) < 800 && rs.payload.readUInt16LE(0) > 200);
+  // mapping still right after the resize
+  const m0 = relay.received.length;
+  const pt2 = await clientPointOf(page, 123, 45);
+  await page.mouse.click(pt2.x, pt2.y);
+  const d2 = await relay.waitForFrame((f) => f.type === I.POINTER_DOWN, { from: m0 });
+  assert.deepEqual([d2.payload.readUInt16LE(0), d2.payload.readUInt16LE(2)], [123, 45]);
+  await page.setViewportSize({ width: 1000, height: 700 });
+});
+
+vtest('AudioPcm plays after a user gesture', async () => {
+  const ws = await openViewer('audio');
+  const rate = 48000, channels = 2, n = 960;
+  const pcm = Buffer.alloc(n * channels * 4);
+  for (let i = 0; i < n; i++) {
+    const v = Math.sin(2 * Math.PI * 440 * i / rate) * 0.2;
+    pcm.writeFloatLE(v, i * 8);
+    pcm.writeFloatLE(v, i * 8 + 4);
+  }
+  const sendAudio = (k) => ws.send(packFrame({ type: T.AUDIO_PCM, seq: k, width: channels, height: rate }, pcm));
+  sendAudio(0);
+  await waitInPage(page, () => dsViewer.audio.frames === 1);
+  assert.equal(await page.isVisible('#sound'), true, 'sound button offered');
+  assert.equal(await page.evaluate(() => dsViewer.audio.scheduled), 0, 'no sound before a gesture');
+  const box = await page.locator('#sound').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await waitInPage(page, () => dsViewer.audio.context === 'running');
+  for (let k = 1; k <= 5; k++)
+    sendAudio(k);
+  await waitInPage(page, () => dsViewer.audio.scheduled >= 5);
+  assert.equal(await page.isVisible('#sound'), false);
+});
+
+vtest('index lists channels from /channels, in any of the usual shapes', async () => {
+  relay.channels = [
+    { name: 'demo', sources: 1, receivers: 2, frames: 1200, bytes: 3500000, last_frame_age_ms: 12 },
+    { name: 'idle-one', sources: 0, receivers: 0 },
+  ];
+  page = await browser.context.newPage();
+  await page.goto(relay.base + '/');
+  await page.waitForSelector('#channels tbody tr');
+  const rows = await page.$$eval('#channels tbody tr', (rs) => rs.map((r) => Array.from(r.cells).map((c) => c.textContent)));
+  assert.deepEqual(rows[0].slice(0, 4), ['demo', 'live', '2', '1200']);
+  assert.deepEqual(rows[1].slice(0, 3), ['idle-one', 'no source', '0']);
+  assert.equal(await page.getAttribute('#channels a', 'href'), '/view/demo');
+
+  relay.channels = { channels: { cams: { receivers: 1 } } };
+  await page.waitForFunction(() => document.querySelector('#channels a')?.textContent === 'cams', null, { timeout: 5000 });
+  relay.channels = [];
+  await page.waitForSelector('#no-channels', { state: 'visible', timeout: 5000 });
+});
