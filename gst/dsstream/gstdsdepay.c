@@ -17,32 +17,2014 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* PLACEHOLDER: replaced by the real element */
+/**
+ * SECTION:element-dsdepay
+ * @title: dsdepay
+ * @see_also: dspay, dsdelta, dsstreamsrc
+ *
+ * dsdepay turns a ds-stream (`application/x-ds-stream`) back into media.
+ * The input is either one frame per buffer (from dspay, dsdelta or
+ * dsstreamsrc) or any byte stream of concatenated frames split and merged
+ * anywhere (a `.ds` recording read by filesrc, a TCP stream); both are
+ * handled the same way, and a buffer that holds exactly one frame is
+ * depayloaded without copying.
+ *
+ * One sometimes pad is added per kind of media met, so a channel that
+ * carries everything can be split with one element:
+ *
+ * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
+ *   the input, no copy) and DeltaPixels frames (decoded against the last
+ *   picture, with or without FLAG_KEYFRAME and FLAG_COMPRESSED, i.e. one
+ *   zstd frame of the run-length code). The caps change with the picture
+ *   size. The framerate is taken from the input caps when they carry one,
+ *   else it is 0/1 (variable).
+ * * `image`: `image/png` or `image/webp` from CompressedPixels frames,
+ *   told apart by their signature. They are not a delta reference.
+ * * `audio`: `audio/x-raw,format=F32LE,layout=interleaved` from AudioPcm
+ *   frames, `audio/x-opus` (mono or stereo) from AudioCompressed frames.
+ * * `signal`: `application/x-ds-signal`: for every SignalSync or
+ *   SignalDiff frame, the whole merged signal state as one JSON object and
+ *   a newline (JSON Lines), with `_v` versions when the source sends them.
+ *
+ * A SchemaAnnounce frame is posted as an element message named
+ * `ds-schema` with a `signals` field (array of strings); a Haptic frame as
+ * an element message named `ds-haptic` (`duration` in ms, `intensity`
+ * 0-255, `timestamp`). Neural frames, SubscribeFilter, input frames and
+ * Ping are skipped. A Keyframe frame (0xF0) resets the picture reference
+ * and the signal state.
+ *
+ * An End frame sends EOS on every source pad. The stream may go on (a
+ * live channel gets a new stream after End): the next media frame starts
+ * a new stream on the same pads, with a new stream-start (new group id),
+ * caps and segment, and the picture, signal, sequence and timestamp state
+ * start again from scratch. (gst-launch-1.0 stops at the first EOS, an
+ * application may keep its pipeline running.)
+ *
+ * ## Lost frames and keyframe requests
+ *
+ * Sequence gaps are counted per kind of media and logged. A DeltaPixels
+ * frame that cannot be decoded into a correct picture (no reference, a
+ * size other than the reference's, a decoding error, or a sequence gap
+ * on the video stream before it) is never shown: pictures are dropped
+ * until the next keyframe (Pixels, or DeltaPixels with FLAG_KEYFRAME). With
+ * #GstDsDepay:request-keyframe, a `GstForceKeyUnit` event is sent upstream
+ * (dsstreamsrc turns it into a KeyframeRequest for the source) and
+ * repeated after 100 ms, 200 ms, ... up to every 2 s, by a clock timer,
+ * so requests go on even when no more frames arrive, until a keyframe
+ * comes.
+ *
+ * ## Timestamps
+ *
+ * With #GstDsDepay:timestamp-mode `auto` (the default), when the input
+ * has a TIME segment (dsstreamsrc, dspay, dsdelta), the input segment is
+ * kept and the PTS of each frame is the PTS of the input buffer it starts
+ * in; frames that start inside a buffer keep the same offset between
+ * input PTS and frame timestamp as the last frame that started a buffer.
+ * When the input has no TIME segment (filesrc), or no timestamps at all,
+ * the PTS is the frame timestamp (u32 milliseconds, unwrapped to 64 bits)
+ * relative to the first frame, in a segment starting at 0.
+ *
+ * ## Malformed input
+ *
+ * A frame that is malformed (truncated, unknown type, payload not fitting
+ * its type, width×height×4 not matching, bad JSON, bad run-length code,
+ * ...) or larger than #GstDsDepay:max-frame-size is skipped with a warning
+ * on the bus, and the stream goes on. When a buffer that holds exactly
+ * one frame arrives while an incomplete frame is pending, the pending
+ * bytes were a truncated frame and are dropped. In a byte stream a header
+ * announcing more than #GstDsDepay:max-frame-size bytes cannot be
+ * trusted: dsdepay then looks, byte by byte, for the next plausible
+ * frame header and goes on from there. Counters are in #GstDsDepay:stats.
+ *
+ * ## Input
+ *
+ * Navigation events arriving on the `video` (or `image`) pad, for
+ * instance from a video sink through videoconvert, are turned into
+ * ds-stream input events (coordinates clamped to the picture) and sent
+ * upstream as a `GstDsInput` custom event, which dsstreamsrc sends to the
+ * source.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdepay ! videoconvert ! autovideosink
+ * ]| Payloads a test pattern and shows it again.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=100 ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! filesink location=x.ds
+ * gst-launch-1.0 filesrc location=x.ds ! dsdepay ! videoconvert ! autovideosink
+ * ]| Records a ds-stream into a file, then plays the file.
+ * |[
+ * gst-launch-1.0 filesrc location=x.ds ! dsdepay name=d \
+ *     d.video ! queue ! videoconvert ! autovideosink \
+ *     d.audio ! queue ! audioconvert ! autoaudiosink \
+ *     d.signal ! queue ! fdsink fd=1
+ * ]| Plays the picture and the sound of a recording and prints its signal
+ * state as JSON Lines.
+ */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+
+#include <gst/base/base.h>
+#include <gst/video/video.h>
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#include <glib/gi18n-lib.h>
+
+#include "dsprotocol.h"
+#include "dsrle.h"
+#include "dssignal.h"
+#include "gstdsutils.h"
+
 #include "gstdsstreamelements.h"
 #include "gstdsdepay.h"
+
+GST_DEBUG_CATEGORY_STATIC (ds_depay_debug);
+#define GST_CAT_DEFAULT ds_depay_debug
+
+/**
+ * GstDsDepayTimestampMode:
+ * @GST_DS_DEPAY_TIMESTAMP_MODE_AUTO: input timestamps and segment when the
+ *   input has a TIME segment, frame timestamps otherwise
+ * @GST_DS_DEPAY_TIMESTAMP_MODE_FRAME: always the frame timestamps,
+ *   relative to the first frame, in a segment starting at 0
+ * @GST_DS_DEPAY_TIMESTAMP_MODE_INPUT: always the input buffer timestamps
+ *
+ * Where dsdepay takes the timestamps of its output buffers from.
+ */
+typedef enum
+{
+  GST_DS_DEPAY_TIMESTAMP_MODE_AUTO,
+  GST_DS_DEPAY_TIMESTAMP_MODE_FRAME,
+  GST_DS_DEPAY_TIMESTAMP_MODE_INPUT,
+} GstDsDepayTimestampMode;
+
+#define GST_TYPE_DS_DEPAY_TIMESTAMP_MODE (gst_ds_depay_timestamp_mode_get_type ())
+static GType gst_ds_depay_timestamp_mode_get_type (void);
+
+enum
+{
+  PROP_0,
+  PROP_MAX_FRAME_SIZE,
+  PROP_REQUEST_KEYFRAME,
+  PROP_WAIT_FOR_KEYFRAME,
+  PROP_TIMESTAMP_MODE,
+  PROP_STATS,
+};
+
+#define DEFAULT_MAX_FRAME_SIZE DS_DEFAULT_MAX_FRAME_BYTES
+#define DEFAULT_REQUEST_KEYFRAME TRUE
+#define DEFAULT_WAIT_FOR_KEYFRAME TRUE
+#define DEFAULT_TIMESTAMP_MODE GST_DS_DEPAY_TIMESTAMP_MODE_AUTO
+
+/* Keyframe requests are repeated with a doubling interval between these */
+#define KEYFRAME_REQUEST_FIRST_INTERVAL (100 * GST_MSECOND)
+#define KEYFRAME_REQUEST_MAX_INTERVAL (2 * GST_SECOND)
+
+typedef enum
+{
+  STREAM_VIDEO,
+  STREAM_IMAGE,
+  STREAM_AUDIO,
+  STREAM_SIGNAL,
+  N_STREAMS
+} GstDsDepayStreamKind;
+
+static const gchar *const stream_names[N_STREAMS] = {
+  "video", "image", "audio", "signal"
+};
+
+typedef struct
+{
+  GstPad *pad;
+  /* what the current caps were made from, to build caps only on change */
+  gboolean have_caps;
+  guint caps_key[3];
+
+  gboolean need_stream_start;
+  gboolean need_segment;
+  gboolean discont;
+  gboolean eos;
+
+  gboolean have_seq;
+  guint16 seq;
+} GstDsDepayStream;
 
 struct _GstDsDepay
 {
   GstElement parent;
+
+  GstPad *sinkpad;
+
+  /* settings, under the object lock */
+  guint max_frame_size;
+  gboolean request_keyframe;
+  gboolean wait_for_keyframe;
+  GstDsDepayTimestampMode timestamp_mode;
+
+  /* statistics, under the object lock */
+  guint64 stat_frames;
+  guint64 stat_bytes;
+  guint64 stat_gaps;
+  guint64 stat_dropped;
+  guint64 stat_malformed;
+  guint64 stat_keyframe_requests;
+
+  /* picture size for clamping navigation, under the object lock */
+  guint video_width;
+  guint video_height;
+  guint image_width;
+  guint image_height;
+  guint8 nav_buttons;
+
+  /* streaming state */
+  GstAdapter *adapter;
+  gboolean resyncing;
+  GstFlowCombiner *flow_combiner;
+  GstDsDepayStream streams[N_STREAMS];
+  guint group_id;
+  guint generation;
+  gboolean ended;
+  GstSegment in_segment;
+  GstSegment out_segment;
+  gint in_fps_n;
+  gint in_fps_d;
+
+  DsTimestampUnwrapper unwrapper;
+  gboolean have_first_ts;
+  guint64 first_ts;
+  gboolean have_pts_offset;
+  gint64 pts_offset;
+
+  GstBuffer *reference;
+  guint ref_width;
+  guint ref_height;
+  GstBufferPool *pool;
+  gsize pool_size;
+  guint8 *scratch;
+  gsize scratch_size;
+#ifdef HAVE_ZSTD
+  ZSTD_DCtx *zstd;
+#endif
+
+  DsSignalState *signals;
+
+  /* keyframe requests, under kf_lock */
+  GMutex kf_lock;
+  gboolean waiting_for_keyframe;
+  GstClockID kf_clock_id;
+  GstClockTime kf_interval;
 };
 
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
+
+static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("video/x-raw, format = (string) RGBA, "
+        "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], "
+        "framerate = (fraction) [ 0/1, MAX ]"));
+
+static GstStaticPadTemplate image_template = GST_STATIC_PAD_TEMPLATE ("image",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("image/png; image/webp"));
+
+static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS ("audio/x-raw, format = (string) F32LE, "
+        "layout = (string) interleaved, rate = (int) [ 1, 65535 ], "
+        "channels = (int) [ 1, 65535 ]; "
+        "audio/x-opus, channel-mapping-family = (int) 0, "
+        "channels = (int) [ 1, 2 ], rate = (int) [ 1, 65535 ]"));
+
+static GstStaticPadTemplate signal_template = GST_STATIC_PAD_TEMPLATE ("signal",
+    GST_PAD_SRC,
+    GST_PAD_SOMETIMES,
+    GST_STATIC_CAPS (GST_DS_SIGNAL_MEDIA_TYPE));
+
+#define gst_ds_depay_parent_class parent_class
 G_DEFINE_TYPE (GstDsDepay, gst_ds_depay, GST_TYPE_ELEMENT);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdepay, "dsdepay", GST_RANK_NONE,
     GST_TYPE_DS_DEPAY, ds_stream_element_init (plugin));
 
+static void gst_ds_depay_finalize (GObject * object);
+static void gst_ds_depay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_ds_depay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_ds_depay_change_state (GstElement * element,
+    GstStateChange transition);
+static GstFlowReturn gst_ds_depay_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer);
+static gboolean gst_ds_depay_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_ds_depay_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+
+static GType
+gst_ds_depay_timestamp_mode_get_type (void)
+{
+  static gsize type = 0;
+  static const GEnumValue values[] = {
+    {GST_DS_DEPAY_TIMESTAMP_MODE_AUTO,
+          "Input timestamps on a TIME segment, frame timestamps otherwise",
+        "auto"},
+    {GST_DS_DEPAY_TIMESTAMP_MODE_FRAME,
+        "Frame timestamps relative to the first frame", "frame"},
+    {GST_DS_DEPAY_TIMESTAMP_MODE_INPUT, "Input buffer timestamps", "input"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDsDepayTimestampMode", values);
+    g_once_init_leave (&type, t);
+  }
+  return (GType) type;
+}
+
 static void
 gst_ds_depay_class_init (GstDsDepayClass * klass)
 {
-  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
-      "dsdepay", "Codec", "placeholder", "gst-ds-stream developers");
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_ds_depay_finalize;
+  gobject_class->set_property = gst_ds_depay_set_property;
+  gobject_class->get_property = gst_ds_depay_get_property;
+
+  /**
+   * GstDsDepay:max-frame-size:
+   *
+   * The largest frame payload accepted, in bytes. Larger frames are
+   * skipped with a warning; in a byte stream, dsdepay then looks for the
+   * next plausible frame header. The default fits a 4K RGBA picture and
+   * run-length worst cases. It also bounds the size of a decompressed
+   * (FLAG_COMPRESSED) delta.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_FRAME_SIZE,
+      g_param_spec_uint ("max-frame-size", "Maximum frame size",
+          "Largest frame payload accepted, in bytes; larger frames are "
+          "skipped", 1, DS_MAX_PAYLOAD_LEN, DEFAULT_MAX_FRAME_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDepay:request-keyframe:
+   *
+   * Send a `GstForceKeyUnit` event upstream when a delta picture cannot be
+   * decoded, and repeat it (every 100 ms, doubling up to every 2 s) until
+   * a keyframe arrives.
+   */
+  g_object_class_install_property (gobject_class, PROP_REQUEST_KEYFRAME,
+      g_param_spec_boolean ("request-keyframe", "Request keyframe",
+          "Ask upstream for a keyframe, repeatedly with backoff, when a "
+          "delta picture cannot be decoded", DEFAULT_REQUEST_KEYFRAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDepay:wait-for-keyframe:
+   *
+   * After a sequence gap on the video stream, drop delta pictures until
+   * the next keyframe. When %FALSE, a gap alone does not stop decoding
+   * (for senders whose sequence numbers are not per video stream); deltas
+   * that cannot be decoded (no reference, size mismatch, bad payload) are
+   * dropped in any case.
+   */
+  g_object_class_install_property (gobject_class, PROP_WAIT_FOR_KEYFRAME,
+      g_param_spec_boolean ("wait-for-keyframe", "Wait for keyframe",
+          "Drop delta pictures after a sequence gap until the next keyframe",
+          DEFAULT_WAIT_FOR_KEYFRAME,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDepay:timestamp-mode:
+   *
+   * Where output timestamps come from: `auto` uses the input timestamps
+   * and segment when the input has a TIME segment (a live source that
+   * already mapped frames onto the running time) and the frame
+   * timestamps otherwise (a file); `frame` always uses the frame
+   * timestamps, relative to the first frame, in a segment starting at 0;
+   * `input` always uses the input buffer timestamps.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMESTAMP_MODE,
+      g_param_spec_enum ("timestamp-mode", "Timestamp mode",
+          "Where output timestamps come from",
+          GST_TYPE_DS_DEPAY_TIMESTAMP_MODE, DEFAULT_TIMESTAMP_MODE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsDepay:stats:
+   *
+   * Counters since the element started, as a structure with the guint64
+   * fields `frames` (frames read), `bytes` (input bytes), `gaps` (frames
+   * missing according to sequence numbers), `dropped` (pictures not shown
+   * while waiting for a keyframe), `malformed` (frames skipped as
+   * malformed or too large) and `keyframe-requests` (ForceKeyUnit events
+   * sent upstream).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Counters: frames, bytes, gaps, dropped, malformed, "
+          "keyframe-requests", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &video_template);
+  gst_element_class_add_static_pad_template (element_class, &image_template);
+  gst_element_class_add_static_pad_template (element_class, &audio_template);
+  gst_element_class_add_static_pad_template (element_class, &signal_template);
+
+  gst_element_class_set_static_metadata (element_class,
+      "ds-stream depayloader", "Codec/Depayloader/Network",
+      "Extracts pictures, images, audio and signal state from a ds-stream",
+      "gst-ds-stream developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_ds_depay_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_DS_DEPAY_TIMESTAMP_MODE, 0);
+
+  GST_DEBUG_CATEGORY_INIT (ds_depay_debug, "dsdepay", 0,
+      "ds-stream depayloader");
 }
 
 static void
 gst_ds_depay_init (GstDsDepay * self)
 {
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_depay_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_depay_sink_event));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->max_frame_size = DEFAULT_MAX_FRAME_SIZE;
+  self->request_keyframe = DEFAULT_REQUEST_KEYFRAME;
+  self->wait_for_keyframe = DEFAULT_WAIT_FOR_KEYFRAME;
+  self->timestamp_mode = DEFAULT_TIMESTAMP_MODE;
+
+  self->adapter = gst_adapter_new ();
+  self->flow_combiner = gst_flow_combiner_new ();
+  self->signals = ds_signal_state_new ();
+  g_mutex_init (&self->kf_lock);
+  self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
+  gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  ds_timestamp_unwrapper_init (&self->unwrapper);
+}
+
+static void
+gst_ds_depay_finalize (GObject * object)
+{
+  GstDsDepay *self = GST_DS_DEPAY (object);
+
+  g_object_unref (self->adapter);
+  gst_flow_combiner_free (self->flow_combiner);
+  ds_signal_state_free (self->signals);
+  gst_buffer_replace (&self->reference, NULL);
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_object_unref (self->pool);
+  }
+  g_free (self->scratch);
+#ifdef HAVE_ZSTD
+  if (self->zstd)
+    ZSTD_freeDCtx (self->zstd);
+#endif
+  g_mutex_clear (&self->kf_lock);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Keyframe requests */
+
+static void
+gst_ds_depay_send_keyframe_request (GstDsDepay * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->stat_keyframe_requests++;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "requesting a keyframe upstream");
+  gst_pad_push_event (self->sinkpad,
+      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
+          0));
+}
+
+static gboolean gst_ds_depay_keyframe_request_timeout (GstClock * clock,
+    GstClockTime time, GstClockID id, gpointer user_data);
+
+/* with kf_lock */
+static void
+gst_ds_depay_schedule_keyframe_request (GstDsDepay * self)
+{
+  GstClock *clock;
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock == NULL)
+    clock = gst_system_clock_obtain ();
+
+  self->kf_clock_id = gst_clock_new_single_shot_id (clock,
+      gst_clock_get_time (clock) + self->kf_interval);
+  gst_clock_id_wait_async (self->kf_clock_id,
+      gst_ds_depay_keyframe_request_timeout, gst_object_ref (self),
+      (GDestroyNotify) gst_object_unref);
+  gst_object_unref (clock);
+}
+
+static gboolean
+gst_ds_depay_keyframe_request_timeout (GstClock * clock, GstClockTime time,
+    GstClockID id, gpointer user_data)
+{
+  GstDsDepay *self = GST_DS_DEPAY (user_data);
+  gboolean send = FALSE;
+
+  g_mutex_lock (&self->kf_lock);
+  /* ignore a timer that was cancelled while it fired */
+  if (self->kf_clock_id == id) {
+    gst_clock_id_unref (self->kf_clock_id);
+    self->kf_clock_id = NULL;
+    if (self->waiting_for_keyframe) {
+      self->kf_interval = MIN (self->kf_interval * 2,
+          KEYFRAME_REQUEST_MAX_INTERVAL);
+      gst_ds_depay_schedule_keyframe_request (self);
+      send = TRUE;
+    }
+  }
+  g_mutex_unlock (&self->kf_lock);
+
+  if (send)
+    gst_ds_depay_send_keyframe_request (self);
+
+  return TRUE;
+}
+
+/* with kf_lock */
+static void
+gst_ds_depay_cancel_keyframe_request (GstDsDepay * self)
+{
+  if (self->kf_clock_id) {
+    gst_clock_id_unschedule (self->kf_clock_id);
+    gst_clock_id_unref (self->kf_clock_id);
+    self->kf_clock_id = NULL;
+  }
+  self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
+}
+
+static void
+gst_ds_depay_start_waiting_for_keyframe (GstDsDepay * self,
+    const gchar * reason)
+{
+  gboolean request, send = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  request = self->request_keyframe;
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->kf_lock);
+  if (!self->waiting_for_keyframe) {
+    GST_INFO_OBJECT (self, "%s: dropping pictures until the next keyframe",
+        reason);
+    self->waiting_for_keyframe = TRUE;
+    if (request && self->kf_clock_id == NULL) {
+      self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
+      gst_ds_depay_schedule_keyframe_request (self);
+      send = TRUE;
+    }
+  }
+  g_mutex_unlock (&self->kf_lock);
+
+  if (send)
+    gst_ds_depay_send_keyframe_request (self);
+}
+
+static void
+gst_ds_depay_stop_waiting_for_keyframe (GstDsDepay * self)
+{
+  g_mutex_lock (&self->kf_lock);
+  if (self->waiting_for_keyframe)
+    GST_INFO_OBJECT (self, "keyframe received, decoding again");
+  self->waiting_for_keyframe = FALSE;
+  gst_ds_depay_cancel_keyframe_request (self);
+  g_mutex_unlock (&self->kf_lock);
+}
+
+static gboolean
+gst_ds_depay_is_waiting_for_keyframe (GstDsDepay * self)
+{
+  gboolean waiting;
+
+  g_mutex_lock (&self->kf_lock);
+  waiting = self->waiting_for_keyframe;
+  g_mutex_unlock (&self->kf_lock);
+
+  return waiting;
+}
+
+/* State */
+
+static void
+gst_ds_depay_reset_picture (GstDsDepay * self)
+{
+  gst_buffer_replace (&self->reference, NULL);
+  self->ref_width = self->ref_height = 0;
+}
+
+/* Forgets everything about the sender's stream: used at start, stop and
+ * after an End frame. */
+static void
+gst_ds_depay_reset_stream (GstDsDepay * self)
+{
+  gint i;
+
+  gst_ds_depay_reset_picture (self);
+  ds_signal_state_clear (self->signals);
+  ds_timestamp_unwrapper_init (&self->unwrapper);
+  self->have_first_ts = FALSE;
+  self->have_pts_offset = FALSE;
+  for (i = 0; i < N_STREAMS; i++)
+    self->streams[i].have_seq = FALSE;
+
+  g_mutex_lock (&self->kf_lock);
+  self->waiting_for_keyframe = FALSE;
+  gst_ds_depay_cancel_keyframe_request (self);
+  g_mutex_unlock (&self->kf_lock);
+}
+
+static void
+gst_ds_depay_reset (GstDsDepay * self)
+{
+  gint i;
+
+  gst_adapter_clear (self->adapter);
+  self->resyncing = FALSE;
+  self->ended = FALSE;
+  self->generation = 0;
+  self->group_id = gst_util_group_id_next ();
+  self->in_fps_n = 0;
+  self->in_fps_d = 1;
+  gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
+  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  gst_ds_depay_reset_stream (self);
+
+  for (i = 0; i < N_STREAMS; i++) {
+    GstDsDepayStream *stream = &self->streams[i];
+
+    if (stream->pad) {
+      gst_flow_combiner_remove_pad (self->flow_combiner, stream->pad);
+      gst_element_remove_pad (GST_ELEMENT (self), stream->pad);
+    }
+    memset (stream, 0, sizeof (*stream));
+  }
+  gst_flow_combiner_reset (self->flow_combiner);
+
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_object_unref (self->pool);
+    self->pool = NULL;
+    self->pool_size = 0;
+  }
+  g_clear_pointer (&self->scratch, g_free);
+  self->scratch_size = 0;
+
+  GST_OBJECT_LOCK (self);
+  self->stat_frames = self->stat_bytes = self->stat_gaps = 0;
+  self->stat_dropped = self->stat_malformed = 0;
+  self->stat_keyframe_requests = 0;
+  self->video_width = self->video_height = 0;
+  self->image_width = self->image_height = 0;
+  self->nav_buttons = 0;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static GstStateChangeReturn
+gst_ds_depay_change_state (GstElement * element, GstStateChange transition)
+{
+  GstDsDepay *self = GST_DS_DEPAY (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_ds_depay_reset (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_ds_depay_reset (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+/* Malformed frames: a warning on the bus, and the stream goes on */
+static void
+gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format, ...)
+G_GNUC_PRINTF (2, 3);
+
+     static void
+         gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format,
+    ...)
+{
+  va_list args;
+  gchar *detail;
+
+  va_start (args, format);
+  detail = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  GST_OBJECT_LOCK (self);
+  self->stat_malformed++;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL), ("%s; skipped", detail));
+  g_free (detail);
+}
+
+static void
+gst_ds_depay_count_dropped (GstDsDepay * self)
+{
+  GST_OBJECT_LOCK (self);
+  self->stat_dropped++;
+  GST_OBJECT_UNLOCK (self);
+}
+
+/* Timestamps */
+
+static gboolean
+gst_ds_depay_uses_input_timing (GstDsDepay * self, GstDsDepayTimestampMode mode)
+{
+  if (mode == GST_DS_DEPAY_TIMESTAMP_MODE_INPUT)
+    return TRUE;
+  return mode == GST_DS_DEPAY_TIMESTAMP_MODE_AUTO &&
+      self->in_segment.format == GST_FORMAT_TIME;
+}
+
+static void
+gst_ds_depay_update_out_segment (GstDsDepay * self)
+{
+  GstDsDepayTimestampMode mode;
+  gint i;
+
+  GST_OBJECT_LOCK (self);
+  mode = self->timestamp_mode;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->in_segment.format == GST_FORMAT_TIME &&
+      gst_ds_depay_uses_input_timing (self, mode))
+    gst_segment_copy_into (&self->in_segment, &self->out_segment);
+  else
+    gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+
+  for (i = 0; i < N_STREAMS; i++)
+    self->streams[i].need_segment = TRUE;
+}
+
+/* @in_pts: the PTS of the input buffer the frame starts at the beginning
+ * of, or NONE */
+static GstClockTime
+gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
+    GstClockTime in_pts, GstDsDepayTimestampMode mode)
+{
+  guint64 ms = ds_timestamp_unwrap (&self->unwrapper, header->timestamp);
+  GstClockTime frame_time;
+
+  if (!self->have_first_ts) {
+    self->first_ts = ms;
+    self->have_first_ts = TRUE;
+  }
+  frame_time = ms > self->first_ts ? (ms - self->first_ts) * GST_MSECOND : 0;
+
+  if (!gst_ds_depay_uses_input_timing (self, mode))
+    return frame_time;
+
+  if (GST_CLOCK_TIME_IS_VALID (in_pts)) {
+    self->pts_offset = (gint64) in_pts - (gint64) frame_time;
+    self->have_pts_offset = TRUE;
+    return in_pts;
+  }
+  if (self->have_pts_offset) {
+    gint64 pts = (gint64) frame_time + self->pts_offset;
+    return pts > 0 ? (GstClockTime) pts : 0;
+  }
+  return mode == GST_DS_DEPAY_TIMESTAMP_MODE_INPUT ?
+      GST_CLOCK_TIME_NONE : frame_time;
+}
+
+/* Sequence numbers: returns the number of frames missing before @seq */
+static guint
+gst_ds_depay_check_seq (GstDsDepay * self, GstDsDepayStreamKind kind,
+    guint16 seq)
+{
+  GstDsDepayStream *stream = &self->streams[kind];
+  gint distance;
+
+  if (!stream->have_seq) {
+    stream->have_seq = TRUE;
+    stream->seq = seq;
+    return 0;
+  }
+
+  distance = ds_seq_distance (stream->seq, seq);
+  if (distance <= 0) {
+    GST_DEBUG_OBJECT (self, "%s: seq %u after %u: duplicate or reordered",
+        stream_names[kind], seq, stream->seq);
+    return 0;
+  }
+
+  stream->seq = seq;
+  if (distance == 1)
+    return 0;
+
+  GST_WARNING_OBJECT (self, "%s: %d frame(s) missing before seq %u",
+      stream_names[kind], distance - 1, seq);
+  GST_OBJECT_LOCK (self);
+  self->stat_gaps += distance - 1;
+  GST_OBJECT_UNLOCK (self);
+  stream->discont = TRUE;
+
+  return distance - 1;
+}
+
+/* Pads */
+
+static void
+gst_ds_depay_start_new_stream (GstDsDepay * self)
+{
+  gint i;
+
+  GST_INFO_OBJECT (self, "a new stream starts after End");
+  self->ended = FALSE;
+  self->generation++;
+  self->group_id = gst_util_group_id_next ();
+  for (i = 0; i < N_STREAMS; i++) {
+    GstDsDepayStream *stream = &self->streams[i];
+
+    stream->need_stream_start = TRUE;
+    stream->need_segment = TRUE;
+    stream->have_caps = FALSE;
+    stream->discont = TRUE;
+  }
+  gst_flow_combiner_reset (self->flow_combiner);
+}
+
+/* Makes sure the pad of @kind exists and has stream-start, the caps made
+ * by @make_caps when @key changed, and a segment. */
+static GstPad *
+gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
+    guint key0, guint key1, guint key2,
+    GstCaps * (*make_caps) (GstDsDepay * self, guint, guint, guint))
+{
+  GstDsDepayStream *stream = &self->streams[kind];
+  gboolean added = FALSE;
+
+  if (stream->pad == NULL) {
+    GstElementClass *klass = GST_ELEMENT_GET_CLASS (self);
+    GstPad *pad;
+
+    pad = gst_pad_new_from_template (gst_element_class_get_pad_template (klass,
+            stream_names[kind]), stream_names[kind]);
+    gst_pad_set_event_function (pad,
+        GST_DEBUG_FUNCPTR (gst_ds_depay_src_event));
+    gst_pad_use_fixed_caps (pad);
+    gst_pad_set_active (pad, TRUE);
+    stream->pad = pad;
+    stream->need_stream_start = TRUE;
+    stream->need_segment = TRUE;
+    stream->discont = TRUE;
+    added = TRUE;
+  }
+
+  if (stream->need_stream_start) {
+    GstEvent *event;
+    gchar *stream_id;
+
+    if (self->generation == 0)
+      stream_id = gst_pad_create_stream_id (stream->pad, GST_ELEMENT (self),
+          stream_names[kind]);
+    else
+      stream_id = gst_pad_create_stream_id_printf (stream->pad,
+          GST_ELEMENT (self), "%s-%u", stream_names[kind], self->generation);
+    event = gst_event_new_stream_start (stream_id);
+    gst_event_set_group_id (event, self->group_id);
+    if (kind == STREAM_SIGNAL || kind == STREAM_IMAGE)
+      gst_event_set_stream_flags (event, GST_STREAM_FLAG_SPARSE);
+    gst_pad_push_event (stream->pad, event);
+    g_free (stream_id);
+    stream->eos = FALSE;
+    stream->need_stream_start = FALSE;
+    stream->have_caps = FALSE;
+  }
+
+  if (!stream->have_caps || stream->caps_key[0] != key0 ||
+      stream->caps_key[1] != key1 || stream->caps_key[2] != key2) {
+    GstCaps *caps = make_caps (self, key0, key1, key2);
+
+    GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
+    gst_pad_push_event (stream->pad, gst_event_new_caps (caps));
+    gst_caps_unref (caps);
+    stream->have_caps = TRUE;
+    stream->caps_key[0] = key0;
+    stream->caps_key[1] = key1;
+    stream->caps_key[2] = key2;
+  }
+
+  if (stream->need_segment) {
+    gst_pad_push_event (stream->pad,
+        gst_event_new_segment (&self->out_segment));
+    stream->need_segment = FALSE;
+  }
+
+  if (added) {
+    GST_INFO_OBJECT (self, "adding pad %s", stream_names[kind]);
+    gst_flow_combiner_add_pad (self->flow_combiner, stream->pad);
+    gst_element_add_pad (GST_ELEMENT (self), stream->pad);
+  }
+
+  return stream->pad;
+}
+
+static GstFlowReturn
+gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstBuffer * buffer, GstClockTime pts, GstClockTime duration)
+{
+  GstDsDepayStream *stream = &self->streams[kind];
+  GstFlowReturn ret;
+
+  GST_BUFFER_PTS (buffer) = pts;
+  GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION (buffer) = duration;
+  GST_BUFFER_OFFSET (buffer) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
+  GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (stream->discont) {
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+    stream->discont = FALSE;
+  } else {
+    GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DISCONT);
+  }
+
+  ret = gst_pad_push (stream->pad, buffer);
+  ret = gst_flow_combiner_update_pad_flow (self->flow_combiner, stream->pad,
+      ret);
+  /* More kinds of media may appear later, and a pad nobody linked is
+   * normal (gst-launch links only what it can): not being linked at all is
+   * not an error for a channel that carries everything. */
+  if (ret == GST_FLOW_NOT_LINKED)
+    ret = GST_FLOW_OK;
+
+  return ret;
+}
+
+static GstCaps *
+gst_ds_depay_video_caps (GstDsDepay * self, guint width, guint height,
+    guint unused)
+{
+  return gst_caps_new_simple ("video/x-raw",
+      "format", G_TYPE_STRING, "RGBA",
+      "width", G_TYPE_INT, (gint) width,
+      "height", G_TYPE_INT, (gint) height,
+      "framerate", GST_TYPE_FRACTION, self->in_fps_n, self->in_fps_d, NULL);
+}
+
+static GstCaps *
+gst_ds_depay_image_caps (GstDsDepay * self, guint is_webp, guint unused1,
+    guint unused2)
+{
+  return gst_caps_new_empty_simple (is_webp ? "image/webp" : "image/png");
+}
+
+static GstCaps *
+gst_ds_depay_audio_caps (GstDsDepay * self, guint type, guint channels,
+    guint rate)
+{
+  GstCaps *caps;
+
+  if (type == DS_FRAME_AUDIO_COMPRESSED)
+    return gst_caps_new_simple ("audio/x-opus",
+        "channel-mapping-family", G_TYPE_INT, 0,
+        "channels", G_TYPE_INT, (gint) channels,
+        "rate", G_TYPE_INT, (gint) rate, NULL);
+
+  caps = gst_caps_new_simple ("audio/x-raw",
+      "format", G_TYPE_STRING, "F32LE",
+      "layout", G_TYPE_STRING, "interleaved",
+      "rate", G_TYPE_INT, (gint) rate,
+      "channels", G_TYPE_INT, (gint) channels, NULL);
+  /* beyond stereo the protocol says nothing of positions */
+  if (channels > 2)
+    gst_caps_set_simple (caps, "channel-mask", GST_TYPE_BITMASK,
+        (guint64) 0, NULL);
+  return caps;
+}
+
+static GstCaps *
+gst_ds_depay_signal_caps (GstDsDepay * self, guint unused0, guint unused1,
+    guint unused2)
+{
+  return gst_caps_new_empty_simple (GST_DS_SIGNAL_MEDIA_TYPE);
+}
+
+/* Pictures */
+
+static GstFlowReturn
+gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
+    guint width, guint height, GstClockTime pts)
+{
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+
+  gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height, 0,
+      gst_ds_depay_video_caps);
+
+  GST_OBJECT_LOCK (self);
+  self->video_width = width;
+  self->video_height = height;
+  GST_OBJECT_UNLOCK (self);
+
+  gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
+      GST_VIDEO_FORMAT_RGBA, width, height);
+  if (self->in_fps_n > 0)
+    duration = gst_util_uint64_scale_int (GST_SECOND, self->in_fps_d,
+        self->in_fps_n);
+
+  /* The next delta's reference: the picture itself, held read-only */
+  gst_buffer_replace (&self->reference, picture);
+  self->ref_width = width;
+  self->ref_height = height;
+
+  return gst_ds_depay_push (self, STREAM_VIDEO, picture, pts, duration);
+}
+
+static GstFlowReturn
+gst_ds_depay_handle_pixels (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts)
+{
+  guint64 expected = (guint64) header->width * header->height * 4;
+
+  if (header->width == 0 || header->height == 0 ||
+      header->payload_len != expected)
+    goto bad_size;
+
+  gst_ds_depay_stop_waiting_for_keyframe (self);
+
+  return gst_ds_depay_push_picture (self, payload, header->width,
+      header->height, pts);
+
+  /* ERRORS */
+bad_size:
+  {
+    gst_ds_depay_skip_malformed (self, "Pixels frame %ux%u has %u bytes of "
+        "payload, expected %" G_GUINT64_FORMAT, header->width, header->height,
+        header->payload_len, expected);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+}
+
+static gboolean
+gst_ds_depay_ensure_scratch (GstDsDepay * self, gsize size)
+{
+  if (self->scratch_size >= size)
+    return TRUE;
+  g_free (self->scratch);
+  self->scratch = g_try_malloc (size);
+  self->scratch_size = self->scratch ? size : 0;
+  return self->scratch != NULL;
+}
+
+/* FLAG_COMPRESSED: the payload is exactly one zstd frame of the run-length
+ * code, whose size may not exceed @limit. */
+static gboolean
+gst_ds_depay_decompress (GstDsDepay * self, const guint8 * data, gsize len,
+    gsize limit, const guint8 ** out, gsize * out_len, GError ** error)
+{
+#ifdef HAVE_ZSTD
+  unsigned long long content_size;
+  size_t frame_len, res;
+  gsize capacity;
+
+  frame_len = ZSTD_findFrameCompressedSize (data, len);
+  if (ZSTD_isError (frame_len) || frame_len != len)
+    goto not_one_frame;
+
+  content_size = ZSTD_getFrameContentSize (data, len);
+  if (content_size == ZSTD_CONTENTSIZE_ERROR)
+    goto not_one_frame;
+  if (content_size != ZSTD_CONTENTSIZE_UNKNOWN && content_size > limit)
+    goto too_large;
+
+  capacity = content_size == ZSTD_CONTENTSIZE_UNKNOWN ? limit :
+      (gsize) content_size;
+  if (!gst_ds_depay_ensure_scratch (self, MAX (capacity, 1)))
+    goto too_large;
+
+  if (self->zstd == NULL)
+    self->zstd = ZSTD_createDCtx ();
+  res = ZSTD_decompressDCtx (self->zstd, self->scratch, capacity, data, len);
+  if (ZSTD_isError (res))
+    goto decode_failed;
+
+  *out = self->scratch;
+  *out_len = res;
+  return TRUE;
+
+  /* ERRORS */
+not_one_frame:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "compressed payload is not one zstd frame");
+    return FALSE;
+  }
+too_large:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "compressed payload expands to more than %" G_GSIZE_FORMAT " bytes",
+        limit);
+    return FALSE;
+  }
+decode_failed:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "zstd: %s", ZSTD_getErrorName (res));
+    return FALSE;
+  }
+#else
+  g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
+      "compressed payload, but built without zstd");
+  return FALSE;
+#endif
+}
+
+static GstBuffer *
+gst_ds_depay_acquire_picture (GstDsDepay * self, gsize size)
+{
+  GstBuffer *buffer = NULL;
+
+  if (self->pool && self->pool_size != size) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_object_unref (self->pool);
+    self->pool = NULL;
+  }
+
+  if (self->pool == NULL) {
+    GstStructure *config;
+
+    self->pool = gst_buffer_pool_new ();
+    config = gst_buffer_pool_get_config (self->pool);
+    gst_buffer_pool_config_set_params (config, NULL, size, 2, 0);
+    if (!gst_buffer_pool_set_config (self->pool, config) ||
+        !gst_buffer_pool_set_active (self->pool, TRUE)) {
+      gst_object_unref (self->pool);
+      self->pool = NULL;
+      return NULL;
+    }
+    self->pool_size = size;
+  }
+
+  if (gst_buffer_pool_acquire_buffer (self->pool, &buffer, NULL) != GST_FLOW_OK)
+    return NULL;
+  return buffer;
+}
+
+static GstFlowReturn
+gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts, guint missing, guint max_size)
+{
+  gboolean keyframe = (header->flags & DS_FLAG_KEYFRAME) != 0;
+  gboolean wait_for_keyframe;
+  GstMapInfo in_map, out_map, ref_map;
+  const guint8 *code;
+  gsize code_len, size;
+  GstBuffer *picture;
+  GError *error = NULL;
+  gboolean ok;
+
+  if (header->width == 0 || header->height == 0 || payload == NULL)
+    goto bad_header;
+  size = (gsize) header->width * header->height * 4;
+
+  GST_OBJECT_LOCK (self);
+  wait_for_keyframe = self->wait_for_keyframe;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!keyframe) {
+    if (missing > 0 && wait_for_keyframe)
+      gst_ds_depay_start_waiting_for_keyframe (self, "frames lost");
+    else if (self->reference == NULL)
+      gst_ds_depay_start_waiting_for_keyframe (self, "delta without a "
+          "reference picture");
+    else if (self->ref_width != header->width ||
+        self->ref_height != header->height)
+      gst_ds_depay_start_waiting_for_keyframe (self, "delta of another size "
+          "than its reference");
+
+    if (gst_ds_depay_is_waiting_for_keyframe (self))
+      goto drop;
+  }
+
+  if (!gst_buffer_map (payload, &in_map, GST_MAP_READ))
+    goto drop;
+
+  code = in_map.data;
+  code_len = in_map.size;
+  if (header->flags & DS_FLAG_COMPRESSED) {
+    gsize limit = MIN (DS_RLE_MAX_ENCODED_SIZE (size), (gsize) max_size);
+
+    if (!gst_ds_depay_decompress (self, in_map.data, in_map.size, limit,
+            &code, &code_len, &error)) {
+      gst_buffer_unmap (payload, &in_map);
+      goto decode_failed;
+    }
+  }
+
+  picture = gst_ds_depay_acquire_picture (self, size);
+  if (picture == NULL) {
+    gst_buffer_unmap (payload, &in_map);
+    goto no_buffer;
+  }
+
+  gst_buffer_map (picture, &out_map, GST_MAP_WRITE);
+  if (keyframe) {
+    ok = ds_rle_decode_xor (code, code_len, NULL, out_map.data, size, &error);
+  } else {
+    gst_buffer_map (self->reference, &ref_map, GST_MAP_READ);
+    ok = ref_map.size == size &&
+        ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data, size,
+        &error);
+    gst_buffer_unmap (self->reference, &ref_map);
+  }
+  gst_buffer_unmap (picture, &out_map);
+  gst_buffer_unmap (payload, &in_map);
+  gst_buffer_unref (payload);
+
+  if (!ok) {
+    gst_buffer_unref (picture);
+    payload = NULL;
+    goto decode_failed;
+  }
+
+  if (keyframe)
+    gst_ds_depay_stop_waiting_for_keyframe (self);
+
+  return gst_ds_depay_push_picture (self, picture, header->width,
+      header->height, pts);
+
+  /* ERRORS */
+bad_header:
+  {
+    gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u with %u "
+        "bytes of payload", header->width, header->height, header->payload_len);
+    gst_buffer_replace (&payload, NULL);
+    if (!keyframe)
+      gst_ds_depay_start_waiting_for_keyframe (self, "malformed delta");
+    return GST_FLOW_OK;
+  }
+drop:
+  {
+    GST_DEBUG_OBJECT (self, "dropping delta seq %u while waiting for a "
+        "keyframe", header->seq);
+    gst_ds_depay_count_dropped (self);
+    gst_buffer_unref (payload);
+    return GST_FLOW_OK;
+  }
+decode_failed:
+  {
+    gst_ds_depay_skip_malformed (self, "DeltaPixels frame seq %u %ux%u: %s",
+        header->seq, header->width, header->height,
+        error ? error->message : "reference of the wrong size");
+    g_clear_error (&error);
+    gst_buffer_replace (&payload, NULL);
+    gst_ds_depay_count_dropped (self);
+    /* the reference is intact, but whatever came after it on the sender's
+     * side is not: only a keyframe helps now */
+    gst_ds_depay_start_waiting_for_keyframe (self, "undecodable delta");
+    return GST_FLOW_OK;
+  }
+no_buffer:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        (_("Could not allocate memory for a picture.")),
+        ("could not get a buffer of %" G_GSIZE_FORMAT " bytes", size));
+    gst_buffer_unref (payload);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn
+gst_ds_depay_handle_image (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts)
+{
+  static const guint8 png_signature[8] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+  };
+  guint8 head[12];
+  gboolean is_webp;
+
+  if (payload == NULL || gst_buffer_extract (payload, 0, head, 12) != 12)
+    goto unknown_format;
+
+  if (memcmp (head, png_signature, 8) == 0)
+    is_webp = FALSE;
+  else if (memcmp (head, "RIFF", 4) == 0 && memcmp (head + 8, "WEBP", 4) == 0)
+    is_webp = TRUE;
+  else
+    goto unknown_format;
+
+  gst_ds_depay_prepare_pad (self, STREAM_IMAGE, is_webp, 0, 0,
+      gst_ds_depay_image_caps);
+
+  GST_OBJECT_LOCK (self);
+  self->image_width = header->width;
+  self->image_height = header->height;
+  GST_OBJECT_UNLOCK (self);
+
+  return gst_ds_depay_push (self, STREAM_IMAGE, payload, pts,
+      GST_CLOCK_TIME_NONE);
+
+  /* ERRORS */
+unknown_format:
+  {
+    gst_ds_depay_skip_malformed (self, "CompressedPixels frame seq %u is "
+        "neither PNG nor WebP", header->seq);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+}
+
+static GstFlowReturn
+gst_ds_depay_handle_audio (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts)
+{
+  guint channels = header->width;
+  guint rate = header->height;
+  GstClockTime duration = GST_CLOCK_TIME_NONE;
+
+  if (channels == 0 || rate == 0 || payload == NULL)
+    goto bad_format;
+
+  if (header->type == DS_FRAME_AUDIO_PCM) {
+    guint64 frame_bytes = 4 * (guint64) channels;
+
+    if (header->payload_len % frame_bytes != 0)
+      goto bad_format;
+    duration = gst_util_uint64_scale_int (header->payload_len / frame_bytes,
+        GST_SECOND, rate);
+  } else if (channels > 2) {
+    /* the header cannot carry an Opus multichannel mapping */
+    goto bad_format;
+  }
+
+  gst_ds_depay_prepare_pad (self, STREAM_AUDIO, header->type, channels, rate,
+      gst_ds_depay_audio_caps);
+
+  return gst_ds_depay_push (self, STREAM_AUDIO, payload, pts, duration);
+
+  /* ERRORS */
+bad_format:
+  {
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u: %u channel(s), "
+        "rate %u, %u bytes of payload", ds_frame_type_name (header->type),
+        header->seq, channels, rate, header->payload_len);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+}
+
+static GstFlowReturn
+gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts)
+{
+  gboolean sync = header->type == DS_FRAME_SIGNAL_SYNC;
+  GstMapInfo map;
+  GError *error = NULL;
+  gchar *json, *line;
+  gsize len = 0;
+  gboolean ok;
+
+  if (payload == NULL)
+    goto bad_json;
+  if (!gst_buffer_map (payload, &map, GST_MAP_READ))
+    goto bad_json;
+  ok = ds_signal_state_apply (self->signals, sync, (const gchar *) map.data,
+      map.size, &error);
+  gst_buffer_unmap (payload, &map);
+  gst_buffer_unref (payload);
+  payload = NULL;
+  if (!ok)
+    goto bad_json;
+
+  json = ds_signal_state_to_json (self->signals, NULL, &len);
+  line = g_realloc (json, len + 1);
+  line[len] = '\n';
+
+  gst_ds_depay_prepare_pad (self, STREAM_SIGNAL, 0, 0, 0,
+      gst_ds_depay_signal_caps);
+
+  return gst_ds_depay_push (self, STREAM_SIGNAL,
+      gst_buffer_new_wrapped (line, len + 1), pts, GST_CLOCK_TIME_NONE);
+
+  /* ERRORS */
+bad_json:
+  {
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u: %s",
+        ds_frame_type_name (header->type), header->seq,
+        error ? error->message : "empty payload");
+    g_clear_error (&error);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+}
+
+static void
+gst_ds_depay_handle_schema (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload)
+{
+  GstMapInfo map;
+  GError *error = NULL;
+  gchar **names = NULL;
+  GValue array = G_VALUE_INIT;
+  GstStructure *s;
+  gchar **name;
+
+  if (payload && gst_buffer_map (payload, &map, GST_MAP_READ)) {
+    names = ds_schema_parse ((const gchar *) map.data, map.size, &error);
+    gst_buffer_unmap (payload, &map);
+  }
+  gst_buffer_replace (&payload, NULL);
+  if (names == NULL)
+    goto bad_schema;
+
+  g_value_init (&array, GST_TYPE_ARRAY);
+  for (name = names; *name; name++) {
+    GValue value = G_VALUE_INIT;
+
+    g_value_init (&value, G_TYPE_STRING);
+    g_value_set_string (&value, *name);
+    gst_value_array_append_and_take_value (&array, &value);
+  }
+  g_strfreev (names);
+
+  s = gst_structure_new_empty ("ds-schema");
+  gst_structure_take_value (s, "signals", &array);
+  GST_DEBUG_OBJECT (self, "schema %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+  return;
+
+  /* ERRORS */
+bad_schema:
+  {
+    gst_ds_depay_skip_malformed (self, "SchemaAnnounce frame seq %u: %s",
+        header->seq, error ? error->message : "empty payload");
+    g_clear_error (&error);
+  }
+}
+
+static void
+gst_ds_depay_handle_haptic (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts)
+{
+  guint8 data[3];
+  GstStructure *s;
+
+  if (payload == NULL || gst_buffer_extract (payload, 0, data, 3) != 3)
+    goto too_short;
+  gst_buffer_unref (payload);
+
+  s = gst_structure_new ("ds-haptic",
+      "duration", G_TYPE_UINT, (guint) GST_READ_UINT16_LE (data),
+      "intensity", G_TYPE_UINT, (guint) data[2],
+      "timestamp", G_TYPE_UINT64, pts, NULL);
+  GST_DEBUG_OBJECT (self, "haptic %" GST_PTR_FORMAT, s);
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+  return;
+
+  /* ERRORS */
+too_short:
+  {
+    gst_ds_depay_skip_malformed (self, "Haptic frame seq %u has %u bytes of "
+        "payload, expected 3", header->seq, header->payload_len);
+    gst_buffer_replace (&payload, NULL);
+  }
+}
+
+static void
+gst_ds_depay_handle_end (GstDsDepay * self)
+{
+  gint i;
+
+  GST_INFO_OBJECT (self, "End frame: EOS on every pad");
+  for (i = 0; i < N_STREAMS; i++) {
+    GstDsDepayStream *stream = &self->streams[i];
+
+    if (stream->pad && !stream->eos) {
+      gst_pad_push_event (stream->pad, gst_event_new_eos ());
+      stream->eos = TRUE;
+    }
+  }
+  self->ended = TRUE;
+  gst_ds_depay_reset_stream (self);
+}
+
+/* One complete frame. @payload (transfer full) is NULL for an empty
+ * payload; @in_pts is the PTS of the input buffer when the frame starts
+ * at the beginning of one. */
+static GstFlowReturn
+gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime in_pts)
+{
+  GstDsDepayTimestampMode mode;
+  guint max_size;
+  GstClockTime pts;
+  guint missing = 0;
+
+  GST_OBJECT_LOCK (self);
+  self->stat_frames++;
+  mode = self->timestamp_mode;
+  max_size = self->max_frame_size;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_LOG_OBJECT (self, "%s frame seq %u ts %u %ux%u, %u bytes",
+      ds_frame_type_name (header->type), header->seq, header->timestamp,
+      header->width, header->height, header->payload_len);
+
+  if (header->flags & DS_FLAG_INPUT)
+    goto input_frame;
+  if (header->payload_len > max_size)
+    goto too_large;
+  if (!ds_frame_type_is_known (header->type))
+    goto unknown_type;
+
+  switch (ds_frame_type_media (header->type)) {
+    case DS_MEDIA_VIDEO:
+    case DS_MEDIA_IMAGE:
+    case DS_MEDIA_AUDIO:
+    case DS_MEDIA_SIGNAL:
+      if (self->ended)
+        gst_ds_depay_start_new_stream (self);
+      break;
+    default:
+      break;
+  }
+
+  switch (header->type) {
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_DELTA_PIXELS:
+      missing = gst_ds_depay_check_seq (self, STREAM_VIDEO, header->seq);
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      if (header->type == DS_FRAME_PIXELS)
+        return gst_ds_depay_handle_pixels (self, header, payload, pts);
+      return gst_ds_depay_handle_delta (self, header, payload, pts, missing,
+          max_size);
+    case DS_FRAME_COMPRESSED_PIXELS:
+      gst_ds_depay_check_seq (self, STREAM_IMAGE, header->seq);
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      return gst_ds_depay_handle_image (self, header, payload, pts);
+    case DS_FRAME_AUDIO_PCM:
+    case DS_FRAME_AUDIO_COMPRESSED:
+      gst_ds_depay_check_seq (self, STREAM_AUDIO, header->seq);
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      return gst_ds_depay_handle_audio (self, header, payload, pts);
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+      gst_ds_depay_check_seq (self, STREAM_SIGNAL, header->seq);
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      return gst_ds_depay_handle_signal (self, header, payload, pts);
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      gst_ds_depay_handle_schema (self, header, payload);
+      return GST_FLOW_OK;
+    case DS_FRAME_HAPTIC:
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      gst_ds_depay_handle_haptic (self, header, payload, pts);
+      return GST_FLOW_OK;
+    case DS_FRAME_KEYFRAME:
+      GST_DEBUG_OBJECT (self, "Keyframe: resetting picture and signal state");
+      gst_ds_depay_reset_picture (self);
+      ds_signal_state_clear (self->signals);
+      break;
+    case DS_FRAME_END:
+      gst_ds_depay_handle_end (self);
+      break;
+    default:
+      /* Ping, SubscribeFilter (receiver to relay), Neural*: nothing to
+       * output */
+      GST_DEBUG_OBJECT (self, "skipping %s frame",
+          ds_frame_type_name (header->type));
+      break;
+  }
+
+  gst_buffer_replace (&payload, NULL);
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+input_frame:
+  {
+    GST_DEBUG_OBJECT (self, "skipping input frame %s",
+        ds_input_type_name (header->type));
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+too_large:
+  {
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u of %u bytes is "
+        "larger than max-frame-size (%u)", ds_frame_type_name (header->type),
+        header->seq, header->payload_len, max_size);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+unknown_type:
+  {
+    gst_ds_depay_skip_malformed (self, "frame seq %u of unknown type 0x%02x",
+        header->seq, header->type);
+    gst_buffer_replace (&payload, NULL);
+    return GST_FLOW_OK;
+  }
+}
+
+/* While resynchronising a byte stream: could this be a frame header? */
+static gboolean
+gst_ds_depay_header_is_plausible (const DsHeader * header, guint max_size)
+{
+  if (header->payload_len > max_size)
+    return FALSE;
+  if (header->flags & ~(DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED))
+    return FALSE;
+  if (!ds_frame_type_is_known (header->type))
+    return FALSE;
+
+  switch (header->type) {
+    case DS_FRAME_PIXELS:
+      return header->width > 0 && header->height > 0 &&
+          header->payload_len == (guint64) header->width * header->height * 4;
+    case DS_FRAME_DELTA_PIXELS:
+      return header->width > 0 && header->height > 0 && header->payload_len > 0;
+    case DS_FRAME_AUDIO_PCM:
+      return header->width > 0 && header->height > 0 &&
+          header->payload_len > 0 &&
+          header->payload_len % (4 * (guint64) header->width) == 0;
+    case DS_FRAME_AUDIO_COMPRESSED:
+      return header->width > 0 && header->height > 0 && header->payload_len > 0;
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      return header->payload_len >= 2;
+    case DS_FRAME_KEYFRAME:
+    case DS_FRAME_END:
+      return header->payload_len == 0;
+    default:
+      return TRUE;
+  }
+}
+
+static GstFlowReturn
+gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstDsDepay *self = GST_DS_DEPAY (parent);
+  GstFlowReturn ret = GST_FLOW_OK;
+  gsize size = gst_buffer_get_size (buffer);
+  guint8 raw[DS_HEADER_SIZE];
+  DsHeader header;
+  guint max_size;
+
+  GST_OBJECT_LOCK (self);
+  self->stat_bytes += size;
+  max_size = self->max_frame_size;
+  GST_OBJECT_UNLOCK (self);
+
+  if (GST_BUFFER_IS_DISCONT (buffer) &&
+      gst_adapter_available (self->adapter) > 0) {
+    GST_DEBUG_OBJECT (self, "discontinuity: dropping %" G_GSIZE_FORMAT
+        " pending bytes", gst_adapter_available (self->adapter));
+    gst_adapter_clear (self->adapter);
+  }
+
+  /* The usual case: a buffer that holds exactly one frame is handled
+   * without the adapter and without copying. */
+  if (size >= DS_HEADER_SIZE &&
+      gst_buffer_extract (buffer, 0, raw, DS_HEADER_SIZE) == DS_HEADER_SIZE &&
+      ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL) &&
+      (gsize) header.payload_len == size - DS_HEADER_SIZE &&
+      (gst_adapter_available (self->adapter) == 0 ||
+          ds_frame_type_is_known (header.type))) {
+    GstBuffer *payload = NULL;
+    gsize pending = gst_adapter_available (self->adapter);
+
+    if (pending > 0) {
+      /* what was pending can only have been a truncated frame */
+      gst_adapter_clear (self->adapter);
+      if (!self->resyncing)
+        gst_ds_depay_skip_malformed (self, "truncated frame (%"
+            G_GSIZE_FORMAT " bytes) before a complete one", pending);
+    }
+    self->resyncing = FALSE;
+
+    if (header.payload_len > 0)
+      payload = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_MEMORY,
+          DS_HEADER_SIZE, header.payload_len);
+    ret = gst_ds_depay_handle_frame (self, &header, payload,
+        GST_BUFFER_PTS (buffer));
+    gst_buffer_unref (buffer);
+    return ret;
+  }
+
+  /* A byte stream: frames split and merged anywhere */
+  gst_adapter_push (self->adapter, buffer);
+
+  while (ret == GST_FLOW_OK) {
+    gsize available = gst_adapter_available (self->adapter);
+    GstBuffer *payload = NULL;
+    GstClockTime in_pts;
+    guint64 distance;
+
+    if (available < DS_HEADER_SIZE)
+      break;
+
+    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
+    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
+
+    if (self->resyncing) {
+      if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
+        gst_adapter_flush (self->adapter, 1);
+        continue;
+      }
+      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
+          ds_frame_type_name (header.type));
+      self->resyncing = FALSE;
+    }
+
+    if (header.payload_len > max_size) {
+      gst_ds_depay_skip_malformed (self, "frame header announces %u bytes, "
+          "more than max-frame-size (%u): looking for the next frame",
+          header.payload_len, max_size);
+      self->resyncing = TRUE;
+      gst_adapter_flush (self->adapter, 1);
+      continue;
+    }
+
+    if (available - DS_HEADER_SIZE < header.payload_len)
+      break;
+
+    in_pts = gst_adapter_prev_pts (self->adapter, &distance);
+    if (distance != 0)
+      in_pts = GST_CLOCK_TIME_NONE;
+
+    gst_adapter_flush (self->adapter, DS_HEADER_SIZE);
+    if (header.payload_len > 0)
+      payload = gst_adapter_take_buffer (self->adapter, header.payload_len);
+
+    ret = gst_ds_depay_handle_frame (self, &header, payload, in_pts);
+  }
+
+  return ret;
+}
+
+static gboolean
+gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsDepay *self = GST_DS_DEPAY (parent);
+  gint i;
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_STREAM_START:
+    {
+      guint group_id;
+
+      /* each src pad gets a stream-start of its own */
+      if (gst_event_parse_group_id (event, &group_id))
+        self->group_id = group_id;
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_CAPS:
+    {
+      GstCaps *caps;
+      GstStructure *s;
+
+      gst_event_parse_caps (event, &caps);
+      s = gst_caps_get_structure (caps, 0);
+      if (!gst_structure_get_fraction (s, "framerate", &self->in_fps_n,
+              &self->in_fps_d) || self->in_fps_d == 0) {
+        self->in_fps_n = 0;
+        self->in_fps_d = 1;
+      }
+      gst_event_unref (event);
+      return TRUE;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->in_segment);
+      gst_ds_depay_update_out_segment (self);
+      gst_event_unref (event);
+      return TRUE;
+    case GST_EVENT_EOS:
+    {
+      gboolean have_pads = FALSE;
+      gsize pending = gst_adapter_available (self->adapter);
+
+      if (pending > 0 && !self->resyncing)
+        gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "
+            "frame (%" G_GSIZE_FORMAT " bytes)", pending);
+      gst_adapter_clear (self->adapter);
+
+      for (i = 0; i < N_STREAMS; i++) {
+        GstDsDepayStream *stream = &self->streams[i];
+
+        if (stream->pad == NULL)
+          continue;
+        have_pads = TRUE;
+        /* pads still waiting for a new stream had EOS at End */
+        if (!stream->eos && !stream->need_stream_start) {
+          gst_pad_push_event (stream->pad, gst_event_ref (event));
+          stream->eos = TRUE;
+        }
+      }
+      gst_event_unref (event);
+      if (!have_pads)
+        goto no_media;
+      return TRUE;
+    }
+    case GST_EVENT_FLUSH_STOP:
+      gst_adapter_clear (self->adapter);
+      self->resyncing = FALSE;
+      self->have_pts_offset = FALSE;
+      gst_ds_depay_reset_picture (self);
+      for (i = 0; i < N_STREAMS; i++) {
+        self->streams[i].have_seq = FALSE;
+        self->streams[i].eos = FALSE;
+        self->streams[i].discont = TRUE;
+      }
+      gst_flow_combiner_reset (self->flow_combiner);
+      return gst_pad_event_default (pad, parent, event);
+    default:
+      return gst_pad_event_default (pad, parent, event);
+  }
+
+  /* ERRORS */
+no_media:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, DEMUX,
+        (_("No pictures, sound or signals found in the ds-stream.")),
+        ("EOS before any media frame"));
+    return FALSE;
+  }
+}
+
+static void
+gst_ds_depay_clamp (guint16 * x, guint16 * y, guint width, guint height)
+{
+  if (width > 0 && *x >= width)
+    *x = width - 1;
+  if (height > 0 && *y >= height)
+    *y = height - 1;
+}
+
+static gboolean
+gst_ds_depay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsDepay *self = GST_DS_DEPAY (parent);
+  DsInputEvent input;
+  guint width, height;
+  gboolean ok;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_NAVIGATION)
+    return gst_pad_event_default (pad, parent, event);
+
+  GST_OBJECT_LOCK (self);
+  ok = gst_ds_navigation_to_input (event, &self->nav_buttons, &input);
+  if (pad == self->streams[STREAM_VIDEO].pad) {
+    width = self->video_width;
+    height = self->video_height;
+  } else {
+    width = self->image_width;
+    height = self->image_height;
+  }
+  GST_OBJECT_UNLOCK (self);
+  gst_event_unref (event);
+
+  if (!ok)
+    return FALSE;
+
+  switch (input.type) {
+    case DS_INPUT_POINTER:
+    case DS_INPUT_POINTER_DOWN:
+    case DS_INPUT_POINTER_UP:
+      gst_ds_depay_clamp (&input.pointer.x, &input.pointer.y, width, height);
+      break;
+    case DS_INPUT_TOUCH:
+      gst_ds_depay_clamp (&input.touch.x, &input.touch.y, width, height);
+      break;
+    default:
+      break;
+  }
+
+  GST_LOG_OBJECT (self, "navigation -> %s input",
+      ds_input_type_name (input.type));
+  return gst_pad_push_event (self->sinkpad, gst_ds_input_event_new (&input));
+}
+
+static GstStructure *
+gst_ds_depay_get_stats (GstDsDepay * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("application/x-ds-depay-stats",
+      "frames", G_TYPE_UINT64, self->stat_frames,
+      "bytes", G_TYPE_UINT64, self->stat_bytes,
+      "gaps", G_TYPE_UINT64, self->stat_gaps,
+      "dropped", G_TYPE_UINT64, self->stat_dropped,
+      "malformed", G_TYPE_UINT64, self->stat_malformed,
+      "keyframe-requests", G_TYPE_UINT64, self->stat_keyframe_requests, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  return s;
+}
+
+static void
+gst_ds_depay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDsDepay *self = GST_DS_DEPAY (object);
+
+  switch (prop_id) {
+    case PROP_MAX_FRAME_SIZE:
+      GST_OBJECT_LOCK (self);
+      self->max_frame_size = g_value_get_uint (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_REQUEST_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      self->request_keyframe = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WAIT_FOR_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      self->wait_for_keyframe = g_value_get_boolean (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TIMESTAMP_MODE:
+      GST_OBJECT_LOCK (self);
+      self->timestamp_mode = g_value_get_enum (value);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+}
+
+static void
+gst_ds_depay_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstDsDepay *self = GST_DS_DEPAY (object);
+
+  switch (prop_id) {
+    case PROP_MAX_FRAME_SIZE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->max_frame_size);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_REQUEST_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->request_keyframe);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_WAIT_FOR_KEYFRAME:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->wait_for_keyframe);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_TIMESTAMP_MODE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->timestamp_mode);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_ds_depay_get_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
 }

@@ -1,0 +1,1581 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* dsdepay: frames are built by hand with the protocol library, so these
+ * tests do not depend on dspay (except the round trip at the end). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/check/gsttestclock.h>
+#include <gst/video/video.h>
+#include <gst/app/app.h>
+
+#include "dsprotocol.h"
+#include "dsrle.h"
+#include "dssignal.h"
+#include "gstdsutils.h"
+
+enum
+{
+  OUT_VIDEO,
+  OUT_IMAGE,
+  OUT_AUDIO,
+  OUT_SIGNAL,
+  N_OUTS
+};
+
+static const gchar *const out_names[N_OUTS] = {
+  "video", "image", "audio", "signal"
+};
+
+/* One harness feeding dsdepay's sink pad (and receiving what it sends
+ * upstream), one more per source pad, made when the pad appears. */
+typedef struct
+{
+  GstHarness *h;
+  GstHarness *out[N_OUTS];
+  GstBus *bus;
+} Depay;
+
+static void
+pad_added_cb (GstElement * element, GstPad * pad, Depay * d)
+{
+  gint i;
+
+  for (i = 0; i < N_OUTS; i++) {
+    if (g_strcmp0 (GST_PAD_NAME (pad), out_names[i]) == 0) {
+      fail_unless (d->out[i] == NULL, "pad %s added twice", out_names[i]);
+      d->out[i] = gst_harness_new_with_element (element, NULL, NULL);
+      gst_harness_add_element_src_pad (d->out[i], pad);
+      return;
+    }
+  }
+  fail ("unexpected pad %s", GST_PAD_NAME (pad));
+}
+
+static Depay *
+depay_new (const gchar * props)
+{
+  Depay *d = g_new0 (Depay, 1);
+  gchar **settings, **setting;
+
+  d->h = gst_harness_new_with_padnames ("dsdepay", "sink", NULL);
+  settings = g_strsplit (props ? props : "", " ", -1);
+  for (setting = settings; *setting; setting++) {
+    gchar **kv = g_strsplit (*setting, "=", 2);
+
+    if (kv[0] && kv[1])
+      gst_util_set_object_arg (G_OBJECT (d->h->element), kv[0], kv[1]);
+    g_strfreev (kv);
+  }
+  g_strfreev (settings);
+
+  d->bus = gst_bus_new ();
+  gst_element_set_bus (d->h->element, d->bus);
+  g_signal_connect (d->h->element, "pad-added", G_CALLBACK (pad_added_cb), d);
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE);
+
+  return d;
+}
+
+static void
+depay_free (Depay * d)
+{
+  gint i;
+
+  for (i = 0; i < N_OUTS; i++)
+    if (d->out[i])
+      gst_harness_teardown (d->out[i]);
+  gst_harness_teardown (d->h);
+  gst_bus_set_flushing (d->bus, TRUE);
+  gst_object_unref (d->bus);
+  g_free (d);
+}
+
+static guint
+count_messages (Depay * d, GstMessageType type)
+{
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop_filtered (d->bus, type))) {
+    n++;
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
+static guint64
+get_stat (Depay * d, const gchar * name)
+{
+  GstStructure *stats = NULL;
+  guint64 value = 0;
+  GstElement *depay = d->h->element;
+
+  g_object_get (depay, "stats", &stats, NULL);
+  fail_unless (stats != NULL);
+  fail_unless (gst_structure_get_uint64 (stats, name, &value));
+  gst_structure_free (stats);
+  return value;
+}
+
+static guint count_force_key_units (Depay * d);
+
+/* The next upstream event of @type that dsdepay sent (others, such as
+ * reconfigure, are skipped) */
+static GstEvent *
+pull_upstream_event (Depay * d, GstEventType type)
+{
+  GstEvent *event;
+
+  while ((event = gst_harness_try_pull_upstream_event (d->h))) {
+    if (GST_EVENT_TYPE (event) == type)
+      return event;
+    gst_event_unref (event);
+  }
+  return NULL;
+}
+
+static GBytes *
+frame_bytes (guint8 type, guint8 flags, guint16 seq, guint32 ts, guint16 w,
+    guint16 h, gconstpointer payload, gsize len)
+{
+  DsHeader hdr = { 0, };
+
+  hdr.type = type;
+  hdr.flags = flags;
+  hdr.seq = seq;
+  hdr.timestamp = ts;
+  hdr.width = w;
+  hdr.height = h;
+  return ds_frame_pack (&hdr, payload, len);
+}
+
+/* A frame in one memory */
+static GstBuffer *
+frame_buffer (guint8 type, guint8 flags, guint16 seq, guint32 ts, guint16 w,
+    guint16 h, gconstpointer payload, gsize len)
+{
+  GBytes *bytes = frame_bytes (type, flags, seq, ts, w, h, payload, len);
+  GstBuffer *buffer = gst_buffer_new_wrapped_bytes (bytes);
+
+  g_bytes_unref (bytes);
+  return buffer;
+}
+
+static GstBuffer *
+signal_frame (guint8 type, guint16 seq, guint32 ts, const gchar * json)
+{
+  return frame_buffer (type, 0, seq, ts, 0, 0, json, strlen (json));
+}
+
+static GstFlowReturn
+push (Depay * d, GstBuffer * buffer)
+{
+  return gst_harness_push (d->h, buffer);
+}
+
+static void
+assert_buffer_equals (GstBuffer * buffer, gconstpointer data, gsize len)
+{
+  GstMapInfo map;
+
+  fail_unless (buffer != NULL);
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless_equals_uint64 (map.size, len);
+  fail_unless (memcmp (map.data, data, len) == 0);
+  gst_buffer_unmap (buffer, &map);
+}
+
+static void
+assert_caps (GstHarness * h, const gchar * expected)
+{
+  GstCaps *caps = gst_pad_get_current_caps (h->sinkpad);
+  GstCaps *want = gst_caps_from_string (expected);
+
+  fail_unless (caps != NULL);
+  fail_unless (gst_caps_is_equal (caps, want), "caps %" GST_PTR_FORMAT
+      " instead of %" GST_PTR_FORMAT, caps, want);
+  gst_caps_unref (caps);
+  gst_caps_unref (want);
+}
+
+static guint8 *
+make_picture (guint w, guint h, guint seed)
+{
+  guint8 *p = g_malloc (w * h * 4);
+  guint i;
+
+  for (i = 0; i < w * h * 4; i++)
+    p[i] = (i % 7 == 0) ? 0 : (guint8) (i * 31 + seed * 17);
+  return p;
+}
+
+/* Takes @buffer, one JSON Lines line */
+static JsonObject *
+parse_line (GstBuffer * buffer)
+{
+  GstMapInfo map;
+  JsonObject *obj;
+
+  fail_unless (buffer != NULL);
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless (map.size > 1);
+  fail_unless_equals_int (map.data[map.size - 1], '\n');
+  fail_unless (memchr (map.data, '\n', map.size - 1) == NULL);
+  obj = ds_signal_parse_object ((const gchar *) map.data, map.size - 1, NULL);
+  fail_unless (obj != NULL);
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+  return obj;
+}
+
+GST_START_TEST (test_pixels_zero_copy)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (4, 2, 1);
+  DsHeader hdr = { DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 2, 0 };
+  GstBuffer *in, *out;
+  GstMapInfo in_map, out_map;
+  GstVideoMeta *meta;
+
+  /* header in its own memory, as dspay makes it */
+  in = gst_ds_frame_buffer_new_data (&hdr, pic, 32);
+  fail_unless_equals_int (gst_buffer_n_memory (in), 2);
+  gst_buffer_ref (in);
+  fail_unless_equals_int (push (d, in), GST_FLOW_OK);
+  fail_unless (d->out[OUT_VIDEO] != NULL);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=4,height=2,"
+      "framerate=0/1");
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, pic, 32);
+  /* the very same bytes: the payload memory is shared, not copied */
+  fail_unless (gst_buffer_n_memory (out) == 1);
+  {
+    GstMapInfo pay_map;
+    GstMemory *pay_mem = gst_buffer_peek_memory (in, 1);
+    GstMemory *out_mem = gst_buffer_peek_memory (out, 0);
+    GstMapInfo om;
+
+    fail_unless (gst_memory_map (pay_mem, &pay_map, GST_MAP_READ));
+    fail_unless (gst_memory_map (out_mem, &om, GST_MAP_READ));
+    fail_unless (pay_map.data == om.data);
+    gst_memory_unmap (out_mem, &om);
+    gst_memory_unmap (pay_mem, &pay_map);
+  }
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  meta = gst_buffer_get_video_meta (out);
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->width, 4);
+  fail_unless_equals_int (meta->height, 2);
+  fail_unless_equals_int (meta->format, GST_VIDEO_FORMAT_RGBA);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  /* header and payload in one memory: a sub-buffer, no copy either */
+  in = frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, 40, 4, 2, pic, 32);
+  gst_buffer_ref (in);
+  fail_unless_equals_int (push (d, in), GST_FLOW_OK);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless (gst_buffer_map (in, &in_map, GST_MAP_READ));
+  fail_unless (gst_buffer_map (out, &out_map, GST_MAP_READ));
+  fail_unless (out_map.data == in_map.data + DS_HEADER_SIZE);
+  fail_unless_equals_uint64 (out_map.size, 32);
+  gst_buffer_unmap (out, &out_map);
+  gst_buffer_unmap (in, &in_map);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 40 * GST_MSECOND);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_uint64 (get_stat (d, "frames"), 2);
+  fail_unless_equals_uint64 (get_stat (d, "malformed"), 0);
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+static guint
+count_caps_events (GstHarness * h)
+{
+  GstEvent *event;
+  guint n = 0;
+
+  while ((event = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+      n++;
+    gst_event_unref (event);
+  }
+  return n;
+}
+
+GST_START_TEST (test_renegotiation)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *small = make_picture (4, 2, 1);
+  guint8 *big = make_picture (8, 4, 2);
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 4, 2, small, 32));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=4,height=2,"
+      "framerate=0/1");
+  gst_buffer_unref (out);
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 1);
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 1, 33, 8, 4, big, 128));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, big, 128);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,height=4,"
+      "framerate=0/1");
+  gst_buffer_unref (out);
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 1);
+
+  /* same size: no new caps */
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 2, 66, 8, 4, big, 128));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 0);
+
+  /* audio format change */
+  {
+    gfloat samples[8] = { 0.5f, -0.5f, 0.25f, -0.25f, 1, -1, 0, 0 };
+
+    push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 0, 0, 2, 48000, samples,
+            sizeof (samples)));
+    gst_buffer_unref (gst_harness_pull (d->out[OUT_AUDIO]));
+    assert_caps (d->out[OUT_AUDIO], "audio/x-raw,format=F32LE,"
+        "layout=interleaved,rate=48000,channels=2");
+    push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 1, 10, 1, 16000, samples,
+            sizeof (samples)));
+    gst_buffer_unref (gst_harness_pull (d->out[OUT_AUDIO]));
+    assert_caps (d->out[OUT_AUDIO], "audio/x-raw,format=F32LE,"
+        "layout=interleaved,rate=16000,channels=1");
+  }
+
+  g_free (small);
+  g_free (big);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_framerate_from_input_caps)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (2, 2, 3);
+  GstBuffer *out;
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", media=video, width=2, height=2, framerate=25/1");
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=2,height=2,"
+      "framerate=25/1");
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 25);
+  gst_buffer_unref (out);
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+static const guint8 png_data[] = {
+  0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'
+};
+
+static const guint8 webp_data[] = {
+  'R', 'I', 'F', 'F', 8, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', 'L'
+};
+
+GST_START_TEST (test_image)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_COMPRESSED_PIXELS, 2, 0, 0, 1, 1, png_data,
+          sizeof (png_data)));
+  fail_unless (d->out[OUT_IMAGE] != NULL);
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  out = gst_harness_pull (d->out[OUT_IMAGE]);
+  assert_buffer_equals (out, png_data, sizeof (png_data));
+  assert_caps (d->out[OUT_IMAGE], "image/png");
+  gst_buffer_unref (out);
+
+  push (d, frame_buffer (DS_FRAME_COMPRESSED_PIXELS, 2, 1, 5, 1, 1, webp_data,
+          sizeof (webp_data)));
+  out = gst_harness_pull (d->out[OUT_IMAGE]);
+  assert_buffer_equals (out, webp_data, sizeof (webp_data));
+  assert_caps (d->out[OUT_IMAGE], "image/webp");
+  gst_buffer_unref (out);
+
+  /* not a delta reference */
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, 0, 0, 10, 1, 1, "\x01\x02\x03"
+          "\x04", 4));
+  fail_unless (gst_harness_try_pull (d->out[OUT_IMAGE]) == NULL);
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_audio)
+{
+  Depay *d = depay_new (NULL);
+  gfloat samples[16];
+  guint8 opus[5] = { 0xfc, 0xff, 0xfe, 0x01, 0x02 };
+  GstBuffer *out;
+  gint i;
+
+  for (i = 0; i < 16; i++)
+    samples[i] = i / 16.0f;
+
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 0, 0, 2, 48000, samples,
+          sizeof (samples)));
+  out = gst_harness_pull (d->out[OUT_AUDIO]);
+  assert_buffer_equals (out, samples, sizeof (samples));
+  assert_caps (d->out[OUT_AUDIO], "audio/x-raw,format=F32LE,"
+      "layout=interleaved,rate=48000,channels=2");
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out),
+      gst_util_uint64_scale (8, GST_SECOND, 48000));
+  gst_buffer_unref (out);
+
+  push (d, frame_buffer (DS_FRAME_AUDIO_COMPRESSED, 0, 1, 20, 2, 48000, opus,
+          sizeof (opus)));
+  out = gst_harness_pull (d->out[OUT_AUDIO]);
+  assert_buffer_equals (out, opus, sizeof (opus));
+  assert_caps (d->out[OUT_AUDIO], "audio/x-opus,channel-mapping-family=0,"
+      "channels=2,rate=48000");
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 20 * GST_MSECOND);
+  gst_buffer_unref (out);
+
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  fail_unless (d->out[OUT_SIGNAL] == NULL);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signals)
+{
+  Depay *d = depay_new (NULL);
+  JsonObject *obj, *v;
+  GstMessage *msg;
+  const GstStructure *s;
+  const GValue *names;
+
+  /* SchemaAnnounce: an element message, nothing on the signal pad */
+  push (d, signal_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 0,
+          "{\"signals\":[\"count\",\"doubled\"],\"mode\":\"signal\"}"));
+  fail_unless (d->out[OUT_SIGNAL] == NULL);
+  msg = gst_bus_pop_filtered (d->bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_has_name (s, "ds-schema"));
+  names = gst_structure_get_value (s, "signals");
+  fail_unless (names != NULL && GST_VALUE_HOLDS_ARRAY (names));
+  fail_unless_equals_int (gst_value_array_get_size (names), 2);
+  fail_unless_equals_string (g_value_get_string (gst_value_array_get_value
+          (names, 0)), "count");
+  fail_unless_equals_string (g_value_get_string (gst_value_array_get_value
+          (names, 1)), "doubled");
+  gst_message_unref (msg);
+
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 1, 0,
+          "{\"count\":1,\"doubled\":2}"));
+  fail_unless (d->out[OUT_SIGNAL] != NULL);
+  assert_caps (d->out[OUT_SIGNAL], GST_DS_SIGNAL_MEDIA_TYPE);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_size (obj), 2);
+  fail_unless_equals_int (json_object_get_int_member (obj, "count"), 1);
+  fail_unless_equals_int (json_object_get_int_member (obj, "doubled"), 2);
+  json_object_unref (obj);
+
+  /* a diff merges */
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 2, 10, "{\"doubled\":4}"));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "count"), 1);
+  fail_unless_equals_int (json_object_get_int_member (obj, "doubled"), 4);
+  json_object_unref (obj);
+
+  /* null is a value */
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 3, 20, "{\"count\":null}"));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless (json_object_has_member (obj, "count"));
+  fail_unless (json_object_get_null_member (obj, "count"));
+  json_object_unref (obj);
+
+  /* versions: an older version does not win */
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 4, 30,
+          "{\"x\":1,\"_v\":{\"x\":5}}"));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_SIGNAL]));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 5, 40,
+          "{\"x\":2,\"_v\":{\"x\":4}}"));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "x"), 1);
+  v = json_object_get_object_member (obj, "_v");
+  fail_unless (v != NULL);
+  fail_unless_equals_int (json_object_get_int_member (v, "x"), 5);
+  json_object_unref (obj);
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 6, 50,
+          "{\"x\":3,\"_v\":{\"x\":6}}"));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "x"), 3);
+  v = json_object_get_object_member (obj, "_v");
+  fail_unless_equals_int (json_object_get_int_member (v, "x"), 6);
+  json_object_unref (obj);
+
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_haptic_and_skipped)
+{
+  Depay *d = depay_new (NULL);
+  guint8 haptic[3] = { 0xf4, 0x01, 200 };
+  GstMessage *msg;
+  const GstStructure *s;
+  guint duration = 0, intensity = 0;
+
+  push (d, frame_buffer (DS_FRAME_HAPTIC, 0, 0, 0, 0, 0, haptic, 3));
+  msg = gst_bus_pop_filtered (d->bus, GST_MESSAGE_ELEMENT);
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_has_name (s, "ds-haptic"));
+  fail_unless (gst_structure_get_uint (s, "duration", &duration));
+  fail_unless (gst_structure_get_uint (s, "intensity", &intensity));
+  fail_unless_equals_int (duration, 500);
+  fail_unless_equals_int (intensity, 200);
+  gst_message_unref (msg);
+
+  /* skipped without a warning and without a pad */
+  push (d, frame_buffer (DS_FRAME_PING, 0, 1, 0, 0, 0, "ping", 4));
+  push (d, frame_buffer (DS_FRAME_NEURAL_LATENT, 0, 2, 0, 0, 0, "abc", 3));
+  push (d, frame_buffer (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, 3, 0, 0, 0,
+          NULL, 0));
+  for (gint i = 0; i < N_OUTS; i++)
+    fail_unless (d->out[i] == NULL);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_uint64 (get_stat (d, "frames"), 4);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* A stream with every kind of media, for the byte-stream tests */
+static GByteArray *
+make_stream (guint * n_frames)
+{
+  GByteArray *stream = g_byte_array_new ();
+  guint8 *p1 = make_picture (3, 2, 1), *p2 = make_picture (3, 2, 2);
+  gfloat samples[6] = { 0.1f, 0.2f, 0.3f, -0.1f, -0.2f, -0.3f };
+  GBytes *frames[8];
+  guint i, n = 0;
+
+  frames[n++] = frame_bytes (DS_FRAME_SIGNAL_SYNC, 0, 0, 0, 0, 0,
+      "{\"a\":1}", 7);
+  frames[n++] = frame_bytes (DS_FRAME_PIXELS, 2, 0, 0, 3, 2, p1, 24);
+  frames[n++] = frame_bytes (DS_FRAME_AUDIO_PCM, 0, 0, 0, 2, 8000, samples,
+      sizeof (samples));
+  frames[n++] = frame_bytes (DS_FRAME_PING, 0, 0, 5, 0, 0, NULL, 0);
+  frames[n++] = frame_bytes (DS_FRAME_SIGNAL_DIFF, 0, 1, 10, 0, 0,
+      "{\"b\":\"two\"}", 11);
+  frames[n++] = frame_bytes (DS_FRAME_PIXELS, 2, 1, 33, 3, 2, p2, 24);
+  frames[n++] = frame_bytes (DS_FRAME_COMPRESSED_PIXELS, 2, 0, 40, 1, 1,
+      png_data, sizeof (png_data));
+  frames[n++] = frame_bytes (DS_FRAME_AUDIO_PCM, 0, 1, 41, 2, 8000, samples,
+      sizeof (samples));
+
+  for (i = 0; i < n; i++) {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (frames[i], &len);
+
+    g_byte_array_append (stream, data, len);
+    g_bytes_unref (frames[i]);
+  }
+  g_free (p1);
+  g_free (p2);
+  *n_frames = n;
+  return stream;
+}
+
+/* Everything dsdepay output, per pad: the bytes, buffer count and PTSs */
+static gchar *
+collect_output (Depay * d)
+{
+  GString *s = g_string_new (NULL);
+  gint i;
+
+  for (i = 0; i < N_OUTS; i++) {
+    GstBuffer *buf;
+
+    g_string_append_printf (s, "%s:", out_names[i]);
+    if (d->out[i] == NULL)
+      continue;
+    while ((buf = gst_harness_try_pull (d->out[i]))) {
+      GstMapInfo map;
+      gsize j;
+
+      gst_buffer_map (buf, &map, GST_MAP_READ);
+      g_string_append_printf (s, "[%" GST_TIME_FORMAT " ",
+          GST_TIME_ARGS (GST_BUFFER_PTS (buf)));
+      for (j = 0; j < map.size; j++)
+        g_string_append_printf (s, "%02x", map.data[j]);
+      g_string_append (s, "]");
+      gst_buffer_unmap (buf, &map);
+      gst_buffer_unref (buf);
+    }
+  }
+  return g_string_free (s, FALSE);
+}
+
+static GstBuffer *
+bytes_buffer (const guint8 * data, gsize len)
+{
+  return gst_buffer_new_memdup (data, len);
+}
+
+GST_START_TEST (test_byte_stream_split)
+{
+  guint n_frames, split;
+  GByteArray *stream = make_stream (&n_frames);
+  gchar *reference, *output;
+  Depay *d;
+  gsize offset;
+
+  /* reference: the whole stream in one buffer (frames merged) */
+  d = depay_new (NULL);
+  fail_unless_equals_int (push (d, bytes_buffer (stream->data, stream->len)),
+      GST_FLOW_OK);
+  reference = collect_output (d);
+  fail_unless_equals_uint64 (get_stat (d, "frames"), n_frames);
+  fail_unless_equals_uint64 (get_stat (d, "malformed"), 0);
+  depay_free (d);
+  /* sanity: all four kinds came out */
+  fail_unless (strstr (reference, "video:[") != NULL);
+  fail_unless (strstr (reference, "image:[") != NULL);
+  fail_unless (strstr (reference, "audio:[") != NULL);
+  fail_unless (strstr (reference, "signal:[") != NULL);
+
+  /* split in two at every offset */
+  for (split = 1; split < stream->len; split++) {
+    d = depay_new (NULL);
+    push (d, bytes_buffer (stream->data, split));
+    push (d, bytes_buffer (stream->data + split, stream->len - split));
+    output = collect_output (d);
+    fail_unless_equals_string (output, reference);
+    fail_unless_equals_uint64 (get_stat (d, "malformed"), 0);
+    g_free (output);
+    depay_free (d);
+  }
+
+  /* one byte per buffer */
+  d = depay_new (NULL);
+  for (offset = 0; offset < stream->len; offset++)
+    push (d, bytes_buffer (stream->data + offset, 1));
+  output = collect_output (d);
+  fail_unless_equals_string (output, reference);
+  g_free (output);
+  depay_free (d);
+
+  /* one frame per buffer */
+  d = depay_new (NULL);
+  offset = 0;
+  while (offset < stream->len) {
+    DsHeader hdr;
+
+    fail_unless (ds_header_parse (stream->data + offset, 16, &hdr, NULL));
+    push (d, bytes_buffer (stream->data + offset, 16 + hdr.payload_len));
+    offset += 16 + hdr.payload_len;
+  }
+  output = collect_output (d);
+  fail_unless_equals_string (output, reference);
+  g_free (output);
+  depay_free (d);
+
+  g_free (reference);
+  g_byte_array_unref (stream);
+}
+
+GST_END_TEST;
+
+/* Malformed inputs: each is pushed as one buffer, followed by a good
+ * signal frame in a buffer of its own, which must still come out. */
+typedef struct
+{
+  const gchar *name;
+  guint8 type;
+  guint8 flags;
+  guint16 width;
+  guint16 height;
+  const gchar *payload;
+  gsize payload_len;
+  /* what the header claims, when it lies (0: the real length) */
+  guint32 claimed_len;
+  /* bytes to cut from the end, or to add after the frame */
+  gsize cut;
+  gsize extra;
+} MalformedCase;
+
+static const MalformedCase malformed_cases[] = {
+  {"header truncated", DS_FRAME_SIGNAL_SYNC, 0, 0, 0, "{}", 2, 0, 8, 0},
+  {"payload truncated", DS_FRAME_PIXELS, 2, 4, 4, NULL, 64, 0, 20, 0},
+  {"trailing garbage", DS_FRAME_PING, 0, 0, 0, "pp", 2, 0, 0, 5},
+  {"claims more than it has", DS_FRAME_AUDIO_PCM, 0, 1, 8000, NULL, 8, 4096,
+      0, 0},
+  {"unknown type", 0x77, 0, 0, 0, "xyz", 3, 0, 0, 0},
+  {"pixels size mismatch", DS_FRAME_PIXELS, 2, 2, 2, NULL, 15, 0, 0, 0},
+  {"pixels zero width", DS_FRAME_PIXELS, 2, 0, 2, NULL, 0, 0, 0, 0},
+  {"pixels zero height", DS_FRAME_PIXELS, 2, 2, 0, NULL, 8, 0, 0, 0},
+  {"audio not a whole sample", DS_FRAME_AUDIO_PCM, 0, 2, 48000, NULL, 6, 0, 0,
+      0},
+  {"audio zero channels", DS_FRAME_AUDIO_PCM, 0, 0, 48000, NULL, 8, 0, 0, 0},
+  {"audio zero rate", DS_FRAME_AUDIO_PCM, 0, 1, 0, NULL, 8, 0, 0, 0},
+  {"opus zero channels", DS_FRAME_AUDIO_COMPRESSED, 0, 0, 48000, "xx", 2, 0,
+      0, 0},
+  {"opus three channels", DS_FRAME_AUDIO_COMPRESSED, 0, 3, 48000, "xx", 2, 0,
+      0, 0},
+  {"signal not json", DS_FRAME_SIGNAL_SYNC, 0, 0, 0, "{\"a\":", 5, 0, 0, 0},
+  {"signal json array", DS_FRAME_SIGNAL_DIFF, 0, 0, 0, "[1,2]", 5, 0, 0, 0},
+  {"signal empty", DS_FRAME_SIGNAL_SYNC, 0, 0, 0, NULL, 0, 0, 0, 0},
+  {"image unknown signature", DS_FRAME_COMPRESSED_PIXELS, 2, 1, 1,
+      "GIF89a......", 12, 0, 0, 0},
+  {"image too short", DS_FRAME_COMPRESSED_PIXELS, 2, 1, 1, "\x89PNG", 4, 0,
+      0, 0},
+  {"haptic too short", DS_FRAME_HAPTIC, 0, 0, 0, "\x01", 1, 0, 0, 0},
+  {"schema not json", DS_FRAME_SCHEMA_ANNOUNCE, 0, 0, 0, "signals", 7, 0, 0,
+      0},
+  {"over max-frame-size", DS_FRAME_PIXELS, 2, 32, 32, NULL, 4096, 0, 0, 0},
+  {"delta zero width", DS_FRAME_DELTA_PIXELS, 2, 0, 4, "\x01", 1, 0, 0, 0},
+  {"delta truncated zero run", DS_FRAME_DELTA_PIXELS, 2, 1, 1, "\x01\x00\x01",
+      3, 0, 0, 0},
+  {"delta zero count", DS_FRAME_DELTA_PIXELS, 2, 1, 1, "\x00\x00\x00\x01\x01",
+      5, 0, 0, 0},
+  {"delta runs past the end", DS_FRAME_DELTA_PIXELS, 2, 1, 1, "\x00\x09\x00",
+      3, 0, 0, 0},
+  {"delta too short", DS_FRAME_DELTA_PIXELS, 2, 2, 1, "\x01\x02\x03", 3, 0, 0,
+      0},
+  {"delta compressed garbage", DS_FRAME_DELTA_PIXELS, 6, 1, 1,
+      "\x28\xb5\x2f\xfd\xff\xff\xff", 7, 0, 0, 0},
+};
+
+GST_START_TEST (test_malformed)
+{
+  const MalformedCase *c = &malformed_cases[__i__];
+  Depay *d = depay_new ("max-frame-size=1024");
+  guint8 *payload = g_malloc0 (MAX (c->payload_len, 1));
+  DsHeader hdr = { 0, };
+  GByteArray *bytes = g_byte_array_new ();
+  guint8 raw[16];
+  JsonObject *obj;
+  gsize len, i;
+
+  GST_INFO ("case: %s", c->name);
+  if (c->payload)
+    memcpy (payload, c->payload, c->payload_len);
+  else
+    memset (payload, 0x11, c->payload_len);
+
+  hdr.type = c->type;
+  hdr.flags = c->flags;
+  hdr.seq = 7;
+  hdr.width = c->width;
+  hdr.height = c->height;
+  hdr.payload_len = c->claimed_len ? c->claimed_len : c->payload_len;
+  ds_header_pack (&hdr, raw);
+  g_byte_array_append (bytes, raw, 16);
+  g_byte_array_append (bytes, payload, c->payload_len);
+  g_byte_array_set_size (bytes, bytes->len - c->cut);
+  for (i = 0; i < c->extra; i++)
+    g_byte_array_append (bytes, (const guint8 *) "\xee", 1);
+  len = bytes->len;
+
+  fail_unless_equals_int (push (d, bytes_buffer (bytes->data, len)),
+      GST_FLOW_OK);
+  fail_unless_equals_int (push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 100,
+              "{\"good\":true}")), GST_FLOW_OK);
+
+  fail_unless (d->out[OUT_SIGNAL] != NULL, "%s: no output", c->name);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless (json_object_get_boolean_member (obj, "good"));
+  json_object_unref (obj);
+  fail_unless (gst_harness_try_pull (d->out[OUT_SIGNAL]) == NULL);
+  fail_unless (d->out[OUT_VIDEO] == NULL && d->out[OUT_AUDIO] == NULL &&
+      d->out[OUT_IMAGE] == NULL, "%s: output on a media pad", c->name);
+
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+  fail_unless_equals_uint64 (get_stat (d, "malformed"), 1);
+
+  g_byte_array_unref (bytes);
+  g_free (payload);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_resync_after_oversized_header)
+{
+  Depay *d = depay_new ("max-frame-size=1024");
+  guint8 raw[16];
+  DsHeader hdr = { DS_FRAME_SIGNAL_SYNC, 0, 0, 0, 0, 0, 0x7fffffff };
+  GByteArray *bytes = g_byte_array_new ();
+  GBytes *good;
+  gsize len;
+  const guint8 *data;
+  JsonObject *obj;
+
+  ds_header_pack (&hdr, raw);
+  g_byte_array_append (bytes, raw, 16);
+  g_byte_array_append (bytes, (const guint8 *) "garbage", 7);
+  good = frame_bytes (DS_FRAME_SIGNAL_SYNC, 0, 1, 0, 0, 0, "{\"n\":1}", 7);
+  data = g_bytes_get_data (good, &len);
+  g_byte_array_append (bytes, data, len);
+  g_bytes_unref (good);
+  good = frame_bytes (DS_FRAME_SIGNAL_DIFF, 0, 2, 0, 0, 0, "{\"n\":2}", 7);
+  data = g_bytes_get_data (good, &len);
+  g_byte_array_append (bytes, data, len);
+  g_bytes_unref (good);
+
+  /* all in one buffer, and in small pieces */
+  push (d, bytes_buffer (bytes->data, 10));
+  push (d, bytes_buffer (bytes->data + 10, bytes->len - 10));
+
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "n"), 1);
+  json_object_unref (obj);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "n"), 2);
+  json_object_unref (obj);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+
+  g_byte_array_unref (bytes);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_eos_mid_frame_and_no_media)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *buf = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}");
+
+  /* only a Ping, then EOS: no media at all is an error */
+  push (d, frame_buffer (DS_FRAME_PING, 0, 0, 0, 0, 0, NULL, 0));
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 1);
+  depay_free (d);
+
+  /* a frame cut short by EOS: a warning, EOS goes on */
+  d = depay_new (NULL);
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"b\":1}"));
+  push (d, gst_buffer_copy_region (buf, GST_BUFFER_COPY_ALL, 0, 10));
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+  {
+    GstEvent *event;
+    gboolean eos = FALSE;
+
+    while ((event = gst_harness_try_pull_event (d->out[OUT_SIGNAL]))) {
+      eos |= GST_EVENT_TYPE (event) == GST_EVENT_EOS;
+      gst_event_unref (event);
+    }
+    fail_unless (eos);
+  }
+  gst_buffer_unref (buf);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamps)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *out, *a, *b, *merged;
+
+  /* frame timestamps, relative to the first, across the u32 wrap */
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0xffffff00u, "{\"t\":0}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 0xfffffff0u, "{\"t\":1}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 2, 0x10u, "{\"t\":2}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 3, 0x7fffffffu, "{\"t\":3}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 4, 0xffffff00u, "{\"t\":4}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 5, 0x5u, "{\"t\":5}"));
+
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0xf0 * GST_MSECOND);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0x110 * GST_MSECOND);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      (G_GUINT64_CONSTANT (0x7fffffff) + 0x100) * GST_MSECOND);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      G_GUINT64_CONSTANT (0x100000000) * GST_MSECOND);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      (G_GUINT64_CONSTANT (0x100000000) + 0x105) * GST_MSECOND);
+  gst_buffer_unref (out);
+  depay_free (d);
+
+  /* input timestamps win on a TIME segment (auto) */
+  d = depay_new (NULL);
+  a = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 1000, "{\"t\":0}");
+  GST_BUFFER_PTS (a) = 5 * GST_SECOND;
+  push (d, a);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 5 * GST_SECOND);
+  gst_buffer_unref (out);
+  /* two frames in one buffer: the second keeps the first's offset */
+  a = signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 1100, "{\"t\":1}");
+  b = signal_frame (DS_FRAME_SIGNAL_DIFF, 2, 1300, "{\"t\":2}");
+  merged = gst_buffer_append (a, b);
+  GST_BUFFER_PTS (merged) = 5 * GST_SECOND + 120 * GST_MSECOND;
+  push (d, merged);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      5 * GST_SECOND + 120 * GST_MSECOND);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out),
+      5 * GST_SECOND + 320 * GST_MSECOND);
+  gst_buffer_unref (out);
+  depay_free (d);
+
+  /* timestamp-mode=frame ignores them */
+  d = depay_new ("timestamp-mode=frame");
+  a = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 1000, "{\"t\":0}");
+  GST_BUFFER_PTS (a) = 5 * GST_SECOND;
+  push (d, a);
+  a = signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 1500, "{\"t\":1}");
+  GST_BUFFER_PTS (a) = 9 * GST_SECOND;
+  push (d, a);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 500 * GST_MSECOND);
+  gst_buffer_unref (out);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_seq_gaps)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *out;
+  gfloat samples[2] = { 0, 0 };
+
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 65534, 0, "{\"s\":0}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 65535, 1, "{\"s\":1}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 0, 2, "{\"s\":2}"));
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 0);
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 3, 3, "{\"s\":3}"));
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 2);
+
+  /* seq is per kind of media: audio has its own */
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 9, 4, 1, 8000, samples, 8));
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 10, 5, 1, 8000, samples, 8));
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 2);
+
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (out);
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_SIGNAL]));
+  /* after the gap */
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (out);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_reset)
+{
+  Depay *d = depay_new ("request-keyframe=false");
+  guint8 *pic = make_picture (2, 2, 1);
+  JsonObject *obj;
+
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}"));
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_SIGNAL]));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+
+  push (d, frame_buffer (DS_FRAME_KEYFRAME, 2, 0, 0, 0, 0, NULL, 0));
+
+  /* the signal state starts again */
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 0, "{\"b\":2}"));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless (!json_object_has_member (obj, "a"));
+  fail_unless_equals_int (json_object_get_int_member (obj, "b"), 2);
+  json_object_unref (obj);
+
+  /* and so does the picture: a delta has no reference */
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, 0, 1, 0, 2, 2, "\x00\x10\x00",
+          3));
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+  fail_unless_equals_uint64 (get_stat (d, "keyframe-requests"), 0);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+static gboolean
+pull_until_eos (GstHarness * h)
+{
+  GstEvent *event;
+  gboolean eos = FALSE;
+
+  while ((event = gst_harness_try_pull_event (h))) {
+    if (GST_EVENT_TYPE (event) == GST_EVENT_EOS)
+      eos = TRUE;
+    gst_event_unref (event);
+  }
+  return eos;
+}
+
+GST_START_TEST (test_end)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (2, 2, 1);
+  GstEvent *event;
+  gboolean stream_start = FALSE;
+  JsonObject *obj;
+  GstBuffer *out;
+
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}"));
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_SIGNAL]));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  fail_if (pull_until_eos (d->out[OUT_SIGNAL]));
+  fail_if (pull_until_eos (d->out[OUT_VIDEO]));
+
+  push (d, frame_buffer (DS_FRAME_END, 0, 1, 100, 0, 0, NULL, 0));
+  fail_unless (pull_until_eos (d->out[OUT_SIGNAL]));
+  fail_unless (pull_until_eos (d->out[OUT_VIDEO]));
+
+  /* a new stream may follow: new stream-start, state from scratch */
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 0, 5000, "{\"b\":2}"));
+  while ((event = gst_harness_try_pull_event (d->out[OUT_SIGNAL]))) {
+    stream_start |= GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START;
+    gst_event_unref (event);
+  }
+  fail_unless (stream_start);
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  obj = parse_line (out);
+  fail_unless (!json_object_has_member (obj, "a"));
+  json_object_unref (obj);
+
+  /* and an upstream EOS reaches every pad */
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  fail_unless (pull_until_eos (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_navigation)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (4, 2, 1);
+  GstEvent *event;
+  guint8 type = 0;
+  GBytes *payload = NULL;
+  DsInputEvent input;
+  gsize len;
+  const guint8 *data;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 4, 2, pic, 32));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+
+  fail_unless (gst_harness_push_upstream_event (d->out[OUT_VIDEO],
+          gst_navigation_event_new_mouse_button_press (1, 10.0, 1.0, 0)));
+  event = pull_upstream_event (d, GST_EVENT_CUSTOM_UPSTREAM);
+  fail_unless (event != NULL);
+  fail_unless (gst_ds_input_event_parse (event, &type, &payload));
+  fail_unless_equals_int (type, DS_INPUT_POINTER_DOWN);
+  data = g_bytes_get_data (payload, &len);
+  fail_unless (ds_input_event_parse (type, data, len, &input, NULL));
+  /* clamped to the 4x2 picture */
+  fail_unless_equals_int (input.pointer.x, 3);
+  fail_unless_equals_int (input.pointer.y, 1);
+  fail_unless (input.pointer.buttons & DS_BUTTON_LEFT);
+  g_bytes_unref (payload);
+  gst_event_unref (event);
+
+  /* ForceKeyUnit from downstream goes upstream as it is */
+  fail_unless (gst_harness_push_upstream_event (d->out[OUT_VIDEO],
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0)));
+  event = pull_upstream_event (d, GST_EVENT_CUSTOM_UPSTREAM);
+  fail_unless (event != NULL);
+  fail_unless (gst_video_event_is_force_key_unit (event));
+  gst_event_unref (event);
+
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* gst-launch style: "... ! dsdepay ! videoconvert ! ..." links the video
+ * pad by itself when it appears, even after a pad nothing links */
+GST_START_TEST (test_delayed_linking)
+{
+  GstElement *pipeline, *src, *sink;
+  GstSample *sample;
+  GstCaps *caps;
+  GstStructure *s;
+  guint8 *pic = make_picture (8, 6, 1);
+  GstBuffer *buf;
+  GstMapInfo map;
+  gint width = 0, height = 0;
+  GError *error = NULL;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time caps="
+      GST_DS_STREAM_MEDIA_TYPE " ! dsdepay ! videoconvert ! "
+      "video/x-raw,format=BGRA ! appsink name=sink sync=false", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_ASYNC);
+
+  /* a signal first: its pad cannot link to videoconvert */
+  buf = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}");
+  GST_BUFFER_PTS (buf) = 0;
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), buf),
+      GST_FLOW_OK);
+  buf = frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 8, 6, pic, 8 * 6 * 4);
+  GST_BUFFER_PTS (buf) = 0;
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), buf),
+      GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  caps = gst_sample_get_caps (sample);
+  s = gst_caps_get_structure (caps, 0);
+  fail_unless (gst_structure_get_int (s, "width", &width));
+  fail_unless (gst_structure_get_int (s, "height", &height));
+  fail_unless_equals_int (width, 8);
+  fail_unless_equals_int (height, 6);
+  buf = gst_sample_get_buffer (sample);
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  fail_unless_equals_uint64 (map.size, 8 * 6 * 4);
+  /* RGBA -> BGRA swaps red and blue */
+  fail_unless_equals_int (map.data[0], pic[2]);
+  fail_unless_equals_int (map.data[1], pic[1]);
+  fail_unless_equals_int (map.data[2], pic[0]);
+  gst_buffer_unmap (buf, &map);
+  gst_sample_unref (sample);
+
+  fail_unless (gst_app_sink_try_pull_sample (GST_APP_SINK (sink),
+          GST_SECOND) == NULL);
+  fail_unless (gst_app_sink_is_eos (GST_APP_SINK (sink)));
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_free (pic);
+}
+
+GST_END_TEST;
+
+/* DeltaPixels */
+
+static GstBuffer *
+delta_frame (guint8 flags, guint16 seq, guint w, guint h, const guint8 * cur,
+    const guint8 * ref)
+{
+  gsize n = w * h * 4;
+  guint8 *code = g_malloc (DS_RLE_MAX_ENCODED_SIZE (n));
+  gsize len =
+      ds_rle_encode_xor (cur, ref, n, code, DS_RLE_MAX_ENCODED_SIZE (n));
+  GstBuffer *buf;
+
+  fail_unless (len > 0);
+  buf = frame_buffer (DS_FRAME_DELTA_PIXELS, flags, seq, seq * 10, w, h, code,
+      len);
+  g_free (code);
+  return buf;
+}
+
+static guint
+count_force_key_units (Depay * d)
+{
+  GstEvent *event;
+  guint n = 0;
+
+  while ((event = gst_harness_try_pull_upstream_event (d->h))) {
+    if (gst_video_event_is_force_key_unit (event))
+      n++;
+    gst_event_unref (event);
+  }
+  return n;
+}
+
+GST_START_TEST (test_delta_chain)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (8, 4, 0), *p1, *p2;
+  GstBuffer *out;
+
+  p1 = g_memdup2 (p0, 128);
+  p1[5] ^= 0x55;
+  p1[77] = 0;
+  p2 = g_memdup2 (p1, 128);
+  memset (p2 + 40, 0xaa, 30);
+
+  /* a keyframe delta (reference = zeros) */
+  push (d, delta_frame (DS_FLAG_KEYFRAME, 0, 8, 4, p0, NULL));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p0, 128);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,height=4,"
+      "framerate=0/1");
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  /* a chain of deltas */
+  push (d, delta_frame (0, 1, 8, 4, p1, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, 128);
+  gst_buffer_unref (out);
+  push (d, delta_frame (0, 2, 8, 4, p2, p1));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p2, 128);
+  gst_buffer_unref (out);
+
+  /* a Pixels frame is a reference too */
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 3, 30, 8, 4, p0, 128));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  push (d, delta_frame (0, 4, 8, 4, p2, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p2, 128);
+  gst_buffer_unref (out);
+
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+
+  g_free (p0);
+  g_free (p1);
+  g_free (p2);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_delta_handmade)
+{
+  Depay *d = depay_new (NULL);
+  /* 1x2 picture, 8 bytes: 01 00 00 00 00 00 00 02 */
+  static const guint8 code[] = { 0x01, 0x00, 0x06, 0x00, 0x02 };
+  static const guint8 expected[] = { 1, 0, 0, 0, 0, 0, 0, 2 };
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 1, 2,
+          code, sizeof (code)));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, expected, 8);
+  gst_buffer_unref (out);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_delta_missing_reference)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (4, 4, 0), *p1 = make_picture (4, 4, 1);
+  GstTestClock *clock;
+  GstClockTime t0, expected_interval = 100 * GST_MSECOND;
+  GstBuffer *out;
+  gint i;
+
+  clock = GST_TEST_CLOCK (gst_harness_get_testclock (d->h));
+  t0 = gst_clock_get_time (GST_CLOCK (clock));
+
+  /* a delta with no reference: dropped, a keyframe is asked for */
+  push (d, delta_frame (0, 0, 4, 4, p1, p0));
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+
+  /* more deltas: still dropped, no extra request per frame */
+  push (d, delta_frame (0, 1, 4, 4, p0, p1));
+  fail_unless_equals_int (count_force_key_units (d), 0);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 2);
+
+  /* requests repeat with a doubling interval, capped at 2 s, while
+   * nothing arrives */
+  for (i = 0; i < 8; i++) {
+    GstClockTime now;
+
+    fail_unless (gst_harness_crank_single_clock_wait (d->h));
+    now = gst_clock_get_time (GST_CLOCK (clock));
+    fail_unless_equals_uint64 (now - t0, expected_interval);
+    fail_unless_equals_int (count_force_key_units (d), 1);
+    t0 = now;
+    expected_interval = MIN (expected_interval * 2, 2 * GST_SECOND);
+  }
+  fail_unless_equals_uint64 (get_stat (d, "keyframe-requests"), 9);
+
+  /* the keyframe: shown, and the requests stop */
+  push (d, delta_frame (DS_FLAG_KEYFRAME, 2, 4, 4, p0, NULL));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p0, 64);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (gst_test_clock_peek_id_count (clock), 0);
+  push (d, delta_frame (0, 3, 4, 4, p1, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, 64);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  gst_object_unref (clock);
+  g_free (p0);
+  g_free (p1);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_delta_seq_gap)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (4, 4, 0), *p1 = make_picture (4, 4, 1);
+  guint8 *p2 = make_picture (4, 4, 2);
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 10, 0, 4, 4, p0, 64));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  /* seq 11 lost: the delta of seq 12 would give a wrong picture */
+  push (d, delta_frame (0, 12, 4, 4, p2, p1));
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 1);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+
+  /* a Pixels keyframe ends the wait */
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 13, 0, 4, 4, p1, 64));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, 64);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DISCONT));
+  gst_buffer_unref (out);
+  push (d, delta_frame (0, 14, 4, 4, p2, p1));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p2, 64);
+  gst_buffer_unref (out);
+
+  /* a size change without a keyframe: dropped */
+  push (d, delta_frame (0, 15, 2, 2, p2, p1));
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 2);
+
+  g_free (p0);
+  g_free (p1);
+  g_free (p2);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_delta_wait_for_keyframe_off)
+{
+  Depay *d = depay_new ("wait-for-keyframe=false");
+  guint8 *p0 = make_picture (4, 4, 0), *p1 = make_picture (4, 4, 1);
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 10, 0, 4, 4, p0, 64));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  /* a gap alone does not stop decoding then */
+  push (d, delta_frame (0, 12, 4, 4, p1, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, 64);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  g_free (p0);
+  g_free (p1);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+#ifdef HAVE_ZSTD
+/* One zstd frame holding @len bytes in raw blocks, built by hand: magic,
+ * a single-segment frame header with a 4-byte content size, blocks. */
+static GByteArray *
+zstd_raw_frame (const guint8 * data, gsize len, guint32 claimed_size)
+{
+  GByteArray *out = g_byte_array_new ();
+  guint8 head[9] = { 0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0, 0 };
+  gsize offset = 0;
+
+  GST_WRITE_UINT32_LE (head + 5, claimed_size);
+  g_byte_array_append (out, head, 9);
+  do {
+    gsize block = MIN (len - offset, 65536);
+    gboolean last = offset + block == len;
+    guint32 bh = (guint32) (block << 3) | (last ? 1 : 0);
+    guint8 bh_bytes[3] = { bh & 0xff, (bh >> 8) & 0xff, (bh >> 16) & 0xff };
+
+    g_byte_array_append (out, bh_bytes, 3);
+    g_byte_array_append (out, data + offset, block);
+    offset += block;
+  } while (offset < len);
+
+  return out;
+}
+
+GST_START_TEST (test_delta_compressed)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (8, 8, 0), *p1;
+  gsize n = 256;
+  guint8 *code = g_malloc (DS_RLE_MAX_ENCODED_SIZE (n));
+  gsize len;
+  GByteArray *z;
+  GstBuffer *out;
+
+  p1 = g_memdup2 (p0, n);
+  memset (p1 + 10, 0x42, 20);
+
+  len = ds_rle_encode_xor (p0, NULL, n, code, DS_RLE_MAX_ENCODED_SIZE (n));
+  z = zstd_raw_frame (code, len, len);
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_KEYFRAME |
+          DS_FLAG_COMPRESSED, 0, 0, 8, 8, z->data, z->len));
+  g_byte_array_unref (z);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p0, n);
+  gst_buffer_unref (out);
+
+  len = ds_rle_encode_xor (p1, p0, n, code, DS_RLE_MAX_ENCODED_SIZE (n));
+  z = zstd_raw_frame (code, len, len);
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_COMPRESSED, 1, 10, 8,
+          8, z->data, z->len));
+  g_byte_array_unref (z);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, n);
+  gst_buffer_unref (out);
+
+  /* a frame that claims to expand beyond the limit: rejected unread */
+  z = zstd_raw_frame (code, len, 0x7fffffff);
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_KEYFRAME |
+          DS_FLAG_COMPRESSED, 2, 20, 8, 8, z->data, z->len));
+  g_byte_array_unref (z);
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+
+  /* two zstd frames in one payload: not what the protocol says */
+  len = ds_rle_encode_xor (p0, NULL, n, code, DS_RLE_MAX_ENCODED_SIZE (n));
+  z = zstd_raw_frame (code, len, len);
+  {
+    guint8 *copy = g_memdup2 (z->data, z->len);
+    guint copy_len = z->len;
+
+    g_byte_array_append (z, copy, copy_len);
+    g_free (copy);
+  }
+  push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_KEYFRAME |
+          DS_FLAG_COMPRESSED, 3, 30, 8, 8, z->data, z->len));
+  g_byte_array_unref (z);
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+
+  g_free (code);
+  g_free (p0);
+  g_free (p1);
+  depay_free (d);
+}
+
+GST_END_TEST;
+#endif
+
+static Suite *
+dsdepay_suite (void)
+{
+  Suite *s = suite_create ("dsdepay");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_pixels_zero_copy);
+  tcase_add_test (tc, test_renegotiation);
+  tcase_add_test (tc, test_framerate_from_input_caps);
+  tcase_add_test (tc, test_image);
+  tcase_add_test (tc, test_audio);
+  tcase_add_test (tc, test_signals);
+  tcase_add_test (tc, test_haptic_and_skipped);
+  tcase_add_test (tc, test_byte_stream_split);
+  tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
+  tcase_add_test (tc, test_resync_after_oversized_header);
+  tcase_add_test (tc, test_eos_mid_frame_and_no_media);
+  tcase_add_test (tc, test_timestamps);
+  tcase_add_test (tc, test_seq_gaps);
+  tcase_add_test (tc, test_keyframe_reset);
+  tcase_add_test (tc, test_end);
+  tcase_add_test (tc, test_navigation);
+  tcase_add_test (tc, test_delayed_linking);
+  tcase_add_test (tc, test_delta_chain);
+  tcase_add_test (tc, test_delta_handmade);
+  tcase_add_test (tc, test_delta_missing_reference);
+  tcase_add_test (tc, test_delta_seq_gap);
+  tcase_add_test (tc, test_delta_wait_for_keyframe_off);
+#ifdef HAVE_ZSTD
+  tcase_add_test (tc, test_delta_compressed);
+#endif
+
+  return s;
+}
+
+GST_CHECK_MAIN (dsdepay);
