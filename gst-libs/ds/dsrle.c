@@ -141,10 +141,12 @@ put_run_checked (guint8 * out, const guint8 * end, gsize run)
   return out;
 }
 
-/* The byte-exact loop: from @i on, every write checked against @end */
+/* The byte-exact loop: from @i on, every write checked against @end.
+ * With @update (the reference, writable), changed bytes are copied into
+ * it, and on failure the rest of @cur too. */
 static gsize
-encode_checked (const guint8 * cur, const guint8 * ref, gsize i, gsize n,
-    gsize run, guint8 * dst, guint8 * out, const guint8 * end)
+encode_checked (const guint8 * cur, const guint8 * ref, guint8 * update,
+    gsize i, gsize n, gsize run, guint8 * dst, guint8 * out, const guint8 * end)
 {
   for (; i < n; i++) {
     guint8 b = ref ? cur[i] ^ ref[i] : cur[i];
@@ -156,22 +158,30 @@ encode_checked (const guint8 * cur, const guint8 * ref, gsize i, gsize n,
     if (run > 0) {
       out = put_run_checked (out, end, run);
       if (out == NULL)
-        return 0;
+        goto full;
       run = 0;
     }
     if (out == end)
-      return 0;
+      goto full;
     *out++ = b;
+    if (update)
+      update[i] = cur[i];
   }
   out = put_run_checked (out, end, run);
   if (out == NULL)
     return 0;
   return out - dst;
+
+full:
+  if (update)
+    memcpy (update + i, cur + i, n - i);
+  return 0;
 }
 
+/* @update is NULL or @ref (then writable): see ds_rle_encode_xor_update() */
 static inline gsize
-encode (const guint8 * cur, const guint8 * ref, gsize n, guint8 * dst,
-    gsize dst_cap)
+encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
+    guint8 * dst, gsize dst_cap)
 {
   /* the block as XORed, followed by zeros so that a 32-byte copy from any
    * offset inside the block stays inside this array */
@@ -196,14 +206,22 @@ encode (const guint8 * cur, const guint8 * ref, gsize n, guint8 * dst,
     /* a long pending run is cut down so the block adds at most one */
     if (G_UNLIKELY (run > MAX_RUN)) {
       out = put_run_checked (out, end, run - run % MAX_RUN);
-      if (out == NULL)
-        return 0;
       run %= MAX_RUN;
-      if ((gsize) (end - out) < FAST_LOOP_ROOM) {
+      if (out == NULL || (gsize) (end - out) < FAST_LOOP_ROOM) {
+        /* redo this block in the checked loop (which fails at once when
+         * out is NULL) */
         i -= BLOCK;
+        if (out == NULL) {
+          if (update)
+            memcpy (update + i, cur + i, n - i);
+          return 0;
+        }
         break;
       }
     }
+
+    if (update)
+      memcpy (update + i - BLOCK, cur + i - BLOCK, BLOCK);
 
     if (zeros == 0) {
       if (run > 0)
@@ -260,7 +278,7 @@ encode (const guint8 * cur, const guint8 * ref, gsize n, guint8 * dst,
     }
   }
 
-  return encode_checked (cur, ref, i, n, run, dst, out, end);
+  return encode_checked (cur, ref, update, i, n, run, dst, out, end);
 }
 
 /**
@@ -291,8 +309,38 @@ ds_rle_encode_xor (const guint8 * cur, const guint8 * ref, gsize n,
 
   /* two copies of the loop, so the reference test is not paid per block */
   if (ref)
-    return encode (cur, ref, n, dst, dst_cap);
-  return encode (cur, NULL, n, dst, dst_cap);
+    return encode (cur, ref, NULL, n, dst, dst_cap);
+  return encode (cur, NULL, NULL, n, dst, dst_cap);
+}
+
+/**
+ * ds_rle_encode_xor_update:
+ * @cur: the current picture, @n bytes
+ * @ref: the reference picture, @n bytes, not overlapping @cur
+ * @n: bytes in @cur and @ref
+ * @dst: where the code is written
+ * @dst_cap: room in @dst
+ *
+ * ds_rle_encode_xor() with a reference that is then brought up to date:
+ * on return @ref equals @cur, whatever the result. Only the blocks that
+ * changed are written, so an encoder keeps its reference picture without
+ * a separate copy of the frame.
+ *
+ * Returns: the length of the code, or 0 when it does not fit @dst_cap (or
+ *     @n is 0)
+ */
+gsize
+ds_rle_encode_xor_update (const guint8 * cur, guint8 * ref, gsize n,
+    guint8 * dst, gsize dst_cap)
+{
+  g_return_val_if_fail (n == 0 || cur != NULL, 0);
+  g_return_val_if_fail (n == 0 || ref != NULL, 0);
+  g_return_val_if_fail (dst_cap == 0 || dst != NULL, 0);
+
+  if (n == 0)
+    return 0;
+
+  return encode (cur, ref, ref, n, dst, dst_cap);
 }
 
 /* out = a ^ b over @len bytes; @out may be @a */

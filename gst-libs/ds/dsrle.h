@@ -49,6 +49,16 @@ gsize     ds_rle_encode_xor    (const guint8 * cur,
                                 guint8 * dst,
                                 gsize dst_cap);
 
+/* Same as ds_rle_encode_xor() with a reference, and on return @ref
+ * equals @cur (also when it returns 0): only changed blocks are written,
+ * so an encoder keeps its reference picture without copying the frame.
+ * @ref and @cur must not overlap. */
+gsize     ds_rle_encode_xor_update (const guint8 * cur,
+                                    guint8 * ref,
+                                    gsize n,
+                                    guint8 * dst,
+                                    gsize dst_cap);
+
 /* Decodes @src into @out of exactly @out_len bytes, XORing with @ref when
  * it is not NULL (out = ref ^ decoded). @ref and @out may be the same
  * buffer. Fails (BAD_PAYLOAD) on a truncated zero run or a zero count, and

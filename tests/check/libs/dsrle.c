@@ -304,6 +304,26 @@ GST_START_TEST (test_rle_matches_reference)
     fail_unless_equals_int (ds_rle_encode_xor (cur + offset, ref + offset, n,
             code, n), expected_len <= n ? expected_len : 0);
 
+    /* the updating encoder: same code, and the reference becomes cur,
+     * also when the code does not fit */
+    {
+      static const gint caps_delta[] = { 0, -1 };
+      guint c;
+
+      for (c = 0; c < G_N_ELEMENTS (caps_delta); c++) {
+        guint8 *updated = g_malloc (n);
+        gsize cap = expected_len + caps_delta[c];
+
+        memcpy (updated, ref + offset, n);
+        len = ds_rle_encode_xor_update (cur + offset, updated, n, code, cap);
+        fail_unless_equals_int (len, c == 0 ? expected_len : 0);
+        if (c == 0)
+          fail_unless (memcmp (code, expected, len) == 0);
+        fail_unless (memcmp (updated, cur + offset, n) == 0);
+        g_free (updated);
+      }
+    }
+
     /* keyframe delta (no reference) */
     expected_len = reference_encode (cur + offset, NULL, n, expected);
     len = ds_rle_encode_xor (cur + offset, NULL, n, code,
