@@ -216,8 +216,9 @@ static const FrameCase frame_cases[] = {
       ERR (BAD_PAYLOAD)},
   {"pixels zero height", DS_FRAME_PIXELS, 0, 2, 0, 0, -1, 0, NULL,
       ERR (BAD_PAYLOAD)},
-  /* 65535 * 65535 * 4 == 0x3fff80004: truncated to 32 bits it is 0xfff80004,
-   * a 32-bit multiplication would wrap and wrongly accept 4 bytes */
+  /* 65535 * 65535 * 4 = 0x3fff80004 needs more than a u32: no payload_len
+   * can match. 32768 * 32768 * 4 = 2^32 wraps to 0 in 32-bit arithmetic,
+   * which would wrongly accept an empty payload. */
   {"pixels w*h*4 overflow", DS_FRAME_PIXELS, 0, 65535, 65535, 4, -1, 0,
       NULL, ERR (SIZE_MISMATCH)},
   {"pixels 32768x32768 wraps to 0", DS_FRAME_PIXELS, 0, 32768, 32768, 0, -1,
