@@ -30,7 +30,11 @@
  * depayloaded without copying.
  *
  * One sometimes pad is added per kind of media met, so a channel that
- * carries everything can be split with one element:
+ * carries everything can be split with one element. More kinds may appear
+ * at any time, so dsdepay never signals no-more-pads, and what goes to a
+ * pad nobody linked is dropped without an error (`... ! dsdepay !
+ * videoconvert ! ...` links the video pad by itself when it appears and
+ * ignores the others):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
  *   the input, no copy) and DeltaPixels frames (decoded against the last
