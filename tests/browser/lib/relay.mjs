@@ -1,0 +1,64 @@
+// Runs the real ds-relay ($DS_RELAY) on a free loopback port: started
+// with --port 0, it prints "ds-relay: listening on http://127.0.0.1:PORT/"
+// as its first stdout line. restart() brings it back on the same port.
+
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+
+export const RELAY = process.env.DS_RELAY;
+
+export class Relay {
+  constructor (extraArgs = []) {
+    this.extraArgs = extraArgs;
+    this.port = 0;
+    this.log = [];
+  }
+
+  async start () {
+    const args = ['--port', String(this.port), ...this.extraArgs];
+    const proc = spawn(RELAY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    proc.stderr.on('data', (d) => this.log.push(d.toString()));
+    const lines = readline.createInterface({ input: proc.stdout });
+    const first = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('ds-relay printed no port within 10 s')), 10000);
+      lines.once('line', (l) => { clearTimeout(timer); resolve(l); });
+      proc.once('exit', (code) => { clearTimeout(timer); reject(new Error(`ds-relay exited with ${code}: ${this.log.join('')}`)); });
+    });
+    lines.on('line', (l) => this.log.push(l + '\n'));
+    const m = first.match(/^ds-relay: listening on http:\/\/127\.0\.0\.1:(\d+)\/$/);
+    if (!m)
+      throw new Error('unexpected first line from ds-relay: ' + first);
+    this.port = Number(m[1]);
+    this.base = `http://127.0.0.1:${this.port}`;
+    this.ws = `ws://127.0.0.1:${this.port}`;
+    return this;
+  }
+
+  async stop () {
+    const proc = this.proc;
+    if (!proc || proc.exitCode !== null)
+      return;
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    proc.kill('SIGTERM');
+    const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  /** Stops and starts again on the same port (retrying while it is in use). */
+  async restart (downMs = 0) {
+    await this.stop();
+    if (downMs)
+      await new Promise((r) => setTimeout(r, downMs));
+    for (let i = 0; ; i++) {
+      try {
+        return await this.start();
+      } catch (e) {
+        if (i >= 20)
+          throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
