@@ -189,50 +189,122 @@ ds_signal_state_get_values (DsSignalState * state)
   return state->values;
 }
 
-/* Refuses JSON nested deeper than DS_SIGNAL_MAX_DEPTH without parsing it */
+/* TRUE when the integer literal of @n_digits digits at @digits (no sign,
+ * no leading zeros) is beyond the int64 range */
 static gboolean
-json_depth_ok (const gchar * json, gsize len)
+integer_overflows (const gchar * digits, gsize n_digits, gboolean negative)
 {
-  gboolean in_string = FALSE;
+  const gchar *limit = negative ? "9223372036854775808" : "9223372036854775807";
+
+  if (n_digits != 19)
+    return n_digits > 19;
+
+  return memcmp (digits, limit, 19) > 0;
+}
+
+/* One pass over the text before json-glib sees it:
+ * - refuses nesting deeper than DS_SIGNAL_MAX_DEPTH (json-glib's parser is
+ *   recursive: 100k '[' would overflow the stack);
+ * - finds integer literals outside the int64 range, which json-glib 1.6
+ *   silently wraps (12345678901234567890 reads as a negative number); when
+ *   there are any, *@fixed is set to a copy of the text where ".0" follows
+ *   each of them, so that they read as doubles, as in JavaScript.
+ * Strings (double- or single-quoted: json-glib accepts both) are skipped. */
+static gboolean
+json_prescan (const gchar * json, gsize len, GString ** fixed)
+{
+  gchar quote = 0;
   guint depth = 0;
-  gsize i;
+  gsize i, copied = 0;
+
+  *fixed = NULL;
 
   for (i = 0; i < len; i++) {
     gchar c = json[i];
 
-    if (in_string) {
+    if (quote) {
       if (c == '\\')
         i++;
-      else if (c == '"')
-        in_string = FALSE;
+      else if (c == quote)
+        quote = 0;
       continue;
     }
 
     switch (c) {
       case '"':
-        in_string = TRUE;
+      case '\'':
+        quote = c;
         break;
       case '{':
       case '[':
         if (++depth > DS_SIGNAL_MAX_DEPTH)
-          return FALSE;
+          goto too_deep;
         break;
       case '}':
       case ']':
         if (depth > 0)
           depth--;
         break;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':{
+        gboolean negative = c == '-', is_double = FALSE;
+        gsize start, end;
+
+        start = negative ? i + 1 : i;
+        while (start < len && json[start] == '0')
+          start++;
+        end = start;
+        while (end < len && g_ascii_isdigit (json[end]))
+          end++;
+        /* the rest of the token */
+        while (end < len && (g_ascii_isdigit (json[end]) || json[end] == '.'
+                || json[end] == 'e' || json[end] == 'E' || json[end] == '+'
+                || json[end] == '-')) {
+          is_double = TRUE;
+          end++;
+        }
+
+        if (!is_double && integer_overflows (json + start, end - start,
+                negative)) {
+          if (*fixed == NULL)
+            *fixed = g_string_sized_new (len + 8);
+          g_string_append_len (*fixed, json + copied, end - copied);
+          g_string_append (*fixed, ".0");
+          copied = end;
+        }
+        i = end - 1;
+        break;
+      }
       default:
         break;
     }
   }
 
+  if (*fixed != NULL)
+    g_string_append_len (*fixed, json + copied, len - copied);
+
   return TRUE;
+
+too_deep:
+  if (*fixed != NULL) {
+    g_string_free (*fixed, TRUE);
+    *fixed = NULL;
+  }
+  return FALSE;
 }
 
 /* FALSE when @node holds a number that is not finite (json-glib reads
  * 1e999 as infinity, which no JSON text can carry back). The depth is
- * bounded by json_depth_ok(). */
+ * bounded by json_prescan(). */
 static gboolean
 json_numbers_finite (JsonNode * node)
 {
@@ -277,7 +349,9 @@ json_numbers_finite (JsonNode * node)
  *
  * Parses a JSON object. Invalid UTF-8, bad JSON, JSON nested deeper than
  * 64 levels, numbers out of the range of a double (1e999) and any value
- * other than an object fail with %DS_PROTOCOL_ERROR_BAD_JSON.
+ * other than an object fail with %DS_PROTOCOL_ERROR_BAD_JSON. Integers
+ * beyond the int64 range are read as doubles (json-glib alone would wrap
+ * them around).
  *
  * Returns: (transfer full) (nullable): the object, or %NULL on error
  */
@@ -288,6 +362,8 @@ ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
   JsonNode *root;
   JsonObject *object;
   GError *parse_error = NULL;
+  GString *fixed = NULL;
+  gboolean parsed;
 
   if (json == NULL || len == 0)
     goto empty;
@@ -298,11 +374,19 @@ ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
   if (memchr (json, '\0', len) != NULL)
     goto bad_utf8;
 
-  if (!json_depth_ok (json, len))
+  if (!json_prescan (json, len, &fixed))
     goto too_deep;
+  if (fixed != NULL) {
+    json = fixed->str;
+    len = fixed->len;
+  }
 
   parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, json, (gssize) len, &parse_error))
+  parsed = json_parser_load_from_data (parser, json, (gssize) len,
+      &parse_error);
+  if (fixed != NULL)
+    g_string_free (fixed, TRUE);
+  if (!parsed)
     goto bad_json;
 
   root = json_parser_get_root (parser);

@@ -589,6 +589,12 @@ static const SerialiseCase serialise_cases[] = {
   {"{\"\\u00e9t\u00e9\":\"\u2603\"}", "{\"\u00e9t\u00e9\":\"\u2603\"}"},
   {"{\"nested\":{\"x\":[1,[2,{\"y\":\"z\"}]]}}",
       "{\"nested\":{\"x\":[1,[2,{\"y\":\"z\"}]]}}"},
+  /* integers beyond int64 read as doubles (json-glib alone wraps them to
+   * negative numbers); digits in strings are left alone */
+  {"{\"u\":12345678901234567890,\"v\":[-9223372036854775809],"
+        "\"w\":\"12345678901234567890\"}",
+      "{\"u\":1.2345678901234567e+19,\"v\":[-9.223372036854776e+18],"
+        "\"w\":\"12345678901234567890\"}"},
 };
 
 GST_START_TEST (test_serialise)
