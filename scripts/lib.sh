@@ -20,8 +20,22 @@ ds_die () {
   exit 1
 }
 
+_ds_provided=
+
+# ds_pkg_installed PKG: installed, or provided by an installed package
+# (NodeSource's nodejs provides npm, which Debian's npm then conflicts with)
 ds_pkg_installed () {
-  dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+  dpkg-query -W -f='${Status}' "$1" 2>/dev/null |
+    grep -q 'install ok installed' && return 0
+  if [ -z "$_ds_provided" ]; then
+    _ds_provided=" $(dpkg-query -W -f='${db:Status-Abbrev}|${Provides}\n' 2>/dev/null |
+      sed -n 's/^ii *|//p' | tr ',' '\n' | sed 's/(.*)//; s/:any//' |
+      tr -d ' ' | grep -v '^$' | sort -u | tr '\n' ' ') "
+  fi
+  case $_ds_provided in
+    *" $1 "*) return 0 ;;
+  esac
+  return 1
 }
 
 _ds_apt_updated=no
@@ -47,6 +61,7 @@ ds_apt_install () {
   fi
   "${sudo[@]}" apt-get install -y -q "${missing[@]}" ||
     ds_die "apt-get install failed"
+  _ds_provided=
 }
 
 ds_install_deps () {
