@@ -1,0 +1,200 @@
+// End to end: real gst-launch-1.0 publishers (dspay, dsdelta,
+// dsrelaysink from the build folder) → the real ds-relay → the viewer in
+// headless Chromium. Checks what a person would: the SMPTE bars on the
+// canvas, the signal table updating, a click arriving at the publisher as a
+// "ds-input" message at the right source coordinates, a late joiner of a
+// DeltaPixels stream seeing the exact picture, and a relay restart.
+//
+// With DS_DOCS_SCREENSHOTS=DIR it also saves the screenshots used by
+// docs/first-ten-minutes.md into DIR.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Relay, RELAY } from './lib/relay.mjs';
+import { Launch, elementsMissing, runToEnd } from './lib/gst.mjs';
+import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+
+const skip = !RELAY ? 'DS_RELAY is not set (ds-relay not built)' :
+    elementsMissing(['dspay', 'dsdelta', 'dsrelaysink']);
+const DOCS = process.env.DS_DOCS_SCREENSHOTS || null;
+
+let relay;
+let browser;
+let page;
+const launches = [];
+
+before(async () => {
+  if (skip)
+    return;
+  relay = await new Relay().start();
+  browser = await launch({ width: 1100, height: 620 });
+});
+
+after(async () => {
+  for (const l of launches)
+    await l.stop();
+  await browser?.close();
+  await relay?.stop();
+});
+
+afterEach(async () => {
+  for (const l of launches.splice(0))
+    await l.stop();
+  if (page && !page.isClosed())
+    await page.close();
+  page = null;
+});
+
+function gtest (name, fn) {
+  test(name, { skip }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      await screenshotOnFailure(t, page);
+      for (const l of launches)
+        console.error(`# gst-launch-1.0 ${l.pipeline}\n${l.out.slice(-2000)}`);
+      throw e;
+    }
+  });
+}
+
+function start (pipeline, opts) {
+  const l = new Launch(pipeline, opts);
+  launches.push(l);
+  return l;
+}
+
+async function openViewer (channel, query = '') {
+  page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.goto(`${relay.base}/view/${channel}${query}`);
+  await waitInPage(page, () => window.dsViewer && window.dsViewer.connected);
+  return page;
+}
+
+async function docsShot (name) {
+  if (!DOCS)
+    return;
+  fs.mkdirSync(DOCS, { recursive: true });
+  await page.screenshot({ path: path.join(DOCS, name) });
+}
+
+const VIDEO = 'video/x-raw,format=RGBA,width=320,height=240,framerate=15/1';
+
+// videotestsrc pattern=smpte: seven 75% bars across the top two thirds
+const SMPTE_TOP = [
+  ['white', [1, 1, 1]], ['yellow', [1, 1, 0]], ['cyan', [0, 1, 1]], ['green', [0, 1, 0]],
+  ['magenta', [1, 0, 1]], ['red', [1, 0, 0]], ['blue', [0, 0, 1]],
+];
+
+async function assertSmpteBars () {
+  for (let i = 0; i < SMPTE_TOP.length; i++) {
+    const [name, on] = SMPTE_TOP[i];
+    const x = Math.floor((i + 0.5) * 320 / 7);
+    const px = await canvasPixel(page, x, 40);
+    for (let c = 0; c < 3; c++) {
+      if (on[c])
+        assert.ok(px[c] > 150, `bar ${name} at x=${x}: channel ${c} is ${px[c]} (${px})`);
+      else
+        assert.ok(px[c] < 40, `bar ${name} at x=${x}: channel ${c} is ${px[c]} (${px})`);
+    }
+  }
+}
+
+gtest('SMPTE bars published by gst-launch show on the canvas', async () => {
+  start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/smpte`);
+  await openViewer('smpte');
+  await waitInPage(page, () => dsViewer.pictures >= 3 && dsViewer.width === 320 && dsViewer.height === 240, undefined, 20000);
+  await assertSmpteBars();
+  assert.equal(await page.evaluate(() => dsViewer.decodeErrors), 0);
+  assert.deepEqual(page.errors, []);
+});
+
+gtest('signals from a JSON Lines publisher update the table', async () => {
+  const pub = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! ` +
+      `dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
+  await openViewer('signals');
+  pub.write('{"count": 1, "status": "starting"}\n');
+  await waitInPage(page, () => dsViewer.signals.count === 1, undefined, 15000);
+  pub.write('{"count": 2, "status": "running"}\n');
+  await page.waitForFunction(() => {
+    const rows = Array.from(document.querySelectorAll('#signals tr'));
+    return rows.map((r) => r.cells[0].textContent + '=' + r.cells[1].textContent).join(',') === 'count=2,status=running';
+  }, null, { timeout: 15000 });
+});
+
+gtest('a click on the canvas arrives at the publisher at the right coordinates', async () => {
+  const pub = start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/click`);
+  await openViewer('click');
+  await waitInPage(page, () => dsViewer.pictures >= 1 && dsViewer.width === 320, undefined, 20000);
+  const pt = await clientPointOf(page, 200, 100);
+  await page.mouse.click(pt.x, pt.y);
+  const m = await pub.waitFor(/ds-input, type=\(string\)pointer-down, code=\(uint\)2, x=\(uint\)(\d+), y=\(uint\)(\d+), buttons=\(uint\)(\d+)/);
+  assert.deepEqual([Number(m[1]), Number(m[2]), Number(m[3])], [200, 100, 1]);
+  const u = await pub.waitFor(/ds-input, type=\(string\)pointer-up, code=\(uint\)3, x=\(uint\)(\d+), y=\(uint\)(\d+)/);
+  assert.deepEqual([Number(u[1]), Number(u[2])], [200, 100]);
+});
+
+gtest('a late joiner of a DeltaPixels stream sees the exact last picture', async () => {
+  // a moving pattern that stops: 40 frames, then the publisher ends
+  const src = 'videotestsrc pattern=smpte horizontal-speed=7 num-buffers=40';
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-late-'));
+  const raw = path.join(tmp, 'frames.rgba');
+  runToEnd(`${src} ! ${VIDEO} ! filesink location=${raw}`);
+  const all = fs.readFileSync(raw);
+  const last = all.subarray(all.length - 320 * 240 * 4);
+  fs.rmSync(tmp, { recursive: true, force: true });
+
+  const pub = start(`${src} is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/late`);
+  await pub.exited;
+  await openViewer('late');
+  await waitInPage(page, () => dsViewer.pictures >= 1 && !dsViewer.waitingForKeyframe, undefined, 15000);
+  await page.waitForTimeout(300);
+  const shown = await page.evaluate(() => {
+    const cv = document.getElementById('picture');
+    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
+  });
+  let diff = 0;
+  for (let i = 0; i < last.length; i++)
+    if (shown[i] !== last[i])
+      diff++;
+  assert.equal(diff, 0, `${diff} bytes differ from the publisher's last frame`);
+  assert.ok(await page.evaluate(() => dsViewer.pictureType === 'delta' || dsViewer.pictureType === 'pixels'));
+});
+
+gtest('after a relay restart the viewer reconnects and the picture comes back', async () => {
+  start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/restart`);
+  await openViewer('restart');
+  await waitInPage(page, () => dsViewer.pictures >= 2, undefined, 20000);
+  await relay.restart(500);
+  await waitInPage(page, () => dsViewer.reconnects >= 1 && dsViewer.connected, undefined, 20000);
+  const before = await page.evaluate(() => dsViewer.pictures);
+  await waitInPage(page, (n) => dsViewer.pictures > n + 2 && !dsViewer.waitingForKeyframe, before, 30000);
+  await assertSmpteBars();
+});
+
+gtest('screenshots: picture, signals and status on one channel', async () => {
+  // video and signals on one channel through a funnel
+  const pub = start(`funnel name=f ! dsrelaysink location=${relay.ws}/peer/demo ` +
+      `videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! f. ` +
+      'fdsrc fd=0 ! application/x-ds-signal ! dspay ! f.', { stdin: 'pipe' });
+  await openViewer('demo');
+  pub.write('{"count": 41, "doubled": 82, "status": "running", "uptime_s": 12.5}\n');
+  pub.write('{"count": 42, "doubled": 84}\n');
+  await waitInPage(page, () => dsViewer.pictures >= 3 && dsViewer.signals.count === 42, undefined, 20000);
+  await page.waitForFunction(() => dsViewer.latency !== null, null, { timeout: 10000 });
+  await page.waitForTimeout(800);
+  await docsShot('viewer.png');
+
+  await page.goto(relay.base + '/');
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('#channels a')).some((a) => a.textContent === 'demo'), null, { timeout: 5000 });
+  await docsShot('channels.png');
+});
