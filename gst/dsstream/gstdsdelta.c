@@ -17,32 +17,1056 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* PLACEHOLDER: replaced by the real element */
+/**
+ * SECTION:element-dsdelta
+ * @title: dsdelta
+ * @see_also: dspay, dsdepay, dsrelaysink
+ *
+ * dsdelta turns the Pixels frames of a ds-stream into DeltaPixels frames:
+ * the XOR of each picture with the previous one, run-length coded (one
+ * zero byte and a 16-bit count stand for a run of unchanged bytes). A
+ * screen that barely changes then costs a few bytes per frame instead of
+ * width×height×4. The code is lossless: dsdepay rebuilds every picture
+ * byte for byte. Every other frame (audio, signals, input, ...) passes
+ * through untouched and in order, so dsdelta can sit on a channel that
+ * carries everything.
+ *
+ * ## Keyframes
+ *
+ * A keyframe is a picture that decodes on its own. dsdelta sends one for
+ * the first picture, after a size change, after a Keyframe (0xF0) or
+ * DeltaPixels frame passed through from upstream, after a flush, every
+ * #GstDsDelta:keyframe-interval pictures, and when asked: by an upstream
+ * `GstForceKeyUnit` event (what dsdepay sends when it lost a delta) or by
+ * an upstream `GstDsInput` event of type KeyframeRequest (0x70), which is
+ * what dsrelaysink makes of a receiver's KeyframeRequest.
+ *
+ * Requests are coalesced and rate-limited: any number of requests between
+ * two pictures make one keyframe, a request is dropped once any keyframe
+ * went out, and keyframes on request are at least
+ * #GstDsDelta:min-keyframe-distance apart (measured on the running time of
+ * the pictures); a request that comes sooner waits for that distance. A
+ * crowd of receivers joining at once thus costs one keyframe.
+ *
+ * A keyframe is whichever is smaller: the Pixels frame itself (passed on
+ * without a copy) or a DeltaPixels frame with FLAG_KEYFRAME (the
+ * run-length code of the picture alone, smaller when it has many zero
+ * bytes). A delta that would be larger than the raw picture (full motion,
+ * noise) is sent as the Pixels frame instead, so the stream never costs
+ * more than raw pictures plus their 16-byte headers.
+ *
+ * ## Compression
+ *
+ * With #GstDsDelta:compression `zstd`, the payload of a DeltaPixels frame
+ * is ONE zstd frame whose content is the normal DeltaPixels payload (the
+ * run-length code), and FLAG_COMPRESSED is set. dsdepay decodes both; a
+ * receiver that knows only the original protocol needs `none`. On a
+ * screen-like 1080p stream zstd level 1 makes the deltas about 8 times
+ * smaller again for about a millisecond per frame (docs/benchmarks.md).
+ *
+ * ## Buffers
+ *
+ * The reference picture is one buffer of the picture's size, kept up to
+ * date by the encoder itself (only changed blocks are written). Output
+ * frames come from a buffer pool (a 16-byte header memory and a payload
+ * memory of raw size, shrunk to the code): no allocation per frame once
+ * the pool is warm. Keyframes sent as Pixels are the input buffer.
+ *
+ * Counters are in #GstDsDelta:stats and, every
+ * #GstDsDelta:stats-interval pictures, in an element message.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdelta ! dsdepay ! videoconvert ! autovideosink
+ * ]| Delta-codes a moving ball and shows it again.
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball num-buffers=300 ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdelta compression=zstd ! filesink location=ball.ds
+ * gst-launch-1.0 filesrc location=ball.ds ! dsdepay ! videoconvert ! autovideosink
+ * ]| Records a compressed delta stream, then plays it back.
+ */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+
+#include <gst/video/video.h>
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#include "dsprotocol.h"
+#include "dsrle.h"
+#include "gstdsutils.h"
+
 #include "gstdsstreamelements.h"
 #include "gstdsdelta.h"
+
+GST_DEBUG_CATEGORY_STATIC (ds_delta_debug);
+#define GST_CAT_DEFAULT ds_delta_debug
+
+/**
+ * GstDsDeltaCompression:
+ * @GST_DS_DELTA_COMPRESSION_NONE: the run-length code only, readable by
+ *   every ds-stream receiver
+ * @GST_DS_DELTA_COMPRESSION_ZSTD: one zstd frame of the run-length code,
+ *   with FLAG_COMPRESSED (only when built with zstd)
+ *
+ * How dsdelta compresses the payload of DeltaPixels frames.
+ */
+typedef enum
+{
+  GST_DS_DELTA_COMPRESSION_NONE,
+  GST_DS_DELTA_COMPRESSION_ZSTD,
+} GstDsDeltaCompression;
+
+#define GST_TYPE_DS_DELTA_COMPRESSION (gst_ds_delta_compression_get_type ())
+static GType gst_ds_delta_compression_get_type (void);
+
+enum
+{
+  PROP_0,
+  PROP_KEYFRAME_INTERVAL,
+  PROP_MIN_KEYFRAME_DISTANCE,
+  PROP_COMPRESSION,
+  PROP_COMPRESSION_LEVEL,
+  PROP_STATS_INTERVAL,
+  PROP_STATS,
+};
+
+#define DEFAULT_KEYFRAME_INTERVAL 150
+#define DEFAULT_MIN_KEYFRAME_DISTANCE (500 * GST_MSECOND)
+#define DEFAULT_COMPRESSION GST_DS_DELTA_COMPRESSION_NONE
+#define DEFAULT_COMPRESSION_LEVEL 1
+#define DEFAULT_STATS_INTERVAL 0
+
+/* zstd's own bounds (ZSTD_minCLevel () and ZSTD_maxCLevel () of 1.5) */
+#define MIN_COMPRESSION_LEVEL (-131072)
+#define MAX_COMPRESSION_LEVEL 22
+
+/* A pool of frame buffers laid out as every ds-stream buffer is: memory 0
+ * the 16-byte header, memory 1 the payload, with room for a raw picture.
+ * The payload memory is shrunk to the code before the buffer is pushed;
+ * the base class grows it back when the buffer returns, so buffers are
+ * reused as long as downstream does not keep their memory. */
+typedef struct
+{
+  GstBufferPool parent;
+  gsize payload_size;
+} GstDsDeltaPool;
+
+typedef GstBufferPoolClass GstDsDeltaPoolClass;
+
+GType gst_ds_delta_pool_get_type (void);
+G_DEFINE_TYPE (GstDsDeltaPool, gst_ds_delta_pool, GST_TYPE_BUFFER_POOL);
 
 struct _GstDsDelta
 {
   GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* settings, under the object lock */
+  guint keyframe_interval;
+  GstClockTime min_keyframe_distance;
+  GstDsDeltaCompression compression;
+  gint compression_level;
+  guint stats_interval;
+
+  /* keyframe requests from upstream events, under the object lock */
+  gboolean keyframe_requested;
+  guint64 keyframe_requests;
+
+  /* counters, under the object lock */
+  guint64 frames_in;
+  guint64 pictures_in;
+  guint64 keyframes_out;
+  guint64 pixels_keyframes_out;
+  guint64 requested_keyframes_out;
+  guint64 deltas_out;
+  guint64 raw_fallbacks;
+  guint64 compressed_out;
+  guint64 picture_bytes_in;
+  guint64 picture_bytes_out;
+
+  /* streaming state: built on the first picture, wiped in stop () */
+  GstSegment segment;
+  guint width;
+  guint height;
+  guint8 *reference;            /* width * height * 4 bytes */
+  gboolean have_reference;
+  guint pictures_since_keyframe;
+  GstClockTime last_keyframe_time;
+  GstBufferPool *pool;
+  guint8 *scratch;              /* the run-length code before zstd */
+#ifdef HAVE_ZSTD
+  ZSTD_CCtx *zstd;
+  gint zstd_level;
+#endif
 };
 
-G_DEFINE_TYPE (GstDsDelta, gst_ds_delta, GST_TYPE_ELEMENT);
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
+
+G_DEFINE_TYPE_WITH_CODE (GstDsDelta, gst_ds_delta, GST_TYPE_ELEMENT,
+    GST_DEBUG_CATEGORY_INIT (ds_delta_debug, "dsdelta", 0,
+        "ds-stream delta encoder"));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdelta, "dsdelta", GST_RANK_NONE,
     GST_TYPE_DS_DELTA, ds_stream_element_init (plugin));
+
+static void gst_ds_delta_finalize (GObject * object);
+static void gst_ds_delta_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_ds_delta_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_ds_delta_change_state (GstElement * element,
+    GstStateChange transition);
+static GstFlowReturn gst_ds_delta_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer);
+static gboolean gst_ds_delta_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_ds_delta_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+
+static GType
+gst_ds_delta_compression_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DS_DELTA_COMPRESSION_NONE, "Run-length code only", "none"},
+#ifdef HAVE_ZSTD
+    {GST_DS_DELTA_COMPRESSION_ZSTD, "zstd frame of the run-length code",
+        "zstd"},
+#endif
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDsDeltaCompression", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+/* The frame pool */
+
+static gboolean
+gst_ds_delta_pool_set_config (GstBufferPool * pool, GstStructure * config)
+{
+  GstDsDeltaPool *self = (GstDsDeltaPool *) pool;
+  guint size;
+
+  if (!gst_buffer_pool_config_get_params (config, NULL, &size, NULL, NULL)
+      || size <= DS_HEADER_SIZE)
+    return FALSE;
+  self->payload_size = size - DS_HEADER_SIZE;
+
+  return GST_BUFFER_POOL_CLASS (gst_ds_delta_pool_parent_class)->set_config
+      (pool, config);
+}
+
+static GstFlowReturn
+gst_ds_delta_pool_alloc_buffer (GstBufferPool * pool, GstBuffer ** buffer,
+    GstBufferPoolAcquireParams * params)
+{
+  GstDsDeltaPool *self = (GstDsDeltaPool *) pool;
+  GstMemory *payload;
+
+  payload = gst_allocator_alloc (NULL, self->payload_size, NULL);
+  if (payload == NULL)
+    return GST_FLOW_ERROR;
+
+  *buffer = gst_buffer_new ();
+  gst_buffer_append_memory (*buffer,
+      gst_allocator_alloc (NULL, DS_HEADER_SIZE, NULL));
+  gst_buffer_append_memory (*buffer, payload);
+
+  return GST_FLOW_OK;
+}
+
+static void
+gst_ds_delta_pool_class_init (GstDsDeltaPoolClass * klass)
+{
+  klass->set_config = gst_ds_delta_pool_set_config;
+  klass->alloc_buffer = gst_ds_delta_pool_alloc_buffer;
+}
+
+static void
+gst_ds_delta_pool_init (GstDsDeltaPool * pool)
+{
+}
+
+static GstBufferPool *
+gst_ds_delta_pool_new (gsize payload_size)
+{
+  GstBufferPool *pool = g_object_new (gst_ds_delta_pool_get_type (), NULL);
+  GstStructure *config;
+
+  gst_object_ref_sink (pool);
+  config = gst_buffer_pool_get_config (pool);
+  gst_buffer_pool_config_set_params (config, NULL,
+      (guint) (DS_HEADER_SIZE + payload_size), 0, 0);
+  if (!gst_buffer_pool_set_config (pool, config)
+      || !gst_buffer_pool_set_active (pool, TRUE)) {
+    gst_object_unref (pool);
+    return NULL;
+  }
+  return pool;
+}
+
+/* The element */
 
 static void
 gst_ds_delta_class_init (GstDsDeltaClass * klass)
 {
-  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
-      "dsdelta", "Codec", "placeholder", "gst-ds-stream developers");
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_ds_delta_finalize;
+  gobject_class->set_property = gst_ds_delta_set_property;
+  gobject_class->get_property = gst_ds_delta_get_property;
+
+  /**
+   * GstDsDelta:keyframe-interval:
+   *
+   * A keyframe every this many pictures; 0 sends keyframes only for the
+   * first picture, size changes and requests. The default, 150 (5 s at 30
+   * fps), bounds how long a receiver that joined late or lost a delta
+   * waits when nothing answers its KeyframeRequest (a relay without a
+   * picture cache, a recording played from the middle), at the cost of
+   * one picture in 150: under 1 % of the raw rate on screen content.
+   */
+  g_object_class_install_property (gobject_class, PROP_KEYFRAME_INTERVAL,
+      g_param_spec_uint ("keyframe-interval", "Keyframe interval",
+          "A keyframe every this many pictures (0 = only the first, on size "
+          "changes and on request)", 0, G_MAXUINT, DEFAULT_KEYFRAME_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:min-keyframe-distance:
+   *
+   * Smallest running time, in nanoseconds, between a keyframe and a
+   * keyframe sent on request (`GstForceKeyUnit` or KeyframeRequest). A
+   * request that comes sooner is kept and served once the distance has
+   * passed, unless another keyframe went out meanwhile. The default, half
+   * a second, turns a storm of requests from many receivers into two
+   * keyframes a second at most while a single lost delta is repaired
+   * within a blink.
+   */
+  g_object_class_install_property (gobject_class, PROP_MIN_KEYFRAME_DISTANCE,
+      g_param_spec_uint64 ("min-keyframe-distance", "Minimum keyframe distance",
+          "Smallest time between a keyframe and a requested keyframe, in "
+          "nanoseconds (0 = serve every request at once)", 0, G_MAXUINT64,
+          DEFAULT_MIN_KEYFRAME_DISTANCE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:compression:
+   *
+   * `none`: DeltaPixels payloads are the run-length code, as the original
+   * protocol defines them. `zstd`: each payload is one zstd frame of that
+   * code and FLAG_COMPRESSED is set; dsdepay decodes it, other receivers
+   * may not.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMPRESSION,
+      g_param_spec_enum ("compression", "Compression",
+          "Compression of delta payloads", GST_TYPE_DS_DELTA_COMPRESSION,
+          DEFAULT_COMPRESSION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:compression-level:
+   *
+   * The zstd level with #GstDsDelta:compression `zstd`: 1 is fast, higher
+   * is smaller and slower, negative levels faster still.
+   */
+  g_object_class_install_property (gobject_class, PROP_COMPRESSION_LEVEL,
+      g_param_spec_int ("compression-level", "Compression level",
+          "zstd compression level (negative = faster, higher = smaller)",
+          MIN_COMPRESSION_LEVEL, MAX_COMPRESSION_LEVEL,
+          DEFAULT_COMPRESSION_LEVEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:stats-interval:
+   *
+   * Every this many pictures, post an element message named
+   * `dsdelta-stats` holding the same fields as #GstDsDelta:stats; 0 posts
+   * none.
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS_INTERVAL,
+      g_param_spec_uint ("stats-interval", "Stats interval",
+          "Post a dsdelta-stats element message every this many pictures "
+          "(0 = never)", 0, G_MAXUINT, DEFAULT_STATS_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:stats:
+   *
+   * Counters since the element was created, in a structure named
+   * `dsdelta-stats` (all #guint64): `frames` (every frame in), `pictures`
+   * (Pixels frames in), `keyframes` (keyframes out, whatever the reason),
+   * `pixels-keyframes` (of which sent as Pixels), `requested-keyframes`
+   * (of which asked for by a request), `keyframe-requests` (requests
+   * received), `deltas` (DeltaPixels frames out without FLAG_KEYFRAME),
+   * `raw-fallbacks` (pictures sent as Pixels because the delta would have
+   * been larger), `compressed` (payloads with FLAG_COMPRESSED),
+   * `bytes-in` (picture payload bytes in) and `bytes-out` (picture payload
+   * bytes out; headers are not counted).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Frame, keyframe and byte counters", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "ds-stream delta encoder", "Codec/Encoder/Video/Network",
+      "Codes ds-stream pictures as run-length coded XOR deltas with "
+      "keyframes on demand, passing other frames through",
+      "gst-ds-stream developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_ds_delta_change_state);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_DS_DELTA_COMPRESSION, 0);
 }
 
 static void
 gst_ds_delta_init (GstDsDelta * self)
 {
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_delta_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_delta_sink_event));
+  GST_PAD_SET_PROXY_CAPS (self->sinkpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_ds_delta_src_event));
+  GST_PAD_SET_PROXY_CAPS (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->keyframe_interval = DEFAULT_KEYFRAME_INTERVAL;
+  self->min_keyframe_distance = DEFAULT_MIN_KEYFRAME_DISTANCE;
+  self->compression = DEFAULT_COMPRESSION;
+  self->compression_level = DEFAULT_COMPRESSION_LEVEL;
+  self->stats_interval = DEFAULT_STATS_INTERVAL;
+
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  self->last_keyframe_time = GST_CLOCK_TIME_NONE;
+}
+
+/* Forgets the reference: the next picture is a keyframe */
+static void
+gst_ds_delta_drop_reference (GstDsDelta * self)
+{
+  self->have_reference = FALSE;
+}
+
+static void
+gst_ds_delta_free_picture_state (GstDsDelta * self)
+{
+  g_clear_pointer (&self->reference, g_free);
+  g_clear_pointer (&self->scratch, g_free);
+  if (self->pool) {
+    gst_buffer_pool_set_active (self->pool, FALSE);
+    gst_clear_object (&self->pool);
+  }
+  self->width = self->height = 0;
+  self->have_reference = FALSE;
+}
+
+static void
+gst_ds_delta_stop (GstDsDelta * self)
+{
+  gst_ds_delta_free_picture_state (self);
+#ifdef HAVE_ZSTD
+  g_clear_pointer (&self->zstd, ZSTD_freeCCtx);
+#endif
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  self->pictures_since_keyframe = 0;
+  self->last_keyframe_time = GST_CLOCK_TIME_NONE;
+
+  GST_OBJECT_LOCK (self);
+  self->keyframe_requested = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ds_delta_finalize (GObject * object)
+{
+  GstDsDelta *self = GST_DS_DELTA (object);
+
+  gst_ds_delta_stop (self);
+
+  G_OBJECT_CLASS (gst_ds_delta_parent_class)->finalize (object);
+}
+
+static GstStructure *
+gst_ds_delta_get_stats (GstDsDelta * self)
+{
+  GstStructure *s;
+
+  GST_OBJECT_LOCK (self);
+  s = gst_structure_new ("dsdelta-stats",
+      "frames", G_TYPE_UINT64, self->frames_in,
+      "pictures", G_TYPE_UINT64, self->pictures_in,
+      "keyframes", G_TYPE_UINT64, self->keyframes_out,
+      "pixels-keyframes", G_TYPE_UINT64, self->pixels_keyframes_out,
+      "requested-keyframes", G_TYPE_UINT64, self->requested_keyframes_out,
+      "keyframe-requests", G_TYPE_UINT64, self->keyframe_requests,
+      "deltas", G_TYPE_UINT64, self->deltas_out,
+      "raw-fallbacks", G_TYPE_UINT64, self->raw_fallbacks,
+      "compressed", G_TYPE_UINT64, self->compressed_out,
+      "bytes-in", G_TYPE_UINT64, self->picture_bytes_in,
+      "bytes-out", G_TYPE_UINT64, self->picture_bytes_out, NULL);
+  GST_OBJECT_UNLOCK (self);
+
+  return s;
+}
+
+static void
+gst_ds_delta_request_keyframe (GstDsDelta * self, const gchar * why)
+{
+  GST_DEBUG_OBJECT (self, "keyframe requested (%s)", why);
+
+  GST_OBJECT_LOCK (self);
+  self->keyframe_requested = TRUE;
+  self->keyframe_requests++;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_ds_delta_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsDelta *self = GST_DS_DELTA (parent);
+  guint8 input_type;
+
+  if (gst_video_event_is_force_key_unit (event)) {
+    if (gst_video_event_parse_upstream_force_key_unit (event, NULL, NULL, NULL)) {
+      gst_ds_delta_request_keyframe (self, "GstForceKeyUnit");
+      gst_event_unref (event);
+      return TRUE;
+    }
+  } else if (gst_ds_input_event_parse (event, &input_type, NULL)
+      && input_type == DS_INPUT_KEYFRAME_REQUEST) {
+    gst_ds_delta_request_keyframe (self, "KeyframeRequest");
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_ds_delta_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsDelta *self = GST_DS_DELTA (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      break;
+    case GST_EVENT_STREAM_START:
+      /* a new stream: its receivers start from nothing */
+      gst_ds_delta_drop_reference (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      gst_ds_delta_drop_reference (self);
+      break;
+    default:
+      break;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+/* The time keyframe distances are measured in: the running time of the
+ * picture, or the monotonic clock for pictures without one */
+static GstClockTime
+gst_ds_delta_picture_time (GstDsDelta * self, GstBuffer * buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+  if (self->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts)) {
+    GstClockTime running_time = gst_segment_to_running_time (&self->segment,
+        GST_FORMAT_TIME, pts);
+
+    if (GST_CLOCK_TIME_IS_VALID (running_time))
+      return running_time;
+  }
+  return g_get_monotonic_time () * GST_USECOND;
+}
+
+/* (Re)builds the picture state for @width x @height */
+static gboolean
+gst_ds_delta_set_picture_size (GstDsDelta * self, guint width, guint height)
+{
+  gsize size = (gsize) width * height * 4;
+
+  gst_ds_delta_free_picture_state (self);
+
+  self->pool = gst_ds_delta_pool_new (size);
+  if (self->pool == NULL)
+    return FALSE;
+  self->reference = g_malloc (size);
+  self->width = width;
+  self->height = height;
+
+  GST_INFO_OBJECT (self, "pictures of %ux%u", width, height);
+  return TRUE;
+}
+
+/* Compresses @len bytes of @code into @dst (@dst_cap bytes); 0 when the
+ * result would not fit */
+static gsize
+gst_ds_delta_compress (GstDsDelta * self, gint level, const guint8 * code,
+    gsize len, guint8 * dst, gsize dst_cap)
+{
+#ifdef HAVE_ZSTD
+  gsize res;
+
+  if (self->zstd == NULL) {
+    self->zstd = ZSTD_createCCtx ();
+    self->zstd_level = G_MININT;
+    if (self->zstd == NULL)
+      return 0;
+  }
+  if (self->zstd_level != level) {
+    ZSTD_CCtx_setParameter (self->zstd, ZSTD_c_compressionLevel, level);
+    self->zstd_level = level;
+  }
+  res = ZSTD_compress2 (self->zstd, dst, dst_cap, code, len);
+  if (ZSTD_isError (res)) {
+    GST_LOG_OBJECT (self, "zstd: %s", ZSTD_getErrorName (res));
+    return 0;
+  }
+  return res;
+#else
+  return 0;
+#endif
+}
+
+/* Codes @cur against the reference (or alone when @keyframe) into @dst,
+ * whose room is the raw size: returns the payload length and sets
+ * @compressed, or 0 when the payload would not be smaller than raw */
+static gsize
+gst_ds_delta_code_picture (GstDsDelta * self, const guint8 * cur, gsize size,
+    gboolean keyframe, GstDsDeltaCompression compression, gint level,
+    guint8 * dst, gboolean * compressed)
+{
+  guint8 *code_dst = dst;
+  gsize code_cap = size - 1;
+  gsize len;
+
+  *compressed = FALSE;
+
+  if (compression == GST_DS_DELTA_COMPRESSION_ZSTD) {
+    /* a code larger than raw may still compress below raw: give it room
+     * up to twice the picture (noise codes to 1.5 times) */
+    code_cap = 2 * size;
+    if (self->scratch == NULL)
+      self->scratch = g_malloc (code_cap);
+    code_dst = self->scratch;
+  }
+
+  if (keyframe) {
+    len = ds_rle_encode_xor (cur, NULL, size, code_dst, code_cap);
+    memcpy (self->reference, cur, size);
+  } else {
+    len = ds_rle_encode_xor_update (cur, self->reference, size, code_dst,
+        code_cap);
+  }
+  self->have_reference = TRUE;
+
+  if (len == 0 || code_dst == dst)
+    return len;
+
+  {
+    gsize zlen = gst_ds_delta_compress (self, level, code_dst, len, dst,
+        MIN (len, size) - 1);
+
+    if (zlen > 0) {
+      *compressed = TRUE;
+      return zlen;
+    }
+    /* zstd made it no smaller: the plain code, if smaller than raw */
+    if (len >= size)
+      return 0;
+    memcpy (dst, code_dst, len);
+    return len;
+  }
+}
+
+static GstFlowReturn
+gst_ds_delta_push_pixels (GstDsDelta * self, GstBuffer * buffer)
+{
+  buffer = gst_buffer_make_writable (buffer);
+  GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+
+  return gst_pad_push (self->srcpad, buffer);
+}
+
+static void
+gst_ds_delta_post_stats (GstDsDelta * self)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self),
+          gst_ds_delta_get_stats (self)));
+}
+
+static GstFlowReturn
+gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
+    const DsHeader * in_header)
+{
+  GstDsDeltaCompression compression;
+  guint keyframe_interval, stats_interval;
+  GstClockTime min_distance, now;
+  gboolean keyframe, requested = FALSE, compressed = FALSE;
+  const gchar *reason = NULL;
+  gsize size = (gsize) in_header->width * in_header->height * 4;
+  GstBuffer *out = NULL;
+  GstMapInfo in_map, out_map, header_map;
+  GstMemory *payload_mem, *header_mem;
+  DsHeader header;
+  gsize len, in_offset;
+  gint level;
+  guint64 pictures;
+
+  if (size == 0 || in_header->payload_len != size)
+    goto bad_pixels;
+
+  if (in_header->width != self->width || in_header->height != self->height
+      || self->pool == NULL) {
+    if (!gst_ds_delta_set_picture_size (self, in_header->width,
+            in_header->height))
+      goto no_pool;
+    reason = "new picture size";
+  } else if (!self->have_reference) {
+    reason = "no reference";
+  }
+
+  now = gst_ds_delta_picture_time (self, buffer);
+
+  GST_OBJECT_LOCK (self);
+  compression = self->compression;
+  level = self->compression_level;
+  keyframe_interval = self->keyframe_interval;
+  min_distance = self->min_keyframe_distance;
+  stats_interval = self->stats_interval;
+
+  if (reason == NULL && keyframe_interval > 0
+      && self->pictures_since_keyframe + 1 >= keyframe_interval)
+    reason = "keyframe interval";
+  if (self->keyframe_requested && (!GST_CLOCK_TIME_IS_VALID
+          (self->last_keyframe_time) || now < self->last_keyframe_time
+          || now - self->last_keyframe_time >= min_distance)) {
+    requested = TRUE;
+    if (reason == NULL)
+      reason = "requested";
+  }
+  keyframe = reason != NULL;
+  /* any keyframe answers every request made so far */
+  if (keyframe)
+    self->keyframe_requested = FALSE;
+  GST_OBJECT_UNLOCK (self);
+
+  /* the payload: memories 1.. of a frame buffer, or after the header in
+   * a single memory */
+  if (gst_buffer_n_memory (buffer) >= 2
+      && gst_buffer_peek_memory (buffer, 0)->size == DS_HEADER_SIZE) {
+    if (!gst_buffer_map_range (buffer, 1, -1, &in_map, GST_MAP_READ))
+      goto map_failed;
+    in_offset = 0;
+  } else {
+    if (!gst_buffer_map (buffer, &in_map, GST_MAP_READ))
+      goto map_failed;
+    in_offset = DS_HEADER_SIZE;
+  }
+
+  if (gst_buffer_pool_acquire_buffer (self->pool, &out, NULL) != GST_FLOW_OK) {
+    gst_buffer_unmap (buffer, &in_map);
+    goto no_buffer;
+  }
+  payload_mem = gst_buffer_peek_memory (out, 1);
+  if (!gst_memory_map (payload_mem, &out_map, GST_MAP_WRITE)) {
+    gst_buffer_unmap (buffer, &in_map);
+    goto map_failed;
+  }
+
+  len = gst_ds_delta_code_picture (self, in_map.data + in_offset, size,
+      keyframe, compression, level, out_map.data, &compressed);
+
+  gst_memory_unmap (payload_mem, &out_map);
+  gst_buffer_unmap (buffer, &in_map);
+
+  self->pictures_since_keyframe = keyframe ? 0 : self->pictures_since_keyframe
+      + 1;
+
+  GST_OBJECT_LOCK (self);
+  /* a Pixels frame answers pending requests as a keyframe delta does */
+  if (len == 0)
+    self->keyframe_requested = FALSE;
+  self->pictures_in++;
+  self->picture_bytes_in += size;
+  pictures = self->pictures_in;
+  if (keyframe) {
+    self->keyframes_out++;
+    if (requested)
+      self->requested_keyframes_out++;
+  }
+  if (len == 0) {
+    /* the code is no smaller than the raw picture */
+    if (!keyframe) {
+      self->raw_fallbacks++;
+      self->keyframes_out++;
+    }
+    self->pixels_keyframes_out++;
+    self->picture_bytes_out += size;
+  } else {
+    if (!keyframe)
+      self->deltas_out++;
+    if (compressed)
+      self->compressed_out++;
+    self->picture_bytes_out += len;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (len == 0) {
+    /* a Pixels frame is a keyframe too */
+    GST_LOG_OBJECT (self, "picture sent as Pixels (%s)",
+        keyframe ? reason : "delta larger than raw");
+    self->last_keyframe_time = now;
+    self->pictures_since_keyframe = 0;
+    gst_buffer_unref (out);
+    if (stats_interval > 0 && pictures % stats_interval == 0)
+      gst_ds_delta_post_stats (self);
+    return gst_ds_delta_push_pixels (self, buffer);
+  }
+
+  if (keyframe)
+    self->last_keyframe_time = now;
+
+  GST_LOG_OBJECT (self, "%s of %" G_GSIZE_FORMAT " bytes%s%s%s",
+      keyframe ? "keyframe delta" : "delta", len,
+      compressed ? " (zstd)" : "", keyframe ? ", " : "",
+      keyframe ? reason : "");
+
+  header = *in_header;
+  header.type = DS_FRAME_DELTA_PIXELS;
+  header.flags &= ~(DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED | DS_FLAG_INPUT);
+  if (keyframe)
+    header.flags |= DS_FLAG_KEYFRAME;
+  if (compressed)
+    header.flags |= DS_FLAG_COMPRESSED;
+  header.payload_len = (guint32) len;
+
+  gst_memory_resize (payload_mem, 0, len);
+  header_mem = gst_buffer_peek_memory (out, 0);
+  if (!gst_memory_map (header_mem, &header_map, GST_MAP_WRITE))
+    goto map_failed;
+  ds_header_pack (&header, header_map.data);
+  gst_memory_unmap (header_mem, &header_map);
+
+  gst_buffer_copy_into (out, buffer,
+      GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS, 0, -1);
+  if (keyframe)
+    GST_BUFFER_FLAG_UNSET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  else
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_DELTA_UNIT);
+  gst_buffer_unref (buffer);
+
+  if (stats_interval > 0 && pictures % stats_interval == 0)
+    gst_ds_delta_post_stats (self);
+
+  return gst_pad_push (self->srcpad, out);
+
+  /* ERRORS */
+bad_pixels:
+  {
+    GST_WARNING_OBJECT (self, "Pixels frame of %ux%u with %u payload bytes, "
+        "passed through", in_header->width, in_header->height,
+        in_header->payload_len);
+    gst_ds_delta_drop_reference (self);
+    return gst_pad_push (self->srcpad, buffer);
+  }
+no_pool:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("could not set up a buffer pool for %ux%u pictures",
+            in_header->width, in_header->height));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+no_buffer:
+  {
+    gst_buffer_unref (buffer);
+    return GST_FLOW_FLUSHING;
+  }
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("could not map a picture"));
+    gst_clear_buffer (&out);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn
+gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstDsDelta *self = GST_DS_DELTA (parent);
+  DsHeader header;
+  GError *error = NULL;
+
+  GST_OBJECT_LOCK (self);
+  self->frames_in++;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_ds_frame_buffer_parse (buffer, &header, &error)) {
+    GST_WARNING_OBJECT (self, "not one frame, passed through: %s",
+        error->message);
+    g_clear_error (&error);
+    return gst_pad_push (self->srcpad, buffer);
+  }
+
+  if (header.flags & DS_FLAG_INPUT)
+    return gst_pad_push (self->srcpad, buffer);
+
+  switch (header.type) {
+    case DS_FRAME_PIXELS:
+      return gst_ds_delta_handle_picture (self, buffer, &header);
+    case DS_FRAME_KEYFRAME:
+    case DS_FRAME_DELTA_PIXELS:
+      /* receivers reset or change their picture: our reference no longer
+       * matches theirs */
+      GST_DEBUG_OBJECT (self, "%s frame passed through, next picture is a "
+          "keyframe", ds_frame_type_name (header.type));
+      gst_ds_delta_drop_reference (self);
+      break;
+    default:
+      break;
+  }
+
+  return gst_pad_push (self->srcpad, buffer);
+}
+
+static GstStateChangeReturn
+gst_ds_delta_change_state (GstElement * element, GstStateChange transition)
+{
+  GstDsDelta *self = GST_DS_DELTA (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_ds_delta_stop (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (gst_ds_delta_parent_class)->change_state (element,
+      transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_ds_delta_stop (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+static void
+gst_ds_delta_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDsDelta *self = GST_DS_DELTA (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_KEYFRAME_INTERVAL:
+      self->keyframe_interval = g_value_get_uint (value);
+      break;
+    case PROP_MIN_KEYFRAME_DISTANCE:
+      self->min_keyframe_distance = g_value_get_uint64 (value);
+      break;
+    case PROP_COMPRESSION:
+      self->compression = g_value_get_enum (value);
+      break;
+    case PROP_COMPRESSION_LEVEL:
+      self->compression_level = g_value_get_int (value);
+      break;
+    case PROP_STATS_INTERVAL:
+      self->stats_interval = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ds_delta_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstDsDelta *self = GST_DS_DELTA (object);
+
+  switch (prop_id) {
+    case PROP_KEYFRAME_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->keyframe_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MIN_KEYFRAME_DISTANCE:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint64 (value, self->min_keyframe_distance);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_COMPRESSION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->compression);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_COMPRESSION_LEVEL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_int (value, self->compression_level);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS_INTERVAL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->stats_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_ds_delta_get_stats (self));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
 }
