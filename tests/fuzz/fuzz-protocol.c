@@ -166,6 +166,47 @@ fuzz_rle (const guint8 * data, gsize size)
     ds_rle_decode_xor (data, size, NULL, out, n - 1, NULL);
   g_free (ref);
   g_free (out);
+
+  /* the input as a picture: encode (against a reference) and decode back */
+  if (size > 0) {
+    guint8 *enc = g_malloc (DS_RLE_MAX_ENCODED_SIZE (size));
+    guint8 *refp = g_malloc (size);
+    guint8 *dec = g_malloc (size);
+    gsize i, enc_len;
+
+    for (i = 0; i < size; i++)
+      refp[i] = data[size - 1 - i];
+
+    enc_len = ds_rle_encode_xor (data, NULL, size, enc,
+        DS_RLE_MAX_ENCODED_SIZE (size));
+    g_assert (enc_len > 0);
+    g_assert (ds_rle_decoded_size (enc, enc_len) == (gssize) size);
+    g_assert (ds_rle_decode_xor (enc, enc_len, NULL, dec, size, NULL));
+    g_assert (memcmp (dec, data, size) == 0);
+
+    enc_len = ds_rle_encode_xor (data, refp, size, enc,
+        DS_RLE_MAX_ENCODED_SIZE (size));
+    g_assert (enc_len > 0);
+    g_assert (ds_rle_decode_xor (enc, enc_len, refp, dec, size, NULL));
+    g_assert (memcmp (dec, data, size) == 0);
+
+    /* a cap too small fails cleanly */
+    ds_rle_encode_xor (data, refp, size, enc, enc_len - 1);
+
+    /* the updating encoder leaves @ref equal to the picture, also when it
+     * gives up (a cap of size / 2) */
+    enc_len = ds_rle_encode_xor_update (data, refp, size, enc,
+        DS_RLE_MAX_ENCODED_SIZE (size));
+    g_assert (memcmp (refp, data, size) == 0);
+    for (i = 0; i < size; i++)
+      refp[i] = data[i] ^ (guint8) i;
+    ds_rle_encode_xor_update (data, refp, size, enc, size / 2);
+    g_assert (memcmp (refp, data, size) == 0);
+
+    g_free (dec);
+    g_free (refp);
+    g_free (enc);
+  }
 }
 #endif
 
