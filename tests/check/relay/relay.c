@@ -1,0 +1,1859 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/*
+ * Tests of the real ds-relay program (SPEC §6): each test starts it on a
+ * free loopback port and drives it with WebSocket clients written on
+ * libsoup's client API (no GStreamer in the client code), all on one
+ * private GMainContext. Every wait is bounded.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sys/socket.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include <ds/dsprotocol.h>
+#include <ds/dsrle.h>
+#include <ds/dssignal.h>
+
+#include "../ds-test-relay.h"
+
+#define WAIT_MS 5000
+
+static GMainContext *context;
+static SoupSession *session;
+
+typedef struct
+{
+  SoupWebsocketConnection *conn;
+  GQueue messages;              /* GBytes, binary */
+  GQueue texts;                 /* GBytes, text */
+  gboolean closed;
+  gushort close_code;
+  gchar *close_reason;
+  guint status;                 /* HTTP status when the upgrade failed */
+} TestClient;
+
+static void
+setup (void)
+{
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  session = soup_session_new ();
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&session);
+  while (g_main_context_iteration (context, FALSE));
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  context = NULL;
+}
+
+/* Runs the context for @ms milliseconds */
+static void
+pump (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    if (!g_main_context_iteration (context, FALSE))
+      g_usleep (500);
+  }
+}
+
+#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
+  gint64 _end = g_get_monotonic_time () + (ms) * 1000;                  \
+  while (!(cond) && g_get_monotonic_time () < _end) {                   \
+    if (!g_main_context_iteration (context, FALSE))                     \
+      g_usleep (500);                                                   \
+  }                                                                     \
+} G_STMT_END
+
+static void
+client_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
+    TestClient * client)
+{
+  if (type == SOUP_WEBSOCKET_DATA_BINARY)
+    g_queue_push_tail (&client->messages, g_bytes_ref (message));
+  else
+    g_queue_push_tail (&client->texts, g_bytes_ref (message));
+}
+
+static void
+client_closed_cb (SoupWebsocketConnection * conn, TestClient * client)
+{
+  client->closed = TRUE;
+  client->close_code = soup_websocket_connection_get_close_code (conn);
+  client->close_reason =
+      g_strdup (soup_websocket_connection_get_close_data (conn));
+}
+
+typedef struct
+{
+  gboolean done;
+  SoupWebsocketConnection *conn;
+} ConnectResult;
+
+static void
+connect_done_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  ConnectResult *result = user_data;
+
+  result->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
+      res, NULL);
+  result->done = TRUE;
+}
+
+static gboolean
+accept_any_certificate_cb (SoupMessage * msg, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+/* Connects to @uri; the client has ->conn NULL and ->status set when the
+ * server refused the upgrade */
+static TestClient *
+client_connect_uri (const gchar * uri, const gchar * bearer)
+{
+  TestClient *client = g_new0 (TestClient, 1);
+  SoupMessage *msg = soup_message_new ("GET", uri);
+  ConnectResult result = { FALSE, NULL };
+
+  g_queue_init (&client->messages);
+  g_queue_init (&client->texts);
+  if (bearer) {
+    gchar *value = g_strdup_printf ("Bearer %s", bearer);
+
+    soup_message_headers_append (soup_message_get_request_headers (msg),
+        "Authorization", value);
+    g_free (value);
+  }
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_any_certificate_cb), NULL);
+  soup_session_websocket_connect_async (session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, NULL, connect_done_cb, &result);
+  WAIT_UNTIL (result.done, WAIT_MS);
+  fail_unless (result.done, "connecting to %s timed out", uri);
+  client->status = soup_message_get_status (msg);
+  client->conn = result.conn;
+  if (client->conn) {
+    soup_websocket_connection_set_max_incoming_payload_size (client->conn,
+        128 * 1024 * 1024);
+    g_signal_connect (client->conn, "message",
+        G_CALLBACK (client_message_cb), client);
+    g_signal_connect (client->conn, "closed", G_CALLBACK (client_closed_cb),
+        client);
+  }
+  g_object_unref (msg);
+  return client;
+}
+
+static TestClient *
+client_connect (DsTestRelay * relay, const gchar * path, const gchar * bearer)
+{
+  gchar *uri = ds_test_relay_ws_uri (relay, path);
+  TestClient *client = client_connect_uri (uri, bearer);
+
+  g_free (uri);
+  return client;
+}
+
+static TestClient *
+client_connect_ok (DsTestRelay * relay, const gchar * path)
+{
+  TestClient *client = client_connect (relay, path, NULL);
+
+  fail_unless (client->conn != NULL, "could not connect to %s (status %u)",
+      path, client->status);
+  return client;
+}
+
+static void
+client_free (TestClient * client)
+{
+  if (client->conn) {
+    g_signal_handlers_disconnect_by_data (client->conn, client);
+    if (soup_websocket_connection_get_state (client->conn) ==
+        SOUP_WEBSOCKET_STATE_OPEN)
+      soup_websocket_connection_close (client->conn, 1000, NULL);
+    g_object_unref (client->conn);
+  }
+  g_queue_clear_full (&client->messages, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&client->texts, (GDestroyNotify) g_bytes_unref);
+  g_free (client->close_reason);
+  g_free (client);
+}
+
+static void
+client_send (TestClient * client, GBytes * frame)
+{
+  soup_websocket_connection_send_message (client->conn,
+      SOUP_WEBSOCKET_DATA_BINARY, frame);
+  g_bytes_unref (frame);
+}
+
+static void
+client_send_raw (TestClient * client, const void *data, gsize len)
+{
+  soup_websocket_connection_send_binary (client->conn, data, len);
+}
+
+static GBytes *
+make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
+    guint16 height, const void *payload, gsize len)
+{
+  DsHeader header = { 0, };
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = seq * 10;
+  header.width = width;
+  header.height = height;
+  return ds_frame_pack (&header, payload, len);
+}
+
+static GBytes *
+make_signal (guint8 type, guint16 seq, const gchar * json)
+{
+  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
+      seq, 0, 0, json, strlen (json));
+}
+
+static GBytes *
+make_input (guint8 type, const void *payload, gsize len)
+{
+  return make_frame (type, DS_FLAG_INPUT, 1, 0, 0, payload, len);
+}
+
+/* Pops the next binary message, waiting up to @ms; NULL on timeout */
+static GBytes *
+client_pop (TestClient * client, guint ms)
+{
+  WAIT_UNTIL (!g_queue_is_empty (&client->messages), ms);
+  return g_queue_pop_head (&client->messages);
+}
+
+static DsHeader
+frame_header (GBytes * frame)
+{
+  DsHeader header;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
+  return header;
+}
+
+static gchar *
+frame_payload_string (GBytes * frame)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  return g_strndup ((const gchar *) data + DS_HEADER_SIZE, len -
+      DS_HEADER_SIZE);
+}
+
+/* Pops the next frame; fails unless it has @type (and @flags when
+ * FLAG_INPUT is asked) */
+static GBytes *
+expect_frame (TestClient * client, guint8 type)
+{
+  GBytes *frame = client_pop (client, WAIT_MS);
+  DsHeader header;
+
+  fail_unless (frame != NULL, "no frame of type 0x%02x arrived", type);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.type, type);
+  return frame;
+}
+
+static JsonObject *
+parse_json_object (const gchar * text)
+{
+  JsonParser *parser = json_parser_new ();
+  JsonObject *object;
+
+  fail_unless (json_parser_load_from_data (parser, text, -1, NULL),
+      "not JSON: %s", text);
+  object = json_node_dup_object (json_parser_get_root (parser));
+  g_object_unref (parser);
+  return object;
+}
+
+static JsonObject *
+expect_signal (TestClient * client, guint8 type)
+{
+  GBytes *frame = expect_frame (client, type);
+  gchar *text = frame_payload_string (frame);
+  JsonObject *object = parse_json_object (text);
+
+  g_free (text);
+  g_bytes_unref (frame);
+  return object;
+}
+
+static void
+expect_nothing (TestClient * client, guint ms)
+{
+  GBytes *frame;
+
+  pump (ms);
+  frame = g_queue_pop_head (&client->messages);
+  if (frame) {
+    DsHeader header = frame_header (frame);
+
+    fail ("unexpected frame of type 0x%02x flags 0x%02x", header.type,
+        header.flags);
+  }
+}
+
+/* Waits for a ReceiverCount input frame and returns its count */
+static guint
+expect_receiver_count (TestClient * source)
+{
+  GBytes *frame = client_pop (source, WAIT_MS);
+  DsHeader header;
+  gsize len;
+  const guint8 *data;
+  guint count;
+
+  fail_unless (frame != NULL, "no ReceiverCount");
+  header = frame_header (frame);
+  fail_unless_equals_int (header.type, DS_INPUT_RECEIVER_COUNT);
+  fail_unless (header.flags & DS_FLAG_INPUT);
+  fail_unless_equals_int (header.payload_len, 4);
+  data = g_bytes_get_data (frame, &len);
+  count = GST_READ_UINT32_LE (data + DS_HEADER_SIZE);
+  g_bytes_unref (frame);
+  return count;
+}
+
+static DsTestRelay *
+start_relay (const gchar * first_arg, ...)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  const gchar *arg;
+  DsTestRelay *relay;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
+  g_ptr_array_unref (args);
+  fail_unless (relay != NULL, "could not start ds-relay ($DS_RELAY=%s)",
+      g_getenv ("DS_RELAY"));
+  return relay;
+}
+
+/* A source on @channel that already consumed its first ReceiverCount */
+static TestClient *
+connect_source (DsTestRelay * relay, const gchar * channel)
+{
+  gchar *path = g_strdup_printf ("/peer/%s", channel);
+  TestClient *source = client_connect_ok (relay, path);
+
+  g_free (path);
+  expect_receiver_count (source);
+  return source;
+}
+
+static TestClient *
+connect_receiver (DsTestRelay * relay, const gchar * channel)
+{
+  gchar *path = g_strdup_printf ("/stream/%s", channel);
+  TestClient *receiver = client_connect_ok (relay, path);
+
+  g_free (path);
+  return receiver;
+}
+
+/* A quick round trip through the relay: Ping from @client comes back */
+static void
+sync_with_relay (TestClient * client)
+{
+  GBytes *frame;
+  DsHeader header;
+
+  client_send (client, make_frame (DS_FRAME_PING, 0, 4242, 0, 0, "sync", 4));
+  for (;;) {
+    frame = client_pop (client, WAIT_MS);
+    fail_unless (frame != NULL, "Ping did not come back");
+    header = frame_header (frame);
+    if (header.type == DS_FRAME_PING && header.seq == 4242) {
+      g_bytes_unref (frame);
+      return;
+    }
+    /* keep other frames for the caller */
+    g_queue_push_tail (&client->texts, frame);
+  }
+}
+
+/* Tests */
+
+GST_START_TEST (test_fan_out_in_order)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "fan");
+  TestClient *receivers[3];
+  guint i, r;
+
+  for (r = 0; r < 3; r++) {
+    receivers[r] = connect_receiver (relay, "fan");
+    fail_unless_equals_int (expect_receiver_count (source), r + 1);
+  }
+
+  for (i = 0; i < 300; i++) {
+    guint8 payload[64];
+
+    memset (payload, i & 0xff, sizeof (payload));
+    client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, 0, 0,
+            payload, 16 + (i % 48)));
+  }
+  for (r = 0; r < 3; r++) {
+    for (i = 0; i < 300; i++) {
+      GBytes *frame = expect_frame (receivers[r], DS_FRAME_NEURAL_FRAME);
+      DsHeader header = frame_header (frame);
+      const guint8 *data = g_bytes_get_data (frame, NULL);
+
+      fail_unless_equals_int (header.seq, i);
+      fail_unless_equals_int (header.payload_len, 16 + (i % 48));
+      fail_unless_equals_int (data[DS_HEADER_SIZE], i & 0xff);
+      g_bytes_unref (frame);
+    }
+  }
+  /* nothing goes back to the source but input */
+  expect_nothing (source, 100);
+
+  for (r = 0; r < 3; r++)
+    client_free (receivers[r]);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* SPEC §6.4, the original relay's test names */
+GST_START_TEST (test_catchup_merges_multiple_diffs)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "c1");
+  TestClient *late;
+  JsonObject *state;
+  GBytes *frame;
+  gchar *text;
+  const gchar *schema = "{\"signals\":[\"a\",\"b\",\"c\"],\"mode\":\"signal\"}";
+
+  client_send (source, make_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 1, 0, 0,
+          schema, strlen (schema)));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 2,
+          "{\"a\":1,\"b\":2}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"a\":3}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4,
+          "{\"c\":\"x\",\"b\":null}"));
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "c1");
+  frame = expect_frame (late, DS_FRAME_SCHEMA_ANNOUNCE);
+  text = frame_payload_string (frame);
+  fail_unless_equals_string (text, schema);
+  g_free (text);
+  g_bytes_unref (frame);
+
+  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 3);
+  fail_unless (json_object_get_null_member (state, "b"));
+  fail_unless_equals_string (json_object_get_string_member (state, "c"), "x");
+  fail_unless_equals_int (json_object_get_size (state), 3);
+  json_object_unref (state);
+  /* ONE sync, no diffs after it */
+  expect_nothing (late, 200);
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_catchup_diffs_only_no_sync)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "c2");
+  TestClient *late;
+  JsonObject *state;
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1, "{\"x\":1}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"y\":2}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"x\":5}"));
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "c2");
+  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_int_member (state, "x"), 5);
+  fail_unless_equals_int (json_object_get_int_member (state, "y"), 2);
+  json_object_unref (state);
+  expect_nothing (late, 200);
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_catchup_preserves_version_counters)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "c3");
+  TestClient *late;
+  JsonObject *state, *versions;
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1,
+          "{\"a\":1,\"_v\":{\"a\":5}}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2,
+          "{\"a\":2,\"_v\":{\"a\":3}}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3,
+          "{\"b\":7,\"_v\":{\"b\":9}}"));
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "c3");
+  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  /* the older version of a was not applied */
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
+  fail_unless_equals_int (json_object_get_int_member (state, "b"), 7);
+  fail_unless (json_object_has_member (state, "_v"));
+  versions = json_object_get_object_member (state, "_v");
+  fail_unless_equals_int (json_object_get_int_member (versions, "a"), 5);
+  fail_unless_equals_int (json_object_get_int_member (versions, "b"), 9);
+  json_object_unref (state);
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+#define PW 16
+#define PH 8
+#define PSIZE (PW * PH * 4)
+
+static void
+fill_picture (guint8 * picture, guint step)
+{
+  guint i;
+
+  for (i = 0; i < PSIZE; i++)
+    picture[i] = (guint8) ((i * 7 + step * 13) & 0xff);
+}
+
+static GBytes *
+make_delta (const guint8 * cur, const guint8 * ref, guint16 seq)
+{
+  guint8 *coded = g_malloc (DS_RLE_MAX_ENCODED_SIZE (PSIZE));
+  gsize len = ds_rle_encode_xor (cur, ref, PSIZE, coded,
+      DS_RLE_MAX_ENCODED_SIZE (PSIZE));
+  GBytes *frame;
+
+  fail_unless (len > 0);
+  frame = make_frame (DS_FRAME_DELTA_PIXELS, ref ? 0 : DS_FLAG_KEYFRAME, seq,
+      PW, PH, coded, len);
+  g_free (coded);
+  return frame;
+}
+
+/* Decodes what a receiver got (Pixels / DeltaPixels) into @picture */
+static void
+apply_picture_frame (GBytes * frame, guint8 * picture, gboolean * have)
+{
+  DsHeader header = frame_header (frame);
+  const guint8 *data = g_bytes_get_data (frame, NULL);
+
+  if (header.type == DS_FRAME_PIXELS) {
+    fail_unless_equals_int (header.payload_len, PSIZE);
+    memcpy (picture, data + DS_HEADER_SIZE, PSIZE);
+    *have = TRUE;
+  } else {
+    fail_unless_equals_int (header.type, DS_FRAME_DELTA_PIXELS);
+    if (header.flags & DS_FLAG_KEYFRAME) {
+      fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE,
+              header.payload_len, NULL, picture, PSIZE, NULL));
+      *have = TRUE;
+    } else {
+      fail_unless (*have, "a delta before any keyframe");
+      fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE,
+              header.payload_len, picture, picture, PSIZE, NULL));
+    }
+  }
+}
+
+/* Late joiner, keyframe + a few deltas: gets the chain, draws the right
+ * picture at once */
+GST_START_TEST (test_catchup_picture_chain)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "pic");
+  TestClient *late;
+  guint8 pictures[4][PSIZE];
+  guint8 shown[PSIZE];
+  gboolean have = FALSE;
+  guint i, n = 0;
+
+  fill_picture (pictures[0], 0);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, PW,
+          PH, pictures[0], PSIZE));
+  for (i = 1; i < 3; i++) {
+    memcpy (pictures[i], pictures[i - 1], PSIZE);
+    pictures[i][i * 10] ^= 0xff;        /* a small change */
+    client_send (source, make_delta (pictures[i], pictures[i - 1], i + 1));
+  }
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "pic");
+  while (n < 3) {
+    GBytes *frame = client_pop (late, WAIT_MS);
+
+    fail_unless (frame != NULL, "catch-up incomplete after %u frames", n);
+    apply_picture_frame (frame, shown, &have);
+    g_bytes_unref (frame);
+    n++;
+  }
+  fail_unless (memcmp (shown, pictures[2], PSIZE) == 0);
+  expect_nothing (late, 100);
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Late joiner after many big deltas: the relay rebuilds the picture and
+ * sends ONE Pixels frame */
+GST_START_TEST (test_catchup_picture_rebuilt)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "pic2");
+  TestClient *late;
+  guint8 prev[PSIZE], cur[PSIZE];
+  GBytes *frame;
+  DsHeader header;
+  guint i;
+
+  fill_picture (prev, 0);
+  client_send (source, make_delta (prev, NULL, 1));
+  /* every delta changes every byte: the chain outgrows a raw picture */
+  for (i = 1; i <= 4; i++) {
+    fill_picture (cur, i);
+    client_send (source, make_delta (cur, prev, i + 1));
+    memcpy (prev, cur, PSIZE);
+  }
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "pic2");
+  frame = expect_frame (late, DS_FRAME_PIXELS);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.width, PW);
+  fail_unless_equals_int (header.height, PH);
+  fail_unless (header.flags & DS_FLAG_KEYFRAME);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+          DS_HEADER_SIZE, cur, PSIZE) == 0);
+  g_bytes_unref (frame);
+  expect_nothing (late, 100);
+
+  /* the next live delta applies on top of the rebuilt picture */
+  {
+    guint8 next[PSIZE], shown[PSIZE];
+    gboolean have = TRUE;
+
+    memcpy (shown, cur, PSIZE);
+    memcpy (next, cur, PSIZE);
+    next[5] ^= 0x55;
+    client_send (source, make_delta (next, cur, 10));
+    frame = expect_frame (late, DS_FRAME_DELTA_PIXELS);
+    apply_picture_frame (frame, shown, &have);
+    fail_unless (memcmp (shown, next, PSIZE) == 0);
+    g_bytes_unref (frame);
+  }
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_request)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "kf");
+  TestClient *receivers[8];
+  guint8 picture[PSIZE];
+  guint i, requests = 0;
+  GBytes *frame;
+
+  for (i = 0; i < 8; i++) {
+    receivers[i] = connect_receiver (relay, "kf");
+    fail_unless_equals_int (expect_receiver_count (source), i + 1);
+  }
+  /* nothing cached: a crowd of requests is ONE request to the source (a
+   * second may follow after the rate-limit interval) */
+  for (i = 0; i < 8; i++)
+    client_send (receivers[i], make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  pump (300);
+  while ((frame = g_queue_pop_head (&source->messages))) {
+    DsHeader header = frame_header (frame);
+
+    fail_unless (header.flags & DS_FLAG_INPUT);
+    fail_unless_equals_int (header.type, DS_INPUT_KEYFRAME_REQUEST);
+    requests++;
+    g_bytes_unref (frame);
+  }
+  fail_unless_equals_int (requests, 1);
+  pump (500);
+  while ((frame = g_queue_pop_head (&source->messages))) {
+    requests++;
+    g_bytes_unref (frame);
+  }
+  fail_unless (requests <= 2, "%u requests reached the source", requests);
+
+  /* with a cached picture: answered by the relay, not the source */
+  fill_picture (picture, 1);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, PW,
+          PH, picture, PSIZE));
+  for (i = 0; i < 8; i++)
+    g_bytes_unref (expect_frame (receivers[i], DS_FRAME_PIXELS));
+  pump (600);
+  client_send (receivers[0], make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  frame = expect_frame (receivers[0], DS_FRAME_PIXELS);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+          DS_HEADER_SIZE, picture, PSIZE) == 0);
+  g_bytes_unref (frame);
+  expect_nothing (source, 300);
+  expect_nothing (receivers[1], 10);
+
+  for (i = 0; i < 8; i++)
+    client_free (receivers[i]);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_receiver_count)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *early = connect_receiver (relay, "rc");
+  TestClient *source, *other_receiver;
+
+  /* a receiver may wait for a source; the source learns of it at once */
+  source = client_connect_ok (relay, "/peer/rc");
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  other_receiver = connect_receiver (relay, "rc");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+  client_free (early);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  client_free (other_receiver);
+  fail_unless_equals_int (expect_receiver_count (source), 0);
+
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_input_reaches_source_only)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "in");
+  TestClient *a = connect_receiver (relay, "in");
+  TestClient *b = connect_receiver (relay, "in");
+  guint8 pointer[5] = { 10, 0, 20, 0, 1 };
+  GBytes *frame;
+  DsHeader header;
+
+  expect_receiver_count (source);
+  expect_receiver_count (source);
+
+  client_send (a, make_input (DS_INPUT_POINTER_DOWN, pointer, 5));
+  frame = client_pop (source, WAIT_MS);
+  fail_unless (frame != NULL);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.type, DS_INPUT_POINTER_DOWN);
+  fail_unless (header.flags & DS_FLAG_INPUT);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+          DS_HEADER_SIZE, pointer, 5) == 0);
+  g_bytes_unref (frame);
+
+  /* receivers can never publish: their frames reach nobody */
+  client_send (a, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"evil\":1}"));
+  client_send (a, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, 1, 1,
+          "abcd", 4));
+  client_send (a, make_frame (DS_FRAME_END, 0, 2, 0, 0, NULL, 0));
+  expect_nothing (b, 300);
+  expect_nothing (source, 10);
+  expect_nothing (a, 10);
+
+  client_free (a);
+  client_free (b);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_view_only)
+{
+  DsTestRelay *relay = start_relay ("--view-token", "look", NULL);
+  TestClient *source = connect_source (relay, "vo");
+  TestClient *viewer = client_connect (relay, "/stream/vo?token=look", NULL);
+  guint8 key[3] = { 65, 0, 0 };
+
+  fail_unless (viewer->conn != NULL);
+  expect_receiver_count (source);
+  client_send (viewer, make_input (DS_INPUT_KEY_DOWN, key, 3));
+  expect_nothing (source, 300);
+  /* but it still receives */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1, "{\"k\":1}"));
+  json_object_unref (expect_signal (viewer, DS_FRAME_SIGNAL_DIFF));
+
+  client_free (viewer);
+  client_free (source);
+  ds_test_relay_free (relay);
+
+  relay = start_relay ("--view-only", NULL);
+  source = connect_source (relay, "vo");
+  viewer = connect_receiver (relay, "vo");
+  expect_receiver_count (source);
+  client_send (viewer, make_input (DS_INPUT_KEY_DOWN, key, 3));
+  expect_nothing (source, 300);
+  client_free (viewer);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_subscribe_filter)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "sel");
+  TestClient *all = connect_receiver (relay, "sel");
+  TestClient *some = connect_receiver (relay, "sel");
+  const gchar *filter = "{\"select\":[\"a\"]}";
+  JsonObject *object;
+
+  client_send (some, make_frame (DS_FRAME_SUBSCRIBE_FILTER, 0, 1, 0, 0,
+          filter, strlen (filter)));
+  sync_with_relay (some);
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1, "{\"b\":1}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2,
+          "{\"a\":2,\"b\":3}"));
+
+  object = expect_signal (all, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_size (object), 1);
+  json_object_unref (object);
+  object = expect_signal (all, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_size (object), 2);
+  json_object_unref (object);
+
+  /* the diff with only "b" became empty: not sent */
+  object = expect_signal (some, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_size (object), 1);
+  fail_unless_equals_int (json_object_get_int_member (object, "a"), 2);
+  json_object_unref (object);
+  expect_nothing (some, 200);
+
+  client_free (all);
+  client_free (some);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_ping_echo)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "ping");
+  TestClient *a = connect_receiver (relay, "ping");
+  TestClient *b = connect_receiver (relay, "ping");
+  GBytes *sent, *got;
+
+  expect_receiver_count (source);
+  expect_receiver_count (source);
+
+  sent = make_frame (DS_FRAME_PING, 0, 777, 0, 0, "payload!", 8);
+  client_send (a, g_bytes_ref (sent));
+  got = expect_frame (a, DS_FRAME_PING);
+  fail_unless (g_bytes_equal (sent, got), "Ping echo differs");
+  g_bytes_unref (got);
+  g_bytes_unref (sent);
+  expect_nothing (b, 200);
+  expect_nothing (source, 10);
+
+  sent = make_frame (DS_FRAME_PING, 0, 9, 0, 0, NULL, 0);
+  client_send (source, g_bytes_ref (sent));
+  got = expect_frame (source, DS_FRAME_PING);
+  fail_unless (g_bytes_equal (sent, got));
+  g_bytes_unref (got);
+  g_bytes_unref (sent);
+  expect_nothing (a, 200);
+
+  client_free (a);
+  client_free (b);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_end_keeps_channel)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "end");
+  TestClient *receiver = connect_receiver (relay, "end");
+  gchar *body = NULL;
+
+  client_send (source, make_frame (DS_FRAME_END, 0, 1, 0, 0, NULL, 0));
+  g_bytes_unref (expect_frame (receiver, DS_FRAME_END));
+  fail_if (receiver->closed);
+  /* a new stream follows on the same channel */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/channels", &body),
+      200);
+  fail_unless (strstr (body, "\"end\"") != NULL);
+  g_free (body);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_take_over)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *old_source = connect_source (relay, "mig");
+  TestClient *receiver = connect_receiver (relay, "mig");
+  TestClient *new_source;
+  JsonObject *object;
+
+  expect_receiver_count (old_source);
+  client_send (old_source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"v\":1}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+
+  new_source = client_connect_ok (relay, "/peer/mig");
+  fail_unless_equals_int (expect_receiver_count (new_source), 1);
+  WAIT_UNTIL (old_source->closed, WAIT_MS);
+  fail_unless (old_source->closed);
+  fail_unless_equals_int (old_source->close_code, 4000);
+  fail_unless (old_source->close_reason && strstr (old_source->close_reason,
+          "took over") != NULL, "close reason: %s", old_source->close_reason);
+
+  /* receivers see no reset and go on with the new source */
+  client_send (new_source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"v\":2}"));
+  object = expect_signal (receiver, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_int_member (object, "v"), 2);
+  json_object_unref (object);
+  fail_if (receiver->closed);
+
+  client_free (old_source);
+  client_free (new_source);
+  client_free (receiver);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_source_grace)
+{
+  DsTestRelay *relay = start_relay ("--source-grace", "0.6", NULL);
+  TestClient *source = connect_source (relay, "gr");
+  TestClient *late;
+  JsonObject *object;
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"g\":1}"));
+  sync_with_relay (source);
+  client_free (source);
+  pump (100);
+
+  /* within the grace period the cached state is still there */
+  late = connect_receiver (relay, "gr");
+  object = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_int_member (object, "g"), 1);
+  json_object_unref (object);
+
+  /* a source coming back continues: no reset for the receiver */
+  source = connect_source (relay, "gr");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"h\":2}"));
+  json_object_unref (expect_signal (late, DS_FRAME_SIGNAL_DIFF));
+  client_free (source);
+  client_free (late);
+
+  /* after the grace period, the state is gone */
+  pump (1200);
+  late = connect_receiver (relay, "gr");
+  expect_nothing (late, 300);
+  client_free (late);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static gboolean
+channel_listed (DsTestRelay * relay, const gchar * name)
+{
+  gchar *body = NULL;
+  gchar *needle = g_strdup_printf ("\"%s\"", name);
+  gboolean found;
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/channels", &body),
+      200);
+  found = strstr (body, needle) != NULL;
+  g_free (body);
+  g_free (needle);
+  return found;
+}
+
+GST_START_TEST (test_idle_removal)
+{
+  DsTestRelay *relay = start_relay ("--idle-grace", "0.5", NULL);
+  TestClient *receiver = connect_receiver (relay, "idle");
+
+  fail_unless (channel_listed (relay, "idle"));
+  pump (800);
+  /* somebody is connected: kept */
+  fail_unless (channel_listed (relay, "idle"));
+  client_free (receiver);
+  pump (200);
+  fail_unless (channel_listed (relay, "idle"));
+  pump (1000);
+  fail_if (channel_listed (relay, "idle"));
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_auth)
+{
+  DsTestRelay *relay = start_relay ("--publish-token", "pub",
+      "--subscribe-token", "sub", NULL);
+  TestClient *client;
+
+  client = client_connect (relay, "/peer/auth", NULL);
+  fail_unless (client->conn == NULL);
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/peer/auth", "sub");
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth", NULL);
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth?token=pub", NULL);
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+
+  client = client_connect (relay, "/peer/auth", "pub");
+  fail_unless (client->conn != NULL);
+  client_free (client);
+  client = client_connect (relay, "/peer/auth?token=pub", NULL);
+  fail_unless (client->conn != NULL);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth", "sub");
+  fail_unless (client->conn != NULL);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth?token=sub", NULL);
+  fail_unless (client->conn != NULL);
+  client_free (client);
+
+  /* the HTTP endpoints stay open */
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
+      200);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_channel_names)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  const gchar *bad[] = {
+    "/stream/", "/stream/a%20b", "/stream/a/b", "/peer/caf%C3%A9",
+    "/peer/"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    "/signal/x:y",
+  };
+  const gchar *good[] = {
+    "/stream/a", "/peer/A-Z_a.z-09",
+    "/stream/"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    TestClient *client = client_connect (relay, bad[i], NULL);
+
+    fail_unless (client->conn == NULL, "%s was accepted", bad[i]);
+    fail_unless_equals_int (client->status, 400);
+    client_free (client);
+  }
+  for (i = 0; i < G_N_ELEMENTS (good); i++) {
+    TestClient *client = client_connect (relay, good[i], NULL);
+
+    fail_unless (client->conn != NULL, "%s was refused (%u)", good[i],
+        client->status);
+    client_free (client);
+  }
+  {
+    TestClient *client = client_connect (relay, "/nothing/here", NULL);
+
+    fail_unless_equals_int (client->status, 404);
+    client_free (client);
+  }
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_limits)
+{
+  DsTestRelay *relay = start_relay ("--max-frame-bytes", "1000",
+      "--max-clients", "3", "--max-channels", "2", NULL);
+  TestClient *source = connect_source (relay, "lim");
+  TestClient *receiver = connect_receiver (relay, "lim");
+  TestClient *other, *refused;
+  guint8 *big = g_malloc0 (2000);
+
+  expect_receiver_count (source);
+
+  /* max-clients: the fourth is refused before the upgrade */
+  other = client_connect_ok (relay, "/stream/lim2");
+  refused = client_connect (relay, "/stream/lim", NULL);
+  fail_unless (refused->conn == NULL);
+  fail_unless_equals_int (refused->status, 503);
+  client_free (refused);
+  client_free (other);
+  pump (200);
+
+  /* max-channels: two exist (lim, lim2 while idle) */
+  refused = client_connect (relay, "/stream/lim3", NULL);
+  fail_unless (refused->conn == NULL);
+  fail_unless_equals_int (refused->status, 503);
+  client_free (refused);
+
+  /* max-frame-bytes: a frame of 2000 bytes closes its sender with 1009,
+   * the receiver keeps working */
+  client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, 1, 0, 0, big,
+          1000));
+  g_bytes_unref (expect_frame (receiver, DS_FRAME_NEURAL_FRAME));
+  client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, 2, 0, 0, big,
+          2000));
+  WAIT_UNTIL (source->closed, WAIT_MS);
+  fail_unless (source->closed);
+  fail_unless_equals_int (source->close_code, 1009);
+  expect_nothing (receiver, 100);
+  fail_if (receiver->closed);
+  client_free (source);
+  pump (100);
+  source = connect_source (relay, "lim");
+  client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, 3, 0, 0, big, 10));
+  g_bytes_unref (expect_frame (receiver, DS_FRAME_NEURAL_FRAME));
+
+  g_free (big);
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_malformed_frames)
+{
+  DsTestRelay *relay = start_relay ("--max-frame-bytes", "100000", NULL);
+  TestClient *source = connect_source (relay, "bad");
+  TestClient *receiver = connect_receiver (relay, "bad");
+  TestClient *rude = connect_receiver (relay, "bad");
+  guint8 raw[64] = { 0, };
+  GBytes *frame;
+  DsHeader header;
+  gchar *metrics = NULL;
+
+  expect_receiver_count (source);
+  expect_receiver_count (source);
+
+  /* short */
+  client_send_raw (source, "\x31\x00\x01", 3);
+  /* length mismatch: says 10, carries 4 */
+  raw[0] = DS_FRAME_NEURAL_FRAME;
+  GST_WRITE_UINT32_LE (raw + 12, 10);
+  client_send_raw (source, raw, 20);
+  /* huge length */
+  GST_WRITE_UINT32_LE (raw + 12, 0xfffffff0);
+  client_send_raw (source, raw, 20);
+  /* bad JSON */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4, "{not json"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 5, "[1,2]"));
+  /* Pixels with a wrong size */
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 6, 4, 4,
+          raw, 10));
+  /* a text message from a receiver closes that receiver with 1003 */
+  soup_websocket_connection_send_text (rude->conn, "hello");
+  /* a good frame still goes through */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 7, "{\"ok\":1}"));
+
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.seq, 7);
+  g_bytes_unref (frame);
+  expect_nothing (receiver, 100);
+  WAIT_UNTIL (rude->closed, WAIT_MS);
+  fail_unless (rude->closed);
+  fail_unless_equals_int (rude->close_code, 1003);
+  fail_if (source->closed);
+  fail_if (receiver->closed);
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics",
+          &metrics), 200);
+  fail_unless (strstr (metrics, "ds_relay_malformed_frames_total 7") != NULL,
+      "%s", metrics);
+  g_free (metrics);
+
+  client_free (rude);
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_signaling)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *a = client_connect_ok (relay, "/signal/rtc");
+  TestClient *b = client_connect_ok (relay, "/signal/rtc");
+  TestClient *c = client_connect_ok (relay, "/signal/other");
+  GBytes *text;
+
+  soup_websocket_connection_send_text (a->conn, "{\"sdp\":\"offer\"}");
+  WAIT_UNTIL (!g_queue_is_empty (&b->texts), WAIT_MS);
+  text = g_queue_pop_head (&b->texts);
+  fail_unless (text != NULL);
+  fail_unless (g_bytes_get_size (text) == 15);
+  g_bytes_unref (text);
+  pump (200);
+  fail_unless (g_queue_is_empty (&a->texts));
+  fail_unless (g_queue_is_empty (&c->texts));
+
+  client_free (a);
+  client_free (b);
+  client_free (c);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static gchar *
+http_get_header (DsTestRelay * relay, const gchar * path, guint * status)
+{
+  SoupMessage *msg;
+  gchar *uri = ds_test_relay_http_uri (relay, path);
+  GBytes *body;
+  gchar *type;
+
+  msg = soup_message_new ("GET", uri);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  type = g_strdup (soup_message_headers_get_content_type
+      (soup_message_get_response_headers (msg), NULL));
+  fail_unless_equals_string (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "Cache-Control"), "no-cache");
+  if (body)
+    g_bytes_unref (body);
+  g_object_unref (msg);
+  g_free (uri);
+  return type;
+}
+
+GST_START_TEST (test_http_endpoints)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "web");
+  TestClient *receiver = connect_receiver (relay, "web");
+  gchar *body = NULL;
+  JsonParser *parser;
+  JsonObject *channel;
+  JsonArray *channels;
+  guint status;
+  gchar *type;
+
+  client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, 1, 0, 0,
+          "0123456789", 10));
+  g_bytes_unref (expect_frame (receiver, DS_FRAME_NEURAL_FRAME));
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
+      200);
+  fail_unless_equals_string (body, "ok\n");
+  g_free (body);
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/channels", &body),
+      200);
+  parser = json_parser_new ();
+  fail_unless (json_parser_load_from_data (parser, body, -1, NULL));
+  channels = json_object_get_array_member (json_node_get_object
+      (json_parser_get_root (parser)), "channels");
+  fail_unless_equals_int (json_array_get_length (channels), 1);
+  channel = json_array_get_object_element (channels, 0);
+  fail_unless_equals_string (json_object_get_string_member (channel, "name"),
+      "web");
+  fail_unless (json_object_get_boolean_member (channel, "source"));
+  fail_unless_equals_int (json_object_get_int_member (channel, "receivers"), 1);
+  fail_unless_equals_int (json_object_get_int_member (channel, "frames"), 1);
+  fail_unless_equals_int (json_object_get_int_member (channel, "bytes"), 26);
+  fail_unless (json_object_get_int_member (channel, "last_frame_age_ms") >= 0);
+  g_object_unref (parser);
+  g_free (body);
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics", &body),
+      200);
+  fail_unless (strstr (body, "ds_relay_connections{role=\"source\"} 1"));
+  fail_unless (strstr (body, "ds_relay_connections{role=\"receiver\"} 1"));
+  fail_unless (strstr (body, "ds_relay_frames_in_total 1"));
+  fail_unless (strstr (body, "ds_relay_channel_frames_in_total{channel="
+          "\"web\"} 1"));
+  fail_unless (strstr (body, "# TYPE ds_relay_queue_bytes gauge"));
+  g_free (body);
+
+  /* the viewer */
+  type = http_get_header (relay, "/", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "text/html");
+  g_free (type);
+  type = http_get_header (relay, "/view/web", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "text/html");
+  g_free (type);
+  type = http_get_header (relay, "/viewer.js", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "text/javascript");
+  g_free (type);
+  type = http_get_header (relay, "/viewer.css", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "text/css");
+  g_free (type);
+  g_free (http_get_header (relay, "/view/bad%20name", &status));
+  fail_unless_equals_int (status, 404);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_sigterm)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "bye");
+  TestClient *receiver = connect_receiver (relay, "bye");
+  gint status;
+
+  kill (ds_test_relay_get_pid (relay), SIGTERM);
+  WAIT_UNTIL (source->closed && receiver->closed, WAIT_MS);
+  fail_unless (source->closed && receiver->closed);
+  fail_unless_equals_int (source->close_code, 1001);
+  fail_unless_equals_int (receiver->close_code, 1001);
+  fail_unless (receiver->close_reason && strstr (receiver->close_reason,
+          "shutting down"));
+  ds_test_relay_wait_exit (relay, WAIT_MS);
+  status = relay->exit_status;
+  fail_unless_equals_int (status, 0);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_restart_same_port)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  guint port = ds_test_relay_get_port (relay);
+
+  fail_unless_equals_int (ds_test_relay_stop (relay), 0);
+  fail_unless (ds_test_relay_restart (relay));
+  fail_unless_equals_int (ds_test_relay_get_port (relay), port);
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
+      200);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_options)
+{
+  const gchar *cases[][3] = {
+    {"--port", "abc", NULL},
+    {"--port", "70000", NULL},
+    {"--max-frame-bytes", "-1", NULL},
+    {"--max-queue-bytes", "10", NULL},
+    {"--idle-grace", "x", NULL},
+    {"--tls-cert", "/nonexistent.pem", NULL},
+    {"--no-such-option", NULL, NULL},
+  };
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    const gchar *argv[5] = { g_getenv ("DS_RELAY"), cases[i][0], cases[i][1],
+      NULL, NULL
+    };
+    gchar *err = NULL;
+    gint status = 0;
+    GError *error = NULL;
+
+    fail_unless (g_spawn_sync (NULL, (gchar **) argv, NULL, 0, NULL, NULL,
+            NULL, &err, &status, &error));
+    fail_unless (g_spawn_check_wait_status (status, NULL) == FALSE);
+    fail_unless (WIFEXITED (status));
+    fail_unless_equals_int (WEXITSTATUS (status), 2);
+    /* one line */
+    fail_unless (err != NULL && strchr (err, '\n') == err + strlen (err) - 1,
+        "not one line: %s", err);
+    g_free (err);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_tls)
+{
+  gchar *dir = g_dir_make_tmp ("ds-relay-tls-XXXXXX", NULL);
+  gchar *cert = g_build_filename (dir, "cert.pem", NULL);
+  gchar *key = g_build_filename (dir, "key.pem", NULL);
+  gchar *cmd;
+  gint status = -1;
+  const gchar *argv[8];
+  GSubprocess *process;
+  GInputStream *out;
+  gchar *line, *uri;
+  TestClient *source, *receiver;
+
+  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -keyout %s -out %s", key, cert);
+  if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) ||
+      status != 0) {
+    GST_WARNING ("openssl not available, skipping the TLS test");
+    g_free (cmd);
+    goto done;
+  }
+  g_free (cmd);
+
+  argv[0] = g_getenv ("DS_RELAY");
+  argv[1] = "--port";
+  argv[2] = "0";
+  argv[3] = "--tls-cert";
+  argv[4] = cert;
+  argv[5] = "--tls-key";
+  argv[6] = key;
+  argv[7] = NULL;
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+  fail_unless (process != NULL);
+  out = g_subprocess_get_stdout_pipe (process);
+  line = ds_test_relay_read_line (out, WAIT_MS);
+  fail_unless (line != NULL);
+  fail_unless (g_str_has_prefix (line, "ds-relay: listening on https://"),
+      "%s", line);
+  uri = g_strdup_printf ("wss://127.0.0.1:%s", strrchr (line, ':') + 1);
+  uri[strlen (uri) - 1] = '\0';
+
+  {
+    gchar *peer = g_strconcat (uri, "/peer/tls", NULL);
+    gchar *stream = g_strconcat (uri, "/stream/tls", NULL);
+
+    source = client_connect_uri (peer, NULL);
+    fail_unless (source->conn != NULL, "wss connect failed (%u)",
+        source->status);
+    receiver = client_connect_uri (stream, NULL);
+    fail_unless (receiver->conn != NULL);
+    g_free (peer);
+    g_free (stream);
+  }
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"tls\":1}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+
+  client_free (receiver);
+  client_free (source);
+  g_subprocess_send_signal (process, SIGTERM);
+  fail_unless (g_subprocess_wait (process, NULL, NULL));
+  fail_unless (g_subprocess_get_if_exited (process));
+  fail_unless_equals_int (g_subprocess_get_exit_status (process), 0);
+  g_object_unref (process);
+  g_free (line);
+  g_free (uri);
+
+done:
+  g_remove (cert);
+  g_remove (key);
+  g_remove (dir);
+  g_free (cert);
+  g_free (key);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* The slow receiver (SPEC §6.5) */
+
+static gsize
+relay_rss_kb (DsTestRelay * relay)
+{
+  gchar *path = g_strdup_printf ("/proc/%d/status",
+      (gint) ds_test_relay_get_pid (relay));
+  gchar *text = NULL;
+  const gchar *line;
+  gsize kb = 0;
+
+  if (g_file_get_contents (path, &text, NULL, NULL) &&
+      (line = strstr (text, "VmRSS:")))
+    kb = g_ascii_strtoull (line + 6, NULL, 10);
+  g_free (text);
+  g_free (path);
+  return kb;
+}
+
+static guint64
+metric_value (DsTestRelay * relay, const gchar * name)
+{
+  gchar *body = NULL;
+  gchar *needle = g_strdup_printf ("\n%s ", name);
+  const gchar *at;
+  guint64 value = 0;
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics", &body),
+      200);
+  at = strstr (body, needle);
+  fail_unless (at != NULL, "no metric %s", name);
+  value = g_ascii_strtoull (at + strlen (needle), NULL, 10);
+  g_free (needle);
+  g_free (body);
+  return value;
+}
+
+/* A receiver that completes the handshake and then never reads */
+static GSocketConnection *
+connect_stuck_receiver (DsTestRelay * relay, const gchar * channel)
+{
+  GSocketClient *socket_client = g_socket_client_new ();
+  GSocketConnection *conn;
+  gchar *request;
+  GInputStream *in;
+  GString *reply = g_string_new (NULL);
+  gchar c;
+  GSocket *socket;
+
+  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
+      ds_test_relay_get_port (relay), NULL, NULL);
+  g_object_unref (socket_client);
+  fail_unless (conn != NULL);
+  socket = g_socket_connection_get_socket (conn);
+  /* a small receive buffer, so the relay feels it soon */
+  g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 16384, NULL);
+  request = g_strdup_printf ("GET /stream/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n", channel);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), request, strlen (request), NULL, NULL, NULL));
+  g_free (request);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  while (!g_str_has_suffix (reply->str, "\r\n\r\n")) {
+    fail_unless (g_input_stream_read (in, &c, 1, NULL, NULL) == 1);
+    g_string_append_c (reply, c);
+  }
+  fail_unless (g_str_has_prefix (reply->str, "HTTP/1.1 101"), "%s", reply->str);
+  g_string_free (reply, TRUE);
+  return conn;
+}
+
+#define SLOW_FRAME (1024 * 1024)
+#define SLOW_FRAMES 150
+#define SLOW_QUEUE (4 * 1024 * 1024)
+
+GST_START_TEST (test_slow_receiver)
+{
+  DsTestRelay *relay = start_relay ("--max-queue-bytes", "4194304",
+      "--stuck-timeout", "3", NULL);
+  TestClient *source = connect_source (relay, "slow");
+  TestClient *fast = connect_receiver (relay, "slow");
+  GSocketConnection *stuck;
+  guint8 *payload = g_malloc (SLOW_FRAME);
+  gsize rss_before, rss_max = 0;
+  guint64 queue_max = 0;
+  guint i;
+
+  expect_receiver_count (source);
+  stuck = connect_stuck_receiver (relay, "slow");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"s\":0}"));
+  json_object_unref (expect_signal (fast, DS_FRAME_SIGNAL_SYNC));
+  rss_before = relay_rss_kb (relay);
+
+  for (i = 0; i < SLOW_FRAMES; i++) {
+    GBytes *frame;
+    DsHeader header;
+
+    memset (payload, i, SLOW_FRAME);
+    client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, i + 2, 0, 0,
+            payload, SLOW_FRAME));
+    if (i % 10 == 0) {
+      gchar json[32];
+
+      g_snprintf (json, sizeof (json), "{\"s\":%u}", i);
+      client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, i + 2, json));
+    }
+    /* the fast receiver gets every frame, in order, while the other one
+     * reads nothing */
+    frame = expect_frame (fast, DS_FRAME_NEURAL_FRAME);
+    header = frame_header (frame);
+    fail_unless_equals_int (header.seq, (i + 2) & 0xffff);
+    fail_unless_equals_int (header.payload_len, SLOW_FRAME);
+    g_bytes_unref (frame);
+    if (i % 10 == 0)
+      json_object_unref (expect_signal (fast, DS_FRAME_SIGNAL_DIFF));
+    if (i % 25 == 24) {
+      rss_max = MAX (rss_max, relay_rss_kb (relay));
+      queue_max = MAX (queue_max, metric_value (relay,
+              "ds_relay_queue_bytes_max"));
+    }
+  }
+  GST_INFO ("relay RSS %" G_GSIZE_FORMAT " kB before, max %" G_GSIZE_FORMAT
+      " kB during; largest queue %" G_GUINT64_FORMAT " bytes", rss_before,
+      rss_max, queue_max);
+  /* without a bound the relay would hold ~150 MiB for the stuck one */
+  fail_unless (queue_max <= SLOW_QUEUE + SLOW_FRAME + 64,
+      "queue %" G_GUINT64_FORMAT, queue_max);
+  fail_unless (rss_max < rss_before + 40 * 1024,
+      "relay RSS grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
+      rss_before, rss_max);
+  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+
+  /* stuck past --stuck-timeout: closed, the source learns it */
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  fail_unless (metric_value (relay, "ds_relay_slow_closes_total") == 1);
+  fail_if (fast->closed);
+
+  g_object_unref (stuck);
+  g_free (payload);
+  client_free (fast);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A receiver that reads late gets a resync: merged signals and a correct
+ * picture, never a delta on a missing reference */
+GST_START_TEST (test_slow_receiver_resync)
+{
+  DsTestRelay *relay = start_relay ("--max-queue-bytes", "65536",
+      "--stuck-timeout", "20", NULL);
+  TestClient *source = connect_source (relay, "rs");
+  GSocketConnection *lagging = connect_stuck_receiver (relay, "rs");
+  GInputStream *in;
+  guint8 prev[PSIZE], cur[PSIZE];
+  guint8 *filler = g_malloc0 (32768);
+  guint i;
+  GByteArray *got = g_byte_array_new ();
+  gboolean saw_sync = FALSE;
+  guint8 buf[65536];
+  gint64 end;
+
+  expect_receiver_count (source);
+  fill_picture (prev, 0);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, PW,
+          PH, prev, PSIZE));
+  for (i = 1; i < 200; i++) {
+    gchar json[32];
+
+    fill_picture (cur, i);
+    cur[0] = i;
+    client_send (source, make_delta (cur, prev, i + 1));
+    memcpy (prev, cur, PSIZE);
+    g_snprintf (json, sizeof (json), "{\"n\":%u}", i);
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, json));
+    client_send (source, make_frame (DS_FRAME_AUDIO_PCM, 0, i + 1, 1, 48000,
+            filler, 32768));
+  }
+  sync_with_relay (source);
+  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+
+  /* now read everything the lagging receiver got, then parse the frames */
+  in = g_io_stream_get_input_stream (G_IO_STREAM (lagging));
+  end = g_get_monotonic_time () + 3 * G_TIME_SPAN_SECOND;
+  g_socket_set_blocking (g_socket_connection_get_socket (lagging), FALSE);
+  while (g_get_monotonic_time () < end) {
+    gssize n = g_pollable_input_stream_read_nonblocking
+        (G_POLLABLE_INPUT_STREAM (in), buf, sizeof (buf), NULL, NULL);
+
+    if (n > 0)
+      g_byte_array_append (got, buf, n);
+    else
+      g_usleep (2000);
+  }
+
+  {
+    gsize pos = 0;
+    guint8 shown[PSIZE];
+    gboolean have = FALSE;
+    JsonObject *last_state = NULL;
+
+    while (pos + 2 <= got->len) {
+      guint8 *p = got->data + pos;
+      guint64 len = p[1] & 0x7f;
+      gsize hlen = 2;
+      GBytes *frame;
+      DsHeader header;
+
+      if (len == 126) {
+        len = (p[2] << 8) | p[3];
+        hlen = 4;
+      } else if (len == 127) {
+        len = GST_READ_UINT64_BE (p + 2);
+        hlen = 10;
+      }
+      if (pos + hlen + len > got->len)
+        break;
+      pos += hlen + len;
+      if ((p[0] & 0x0f) != 2)
+        continue;               /* control frames (keepalive) */
+      frame = g_bytes_new (p + hlen, len);
+      header = frame_header (frame);
+      if (header.type == DS_FRAME_PIXELS || header.type ==
+          DS_FRAME_DELTA_PIXELS)
+        apply_picture_frame (frame, shown, &have);
+      if (header.type == DS_FRAME_SIGNAL_SYNC) {
+        gchar *text = frame_payload_string (frame);
+
+        saw_sync = TRUE;
+        if (last_state)
+          json_object_unref (last_state);
+        last_state = parse_json_object (text);
+        g_free (text);
+      } else if (header.type == DS_FRAME_SIGNAL_DIFF) {
+        gchar *text = frame_payload_string (frame);
+        JsonObject *diff = parse_json_object (text);
+
+        if (last_state)
+          json_object_set_int_member (last_state, "n",
+              json_object_get_int_member (diff, "n"));
+        json_object_unref (diff);
+        g_free (text);
+      }
+      g_bytes_unref (frame);
+    }
+    /* it resynced (a merged SignalSync), its picture is the latest one and
+     * its signal state the latest value */
+    fail_unless (saw_sync);
+    fail_unless (have);
+    fail_unless (memcmp (shown, prev, PSIZE) == 0,
+        "the resynced picture is wrong");
+    fail_unless (last_state != NULL);
+    fail_unless_equals_int (json_object_get_int_member (last_state, "n"), 199);
+    json_object_unref (last_state);
+  }
+
+  g_byte_array_unref (got);
+  g_free (filler);
+  g_object_unref (lagging);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static Suite *
+relay_suite (void)
+{
+  Suite *s = suite_create ("ds-relay");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 60);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  if (!ds_test_relay_available ()) {
+    GST_WARNING ("DS_RELAY is not set: nothing to test");
+    return s;
+  }
+  tcase_add_test (tc, test_fan_out_in_order);
+  tcase_add_test (tc, test_catchup_merges_multiple_diffs);
+  tcase_add_test (tc, test_catchup_diffs_only_no_sync);
+  tcase_add_test (tc, test_catchup_preserves_version_counters);
+  tcase_add_test (tc, test_catchup_picture_chain);
+  tcase_add_test (tc, test_catchup_picture_rebuilt);
+  tcase_add_test (tc, test_keyframe_request);
+  tcase_add_test (tc, test_receiver_count);
+  tcase_add_test (tc, test_input_reaches_source_only);
+  tcase_add_test (tc, test_view_only);
+  tcase_add_test (tc, test_subscribe_filter);
+  tcase_add_test (tc, test_ping_echo);
+  tcase_add_test (tc, test_end_keeps_channel);
+  tcase_add_test (tc, test_take_over);
+  tcase_add_test (tc, test_source_grace);
+  tcase_add_test (tc, test_idle_removal);
+  tcase_add_test (tc, test_auth);
+  tcase_add_test (tc, test_channel_names);
+  tcase_add_test (tc, test_limits);
+  tcase_add_test (tc, test_malformed_frames);
+  tcase_add_test (tc, test_signaling);
+  tcase_add_test (tc, test_http_endpoints);
+  tcase_add_test (tc, test_sigterm);
+  tcase_add_test (tc, test_restart_same_port);
+  tcase_add_test (tc, test_bad_options);
+  tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_slow_receiver);
+  tcase_add_test (tc, test_slow_receiver_resync);
+  return s;
+}
+
+GST_CHECK_MAIN (relay);
