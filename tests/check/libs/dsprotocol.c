@@ -28,6 +28,7 @@
 #include <gst/check/gstcheck.h>
 
 #include "dsprotocol.h"
+#include "dssignal.h"
 
 GST_START_TEST (test_header_round_trip)
 {
@@ -159,10 +160,14 @@ typedef struct
   const gchar *payload;
   gint error_code;              /* -1: valid */
   gboolean fails_in_parse;      /* fails in ds_frame_parse_message */
+  gboolean fails_in_json;       /* fails when the signal JSON is read */
 } FrameCase;
 
 #define ERR(e) DS_PROTOCOL_ERROR_##e
 #define SHORT(n) (-100 - (n))
+/* a signal frame carrying the JSON text @str */
+#define SIGNAL(name, type, str, err) \
+  {name, type, 0, 0, 0, sizeof (str) - 1, -1, 0, str, err, FALSE, err >= 0}
 
 static const FrameCase frame_cases[] = {
   /* well-formed frames: must pass */
@@ -258,6 +263,22 @@ static const FrameCase frame_cases[] = {
   {"unknown type 0x90 without input flag", 0x90, 0, 0, 0, 0, -1, 0, NULL,
       ERR (UNKNOWN_TYPE)},
 
+  /* signal JSON: read with dssignal.h after validation */
+  SIGNAL ("sync object", DS_FRAME_SIGNAL_SYNC, "{\"a\":[1,null]}", -1),
+  SIGNAL ("schema", DS_FRAME_SCHEMA_ANNOUNCE,
+      "{\"signals\":[\"count\"],\"mode\":\"signal\"}", -1),
+  SIGNAL ("filter", DS_FRAME_SUBSCRIBE_FILTER, "{\"select\":[\"a\"]}", -1),
+  SIGNAL ("sync not an object", DS_FRAME_SIGNAL_SYNC, "[1,2]", ERR (BAD_JSON)),
+  SIGNAL ("diff a string", DS_FRAME_SIGNAL_DIFF, "\"a\"", ERR (BAD_JSON)),
+  SIGNAL ("diff truncated", DS_FRAME_SIGNAL_DIFF, "{\"a\":", ERR (BAD_JSON)),
+  SIGNAL ("diff not UTF-8", DS_FRAME_SIGNAL_DIFF, "{\"a\":\"\xff\"}",
+      ERR (BAD_JSON)),
+  SIGNAL ("diff with a NUL", DS_FRAME_SIGNAL_DIFF, "{}\0{}", ERR (BAD_JSON)),
+  SIGNAL ("schema signals not an array", DS_FRAME_SCHEMA_ANNOUNCE,
+      "{\"signals\":3}", ERR (BAD_JSON)),
+  SIGNAL ("filter select of numbers", DS_FRAME_SUBSCRIBE_FILTER,
+      "{\"select\":[1]}", ERR (BAD_JSON)),
+
   /* malformed: input */
   {"input pointer short", DS_INPUT_POINTER, DS_FLAG_INPUT, 0, 0, 4, -1, 0,
       NULL, ERR (BAD_PAYLOAD)},
@@ -278,6 +299,38 @@ static const FrameCase frame_cases[] = {
   {"input Pixels code is Pointer", DS_FRAME_PIXELS, DS_FLAG_INPUT, 2, 2, 16,
       -1, 0, NULL, ERR (BAD_PAYLOAD)},
 };
+
+/* Reads the JSON of signal frames the way dsdepay and the relay do */
+static gboolean
+read_signal_json (const DsHeader * h, const guint8 * payload, GError ** error)
+{
+  const gchar *json = (const gchar *) payload;
+  DsSignalState *state;
+  gchar **strv;
+  gboolean ok;
+
+  switch (h->type) {
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+      state = ds_signal_state_new ();
+      ok = ds_signal_state_apply (state, h->type == DS_FRAME_SIGNAL_SYNC,
+          json, h->payload_len, error);
+      ds_signal_state_free (state);
+      return ok;
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      strv = ds_schema_parse (json, h->payload_len, error);
+      break;
+    case DS_FRAME_SUBSCRIBE_FILTER:
+      strv = ds_subscribe_filter_parse (json, h->payload_len, error);
+      break;
+    default:
+      return TRUE;
+  }
+
+  ok = strv != NULL;
+  g_strfreev (strv);
+  return ok;
+}
 
 GST_START_TEST (test_frame_table)
 {
@@ -311,7 +364,7 @@ GST_START_TEST (test_frame_table)
   if (message_len >= DS_HEADER_SIZE)
     ds_header_pack (&h, message);
   if (c->payload != NULL)
-    memcpy (message + DS_HEADER_SIZE, c->payload, strlen (c->payload));
+    memcpy (message + DS_HEADER_SIZE, c->payload, actual);
 
   ok = ds_frame_parse_message (message, message_len, c->max_payload, &parsed,
       &error);
@@ -326,6 +379,10 @@ GST_START_TEST (test_frame_table)
   fail_unless (ok, "%s: %s", c->name, error ? error->message : "");
 
   ok = ds_frame_validate (&parsed, message + DS_HEADER_SIZE, &error);
+  if (ok && parsed.payload_len > 0)
+    ok = read_signal_json (&parsed, message + DS_HEADER_SIZE, &error);
+  if (c->fails_in_json)
+    fail_unless (error != NULL && error->code == DS_PROTOCOL_ERROR_BAD_JSON);
   if (c->error_code < 0) {
     fail_unless (ok, "%s: %s", c->name, error ? error->message : "");
     g_assert_no_error (error);
