@@ -163,10 +163,15 @@ gboolean      ds_frame_parse_message  (const guint8 * data,
                                        GError ** error);
 
 /* Checks that @payload (of header->payload_len bytes) fits the frame or
- * input type: known type, Pixels size == width*height*4 with width and
- * height > 0, AudioPcm channels/rate > 0 and length a multiple of
- * 4*channels, fixed-size input payloads have their size, ... It does not
- * parse JSON and does not decode DeltaPixels. */
+ * input type: known type (else UNKNOWN_TYPE), Pixels size ==
+ * width*height*4 computed in 64 bits with width and height > 0 (else
+ * SIZE_MISMATCH / BAD_PAYLOAD), AudioPcm channels/rate > 0 and length a
+ * multiple of 4*channels, AudioCompressed channels/rate > 0 and non-empty,
+ * Haptic >= 3 bytes, CompressedPixels/DeltaPixels/Signal*/Schema/Subscribe
+ * non-empty, input frames (FLAG_INPUT) exactly their layout's size (BCI:
+ * any); Neural*, Ping, Keyframe and End may be empty. With FLAG_COMPRESSED
+ * sizes that depend on the decompressed payload are not checked. It does
+ * not parse JSON and does not decode DeltaPixels. */
 gboolean      ds_frame_validate       (const DsHeader * header,
                                        const guint8 * payload,
                                        GError ** error);
@@ -213,9 +218,11 @@ gssize        ds_input_payload_size   (guint8 type);
 gsize         ds_input_event_pack     (const DsInputEvent * event,
                                        guint8 * out);
 
-/* Parses an input payload. Fails for unknown types, BCI (opaque) and
- * payloads shorter than the type's layout; extra trailing bytes are
- * ignored (forward compatibility). */
+/* Parses an input payload. Fails for unknown types (UNKNOWN_TYPE), BCI
+ * (opaque: UNSUPPORTED) and payloads shorter than the type's layout
+ * (TRUNCATED); extra trailing bytes are ignored (forward compatibility;
+ * ds_frame_validate() is the strict check). The gamepad axis value is an
+ * IEEE-754 float32, little-endian. */
 gboolean      ds_input_event_parse    (guint8 type,
                                        const guint8 * payload,
                                        gsize len,
