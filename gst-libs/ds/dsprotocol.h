@@ -167,7 +167,7 @@ gboolean      ds_frame_parse_message  (const guint8 * data,
  * width*height*4 computed in 64 bits with width and height > 0 (else
  * SIZE_MISMATCH / BAD_PAYLOAD), AudioPcm channels/rate > 0 and length a
  * multiple of 4*channels, AudioCompressed channels/rate > 0 and non-empty,
- * Haptic >= 3 bytes, CompressedPixels/DeltaPixels/Signal*/Schema/Subscribe
+ * Haptic >= 3 bytes, CompressedPixels, DeltaPixels and the four signal types
  * non-empty, input frames (FLAG_INPUT) exactly their layout's size (BCI:
  * any); Neural*, Ping, Keyframe and End may be empty. With FLAG_COMPRESSED
  * sizes that depend on the decompressed payload are not checked. It does
