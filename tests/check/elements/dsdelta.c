@@ -1,0 +1,729 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+/* dsdelta: lossless round trips on test patterns (decoded here with the
+ * protocol library, and through dsdepay), keyframes on interval, size
+ * change, ForceKeyUnit and KeyframeRequest, rate limiting of request
+ * storms, raw fallback on noise, pass-through of other frames, zstd, and
+ * the sizes a low-motion stream must stay under. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#ifdef HAVE_ZSTD
+#include <zstd.h>
+#endif
+
+#include "dsprotocol.h"
+#include "dsrle.h"
+#include "gstdsutils.h"
+
+#define FRAME_DURATION (GST_SECOND / 30)
+
+/* Pictures from videotestsrc (RGBA, 30 fps), as buffers */
+static GPtrArray *
+make_pictures (const gchar * source, guint width, guint height, guint n)
+{
+  GPtrArray *pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstElement *pipeline, *sink;
+  GstSample *sample;
+  gchar *desc;
+
+  desc = g_strdup_printf ("%s num-buffers=%u ! video/x-raw,format=RGBA,"
+      "width=%u,height=%u,framerate=30/1 ! appsink name=sink sync=false",
+      source, n, width, height);
+  pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (pipeline != NULL);
+  g_free (desc);
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_ASYNC);
+
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    g_ptr_array_add (pictures, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  fail_unless_equals_int (pictures->len, n);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+
+  return pictures;
+}
+
+/* A Pixels frame around @picture (shared), as dspay makes it */
+static GstBuffer *
+pixels_frame (GstBuffer * picture, guint width, guint height, guint16 seq,
+    GstClockTime pts)
+{
+  DsHeader header = { 0, };
+  GstBuffer *frame;
+
+  header.type = DS_FRAME_PIXELS;
+  header.flags = DS_FLAG_KEYFRAME;
+  header.seq = seq;
+  header.timestamp = (guint32) (pts / GST_MSECOND);
+  header.width = width;
+  header.height = height;
+  frame = gst_ds_frame_buffer_new (&header, picture);
+  GST_BUFFER_PTS (frame) = pts;
+  GST_BUFFER_DURATION (frame) = FRAME_DURATION;
+
+  return frame;
+}
+
+static GstHarness *
+delta_harness_new (const gchar * properties)
+{
+  gchar *launch = g_strdup_printf ("dsdelta name=delta %s",
+      properties ? properties : "");
+  GstHarness *h = gst_harness_new_parse (launch);
+
+  g_free (launch);
+  gst_harness_set_src_caps_str (h, GST_DS_STREAM_MEDIA_TYPE ",media=video");
+  return h;
+}
+
+static guint64
+get_stat (GstHarness * h, const gchar * name)
+{
+  GstElement *delta = gst_bin_get_by_name (GST_BIN (h->element), "delta");
+  GstStructure *stats;
+  guint64 value;
+
+  g_object_get (delta, "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, name, &value));
+  gst_structure_free (stats);
+  gst_object_unref (delta);
+
+  return value;
+}
+
+/* What a receiver keeps: the last picture */
+typedef struct
+{
+  guint8 *picture;
+  gsize size;
+  guint width, height;
+} Receiver;
+
+typedef enum
+{
+  KIND_PIXELS,
+  KIND_KEY_DELTA,
+  KIND_DELTA,
+  KIND_OTHER,
+} FrameKind;
+
+/* Decodes one output frame into @rx as a receiver would; returns its kind
+ * and the payload size */
+static FrameKind
+receive (Receiver * rx, GstBuffer * frame, gsize * payload_size)
+{
+  DsHeader header;
+  GstMapInfo map;
+  const guint8 *payload;
+  gsize size;
+  FrameKind kind;
+  guint8 *decompressed = NULL;
+  gsize len;
+
+  fail_unless (gst_ds_frame_buffer_parse (frame, &header, NULL));
+  fail_unless (gst_buffer_peek_memory (frame, 0)->size == DS_HEADER_SIZE);
+  fail_unless (gst_buffer_map (frame, &map, GST_MAP_READ));
+  payload = map.data + DS_HEADER_SIZE;
+  len = header.payload_len;
+  if (payload_size)
+    *payload_size = len;
+
+  if (header.type != DS_FRAME_PIXELS && header.type != DS_FRAME_DELTA_PIXELS) {
+    gst_buffer_unmap (frame, &map);
+    return KIND_OTHER;
+  }
+
+  size = (gsize) header.width * header.height * 4;
+  if (size != rx->size) {
+    g_free (rx->picture);
+    rx->picture = NULL;
+    rx->size = size;
+  }
+  rx->width = header.width;
+  rx->height = header.height;
+
+  if (header.type == DS_FRAME_PIXELS) {
+    fail_unless_equals_int (len, size);
+    if (rx->picture == NULL)
+      rx->picture = g_malloc (size);
+    memcpy (rx->picture, payload, size);
+    fail_if (GST_BUFFER_FLAG_IS_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT));
+    gst_buffer_unmap (frame, &map);
+    return KIND_PIXELS;
+  }
+
+  fail_unless (len < size);
+  if (header.flags & DS_FLAG_COMPRESSED) {
+#ifdef HAVE_ZSTD
+    unsigned long long content = ZSTD_getFrameContentSize (payload, len);
+    gsize res;
+
+    fail_unless (content != ZSTD_CONTENTSIZE_ERROR
+        && content != ZSTD_CONTENTSIZE_UNKNOWN);
+    decompressed = g_malloc (content);
+    res = ZSTD_decompress (decompressed, content, payload, len);
+    fail_if (ZSTD_isError (res));
+    fail_unless_equals_int (res, content);
+    /* exactly one zstd frame */
+    fail_unless_equals_int (ZSTD_findFrameCompressedSize (payload, len), len);
+    payload = decompressed;
+    len = content;
+#else
+    fail ("compressed frame without zstd");
+#endif
+  }
+
+  if (header.flags & DS_FLAG_KEYFRAME) {
+    kind = KIND_KEY_DELTA;
+    if (rx->picture == NULL)
+      rx->picture = g_malloc (size);
+    fail_unless (ds_rle_decode_xor (payload, len, NULL, rx->picture, size,
+            NULL));
+    fail_if (GST_BUFFER_FLAG_IS_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT));
+  } else {
+    kind = KIND_DELTA;
+    fail_unless (rx->picture != NULL, "delta without reference");
+    fail_unless (ds_rle_decode_xor (payload, len, rx->picture, rx->picture,
+            size, NULL));
+    fail_unless (GST_BUFFER_FLAG_IS_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT));
+  }
+  g_free (decompressed);
+  gst_buffer_unmap (frame, &map);
+
+  return kind;
+}
+
+static gboolean
+picture_equals (Receiver * rx, GstBuffer * picture)
+{
+  GstMapInfo map;
+  gboolean equal;
+
+  fail_unless (gst_buffer_map (picture, &map, GST_MAP_READ));
+  equal = map.size == rx->size && memcmp (map.data, rx->picture, map.size) == 0;
+  gst_buffer_unmap (picture, &map);
+  return equal;
+}
+
+static void
+receiver_clear (Receiver * rx)
+{
+  g_free (rx->picture);
+  memset (rx, 0, sizeof (*rx));
+}
+
+static gboolean
+is_keyframe (FrameKind kind)
+{
+  return kind == KIND_PIXELS || kind == KIND_KEY_DELTA;
+}
+
+/* Pushes picture @i of @pictures and receives the output */
+static FrameKind
+push_and_receive (GstHarness * h, Receiver * rx, GPtrArray * pictures,
+    guint i, guint width, guint height, gsize * payload_size)
+{
+  GstBuffer *picture = g_ptr_array_index (pictures, i % pictures->len);
+  GstBuffer *out;
+  DsHeader header;
+  FrameKind kind;
+
+  fail_unless_equals_int (gst_harness_push (h, pixels_frame (picture, width,
+              height, (guint16) i, i * FRAME_DURATION)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (out != NULL);
+  fail_unless (gst_ds_frame_buffer_parse (out, &header, NULL));
+  /* one frame out per frame in, same seq, timestamp and PTS */
+  fail_unless_equals_int (header.seq, (guint16) i);
+  fail_unless_equals_int (header.timestamp,
+      (guint32) (i * FRAME_DURATION / GST_MSECOND));
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * FRAME_DURATION);
+  /* never more than raw + header */
+  fail_unless (gst_buffer_get_size (out) <= DS_HEADER_SIZE + width * height
+      * 4);
+
+  kind = receive (rx, out, payload_size);
+  fail_unless (picture_equals (rx, picture), "picture %u differs", i);
+  gst_buffer_unref (out);
+
+  return kind;
+}
+
+typedef struct
+{
+  const gchar *source;
+  const gchar *properties;
+} RoundTrip;
+
+static const RoundTrip round_trips[] = {
+  {"videotestsrc pattern=ball", NULL},
+  {"videotestsrc pattern=smpte horizontal-speed=7", NULL},
+  {"videotestsrc pattern=snow", NULL},
+  {"videotestsrc pattern=ball background-color=0", NULL},
+  {"videotestsrc pattern=ball", "keyframe-interval=4"},
+#ifdef HAVE_ZSTD
+  {"videotestsrc pattern=ball", "compression=zstd"},
+  {"videotestsrc pattern=smpte horizontal-speed=7", "compression=zstd"},
+  {"videotestsrc pattern=snow", "compression=zstd compression-level=3"},
+  {"videotestsrc pattern=ball background-color=0",
+      "compression=zstd compression-level=-5"},
+#endif
+};
+
+/* Every picture comes out byte for byte, whatever the content */
+GST_START_TEST (test_round_trip)
+{
+  const RoundTrip *rt = &round_trips[__i__];
+  const guint width = 320, height = 240, n = 40;
+  GPtrArray *pictures = make_pictures (rt->source, width, height, n);
+  GstHarness *h = delta_harness_new (rt->properties);
+  Receiver rx = { 0, };
+  guint i, deltas = 0;
+
+  GST_INFO ("%s ! dsdelta %s", rt->source, GST_STR_NULL (rt->properties));
+  for (i = 0; i < n; i++) {
+    FrameKind kind = push_and_receive (h, &rx, pictures, i, width, height,
+        NULL);
+
+    if (i == 0) {
+      fail_unless (is_keyframe (kind));
+    }
+    if (kind == KIND_DELTA)
+      deltas++;
+  }
+  /* moving content codes as deltas, except noise */
+  if (strstr (rt->source, "snow") == NULL)
+    fail_unless (deltas >= n / 2);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* The issue's "done when": pattern=ball 640x480, default settings: each
+ * delta under 2 % of raw, the whole stream under 10 % of raw */
+GST_START_TEST (test_ball_sizes)
+{
+  const guint width = 640, height = 480, n = 90;
+  const gsize raw = width * height * 4;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, n);
+  GstHarness *h = delta_harness_new (NULL);
+  Receiver rx = { 0, };
+  guint64 total = 0, total_raw = 0;
+  guint i, deltas = 0;
+
+  for (i = 0; i < n; i++) {
+    gsize payload;
+    FrameKind kind = push_and_receive (h, &rx, pictures, i, width, height,
+        &payload);
+
+    if (kind == KIND_DELTA) {
+      deltas++;
+      fail_unless (payload * 50 < raw, "delta %u: %" G_GSIZE_FORMAT
+          " bytes, 2%% of raw is %" G_GSIZE_FORMAT, i, payload, raw / 50);
+    }
+    total += payload + DS_HEADER_SIZE;
+    total_raw += raw + DS_HEADER_SIZE;
+  }
+  GST_INFO ("ball: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes",
+      total, total_raw);
+  fail_unless_equals_int (deltas, n - 1);
+  fail_unless (total * 10 < total_raw);
+
+  fail_unless_equals_uint64 (get_stat (h, "bytes-in"), (guint64) raw * n);
+  fail_unless_equals_uint64 (get_stat (h, "bytes-out"),
+      total - (guint64) n * DS_HEADER_SIZE);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_keyframe_interval)
+{
+  const guint width = 160, height = 120, n = 23;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, n);
+  GstHarness *h = delta_harness_new ("keyframe-interval=5");
+  Receiver rx = { 0, };
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    FrameKind kind = push_and_receive (h, &rx, pictures, i, width, height,
+        NULL);
+
+    fail_unless_equals_int (is_keyframe (kind), i % 5 == 0);
+  }
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+static GstEvent *
+keyframe_request_event (guint kind)
+{
+  DsInputEvent input = { 0, };
+
+  if (kind == 0)
+    return gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+        TRUE, 0);
+  input.type = DS_INPUT_KEYFRAME_REQUEST;
+  return gst_ds_input_event_new (&input);
+}
+
+/* ForceKeyUnit (0) and GstDsInput KeyframeRequest (1), default settings:
+ * a keyframe at the next picture (the last keyframe is 0.67 s old), and
+ * the request is not passed further upstream */
+GST_START_TEST (test_keyframe_on_request)
+{
+  const guint width = 160, height = 120, n = 24;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, n);
+  GstHarness *h = delta_harness_new (NULL);
+  Receiver rx = { 0, };
+  guint i, upstream_before;
+
+  upstream_before = gst_harness_upstream_events_received (h);
+  for (i = 0; i < n; i++) {
+    FrameKind kind;
+
+    if (i == 20)
+      fail_unless (gst_harness_push_upstream_event (h,
+              keyframe_request_event (__i__)));
+    kind = push_and_receive (h, &rx, pictures, i, width, height, NULL);
+    fail_unless_equals_int (is_keyframe (kind), i == 0 || i == 20);
+  }
+  fail_unless_equals_int (gst_harness_upstream_events_received (h),
+      upstream_before);
+
+  fail_unless_equals_uint64 (get_stat (h, "requested-keyframes"), 1);
+  fail_unless_equals_uint64 (get_stat (h, "keyframe-requests"), 1);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* Other input events go on upstream untouched */
+GST_START_TEST (test_other_input_passes_upstream)
+{
+  GstHarness *h = delta_harness_new (NULL);
+  DsInputEvent input = { 0, };
+  GstEvent *event;
+  guint8 type;
+
+  input.type = DS_INPUT_POINTER;
+  input.pointer.x = 3;
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_ds_input_event_new (&input)));
+  /* skip what the harness itself sent upstream (reconfigure, ...) */
+  while ((event = gst_harness_try_pull_upstream_event (h))) {
+    if (gst_ds_input_event_parse (event, &type, NULL))
+      break;
+    gst_event_unref (event);
+  }
+  fail_unless (event != NULL);
+  fail_unless_equals_int (type, DS_INPUT_POINTER);
+  gst_event_unref (event);
+
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* A storm of 100 requests makes one keyframe; while requests keep coming
+ * keyframes are min-keyframe-distance apart; a pending request is dropped
+ * when a keyframe goes out for another reason */
+GST_START_TEST (test_request_storm)
+{
+  const guint width = 160, height = 120, n = 80;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, 20);
+  GstHarness *h = delta_harness_new ("keyframe-interval=0 "
+      "min-keyframe-distance=990000000");
+  Receiver rx = { 0, };
+  guint i, k, keyframes = 0;
+
+  for (i = 0; i < n; i++) {
+    FrameKind kind;
+    gboolean expected;
+
+    /* a storm at picture 3 (0.1 s after the first keyframe: too soon),
+     * then requests at every picture from 40 to 49 */
+    if (i == 3)
+      for (k = 0; k < 100; k++)
+        fail_unless (gst_harness_push_upstream_event (h,
+                keyframe_request_event (k % 2)));
+    if (i >= 40 && i < 50)
+      fail_unless (gst_harness_push_upstream_event (h,
+              keyframe_request_event (i % 2)));
+
+    kind = push_and_receive (h, &rx, pictures, i, width, height, NULL);
+    /* 0: first; 30: the storm served 1 s after picture 0; 60: the
+     * requests of 40-49 served 1 s after picture 30 */
+    expected = i == 0 || i == 30 || i == 60;
+    fail_unless_equals_int (is_keyframe (kind), expected);
+    keyframes += is_keyframe (kind);
+  }
+  fail_unless_equals_int (keyframes, 3);
+
+  fail_unless_equals_uint64 (get_stat (h, "keyframe-requests"), 110);
+  fail_unless_equals_uint64 (get_stat (h, "requested-keyframes"), 2);
+  gst_harness_teardown (h);
+
+  /* keyframe-interval 20: a request at 25 (too soon after 20) is dropped
+   * by the periodic keyframe at 40, so 50 (1 s after 20) is a delta */
+  h = delta_harness_new ("keyframe-interval=20 "
+      "min-keyframe-distance=990000000");
+  receiver_clear (&rx);
+  for (i = 0; i < 55; i++) {
+    FrameKind kind;
+
+    if (i == 25)
+      fail_unless (gst_harness_push_upstream_event (h,
+              keyframe_request_event (0)));
+    kind = push_and_receive (h, &rx, pictures, i, width, height, NULL);
+    fail_unless_equals_int (is_keyframe (kind), i % 20 == 0);
+  }
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* A new picture size starts with a keyframe, and decodes */
+GST_START_TEST (test_size_change)
+{
+  GPtrArray *big = make_pictures ("videotestsrc pattern=ball", 320, 240, 6);
+  GPtrArray *small = make_pictures ("videotestsrc pattern=ball", 160, 120, 6);
+  GstHarness *h = delta_harness_new (NULL);
+  Receiver rx = { 0, };
+  guint i;
+
+  for (i = 0; i < 18; i++) {
+    gboolean use_small = (i / 6) == 1;
+    FrameKind kind = push_and_receive (h, &rx, use_small ? small : big, i,
+        use_small ? 160 : 320, use_small ? 120 : 240, NULL);
+
+    fail_unless_equals_int (is_keyframe (kind), i % 6 == 0);
+  }
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (big);
+  g_ptr_array_unref (small);
+}
+
+GST_END_TEST;
+
+/* Noise: every picture goes out as the Pixels frame itself (no copy),
+ * never larger than raw + header */
+GST_START_TEST (test_raw_fallback_on_noise)
+{
+  const guint width = 128, height = 64, n = 8;
+  const gsize raw = width * height * 4;
+  GstHarness *h = delta_harness_new (NULL);
+  GRand *rand = g_rand_new_with_seed (7);
+  Receiver rx = { 0, };
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *picture = gst_buffer_new_allocate (NULL, raw, NULL);
+    GstBuffer *out;
+    GstMapInfo map;
+    gsize k;
+
+    gst_buffer_map (picture, &map, GST_MAP_WRITE);
+    for (k = 0; k < raw; k++)
+      map.data[k] = g_rand_int (rand);
+    gst_buffer_unmap (picture, &map);
+
+    fail_unless_equals_int (gst_harness_push (h, pixels_frame (picture,
+                width, height, i, i * FRAME_DURATION)), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless_equals_int (gst_buffer_get_size (out), raw + DS_HEADER_SIZE);
+    /* zero copy: the payload is the picture's memory */
+    fail_unless_equals_int (gst_buffer_n_memory (out), 2);
+    fail_unless (gst_buffer_peek_memory (out, 1) ==
+        gst_buffer_peek_memory (picture, 0));
+    fail_unless_equals_int (receive (&rx, out, NULL), KIND_PIXELS);
+    fail_unless (picture_equals (&rx, picture));
+    gst_buffer_unref (out);
+    gst_buffer_unref (picture);
+  }
+
+  fail_unless_equals_uint64 (get_stat (h, "raw-fallbacks"), n - 1);
+  fail_unless_equals_uint64 (get_stat (h, "keyframes"), n);
+
+  receiver_clear (&rx);
+  g_rand_free (rand);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+static GstBuffer *
+other_frame (guint8 type, guint8 flags, const gchar * payload)
+{
+  DsHeader header = { 0, };
+
+  header.type = type;
+  header.flags = flags;
+  return gst_ds_frame_buffer_new_data (&header, payload,
+      payload ? strlen (payload) : 0);
+}
+
+/* Audio, signals, pings and input frames pass through untouched and in
+ * order; a Keyframe frame (0xF0) makes the next picture a keyframe */
+GST_START_TEST (test_pass_through)
+{
+  const guint width = 160, height = 120;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, 6);
+  GstHarness *h = delta_harness_new (NULL);
+  Receiver rx = { 0, };
+  GstBuffer *others[4], *out;
+  guint i, k;
+
+  fail_unless (is_keyframe (push_and_receive (h, &rx, pictures, 0, width,
+              height, NULL)));
+  fail_unless_equals_int (push_and_receive (h, &rx, pictures, 1, width,
+          height, NULL), KIND_DELTA);
+
+  others[0] = other_frame (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
+      "{\"count\":1}");
+  others[1] = other_frame (DS_FRAME_AUDIO_PCM, 0, "abcdefgh");
+  others[2] = other_frame (DS_FRAME_PING, 0, NULL);
+  others[3] = other_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, NULL);
+  for (k = 0; k < G_N_ELEMENTS (others); k++)
+    fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (others[k])),
+        GST_FLOW_OK);
+  for (k = 0; k < G_N_ELEMENTS (others); k++) {
+    out = gst_harness_pull (h);
+    fail_unless (out == others[k]);
+    gst_buffer_unref (out);
+    gst_buffer_unref (others[k]);
+  }
+
+  fail_unless_equals_int (push_and_receive (h, &rx, pictures, 2, width,
+          height, NULL), KIND_DELTA);
+
+  /* Keyframe frame: receivers drop their picture */
+  fail_unless_equals_int (gst_harness_push (h,
+          other_frame (DS_FRAME_KEYFRAME, 0, NULL)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  receiver_clear (&rx);
+  gst_buffer_unref (out);
+  for (i = 3; i < 6; i++)
+    fail_unless_equals_int (is_keyframe (push_and_receive (h, &rx, pictures,
+                i, width, height, NULL)), i == 3);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* stats-interval posts the counters on the bus */
+GST_START_TEST (test_stats_message)
+{
+  const guint width = 160, height = 120;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, 6);
+  GstHarness *h = delta_harness_new ("stats-interval=3");
+  GstBus *bus = gst_bus_new ();
+  Receiver rx = { 0, };
+  GstMessage *msg;
+  const GstStructure *s;
+  guint64 pictures_count;
+  guint i, messages = 0;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 6; i++)
+    push_and_receive (h, &rx, pictures, i, width, height, NULL);
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    s = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (s, "dsdelta-stats"));
+    fail_unless (gst_structure_get_uint64 (s, "pictures", &pictures_count));
+    messages++;
+    fail_unless_equals_uint64 (pictures_count, 3 * messages);
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (messages, 2);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+static Suite *
+dsdelta_suite (void)
+{
+  Suite *s = suite_create ("dsdelta");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_loop_test (tc, test_round_trip, 0, G_N_ELEMENTS (round_trips));
+  tcase_add_test (tc, test_ball_sizes);
+  tcase_add_test (tc, test_keyframe_interval);
+  tcase_add_loop_test (tc, test_keyframe_on_request, 0, 2);
+  tcase_add_test (tc, test_other_input_passes_upstream);
+  tcase_add_test (tc, test_request_storm);
+  tcase_add_test (tc, test_size_change);
+  tcase_add_test (tc, test_raw_fallback_on_noise);
+  tcase_add_test (tc, test_pass_through);
+  tcase_add_test (tc, test_stats_message);
+
+  return s;
+}
+
+GST_CHECK_MAIN (dsdelta);
