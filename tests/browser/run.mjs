@@ -30,7 +30,7 @@ if (!deps.every((d) => fs.existsSync(path.join(HERE, 'node_modules', d, 'package
 
 // whole files that cannot run here are reported to meson as skipped
 const names = process.argv.slice(2);
-if (names.some((f) => /relay|gst/.test(f)) && !process.env.DS_RELAY) {
+if (names.some((f) => /relay|gst|examples/.test(f)) && !process.env.DS_RELAY) {
   console.log('# SKIP: DS_RELAY is not set (ds-relay not built)');
   process.exit(SKIP);
 }

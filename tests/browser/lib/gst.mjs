@@ -23,13 +23,14 @@ export function elementsMissing (names) {
   return missing.length ? `elements not available or still placeholders: ${missing.join(', ')}` : null;
 }
 
-/** A running gst-launch-1.0 (with -m: element messages on stdout). */
-export class Launch {
-  constructor (pipeline, { messages = true, stdin = 'ignore' } = {}) {
-    this.pipeline = pipeline;
+/** A running program; output (stdout and stderr) is kept in .out. */
+export class Command {
+  constructor (cmd, args, { stdin = 'ignore', env = {}, cwd } = {}) {
+    this.pipeline = [cmd, ...args].join(' ');
     this.out = '';
-    const args = [...(messages ? ['-m'] : []), ...pipeline.split(/\s+/).filter((s) => s)];
-    this.proc = spawn('gst-launch-1.0', args, { env: gstEnv(), stdio: [stdin, 'pipe', 'pipe'] });
+    // a process group of its own, so stop() reaches a script's children
+    this.proc = spawn(cmd, args, { env: Object.assign(gstEnv(), env), cwd, detached: true,
+      stdio: [stdin, 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.out += d.toString(); });
     this.proc.stderr.on('data', (d) => { this.out += d.toString(); });
     this.exited = new Promise((resolve) => this.proc.once('exit', (code) => resolve(code)));
@@ -47,20 +48,40 @@ export class Launch {
       if (m)
         return m;
       if (this.proc.exitCode !== null)
-        throw new Error(`gst-launch-1.0 exited (${this.proc.exitCode}) before ${re}:\n${this.out.slice(-3000)}`);
+        throw new Error(`${this.pipeline} exited (${this.proc.exitCode}) before ${re}:\n${this.out.slice(-3000)}`);
       if (Date.now() - t0 > timeout)
-        throw new Error(`gst-launch-1.0 did not print ${re} within ${timeout} ms:\n${this.out.slice(-3000)}`);
+        throw new Error(`${this.pipeline} did not print ${re} within ${timeout} ms:\n${this.out.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
 
+  signal (sig) {
+    try {
+      process.kill(-this.proc.pid, sig);
+    } catch (e) {
+      // already gone
+    }
+  }
+
+  /** SIGINT to the group (gst-launch -e sends EOS), SIGKILL after 5 s. */
   async stop () {
-    if (this.proc.exitCode !== null)
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      this.signal('SIGKILL');   // leftovers of a script
       return;
-    this.proc.kill('SIGINT');
-    const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
+    }
+    this.signal('SIGINT');
+    const t = setTimeout(() => this.signal('SIGKILL'), 5000);
     await this.exited;
     clearTimeout(t);
+    this.signal('SIGKILL');
+  }
+}
+
+/** A running gst-launch-1.0 (with -m: element messages on stdout). */
+export class Launch extends Command {
+  constructor (pipeline, { messages = true, stdin = 'ignore' } = {}) {
+    super('gst-launch-1.0', [...(messages ? ['-m'] : []), ...pipeline.split(/\s+/).filter((s) => s)], { stdin });
+    this.pipeline = pipeline;
   }
 }
 

@@ -1,0 +1,32 @@
+#!/bin/sh
+# Desktop screencast with sound, published to a ds-relay channel.
+#
+#   ./screencast.sh                      # publishes on ws://127.0.0.1:9100/peer/desktop
+#   RELAY=ws://host:9100 CHANNEL=me ./screencast.sh
+#
+# Then open http://127.0.0.1:9100/view/desktop (click "enable sound").
+# ximagesrc needs use-damage=false: with XDamage it sends only the changed
+# rectangles' buffers, and dsdelta already finds what changed. Video and
+# audio share one channel through a funnel.
+#
+# Settings (environment): RELAY, CHANNEL, FPS (default 15), WIDTH/HEIGHT
+# (scale to this size; default 1280x720), AUDIO_SRC (default autoaudiosrc;
+# "audiotestsrc is-live=true" for a tone), DISPLAY (the X display to capture).
+set -eu
+RELAY=${RELAY:-ws://127.0.0.1:9100}
+CHANNEL=${CHANNEL:-desktop}
+FPS=${FPS:-15}
+WIDTH=${WIDTH:-1280}
+HEIGHT=${HEIGHT:-720}
+AUDIO_SRC=${AUDIO_SRC:-autoaudiosrc}
+
+exec gst-launch-1.0 -e \
+  funnel name=channel ! dsrelaysink location="$RELAY/peer/$CHANNEL" \
+  ximagesrc use-damage=false show-pointer=true \
+    ! "video/x-raw,framerate=$FPS/1" ! videoscale ! videoconvert \
+    ! "video/x-raw,format=RGBA,width=$WIDTH,height=$HEIGHT,pixel-aspect-ratio=1/1" \
+    ! queue max-size-buffers=2 leaky=downstream \
+    ! dspay ! dsdelta ! channel. \
+  $AUDIO_SRC ! audioconvert ! audioresample \
+    ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 \
+    ! queue ! dspay ! channel.

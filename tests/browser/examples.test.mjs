@@ -1,0 +1,182 @@
+// The examples (examples/), run as written, headless: Xvfb for ximagesrc,
+// audiotestsrc for the microphone, fakesink/pngenc for windows and
+// speakers, against the real ds-relay. Each checks what arrives.
+
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Relay, RELAY } from './lib/relay.mjs';
+import { Command, Launch, elementsMissing } from './lib/gst.mjs';
+import { Receiver, startXvfb } from './lib/receiver.mjs';
+import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import { T } from './lib/frames.mjs';
+
+const SRC = process.env.DS_SOURCE_ROOT || path.resolve(import.meta.dirname ?? '.', '..', '..');
+const BUILD = process.env.DS_BUILD_ROOT || path.join(SRC, 'build');
+const EX = path.join(SRC, 'examples');
+
+const have = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const inspect = (el) => spawnSync('gst-inspect-1.0', [el], { encoding: 'utf8' }).status === 0;
+const base = !RELAY ? 'DS_RELAY is not set (ds-relay not built)' : null;
+const pub = base || elementsMissing(['dspay', 'dsdelta', 'dsrelaysink']);
+const recv = pub || elementsMissing(['dsstreamsrc', 'dsdepay']);
+
+let relay;
+let browser;
+let page;
+const running = [];
+
+before(async () => {
+  if (base)
+    return;
+  relay = await new Relay().start();
+});
+
+after(async () => {
+  await browser?.close();
+  await relay?.stop();
+});
+
+afterEach(async () => {
+  for (const c of running.splice(0))
+    await c.stop();
+  if (page && !page.isClosed())
+    await page.close();
+  page = null;
+});
+
+function etest (name, skip, fn) {
+  test(name, { skip: skip || false }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      await screenshotOnFailure(t, page);
+      for (const c of running)
+        console.error(`# ${c.pipeline}\n${c.out.slice(-2000)}`);
+      throw e;
+    }
+  });
+}
+
+function run (cmd, args, opts = {}) {
+  const c = new Command(cmd, args, { ...opts, env: { RELAY: relay.ws, ...(opts.env || {}) } });
+  running.push(c);
+  return c;
+}
+
+async function receive (channel) {
+  const r = await new Receiver(`${relay.ws}/stream/${channel}`).open();
+  running.push({ stop: async () => r.close(), out: '', pipeline: `receiver ${channel}` });
+  return r;
+}
+
+const pictures = (r, w, h) => r.frames.filter((f) =>
+  (f.type === T.PIXELS || f.type === T.DELTA_PIXELS) && f.width === w && f.height === h).length;
+
+etest('signals-loop.sh publishes its JSON Lines', pub, async () => {
+  const r = await receive('loop');
+  const c = run('sh', [path.join(EX, 'signals-loop.sh')], { env: { CHANNEL: 'loop', COUNT: '3', INTERVAL: '0.2' } });
+  await r.waitFor((x) => x.signals.count === 3, 'count=3');
+  assert.equal(r.signals.doubled, 6);
+  assert.equal(typeof r.signals.load, 'number');
+  assert.equal(r.frames.find((f) => f.type === T.SIGNAL_SYNC) !== undefined, true);
+  assert.equal(await c.exited, 0);
+});
+
+etest('screencast.sh sends the X screen and sound', pub || (have('Xvfb') ? null : 'Xvfb missing') ||
+    (inspect('ximagesrc') ? null : 'ximagesrc missing'), async () => {
+  const x = await startXvfb(spawn, '640x480x24');
+  running.push({ stop: async () => x.stop(), out: '', pipeline: 'Xvfb' });
+  const r = await receive('desktop');
+  run('sh', [path.join(EX, 'screencast.sh')], {
+    env: { DISPLAY: x.display, WIDTH: '320', HEIGHT: '240', AUDIO_SRC: 'audiotestsrc is-live=true' },
+  });
+  await r.waitFor((y) => pictures(y, 320, 240) >= 5, 'pictures of 320x240');
+  await r.waitFor((y) => y.frames.some((f) => f.type === T.AUDIO_PCM && f.width === 2 && f.height === 48000), 'AudioPcm 2 ch 48 kHz');
+});
+
+etest('receiver.sh shows the picture of a channel', recv, async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-recv-'));
+  const png = path.join(tmp, 'shot.png');
+  running.push(new Launch(`funnel name=f ! dsrelaysink location=${relay.ws}/peer/watched ` +
+      'videotestsrc is-live=true pattern=smpte ! video/x-raw,format=RGBA,width=320,height=240,framerate=15/1 ! dspay ! dsdelta ! f. ' +
+      'audiotestsrc is-live=true ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! f.'));
+  run('sh', [path.join(EX, 'receiver.sh')], {
+    env: { CHANNEL: 'watched', VIDEO_SINK: `pngenc snapshot=true ! filesink location=${png}`, AUDIO_SINK: 'fakesink' },
+  });
+  const t0 = Date.now();
+  while (!(fs.existsSync(png) && fs.statSync(png).size > 100)) {
+    if (Date.now() - t0 > 20000)
+      throw new Error('receiver.sh wrote no picture');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  await new Promise((res) => setTimeout(res, 300));
+  const head = fs.readFileSync(png);
+  assert.equal(head.subarray(1, 4).toString(), 'PNG');
+  assert.deepEqual([head.readUInt32BE(16), head.readUInt32BE(20)], [320, 240]);
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+etest('dashboard.sh composites two channels and publishes the result', recv, async () => {
+  for (const [ch, pattern] of [['cam1', 'smpte'], ['cam2', 'ball']])
+    running.push(new Launch(`videotestsrc is-live=true pattern=${pattern} ! video/x-raw,format=RGBA,width=320,height=240,framerate=15/1 ! ` +
+        `dspay ! dsdelta ! dsrelaysink location=${relay.ws}/peer/${ch}`));
+  const r = await receive('dashboard');
+  run('sh', [path.join(EX, 'dashboard.sh'), 'cam1', 'cam2'], {
+    env: { VIDEO_SINK: 'fakesink', TILE_W: '160', TILE_H: '120' },
+  });
+  await r.waitFor((y) => pictures(y, 320, 120) >= 3, 'composited pictures of 320x120');
+});
+
+async function aggregatorTest (cmd, args) {
+  run('sh', [path.join(EX, 'signals-loop.sh')], { env: { CHANNEL: 'in-a', INTERVAL: '0.3' } });
+  run('sh', [path.join(EX, 'signals-loop.sh')], { env: { CHANNEL: 'in-b', INTERVAL: '0.3' } });
+  const r = await receive('aggregate');
+  run(cmd, [...args, '--relay', relay.ws, 'in-a', 'in-b']);
+  await r.waitFor((y) => y.signals.status === 'ok' && y.signals.events >= 4 && y.signals.sum > 0, 'status ok with events');
+  assert.ok(r.signals.updates_a >= 1 && r.signals.updates_b >= 1);
+  assert.equal(typeof r.signals.uptime_s, 'number');
+
+  // and in the browser viewer
+  browser = browser || await launch();
+  page = await browser.context.newPage();
+  await page.goto(`${relay.base}/view/aggregate`);
+  await page.waitForFunction(() => {
+    const row = Array.from(document.querySelectorAll('#signals tr')).find((tr) => tr.cells[0].textContent === 'status');
+    return row && row.cells[1].textContent === 'ok';
+  }, null, { timeout: 15000 });
+}
+
+const aggregatorBin = path.join(BUILD, 'examples', 'ds-aggregator');
+etest('the C aggregator derives and republishes signals', recv ||
+    (fs.existsSync(aggregatorBin) ? null : 'ds-aggregator not built'), async () => {
+  await aggregatorTest(aggregatorBin, []);
+});
+
+const pygi = spawnSync('python3', ['-c', 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstApp", "1.0"); from gi.repository import Gst, GstApp']).status === 0;
+etest('the Python aggregator derives and republishes signals', recv || (pygi ? null : 'python3-gi / GStreamer typelibs missing'), async () => {
+  await aggregatorTest('python3', [path.join(EX, 'aggregator.py')]);
+});
+
+etest('browser-source.sh: a wpesrc page is clicked from the viewer', pub || (inspect('wpesrc') ? null : 'wpesrc missing (gstreamer1.0-wpe)'), async () => {
+  run('sh', [path.join(EX, 'browser-source.sh')], { env: { CHANNEL: 'browser', WIDTH: '400', HEIGHT: '300' } });
+  browser = browser || await launch();
+  page = await browser.context.newPage();
+  await page.goto(`${relay.base}/view/browser`);
+  await waitInPage(page, () => dsViewer.pictures >= 2 && dsViewer.width === 400, undefined, 30000);
+  // background #1b2838 before, #2d4a22 after one click
+  const before = await canvasPixel(page, 390, 290);
+  assert.ok(Math.abs(before[0] - 0x1b) < 8 && Math.abs(before[2] - 0x38) < 8, `background before: ${before}`);
+  const pt = await clientPointOf(page, 200, 150);
+  await page.mouse.click(pt.x, pt.y);
+  await page.waitForFunction(() => {
+    const d = document.getElementById('picture').getContext('2d').getImageData(390, 290, 1, 1).data;
+    return Math.abs(d[0] - 0x2d) < 8 && Math.abs(d[1] - 0x4a) < 8;
+  }, null, { timeout: 15000 });
+  // the marker is drawn where the viewer clicked
+  const mark = await canvasPixel(page, 200, 150);
+  assert.ok(mark[0] > 200 && mark[1] < 140, `marker at the click: ${mark}`);
+});
