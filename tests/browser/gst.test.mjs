@@ -91,10 +91,14 @@ const SMPTE_TOP = [
   ['magenta', [1, 0, 1]], ['red', [1, 0, 0]], ['blue', [0, 0, 1]],
 ];
 
-async function assertSmpteBars () {
+async function assertSmpteBars640 () {
+  return assertSmpteBars(640);
+}
+
+async function assertSmpteBars (width = 320) {
   for (let i = 0; i < SMPTE_TOP.length; i++) {
     const [name, on] = SMPTE_TOP[i];
-    const x = Math.floor((i + 0.5) * 320 / 7);
+    const x = Math.floor((i + 0.5) * width / 7);
     const px = await canvasPixel(page, x, 40);
     for (let c = 0; c < 3; c++) {
       if (on[c])
@@ -183,13 +187,17 @@ gtest('after a relay restart the viewer reconnects and the picture comes back', 
 
 gtest('screenshots: picture, signals and status on one channel', async () => {
   // video and signals on one channel through a funnel
+  // the pipeline of docs/first-ten-minutes.md
   const pub = start(`funnel name=f ! dsrelaysink location=${relay.ws}/peer/demo ` +
-      `videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! f. ` +
+      'videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! f. ' +
+      'audiotestsrc is-live=true wave=sine volume=0.2 ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! f. ' +
       'fdsrc fd=0 ! application/x-ds-signal ! dspay ! f.', { stdin: 'pipe' });
   await openViewer('demo');
-  pub.write('{"count": 41, "doubled": 82, "status": "running", "uptime_s": 12.5}\n');
+  pub.write('{"count": 41, "doubled": 82}\n');
   pub.write('{"count": 42, "doubled": 84}\n');
-  await waitInPage(page, () => dsViewer.pictures >= 3 && dsViewer.signals.count === 42, undefined, 20000);
+  await waitInPage(page, () => dsViewer.pictures >= 3 && dsViewer.signals.count === 42 &&
+      dsViewer.audio.frames > 0, undefined, 20000);
+  await assertSmpteBars640();
   await page.waitForFunction(() => dsViewer.latency !== null, null, { timeout: 10000 });
   await page.waitForTimeout(800);
   await docsShot('viewer.png');
