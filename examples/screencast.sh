@@ -7,7 +7,7 @@
 # Then open http://127.0.0.1:9100/view/desktop (click "enable sound").
 # ximagesrc needs use-damage=false: with XDamage it sends only the changed
 # rectangles' buffers, and dsdelta already finds what changed. Video and
-# audio share one channel through a funnel.
+# audio share one channel: each links to a request pad of dsrelaysink.
 #
 # Settings (environment): RELAY, CHANNEL, FPS (default 15), WIDTH/HEIGHT
 # (scale to this size; default 1280x720), AUDIO_SRC (default autoaudiosrc;
@@ -21,7 +21,7 @@ HEIGHT=${HEIGHT:-720}
 AUDIO_SRC=${AUDIO_SRC:-autoaudiosrc}
 
 exec gst-launch-1.0 -e \
-  funnel name=channel ! dsrelaysink location="$RELAY/peer/$CHANNEL" \
+  dsrelaysink name=channel location="$RELAY/peer/$CHANNEL" \
   ximagesrc use-damage=false show-pointer=true \
     ! "video/x-raw,framerate=$FPS/1" ! videoscale ! videoconvert \
     ! "video/x-raw,format=RGBA,width=$WIDTH,height=$HEIGHT,pixel-aspect-ratio=1/1" \

@@ -101,9 +101,9 @@ etest('screencast.sh sends the X screen and sound', pub || (have('Xvfb') ? null 
 etest('receiver.sh shows the picture of a channel', recv, async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-recv-'));
   const png = path.join(tmp, 'shot.png');
-  running.push(new Launch(`funnel name=f ! dsrelaysink location=${relay.ws}/peer/watched ` +
-      'videotestsrc is-live=true pattern=smpte ! video/x-raw,format=RGBA,width=320,height=240,framerate=15/1 ! dspay ! dsdelta ! f. ' +
-      'audiotestsrc is-live=true ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! f.'));
+  running.push(new Launch(`dsrelaysink name=s location=${relay.ws}/peer/watched ` +
+      'videotestsrc is-live=true pattern=smpte ! video/x-raw,format=RGBA,width=320,height=240,framerate=15/1 ! dspay ! dsdelta ! s. ' +
+      'audiotestsrc is-live=true ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! s.'));
   run('sh', [path.join(EX, 'receiver.sh')], {
     env: { CHANNEL: 'watched', VIDEO_SINK: `pngenc snapshot=true ! filesink location=${png}`, AUDIO_SINK: 'fakesink' },
   });

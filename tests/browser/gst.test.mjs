@@ -186,12 +186,12 @@ gtest('after a relay restart the viewer reconnects and the picture comes back', 
 });
 
 gtest('screenshots: picture, signals and status on one channel', async () => {
-  // video and signals on one channel through a funnel
+  // video, audio and signals on one channel (request pads)
   // the pipeline of docs/first-ten-minutes.md
-  const pub = start(`funnel name=f ! dsrelaysink location=${relay.ws}/peer/demo ` +
-      'videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! f. ' +
-      'audiotestsrc is-live=true wave=sine volume=0.2 ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! f. ' +
-      'fdsrc fd=0 ! application/x-ds-signal ! dspay ! f.', { stdin: 'pipe' });
+  const pub = start(`dsrelaysink name=s location=${relay.ws}/peer/demo ` +
+      'videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! s. ' +
+      'audiotestsrc is-live=true wave=sine volume=0.2 ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! s. ' +
+      'fdsrc fd=0 ! application/x-ds-signal ! dspay ! s.', { stdin: 'pipe' });
   await openViewer('demo');
   pub.write('{"count": 41, "doubled": 82}\n');
   pub.write('{"count": 42, "doubled": 84}\n');
