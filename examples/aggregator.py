@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # gst-ds-stream: ds-aggregator in Python (PyGObject), the twin of
 # aggregator.c. A receiver and a source at once (docs/protocol.md §7):
 # it receives the signals of two channels, derives new values and

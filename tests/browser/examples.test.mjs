@@ -156,9 +156,11 @@ etest('the C aggregator derives and republishes signals', recv ||
   await aggregatorTest(aggregatorBin, []);
 });
 
-const pygi = spawnSync('python3', ['-c', 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstApp", "1.0"); from gi.repository import Gst, GstApp']).status === 0;
+// Debian's python3 has python3-gi; another python3 first on PATH may not
+const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const pygi = spawnSync(PYTHON, ['-c', 'import gi; gi.require_version("Gst", "1.0"); gi.require_version("GstApp", "1.0"); from gi.repository import Gst, GstApp']).status === 0;
 etest('the Python aggregator derives and republishes signals', recv || (pygi ? null : 'python3-gi / GStreamer typelibs missing'), async () => {
-  await aggregatorTest('python3', [path.join(EX, 'aggregator.py')]);
+  await aggregatorTest(PYTHON, [path.join(EX, 'aggregator.py')]);
 });
 
 etest('browser-source.sh: a wpesrc page is clicked from the viewer', pub || (inspect('wpesrc') ? null : 'wpesrc missing (gstreamer1.0-wpe)'), async () => {
