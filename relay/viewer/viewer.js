@@ -935,6 +935,8 @@
     const p = toSource(e.clientX, e.clientY);
     if (!p)
       return;
+    if (e.pointerType === 'touch' && !e.isPrimary && type === INPUT.POINTER_UP)
+      return;
     if (e.pointerType === 'touch' && type !== INPUT.POINTER_UP) {
       const t = new Uint8Array(5);
       const v = new DataView(t.buffer);
@@ -1050,6 +1052,7 @@
     canvas = $('picture');
     ctx2d = canvas.getContext('2d', { alpha: false });
     installInput();
+    canvas.focus();
     notice('Connecting…');
     showSignals();
     showStatus();
