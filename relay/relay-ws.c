@@ -33,6 +33,9 @@
 #define READS_PER_WAKEUP 16
 #define MAX_VECTORS 128
 #define CLOSE_TIMEOUT_MS 2000
+/* Memory per queued message besides its bytes: RelayWsOut, list link,
+ * GBytes, malloc headers (measured as ~120 bytes) */
+#define RELAY_WS_MESSAGE_OVERHEAD 128
 
 typedef enum
 {
@@ -355,7 +358,8 @@ relay_ws_queue (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
   ws->queued_bytes += out->header_len + out->data_len;
 
   if (ws->flush_id == 0 && ws->write_source == NULL)
-    ws->flush_id = g_idle_add (relay_ws_flush_idle_cb, ws);
+    ws->flush_id =
+        g_idle_add_full (G_PRIORITY_DEFAULT, relay_ws_flush_idle_cb, ws, NULL);
 }
 
 void
@@ -370,7 +374,10 @@ relay_ws_send (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
 gsize
 relay_ws_get_queued_bytes (RelayWs * ws)
 {
-  return ws->queued_bytes;
+  /* what the queue holds in memory: the wire bytes plus the bookkeeping
+   * of each message, which dominates for small frames */
+  return ws->queued_bytes +
+      g_queue_get_length (&ws->out_queue) * RELAY_WS_MESSAGE_OVERHEAD;
 }
 
 guint

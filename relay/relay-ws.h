@@ -87,7 +87,8 @@ void            relay_ws_send               (RelayWs * ws,
  * that messages queued in one main-loop turn go out in one writev()). */
 void            relay_ws_flush              (RelayWs * ws);
 
-/* Bytes queued and not yet written (headers included) */
+/* Bytes queued and not yet written (headers included), plus a fixed
+ * bookkeeping cost of 128 bytes per queued message */
 gsize           relay_ws_get_queued_bytes   (RelayWs * ws);
 guint           relay_ws_get_queued_messages (RelayWs * ws);
 /* Drops droppable messages not yet started; returns the bytes dropped */
