@@ -17,32 +17,1289 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* PLACEHOLDER: replaced by the real element */
+/**
+ * SECTION:element-dspay
+ * @title: dspay
+ * @see_also: dsdepay, dsdelta, dsrelaysink
+ *
+ * dspay turns one media stream into a ds-stream (`application/x-ds-stream`):
+ * every output buffer is one frame, a 16-byte header in a memory of its
+ * own followed by the payload. The payload is the input's memory, shared,
+ * not copied, whenever the input is laid out as the wire wants it.
+ *
+ * What goes in and what comes out:
+ *
+ * * `video/x-raw,format=RGBA` (1×1 up to 65535×65535, any framerate):
+ *   Pixels frames with FLAG_KEYFRAME, width and height in the header. Rows
+ *   travel without padding: a picture whose rows are padded (a stride
+ *   larger than width×4, told by its #GstVideoMeta) is repacked into a new
+ *   buffer; any other picture is sent without a copy.
+ * * `image/png`, `image/webp`: CompressedPixels frames with FLAG_KEYFRAME.
+ *   The header's width and height are read from the image itself (the PNG
+ *   IHDR chunk, the WebP VP8/VP8L/VP8X header), else taken from the caps,
+ *   else 0. A buffer that is neither a PNG nor a WebP image is skipped with
+ *   a warning.
+ * * `audio/x-raw,format=F32LE,layout=interleaved` (rate 1–65535 Hz):
+ *   AudioPcm frames; the header's width is the channel count, its height
+ *   the sample rate.
+ * * `audio/x-opus` (channel mapping family 0: mono or stereo, the only
+ *   layout a receiver can decode without stream headers): one Opus packet
+ *   per AudioCompressed frame; width is the channel count, height 48000.
+ * * `application/x-ds-signal`: a byte stream of JSON Lines, cut anywhere
+ *   (so `filesrc` and `fdsrc` work), each line a JSON object of signal
+ *   updates. The first frame of a stream, and then one frame in
+ *   #GstDsPay:sync-interval, is a SignalSync (the full state, with
+ *   FLAG_KEYFRAME); the others are SignalDiff frames with only the keys
+ *   whose value changed (#GST_BUFFER_FLAG_DELTA_UNIT set). A line that
+ *   changes nothing sends nothing. Only the signals named in
+ *   #GstDsPay:signals leave the element; keys starting with `_` are
+ *   reserved and never sent. A line that is not a JSON object, or longer
+ *   than #GstDsPay:max-line-length, is skipped with a warning on the bus.
+ *   When #GstDsPay:signals is set, a SchemaAnnounce frame naming the
+ *   public signals goes before the first SignalSync of each stream (and
+ *   again when the list changes), which the relay caches for late
+ *   joiners.
+ *
+ * The source caps are `application/x-ds-stream` with a `media` field
+ * (`video`, `image`, `audio` or `signal`) and, for video, the width,
+ * height and framerate, for audio the rate and channels. New input caps
+ * (a new picture size, say) give new source caps at once.
+ *
+ * ## Timestamps and sequence numbers
+ *
+ * The header's timestamp is the running time of the input buffer in
+ * milliseconds, wrapping at 2^32. A buffer without a timestamp, or in a
+ * segment that is not in time (a file read by filesrc), gets the running
+ * time of the pipeline clock when the element is playing, else the
+ * timestamp of the frame before (0 for the first). The output buffers keep
+ * the input's PTS, DTS and duration; when the input segment is not in
+ * time, a time segment starting at 0 is sent downstream instead.
+ *
+ * The sequence number counts every frame sent, +1 per frame, wrapping at
+ * 65536, from 0 when the element goes from READY to PAUSED. Flushes and new
+ * streams do not reset it, so receivers see no false gap.
+ *
+ * A new stream (a stream-start event) starts the signal state afresh: the
+ * next signal frame is a SignalSync of the new stream's values (preceded
+ * by the schema). After a flush the partial line is dropped and the next
+ * signal frame is a SignalSync of the state held.
+ *
+ * EOS sends an End frame (0xFF) before the EOS event, so receivers across
+ * a relay learn that the stream is over.
+ *
+ * ## Keyframe requests
+ *
+ * An upstream `GstForceKeyUnit` event, or a `GstDsInput` event of type
+ * KeyframeRequest, makes the next signal line send a SignalSync, even when
+ * it changes nothing. For video and images every frame is a keyframe
+ * already: the request is answered by the next frame and goes no further.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=100 ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! filesink location=x.ds
+ * ]| Records 100 test pictures as a ds-stream file.
+ * |[
+ * gst-launch-1.0 videotestsrc ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdepay ! videoconvert ! autovideosink
+ * ]| Payloads a test pattern and shows it again.
+ * |[
+ * gst-launch-1.0 audiotestsrc num-buffers=100 ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! filesink location=tone.ds
+ * ]| Records a tone as AudioPcm frames.
+ * |[
+ * printf '{"count":1,"secret":7}\n{"count":2}\n' > signals.jsonl
+ * gst-launch-1.0 filesrc location=signals.jsonl ! application/x-ds-signal ! dspay signals="<count>" ! filesink location=signals.ds
+ * ]| Records the public signal `count` (a SchemaAnnounce, a SignalSync
+ * and a SignalDiff, then End); `secret` never leaves the element.
+ */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+
+#include <gst/video/video.h>
+#include <gst/audio/audio.h>
+
+#include "dsprotocol.h"
+#include "dssignal.h"
+#include "gstdsutils.h"
+
 #include "gstdsstreamelements.h"
 #include "gstdspay.h"
+
+GST_DEBUG_CATEGORY_STATIC (ds_pay_debug);
+#define GST_CAT_DEFAULT ds_pay_debug
+
+enum
+{
+  PROP_0,
+  PROP_SYNC_INTERVAL,
+  PROP_SIGNALS,
+  PROP_MAX_LINE_LENGTH,
+};
+
+#define DEFAULT_SYNC_INTERVAL 100
+#define DEFAULT_MAX_LINE_LENGTH (1024 * 1024)
+
+/* Opus packets are always decoded at 48 kHz (RFC 6716); the header says so */
+#define OPUS_RATE 48000
+
+typedef enum
+{
+  GST_DS_PAY_MEDIA_NONE,
+  GST_DS_PAY_MEDIA_VIDEO,
+  GST_DS_PAY_MEDIA_IMAGE,
+  GST_DS_PAY_MEDIA_AUDIO_PCM,
+  GST_DS_PAY_MEDIA_AUDIO_OPUS,
+  GST_DS_PAY_MEDIA_SIGNAL,
+} GstDsPayMedia;
 
 struct _GstDsPay
 {
   GstElement parent;
+
+  GstPad *sinkpad;
+  GstPad *srcpad;
+
+  /* settings, under the object lock */
+  guint sync_interval;
+  gchar **signals;              /* NULL = every signal is public */
+  guint max_line_length;
+
+  /* set by upstream keyframe requests, under the object lock */
+  gboolean sync_requested;
+
+  /* streaming state: reset when going to PAUSED, wiped in READY */
+  GstDsPayMedia media;
+  GstVideoInfo vinfo;
+  guint16 width;                /* header width and height of the media */
+  guint16 height;
+  gboolean have_caps;
+  GstSegment segment;
+  guint16 seq;
+  guint32 timestamp;            /* of the frame being made, or the last */
+
+  /* signals */
+  DsSignalState *signal_state;
+  GString *line;
+  gboolean skipping_line;       /* the line is too long: drop to its end */
+  guint64 line_number;
+  gboolean synced;              /* a SignalSync went out in this stream */
+  guint diffs_since_sync;
+  gboolean announced;           /* public names of the last frame are known */
+  gchar **announced_signals;    /* those names (NULL = all) */
 };
 
-G_DEFINE_TYPE (GstDsPay, gst_ds_pay, GST_TYPE_ELEMENT);
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw, format = (string) RGBA, "
+        "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], "
+        "framerate = (fraction) [ 0/1, MAX ]; "
+        "image/png; "
+        "image/webp; "
+        "audio/x-raw, format = (string) F32LE, "
+        "layout = (string) interleaved, rate = (int) [ 1, 65535 ], "
+        "channels = (int) [ 1, 65535 ]; "
+        "audio/x-opus, channel-mapping-family = (int) 0, "
+        "channels = (int) [ 1, 2 ]; " GST_DS_SIGNAL_MEDIA_TYPE));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE ", "
+        "media = (string) { video, image, audio, signal }"));
+
+#define gst_ds_pay_parent_class parent_class
+G_DEFINE_TYPE_WITH_CODE (GstDsPay, gst_ds_pay, GST_TYPE_ELEMENT,
+    GST_DEBUG_CATEGORY_INIT (ds_pay_debug, "dspay", 0, "ds-stream payloader"));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dspay, "dspay", GST_RANK_NONE,
     GST_TYPE_DS_PAY, ds_stream_element_init (plugin));
+
+static void gst_ds_pay_finalize (GObject * object);
+static void gst_ds_pay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_ds_pay_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static GstStateChangeReturn gst_ds_pay_change_state (GstElement * element,
+    GstStateChange transition);
+static GstFlowReturn gst_ds_pay_chain (GstPad * pad, GstObject * parent,
+    GstBuffer * buffer);
+static gboolean gst_ds_pay_sink_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
+static gboolean gst_ds_pay_sink_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
+static gboolean gst_ds_pay_src_event (GstPad * pad, GstObject * parent,
+    GstEvent * event);
 
 static void
 gst_ds_pay_class_init (GstDsPayClass * klass)
 {
-  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
-      "dspay", "Codec", "placeholder", "gst-ds-stream developers");
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+
+  gobject_class->finalize = gst_ds_pay_finalize;
+  gobject_class->set_property = gst_ds_pay_set_property;
+  gobject_class->get_property = gst_ds_pay_get_property;
+
+  /**
+   * GstDsPay:sync-interval:
+   *
+   * For signal input: one signal frame in this many is a SignalSync (the
+   * full state), the others are SignalDiff frames. 1 sends only
+   * SignalSync frames; 0 sends a SignalSync only for the first frame of a
+   * stream, after a flush and on request. A receiver that missed a diff
+   * (a recording played from the middle, a lossy link) holds the right
+   * state again at the next SignalSync; a relay merges diffs for late
+   * joiners by itself.
+   */
+  g_object_class_install_property (gobject_class, PROP_SYNC_INTERVAL,
+      g_param_spec_uint ("sync-interval", "Sync interval",
+          "One signal frame in this many is a full-state SignalSync, in "
+          "frames (0 = only the first of a stream and on request)", 0,
+          G_MAXUINT, DEFAULT_SYNC_INTERVAL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsPay:signals:
+   *
+   * For signal input: the names of the public signals, the only ones sent
+   * (the source's "output" list). Empty, the default, makes every signal
+   * public. Updates of other keys are ignored: they never leave the
+   * element and do not cause a frame. When set, a SchemaAnnounce frame
+   * with these names goes before the first SignalSync of a stream.
+   * On the command line: `signals="<count,doubled>"`.
+   */
+  g_object_class_install_property (gobject_class, PROP_SIGNALS,
+      gst_param_spec_array ("signals", "Signals",
+          "Names of the public signals, the only ones sent (empty = all)",
+          g_param_spec_string ("signal", "Signal", "A signal name", NULL,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsPay:max-line-length:
+   *
+   * For signal input: the longest JSON line accepted, in bytes (without
+   * its newline). A longer line is dropped up to its end with a warning
+   * on the bus, so a stream without newlines cannot make the element
+   * buffer without bound.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_LINE_LENGTH,
+      g_param_spec_uint ("max-line-length", "Maximum line length",
+          "Longest signal line accepted, in bytes; longer lines are dropped "
+          "with a warning", 1, G_MAXINT, DEFAULT_MAX_LINE_LENGTH,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "ds-stream payloader", "Codec/Payloader/Network",
+      "Payloads RGBA video, PNG/WebP images, F32 or Opus audio and JSON "
+      "Lines signals into ds-stream frames", "gst-ds-stream developers");
+
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_ds_pay_change_state);
 }
 
 static void
 gst_ds_pay_init (GstDsPay * self)
 {
+  self->sinkpad = gst_pad_new_from_static_template (&sink_template, "sink");
+  gst_pad_set_chain_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_pay_chain));
+  gst_pad_set_event_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_pay_sink_event));
+  gst_pad_set_query_function (self->sinkpad,
+      GST_DEBUG_FUNCPTR (gst_ds_pay_sink_query));
+  gst_element_add_pad (GST_ELEMENT (self), self->sinkpad);
+
+  self->srcpad = gst_pad_new_from_static_template (&src_template, "src");
+  gst_pad_set_event_function (self->srcpad,
+      GST_DEBUG_FUNCPTR (gst_ds_pay_src_event));
+  gst_pad_use_fixed_caps (self->srcpad);
+  gst_element_add_pad (GST_ELEMENT (self), self->srcpad);
+
+  self->sync_interval = DEFAULT_SYNC_INTERVAL;
+  self->signals = NULL;
+  self->max_line_length = DEFAULT_MAX_LINE_LENGTH;
+
+  self->signal_state = ds_signal_state_new ();
+  self->line = g_string_new (NULL);
+  gst_video_info_init (&self->vinfo);
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+}
+
+/* Forgets what the signals of the current stream were: the next signal
+ * frame is a SignalSync (after the schema) */
+static void
+gst_ds_pay_reset_signals (GstDsPay * self)
+{
+  ds_signal_state_clear (self->signal_state);
+  g_string_truncate (self->line, 0);
+  self->skipping_line = FALSE;
+  self->line_number = 0;
+  self->synced = FALSE;
+  self->diffs_since_sync = 0;
+  self->announced = FALSE;
+  g_clear_pointer (&self->announced_signals, g_strfreev);
+}
+
+static void
+gst_ds_pay_reset (GstDsPay * self)
+{
+  self->media = GST_DS_PAY_MEDIA_NONE;
+  gst_video_info_init (&self->vinfo);
+  self->width = self->height = 0;
+  self->have_caps = FALSE;
+  gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  self->seq = 0;
+  self->timestamp = 0;
+  gst_ds_pay_reset_signals (self);
+
+  GST_OBJECT_LOCK (self);
+  self->sync_requested = FALSE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ds_pay_finalize (GObject * object)
+{
+  GstDsPay *self = GST_DS_PAY (object);
+
+  gst_ds_pay_reset_signals (self);
+  ds_signal_state_free (self->signal_state);
+  g_string_free (self->line, TRUE);
+  g_strfreev (self->signals);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+/* Time */
+
+/* The running time of the pipeline clock, or GST_CLOCK_TIME_NONE when
+ * the element is not playing */
+static GstClockTime
+gst_ds_pay_clock_running_time (GstDsPay * self)
+{
+  GstClock *clock = NULL;
+  GstClockTime base_time = GST_CLOCK_TIME_NONE, now;
+
+  GST_OBJECT_LOCK (self);
+  if (GST_STATE (self) == GST_STATE_PLAYING && GST_ELEMENT_CLOCK (self)) {
+    clock = gst_object_ref (GST_ELEMENT_CLOCK (self));
+    base_time = GST_ELEMENT_CAST (self)->base_time;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  if (clock == NULL)
+    return GST_CLOCK_TIME_NONE;
+
+  now = gst_clock_get_time (clock);
+  gst_object_unref (clock);
+
+  if (!GST_CLOCK_TIME_IS_VALID (now) || !GST_CLOCK_TIME_IS_VALID (base_time)
+      || now < base_time)
+    return GST_CLOCK_TIME_NONE;
+  return now - base_time;
+}
+
+/* Sets self->timestamp for the frames made from @buffer: its running time
+ * in ms (wrapping), else the clock's, else the previous frame's */
+static void
+gst_ds_pay_update_timestamp (GstDsPay * self, GstBuffer * buffer)
+{
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
+
+  if (self->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts))
+    running_time = gst_segment_to_running_time (&self->segment,
+        GST_FORMAT_TIME, pts);
+  if (!GST_CLOCK_TIME_IS_VALID (running_time))
+    running_time = gst_ds_pay_clock_running_time (self);
+
+  if (GST_CLOCK_TIME_IS_VALID (running_time))
+    self->timestamp = (guint32) (running_time / GST_MSECOND);
+}
+
+/* Frames */
+
+/* Sends one frame of @type with @payload (transfer none, may be NULL),
+ * with the timestamps of @input when given */
+static GstFlowReturn
+gst_ds_pay_push_frame (GstDsPay * self, GstBuffer * input, guint8 type,
+    guint8 flags, guint16 width, guint16 height, GstBuffer * payload)
+{
+  DsHeader header = { 0, };
+  GstBuffer *frame;
+
+  if (payload != NULL && gst_buffer_get_size (payload) > DS_MAX_PAYLOAD_LEN)
+    goto too_large;
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = self->seq++;
+  header.timestamp = self->timestamp;
+  header.width = width;
+  header.height = height;
+
+  frame = gst_ds_frame_buffer_new (&header, payload);
+
+  if (input != NULL) {
+    GST_BUFFER_PTS (frame) = GST_BUFFER_PTS (input);
+    GST_BUFFER_DTS (frame) = GST_BUFFER_DTS (input);
+    GST_BUFFER_DURATION (frame) = GST_BUFFER_DURATION (input);
+    if (GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_DISCONT))
+      GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
+  }
+  if (type == DS_FRAME_SIGNAL_DIFF)
+    GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
+
+  GST_LOG_OBJECT (self, "%s seq %u ts %u %ux%u, %u bytes",
+      ds_frame_type_name (type), header.seq, header.timestamp, width, height,
+      header.payload_len);
+
+  return gst_pad_push (self->srcpad, frame);
+
+  /* ERRORS */
+too_large:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE, (NULL),
+        ("buffer of %" G_GSIZE_FORMAT " bytes does not fit in a frame; "
+            "skipped", gst_buffer_get_size (payload)));
+    return GST_FLOW_OK;
+  }
+}
+
+/* Video */
+
+/* A tight copy of a picture whose rows are @stride bytes apart */
+static GstBuffer *
+gst_ds_pay_repack (GstDsPay * self, GstBuffer * buffer, gsize offset,
+    gsize stride, gsize row, guint rows)
+{
+  GstBuffer *packed;
+  GstMapInfo in, out;
+  guint i;
+
+  packed = gst_buffer_new_allocate (NULL, row * rows, NULL);
+  if (packed == NULL)
+    return NULL;
+
+  if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
+    gst_buffer_unref (packed);
+    return NULL;
+  }
+  if (!gst_buffer_map (packed, &out, GST_MAP_WRITE)) {
+    gst_buffer_unmap (buffer, &in);
+    gst_buffer_unref (packed);
+    return NULL;
+  }
+
+  for (i = 0; i < rows; i++)
+    memcpy (out.data + i * row, in.data + offset + i * stride, row);
+
+  gst_buffer_unmap (packed, &out);
+  gst_buffer_unmap (buffer, &in);
+
+  GST_LOG_OBJECT (self, "repacked %u rows of stride %" G_GSIZE_FORMAT, rows,
+      stride);
+  return packed;
+}
+
+static GstFlowReturn
+gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
+{
+  guint width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+  guint height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+  gsize row = (gsize) width * 4, size = row * height;
+  gsize buffer_size = gst_buffer_get_size (buffer);
+  GstVideoMeta *meta = gst_buffer_get_video_meta (buffer);
+  GstBuffer *payload;
+  GstFlowReturn ret;
+  gsize offset;
+  gint stride;
+
+  if (meta != NULL) {
+    if (meta->format != GST_VIDEO_FORMAT_RGBA || meta->width != width
+        || meta->height != height)
+      goto meta_mismatch;
+    offset = meta->offset[0];
+    stride = meta->stride[0];
+  } else {
+    offset = GST_VIDEO_INFO_PLANE_OFFSET (&self->vinfo, 0);
+    stride = GST_VIDEO_INFO_PLANE_STRIDE (&self->vinfo, 0);
+  }
+
+  if (stride <= 0 || (gsize) stride < row)
+    goto bad_stride;
+  if (offset > buffer_size || buffer_size - offset < row
+      || (buffer_size - offset - row) / stride < height - 1)
+    goto too_small;
+
+  if ((gsize) stride == row || height == 1) {
+    /* the rows are already tight: share the memory */
+    if (offset == 0 && buffer_size == size)
+      payload = gst_buffer_ref (buffer);
+    else
+      payload = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_MEMORY,
+          offset, size);
+  } else {
+    payload = gst_ds_pay_repack (self, buffer, offset, stride, row, height);
+  }
+  if (payload == NULL)
+    goto no_payload;
+
+  ret = gst_ds_pay_push_frame (self, buffer, DS_FRAME_PIXELS,
+      DS_FLAG_KEYFRAME, self->width, self->height, payload);
+  gst_buffer_unref (payload);
+  gst_buffer_unref (buffer);
+
+  return ret;
+
+  /* ERRORS */
+meta_mismatch:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("picture of %ux%u %s does not match the caps (%ux%u RGBA); skipped",
+            meta->width, meta->height, gst_video_format_to_string
+            (meta->format), width, height));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+bad_stride:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("stride %d is smaller than a row of %" G_GSIZE_FORMAT " bytes; "
+            "skipped", stride, row));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+too_small:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("buffer of %" G_GSIZE_FORMAT " bytes is too small for a %ux%u "
+            "picture (offset %" G_GSIZE_FORMAT ", stride %d); skipped",
+            buffer_size, width, height, offset, stride));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+no_payload:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+        ("could not map or allocate a %ux%u picture", width, height));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+}
+
+/* Images */
+
+static guint32
+read_u32_be (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+      ((guint32) p[2] << 8) | p[3];
+}
+
+static guint32
+read_u24_le (const guint8 * p)
+{
+  return p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16);
+}
+
+static gboolean
+is_png (const guint8 * data, gsize len)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', 0x0d, 0x0a,
+    0x1a, 0x0a
+  };
+
+  return len >= 8 && memcmp (data, signature, 8) == 0;
+}
+
+static gboolean
+is_webp (const guint8 * data, gsize len)
+{
+  return len >= 12 && memcmp (data, "RIFF", 4) == 0
+      && memcmp (data + 8, "WEBP", 4) == 0;
+}
+
+/* Reads the picture size from the first bytes of a PNG (IHDR) or WebP
+ * (VP8, VP8L or VP8X) image; FALSE when it cannot be found */
+static gboolean
+gst_ds_pay_image_size (const guint8 * data, gsize len, guint32 * width,
+    guint32 * height)
+{
+  if (is_png (data, len)) {
+    /* signature, then the IHDR chunk: length, "IHDR", width, height */
+    if (len < 24 || memcmp (data + 12, "IHDR", 4) != 0)
+      return FALSE;
+    *width = read_u32_be (data + 16);
+    *height = read_u32_be (data + 20);
+    return TRUE;
+  }
+
+  if (!is_webp (data, len) || len < 30)
+    return FALSE;
+
+  if (memcmp (data + 12, "VP8X", 4) == 0) {
+    /* flags and reserved (4 bytes), canvas width - 1 and height - 1 */
+    *width = read_u24_le (data + 24) + 1;
+    *height = read_u24_le (data + 27) + 1;
+    return TRUE;
+  }
+  if (memcmp (data + 12, "VP8L", 4) == 0) {
+    guint32 bits;
+
+    /* signature 0x2f, then 14 bits width - 1, 14 bits height - 1 */
+    if (data[20] != 0x2f)
+      return FALSE;
+    bits = data[21] | ((guint32) data[22] << 8) | ((guint32) data[23] << 16)
+        | ((guint32) data[24] << 24);
+    *width = (bits & 0x3fff) + 1;
+    *height = ((bits >> 14) & 0x3fff) + 1;
+    return TRUE;
+  }
+  if (memcmp (data + 12, "VP8 ", 4) == 0) {
+    /* frame tag (3 bytes), start code, 14-bit width and height */
+    if (data[23] != 0x9d || data[24] != 0x01 || data[25] != 0x2a)
+      return FALSE;
+    *width = (data[26] | (data[27] << 8)) & 0x3fff;
+    *height = (data[28] | (data[29] << 8)) & 0x3fff;
+    return TRUE;
+  }
+
+  return FALSE;
+}
+
+static GstFlowReturn
+gst_ds_pay_handle_image (GstDsPay * self, GstBuffer * buffer)
+{
+  guint8 head[32];
+  gsize len;
+  guint32 width = 0, height = 0;
+  guint16 header_width = self->width, header_height = self->height;
+  GstFlowReturn ret;
+
+  len = gst_buffer_extract (buffer, 0, head, sizeof (head));
+  if (!is_png (head, len) && !is_webp (head, len))
+    goto not_an_image;
+
+  if (gst_ds_pay_image_size (head, len, &width, &height)) {
+    if (width > 0 && width <= G_MAXUINT16 && height > 0
+        && height <= G_MAXUINT16) {
+      header_width = width;
+      header_height = height;
+    } else {
+      GST_DEBUG_OBJECT (self, "image of %ux%u: size not in the header",
+          width, height);
+      header_width = header_height = 0;
+    }
+  }
+
+  ret = gst_ds_pay_push_frame (self, buffer, DS_FRAME_COMPRESSED_PIXELS,
+      DS_FLAG_KEYFRAME, header_width, header_height, buffer);
+  gst_buffer_unref (buffer);
+
+  return ret;
+
+  /* ERRORS */
+not_an_image:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("buffer of %" G_GSIZE_FORMAT " bytes is neither a PNG nor a WebP "
+            "image; skipped", gst_buffer_get_size (buffer)));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+}
+
+/* Audio */
+
+static GstFlowReturn
+gst_ds_pay_handle_audio (GstDsPay * self, GstBuffer * buffer)
+{
+  gsize size = gst_buffer_get_size (buffer);
+  GstFlowReturn ret;
+  guint8 type;
+
+  if (self->media == GST_DS_PAY_MEDIA_AUDIO_PCM) {
+    if (size % (4 * (gsize) self->width) != 0)
+      goto misaligned;
+    type = DS_FRAME_AUDIO_PCM;
+  } else {
+    type = DS_FRAME_AUDIO_COMPRESSED;
+  }
+
+  ret = gst_ds_pay_push_frame (self, buffer, type, 0, self->width,
+      self->height, buffer);
+  gst_buffer_unref (buffer);
+
+  return ret;
+
+  /* ERRORS */
+misaligned:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+        ("audio buffer of %" G_GSIZE_FORMAT " bytes is not a whole number "
+            "of %u-channel float samples; skipped", size, self->width));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+}
+
+/* Signals */
+
+static gboolean
+strv_equal (gchar ** a, gchar ** b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return g_strv_equal ((const gchar * const *) a, (const gchar * const *) b);
+}
+
+static GstFlowReturn
+gst_ds_pay_push_json (GstDsPay * self, GstBuffer * input, guint8 type,
+    guint8 flags, gchar * json, gsize len)
+{
+  GstBuffer *payload = gst_buffer_new_wrapped (json, len);
+  GstFlowReturn ret;
+
+  ret = gst_ds_pay_push_frame (self, input, type, flags, 0, 0, payload);
+  gst_buffer_unref (payload);
+
+  return ret;
+}
+
+/* Applies one line of updates and sends what it changed */
+static GstFlowReturn
+gst_ds_pay_send_signals (GstDsPay * self, GstBuffer * input,
+    JsonObject * updates)
+{
+  gchar **signals;
+  guint sync_interval;
+  gboolean requested, sync, names_changed;
+  JsonObject *changed;
+  GstFlowReturn ret = GST_FLOW_OK;
+  gchar *json;
+  gsize len;
+
+  GST_OBJECT_LOCK (self);
+  signals = g_strdupv (self->signals);
+  sync_interval = self->sync_interval;
+  requested = self->sync_requested;
+  GST_OBJECT_UNLOCK (self);
+
+  changed = ds_signal_state_update (self->signal_state, updates,
+      (const gchar * const *) signals);
+  if (changed == NULL && !requested) {
+    GST_LOG_OBJECT (self, "line %" G_GUINT64_FORMAT " changes nothing",
+        self->line_number);
+    goto done;
+  }
+
+  names_changed = !self->announced
+      || !strv_equal (self->announced_signals, signals);
+  sync = !self->synced || requested || names_changed
+      || (sync_interval > 0 && self->diffs_since_sync + 1 >= sync_interval);
+
+  if (names_changed) {
+    g_strfreev (self->announced_signals);
+    self->announced_signals = g_strdupv (signals);
+    self->announced = TRUE;
+    if (signals != NULL) {
+      json = ds_schema_build ((const gchar * const *) signals, "signal", &len);
+      ret = gst_ds_pay_push_json (self, input, DS_FRAME_SCHEMA_ANNOUNCE, 0,
+          json, len);
+      if (ret != GST_FLOW_OK)
+        goto done;
+    }
+  }
+
+  if (sync) {
+    json = ds_signal_state_to_json (self->signal_state,
+        (const gchar * const *) signals, &len);
+    self->synced = TRUE;
+    self->diffs_since_sync = 0;
+    GST_OBJECT_LOCK (self);
+    self->sync_requested = FALSE;
+    GST_OBJECT_UNLOCK (self);
+    ret = gst_ds_pay_push_json (self, input, DS_FRAME_SIGNAL_SYNC,
+        DS_FLAG_KEYFRAME, json, len);
+  } else {
+    json = ds_signal_object_to_json (changed, &len);
+    self->diffs_since_sync++;
+    ret = gst_ds_pay_push_json (self, input, DS_FRAME_SIGNAL_DIFF, 0, json,
+        len);
+  }
+
+done:
+  if (changed != NULL)
+    json_object_unref (changed);
+  g_strfreev (signals);
+
+  return ret;
+}
+
+/* Parses the complete line held in self->line and sends what it changed */
+static GstFlowReturn
+gst_ds_pay_handle_line (GstDsPay * self, GstBuffer * input)
+{
+  JsonObject *updates;
+  GError *error = NULL;
+  GstFlowReturn ret;
+  gchar *text;
+
+  self->line_number++;
+
+  text = g_strstrip (self->line->str);
+  if (*text == '\0')
+    return GST_FLOW_OK;
+
+  updates = ds_signal_parse_object (text, strlen (text), &error);
+  if (updates == NULL)
+    goto bad_line;
+
+  ret = gst_ds_pay_send_signals (self, input, updates);
+  json_object_unref (updates);
+
+  return ret;
+
+  /* ERRORS */
+bad_line:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        ("signal line %" G_GUINT64_FORMAT " is not a JSON object (%s); "
+            "skipped", self->line_number, error->message));
+    g_clear_error (&error);
+    return GST_FLOW_OK;
+  }
+}
+
+/* Cuts the bytes of @buffer into lines; @buffer is the input the frames
+ * of lines ending in it take their timestamps from */
+static GstFlowReturn
+gst_ds_pay_handle_signal_bytes (GstDsPay * self, GstBuffer * buffer)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint max_line_length;
+  GstMapInfo map;
+  const guint8 *data;
+  gsize left;
+
+  GST_OBJECT_LOCK (self);
+  max_line_length = self->max_line_length;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!gst_buffer_map (buffer, &map, GST_MAP_READ))
+    goto map_failed;
+
+  data = map.data;
+  left = map.size;
+  while (left > 0 && ret == GST_FLOW_OK) {
+    const guint8 *newline = memchr (data, '\n', left);
+    gsize chunk = newline ? (gsize) (newline - data) : left;
+
+    if (!self->skipping_line) {
+      if (chunk > max_line_length || self->line->len > max_line_length - chunk) {
+        GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+            ("signal line %" G_GUINT64_FORMAT " is longer than %u bytes; "
+                "skipped", self->line_number + 1, max_line_length));
+        self->skipping_line = TRUE;
+        g_string_truncate (self->line, 0);
+      } else {
+        g_string_append_len (self->line, (const gchar *) data, chunk);
+      }
+    }
+
+    if (newline == NULL)
+      break;
+
+    if (self->skipping_line) {
+      self->line_number++;
+      self->skipping_line = FALSE;
+    } else {
+      ret = gst_ds_pay_handle_line (self, buffer);
+    }
+    g_string_truncate (self->line, 0);
+    data = newline + 1;
+    left -= chunk + 1;
+  }
+
+  gst_buffer_unmap (buffer, &map);
+  gst_buffer_unref (buffer);
+
+  return ret;
+
+  /* ERRORS */
+map_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+        ("could not map a signal buffer"));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static GstFlowReturn
+gst_ds_pay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstDsPay *self = GST_DS_PAY (parent);
+
+  if (!self->have_caps)
+    goto not_negotiated;
+
+  gst_ds_pay_update_timestamp (self, buffer);
+
+  switch (self->media) {
+    case GST_DS_PAY_MEDIA_VIDEO:
+      return gst_ds_pay_handle_video (self, buffer);
+    case GST_DS_PAY_MEDIA_IMAGE:
+      return gst_ds_pay_handle_image (self, buffer);
+    case GST_DS_PAY_MEDIA_AUDIO_PCM:
+    case GST_DS_PAY_MEDIA_AUDIO_OPUS:
+      if (gst_buffer_get_size (buffer) == 0) {
+        gst_buffer_unref (buffer);
+        return GST_FLOW_OK;
+      }
+      return gst_ds_pay_handle_audio (self, buffer);
+    case GST_DS_PAY_MEDIA_SIGNAL:
+      return gst_ds_pay_handle_signal_bytes (self, buffer);
+    case GST_DS_PAY_MEDIA_NONE:
+      break;
+  }
+
+  /* ERRORS */
+not_negotiated:
+  {
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("data before caps"));
+    gst_buffer_unref (buffer);
+    return GST_FLOW_NOT_NEGOTIATED;
+  }
+}
+
+/* Caps */
+
+static gboolean
+gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
+{
+  GstStructure *s = gst_caps_get_structure (caps, 0);
+  const gchar *name = gst_structure_get_name (s);
+  GstDsPayMedia media;
+  GstCaps *src_caps;
+  gint width = 0, height = 0, rate = 0, channels = 0, fps_n = 0, fps_d = 1;
+  gboolean ret;
+
+  if (g_str_equal (name, "video/x-raw")) {
+    if (!gst_video_info_from_caps (&self->vinfo, caps))
+      goto bad_caps;
+    media = GST_DS_PAY_MEDIA_VIDEO;
+    width = GST_VIDEO_INFO_WIDTH (&self->vinfo);
+    height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
+    fps_n = GST_VIDEO_INFO_FPS_N (&self->vinfo);
+    fps_d = GST_VIDEO_INFO_FPS_D (&self->vinfo);
+    src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+        "media", G_TYPE_STRING, "video", "width", G_TYPE_INT, width,
+        "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, fps_n,
+        fps_d, NULL);
+  } else if (g_str_equal (name, "image/png")
+      || g_str_equal (name, "image/webp")) {
+    media = GST_DS_PAY_MEDIA_IMAGE;
+    gst_structure_get_int (s, "width", &width);
+    gst_structure_get_int (s, "height", &height);
+    if (width < 0 || width > G_MAXUINT16 || height < 0 || height > G_MAXUINT16)
+      width = height = 0;
+    src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+        "media", G_TYPE_STRING, "image", NULL);
+    if (gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d))
+      gst_caps_set_simple (src_caps, "framerate", GST_TYPE_FRACTION, fps_n,
+          fps_d, NULL);
+  } else if (g_str_equal (name, "audio/x-raw")) {
+    if (!gst_structure_get_int (s, "rate", &rate)
+        || !gst_structure_get_int (s, "channels", &channels))
+      goto bad_caps;
+    media = GST_DS_PAY_MEDIA_AUDIO_PCM;
+    width = channels;
+    height = rate;
+  } else if (g_str_equal (name, "audio/x-opus")) {
+    if (!gst_structure_get_int (s, "channels", &channels))
+      goto bad_caps;
+    media = GST_DS_PAY_MEDIA_AUDIO_OPUS;
+    rate = OPUS_RATE;
+    width = channels;
+    height = rate;
+  } else if (g_str_equal (name, GST_DS_SIGNAL_MEDIA_TYPE)) {
+    media = GST_DS_PAY_MEDIA_SIGNAL;
+    src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+        "media", G_TYPE_STRING, "signal", NULL);
+  } else {
+    goto bad_caps;
+  }
+
+  if (media == GST_DS_PAY_MEDIA_AUDIO_PCM
+      || media == GST_DS_PAY_MEDIA_AUDIO_OPUS) {
+    if (channels < 1 || channels > G_MAXUINT16 || rate < 1
+        || rate > G_MAXUINT16)
+      goto bad_caps;
+    src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+        "media", G_TYPE_STRING, "audio", "rate", G_TYPE_INT, rate,
+        "channels", G_TYPE_INT, channels, NULL);
+  }
+
+  if (media != self->media && media == GST_DS_PAY_MEDIA_SIGNAL)
+    gst_ds_pay_reset_signals (self);
+
+  GST_DEBUG_OBJECT (self, "%" GST_PTR_FORMAT " -> %" GST_PTR_FORMAT, caps,
+      src_caps);
+
+  self->media = media;
+  self->width = width;
+  self->height = height;
+
+  ret = gst_pad_set_caps (self->srcpad, src_caps);
+  gst_caps_unref (src_caps);
+  self->have_caps = ret;
+
+  return ret;
+
+  /* ERRORS */
+bad_caps:
+  {
+    GST_WARNING_OBJECT (self, "caps not usable: %" GST_PTR_FORMAT, caps);
+    return FALSE;
+  }
+}
+
+/* Events and queries */
+
+static GstFlowReturn
+gst_ds_pay_finish (GstDsPay * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  /* a last line without its newline */
+  if (self->media == GST_DS_PAY_MEDIA_SIGNAL && !self->skipping_line
+      && self->line->len > 0)
+    ret = gst_ds_pay_handle_line (self, NULL);
+  g_string_truncate (self->line, 0);
+  self->skipping_line = FALSE;
+
+  if (!self->have_caps)
+    return ret;
+
+  GST_DEBUG_OBJECT (self, "sending End");
+  return gst_ds_pay_push_frame (self, NULL, DS_FRAME_END, 0, 0, 0, NULL);
+}
+
+static gboolean
+gst_ds_pay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsPay *self = GST_DS_PAY (parent);
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CAPS:{
+      GstCaps *caps;
+      gboolean ret;
+
+      gst_event_parse_caps (event, &caps);
+      ret = gst_ds_pay_set_caps (self, caps);
+      gst_event_unref (event);
+      return ret;
+    }
+    case GST_EVENT_SEGMENT:
+      gst_event_copy_segment (event, &self->segment);
+      if (self->segment.format != GST_FORMAT_TIME) {
+        GstSegment segment;
+        guint32 seqnum = gst_event_get_seqnum (event);
+
+        /* frames carry time, whatever the input is counted in */
+        GST_DEBUG_OBJECT (self, "%s segment, sending a time segment",
+            gst_format_get_name (self->segment.format));
+        gst_segment_init (&segment, GST_FORMAT_TIME);
+        gst_event_unref (event);
+        event = gst_event_new_segment (&segment);
+        gst_event_set_seqnum (event, seqnum);
+      }
+      break;
+    case GST_EVENT_STREAM_START:
+      /* a new stream: its receivers start from nothing */
+      gst_ds_pay_reset_signals (self);
+      break;
+    case GST_EVENT_FLUSH_STOP:
+      gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+      g_string_truncate (self->line, 0);
+      self->skipping_line = FALSE;
+      self->synced = FALSE;
+      break;
+    case GST_EVENT_EOS:
+      gst_ds_pay_finish (self);
+      break;
+    default:
+      break;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static gboolean
+gst_ds_pay_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_ALLOCATION:
+      /* padded pictures are fine: they are repacked here rather than
+       * copied upstream */
+      gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+      return TRUE;
+    default:
+      return gst_pad_query_default (pad, parent, query);
+  }
+}
+
+static void
+gst_ds_pay_request_sync (GstDsPay * self, const gchar * why)
+{
+  GST_DEBUG_OBJECT (self, "keyframe requested (%s)", why);
+
+  GST_OBJECT_LOCK (self);
+  self->sync_requested = TRUE;
+  GST_OBJECT_UNLOCK (self);
+}
+
+static gboolean
+gst_ds_pay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
+{
+  GstDsPay *self = GST_DS_PAY (parent);
+  gboolean keyframe_request = FALSE;
+  const gchar *why = NULL;
+  guint8 input_type;
+
+  if (gst_video_event_is_force_key_unit (event)
+      && gst_video_event_parse_upstream_force_key_unit (event, NULL, NULL,
+          NULL)) {
+    keyframe_request = TRUE;
+    why = "GstForceKeyUnit";
+  } else if (gst_ds_input_event_parse (event, &input_type, NULL)
+      && input_type == DS_INPUT_KEYFRAME_REQUEST) {
+    keyframe_request = TRUE;
+    why = "KeyframeRequest";
+  }
+
+  if (keyframe_request) {
+    /* every picture is a keyframe; for signals the next line sends the
+     * full state */
+    gst_ds_pay_request_sync (self, why);
+    gst_event_unref (event);
+    return TRUE;
+  }
+
+  return gst_pad_event_default (pad, parent, event);
+}
+
+static GstStateChangeReturn
+gst_ds_pay_change_state (GstElement * element, GstStateChange transition)
+{
+  GstDsPay *self = GST_DS_PAY (element);
+  GstStateChangeReturn ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_READY_TO_PAUSED:
+      gst_ds_pay_reset (self);
+      break;
+    default:
+      break;
+  }
+
+  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+  if (ret == GST_STATE_CHANGE_FAILURE)
+    return ret;
+
+  switch (transition) {
+    case GST_STATE_CHANGE_PAUSED_TO_READY:
+      gst_ds_pay_reset (self);
+      break;
+    default:
+      break;
+  }
+
+  return ret;
+}
+
+/* Properties */
+
+static void
+gst_ds_pay_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDsPay *self = GST_DS_PAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SYNC_INTERVAL:
+      self->sync_interval = g_value_get_uint (value);
+      break;
+    case PROP_SIGNALS:{
+      guint i, n = gst_value_array_get_size (value);
+      GPtrArray *names = g_ptr_array_new ();
+
+      for (i = 0; i < n; i++) {
+        const gchar *name =
+            g_value_get_string (gst_value_array_get_value (value, i));
+
+        if (name != NULL && *name != '\0')
+          g_ptr_array_add (names, g_strdup (name));
+      }
+      g_strfreev (self->signals);
+      self->signals = NULL;
+      if (names->len > 0) {
+        g_ptr_array_add (names, NULL);
+        self->signals = (gchar **) g_ptr_array_free (names, FALSE);
+      } else {
+        g_ptr_array_free (names, TRUE);
+      }
+      break;
+    }
+    case PROP_MAX_LINE_LENGTH:
+      self->max_line_length = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ds_pay_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstDsPay *self = GST_DS_PAY (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_SYNC_INTERVAL:
+      g_value_set_uint (value, self->sync_interval);
+      break;
+    case PROP_SIGNALS:{
+      gchar **name;
+
+      for (name = self->signals; name != NULL && *name != NULL; name++) {
+        GValue item = G_VALUE_INIT;
+
+        g_value_init (&item, G_TYPE_STRING);
+        g_value_set_string (&item, *name);
+        gst_value_array_append_and_take_value (value, &item);
+      }
+      break;
+    }
+    case PROP_MAX_LINE_LENGTH:
+      g_value_set_uint (value, self->max_line_length);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
 }
