@@ -31,7 +31,7 @@ export GST_PLUGIN_PATH=$DS_BUILD_DIR${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}
 export GST_REGISTRY=$OUT/registry.bin
 
 for f in dspay dsdepay; do
-  gst-inspect-1.0 --exists "$f" || ds_die "element $f not found in $DS_BUILD_DIR"
+  gst-inspect-1.0 "$f" >/dev/null 2>&1 || ds_die "element $f not found in $DS_BUILD_DIR"
 done
 
 rm -rf "$OUT"
@@ -96,3 +96,8 @@ printf '  %-40s %s s of 440 Hz tone, %d Hz stereo\n' "$OUT/tone.wav" \
 printf '  %-40s merged signal state after every frame\n' \
   "$OUT/signals-state.jsonl"
 printf 'final signal state:\n  %s\n' "$(tail -n 1 "$OUT/signals-state.jsonl")"
+if grep -q secret "$OUT/signals.ds"; then
+  ds_die "the private signal \"secret\" left the source"
+fi
+printf '(the private signal "secret" never left the source: dspay signals=%s)\n' \
+  '<count,doubled,label>'

@@ -348,8 +348,9 @@ bench_media (const Media * media, guint repeats, const gboolean * available)
       g_print ("  %-20s (not available)\n", chains[c].label);
   }
   if (available[CHAIN_DS] && available[CHAIN_GDP] && result[CHAIN_GDP] > 0)
-    g_print ("  %-20s %10.3f (ds overhead / gdp overhead)\n", "ratio",
-        result[CHAIN_DS] / result[CHAIN_GDP]);
+    g_print ("  %-20s %10.4f (ds overhead / gdp overhead = 1/%.1f)\n",
+        "ratio", result[CHAIN_DS] / result[CHAIN_GDP],
+        result[CHAIN_GDP] / MAX (result[CHAIN_DS], 0.001));
 
   return TRUE;
 }
