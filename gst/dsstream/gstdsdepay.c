@@ -1824,10 +1824,14 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     {
       GstCaps *caps;
       GstStructure *s;
+      const gchar *media;
 
+      /* the framerate of a video-only ds-stream (dspay, dsdelta) */
       gst_event_parse_caps (event, &caps);
       s = gst_caps_get_structure (caps, 0);
-      if (!gst_structure_get_fraction (s, "framerate", &self->in_fps_n,
+      media = gst_structure_get_string (s, "media");
+      if (g_strcmp0 (media, "video") != 0 ||
+          !gst_structure_get_fraction (s, "framerate", &self->in_fps_n,
               &self->in_fps_d) || self->in_fps_d == 0) {
         self->in_fps_n = 0;
         self->in_fps_d = 1;

@@ -216,8 +216,12 @@ assert_caps (GstHarness * h, const gchar * expected)
   GstCaps *want = gst_caps_from_string (expected);
 
   fail_unless (caps != NULL);
-  fail_unless (gst_caps_is_equal (caps, want), "caps %" GST_PTR_FORMAT
-      " instead of %" GST_PTR_FORMAT, caps, want);
+  if (!gst_caps_is_equal (caps, want)) {
+    gchar *got_str = gst_caps_to_string (caps);
+
+    fail ("caps %s instead of %s", got_str, expected);
+    g_free (got_str);
+  }
   gst_caps_unref (caps);
   gst_caps_unref (want);
 }
@@ -396,6 +400,18 @@ GST_START_TEST (test_framerate_from_input_caps)
       "framerate=25/1");
   fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 25);
   gst_buffer_unref (out);
+  g_free (pic);
+  depay_free (d);
+
+  /* the framerate of another kind of media is not the video's */
+  d = depay_new (NULL);
+  pic = make_picture (2, 2, 3);
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", media=image, framerate=25/1");
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=2,height=2,"
+      "framerate=0/1");
   g_free (pic);
   depay_free (d);
 }
@@ -1231,6 +1247,128 @@ GST_START_TEST (test_delayed_linking)
 
 GST_END_TEST;
 
+/* dspay ! dsdepay, one frame per buffer and as a byte stream (a .ds
+ * recording): byte-exact media and the same timestamps */
+static void
+pay_into (GstHarness * pay, Depay * d, GByteArray * recording)
+{
+  GstBuffer *frame;
+
+  while ((frame = gst_harness_try_pull (pay))) {
+    GstMapInfo map;
+
+    fail_unless (gst_buffer_map (frame, &map, GST_MAP_READ));
+    g_byte_array_append (recording, map.data, map.size);
+    gst_buffer_unmap (frame, &map);
+    fail_unless_equals_int (push (d, frame), GST_FLOW_OK);
+  }
+}
+
+GST_START_TEST (test_round_trip_dspay)
+{
+  GstHarness *vpay, *apay, *spay;
+  Depay *d = depay_new (NULL), *d2;
+  GByteArray *recording = g_byte_array_new ();
+  guint8 *pics[5];
+  gfloat samples[480];
+  const gchar *lines = "{\"a\":1}\n{\"a\":2,\"b\":\"x\"}\n";
+  GstBuffer *buf, *out;
+  JsonObject *obj;
+  gsize offset;
+  gint i;
+
+  vpay = gst_harness_new ("dspay");
+  gst_harness_set_src_caps_str (vpay, "video/x-raw,format=RGBA,width=16,"
+      "height=8,framerate=30/1");
+  apay = gst_harness_new ("dspay");
+  gst_harness_set_src_caps_str (apay, "audio/x-raw,format=F32LE,"
+      "layout=interleaved,rate=48000,channels=1");
+  spay = gst_harness_new ("dspay");
+  gst_harness_set_src_caps_str (spay, GST_DS_SIGNAL_MEDIA_TYPE);
+
+  for (i = 0; i < 480; i++)
+    samples[i] = (i % 100) / 100.0f;
+
+  for (i = 0; i < 5; i++) {
+    pics[i] = make_picture (16, 8, i);
+    buf = gst_buffer_new_memdup (pics[i], 16 * 8 * 4);
+    GST_BUFFER_PTS (buf) = i * 40 * GST_MSECOND;
+    GST_BUFFER_DURATION (buf) = 40 * GST_MSECOND;
+    fail_unless_equals_int (gst_harness_push (vpay, buf), GST_FLOW_OK);
+    pay_into (vpay, d, recording);
+
+    buf = gst_buffer_new_memdup (samples, sizeof (samples));
+    GST_BUFFER_PTS (buf) = i * 10 * GST_MSECOND;
+    GST_BUFFER_DURATION (buf) = 10 * GST_MSECOND;
+    fail_unless_equals_int (gst_harness_push (apay, buf), GST_FLOW_OK);
+    pay_into (apay, d, recording);
+  }
+  buf = gst_buffer_new_memdup (lines, strlen (lines));
+  GST_BUFFER_PTS (buf) = 0;
+  fail_unless_equals_int (gst_harness_push (spay, buf), GST_FLOW_OK);
+  pay_into (spay, d, recording);
+
+  for (i = 0; i < 5; i++) {
+    out = gst_harness_pull (d->out[OUT_VIDEO]);
+    assert_buffer_equals (out, pics[i], 16 * 8 * 4);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * 40 * GST_MSECOND);
+    gst_buffer_unref (out);
+    out = gst_harness_pull (d->out[OUT_AUDIO]);
+    assert_buffer_equals (out, samples, sizeof (samples));
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * 10 * GST_MSECOND);
+    gst_buffer_unref (out);
+  }
+  /* a mixed channel: no framerate known */
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=16,"
+      "height=8,framerate=0/1");
+  assert_caps (d->out[OUT_AUDIO], "audio/x-raw,format=F32LE,"
+      "layout=interleaved,rate=48000,channels=1");
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "a"), 1);
+  json_object_unref (obj);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "a"), 2);
+  fail_unless_equals_string (json_object_get_string_member (obj, "b"), "x");
+  json_object_unref (obj);
+
+  /* EOS on dspay: an End frame, then EOS on every pad of dsdepay */
+  gst_harness_push_event (vpay, gst_event_new_eos ());
+  pay_into (vpay, d, recording);
+  fail_unless (pull_until_eos (d->out[OUT_VIDEO]));
+  fail_unless (pull_until_eos (d->out[OUT_AUDIO]));
+  fail_unless (pull_until_eos (d->out[OUT_SIGNAL]));
+  fail_unless_equals_uint64 (get_stat (d, "malformed"), 0);
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 0);
+
+  /* the recording, read back in 1000-byte pieces */
+  d2 = depay_new (NULL);
+  for (offset = 0; offset < recording->len; offset += 1000)
+    push (d2, bytes_buffer (recording->data + offset,
+            MIN (1000, recording->len - offset)));
+  for (i = 0; i < 5; i++) {
+    out = gst_harness_pull (d2->out[OUT_VIDEO]);
+    assert_buffer_equals (out, pics[i], 16 * 8 * 4);
+    fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * 40 * GST_MSECOND);
+    gst_buffer_unref (out);
+    out = gst_harness_pull (d2->out[OUT_AUDIO]);
+    assert_buffer_equals (out, samples, sizeof (samples));
+    gst_buffer_unref (out);
+  }
+  fail_unless (pull_until_eos (d2->out[OUT_VIDEO]));
+  fail_unless_equals_uint64 (get_stat (d2, "malformed"), 0);
+
+  for (i = 0; i < 5; i++)
+    g_free (pics[i]);
+  g_byte_array_unref (recording);
+  gst_harness_teardown (vpay);
+  gst_harness_teardown (apay);
+  gst_harness_teardown (spay);
+  depay_free (d2);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 /* DeltaPixels */
 
 static GstBuffer *
@@ -1566,6 +1704,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_end);
   tcase_add_test (tc, test_navigation);
   tcase_add_test (tc, test_delayed_linking);
+  tcase_add_test (tc, test_round_trip_dspay);
   tcase_add_test (tc, test_delta_chain);
   tcase_add_test (tc, test_delta_handmade);
   tcase_add_test (tc, test_delta_missing_reference);
