@@ -17,32 +17,1362 @@
  * Boston, MA 02110-1301, USA.
  */
 
-/* PLACEHOLDER: replaced by the real element */
+/**
+ * SECTION:element-dsstreamsrc
+ * @title: dsstreamsrc
+ * @see_also: dsrelaysink, dsdepay, ds-relay
+ *
+ * Receives a ds-relay channel over WebSocket (`ws://` or
+ * `wss://HOST:PORT/stream/CHANNEL`) and outputs its frames as
+ * `application/x-ds-stream`, one frame per buffer (no `media` field: a
+ * channel mixes video, audio and signals; dsdepay splits them).
+ *
+ * dsstreamsrc is a live source. Buffers are timestamped by mapping the
+ * frame timestamps (milliseconds on the sender's clock) onto the running
+ * time: the offset between the two is the lowest seen (the frame that
+ * came with the least delay), and #GstDsStreamSrc:latency is added so
+ * that frames delayed by network jitter still reach `sync=true` sinks in
+ * time. Audio and video frames with the same timestamp get the same
+ * running time, so they play in sync. The mapping starts again after a
+ * reconnect, a Keyframe or End frame, and when frames come more than 1 s
+ * later than it predicts (a new sender stream). Latency queries are
+ * answered with #GstDsStreamSrc:latency as the minimum.
+ *
+ * The relay going away costs a short gap, not an error: dsstreamsrc
+ * reconnects with a capped exponential backoff with jitter and posts a
+ * warning for each failed attempt saying why (connection refused, HTTP
+ * 401 for a wrong token, 404 for a refused channel name, TLS); only when
+ * #GstDsStreamSrc:retries are exhausted is an error posted. The
+ * #GstDsStreamSrc:select filter is sent again after every reconnect.
+ *
+ * An End frame is output and followed by EOS, unless
+ * #GstDsStreamSrc:eos-on-end is %FALSE: then the End frame is not output
+ * (dsdepay would end on it), an element message `ds-end` is posted and the
+ * element waits for the channel's next stream, as a long-running receiver
+ * wants.
+ *
+ * Upstream events from downstream become input frames sent to the relay,
+ * which passes them to the channel's source: `GstDsInput` events (dsdepay
+ * turns the video sink's navigation events into those, in the source
+ * picture's coordinates), navigation events that reach dsstreamsrc
+ * directly, and GstForceKeyUnit events (as a KeyframeRequest).
+ *
+ * Element messages: `ds-connected` (`location`, `reconnect`),
+ * `ds-disconnected` (`reason`), `ds-schema` (`signals`, a string array,
+ * and `mode`) for every SchemaAnnounce frame (which is output too),
+ * `ds-end`, and `ds-stats` every 5 s (the fields of
+ * #GstDsStreamSrc:stats).
+ *
+ * Frames are not copied: a buffer's two memories (header, payload) share
+ * the message libsoup received.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 dsstreamsrc location=ws://127.0.0.1:9100/stream/demo ! dsdepay ! videoconvert ! autovideosink
+ * ]| Shows the pictures of channel "demo".
+ */
 
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <string.h>
+#include <gst/video/video.h>
+#include <glib/gi18n-lib.h>
+#include <ds/dsprotocol.h>
+#include <ds/dssignal.h>
+#include <ds/gstdsutils.h>
+
 #include "gstdssoupelements.h"
+#include "gstdssoupconnection.h"
 #include "gstdsstreamsrc.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_ds_streamsrc_debug);
+#define GST_CAT_DEFAULT gst_ds_streamsrc_debug
+
+#define DEFAULT_LOCATION NULL
+#define DEFAULT_SELECT NULL
+#define DEFAULT_TOKEN NULL
+#define DEFAULT_RETRIES -1
+#define DEFAULT_RETRY_DELAY 1000
+#define DEFAULT_MAX_RETRY_DELAY 10000
+#define DEFAULT_TIMEOUT 10
+#define DEFAULT_SSL_STRICT TRUE
+#define DEFAULT_SSL_CA_FILE NULL
+#define DEFAULT_LATENCY 200
+#define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
+#define DEFAULT_MAX_FRAME_BYTES DS_DEFAULT_MAX_FRAME_BYTES
+#define DEFAULT_EOS_ON_END TRUE
+
+/* Frames later than the mapping predicts by more than this restart it */
+#define RESYNC_THRESHOLD (1 * GST_SECOND)
+/* Input frames waiting to be sent, at most */
+#define MAX_PENDING_INPUT 256
+/* ds-stats messages, in ticks of 1 s */
+#define STATS_INTERVAL_S 5
+
+enum
+{
+  PROP_0,
+  PROP_LOCATION,
+  PROP_SELECT,
+  PROP_TOKEN,
+  PROP_RETRIES,
+  PROP_RETRY_DELAY,
+  PROP_MAX_RETRY_DELAY,
+  PROP_TIMEOUT,
+  PROP_SSL_STRICT,
+  PROP_SSL_CA_FILE,
+  PROP_LATENCY,
+  PROP_MAX_QUEUE_BYTES,
+  PROP_MAX_FRAME_BYTES,
+  PROP_EOS_ON_END,
+  PROP_CONNECTED,
+  PROP_STATS,
+};
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC,
+    GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
+
+typedef struct
+{
+  GBytes *message;
+  DsHeader header;
+  GstClockTime arrival;         /* running time, or NONE */
+  gboolean discont;
+} ReceivedFrame;
+
+#define N_MEDIA (DS_MEDIA_OPAQUE + 1)
 
 struct _GstDsStreamSrc
 {
   GstPushSrc parent;
+
+  /* settings, under the object lock */
+  GstDsSoupSettings settings;
+  gchar *select;
+  guint latency;
+  guint64 max_queue_bytes;
+  gboolean eos_on_end;
+
+  /* state shared with the connection thread, under self->lock */
+  GMutex lock;
+  GCond cond;
+  GstDsSoupConnection *conn;
+  gboolean flushing;
+  gboolean failed;
+  gboolean connected;
+  GQueue queue;                 /* of ReceivedFrame */
+  guint64 queued_bytes;
+  GQueue outgoing;              /* of GBytes: input frames */
+  gboolean need_keyframe;
+  gboolean discont;
+  gboolean have_seq[N_MEDIA];
+  guint16 last_seq[N_MEDIA];
+  guint64 frames;
+  guint64 bytes;
+  guint64 gaps;
+  guint64 frames_dropped;
+  guint16 input_seq;
+  guint8 buttons_state;
+  guint ticks;
+
+  /* streaming thread */
+  DsTimestampUnwrapper unwrapper;
+  gboolean have_offset;
+  GstClockTimeDiff offset;      /* running time - frame time */
+  gboolean eos_pending;
 };
 
+#define gst_ds_streamsrc_parent_class parent_class
 G_DEFINE_TYPE (GstDsStreamSrc, gst_ds_streamsrc, GST_TYPE_PUSH_SRC);
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsstreamsrc, "dsstreamsrc", GST_RANK_NONE,
-    GST_TYPE_DS_STREAM_SRC, ds_soup_element_init (plugin));
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsstreamsrc, "dsstreamsrc",
+    GST_RANK_NONE, GST_TYPE_DS_STREAM_SRC, ds_soup_element_init (plugin));
+
+static void gst_ds_streamsrc_finalize (GObject * object);
+static void gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec);
+static void gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec);
+static gboolean gst_ds_streamsrc_start (GstBaseSrc * src);
+static gboolean gst_ds_streamsrc_stop (GstBaseSrc * src);
+static gboolean gst_ds_streamsrc_unlock (GstBaseSrc * src);
+static gboolean gst_ds_streamsrc_unlock_stop (GstBaseSrc * src);
+static gboolean gst_ds_streamsrc_query (GstBaseSrc * src, GstQuery * query);
+static gboolean gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event);
+static GstFlowReturn gst_ds_streamsrc_create (GstPushSrc * src,
+    GstBuffer ** buffer);
 
 static void
 gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
 {
-  gst_element_class_set_static_metadata (GST_ELEMENT_CLASS (klass),
-      "dsstreamsrc", "Network", "placeholder", "gst-ds-stream developers");
+  GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
+  GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
+
+  gobject_class->finalize = gst_ds_streamsrc_finalize;
+  gobject_class->set_property = gst_ds_streamsrc_set_property;
+  gobject_class->get_property = gst_ds_streamsrc_get_property;
+
+  /**
+   * GstDsStreamSrc:location:
+   *
+   * The relay's stream URL: `ws://HOST:PORT/stream/CHANNEL` or `wss://…`.
+   */
+  g_object_class_install_property (gobject_class, PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          "URL of the relay's stream endpoint (ws://HOST:PORT/stream/CHANNEL "
+          "or wss://...)", DEFAULT_LOCATION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:select:
+   *
+   * Comma-separated signal names to receive (a SubscribeFilter, sent
+   * after every connect); the relay strips the other signals. Empty or
+   * %NULL: all signals.
+   */
+  g_object_class_install_property (gobject_class, PROP_SELECT,
+      g_param_spec_string ("select", "Select",
+          "Comma-separated names of the signals to receive (empty = all)",
+          DEFAULT_SELECT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:token:
+   *
+   * Sent as `Authorization: Bearer TOKEN` when connecting.
+   */
+  g_object_class_install_property (gobject_class, PROP_TOKEN,
+      g_param_spec_string ("token", "Token",
+          "Access token, sent as 'Authorization: Bearer TOKEN'",
+          DEFAULT_TOKEN,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:retries:
+   *
+   * How many failed connection attempts in a row are retried before an
+   * error is posted; -1 retries forever. Counting starts again after every
+   * successful connection.
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRIES,
+      g_param_spec_int ("retries", "Retries",
+          "Failed connection attempts in a row retried before giving up "
+          "(-1 = forever)", -1, G_MAXINT, DEFAULT_RETRIES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:retry-delay:
+   *
+   * Delay before the first retry, in milliseconds. It doubles with every
+   * further failed attempt up to #GstDsStreamSrc:max-retry-delay; each
+   * wait is randomised between half and all of it (jitter).
+   */
+  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
+      g_param_spec_uint ("retry-delay", "Retry delay",
+          "Delay before the first retry in ms (doubles per failed attempt, "
+          "with jitter)", 1, G_MAXINT, DEFAULT_RETRY_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:max-retry-delay:
+   *
+   * The cap of the exponential backoff, in milliseconds.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_RETRY_DELAY,
+      g_param_spec_uint ("max-retry-delay", "Maximum retry delay",
+          "Longest delay between connection attempts in ms", 1, G_MAXINT,
+          DEFAULT_MAX_RETRY_DELAY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:timeout:
+   *
+   * Seconds a connection attempt (TCP connect, TLS and WebSocket
+   * handshakes) may take.
+   */
+  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds a connection attempt may take", 1, 3600, DEFAULT_TIMEOUT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:ssl-strict:
+   *
+   * Refuse a wss:// relay whose certificate does not validate.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a relay whose TLS certificate does not validate",
+          DEFAULT_SSL_STRICT,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:ssl-ca-file:
+   *
+   * A PEM file of the certificate authorities to trust for wss://,
+   * instead of the system's.
+   */
+  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
+          "PEM file of the certificate authorities to trust (instead of the "
+          "system's)", DEFAULT_SSL_CA_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:latency:
+   *
+   * Milliseconds added to every timestamp (a jitter buffer): frames
+   * delayed by the network up to this much still play on time.
+   */
+  g_object_class_install_property (gobject_class, PROP_LATENCY,
+      g_param_spec_uint ("latency", "Latency",
+          "Jitter buffer in ms, added to the timestamps", 0, 60000,
+          DEFAULT_LATENCY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:max-queue-bytes:
+   *
+   * The most bytes of received frames waiting for downstream. On
+   * overflow the oldest delta pictures and audio are dropped first (and a
+   * keyframe asked for); signal frames are never dropped.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
+      g_param_spec_uint64 ("max-queue-bytes", "Maximum queue bytes",
+          "Most bytes of received frames waiting for downstream", 0,
+          G_MAXUINT64, DEFAULT_MAX_QUEUE_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsStreamSrc:max-frame-bytes:
+   *
+   * The largest frame accepted, in bytes (libsoup's own limit of 128 KiB
+   * is raised to this). The default takes a 4K RGBA picture.
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_FRAME_BYTES,
+      g_param_spec_uint64 ("max-frame-bytes", "Maximum frame bytes",
+          "Largest frame accepted in bytes", DS_HEADER_SIZE,
+          (guint64) G_MAXUINT32 + DS_HEADER_SIZE, DEFAULT_MAX_FRAME_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:eos-on-end:
+   *
+   * Output an End frame and EOS when the channel's source ends its
+   * stream. When %FALSE the element keeps running and waits for the
+   * channel's next stream (it posts a `ds-end` message instead).
+   */
+  g_object_class_install_property (gobject_class, PROP_EOS_ON_END,
+      g_param_spec_boolean ("eos-on-end", "EOS on End",
+          "Send EOS when the source ends its stream (FALSE: keep waiting "
+          "for the next one)", DEFAULT_EOS_ON_END,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+
+  /**
+   * GstDsStreamSrc:connected:
+   *
+   * Whether the connection to the relay is open (`_connected`).
+   */
+  g_object_class_install_property (gobject_class, PROP_CONNECTED,
+      g_param_spec_boolean ("connected", "Connected",
+          "Whether the connection to the relay is open", FALSE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstDsStreamSrc:stats:
+   *
+   * A `dsstreamsrc-stats` structure with the receiver status of SPEC
+   * §6.6: `connected` (boolean, `_connected`), `latency-ms` (gint,
+   * round-trip time of the last Ping, -1 before the first: `_latency`),
+   * `frames` (guint64, `_frames`), `reconnects` (guint, `_reconnects`),
+   * and `bytes`, `gaps` (frames missing according to the sequence
+   * numbers), `frames-dropped`, `queued-bytes` (guint64).
+   */
+  g_object_class_install_property (gobject_class, PROP_STATS,
+      g_param_spec_boxed ("stats", "Statistics",
+          "Connection status, round-trip time in ms, frames, bytes, "
+          "reconnects, gaps", GST_TYPE_STRUCTURE,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+
+  gst_element_class_set_static_metadata (element_class,
+      "ds-stream relay source", "Source/Network",
+      "Receives the ds-stream frames of a ds-relay channel over WebSocket",
+      "gst-ds-stream developers");
+
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_unlock);
+  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_unlock_stop);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_query);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_event);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_create);
+
+  GST_DEBUG_CATEGORY_INIT (gst_ds_streamsrc_debug, "dsstreamsrc", 0,
+      "ds-stream relay source");
 }
 
 static void
 gst_ds_streamsrc_init (GstDsStreamSrc * self)
 {
+  self->settings.location = g_strdup (DEFAULT_LOCATION);
+  self->settings.token = g_strdup (DEFAULT_TOKEN);
+  self->settings.retries = DEFAULT_RETRIES;
+  self->settings.retry_delay = DEFAULT_RETRY_DELAY;
+  self->settings.max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
+  self->settings.timeout = DEFAULT_TIMEOUT;
+  self->settings.ssl_strict = DEFAULT_SSL_STRICT;
+  self->settings.ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
+  self->settings.max_message_size = DEFAULT_MAX_FRAME_BYTES;
+  self->select = g_strdup (DEFAULT_SELECT);
+  self->latency = DEFAULT_LATENCY;
+  self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  self->eos_on_end = DEFAULT_EOS_ON_END;
+
+  g_mutex_init (&self->lock);
+  g_cond_init (&self->cond);
+  g_queue_init (&self->queue);
+  g_queue_init (&self->outgoing);
+
+  gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
+  gst_base_src_set_format (GST_BASE_SRC (self), GST_FORMAT_TIME);
+  gst_base_src_set_do_timestamp (GST_BASE_SRC (self), FALSE);
+}
+
+static void
+gst_ds_streamsrc_finalize (GObject * object)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
+
+  gst_ds_soup_settings_clear (&self->settings);
+  g_free (self->select);
+  g_mutex_clear (&self->lock);
+  g_cond_clear (&self->cond);
+
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+received_frame_free (ReceivedFrame * frame)
+{
+  g_bytes_unref (frame->message);
+  g_free (frame);
+}
+
+static gboolean
+frame_is_expendable (const DsHeader * header)
+{
+  return (header->type == DS_FRAME_DELTA_PIXELS &&
+      !(header->flags & DS_FLAG_KEYFRAME)) ||
+      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
+}
+
+static gboolean
+frame_is_video (const DsHeader * header)
+{
+  return header->type == DS_FRAME_PIXELS ||
+      header->type == DS_FRAME_DELTA_PIXELS;
+}
+
+static gboolean
+frame_is_video_keyframe (const DsHeader * header)
+{
+  return header->type == DS_FRAME_PIXELS ||
+      (header->type == DS_FRAME_DELTA_PIXELS &&
+      (header->flags & DS_FLAG_KEYFRAME));
+}
+
+static GstStructure *
+gst_ds_streamsrc_get_stats (GstDsStreamSrc * self, const gchar * name)
+{
+  GstStructure *s;
+  gint rtt = -1;
+  guint reconnects = 0;
+
+  g_mutex_lock (&self->lock);
+  if (self->conn) {
+    rtt = gst_ds_soup_connection_get_rtt (self->conn);
+    reconnects = gst_ds_soup_connection_get_reconnects (self->conn);
+  }
+  s = gst_structure_new (name,
+      "connected", G_TYPE_BOOLEAN, self->connected,
+      "latency-ms", G_TYPE_INT, rtt,
+      "frames", G_TYPE_UINT64, self->frames,
+      "bytes", G_TYPE_UINT64, self->bytes,
+      "reconnects", G_TYPE_UINT, reconnects,
+      "gaps", G_TYPE_UINT64, self->gaps,
+      "frames-dropped", G_TYPE_UINT64, self->frames_dropped,
+      "queued-bytes", G_TYPE_UINT64, self->queued_bytes, NULL);
+  g_mutex_unlock (&self->lock);
+
+  return s;
+}
+
+static void
+gst_ds_streamsrc_post (GstDsStreamSrc * self, GstStructure * s)
+{
+  gst_element_post_message (GST_ELEMENT (self),
+      gst_message_new_element (GST_OBJECT (self), s));
+}
+
+/* Input frames to the relay: any thread */
+
+static void
+gst_ds_streamsrc_queue_input (GstDsStreamSrc * self, guint8 type,
+    const guint8 * payload, gsize len)
+{
+  DsHeader header = { 0, };
+  GBytes *frame;
+
+  g_mutex_lock (&self->lock);
+  header.type = type;
+  header.flags = DS_FLAG_INPUT;
+  header.seq = self->input_seq++;
+  if (self->conn)
+    header.timestamp = gst_ds_soup_connection_now_ms (self->conn);
+  frame = ds_frame_pack (&header, payload, len);
+
+  if (type == DS_INPUT_KEYFRAME_REQUEST) {
+    GList *l;
+
+    /* one pending request is enough */
+    for (l = self->outgoing.head; l != NULL; l = l->next) {
+      if (((const guint8 *) g_bytes_get_data (l->data, NULL))[0] == type) {
+        g_bytes_unref (frame);
+        g_mutex_unlock (&self->lock);
+        return;
+      }
+    }
+  }
+
+  g_queue_push_tail (&self->outgoing, frame);
+  while (g_queue_get_length (&self->outgoing) > MAX_PENDING_INPUT)
+    g_bytes_unref (g_queue_pop_head (&self->outgoing));
+  if (self->conn)
+    gst_ds_soup_connection_wakeup (self->conn);
+  g_mutex_unlock (&self->lock);
+
+  GST_LOG_OBJECT (self, "queued %s input", ds_input_type_name (type));
+}
+
+/* Connection callbacks: all on the connection thread */
+
+static void
+gst_ds_streamsrc_writable (GstDsSoupConnection * conn, gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  while (!g_queue_is_empty (&self->outgoing) &&
+      gst_ds_soup_connection_can_send (conn)) {
+    GBytes *frame = g_queue_pop_head (&self->outgoing);
+
+    g_mutex_unlock (&self->lock);
+    gst_ds_soup_connection_send (conn, frame);
+    g_bytes_unref (frame);
+    g_mutex_lock (&self->lock);
+  }
+  g_mutex_unlock (&self->lock);
+}
+
+static void
+gst_ds_streamsrc_connected (GstDsSoupConnection * conn, gboolean reconnect,
+    gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+  gchar *location, *select;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->settings.location);
+  select = g_strdup (self->select);
+  GST_OBJECT_UNLOCK (self);
+
+  if (select != NULL && *select != '\0') {
+    gchar **names = g_strsplit (select, ",", -1);
+    DsHeader header = { 0, };
+    gchar *json;
+    gsize len;
+    GBytes *frame;
+
+    for (i = 0; names[i] != NULL; i++)
+      g_strstrip (names[i]);
+    json = ds_subscribe_filter_build ((const gchar * const *) names, &len);
+    header.type = DS_FRAME_SUBSCRIBE_FILTER;
+    frame = ds_frame_pack (&header, json, len);
+    GST_DEBUG_OBJECT (self, "sending SubscribeFilter %s", json);
+    gst_ds_soup_connection_send (conn, frame);
+    g_bytes_unref (frame);
+    g_free (json);
+    g_strfreev (names);
+  }
+  g_free (select);
+
+  g_mutex_lock (&self->lock);
+  self->connected = TRUE;
+  /* a new connection: sequence numbers and timing start again */
+  for (i = 0; i < N_MEDIA; i++)
+    self->have_seq[i] = FALSE;
+  self->discont = TRUE;
+  g_mutex_unlock (&self->lock);
+
+  GST_INFO_OBJECT (self, "%s to %s", reconnect ? "reconnected" : "connected",
+      location);
+  g_object_notify (G_OBJECT (self), "connected");
+  gst_ds_streamsrc_post (self, gst_structure_new ("ds-connected",
+          "location", G_TYPE_STRING, location,
+          "reconnect", G_TYPE_BOOLEAN, reconnect, NULL));
+  g_free (location);
+}
+
+static void
+gst_ds_streamsrc_disconnected (GstDsSoupConnection * conn,
+    const gchar * reason, gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+
+  g_mutex_lock (&self->lock);
+  self->connected = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  GST_WARNING_OBJECT (self, "disconnected: %s", reason);
+  g_object_notify (G_OBJECT (self), "connected");
+  gst_ds_streamsrc_post (self, gst_structure_new ("ds-disconnected",
+          "reason", G_TYPE_STRING, reason, NULL));
+}
+
+static void
+gst_ds_streamsrc_attempt_failed (GstDsSoupConnection * conn,
+    GstDsSoupFailure failure, const gchar * reason, guint attempt,
+    guint delay_ms, gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+
+  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+      ("Could not connect to the relay (attempt %u, %s): %s; retrying in "
+          "%u ms", attempt, gst_ds_soup_failure_name (failure), reason,
+          delay_ms), (NULL));
+}
+
+static void
+gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
+    const gchar * reason, gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+  gchar *location;
+
+  GST_OBJECT_LOCK (self);
+  location = g_strdup (self->settings.location);
+  GST_OBJECT_UNLOCK (self);
+
+  switch (failure) {
+    case GST_DS_SOUP_FAILURE_BAD_URL:
+      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
+          (_("The relay location is not valid. Use a URL like "
+                  "ws://HOST:PORT/stream/CHANNEL.")), ("%s", reason));
+      break;
+    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
+          (_("The relay refused the access token. Check the token "
+                  "property.")), ("%s: %s", location, reason));
+      break;
+    case GST_DS_SOUP_FAILURE_NOT_FOUND:
+      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
+          (_("The relay refused the channel. Check the path of the "
+                  "location: /stream/ and a channel name of 1 to 64 letters, "
+                  "digits, '.', '_' or '-'.")), ("%s: %s", location, reason));
+      break;
+    case GST_DS_SOUP_FAILURE_TLS:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          (_("The relay's TLS certificate was not accepted. Set ssl-ca-file "
+                  "to the certificate authority that signed it.")),
+          ("%s: %s", location, reason));
+      break;
+    case GST_DS_SOUP_FAILURE_TIMEOUT:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          (_("Connecting to the relay timed out. Check that the address is "
+                  "right and that ds-relay is running there.")),
+          ("%s: %s", location, reason));
+      break;
+    case GST_DS_SOUP_FAILURE_REFUSED:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          (_("Could not connect to the relay. Check that ds-relay is "
+                  "running at the location's address.")),
+          ("%s: %s", location, reason));
+      break;
+    default:
+      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+          (_("The relay did not accept the connection.")),
+          ("%s: %s", location, reason));
+      break;
+  }
+  g_free (location);
+
+  g_mutex_lock (&self->lock);
+  self->failed = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+/* Called with self->lock. Returns TRUE when a keyframe should be asked
+ * for. */
+static gboolean
+gst_ds_streamsrc_enforce_limit (GstDsStreamSrc * self, guint64 limit)
+{
+  gboolean video_dropped = FALSE;
+  GList *l;
+  guint pass;
+
+  /* the oldest deltas and audio first, then everything but signals and
+   * control frames */
+  for (pass = 0; pass < 2 && self->queued_bytes > limit; pass++) {
+    l = self->queue.head;
+    while (l != NULL && self->queued_bytes > limit) {
+      GList *next = l->next;
+      ReceivedFrame *frame = l->data;
+      DsMedia media = ds_frame_type_media (frame->header.type);
+      gboolean drop = pass == 0 ? frame_is_expendable (&frame->header) :
+          (media != DS_MEDIA_SIGNAL && media != DS_MEDIA_NONE);
+
+      if (drop) {
+        video_dropped |= frame_is_video (&frame->header);
+        self->queued_bytes -= g_bytes_get_size (frame->message);
+        self->frames_dropped++;
+        g_queue_delete_link (&self->queue, l);
+        received_frame_free (frame);
+      }
+      l = next;
+    }
+  }
+
+  if (!video_dropped)
+    return FALSE;
+
+  /* the deltas up to the next keyframe cannot be decoded now */
+  l = self->queue.head;
+  while (l != NULL) {
+    GList *next = l->next;
+    ReceivedFrame *frame = l->data;
+
+    if (frame_is_video_keyframe (&frame->header))
+      return FALSE;
+    if (frame_is_video (&frame->header)) {
+      self->queued_bytes -= g_bytes_get_size (frame->message);
+      self->frames_dropped++;
+      g_queue_delete_link (&self->queue, l);
+      received_frame_free (frame);
+    }
+    l = next;
+  }
+  self->need_keyframe = TRUE;
+  self->discont = TRUE;
+
+  return TRUE;
+}
+
+static void
+gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
+    gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+  ReceivedFrame *frame;
+  DsHeader header;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (message, &size);
+  GError *error = NULL;
+  GstClock *clock;
+  GstClockTime arrival = GST_CLOCK_TIME_NONE;
+  DsMedia media;
+  guint64 limit;
+  gboolean want_keyframe;
+
+  if (!ds_frame_parse_message (data, size, 0, &header, &error)) {
+    GST_WARNING_OBJECT (self, "bad message from the relay: %s", error->message);
+    g_error_free (error);
+    return;
+  }
+  if (header.flags & DS_FLAG_INPUT) {
+    GST_DEBUG_OBJECT (self, "ignoring an input frame from the relay");
+    return;
+  }
+
+  clock = gst_element_get_clock (GST_ELEMENT (self));
+  if (clock != NULL) {
+    GstClockTime now = gst_clock_get_time (clock);
+    GstClockTime base_time = gst_element_get_base_time (GST_ELEMENT (self));
+
+    if (now >= base_time)
+      arrival = now - base_time;
+    gst_object_unref (clock);
+  }
+
+  GST_OBJECT_LOCK (self);
+  limit = self->max_queue_bytes;
+  GST_OBJECT_UNLOCK (self);
+
+  media = ds_frame_type_media (header.type);
+
+  g_mutex_lock (&self->lock);
+  self->frames++;
+  self->bytes += size;
+
+  if (header.type == DS_FRAME_END || header.type == DS_FRAME_KEYFRAME) {
+    guint i;
+
+    for (i = 0; i < N_MEDIA; i++)
+      self->have_seq[i] = FALSE;
+  } else if (media != DS_MEDIA_NONE) {
+    if (self->have_seq[media]) {
+      gint distance = ds_seq_distance (self->last_seq[media], header.seq);
+
+      if (distance > 1)
+        self->gaps += distance - 1;
+    }
+    self->have_seq[media] = TRUE;
+    self->last_seq[media] = header.seq;
+  }
+
+  if (frame_is_video (&header)) {
+    if (frame_is_video_keyframe (&header)) {
+      self->need_keyframe = FALSE;
+    } else if (self->need_keyframe) {
+      self->frames_dropped++;
+      g_mutex_unlock (&self->lock);
+      return;
+    }
+  }
+
+  frame = g_new0 (ReceivedFrame, 1);
+  frame->message = g_bytes_ref (message);
+  frame->header = header;
+  frame->arrival = arrival;
+  frame->discont = self->discont;
+  self->discont = FALSE;
+  g_queue_push_tail (&self->queue, frame);
+  self->queued_bytes += size;
+
+  want_keyframe = gst_ds_streamsrc_enforce_limit (self, limit);
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  if (want_keyframe) {
+    GST_DEBUG_OBJECT (self, "dropped pictures: asking for a keyframe");
+    gst_ds_streamsrc_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
+  }
+}
+
+static void
+gst_ds_streamsrc_tick (GstDsSoupConnection * conn, gpointer user_data)
+{
+  GstDsStreamSrc *self = user_data;
+
+  if (++self->ticks % STATS_INTERVAL_S == 0)
+    gst_ds_streamsrc_post (self, gst_ds_streamsrc_get_stats (self, "ds-stats"));
+}
+
+static const GstDsSoupCallbacks gst_ds_streamsrc_callbacks = {
+  gst_ds_streamsrc_connected,
+  gst_ds_streamsrc_disconnected,
+  gst_ds_streamsrc_attempt_failed,
+  gst_ds_streamsrc_failed,
+  gst_ds_streamsrc_message,
+  NULL,
+  gst_ds_streamsrc_writable,
+  gst_ds_streamsrc_tick,
+};
+
+/* GstBaseSrc */
+
+static gboolean
+gst_ds_streamsrc_start (GstBaseSrc * src)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+  GstDsSoupSettings settings;
+  GstDsSoupConnection *conn;
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  settings = self->settings;
+  settings.location = g_strdup (self->settings.location);
+  settings.token = g_strdup (self->settings.token);
+  settings.ssl_ca_file = g_strdup (self->settings.ssl_ca_file);
+  GST_OBJECT_UNLOCK (self);
+
+  g_mutex_lock (&self->lock);
+  self->failed = FALSE;
+  self->connected = FALSE;
+  self->need_keyframe = FALSE;
+  self->discont = TRUE;
+  self->frames = self->bytes = self->gaps = self->frames_dropped = 0;
+  for (i = 0; i < N_MEDIA; i++)
+    self->have_seq[i] = FALSE;
+  self->input_seq = 0;
+  self->buttons_state = 0;
+  self->ticks = 0;
+  g_mutex_unlock (&self->lock);
+
+  ds_timestamp_unwrapper_init (&self->unwrapper);
+  self->have_offset = FALSE;
+  self->eos_pending = FALSE;
+
+  conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
+      &gst_ds_streamsrc_callbacks, self);
+  gst_ds_soup_settings_clear (&settings);
+
+  g_mutex_lock (&self->lock);
+  self->conn = conn;
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static gboolean
+gst_ds_streamsrc_stop (GstBaseSrc * src)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+  GstDsSoupConnection *conn;
+
+  g_mutex_lock (&self->lock);
+  conn = self->conn;
+  self->conn = NULL;
+  g_mutex_unlock (&self->lock);
+
+  gst_ds_soup_connection_free (conn);
+
+  g_mutex_lock (&self->lock);
+  g_queue_clear_full (&self->queue, (GDestroyNotify) received_frame_free);
+  self->queued_bytes = 0;
+  g_queue_clear_full (&self->outgoing, (GDestroyNotify) g_bytes_unref);
+  self->connected = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static gboolean
+gst_ds_streamsrc_unlock (GstBaseSrc * src)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static gboolean
+gst_ds_streamsrc_unlock_stop (GstBaseSrc * src)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static gboolean
+gst_ds_streamsrc_query (GstBaseSrc * src, GstQuery * query)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+
+  if (GST_QUERY_TYPE (query) == GST_QUERY_LATENCY) {
+    guint latency;
+
+    GST_OBJECT_LOCK (self);
+    latency = self->latency;
+    GST_OBJECT_UNLOCK (self);
+
+    gst_query_set_latency (query, TRUE, latency * GST_MSECOND,
+        GST_CLOCK_TIME_NONE);
+    return TRUE;
+  }
+
+  return GST_BASE_SRC_CLASS (parent_class)->query (src, query);
+}
+
+static gboolean
+gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+  DsInputEvent input;
+  guint8 payload[DS_INPUT_MAX_PAYLOAD];
+  gsize len;
+
+  if (gst_video_event_is_force_key_unit (event)) {
+    gst_ds_streamsrc_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
+    return TRUE;
+  }
+
+  switch (GST_EVENT_TYPE (event)) {
+    case GST_EVENT_CUSTOM_UPSTREAM:{
+      guint8 type;
+      GBytes *bytes = NULL;
+
+      if (!gst_ds_input_event_parse (event, &type, &bytes))
+        break;
+      if (bytes != NULL) {
+        gsize size;
+        const guint8 *data = g_bytes_get_data (bytes, &size);
+
+        gst_ds_streamsrc_queue_input (self, type, data, size);
+        g_bytes_unref (bytes);
+      } else {
+        gst_ds_streamsrc_queue_input (self, type, NULL, 0);
+      }
+      return TRUE;
+    }
+    case GST_EVENT_NAVIGATION:{
+      gboolean ok;
+
+      g_mutex_lock (&self->lock);
+      ok = gst_ds_navigation_to_input (event, &self->buttons_state, &input);
+      g_mutex_unlock (&self->lock);
+      if (!ok)
+        break;
+      len = ds_input_event_pack (&input, payload);
+      gst_ds_streamsrc_queue_input (self, input.type, payload, len);
+      return TRUE;
+    }
+    default:
+      break;
+  }
+
+  return GST_BASE_SRC_CLASS (parent_class)->event (src, event);
+}
+
+/* Maps a frame timestamp onto the running time (see the section doc) */
+static GstClockTime
+gst_ds_streamsrc_map_time (GstDsStreamSrc * self, ReceivedFrame * frame,
+    gboolean restart)
+{
+  GstClockTime frame_time, arrival = frame->arrival;
+  GstClockTimeDiff candidate, pts;
+  guint latency;
+
+  GST_OBJECT_LOCK (self);
+  latency = self->latency;
+  GST_OBJECT_UNLOCK (self);
+
+  if (!GST_CLOCK_TIME_IS_VALID (arrival)) {
+    /* came before PLAYING: it is released now */
+    GstClock *clock = gst_element_get_clock (GST_ELEMENT (self));
+
+    if (clock == NULL)
+      return GST_CLOCK_TIME_NONE;
+    arrival = gst_clock_get_time (clock) -
+        gst_element_get_base_time (GST_ELEMENT (self));
+    gst_object_unref (clock);
+  }
+
+  if (restart)
+    ds_timestamp_unwrapper_init (&self->unwrapper);
+  frame_time = ds_timestamp_unwrap (&self->unwrapper,
+      frame->header.timestamp) * GST_MSECOND;
+  candidate = GST_CLOCK_DIFF (frame_time, arrival);
+
+  if (restart || !self->have_offset) {
+    GST_DEBUG_OBJECT (self, "timing starts: frame %" GST_TIME_FORMAT
+        " arrived at %" GST_TIME_FORMAT, GST_TIME_ARGS (frame_time),
+        GST_TIME_ARGS (arrival));
+    self->offset = candidate;
+    self->have_offset = TRUE;
+  } else if (candidate < self->offset) {
+    /* came with less delay than any frame before */
+    self->offset = candidate;
+  } else if (candidate - self->offset > RESYNC_THRESHOLD) {
+    GST_DEBUG_OBJECT (self, "frame %" GST_STIME_FORMAT " late: timing "
+        "starts again", GST_STIME_ARGS (candidate - self->offset));
+    self->offset = candidate;
+  }
+
+  pts = (GstClockTimeDiff) frame_time + self->offset +
+      (GstClockTimeDiff) latency *GST_MSECOND;
+
+  return pts > 0 ? (GstClockTime) pts : 0;
+}
+
+static GstBuffer *
+gst_ds_streamsrc_wrap (GBytes * message)
+{
+  GstBuffer *buffer;
+  GstMemory *memory;
+  gsize size;
+  gconstpointer data = g_bytes_get_data (message, &size);
+
+  memory = gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+      (gpointer) data, size, 0, size, g_bytes_ref (message),
+      (GDestroyNotify) g_bytes_unref);
+  buffer = gst_buffer_new ();
+  gst_buffer_append_memory (buffer, gst_memory_share (memory, 0,
+          DS_HEADER_SIZE));
+  if (size > DS_HEADER_SIZE)
+    gst_buffer_append_memory (buffer, gst_memory_share (memory,
+            DS_HEADER_SIZE, size - DS_HEADER_SIZE));
+  gst_memory_unref (memory);
+
+  return buffer;
+}
+
+static void
+gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, ReceivedFrame * frame)
+{
+  const gchar *json = (const gchar *) g_bytes_get_data (frame->message, NULL) +
+      DS_HEADER_SIZE;
+  GError *error = NULL;
+  gchar **signals;
+  GstStructure *s;
+  JsonObject *object;
+
+  signals = ds_schema_parse (json, frame->header.payload_len, &error);
+  if (signals == NULL) {
+    GST_WARNING_OBJECT (self, "bad SchemaAnnounce: %s",
+        error ? error->message : "?");
+    g_clear_error (&error);
+    return;
+  }
+
+  s = gst_structure_new ("ds-schema", "signals", G_TYPE_STRV, signals, NULL);
+  object = ds_signal_parse_object (json, frame->header.payload_len, NULL);
+  if (object != NULL) {
+    if (json_object_has_member (object, "mode") &&
+        JSON_NODE_HOLDS_VALUE (json_object_get_member (object, "mode")))
+      gst_structure_set (s, "mode", G_TYPE_STRING,
+          json_object_get_string_member (object, "mode"), NULL);
+    json_object_unref (object);
+  }
+  gst_ds_streamsrc_post (self, s);
+  g_strfreev (signals);
+}
+
+static GstFlowReturn
+gst_ds_streamsrc_create (GstPushSrc * src, GstBuffer ** outbuf)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
+  ReceivedFrame *frame;
+  GstBuffer *buffer;
+  gboolean eos_on_end, restart;
+  GstClockTime pts;
+
+  if (self->eos_pending)
+    return GST_FLOW_EOS;
+
+  GST_OBJECT_LOCK (self);
+  eos_on_end = self->eos_on_end;
+  GST_OBJECT_UNLOCK (self);
+
+again:
+  g_mutex_lock (&self->lock);
+  while (g_queue_is_empty (&self->queue) && !self->flushing && !self->failed)
+    g_cond_wait (&self->cond, &self->lock);
+  if (self->flushing)
+    goto flushing;
+  if (self->failed)
+    goto failed;
+  frame = g_queue_pop_head (&self->queue);
+  self->queued_bytes -= g_bytes_get_size (frame->message);
+  g_mutex_unlock (&self->lock);
+
+  restart = frame->discont || frame->header.type == DS_FRAME_KEYFRAME;
+
+  switch (frame->header.type) {
+    case DS_FRAME_END:
+      self->have_offset = FALSE;
+      if (!eos_on_end) {
+        GST_INFO_OBJECT (self, "the source ended its stream; waiting for "
+            "the next");
+        gst_ds_streamsrc_post (self, gst_structure_new_empty ("ds-end"));
+        received_frame_free (frame);
+        goto again;
+      }
+      GST_INFO_OBJECT (self, "the source ended its stream: EOS");
+      self->eos_pending = TRUE;
+      break;
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      gst_ds_streamsrc_post_schema (self, frame);
+      break;
+    default:
+      break;
+  }
+
+  pts = gst_ds_streamsrc_map_time (self, frame, restart);
+  buffer = gst_ds_streamsrc_wrap (frame->message);
+  GST_BUFFER_PTS (buffer) = pts;
+  if ((frame->header.type == DS_FRAME_DELTA_PIXELS &&
+          !(frame->header.flags & DS_FLAG_KEYFRAME)) ||
+      frame->header.type == DS_FRAME_SIGNAL_DIFF)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (frame->discont)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
+
+  GST_LOG_OBJECT (self, "%s seq %u ts %u -> %" GST_TIME_FORMAT,
+      ds_frame_type_name (frame->header.type), frame->header.seq,
+      frame->header.timestamp, GST_TIME_ARGS (pts));
+
+  received_frame_free (frame);
+  *outbuf = buffer;
+
+  return GST_FLOW_OK;
+
+  /* ERRORS */
+flushing:
+  {
+    g_mutex_unlock (&self->lock);
+    GST_DEBUG_OBJECT (self, "flushing");
+    return GST_FLOW_FLUSHING;
+  }
+failed:
+  {
+    /* the error was posted when the retries ran out */
+    g_mutex_unlock (&self->lock);
+    return GST_FLOW_ERROR;
+  }
+}
+
+static void
+gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free (self->settings.location);
+      self->settings.location = g_value_dup_string (value);
+      break;
+    case PROP_SELECT:
+      g_free (self->select);
+      self->select = g_value_dup_string (value);
+      break;
+    case PROP_TOKEN:
+      g_free (self->settings.token);
+      self->settings.token = g_value_dup_string (value);
+      break;
+    case PROP_RETRIES:
+      self->settings.retries = g_value_get_int (value);
+      break;
+    case PROP_RETRY_DELAY:
+      self->settings.retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      self->settings.max_retry_delay = g_value_get_uint (value);
+      break;
+    case PROP_TIMEOUT:
+      self->settings.timeout = g_value_get_uint (value);
+      break;
+    case PROP_SSL_STRICT:
+      self->settings.ssl_strict = g_value_get_boolean (value);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_free (self->settings.ssl_ca_file);
+      self->settings.ssl_ca_file = g_value_dup_string (value);
+      break;
+    case PROP_LATENCY:
+      self->latency = g_value_get_uint (value);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      self->max_queue_bytes = g_value_get_uint64 (value);
+      break;
+    case PROP_MAX_FRAME_BYTES:
+      self->settings.max_message_size = g_value_get_uint64 (value);
+      break;
+    case PROP_EOS_ON_END:
+      self->eos_on_end = g_value_get_boolean (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
+
+  switch (prop_id) {
+    case PROP_CONNECTED:
+      g_mutex_lock (&self->lock);
+      g_value_set_boolean (value, self->connected);
+      g_mutex_unlock (&self->lock);
+      return;
+    case PROP_STATS:
+      g_value_take_boxed (value, gst_ds_streamsrc_get_stats (self,
+              "dsstreamsrc-stats"));
+      return;
+    default:
+      break;
+  }
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string (value, self->settings.location);
+      break;
+    case PROP_SELECT:
+      g_value_set_string (value, self->select);
+      break;
+    case PROP_TOKEN:
+      g_value_set_string (value, self->settings.token);
+      break;
+    case PROP_RETRIES:
+      g_value_set_int (value, self->settings.retries);
+      break;
+    case PROP_RETRY_DELAY:
+      g_value_set_uint (value, self->settings.retry_delay);
+      break;
+    case PROP_MAX_RETRY_DELAY:
+      g_value_set_uint (value, self->settings.max_retry_delay);
+      break;
+    case PROP_TIMEOUT:
+      g_value_set_uint (value, self->settings.timeout);
+      break;
+    case PROP_SSL_STRICT:
+      g_value_set_boolean (value, self->settings.ssl_strict);
+      break;
+    case PROP_SSL_CA_FILE:
+      g_value_set_string (value, self->settings.ssl_ca_file);
+      break;
+    case PROP_LATENCY:
+      g_value_set_uint (value, self->latency);
+      break;
+    case PROP_MAX_QUEUE_BYTES:
+      g_value_set_uint64 (value, self->max_queue_bytes);
+      break;
+    case PROP_MAX_FRAME_BYTES:
+      g_value_set_uint64 (value, self->settings.max_message_size);
+      break;
+    case PROP_EOS_ON_END:
+      g_value_set_boolean (value, self->eos_on_end);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
 }

@@ -1,0 +1,855 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* The WebSocket client shared by dsrelaysink and dsstreamsrc: see
+ * gstdssoupconnection.h. Everything libsoup runs on conn->context in
+ * conn->thread; other threads only touch the atomics, the stats under
+ * conn->lock, and g_main_context_invoke()/g_cancellable_cancel(). */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <libsoup/soup.h>
+#include <ds/dsprotocol.h>
+
+#include "gstdssoupconnection.h"
+
+GST_DEBUG_CATEGORY_STATIC (ds_soup_connection_debug);
+#define GST_CAT_DEFAULT ds_soup_connection_debug
+
+struct _GstDsSoupConnection
+{
+  GstObject *parent;            /* for logging; not owned */
+  GstDsSoupSettings settings;
+  GstDsSoupCallbacks callbacks;
+  gpointer user_data;
+
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  GCancellable *cancellable;
+  gint stopping;                /* atomic */
+  gint wakeup_pending;          /* atomic */
+  gint64 epoch_us;              /* monotonic time of creation */
+
+  /* connection thread only */
+  SoupSession *session;
+  SoupMessage *msg;             /* the handshake in progress */
+  SoupWebsocketConnection *ws;
+  GSocket *socket;
+  GSource *retry_source;
+  GSource *tick_source;
+  GSource *writable_source;
+  guint pending_ops;
+  guint failures;               /* consecutive failed attempts */
+  guint attempt;                /* attempts since the last success */
+  gboolean ever_connected;
+  gboolean given_up;
+  gint64 last_rx_us;
+  gint64 last_ping_us;
+  guint16 ping_seq;
+  gchar *error_reason;          /* from the "error" signal */
+
+  /* stats, any thread */
+  GMutex lock;
+  gint rtt_ms;
+  guint reconnects;
+};
+
+static void gst_ds_soup_connection_attempt (GstDsSoupConnection * conn);
+static void gst_ds_soup_connection_drop (GstDsSoupConnection * conn,
+    const gchar * reason);
+
+const gchar *
+gst_ds_soup_failure_name (GstDsSoupFailure failure)
+{
+  switch (failure) {
+    case GST_DS_SOUP_FAILURE_NONE:
+      return "none";
+    case GST_DS_SOUP_FAILURE_BAD_URL:
+      return "bad-url";
+    case GST_DS_SOUP_FAILURE_REFUSED:
+      return "refused";
+    case GST_DS_SOUP_FAILURE_TIMEOUT:
+      return "timeout";
+    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
+      return "unauthorized";
+    case GST_DS_SOUP_FAILURE_NOT_FOUND:
+      return "not-found";
+    case GST_DS_SOUP_FAILURE_TLS:
+      return "tls";
+    case GST_DS_SOUP_FAILURE_PROTOCOL:
+      return "protocol";
+  }
+  return "unknown";
+}
+
+void
+gst_ds_soup_settings_clear (GstDsSoupSettings * settings)
+{
+  g_clear_pointer (&settings->location, g_free);
+  g_clear_pointer (&settings->token, g_free);
+  g_clear_pointer (&settings->ssl_ca_file, g_free);
+}
+
+static void
+gst_ds_soup_settings_copy (GstDsSoupSettings * dest,
+    const GstDsSoupSettings * src)
+{
+  *dest = *src;
+  dest->location = g_strdup (src->location);
+  dest->token = g_strdup (src->token);
+  dest->ssl_ca_file = g_strdup (src->ssl_ca_file);
+}
+
+guint32
+gst_ds_soup_connection_now_ms (GstDsSoupConnection * conn)
+{
+  return (guint32) ((g_get_monotonic_time () - conn->epoch_us) / 1000);
+}
+
+gint
+gst_ds_soup_connection_get_rtt (GstDsSoupConnection * conn)
+{
+  gint rtt;
+
+  g_mutex_lock (&conn->lock);
+  rtt = conn->rtt_ms;
+  g_mutex_unlock (&conn->lock);
+  return rtt;
+}
+
+guint
+gst_ds_soup_connection_get_reconnects (GstDsSoupConnection * conn)
+{
+  guint reconnects;
+
+  g_mutex_lock (&conn->lock);
+  reconnects = conn->reconnects;
+  g_mutex_unlock (&conn->lock);
+  return reconnects;
+}
+
+gboolean
+gst_ds_soup_connection_is_connected (GstDsSoupConnection * conn)
+{
+  return conn->ws != NULL &&
+      soup_websocket_connection_get_state (conn->ws) ==
+      SOUP_WEBSOCKET_STATE_OPEN;
+}
+
+/* Sending */
+
+static gboolean
+gst_ds_soup_connection_writable_cb (GSocket * socket, GIOCondition condition,
+    gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  g_clear_pointer (&conn->writable_source, g_source_unref);
+  if (gst_ds_soup_connection_is_connected (conn) && conn->callbacks.writable)
+    conn->callbacks.writable (conn, conn->user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+gst_ds_soup_connection_can_send (GstDsSoupConnection * conn)
+{
+  if (!gst_ds_soup_connection_is_connected (conn))
+    return FALSE;
+  if (conn->socket == NULL)
+    return TRUE;
+
+  /* libsoup writes a message at once as far as the socket takes it and
+   * keeps the rest in an unbounded queue of its own: hand it the next
+   * message only when the socket is writable, so that frames wait in the
+   * element's bounded queue instead (where they can be dropped or
+   * merged). */
+  if (g_socket_condition_check (conn->socket, G_IO_OUT) & G_IO_OUT)
+    return TRUE;
+
+  if (conn->writable_source == NULL) {
+    conn->writable_source = g_socket_create_source (conn->socket, G_IO_OUT,
+        NULL);
+    g_source_set_callback (conn->writable_source,
+        (GSourceFunc) gst_ds_soup_connection_writable_cb, conn, NULL);
+    g_source_attach (conn->writable_source, conn->context);
+  }
+  return FALSE;
+}
+
+void
+gst_ds_soup_connection_send (GstDsSoupConnection * conn, GBytes * bytes)
+{
+  if (!gst_ds_soup_connection_is_connected (conn))
+    return;
+  soup_websocket_connection_send_message (conn->ws,
+      SOUP_WEBSOCKET_DATA_BINARY, bytes);
+}
+
+guint16
+gst_ds_soup_connection_send_ping (GstDsSoupConnection * conn)
+{
+  DsHeader header = { 0, };
+  guint8 data[DS_HEADER_SIZE];
+  guint16 seq = conn->ping_seq++;
+
+  header.type = DS_FRAME_PING;
+  header.seq = seq;
+  header.timestamp = gst_ds_soup_connection_now_ms (conn);
+  ds_header_pack (&header, data);
+
+  if (gst_ds_soup_connection_is_connected (conn))
+    soup_websocket_connection_send_binary (conn->ws, data, sizeof (data));
+  conn->last_ping_us = g_get_monotonic_time ();
+
+  return seq;
+}
+
+static gboolean
+gst_ds_soup_connection_wakeup_cb (gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  g_atomic_int_set (&conn->wakeup_pending, 0);
+  if (gst_ds_soup_connection_is_connected (conn) && conn->callbacks.writable)
+    conn->callbacks.writable (conn, conn->user_data);
+
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_ds_soup_connection_wakeup (GstDsSoupConnection * conn)
+{
+  GSource *source;
+
+  if (!g_atomic_int_compare_and_exchange (&conn->wakeup_pending, 0, 1))
+    return;
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, gst_ds_soup_connection_wakeup_cb, conn, NULL);
+  g_source_attach (source, conn->context);
+  g_source_unref (source);
+}
+
+/* Receiving */
+
+static void
+gst_ds_soup_connection_message_cb (SoupWebsocketConnection * ws, gint type,
+    GBytes * message, gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+  DsHeader header;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (message, &size);
+
+  conn->last_rx_us = g_get_monotonic_time ();
+
+  if (type != SOUP_WEBSOCKET_DATA_BINARY) {
+    GST_DEBUG_OBJECT (conn->parent, "ignoring a text message");
+    return;
+  }
+
+  if (ds_header_parse (data, size, &header, NULL) &&
+      header.type == DS_FRAME_PING && !(header.flags & DS_FLAG_INPUT)) {
+    guint rtt = gst_ds_soup_connection_now_ms (conn) - header.timestamp;
+
+    GST_LOG_OBJECT (conn->parent, "Ping %u answered after %u ms", header.seq,
+        rtt);
+    g_mutex_lock (&conn->lock);
+    conn->rtt_ms = rtt;
+    g_mutex_unlock (&conn->lock);
+    if (conn->callbacks.pong)
+      conn->callbacks.pong (conn, header.seq, rtt, conn->user_data);
+    return;
+  }
+
+  if (conn->callbacks.message)
+    conn->callbacks.message (conn, message, conn->user_data);
+}
+
+static void
+gst_ds_soup_connection_error_cb (SoupWebsocketConnection * ws, GError * error,
+    gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  GST_WARNING_OBJECT (conn->parent, "WebSocket error: %s", error->message);
+  g_free (conn->error_reason);
+  conn->error_reason = g_strdup (error->message);
+}
+
+static void
+gst_ds_soup_connection_closed_cb (SoupWebsocketConnection * ws,
+    gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+  gchar *reason;
+  gushort code = soup_websocket_connection_get_close_code (ws);
+  const gchar *data = soup_websocket_connection_get_close_data (ws);
+
+  if (conn->error_reason != NULL)
+    reason = g_strdup (conn->error_reason);
+  else if (code != 0)
+    reason = g_strdup_printf ("closed by the relay (%u%s%s)", code,
+        data && *data ? ": " : "", data ? data : "");
+  else
+    reason = g_strdup ("connection lost");
+
+  gst_ds_soup_connection_drop (conn, reason);
+  g_free (reason);
+}
+
+/* Connecting */
+
+static gboolean
+gst_ds_soup_connection_retry_cb (gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  g_clear_pointer (&conn->retry_source, g_source_unref);
+  gst_ds_soup_connection_attempt (conn);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gst_ds_soup_connection_schedule (GstDsSoupConnection * conn, guint delay_ms)
+{
+  if (conn->retry_source != NULL || g_atomic_int_get (&conn->stopping))
+    return;
+
+  conn->retry_source = g_timeout_source_new (delay_ms);
+  g_source_set_callback (conn->retry_source, gst_ds_soup_connection_retry_cb,
+      conn, NULL);
+  g_source_attach (conn->retry_source, conn->context);
+}
+
+/* The n-th retry (n >= 1) waits between half and all of
+ * min (retry-delay * 2^(n-1), max-retry-delay): exponential, capped, with
+ * jitter so that many clients of a restarted relay do not come back in
+ * step. */
+static guint
+gst_ds_soup_connection_backoff (GstDsSoupConnection * conn, guint n)
+{
+  guint64 delay = MAX (conn->settings.retry_delay, 1);
+  guint cap = MAX (conn->settings.max_retry_delay, conn->settings.retry_delay);
+
+  while (n > 1 && delay < cap) {
+    delay *= 2;
+    n--;
+  }
+  delay = MIN (delay, cap);
+
+  return (guint) (delay / 2 + g_random_int_range (0, delay / 2 + 1));
+}
+
+static void
+gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
+    GstDsSoupFailure failure, const gchar * reason)
+{
+  gint retries = conn->settings.retries;
+  guint delay;
+
+  conn->failures++;
+
+  if (retries >= 0 && conn->failures > (guint) retries) {
+    GST_WARNING_OBJECT (conn->parent, "giving up after %u attempt(s): %s",
+        conn->failures, reason);
+    conn->given_up = TRUE;
+    if (conn->callbacks.failed)
+      conn->callbacks.failed (conn, failure, reason, conn->user_data);
+    return;
+  }
+
+  delay = gst_ds_soup_connection_backoff (conn, conn->failures);
+  GST_INFO_OBJECT (conn->parent, "attempt %u failed (%s), retrying in %u ms",
+      conn->attempt, reason, delay);
+  if (conn->callbacks.attempt_failed)
+    conn->callbacks.attempt_failed (conn, failure, reason, conn->attempt,
+        delay, conn->user_data);
+  gst_ds_soup_connection_schedule (conn, delay);
+}
+
+static GstDsSoupFailure
+gst_ds_soup_connection_classify (GstDsSoupConnection * conn, SoupMessage * msg,
+    GError * error, gchar ** reason)
+{
+  guint status = soup_message_get_status (msg);
+
+  if (error->domain == G_TLS_ERROR ||
+      soup_message_get_tls_peer_certificate_errors (msg) != 0) {
+    *reason = g_strdup_printf ("TLS failure: %s", error->message);
+    return GST_DS_SOUP_FAILURE_TLS;
+  }
+
+  if (status >= 100) {
+    *reason = g_strdup_printf ("HTTP %u %s", status,
+        soup_message_get_reason_phrase (msg) ?
+        soup_message_get_reason_phrase (msg) : "");
+    switch (status) {
+      case SOUP_STATUS_UNAUTHORIZED:
+      case SOUP_STATUS_FORBIDDEN:
+        return GST_DS_SOUP_FAILURE_UNAUTHORIZED;
+      case SOUP_STATUS_BAD_REQUEST:
+      case SOUP_STATUS_NOT_FOUND:
+        return GST_DS_SOUP_FAILURE_NOT_FOUND;
+      default:
+        if (status != SOUP_STATUS_SWITCHING_PROTOCOLS)
+          return GST_DS_SOUP_FAILURE_PROTOCOL;
+        break;
+    }
+    g_free (*reason);
+  }
+
+  *reason = g_strdup (error->message);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    return GST_DS_SOUP_FAILURE_TIMEOUT;
+  if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
+    return GST_DS_SOUP_FAILURE_REFUSED;
+
+  return GST_DS_SOUP_FAILURE_PROTOCOL;
+}
+
+static void
+gst_ds_soup_connection_network_event_cb (SoupMessage * msg,
+    GSocketClientEvent event, GIOStream * stream, gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (stream)) {
+    g_clear_object (&conn->socket);
+    conn->socket = g_object_ref (g_socket_connection_get_socket
+        (G_SOCKET_CONNECTION (stream)));
+  }
+}
+
+static gboolean
+gst_ds_soup_connection_accept_certificate_cb (SoupMessage * msg,
+    GTlsCertificate * certificate, GTlsCertificateFlags errors,
+    gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  GST_WARNING_OBJECT (conn->parent, "accepting a certificate that does not "
+      "validate (0x%x) because ssl-strict is FALSE", errors);
+  return TRUE;
+}
+
+static void
+gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
+    gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+  SoupWebsocketConnection *ws;
+  SoupMessage *msg = conn->msg;
+  GError *error = NULL;
+  gchar *reason = NULL;
+  GstDsSoupFailure failure;
+  gboolean reconnect;
+
+  conn->pending_ops--;
+  conn->msg = NULL;
+
+  ws = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
+      &error);
+
+  if (g_atomic_int_get (&conn->stopping)) {
+    g_clear_object (&ws);
+    g_clear_error (&error);
+    g_clear_object (&msg);
+    return;
+  }
+
+  if (ws == NULL) {
+    failure = gst_ds_soup_connection_classify (conn, msg, error, &reason);
+    g_clear_object (&conn->socket);
+    g_clear_error (&error);
+    g_clear_object (&msg);
+    gst_ds_soup_connection_failed (conn, failure, reason);
+    g_free (reason);
+    return;
+  }
+  g_clear_object (&msg);
+
+  GST_INFO_OBJECT (conn->parent, "connected to %s", conn->settings.location);
+
+  conn->ws = ws;
+  soup_websocket_connection_set_max_incoming_payload_size (ws,
+      conn->settings.max_message_size);
+  soup_websocket_connection_set_keepalive_interval (ws, 0);
+  g_signal_connect (ws, "message",
+      G_CALLBACK (gst_ds_soup_connection_message_cb), conn);
+  g_signal_connect (ws, "error", G_CALLBACK (gst_ds_soup_connection_error_cb),
+      conn);
+  g_signal_connect (ws, "closed",
+      G_CALLBACK (gst_ds_soup_connection_closed_cb), conn);
+
+  reconnect = conn->ever_connected;
+  conn->ever_connected = TRUE;
+  conn->failures = 0;
+  conn->attempt = 0;
+  conn->last_rx_us = g_get_monotonic_time ();
+  g_clear_pointer (&conn->error_reason, g_free);
+
+  if (conn->callbacks.connected)
+    conn->callbacks.connected (conn, reconnect, conn->user_data);
+
+  /* a first Ping right away, so the round-trip time is known early */
+  if (gst_ds_soup_connection_is_connected (conn))
+    gst_ds_soup_connection_send_ping (conn);
+  if (gst_ds_soup_connection_is_connected (conn) && conn->callbacks.writable)
+    conn->callbacks.writable (conn, conn->user_data);
+}
+
+static gboolean
+gst_ds_soup_connection_check_url (const gchar * location, gchar ** reason)
+{
+  GUri *uri;
+  const gchar *scheme;
+  GError *error = NULL;
+
+  if (location == NULL || *location == '\0') {
+    *reason = g_strdup ("no location set");
+    return FALSE;
+  }
+
+  uri = g_uri_parse (location, SOUP_HTTP_URI_FLAGS, &error);
+  if (uri == NULL) {
+    *reason = g_strdup_printf ("'%s' is not a URL: %s", location,
+        error->message);
+    g_error_free (error);
+    return FALSE;
+  }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") != 0 &&
+      g_ascii_strcasecmp (scheme, "wss") != 0) {
+    *reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL", location);
+    g_uri_unref (uri);
+    return FALSE;
+  }
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+    *reason = g_strdup_printf ("'%s' has no host", location);
+    g_uri_unref (uri);
+    return FALSE;
+  }
+
+  g_uri_unref (uri);
+  return TRUE;
+}
+
+static void
+gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
+{
+  SoupMessage *msg;
+  gchar *reason = NULL;
+
+  if (g_atomic_int_get (&conn->stopping) || conn->ws != NULL ||
+      conn->msg != NULL)
+    return;
+
+  if (!gst_ds_soup_connection_check_url (conn->settings.location, &reason)) {
+    /* retrying cannot help */
+    conn->given_up = TRUE;
+    if (conn->callbacks.failed)
+      conn->callbacks.failed (conn, GST_DS_SOUP_FAILURE_BAD_URL, reason,
+          conn->user_data);
+    g_free (reason);
+    return;
+  }
+
+  conn->attempt++;
+  if (conn->ever_connected) {
+    g_mutex_lock (&conn->lock);
+    conn->reconnects++;
+    g_mutex_unlock (&conn->lock);
+  }
+
+  GST_DEBUG_OBJECT (conn->parent, "connecting to %s (attempt %u)",
+      conn->settings.location, conn->attempt);
+
+  msg = soup_message_new ("GET", conn->settings.location);
+  if (msg == NULL) {
+    gst_ds_soup_connection_failed (conn, GST_DS_SOUP_FAILURE_BAD_URL,
+        "libsoup refused the URL");
+    return;
+  }
+  soup_message_add_flags (msg, SOUP_MESSAGE_NEW_CONNECTION);
+  if (conn->settings.token != NULL && *conn->settings.token != '\0') {
+    gchar *value = g_strdup_printf ("Bearer %s", conn->settings.token);
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", value);
+    g_free (value);
+  }
+  g_signal_connect (msg, "network-event",
+      G_CALLBACK (gst_ds_soup_connection_network_event_cb), conn);
+  if (!conn->settings.ssl_strict)
+    g_signal_connect (msg, "accept-certificate",
+        G_CALLBACK (gst_ds_soup_connection_accept_certificate_cb), conn);
+
+  conn->msg = msg;
+  conn->pending_ops++;
+  soup_session_websocket_connect_async (conn->session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, conn->cancellable,
+      gst_ds_soup_connection_connect_done, conn);
+}
+
+/* Drops the current connection (closed by the peer, dead, or failed) and
+ * schedules a reconnect. */
+static void
+gst_ds_soup_connection_drop (GstDsSoupConnection * conn, const gchar * reason)
+{
+  SoupWebsocketConnection *ws = conn->ws;
+
+  if (ws == NULL)
+    return;
+
+  GST_INFO_OBJECT (conn->parent, "disconnected: %s", reason);
+
+  conn->ws = NULL;
+  g_signal_handlers_disconnect_by_data (ws, conn);
+  if (conn->writable_source) {
+    g_source_destroy (conn->writable_source);
+    g_clear_pointer (&conn->writable_source, g_source_unref);
+  }
+  if (conn->socket)
+    g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+  g_clear_object (&conn->socket);
+  /* disposing closes the stream; the shut-down socket makes that quick */
+  g_object_unref (ws);
+  g_clear_pointer (&conn->error_reason, g_free);
+
+  if (conn->callbacks.disconnected)
+    conn->callbacks.disconnected (conn, reason, conn->user_data);
+
+  if (!g_atomic_int_get (&conn->stopping))
+    gst_ds_soup_connection_schedule (conn, 0);
+}
+
+static gboolean
+gst_ds_soup_connection_tick_cb (gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (gst_ds_soup_connection_is_connected (conn)) {
+    if (now - conn->last_rx_us > GST_DS_SOUP_LIVENESS_TIMEOUT_MS * 1000) {
+      gchar *reason = g_strdup_printf ("nothing from the relay for %u s",
+          GST_DS_SOUP_LIVENESS_TIMEOUT_MS / 1000);
+
+      gst_ds_soup_connection_drop (conn, reason);
+      g_free (reason);
+    } else if (now - conn->last_ping_us >= GST_DS_SOUP_PING_INTERVAL_MS * 1000) {
+      gst_ds_soup_connection_send_ping (conn);
+    }
+  }
+
+  if (conn->callbacks.tick)
+    conn->callbacks.tick (conn, conn->user_data);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* The thread */
+
+static gboolean
+gst_ds_soup_connection_deadline_cb (gpointer user_data)
+{
+  gboolean *expired = user_data;
+
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+gst_ds_soup_connection_ws_gone (gpointer data, GObject * where)
+{
+  guint *alive = data;
+
+  (*alive)--;
+}
+
+static gpointer
+gst_ds_soup_connection_thread (gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+  GSource *deadline;
+  gboolean expired = FALSE;
+  guint alive = 0;
+
+  g_main_context_push_thread_default (conn->context);
+
+  conn->session = soup_session_new_with_options ("timeout",
+      conn->settings.timeout, "user-agent", "gst-ds-stream/" VERSION, NULL);
+
+  if (conn->settings.ssl_ca_file != NULL && *conn->settings.ssl_ca_file) {
+    GError *error = NULL;
+    GTlsDatabase *db = g_tls_file_database_new (conn->settings.ssl_ca_file,
+        &error);
+
+    if (db == NULL) {
+      gchar *reason = g_strdup_printf ("cannot read ssl-ca-file '%s': %s",
+          conn->settings.ssl_ca_file, error->message);
+
+      g_error_free (error);
+      conn->given_up = TRUE;
+      if (conn->callbacks.failed)
+        conn->callbacks.failed (conn, GST_DS_SOUP_FAILURE_TLS, reason,
+            conn->user_data);
+      g_free (reason);
+    } else {
+      soup_session_set_tls_database (conn->session, db);
+      g_object_unref (db);
+    }
+  }
+
+  conn->tick_source = g_timeout_source_new (1000);
+  g_source_set_callback (conn->tick_source, gst_ds_soup_connection_tick_cb,
+      conn, NULL);
+  g_source_attach (conn->tick_source, conn->context);
+
+  if (!conn->given_up)
+    gst_ds_soup_connection_attempt (conn);
+
+  if (!g_atomic_int_get (&conn->stopping))
+    g_main_loop_run (conn->loop);
+
+  /* Shutting down: cancel the handshake, cut the socket so that nothing
+   * waits on the peer, and let libsoup finish its callbacks, within a
+   * bounded time. */
+  g_cancellable_cancel (conn->cancellable);
+  g_source_destroy (conn->tick_source);
+  g_clear_pointer (&conn->tick_source, g_source_unref);
+  if (conn->retry_source) {
+    g_source_destroy (conn->retry_source);
+    g_clear_pointer (&conn->retry_source, g_source_unref);
+  }
+  if (conn->writable_source) {
+    g_source_destroy (conn->writable_source);
+    g_clear_pointer (&conn->writable_source, g_source_unref);
+  }
+  if (conn->ws) {
+    SoupWebsocketConnection *ws = conn->ws;
+
+    conn->ws = NULL;
+    g_signal_handlers_disconnect_by_data (ws, conn);
+    alive++;
+    g_object_weak_ref (G_OBJECT (ws), gst_ds_soup_connection_ws_gone, &alive);
+    if (conn->socket)
+      g_socket_shutdown (conn->socket, TRUE, TRUE, NULL);
+    g_object_unref (ws);
+  }
+  soup_session_abort (conn->session);
+
+  deadline = g_timeout_source_new (GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS);
+  g_source_set_callback (deadline, gst_ds_soup_connection_deadline_cb,
+      &expired, NULL);
+  g_source_attach (deadline, conn->context);
+  while ((conn->pending_ops > 0 || alive > 0) && !expired)
+    g_main_context_iteration (conn->context, TRUE);
+  g_source_destroy (deadline);
+  g_source_unref (deadline);
+
+  if (conn->pending_ops > 0 || alive > 0)
+    GST_WARNING_OBJECT (conn->parent, "libsoup did not finish closing in "
+        "%u ms", GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS);
+
+  g_clear_object (&conn->socket);
+  g_clear_object (&conn->session);
+  /* run what the session's disposal queued */
+  while (g_main_context_iteration (conn->context, FALSE));
+
+  g_main_context_pop_thread_default (conn->context);
+
+  return NULL;
+}
+
+GstDsSoupConnection *
+gst_ds_soup_connection_new (GstObject * parent,
+    const GstDsSoupSettings * settings, const GstDsSoupCallbacks * callbacks,
+    gpointer user_data)
+{
+  static gsize debug_once = 0;
+  GstDsSoupConnection *conn;
+
+  if (g_once_init_enter (&debug_once)) {
+    GST_DEBUG_CATEGORY_INIT (ds_soup_connection_debug, "dssoupconnection", 0,
+        "ds-stream WebSocket client connection");
+    g_once_init_leave (&debug_once, 1);
+  }
+
+  conn = g_new0 (GstDsSoupConnection, 1);
+  conn->parent = parent;
+  gst_ds_soup_settings_copy (&conn->settings, settings);
+  conn->callbacks = *callbacks;
+  conn->user_data = user_data;
+  conn->epoch_us = g_get_monotonic_time ();
+  conn->rtt_ms = -1;
+  g_mutex_init (&conn->lock);
+
+  conn->context = g_main_context_new ();
+  conn->loop = g_main_loop_new (conn->context, FALSE);
+  conn->cancellable = g_cancellable_new ();
+  conn->thread = g_thread_new ("dssoup", gst_ds_soup_connection_thread, conn);
+
+  return conn;
+}
+
+static gboolean
+gst_ds_soup_connection_quit_cb (gpointer user_data)
+{
+  GstDsSoupConnection *conn = user_data;
+
+  g_main_loop_quit (conn->loop);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_ds_soup_connection_free (GstDsSoupConnection * conn)
+{
+  GSource *source;
+
+  if (conn == NULL)
+    return;
+
+  g_atomic_int_set (&conn->stopping, 1);
+  g_cancellable_cancel (conn->cancellable);
+
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, gst_ds_soup_connection_quit_cb, conn, NULL);
+  g_source_attach (source, conn->context);
+  g_source_unref (source);
+
+  g_thread_join (conn->thread);
+
+  g_main_loop_unref (conn->loop);
+  g_main_context_unref (conn->context);
+  g_object_unref (conn->cancellable);
+  g_free (conn->error_reason);
+  gst_ds_soup_settings_clear (&conn->settings);
+  g_mutex_clear (&conn->lock);
+  g_free (conn);
+}

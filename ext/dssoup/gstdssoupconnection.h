@@ -1,0 +1,140 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/*
+ * The WebSocket client side shared by dsrelaysink and dsstreamsrc
+ * (internal): one thread per element running a private GMainContext, on
+ * which all libsoup objects live; connecting with a timeout, reconnecting
+ * with capped exponential backoff and jitter, classifying failures so the
+ * elements can tell the user what to do, a Ping every 5 s (round-trip
+ * time) and a liveness check, and a prompt, leak-free shutdown.
+ *
+ * Every callback runs on the connection thread. The element hands work to
+ * that thread with gst_ds_soup_connection_wakeup(), which calls the
+ * writable callback there; the send functions may only be called on the
+ * connection thread (from a callback).
+ */
+
+#ifndef __GST_DS_SOUP_CONNECTION_H__
+#define __GST_DS_SOUP_CONNECTION_H__
+
+#include <gst/gst.h>
+
+G_BEGIN_DECLS
+
+/* A Ping every 5 s (SPEC §6.6) */
+#define GST_DS_SOUP_PING_INTERVAL_MS 5000
+/* A connection on which nothing arrived (not even a Ping echo) for this
+ * long is considered dead and replaced. */
+#define GST_DS_SOUP_LIVENESS_TIMEOUT_MS 15000
+/* The longest a shutdown waits for libsoup to finish closing */
+#define GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS 300
+
+typedef struct _GstDsSoupConnection GstDsSoupConnection;
+
+typedef enum
+{
+  GST_DS_SOUP_FAILURE_NONE = 0,
+  GST_DS_SOUP_FAILURE_BAD_URL,          /* not a ws:// or wss:// URL */
+  GST_DS_SOUP_FAILURE_REFUSED,          /* refused, unreachable, DNS */
+  GST_DS_SOUP_FAILURE_TIMEOUT,          /* connect or handshake timed out */
+  GST_DS_SOUP_FAILURE_UNAUTHORIZED,     /* HTTP 401 / 403: token */
+  GST_DS_SOUP_FAILURE_NOT_FOUND,        /* HTTP 400 / 404: channel refused */
+  GST_DS_SOUP_FAILURE_TLS,              /* certificate or TLS handshake */
+  GST_DS_SOUP_FAILURE_PROTOCOL,         /* other HTTP status, not WebSocket */
+} GstDsSoupFailure;
+
+typedef struct
+{
+  gchar *location;
+  gchar *token;                 /* sent as "Authorization: Bearer TOKEN" */
+  gint retries;                 /* -1: forever */
+  guint retry_delay;            /* ms, first retry */
+  guint max_retry_delay;        /* ms, cap of the backoff */
+  guint timeout;                /* s, connect + handshake */
+  gboolean ssl_strict;
+  gchar *ssl_ca_file;
+  guint64 max_message_size;     /* bytes, incoming */
+} GstDsSoupSettings;
+
+typedef struct
+{
+  void (*connected) (GstDsSoupConnection * conn, gboolean reconnect,
+      gpointer user_data);
+  void (*disconnected) (GstDsSoupConnection * conn, const gchar * reason,
+      gpointer user_data);
+  /* one attempt failed; another follows after @delay_ms */
+  void (*attempt_failed) (GstDsSoupConnection * conn,
+      GstDsSoupFailure failure, const gchar * reason, guint attempt,
+      guint delay_ms, gpointer user_data);
+  /* retries exhausted: the connection stays down */
+  void (*failed) (GstDsSoupConnection * conn, GstDsSoupFailure failure,
+      const gchar * reason, gpointer user_data);
+  /* one binary message (Ping echoes are handled here, not passed on) */
+  void (*message) (GstDsSoupConnection * conn, GBytes * message,
+      gpointer user_data);
+  /* the answer to a Ping sent with gst_ds_soup_connection_send_ping() */
+  void (*pong) (GstDsSoupConnection * conn, guint16 seq, guint rtt_ms,
+      gpointer user_data);
+  /* connected and work may be pending: send what can be sent */
+  void (*writable) (GstDsSoupConnection * conn, gpointer user_data);
+  /* once a second */
+  void (*tick) (GstDsSoupConnection * conn, gpointer user_data);
+} GstDsSoupCallbacks;
+
+const gchar *         gst_ds_soup_failure_name          (GstDsSoupFailure failure);
+
+void                  gst_ds_soup_settings_clear        (GstDsSoupSettings * settings);
+
+/* Starts the thread and the first connection attempt. Takes a copy of
+ * @settings. */
+GstDsSoupConnection * gst_ds_soup_connection_new        (GstObject * parent,
+                                                         const GstDsSoupSettings * settings,
+                                                         const GstDsSoupCallbacks * callbacks,
+                                                         gpointer user_data);
+
+/* Cancels everything, closes the connection, joins the thread. Returns
+ * within about GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS whatever the peer does. */
+void                  gst_ds_soup_connection_free       (GstDsSoupConnection * conn);
+
+/* Any thread: calls the writable callback on the connection thread soon
+ * (when connected). */
+void                  gst_ds_soup_connection_wakeup     (GstDsSoupConnection * conn);
+
+/* Connection thread only */
+gboolean              gst_ds_soup_connection_is_connected (GstDsSoupConnection * conn);
+/* TRUE when connected and the socket takes more data now; otherwise the
+ * writable callback runs again once it does. */
+gboolean              gst_ds_soup_connection_can_send   (GstDsSoupConnection * conn);
+/* Sends one binary message; @bytes is not kept (libsoup frames it) */
+void                  gst_ds_soup_connection_send       (GstDsSoupConnection * conn,
+                                                         GBytes * bytes);
+/* Sends a Ping frame now; returns its seq */
+guint16               gst_ds_soup_connection_send_ping  (GstDsSoupConnection * conn);
+/* Milliseconds since the connection object was made, as a frame
+ * timestamp */
+guint32               gst_ds_soup_connection_now_ms     (GstDsSoupConnection * conn);
+
+/* Any thread */
+gint                  gst_ds_soup_connection_get_rtt    (GstDsSoupConnection * conn);
+guint                 gst_ds_soup_connection_get_reconnects (GstDsSoupConnection * conn);
+
+G_END_DECLS
+
+#endif /* __GST_DS_SOUP_CONNECTION_H__ */

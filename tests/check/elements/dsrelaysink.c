@@ -1,0 +1,715 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* dsrelaysink against the real ds-relay (started by the test on a free
+ * loopback port): frames arrive byte-exact at dsstreamsrc, several pads
+ * share one channel, reconnects keep the pipelines playing and the signal
+ * state whole, receiver input comes back upstream, errors say what is
+ * wrong, and going to NULL is prompt even when the relay is stalled. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <ds/dsprotocol.h>
+#include <ds/dsrle.h>
+#include <ds/dssignal.h>
+#include <ds/gstdsutils.h>
+
+#include "../ds-test-relay.h"
+
+#define WAIT_MS 10000
+#define RETRY_ARGS "retry-delay=50 max-retry-delay=300"
+
+/* Helpers */
+
+static GstBuffer *
+make_frame (guint8 type, guint8 flags, guint16 seq, guint32 ts, guint16 width,
+    guint16 height, gconstpointer payload, gsize len)
+{
+  DsHeader header = { 0, };
+  GstBuffer *buffer;
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = ts;
+  header.width = width;
+  header.height = height;
+  buffer = gst_ds_frame_buffer_new_data (&header, payload, len);
+  GST_BUFFER_PTS (buffer) = ts * GST_MSECOND;
+  return buffer;
+}
+
+static GstBuffer *
+make_signal (guint8 type, guint16 seq, guint32 ts, const gchar * json)
+{
+  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
+      seq, ts, 0, 0, json, strlen (json));
+}
+
+static gboolean
+wait_for_boolean (GstElement * element, const gchar * property,
+    gboolean wanted, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gboolean value = !wanted;
+
+  while (g_get_monotonic_time () < deadline) {
+    g_object_get (element, property, &value, NULL);
+    if (value == wanted)
+      return TRUE;
+    g_usleep (10 * 1000);
+  }
+  return FALSE;
+}
+
+/* Pops messages until an element message named @name (or a message of
+ * @type when @name is NULL); fails on an error message unless the
+ * error is what is waited for. */
+static GstMessage *
+wait_for_message (GstElement * pipeline, GstMessageType type,
+    const gchar * name, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  GstMessage *msg = NULL;
+
+  while (g_get_monotonic_time () < deadline) {
+    gint64 left = deadline - g_get_monotonic_time ();
+
+    msg = gst_bus_timed_pop (bus, MAX (left, 0) * GST_USECOND);
+    if (msg == NULL)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == type && (name == NULL ||
+            (gst_message_get_structure (msg) &&
+                gst_message_has_name (msg, name))))
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR
+        && type != GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      fail ("unexpected error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, dbg);
+    }
+    gst_message_unref (msg);
+    msg = NULL;
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+/* No error message posted so far */
+static void
+assert_no_error (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop (bus)) != NULL) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      fail ("unexpected error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, dbg);
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+}
+
+static GstElement *
+launch (const gchar * description)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+
+  fail_unless (pipeline != NULL, "cannot launch '%s': %s", description,
+      error ? error->message : "?");
+  if (error)
+    g_error_free (error);
+  return pipeline;
+}
+
+static void
+set_state (GstElement * pipeline, GstState state)
+{
+  GstStateChangeReturn ret = gst_element_set_state (pipeline, state);
+
+  fail_if (ret == GST_STATE_CHANGE_FAILURE);
+  if (state > GST_STATE_READY)
+    fail_if (gst_element_get_state (pipeline, NULL, NULL,
+            5 * GST_SECOND) == GST_STATE_CHANGE_FAILURE);
+}
+
+static GstElement *
+get (GstElement * pipeline, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+
+  fail_unless (e != NULL, "no element %s", name);
+  gst_object_unref (e);         /* the pipeline holds it */
+  return e;
+}
+
+/* A publishing pipeline fed by appsrc, and a receiving one into appsink */
+static GstElement *
+sender_new (const gchar * uri, const gchar * extra)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src is-live=true format=time "
+      "caps=" GST_DS_STREAM_MEDIA_TYPE " ! dsrelaysink name=sink "
+      "location=%s " RETRY_ARGS " %s", uri, extra ? extra : "");
+  GstElement *pipeline = launch (desc);
+
+  g_free (desc);
+  return pipeline;
+}
+
+static GstElement *
+receiver_new (const gchar * uri, const gchar * extra)
+{
+  gchar *desc = g_strdup_printf ("dsstreamsrc name=src location=%s "
+      RETRY_ARGS " %s ! appsink name=sink sync=false", uri,
+      extra ? extra : "");
+  GstElement *pipeline = launch (desc);
+
+  g_free (desc);
+  return pipeline;
+}
+
+static void
+push (GstElement * pipeline, GstBuffer * buffer)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (get (pipeline,
+                  "src")), buffer), GST_FLOW_OK);
+}
+
+/* The next frame at the receiver (NULL after @timeout_ms) */
+static GstBuffer *
+pull (GstElement * pipeline, guint timeout_ms)
+{
+  GstSample *sample =
+      gst_app_sink_try_pull_sample (GST_APP_SINK (get (pipeline, "sink")),
+      timeout_ms * GST_MSECOND);
+  GstBuffer *buffer;
+
+  if (sample == NULL)
+    return NULL;
+  buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
+  gst_sample_unref (sample);
+  return buffer;
+}
+
+/* The next frame of one of @types (0-terminated), skipping others */
+static G_GNUC_UNUSED GstBuffer *
+pull_type (GstElement * pipeline, const guint8 * types, guint timeout_ms,
+    DsHeader * header)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstBuffer *buffer = pull (pipeline,
+        MAX (1, (deadline - g_get_monotonic_time ()) / 1000));
+    guint i;
+
+    if (buffer == NULL)
+      return NULL;
+    fail_unless (gst_ds_frame_buffer_parse (buffer, header, NULL));
+    for (i = 0; types[i] != 0; i++)
+      if (header->type == types[i])
+        return buffer;
+    gst_buffer_unref (buffer);
+  }
+  return NULL;
+}
+
+static void
+stop (GstElement * pipeline)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* A test picture that changes a little per frame */
+static void
+fill_picture (guint8 * pixels, guint width, guint height, guint n)
+{
+  guint x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++) {
+      guint8 *p = pixels + (y * width + x) * 4;
+      gboolean box = x >= n % width && x < n % width + 4 && y < 8;
+
+      p[0] = box ? 255 : x;
+      p[1] = box ? 0 : y;
+      p[2] = (x + y) / 2;
+      p[3] = 255;
+    }
+}
+
+/* Pixels for a keyframe, else DeltaPixels against @prev */
+static GstBuffer *
+make_picture_frame (guint n, guint width, guint height, guint8 * prev,
+    guint keyframe_interval)
+{
+  gsize size = width * height * 4;
+  guint8 *cur = g_malloc (size);
+  GstBuffer *buffer;
+
+  fill_picture (cur, width, height, n);
+  if (n % keyframe_interval == 0) {
+    buffer = make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, n, n * 33, width,
+        height, cur, size);
+  } else {
+    guint8 *rle = g_malloc (DS_RLE_MAX_ENCODED_SIZE (size));
+    gsize len = ds_rle_encode_xor (cur, prev, size, rle,
+        DS_RLE_MAX_ENCODED_SIZE (size));
+
+    fail_unless (len > 0);
+    buffer = make_frame (DS_FRAME_DELTA_PIXELS, 0, n, n * 33, width, height,
+        rle, len);
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    g_free (rle);
+  }
+  memcpy (prev, cur, size);
+  g_free (cur);
+  return buffer;
+}
+
+static DsTestRelay *
+start_relay (const gchar * first_arg, ...)
+{
+  DsTestRelay *relay = NULL;
+  GPtrArray *args = g_ptr_array_new ();
+  const gchar *arg;
+  va_list va;
+
+  va_start (va, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (va, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (va);
+  g_ptr_array_add (args, NULL);
+
+  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
+  g_ptr_array_free (args, TRUE);
+  fail_unless (relay != NULL, "cannot start ds-relay");
+  return relay;
+}
+
+/* Tests */
+
+GST_START_TEST (test_frames_byte_exact)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  GstBuffer *sent[90];
+  guint8 *prev = g_malloc0 (64 * 48 * 4);
+  GstMessage *msg;
+  DsHeader header;
+  GstBuffer *buffer;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/exact");
+  stream = ds_test_relay_ws_uri (relay, "/stream/exact");
+
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-connected", WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  for (i = 0; i < 90; i++) {
+    sent[i] = make_picture_frame (i, 64, 48, prev, 30);
+    push (tx, gst_buffer_ref (sent[i]));
+  }
+  fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (get (tx,
+                  "src"))), GST_FLOW_OK);
+
+  for (i = 0; i < 90; i++) {
+    buffer = pull (rx, WAIT_MS);
+    fail_unless (buffer != NULL, "frame %u did not arrive", i);
+    fail_unless_equals_int (gst_buffer_get_size (buffer),
+        gst_buffer_get_size (sent[i]));
+    {
+      GstMapInfo map;
+
+      fail_unless (gst_buffer_map (sent[i], &map, GST_MAP_READ));
+      fail_unless (gst_buffer_memcmp (buffer, 0, map.data, map.size) == 0,
+          "frame %u differs", i);
+      gst_buffer_unmap (sent[i], &map);
+    }
+    /* one frame per buffer, header in a memory of its own */
+    fail_unless (gst_buffer_n_memory (buffer) >= 1);
+    fail_unless_equals_int (gst_buffer_peek_memory (buffer, 0)->size,
+        DS_HEADER_SIZE);
+    gst_buffer_unref (buffer);
+    gst_buffer_unref (sent[i]);
+  }
+
+  /* then End and EOS at the receiver */
+  buffer = pull (rx, WAIT_MS);
+  fail_unless (buffer != NULL);
+  fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+  fail_unless_equals_int (header.type, DS_FRAME_END);
+  gst_buffer_unref (buffer);
+  msg = wait_for_message (rx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS at the receiver");
+  gst_message_unref (msg);
+
+  /* and EOS at the sender once the relay had the End frame */
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS at the sender");
+  gst_message_unref (msg);
+  {
+    GstStructure *stats;
+    guint64 sent_frames = 0;
+
+    g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+    fail_unless (gst_structure_get_uint64 (stats, "frames-sent", &sent_frames));
+    /* 90 frames and End */
+    fail_unless_equals_uint64 (sent_frames, 91);
+    gst_structure_free (stats);
+  }
+
+  stop (tx);
+  stop (rx);
+  g_free (prev);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* An error message from @pipeline within @timeout_ms; returns its GError */
+static GError *
+wait_for_error (GstElement * pipeline, guint timeout_ms, gchar ** debug)
+{
+  GstMessage *msg = wait_for_message (pipeline, GST_MESSAGE_ERROR, NULL,
+      timeout_ms);
+  GError *error = NULL;
+
+  fail_unless (msg != NULL, "no error posted");
+  gst_message_parse_error (msg, &error, debug);
+  gst_message_unref (msg);
+  GST_INFO ("error: %s (%s)", error->message, debug ? *debug : "");
+  return error;
+}
+
+/* A port nothing listens on */
+static guint
+closed_port (void)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (loopback, 0);
+  GSocketAddress *effective = NULL;
+  guint port;
+
+  fail_unless (g_socket_listener_add_address (listener, addr,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective, NULL));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_socket_listener_close (listener);
+  g_object_unref (listener);
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (loopback);
+  return port;
+}
+
+GST_START_TEST (test_unreachable_error)
+{
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/nobody",
+      closed_port ());
+  GstElement *tx = sender_new (uri, "retries=0");
+  GError *error;
+  gchar *debug = NULL;
+
+  set_state (tx, GST_STATE_PLAYING);
+  error = wait_for_error (tx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_WRITE), "%s", error->message);
+  fail_unless (strstr (error->message, "Could not connect to the relay") !=
+      NULL, "%s", error->message);
+  fail_unless (strstr (debug, uri) != NULL);
+  g_error_free (error);
+  g_free (debug);
+  stop (tx);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_bad_url_error)
+{
+  GstElement *tx = sender_new ("http://127.0.0.1:1/peer/x", NULL);
+  GError *error;
+
+  set_state (tx, GST_STATE_PLAYING);
+  /* not retried even with retries=-1: it cannot get better */
+  error = wait_for_error (tx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  g_error_free (error);
+  stop (tx);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_wrong_token_error)
+{
+  DsTestRelay *relay;
+  gchar *peer, *desc;
+  GstElement *tx;
+  GError *error;
+  GstMessage *msg;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay ("--publish-token", "secret", NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/auth");
+
+  /* with retries left, a warning per attempt says why */
+  tx = sender_new (peer, "token=wrong retries=1");
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_message (tx, GST_MESSAGE_WARNING, NULL, WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &error, NULL);
+  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
+  g_error_free (error);
+  gst_message_unref (msg);
+  /* then the error */
+  error = wait_for_error (tx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  fail_unless (strstr (error->message, "token") != NULL);
+  g_error_free (error);
+  stop (tx);
+
+  /* the right token works */
+  tx = sender_new (peer, "token=secret retries=0");
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  assert_no_error (tx);
+  stop (tx);
+
+  /* a channel name the relay refuses */
+  desc = ds_test_relay_ws_uri (relay, "/peer/bad%20name!");
+  tx = sender_new (desc, "token=secret retries=0");
+  set_state (tx, GST_STATE_PLAYING);
+  error = wait_for_error (tx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", error->message);
+  g_error_free (error);
+  stop (tx);
+
+  g_free (desc);
+  g_free (peer);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A TCP listener that accepts (in the kernel's backlog) and never
+ * answers: a stalled relay */
+static GSocket *
+stalled_listener_new (guint * port)
+{
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (loopback, 0);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GSocketAddress *local;
+
+  fail_unless (g_socket_bind (socket, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (socket, NULL));
+  local = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_object_unref (local);
+  g_object_unref (addr);
+  g_object_unref (loopback);
+  return socket;
+}
+
+static gint64
+time_to_null (GstElement * pipeline)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  return (g_get_monotonic_time () - start) / 1000;
+}
+
+GST_START_TEST (test_null_while_stalled)
+{
+  guint port;
+  GSocket *listener = stalled_listener_new (&port);
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/stalled", port);
+  GstElement *tx = sender_new (uri, NULL);
+  gint64 ms;
+  guint i;
+
+  set_state (tx, GST_STATE_PLAYING);
+  for (i = 0; i < 10; i++)
+    push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i, i, "{\"a\":1}"));
+  g_usleep (300 * 1000);
+  ms = time_to_null (tx);
+  GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (handshake stalled)",
+      ms);
+  fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
+  gst_object_unref (tx);
+
+  g_free (uri);
+  g_object_unref (listener);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_null_while_relay_stopped)
+{
+  DsTestRelay *relay;
+  gchar *peer;
+  GstElement *tx;
+  gint64 ms;
+  guint i;
+  guint8 *big = g_malloc0 (1024 * 1024);
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/sigstop");
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  /* the relay stops answering while we send more than the socket takes */
+  kill (ds_test_relay_get_pid (relay), SIGSTOP);
+  for (i = 0; i < 16; i++)
+    push (tx, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, i, 0, 0, big,
+            1024 * 1024));
+  g_usleep (300 * 1000);
+  ms = time_to_null (tx);
+  GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (relay stopped)", ms);
+  fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
+  gst_object_unref (tx);
+
+  kill (ds_test_relay_get_pid (relay), SIGCONT);
+  g_free (big);
+  g_free (peer);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+GST_START_TEST (test_start_stop_no_leak)
+{
+  DsTestRelay *relay;
+  gchar *peer;
+  GstElement *tx;
+  guint before, after, i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/cycle");
+  tx = sender_new (peer, NULL);
+
+  /* warm up GLib/GIO's own threads (resolver, worker pool) */
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  gst_element_set_state (tx, GST_STATE_NULL);
+  g_usleep (200 * 1000);
+  before = count_threads ();
+
+  for (i = 0; i < 30; i++) {
+    set_state (tx, GST_STATE_PLAYING);
+    if (i % 2 == 0)
+      fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE,
+              WAIT_MS));
+    fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  g_usleep (200 * 1000);
+  after = count_threads ();
+  GST_INFO ("threads: %u before, %u after 30 cycles", before, after);
+  /* GIO's thread pool may keep a worker or two */
+  fail_unless (after <= before + 2, "%u threads before, %u after", before,
+      after);
+  assert_no_error (tx);
+
+  gst_object_unref (tx);
+  g_free (peer);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static Suite *
+dsrelaysink_suite (void)
+{
+  Suite *s = suite_create ("dsrelaysink");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_frames_byte_exact);
+  tcase_add_test (tc, test_unreachable_error);
+  tcase_add_test (tc, test_bad_url_error);
+  tcase_add_test (tc, test_wrong_token_error);
+  tcase_add_test (tc, test_null_while_stalled);
+  tcase_add_test (tc, test_null_while_relay_stopped);
+  tcase_add_test (tc, test_start_stop_no_leak);
+
+  return s;
+}
+
+GST_CHECK_MAIN (dsrelaysink);
