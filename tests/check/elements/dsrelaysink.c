@@ -76,12 +76,12 @@ wait_for_boolean (GstElement * element, const gchar * property,
   gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
   gboolean value = !wanted;
 
-  while (g_get_monotonic_time () < deadline) {
+  do {
     g_object_get (element, property, &value, NULL);
     if (value == wanted)
       return TRUE;
     g_usleep (10 * 1000);
-  }
+  } while (g_get_monotonic_time () < deadline);
   return FALSE;
 }
 
@@ -415,6 +415,421 @@ GST_START_TEST (test_frames_byte_exact)
 
 GST_END_TEST;
 
+/* Upstream events reaching the appsrc of a sender */
+typedef struct
+{
+  GMutex lock;
+  GList *events;
+} EventLog;
+
+static GstPadProbeReturn
+log_upstream_event (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  EventLog *log = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  g_mutex_lock (&log->lock);
+  log->events = g_list_append (log->events, gst_event_ref (event));
+  g_mutex_unlock (&log->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+event_log_attach (EventLog * log, GstElement * pipeline, const gchar * name)
+{
+  GstPad *pad = gst_element_get_static_pad (get (pipeline, name), "src");
+
+  g_mutex_init (&log->lock);
+  log->events = NULL;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      log_upstream_event, log, NULL);
+  gst_object_unref (pad);
+}
+
+/* Waits for an upstream event matching @match; returns a ref */
+static GstEvent *
+event_log_wait (EventLog * log, gboolean (*match) (GstEvent *),
+    guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GList *l;
+
+    g_mutex_lock (&log->lock);
+    for (l = log->events; l != NULL; l = l->next) {
+      if (match (l->data)) {
+        GstEvent *event = l->data;
+
+        log->events = g_list_delete_link (log->events, l);
+        g_mutex_unlock (&log->lock);
+        return event;
+      }
+    }
+    g_mutex_unlock (&log->lock);
+    g_usleep (10 * 1000);
+  }
+  return NULL;
+}
+
+static void
+event_log_clear (EventLog * log)
+{
+  g_list_free_full (log->events, (GDestroyNotify) gst_event_unref);
+  log->events = NULL;
+  g_mutex_clear (&log->lock);
+}
+
+static gboolean
+is_force_key_unit (GstEvent * event)
+{
+  return gst_video_event_is_force_key_unit (event);
+}
+
+static gboolean
+is_navigation (GstEvent * event)
+{
+  return GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION;
+}
+
+static gboolean
+is_ds_input (GstEvent * event)
+{
+  return GST_EVENT_TYPE (event) == GST_EVENT_CUSTOM_UPSTREAM &&
+      gst_event_has_name (event, GST_DS_INPUT_EVENT_NAME);
+}
+
+GST_START_TEST (test_input_upstream)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  GstMessage *msg;
+  GstEvent *event;
+  EventLog log;
+  const GstStructure *s;
+  guint receivers = 0, x = 0, y = 0;
+  gint button = 0;
+  gdouble fx = 0, fy = 0;
+  DsInputEvent resize = { 0, };
+  guint8 type = 0;
+  GBytes *payload = NULL;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/input");
+  stream = ds_test_relay_ws_uri (relay, "/stream/input");
+
+  tx = sender_new (peer, NULL);
+  event_log_attach (&log, tx, "src");
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  /* the relay reports the receiver */
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-receivers", WAIT_MS);
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_get_uint (s, "receivers", &receivers));
+  fail_unless_equals_int (receivers, 1);
+  gst_message_unref (msg);
+  g_object_get (get (tx, "sink"), "receivers", &receivers, NULL);
+  fail_unless_equals_int (receivers, 1);
+
+  /* a click at the receiver's sink: navigation upstream of dsrelaysink
+   * with the same coordinates, and a bus message */
+  fail_unless (gst_element_send_event (get (rx, "sink"),
+          gst_navigation_event_new_mouse_button_press (1, 10.0, 20.0, 0)));
+  event = event_log_wait (&log, is_navigation, WAIT_MS);
+  fail_unless (event != NULL, "no navigation event upstream of the sender");
+  fail_unless_equals_int (gst_navigation_event_get_type (event),
+      GST_NAVIGATION_EVENT_MOUSE_BUTTON_PRESS);
+  fail_unless (gst_navigation_event_parse_mouse_button_event (event, &button,
+          &fx, &fy));
+  fail_unless_equals_int (button, 1);
+  fail_unless_equals_float (fx, 10.0);
+  fail_unless_equals_float (fy, 20.0);
+  gst_event_unref (event);
+
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-input", WAIT_MS);
+  fail_unless (msg != NULL);
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_get_uint (s, "x", &x));
+  fail_unless (gst_structure_get_uint (s, "y", &y));
+  fail_unless_equals_int (x, 10);
+  fail_unless_equals_int (y, 20);
+  gst_message_unref (msg);
+
+  /* a keyframe request becomes ForceKeyUnit */
+  fail_unless (gst_element_send_event (get (rx, "sink"),
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0)));
+  event = event_log_wait (&log, is_force_key_unit, WAIT_MS);
+  fail_unless (event != NULL, "no ForceKeyUnit upstream of the sender");
+  gst_event_unref (event);
+
+  /* other input: a GstDsInput event */
+  resize.type = DS_INPUT_RESIZE;
+  resize.resize.width = 800;
+  resize.resize.height = 600;
+  fail_unless (gst_element_send_event (get (rx, "sink"),
+          gst_ds_input_event_new (&resize)));
+  event = event_log_wait (&log, is_ds_input, WAIT_MS);
+  fail_unless (event != NULL, "no GstDsInput upstream of the sender");
+  fail_unless (gst_ds_input_event_parse (event, &type, &payload));
+  fail_unless_equals_int (type, DS_INPUT_RESIZE);
+  {
+    DsInputEvent parsed;
+    gsize size;
+    const guint8 *data = g_bytes_get_data (payload, &size);
+
+    fail_unless (ds_input_event_parse (type, data, size, &parsed, NULL));
+    fail_unless_equals_int (parsed.resize.width, 800);
+    fail_unless_equals_int (parsed.resize.height, 600);
+  }
+  g_bytes_unref (payload);
+  gst_event_unref (event);
+
+  assert_no_error (tx);
+  assert_no_error (rx);
+  stop (rx);
+  stop (tx);
+  event_log_clear (&log);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Applies every signal frame in @buffer to @state; TRUE if it was one */
+static gboolean
+apply_signal (DsSignalState * state, GstBuffer * buffer)
+{
+  DsHeader header;
+  GstMapInfo map;
+
+  fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+  if (header.type != DS_FRAME_SIGNAL_SYNC &&
+      header.type != DS_FRAME_SIGNAL_DIFF)
+    return FALSE;
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless (ds_signal_state_apply (state,
+          header.type == DS_FRAME_SIGNAL_SYNC,
+          (const gchar *) map.data + DS_HEADER_SIZE, header.payload_len, NULL));
+  gst_buffer_unmap (buffer, &map);
+  return TRUE;
+}
+
+static gint64
+state_get (DsSignalState * state, const gchar * name)
+{
+  JsonObject *values = ds_signal_state_get_values (state);
+
+  if (!json_object_has_member (values, name))
+    return -1;
+  return json_object_get_int_member (values, name);
+}
+
+GST_START_TEST (test_relay_restart)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  guint8 *prev = g_malloc0 (32 * 16 * 4);
+  DsSignalState *state = ds_signal_state_new ();
+  EventLog log;
+  GstEvent *event;
+  GstBuffer *buffer;
+  GstState current;
+  gboolean picture_after = FALSE;
+  guint n = 0, i;
+  gint64 deadline;
+  const gchar *schema = "{\"signals\":[\"a\",\"b\",\"c\"],\"mode\":\"signal\"}";
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/restart");
+  stream = ds_test_relay_ws_uri (relay, "/stream/restart");
+
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+  tx = sender_new (peer, NULL);
+  event_log_attach (&log, tx, "src");
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  push (tx, make_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 0, 0, 0, 0, schema,
+          strlen (schema)));
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 1, 0, "{\"a\":1}"));
+  for (i = 0; i < 10; i++, n++)
+    push (tx, make_picture_frame (n, 32, 16, prev, 30));
+
+  /* the receiver has the state and pictures */
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (state_get (state, "a") != 1 && g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 100);
+    if (buffer) {
+      apply_signal (state, buffer);
+      gst_buffer_unref (buffer);
+    }
+  }
+  fail_unless_equals_int (state_get (state, "a"), 1);
+
+  /* the relay goes away */
+  fail_unless_equals_int (ds_test_relay_stop (relay), 0);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", FALSE,
+          WAIT_MS));
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", FALSE, WAIT_MS));
+
+  /* the source goes on meanwhile */
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 400, "{\"b\":2}"));
+  for (i = 0; i < 5; i++, n++)
+    push (tx, make_picture_frame (n, 32, 16, prev, 30));
+  g_usleep (300 * 1000);
+
+  /* and comes back on the same port */
+  fail_unless (ds_test_relay_restart (relay));
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  /* the sender asked its upstream for a keyframe */
+  event = event_log_wait (&log, is_force_key_unit, WAIT_MS);
+  fail_unless (event != NULL, "no ForceKeyUnit after the reconnect");
+  gst_event_unref (event);
+
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 3, 800, "{\"c\":3}"));
+  n = 30;                       /* a keyframe, as asked */
+  for (i = 0; i < 10; i++, n++)
+    push (tx, make_picture_frame (n, 32, 16, prev, 30));
+
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while ((state_get (state, "c") != 3 || !picture_after) &&
+      g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 100);
+    if (buffer) {
+      DsHeader header;
+
+      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+      if (!apply_signal (state, buffer) && header.type == DS_FRAME_PIXELS)
+        picture_after = TRUE;
+      gst_buffer_unref (buffer);
+    }
+  }
+  fail_unless (picture_after, "no picture after the relay came back");
+  /* the state is whole: a from before, b from the outage, c after */
+  fail_unless_equals_int (state_get (state, "a"), 1);
+  fail_unless_equals_int (state_get (state, "b"), 2);
+  fail_unless_equals_int (state_get (state, "c"), 3);
+
+  /* both pipelines kept playing */
+  gst_element_get_state (tx, &current, NULL, 0);
+  fail_unless_equals_int (current, GST_STATE_PLAYING);
+  gst_element_get_state (rx, &current, NULL, 0);
+  fail_unless_equals_int (current, GST_STATE_PLAYING);
+  assert_no_error (tx);
+  assert_no_error (rx);
+
+  stop (tx);
+  stop (rx);
+  event_log_clear (&log);
+  ds_signal_state_free (state);
+  g_free (prev);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* The relay is not there yet: frames queue up within max-queue-bytes
+ * (deltas and audio dropped, signals merged), and the receiver gets the
+ * whole signal state once both are connected. */
+GST_START_TEST (test_relay_down_at_start)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream, *extra;
+  GstElement *tx, *rx;
+  guint8 *prev = g_malloc0 (64 * 64 * 4);
+  guint8 audio[4096] = { 0, };
+  DsSignalState *state = ds_signal_state_new ();
+  GstStructure *stats;
+  guint64 dropped = 0, queued = 0;
+  GstBuffer *buffer;
+  gint64 deadline;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/late");
+  stream = ds_test_relay_ws_uri (relay, "/stream/late");
+  fail_unless_equals_int (ds_test_relay_stop (relay), 0);
+
+  extra = g_strdup_printf ("max-queue-bytes=%u", 64 * 64 * 4 * 3);
+  tx = sender_new (peer, extra);
+  set_state (tx, GST_STATE_PLAYING);
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":0}"));
+  for (i = 0; i < 60; i++) {
+    gchar *json = g_strdup_printf ("{\"n%u\":%u}", i % 7, i);
+
+    push (tx, make_picture_frame (i, 64, 64, prev, 1000));
+    push (tx, make_frame (DS_FRAME_AUDIO_PCM, 0, i, i * 33, 2, 48000, audio,
+            sizeof (audio)));
+    push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, i * 33, json));
+    g_free (json);
+  }
+  g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "frames-dropped", &dropped));
+  fail_unless (gst_structure_get_uint64 (stats, "queued-bytes", &queued));
+  gst_structure_free (stats);
+  GST_INFO ("%" G_GUINT64_FORMAT " frames dropped, %" G_GUINT64_FORMAT
+      " bytes queued", dropped, queued);
+  fail_unless (dropped > 0);
+  fail_unless (queued <= 64 * 64 * 4 * 3);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", FALSE, 0));
+
+  fail_unless (ds_test_relay_restart (relay));
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (state_get (state, "n3") != 59 && g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 100);
+    if (buffer) {
+      apply_signal (state, buffer);
+      gst_buffer_unref (buffer);
+    }
+  }
+  /* every signal's last value, none lost */
+  fail_unless_equals_int (state_get (state, "a"), 0);
+  for (i = 0; i < 7; i++) {
+    gchar name[4];
+
+    g_snprintf (name, sizeof (name), "n%u", i);
+    fail_unless_equals_int (state_get (state, name), i <= 3 ? 56 + i : 49 + i);
+  }
+  assert_no_error (tx);
+
+  stop (tx);
+  stop (rx);
+  ds_signal_state_free (state);
+  g_free (prev);
+  g_free (extra);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 /* An error message from @pipeline within @timeout_ms; returns its GError */
 static GError *
 wait_for_error (GstElement * pipeline, guint timeout_ms, gchar ** debug)
@@ -702,6 +1117,9 @@ dsrelaysink_suite (void)
   suite_add_tcase (s, tc);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_frames_byte_exact);
+  tcase_add_test (tc, test_input_upstream);
+  tcase_add_test (tc, test_relay_restart);
+  tcase_add_test (tc, test_relay_down_at_start);
   tcase_add_test (tc, test_unreachable_error);
   tcase_add_test (tc, test_bad_url_error);
   tcase_add_test (tc, test_wrong_token_error);
