@@ -1369,6 +1369,97 @@ GST_START_TEST (test_round_trip_dspay)
 
 GST_END_TEST;
 
+/* dspay ! dsdelta ! dsdepay, with a delta lost on the way: dsdepay drops
+ * pictures and asks for a keyframe, which dsdelta sends; every picture
+ * shown is byte-exact */
+static void
+check_delta_round_trip (const gchar * compression)
+{
+  gchar *desc = g_strdup_printf ("dspay ! dsdelta keyframe-interval=0 "
+      "min-keyframe-distance=0 compression=%s", compression);
+  GstHarness *enc = gst_harness_new_parse (desc);
+  Depay *d = depay_new (NULL);
+  const guint w = 32, h = 16, n = w * h * 4;
+  guint8 *base = make_picture (w, h, 9);
+  guint shown = 0;
+  gint i;
+
+  gst_harness_set_src_caps_str (enc, "video/x-raw,format=RGBA,width=32,"
+      "height=16,framerate=30/1");
+
+  for (i = 0; i < 12; i++) {
+    guint8 *pic = g_memdup2 (base, n);
+    GstBuffer *frame, *out;
+    DsHeader hdr;
+    GstEvent *event;
+
+    /* a changing area, and a small block that moves */
+    for (guint j = 0; j < n / 2; j++)
+      pic[j] ^= 0x11 * (i % 3);
+    memset (pic + n / 2 + (i * 4 * 4), 0xc0 + i, 16);
+    frame = gst_buffer_new_memdup (pic, n);
+    GST_BUFFER_PTS (frame) = i * GST_SECOND / 30;
+    fail_unless_equals_int (gst_harness_push (enc, frame), GST_FLOW_OK);
+    frame = gst_harness_pull (enc);
+    fail_unless (gst_ds_frame_buffer_parse (frame, &hdr, NULL));
+    if (i == 0)
+      fail_unless_equals_int (hdr.flags & DS_FLAG_KEYFRAME, DS_FLAG_KEYFRAME);
+    if (i > 0 && i < 4) {
+      fail_unless_equals_int (hdr.type, DS_FRAME_DELTA_PIXELS);
+      fail_if (hdr.flags & DS_FLAG_KEYFRAME);
+      fail_unless_equals_int (!!(hdr.flags & DS_FLAG_COMPRESSED),
+          g_str_equal (compression, "zstd"));
+    }
+
+    if (i == 4) {
+      /* lost on the way */
+      fail_if (hdr.flags & DS_FLAG_KEYFRAME);
+      gst_buffer_unref (frame);
+      g_free (pic);
+      continue;
+    }
+    fail_unless_equals_int (push (d, frame), GST_FLOW_OK);
+
+    out = d->out[OUT_VIDEO] ? gst_harness_try_pull (d->out[OUT_VIDEO]) : NULL;
+    if (i == 5) {
+      /* the delta after the gap is not shown; a keyframe is asked for */
+      fail_unless (out == NULL);
+      event = pull_upstream_event (d, GST_EVENT_CUSTOM_UPSTREAM);
+      fail_unless (event != NULL);
+      fail_unless (gst_video_event_is_force_key_unit (event));
+      fail_unless (gst_harness_push_upstream_event (enc, event));
+    } else {
+      fail_unless (out != NULL, "picture %d not shown", i);
+      assert_buffer_equals (out, pic, n);
+      fail_unless_equals_uint64 (GST_BUFFER_PTS (out), i * GST_SECOND / 30);
+      gst_buffer_unref (out);
+      shown++;
+    }
+    if (i == 6)
+      fail_unless_equals_int (hdr.flags & DS_FLAG_KEYFRAME, DS_FLAG_KEYFRAME);
+    g_free (pic);
+  }
+  fail_unless_equals_int (shown, 10);
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 1);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+
+  g_free (base);
+  g_free (desc);
+  gst_harness_teardown (enc);
+  depay_free (d);
+}
+
+GST_START_TEST (test_round_trip_dsdelta)
+{
+  check_delta_round_trip ("none");
+#ifdef HAVE_ZSTD
+  check_delta_round_trip ("zstd");
+#endif
+}
+
+GST_END_TEST;
+
 /* DeltaPixels */
 
 static GstBuffer *
@@ -1705,6 +1796,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_navigation);
   tcase_add_test (tc, test_delayed_linking);
   tcase_add_test (tc, test_round_trip_dspay);
+  tcase_add_test (tc, test_round_trip_dsdelta);
   tcase_add_test (tc, test_delta_chain);
   tcase_add_test (tc, test_delta_handmade);
   tcase_add_test (tc, test_delta_missing_reference);
