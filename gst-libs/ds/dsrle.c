@@ -26,9 +26,9 @@
  * every block without looking at single bytes:
  *  - all zero: the pending zero run grows by 32 (a still screen);
  *  - no zero: the pending run is written, then the 32 bytes at once;
- *  - RGBA pixels whose alpha alone is unchanged (every 4th byte zero, as
- *    in full motion and noise): 6 output bytes per pixel with one 8-byte
- *    store each.
+ *  - RGBA pixels each either unchanged or changed in R, G and B only
+ *    (opaque content: text, moving windows, full motion, noise): pixel
+ *    by pixel without branches.
  * Other blocks are walked segment by segment with count-trailing-zeros,
  * not byte by byte. Stores are speculative (whole 32 bytes, then the
  * output pointer advances by what is valid), so the fast loop runs only
@@ -37,9 +37,11 @@
  * goes through a byte-exact loop that checks every write. Both loops
  * produce the same, canonical code: maximal zero runs, split at 65535.
  *
- * Decoder: literal spans are found with memchr() and copied (or XORed
- * onto the reference) in bulk; zero runs become a copy of the reference,
- * nothing at all when decoding in place, or a memset() for keyframes.
+ * Decoder: literals are found and moved 16 bytes at a time (SSE2 or two
+ * 64-bit words); zero runs become a copy of the reference, nothing at all
+ * when decoding in place, or zeros for keyframes. Short runs and
+ * literals are written with whole 16/32-byte moves whose excess the
+ * next segment overwrites, so most segments cost no call and no loop.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -126,6 +128,17 @@ put_run (guint8 * out, gsize run)
   return out + 3;
 }
 
+/* A run of up to 2 * 65535 zeros, in one or two parts */
+static inline guint8 *
+put_run_split (guint8 * out, gsize run)
+{
+  if (G_UNLIKELY (run > MAX_RUN)) {
+    out = put_run (out, MAX_RUN);
+    run -= MAX_RUN;
+  }
+  return put_run (out, run);
+}
+
 /* Writes a pending run of any length, checking room; NULL when full */
 static guint8 *
 put_run_checked (guint8 * out, const guint8 * end, gsize run)
@@ -178,8 +191,10 @@ full:
   return 0;
 }
 
-/* @update is NULL or @ref (then writable): see ds_rle_encode_xor_update() */
-static inline gsize
+/* @update is NULL or @ref (then writable): see ds_rle_encode_xor_update().
+ * Always inlined, so each caller gets a copy without the tests of @ref
+ * and @update that do not apply to it. */
+static inline __attribute__((always_inline)) gsize
 encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
     guint8 * dst, gsize dst_cap)
 {
@@ -203,8 +218,9 @@ encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
       continue;
     }
 
-    /* a long pending run is cut down so the block adds at most one */
-    if (G_UNLIKELY (run > MAX_RUN)) {
+    /* whole 65535-byte parts of a long pending run go out now; what is
+     * left (under 65535) may still grow by this block's leading zeros */
+    if (G_UNLIKELY (run >= MAX_RUN)) {
       out = put_run_checked (out, end, run - run % MAX_RUN);
       run %= MAX_RUN;
       if (out == NULL || (gsize) (end - out) < FAST_LOOP_ROOM) {
@@ -232,25 +248,25 @@ encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
       continue;
     }
 
-    if (zeros == 0x88888888u && run == 0) {
-      /* eight pixels whose alpha alone did not change: R G B 00 01 00
-       * each; the last zero stays pending (the next block may continue
-       * the run) */
+    if (G_LIKELY (run <= MAX_RUN - BLOCK)
+        && (zeros & 0x88888888u) == 0x88888888u
+        && (zeros & 0x77777777u) == (zeros & 0x11111111u) * 7) {
+      /* RGBA pixels that are either unchanged or changed in R, G and B
+       * but not in alpha (text, window edges, any opaque motion): per
+       * pixel, without branches, a speculative run header and the three
+       * changed bytes, each kept only when it is due */
       guint k;
 
-      for (k = 0; k < BLOCK / 4 - 1; k++) {
-        guint64 pattern = (guint64) xored[4 * k] |
-            ((guint64) xored[4 * k + 1] << 8) |
-            ((guint64) xored[4 * k + 2] << 16) |
-            (G_GUINT64_CONSTANT (0x000100) << 24);
+      for (k = 0; k < BLOCK / 4; k++) {
+        guint changed = ((zeros >> (4 * k)) & 1) ^ 1;
+        guint32 header = GUINT32_TO_LE ((guint32) run << 8);
 
-        pattern = GUINT64_TO_LE (pattern);
-        memcpy (out, &pattern, 8);
-        out += 6;
+        memcpy (out, &header, 4);
+        out += 3 * (changed & (run != 0));
+        memcpy (out, xored + 4 * k, 4);
+        out += 3 * changed;
+        run = changed ? 1 : run + 4;
       }
-      memcpy (out, xored + BLOCK - 4, 4);
-      out += 3;
-      run = 1;
       continue;
     }
 
@@ -268,7 +284,7 @@ encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
         break;
       len = __builtin_ctzll (zeros_end >> pos);
       if (run > 0)
-        out = put_run (out, run);
+        out = put_run_split (out, run);
       memcpy (out, xored + pos, BLOCK);
       out += len;
       pos += len;
@@ -361,6 +377,146 @@ xor_bytes (guint8 * out, const guint8 * a, const guint8 * b, gsize len)
     out[k] = a[k] ^ b[k];
 }
 
+typedef enum
+{
+  DECODE_OK,
+  DECODE_TOO_LONG,
+  DECODE_TRUNCATED_RUN,
+  DECODE_ZERO_COUNT,
+  DECODE_TOO_SHORT,
+} DecodeResult;
+
+typedef enum
+{
+  ONTO_ZEROS,                   /* no reference: out = code */
+  ONTO_REFERENCE,               /* out = ref ^ code, ref is not out */
+  IN_PLACE,                     /* out ^= code */
+} DecodeMode;
+
+#define CHUNK 16
+
+#if !DS_RLE_SSE2
+/* Literal bytes at the start of @src (at most CHUNK, all of @src[0..CHUNK)
+ * readable): how many before the first zero byte */
+static inline guint
+literal_chunk_length (const guint8 * src)
+{
+  guint64 a, b;
+  guint zeros;
+
+  memcpy (&a, src, 8);
+  memcpy (&b, src + 8, 8);
+  zeros = zero_byte_mask64 (a) | (zero_byte_mask64 (b) << 8);
+  return __builtin_ctz (zeros | (1u << CHUNK));
+}
+#endif
+
+/* The decoder, one copy per mode. Literals are moved CHUNK bytes at a
+ * time while CHUNK bytes of code and of output remain: bytes written
+ * past a short literal are overwritten by what follows (except in place,
+ * where only the literal's own bytes are touched). */
+static inline __attribute__((always_inline)) DecodeResult
+decode (const guint8 * src, gsize src_len, const guint8 * ref, guint8 * out,
+    gsize out_len, DecodeMode mode, gsize * s_out, gsize * o_out)
+{
+  gsize s = 0, o = 0;
+  DecodeResult result = DECODE_OK;
+
+  while (s < src_len) {
+    gsize count;
+
+    if (src[s] != 0) {
+      if (G_LIKELY (src_len - s >= CHUNK && out_len - o >= CHUNK)) {
+#if DS_RLE_SSE2
+        __m128i v = _mm_loadu_si128 ((const __m128i *) (src + s));
+        guint zeros = _mm_movemask_epi8 (_mm_cmpeq_epi8 (v,
+                _mm_setzero_si128 ()));
+        guint k = __builtin_ctz (zeros | (1u << CHUNK));
+
+        if (mode == ONTO_ZEROS) {
+          _mm_storeu_si128 ((__m128i *) (out + o), v);
+        } else if (mode == ONTO_REFERENCE) {
+          v = _mm_xor_si128 (v, _mm_loadu_si128 ((const __m128i *) (ref + o)));
+          _mm_storeu_si128 ((__m128i *) (out + o), v);
+        } else {
+          const __m128i lanes = _mm_setr_epi8 (0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+              10, 11, 12, 13, 14, 15);
+          __m128i keep = _mm_cmplt_epi8 (lanes, _mm_set1_epi8 ((char) k));
+
+          v = _mm_xor_si128 (_mm_and_si128 (v, keep),
+              _mm_loadu_si128 ((const __m128i *) (out + o)));
+          _mm_storeu_si128 ((__m128i *) (out + o), v);
+        }
+#else
+        guint k = literal_chunk_length (src + s);
+
+        if (mode == ONTO_ZEROS) {
+          memcpy (out + o, src + s, CHUNK);
+        } else if (mode == ONTO_REFERENCE) {
+          xor_bytes (out + o, ref + o, src + s, CHUNK);
+        } else {
+          guint8 masked[CHUNK] = { 0, };
+
+          memcpy (masked, src + s, k);
+          xor_bytes (out + o, out + o, masked, CHUNK);
+        }
+#endif
+        o += k;
+        s += k;
+      } else {
+        const guint8 *zero = memchr (src + s, 0, src_len - s);
+        gsize literal = zero ? (gsize) (zero - (src + s)) : src_len - s;
+
+        if (literal > out_len - o) {
+          result = DECODE_TOO_LONG;
+          break;
+        }
+        if (mode == ONTO_ZEROS)
+          memcpy (out + o, src + s, literal);
+        else
+          xor_bytes (out + o, mode == IN_PLACE ? out + o : ref + o, src + s,
+              literal);
+        o += literal;
+        s += literal;
+      }
+      continue;
+    }
+
+    if (src_len - s < 3) {
+      result = DECODE_TRUNCATED_RUN;
+      break;
+    }
+    count = src[s + 1] | (src[s + 2] << 8);
+    if (count == 0) {
+      result = DECODE_ZERO_COUNT;
+      break;
+    }
+    if (count > out_len - o) {
+      result = DECODE_TOO_LONG;
+      break;
+    }
+    if (mode == ONTO_ZEROS) {
+      if (count <= CHUNK && out_len - o >= CHUNK)
+        memset (out + o, 0, CHUNK);
+      else
+        memset (out + o, 0, count);
+    } else if (mode == ONTO_REFERENCE) {
+      if (count <= 2 * CHUNK && out_len - o >= 2 * CHUNK)
+        memcpy (out + o, ref + o, 2 * CHUNK);
+      else
+        memcpy (out + o, ref + o, count);
+    }
+    o += count;
+    s += 3;
+  }
+
+  if (result == DECODE_OK && o != out_len)
+    result = DECODE_TOO_SHORT;
+  *s_out = s;
+  *o_out = o;
+  return result;
+}
+
 /**
  * ds_rle_decode_xor:
  * @src: the code
@@ -383,46 +539,32 @@ gboolean
 ds_rle_decode_xor (const guint8 * src, gsize src_len, const guint8 * ref,
     guint8 * out, gsize out_len, GError ** error)
 {
-  gsize s = 0, o = 0;
+  DecodeResult result;
+  gsize s, o;
 
   g_return_val_if_fail (src_len == 0 || src != NULL, FALSE);
   g_return_val_if_fail (out_len == 0 || out != NULL, FALSE);
 
-  while (s < src_len) {
-    const guint8 *zero = memchr (src + s, 0, src_len - s);
-    gsize literal = zero ? (gsize) (zero - (src + s)) : src_len - s;
-    gsize count;
+  if (ref == NULL)
+    result = decode (src, src_len, NULL, out, out_len, ONTO_ZEROS, &s, &o);
+  else if (ref == out)
+    result = decode (src, src_len, ref, out, out_len, IN_PLACE, &s, &o);
+  else
+    result = decode (src, src_len, ref, out, out_len, ONTO_REFERENCE, &s, &o);
 
-    if (literal > out_len - o)
+  switch (result) {
+    case DECODE_OK:
+      return TRUE;
+    case DECODE_TOO_LONG:
       goto too_long;
-    if (ref)
-      xor_bytes (out + o, ref + o, src + s, literal);
-    else
-      memcpy (out + o, src + s, literal);
-    o += literal;
-    s += literal;
-    if (zero == NULL)
-      break;
-
-    if (src_len - s < 3)
+    case DECODE_TRUNCATED_RUN:
       goto truncated_run;
-    count = src[s + 1] | (src[s + 2] << 8);
-    if (count == 0)
+    case DECODE_ZERO_COUNT:
       goto zero_count;
-    if (count > out_len - o)
-      goto too_long;
-    if (ref == NULL)
-      memset (out + o, 0, count);
-    else if (ref != out)
-      memcpy (out + o, ref + o, count);
-    o += count;
-    s += 3;
+    case DECODE_TOO_SHORT:
+    default:
+      goto too_short;
   }
-
-  if (o != out_len)
-    goto too_short;
-
-  return TRUE;
 
   /* ERRORS */
 too_long:

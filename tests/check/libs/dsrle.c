@@ -151,6 +151,27 @@ GST_START_TEST (test_rle_run_boundaries)
   fail_unless (ds_rle_decode_xor (code, len, NULL, out, 65539, NULL));
   fail_unless (memcmp (out, zeros, 65539) == 0);
 
+  /* a run that crosses 65535 inside a block that is not all zeros, with
+   * room enough for the fast loop: 5, 65545 zeros, 6, 53 x 7 */
+  {
+    static const guint8 head[] = { 5, 0, 0xff, 0xff, 0, 10, 0, 6 };
+    guint8 *in = g_malloc0 (65600), *back = g_malloc (65600);
+    guint8 big[256], expected[8 + 53];
+
+    in[0] = 5;
+    in[65546] = 6;
+    memset (in + 65547, 7, 53);
+    memcpy (expected, head, 8);
+    memset (expected + 8, 7, 53);
+    len = ds_rle_encode_xor (in, NULL, 65600, big, sizeof (big));
+    fail_unless_equals_int (len, sizeof (expected));
+    fail_unless (memcmp (big, expected, len) == 0);
+    fail_unless (ds_rle_decode_xor (big, len, NULL, back, 65600, NULL));
+    fail_unless (memcmp (back, in, 65600) == 0);
+    g_free (in);
+    g_free (back);
+  }
+
   g_free (zeros);
   g_free (out);
 }
@@ -204,6 +225,7 @@ typedef enum
   SHAPE_ALPHA_KEPT,
   SHAPE_BLOCKS,
   SHAPE_RANDOM_RUNS,
+  SHAPE_RUNS_NEAR_LIMIT,
   N_SHAPES
 } Shape;
 
@@ -253,6 +275,21 @@ fill_shape (GRand * rand, Shape shape, const guint8 * ref, guint8 * cur,
       }
       break;
     }
+    case SHAPE_RUNS_NEAR_LIMIT:{
+      /* unchanged runs of 65535 or 131070 bytes give or take 40,
+       * between a few changed pixels: runs that cross the 16-bit count
+       * anywhere inside a block */
+      i = 0;
+      while (i < n) {
+        gsize len = g_rand_int_range (rand, 1, 20), k;
+
+        for (k = i; k < MIN (n, i + len); k++)
+          cur[k] ^= g_rand_int_range (rand, 1, 256);
+        i += len + 65535 * g_rand_int_range (rand, 1, 3) +
+            g_rand_int_range (rand, -40, 41);
+      }
+      break;
+    }
     default:
       g_assert_not_reached ();
   }
@@ -264,7 +301,7 @@ fill_shape (GRand * rand, Shape shape, const guint8 * ref, guint8 * cur,
 GST_START_TEST (test_rle_matches_reference)
 {
   static const gsize sizes[] = { 1, 31, 32, 33, 100, 4096, 65536 + 77,
-    300000
+    300000, 2000000
   };
   GRand *rand = g_rand_new_with_seed (42 + __i__);
   Shape shape = __i__;
@@ -291,6 +328,12 @@ GST_START_TEST (test_rle_matches_reference)
 
     fail_unless_equals_int (ds_rle_decoded_size (code, len), n);
     fail_unless (ds_rle_decode_xor (code, len, ref + offset, out, n, &error));
+    g_assert_no_error (error);
+    fail_unless (memcmp (out, cur + offset, n) == 0);
+
+    /* in place, onto a copy of the reference */
+    memcpy (out, ref + offset, n);
+    fail_unless (ds_rle_decode_xor (code, len, out, out, n, &error));
     g_assert_no_error (error);
     fail_unless (memcmp (out, cur + offset, n) == 0);
 
