@@ -1812,6 +1812,79 @@ GST_START_TEST (test_slow_receiver_resync)
 
 GST_END_TEST;
 
+/* A connection that never completes its request is closed */
+GST_START_TEST (test_handshake_timeout)
+{
+  DsTestRelay *relay = start_relay ("--handshake-timeout", "0.5", NULL);
+  GSocketClient *socket_client = g_socket_client_new ();
+  GSocketConnection *conn;
+  GInputStream *in;
+  gchar buf[16];
+  gint64 start;
+
+  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
+      ds_test_relay_get_port (relay), NULL, NULL);
+  fail_unless (conn != NULL);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), "GET /stre", 9, NULL, NULL, NULL));
+  start = g_get_monotonic_time ();
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  /* EOF (0) once the relay gives up; not the 5 s socket timeout */
+  fail_unless (g_input_stream_read (in, buf, sizeof (buf), NULL, NULL) <= 0);
+  fail_unless (g_get_monotonic_time () - start < 3 * G_TIME_SPAN_SECOND);
+  g_object_unref (conn);
+  g_object_unref (socket_client);
+
+  /* and the relay still serves others */
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
+      200);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A burst of 50 joiners at once: all get in and all get the frames */
+GST_START_TEST (test_connection_burst)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "burst");
+  ConnectResult results[50];
+  gchar *uri = ds_test_relay_ws_uri (relay, "/stream/burst");
+  guint i, done;
+
+  memset (results, 0, sizeof (results));
+  for (i = 0; i < G_N_ELEMENTS (results); i++) {
+    SoupMessage *msg = soup_message_new ("GET", uri);
+
+    soup_session_websocket_connect_async (session, msg, NULL, NULL,
+        G_PRIORITY_DEFAULT, NULL, connect_done_cb, &results[i]);
+    g_object_unref (msg);
+  }
+  g_free (uri);
+  for (i = 0; i < G_N_ELEMENTS (results); i++)
+    WAIT_UNTIL (results[i].done, 10000);
+  for (i = 0, done = 0; i < G_N_ELEMENTS (results); i++)
+    if (results[i].done && results[i].conn)
+      done++;
+  fail_unless_equals_int (done, 50);
+  /* the source learns the count (after some intermediate counts) */
+  for (;;) {
+    guint count = expect_receiver_count (source);
+
+    if (count == 50)
+      break;
+  }
+  for (i = 0; i < G_N_ELEMENTS (results); i++) {
+    soup_websocket_connection_close (results[i].conn, 1000, NULL);
+    g_object_unref (results[i].conn);
+  }
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -1851,6 +1924,8 @@ relay_suite (void)
   tcase_add_test (tc, test_restart_same_port);
   tcase_add_test (tc, test_bad_options);
   tcase_add_test (tc, test_tls);
+  tcase_add_test (tc, test_handshake_timeout);
+  tcase_add_test (tc, test_connection_burst);
   tcase_add_test (tc, test_slow_receiver);
   tcase_add_test (tc, test_slow_receiver_resync);
   return s;
