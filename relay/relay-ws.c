@@ -23,6 +23,7 @@
 
 #include <string.h>
 
+#include "relay.h"
 #include "relay-ws.h"
 
 /* Reads go into a buffer of this size; a frame larger than this is read
@@ -805,8 +806,8 @@ relay_ws_keepalive_cb (gpointer user_data)
   gint64 idle = g_get_monotonic_time () - ws->last_activity;
 
   if (idle > 3 * (gint64) ws->keepalive_seconds * G_TIME_SPAN_SECOND) {
-    g_message ("no answer to keepalive pings for %" G_GINT64_FORMAT
-        " s, closing", idle / G_TIME_SPAN_SECOND);
+    relay_log ("a peer did not answer keepalive pings for %" G_GINT64_FORMAT
+        " s, closing it", idle / G_TIME_SPAN_SECOND);
     ws->keepalive_id = 0;
     relay_ws_teardown (ws);
     return G_SOURCE_REMOVE;

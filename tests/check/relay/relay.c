@@ -1885,6 +1885,33 @@ GST_START_TEST (test_connection_burst)
 
 GST_END_TEST;
 
+/* Keepalive: the relay pings; a peer that answers (libsoup answers pings
+ * by itself) stays, a silent one is dropped after three intervals */
+GST_START_TEST (test_keepalive)
+{
+  DsTestRelay *relay = start_relay ("--keepalive", "1", NULL);
+  TestClient *source = connect_source (relay, "ka");
+  TestClient *alive = connect_receiver (relay, "ka");
+  GSocketConnection *silent;
+
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  silent = connect_stuck_receiver (relay, "ka");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+  /* the source itself says nothing either, but it answers pings */
+  WAIT_UNTIL (!g_queue_is_empty (&source->messages), 6000);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  pump (1500);
+  fail_if (alive->closed);
+  fail_if (source->closed);
+
+  g_object_unref (silent);
+  client_free (alive);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -1926,6 +1953,7 @@ relay_suite (void)
   tcase_add_test (tc, test_tls);
   tcase_add_test (tc, test_handshake_timeout);
   tcase_add_test (tc, test_connection_burst);
+  tcase_add_test (tc, test_keepalive);
   tcase_add_test (tc, test_slow_receiver);
   tcase_add_test (tc, test_slow_receiver_resync);
   return s;
