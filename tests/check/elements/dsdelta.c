@@ -31,6 +31,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <glib/gstdio.h>
 #include <gst/video/video.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
@@ -40,9 +42,14 @@
 #include "dsrle.h"
 #include "gstdsutils.h"
 
+/* the benchmark's synthetic desktop (a scrolling terminal, a dragged
+ * window), as test content */
+#include "../../bench/desktop-scene.c"
+
 #define FRAME_DURATION (GST_SECOND / 30)
 
-/* Pictures from videotestsrc (RGBA, 30 fps), as buffers */
+/* Pictures from videotestsrc (RGBA, 30 fps), or of the synthetic
+ * desktop when @source is "desktop", as buffers */
 static GPtrArray *
 make_pictures (const gchar * source, guint width, guint height, guint n)
 {
@@ -51,6 +58,24 @@ make_pictures (const gchar * source, guint width, guint height, guint n)
   GstElement *pipeline, *sink;
   GstSample *sample;
   gchar *desc;
+
+  if (g_str_equal (source, "desktop")) {
+    guint i;
+
+    for (i = 0; i < n; i++) {
+      GstBuffer *buf = gst_buffer_new_allocate (NULL, width * height * 4,
+          NULL);
+      GstMapInfo map;
+
+      gst_buffer_map (buf, &map, GST_MAP_WRITE);
+      desktop_scene_render (map.data, width, height, i);
+      gst_buffer_unmap (buf, &map);
+      GST_BUFFER_PTS (buf) = i * FRAME_DURATION;
+      GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+      g_ptr_array_add (pictures, buf);
+    }
+    return pictures;
+  }
 
   desc = g_strdup_printf ("%s num-buffers=%u ! video/x-raw,format=RGBA,"
       "width=%u,height=%u,framerate=30/1 ! appsink name=sink sync=false",
@@ -293,7 +318,9 @@ static const RoundTrip round_trips[] = {
   {"videotestsrc pattern=snow", NULL},
   {"videotestsrc pattern=ball background-color=0", NULL},
   {"videotestsrc pattern=ball", "keyframe-interval=4"},
+  {"desktop", NULL},
 #ifdef HAVE_ZSTD
+  {"desktop", "compression=zstd"},
   {"videotestsrc pattern=ball", "compression=zstd"},
   {"videotestsrc pattern=smpte horizontal-speed=7", "compression=zstd"},
   {"videotestsrc pattern=snow", "compression=zstd compression-level=3"},
@@ -705,6 +732,173 @@ GST_START_TEST (test_stats_message)
 
 GST_END_TEST;
 
+/* Runs @pictures through @chain (between an appsrc of RGBA video and an
+ * appsink) and returns what comes out, as buffers */
+static GPtrArray *
+run_pipeline (GPtrArray * pictures, guint width, guint height,
+    const gchar * chain)
+{
+  GPtrArray *decoded = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstElement *pipeline, *src, *sink;
+  GstSample *sample;
+  GstMessage *msg;
+  GstBus *bus;
+  gchar *desc;
+  guint i;
+
+  /* @chain ends in a sink of its own, or gets an appsink */
+  desc = g_strdup_printf ("appsrc name=src format=time caps=video/x-raw,"
+      "format=RGBA,width=%u,height=%u,framerate=30/1 ! %s%s", width, height,
+      chain, strstr (chain, "filesink") ? "" : " ! appsink name=sink "
+      "sync=false");
+  pipeline = gst_parse_launch (desc, NULL);
+  fail_unless (pipeline != NULL, "%s", desc);
+  g_free (desc);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  for (i = 0; i < pictures->len; i++) {
+    GstBuffer *picture = g_ptr_array_index (pictures, i);
+
+    picture = gst_buffer_copy (picture);
+    GST_BUFFER_PTS (picture) = i * FRAME_DURATION;
+    GST_BUFFER_DURATION (picture) = FRAME_DURATION;
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            picture), GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+  gst_object_unref (src);
+
+  while (sink && (sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    g_ptr_array_add (decoded, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+
+  /* EOS, and no error or warning on the way */
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_clear_object (&sink);
+  gst_object_unref (pipeline);
+
+  return decoded;
+}
+
+static void
+assert_same_pictures (GPtrArray * expected, GPtrArray * got)
+{
+  guint i;
+
+  fail_unless_equals_int (got->len, expected->len);
+  for (i = 0; i < got->len; i++) {
+    GstMapInfo a, b;
+
+    gst_buffer_map (g_ptr_array_index (expected, i), &a, GST_MAP_READ);
+    gst_buffer_map (g_ptr_array_index (got, i), &b, GST_MAP_READ);
+    fail_unless_equals_int (b.size, a.size);
+    fail_unless (memcmp (a.data, b.data, a.size) == 0, "picture %u differs", i);
+    gst_buffer_unmap (g_ptr_array_index (expected, i), &a);
+    gst_buffer_unmap (g_ptr_array_index (got, i), &b);
+  }
+}
+
+typedef struct
+{
+  const gchar *source;
+  const gchar *compression;
+} PipelineCase;
+
+static const PipelineCase pipeline_cases[] = {
+  {"videotestsrc pattern=ball", "none"},
+  {"videotestsrc pattern=smpte horizontal-speed=7", "none"},
+  {"videotestsrc pattern=snow", "none"},
+  {"desktop", "none"},
+#ifdef HAVE_ZSTD
+  {"videotestsrc pattern=ball", "zstd"},
+  {"videotestsrc pattern=smpte horizontal-speed=7", "zstd"},
+  {"videotestsrc pattern=snow", "zstd"},
+  {"desktop", "zstd"},
+#endif
+};
+
+/* dspay ! dsdelta ! dsdepay gives every picture back byte for byte, with
+ * keyframes now and then (keyframe-interval=10) */
+GST_START_TEST (test_pipeline_round_trip)
+{
+  const PipelineCase *pc = &pipeline_cases[__i__];
+  const guint width = 320, height = 240, n = 32;
+  GPtrArray *pictures = make_pictures (pc->source, width, height, n);
+  GPtrArray *decoded;
+  gchar *chain;
+
+  chain = g_strdup_printf ("dspay ! dsdelta keyframe-interval=10 "
+      "compression=%s ! dsdepay", pc->compression);
+  decoded = run_pipeline (pictures, width, height, chain);
+  assert_same_pictures (pictures, decoded);
+
+  g_free (chain);
+  g_ptr_array_unref (decoded);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* The same through a .ds recording: written by filesink, read back by
+ * filesrc ! dsdepay */
+GST_START_TEST (test_recording_round_trip)
+{
+  const guint width = 320, height = 240, n = 40;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, n);
+  GPtrArray *decoded, *none;
+  gchar *dir = g_dir_make_tmp ("dsdelta-XXXXXX", NULL);
+  gchar *path = g_build_filename (dir, "ball.ds", NULL);
+  gchar *chain;
+  GstElement *player, *sink;
+  GstSample *sample;
+  gchar *desc;
+
+  chain = g_strdup_printf ("dspay ! dsdelta ! filesink location=\"%s\"", path);
+  none = run_pipeline (pictures, width, height, chain);
+  fail_unless_equals_int (none->len, 0);
+  g_free (chain);
+
+  desc = g_strdup_printf ("filesrc location=\"%s\" ! dsdepay ! "
+      "appsink name=sink sync=false", path);
+  player = gst_parse_launch (desc, NULL);
+  fail_unless (player != NULL);
+  sink = gst_bin_get_by_name (GST_BIN (player), "sink");
+  gst_element_set_state (player, GST_STATE_PLAYING);
+  decoded = g_ptr_array_new_with_free_func ((GDestroyNotify) gst_buffer_unref);
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    g_ptr_array_add (decoded, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  gst_element_set_state (player, GST_STATE_NULL);
+  assert_same_pictures (pictures, decoded);
+
+  g_unlink (path);
+  g_rmdir (dir);
+  g_free (desc);
+  g_free (path);
+  g_free (dir);
+  gst_object_unref (sink);
+  gst_object_unref (player);
+  g_ptr_array_unref (decoded);
+  g_ptr_array_unref (none);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdelta_suite (void)
 {
@@ -722,6 +916,9 @@ dsdelta_suite (void)
   tcase_add_test (tc, test_raw_fallback_on_noise);
   tcase_add_test (tc, test_pass_through);
   tcase_add_test (tc, test_stats_message);
+  tcase_add_loop_test (tc, test_pipeline_round_trip, 0,
+      G_N_ELEMENTS (pipeline_cases));
+  tcase_add_test (tc, test_recording_round_trip);
 
   return s;
 }
