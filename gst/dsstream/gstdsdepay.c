@@ -60,9 +60,13 @@
  * An End frame sends EOS on every source pad. The stream may go on (a
  * live channel gets a new stream after End): the next media frame starts
  * a new stream on the same pads, with a new stream-start (new group id),
- * caps and segment, and the picture, signal, sequence and timestamp state
- * start again from scratch. (gst-launch-1.0 stops at the first EOS, an
- * application may keep its pipeline running.)
+ * caps and segment, and the picture, signal and sequence state start
+ * again from scratch; frame timestamps go on from the End frame's time.
+ * (gst-launch-1.0 stops at the first EOS; an application may keep its
+ * pipeline running.) The same happens when upstream starts a new stream
+ * (stream-start) after an EOS. A recording made by funnelling several
+ * dspay into one file holds one End per dspay, and the first one ends
+ * every pad: record each dspay into a file of its own.
  *
  * ## Lost frames and keyframe requests
  *
@@ -261,6 +265,9 @@ struct _GstDsDepay
   DsTimestampUnwrapper unwrapper;
   gboolean have_first_ts;
   guint64 first_ts;
+  /* frame times of a stream that follows an End go on from there */
+  GstClockTime time_base;
+  GstClockTime last_frame_time;
   gboolean have_pts_offset;
   gint64 pts_offset;
 
@@ -678,6 +685,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->group_id = gst_util_group_id_next ();
   self->in_fps_n = 0;
   self->in_fps_d = 1;
+  self->time_base = self->last_frame_time = 0;
   gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
   gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
   gst_ds_depay_reset_stream (self);
@@ -817,7 +825,10 @@ gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
     self->first_ts = ms;
     self->have_first_ts = TRUE;
   }
-  frame_time = ms > self->first_ts ? (ms - self->first_ts) * GST_MSECOND : 0;
+  frame_time = self->time_base;
+  if (ms > self->first_ts)
+    frame_time += (ms - self->first_ts) * GST_MSECOND;
+  self->last_frame_time = MAX (self->last_frame_time, frame_time);
 
   if (!gst_ds_depay_uses_input_timing (self, mode))
     return frame_time;
@@ -1534,11 +1545,22 @@ too_short:
 }
 
 static void
-gst_ds_depay_handle_end (GstDsDepay * self)
+gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
 {
   gint i;
 
   GST_INFO_OBJECT (self, "End frame: EOS on every pad");
+
+  /* in frame timing, a stream that follows goes on from the End's time */
+  if (self->have_first_ts) {
+    guint64 ms = ds_timestamp_unwrap (&self->unwrapper, header->timestamp);
+
+    if (ms > self->first_ts)
+      self->last_frame_time = MAX (self->last_frame_time,
+          self->time_base + (ms - self->first_ts) * GST_MSECOND);
+  }
+  self->time_base = self->last_frame_time;
+
   for (i = 0; i < N_STREAMS; i++) {
     GstDsDepayStream *stream = &self->streams[i];
 
@@ -1628,7 +1650,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       ds_signal_state_clear (self->signals);
       break;
     case DS_FRAME_END:
-      gst_ds_depay_handle_end (self);
+      gst_ds_depay_handle_end (self, header);
       break;
     default:
       /* Ping, SubscribeFilter (receiver to relay), Neural*: nothing to
@@ -1818,6 +1840,19 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       if (gst_event_parse_group_id (event, &group_id))
         self->group_id = group_id;
       gst_event_unref (event);
+
+      /* a new stream after an EOS from upstream (concat, a playlist):
+       * the pads start again like after an End frame */
+      for (i = 0; i < N_STREAMS; i++) {
+        if (self->streams[i].pad && self->streams[i].eos && !self->ended) {
+          GST_INFO_OBJECT (self, "new input stream after EOS");
+          gst_adapter_clear (self->adapter);
+          self->resyncing = FALSE;
+          self->ended = TRUE;
+          self->time_base = self->last_frame_time = 0;
+          gst_ds_depay_reset_stream (self);
+        }
+      }
       return TRUE;
     }
     case GST_EVENT_CAPS:

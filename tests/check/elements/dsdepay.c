@@ -1121,8 +1121,9 @@ GST_START_TEST (test_end)
     gst_event_unref (event);
   }
   fail_unless (stream_start);
+  /* frame times go on from the End frame's (100 ms) */
   out = gst_harness_pull (d->out[OUT_SIGNAL]);
-  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 0);
+  fail_unless_equals_uint64 (GST_BUFFER_PTS (out), 100 * GST_MSECOND);
   obj = parse_line (out);
   fail_unless (!json_object_has_member (obj, "a"));
   json_object_unref (obj);
@@ -1131,6 +1132,20 @@ GST_START_TEST (test_end)
   gst_harness_push_event (d->h, gst_event_new_eos ());
   fail_unless (pull_until_eos (d->out[OUT_SIGNAL]));
   fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+
+  /* a new stream from upstream after its EOS starts the pads again */
+  gst_harness_push_event (d->h, gst_event_new_stream_start ("another"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"c\":3}"));
+  stream_start = FALSE;
+  while ((event = gst_harness_try_pull_event (d->out[OUT_SIGNAL]))) {
+    stream_start |= GST_EVENT_TYPE (event) == GST_EVENT_STREAM_START;
+    gst_event_unref (event);
+  }
+  fail_unless (stream_start);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "c"), 3);
+  fail_unless (!json_object_has_member (obj, "b"));
+  json_object_unref (obj);
 
   g_free (pic);
   depay_free (d);
