@@ -1237,6 +1237,9 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
   if (header->width == 0 || header->height == 0 || payload == NULL)
     goto bad_header;
   size = (gsize) header->width * header->height * 4;
+  /* the picture is bounded like a Pixels frame's payload */
+  if (size > max_size)
+    goto bad_header;
 
   GST_OBJECT_LOCK (self);
   wait_for_keyframe = self->wait_for_keyframe;
@@ -1308,7 +1311,8 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
 bad_header:
   {
     gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u with %u "
-        "bytes of payload", header->width, header->height, header->payload_len);
+        "bytes of payload (max-frame-size %u)", header->width, header->height,
+        header->payload_len, max_size);
     gst_buffer_replace (&payload, NULL);
     if (!keyframe)
       gst_ds_depay_start_waiting_for_keyframe (self, "malformed delta");

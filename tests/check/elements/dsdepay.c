@@ -741,6 +741,47 @@ GST_START_TEST (test_byte_stream_split)
 
 GST_END_TEST;
 
+/* Never a crash, never a read out of bounds (run under valgrind to see
+ * the latter): a valid stream with random damage, in random pieces */
+GST_START_TEST (test_damaged_streams)
+{
+  GRand *rand = g_rand_new_with_seed (20261121);
+  guint n_frames;
+  GByteArray *stream = make_stream (&n_frames);
+  gint round;
+
+  for (round = 0; round < 300; round++) {
+    Depay *d = depay_new (round % 2 ? "max-frame-size=64" : NULL);
+    guint8 *data = g_memdup2 (stream->data, stream->len);
+    gsize len = stream->len, offset = 0;
+    gint flips = g_rand_int_range (rand, 1, 8), i;
+
+    for (i = 0; i < flips; i++)
+      data[g_rand_int_range (rand, 0, len)] ^= 1 << g_rand_int_range (rand,
+          0, 8);
+    if (round % 3 == 0)
+      len = g_rand_int_range (rand, 1, len);
+
+    while (offset < len) {
+      gsize piece = MIN (len - offset, (gsize) g_rand_int_range (rand, 1, 64));
+
+      fail_unless_equals_int (push (d, bytes_buffer (data + offset, piece)),
+          GST_FLOW_OK);
+      offset += piece;
+    }
+    gst_harness_push_event (d->h, gst_event_new_eos ());
+    g_free (collect_output (d));
+    count_messages (d, GST_MESSAGE_ANY);
+    g_free (data);
+    depay_free (d);
+  }
+
+  g_byte_array_unref (stream);
+  g_rand_free (rand);
+}
+
+GST_END_TEST;
+
 /* Malformed inputs: each is pushed as one buffer, followed by a good
  * signal frame in a buffer of its own, which must still come out. */
 typedef struct
@@ -789,6 +830,8 @@ static const MalformedCase malformed_cases[] = {
       0},
   {"over max-frame-size", DS_FRAME_PIXELS, 2, 32, 32, NULL, 4096, 0, 0, 0},
   {"delta zero width", DS_FRAME_DELTA_PIXELS, 2, 0, 4, "\x01", 1, 0, 0, 0},
+  {"delta picture over max-frame-size", DS_FRAME_DELTA_PIXELS, 2, 65535,
+      65535, "\x01", 1, 0, 0, 0},
   {"delta truncated zero run", DS_FRAME_DELTA_PIXELS, 2, 1, 1, "\x01\x00\x01",
       3, 0, 0, 0},
   {"delta zero count", DS_FRAME_DELTA_PIXELS, 2, 1, 1, "\x00\x00\x00\x01\x01",
@@ -1801,6 +1844,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_signals);
   tcase_add_test (tc, test_haptic_and_skipped);
   tcase_add_test (tc, test_byte_stream_split);
+  tcase_add_test (tc, test_damaged_streams);
   tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
   tcase_add_test (tc, test_resync_after_oversized_header);
   tcase_add_test (tc, test_eos_mid_frame_and_no_media);
