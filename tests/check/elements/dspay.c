@@ -130,6 +130,17 @@ frame_header (GstBuffer * frame)
   return header;
 }
 
+/* Pulls a frame and returns its header */
+static DsHeader
+pull_header (GstHarness * h)
+{
+  GstBuffer *frame = gst_harness_pull (h);
+  DsHeader header = frame_header (frame);
+
+  gst_buffer_unref (frame);
+  return header;
+}
+
 /* The payload of a frame, as a new string */
 static gchar *
 frame_payload (GstBuffer * frame)
@@ -342,12 +353,13 @@ GST_START_TEST (test_video_memories_shared)
   GstHarness *h = pay_new ("video/x-raw,format=RGBA,width=4,height=4,"
       "framerate=0/1", NULL);
   guint8 *pic = make_picture (4, 4, 1);
+  guint8 *head = g_memdup2 (pic, 24), *tail = g_memdup2 (pic + 24, 40);
   GstBuffer *in = gst_buffer_new (), *out;
 
-  gst_buffer_append_memory (in, gst_memory_new_wrapped (0, g_memdup2 (pic,
-              24), 24, 0, 24, NULL, NULL));
-  gst_buffer_append_memory (in, gst_memory_new_wrapped (0, g_memdup2 (pic
-              + 24, 40), 40, 0, 40, NULL, NULL));
+  gst_buffer_append_memory (in, gst_memory_new_wrapped (0, head, 24, 0, 24,
+          head, g_free));
+  gst_buffer_append_memory (in, gst_memory_new_wrapped (0, tail, 40, 0,
+          40, tail, g_free));
   gst_buffer_ref (in);
   fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
 
@@ -488,7 +500,7 @@ GST_START_TEST (test_bad_media_buffers)
   fail_unless_equals_int (count_warnings (h), 1);
   fail_unless_equals_int (gst_harness_push (h, bytes_buffer (pcm_samples,
               16, 0)), GST_FLOW_OK);
-  fail_unless_equals_int (frame_header (gst_harness_pull (h)).seq, 0);
+  fail_unless_equals_int (pull_header (h).seq, 0);
   pay_free (h);
 }
 
@@ -611,8 +623,7 @@ GST_START_TEST (test_timestamp_wrap)
    * harness plays with a test clock and base time 0) */
   gst_harness_set_time (h, 1234 * MS + 500 * GST_USECOND);
   gst_harness_push (h, bytes_buffer (pcm_samples, 4, GST_CLOCK_TIME_NONE));
-  fail_unless_equals_uint64 (frame_header (gst_harness_pull (h)).timestamp,
-      1234);
+  fail_unless_equals_uint64 (pull_header (h).timestamp, 1234);
 
   pay_free (h);
 }
