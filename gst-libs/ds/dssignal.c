@@ -203,6 +203,7 @@ integer_overflows (const gchar * digits, gsize n_digits, gboolean negative)
 }
 
 /* One pass over the text before json-glib sees it:
+ * - refuses anything but white space after the top-level object or array;
  * - refuses nesting deeper than DS_SIGNAL_MAX_DEPTH (json-glib's parser is
  *   recursive: 100k '[' would overflow the stack);
  * - finds integer literals outside the int64 range, which json-glib 1.6
@@ -210,9 +211,18 @@ integer_overflows (const gchar * digits, gsize n_digits, gboolean negative)
  *   there are any, *@fixed is set to a copy of the text where ".0" follows
  *   each of them, so that they read as doubles, as in JavaScript.
  * Strings (double- or single-quoted: json-glib accepts both) are skipped. */
-static gboolean
+typedef enum
+{
+  PRESCAN_OK,
+  PRESCAN_TOO_DEEP,
+  PRESCAN_TRAILING,
+} PrescanResult;
+
+static PrescanResult
 json_prescan (const gchar * json, gsize len, GString ** fixed)
 {
+  PrescanResult result;
+  gboolean closed = FALSE;
   gchar quote = 0;
   guint depth = 0;
   gsize i, copied = 0;
@@ -221,6 +231,13 @@ json_prescan (const gchar * json, gsize len, GString ** fixed)
 
   for (i = 0; i < len; i++) {
     gchar c = json[i];
+
+    /* json-glib 1.6 reads "{...} {...}" as the first object and drops the
+     * rest: anything but white space after the top-level value is refused */
+    if (closed && !quote && !g_ascii_isspace (c)) {
+      result = PRESCAN_TRAILING;
+      goto failed;
+    }
 
     if (quote) {
       if (c == '\\')
@@ -237,13 +254,15 @@ json_prescan (const gchar * json, gsize len, GString ** fixed)
         break;
       case '{':
       case '[':
-        if (++depth > DS_SIGNAL_MAX_DEPTH)
-          goto too_deep;
+        if (++depth > DS_SIGNAL_MAX_DEPTH) {
+          result = PRESCAN_TOO_DEEP;
+          goto failed;
+        }
         break;
       case '}':
       case ']':
-        if (depth > 0)
-          depth--;
+        if (depth > 0 && --depth == 0)
+          closed = TRUE;
         break;
       case '-':
       case '0':
@@ -292,14 +311,14 @@ json_prescan (const gchar * json, gsize len, GString ** fixed)
   if (*fixed != NULL)
     g_string_append_len (*fixed, json + copied, len - copied);
 
-  return TRUE;
+  return PRESCAN_OK;
 
-too_deep:
+failed:
   if (*fixed != NULL) {
     g_string_free (*fixed, TRUE);
     *fixed = NULL;
   }
-  return FALSE;
+  return result;
 }
 
 /* FALSE when @node holds a number that is not finite (json-glib reads
@@ -374,8 +393,15 @@ ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
   if (memchr (json, '\0', len) != NULL)
     goto bad_utf8;
 
-  if (!json_prescan (json, len, &fixed))
-    goto too_deep;
+  switch (json_prescan (json, len, &fixed)) {
+    case PRESCAN_TOO_DEEP:
+      goto too_deep;
+    case PRESCAN_TRAILING:
+      goto trailing;
+    case PRESCAN_OK:
+    default:
+      break;
+  }
   if (fixed != NULL) {
     json = fixed->str;
     len = fixed->len;
@@ -418,6 +444,12 @@ too_deep:
   {
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
         "JSON nested deeper than %d levels", DS_SIGNAL_MAX_DEPTH);
+    return NULL;
+  }
+trailing:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "text after the JSON object");
     return NULL;
   }
 bad_json:

@@ -434,6 +434,10 @@ static const struct
   {"{\"a\":\"\xc3\x28\"}", -1},
   {"{\"a\":1}\0{\"b\":2}", 15},
   {"   ", -1},
+  /* json-glib alone takes the first object and drops the second */
+  {"{\"a\":1} {\"b\":2}", -1},
+  {"{\"a\":1}\n{\"b\":2}", -1},
+  {"{\"a\":1}[]", -1},
   /* numbers a double cannot hold: no JSON text could carry them back */
   {"{\"a\":1e999}", -1},
   {"{\"a\":[0,{\"b\":-1e400}]}", -1},
