@@ -28,6 +28,7 @@
 #endif
 
 #include <signal.h>
+#include <libsoup/soup.h>
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsrc.h>
 #include <gst/app/gstappsink.h>
@@ -830,6 +831,414 @@ GST_START_TEST (test_relay_down_at_start)
 
 GST_END_TEST;
 
+/* Pipelines with dspay, dsdelta and dsdepay */
+
+static void
+compare_pictures (GstElement * ref, GstElement * got, guint n)
+{
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstSample *a = gst_app_sink_try_pull_sample (GST_APP_SINK (ref),
+        WAIT_MS * GST_MSECOND);
+    GstSample *b = gst_app_sink_try_pull_sample (GST_APP_SINK (got),
+        WAIT_MS * GST_MSECOND);
+    GstMapInfo map;
+
+    fail_unless (a != NULL, "reference picture %u missing", i);
+    fail_unless (b != NULL, "picture %u did not arrive", i);
+    fail_unless_equals_int (gst_buffer_get_size (gst_sample_get_buffer (b)),
+        gst_buffer_get_size (gst_sample_get_buffer (a)));
+    fail_unless (gst_buffer_map (gst_sample_get_buffer (a), &map,
+            GST_MAP_READ));
+    fail_unless (gst_buffer_memcmp (gst_sample_get_buffer (b), 0, map.data,
+            map.size) == 0, "picture %u differs", i);
+    gst_buffer_unmap (gst_sample_get_buffer (a), &map);
+    gst_sample_unref (a);
+    gst_sample_unref (b);
+  }
+}
+
+GST_START_TEST (test_pay_delta_depay_90_frames)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream, *desc;
+  GstElement *tx, *rx;
+  GstMessage *msg;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/ninety");
+  stream = ds_test_relay_ws_uri (relay, "/stream/ninety");
+
+  desc = g_strdup_printf ("dsstreamsrc name=src location=%s " RETRY_ARGS
+      " ! dsdepay ! queue ! appsink name=sink sync=false", stream);
+  rx = launch (desc);
+  g_free (desc);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  desc = g_strdup_printf ("videotestsrc num-buffers=90 pattern=ball ! "
+      "video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! "
+      "tee name=t ! queue ! appsink name=ref sync=false "
+      "t. ! queue ! dspay ! dsdelta keyframe-interval=30 ! "
+      "dsrelaysink name=sink location=%s " RETRY_ARGS, peer);
+  tx = launch (desc);
+  g_free (desc);
+  set_state (tx, GST_STATE_PLAYING);
+
+  compare_pictures (get (tx, "ref"), get (rx, "sink"), 90);
+
+  msg = wait_for_message (rx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS at the receiver");
+  gst_message_unref (msg);
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS at the sender");
+  gst_message_unref (msg);
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_video_audio_signals_one_channel)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream, *desc;
+  GstElement *tx, *rx;
+  GstAppSrc *sig;
+  GstSample *sample;
+  GstClockTime video_pts = GST_CLOCK_TIME_NONE, audio_pts = GST_CLOCK_TIME_NONE;
+  GstClockTimeDiff offset;
+  gboolean have_count = FALSE;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/av");
+  stream = ds_test_relay_ws_uri (relay, "/stream/av");
+
+  desc = g_strdup_printf ("dsstreamsrc name=src location=%s " RETRY_ARGS
+      " ! dsdepay name=d "
+      "d.video ! queue ! appsink name=v sync=false "
+      "d.audio ! queue ! appsink name=a sync=false "
+      "d.signal ! queue ! appsink name=s sync=false", stream);
+  rx = launch (desc);
+  g_free (desc);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  /* one dsrelaysink, three request pads */
+  desc = g_strdup_printf ("dsrelaysink name=sink location=%s " RETRY_ARGS " "
+      "videotestsrc is-live=true num-buffers=45 ! "
+      "video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! "
+      "dspay ! dsdelta ! sink. "
+      "audiotestsrc is-live=true num-buffers=150 samplesperbuffer=480 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! sink. "
+      "appsrc name=sig is-live=true format=time "
+      "caps=" GST_DS_SIGNAL_MEDIA_TYPE " ! dspay ! sink.", peer);
+  tx = launch (desc);
+  g_free (desc);
+  set_state (tx, GST_STATE_PLAYING);
+
+  sig = GST_APP_SRC (get (tx, "sig"));
+  for (i = 1; i <= 3; i++) {
+    gchar *line = g_strdup_printf ("{\"count\":%u}\n", i);
+    GstBuffer *buffer = gst_buffer_new_wrapped (line, strlen (line));
+
+    GST_BUFFER_PTS (buffer) = i * 100 * GST_MSECOND;
+    fail_unless_equals_int (gst_app_src_push_buffer (sig, buffer), GST_FLOW_OK);
+  }
+  gst_app_src_end_of_stream (sig);
+
+  /* video frame 15 and audio buffer 50 were both taken at 500 ms */
+  for (i = 0; i <= 15; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (get (rx, "v")),
+        WAIT_MS * GST_MSECOND);
+    fail_unless (sample != NULL, "video %u did not arrive", i);
+    video_pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+    gst_sample_unref (sample);
+  }
+  for (i = 0; i <= 50; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (get (rx, "a")),
+        WAIT_MS * GST_MSECOND);
+    fail_unless (sample != NULL, "audio %u did not arrive", i);
+    audio_pts = GST_BUFFER_PTS (gst_sample_get_buffer (sample));
+    gst_sample_unref (sample);
+  }
+  offset = GST_CLOCK_DIFF (audio_pts, video_pts);
+  GST_INFO ("A/V offset at the receiver: %" GST_STIME_FORMAT,
+      GST_STIME_ARGS (offset));
+  fail_unless (ABS (offset) <= 20 * GST_MSECOND, "A/V offset %"
+      GST_STIME_FORMAT, GST_STIME_ARGS (offset));
+
+  /* the signals' last state */
+  while (!have_count) {
+    GstMapInfo map;
+
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (get (rx, "s")),
+        WAIT_MS * GST_MSECOND);
+    fail_unless (sample != NULL, "signal state did not arrive");
+    fail_unless (gst_buffer_map (gst_sample_get_buffer (sample), &map,
+            GST_MAP_READ));
+    have_count = g_strstr_len ((const gchar *) map.data, map.size,
+        "\"count\":3") != NULL;
+    gst_buffer_unmap (gst_sample_get_buffer (sample), &map);
+    gst_sample_unref (sample);
+  }
+
+  assert_no_error (tx);
+  assert_no_error (rx);
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A stand-in for the relay, for what the real one does not let a test
+ * trigger at will: it records the frames a source sends, answers Pings,
+ * and sends input frames to the source. */
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  SoupWebsocketConnection *ws;
+  guint port;
+  GMutex lock;
+  GCond cond;
+  GPtrArray *frames;            /* GBytes */
+} FakeRelay;
+
+static void
+fake_relay_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
+    gpointer user_data)
+{
+  FakeRelay *fake = user_data;
+  DsHeader header;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (message, &size);
+
+  if (ds_header_parse (data, size, &header, NULL) &&
+      header.type == DS_FRAME_PING) {
+    soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_BINARY,
+        message);
+    return;
+  }
+  g_mutex_lock (&fake->lock);
+  g_ptr_array_add (fake->frames, g_bytes_ref (message));
+  g_cond_broadcast (&fake->cond);
+  g_mutex_unlock (&fake->lock);
+}
+
+static void
+fake_relay_websocket (SoupServer * server, SoupServerMessage * msg,
+    const char *path, SoupWebsocketConnection * ws, gpointer user_data)
+{
+  FakeRelay *fake = user_data;
+
+  g_clear_object (&fake->ws);
+  fake->ws = g_object_ref (ws);
+  g_signal_connect (ws, "message", G_CALLBACK (fake_relay_message), fake);
+}
+
+static gpointer
+fake_relay_thread (gpointer user_data)
+{
+  FakeRelay *fake = user_data;
+  GSList *uris;
+
+  g_main_context_push_thread_default (fake->context);
+  fake->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (fake->server, "/peer", NULL, NULL,
+      fake_relay_websocket, fake, NULL);
+  fail_unless (soup_server_listen_local (fake->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (fake->server);
+  g_mutex_lock (&fake->lock);
+  fake->port = g_uri_get_port (uris->data);
+  g_cond_broadcast (&fake->cond);
+  g_mutex_unlock (&fake->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_main_loop_run (fake->loop);
+
+  g_clear_object (&fake->ws);
+  soup_server_disconnect (fake->server);
+  g_clear_object (&fake->server);
+  while (g_main_context_iteration (fake->context, FALSE));
+  g_main_context_pop_thread_default (fake->context);
+  return NULL;
+}
+
+static FakeRelay *
+fake_relay_new (void)
+{
+  FakeRelay *fake = g_new0 (FakeRelay, 1);
+
+  g_mutex_init (&fake->lock);
+  g_cond_init (&fake->cond);
+  fake->frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  fake->context = g_main_context_new ();
+  fake->loop = g_main_loop_new (fake->context, FALSE);
+  fake->thread = g_thread_new ("fake-relay", fake_relay_thread, fake);
+  g_mutex_lock (&fake->lock);
+  while (fake->port == 0)
+    g_cond_wait (&fake->cond, &fake->lock);
+  g_mutex_unlock (&fake->lock);
+  return fake;
+}
+
+static gboolean
+fake_relay_send_cb (gpointer data)
+{
+  gpointer *args = data;
+  FakeRelay *fake = args[0];
+
+  if (fake->ws)
+    soup_websocket_connection_send_message (fake->ws,
+        SOUP_WEBSOCKET_DATA_BINARY, args[1]);
+  g_bytes_unref (args[1]);
+  g_free (args);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fake_relay_send (FakeRelay * fake, GBytes * frame)
+{
+  gpointer *args = g_new (gpointer, 2);
+
+  args[0] = fake;
+  args[1] = frame;
+  g_main_context_invoke (fake->context, fake_relay_send_cb, args);
+}
+
+/* Waits until more than @n frames arrived; returns the count */
+static guint
+fake_relay_wait_frames (FakeRelay * fake, guint n, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  guint len;
+
+  g_mutex_lock (&fake->lock);
+  while (fake->frames->len <= n &&
+      g_cond_wait_until (&fake->cond, &fake->lock, deadline));
+  len = fake->frames->len;
+  g_mutex_unlock (&fake->lock);
+  return len;
+}
+
+static void
+fake_relay_frame (FakeRelay * fake, guint i, DsHeader * header)
+{
+  GBytes *frame;
+  gsize size;
+  const guint8 *data;
+
+  g_mutex_lock (&fake->lock);
+  frame = g_bytes_ref (g_ptr_array_index (fake->frames, i));
+  g_mutex_unlock (&fake->lock);
+  data = g_bytes_get_data (frame, &size);
+  fail_unless (ds_frame_parse_message (data, size, 0, header, NULL));
+  g_bytes_unref (frame);
+}
+
+static gboolean
+fake_relay_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+fake_relay_free (FakeRelay * fake)
+{
+  g_main_context_invoke (fake->context, fake_relay_quit, fake->loop);
+  g_thread_join (fake->thread);
+  g_main_loop_unref (fake->loop);
+  g_main_context_unref (fake->context);
+  g_ptr_array_unref (fake->frames);
+  g_mutex_clear (&fake->lock);
+  g_cond_clear (&fake->cond);
+  g_free (fake);
+}
+
+static gboolean
+is_video_keyframe (const DsHeader * header)
+{
+  return header->type == DS_FRAME_PIXELS ||
+      (header->type == DS_FRAME_DELTA_PIXELS &&
+      (header->flags & DS_FLAG_KEYFRAME));
+}
+
+GST_START_TEST (test_keyframe_request_to_dsdelta)
+{
+  FakeRelay *fake = fake_relay_new ();
+  gchar *desc;
+  GstElement *tx;
+  DsInputEvent request = { 0, };
+  DsHeader header;
+  GstMessage *msg;
+  gboolean keyframe = FALSE;
+  guint n, i, seen;
+  gint64 deadline;
+
+  desc = g_strdup_printf ("videotestsrc is-live=true pattern=ball ! "
+      "video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! "
+      "dspay ! dsdelta keyframe-interval=0 ! "
+      "dsrelaysink name=sink location=ws://127.0.0.1:%u/peer/kf " RETRY_ARGS,
+      fake->port);
+  tx = launch (desc);
+  g_free (desc);
+  set_state (tx, GST_STATE_PLAYING);
+
+  /* a keyframe, then only deltas */
+  n = fake_relay_wait_frames (fake, 10, WAIT_MS);
+  fail_unless (n > 10);
+  fake_relay_frame (fake, 0, &header);
+  fail_unless (is_video_keyframe (&header));
+  for (i = 1; i < n; i++) {
+    fake_relay_frame (fake, i, &header);
+    fail_if (is_video_keyframe (&header), "frame %u is a keyframe", i);
+  }
+
+  /* the relay passes a KeyframeRequest on */
+  request.type = DS_INPUT_KEYFRAME_REQUEST;
+  fake_relay_send (fake, ds_input_event_to_frame (&request, 1, 0));
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-input", WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+
+  seen = n;
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (!keyframe && g_get_monotonic_time () < deadline) {
+    n = fake_relay_wait_frames (fake, seen, WAIT_MS);
+    fail_unless (n > seen, "no frames after the KeyframeRequest");
+    for (i = seen; i < n && !keyframe; i++) {
+      fake_relay_frame (fake, i, &header);
+      keyframe = is_video_keyframe (&header);
+    }
+    seen = n;
+  }
+  fail_unless (keyframe, "no keyframe after the KeyframeRequest");
+
+  stop (tx);
+  fake_relay_free (fake);
+}
+
+GST_END_TEST;
+
 /* An error message from @pipeline within @timeout_ms; returns its GError */
 static GError *
 wait_for_error (GstElement * pipeline, guint timeout_ms, gchar ** debug)
@@ -1120,6 +1529,9 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_input_upstream);
   tcase_add_test (tc, test_relay_restart);
   tcase_add_test (tc, test_relay_down_at_start);
+  tcase_add_test (tc, test_pay_delta_depay_90_frames);
+  tcase_add_test (tc, test_video_audio_signals_one_channel);
+  tcase_add_test (tc, test_keyframe_request_to_dsdelta);
   tcase_add_test (tc, test_unreachable_error);
   tcase_add_test (tc, test_bad_url_error);
   tcase_add_test (tc, test_wrong_token_error);
