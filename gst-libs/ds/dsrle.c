@@ -61,6 +61,7 @@
 #endif
 
 #define MAX_RUN 65535
+#define PREFETCH_DISTANCE 1024
 #define BLOCK 32
 
 /* Room the fast loop needs for one block: a pending run (3), zeros and
@@ -207,7 +208,12 @@ encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
   gsize i = 0;
 
   while (i + BLOCK <= n && (gsize) (end - out) >= FAST_LOOP_ROOM) {
-    guint32 zeros = xor_block (cur + i, ref ? ref + i : NULL, xored);
+    guint32 zeros;
+
+    __builtin_prefetch (cur + i + PREFETCH_DISTANCE);
+    if (ref)
+      __builtin_prefetch (ref + i + PREFETCH_DISTANCE);
+    zeros = xor_block (cur + i, ref ? ref + i : NULL, xored);
     guint64 zeros_end, nonzeros_end;
     guint pos;
 
