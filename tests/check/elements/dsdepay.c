@@ -977,6 +977,34 @@ GST_START_TEST (test_eos_mid_frame_and_no_media)
 
 GST_END_TEST;
 
+/* A flush (a seek upstream) forgets a partial frame without a warning */
+GST_START_TEST (test_flush)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *frame = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"f\":1}");
+  GstSegment segment;
+  JsonObject *obj;
+
+  push (d, gst_buffer_copy_region (frame, GST_BUFFER_COPY_ALL, 0, 20));
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_segment (&segment)));
+  /* in two pieces: the adapter starts empty again */
+  push (d, gst_buffer_copy_region (frame, GST_BUFFER_COPY_ALL, 0, 10));
+  push (d, gst_buffer_copy_region (frame, GST_BUFFER_COPY_ALL, 10,
+          gst_buffer_get_size (frame) - 10));
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_int_member (obj, "f"), 1);
+  json_object_unref (obj);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+
+  gst_buffer_unref (frame);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_timestamps)
 {
   Depay *d = depay_new (NULL);
@@ -1850,6 +1878,7 @@ dsdepay_suite (void)
   tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
   tcase_add_test (tc, test_resync_after_oversized_header);
   tcase_add_test (tc, test_eos_mid_frame_and_no_media);
+  tcase_add_test (tc, test_flush);
   tcase_add_test (tc, test_timestamps);
   tcase_add_test (tc, test_seq_gaps);
   tcase_add_test (tc, test_keyframe_reset);
