@@ -32,7 +32,7 @@
 /* At most this many reads per wake-up, so one busy peer cannot starve the
  * others */
 #define READS_PER_WAKEUP 16
-#define MAX_VECTORS 128
+#define MAX_VECTORS 1024
 #define CLOSE_TIMEOUT_MS 2000
 /* Memory per queued message besides its bytes: RelayWsOut, list link,
  * GBytes, malloc headers (measured as ~120 bytes) */
