@@ -26,9 +26,10 @@
  * every block without looking at single bytes:
  *  - all zero: the pending zero run grows by 32 (a still screen);
  *  - no zero: the pending run is written, then the 32 bytes at once;
+ *  - eight RGBA pixels all changed in R, G and B but not in alpha (full
+ *    motion, noise): R G B 00 01 00 per pixel at fixed offsets;
  *  - RGBA pixels each either unchanged or changed in R, G and B only
- *    (opaque content: text, moving windows, full motion, noise): pixel
- *    by pixel without branches.
+ *    (text, moving windows): pixel by pixel without branches.
  * Other blocks are walked segment by segment with count-trailing-zeros,
  * not byte by byte. Stores are speculative (whole 32 bytes, then the
  * output pointer advances by what is valid), so the fast loop runs only
@@ -251,6 +252,29 @@ encode (const guint8 * cur, const guint8 * ref, guint8 * update, gsize n,
       memcpy (out, xored, BLOCK);
       out += BLOCK;
       run = 0;
+      continue;
+    }
+
+    if (zeros == 0x88888888u) {
+      /* eight pixels all changed in R, G and B, not in alpha (full
+       * motion, noise): R G B 00 01 00 each, at fixed offsets; the last
+       * alpha stays pending (the next block may continue the run) */
+      guint k;
+
+      if (run > 0)
+        out = put_run (out, run);
+      for (k = 0; k < BLOCK / 4 - 1; k++) {
+        guint64 pattern = (guint64) xored[4 * k] |
+            ((guint64) xored[4 * k + 1] << 8) |
+            ((guint64) xored[4 * k + 2] << 16) |
+            (G_GUINT64_CONSTANT (0x000100) << 24);
+
+        pattern = GUINT64_TO_LE (pattern);
+        memcpy (out + 6 * k, &pattern, 8);
+      }
+      memcpy (out + 6 * k, xored + BLOCK - 4, 4);
+      out += 6 * k + 3;
+      run = 1;
       continue;
     }
 
