@@ -82,6 +82,7 @@ static gdouble opt_seconds = 3;
 static gint opt_serve_gst = 0;
 static gint opt_serve_gst_out = 0;
 static gchar *opt_max_queue = NULL;
+static gboolean opt_signal = FALSE;
 
 static GOptionEntry entries[] = {
   {"target", 0, 0, G_OPTION_ARG_STRING, &opt_target,
@@ -94,6 +95,9 @@ static GOptionEntry entries[] = {
       "Frames per second (0 = as fast as possible)", "FPS"},
   {"seconds", 't', 0, G_OPTION_ARG_DOUBLE, &opt_seconds,
       "How long to publish", "S"},
+  {"signal", 0, 0, G_OPTION_ARG_NONE, &opt_signal,
+      "Publish SignalDiff frames ({\"t\":...} JSON, merged by ds-relay) "
+        "instead of opaque NeuralFrames", NULL},
   {"max-queue-bytes", 0, 0, G_OPTION_ARG_STRING, &opt_max_queue,
       "Passed to ds-relay", "BYTES"},
   {"serve-gst", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_serve_gst,
@@ -242,7 +246,11 @@ record_latency (ReceiverSet * set, const guint8 * frame, gsize len)
     return;
   if (set->sample_counter++ % set->sample_every != 0)
     return;
-  memcpy (&sent, frame + DS_HEADER_SIZE, 8);
+  if (frame[0] == DS_FRAME_SIGNAL_DIFF)
+    sent = g_ascii_strtoull ((const gchar *) frame + DS_HEADER_SIZE + 6, NULL,
+        10);
+  else
+    memcpy (&sent, frame + DS_HEADER_SIZE, 8);
   now = now_ns ();
   if (set->n_latencies == set->cap_latencies) {
     set->cap_latencies = set->cap_latencies ? set->cap_latencies * 2 : 65536;
@@ -637,9 +645,23 @@ main (int argc, char **argv)
   {
     DsHeader h = { 0, };
 
-    h.type = DS_FRAME_NEURAL_FRAME;
+    h.type = opt_signal ? DS_FRAME_SIGNAL_DIFF : DS_FRAME_NEURAL_FRAME;
     h.payload_len = frame_len - DS_HEADER_SIZE;
     ds_header_pack (&h, frame);
+    if (opt_signal) {
+      /* {"t":"00000000000000000000","p":"xx...x"}: the send time in
+       * nanoseconds, padded to the frame size */
+      gsize pad = h.payload_len - 35;
+
+      if (h.payload_len < 35) {
+        g_printerr ("bench: --signal needs --size >= 51\n");
+        return 2;
+      }
+      memcpy (frame + DS_HEADER_SIZE,
+          "{\"t\":\"00000000000000000000\",\"p\":\"", 33);
+      memset (frame + DS_HEADER_SIZE + 33, 'x', pad);
+      memcpy (frame + DS_HEADER_SIZE + 33 + pad, "\"}", 2);
+    }
   }
   for (i = 0; i < batch_frames; i++) {
     if (ws_hlen)
@@ -659,7 +681,14 @@ main (int argc, char **argv)
     for (i = 0; i < batch_frames; i++) {
       guint8 *f = batch + i * unit + ws_hlen;
 
-      memcpy (f + DS_HEADER_SIZE, &now, 8);
+      if (opt_signal) {
+        gchar digits[21];
+
+        g_snprintf (digits, sizeof (digits), "%020" G_GUINT64_FORMAT, now);
+        memcpy (f + DS_HEADER_SIZE + 6, digits, 20);
+      } else {
+        memcpy (f + DS_HEADER_SIZE, &now, 8);
+      }
       GST_WRITE_UINT16_LE (f + 2, (guint16) (sent + i));
     }
     if (!write_all (pub, batch, batch_len)) {
@@ -716,11 +745,12 @@ main (int argc, char **argv)
       p50 = set.latencies_us[set.n_latencies / 2];
       p99 = set.latencies_us[(gsize) (set.n_latencies * 0.99)];
     }
-    printf ("%-8s n=%-3d size=%-8d rate=%-5.0f sent=%-8" G_GUINT64_FORMAT
+    printf ("%-8s%s n=%-3d size=%-8d rate=%-5.0f sent=%-8" G_GUINT64_FORMAT
         " delivered=%-9" G_GUINT64_FORMAT " lost=%-8" G_GUINT64_FORMAT
         " deliveries/s=%-10.0f MB/s=%-8.1f cpu=%.2fs (%.0f%% of a core) "
         "cpu/GB=%.2fs cpu/Mdeliv=%.2fs p50=%.2fms p99=%.2fms rss=%.1fMB\n",
-        opt_target, opt_receivers, opt_size, opt_rate, sent, set.frames,
+        opt_target, opt_signal ? "(json)" : "", opt_receivers, opt_size,
+        opt_rate, sent, set.frames,
         expect > set.frames ? expect - set.frames : 0, set.frames / secs,
         set.bytes / secs / 1e6, cpu_s, 100.0 * cpu_s / secs,
         gb > 0 ? cpu_s / gb : 0, set.frames ? cpu_s / (set.frames / 1e6) : 0,

@@ -2,7 +2,8 @@
 # bench-relay.sh [BUILD_DIR]: the ds-relay fan-out benchmark matrix (issue 4
 # item 3) in one run on loopback: ds-relay vs "gdppay ! tcpserversink" vs a
 # Node.js "ws" broadcast relay, N = 1, 10, 50 receivers,
-#   (a) 64-byte frames as fast as the publisher can send them,
+#   (a) 64-byte frames as fast as the publisher can send them (opaque
+#       NeuralFrames, and for ds-relay also SignalDiff JSON it must merge),
 #   (a') 64-byte frames at 20000/s (latency below saturation),
 #   (b) 1 MiB frames at 30/s (the issue's latency target case),
 #   (b') 1080p RGBA frames (8294400 bytes + header) at 30/s.
@@ -35,12 +36,15 @@ else
 fi
 
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC') $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for case in "64 0" "64 20000" "1048576 30" "8294416 30"; do
+for case in "64 0" "64 0 --signal" "64 20000" "1048576 30" "8294416 30"; do
   set -- $case
   for n in 1 10 50; do
     for t in $targets; do
+      # the JSON case only differs for ds-relay (the others do not parse)
+      if [ -n "$3" ] && [ "$t" != ds-relay ]; then continue; fi
       timeout 120 "$bench" --target "$t" --receivers "$n" --size "$1" \
-        --rate "$2" --seconds "$SECONDS_PER_RUN" || echo "# $t n=$n size=$1 failed"
+        --rate "$2" --seconds "$SECONDS_PER_RUN" $3 ||
+        echo "# $t n=$n size=$1 failed"
     done
   done
 done
