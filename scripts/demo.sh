@@ -8,6 +8,10 @@
 #
 # Usage: bash scripts/demo.sh [--no-build]
 #
+# Environment: DS_BUILD_DIR (default build/), DS_DEMO_OUT (default out/),
+# DS_DEMO_SECONDS (default 3). The test suite runs it as the meson test
+# "demo" (--no-build, into the build folder).
+#
 # The transport is two functions, ds_sink and ds_src: today they write and
 # read .ds files; a networked demo replaces them with dsrelaysink and
 # dsstreamsrc on a ds-relay channel and keeps the rest.
@@ -22,7 +26,7 @@ if [ "${1:-}" != --no-build ]; then
   ds_build
 fi
 
-OUT=$DS_ROOT/out
+OUT=${DS_DEMO_OUT:-$DS_ROOT/out}
 SECONDS_OF_MEDIA=${DS_DEMO_SECONDS:-3}
 FPS=30
 RATE=48000
@@ -34,6 +38,9 @@ for f in dspay dsdepay; do
   gst-inspect-1.0 "$f" >/dev/null 2>&1 || ds_die "element $f not found in $DS_BUILD_DIR"
 done
 
+case $OUT in
+  "" | / | "$DS_ROOT" | "$HOME") ds_die "refusing to use $OUT as the output folder" ;;
+esac
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
