@@ -680,11 +680,15 @@ gst_ds_delta_code_picture (GstDsDelta * self, const guint8 * cur, gsize size,
   *compressed = FALSE;
 
   if (compression == GST_DS_DELTA_COMPRESSION_ZSTD) {
-    /* a code larger than raw may still compress below raw: give it room
-     * up to twice the picture (noise codes to 1.5 times) */
-    code_cap = 2 * size;
+    /* the code of a keyframe may be larger than raw (a picture has few
+     * zero bytes) and still compress far below it: give it room up to
+     * twice the picture (noise codes to 1.5 times). A delta larger than
+     * raw is full motion or noise, which zstd cannot shrink much but
+     * would spend tens of milliseconds on: raw it is */
     if (self->scratch == NULL)
-      self->scratch = g_malloc (code_cap);
+      self->scratch = g_malloc (2 * size);
+    if (keyframe)
+      code_cap = 2 * size;
     code_dst = self->scratch;
   }
 

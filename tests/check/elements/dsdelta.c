@@ -346,6 +346,10 @@ GST_START_TEST (test_round_trip)
 
     if (i == 0) {
       fail_unless (is_keyframe (kind));
+      /* a screen has few zero bytes, but zstd shrinks its keyframe */
+      if (g_str_equal (rt->source, "desktop") && rt->properties
+          && strstr (rt->properties, "zstd"))
+        fail_unless_equals_int (kind, KIND_KEY_DELTA);
     }
     if (kind == KIND_DELTA)
       deltas++;
