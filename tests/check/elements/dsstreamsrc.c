@@ -1,0 +1,1223 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* dsstreamsrc against the real ds-relay (started by the test on a free
+ * loopback port): signal selection, late joiners, timestamps and latency,
+ * End handling, schema messages, navigation back to the source through
+ * dsdepay, wss:// with a self-signed certificate, clear errors, and a
+ * prompt, leak-free NULL. */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <signal.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/app/gstappsink.h>
+#include <gst/video/video.h>
+#include <ds/dsprotocol.h>
+#include <ds/dsrle.h>
+#include <ds/dssignal.h>
+#include <ds/gstdsutils.h>
+
+#include "../ds-test-relay.h"
+
+#define WAIT_MS 10000
+#define RETRY_ARGS "retry-delay=50 max-retry-delay=300"
+
+/* Helpers */
+
+static GstBuffer *
+make_frame (guint8 type, guint8 flags, guint16 seq, guint32 ts, guint16 width,
+    guint16 height, gconstpointer payload, gsize len)
+{
+  DsHeader header = { 0, };
+  GstBuffer *buffer;
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = ts;
+  header.width = width;
+  header.height = height;
+  buffer = gst_ds_frame_buffer_new_data (&header, payload, len);
+  GST_BUFFER_PTS (buffer) = ts * GST_MSECOND;
+  return buffer;
+}
+
+static GstBuffer *
+make_signal (guint8 type, guint16 seq, guint32 ts, const gchar * json)
+{
+  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
+      seq, ts, 0, 0, json, strlen (json));
+}
+
+static gboolean
+wait_for_boolean (GstElement * element, const gchar * property,
+    gboolean wanted, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gboolean value = !wanted;
+
+  do {
+    g_object_get (element, property, &value, NULL);
+    if (value == wanted)
+      return TRUE;
+    g_usleep (10 * 1000);
+  } while (g_get_monotonic_time () < deadline);
+  return FALSE;
+}
+
+/* Pops messages until an element message named @name (or a message of
+ * @type when @name is NULL); fails on an error message unless the
+ * error is what is waited for. */
+static GstMessage *
+wait_for_message (GstElement * pipeline, GstMessageType type,
+    const gchar * name, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  GstMessage *msg = NULL;
+
+  while (g_get_monotonic_time () < deadline) {
+    gint64 left = deadline - g_get_monotonic_time ();
+
+    msg = gst_bus_timed_pop (bus, MAX (left, 0) * GST_USECOND);
+    if (msg == NULL)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == type && (name == NULL ||
+            (gst_message_get_structure (msg) &&
+                gst_message_has_name (msg, name))))
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR
+        && type != GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      fail ("unexpected error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, dbg);
+    }
+    gst_message_unref (msg);
+    msg = NULL;
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+/* No error message posted so far */
+static void
+assert_no_error (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  while ((msg = gst_bus_pop (bus)) != NULL) {
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+      GError *err = NULL;
+      gchar *dbg = NULL;
+
+      gst_message_parse_error (msg, &err, &dbg);
+      fail ("unexpected error from %s: %s (%s)", GST_MESSAGE_SRC_NAME (msg),
+          err->message, dbg);
+    }
+    gst_message_unref (msg);
+  }
+  gst_object_unref (bus);
+}
+
+static GstElement *
+launch (const gchar * description)
+{
+  GError *error = NULL;
+  GstElement *pipeline = gst_parse_launch (description, &error);
+
+  fail_unless (pipeline != NULL, "cannot launch '%s': %s", description,
+      error ? error->message : "?");
+  if (error)
+    g_error_free (error);
+  return pipeline;
+}
+
+static void
+set_state (GstElement * pipeline, GstState state)
+{
+  GstStateChangeReturn ret = gst_element_set_state (pipeline, state);
+
+  /* live pipelines: sinks preroll when data comes, so no waiting here */
+  fail_if (ret == GST_STATE_CHANGE_FAILURE);
+}
+
+static GstElement *
+get (GstElement * pipeline, const gchar * name)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipeline), name);
+
+  fail_unless (e != NULL, "no element %s", name);
+  gst_object_unref (e);         /* the pipeline holds it */
+  return e;
+}
+
+/* A publishing pipeline fed by appsrc, and a receiving one into appsink */
+static GstElement *
+sender_new (const gchar * uri, const gchar * extra)
+{
+  gchar *desc = g_strdup_printf ("appsrc name=src is-live=true format=time "
+      "caps=" GST_DS_STREAM_MEDIA_TYPE " ! dsrelaysink name=sink "
+      "location=%s " RETRY_ARGS " %s", uri, extra ? extra : "");
+  GstElement *pipeline = launch (desc);
+
+  g_free (desc);
+  return pipeline;
+}
+
+static GstElement *
+receiver_new (const gchar * uri, const gchar * extra)
+{
+  gchar *desc = g_strdup_printf ("dsstreamsrc name=src location=%s "
+      RETRY_ARGS " %s ! appsink name=sink sync=false", uri,
+      extra ? extra : "");
+  GstElement *pipeline = launch (desc);
+
+  g_free (desc);
+  return pipeline;
+}
+
+static void
+push (GstElement * pipeline, GstBuffer * buffer)
+{
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (get (pipeline,
+                  "src")), buffer), GST_FLOW_OK);
+}
+
+/* The next frame at the receiver (NULL after @timeout_ms) */
+static GstBuffer *
+pull (GstElement * pipeline, guint timeout_ms)
+{
+  GstSample *sample =
+      gst_app_sink_try_pull_sample (GST_APP_SINK (get (pipeline, "sink")),
+      timeout_ms * GST_MSECOND);
+  GstBuffer *buffer;
+
+  if (sample == NULL)
+    return NULL;
+  buffer = gst_buffer_ref (gst_sample_get_buffer (sample));
+  gst_sample_unref (sample);
+  return buffer;
+}
+
+/* The next frame of one of @types (0-terminated), skipping others */
+static G_GNUC_UNUSED GstBuffer *
+pull_type (GstElement * pipeline, const guint8 * types, guint timeout_ms,
+    DsHeader * header)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GstBuffer *buffer = pull (pipeline,
+        MAX (1, (deadline - g_get_monotonic_time ()) / 1000));
+    guint i;
+
+    if (buffer == NULL)
+      return NULL;
+    fail_unless (gst_ds_frame_buffer_parse (buffer, header, NULL));
+    for (i = 0; types[i] != 0; i++)
+      if (header->type == types[i])
+        return buffer;
+    gst_buffer_unref (buffer);
+  }
+  return NULL;
+}
+
+static void
+stop (GstElement * pipeline)
+{
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+}
+
+/* A test picture that changes a little per frame */
+static void
+fill_picture (guint8 * pixels, guint width, guint height, guint n)
+{
+  guint x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++) {
+      guint8 *p = pixels + (y * width + x) * 4;
+      gboolean box = x >= n % width && x < n % width + 4 && y < 8;
+
+      p[0] = box ? 255 : x;
+      p[1] = box ? 0 : y;
+      p[2] = (x + y) / 2;
+      p[3] = 255;
+    }
+}
+
+/* Pixels for a keyframe, else DeltaPixels against @prev */
+static GstBuffer *
+make_picture_frame (guint n, guint width, guint height, guint8 * prev,
+    guint keyframe_interval)
+{
+  gsize size = width * height * 4;
+  guint8 *cur = g_malloc (size);
+  GstBuffer *buffer;
+
+  fill_picture (cur, width, height, n);
+  if (n % keyframe_interval == 0) {
+    buffer = make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, n, n * 33, width,
+        height, cur, size);
+  } else {
+    guint8 *rle = g_malloc (DS_RLE_MAX_ENCODED_SIZE (size));
+    gsize len = ds_rle_encode_xor (cur, prev, size, rle,
+        DS_RLE_MAX_ENCODED_SIZE (size));
+
+    fail_unless (len > 0);
+    buffer = make_frame (DS_FRAME_DELTA_PIXELS, 0, n, n * 33, width, height,
+        rle, len);
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+    g_free (rle);
+  }
+  memcpy (prev, cur, size);
+  g_free (cur);
+  return buffer;
+}
+
+static DsTestRelay *
+start_relay (const gchar * first_arg, ...)
+{
+  DsTestRelay *relay = NULL;
+  GPtrArray *args = g_ptr_array_new ();
+  const gchar *arg;
+  va_list va;
+
+  va_start (va, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (va, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (va);
+  g_ptr_array_add (args, NULL);
+
+  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
+  g_ptr_array_free (args, TRUE);
+  fail_unless (relay != NULL, "cannot start ds-relay");
+  return relay;
+}
+
+/* Upstream events reaching the appsrc of a sender */
+typedef struct
+{
+  GMutex lock;
+  GList *events;
+} EventLog;
+
+static GstPadProbeReturn
+log_upstream_event (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  EventLog *log = user_data;
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  g_mutex_lock (&log->lock);
+  log->events = g_list_append (log->events, gst_event_ref (event));
+  g_mutex_unlock (&log->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+event_log_attach (EventLog * log, GstElement * pipeline, const gchar * name)
+{
+  GstPad *pad = gst_element_get_static_pad (get (pipeline, name), "src");
+
+  g_mutex_init (&log->lock);
+  log->events = NULL;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      log_upstream_event, log, NULL);
+  gst_object_unref (pad);
+}
+
+/* Waits for an upstream event matching @match; returns a ref */
+static GstEvent *
+event_log_wait (EventLog * log, gboolean (*match) (GstEvent *),
+    guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (g_get_monotonic_time () < deadline) {
+    GList *l;
+
+    g_mutex_lock (&log->lock);
+    for (l = log->events; l != NULL; l = l->next) {
+      if (match (l->data)) {
+        GstEvent *event = l->data;
+
+        log->events = g_list_delete_link (log->events, l);
+        g_mutex_unlock (&log->lock);
+        return event;
+      }
+    }
+    g_mutex_unlock (&log->lock);
+    g_usleep (10 * 1000);
+  }
+  return NULL;
+}
+
+static void
+event_log_clear (EventLog * log)
+{
+  g_list_free_full (log->events, (GDestroyNotify) gst_event_unref);
+  log->events = NULL;
+  g_mutex_clear (&log->lock);
+}
+
+static gboolean
+is_navigation (GstEvent * event)
+{
+  return GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION;
+}
+
+/* Applies every signal frame in @buffer to @state; TRUE if it was one */
+static gboolean
+apply_signal (DsSignalState * state, GstBuffer * buffer)
+{
+  DsHeader header;
+  GstMapInfo map;
+
+  fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+  if (header.type != DS_FRAME_SIGNAL_SYNC &&
+      header.type != DS_FRAME_SIGNAL_DIFF)
+    return FALSE;
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  fail_unless (ds_signal_state_apply (state,
+          header.type == DS_FRAME_SIGNAL_SYNC,
+          (const gchar *) map.data + DS_HEADER_SIZE, header.payload_len, NULL));
+  gst_buffer_unmap (buffer, &map);
+  return TRUE;
+}
+
+static gint64
+state_get (DsSignalState * state, const gchar * name)
+{
+  JsonObject *values = ds_signal_state_get_values (state);
+
+  if (!json_object_has_member (values, name))
+    return -1;
+  return json_object_get_int_member (values, name);
+}
+
+/* An error message from @pipeline within @timeout_ms; returns its GError */
+static GError *
+wait_for_error (GstElement * pipeline, guint timeout_ms, gchar ** debug)
+{
+  GstMessage *msg = wait_for_message (pipeline, GST_MESSAGE_ERROR, NULL,
+      timeout_ms);
+  GError *error = NULL;
+
+  fail_unless (msg != NULL, "no error posted");
+  gst_message_parse_error (msg, &error, debug);
+  gst_message_unref (msg);
+  GST_INFO ("error: %s (%s)", error->message, debug ? *debug : "");
+  return error;
+}
+
+/* A port nothing listens on */
+static guint
+closed_port (void)
+{
+  GSocketListener *listener = g_socket_listener_new ();
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (loopback, 0);
+  GSocketAddress *effective = NULL;
+  guint port;
+
+  fail_unless (g_socket_listener_add_address (listener, addr,
+          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, &effective, NULL));
+  port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
+  g_socket_listener_close (listener);
+  g_object_unref (listener);
+  g_object_unref (effective);
+  g_object_unref (addr);
+  g_object_unref (loopback);
+  return port;
+}
+
+/* A TCP listener that accepts (in the kernel's backlog) and never
+ * answers: a stalled relay */
+static GSocket *
+stalled_listener_new (guint * port)
+{
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *addr = g_inet_socket_address_new (loopback, 0);
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  GSocketAddress *local;
+
+  fail_unless (g_socket_bind (socket, addr, TRUE, NULL));
+  fail_unless (g_socket_listen (socket, NULL));
+  local = g_socket_get_local_address (socket, NULL);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  g_object_unref (local);
+  g_object_unref (addr);
+  g_object_unref (loopback);
+  return socket;
+}
+
+static gint64
+time_to_null (GstElement * pipeline)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_NULL),
+      GST_STATE_CHANGE_SUCCESS);
+  return (g_get_monotonic_time () - start) / 1000;
+}
+
+static guint
+count_threads (void)
+{
+  GDir *dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  if (dir == NULL)
+    return 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_dir_close (dir);
+  return n;
+}
+
+/* Pulls frames for up to @ms, applying signal frames to @state */
+static void
+collect_signals (GstElement * rx, DsSignalState * state, guint ms)
+{
+  gint64 deadline = g_get_monotonic_time () + ms * 1000;
+  GstBuffer *buffer;
+
+  while (g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 50);
+    if (buffer) {
+      apply_signal (state, buffer);
+      gst_buffer_unref (buffer);
+    }
+  }
+}
+
+/* Tests */
+
+GST_START_TEST (test_select_filters)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx_all, *rx_count;
+  DsSignalState *all = ds_signal_state_new ();
+  DsSignalState *count = ds_signal_state_new ();
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/select");
+  stream = ds_test_relay_ws_uri (relay, "/stream/select");
+
+  rx_all = receiver_new (stream, NULL);
+  rx_count = receiver_new (stream, "select=count");
+  set_state (rx_all, GST_STATE_PLAYING);
+  set_state (rx_count, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx_all, "src"), "connected", TRUE,
+          WAIT_MS));
+  fail_unless (wait_for_boolean (get (rx_count, "src"), "connected", TRUE,
+          WAIT_MS));
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0,
+          "{\"count\":1,\"doubled\":2,\"other\":3}"));
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 1, 10, "{\"doubled\":4}"));
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 20, "{\"count\":5}"));
+  collect_signals (rx_all, all, 500);
+  collect_signals (rx_count, count, 200);
+
+  fail_unless_equals_int (state_get (all, "count"), 5);
+  fail_unless_equals_int (state_get (all, "doubled"), 4);
+  fail_unless_equals_int (state_get (all, "other"), 3);
+  fail_unless_equals_int (state_get (count, "count"), 5);
+  fail_unless_equals_int (state_get (count, "doubled"), -1);
+  fail_unless_equals_int (state_get (count, "other"), -1);
+
+  /* the filter is sent again after a reconnect */
+  fail_unless_equals_int (ds_test_relay_stop (relay), 0);
+  fail_unless (wait_for_boolean (get (rx_count, "src"), "connected", FALSE,
+          WAIT_MS));
+  fail_unless (ds_test_relay_restart (relay));
+  fail_unless (wait_for_boolean (get (rx_count, "src"), "connected", TRUE,
+          WAIT_MS));
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  ds_signal_state_clear (count);
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 3, 30,
+          "{\"count\":7,\"doubled\":14}"));
+  collect_signals (rx_count, count, 700);
+  fail_unless_equals_int (state_get (count, "count"), 7);
+  fail_unless_equals_int (state_get (count, "doubled"), -1);
+  fail_unless_equals_int (state_get (count, "other"), -1);
+
+  assert_no_error (rx_count);
+  stop (tx);
+  stop (rx_all);
+  stop (rx_count);
+  ds_signal_state_free (all);
+  ds_signal_state_free (count);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Draws the pictures of a received frame sequence: returns TRUE once a
+ * picture can be shown */
+static gboolean
+draw (guint8 * picture, gsize size, gboolean have_picture, GstBuffer * buffer)
+{
+  DsHeader header;
+  GstMapInfo map;
+  gboolean ok = have_picture;
+
+  fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  if (header.type == DS_FRAME_PIXELS) {
+    fail_unless_equals_int (header.payload_len, size);
+    memcpy (picture, map.data + DS_HEADER_SIZE, size);
+    ok = TRUE;
+  } else if (header.type == DS_FRAME_DELTA_PIXELS) {
+    gboolean key = (header.flags & DS_FLAG_KEYFRAME) != 0;
+
+    fail_unless (key || have_picture, "a delta before any picture");
+    fail_unless (ds_rle_decode_xor (map.data + DS_HEADER_SIZE,
+            header.payload_len, key ? NULL : picture, picture, size, NULL));
+    ok = TRUE;
+  }
+  gst_buffer_unmap (buffer, &map);
+  return ok;
+}
+
+GST_START_TEST (test_late_joiner)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  gsize size = 32 * 16 * 4;
+  guint8 *prev = g_malloc0 (size);
+  guint8 *picture = g_malloc0 (size);
+  DsSignalState *state = ds_signal_state_new ();
+  gboolean have_picture = FALSE, have_schema = FALSE;
+  const gchar *schema = "{\"signals\":[\"count\",\"doubled\"],"
+      "\"mode\":\"signal\"}";
+  const GValue *signals;
+  GstMessage *msg;
+  GstBuffer *buffer;
+  gint64 joined, deadline;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/joiner");
+  stream = ds_test_relay_ws_uri (relay, "/stream/joiner");
+
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  push (tx, make_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 0, 0, 0, 0, schema,
+          strlen (schema)));
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"count\":0}"));
+  for (i = 0; i < 20; i++) {
+    gchar *json = g_strdup_printf ("{\"count\":%u,\"doubled\":%u}", i, 2 * i);
+
+    /* a keyframe only at the start: the joiner needs the deltas too */
+    push (tx, make_picture_frame (i, 32, 16, prev, 1000));
+    push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, i * 33, json));
+    g_free (json);
+  }
+  /* let the relay have them all */
+  g_usleep (300 * 1000);
+
+  rx = receiver_new (stream, NULL);
+  joined = g_get_monotonic_time ();
+  set_state (rx, GST_STATE_PLAYING);
+
+  /* the schema comes as a bus message */
+  msg = wait_for_message (rx, GST_MESSAGE_ELEMENT, "ds-schema", WAIT_MS);
+  fail_unless (msg != NULL, "no ds-schema message");
+  signals = gst_structure_get_value (gst_message_get_structure (msg),
+      "signals");
+  fail_unless (signals != NULL && G_VALUE_HOLDS (signals, G_TYPE_STRV));
+  fail_unless_equals_int (g_strv_length (g_value_get_boxed (signals)), 2);
+  fail_unless_equals_string (((gchar **) g_value_get_boxed (signals))[1],
+      "doubled");
+  gst_message_unref (msg);
+
+  /* the picture and the signal state at once, no waiting for the
+   * source's next keyframe (it sends none) */
+  deadline = joined + 3 * G_USEC_PER_SEC;
+  while ((!have_picture || memcmp (picture, prev, size) != 0 ||
+          state_get (state, "count") != 19) &&
+      g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 100);
+    if (buffer == NULL)
+      continue;
+    {
+      DsHeader header;
+
+      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+      have_schema |= header.type == DS_FRAME_SCHEMA_ANNOUNCE;
+    }
+    if (!apply_signal (state, buffer))
+      have_picture = draw (picture, size, have_picture, buffer);
+    gst_buffer_unref (buffer);
+  }
+  GST_INFO ("the joiner had the picture after %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - joined) / 1000);
+  fail_unless (have_schema, "the schema frame was not output");
+  fail_unless (have_picture, "no picture for the late joiner");
+  fail_unless (memcmp (picture, prev, size) == 0,
+      "the joiner's picture is not the source's latest");
+  fail_unless_equals_int (state_get (state, "count"), 19);
+  fail_unless_equals_int (state_get (state, "doubled"), 38);
+
+  stop (tx);
+  stop (rx);
+  ds_signal_state_free (state);
+  g_free (prev);
+  g_free (picture);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_timestamps_and_latency)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  GstQuery *query;
+  gboolean live = FALSE;
+  GstClockTime min = 0, max = 0, pts[6];
+  guint8 audio[2 * 4 * 48] = { 0, };
+  guint8 rgba[4 * 4 * 4] = { 0, };
+  GstBuffer *buffer;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/time");
+  stream = ds_test_relay_ws_uri (relay, "/stream/time");
+
+  rx = receiver_new (stream, "latency=300");
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  query = gst_query_new_latency ();
+  fail_unless (gst_element_query (get (rx, "src"), query));
+  gst_query_parse_latency (query, &live, &min, &max);
+  fail_unless (live);
+  fail_unless_equals_uint64 (min, 300 * GST_MSECOND);
+  gst_query_unref (query);
+
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  /* a picture and a sound buffer taken at the same time, every 100 ms */
+  for (i = 0; i < 6; i++) {
+    GstClock *clock = gst_element_get_clock (rx);
+    GstClockTime now;
+
+    if (i % 2 == 0) {
+      if (i > 0)
+        g_usleep (100 * 1000);
+      push (tx, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, i,
+              1000 + i * 50, 4, 4, rgba, sizeof (rgba)));
+      push (tx, make_frame (DS_FRAME_AUDIO_PCM, 0, i, 1000 + i * 50, 2,
+              48000, audio, sizeof (audio)));
+    }
+    buffer = pull (rx, WAIT_MS);
+    fail_unless (buffer != NULL);
+    pts[i] = GST_BUFFER_PTS (buffer);
+    fail_unless (GST_CLOCK_TIME_IS_VALID (pts[i]));
+    /* about latency ahead of the running time it arrived at */
+    now = gst_clock_get_time (clock) - gst_element_get_base_time (rx);
+    gst_object_unref (clock);
+    GST_INFO ("frame %u: pts %" GST_TIME_FORMAT ", running time %"
+        GST_TIME_FORMAT, i, GST_TIME_ARGS (pts[i]), GST_TIME_ARGS (now));
+    fail_unless (pts[i] > now + 200 * GST_MSECOND, "pts not ahead by the "
+        "latency");
+    fail_unless (pts[i] <= now + 300 * GST_MSECOND);
+    gst_buffer_unref (buffer);
+  }
+  for (i = 0; i < 3; i++) {
+    /* audio and video of the same instant: the same running time */
+    fail_unless_equals_uint64 (pts[2 * i], pts[2 * i + 1]);
+    if (i > 0) {
+      GstClockTimeDiff step = GST_CLOCK_DIFF (pts[2 * i - 2], pts[2 * i]);
+
+      fail_unless (ABS (step - 100 * GST_MSECOND) <= 20 * GST_MSECOND,
+          "step %" GST_STIME_FORMAT, GST_STIME_ARGS (step));
+    }
+  }
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_end_without_eos)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  GstMessage *msg;
+  GstBuffer *buffer;
+  DsHeader header;
+  guint8 types[] = { DS_FRAME_SIGNAL_SYNC, DS_FRAME_END, 0 };
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/end");
+  stream = ds_test_relay_ws_uri (relay, "/stream/end");
+
+  rx = receiver_new (stream, "eos-on-end=false");
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  /* a first stream that ends */
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"run\":1}"));
+  gst_app_src_end_of_stream (GST_APP_SRC (get (tx, "src")));
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  stop (tx);
+
+  buffer = pull_type (rx, types, WAIT_MS, &header);
+  fail_unless (buffer != NULL);
+  fail_unless_equals_int (header.type, DS_FRAME_SIGNAL_SYNC);
+  gst_buffer_unref (buffer);
+  msg = wait_for_message (rx, GST_MESSAGE_ELEMENT, "ds-end", WAIT_MS);
+  fail_unless (msg != NULL, "no ds-end message");
+  gst_message_unref (msg);
+
+  /* the next stream comes through, no EOS in between */
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"run\":2}"));
+  buffer = pull_type (rx, types, WAIT_MS, &header);
+  fail_unless (buffer != NULL, "the second stream did not arrive");
+  fail_unless_equals_int (header.type, DS_FRAME_SIGNAL_SYNC);
+  gst_buffer_unref (buffer);
+  fail_if (gst_app_sink_is_eos (GST_APP_SINK (get (rx, "sink"))));
+  assert_no_error (rx);
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_navigation_through_dsdepay)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream, *desc;
+  GstElement *tx, *rx;
+  GstSample *sample;
+  GstEvent *event;
+  GstMessage *msg;
+  EventLog log;
+  gdouble x = 0, y = 0;
+  guint ux = 0, uy = 0;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/nav");
+  stream = ds_test_relay_ws_uri (relay, "/stream/nav");
+
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=RGBA,width=320,height=240,framerate=30/1 ! "
+      "dspay name=pay ! dsdelta ! dsrelaysink name=sink location=%s "
+      RETRY_ARGS, peer);
+  tx = launch (desc);
+  g_free (desc);
+  event_log_attach (&log, tx, "pay");
+  set_state (tx, GST_STATE_PLAYING);
+
+  desc = g_strdup_printf ("dsstreamsrc name=src location=%s " RETRY_ARGS
+      " ! dsdepay ! queue ! appsink name=sink sync=false", stream);
+  rx = launch (desc);
+  g_free (desc);
+  set_state (rx, GST_STATE_PLAYING);
+
+  /* a picture is shown, then the user moves the pointer over it */
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (get (rx, "sink")),
+      WAIT_MS * GST_MSECOND);
+  fail_unless (sample != NULL);
+  gst_sample_unref (sample);
+  fail_unless (gst_element_send_event (get (rx, "sink"),
+          gst_navigation_event_new_mouse_move (123.0, 45.0, 0)));
+
+  event = event_log_wait (&log, is_navigation, WAIT_MS);
+  fail_unless (event != NULL, "no navigation event upstream of dsrelaysink");
+  fail_unless_equals_int (gst_navigation_event_get_type (event),
+      GST_NAVIGATION_EVENT_MOUSE_MOVE);
+  fail_unless (gst_navigation_event_parse_mouse_move_event (event, &x, &y));
+  fail_unless_equals_float (x, 123.0);
+  fail_unless_equals_float (y, 45.0);
+  gst_event_unref (event);
+
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-input", WAIT_MS);
+  fail_unless (msg != NULL);
+  fail_unless (gst_structure_get_uint (gst_message_get_structure (msg), "x",
+          &ux));
+  fail_unless (gst_structure_get_uint (gst_message_get_structure (msg), "y",
+          &uy));
+  fail_unless_equals_int (ux, 123);
+  fail_unless_equals_int (uy, 45);
+  gst_message_unref (msg);
+
+  stop (rx);
+  stop (tx);
+  event_log_clear (&log);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Runs ds-relay with TLS; returns its process and the wss:// base URL */
+static GSubprocess *
+start_tls_relay (const gchar * dir, gchar ** cert_out, gchar ** base_uri)
+{
+  gchar *cert = g_build_filename (dir, "cert.pem", NULL);
+  gchar *key = g_build_filename (dir, "key.pem", NULL);
+  gchar *cmd, *line;
+  gint status = -1;
+  const gchar *argv[8];
+  GSubprocess *process;
+
+  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+      "-keyout %s -out %s", key, cert);
+  fail_unless (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) &&
+      status == 0, "openssl failed");
+  g_free (cmd);
+
+  argv[0] = g_getenv ("DS_RELAY");
+  argv[1] = "--port";
+  argv[2] = "0";
+  argv[3] = "--tls-cert";
+  argv[4] = cert;
+  argv[5] = "--tls-key";
+  argv[6] = key;
+  argv[7] = NULL;
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+  fail_unless (process != NULL);
+  line = ds_test_relay_read_line (g_subprocess_get_stdout_pipe (process),
+      WAIT_MS);
+  fail_unless (line != NULL);
+  fail_unless (g_str_has_prefix (line, "ds-relay: listening on https://"),
+      "%s", line);
+  *base_uri = g_strdup_printf ("wss://127.0.0.1:%s", strrchr (line, ':') + 1);
+  (*base_uri)[strlen (*base_uri) - 1] = '\0';
+  g_free (line);
+  g_free (key);
+  *cert_out = cert;
+  return process;
+}
+
+GST_START_TEST (test_wss_self_signed)
+{
+  gchar *dir, *cert, *base, *peer, *stream, *extra;
+  GSubprocess *relay;
+  GstElement *tx, *rx, *rx_strict;
+  GstBuffer *buffer;
+  GError *error;
+  gchar *debug = NULL;
+  guint8 types[] = { DS_FRAME_SIGNAL_SYNC, 0 };
+  DsHeader header;
+
+  if (!ds_test_relay_available ())
+    return;
+  dir = g_dir_make_tmp ("dsstreamsrc-tls-XXXXXX", NULL);
+  relay = start_tls_relay (dir, &cert, &base);
+  peer = g_strconcat (base, "/peer/tls", NULL);
+  stream = g_strconcat (base, "/stream/tls", NULL);
+  extra = g_strdup_printf ("ssl-ca-file=%s", cert);
+
+  /* with the certificate as CA: works both ways */
+  rx = receiver_new (stream, extra);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+  tx = sender_new (peer, extra);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"tls\":1}"));
+  buffer = pull_type (rx, types, WAIT_MS, &header);
+  fail_unless (buffer != NULL, "nothing over wss://");
+  gst_buffer_unref (buffer);
+  assert_no_error (rx);
+  assert_no_error (tx);
+
+  /* without it: refused, with an error that says so */
+  rx_strict = receiver_new (stream, "retries=0");
+  gst_element_set_state (rx_strict, GST_STATE_PLAYING);
+  error = wait_for_error (rx_strict, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ), "%s", error->message);
+  fail_unless (strstr (error->message, "certificate") != NULL, "%s",
+      error->message);
+  g_error_free (error);
+  g_free (debug);
+  stop (rx_strict);
+
+  /* ssl-strict=false accepts it anyway */
+  rx_strict = receiver_new (stream, "retries=0 ssl-strict=false");
+  set_state (rx_strict, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx_strict, "src"), "connected", TRUE,
+          WAIT_MS));
+  stop (rx_strict);
+
+  stop (tx);
+  stop (rx);
+  g_subprocess_send_signal (relay, SIGTERM);
+  g_subprocess_wait (relay, NULL, NULL);
+  g_object_unref (relay);
+  g_unlink (cert);
+  {
+    gchar *key = g_build_filename (dir, "key.pem", NULL);
+
+    g_unlink (key);
+    g_free (key);
+  }
+  g_rmdir (dir);
+  g_free (dir);
+  g_free (cert);
+  g_free (base);
+  g_free (peer);
+  g_free (stream);
+  g_free (extra);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_errors)
+{
+  DsTestRelay *relay;
+  gchar *uri;
+  GstElement *rx;
+  GError *error;
+  GstMessage *msg;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay ("--subscribe-token", "secret", NULL);
+
+  /* a wrong token: a warning per attempt saying 401, then an error */
+  uri = ds_test_relay_ws_uri (relay, "/stream/auth");
+  rx = receiver_new (uri, "token=wrong retries=1");
+  gst_element_set_state (rx, GST_STATE_PLAYING);
+  msg = wait_for_message (rx, GST_MESSAGE_WARNING, NULL, WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &error, NULL);
+  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
+  g_error_free (error);
+  gst_message_unref (msg);
+  error = wait_for_error (rx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  g_error_free (error);
+  stop (rx);
+
+  rx = receiver_new (uri, "token=secret retries=0");
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+  stop (rx);
+  g_free (uri);
+
+  /* a channel name the relay refuses */
+  uri = ds_test_relay_ws_uri (relay, "/stream/no%2Fslash");
+  rx = receiver_new (uri, "token=secret retries=0");
+  gst_element_set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_FOUND), "%s", error->message);
+  g_error_free (error);
+  stop (rx);
+  g_free (uri);
+
+  /* nobody there */
+  uri = g_strdup_printf ("ws://127.0.0.1:%u/stream/x", closed_port ());
+  rx = receiver_new (uri, "retries=0");
+  gst_element_set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_READ), "%s", error->message);
+  g_error_free (error);
+  stop (rx);
+  g_free (uri);
+
+  /* not a WebSocket URL */
+  rx = receiver_new ("file:///tmp/x", NULL);
+  gst_element_set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  g_error_free (error);
+  stop (rx);
+
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_null_while_stalled)
+{
+  guint port;
+  GSocket *listener = stalled_listener_new (&port);
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/stream/stalled", port);
+  GstElement *rx = receiver_new (uri, NULL);
+  gint64 ms;
+
+  set_state (rx, GST_STATE_PLAYING);
+  g_usleep (300 * 1000);
+  ms = time_to_null (rx);
+  GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (handshake stalled)",
+      ms);
+  fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
+  gst_object_unref (rx);
+  g_free (uri);
+  g_object_unref (listener);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_null_while_relay_stopped)
+{
+  DsTestRelay *relay;
+  gchar *stream;
+  GstElement *rx;
+  gint64 ms;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  stream = ds_test_relay_ws_uri (relay, "/stream/sigstop");
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  kill (ds_test_relay_get_pid (relay), SIGSTOP);
+  g_usleep (300 * 1000);
+  ms = time_to_null (rx);
+  GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (relay stopped)", ms);
+  fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
+  gst_object_unref (rx);
+
+  kill (ds_test_relay_get_pid (relay), SIGCONT);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_start_stop_no_leak)
+{
+  DsTestRelay *relay;
+  gchar *stream;
+  GstElement *rx;
+  guint before, after, i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  stream = ds_test_relay_ws_uri (relay, "/stream/cycle");
+  rx = receiver_new (stream, NULL);
+
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+  gst_element_set_state (rx, GST_STATE_NULL);
+  g_usleep (200 * 1000);
+  before = count_threads ();
+
+  for (i = 0; i < 30; i++) {
+    set_state (rx, GST_STATE_PLAYING);
+    if (i % 2 == 0)
+      fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE,
+              WAIT_MS));
+    fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_NULL),
+        GST_STATE_CHANGE_SUCCESS);
+  }
+  g_usleep (200 * 1000);
+  after = count_threads ();
+  GST_INFO ("threads: %u before, %u after 30 cycles", before, after);
+  fail_unless (after <= before + 2, "%u threads before, %u after", before,
+      after);
+  assert_no_error (rx);
+
+  gst_object_unref (rx);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+static Suite *
+dsstreamsrc_suite (void)
+{
+  Suite *s = suite_create ("dsstreamsrc");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_select_filters);
+  tcase_add_test (tc, test_late_joiner);
+  tcase_add_test (tc, test_timestamps_and_latency);
+  tcase_add_test (tc, test_end_without_eos);
+  tcase_add_test (tc, test_navigation_through_dsdepay);
+  tcase_add_test (tc, test_wss_self_signed);
+  tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_null_while_stalled);
+  tcase_add_test (tc, test_null_while_relay_stopped);
+  tcase_add_test (tc, test_start_stop_no_leak);
+
+  return s;
+}
+
+GST_CHECK_MAIN (dsstreamsrc);
