@@ -784,6 +784,17 @@ GST_START_TEST (test_relay_down_at_start)
     push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, i * 33, json));
     g_free (json);
   }
+  /* appsrc hands them over in its own thread */
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  do {
+    guint64 level = 1;
+
+    g_usleep (20 * 1000);
+    g_object_get (get (tx, "src"), "current-level-bytes", &level, NULL);
+    if (level == 0)
+      break;
+  } while (g_get_monotonic_time () < deadline);
+  g_usleep (100 * 1000);
   g_object_get (get (tx, "sink"), "stats", &stats, NULL);
   fail_unless (gst_structure_get_uint64 (stats, "frames-dropped", &dropped));
   fail_unless (gst_structure_get_uint64 (stats, "queued-bytes", &queued));
