@@ -235,6 +235,21 @@ relay_client_send (RelayClient * client, GBytes * frame)
   client->relay->bytes_out += size;
 }
 
+/* For replies nobody else depends on (Ping echoes, input, signaling):
+ * dropped when the peer's queue is already over --max-queue-bytes, so a
+ * client that sends but never reads cannot grow the relay's memory */
+static gboolean
+relay_client_send_bounded (RelayClient * client, GBytes * frame)
+{
+  if (relay_ws_get_queued_bytes (client->ws) >
+      (gsize) client->relay->settings.max_queue_bytes) {
+    client->relay->dropped++;
+    return FALSE;
+  }
+  relay_client_send (client, frame);
+  return TRUE;
+}
+
 static void
 relay_client_send_input (RelayClient * source, guint8 type,
     const DsInputEvent * event)
@@ -614,7 +629,7 @@ relay_source_frame (RelayClient * client, GBytes * frame)
 
   switch (header.type) {
     case DS_FRAME_PING:
-      relay_client_send (client, frame);
+      relay_client_send_bounded (client, frame);
       return;
     case DS_FRAME_SUBSCRIBE_FILTER:
       relay->dropped++;
@@ -729,21 +744,19 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
       relay->dropped++;
       return;
     }
-    if (channel->source == NULL ||
-        relay_ws_get_queued_bytes (channel->source->ws) >
-        (gsize) relay->settings.max_queue_bytes) {
+    if (channel->source == NULL) {
       relay->dropped++;
       return;
     }
     relay_verbose (relay, "channel %s: input %s from receiver #%u",
         channel->name, ds_input_type_name (header.type), client->id);
-    relay_client_send (channel->source, frame);
+    relay_client_send_bounded (channel->source, frame);
     return;
   }
 
   switch (header.type) {
     case DS_FRAME_PING:
-      relay_client_send (client, frame);
+      relay_client_send_bounded (client, frame);
       return;
     case DS_FRAME_SUBSCRIBE_FILTER:{
       gchar **select = ds_subscribe_filter_parse ((const gchar *) payload,
@@ -793,6 +806,11 @@ relay_signaling_message (RelayClient * client, gboolean binary,
 
     if (other == client || other->closing)
       continue;
+    if (relay_ws_get_queued_bytes (other->ws) >
+        (gsize) client->relay->settings.max_queue_bytes) {
+      client->relay->dropped++;
+      continue;
+    }
     relay_ws_send (other->ws, binary ? RELAY_WS_OPCODE_BINARY :
         RELAY_WS_OPCODE_TEXT, message, FALSE);
   }
