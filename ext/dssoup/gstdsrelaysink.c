@@ -59,7 +59,7 @@
  * Element messages: `ds-connected` (`location`, `reconnect`),
  * `ds-disconnected` (`reason`), `ds-receivers` (`receivers`, when the
  * relay's receiver count changes), `ds-input`, and `ds-stats` every 5 s
- * (the fields of #GstDsRelaySink:stats).
+ * (the fields of #GstDsRelaySink:stats), and once more before EOS.
  *
  * Copies: queued frames are references to the upstream buffers. When a
  * frame is sent, a buffer of one memory is handed to libsoup as it is;
@@ -1517,6 +1517,9 @@ gst_ds_relaysink_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       if (all_eos) {
         GST_INFO_OBJECT (self, "all streams ended: sending End");
         gst_ds_relaysink_drain (self);
+        /* the final figures, then EOS */
+        gst_ds_relaysink_post (self, gst_ds_relaysink_get_stats (self,
+                "ds-stats"));
         gst_element_post_message (GST_ELEMENT (self),
             gst_message_new_eos (GST_OBJECT (self)));
       }

@@ -60,8 +60,8 @@
  * Element messages: `ds-connected` (`location`, `reconnect`),
  * `ds-disconnected` (`reason`), `ds-schema` (`signals`, a string array,
  * and `mode`) for every SchemaAnnounce frame (which is output too),
- * `ds-end`, and `ds-stats` every 5 s (the fields of
- * #GstDsStreamSrc:stats).
+ * `ds-end`, and `ds-stats` every 5 s and at the End of the stream (the
+ * fields of #GstDsStreamSrc:stats).
  *
  * Frames are not copied: a buffer's two memories (header, payload) share
  * the message libsoup received.
@@ -1209,6 +1209,9 @@ again:
       }
       GST_INFO_OBJECT (self, "the source ended its stream: EOS");
       self->eos_pending = TRUE;
+      /* the final figures */
+      gst_ds_streamsrc_post (self, gst_ds_streamsrc_get_stats (self,
+              "ds-stats"));
       break;
     case DS_FRAME_SCHEMA_ANNOUNCE:
       gst_ds_streamsrc_post_schema (self, frame);
