@@ -64,7 +64,9 @@
  * fields of #GstDsStreamSrc:stats).
  *
  * Frames are not copied: a buffer's two memories (header, payload) share
- * the message libsoup received.
+ * the message libsoup received. (Signal frames are rewritten when
+ * #GstDsStreamSrc:select is set: the relay applies the filter too, but not
+ * to what it sent before the filter arrived.)
  *
  * ## Example launch line
  * |[
@@ -180,6 +182,7 @@ struct _GstDsStreamSrc
   guint ticks;
 
   /* streaming thread */
+  gchar **select_names;         /* NULL: all signals */
   DsTimestampUnwrapper unwrapper;
   gboolean have_offset;
   GstClockTimeDiff offset;      /* running time - frame time */
@@ -465,6 +468,7 @@ gst_ds_streamsrc_finalize (GObject * object)
 
   gst_ds_soup_settings_clear (&self->settings);
   g_free (self->select);
+  g_strfreev (self->select_names);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -933,6 +937,14 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   ds_timestamp_unwrapper_init (&self->unwrapper);
   self->have_offset = FALSE;
   self->eos_pending = FALSE;
+  g_clear_pointer (&self->select_names, g_strfreev);
+  GST_OBJECT_LOCK (self);
+  if (self->select != NULL && *self->select != '\0') {
+    self->select_names = g_strsplit (self->select, ",", -1);
+    for (i = 0; self->select_names[i] != NULL; i++)
+      g_strstrip (self->select_names[i]);
+  }
+  GST_OBJECT_UNLOCK (self);
 
   conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
       &gst_ds_streamsrc_callbacks, self);
@@ -1167,6 +1179,36 @@ gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, ReceivedFrame * frame)
   g_strfreev (signals);
 }
 
+/* The relay filters signal frames by the SubscribeFilter, but what it
+ * sends between the handshake and the filter's arrival (a late joiner's
+ * catch-up) is not: filter here too, so that `select` always holds.
+ * Returns a new buffer, or NULL when nothing selected is left. */
+static GstBuffer *
+gst_ds_streamsrc_filter_signals (GstDsStreamSrc * self, ReceivedFrame * frame)
+{
+  DsHeader header = frame->header;
+  const gchar *json = (const gchar *) g_bytes_get_data (frame->message,
+      NULL) + DS_HEADER_SIZE;
+  GError *error = NULL;
+  GstBuffer *buffer;
+  gchar *filtered;
+  gsize len = 0;
+
+  filtered = ds_signal_filter (json, header.payload_len,
+      (const gchar * const *) self->select_names, &len, &error);
+  if (filtered == NULL) {
+    if (error != NULL) {
+      GST_WARNING_OBJECT (self, "bad signal frame: %s", error->message);
+      g_error_free (error);
+    }
+    return NULL;
+  }
+  buffer = gst_ds_frame_buffer_new_data (&header, filtered, len);
+  g_free (filtered);
+
+  return buffer;
+}
+
 static GstFlowReturn
 gst_ds_streamsrc_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
@@ -1221,7 +1263,18 @@ again:
   }
 
   pts = gst_ds_streamsrc_map_time (self, frame, restart);
-  buffer = gst_ds_streamsrc_wrap (frame->message);
+  if (self->select_names != NULL &&
+      (frame->header.type == DS_FRAME_SIGNAL_SYNC ||
+          frame->header.type == DS_FRAME_SIGNAL_DIFF)) {
+    buffer = gst_ds_streamsrc_filter_signals (self, frame);
+    if (buffer == NULL) {
+      GST_LOG_OBJECT (self, "nothing selected in a signal frame");
+      received_frame_free (frame);
+      goto again;
+    }
+  } else {
+    buffer = gst_ds_streamsrc_wrap (frame->message);
+  }
   GST_BUFFER_PTS (buffer) = pts;
   if ((frame->header.type == DS_FRAME_DELTA_PIXELS &&
           !(frame->header.flags & DS_FLAG_KEYFRAME)) ||
