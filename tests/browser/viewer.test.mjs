@@ -89,7 +89,7 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
     let ref = new Uint8Array(8);
     out.plain = dec(new Uint8Array([1, 2, 0, 4, 0, 3, 4]), ref) && Array.from(ref);
     ref = new Uint8Array(65536 + 2);
-    out.long = dec(new Uint8Array([0, 0xff, 0xff, 0, 1, 0, 9, 9]), ref) &&
+    out.longRun = dec(new Uint8Array([0, 0xff, 0xff, 0, 1, 0, 9, 9]), ref) &&
         ref[65534] === 0 && ref[65535] === 0 && ref[65536] === 9 && ref[65537] === 9;
     ref = new Uint8Array([5, 5, 5, 5]);
     out.xor = dec(new Uint8Array([5, 0, 2, 0, 1]), ref) && Array.from(ref);
@@ -98,16 +98,50 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
     out.pastEnd = dec(new Uint8Array([0, 9, 0]), new Uint8Array(4));
     out.tooShort = dec(new Uint8Array([0, 3, 0]), new Uint8Array(4));
     out.literalsPastEnd = dec(new Uint8Array([1, 1, 1, 1, 1]), new Uint8Array(4));
+    // long codes (word-at-a-time paths), aligned and not, XOR and keyframe
+    const size = 4096;
+    const want = new Uint8Array(size);
+    const base = new Uint8Array(size);
+    for (let k = 0; k < size; k++) {
+      base[k] = (k * 7) & 0xff;
+      want[k] = (k % 300) < 150 ? base[k] : base[k] ^ (1 + (k % 251));
+    }
+    const enc = (cur, prev) => {
+      const o = [];
+      let z = 0;
+      for (let k = 0; k <= cur.length; k++) {
+        const x = k < cur.length ? cur[k] ^ (prev ? prev[k] : 0) : 1;
+        if (x === 0 && k < cur.length) { z++; continue; }
+        while (z > 0) { const c = Math.min(z, 65535); o.push(0, c & 255, c >> 8); z -= c; }
+        if (k < cur.length) o.push(x);
+      }
+      return o;
+    };
+    out.long = [];
+    for (const shift of [0, 1, 2, 3, 16]) {
+      const d = enc(want, base);
+      const buf = new Uint8Array(d.length + shift);
+      buf.set(d, shift);
+      const r1 = base.slice();
+      const ok1 = dec(buf.subarray(shift), r1, false) && r1.every((v, k) => v === want[k]);
+      const kf = enc(want, null);
+      const buf2 = new Uint8Array(kf.length + shift);
+      buf2.set(kf, shift);
+      const r2 = new Uint8Array(size);
+      const ok2 = dec(buf2.subarray(shift), r2, true) && r2.every((v, k) => v === want[k]);
+      out.long.push(ok1 && ok2);
+    }
     return out;
   });
   assert.deepEqual(r.plain, [1, 2, 0, 0, 0, 0, 3, 4]);
-  assert.equal(r.long, true);
+  assert.equal(r.longRun, true);
   assert.deepEqual(r.xor, [0, 5, 5, 4]);
   assert.equal(r.truncatedRun, false);
   assert.equal(r.zeroCount, false);
   assert.equal(r.pastEnd, false);
   assert.equal(r.tooShort, false);
   assert.equal(r.literalsPastEnd, false);
+  assert.deepEqual(r.long, [true, true, true, true, true]);
 });
 
 vtest('DeltaPixels: keyframe then deltas reconstruct the picture exactly', async () => {
