@@ -1144,10 +1144,69 @@ gst_ds_pay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
+/* The media of each structure of the sink template, in its order */
+static const gchar *const sink_template_media[] = {
+  "video", "image", "image", "audio", "audio", "signal"
+};
+
+/* The sink template, less the kinds of media downstream refuses (a
+ * capsfilter with media=audio after dspay makes upstream pick audio) */
+static GstCaps *
+gst_ds_pay_sink_caps (GstDsPay * self, GstPad * pad, GstCaps * filter)
+{
+  GstCaps *template_caps = gst_pad_get_pad_template_caps (pad);
+  GstCaps *peer_caps = NULL, *caps;
+  GstQuery *peer_query = gst_query_new_caps (NULL);
+  guint i, n;
+
+  if (gst_pad_peer_query (self->srcpad, peer_query))
+    gst_query_parse_caps_result (peer_query, &peer_caps);
+
+  if (peer_caps == NULL || gst_caps_is_any (peer_caps)) {
+    caps = gst_caps_ref (template_caps);
+  } else {
+    caps = gst_caps_new_empty ();
+    n = MIN (gst_caps_get_size (template_caps),
+        G_N_ELEMENTS (sink_template_media));
+    for (i = 0; i < n; i++) {
+      GstCaps *kind = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+          "media", G_TYPE_STRING, sink_template_media[i], NULL);
+
+      if (gst_caps_can_intersect (peer_caps, kind))
+        gst_caps_append_structure (caps,
+            gst_structure_copy (gst_caps_get_structure (template_caps, i)));
+      gst_caps_unref (kind);
+    }
+  }
+  gst_query_unref (peer_query);
+  gst_caps_unref (template_caps);
+
+  if (filter != NULL) {
+    GstCaps *filtered = gst_caps_intersect_full (filter, caps,
+        GST_CAPS_INTERSECT_FIRST);
+
+    gst_caps_unref (caps);
+    caps = filtered;
+  }
+
+  return caps;
+}
+
 static gboolean
 gst_ds_pay_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
 {
+  GstDsPay *self = GST_DS_PAY (parent);
+
   switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_CAPS:{
+      GstCaps *filter, *caps;
+
+      gst_query_parse_caps (query, &filter);
+      caps = gst_ds_pay_sink_caps (self, pad, filter);
+      gst_query_set_caps_result (query, caps);
+      gst_caps_unref (caps);
+      return TRUE;
+    }
     case GST_QUERY_ALLOCATION:
       /* padded pictures are fine: they are repacked here rather than
        * copied upstream */

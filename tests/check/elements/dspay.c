@@ -479,6 +479,46 @@ GST_START_TEST (test_allocation_video_meta)
 
 GST_END_TEST;
 
+/* Downstream's media field narrows what dspay accepts */
+GST_START_TEST (test_caps_query)
+{
+  static const struct
+  {
+    const gchar *downstream;
+    const gchar *accepted;
+  } cases[] = {
+    {"application/x-ds-stream", "video/x-raw;image/png;image/webp;"
+          "audio/x-raw;audio/x-opus;application/x-ds-signal"},
+    {"application/x-ds-stream,media=audio", "audio/x-raw;audio/x-opus"},
+    {"application/x-ds-stream,media={image,signal}",
+        "image/png;image/webp;application/x-ds-signal"},
+    {"application/x-ds-stream,media=video,width=320", "video/x-raw"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *launch = g_strdup_printf ("dspay ! capsfilter caps=\"%s\"",
+        cases[i].downstream);
+    GstHarness *h = gst_harness_new_parse (launch);
+    GstCaps *caps = gst_pad_peer_query_caps (h->srcpad, NULL);
+    GstCaps *want = gst_caps_from_string (cases[i].accepted);
+    guint j;
+
+    fail_unless_equals_int (gst_caps_get_size (caps), gst_caps_get_size (want));
+    for (j = 0; j < gst_caps_get_size (want); j++)
+      fail_unless_equals_string (gst_structure_get_name
+          (gst_caps_get_structure (caps, j)),
+          gst_structure_get_name (gst_caps_get_structure (want, j)));
+
+    gst_caps_unref (want);
+    gst_caps_unref (caps);
+    gst_harness_teardown (h);
+    g_free (launch);
+  }
+}
+
+GST_END_TEST;
+
 /* Pictures that are not images, audio that is not whole samples */
 GST_START_TEST (test_bad_media_buffers)
 {
@@ -1245,6 +1285,7 @@ dspay_suite (void)
   tcase_add_test (tc, test_video_memories_shared);
   tcase_add_test (tc, test_video_stride);
   tcase_add_test (tc, test_allocation_video_meta);
+  tcase_add_test (tc, test_caps_query);
   tcase_add_test (tc, test_bad_media_buffers);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_seq_wrap);
