@@ -759,6 +759,7 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   GstMemory *payload_mem, *header_mem;
   DsHeader header;
   gsize len, in_offset;
+  GstFlowReturn flow;
   gint level;
   guint64 pictures;
 
@@ -813,7 +814,8 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
     in_offset = DS_HEADER_SIZE;
   }
 
-  if (gst_buffer_pool_acquire_buffer (self->pool, &out, NULL) != GST_FLOW_OK) {
+  flow = gst_buffer_pool_acquire_buffer (self->pool, &out, NULL);
+  if (flow != GST_FLOW_OK) {
     gst_buffer_unmap (buffer, &in_map);
     goto no_buffer;
   }
@@ -929,8 +931,9 @@ no_pool:
   }
 no_buffer:
   {
+    GST_DEBUG_OBJECT (self, "no output buffer: %s", gst_flow_get_name (flow));
     gst_buffer_unref (buffer);
-    return GST_FLOW_FLUSHING;
+    return flow;
   }
 map_failed:
   {
