@@ -665,6 +665,13 @@ GST_START_TEST (test_timestamp_wrap)
   gst_harness_push (h, bytes_buffer (pcm_samples, 4, GST_CLOCK_TIME_NONE));
   fail_unless_equals_uint64 (pull_header (h).timestamp, 1234);
 
+  /* not playing: the timestamp of the frame before */
+  fail_unless_equals_int (gst_element_set_state (h->element,
+          GST_STATE_PAUSED), GST_STATE_CHANGE_SUCCESS);
+  gst_harness_set_time (h, 5000 * MS);
+  gst_harness_push (h, bytes_buffer (pcm_samples, 4, GST_CLOCK_TIME_NONE));
+  fail_unless_equals_uint64 (pull_header (h).timestamp, 1234);
+
   pay_free (h);
 }
 
