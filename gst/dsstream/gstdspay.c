@@ -426,6 +426,20 @@ gst_ds_pay_update_timestamp (GstDsPay * self, GstBuffer * buffer)
 
 /* Frames */
 
+/* Whether some memory of @buffer must not be shared with another buffer
+ * (memory a pool wants back, for instance) */
+static gboolean
+has_unshareable_memory (GstBuffer * buffer)
+{
+  guint i, n = gst_buffer_n_memory (buffer);
+
+  for (i = 0; i < n; i++)
+    if (GST_MEMORY_FLAG_IS_SET (gst_buffer_peek_memory (buffer, i),
+            GST_MEMORY_FLAG_NO_SHARE))
+      return TRUE;
+  return FALSE;
+}
+
 /* Sends one frame of @type with @payload (transfer none, may be NULL),
  * with the timestamps of @input when given */
 static GstFlowReturn
@@ -445,7 +459,17 @@ gst_ds_pay_push_frame (GstDsPay * self, GstBuffer * input, guint8 type,
   header.width = width;
   header.height = height;
 
-  frame = gst_ds_frame_buffer_new (&header, payload);
+  if (payload != NULL && has_unshareable_memory (payload)) {
+    /* copies the memories that cannot be shared, shares the others */
+    GstBuffer *copy = gst_buffer_copy_region (payload, GST_BUFFER_COPY_MEMORY,
+        0, -1);
+
+    GST_LOG_OBJECT (self, "payload memory not shareable: copied");
+    frame = gst_ds_frame_buffer_new (&header, copy);
+    gst_buffer_unref (copy);
+  } else {
+    frame = gst_ds_frame_buffer_new (&header, payload);
+  }
 
   if (input != NULL) {
     GST_BUFFER_PTS (frame) = GST_BUFFER_PTS (input);

@@ -380,6 +380,33 @@ GST_START_TEST (test_video_memories_shared)
 
 GST_END_TEST;
 
+/* Memory flagged NO_SHARE (a pool wants it back) is copied, not held */
+GST_START_TEST (test_unshareable_memory)
+{
+  GstHarness *h = pay_new ("audio/x-raw,format=F32LE,layout=interleaved,"
+      "rate=8000,channels=2", NULL);
+  guint8 *data = g_memdup2 (pcm_samples, sizeof (pcm_samples));
+  GstBuffer *in = gst_buffer_new (), *out;
+
+  gst_buffer_append_memory (in,
+      gst_memory_new_wrapped (GST_MEMORY_FLAG_NO_SHARE, data,
+          sizeof (pcm_samples), 0, sizeof (pcm_samples), data, g_free));
+  gst_buffer_ref (in);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+
+  out = gst_harness_pull (h);
+  fail_unless_equals_int (frame_header (out).payload_len, sizeof (pcm_samples));
+  assert_payload (out, pcm_samples, sizeof (pcm_samples));
+  fail_unless (gst_buffer_peek_memory (out, 1) !=
+      gst_buffer_peek_memory (in, 0));
+
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  pay_free (h);
+}
+
+GST_END_TEST;
+
 /* Padded rows (GstVideoMeta stride > width*4) are repacked; a tight
  * picture at an offset is shared, not copied */
 GST_START_TEST (test_video_stride)
@@ -1290,6 +1317,7 @@ dspay_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_media_kinds, 0, G_N_ELEMENTS (media_cases));
   tcase_add_test (tc, test_video_memories_shared);
+  tcase_add_test (tc, test_unshareable_memory);
   tcase_add_test (tc, test_video_stride);
   tcase_add_test (tc, test_allocation_video_meta);
   tcase_add_test (tc, test_caps_query);
