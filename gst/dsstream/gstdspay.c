@@ -25,7 +25,9 @@
  * dspay turns one media stream into a ds-stream (`application/x-ds-stream`):
  * every output buffer is one frame, a 16-byte header in a memory of its
  * own followed by the payload. The payload is the input's memory, shared,
- * not copied, whenever the input is laid out as the wire wants it.
+ * not copied, whenever the input is laid out as the wire wants it (memory
+ * flagged #GST_MEMORY_FLAG_NO_SHARE, which its pool wants back, is
+ * copied).
  *
  * What goes in and what comes out:
  *
