@@ -12,9 +12,12 @@
 # DS_DEMO_SECONDS (default 3). The test suite runs it as the meson test
 # "demo" (--no-build, into the build folder).
 #
-# The transport is two functions, ds_sink and ds_src: today they write and
-# read .ds files; a networked demo replaces them with dsrelaysink and
-# dsstreamsrc on a ds-relay channel and keeps the rest.
+# Then the same through the network (scripts/demo-network.sh): ds-relay on
+# a free loopback port, one dsrelaysink pipeline publishing picture, tone
+# and signals on one channel, one dsstreamsrc pipeline receiving them, with
+# its results under out/network/.
+#
+# The file transport is two functions, ds_sink and ds_src.
 
 set -u
 set -o pipefail
@@ -108,3 +111,14 @@ if grep -q secret "$OUT/signals.ds"; then
 fi
 printf '(the private signal "secret" never left the source: dspay signals=%s)\n' \
   '<count,doubled,label>'
+
+# The same media through the network: ds-relay on a free loopback port,
+# one publishing pipeline (dsrelaysink), one receiving (dsstreamsrc)
+if [ -x "$DS_BUILD_DIR/relay/ds-relay" ] &&
+  gst-inspect-1.0 dsrelaysink >/dev/null 2>&1; then
+  DS_BUILD_DIR=$DS_BUILD_DIR DS_DEMO_OUT=$OUT/network \
+    bash "$DS_ROOT/scripts/demo-network.sh" --no-build ||
+    ds_die "the network demo failed"
+else
+  ds_log "ds-relay or dssoup not built (libsoup 3 missing?): no network demo"
+fi
