@@ -43,7 +43,7 @@ afterEach(async () => {
 });
 
 function rtest (name, fn) {
-  test(name, { skip }, async (t) => {
+  test(name, { skip: skip || false }, async (t) => {
     try {
       await fn(t);
     } catch (e) {
