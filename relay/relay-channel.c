@@ -917,7 +917,6 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
 
   relay_ws_set_callbacks (ws, relay_client_message_cb, relay_client_closed_cb,
       role == RELAY_ROLE_RECEIVER ? relay_client_drained_cb : NULL, client);
-  relay_ws_start (ws);
 
   switch (role) {
     case RELAY_ROLE_SOURCE:
@@ -958,6 +957,8 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
     default:
       break;
   }
+  /* only now: bytes already buffered may be handled at once */
+  relay_ws_start (ws);
   return client;
 }
 

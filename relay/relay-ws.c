@@ -367,7 +367,8 @@ void
 relay_ws_send (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
     gboolean droppable)
 {
-  if (ws->state != STATE_OPEN)
+  /* before relay_ws_start() messages are queued, written once started */
+  if (ws->state != STATE_OPEN && ws->state != STATE_NEW)
     return;
   relay_ws_queue (ws, opcode, payload, NULL, 0, droppable);
 }
@@ -830,6 +831,10 @@ relay_ws_start (RelayWs * ws)
   if (ws->keepalive_seconds > 0)
     ws->keepalive_id = g_timeout_add_seconds (ws->keepalive_seconds,
         relay_ws_keepalive_cb, ws);
+  /* Messages queued before the start go out now */
+  if (!g_queue_is_empty (&ws->out_queue) && ws->flush_id == 0)
+    ws->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT,
+        relay_ws_flush_idle_cb, ws, NULL);
   /* Bytes may already be buffered by the HTTP layer */
   relay_ws_readable_cb (G_OBJECT (ws->in), ws);
 }
