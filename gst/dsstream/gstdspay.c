@@ -877,15 +877,23 @@ gst_ds_pay_handle_line (GstDsPay * self, GstBuffer * input)
   JsonObject *updates;
   GError *error = NULL;
   GstFlowReturn ret;
-  gchar *text;
+  const gchar *text = self->line->str;
+  gsize len = self->line->len;
 
   self->line_number++;
 
-  text = g_strstrip (self->line->str);
-  if (*text == '\0')
+  /* blanks around the object (a '\r' before the newline, say) are not
+   * part of it; a NUL byte is, and makes the line bad */
+  while (len > 0 && g_ascii_isspace (text[0])) {
+    text++;
+    len--;
+  }
+  while (len > 0 && g_ascii_isspace (text[len - 1]))
+    len--;
+  if (len == 0)
     return GST_FLOW_OK;
 
-  updates = ds_signal_parse_object (text, strlen (text), &error);
+  updates = ds_signal_parse_object (text, len, &error);
   if (updates == NULL)
     goto bad_line;
 

@@ -951,6 +951,34 @@ GST_START_TEST (test_signal_warnings)
 
 GST_END_TEST;
 
+/* Lines built to hurt a parser: deep nesting, bytes that are not UTF-8,
+ * NUL bytes. Warnings, no crash, the stream goes on. */
+GST_START_TEST (test_signal_hostile_lines)
+{
+  GstHarness *h = pay_new (GST_DS_SIGNAL_MEDIA_TYPE, NULL);
+  GString *text = g_string_new ("{\"a\":");
+  static const gchar nul_lines[] = "{\"a\":\"x\0y\"}\n{\"a\":2}\0junk\n";
+  guint i;
+
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (text, '[');
+  for (i = 0; i < 100000; i++)
+    g_string_append_c (text, ']');
+  g_string_append (text, "}\n{\"a\":\"\xff\xfe\"}\n");
+  gst_harness_push (h, bytes_buffer (text->str, text->len, 0));
+  gst_harness_push (h, bytes_buffer (nul_lines, sizeof (nul_lines) - 1, 0));
+  gst_harness_push (h, bytes_buffer ("{\"a\":1}\n", 8, 0));
+
+  pull_json_frame (h, DS_FRAME_SIGNAL_SYNC, "{\"a\":1}");
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless_equals_int (count_warnings (h), 4);
+
+  g_string_free (text, TRUE);
+  pay_free (h);
+}
+
+GST_END_TEST;
+
 /* A long line cut across many buffers is dropped as a whole, and the
  * line after it is read */
 GST_START_TEST (test_signal_long_line_chunks)
@@ -1331,6 +1359,7 @@ dspay_suite (void)
   tcase_add_loop_test (tc, test_signal_cases, 0, G_N_ELEMENTS (signal_cases));
   tcase_add_loop_test (tc, test_signal_warnings, 0,
       G_N_ELEMENTS (signal_cases));
+  tcase_add_test (tc, test_signal_hostile_lines);
   tcase_add_test (tc, test_signal_long_line_chunks);
   tcase_add_test (tc, test_signal_stream_start_and_requests);
   tcase_add_test (tc, test_signals_property);
