@@ -42,7 +42,12 @@ G_BEGIN_DECLS
 /* Encodes (@cur XOR @ref) -- or @cur alone when @ref is NULL -- into @dst.
  * Returns the encoded length, or 0 when the encoding would exceed
  * @dst_cap bytes (the encoder stops early then, so passing @dst_cap =
- * raw size makes "is a delta worth it?" cheap). @n may be 0 (returns 0). */
+ * raw size makes "is a delta worth it?" cheap). @n may be 0 (returns 0).
+ * The code is canonical (maximal runs, split at 65535), so equal inputs
+ * give equal codes. The encoder stores whole blocks ahead of what is
+ * valid: @dst may be written anywhere below @dst_cap, beyond the returned
+ * length too. No allocation; one pass; about memcpy speed on unchanged
+ * areas (docs/benchmarks.md). */
 gsize     ds_rle_encode_xor    (const guint8 * cur,
                                 const guint8 * ref,
                                 gsize n,
@@ -61,9 +66,11 @@ gsize     ds_rle_encode_xor_update (const guint8 * cur,
 
 /* Decodes @src into @out of exactly @out_len bytes, XORing with @ref when
  * it is not NULL (out = ref ^ decoded). @ref and @out may be the same
- * buffer. Fails (BAD_PAYLOAD) on a truncated zero run or a zero count, and
- * (SIZE_MISMATCH) when the decoded size is not @out_len. On failure @out
- * holds garbage: never show it. */
+ * buffer (in place: unchanged bytes are not even touched, the fastest
+ * way), else they must not overlap. Fails (BAD_PAYLOAD) on a truncated
+ * zero run or a zero count, and (SIZE_MISMATCH) when the decoded size is
+ * not @out_len. Never reads @src or writes @out out of bounds. On failure
+ * @out holds garbage: never show it. */
 gboolean  ds_rle_decode_xor    (const guint8 * src,
                                 gsize src_len,
                                 const guint8 * ref,
