@@ -35,6 +35,8 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+
 #include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 
@@ -119,12 +121,15 @@ make_element (const gchar * name, gboolean * is_network)
   property = network_property (element);
   *is_network = (property != NULL);
   if (property != NULL) {
+    const gchar *klass;
     gchar *location;
 
-    /* A receiver asks for /stream/, a publisher for /peer/ */
+    /* A receiver (a source element) asks for /stream/, a publisher (a
+     * sink element) for /peer/ */
+    klass = gst_element_class_get_metadata (GST_ELEMENT_GET_CLASS (element),
+        GST_ELEMENT_METADATA_KLASS);
     location = g_strdup_printf ("ws://127.0.0.1:%u/%s/states", closed_port,
-        gst_element_class_get_pad_template (GST_ELEMENT_GET_CLASS (element),
-            "sink") != NULL ? "peer" : "stream");
+        strstr (klass, "Sink") != NULL ? "peer" : "stream");
     g_object_set (element, property, location, NULL);
     g_free (location);
   }
