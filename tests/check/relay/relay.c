@@ -1914,6 +1914,48 @@ GST_START_TEST (test_keepalive)
 
 GST_END_TEST;
 
+/* CompressedPixels is cached too (sent after the delta chain when newer),
+ * and a Keyframe (0xF0) from the source resets what joiners get */
+GST_START_TEST (test_catchup_image_and_reset)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "img");
+  TestClient *late;
+  guint8 picture[PSIZE];
+  guint8 png[64] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, };
+  GBytes *frame;
+
+  fill_picture (picture, 3);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, PW,
+          PH, picture, PSIZE));
+  client_send (source, make_frame (DS_FRAME_COMPRESSED_PIXELS,
+          DS_FLAG_KEYFRAME, 2, 0, 0, png, sizeof (png)));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 3, "{\"a\":1}"));
+  sync_with_relay (source);
+
+  late = connect_receiver (relay, "img");
+  json_object_unref (expect_signal (late, DS_FRAME_SIGNAL_SYNC));
+  g_bytes_unref (expect_frame (late, DS_FRAME_PIXELS));
+  frame = expect_frame (late, DS_FRAME_COMPRESSED_PIXELS);
+  fail_unless_equals_int (frame_header (frame).payload_len, sizeof (png));
+  g_bytes_unref (frame);
+  expect_nothing (late, 100);
+  client_free (late);
+
+  /* Keyframe: receivers reset; the relay's cache too */
+  client_send (source, make_frame (DS_FRAME_KEYFRAME, DS_FLAG_KEYFRAME, 4, 0,
+          0, NULL, 0));
+  sync_with_relay (source);
+  late = connect_receiver (relay, "img");
+  expect_nothing (late, 300);
+
+  client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -1933,6 +1975,7 @@ relay_suite (void)
   tcase_add_test (tc, test_catchup_preserves_version_counters);
   tcase_add_test (tc, test_catchup_picture_chain);
   tcase_add_test (tc, test_catchup_picture_rebuilt);
+  tcase_add_test (tc, test_catchup_image_and_reset);
   tcase_add_test (tc, test_keyframe_request);
   tcase_add_test (tc, test_receiver_count);
   tcase_add_test (tc, test_input_reaches_source_only);
