@@ -185,3 +185,17 @@ rtest('after a relay restart _reconnects grows and the picture comes back', asyn
   assert.deepEqual(await canvasPixel(page, 8, 8), [200, 0, 200, 255]);
   await page.waitForFunction(() => Number(document.getElementById('s-reconnects').textContent) >= 1);
 });
+
+rtest('?token= reaches a relay that wants a subscribe token', async () => {
+  const secured = await new Relay(['--subscribe-token', 's3cret']).start();
+  try {
+    page = await browser.context.newPage();
+    await page.goto(`${secured.base}/view/locked`);
+    await waitInPage(page, () => dsViewer.reconnects >= 1, undefined, 10000);
+    assert.equal(await page.evaluate(() => dsViewer.connected), false);
+    await page.goto(`${secured.base}/view/locked?token=s3cret`);
+    await waitInPage(page, () => dsViewer.connected, undefined, 10000);
+  } finally {
+    await secured.stop();
+  }
+});
