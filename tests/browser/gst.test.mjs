@@ -145,6 +145,15 @@ gtest('SMPTE bars published by gst-launch show on the canvas', async () => {
   assert.deepEqual(page.errors, []);
 });
 
+gtest('PNG pictures (CompressedPixels) from pngenc show on the canvas', async () => {
+  start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! pngenc ! dspay ! ` +
+      `dsrelaysink location=${relay.ws}/peer/png`);
+  await openViewer('png');
+  await waitInPage(page, () => dsViewer.pictures >= 2 && dsViewer.pictureType === 'compressed', undefined, 20000);
+  assert.deepEqual(await page.evaluate(() => [dsViewer.width, dsViewer.height]), [320, 240]);
+  await assertSmpteBars();
+});
+
 gtest('signals from a JSON Lines publisher update the table', async () => {
   const pub = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! ` +
       `dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
