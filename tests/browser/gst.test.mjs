@@ -154,6 +154,15 @@ gtest('PNG pictures (CompressedPixels) from pngenc show on the canvas', async ()
   await assertSmpteBars();
 });
 
+gtest('a dsdelta compression=zstd stream is refused with a plain message', async () => {
+  start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! dspay ! dsdelta compression=zstd ! ` +
+      `dsrelaysink location=${relay.ws}/peer/zstd`);
+  await openViewer('zstd');
+  await waitInPage(page, () => dsViewer.compressedSkipped >= 1, undefined, 20000);
+  assert.match(await page.textContent('#notice'), /compression=none/);
+  assert.equal(await page.isVisible('#notice'), true);
+});
+
 gtest('signals from a JSON Lines publisher update the table', async () => {
   const pub = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! ` +
       `dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
