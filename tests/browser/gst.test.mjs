@@ -127,6 +127,11 @@ gtest('screenshots: picture, signals and status on one channel', async () => {
   await page.waitForTimeout(800);
   await docsShot('viewer.png');
 
+  // the tone plays once the page had a gesture
+  const box = await page.locator('#sound').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await waitInPage(page, () => dsViewer.audio.context === 'running' && dsViewer.audio.scheduled >= 10, undefined, 10000);
+
   const sig = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
   sig.write('{"count": 7}\n');
   await page.goto(relay.base + '/');
