@@ -46,7 +46,9 @@
  * frames are merged into one SignalSync of the current state (signal state
  * is never lost), and then the oldest other frames. After a reconnect the
  * cached SchemaAnnounce and one SignalSync of the current state go first,
- * and upstream is asked for a keyframe (GstForceKeyUnit).
+ * and upstream is asked for a keyframe (GstForceKeyUnit); queued delta
+ * pictures up to that keyframe are dropped, since frames may have been lost
+ * with the old connection.
  *
  * Input frames from the receivers become upstream events: KeyframeRequest
  * a GstForceKeyUnit event (dsdelta answers it with a keyframe); pointer,
@@ -852,6 +854,11 @@ gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
   g_mutex_lock (&self->lock);
   self->connected = TRUE;
   self->resync_pending = reconnect;
+  if (reconnect) {
+    /* frames may have been lost with the old connection: the queued
+     * deltas up to the next keyframe could be drawn on a wrong picture */
+    gst_ds_relaysink_drop_broken_deltas (self);
+  }
   if (self->eos_state == EOS_SENT)
     self->eos_state = EOS_DONE;
   g_cond_broadcast (&self->cond);
