@@ -33,6 +33,9 @@
  * others */
 #define READS_PER_WAKEUP 16
 #define MAX_VECTORS 1024
+/* Messages up to this size are gathered into a staging buffer */
+#define SMALL_MESSAGE 512
+#define STAGING_SIZE (256 * 1024)
 #define CLOSE_TIMEOUT_MS 2000
 /* Memory per queued message besides its bytes: RelayWsOut, list link,
  * GBytes, malloc headers (measured as ~120 bytes) */
@@ -207,6 +210,10 @@ relay_ws_after_close_written (RelayWs * ws)
     relay_ws_teardown (ws);
 }
 
+/* Shared by all connections: only used during one writev() call (one
+ * thread) */
+static guint8 staging[STAGING_SIZE];
+
 /* Writes as much as the socket takes; returns FALSE if @ws was torn down */
 static gboolean
 relay_ws_write_some (RelayWs * ws)
@@ -219,9 +226,39 @@ relay_ws_write_some (RelayWs * ws)
     GPollableReturn res;
     GError *error = NULL;
 
+    gsize staged = 0;
+    gint staging_vector = -1;   /* the vector that ends at staged */
+
     for (l = ws->out_queue.head; l && n_vectors + 2 <= MAX_VECTORS; l = l->next) {
       RelayWsOut *out = l->data;
       gsize skip = out->written;
+      gsize left = out->header_len + out->data_len - skip;
+
+      /* Small messages are copied into one staging buffer: one vector for
+       * a run of them instead of two each */
+      if (left <= SMALL_MESSAGE && staged + left <= sizeof (staging)) {
+        guint8 *dst = staging + staged;
+
+        if (skip < out->header_len) {
+          memcpy (dst, out->header + skip, out->header_len - skip);
+          dst += out->header_len - skip;
+          skip = 0;
+        } else {
+          skip -= out->header_len;
+        }
+        if (out->data_len > skip)
+          memcpy (dst, out->data + skip, out->data_len - skip);
+        if (staging_vector >= 0 && staging_vector == (gint) n_vectors - 1) {
+          vectors[staging_vector].size += left;
+        } else {
+          vectors[n_vectors].buffer = staging + staged;
+          vectors[n_vectors].size = left;
+          staging_vector = n_vectors;
+          n_vectors++;
+        }
+        staged += left;
+        continue;
+      }
 
       if (skip < out->header_len) {
         vectors[n_vectors].buffer = out->header + skip;
