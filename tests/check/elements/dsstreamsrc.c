@@ -789,8 +789,8 @@ GST_START_TEST (test_timestamps_and_latency)
     gst_object_unref (clock);
     GST_INFO ("frame %u: pts %" GST_TIME_FORMAT ", running time %"
         GST_TIME_FORMAT, i, GST_TIME_ARGS (pts[i]), GST_TIME_ARGS (now));
-    fail_unless (pts[i] > now + 200 * GST_MSECOND, "pts not ahead by the "
-        "latency");
+    /* arrival + latency, less the network delay (within the latency) */
+    fail_unless (pts[i] > now, "pts in the past");
     fail_unless (pts[i] <= now + 300 * GST_MSECOND);
     gst_buffer_unref (buffer);
   }
@@ -800,7 +800,9 @@ GST_START_TEST (test_timestamps_and_latency)
     if (i > 0) {
       GstClockTimeDiff step = GST_CLOCK_DIFF (pts[2 * i - 2], pts[2 * i]);
 
-      fail_unless (ABS (step - 100 * GST_MSECOND) <= 20 * GST_MSECOND,
+      /* the frame-time step, less what a frame with less network delay
+       * than the ones before moved the mapping: never more, never back */
+      fail_unless (step > 0 && step <= 100 * GST_MSECOND,
           "step %" GST_STIME_FORMAT, GST_STIME_ARGS (step));
     }
   }
