@@ -1238,7 +1238,6 @@ gst_ds_relaysink_request_new_pad (GstElement * element, GstPadTemplate * templ,
   gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (gst_ds_relaysink_chain));
   gst_pad_set_event_function (pad,
       GST_DEBUG_FUNCPTR (gst_ds_relaysink_sink_event));
-  GST_PAD_SET_PROXY_CAPS (pad);
 
   if (GST_STATE (element) > GST_STATE_READY)
     gst_pad_set_active (pad, TRUE);
