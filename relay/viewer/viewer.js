@@ -651,10 +651,10 @@
       pictureLost();
       return;
     }
-    /* the picture becomes the reference: keep our own copy */
-    if (!reference || reference.length !== size)
-      reference = new Uint8Array(size);
-    reference.set(payload);
+    /* the picture becomes the reference: the message's buffer is ours
+     * alone, so keep it instead of a copy (its payload starts at byte 16,
+     * aligned for the word-at-a-time decoder) */
+    reference = payload;
     refWidth = h.width;
     refHeight = h.height;
     gotKeyframe();
@@ -674,7 +674,7 @@
       if (!reference || reference.length !== size)
         reference = new Uint8Array(size);
       else
-        new Uint32Array(reference.buffer).fill(0);
+        reference.fill(0);
       refWidth = h.width;
       refHeight = h.height;
     } else if (state.waitingForKeyframe || !reference ||
