@@ -596,6 +596,15 @@ GST_START_TEST (test_input_upstream)
   assert_no_error (tx);
   assert_no_error (rx);
   stop (rx);
+
+  /* the receiver left: the count goes back to 0 */
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-receivers", WAIT_MS);
+  fail_unless (msg != NULL);
+  fail_unless (gst_structure_get_uint (gst_message_get_structure (msg),
+          "receivers", &receivers));
+  fail_unless_equals_int (receivers, 0);
+  gst_message_unref (msg);
+
   stop (tx);
   event_log_clear (&log);
   g_free (peer);
@@ -1307,6 +1316,34 @@ GST_START_TEST (test_unreachable_error)
 
 GST_END_TEST;
 
+/* EOS is bounded even when the End frame cannot leave */
+GST_START_TEST (test_eos_while_disconnected)
+{
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/away",
+      closed_port ());
+  GstElement *tx = sender_new (uri, NULL);
+  GstMessage *msg;
+  GstStructure *stats;
+  guint64 sent = 1;
+
+  set_state (tx, GST_STATE_PLAYING);
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}"));
+  fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (get (tx,
+                  "src"))), GST_FLOW_OK);
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS");
+  gst_message_unref (msg);
+  g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "frames-sent", &sent));
+  fail_unless_equals_uint64 (sent, 0);
+  gst_structure_free (stats);
+
+  stop (tx);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_bad_url_error)
 {
   GstElement *tx = sender_new ("http://127.0.0.1:1/peer/x", NULL);
@@ -1542,6 +1579,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_video_audio_signals_one_channel);
   tcase_add_test (tc, test_keyframe_request_to_dsdelta);
   tcase_add_test (tc, test_unreachable_error);
+  tcase_add_test (tc, test_eos_while_disconnected);
   tcase_add_test (tc, test_bad_url_error);
   tcase_add_test (tc, test_wrong_token_error);
   tcase_add_test (tc, test_null_while_stalled);
