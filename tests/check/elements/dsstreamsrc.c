@@ -1030,6 +1030,20 @@ GST_START_TEST (test_wss_self_signed)
   g_free (debug);
   stop (rx_strict);
 
+  /* the same for a source */
+  {
+    GstElement *tx_strict = sender_new (peer, "retries=0");
+
+    gst_element_set_state (tx_strict, GST_STATE_PLAYING);
+    error = wait_for_error (tx_strict, WAIT_MS, NULL);
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_OPEN_WRITE), "%s", error->message);
+    fail_unless (strstr (error->message, "certificate") != NULL, "%s",
+        error->message);
+    g_error_free (error);
+    stop (tx_strict);
+  }
+
   /* ssl-strict=false accepts it anyway */
   rx_strict = receiver_new (stream, "retries=0 ssl-strict=false");
   set_state (rx_strict, GST_STATE_PLAYING);
