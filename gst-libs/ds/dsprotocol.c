@@ -1066,3 +1066,120 @@ ds_keycode_to_name (guint16 keycode)
 
   return NULL;
 }
+
+/* Image signatures and Haptic payloads (CompressedPixels, Haptic) */
+
+static guint32
+read_u32_be (const guint8 * p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
+      ((guint32) p[2] << 8) | (guint32) p[3];
+}
+
+/* WebP: the first chunk after "RIFF" size "WEBP" tells the size */
+static void
+sniff_webp_size (const guint8 * data, gsize len, gint * width, gint * height)
+{
+  if (len >= 30 && memcmp (data + 12, "VP8 ", 4) == 0 &&
+      data[23] == 0x9d && data[24] == 0x01 && data[25] == 0x2a) {
+    /* lossy: 14-bit sizes after the key frame start code */
+    *width = (data[26] | (data[27] << 8)) & 0x3fff;
+    *height = (data[28] | (data[29] << 8)) & 0x3fff;
+  } else if (len >= 25 && memcmp (data + 12, "VP8L", 4) == 0 &&
+      data[20] == 0x2f) {
+    /* lossless: 14-bit width - 1 and height - 1 packed LSB first */
+    guint32 bits = read_u32 (data + 21);
+
+    *width = (bits & 0x3fff) + 1;
+    *height = ((bits >> 14) & 0x3fff) + 1;
+  } else if (len >= 30 && memcmp (data + 12, "VP8X", 4) == 0) {
+    /* extended: 24-bit canvas width - 1 and height - 1 */
+    *width = (data[24] | (data[25] << 8) | (data[26] << 16)) + 1;
+    *height = (data[27] | (data[28] << 8) | (data[29] << 16)) + 1;
+  }
+}
+
+/**
+ * ds_image_sniff:
+ * @data: (array length=len): the start of a CompressedPixels payload
+ * @len: bytes available at @data
+ * @width: (out) (optional): the picture width, or 0 if it cannot be read
+ * @height: (out) (optional): the picture height, or 0 if it cannot be read
+ *
+ * Tells PNG and WebP apart by their signatures (SPEC §3, CompressedPixels)
+ * and reads the picture size from the PNG IHDR chunk or from the first
+ * WebP chunk (VP8, VP8L or VP8X) when enough bytes are given (24 for PNG,
+ * 30 for WebP). Reads no more than @len bytes.
+ *
+ * Returns: (nullable): "image/png", "image/webp", or %NULL when @data is
+ * neither
+ */
+const gchar *
+ds_image_sniff (const guint8 * data, gsize len, gint * width, gint * height)
+{
+  static const guint8 png_signature[8] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
+  };
+  const gchar *media_type = NULL;
+  gint w = 0, h = 0;
+
+  if (data == NULL)
+    len = 0;
+
+  if (len >= 8 && memcmp (data, png_signature, 8) == 0) {
+    media_type = "image/png";
+    if (len >= 24 && memcmp (data + 12, "IHDR", 4) == 0 &&
+        read_u32_be (data + 16) <= G_MAXINT &&
+        read_u32_be (data + 20) <= G_MAXINT) {
+      w = read_u32_be (data + 16);
+      h = read_u32_be (data + 20);
+    }
+  } else if (len >= 12 && memcmp (data, "RIFF", 4) == 0 &&
+      memcmp (data + 8, "WEBP", 4) == 0) {
+    media_type = "image/webp";
+    sniff_webp_size (data, len, &w, &h);
+  }
+
+  if (width)
+    *width = w;
+  if (height)
+    *height = h;
+  return media_type;
+}
+
+/**
+ * ds_haptic_parse:
+ * @payload: (array length=len) (nullable): a Haptic payload
+ * @len: its length
+ * @duration_ms: (out) (optional): the duration in milliseconds
+ * @intensity: (out) (optional): the intensity, 0-255
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a Haptic payload (SPEC §3: u16 duration in ms, u8 intensity);
+ * bytes after the third are ignored.
+ *
+ * Returns: %TRUE on success; %FALSE (%DS_PROTOCOL_ERROR_TRUNCATED) when
+ * @len < 3
+ */
+gboolean
+ds_haptic_parse (const guint8 * payload, gsize len, guint16 * duration_ms,
+    guint8 * intensity, GError ** error)
+{
+  if (payload == NULL || len < 3)
+    goto too_short;
+
+  if (duration_ms)
+    *duration_ms = read_u16 (payload);
+  if (intensity)
+    *intensity = payload[2];
+  return TRUE;
+
+  /* ERRORS */
+too_short:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "Haptic payload of %" G_GSIZE_FORMAT " bytes, needs 3",
+        payload ? len : 0);
+    return FALSE;
+  }
+}

@@ -259,6 +259,22 @@ gint          ds_seq_distance              (guint16 prev,
 guint16       ds_keycode_from_name         (const gchar * name);
 const gchar * ds_keycode_to_name           (guint16 keycode);
 
+/* CompressedPixels: "image/png" or "image/webp" by signature, else NULL;
+ * @width/@height (optional) get the picture size read from the PNG IHDR or
+ * the first WebP chunk, or 0 when @len is too short to tell. */
+const gchar * ds_image_sniff               (const guint8 * data,
+                                            gsize len,
+                                            gint * width,
+                                            gint * height);
+
+/* Haptic payload (u16 duration in ms, u8 intensity); fails (TRUNCATED)
+ * when @len < 3, ignores bytes after the third. */
+gboolean      ds_haptic_parse              (const guint8 * payload,
+                                            gsize len,
+                                            guint16 * duration_ms,
+                                            guint8 * intensity,
+                                            GError ** error);
+
 G_END_DECLS
 
 #endif /* __DS_PROTOCOL_H__ */

@@ -1353,21 +1353,19 @@ static GstFlowReturn
 gst_ds_depay_handle_image (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts)
 {
-  static const guint8 png_signature[8] = {
-    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'
-  };
-  guint8 head[12];
+  guint8 head[32];
+  gsize head_len;
+  const gchar *media_type;
   gboolean is_webp;
 
-  if (payload == NULL || gst_buffer_extract (payload, 0, head, 12) != 12)
+  if (payload == NULL)
     goto unknown_format;
 
-  if (memcmp (head, png_signature, 8) == 0)
-    is_webp = FALSE;
-  else if (memcmp (head, "RIFF", 4) == 0 && memcmp (head + 8, "WEBP", 4) == 0)
-    is_webp = TRUE;
-  else
+  head_len = gst_buffer_extract (payload, 0, head, sizeof (head));
+  media_type = ds_image_sniff (head, head_len, NULL, NULL);
+  if (media_type == NULL)
     goto unknown_format;
+  is_webp = g_str_equal (media_type, "image/webp");
 
   gst_ds_depay_prepare_pad (self, STREAM_IMAGE, is_webp, 0, 0,
       gst_ds_depay_image_caps);
@@ -1524,15 +1522,22 @@ gst_ds_depay_handle_haptic (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts)
 {
   guint8 data[3];
+  gsize len = 0;
+  guint16 duration;
+  guint8 intensity;
+  GError *error = NULL;
   GstStructure *s;
 
-  if (payload == NULL || gst_buffer_extract (payload, 0, data, 3) != 3)
-    goto too_short;
-  gst_buffer_unref (payload);
+  if (payload) {
+    len = gst_buffer_extract (payload, 0, data, sizeof (data));
+    gst_buffer_unref (payload);
+  }
+  if (!ds_haptic_parse (data, len, &duration, &intensity, &error))
+    goto bad_payload;
 
   s = gst_structure_new ("ds-haptic",
-      "duration", G_TYPE_UINT, (guint) GST_READ_UINT16_LE (data),
-      "intensity", G_TYPE_UINT, (guint) data[2],
+      "duration", G_TYPE_UINT, (guint) duration,
+      "intensity", G_TYPE_UINT, (guint) intensity,
       "timestamp", G_TYPE_UINT64, pts, NULL);
   GST_DEBUG_OBJECT (self, "haptic %" GST_PTR_FORMAT, s);
   gst_element_post_message (GST_ELEMENT (self),
@@ -1540,11 +1545,11 @@ gst_ds_depay_handle_haptic (GstDsDepay * self, const DsHeader * header,
   return;
 
   /* ERRORS */
-too_short:
+bad_payload:
   {
-    gst_ds_depay_skip_malformed (self, "Haptic frame seq %u has %u bytes of "
-        "payload, expected 3", header->seq, header->payload_len);
-    gst_buffer_replace (&payload, NULL);
+    gst_ds_depay_skip_malformed (self, "Haptic frame seq %u: %s",
+        header->seq, error->message);
+    g_clear_error (&error);
   }
 }
 

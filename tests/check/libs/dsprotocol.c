@@ -791,6 +791,90 @@ GST_START_TEST (test_keycodes_unknown)
 
 GST_END_TEST;
 
+GST_START_TEST (test_image_sniff)
+{
+  /* signature, IHDR length, "IHDR", width 640, height 480 */
+  static const guint8 png[24] = {
+    0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13,
+    'I', 'H', 'D', 'R', 0, 0, 0x02, 0x80, 0, 0, 0x01, 0xe0
+  };
+  /* RIFF, size, WEBP, VP8X chunk: flags, width - 1 = 319, height - 1 = 199 */
+  static const guint8 webp_vp8x[30] = {
+    'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+    'V', 'P', '8', 'X', 10, 0, 0, 0, 0, 0, 0, 0,
+    0x3f, 0x01, 0x00, 0xc7, 0x00, 0x00
+  };
+  /* VP8L: signature 0x2f, then (w - 1) | (h - 1) << 14: 99 and 49 */
+  static const guint8 webp_vp8l[25] = {
+    'R', 'I', 'F', 'F', 17, 0, 0, 0, 'W', 'E', 'B', 'P',
+    'V', 'P', '8', 'L', 5, 0, 0, 0, 0x2f, 0x63, 0x40, 0x0c, 0x00
+  };
+  /* VP8: frame tag, start code, width 160, height 90 */
+  static const guint8 webp_vp8[30] = {
+    'R', 'I', 'F', 'F', 22, 0, 0, 0, 'W', 'E', 'B', 'P',
+    'V', 'P', '8', ' ', 10, 0, 0, 0, 0x10, 0x02, 0x00,
+    0x9d, 0x01, 0x2a, 0xa0, 0x00, 0x5a, 0x00
+  };
+  static const guint8 jpeg[12] = { 0xff, 0xd8, 0xff, 0xe0 };
+  gint width = -1, height = -1;
+
+  fail_unless_equals_string (ds_image_sniff (png, sizeof (png), &width,
+          &height), "image/png");
+  fail_unless_equals_int (width, 640);
+  fail_unless_equals_int (height, 480);
+
+  /* the signature alone tells the type; the size is then unknown */
+  fail_unless_equals_string (ds_image_sniff (png, 8, &width, &height),
+      "image/png");
+  fail_unless_equals_int (width, 0);
+  fail_unless_equals_int (height, 0);
+  fail_unless (ds_image_sniff (png, 7, NULL, NULL) == NULL);
+
+  fail_unless_equals_string (ds_image_sniff (webp_vp8x, sizeof (webp_vp8x),
+          &width, &height), "image/webp");
+  fail_unless_equals_int (width, 320);
+  fail_unless_equals_int (height, 200);
+  fail_unless_equals_string (ds_image_sniff (webp_vp8l, sizeof (webp_vp8l),
+          &width, &height), "image/webp");
+  fail_unless_equals_int (width, 100);
+  fail_unless_equals_int (height, 50);
+  fail_unless_equals_string (ds_image_sniff (webp_vp8, sizeof (webp_vp8),
+          &width, &height), "image/webp");
+  fail_unless_equals_int (width, 160);
+  fail_unless_equals_int (height, 90);
+  fail_unless_equals_string (ds_image_sniff (webp_vp8, 12, NULL, NULL),
+      "image/webp");
+  fail_unless (ds_image_sniff (webp_vp8, 11, NULL, NULL) == NULL);
+
+  fail_unless (ds_image_sniff (jpeg, sizeof (jpeg), &width, &height) == NULL);
+  fail_unless_equals_int (width, 0);
+  fail_unless (ds_image_sniff (NULL, 0, NULL, NULL) == NULL);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_haptic_parse)
+{
+  static const guint8 payload[4] = { 0xf4, 0x01, 200, 0xaa };
+  guint16 duration = 0;
+  guint8 intensity = 0;
+  GError *error = NULL;
+
+  fail_unless (ds_haptic_parse (payload, sizeof (payload), &duration,
+          &intensity, &error));
+  fail_unless_equals_int (duration, 500);
+  fail_unless_equals_int (intensity, 200);
+  fail_unless (ds_haptic_parse (payload, 3, NULL, NULL, NULL));
+
+  fail_if (ds_haptic_parse (payload, 2, &duration, &intensity, &error));
+  fail_unless (g_error_matches (error, DS_PROTOCOL_ERROR,
+          DS_PROTOCOL_ERROR_TRUNCATED));
+  g_clear_error (&error);
+  fail_if (ds_haptic_parse (NULL, 3, NULL, NULL, NULL));
+}
+
+GST_END_TEST;
+
 static Suite *
 dsprotocol_suite (void)
 {
@@ -824,6 +908,11 @@ dsprotocol_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_keycodes, 0, G_N_ELEMENTS (key_cases));
   tcase_add_test (tc, test_keycodes_unknown);
+
+  tc = tcase_create ("payloads");
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_image_sniff);
+  tcase_add_test (tc, test_haptic_parse);
 
   return s;
 }
