@@ -986,6 +986,10 @@ gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
   GstDsDepayStream *stream = &self->streams[kind];
   GstFlowReturn ret;
 
+  /* the payload may still be upstream's buffer (a sub-buffer the adapter
+   * handed over as it was): a copy of the metadata, the memory stays
+   * shared */
+  buffer = gst_buffer_make_writable (buffer);
   GST_BUFFER_PTS (buffer) = pts;
   GST_BUFFER_DTS (buffer) = GST_CLOCK_TIME_NONE;
   GST_BUFFER_DURATION (buffer) = duration;
@@ -1076,6 +1080,7 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
   self->video_height = height;
   GST_OBJECT_UNLOCK (self);
 
+  picture = gst_buffer_make_writable (picture);
   gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
       GST_VIDEO_FORMAT_RGBA, width, height);
   if (self->in_fps_n > 0)

@@ -1859,6 +1859,62 @@ GST_START_TEST (test_delta_compressed)
 GST_END_TEST;
 #endif
 
+/* Header and payload in separate buffers that upstream still holds (a
+ * tee): the payload buffer dsdepay takes from its adapter is shared, and
+ * must not be modified (gst-check fails on the CRITICAL) */
+GST_START_TEST (test_shared_input_buffers)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (2, 2, 3);
+  gfloat samples[4] = { 0.5f, -0.5f, 0.25f, -0.25f };
+  struct
+  {
+    guint8 type;
+    guint16 width, height;
+    gconstpointer payload;
+    gsize len;
+    gint out;
+  } frames[] = {
+    {DS_FRAME_PIXELS, 2, 2, pic, 16, OUT_VIDEO},
+    {DS_FRAME_AUDIO_PCM, 2, 8000, samples, sizeof (samples), OUT_AUDIO},
+    {DS_FRAME_COMPRESSED_PIXELS, 1, 1, png_data, sizeof (png_data),
+        OUT_IMAGE},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    DsHeader hdr = { frames[i].type, DS_FLAG_KEYFRAME, 0, 0,
+      frames[i].width, frames[i].height, frames[i].len
+    };
+    guint8 raw[DS_HEADER_SIZE];
+    GstBuffer *head, *body, *out;
+
+    ds_header_pack (&hdr, raw);
+    head = gst_buffer_new_memdup (raw, DS_HEADER_SIZE);
+    body = gst_buffer_new_memdup (frames[i].payload, frames[i].len);
+    GST_BUFFER_PTS (body) = GST_CLOCK_TIME_NONE;
+    fail_unless_equals_int (push (d, gst_buffer_ref (head)), GST_FLOW_OK);
+    fail_unless_equals_int (push (d, gst_buffer_ref (body)), GST_FLOW_OK);
+
+    fail_unless (d->out[frames[i].out] != NULL);
+    out = gst_harness_pull (d->out[frames[i].out]);
+    assert_buffer_equals (out, frames[i].payload, frames[i].len);
+    /* what upstream still holds is as it was */
+    fail_if (GST_CLOCK_TIME_IS_VALID (GST_BUFFER_PTS (body)));
+    fail_if (GST_BUFFER_FLAG_IS_SET (body, GST_BUFFER_FLAG_DISCONT));
+    fail_unless (gst_buffer_get_video_meta (body) == NULL);
+    gst_buffer_unref (out);
+    gst_buffer_unref (head);
+    gst_buffer_unref (body);
+  }
+
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -1892,6 +1948,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_delta_missing_reference);
   tcase_add_test (tc, test_delta_seq_gap);
   tcase_add_test (tc, test_delta_wait_for_keyframe_off);
+  tcase_add_test (tc, test_shared_input_buffers);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
