@@ -34,8 +34,9 @@
  * ## Keyframes
  *
  * A keyframe is a picture that decodes on its own. dsdelta sends one for
- * the first picture, after a size change, after a Keyframe (0xF0) or
- * DeltaPixels frame passed through from upstream, after a flush, every
+ * the first picture, after a size change, after a Keyframe (0xF0), End
+ * (0xFF) or DeltaPixels frame passed through from upstream (receivers
+ * reset their picture on the first two), after a flush, every
  * #GstDsDelta:keyframe-interval pictures, and when asked: by an upstream
  * `GstForceKeyUnit` event (what dsdepay sends when it lost a delta) or by
  * an upstream `GstDsInput` event of type KeyframeRequest (0x70), which is
@@ -165,7 +166,8 @@ typedef struct
 
 typedef GstBufferPoolClass GstDsDeltaPoolClass;
 
-GType gst_ds_delta_pool_get_type (void);
+/* static: the plugin exports its element types only */
+static GType gst_ds_delta_pool_get_type (void);
 G_DEFINE_TYPE (GstDsDeltaPool, gst_ds_delta_pool, GST_TYPE_BUFFER_POOL);
 
 struct _GstDsDelta
@@ -971,8 +973,10 @@ gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       return gst_ds_delta_handle_picture (self, buffer, &header);
     case DS_FRAME_KEYFRAME:
     case DS_FRAME_DELTA_PIXELS:
-      /* receivers reset or change their picture: our reference no longer
-       * matches theirs */
+    case DS_FRAME_END:
+      /* receivers reset or change their picture (End: the stream is over,
+       * a new one starts from nothing): our reference no longer matches
+       * theirs */
       GST_DEBUG_OBJECT (self, "%s frame passed through, next picture is a "
           "keyframe", ds_frame_type_name (header.type));
       gst_ds_delta_drop_reference (self);

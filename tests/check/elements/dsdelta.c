@@ -27,6 +27,7 @@
 #endif
 
 #include <string.h>
+#include <dlfcn.h>
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -707,6 +708,43 @@ GST_START_TEST (test_pass_through)
 
 GST_END_TEST;
 
+/* An End frame (0xFF) passed through makes receivers drop their picture
+ * (dsdepay does): the next picture is a keyframe */
+GST_START_TEST (test_keyframe_after_end)
+{
+  const guint width = 160, height = 120;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, 4);
+  GstHarness *h = delta_harness_new (NULL);
+  Receiver rx = { 0, };
+  GstBuffer *out;
+  DsHeader header;
+  guint i;
+
+  fail_unless (is_keyframe (push_and_receive (h, &rx, pictures, 0, width,
+              height, NULL)));
+  fail_unless_equals_int (push_and_receive (h, &rx, pictures, 1, width,
+          height, NULL), KIND_DELTA);
+
+  fail_unless_equals_int (gst_harness_push (h,
+          other_frame (DS_FRAME_END, 0, NULL)), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  fail_unless (gst_ds_frame_buffer_parse (out, &header, NULL));
+  fail_unless_equals_int (header.type, DS_FRAME_END);
+  gst_buffer_unref (out);
+  receiver_clear (&rx);
+
+  for (i = 2; i < 4; i++)
+    fail_unless_equals_int (is_keyframe (push_and_receive (h, &rx, pictures,
+                i, width, height, NULL)), i == 2);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
 /* stats-interval posts the counters on the bus */
 GST_START_TEST (test_stats_message)
 {
@@ -910,6 +948,28 @@ GST_START_TEST (test_recording_round_trip)
 
 GST_END_TEST;
 
+/* The plugin exports its element types and registration only: the
+ * frame pool's type is private to dsdelta */
+GST_START_TEST (test_no_exported_pool_type)
+{
+  GstPlugin *plugin = gst_registry_find_plugin (gst_registry_get (),
+      "dsstream");
+  const gchar *filename;
+  void *module;
+
+  fail_unless (plugin != NULL);
+  filename = gst_plugin_get_filename (plugin);
+  fail_unless (filename != NULL);
+  module = dlopen (filename, RTLD_NOW | RTLD_LOCAL);
+  fail_unless (module != NULL, "%s", dlerror ());
+  fail_unless (dlsym (module, "gst_ds_delta_get_type") != NULL);
+  fail_unless (dlsym (module, "gst_ds_delta_pool_get_type") == NULL);
+  dlclose (module);
+  gst_object_unref (plugin);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdelta_suite (void)
 {
@@ -926,6 +986,8 @@ dsdelta_suite (void)
   tcase_add_test (tc, test_size_change);
   tcase_add_test (tc, test_raw_fallback_on_noise);
   tcase_add_test (tc, test_pass_through);
+  tcase_add_test (tc, test_keyframe_after_end);
+  tcase_add_test (tc, test_no_exported_pool_type);
   tcase_add_test (tc, test_stats_message);
   tcase_add_loop_test (tc, test_pipeline_round_trip, 0,
       G_N_ELEMENTS (pipeline_cases));
