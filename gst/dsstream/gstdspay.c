@@ -119,6 +119,7 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <gst/video/video.h>
 #include <gst/audio/audio.h>
 
@@ -192,6 +193,17 @@ struct _GstDsPay
   gchar **announced_signals;    /* those names (NULL = all) */
 };
 
+/**
+ * GstDsPay!sink:
+ *
+ * One kind of media per stream: `video/x-raw` RGBA pictures (padded rows
+ * allowed, told by #GstVideoMeta), whole `image/png` or `image/webp`
+ * images (one per buffer), `audio/x-raw` F32LE interleaved samples,
+ * `audio/x-opus` packets (one per buffer, mono or stereo), or
+ * `application/x-ds-signal`: JSON Lines bytes, cut anywhere. Caps must
+ * come before data; new caps (a new picture size) apply from the next
+ * buffer.
+ */
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
@@ -206,6 +218,16 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
         "audio/x-opus, channel-mapping-family = (int) 0, "
         "channels = (int) [ 1, 2 ]; " GST_DS_SIGNAL_MEDIA_TYPE));
 
+/**
+ * GstDsPay!src:
+ *
+ * `application/x-ds-stream` with `media` set to the input's kind (and
+ * width, height and framerate for video, rate and channels for audio).
+ * Each buffer is one frame: memory 0 the 16-byte header, then the
+ * payload, shared with the input when it can be. Pixels,
+ * CompressedPixels and SignalSync frames are keyframes; SignalDiff frames
+ * carry #GST_BUFFER_FLAG_DELTA_UNIT. EOS is preceded by an End frame.
+ */
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
@@ -614,7 +636,8 @@ too_small:
   }
 no_payload:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        (_("Could not allocate memory for a picture.")),
         ("could not map or allocate a %ux%u picture", width, height));
     gst_buffer_unref (buffer);
     return GST_FLOW_ERROR;
@@ -623,104 +646,27 @@ no_payload:
 
 /* Images */
 
-static guint32
-read_u32_be (const guint8 * p)
-{
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) |
-      ((guint32) p[2] << 8) | p[3];
-}
-
-static guint32
-read_u24_le (const guint8 * p)
-{
-  return p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16);
-}
-
-static gboolean
-is_png (const guint8 * data, gsize len)
-{
-  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', 0x0d, 0x0a,
-    0x1a, 0x0a
-  };
-
-  return len >= 8 && memcmp (data, signature, 8) == 0;
-}
-
-static gboolean
-is_webp (const guint8 * data, gsize len)
-{
-  return len >= 12 && memcmp (data, "RIFF", 4) == 0
-      && memcmp (data + 8, "WEBP", 4) == 0;
-}
-
-/* Reads the picture size from the first bytes of a PNG (IHDR) or WebP
- * (VP8, VP8L or VP8X) image; FALSE when it cannot be found */
-static gboolean
-gst_ds_pay_image_size (const guint8 * data, gsize len, guint32 * width,
-    guint32 * height)
-{
-  if (is_png (data, len)) {
-    /* signature, then the IHDR chunk: length, "IHDR", width, height */
-    if (len < 24 || memcmp (data + 12, "IHDR", 4) != 0)
-      return FALSE;
-    *width = read_u32_be (data + 16);
-    *height = read_u32_be (data + 20);
-    return TRUE;
-  }
-
-  if (!is_webp (data, len) || len < 30)
-    return FALSE;
-
-  if (memcmp (data + 12, "VP8X", 4) == 0) {
-    /* flags and reserved (4 bytes), canvas width - 1 and height - 1 */
-    *width = read_u24_le (data + 24) + 1;
-    *height = read_u24_le (data + 27) + 1;
-    return TRUE;
-  }
-  if (memcmp (data + 12, "VP8L", 4) == 0) {
-    guint32 bits;
-
-    /* signature 0x2f, then 14 bits width - 1, 14 bits height - 1 */
-    if (data[20] != 0x2f)
-      return FALSE;
-    bits = data[21] | ((guint32) data[22] << 8) | ((guint32) data[23] << 16)
-        | ((guint32) data[24] << 24);
-    *width = (bits & 0x3fff) + 1;
-    *height = ((bits >> 14) & 0x3fff) + 1;
-    return TRUE;
-  }
-  if (memcmp (data + 12, "VP8 ", 4) == 0) {
-    /* frame tag (3 bytes), start code, 14-bit width and height */
-    if (data[23] != 0x9d || data[24] != 0x01 || data[25] != 0x2a)
-      return FALSE;
-    *width = (data[26] | (data[27] << 8)) & 0x3fff;
-    *height = (data[28] | (data[29] << 8)) & 0x3fff;
-    return TRUE;
-  }
-
-  return FALSE;
-}
-
 static GstFlowReturn
 gst_ds_pay_handle_image (GstDsPay * self, GstBuffer * buffer)
 {
   guint8 head[32];
   gsize len;
-  guint32 width = 0, height = 0;
+  gint width = 0, height = 0;
   guint16 header_width = self->width, header_height = self->height;
   GstFlowReturn ret;
 
+  /* the size from the PNG IHDR chunk or the WebP VP8/VP8L/VP8X header;
+   * 0 when the first bytes do not tell */
   len = gst_buffer_extract (buffer, 0, head, sizeof (head));
-  if (!is_png (head, len) && !is_webp (head, len))
+  if (ds_image_sniff (head, len, &width, &height) == NULL)
     goto not_an_image;
 
-  if (gst_ds_pay_image_size (head, len, &width, &height)) {
-    if (width > 0 && width <= G_MAXUINT16 && height > 0
-        && height <= G_MAXUINT16) {
+  if (width > 0 && height > 0) {
+    if (width <= G_MAXUINT16 && height <= G_MAXUINT16) {
       header_width = width;
       header_height = height;
     } else {
-      GST_DEBUG_OBJECT (self, "image of %ux%u: size not in the header",
+      GST_DEBUG_OBJECT (self, "image of %dx%d: size not in the header",
           width, height);
       header_width = header_height = 0;
     }
@@ -971,8 +917,10 @@ gst_ds_pay_handle_signal_bytes (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 map_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
-        ("could not map a signal buffer"));
+    GST_ELEMENT_ERROR (self, RESOURCE, READ,
+        (_("Could not read the signal data.")),
+        ("could not map a signal buffer of %" G_GSIZE_FORMAT " bytes",
+            gst_buffer_get_size (buffer)));
     gst_buffer_unref (buffer);
     return GST_FLOW_ERROR;
   }
@@ -1009,7 +957,10 @@ gst_ds_pay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   /* ERRORS */
 not_negotiated:
   {
-    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION, (NULL), ("data before caps"));
+    GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+        (_("No caps set before data: the input format is unknown.")),
+        ("a buffer of %" G_GSIZE_FORMAT " bytes came before any usable caps "
+            "event", gst_buffer_get_size (buffer)));
     gst_buffer_unref (buffer);
     return GST_FLOW_NOT_NEGOTIATED;
   }
@@ -1241,11 +1192,18 @@ gst_ds_pay_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_caps_unref (caps);
       return TRUE;
     }
-    case GST_QUERY_ALLOCATION:
+    case GST_QUERY_ALLOCATION:{
+      GstCaps *caps;
+
       /* padded pictures are fine: they are repacked here rather than
-       * copied upstream */
-      gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+       * copied upstream. Other media have no use for video meta */
+      gst_query_parse_allocation (query, &caps, NULL);
+      if (caps != NULL && !gst_caps_is_empty (caps)
+          && gst_structure_has_name (gst_caps_get_structure (caps, 0),
+              "video/x-raw"))
+        gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
       return TRUE;
+    }
     default:
       return gst_pad_query_default (pad, parent, query);
   }

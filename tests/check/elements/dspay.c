@@ -506,6 +506,67 @@ GST_START_TEST (test_allocation_video_meta)
 
 GST_END_TEST;
 
+/* Only video has a use for GstVideoMeta: the query for other media gets
+ * no meta */
+GST_START_TEST (test_allocation_no_video_meta_for_audio)
+{
+  static const gchar *const caps_strings[] = {
+    "audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2",
+    "image/png", GST_DS_SIGNAL_MEDIA_TYPE,
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (caps_strings); i++) {
+    GstHarness *h = pay_new (caps_strings[i], NULL);
+    GstCaps *caps = gst_caps_from_string (caps_strings[i]);
+    GstQuery *query = gst_query_new_allocation (caps, TRUE);
+
+    fail_unless (gst_pad_peer_query (h->srcpad, query));
+    fail_if (gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
+            NULL), "video meta for %s", caps_strings[i]);
+
+    gst_query_unref (query);
+    gst_caps_unref (caps);
+    pay_free (h);
+  }
+}
+
+GST_END_TEST;
+
+/* Data before caps: an error a user can read, naming the caps */
+GST_START_TEST (test_data_before_caps_error)
+{
+  GstHarness *h = pay_new (NULL, NULL);
+  GstBus *bus = gst_element_get_bus (h->element);
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+  GstSegment segment;
+
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (h,
+          gst_event_new_stream_start ("no-caps")));
+  fail_unless (gst_harness_push_event (h, gst_event_new_segment (&segment)));
+  fail_unless_equals_int (gst_harness_push (h, bytes_buffer ("x", 1, 0)),
+      GST_FLOW_NOT_NEGOTIATED);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_CORE_ERROR,
+          GST_CORE_ERROR_NEGOTIATION));
+  fail_unless_equals_string (error->message,
+      "No caps set before data: the input format is unknown.");
+  fail_unless (debug != NULL && strstr (debug, "caps") != NULL);
+
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+  pay_free (h);
+}
+
+GST_END_TEST;
+
 /* Downstream's media field narrows what dspay accepts */
 GST_START_TEST (test_caps_query)
 {
@@ -1348,6 +1409,8 @@ dspay_suite (void)
   tcase_add_test (tc, test_unshareable_memory);
   tcase_add_test (tc, test_video_stride);
   tcase_add_test (tc, test_allocation_video_meta);
+  tcase_add_test (tc, test_allocation_no_video_meta_for_audio);
+  tcase_add_test (tc, test_data_before_caps_error);
   tcase_add_test (tc, test_caps_query);
   tcase_add_test (tc, test_bad_media_buffers);
   tcase_add_test (tc, test_renegotiation);
