@@ -271,7 +271,10 @@ struct _GstDsDepay
   gboolean have_pts_offset;
   gint64 pts_offset;
 
-  GstBuffer *reference;
+  /* the last picture, as the next delta's reference: its memory, held
+   * like a buffer holds it (locked exclusive, so whoever else maps it for
+   * writing gets a copy), not the buffer that was pushed */
+  GstMemory *reference;
   guint ref_width;
   guint ref_height;
   GstBufferPool *pool;
@@ -503,7 +506,10 @@ gst_ds_depay_finalize (GObject * object)
   g_object_unref (self->adapter);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
-  gst_buffer_replace (&self->reference, NULL);
+  if (self->reference) {
+    gst_memory_unlock (self->reference, GST_LOCK_FLAG_EXCLUSIVE);
+    gst_memory_unref (self->reference);
+  }
   if (self->pool) {
     gst_buffer_pool_set_active (self->pool, FALSE);
     gst_object_unref (self->pool);
@@ -645,11 +651,28 @@ gst_ds_depay_is_waiting_for_keyframe (GstDsDepay * self)
 
 /* State */
 
+/* @memory (transfer none, nullable) */
+static void
+gst_ds_depay_set_reference (GstDsDepay * self, GstMemory * memory,
+    guint width, guint height)
+{
+  if (memory) {
+    gst_memory_ref (memory);
+    gst_memory_lock (memory, GST_LOCK_FLAG_EXCLUSIVE);
+  }
+  if (self->reference) {
+    gst_memory_unlock (self->reference, GST_LOCK_FLAG_EXCLUSIVE);
+    gst_memory_unref (self->reference);
+  }
+  self->reference = memory;
+  self->ref_width = width;
+  self->ref_height = height;
+}
+
 static void
 gst_ds_depay_reset_picture (GstDsDepay * self)
 {
-  gst_buffer_replace (&self->reference, NULL);
-  self->ref_width = self->ref_height = 0;
+  gst_ds_depay_set_reference (self, NULL, 0, 0);
 }
 
 /* Forgets everything about the sender's stream: used at start, stop and
@@ -1071,6 +1094,7 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
     guint width, guint height, GstClockTime pts)
 {
   GstClockTime duration = GST_CLOCK_TIME_NONE;
+  GstMemory *reference;
 
   gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height, 0,
       gst_ds_depay_video_caps);
@@ -1087,10 +1111,11 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
     duration = gst_util_uint64_scale_int (GST_SECOND, self->in_fps_d,
         self->in_fps_n);
 
-  /* The next delta's reference: the picture itself, held read-only */
-  gst_buffer_replace (&self->reference, picture);
-  self->ref_width = width;
-  self->ref_height = height;
+  /* The next delta's reference: the picture's memory, no copy */
+  reference = gst_buffer_get_all_memory (picture);
+  gst_ds_depay_set_reference (self, reference, width, height);
+  if (reference)
+    gst_memory_unref (reference);
 
   return gst_ds_depay_push (self, STREAM_VIDEO, picture, pts, duration);
 }
@@ -1290,11 +1315,13 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
   if (keyframe) {
     ok = ds_rle_decode_xor (code, code_len, NULL, out_map.data, size, &error);
   } else {
-    gst_buffer_map (self->reference, &ref_map, GST_MAP_READ);
-    ok = ref_map.size == size &&
-        ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data, size,
-        &error);
-    gst_buffer_unmap (self->reference, &ref_map);
+    ok = gst_memory_map (self->reference, &ref_map, GST_MAP_READ);
+    if (ok) {
+      ok = ref_map.size == size &&
+          ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data, size,
+          &error);
+      gst_memory_unmap (self->reference, &ref_map);
+    }
   }
   gst_buffer_unmap (picture, &out_map);
   gst_buffer_unmap (payload, &in_map);

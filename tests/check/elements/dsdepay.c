@@ -1915,6 +1915,52 @@ GST_START_TEST (test_shared_input_buffers)
 
 GST_END_TEST;
 
+/* dsdepay keeps the last picture as the next delta's reference, but not
+ * the buffer it pushed: downstream gets a writable buffer (in-place
+ * elements do not copy the frame's metadata) and deltas still decode */
+GST_START_TEST (test_pushed_picture_writable)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p1 = make_picture (2, 2, 1), *p2 = make_picture (2, 2, 2);
+  GstBuffer *out;
+  GstMapInfo map;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 2, 2, p1,
+          16));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless (gst_buffer_is_writable (out));
+  assert_buffer_equals (out, p1, 16);
+  /* downstream writing into the picture (the memory is then copied) does
+   * not change the reference */
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_WRITE));
+  memset (map.data, 0x5a, map.size);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+
+  /* a decoded picture (dsdepay's own memory) too */
+  push (d, delta_frame (0, 1, 2, 2, p2, p1));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless (gst_buffer_is_writable (out));
+  assert_buffer_equals (out, p2, 16);
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_WRITE));
+  memset (map.data, 0xa5, map.size);
+  gst_buffer_unmap (out, &map);
+  gst_buffer_unref (out);
+
+  push (d, delta_frame (0, 2, 2, 2, p1, p2));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless (gst_buffer_is_writable (out));
+  assert_buffer_equals (out, p1, 16);
+  gst_buffer_unref (out);
+
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  g_free (p1);
+  g_free (p2);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -1949,6 +1995,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_delta_seq_gap);
   tcase_add_test (tc, test_delta_wait_for_keyframe_off);
   tcase_add_test (tc, test_shared_input_buffers);
+  tcase_add_test (tc, test_pushed_picture_writable);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
