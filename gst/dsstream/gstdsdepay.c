@@ -41,7 +41,8 @@
  *   picture, with or without FLAG_KEYFRAME and FLAG_COMPRESSED, i.e. one
  *   zstd frame of the run-length code). The caps change with the picture
  *   size. The framerate is taken from the input caps when they carry one,
- *   else it is 0/1 (variable).
+ *   else it is 0/1 (variable); a framerate change in the input caps gives
+ *   new caps at the next picture.
  * * `image`: `image/png` or `image/webp` from CompressedPixels frames,
  *   told apart by their signature. They are not a delta reference.
  * * `audio`: `audio/x-raw,format=F32LE,layout=interleaved` from AudioPcm
@@ -211,7 +212,7 @@ typedef struct
   GstPad *pad;
   /* what the current caps were made from, to build caps only on change */
   gboolean have_caps;
-  guint caps_key[3];
+  guint caps_key[4];
 
   gboolean need_stream_start;
   gboolean need_segment;
@@ -927,11 +928,12 @@ gst_ds_depay_start_new_stream (GstDsDepay * self)
 }
 
 /* Makes sure the pad of @kind exists and has stream-start, the caps made
- * by @make_caps when @key changed, and a segment. */
+ * by @make_caps when a key (what the caps are made from: the video size
+ * and framerate, ...) changed, and a segment. */
 static GstPad *
 gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
-    guint key0, guint key1, guint key2,
-    GstCaps * (*make_caps) (GstDsDepay * self, guint, guint, guint))
+    guint key0, guint key1, guint key2, guint key3,
+    GstCaps * (*make_caps) (GstDsDepay * self, guint, guint, guint, guint))
 {
   GstDsDepayStream *stream = &self->streams[kind];
   gboolean added = FALSE;
@@ -975,8 +977,9 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
   }
 
   if (!stream->have_caps || stream->caps_key[0] != key0 ||
-      stream->caps_key[1] != key1 || stream->caps_key[2] != key2) {
-    GstCaps *caps = make_caps (self, key0, key1, key2);
+      stream->caps_key[1] != key1 || stream->caps_key[2] != key2 ||
+      stream->caps_key[3] != key3) {
+    GstCaps *caps = make_caps (self, key0, key1, key2, key3);
 
     GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
     gst_pad_push_event (stream->pad, gst_event_new_caps (caps));
@@ -985,6 +988,7 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     stream->caps_key[0] = key0;
     stream->caps_key[1] = key1;
     stream->caps_key[2] = key2;
+    stream->caps_key[3] = key3;
   }
 
   if (stream->need_segment) {
@@ -1040,25 +1044,25 @@ gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
 
 static GstCaps *
 gst_ds_depay_video_caps (GstDsDepay * self, guint width, guint height,
-    guint unused)
+    guint fps_n, guint fps_d)
 {
   return gst_caps_new_simple ("video/x-raw",
       "format", G_TYPE_STRING, "RGBA",
       "width", G_TYPE_INT, (gint) width,
       "height", G_TYPE_INT, (gint) height,
-      "framerate", GST_TYPE_FRACTION, self->in_fps_n, self->in_fps_d, NULL);
+      "framerate", GST_TYPE_FRACTION, (gint) fps_n, (gint) fps_d, NULL);
 }
 
 static GstCaps *
 gst_ds_depay_image_caps (GstDsDepay * self, guint is_webp, guint unused1,
-    guint unused2)
+    guint unused2, guint unused3)
 {
   return gst_caps_new_empty_simple (is_webp ? "image/webp" : "image/png");
 }
 
 static GstCaps *
 gst_ds_depay_audio_caps (GstDsDepay * self, guint type, guint channels,
-    guint rate)
+    guint rate, guint unused)
 {
   GstCaps *caps;
 
@@ -1082,7 +1086,7 @@ gst_ds_depay_audio_caps (GstDsDepay * self, guint type, guint channels,
 
 static GstCaps *
 gst_ds_depay_signal_caps (GstDsDepay * self, guint unused0, guint unused1,
-    guint unused2)
+    guint unused2, guint unused3)
 {
   return gst_caps_new_empty_simple (GST_DS_SIGNAL_MEDIA_TYPE);
 }
@@ -1096,8 +1100,8 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
   GstClockTime duration = GST_CLOCK_TIME_NONE;
   GstMemory *reference;
 
-  gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height, 0,
-      gst_ds_depay_video_caps);
+  gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
+      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
 
   GST_OBJECT_LOCK (self);
   self->video_width = width;
@@ -1399,7 +1403,7 @@ gst_ds_depay_handle_image (GstDsDepay * self, const DsHeader * header,
     goto unknown_format;
   is_webp = g_str_equal (media_type, "image/webp");
 
-  gst_ds_depay_prepare_pad (self, STREAM_IMAGE, is_webp, 0, 0,
+  gst_ds_depay_prepare_pad (self, STREAM_IMAGE, is_webp, 0, 0, 0,
       gst_ds_depay_image_caps);
 
   GST_OBJECT_LOCK (self);
@@ -1443,7 +1447,7 @@ gst_ds_depay_handle_audio (GstDsDepay * self, const DsHeader * header,
     goto bad_format;
   }
 
-  gst_ds_depay_prepare_pad (self, STREAM_AUDIO, header->type, channels, rate,
+  gst_ds_depay_prepare_pad (self, STREAM_AUDIO, header->type, channels, rate, 0,
       gst_ds_depay_audio_caps);
 
   return gst_ds_depay_push (self, STREAM_AUDIO, payload, pts, duration);
@@ -1486,7 +1490,7 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
   line = g_realloc (json, len + 1);
   line[len] = '\n';
 
-  gst_ds_depay_prepare_pad (self, STREAM_SIGNAL, 0, 0, 0,
+  gst_ds_depay_prepare_pad (self, STREAM_SIGNAL, 0, 0, 0, 0,
       gst_ds_depay_signal_caps);
 
   return gst_ds_depay_push (self, STREAM_SIGNAL,

@@ -1961,6 +1961,44 @@ GST_START_TEST (test_pushed_picture_writable)
 
 GST_END_TEST;
 
+/* A framerate change in the input caps gives new video caps at the next
+ * picture, even at the same size */
+GST_START_TEST (test_framerate_change)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *pic = make_picture (2, 2, 3);
+  GstBuffer *out;
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", media=video, width=2, height=2, framerate=30/1");
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=2,height=2,"
+      "framerate=30/1");
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", media=video, width=2, height=2, framerate=15/1");
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 1, 66, 2, 2, pic, 16));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=2,height=2,"
+      "framerate=15/1");
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 15);
+  gst_buffer_unref (out);
+
+  /* same framerate again: no new caps */
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", media=video, width=2, height=2, framerate=15/1");
+  count_caps_events (d->out[OUT_VIDEO]);
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 2, 133, 2, 2, pic, 16));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 0);
+
+  g_free (pic);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -1996,6 +2034,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_delta_wait_for_keyframe_off);
   tcase_add_test (tc, test_shared_input_buffers);
   tcase_add_test (tc, test_pushed_picture_writable);
+  tcase_add_test (tc, test_framerate_change);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
