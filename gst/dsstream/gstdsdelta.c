@@ -46,7 +46,9 @@
  * two pictures make one keyframe, a request is dropped once any keyframe
  * went out, and keyframes on request are at least
  * #GstDsDelta:min-keyframe-distance apart (measured on the running time of
- * the pictures); a request that comes sooner waits for that distance. A
+ * the pictures when the first picture of the stream has one, else on the
+ * monotonic clock; one time base per stream, never both); a request that
+ * comes sooner waits for that distance. A
  * crowd of receivers joining at once thus costs one keyframe.
  *
  * A keyframe is whichever is smaller: the Pixels frame itself (passed on
@@ -99,6 +101,7 @@
 
 #include <string.h>
 
+#include <glib/gi18n-lib.h>
 #include <gst/video/video.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
@@ -140,6 +143,7 @@ enum
   PROP_COMPRESSION,
   PROP_COMPRESSION_LEVEL,
   PROP_STATS_INTERVAL,
+  PROP_MAX_PICTURE_BYTES,
   PROP_STATS,
 };
 
@@ -148,6 +152,11 @@ enum
 #define DEFAULT_COMPRESSION GST_DS_DELTA_COMPRESSION_NONE
 #define DEFAULT_COMPRESSION_LEVEL 1
 #define DEFAULT_STATS_INTERVAL 0
+#define DEFAULT_MAX_PICTURE_BYTES DS_DEFAULT_MAX_FRAME_BYTES
+
+/* The largest picture a frame buffer of the pool can hold: its size
+ * (header + payload) is a guint */
+#define MAX_PICTURE_BYTES (G_MAXUINT - DS_HEADER_SIZE)
 
 /* zstd's own bounds (ZSTD_minCLevel () and ZSTD_maxCLevel () of 1.5) */
 #define MIN_COMPRESSION_LEVEL (-131072)
@@ -170,6 +179,16 @@ typedef GstBufferPoolClass GstDsDeltaPoolClass;
 static GType gst_ds_delta_pool_get_type (void);
 G_DEFINE_TYPE (GstDsDeltaPool, gst_ds_delta_pool, GST_TYPE_BUFFER_POOL);
 
+/* What keyframe distances are measured in, decided by the first picture
+ * of a stream: its running time when it has one, else the monotonic
+ * clock. The two are never compared with each other. */
+typedef enum
+{
+  GST_DS_DELTA_TIME_BASE_UNDECIDED,
+  GST_DS_DELTA_TIME_BASE_RUNNING_TIME,
+  GST_DS_DELTA_TIME_BASE_MONOTONIC,
+} GstDsDeltaTimeBase;
+
 struct _GstDsDelta
 {
   GstElement parent;
@@ -183,6 +202,7 @@ struct _GstDsDelta
   GstDsDeltaCompression compression;
   gint compression_level;
   guint stats_interval;
+  guint max_picture_bytes;
 
   /* keyframe requests from upstream events, under the object lock */
   gboolean keyframe_requested;
@@ -199,6 +219,7 @@ struct _GstDsDelta
   guint64 compressed_out;
   guint64 picture_bytes_in;
   guint64 picture_bytes_out;
+  guint64 oversized_pictures;
 
   /* streaming state: built on the first picture, wiped in stop () */
   GstSegment segment;
@@ -207,6 +228,8 @@ struct _GstDsDelta
   guint8 *reference;            /* width * height * 4 bytes */
   gboolean have_reference;
   guint pictures_since_keyframe;
+  GstDsDeltaTimeBase time_base;
+  GstClockTime last_picture_time;
   GstClockTime last_keyframe_time;
   GstBufferPool *pool;
   guint8 *scratch;              /* the run-length code before zstd */
@@ -216,11 +239,28 @@ struct _GstDsDelta
 #endif
 };
 
+/**
+ * GstDsDelta!sink:
+ *
+ * A ds-stream, `application/x-ds-stream` with any `media` or none (a
+ * channel carrying everything): one frame per buffer, as dspay,
+ * dsstreamsrc and dsdepay's peers make them. Pixels frames are delta
+ * coded; every other frame, input frames included, passes through.
+ */
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
 
+/**
+ * GstDsDelta!src:
+ *
+ * The same ds-stream with the same caps (they are proxied), one frame
+ * per buffer (memory 0 the 16-byte header), in the input's order and
+ * with its timestamps: DeltaPixels frames (#GST_BUFFER_FLAG_DELTA_UNIT
+ * unless FLAG_KEYFRAME is set), Pixels keyframes, and the other frames
+ * untouched.
+ */
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
     GST_PAD_ALWAYS,
@@ -245,6 +285,7 @@ static gboolean gst_ds_delta_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
 static gboolean gst_ds_delta_src_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
+static void gst_ds_delta_reset_time_base (GstDsDelta * self);
 
 static GType
 gst_ds_delta_compression_get_type (void)
@@ -317,8 +358,13 @@ gst_ds_delta_pool_init (GstDsDeltaPool * pool)
 static GstBufferPool *
 gst_ds_delta_pool_new (gsize payload_size)
 {
-  GstBufferPool *pool = g_object_new (gst_ds_delta_pool_get_type (), NULL);
+  GstBufferPool *pool;
   GstStructure *config;
+
+  /* the buffer size (header + payload) is a guint */
+  g_return_val_if_fail (payload_size <= MAX_PICTURE_BYTES, NULL);
+
+  pool = g_object_new (gst_ds_delta_pool_get_type (), NULL);
 
   gst_object_ref_sink (pool);
   config = gst_buffer_pool_get_config (pool);
@@ -424,6 +470,24 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstDsDelta:max-picture-bytes:
+   *
+   * The largest picture dsdelta codes, in bytes (width × height × 4). A
+   * larger Pixels frame is passed on as it is, with a warning on the bus,
+   * and the next picture within the limit is a keyframe: the reference,
+   * the frame pool and the code of such a picture would take several
+   * times its size in memory. The default, 64 MiB, holds a 4K picture.
+   * At most 4294967279 (a frame buffer's size is 32 bits).
+   */
+  g_object_class_install_property (gobject_class, PROP_MAX_PICTURE_BYTES,
+      g_param_spec_uint ("max-picture-bytes", "Maximum picture bytes",
+          "Largest picture delta coded, in bytes (width x height x 4); "
+          "larger pictures pass through with a warning", 4,
+          MAX_PICTURE_BYTES, DEFAULT_MAX_PICTURE_BYTES,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstDsDelta:stats:
    *
    * Counters since the element was created, in a structure named
@@ -434,8 +498,9 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
    * received), `deltas` (DeltaPixels frames out without FLAG_KEYFRAME),
    * `raw-fallbacks` (pictures sent as Pixels because the delta would have
    * been larger), `compressed` (payloads with FLAG_COMPRESSED),
-   * `bytes-in` (picture payload bytes in) and `bytes-out` (picture payload
-   * bytes out; headers are not counted).
+   * `bytes-in` (picture payload bytes in), `bytes-out` (picture payload
+   * bytes out; headers are not counted) and `oversized` (pictures over
+   * #GstDsDelta:max-picture-bytes, passed through).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
@@ -477,8 +542,18 @@ gst_ds_delta_init (GstDsDelta * self)
   self->compression = DEFAULT_COMPRESSION;
   self->compression_level = DEFAULT_COMPRESSION_LEVEL;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
+  self->max_picture_bytes = DEFAULT_MAX_PICTURE_BYTES;
 
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
+  gst_ds_delta_reset_time_base (self);
+}
+
+/* A new stream: its first picture decides the time base anew */
+static void
+gst_ds_delta_reset_time_base (GstDsDelta * self)
+{
+  self->time_base = GST_DS_DELTA_TIME_BASE_UNDECIDED;
+  self->last_picture_time = GST_CLOCK_TIME_NONE;
   self->last_keyframe_time = GST_CLOCK_TIME_NONE;
 }
 
@@ -511,7 +586,7 @@ gst_ds_delta_stop (GstDsDelta * self)
 #endif
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->pictures_since_keyframe = 0;
-  self->last_keyframe_time = GST_CLOCK_TIME_NONE;
+  gst_ds_delta_reset_time_base (self);
 
   GST_OBJECT_LOCK (self);
   self->keyframe_requested = FALSE;
@@ -545,7 +620,8 @@ gst_ds_delta_get_stats (GstDsDelta * self)
       "raw-fallbacks", G_TYPE_UINT64, self->raw_fallbacks,
       "compressed", G_TYPE_UINT64, self->compressed_out,
       "bytes-in", G_TYPE_UINT64, self->picture_bytes_in,
-      "bytes-out", G_TYPE_UINT64, self->picture_bytes_out, NULL);
+      "bytes-out", G_TYPE_UINT64, self->picture_bytes_out,
+      "oversized", G_TYPE_UINT64, self->oversized_pictures, NULL);
   GST_OBJECT_UNLOCK (self);
 
   return s;
@@ -596,6 +672,7 @@ gst_ds_delta_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_STREAM_START:
       /* a new stream: its receivers start from nothing */
       gst_ds_delta_drop_reference (self);
+      gst_ds_delta_reset_time_base (self);
       break;
     case GST_EVENT_FLUSH_STOP:
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
@@ -608,21 +685,36 @@ gst_ds_delta_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   return gst_pad_event_default (pad, parent, event);
 }
 
-/* The time keyframe distances are measured in: the running time of the
- * picture, or the monotonic clock for pictures without one */
+/* The time keyframe distances are measured in, on the stream's time
+ * base: the running time of the picture when the stream's first picture
+ * had one (a later picture without one counts as the picture before),
+ * else the monotonic clock */
 static GstClockTime
 gst_ds_delta_picture_time (GstDsDelta * self, GstBuffer * buffer)
 {
   GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstClockTime running_time = GST_CLOCK_TIME_NONE;
 
-  if (self->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts)) {
-    GstClockTime running_time = gst_segment_to_running_time (&self->segment,
+  if (self->time_base != GST_DS_DELTA_TIME_BASE_MONOTONIC
+      && self->segment.format == GST_FORMAT_TIME
+      && GST_CLOCK_TIME_IS_VALID (pts))
+    running_time = gst_segment_to_running_time (&self->segment,
         GST_FORMAT_TIME, pts);
 
-    if (GST_CLOCK_TIME_IS_VALID (running_time))
-      return running_time;
+  if (self->time_base == GST_DS_DELTA_TIME_BASE_UNDECIDED) {
+    self->time_base = GST_CLOCK_TIME_IS_VALID (running_time) ?
+        GST_DS_DELTA_TIME_BASE_RUNNING_TIME : GST_DS_DELTA_TIME_BASE_MONOTONIC;
+    GST_DEBUG_OBJECT (self, "keyframe distances in %s",
+        self->time_base == GST_DS_DELTA_TIME_BASE_RUNNING_TIME ?
+        "running time" : "monotonic time");
   }
-  return g_get_monotonic_time () * GST_USECOND;
+
+  if (self->time_base == GST_DS_DELTA_TIME_BASE_MONOTONIC)
+    self->last_picture_time = g_get_monotonic_time () * GST_USECOND;
+  else if (GST_CLOCK_TIME_IS_VALID (running_time))
+    self->last_picture_time = running_time;
+
+  return self->last_picture_time;
 }
 
 /* (Re)builds the picture state for @width x @height */
@@ -756,6 +848,7 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   gboolean keyframe, requested = FALSE, compressed = FALSE;
   const gchar *reason = NULL;
   gsize size = (gsize) in_header->width * in_header->height * 4;
+  guint max_picture_bytes;
   GstBuffer *out = NULL;
   GstMapInfo in_map, out_map, header_map;
   GstMemory *payload_mem, *header_mem;
@@ -767,6 +860,13 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
 
   if (size == 0 || in_header->payload_len != size)
     goto bad_pixels;
+
+  /* checked before anything of that size is allocated */
+  GST_OBJECT_LOCK (self);
+  max_picture_bytes = self->max_picture_bytes;
+  GST_OBJECT_UNLOCK (self);
+  if (size > max_picture_bytes || size > MAX_PICTURE_BYTES)
+    goto too_large;
 
   if (in_header->width != self->width || in_header->height != self->height
       || self->pool == NULL) {
@@ -923,9 +1023,22 @@ bad_pixels:
     gst_ds_delta_drop_reference (self);
     return gst_pad_push (self->srcpad, buffer);
   }
+too_large:
+  {
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE, (NULL),
+        ("Pixels frame of %ux%u (%" G_GSIZE_FORMAT " bytes) is larger than "
+            "max-picture-bytes (%u): passed through without delta coding",
+            in_header->width, in_header->height, size, max_picture_bytes));
+    GST_OBJECT_LOCK (self);
+    self->oversized_pictures++;
+    GST_OBJECT_UNLOCK (self);
+    gst_ds_delta_drop_reference (self);
+    return gst_ds_delta_push_pixels (self, buffer);
+  }
 no_pool:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
+    GST_ELEMENT_ERROR (self, RESOURCE, NO_SPACE_LEFT,
+        (_("Could not allocate memory for a picture.")),
         ("could not set up a buffer pool for %ux%u pictures",
             in_header->width, in_header->height));
     gst_buffer_unref (buffer);
@@ -939,8 +1052,9 @@ no_buffer:
   }
 map_failed:
   {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED, (NULL),
-        ("could not map a picture"));
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        (_("Could not read or write a picture in memory.")),
+        ("could not map a picture or an output frame"));
     gst_clear_buffer (&out);
     gst_buffer_unref (buffer);
     return GST_FLOW_ERROR;
@@ -1041,6 +1155,9 @@ gst_ds_delta_set_property (GObject * object, guint prop_id,
     case PROP_STATS_INTERVAL:
       self->stats_interval = g_value_get_uint (value);
       break;
+    case PROP_MAX_PICTURE_BYTES:
+      self->max_picture_bytes = g_value_get_uint (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1078,6 +1195,11 @@ gst_ds_delta_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_STATS_INTERVAL:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->stats_interval);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MAX_PICTURE_BYTES:
+      GST_OBJECT_LOCK (self);
+      g_value_set_uint (value, self->max_picture_bytes);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_STATS:

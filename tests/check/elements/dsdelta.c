@@ -28,6 +28,7 @@
 
 #include <string.h>
 #include <dlfcn.h>
+#include <sys/mman.h>
 
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
@@ -745,6 +746,192 @@ GST_START_TEST (test_keyframe_after_end)
 
 GST_END_TEST;
 
+/* Counts the warnings on @bus, checking that they name @word */
+static guint
+count_warnings (GstBus * bus, const gchar * word)
+{
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING |
+              GST_MESSAGE_ERROR))) {
+    GError *error = NULL;
+    gchar *debug = NULL;
+
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+    gst_message_parse_warning (msg, &error, &debug);
+    fail_unless (debug != NULL && strstr (debug, word) != NULL, "%s", debug);
+    g_error_free (error);
+    g_free (debug);
+    gst_message_unref (msg);
+    n++;
+  }
+  return n;
+}
+
+/* A picture over max-picture-bytes passes through untouched with a
+ * warning; the next picture within the limit is a keyframe */
+GST_START_TEST (test_max_picture_bytes)
+{
+  GPtrArray *large = make_pictures ("videotestsrc pattern=ball", 20, 20, 1);
+  GPtrArray *small = make_pictures ("videotestsrc pattern=ball", 10, 10, 3);
+  GstHarness *h = delta_harness_new ("max-picture-bytes=1000");
+  GstBus *bus = gst_bus_new ();
+  Receiver rx = { 0, };
+  GstBuffer *in, *out;
+  guint i;
+
+  gst_element_set_bus (h->element, bus);
+  for (i = 0; i < 2; i++)
+    fail_unless_equals_int (is_keyframe (push_and_receive (h, &rx, small, i,
+                10, 10, NULL)), i == 0);
+
+  in = pixels_frame (g_ptr_array_index (large, 0), 20, 20, 2,
+      2 * FRAME_DURATION);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  /* the same frame, its pixels not copied */
+  fail_unless_equals_uint64 (gst_buffer_get_size (out),
+      gst_buffer_get_size (in));
+  fail_unless (gst_buffer_peek_memory (out, 1) ==
+      gst_buffer_peek_memory (in, 1));
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  fail_unless_equals_int (count_warnings (bus, "max-picture-bytes"), 1);
+  fail_unless_equals_uint64 (get_stat (h, "oversized"), 1);
+  receiver_clear (&rx);
+
+  fail_unless (is_keyframe (push_and_receive (h, &rx, small, 3, 10, 10, NULL)));
+  fail_unless_equals_uint64 (get_stat (h, "pictures"), 3);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (small);
+  g_ptr_array_unref (large);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  gpointer data;
+  gsize size;
+} Mapping;
+
+static void
+mapping_free (gpointer user_data)
+{
+  Mapping *mapping = user_data;
+
+  munmap (mapping->data, mapping->size);
+  g_free (mapping);
+}
+
+/* A 32767x32769 picture: width x height x 4 is 4294967292 bytes, which a
+ * u32 payload length holds but a 32-bit buffer size plus the header does
+ * not. The pixels are address space that is never touched (mapped
+ * without reserve): the size is refused before anything of it is
+ * allocated or read, and the frame passes through */
+GST_START_TEST (test_huge_picture_header)
+{
+  const guint width = 32767, height = 32769;
+  gsize size = (gsize) width * height * 4;
+  GstHarness *h = delta_harness_new ("max-picture-bytes=4294967279");
+  GstBus *bus = gst_bus_new ();
+  DsHeader header = { 0, };
+  Mapping *mapping = g_new0 (Mapping, 1);
+  GstBuffer *payload, *in, *out;
+
+  fail_unless_equals_uint64 (size, 4294967292u);
+  mapping->size = size;
+  mapping->data = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+      MAP_NORESERVE, -1, 0);
+  fail_unless (mapping->data != MAP_FAILED);
+  payload = gst_buffer_new_wrapped_full (GST_MEMORY_FLAG_READONLY,
+      mapping->data, size, 0, size, mapping, mapping_free);
+
+  header.type = DS_FRAME_PIXELS;
+  header.flags = DS_FLAG_KEYFRAME;
+  header.width = width;
+  header.height = height;
+  in = gst_ds_frame_buffer_new (&header, payload);
+  gst_buffer_unref (payload);
+  GST_BUFFER_PTS (in) = 0;
+
+  gst_element_set_bus (h->element, bus);
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  /* the same frame, its pixels not copied */
+  fail_unless_equals_uint64 (gst_buffer_get_size (out),
+      gst_buffer_get_size (in));
+  fail_unless (gst_buffer_peek_memory (out, 1) ==
+      gst_buffer_peek_memory (in, 1));
+  gst_buffer_unref (out);
+  gst_buffer_unref (in);
+  fail_unless_equals_int (count_warnings (bus, "max-picture-bytes"), 1);
+  fail_unless_equals_uint64 (get_stat (h, "oversized"), 1);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Keyframe distances use one time base per stream. 0: the first picture
+ * has a PTS (running time), later ones none: they count as the picture
+ * before, so a request waits for min-keyframe-distance of running time.
+ * 1: the first picture has no PTS (monotonic clock), later ones have
+ * PTS far apart: their running time is not compared with the clock, so
+ * a request waits for a minute of the monotonic clock */
+GST_START_TEST (test_one_time_base)
+{
+  const guint width = 160, height = 120;
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, 4);
+  GstHarness *h = delta_harness_new (__i__ == 0 ?
+      "min-keyframe-distance=500000000" : "min-keyframe-distance=60000000000");
+  Receiver rx = { 0, };
+  static const GstClockTime pts[2][4] = {
+    {0, GST_CLOCK_TIME_NONE, GST_CLOCK_TIME_NONE, 600 * GST_MSECOND},
+    {GST_CLOCK_TIME_NONE, 0, 30 * GST_SECOND, 3600 * GST_SECOND},
+  };
+  /* which pictures are keyframes; the request comes before picture 1 */
+  static const gboolean keyframes[2][4] = {
+    {TRUE, FALSE, FALSE, TRUE},
+    {TRUE, FALSE, FALSE, FALSE},
+  };
+  guint i;
+
+  for (i = 0; i < 4; i++) {
+    GstBuffer *out;
+
+    if (i == 1)
+      fail_unless (gst_harness_push_upstream_event (h,
+              keyframe_request_event (0)));
+    fail_unless_equals_int (gst_harness_push (h,
+            pixels_frame (g_ptr_array_index (pictures, i), width, height, i,
+                pts[__i__][i])), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (is_keyframe (receive (&rx, out, NULL)) ==
+        keyframes[__i__][i], "picture %u", i);
+    fail_unless (picture_equals (&rx, g_ptr_array_index (pictures, i)));
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_uint64 (get_stat (h, "requested-keyframes"),
+      __i__ == 0 ? 1 : 0);
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
 /* stats-interval posts the counters on the bus */
 GST_START_TEST (test_stats_message)
 {
@@ -988,6 +1175,9 @@ dsdelta_suite (void)
   tcase_add_test (tc, test_pass_through);
   tcase_add_test (tc, test_keyframe_after_end);
   tcase_add_test (tc, test_no_exported_pool_type);
+  tcase_add_test (tc, test_max_picture_bytes);
+  tcase_add_test (tc, test_huge_picture_header);
+  tcase_add_loop_test (tc, test_one_time_base, 0, 2);
   tcase_add_test (tc, test_stats_message);
   tcase_add_loop_test (tc, test_pipeline_round_trip, 0,
       G_N_ELEMENTS (pipeline_cases));
