@@ -32,9 +32,12 @@
  * One sometimes pad is added per kind of media met, so a channel that
  * carries everything can be split with one element. More kinds may appear
  * at any time, so dsdepay never signals no-more-pads, and what goes to a
- * pad nobody linked is dropped without an error (`... ! dsdepay !
- * videoconvert ! ...` links the video pad by itself when it appears and
- * ignores the others):
+ * pad nobody linked is dropped without an error as long as another pad
+ * is linked (`... ! dsdepay ! videoconvert ! ...` links the video pad by
+ * itself when it appears and ignores the others). When no source pad is
+ * linked at all, dsdepay returns `not-linked` upstream like a demuxer,
+ * except while the only pads are the sparse `signal` and `image` ones (a
+ * channel's catch-up sends its signal state before the first picture):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
  *   the input, no copy) and DeltaPixels frames (decoded against the last
@@ -1033,10 +1036,12 @@ gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
   ret = gst_pad_push (stream->pad, buffer);
   ret = gst_flow_combiner_update_pad_flow (self->flow_combiner, stream->pad,
       ret);
-  /* More kinds of media may appear later, and a pad nobody linked is
-   * normal (gst-launch links only what it can): not being linked at all is
-   * not an error for a channel that carries everything. */
-  if (ret == GST_FLOW_NOT_LINKED)
+  /* Like a demuxer: NOT_LINKED when no source pad is linked. But a
+   * channel's catch-up starts with a SignalSync before the first picture,
+   * and gst-launch links a pad only when it appears: while only the sparse
+   * signal and image pads exist, not being linked stops nothing. */
+  if (ret == GST_FLOW_NOT_LINKED && self->streams[STREAM_VIDEO].pad == NULL &&
+      self->streams[STREAM_AUDIO].pad == NULL)
     ret = GST_FLOW_OK;
 
   return ret;

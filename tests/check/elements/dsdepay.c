@@ -1999,6 +1999,50 @@ GST_START_TEST (test_framerate_change)
 
 GST_END_TEST;
 
+/* Nothing linked at all: NOT_LINKED goes upstream like from a demuxer,
+ * once a video or audio pad exists (a sparse signal pad alone does not
+ * stop the stream: a channel's catch-up starts with a SignalSync before
+ * the first picture, see test_delayed_linking) */
+GST_START_TEST (test_not_linked)
+{
+  GstHarness *h = gst_harness_new_with_padnames ("dsdepay", "sink", NULL);
+  guint8 *pic = make_picture (2, 2, 1);
+  GstPad *video;
+
+  gst_harness_set_src_caps_str (h, GST_DS_STREAM_MEDIA_TYPE);
+  fail_unless_equals_int (gst_harness_push (h,
+          signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1}")), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h,
+          frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, pic, 16)),
+      GST_FLOW_NOT_LINKED);
+  fail_unless_equals_int (gst_harness_push (h,
+          signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 10, "{\"a\":2}")),
+      GST_FLOW_NOT_LINKED);
+
+  /* one pad linked: the stream goes on */
+  video = gst_element_get_static_pad (h->element, "video");
+  fail_unless (video != NULL);
+  {
+    GstHarness *out = gst_harness_new_with_element (h->element, NULL, NULL);
+
+    gst_harness_add_element_src_pad (out, video);
+    fail_unless_equals_int (gst_harness_push (h,
+            frame_buffer (DS_FRAME_PIXELS, 2, 1, 33, 2, 2, pic, 16)),
+        GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (out));
+    fail_unless_equals_int (gst_harness_push (h,
+            signal_frame (DS_FRAME_SIGNAL_DIFF, 2, 40, "{\"a\":3}")),
+        GST_FLOW_OK);
+    gst_harness_teardown (out);
+  }
+  gst_object_unref (video);
+
+  g_free (pic);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2035,6 +2079,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_shared_input_buffers);
   tcase_add_test (tc, test_pushed_picture_writable);
   tcase_add_test (tc, test_framerate_change);
+  tcase_add_test (tc, test_not_linked);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
