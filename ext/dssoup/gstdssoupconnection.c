@@ -28,6 +28,13 @@
 
 #include <string.h>
 #include <libsoup/soup.h>
+#ifdef __linux__
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#endif
 #include <ds/dsprotocol.h>
 
 #include "gstdssoupconnection.h"
@@ -67,6 +74,9 @@ struct _GstDsSoupConnection
   gint64 last_ping_us;
   guint16 ping_seq;
   gchar *error_reason;          /* from the "error" signal */
+  guint64 handed_bytes;         /* WebSocket bytes given to libsoup */
+  guint64 written_base;         /* bytes in the socket before the first */
+  gboolean written_known;       /* the kernel tells what the socket took */
 
   /* stats, any thread */
   GMutex lock;
@@ -164,6 +174,7 @@ gst_ds_soup_connection_writable_cb (GSocket * socket, GIOCondition condition,
 {
   GstDsSoupConnection *conn = user_data;
 
+  GST_LOG_OBJECT (conn->parent, "may send again");
   g_clear_pointer (&conn->writable_source, g_source_unref);
   if (gst_ds_soup_connection_is_connected (conn) && conn->callbacks.writable)
     conn->callbacks.writable (conn, conn->user_data);
@@ -171,9 +182,73 @@ gst_ds_soup_connection_writable_cb (GSocket * socket, GIOCondition condition,
   return G_SOURCE_REMOVE;
 }
 
+/* Bytes the application wrote into the socket so far: acknowledged by
+ * the peer plus still in the kernel's send queue. FALSE when the kernel
+ * cannot tell. */
+static gboolean
+gst_ds_soup_connection_socket_written (GstDsSoupConnection * conn,
+    guint64 * written)
+{
+#if defined(__linux__) && defined(SIOCOUTQ)
+  struct tcp_info info;
+  socklen_t len = sizeof (info);
+  gint fd, outq = 0;
+
+  if (conn->socket == NULL)
+    return FALSE;
+  fd = g_socket_get_fd (conn->socket);
+  memset (&info, 0, sizeof (info));
+  if (getsockopt (fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0 ||
+      len < G_STRUCT_OFFSET (struct tcp_info, tcpi_bytes_acked) +
+      sizeof (info.tcpi_bytes_acked))
+      return FALSE;
+  if (ioctl (fd, SIOCOUTQ, &outq) != 0 || outq < 0)
+    return FALSE;
+  *written = info.tcpi_bytes_acked + (guint64) outq;
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+/* The size of a client WebSocket frame carrying @payload bytes */
+static guint64
+gst_ds_soup_connection_frame_size (gsize payload)
+{
+  /* 2 bytes + extended length + 4 bytes of mask */
+  if (payload < 126)
+    return payload + 6;
+  if (payload < 65536)
+    return payload + 8;
+  return payload + 14;
+}
+
+guint64
+gst_ds_soup_connection_get_backlog (GstDsSoupConnection * conn)
+{
+  guint64 written;
+
+  if (!conn->written_known ||
+      !gst_ds_soup_connection_socket_written (conn, &written))
+    return 0;
+  written -= MIN (written, conn->written_base);
+  /* libsoup's own frames (Pong, Close) and TLS records make the socket
+   * take a little more than we handed: that only errs on the low side */
+  return conn->handed_bytes > written ? conn->handed_bytes - written : 0;
+}
+
+static gboolean
+gst_ds_soup_connection_backlog_cb (gpointer user_data)
+{
+  return gst_ds_soup_connection_writable_cb (NULL, G_IO_OUT, user_data);
+}
+
 gboolean
 gst_ds_soup_connection_can_send (GstDsSoupConnection * conn)
 {
+  gboolean socket_writable;
+  guint64 backlog;
+
   if (!gst_ds_soup_connection_is_connected (conn))
     return FALSE;
   if (conn->socket == NULL)
@@ -181,17 +256,32 @@ gst_ds_soup_connection_can_send (GstDsSoupConnection * conn)
 
   /* libsoup writes a message at once as far as the socket takes it and
    * keeps the rest in an unbounded queue of its own: hand it the next
-   * message only when the socket is writable, so that frames wait in the
-   * element's bounded queue instead (where they can be dropped or
-   * merged). */
-  if (g_socket_condition_check (conn->socket, G_IO_OUT) & G_IO_OUT)
+   * message only when it has written everything it was given and the
+   * socket takes more, so that frames wait in the element's bounded queue
+   * instead (where they can be dropped or merged). */
+  socket_writable =
+      (g_socket_condition_check (conn->socket, G_IO_OUT) & G_IO_OUT) != 0;
+  backlog = gst_ds_soup_connection_get_backlog (conn);
+  if (socket_writable && backlog == 0)
     return TRUE;
 
+  GST_LOG_OBJECT (conn->parent, "waiting: socket %swritable, %"
+      G_GUINT64_FORMAT " bytes in libsoup", socket_writable ? "" : "not ",
+      backlog);
+
   if (conn->writable_source == NULL) {
-    conn->writable_source = g_socket_create_source (conn->socket, G_IO_OUT,
-        NULL);
-    g_source_set_callback (conn->writable_source,
-        (GSourceFunc) gst_ds_soup_connection_writable_cb, conn, NULL);
+    if (socket_writable) {
+      /* libsoup writes the rest on its next turn; look again soon */
+      conn->writable_source =
+          g_timeout_source_new (GST_DS_SOUP_BACKLOG_POLL_MS);
+      g_source_set_callback (conn->writable_source,
+          gst_ds_soup_connection_backlog_cb, conn, NULL);
+    } else {
+      conn->writable_source = g_socket_create_source (conn->socket, G_IO_OUT,
+          NULL);
+      g_source_set_callback (conn->writable_source,
+          (GSourceFunc) gst_ds_soup_connection_writable_cb, conn, NULL);
+    }
     g_source_attach (conn->writable_source, conn->context);
   }
   return FALSE;
@@ -202,6 +292,8 @@ gst_ds_soup_connection_send (GstDsSoupConnection * conn, GBytes * bytes)
 {
   if (!gst_ds_soup_connection_is_connected (conn))
     return;
+  conn->handed_bytes +=
+      gst_ds_soup_connection_frame_size (g_bytes_get_size (bytes));
   soup_websocket_connection_send_message (conn->ws,
       SOUP_WEBSOCKET_DATA_BINARY, bytes);
 }
@@ -218,8 +310,10 @@ gst_ds_soup_connection_send_ping (GstDsSoupConnection * conn)
   header.timestamp = gst_ds_soup_connection_now_ms (conn);
   ds_header_pack (&header, data);
 
-  if (gst_ds_soup_connection_is_connected (conn))
+  if (gst_ds_soup_connection_is_connected (conn)) {
+    conn->handed_bytes += gst_ds_soup_connection_frame_size (sizeof (data));
     soup_websocket_connection_send_binary (conn->ws, data, sizeof (data));
+  }
   conn->last_ping_us = g_get_monotonic_time ();
 
   return seq;
@@ -495,6 +589,9 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
   GST_INFO_OBJECT (conn->parent, "connected to %s", conn->settings.location);
 
   conn->ws = ws;
+  conn->handed_bytes = 0;
+  conn->written_known = gst_ds_soup_connection_socket_written (conn,
+      &conn->written_base);
   soup_websocket_connection_set_max_incoming_payload_size (ws,
       conn->settings.max_message_size);
   soup_websocket_connection_set_keepalive_interval (ws, 0);

@@ -43,6 +43,8 @@ G_BEGIN_DECLS
 /* A connection on which nothing arrived (not even a Ping echo) for this
  * long is considered dead and replaced. */
 #define GST_DS_SOUP_LIVENESS_TIMEOUT_MS 15000
+/* How often a sender looks again while libsoup still holds bytes */
+#define GST_DS_SOUP_BACKLOG_POLL_MS 2
 /* The longest a shutdown waits for libsoup to finish closing */
 #define GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS 300
 
@@ -119,9 +121,13 @@ void                  gst_ds_soup_connection_wakeup     (GstDsSoupConnection * c
 
 /* Connection thread only */
 gboolean              gst_ds_soup_connection_is_connected (GstDsSoupConnection * conn);
-/* TRUE when connected and the socket takes more data now; otherwise the
- * writable callback runs again once it does. */
+/* TRUE when connected, libsoup has written into the socket everything it
+ * was given, and the socket takes more data now; otherwise the writable
+ * callback runs again once that is so. */
 gboolean              gst_ds_soup_connection_can_send   (GstDsSoupConnection * conn);
+/* Bytes handed to libsoup and not yet written into the socket (0 when
+ * the kernel cannot tell) */
+guint64               gst_ds_soup_connection_get_backlog (GstDsSoupConnection * conn);
 /* Sends one binary message; @bytes is not kept (libsoup frames it) */
 void                  gst_ds_soup_connection_send       (GstDsSoupConnection * conn,
                                                          GBytes * bytes);

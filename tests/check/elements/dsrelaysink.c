@@ -28,6 +28,7 @@
 #endif
 
 #include <signal.h>
+#include <sys/socket.h>
 #include <libsoup/soup.h>
 #include <gst/check/gstcheck.h>
 #include <gst/app/gstappsrc.h>
@@ -1563,6 +1564,194 @@ GST_START_TEST (test_start_stop_no_leak)
 
 GST_END_TEST;
 
+/* A WebSocket server that accepts the upgrade and then reads slowly: a
+ * saturated uplink */
+typedef struct
+{
+  GSocket *listener;
+  GThread *thread;
+  guint port;
+  gint stop;                    /* atomic */
+  gint fast;                    /* atomic: read at full speed */
+  guint64 received;
+} SlowServer;
+
+static gpointer
+slow_server_thread (gpointer user_data)
+{
+  SlowServer *slow = user_data;
+  GSocket *client;
+  GString *request = g_string_new (NULL);
+  gchar buf[16 * 1024];
+  gchar *key = NULL, *accept, *reply, *concat;
+  const gchar *line;
+  gssize n;
+  guint8 digest[20];
+  gsize digest_len = sizeof (digest);
+  GChecksum *sha1;
+
+  client = g_socket_accept (slow->listener, NULL, NULL);
+  fail_unless (client != NULL);
+  g_socket_set_timeout (client, 1);
+  while (strstr (request->str, "\r\n\r\n") == NULL) {
+    n = g_socket_receive (client, buf, 1, NULL, NULL);
+    fail_unless (n == 1);
+    g_string_append_len (request, buf, 1);
+  }
+  line = strstr (request->str, "Sec-WebSocket-Key: ");
+  fail_unless (line != NULL);
+  line += strlen ("Sec-WebSocket-Key: ");
+  key = g_strndup (line, strcspn (line, "\r\n"));
+  concat = g_strconcat (key, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", NULL);
+  sha1 = g_checksum_new (G_CHECKSUM_SHA1);
+  g_checksum_update (sha1, (const guchar *) concat, strlen (concat));
+  g_checksum_get_digest (sha1, digest, &digest_len);
+  accept = g_base64_encode (digest, digest_len);
+  reply = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  fail_unless (g_socket_send (client, reply, strlen (reply), NULL,
+          NULL) == (gssize) strlen (reply));
+
+  /* about 3 MB/s */
+  while (!g_atomic_int_get (&slow->stop)) {
+    n = g_socket_receive_with_blocking (client, buf, sizeof (buf), FALSE,
+        NULL, NULL);
+    if (n > 0)
+      slow->received += n;
+    else if (n == 0)
+      break;
+    if (!g_atomic_int_get (&slow->fast) || n <= 0)
+      g_usleep (5 * 1000);
+  }
+
+  g_socket_close (client, NULL);
+  g_object_unref (client);
+  g_checksum_free (sha1);
+  g_free (reply);
+  g_free (accept);
+  g_free (concat);
+  g_free (key);
+  g_string_free (request, TRUE);
+  return NULL;
+}
+
+static SlowServer *
+slow_server_new (void)
+{
+  SlowServer *slow = g_new0 (SlowServer, 1);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
+  GSocketAddress *bound;
+
+  slow->listener = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+      G_SOCKET_PROTOCOL_TCP, NULL);
+  /* a small receive window: the sender's socket fills soon */
+  g_socket_set_option (slow->listener, SOL_SOCKET, SO_RCVBUF, 64 * 1024, NULL);
+  fail_unless (g_socket_bind (slow->listener, address, TRUE, NULL));
+  fail_unless (g_socket_listen (slow->listener, NULL));
+  bound = g_socket_get_local_address (slow->listener, NULL);
+  slow->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  g_object_unref (bound);
+  g_object_unref (address);
+  g_object_unref (loopback);
+  slow->thread = g_thread_new ("slow-server", slow_server_thread, slow);
+  return slow;
+}
+
+static void
+slow_server_free (SlowServer * slow)
+{
+  g_atomic_int_set (&slow->stop, 1);
+  g_thread_join (slow->thread);
+  g_socket_close (slow->listener, NULL);
+  g_object_unref (slow->listener);
+  g_free (slow);
+}
+
+/* Resident memory of this process in kB */
+static gint64
+resident_kb (void)
+{
+  gchar *status = NULL, *line;
+  gint64 kb = -1;
+
+  fail_unless (g_file_get_contents ("/proc/self/status", &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  if (line != NULL)
+    kb = g_ascii_strtoll (line + strlen ("VmRSS:"), NULL, 10);
+  g_free (status);
+  return kb;
+}
+
+GST_START_TEST (test_slow_uplink_bounded)
+{
+  SlowServer *slow = slow_server_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/slow", slow->port);
+  GstElement *tx = sender_new (uri, "max-queue-bytes=16777216");
+  GstStructure *stats;
+  guint64 dropped = 0, sent = 0;
+  gint64 base_kb, peak_kb = 0;
+  gsize frame_size = 8 * 1024 * 1024;
+  guint8 *payload = g_malloc0 (frame_size);
+  guint i;
+
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  base_kb = resident_kb ();
+
+  for (i = 0; i < 40; i++) {
+    payload[0] = i;
+    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 20, 0,
+            0, payload, frame_size));
+    g_usleep (20 * 1000);
+    peak_kb = MAX (peak_kb, resident_kb ());
+  }
+  /* let the sink hand on what it will */
+  for (i = 0; i < 50; i++) {
+    g_usleep (10 * 1000);
+    peak_kb = MAX (peak_kb, resident_kb ());
+  }
+
+  g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+  gst_structure_get_uint64 (stats, "frames-dropped", &dropped);
+  gst_structure_get_uint64 (stats, "frames-sent", &sent);
+  GST_INFO ("slow uplink: %" G_GUINT64_FORMAT " frames sent, %"
+      G_GUINT64_FORMAT " dropped, %" G_GUINT64_FORMAT " bytes read by the "
+      "server, resident memory grew by %" G_GINT64_FORMAT " kB", sent,
+      dropped, slow->received, peak_kb - base_kb);
+  gst_structure_free (stats);
+
+  /* the queue bound holds: frames were dropped instead of piling up in
+   * libsoup (100 MiB pushed; 4 MiB queue, about a frame in libsoup and
+   * the socket buffers may be resident) */
+  fail_unless (dropped > 0);
+  fail_unless (peak_kb - base_kb < 40 * 1024,
+      "resident memory grew by %" G_GINT64_FORMAT " kB", peak_kb - base_kb);
+
+  /* once the uplink is fast again, everything queued goes out: the
+   * element does not wait for bytes libsoup no longer holds */
+  g_atomic_int_set (&slow->fast, 1);
+  for (i = 0; i < WAIT_MS / 10; i++) {
+    g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+    gst_structure_get_uint64 (stats, "frames-sent", &sent);
+    gst_structure_get_uint64 (stats, "frames-dropped", &dropped);
+    gst_structure_free (stats);
+    if (sent + dropped == 40)
+      break;
+    g_usleep (10 * 1000);
+  }
+  fail_unless_equals_int (sent + dropped, 40);
+
+  set_state (tx, GST_STATE_NULL);
+  gst_object_unref (tx);
+  slow_server_free (slow);
+  g_free (payload);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsrelaysink_suite (void)
 {
@@ -1585,6 +1774,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
+  tcase_add_test (tc, test_slow_uplink_bounded);
 
   return s;
 }
