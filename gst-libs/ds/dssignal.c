@@ -1089,3 +1089,83 @@ ds_schema_build (const gchar * const *signals, const gchar * mode, gsize * len)
   return build_string_array_object ("signals", signals,
       mode != NULL ? mode : "signal", len);
 }
+
+/**
+ * ds_signal_state_update_versioned:
+ * @state: a signal state (the source's own)
+ * @updates: (transfer none): new values, with an optional "_v" object of
+ *   versions
+ * @allowed: (nullable) (array zero-terminated=1): the public signal names;
+ *   %NULL or empty allows every name
+ *
+ * Like ds_signal_state_update(), but honours the "_v" versions of
+ * @updates as a receiver merging a SignalDiff does: a key whose incoming
+ * version is lower than the one held is left as it is; otherwise the
+ * value is set and the held version becomes the higher of the two. A key
+ * whose value is equal but whose version went up counts as changed (its
+ * version changed). Versions of keys that are not allowed, or that carry
+ * no value in @updates, are ignored.
+ *
+ * Returns: (transfer full) (nullable): a new object with only the keys
+ * that changed and, under "_v", the versions held for those keys (none
+ * for keys without a version); %NULL when nothing changed
+ */
+JsonObject *
+ds_signal_state_update_versioned (DsSignalState * state, JsonObject * updates,
+    const gchar * const *allowed)
+{
+  JsonObject *incoming_versions, *changed, *changed_versions;
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *value;
+
+  g_return_val_if_fail (state != NULL, NULL);
+  g_return_val_if_fail (updates != NULL, NULL);
+
+  incoming_versions = get_versions_object (updates);
+  changed = json_object_new ();
+  changed_versions = json_object_new ();
+
+  json_object_iter_init_ordered (&iter, updates);
+  while (json_object_iter_next_ordered (&iter, &key, &value)) {
+    gint64 incoming = 0, held = 0;
+    gboolean has_incoming, has_held, version_up;
+    JsonNode *old;
+
+    if (is_reserved (key) || !is_selected (allowed, key))
+      continue;
+
+    has_incoming = lookup_version (incoming_versions, key, &incoming);
+    has_held = lookup_version (state->versions, key, &held);
+    if (has_incoming && has_held && incoming < held)
+      continue;
+    version_up = has_incoming && (!has_held || incoming > held);
+
+    old = json_object_get_member (state->values, key);
+    if (old != NULL && json_node_equal (old, value) && !version_up)
+      continue;
+
+    json_object_set_member (state->values, key, json_node_copy (value));
+    json_object_set_member (changed, key, json_node_copy (value));
+    if (version_up) {
+      json_object_set_int_member (state->versions, key, incoming);
+      held = incoming;
+      has_held = TRUE;
+    }
+    if (has_held)
+      json_object_set_int_member (changed_versions, key, held);
+  }
+
+  if (json_object_get_size (changed) == 0) {
+    json_object_unref (changed_versions);
+    json_object_unref (changed);
+    return NULL;
+  }
+
+  if (json_object_get_size (changed_versions) > 0)
+    json_object_set_object_member (changed, VERSIONS_KEY, changed_versions);
+  else
+    json_object_unref (changed_versions);
+
+  return changed;
+}

@@ -122,6 +122,14 @@ gchar *         ds_schema_build           (const gchar * const * signals,
                                            const gchar * mode,
                                            gsize * len);
 
+/* ds_signal_state_update() honouring the "_v" of @updates as a
+ * SignalDiff merge does (a stale version leaves the key as it is); the
+ * returned object carries "_v" for the changed keys that hold a version.
+ * For a source that forwards versioned signals. */
+JsonObject *    ds_signal_state_update_versioned (DsSignalState * state,
+                                           JsonObject * updates,
+                                           const gchar * const * allowed);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsSignalState, ds_signal_state_free)
 
 G_END_DECLS

@@ -646,6 +646,68 @@ GST_START_TEST (test_serialise_lone_surrogate)
 
 GST_END_TEST;
 
+/* A source forwarding versioned signals: stale versions change nothing,
+ * a diff carries "_v" for its own keys only, a sync all of them */
+GST_START_TEST (test_update_versioned)
+{
+  static const gchar *const allowed[] = { "count", "label", NULL };
+  DsSignalState *state = ds_signal_state_new ();
+  JsonObject *updates, *changed;
+  gchar *json;
+
+  updates = parse ("{\"_v\":{\"count\":9,\"secret\":4},\"count\":3,"
+      "\"label\":\"a\",\"secret\":1}");
+  changed = ds_signal_state_update_versioned (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json,
+      "{\"count\":3,\"label\":\"a\",\"_v\":{\"count\":9}}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  /* stale: nothing changes */
+  updates = parse ("{\"_v\":{\"count\":8},\"count\":100}");
+  fail_unless (ds_signal_state_update_versioned (state, updates,
+          allowed) == NULL);
+  json_object_unref (updates);
+
+  /* a diff carries the versions of its own keys only */
+  updates = parse ("{\"label\":\"b\"}");
+  changed = ds_signal_state_update_versioned (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"label\":\"b\"}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  /* no incoming version: set, the held version is kept and sent */
+  updates = parse ("{\"count\":4}");
+  changed = ds_signal_state_update_versioned (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"count\":4,\"_v\":{\"count\":9}}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  /* equal value, higher version: a change of version */
+  updates = parse ("{\"_v\":{\"count\":10},\"count\":4}");
+  changed = ds_signal_state_update_versioned (state, updates, allowed);
+  json = ds_signal_object_to_json (changed, NULL);
+  fail_unless_equals_string (json, "{\"count\":4,\"_v\":{\"count\":10}}");
+  g_free (json);
+  json_object_unref (changed);
+  json_object_unref (updates);
+
+  json = ds_signal_state_to_json (state, NULL, NULL);
+  fail_unless_equals_string (json,
+      "{\"count\":4,\"label\":\"b\",\"_v\":{\"count\":10}}");
+  g_free (json);
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
 static Suite *
 dssignal_suite (void)
 {
@@ -669,6 +731,7 @@ dssignal_suite (void)
   tc = tcase_create ("source");
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_update_only_changed_keys);
+  tcase_add_test (tc, test_update_versioned);
 
   tc = tcase_create ("select");
   suite_add_tcase (s, tc);
