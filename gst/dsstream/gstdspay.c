@@ -55,7 +55,11 @@
  *   whose value changed (#GST_BUFFER_FLAG_DELTA_UNIT set). A line that
  *   changes nothing sends nothing. Only the signals named in
  *   #GstDsPay:signals leave the element; keys starting with `_` are
- *   reserved and never sent. A line that is not a JSON object, or longer
+ *   reserved and never sent, except `_v`: versions of public signals
+ *   (`{"_v":{"count":9},"count":3}`) are kept as a receiver keeps them
+ *   (a line whose version of a key is lower than the one held leaves
+ *   that key as it is) and sent with the values, a SignalDiff carrying
+ *   the versions of its own keys only. A line that is not a JSON object, or longer
  *   than #GstDsPay:max-line-length, is skipped with a warning on the bus.
  *   When #GstDsPay:signals is set, a SchemaAnnounce frame naming the
  *   public signals goes before the first SignalSync of each stream (and
@@ -765,7 +769,7 @@ gst_ds_pay_send_signals (GstDsPay * self, GstBuffer * input,
   requested = self->sync_requested;
   GST_OBJECT_UNLOCK (self);
 
-  changed = ds_signal_state_update (self->signal_state, updates,
+  changed = ds_signal_state_update_versioned (self->signal_state, updates,
       (const gchar * const *) signals);
   if (changed == NULL && !requested) {
     GST_LOG_OBJECT (self, "line %" G_GUINT64_FORMAT " changes nothing",

@@ -922,9 +922,19 @@ static const SignalCase signal_cases[] = {
       "SignalSync {\"a\":1,\"b\":2}\n"
         "SignalDiff {\"b\":3}\n"
         "SignalDiff {\"c\":null}\n" "SignalDiff {\"a\":[1]}\n"},
-  {"reserved keys", NULL,
+  {"reserved keys dropped, versions kept", NULL,
         "{\"_v\":{\"a\":3},\"a\":1,\"_private\":2}\n{\"_x\":1}\n{\"a\":2}\n",
-      "SignalSync {\"a\":1}\nSignalDiff {\"a\":2}\n"},
+      "SignalSync {\"a\":1,\"_v\":{\"a\":3}}\n"
+        "SignalDiff {\"a\":2,\"_v\":{\"a\":3}}\n"},
+  {"versions", "signals=<count,label>",
+        "{\"_v\":{\"count\":9,\"secret\":2},\"count\":3,\"secret\":1}\n"
+        "{\"_v\":{\"count\":8},\"count\":100}\n"
+        "{\"label\":\"x\"}\n"
+        "{\"_v\":{\"count\":10,\"label\":1},\"count\":4}\n",
+      "SchemaAnnounce {\"signals\":[\"count\",\"label\"],\"mode\":\"signal\"}\n"
+        "SignalSync {\"count\":3,\"_v\":{\"count\":9}}\n"
+        "SignalDiff {\"label\":\"x\"}\n"
+        "SignalDiff {\"count\":4,\"_v\":{\"count\":10}}\n"},
   {"private keys never sent", "signals=<a,c>",
         "{\"a\":1,\"b\":\"secret\"}\n{\"b\":\"other secret\"}\n"
         "{\"b\":1,\"c\":true}\n{\"a\":2,\"b\":2}\n",
@@ -958,7 +968,7 @@ static const SignalCase signal_cases[] = {
   {"nothing changes", NULL, "{}\n\n{}\n", ""},
 };
 
-static const guint signal_case_warnings[] = { 0, 0, 0, 0, 0, 0, 4, 1, 0 };
+static const guint signal_case_warnings[] = { 0, 0, 0, 0, 0, 0, 0, 4, 1, 0 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (signal_case_warnings) ==
     G_N_ELEMENTS (signal_cases));
@@ -1397,6 +1407,63 @@ GST_START_TEST (test_round_trip_signals)
 
 GST_END_TEST;
 
+/* Versioned signals through dspay ! dsdepay: the receiver holds the
+ * versions; a stale version line changes nothing */
+GST_START_TEST (test_round_trip_versions)
+{
+  GstElement *pipeline, *src, *sink;
+  GstCaps *caps;
+  static const gchar lines[] =
+      "{\"_v\":{\"count\":9},\"count\":3}\n"
+      "{\"_v\":{\"count\":8},\"count\":100}\n"
+      "{\"label\":\"x\"}\n" "{\"_v\":{\"count\":12},\"count\":5}\n";
+  static const gchar *const states[] = {
+    "{\"count\":3,\"_v\":{\"count\":9}}\n",
+    "{\"count\":3,\"label\":\"x\",\"_v\":{\"count\":9}}\n",
+    "{\"count\":5,\"label\":\"x\",\"_v\":{\"count\":12}}\n",
+  };
+  guint i;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time ! "
+      "dspay sync-interval=0 ! dsdepay ! appsink name=sink sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  caps = gst_caps_from_string (GST_DS_SIGNAL_MEDIA_TYPE);
+  g_object_set (src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+          bytes_buffer (lines, strlen (lines), 0)), GST_FLOW_OK);
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+
+  for (i = 0; i < G_N_ELEMENTS (states); i++) {
+    GstSample *sample = gst_app_sink_pull_sample (GST_APP_SINK (sink));
+    GstBuffer *out;
+    gchar *text;
+    gsize len;
+
+    fail_unless (sample != NULL, "state %u missing", i);
+    out = gst_sample_get_buffer (sample);
+    len = gst_buffer_get_size (out);
+    text = g_malloc0 (len + 1);
+    gst_buffer_extract (out, 0, text, len);
+    fail_unless_equals_string (text, states[i]);
+    g_free (text);
+    gst_sample_unref (sample);
+  }
+  fail_unless (gst_app_sink_pull_sample (GST_APP_SINK (sink)) == NULL);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 static Suite *
 dspay_suite (void)
 {
@@ -1429,6 +1496,7 @@ dspay_suite (void)
   tcase_add_test (tc, test_end_before_eos);
   tcase_add_loop_test (tc, test_round_trip, 0, G_N_ELEMENTS (round_trip_cases));
   tcase_add_test (tc, test_round_trip_signals);
+  tcase_add_test (tc, test_round_trip_versions);
 
   return s;
 }
