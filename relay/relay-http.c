@@ -169,6 +169,22 @@ relay_peer_name (SoupServerMessage * msg)
   return g_strdup ("?");
 }
 
+/* The largest message each role may send: only sources send large
+ * frames; receivers send input, Ping and SubscribeFilter; signaling
+ * clients send SDP and candidates */
+static gsize
+relay_max_message (DsRelay * relay, RelayRole role)
+{
+  switch (role) {
+    case RELAY_ROLE_SOURCE:
+      return relay->settings.max_frame_bytes + DS_HEADER_SIZE;
+    case RELAY_ROLE_RECEIVER:
+      return RELAY_MAX_RECEIVER_MESSAGE;
+    default:
+      return RELAY_MAX_SIGNALING_MESSAGE;
+  }
+}
+
 static void
 relay_refused_ws_closed_cb (RelayWs * ws, gpointer user_data)
 {
@@ -195,7 +211,7 @@ relay_upgrade_complete_cb (SoupServerMessage * msg, gpointer user_data)
   }
 
   stream = soup_server_message_steal_connection (msg);
-  ws = relay_ws_new (stream, relay->settings.max_frame_bytes + DS_HEADER_SIZE,
+  ws = relay_ws_new (stream, relay_max_message (relay, upgrade->role),
       relay->settings.keepalive);
   g_object_unref (stream);
 

@@ -27,8 +27,11 @@
 #include "relay-ws.h"
 
 /* Reads go into a buffer of this size; a frame larger than this is read
- * straight into its own allocation. */
+ * straight into its own allocation, which starts at BIG_START bytes and
+ * grows as the bytes arrive (an announced length costs nothing before the
+ * bytes come). */
 #define READ_CHUNK (256 * 1024)
+#define BIG_START (1024 * 1024)
 /* At most this many reads per wake-up, so one busy peer cannot starve the
  * others */
 #define READS_PER_WAKEUP 16
@@ -94,6 +97,7 @@ struct _RelayWs
   /* a large frame read directly into its own buffer */
   guint8 *big;
   gsize big_len;
+  gsize big_cap;
   gsize big_have;
   guint8 big_mask[4];
   guint8 big_opcode;
@@ -701,9 +705,8 @@ relay_ws_parse (RelayWs * ws)
     opcode = p[0] & 0x0f;
     masked = (p[1] & 0x80) != 0;
     len = p[1] & 0x7f;
-    hlen = 2 + (len == 126 ? 2 : len == 127 ? 8 : 0) + 4;
-    if (avail < hlen)
-      break;
+    /* refused as soon as the first two bytes tell, not once the rest of
+     * the header arrived */
     if ((p[0] & 0x70) != 0) {
       relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
           "reserved bits set");
@@ -714,6 +717,9 @@ relay_ws_parse (RelayWs * ws)
           "client frames must be masked");
       return FALSE;
     }
+    hlen = 2 + (len == 126 ? 2 : len == 127 ? 8 : 0) + 4;
+    if (avail < hlen)
+      break;
     if (len == 126) {
       len = (p[2] << 8) | p[3];
     } else if (len == 127) {
@@ -745,8 +751,11 @@ relay_ws_parse (RelayWs * ws)
       }
       if (ws->max_message > 0 && (len > ws->max_message ||
               so_far + len > ws->max_message)) {
-        relay_ws_protocol_close (ws, RELAY_WS_CLOSE_TOO_BIG,
-            "message larger than --max-frame-bytes");
+        gchar *reason = g_strdup_printf ("message larger than %"
+            G_GSIZE_FORMAT " bytes", ws->max_message);
+
+        relay_ws_protocol_close (ws, RELAY_WS_CLOSE_TOO_BIG, reason);
+        g_free (reason);
         return FALSE;
       }
     }
@@ -764,7 +773,8 @@ relay_ws_parse (RelayWs * ws)
       /* Too large for the buffer: read the rest straight into its own
        * allocation */
       ws->big_len = len;
-      ws->big = g_malloc (len);
+      ws->big_cap = MIN (len, MAX (BIG_START, avail - hlen));
+      ws->big = g_malloc (ws->big_cap);
       ws->big_have = avail - hlen;
       memcpy (ws->big, p + hlen, ws->big_have);
       memcpy (ws->big_mask, mask, 4);
@@ -793,8 +803,12 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
     gssize n;
 
     if (ws->big) {
+      if (ws->big_have == ws->big_cap) {
+        ws->big_cap = MIN (ws->big_len, ws->big_cap * 2);
+        ws->big = g_realloc (ws->big, ws->big_cap);
+      }
       n = g_pollable_input_stream_read_nonblocking (ws->in,
-          ws->big + ws->big_have, ws->big_len - ws->big_have, NULL, &error);
+          ws->big + ws->big_have, ws->big_cap - ws->big_have, NULL, &error);
     } else {
       n = g_pollable_input_stream_read_nonblocking (ws->in,
           ws->inbuf + ws->in_len, ws->in_cap - ws->in_len, NULL, &error);

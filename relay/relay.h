@@ -30,6 +30,12 @@
 
 G_BEGIN_DECLS
 
+/* The largest WebSocket message a receiver (input, Ping,
+ * SubscribeFilter) or a signaling client may send; sources may send
+ * --max-frame-bytes plus the header */
+#define RELAY_MAX_RECEIVER_MESSAGE (64 * 1024)
+#define RELAY_MAX_SIGNALING_MESSAGE (1024 * 1024)
+
 typedef struct _RelayChannel RelayChannel;
 typedef struct _RelayClient RelayClient;
 

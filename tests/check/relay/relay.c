@@ -1956,6 +1956,288 @@ GST_START_TEST (test_catchup_image_and_reset)
 
 GST_END_TEST;
 
+/* Hostile clients on raw sockets */
+
+static gsize
+relay_status_kb (GPid pid, const gchar * field)
+{
+  gchar *path = g_strdup_printf ("/proc/%d/status", (gint) pid);
+  gchar *text = NULL;
+  const gchar *line;
+  gsize kb = 0;
+
+  if (g_file_get_contents (path, &text, NULL, NULL) &&
+      (line = strstr (text, field)))
+    kb = g_ascii_strtoull (line + strlen (field), NULL, 10);
+  g_free (text);
+  g_free (path);
+  return kb;
+}
+
+static gboolean
+raw_accept_any_cb (GTlsConnection * conn, GTlsCertificate * cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+static void
+raw_client_event_cb (GSocketClient * client, GSocketClientEvent event,
+    GSocketConnectable * connectable, GIOStream * connection,
+    gpointer user_data)
+{
+  if (event == G_SOCKET_CLIENT_CONNECTED && G_IS_SOCKET_CONNECTION (connection)) {
+    GSocket *socket =
+        g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
+
+    /* a small receive buffer, so the relay feels a non-reader soon */
+    g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+  }
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_signal_connect (connection, "accept-certificate",
+        G_CALLBACK (raw_accept_any_cb), NULL);
+}
+
+/* Sends a WebSocket upgrade request for @path (with an Origin header if
+ * @origin is set) and reads the response head; returns the connection and
+ * the HTTP status in *status */
+static GIOStream *
+raw_connect (guint port, gboolean tls, const gchar * path,
+    const gchar * origin, guint * status)
+{
+  GSocketClient *socket_client = g_socket_client_new ();
+  GSocketConnection *conn;
+  GIOStream *stream;
+  gchar *request, *origin_line;
+  GInputStream *in;
+  GString *reply = g_string_new (NULL);
+  gchar c;
+
+  g_socket_client_set_tls (socket_client, tls);
+  g_signal_connect (socket_client, "event", G_CALLBACK (raw_client_event_cb),
+      NULL);
+  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1", port,
+      NULL, NULL);
+  g_object_unref (socket_client);
+  fail_unless (conn != NULL);
+  stream = G_IO_STREAM (conn);
+  g_socket_set_timeout (g_socket_connection_get_socket (conn), 5);
+  origin_line = origin ? g_strdup_printf ("Origin: %s\r\n", origin) :
+      g_strdup ("");
+  request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n%s"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n", path, port, origin_line);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (stream), request, strlen (request), NULL, NULL, NULL));
+  g_free (request);
+  g_free (origin_line);
+  in = g_io_stream_get_input_stream (stream);
+  while (!g_str_has_suffix (reply->str, "\r\n\r\n")) {
+    fail_unless (g_input_stream_read (in, &c, 1, NULL, NULL) == 1,
+        "no response head: %s", reply->str);
+    g_string_append_c (reply, c);
+  }
+  fail_unless (g_str_has_prefix (reply->str, "HTTP/1.1 "), "%s", reply->str);
+  *status = (guint) g_ascii_strtoull (reply->str + 9, NULL, 10);
+  g_string_free (reply, TRUE);
+  return stream;
+}
+
+static GIOStream *
+raw_connect_ok (DsTestRelay * relay, const gchar * path)
+{
+  guint status = 0;
+  GIOStream *stream = raw_connect (ds_test_relay_get_port (relay), FALSE,
+      path, NULL, &status);
+
+  fail_unless_equals_int (status, 101);
+  return stream;
+}
+
+/* One masked client frame; @declared overrides the length in the header
+ * when not 0 (the payload sent is still @len bytes) */
+static void
+raw_append_frame (GByteArray * out, guint8 first, const guint8 * payload,
+    gsize len, guint64 declared)
+{
+  guint8 header[14];
+  guint hlen = 2, i;
+  guint64 n = declared ? declared : len;
+  static const guint8 mask[4] = { 0x12, 0x34, 0x56, 0x78 };
+
+  header[0] = first;
+  if (n < 126) {
+    header[1] = 0x80 | (guint8) n;
+  } else if (n <= G_MAXUINT16) {
+    header[1] = 0x80 | 126;
+    header[2] = (guint8) (n >> 8);
+    header[3] = (guint8) n;
+    hlen = 4;
+  } else {
+    header[1] = 0x80 | 127;
+    for (i = 0; i < 8; i++)
+      header[2 + i] = (guint8) (n >> (56 - 8 * i));
+    hlen = 10;
+  }
+  memcpy (header + hlen, mask, 4);
+  hlen += 4;
+  g_byte_array_append (out, header, hlen);
+  for (i = 0; i < len; i++) {
+    guint8 b = payload[i] ^ mask[i & 3];
+
+    g_byte_array_append (out, &b, 1);
+  }
+}
+
+static void
+raw_write (GIOStream * stream, const void *data, gsize len)
+{
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (stream), data, len, NULL, NULL, NULL));
+}
+
+/* Reads server frames until a close frame; returns its code (0 when it
+ * has none), -1 on EOF or after @seconds without one */
+static gint
+raw_expect_close (GIOStream * stream, guint seconds)
+{
+  GInputStream *in = g_io_stream_get_input_stream (stream);
+  GByteArray *buf = g_byte_array_new ();
+  gint64 end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+  gint code = -1;
+
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION
+          (stream)), 1);
+  while (g_get_monotonic_time () < end) {
+    guint8 chunk[4096];
+    gssize n = g_input_stream_read (in, chunk, sizeof (chunk), NULL, NULL);
+    gsize pos = 0;
+
+    if (n == 0)
+      break;
+    if (n < 0)
+      continue;
+    g_byte_array_append (buf, chunk, n);
+    while (buf->len - pos >= 2) {
+      guint8 *p = buf->data + pos;
+      guint64 len = p[1] & 0x7f;
+      guint hlen = 2;
+
+      if (len == 126) {
+        if (buf->len - pos < 4)
+          break;
+        len = (p[2] << 8) | p[3];
+        hlen = 4;
+      } else if (len == 127) {
+        gint i;
+
+        if (buf->len - pos < 10)
+          break;
+        len = 0;
+        for (i = 0; i < 8; i++)
+          len = (len << 8) | p[2 + i];
+        hlen = 10;
+      }
+      if (buf->len - pos < hlen + len)
+        break;
+      if ((p[0] & 0x0f) == 0x8) {
+        code = len >= 2 ? (p[hlen] << 8) | p[hlen + 1] : 0;
+        goto done;
+      }
+      pos += hlen + len;
+    }
+    g_byte_array_remove_range (buf, 0, pos);
+  }
+done:
+  g_byte_array_unref (buf);
+  return code;
+}
+
+/* Announced sizes: a receiver may not send large messages, and nobody's
+ * announced size is allocated before its bytes come */
+#define DECLARED_SIZE (60 * 1024 * 1024)
+#define DECLARED_PEERS 4
+
+GST_START_TEST (test_declared_size)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  GPid pid = ds_test_relay_get_pid (relay);
+  GIOStream *receiver, *peers[DECLARED_PEERS];
+  GByteArray *frame = g_byte_array_new ();
+  guint8 payload[1024];
+  gsize rss_before, vm_before, rss_after, vm_after;
+  gchar *body = NULL;
+  guint i;
+
+  memset (payload, 0, sizeof (payload));
+  rss_before = relay_status_kb (pid, "VmRSS:");
+  vm_before = relay_status_kb (pid, "VmSize:");
+
+  /* an anonymous receiver announcing 64 MiB: refused at once */
+  receiver = raw_connect_ok (relay, "/stream/declared");
+  raw_append_frame (frame, 0x82, payload, sizeof (payload), 64 * 1024 * 1024);
+  raw_write (receiver, frame->data, frame->len);
+  fail_unless_equals_int (raw_expect_close (receiver, 5), 1009);
+
+  /* sources may send large frames, but announcing one costs nothing yet */
+  for (i = 0; i < DECLARED_PEERS; i++) {
+    gchar *path = g_strdup_printf ("/peer/declared%u", i);
+
+    peers[i] = raw_connect_ok (relay, path);
+    raw_write (peers[i], frame->data, frame->len);
+    g_free (path);
+  }
+  g_byte_array_set_size (frame, 0);
+  raw_append_frame (frame, 0x82, payload, sizeof (payload), DECLARED_SIZE);
+  for (i = 0; i < DECLARED_PEERS; i++)
+    raw_write (peers[i], frame->data, frame->len);
+  /* one HTTP round trip: the relay handled what was sent before */
+  g_usleep (200 * 1000);
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
+      200);
+  g_free (body);
+  rss_after = relay_status_kb (pid, "VmRSS:");
+  vm_after = relay_status_kb (pid, "VmSize:");
+  GST_INFO ("relay RSS %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " kB, size %"
+      G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " kB", rss_before, rss_after,
+      vm_before, vm_after);
+  fail_unless (rss_after < rss_before + 16 * 1024);
+  fail_unless (vm_after < vm_before + DECLARED_SIZE / 1024,
+      "relay size grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
+      vm_before, vm_after);
+
+  for (i = 0; i < DECLARED_PEERS; i++)
+    g_object_unref (peers[i]);
+  g_object_unref (receiver);
+  g_byte_array_unref (frame);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* An unmasked frame or reserved bits: refused on the first two bytes */
+GST_START_TEST (test_early_refusal)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  static const guint8 unmasked[] = { 0x82, 0x03, 'a' };
+  static const guint8 reserved[] = { 0xC2, 0x83, 0x00 };
+  GIOStream *conn;
+
+  conn = raw_connect_ok (relay, "/stream/early");
+  raw_write (conn, unmasked, sizeof (unmasked));
+  fail_unless_equals_int (raw_expect_close (conn, 5), 1002);
+  g_object_unref (conn);
+
+  conn = raw_connect_ok (relay, "/peer/early");
+  raw_write (conn, reserved, sizeof (reserved));
+  fail_unless_equals_int (raw_expect_close (conn, 5), 1002);
+  g_object_unref (conn);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2001,6 +2283,8 @@ relay_suite (void)
   tcase_add_test (tc, test_keepalive);
   tcase_add_test (tc, test_slow_receiver);
   tcase_add_test (tc, test_slow_receiver_resync);
+  tcase_add_test (tc, test_early_refusal);
+  tcase_add_test (tc, test_declared_size);
   return s;
 }
 
