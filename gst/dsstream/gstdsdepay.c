@@ -330,7 +330,9 @@ static GstStaticPadTemplate signal_template = GST_STATIC_PAD_TEMPLATE ("signal",
     GST_STATIC_CAPS (GST_DS_SIGNAL_MEDIA_TYPE));
 
 #define gst_ds_depay_parent_class parent_class
-G_DEFINE_TYPE (GstDsDepay, gst_ds_depay, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE_WITH_CODE (GstDsDepay, gst_ds_depay, GST_TYPE_ELEMENT,
+    GST_DEBUG_CATEGORY_INIT (ds_depay_debug, "dsdepay", 0,
+        "ds-stream depayloader"));
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdepay, "dsdepay", GST_RANK_NONE,
     GST_TYPE_DS_DEPAY, ds_stream_element_init (plugin));
 
@@ -472,9 +474,6 @@ gst_ds_depay_class_init (GstDsDepayClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_ds_depay_change_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_DS_DEPAY_TIMESTAMP_MODE, 0);
-
-  GST_DEBUG_CATEGORY_INIT (ds_depay_debug, "dsdepay", 0,
-      "ds-stream depayloader");
 }
 
 static void
@@ -778,12 +777,8 @@ gst_ds_depay_change_state (GstElement * element, GstStateChange transition)
 
 /* Malformed frames: a warning on the bus, and the stream goes on */
 static void
+G_GNUC_PRINTF (2, 3)
 gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format, ...)
-G_GNUC_PRINTF (2, 3);
-
-     static void
-         gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format,
-    ...)
 {
   va_list args;
   gchar *detail;
