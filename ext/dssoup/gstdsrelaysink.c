@@ -859,8 +859,19 @@ gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
      * deltas up to the next keyframe could be drawn on a wrong picture */
     gst_ds_relaysink_drop_broken_deltas (self);
   }
-  if (self->eos_state == EOS_SENT)
-    self->eos_state = EOS_DONE;
+  if (self->eos_state == EOS_SENT) {
+    DsHeader header = { 0, };
+
+    /* the old connection may have gone before the relay read the End
+     * frame: send it again (after the resync) and wait for the answer to
+     * the Ping that follows it on this connection */
+    GST_DEBUG_OBJECT (self, "sending the End frame again");
+    header.type = DS_FRAME_END;
+    header.timestamp = self->last_timestamp;
+    gst_ds_relaysink_enqueue (self,
+        gst_ds_frame_buffer_new_data (&header, NULL, 0), &header);
+    self->eos_state = EOS_QUEUED;
+  }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 

@@ -1037,6 +1037,7 @@ typedef struct
   GMutex lock;
   GCond cond;
   GPtrArray *frames;            /* GBytes */
+  gboolean lose_end;            /* close instead of taking the first End */
 } FakeRelay;
 
 static void
@@ -1048,10 +1049,19 @@ fake_relay_message (SoupWebsocketConnection * ws, gint type, GBytes * message,
   gsize size;
   const guint8 *data = g_bytes_get_data (message, &size);
 
+  if (soup_websocket_connection_get_state (ws) != SOUP_WEBSOCKET_STATE_OPEN)
+    return;
   if (ds_header_parse (data, size, &header, NULL) &&
       header.type == DS_FRAME_PING) {
     soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_BINARY,
         message);
+    return;
+  }
+  if (header.type == DS_FRAME_END && fake->lose_end) {
+    /* the connection breaks before the End frame was read: the Ping after
+     * it stays unanswered */
+    fake->lose_end = FALSE;
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, NULL);
     return;
   }
   g_mutex_lock (&fake->lock);
@@ -1752,6 +1762,56 @@ GST_START_TEST (test_slow_uplink_bounded)
 
 GST_END_TEST;
 
+static guint
+count_frames_of_type (FakeRelay * fake, guint8 type)
+{
+  guint i, n = 0, len;
+  DsHeader header;
+
+  g_mutex_lock (&fake->lock);
+  len = fake->frames->len;
+  g_mutex_unlock (&fake->lock);
+  for (i = 0; i < len; i++) {
+    fake_relay_frame (fake, i, &header);
+    if (header.type == type)
+      n++;
+  }
+  return n;
+}
+
+/* The connection breaks after the End frame was written but before the
+ * relay read it: the End frame goes out again on the new connection, and
+ * EOS comes after the relay has it. */
+GST_START_TEST (test_end_resent_after_reconnect)
+{
+  FakeRelay *fake = fake_relay_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/end", fake->port);
+  GstElement *tx = sender_new (uri, NULL);
+  GstMessage *msg;
+  guint8 payload[64] = { 0, };
+
+  fake->lose_end = TRUE;
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, 0, 0, 0, 0,
+          payload, sizeof (payload)));
+  fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (get (tx,
+                  "src"))), GST_FLOW_OK);
+
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS");
+  gst_message_unref (msg);
+  fail_if (fake->lose_end, "the fake relay never saw the first End");
+  fail_unless_equals_int (count_frames_of_type (fake, DS_FRAME_END), 1);
+
+  set_state (tx, GST_STATE_NULL);
+  gst_object_unref (tx);
+  fake_relay_free (fake);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsrelaysink_suite (void)
 {
@@ -1775,6 +1835,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
   tcase_add_test (tc, test_slow_uplink_bounded);
+  tcase_add_test (tc, test_end_resent_after_reconnect);
 
   return s;
 }
