@@ -74,6 +74,19 @@
  * code's size, since a screen picture has few zero bytes but compresses
  * well.
  *
+ * ## Byte streams
+ *
+ * A buffer that holds exactly one frame, as dspay, dsstreamsrc and
+ * dsdelta itself make them, is handled as it is, without a copy. Anything
+ * else is a byte stream (a `.ds` recording read by filesrc, a TCP
+ * connection): its bytes are cut into frames wherever they are split or
+ * merged, one frame per output buffer (memory 0 the header, the payload
+ * shared with the input where it lies in one memory). Bytes that cannot
+ * be a frame header (unknown type or flags, a payload larger than
+ * #GstDsDelta:max-picture-bytes and 64 MiB) are skipped with a warning
+ * up to the next plausible header; an unfinished frame at the end of the
+ * stream is dropped with a warning.
+ *
  * ## Buffers
  *
  * The reference picture is one buffer of the picture's size, kept up to
@@ -93,6 +106,10 @@
  * gst-launch-1.0 videotestsrc pattern=ball num-buffers=300 ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdelta compression=zstd ! filesink location=ball.ds
  * gst-launch-1.0 filesrc location=ball.ds ! dsdepay ! videoconvert ! autovideosink
  * ]| Records a compressed delta stream, then plays it back.
+ * |[
+ * gst-launch-1.0 videotestsrc pattern=ball num-buffers=300 ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! filesink location=raw.ds
+ * gst-launch-1.0 filesrc location=raw.ds ! dsdelta ! filesink location=delta.ds
+ * ]| Delta-codes a recording of raw pictures.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -102,6 +119,7 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <gst/base/gstadapter.h>
 #include <gst/video/video.h>
 #ifdef HAVE_ZSTD
 #include <zstd.h>
@@ -222,6 +240,8 @@ struct _GstDsDelta
   guint64 oversized_pictures;
 
   /* streaming state: built on the first picture, wiped in stop () */
+  GstAdapter *adapter;          /* a byte stream being cut into frames */
+  gboolean resyncing;           /* looking for a plausible frame header */
   GstSegment segment;
   guint width;
   guint height;
@@ -286,6 +306,8 @@ static gboolean gst_ds_delta_sink_event (GstPad * pad, GstObject * parent,
 static gboolean gst_ds_delta_src_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
 static void gst_ds_delta_reset_time_base (GstDsDelta * self);
+static void gst_ds_delta_drop_pending_bytes (GstDsDelta * self,
+    const gchar * why);
 
 static GType
 gst_ds_delta_compression_get_type (void)
@@ -544,6 +566,8 @@ gst_ds_delta_init (GstDsDelta * self)
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->max_picture_bytes = DEFAULT_MAX_PICTURE_BYTES;
 
+  self->adapter = gst_adapter_new ();
+
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   gst_ds_delta_reset_time_base (self);
 }
@@ -584,6 +608,8 @@ gst_ds_delta_stop (GstDsDelta * self)
 #ifdef HAVE_ZSTD
   g_clear_pointer (&self->zstd, ZSTD_freeCCtx);
 #endif
+  gst_adapter_clear (self->adapter);
+  self->resyncing = FALSE;
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->pictures_since_keyframe = 0;
   gst_ds_delta_reset_time_base (self);
@@ -599,6 +625,7 @@ gst_ds_delta_finalize (GObject * object)
   GstDsDelta *self = GST_DS_DELTA (object);
 
   gst_ds_delta_stop (self);
+  g_object_unref (self->adapter);
 
   G_OBJECT_CLASS (gst_ds_delta_parent_class)->finalize (object);
 }
@@ -671,12 +698,18 @@ gst_ds_delta_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       break;
     case GST_EVENT_STREAM_START:
       /* a new stream: its receivers start from nothing */
+      gst_ds_delta_drop_pending_bytes (self, "new stream");
       gst_ds_delta_drop_reference (self);
       gst_ds_delta_reset_time_base (self);
       break;
     case GST_EVENT_FLUSH_STOP:
+      gst_adapter_clear (self->adapter);
+      self->resyncing = FALSE;
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
       gst_ds_delta_drop_reference (self);
+      break;
+    case GST_EVENT_EOS:
+      gst_ds_delta_drop_pending_bytes (self, "end of stream");
       break;
     default:
       break;
@@ -1061,30 +1094,21 @@ map_failed:
   }
 }
 
+/* One frame, in a buffer of its own */
 static GstFlowReturn
-gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+gst_ds_delta_handle_frame (GstDsDelta * self, GstBuffer * buffer,
+    const DsHeader * header)
 {
-  GstDsDelta *self = GST_DS_DELTA (parent);
-  DsHeader header;
-  GError *error = NULL;
-
   GST_OBJECT_LOCK (self);
   self->frames_in++;
   GST_OBJECT_UNLOCK (self);
 
-  if (!gst_ds_frame_buffer_parse (buffer, &header, &error)) {
-    GST_WARNING_OBJECT (self, "not one frame, passed through: %s",
-        error->message);
-    g_clear_error (&error);
-    return gst_pad_push (self->srcpad, buffer);
-  }
-
-  if (header.flags & DS_FLAG_INPUT)
+  if (header->flags & DS_FLAG_INPUT)
     return gst_pad_push (self->srcpad, buffer);
 
-  switch (header.type) {
+  switch (header->type) {
     case DS_FRAME_PIXELS:
-      return gst_ds_delta_handle_picture (self, buffer, &header);
+      return gst_ds_delta_handle_picture (self, buffer, header);
     case DS_FRAME_KEYFRAME:
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_END:
@@ -1092,7 +1116,7 @@ gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
        * a new one starts from nothing): our reference no longer matches
        * theirs */
       GST_DEBUG_OBJECT (self, "%s frame passed through, next picture is a "
-          "keyframe", ds_frame_type_name (header.type));
+          "keyframe", ds_frame_type_name (header->type));
       gst_ds_delta_drop_reference (self);
       break;
     default:
@@ -1100,6 +1124,128 @@ gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   }
 
   return gst_pad_push (self->srcpad, buffer);
+}
+
+/* The largest frame accepted from a byte stream */
+static guint
+gst_ds_delta_max_frame_bytes (GstDsDelta * self)
+{
+  guint max_picture_bytes;
+
+  GST_OBJECT_LOCK (self);
+  max_picture_bytes = self->max_picture_bytes;
+  GST_OBJECT_UNLOCK (self);
+
+  return MAX (max_picture_bytes, DS_DEFAULT_MAX_FRAME_BYTES);
+}
+
+/* A header a sender could have written: a known type, no unknown flag,
+ * a payload within the limit */
+static gboolean
+header_is_plausible (const DsHeader * header, guint max_frame_bytes)
+{
+  if (header->flags & ~(DS_FLAG_INPUT | DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED))
+    return FALSE;
+  if (header->payload_len > max_frame_bytes)
+    return FALSE;
+  if (header->flags & DS_FLAG_INPUT)
+    return ds_input_type_is_known (header->type);
+  return ds_frame_type_is_known (header->type);
+}
+
+static void
+gst_ds_delta_drop_pending_bytes (GstDsDelta * self, const gchar * why)
+{
+  gsize pending = gst_adapter_available (self->adapter);
+
+  if (pending > 0 && !self->resyncing)
+    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        ("%s: dropping %" G_GSIZE_FORMAT " bytes of an unfinished frame",
+            why, pending));
+  gst_adapter_clear (self->adapter);
+  self->resyncing = FALSE;
+}
+
+/* Cuts the bytes held into frames, each a buffer of its own (memory 0
+ * the header), and handles them */
+static GstFlowReturn
+gst_ds_delta_drain_adapter (GstDsDelta * self)
+{
+  guint max_frame_bytes = gst_ds_delta_max_frame_bytes (self);
+  GstFlowReturn ret = GST_FLOW_OK;
+
+  while (ret == GST_FLOW_OK) {
+    gsize available = gst_adapter_available (self->adapter);
+    guint8 raw[DS_HEADER_SIZE];
+    GstBuffer *frame;
+    DsHeader header;
+    GstClockTime pts;
+    guint64 distance;
+
+    if (available < DS_HEADER_SIZE)
+      break;
+
+    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
+    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
+
+    if (!header_is_plausible (&header, max_frame_bytes)) {
+      if (!self->resyncing) {
+        GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+            ("not a frame header (type 0x%02x, flags 0x%02x, %u payload "
+                "bytes; limit %u): looking for the next frame", header.type,
+                header.flags, header.payload_len, max_frame_bytes));
+        self->resyncing = TRUE;
+      }
+      gst_adapter_flush (self->adapter, 1);
+      continue;
+    }
+    if (self->resyncing) {
+      GST_INFO_OBJECT (self, "found a plausible %s header, going on",
+          ds_frame_type_name (header.type));
+      self->resyncing = FALSE;
+    }
+
+    if (available - DS_HEADER_SIZE < header.payload_len)
+      break;
+
+    pts = gst_adapter_prev_pts (self->adapter, &distance);
+    frame = gst_adapter_take_buffer (self->adapter, DS_HEADER_SIZE);
+    if (header.payload_len > 0)
+      frame = gst_buffer_append (frame,
+          gst_adapter_take_buffer_fast (self->adapter, header.payload_len));
+    GST_BUFFER_PTS (frame) = distance == 0 ? pts : GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS (frame) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION (frame) = GST_CLOCK_TIME_NONE;
+    /* as dspay and dsdelta flag the frames they make */
+    if ((header.type == DS_FRAME_DELTA_PIXELS
+            || header.type == DS_FRAME_SIGNAL_DIFF)
+        && !(header.flags & (DS_FLAG_KEYFRAME | DS_FLAG_INPUT)))
+      GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
+
+    ret = gst_ds_delta_handle_frame (self, frame, &header);
+  }
+
+  return ret;
+}
+
+static GstFlowReturn
+gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  GstDsDelta *self = GST_DS_DELTA (parent);
+  DsHeader header;
+
+  if (GST_BUFFER_IS_DISCONT (buffer)
+      && gst_adapter_available (self->adapter) > 0)
+    gst_ds_delta_drop_pending_bytes (self, "discontinuity");
+
+  /* the usual case, a buffer that is one frame: no adapter, no copy */
+  if (gst_adapter_available (self->adapter) == 0
+      && gst_ds_frame_buffer_parse (buffer, &header, NULL))
+    return gst_ds_delta_handle_frame (self, buffer, &header);
+
+  /* a byte stream (a recording, TCP): frames split and merged anywhere */
+  gst_adapter_push (self->adapter, buffer);
+  return gst_ds_delta_drain_adapter (self);
 }
 
 static GstStateChangeReturn

@@ -1157,6 +1157,125 @@ GST_START_TEST (test_no_exported_pool_type)
 
 GST_END_TEST;
 
+static GstPadProbeReturn
+count_frames_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  guint *counts = user_data;
+  GstBuffer *frame = GST_PAD_PROBE_INFO_BUFFER (info);
+  DsHeader header;
+
+  /* one frame per buffer, the header in a memory of its own */
+  fail_unless (gst_ds_frame_buffer_parse (frame, &header, NULL));
+  fail_unless_equals_uint64 (gst_buffer_peek_memory (frame, 0)->size,
+      DS_HEADER_SIZE);
+  counts[0]++;
+  if (header.type == DS_FRAME_DELTA_PIXELS
+      && !(header.flags & DS_FLAG_KEYFRAME))
+    counts[1]++;
+  return GST_PAD_PROBE_OK;
+}
+
+/* A .ds byte stream of Pixels frames (and a signal frame), split at odd
+ * offsets as filesrc or a TCP source would: dsdelta cuts it into
+ * frames, delta codes the pictures and dsdepay gives them back byte for
+ * byte */
+GST_START_TEST (test_byte_stream)
+{
+  const guint width = 160, height = 120, n = 30;
+  static const gsize chunk_sizes[] = { 1, 7, 15, 17, 333, 20000, 77777,
+    76801, 3
+  };
+  GPtrArray *pictures = make_pictures ("videotestsrc pattern=ball", width,
+      height, n);
+  GByteArray *stream = g_byte_array_new ();
+  GPtrArray *decoded = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GstElement *pipeline, *src, *sink, *delta;
+  GstSample *sample;
+  GstMessage *msg;
+  GstBus *bus;
+  GstPad *pad;
+  GstCaps *caps;
+  guint counts[2] = { 0, 0 };
+  gsize offset, k;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *frame = pixels_frame (g_ptr_array_index (pictures, i), width,
+        height, i, i * FRAME_DURATION);
+    GstMapInfo map;
+
+    if (i == 5) {
+      GstBuffer *signal = other_frame (DS_FRAME_SIGNAL_SYNC,
+          DS_FLAG_KEYFRAME, "{\"a\":1}");
+
+      gst_buffer_map (signal, &map, GST_MAP_READ);
+      g_byte_array_append (stream, map.data, map.size);
+      gst_buffer_unmap (signal, &map);
+      gst_buffer_unref (signal);
+    }
+    gst_buffer_map (frame, &map, GST_MAP_READ);
+    g_byte_array_append (stream, map.data, map.size);
+    gst_buffer_unmap (frame, &map);
+    gst_buffer_unref (frame);
+  }
+
+  pipeline = gst_parse_launch ("appsrc name=src ! dsdelta name=delta "
+      "keyframe-interval=0 ! dsdepay ! appsink name=sink sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  delta = gst_bin_get_by_name (GST_BIN (pipeline), "delta");
+  caps = gst_caps_from_string (GST_DS_STREAM_MEDIA_TYPE);
+  g_object_set (src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  pad = gst_element_get_static_pad (delta, "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, count_frames_probe,
+      counts, NULL);
+  gst_object_unref (pad);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+
+  for (offset = 0, k = 0; offset < stream->len; k++) {
+    gsize len = MIN (chunk_sizes[k % G_N_ELEMENTS (chunk_sizes)],
+        stream->len - offset);
+
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            gst_buffer_new_memdup (stream->data + offset, len)), GST_FLOW_OK);
+    offset += len;
+  }
+  gst_app_src_end_of_stream (GST_APP_SRC (src));
+
+  while ((sample = gst_app_sink_pull_sample (GST_APP_SINK (sink)))) {
+    g_ptr_array_add (decoded, gst_buffer_ref (gst_sample_get_buffer (sample)));
+    gst_sample_unref (sample);
+  }
+  bus = gst_element_get_bus (pipeline);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS |
+      GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%" GST_PTR_FORMAT, msg);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+
+  assert_same_pictures (pictures, decoded);
+  /* n pictures and the signal frame, each out on its own; every picture
+   * after the first a delta */
+  fail_unless_equals_int (counts[0], n + 1);
+  fail_unless_equals_int (counts[1], n - 1);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (delta);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+  g_ptr_array_unref (decoded);
+  g_byte_array_unref (stream);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdelta_suite (void)
 {
@@ -1182,6 +1301,7 @@ dsdelta_suite (void)
   tcase_add_loop_test (tc, test_pipeline_round_trip, 0,
       G_N_ELEMENTS (pipeline_cases));
   tcase_add_test (tc, test_recording_round_trip);
+  tcase_add_test (tc, test_byte_stream);
 
   return s;
 }
