@@ -1183,3 +1183,27 @@ too_short:
     return FALSE;
   }
 }
+
+/**
+ * ds_header_validate:
+ * @header: a parsed header
+ * @error: return location for a #GError, or %NULL
+ *
+ * The checks of ds_frame_validate() that need only the header: every one
+ * of them, since ds_frame_validate() looks at the payload's length, never
+ * at its bytes. A byte-stream reader uses it to tell whether the 16 bytes
+ * in front of it can be a frame header before it waits for payload_len
+ * bytes.
+ *
+ * Returns: %TRUE when the header is a valid one
+ */
+gboolean
+ds_header_validate (const DsHeader * header, GError ** error)
+{
+  static const guint8 unread = 0;
+
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  /* any non-NULL pointer: ds_frame_validate() does not dereference it */
+  return ds_frame_validate (header, &unread, error);
+}

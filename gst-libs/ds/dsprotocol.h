@@ -275,6 +275,12 @@ gboolean      ds_haptic_parse              (const guint8 * payload,
                                             guint8 * intensity,
                                             GError ** error);
 
+/* The header-level checks of ds_frame_validate() (all of them: it reads
+ * no payload bytes), for a byte-stream reader deciding whether 16 bytes
+ * can be a frame header. */
+gboolean      ds_header_validate           (const DsHeader * header,
+                                            GError ** error);
+
 G_END_DECLS
 
 #endif /* __DS_PROTOCOL_H__ */

@@ -100,8 +100,10 @@
  *
  * A frame that is malformed (truncated, unknown type, payload not fitting
  * its type, width×height×4 not matching, bad JSON, bad run-length code,
- * ...) or larger than #GstDsDepay:max-frame-size is skipped with a warning
- * on the bus, and the stream goes on. When a buffer that holds exactly
+ * ...: every header goes through the protocol library's checks) or
+ * larger than #GstDsDepay:max-frame-size is skipped with a warning on the
+ * bus, and the stream goes on. So is a frame with FLAG_COMPRESSED whose
+ * type dsdepay cannot decompress (anything but DeltaPixels). When a buffer that holds exactly
  * one frame arrives while an incomplete frame is pending, the pending
  * bytes were a truncated frame and are dropped. In a byte stream a header
  * announcing more than #GstDsDepay:max-frame-size bytes cannot be
@@ -1124,30 +1126,19 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
   return gst_ds_depay_push (self, STREAM_VIDEO, picture, pts, duration);
 }
 
+/* Pixels, DeltaPixels, CompressedPixels, AudioPcm, AudioCompressed,
+ * Haptic and the signal types reach their handler validated by
+ * ds_header_validate(): sizes fit the type, a payload is there when the
+ * type needs one. */
+
 static GstFlowReturn
 gst_ds_depay_handle_pixels (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts)
 {
-  guint64 expected = (guint64) header->width * header->height * 4;
-
-  if (header->width == 0 || header->height == 0 ||
-      header->payload_len != expected)
-    goto bad_size;
-
   gst_ds_depay_stop_waiting_for_keyframe (self);
 
   return gst_ds_depay_push_picture (self, payload, header->width,
       header->height, pts);
-
-  /* ERRORS */
-bad_size:
-  {
-    gst_ds_depay_skip_malformed (self, "Pixels frame %ux%u has %u bytes of "
-        "payload, expected %" G_GUINT64_FORMAT, header->width, header->height,
-        header->payload_len, expected);
-    gst_buffer_replace (&payload, NULL);
-    return GST_FLOW_OK;
-  }
 }
 
 static gboolean
@@ -1268,12 +1259,10 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
   GError *error = NULL;
   gboolean ok;
 
-  if (header->width == 0 || header->height == 0 || payload == NULL)
-    goto bad_header;
   size = (gsize) header->width * header->height * 4;
   /* the picture is bounded like a Pixels frame's payload */
   if (size > max_size)
-    goto bad_header;
+    goto too_large;
 
   GST_OBJECT_LOCK (self);
   wait_for_keyframe = self->wait_for_keyframe;
@@ -1344,11 +1333,11 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
       header->height, pts);
 
   /* ERRORS */
-bad_header:
+too_large:
   {
-    gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u with %u "
-        "bytes of payload (max-frame-size %u)", header->width, header->height,
-        header->payload_len, max_size);
+    gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u is larger "
+        "than max-frame-size (%u) once decoded", header->width,
+        header->height, max_size);
     gst_buffer_replace (&payload, NULL);
     if (!keyframe)
       gst_ds_depay_start_waiting_for_keyframe (self, "malformed delta");
@@ -1394,9 +1383,6 @@ gst_ds_depay_handle_image (GstDsDepay * self, const DsHeader * header,
   const gchar *media_type;
   gboolean is_webp;
 
-  if (payload == NULL)
-    goto unknown_format;
-
   head_len = gst_buffer_extract (payload, 0, head, sizeof (head));
   media_type = ds_image_sniff (head, head_len, NULL, NULL);
   if (media_type == NULL)
@@ -1432,19 +1418,14 @@ gst_ds_depay_handle_audio (GstDsDepay * self, const DsHeader * header,
   guint rate = header->height;
   GstClockTime duration = GST_CLOCK_TIME_NONE;
 
-  if (channels == 0 || rate == 0 || payload == NULL)
-    goto bad_format;
-
   if (header->type == DS_FRAME_AUDIO_PCM) {
     guint64 frame_bytes = 4 * (guint64) channels;
 
-    if (header->payload_len % frame_bytes != 0)
-      goto bad_format;
     duration = gst_util_uint64_scale_int (header->payload_len / frame_bytes,
         GST_SECOND, rate);
   } else if (channels > 2) {
     /* the header cannot carry an Opus multichannel mapping */
-    goto bad_format;
+    goto opus_multichannel;
   }
 
   gst_ds_depay_prepare_pad (self, STREAM_AUDIO, header->type, channels, rate, 0,
@@ -1453,11 +1434,11 @@ gst_ds_depay_handle_audio (GstDsDepay * self, const DsHeader * header,
   return gst_ds_depay_push (self, STREAM_AUDIO, payload, pts, duration);
 
   /* ERRORS */
-bad_format:
+opus_multichannel:
   {
-    gst_ds_depay_skip_malformed (self, "%s frame seq %u: %u channel(s), "
-        "rate %u, %u bytes of payload", ds_frame_type_name (header->type),
-        header->seq, channels, rate, header->payload_len);
+    gst_ds_depay_skip_malformed (self, "AudioCompressed frame seq %u: %u "
+        "channels need an Opus channel mapping the header cannot carry",
+        header->seq, channels);
     gst_buffer_replace (&payload, NULL);
     return GST_FLOW_OK;
   }
@@ -1474,8 +1455,6 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
   gsize len = 0;
   gboolean ok;
 
-  if (payload == NULL)
-    goto bad_json;
   if (!gst_buffer_map (payload, &map, GST_MAP_READ))
     goto bad_json;
   ok = ds_signal_state_apply (self->signals, sync, (const gchar *) map.data,
@@ -1618,6 +1597,37 @@ gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
   gst_ds_depay_reset_stream (self);
 }
 
+/* FLAG_COMPRESSED: only a DeltaPixels payload (one zstd frame of the
+ * run-length code) can be decompressed; the payload of the other types
+ * dsdepay reads or outputs would be garbage. Types whose payload is not
+ * looked at (Neural*, Ping, ...) do not care. */
+static gboolean
+gst_ds_depay_can_decompress (guint8 type)
+{
+  switch (type) {
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_COMPRESSED_PIXELS:
+    case DS_FRAME_AUDIO_PCM:
+    case DS_FRAME_AUDIO_COMPRESSED:
+    case DS_FRAME_HAPTIC:
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      return FALSE;
+    default:
+      return TRUE;
+  }
+}
+
+/* A picture that was skipped: what the sender sends next is relative to
+ * it, so only a keyframe helps */
+static void
+gst_ds_depay_skip_picture (GstDsDepay * self, const DsHeader * header)
+{
+  if (header->type == DS_FRAME_PIXELS || header->type == DS_FRAME_DELTA_PIXELS)
+    gst_ds_depay_start_waiting_for_keyframe (self, "malformed picture");
+}
+
 /* One complete frame. @payload (transfer full) is NULL for an empty
  * payload; @in_pts is the PTS of the input buffer when the frame starts
  * at the beginning of one. */
@@ -1629,6 +1639,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   guint max_size;
   GstClockTime pts;
   guint missing = 0;
+  GError *error = NULL;
 
   GST_OBJECT_LOCK (self);
   self->stat_frames++;
@@ -1644,8 +1655,12 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     goto input_frame;
   if (header->payload_len > max_size)
     goto too_large;
-  if (!ds_frame_type_is_known (header->type))
-    goto unknown_type;
+  /* the protocol's rules, once: known type, sizes that fit the type */
+  if (!ds_header_validate (header, &error))
+    goto invalid;
+  if ((header->flags & DS_FLAG_COMPRESSED) &&
+      !gst_ds_depay_can_decompress (header->type))
+    goto cannot_decompress;
 
   switch (ds_frame_type_media (header->type)) {
     case DS_MEDIA_VIDEO:
@@ -1724,11 +1739,22 @@ too_large:
     gst_buffer_replace (&payload, NULL);
     return GST_FLOW_OK;
   }
-unknown_type:
+invalid:
   {
-    gst_ds_depay_skip_malformed (self, "frame seq %u of unknown type 0x%02x",
-        header->seq, header->type);
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u: %s",
+        ds_frame_type_name (header->type), header->seq, error->message);
+    g_clear_error (&error);
     gst_buffer_replace (&payload, NULL);
+    gst_ds_depay_skip_picture (self, header);
+    return GST_FLOW_OK;
+  }
+cannot_decompress:
+  {
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u has FLAG_COMPRESSED, "
+        "which dsdepay cannot decompress for this type",
+        ds_frame_type_name (header->type), header->seq);
+    gst_buffer_replace (&payload, NULL);
+    gst_ds_depay_skip_picture (self, header);
     return GST_FLOW_OK;
   }
 }

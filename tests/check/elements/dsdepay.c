@@ -844,6 +844,17 @@ static const MalformedCase malformed_cases[] = {
       0},
   {"delta compressed garbage", DS_FRAME_DELTA_PIXELS, 6, 1, 1,
       "\x28\xb5\x2f\xfd\xff\xff\xff", 7, 0, 0, 0},
+  /* FLAG_COMPRESSED where dsdepay cannot decompress */
+  {"pixels compressed", DS_FRAME_PIXELS, 6, 2, 2, NULL, 16, 0, 0, 0},
+  {"audio compressed flag", DS_FRAME_AUDIO_PCM, 4, 1, 8000, NULL, 8, 0, 0, 0},
+  {"opus compressed flag", DS_FRAME_AUDIO_COMPRESSED, 4, 1, 48000, "xx", 2,
+      0, 0, 0},
+  {"image compressed flag", DS_FRAME_COMPRESSED_PIXELS, 6, 1, 1,
+      "\x89PNG\r\n\x1a\n....", 12, 0, 0, 0},
+  {"signal compressed flag", DS_FRAME_SIGNAL_SYNC, 4, 0, 0, "{\"x\":1}", 7,
+      0, 0, 0},
+  {"haptic compressed flag", DS_FRAME_HAPTIC, 4, 0, 0, "\x01\x02\x03", 3, 0,
+      0, 0},
 };
 
 GST_START_TEST (test_malformed)

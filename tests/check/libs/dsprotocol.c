@@ -875,6 +875,32 @@ GST_START_TEST (test_haptic_parse)
 
 GST_END_TEST;
 
+GST_START_TEST (test_header_validate)
+{
+  DsHeader pixels = { DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 2, 32 };
+  DsHeader audio = { DS_FRAME_AUDIO_PCM, 0, 0, 0, 2, 48000, 16 };
+  DsHeader unknown = { 0x77, 0, 0, 0, 0, 0, 3 };
+  GError *error = NULL;
+
+  fail_unless (ds_header_validate (&pixels, NULL));
+  pixels.payload_len = 31;
+  fail_if (ds_header_validate (&pixels, &error));
+  fail_unless (g_error_matches (error, DS_PROTOCOL_ERROR,
+          DS_PROTOCOL_ERROR_SIZE_MISMATCH));
+  g_clear_error (&error);
+
+  fail_unless (ds_header_validate (&audio, NULL));
+  audio.width = 0;
+  fail_if (ds_header_validate (&audio, NULL));
+
+  fail_if (ds_header_validate (&unknown, &error));
+  fail_unless (g_error_matches (error, DS_PROTOCOL_ERROR,
+          DS_PROTOCOL_ERROR_UNKNOWN_TYPE));
+  g_clear_error (&error);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsprotocol_suite (void)
 {
@@ -913,6 +939,7 @@ dsprotocol_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_image_sniff);
   tcase_add_test (tc, test_haptic_parse);
+  tcase_add_test (tc, test_header_validate);
 
   return s;
 }
