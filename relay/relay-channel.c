@@ -917,6 +917,9 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
 
   relay_ws_set_callbacks (ws, relay_client_message_cb, relay_client_closed_cb,
       role == RELAY_ROLE_RECEIVER ? relay_client_drained_cb : NULL, client);
+  /* backpressure for every role: a client whose own queue is over the
+   * bound is not read until it reads */
+  relay_ws_set_read_limit (ws, relay->settings.max_queue_bytes);
 
   switch (role) {
     case RELAY_ROLE_SOURCE:
@@ -992,6 +995,29 @@ relay_close_all (DsRelay * relay, gushort code, const gchar * reason)
   }
 }
 
+/* Any client (source, receiver, signaling) whose queue made no progress
+ * for --stuck-timeout is closed */
+static void
+relay_client_check_stuck (RelayClient * client, gint64 now, gint64 stuck)
+{
+  DsRelay *relay = client->relay;
+  gchar *reason;
+
+  if (client->closing || relay_ws_get_queued_bytes (client->ws) == 0)
+    return;
+  if (now - relay_ws_get_last_progress (client->ws) <= stuck)
+    return;
+  reason = g_strdup_printf ("ds-relay: %s too slow, no progress for %.0f s",
+      relay_role_name (client->role), relay->settings.stuck_timeout);
+  relay->slow_closes++;
+  relay_log ("channel %s: closing %s #%u (%s): stuck with %" G_GSIZE_FORMAT
+      " bytes queued", client->channel->name, relay_role_name (client->role),
+      client->id, client->peer, relay_ws_get_queued_bytes (client->ws));
+  client->closing = TRUE;
+  relay_ws_close (client->ws, RELAY_WS_CLOSE_TOO_SLOW, reason);
+  g_free (reason);
+}
+
 void
 relay_housekeeping (DsRelay * relay)
 {
@@ -1006,24 +1032,12 @@ relay_housekeeping (DsRelay * relay)
     RelayChannel *channel = value;
     GList *l;
 
-    for (l = channel->receivers.head; l; l = l->next) {
-      RelayClient *client = l->data;
-
-      if (client->closing || relay_ws_get_queued_bytes (client->ws) == 0)
-        continue;
-      if (now - relay_ws_get_last_progress (client->ws) > stuck) {
-        gchar *reason = g_strdup_printf ("ds-relay: receiver too slow, no "
-            "progress for %.0f s", relay->settings.stuck_timeout);
-
-        relay->slow_closes++;
-        relay_log ("channel %s: closing receiver #%u (%s): stuck with %"
-            G_GSIZE_FORMAT " bytes queued", channel->name, client->id,
-            client->peer, relay_ws_get_queued_bytes (client->ws));
-        client->closing = TRUE;
-        relay_ws_close (client->ws, RELAY_WS_CLOSE_TOO_SLOW, reason);
-        g_free (reason);
-      }
-    }
+    if (channel->source)
+      relay_client_check_stuck (channel->source, now, stuck);
+    for (l = channel->receivers.head; l; l = l->next)
+      relay_client_check_stuck (l->data, now, stuck);
+    for (l = channel->signaling.head; l; l = l->next)
+      relay_client_check_stuck (l->data, now, stuck);
 
     if (relay_channel_is_empty (channel) && channel->empty_since != 0 &&
         now - channel->empty_since >= idle) {

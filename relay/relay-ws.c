@@ -62,6 +62,9 @@ typedef struct
   gsize written;                /* of header + data */
   gboolean droppable;
   gboolean is_close;
+  /* part of a write that would block: a TLS layer may hold its bytes in
+   * a pending record, so it must go out unchanged */
+  gboolean pinned;
 } RelayWsOut;
 
 struct _RelayWs
@@ -87,6 +90,13 @@ struct _RelayWs
 
   GQueue out_queue;
   gsize queued_bytes;
+  /* the one Pong not yet started (RFC 6455 §5.5.3: answering the latest
+   * Ping is enough) */
+  RelayWsOut *pending_pong;
+  /* reading stops while more than this is queued (0: no limit) */
+  gsize read_limit;
+  gboolean read_paused;
+  guint resume_id;
   gint64 last_progress;
   gint64 last_activity;
 
@@ -114,6 +124,7 @@ struct _RelayWs
 };
 
 static void relay_ws_teardown (RelayWs * ws);
+static void relay_ws_check_resume (RelayWs * ws);
 static void relay_ws_protocol_close (RelayWs * ws, gushort code,
     const gchar * reason);
 
@@ -168,6 +179,7 @@ relay_ws_clear_sources (RelayWs * ws)
     ws->write_source = NULL;
   }
   g_clear_handle_id (&ws->flush_id, g_source_remove);
+  g_clear_handle_id (&ws->resume_id, g_source_remove);
   g_clear_handle_id (&ws->close_timeout_id, g_source_remove);
   g_clear_handle_id (&ws->keepalive_id, g_source_remove);
 }
@@ -282,6 +294,11 @@ relay_ws_write_some (RelayWs * ws)
     res = g_pollable_output_stream_writev_nonblocking (ws->out, vectors,
         n_vectors, &written, NULL, &error);
     if (res == G_POLLABLE_RETURN_WOULD_BLOCK) {
+      GList *p;
+
+      /* Everything offered in this write must be offered again as it is */
+      for (p = ws->out_queue.head; p != l; p = p->next)
+        ((RelayWsOut *) p->data)->pinned = TRUE;
       relay_ws_wait_writable (ws);
       return TRUE;
     }
@@ -299,6 +316,8 @@ relay_ws_write_some (RelayWs * ws)
       RelayWsOut *out = g_queue_peek_head (&ws->out_queue);
       gsize left = out->header_len + out->data_len - out->written;
 
+      if (out == ws->pending_pong)
+        ws->pending_pong = NULL;
       if (written < left) {
         out->written += written;
         break;
@@ -314,6 +333,7 @@ relay_ws_write_some (RelayWs * ws)
         relay_ws_out_free (out);
       }
     }
+    relay_ws_check_resume (ws);
   }
   return TRUE;
 }
@@ -445,13 +465,14 @@ relay_ws_discard_unsent (RelayWs * ws)
     RelayWsOut *out = l->data;
 
     next = l->next;
-    if (out->written > 0 || !out->droppable)
+    if (out->written > 0 || out->pinned || !out->droppable)
       continue;
     dropped += out->header_len + out->data_len;
     g_queue_delete_link (&ws->out_queue, l);
     relay_ws_out_free (out);
   }
   ws->queued_bytes -= dropped;
+  relay_ws_check_resume (ws);
   return dropped;
 }
 
@@ -485,6 +506,7 @@ relay_ws_teardown (RelayWs * ws)
   relay_ws_clear_sources (ws);
   g_queue_clear_full (&ws->out_queue, (GDestroyNotify) relay_ws_out_free);
   ws->queued_bytes = 0;
+  ws->pending_pong = NULL;
   g_io_stream_close_async (g_object_ref (ws->stream), G_PRIORITY_DEFAULT,
       NULL, relay_ws_stream_closed_cb, NULL);
   /* Tell the owner from the main loop, never from inside its own call */
@@ -643,6 +665,31 @@ relay_ws_handle_close_frame (RelayWs * ws, const guint8 * data, gsize len)
   }
 }
 
+/* At most one Pong waits in the queue: a newer Ping replaces the payload
+ * of the one not yet started, so a client that sends Pings and does not
+ * read costs one Pong */
+static void
+relay_ws_queue_pong (RelayWs * ws, const guint8 * data, gsize len)
+{
+  RelayWsOut *out = ws->pending_pong;
+
+  if (out && out->written == 0 && !out->pinned) {
+    ws->queued_bytes -= out->data_len;
+    g_clear_pointer (&out->payload, g_bytes_unref);
+    out->data = NULL;
+    out->data_len = len;
+    if (len > 0) {
+      out->payload = g_bytes_new (data, len);
+      out->data = g_bytes_get_data (out->payload, NULL);
+    }
+    out->header[1] = (guint8) len;
+    ws->queued_bytes += len;
+    return;
+  }
+  relay_ws_queue (ws, RELAY_WS_OPCODE_PONG, NULL, data, len, FALSE);
+  ws->pending_pong = g_queue_peek_tail (&ws->out_queue);
+}
+
 /* One whole frame; takes @data */
 static void
 relay_ws_handle_frame (RelayWs * ws, gboolean fin, guint8 opcode,
@@ -651,7 +698,7 @@ relay_ws_handle_frame (RelayWs * ws, gboolean fin, guint8 opcode,
   switch (opcode) {
     case RELAY_WS_OPCODE_PING:
       if (ws->state == STATE_OPEN)
-        relay_ws_queue (ws, RELAY_WS_OPCODE_PONG, NULL, data, len, FALSE);
+        relay_ws_queue_pong (ws, data, len);
       g_free (data);
       return;
     case RELAY_WS_OPCODE_PONG:
@@ -694,6 +741,14 @@ relay_ws_parse (RelayWs * ws)
     const guint8 *p = ws->inbuf + pos;
     gsize avail = ws->in_len - pos;
     gboolean fin, masked;
+
+    /* Backpressure: what this peer's messages queued (Pongs, Ping
+     * echoes, pictures it asked for) is not written yet; read no more
+     * from it until it is */
+    if (ws->read_limit > 0 && relay_ws_get_queued_bytes (ws) > ws->read_limit) {
+      ws->read_paused = TRUE;
+      break;
+    }
     guint8 opcode;
     guint64 len;
     gsize hlen;
@@ -802,6 +857,17 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
     GError *error = NULL;
     gssize n;
 
+    if (ws->read_paused || (ws->read_limit > 0 &&
+            relay_ws_get_queued_bytes (ws) > ws->read_limit)) {
+      ws->read_paused = TRUE;
+      if (ws->read_source) {
+        g_source_destroy (ws->read_source);
+        g_source_unref (ws->read_source);
+        ws->read_source = NULL;
+      }
+      return G_SOURCE_REMOVE;
+    }
+
     if (ws->big) {
       if (ws->big_have == ws->big_cap) {
         ws->big_cap = MIN (ws->big_len, ws->big_cap * 2);
@@ -851,6 +917,55 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static void
+relay_ws_watch_readable (RelayWs * ws)
+{
+  if (ws->read_source)
+    return;
+  ws->read_source = g_pollable_input_stream_create_source (ws->in, NULL);
+  g_source_set_callback (ws->read_source,
+      (GSourceFunc) (void (*)(void)) relay_ws_readable_cb, ws, NULL);
+  g_source_attach (ws->read_source, NULL);
+}
+
+static gboolean
+relay_ws_resume_cb (gpointer user_data)
+{
+  RelayWs *ws = user_data;
+
+  ws->resume_id = 0;
+  if (ws->state == STATE_CLOSED || ws->read_paused)
+    return G_SOURCE_REMOVE;
+  /* the frames already read first */
+  if (!ws->big && ws->in_len > 0 && !relay_ws_parse (ws))
+    return G_SOURCE_REMOVE;
+  if (ws->read_paused)
+    return G_SOURCE_REMOVE;
+  relay_ws_watch_readable (ws);
+  /* bytes may wait in a TLS layer, where polling does not see them */
+  relay_ws_readable_cb (G_OBJECT (ws->in), ws);
+  return G_SOURCE_REMOVE;
+}
+
+/* Reading starts again once the queue is back under the limit */
+static void
+relay_ws_check_resume (RelayWs * ws)
+{
+  if (!ws->read_paused || ws->state == STATE_CLOSED)
+    return;
+  if (relay_ws_get_queued_bytes (ws) > ws->read_limit)
+    return;
+  ws->read_paused = FALSE;
+  if (ws->resume_id == 0)
+    ws->resume_id = g_idle_add (relay_ws_resume_cb, ws);
+}
+
+void
+relay_ws_set_read_limit (RelayWs * ws, gsize limit)
+{
+  ws->read_limit = limit;
+}
+
 static gboolean
 relay_ws_keepalive_cb (gpointer user_data)
 {
@@ -875,10 +990,7 @@ relay_ws_start (RelayWs * ws)
   if (ws->state != STATE_NEW)
     return;
   ws->state = STATE_OPEN;
-  ws->read_source = g_pollable_input_stream_create_source (ws->in, NULL);
-  g_source_set_callback (ws->read_source,
-      (GSourceFunc) (void (*)(void)) relay_ws_readable_cb, ws, NULL);
-  g_source_attach (ws->read_source, NULL);
+  relay_ws_watch_readable (ws);
   if (ws->keepalive_seconds > 0)
     ws->keepalive_id = g_timeout_add_seconds (ws->keepalive_seconds,
         relay_ws_keepalive_cb, ws);

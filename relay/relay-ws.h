@@ -73,6 +73,11 @@ void            relay_ws_set_callbacks      (RelayWs * ws,
                                              RelayWsClosedFunc closed,
                                              RelayWsDrainedFunc drained,
                                              gpointer user_data);
+/* Reading pauses while more than @limit bytes (as
+ * relay_ws_get_queued_bytes()) are queued, and resumes once they are
+ * written or discarded; 0 = never pause */
+void            relay_ws_set_read_limit     (RelayWs * ws,
+                                             gsize limit);
 /* Starts reading */
 void            relay_ws_start              (RelayWs * ws);
 void            relay_ws_free               (RelayWs * ws);

@@ -2238,6 +2238,76 @@ GST_START_TEST (test_early_refusal)
 
 GST_END_TEST;
 
+/* A receiver sends pings and never reads: the pongs must not pile up */
+#define FLOOD_SECONDS 3
+#define FLOOD_LIMIT_KB (64 * 1024)
+
+GST_START_TEST (test_ping_flood)
+{
+  DsTestRelay *relay = start_relay ("--max-queue-bytes", "1048576", NULL);
+  GPid pid = ds_test_relay_get_pid (relay);
+  TestClient *source = connect_source (relay, "flood");
+  TestClient *receiver = connect_receiver (relay, "flood");
+  GIOStream *flood;
+  GSocket *socket;
+  GByteArray *pings = g_byte_array_new ();
+  guint8 payload[125];
+  gsize rss_before, rss_max = 0, off = 0;
+  guint64 sent = 0;
+  gint64 end;
+  guint i;
+
+  expect_receiver_count (source);
+  flood = raw_connect_ok (relay, "/stream/flood");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+  memset (payload, 'x', sizeof (payload));
+  for (i = 0; i < 1000; i++)
+    raw_append_frame (pings, 0x89, payload, sizeof (payload), 0);
+  rss_before = relay_status_kb (pid, "VmRSS:");
+
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (flood));
+  g_socket_set_blocking (socket, FALSE);
+  end = g_get_monotonic_time () + FLOOD_SECONDS * G_TIME_SPAN_SECOND;
+  while (g_get_monotonic_time () < end) {
+    GError *error = NULL;
+    gssize n = g_socket_send (socket, (const gchar *) pings->data + off,
+        pings->len - off, NULL, &error);
+
+    if (n > 0) {
+      sent += n;
+      off = (off + n) % pings->len;
+    } else {
+      g_clear_error (&error);
+      g_socket_condition_timed_wait (socket, G_IO_OUT, 50000, NULL, NULL);
+    }
+    g_main_context_iteration (context, FALSE);
+    rss_max = MAX (rss_max, relay_status_kb (pid, "VmRSS:"));
+    /* stop early rather than exhaust the machine */
+    if (rss_max > rss_before + 4 * FLOOD_LIMIT_KB)
+      break;
+  }
+  GST_INFO ("sent %" G_GUINT64_FORMAT " ping bytes; relay RSS %"
+      G_GSIZE_FORMAT " kB before, max %" G_GSIZE_FORMAT " kB", sent,
+      rss_before, rss_max);
+  fail_unless (rss_max < rss_before + FLOOD_LIMIT_KB,
+      "relay RSS grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
+      rss_before, rss_max);
+
+  /* everybody else is served as before */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"a\":1}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+  sync_with_relay (source);
+  sync_with_relay (receiver);
+
+  g_byte_array_unref (pings);
+  g_object_unref (flood);
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2285,6 +2355,7 @@ relay_suite (void)
   tcase_add_test (tc, test_slow_receiver_resync);
   tcase_add_test (tc, test_early_refusal);
   tcase_add_test (tc, test_declared_size);
+  tcase_add_test (tc, test_ping_flood);
   return s;
 }
 
