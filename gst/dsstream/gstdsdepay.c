@@ -105,10 +105,16 @@
  * bus, and the stream goes on. So is a frame with FLAG_COMPRESSED whose
  * type dsdepay cannot decompress (anything but DeltaPixels). When a buffer that holds exactly
  * one frame arrives while an incomplete frame is pending, the pending
- * bytes were a truncated frame and are dropped. In a byte stream a header
- * announcing more than #GstDsDepay:max-frame-size bytes cannot be
- * trusted: dsdepay then looks, byte by byte, for the next plausible
- * frame header and goes on from there. Counters are in #GstDsDepay:stats.
+ * bytes were a truncated frame and are dropped. In a byte stream every
+ * header is checked before dsdepay waits for its payload: a header that
+ * cannot be a frame's (unknown type, undefined flag bits, a length that
+ * does not fit the type, e.g. a Pixels payload other than width×height×4,
+ * audio without channels or rate, or more than
+ * #GstDsDepay:max-frame-size bytes) is not trusted. dsdepay then looks,
+ * byte by byte, for the next plausible frame header and goes on from
+ * there, with one warning per run of skipped bytes, so junk in a
+ * recording loses only the frames it damaged. Counters are in
+ * #GstDsDepay:stats.
  *
  * ## Input
  *
@@ -1759,39 +1765,22 @@ cannot_decompress:
   }
 }
 
-/* While resynchronising a byte stream: could this be a frame header? */
+/* Flag bits the protocol defines; senders set the others to zero */
+#define DS_DEPAY_KNOWN_FLAGS (DS_FLAG_INPUT | DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED)
+
+/* In a byte stream: can these 16 bytes be a frame header? Checked for
+ * every header before waiting for its payload, so a damaged or misaligned
+ * header cannot make dsdepay swallow payload_len bytes of good frames:
+ * the protocol library's rules (a known type, a length that fits it),
+ * no undefined flag bits, and the size limit. */
 static gboolean
 gst_ds_depay_header_is_plausible (const DsHeader * header, guint max_size)
 {
   if (header->payload_len > max_size)
     return FALSE;
-  if (header->flags & ~(DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED))
+  if (header->flags & ~DS_DEPAY_KNOWN_FLAGS)
     return FALSE;
-  if (!ds_frame_type_is_known (header->type))
-    return FALSE;
-
-  switch (header->type) {
-    case DS_FRAME_PIXELS:
-      return header->width > 0 && header->height > 0 &&
-          header->payload_len == (guint64) header->width * header->height * 4;
-    case DS_FRAME_DELTA_PIXELS:
-      return header->width > 0 && header->height > 0 && header->payload_len > 0;
-    case DS_FRAME_AUDIO_PCM:
-      return header->width > 0 && header->height > 0 &&
-          header->payload_len > 0 &&
-          header->payload_len % (4 * (guint64) header->width) == 0;
-    case DS_FRAME_AUDIO_COMPRESSED:
-      return header->width > 0 && header->height > 0 && header->payload_len > 0;
-    case DS_FRAME_SIGNAL_SYNC:
-    case DS_FRAME_SIGNAL_DIFF:
-    case DS_FRAME_SCHEMA_ANNOUNCE:
-      return header->payload_len >= 2;
-    case DS_FRAME_KEYFRAME:
-    case DS_FRAME_END:
-      return header->payload_len == 0;
-    default:
-      return TRUE;
-  }
+  return ds_header_validate (header, NULL);
 }
 
 static GstFlowReturn
@@ -1860,23 +1849,21 @@ gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
     ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
 
-    if (self->resyncing) {
-      if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
-        gst_adapter_flush (self->adapter, 1);
-        continue;
-      }
-      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
-          ds_frame_type_name (header.type));
-      self->resyncing = FALSE;
-    }
-
-    if (header.payload_len > max_size) {
-      gst_ds_depay_skip_malformed (self, "frame header announces %u bytes, "
-          "more than max-frame-size (%u): looking for the next frame",
-          header.payload_len, max_size);
+    if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
+      /* one warning per run of bytes that are not a frame */
+      if (!self->resyncing)
+        gst_ds_depay_skip_malformed (self, "not a plausible frame header "
+            "(type 0x%02x, flags 0x%02x, %ux%u, %u bytes): looking for the "
+            "next frame", header.type, header.flags, header.width,
+            header.height, header.payload_len);
       self->resyncing = TRUE;
       gst_adapter_flush (self->adapter, 1);
       continue;
+    }
+    if (self->resyncing) {
+      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
+          ds_frame_type_name (header.type));
+      self->resyncing = FALSE;
     }
 
     if (available - DS_HEADER_SIZE < header.payload_len)

@@ -2054,6 +2054,102 @@ GST_START_TEST (test_not_linked)
 
 GST_END_TEST;
 
+/* A byte stream with junk in it: a garbage prefix, a stray byte between
+ * two frames, random junk between frames. Every header is checked before
+ * its payload is waited for, so no bogus length swallows the stream: every
+ * good frame after the junk comes out, with one warning per junk run. */
+static GByteArray *
+insert_junk (GByteArray * stream, const guint * before_frame,
+    const guint8 * const *junk, const gsize * junk_len, guint n_junk)
+{
+  GByteArray *out = g_byte_array_new ();
+  gsize offset = 0;
+  guint frame = 0, j = 0;
+
+  while (TRUE) {
+    DsHeader hdr;
+
+    for (; j < n_junk && before_frame[j] == frame; j++)
+      g_byte_array_append (out, junk[j], junk_len[j]);
+    if (offset >= stream->len)
+      break;
+    fail_unless (ds_header_parse (stream->data + offset, 16, &hdr, NULL));
+    g_byte_array_append (out, stream->data + offset, 16 + hdr.payload_len);
+    offset += 16 + hdr.payload_len;
+    frame++;
+  }
+  return out;
+}
+
+GST_START_TEST (test_byte_stream_junk)
+{
+  GRand *rand = g_rand_new_with_seed (4242);
+  guint n_frames, i, round;
+  GByteArray *stream = make_stream (&n_frames);
+  gchar *reference, *output;
+  guint8 random_junk[3][37];
+  Depay *d;
+
+  d = depay_new (NULL);
+  push (d, bytes_buffer (stream->data, stream->len));
+  reference = collect_output (d);
+  depay_free (d);
+
+  for (i = 0; i < 3; i++) {
+    guint j;
+
+    for (j = 0; j < sizeof (random_junk[i]); j++)
+      random_junk[i][j] = g_rand_int_range (rand, 0, 256);
+  }
+
+  for (round = 0; round < 3; round++) {
+    static const guint8 one_byte[1] = { 0xab };
+    /* a garbage prefix; a stray byte between frames 3 and 4; random junk
+     * in front of frames 1, 4 and 6 */
+    const guint before[3][3] = { {0}, {4}, {1, 4, 6} };
+    const guint8 *junk[3][3] = {
+      {one_byte}, {one_byte},
+      {random_junk[0], random_junk[1], random_junk[2]}
+    };
+    const gsize junk_len[3][3] = {
+      {1}, {1}, {sizeof (random_junk[0]), sizeof (random_junk[1]),
+          sizeof (random_junk[2])}
+    };
+    const guint n_junk[3] = { 1, 1, 3 };
+    GByteArray *damaged = insert_junk (stream, before[round], junk[round],
+        junk_len[round], n_junk[round]);
+    gsize offset;
+
+    GST_INFO ("round %u", round);
+    /* in one buffer, and in pieces of 7 bytes */
+    d = depay_new (NULL);
+    push (d, bytes_buffer (damaged->data, damaged->len));
+    output = collect_output (d);
+    fail_unless_equals_string (output, reference);
+    fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING),
+        n_junk[round]);
+    g_free (output);
+    depay_free (d);
+
+    d = depay_new (NULL);
+    for (offset = 0; offset < damaged->len; offset += 7)
+      push (d, bytes_buffer (damaged->data + offset, MIN (7,
+                  damaged->len - offset)));
+    output = collect_output (d);
+    fail_unless_equals_string (output, reference);
+    g_free (output);
+    depay_free (d);
+
+    g_byte_array_unref (damaged);
+  }
+
+  g_free (reference);
+  g_byte_array_unref (stream);
+  g_rand_free (rand);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2091,6 +2187,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_pushed_picture_writable);
   tcase_add_test (tc, test_framerate_change);
   tcase_add_test (tc, test_not_linked);
+  tcase_add_test (tc, test_byte_stream_junk);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
