@@ -33,10 +33,13 @@
  * came with the least delay), and #GstDsStreamSrc:latency is added so
  * that frames delayed by network jitter still reach `sync=true` sinks in
  * time. Audio and video frames with the same timestamp get the same
- * running time, so they play in sync. The mapping starts again after a
- * reconnect, a Keyframe or End frame, and when frames come more than 1 s
- * later than it predicts (a new sender stream). Latency queries are
- * answered with #GstDsStreamSrc:latency as the minimum.
+ * running time, so they play in sync. Once the mapping has settled
+ * (500 ms), a frame with less delay than any before lowers the offset by
+ * at most 1 ms, and within one kind of media the timestamps never go
+ * back. The mapping starts again after a reconnect or lost frames, an End
+ * frame, and when frames come more than 1 s later than it predicts or
+ * their times go back by more than 1 s (a new sender stream). Latency
+ * queries are answered with #GstDsStreamSrc:latency as the minimum.
  *
  * The relay going away costs a short gap, not an error: dsstreamsrc
  * reconnects with a capped exponential backoff with jitter and posts a
@@ -106,8 +109,14 @@ GST_DEBUG_CATEGORY_STATIC (gst_ds_streamsrc_debug);
 #define DEFAULT_MAX_FRAME_BYTES DS_DEFAULT_MAX_FRAME_BYTES
 #define DEFAULT_EOS_ON_END TRUE
 
-/* Frames later than the mapping predicts by more than this restart it */
+/* Frames later than the mapping predicts, or older than the newest frame
+ * time, by more than this restart it */
 #define RESYNC_THRESHOLD (1 * GST_SECOND)
+/* For this long after the mapping (re)starts, a frame that came with less
+ * delay than any before moves it at once (a catch-up burst) */
+#define SETTLE_TIME (500 * GST_MSECOND)
+/* Afterwards the offset goes down by at most this much per frame */
+#define MAX_OFFSET_STEP (1 * GST_MSECOND)
 /* Input frames waiting to be sent, at most */
 #define MAX_PENDING_INPUT 256
 /* ds-stats messages, in ticks of 1 s */
@@ -186,6 +195,9 @@ struct _GstDsStreamSrc
   DsTimestampUnwrapper unwrapper;
   gboolean have_offset;
   GstClockTimeDiff offset;      /* running time - frame time */
+  GstClockTime settle_until;    /* running time */
+  GstClockTime newest_frame_time;
+  GstClockTime last_pts[N_MEDIA];       /* NONE: nothing output yet */
   gboolean eos_pending;
 };
 
@@ -936,6 +948,8 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
 
   ds_timestamp_unwrapper_init (&self->unwrapper);
   self->have_offset = FALSE;
+  for (i = 0; i < N_MEDIA; i++)
+    self->last_pts[i] = GST_CLOCK_TIME_NONE;
   self->eos_pending = FALSE;
   g_clear_pointer (&self->select_names, g_strfreev);
   GST_OBJECT_LOCK (self);
@@ -1083,6 +1097,7 @@ gst_ds_streamsrc_map_time (GstDsStreamSrc * self, ReceivedFrame * frame,
   GstClockTime frame_time, arrival = frame->arrival;
   GstClockTimeDiff candidate, pts;
   guint latency;
+  DsMedia media;
 
   GST_OBJECT_LOCK (self);
   latency = self->latency;
@@ -1099,11 +1114,24 @@ gst_ds_streamsrc_map_time (GstDsStreamSrc * self, ReceivedFrame * frame,
     gst_object_unref (clock);
   }
 
-  if (restart)
+  if (restart || !self->have_offset)
     ds_timestamp_unwrapper_init (&self->unwrapper);
   frame_time = ds_timestamp_unwrap (&self->unwrapper,
       frame->header.timestamp) * GST_MSECOND;
   candidate = GST_CLOCK_DIFF (frame_time, arrival);
+
+  if (self->have_offset && !restart) {
+    if (candidate - self->offset > RESYNC_THRESHOLD) {
+      GST_DEBUG_OBJECT (self, "frame %" GST_STIME_FORMAT " late: timing "
+          "starts again", GST_STIME_ARGS (candidate - self->offset));
+      restart = TRUE;
+    } else if (frame_time + RESYNC_THRESHOLD < self->newest_frame_time) {
+      GST_DEBUG_OBJECT (self, "frame time %" GST_TIME_FORMAT " went back "
+          "from %" GST_TIME_FORMAT ": timing starts again",
+          GST_TIME_ARGS (frame_time), GST_TIME_ARGS (self->newest_frame_time));
+      restart = TRUE;
+    }
+  }
 
   if (restart || !self->have_offset) {
     GST_DEBUG_OBJECT (self, "timing starts: frame %" GST_TIME_FORMAT
@@ -1111,19 +1139,36 @@ gst_ds_streamsrc_map_time (GstDsStreamSrc * self, ReceivedFrame * frame,
         GST_TIME_ARGS (arrival));
     self->offset = candidate;
     self->have_offset = TRUE;
+    self->settle_until = arrival + SETTLE_TIME;
+    self->newest_frame_time = frame_time;
   } else if (candidate < self->offset) {
-    /* came with less delay than any frame before */
-    self->offset = candidate;
-  } else if (candidate - self->offset > RESYNC_THRESHOLD) {
-    GST_DEBUG_OBJECT (self, "frame %" GST_STIME_FORMAT " late: timing "
-        "starts again", GST_STIME_ARGS (candidate - self->offset));
-    self->offset = candidate;
+    /* came with less delay than any frame before: right after a start
+     * (a catch-up burst) follow it at once, later only step by step, so
+     * that one early frame does not pull the other media back */
+    if (arrival < self->settle_until)
+      self->offset = candidate;
+    else
+      self->offset = MAX (candidate, self->offset - MAX_OFFSET_STEP);
   }
+  self->newest_frame_time = MAX (self->newest_frame_time, frame_time);
 
   pts = (GstClockTimeDiff) frame_time + self->offset +
       (GstClockTimeDiff) latency *GST_MSECOND;
+  if (pts < 0)
+    pts = 0;
 
-  return pts > 0 ? (GstClockTime) pts : 0;
+  /* never back in time within one kind of media */
+  media = ds_frame_type_media (frame->header.type);
+  if (GST_CLOCK_TIME_IS_VALID (self->last_pts[media]) &&
+      pts < (GstClockTimeDiff) self->last_pts[media]) {
+    GST_LOG_OBJECT (self, "%s frame %" GST_STIME_FORMAT " before the one "
+        "before: held", ds_frame_type_name (frame->header.type),
+        GST_STIME_ARGS ((GstClockTimeDiff) self->last_pts[media] - pts));
+    pts = self->last_pts[media];
+  }
+  self->last_pts[media] = pts;
+
+  return (GstClockTime) pts;
 }
 
 static GstBuffer *
@@ -1237,7 +1282,9 @@ again:
   self->queued_bytes -= g_bytes_get_size (frame->message);
   g_mutex_unlock (&self->lock);
 
-  restart = frame->discont || frame->header.type == DS_FRAME_KEYFRAME;
+  /* timing starts again after a reconnect or lost frames (discont), after
+   * an End (have_offset), and on a big jump (see map_time) */
+  restart = frame->discont;
 
   switch (frame->header.type) {
     case DS_FRAME_END:

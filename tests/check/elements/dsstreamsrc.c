@@ -1235,6 +1235,166 @@ GST_START_TEST (test_start_stop_no_leak)
 
 GST_END_TEST;
 
+typedef struct
+{
+  guint8 type;
+  guint32 timestamp;            /* ms on the sender's clock */
+  guint sleep_ms;               /* before pushing */
+} TimedFrame;
+
+/* Sends @frames through a relay with their pauses and returns the PTS of
+ * the received video (@video) and audio (@audio) frames, in order */
+static void
+send_timed (const TimedFrame * frames, guint n, GArray * video, GArray * audio)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  gchar *peer = ds_test_relay_ws_uri (relay, "/peer/timing");
+  gchar *stream = ds_test_relay_ws_uri (relay, "/stream/timing");
+  GstElement *tx, *rx;
+  guint8 audio_payload[2 * 4 * 48] = { 0, };
+  guint8 rgba[4 * 4 * 4] = { 0, };
+  DsHeader header;
+  GstBuffer *buffer;
+  guint i, received = 0;
+
+  rx = receiver_new (stream, "latency=200");
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  for (i = 0; i < n; i++) {
+    if (frames[i].sleep_ms > 0)
+      g_usleep (frames[i].sleep_ms * 1000);
+    if (frames[i].type == DS_FRAME_AUDIO_PCM)
+      push (tx, make_frame (DS_FRAME_AUDIO_PCM, 0, i, frames[i].timestamp, 2,
+              48000, audio_payload, sizeof (audio_payload)));
+    else if (frames[i].type == DS_FRAME_PIXELS)
+      push (tx, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, i,
+              frames[i].timestamp, 4, 4, rgba, sizeof (rgba)));
+    else
+      push (tx, make_frame (frames[i].type, 0, i, frames[i].timestamp, 0, 0,
+              NULL, 0));
+  }
+
+  while (received < n && (buffer = pull (rx, WAIT_MS)) != NULL) {
+    GstClockTime pts = GST_BUFFER_PTS (buffer);
+
+    fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+    fail_unless (GST_CLOCK_TIME_IS_VALID (pts));
+    if (header.type == DS_FRAME_PIXELS)
+      g_array_append_val (video, pts);
+    else if (header.type == DS_FRAME_AUDIO_PCM)
+      g_array_append_val (audio, pts);
+    GST_LOG ("%s ts %u -> %" GST_TIME_FORMAT, ds_frame_type_name (header.type),
+        header.timestamp, GST_TIME_ARGS (pts));
+    gst_buffer_unref (buffer);
+    received++;
+  }
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+/* A Keyframe frame (0xF0) that comes late does not move the mapping: the
+ * pictures after it keep the frame-time step (it used to start the
+ * mapping again, a jump as big as the Keyframe's delay) */
+GST_START_TEST (test_keyframe_keeps_timing)
+{
+  TimedFrame frames[32];
+  GArray *video = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GArray *audio = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  guint i, n = 0;
+
+  if (!ds_test_relay_available ())
+    return;
+
+  for (i = 0; i < 30; i++) {
+    if (i == 15) {
+      /* held up by 150 ms on the way */
+      frames[n].type = DS_FRAME_KEYFRAME;
+      frames[n].timestamp = 1000 + i * 20;
+      frames[n++].sleep_ms = 170;
+    }
+    frames[n].type = DS_FRAME_PIXELS;
+    frames[n].timestamp = 1000 + i * 20;
+    frames[n++].sleep_ms = (i == 0 || i == 15) ? 0 : 20;
+  }
+  send_timed (frames, n, video, audio);
+
+  fail_unless_equals_int (video->len, 30);
+  for (i = 1; i < video->len; i++) {
+    GstClockTimeDiff step = GST_CLOCK_DIFF (g_array_index (video,
+            GstClockTime, i - 1), g_array_index (video, GstClockTime, i));
+
+    /* the frame-time step, less what an early frame moved the mapping */
+    fail_unless (step >= 0 && step <= 20 * GST_MSECOND,
+        "picture %u: step %" GST_STIME_FORMAT, i, GST_STIME_ARGS (step));
+  }
+  g_array_unref (video);
+  g_array_unref (audio);
+}
+
+GST_END_TEST;
+
+static void
+assert_increasing (GArray * pts, const gchar * what)
+{
+  guint i;
+
+  for (i = 1; i < pts->len; i++)
+    fail_unless (g_array_index (pts, GstClockTime, i) >=
+        g_array_index (pts, GstClockTime, i - 1),
+        "%s frame %u: pts %" GST_TIME_FORMAT " before %" GST_TIME_FORMAT,
+        what, i, GST_TIME_ARGS (g_array_index (pts, GstClockTime, i)),
+        GST_TIME_ARGS (g_array_index (pts, GstClockTime, i - 1)));
+}
+
+/* Jittery arrival (pauses of 10-30 ms between steps of 20 ms) with the
+ * audio 100 ms behind the pictures (a sender's audio buffer): a picture
+ * that comes with less delay than any before must not take the audio back
+ * in time, neither right after the start nor later */
+GST_START_TEST (test_jitter_pts_never_back)
+{
+  TimedFrame frames[128];
+  GArray *video = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GArray *audio = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GRand *rand = g_rand_new_with_seed (5);
+  guint i, n = 0;
+
+  if (!ds_test_relay_available ())
+    return;
+
+  for (i = 0; i < 60; i++) {
+    /* the first picture was taken 50 ms late; from step 45 on (after the
+     * mapping settled) the pictures are 80 ms further ahead, as after
+     * pictures dropped upstream: both times a picture comes with less
+     * delay than any before */
+    frames[n].type = DS_FRAME_PIXELS;
+    frames[n].timestamp = 1000 + i * 20 + (i > 0 ? 50 : 0) + (i >= 45 ? 80 : 0);
+    frames[n++].sleep_ms = i == 0 ? 0 : g_rand_int_range (rand, 10, 31);
+    frames[n].type = DS_FRAME_AUDIO_PCM;
+    frames[n].timestamp = 900 + i * 20;
+    frames[n++].sleep_ms = 0;
+  }
+  send_timed (frames, n, video, audio);
+
+  fail_unless_equals_int (video->len, 60);
+  fail_unless_equals_int (audio->len, 60);
+  assert_increasing (video, "picture");
+  assert_increasing (audio, "audio");
+
+  g_rand_free (rand);
+  g_array_unref (video);
+  g_array_unref (audio);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsstreamsrc_suite (void)
 {
@@ -1253,6 +1413,8 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
+  tcase_add_test (tc, test_keyframe_keeps_timing);
+  tcase_add_test (tc, test_jitter_pts_never_back);
 
   return s;
 }
