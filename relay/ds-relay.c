@@ -257,6 +257,11 @@ main (int argc, char **argv)
         "TOKEN"},
     {"view-only", 0, 0, G_OPTION_ARG_NONE, &s->view_only,
         "Every receiver is view-only: its input is dropped", NULL},
+    {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->allowed_origins,
+        "A web page origin (scheme://host[:port]) whose pages may connect; "
+          "repeatable; \"*\" = any. Always allowed: requests without Origin "
+          "(non-browser clients) and pages served by the relay itself; "
+          "others get 403", "ORIGIN"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame_bytes,
         "Largest frame payload accepted, in bytes (default 67108864); a "
           "larger message closes the sender with 1009", "BYTES"},

@@ -1162,6 +1162,8 @@ relay_metrics_text (DsRelay * relay)
       G_GUINT64_FORMAT "\n", relay->rejected_name);
   g_string_append_printf (s, "ds_relay_rejected_total{reason=\"limit\"} %"
       G_GUINT64_FORMAT "\n", relay->rejected_limit);
+  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"origin\"} %"
+      G_GUINT64_FORMAT "\n", relay->rejected_origin);
   metric_header (s, "ds_relay_channels", "gauge", "Channels that exist.");
   g_string_append_printf (s, "ds_relay_channels %u\n",
       g_hash_table_size (relay->channels));

@@ -108,6 +108,38 @@ relay_request_token (SoupServerMessage * msg)
   return NULL;
 }
 
+/* A browser names the page that opened the WebSocket in Origin; any web
+ * page could otherwise publish to (or read from) a relay on the user's
+ * machine. Allowed: no Origin (not a browser), the relay's own pages (the
+ * Origin's host[:port] is the Host the request was made to), and the
+ * --allowed-origin list. */
+static gboolean
+relay_origin_allowed (DsRelay * relay, SoupServerMessage * msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const gchar *origin = soup_message_headers_get_one (headers, "Origin");
+  const gchar *host = soup_message_headers_get_one (headers, "Host");
+  const gchar *authority;
+  gchar **allowed;
+
+  if (origin == NULL)
+    return TRUE;
+  for (allowed = relay->settings.allowed_origins; allowed && *allowed;
+      allowed++) {
+    if (strcmp (*allowed, "*") == 0 ||
+        g_ascii_strcasecmp (*allowed, origin) == 0)
+      return TRUE;
+  }
+  if (g_ascii_strncasecmp (origin, "http://", 7) == 0)
+    authority = origin + 7;
+  else if (g_ascii_strncasecmp (origin, "https://", 8) == 0)
+    authority = origin + 8;
+  else
+    return FALSE;
+  return host != NULL && host[0] != '\0' &&
+      g_ascii_strcasecmp (authority, host) == 0;
+}
+
 /* Decides whether the request may connect in @role; sets *view_only */
 static gboolean
 relay_authorize (DsRelay * relay, SoupServerMessage * msg, RelayRole role,
@@ -251,6 +283,18 @@ relay_handle_upgrade (DsRelay * relay, SoupServerMessage * msg,
     return;
   }
   peer = relay_peer_name (msg);
+  if (!relay_origin_allowed (relay, msg)) {
+    relay->rejected_origin++;
+    relay_log ("refused %s for channel %s from %s: Origin %s is not allowed "
+        "(see --allowed-origin)", relay_role_name (role), name, peer,
+        soup_message_headers_get_one (soup_server_message_get_request_headers
+            (msg), "Origin"));
+    relay_http_error (msg, SOUP_STATUS_FORBIDDEN,
+        "this web page's origin may not connect to ds-relay (see "
+        "--allowed-origin)");
+    g_free (peer);
+    return;
+  }
   if (!relay_authorize (relay, msg, role, &view_only)) {
     relay->rejected_auth++;
     relay_log ("refused %s for channel %s from %s: bad or missing token",

@@ -57,6 +57,7 @@ typedef struct
   gchar *subscribe_token;
   gchar *view_token;
   gboolean view_only;
+  gchar **allowed_origins;      /* besides the relay's own; "*": any */
   gint64 max_frame_bytes;
   gint64 max_queue_bytes;
   gdouble idle_grace;           /* seconds */
@@ -88,6 +89,7 @@ typedef struct
   guint64 rejected_auth;
   guint64 rejected_name;
   guint64 rejected_limit;
+  guint64 rejected_origin;
   guint64 frames_in;
   guint64 bytes_in;
   guint64 frames_out;

@@ -2308,6 +2308,50 @@ GST_START_TEST (test_ping_flood)
 
 GST_END_TEST;
 
+/* Web pages of other origins may not connect; the relay's own may */
+GST_START_TEST (test_origin)
+{
+  DsTestRelay *relay = start_relay ("--allowed-origin",
+      "https://app.example", NULL);
+  guint port = ds_test_relay_get_port (relay);
+  gchar *own = g_strdup_printf ("http://127.0.0.1:%u", port);
+  GIOStream *conn;
+  guint status = 0;
+
+  conn = raw_connect (port, FALSE, "/peer/origin", "http://evil.example",
+      &status);
+  fail_unless_equals_int (status, 403);
+  g_object_unref (conn);
+  conn = raw_connect (port, FALSE, "/stream/origin", "http://127.0.0.1:1",
+      &status);
+  fail_unless_equals_int (status, 403);
+  g_object_unref (conn);
+  conn = raw_connect (port, FALSE, "/signal/origin", "null", &status);
+  fail_unless_equals_int (status, 403);
+  g_object_unref (conn);
+  fail_unless_equals_int (metric_value (relay,
+          "ds_relay_rejected_total{reason=\"origin\"}"), 3);
+
+  /* the viewer served by the relay itself */
+  conn = raw_connect (port, FALSE, "/stream/origin", own, &status);
+  fail_unless_equals_int (status, 101);
+  g_object_unref (conn);
+  /* a listed origin */
+  conn = raw_connect (port, FALSE, "/peer/origin", "https://app.example",
+      &status);
+  fail_unless_equals_int (status, 101);
+  g_object_unref (conn);
+  /* not a browser */
+  conn = raw_connect (port, FALSE, "/peer/origin", NULL, &status);
+  fail_unless_equals_int (status, 101);
+  g_object_unref (conn);
+
+  g_free (own);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2356,6 +2400,7 @@ relay_suite (void)
   tcase_add_test (tc, test_early_refusal);
   tcase_add_test (tc, test_declared_size);
   tcase_add_test (tc, test_ping_flood);
+  tcase_add_test (tc, test_origin);
   return s;
 }
 
