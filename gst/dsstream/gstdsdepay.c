@@ -74,10 +74,15 @@
  *
  * ## Lost frames and keyframe requests
  *
- * Sequence gaps are counted per kind of media and logged. A DeltaPixels
- * frame that cannot be decoded into a correct picture (no reference, a
- * size other than the reference's, a decoding error, or a sequence gap
- * on the video stream before it) is never shown: pictures are dropped
+ * A sender's seq counts per stream, and a stream is one kind of media
+ * (docs/protocol.md §2): pictures (Pixels, DeltaPixels and
+ * CompressedPixels share one counter), audio, signals (SignalSync,
+ * SignalDiff, SchemaAnnounce) and other (Haptic, Neural*); Keyframe, Ping
+ * and End are not counted. dsdepay tracks the four counters apart, so
+ * interleaved streams are no gap, and counts and logs the frames missing
+ * on each. A DeltaPixels frame that cannot be decoded into a correct
+ * picture (no reference, a size other than the reference's, a decoding
+ * error, or a sequence gap on the picture stream before it) is never shown: pictures are dropped
  * until the next keyframe (Pixels, or DeltaPixels with FLAG_KEYFRAME). With
  * #GstDsDepay:request-keyframe, a `GstForceKeyUnit` event is sent upstream
  * (dsstreamsrc turns it into a KeyframeRequest for the source) and
@@ -229,10 +234,31 @@ typedef struct
   gboolean need_segment;
   gboolean discont;
   gboolean eos;
+} GstDsDepayStream;
 
+/* What a sender's seq counts (docs/protocol.md §2): one counter per
+ * stream, a stream being one kind of media of the sender, as dspay (one
+ * per media) and dsrelaysink send them. Not the same as the pads: pictures
+ * go to the video and the image pad. */
+typedef enum
+{
+  SEQ_PICTURES,                 /* Pixels, DeltaPixels, CompressedPixels */
+  SEQ_AUDIO,                    /* AudioPcm, AudioCompressed */
+  SEQ_SIGNALS,                  /* SignalSync, SignalDiff, SchemaAnnounce */
+  SEQ_OTHER,                    /* Haptic, Neural* */
+  N_SEQ_STREAMS,
+  SEQ_NONE = N_SEQ_STREAMS      /* Keyframe, Ping, End, SubscribeFilter */
+} GstDsDepaySeqStream;
+
+static const gchar *const seq_stream_names[N_SEQ_STREAMS] = {
+  "pictures", "audio", "signals", "other"
+};
+
+typedef struct
+{
   gboolean have_seq;
   guint16 seq;
-} GstDsDepayStream;
+} GstDsDepaySeq;
 
 struct _GstDsDepay
 {
@@ -266,6 +292,7 @@ struct _GstDsDepay
   gboolean resyncing;
   GstFlowCombiner *flow_combiner;
   GstDsDepayStream streams[N_STREAMS];
+  GstDsDepaySeq seqs[N_SEQ_STREAMS];
   guint group_id;
   guint generation;
   gboolean ended;
@@ -422,9 +449,9 @@ gst_ds_depay_class_init (GstDsDepayClass * klass)
   /**
    * GstDsDepay:wait-for-keyframe:
    *
-   * After a sequence gap on the video stream, drop delta pictures until
+   * After a sequence gap on the picture stream, drop delta pictures until
    * the next keyframe. When %FALSE, a gap alone does not stop decoding
-   * (for senders whose sequence numbers are not per video stream); deltas
+   * (for senders whose sequence numbers are not per stream); deltas
    * that cannot be decoded (no reference, size mismatch, bad payload) are
    * dropped in any case.
    */
@@ -457,7 +484,9 @@ gst_ds_depay_class_init (GstDsDepayClass * klass)
    *
    * Counters since the element started, as a structure with the guint64
    * fields `frames` (frames read), `bytes` (input bytes), `gaps` (frames
-   * missing according to sequence numbers), `dropped` (pictures not shown
+   * missing according to sequence numbers, summed over the sender's
+   * streams: pictures, audio, signals, other, each with its own counter),
+   * `dropped` (pictures not shown
    * while waiting for a keyframe), `malformed` (frames skipped as
    * malformed or too large) and `keyframe-requests` (ForceKeyUnit events
    * sent upstream).
@@ -686,20 +715,26 @@ gst_ds_depay_reset_picture (GstDsDepay * self)
   gst_ds_depay_set_reference (self, NULL, 0, 0);
 }
 
+static void
+gst_ds_depay_reset_seqs (GstDsDepay * self)
+{
+  gint i;
+
+  for (i = 0; i < N_SEQ_STREAMS; i++)
+    self->seqs[i].have_seq = FALSE;
+}
+
 /* Forgets everything about the sender's stream: used at start, stop and
  * after an End frame. */
 static void
 gst_ds_depay_reset_stream (GstDsDepay * self)
 {
-  gint i;
-
   gst_ds_depay_reset_picture (self);
   ds_signal_state_clear (self->signals);
   ds_timestamp_unwrapper_init (&self->unwrapper);
   self->have_first_ts = FALSE;
   self->have_pts_offset = FALSE;
-  for (i = 0; i < N_STREAMS; i++)
-    self->streams[i].have_seq = FALSE;
+  gst_ds_depay_reset_seqs (self);
 
   g_mutex_lock (&self->kf_lock);
   self->waiting_for_keyframe = FALSE;
@@ -876,37 +911,85 @@ gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
       GST_CLOCK_TIME_NONE : frame_time;
 }
 
-/* Sequence numbers: returns the number of frames missing before @seq */
-static guint
-gst_ds_depay_check_seq (GstDsDepay * self, GstDsDepayStreamKind kind,
-    guint16 seq)
+/* Sequence numbers */
+
+static GstDsDepaySeqStream
+gst_ds_depay_seq_stream (guint8 type)
 {
-  GstDsDepayStream *stream = &self->streams[kind];
+  switch (type) {
+    case DS_FRAME_PIXELS:
+    case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_COMPRESSED_PIXELS:
+      return SEQ_PICTURES;
+    case DS_FRAME_AUDIO_PCM:
+    case DS_FRAME_AUDIO_COMPRESSED:
+      return SEQ_AUDIO;
+    case DS_FRAME_SIGNAL_SYNC:
+    case DS_FRAME_SIGNAL_DIFF:
+    case DS_FRAME_SCHEMA_ANNOUNCE:
+      return SEQ_SIGNALS;
+    case DS_FRAME_HAPTIC:
+    case DS_FRAME_NEURAL_FRAME:
+    case DS_FRAME_NEURAL_AUDIO:
+    case DS_FRAME_NEURAL_ACTUATOR:
+    case DS_FRAME_NEURAL_LATENT:
+      return SEQ_OTHER;
+    default:
+      return SEQ_NONE;
+  }
+}
+
+/* Returns the number of frames missing before the frame of @header on its
+ * stream, and marks the pads the stream's media goes to discontinuous
+ * when some are */
+static guint
+gst_ds_depay_check_seq (GstDsDepay * self, const DsHeader * header)
+{
+  GstDsDepaySeqStream id = gst_ds_depay_seq_stream (header->type);
+  GstDsDepaySeq *s;
   gint distance;
 
-  if (!stream->have_seq) {
-    stream->have_seq = TRUE;
-    stream->seq = seq;
+  if (id == SEQ_NONE)
+    return 0;
+
+  s = &self->seqs[id];
+  if (!s->have_seq) {
+    s->have_seq = TRUE;
+    s->seq = header->seq;
     return 0;
   }
 
-  distance = ds_seq_distance (stream->seq, seq);
+  distance = ds_seq_distance (s->seq, header->seq);
   if (distance <= 0) {
     GST_DEBUG_OBJECT (self, "%s: seq %u after %u: duplicate or reordered",
-        stream_names[kind], seq, stream->seq);
+        seq_stream_names[id], header->seq, s->seq);
     return 0;
   }
 
-  stream->seq = seq;
+  s->seq = header->seq;
   if (distance == 1)
     return 0;
 
   GST_WARNING_OBJECT (self, "%s: %d frame(s) missing before seq %u",
-      stream_names[kind], distance - 1, seq);
+      seq_stream_names[id], distance - 1, header->seq);
   GST_OBJECT_LOCK (self);
   self->stat_gaps += distance - 1;
   GST_OBJECT_UNLOCK (self);
-  stream->discont = TRUE;
+
+  switch (id) {
+    case SEQ_PICTURES:
+      self->streams[STREAM_VIDEO].discont = TRUE;
+      self->streams[STREAM_IMAGE].discont = TRUE;
+      break;
+    case SEQ_AUDIO:
+      self->streams[STREAM_AUDIO].discont = TRUE;
+      break;
+    case SEQ_SIGNALS:
+      self->streams[STREAM_SIGNAL].discont = TRUE;
+      break;
+    default:
+      break;
+  }
 
   return distance - 1;
 }
@@ -1680,27 +1763,25 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       break;
   }
 
+  missing = gst_ds_depay_check_seq (self, header);
+
   switch (header->type) {
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
-      missing = gst_ds_depay_check_seq (self, STREAM_VIDEO, header->seq);
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       if (header->type == DS_FRAME_PIXELS)
         return gst_ds_depay_handle_pixels (self, header, payload, pts);
       return gst_ds_depay_handle_delta (self, header, payload, pts, missing,
           max_size);
     case DS_FRAME_COMPRESSED_PIXELS:
-      gst_ds_depay_check_seq (self, STREAM_IMAGE, header->seq);
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       return gst_ds_depay_handle_image (self, header, payload, pts);
     case DS_FRAME_AUDIO_PCM:
     case DS_FRAME_AUDIO_COMPRESSED:
-      gst_ds_depay_check_seq (self, STREAM_AUDIO, header->seq);
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       return gst_ds_depay_handle_audio (self, header, payload, pts);
     case DS_FRAME_SIGNAL_SYNC:
     case DS_FRAME_SIGNAL_DIFF:
-      gst_ds_depay_check_seq (self, STREAM_SIGNAL, header->seq);
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       return gst_ds_depay_handle_signal (self, header, payload, pts);
     case DS_FRAME_SCHEMA_ANNOUNCE:
@@ -1969,8 +2050,8 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->resyncing = FALSE;
       self->have_pts_offset = FALSE;
       gst_ds_depay_reset_picture (self);
+      gst_ds_depay_reset_seqs (self);
       for (i = 0; i < N_STREAMS; i++) {
-        self->streams[i].have_seq = FALSE;
         self->streams[i].eos = FALSE;
         self->streams[i].discont = TRUE;
       }

@@ -2150,6 +2150,68 @@ GST_START_TEST (test_byte_stream_junk)
 
 GST_END_TEST;
 
+/* seq counts per sender per stream, and a stream is one kind of media
+ * (docs/protocol.md §2): pictures (Pixels, DeltaPixels, CompressedPixels
+ * share one counter), audio, signals (with SchemaAnnounce), other (Haptic,
+ * Neural*). Interleaved counters are no gaps. */
+GST_START_TEST (test_seq_per_stream)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (2, 2, 0), *p1 = make_picture (2, 2, 1);
+  gfloat samples[2] = { 0, 0 };
+  guint8 haptic[3] = { 10, 0, 99 };
+  guint n = 0;
+  GstBuffer *out;
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, 0, 0, 2, 2, p0, 16));
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 0, 1, 1, 8000, samples, 8));
+  push (d, frame_buffer (DS_FRAME_SCHEMA_ANNOUNCE, 0, 0, 1, 0, 0,
+          "{\"signals\":[\"a\"]}", 17));
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 1, 2, "{\"a\":1}"));
+  push (d, frame_buffer (DS_FRAME_COMPRESSED_PIXELS, 2, 1, 3, 1, 1, png_data,
+          sizeof (png_data)));
+  push (d, frame_buffer (DS_FRAME_HAPTIC, 0, 0, 4, 0, 0, haptic, 3));
+  push (d, delta_frame (0, 2, 2, 2, p1, p0));
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 1, 5, 1, 8000, samples, 8));
+  push (d, frame_buffer (DS_FRAME_NEURAL_LATENT, 0, 1, 6, 0, 0, "z", 1));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 2, 7, "{\"a\":2}"));
+  push (d, frame_buffer (DS_FRAME_SCHEMA_ANNOUNCE, 0, 3, 8, 0, 0,
+          "{\"signals\":[\"a\"]}", 17));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 4, 9, "{\"a\":3}"));
+  push (d, delta_frame (0, 3, 2, 2, p0, p1));
+  push (d, frame_buffer (DS_FRAME_HAPTIC, 0, 2, 10, 0, 0, haptic, 3));
+
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 0);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+  while ((out = gst_harness_try_pull (d->out[OUT_VIDEO]))) {
+    fail_unless (n > 0 || GST_BUFFER_FLAG_IS_SET (out,
+            GST_BUFFER_FLAG_DISCONT));
+    fail_unless (n == 0 || !GST_BUFFER_FLAG_IS_SET (out,
+            GST_BUFFER_FLAG_DISCONT));
+    assert_buffer_equals (out, n % 2 ? p1 : p0, 16);
+    gst_buffer_unref (out);
+    n++;
+  }
+  fail_unless_equals_int (n, 3);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+
+  /* a gap on one stream is that stream's only */
+  push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0, 5, 11, 1, 8000, samples, 8));
+  fail_unless_equals_uint64 (get_stat (d, "gaps"), 3);
+  push (d, delta_frame (0, 4, 2, 2, p1, p0));
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, 16);
+  gst_buffer_unref (out);
+
+  g_free (p0);
+  g_free (p1);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2188,6 +2250,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_framerate_change);
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_byte_stream_junk);
+  tcase_add_test (tc, test_seq_per_stream);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
