@@ -90,6 +90,17 @@
  * so requests go on even when no more frames arrive, until a keyframe
  * comes.
  *
+ * The signal state is never silently wrong: a SignalDiff after lost
+ * frames on the signal stream, or after a flush (which also forgets the
+ * state), merges onto a state that may be stale. dsdepay then posts a
+ * warning, counts it (`signal-incomplete` in #GstDsDepay:stats), asks
+ * upstream for a SignalSync with a `GstForceKeyUnit` event (dspay answers
+ * it with a SignalSync, dsstreamsrc turns it into a KeyframeRequest), and
+ * goes on outputting the merged state, each line flagged
+ * %GST_BUFFER_FLAG_CORRUPTED, until the next SignalSync makes it whole. A
+ * SignalSync after a gap (what the relay sends a slow receiver) is no
+ * problem.
+ *
  * ## Timestamps
  *
  * With #GstDsDepay:timestamp-mode `auto` (the default), when the input
@@ -279,6 +290,7 @@ struct _GstDsDepay
   guint64 stat_dropped;
   guint64 stat_malformed;
   guint64 stat_keyframe_requests;
+  guint64 stat_signal_incomplete;
 
   /* picture size for clamping navigation, under the object lock */
   guint video_width;
@@ -325,6 +337,13 @@ struct _GstDsDepay
 #endif
 
   DsSignalState *signals;
+  /* a signal frame was seen since the stream started */
+  gboolean have_signal_state;
+  /* frames of the signal stream were lost (or a flush) since the last
+   * SignalSync: a SignalDiff now merges onto a state that may be stale */
+  gboolean signal_gap;
+  /* the state may be stale until the next SignalSync */
+  gboolean signal_incomplete;
 
   /* keyframe requests, under kf_lock */
   GMutex kf_lock;
@@ -488,13 +507,15 @@ gst_ds_depay_class_init (GstDsDepayClass * klass)
    * streams: pictures, audio, signals, other, each with its own counter),
    * `dropped` (pictures not shown
    * while waiting for a keyframe), `malformed` (frames skipped as
-   * malformed or too large) and `keyframe-requests` (ForceKeyUnit events
-   * sent upstream).
+   * malformed or too large), `keyframe-requests` (ForceKeyUnit events
+   * sent upstream, for pictures and for signal state) and
+   * `signal-incomplete` (times the signal state became possibly stale: a
+   * SignalDiff after lost signal frames or a flush).
    */
   g_object_class_install_property (gobject_class, PROP_STATS,
       g_param_spec_boxed ("stats", "Statistics",
           "Counters: frames, bytes, gaps, dropped, malformed, "
-          "keyframe-requests", GST_TYPE_STRUCTURE,
+          "keyframe-requests, signal-incomplete", GST_TYPE_STRUCTURE,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
@@ -731,6 +752,9 @@ gst_ds_depay_reset_stream (GstDsDepay * self)
 {
   gst_ds_depay_reset_picture (self);
   ds_signal_state_clear (self->signals);
+  self->have_signal_state = FALSE;
+  self->signal_gap = FALSE;
+  self->signal_incomplete = FALSE;
   ds_timestamp_unwrapper_init (&self->unwrapper);
   self->have_first_ts = FALSE;
   self->have_pts_offset = FALSE;
@@ -783,6 +807,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->stat_frames = self->stat_bytes = self->stat_gaps = 0;
   self->stat_dropped = self->stat_malformed = 0;
   self->stat_keyframe_requests = 0;
+  self->stat_signal_incomplete = 0;
   self->video_width = self->video_height = 0;
   self->image_width = self->image_height = 0;
   self->nav_buttons = 0;
@@ -1533,6 +1558,31 @@ opus_multichannel:
   }
 }
 
+/* A SignalDiff after a gap on the signal stream or a flush: what it
+ * merges onto may be stale. The merged state still goes out (the keys
+ * received are current, and a dashboard keeps moving), flagged CORRUPTED,
+ * and a SignalSync is asked for: the upstream ForceKeyUnit, which dspay
+ * answers with a SignalSync and dsstreamsrc turns into a KeyframeRequest
+ * for the source. */
+static void
+gst_ds_depay_signal_state_incomplete (GstDsDepay * self,
+    const DsHeader * header)
+{
+  self->signal_gap = FALSE;
+
+  if (!self->signal_incomplete) {
+    self->signal_incomplete = TRUE;
+    GST_OBJECT_LOCK (self);
+    self->stat_signal_incomplete++;
+    GST_OBJECT_UNLOCK (self);
+    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        ("SignalDiff seq %u after lost signal frames or a flush: the signal "
+            "state may be stale until the next SignalSync; asking upstream "
+            "for one", header->seq));
+  }
+  gst_ds_depay_send_keyframe_request (self);
+}
+
 static GstFlowReturn
 gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts)
@@ -1543,6 +1593,7 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
   gchar *json, *line;
   gsize len = 0;
   gboolean ok;
+  GstBuffer *out;
 
   if (!gst_buffer_map (payload, &map, GST_MAP_READ))
     goto bad_json;
@@ -1554,15 +1605,28 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
   if (!ok)
     goto bad_json;
 
+  self->have_signal_state = TRUE;
+  if (sync) {
+    if (self->signal_incomplete)
+      GST_INFO_OBJECT (self, "SignalSync seq %u: signal state whole again",
+          header->seq);
+    self->signal_gap = FALSE;
+    self->signal_incomplete = FALSE;
+  } else if (self->signal_gap) {
+    gst_ds_depay_signal_state_incomplete (self, header);
+  }
+
   json = ds_signal_state_to_json (self->signals, NULL, &len);
   line = g_realloc (json, len + 1);
   line[len] = '\n';
+  out = gst_buffer_new_wrapped (line, len + 1);
+  if (self->signal_incomplete)
+    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_CORRUPTED);
 
   gst_ds_depay_prepare_pad (self, STREAM_SIGNAL, 0, 0, 0, 0,
       gst_ds_depay_signal_caps);
 
-  return gst_ds_depay_push (self, STREAM_SIGNAL,
-      gst_buffer_new_wrapped (line, len + 1), pts, GST_CLOCK_TIME_NONE);
+  return gst_ds_depay_push (self, STREAM_SIGNAL, out, pts, GST_CLOCK_TIME_NONE);
 
   /* ERRORS */
 bad_json:
@@ -1764,6 +1828,8 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   }
 
   missing = gst_ds_depay_check_seq (self, header);
+  if (missing > 0 && gst_ds_depay_seq_stream (header->type) == SEQ_SIGNALS)
+    self->signal_gap = TRUE;
 
   switch (header->type) {
     case DS_FRAME_PIXELS:
@@ -2051,6 +2117,10 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       self->have_pts_offset = FALSE;
       gst_ds_depay_reset_picture (self);
       gst_ds_depay_reset_seqs (self);
+      /* the signal state was of another place in the stream */
+      ds_signal_state_clear (self->signals);
+      if (self->have_signal_state)
+        self->signal_gap = TRUE;
       for (i = 0; i < N_STREAMS; i++) {
         self->streams[i].eos = FALSE;
         self->streams[i].discont = TRUE;
@@ -2136,7 +2206,8 @@ gst_ds_depay_get_stats (GstDsDepay * self)
       "gaps", G_TYPE_UINT64, self->stat_gaps,
       "dropped", G_TYPE_UINT64, self->stat_dropped,
       "malformed", G_TYPE_UINT64, self->stat_malformed,
-      "keyframe-requests", G_TYPE_UINT64, self->stat_keyframe_requests, NULL);
+      "keyframe-requests", G_TYPE_UINT64, self->stat_keyframe_requests,
+      "signal-incomplete", G_TYPE_UINT64, self->stat_signal_incomplete, NULL);
   GST_OBJECT_UNLOCK (self);
 
   return s;

@@ -2212,6 +2212,97 @@ GST_START_TEST (test_seq_per_stream)
 
 GST_END_TEST;
 
+static gboolean
+pull_signal (Depay * d, const gchar * key, gint64 value, gboolean corrupted)
+{
+  GstBuffer *out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  JsonObject *obj;
+  gboolean ok;
+
+  fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (out,
+          GST_BUFFER_FLAG_CORRUPTED), corrupted);
+  obj = parse_line (out);
+  ok = json_object_has_member (obj, key) &&
+      json_object_get_int_member (obj, key) == value;
+  json_object_unref (obj);
+  return ok;
+}
+
+/* A gap on the signal stream followed by a SignalDiff, or a flush: the
+ * merged state may be stale. dsdepay goes on outputting it, flagged
+ * CORRUPTED, posts a warning, counts it, and asks upstream for a
+ * SignalSync (ForceKeyUnit), which makes it whole again. A SignalSync
+ * right after a gap is fine. */
+GST_START_TEST (test_signal_incomplete)
+{
+  Depay *d = depay_new (NULL);
+  GstSegment segment;
+
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 0, "{\"a\":1,\"b\":1}"));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 1, 1, "{\"a\":2}"));
+  fail_unless (pull_signal (d, "b", 1, FALSE));
+  fail_unless (pull_signal (d, "a", 2, FALSE));
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  /* seq 2 lost: the diff after it merges onto a state that may be stale */
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 3, 3, "{\"b\":5}"));
+  fail_unless (pull_signal (d, "b", 5, TRUE));
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (get_stat (d, "signal-incomplete"), 1);
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 4, 4, "{\"b\":6}"));
+  fail_unless (pull_signal (d, "b", 6, TRUE));
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  /* the SignalSync that answers makes it whole */
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 5, 5, "{\"a\":9}"));
+  fail_unless (pull_signal (d, "a", 9, FALSE));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 6, 6, "{\"b\":7}"));
+  fail_unless (pull_signal (d, "b", 7, FALSE));
+
+  /* a SignalSync after a gap (what the relay sends a slow receiver) */
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 9, 9, "{\"c\":1}"));
+  fail_unless (pull_signal (d, "c", 1, FALSE));
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 10, 10, "{\"c\":2}"));
+  fail_unless (pull_signal (d, "c", 2, FALSE));
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_int (count_force_key_units (d), 0);
+
+  /* a flush: what comes after is somewhere else in the stream */
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_flush_start ()));
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&segment, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_segment (&segment)));
+  {
+    GstEvent *event;
+
+    while ((event = gst_harness_try_pull_event (d->out[OUT_SIGNAL])))
+      gst_event_unref (event);
+  }
+  push (d, signal_frame (DS_FRAME_SIGNAL_DIFF, 40, 40, "{\"d\":1}"));
+  {
+    GstBuffer *out = gst_harness_pull (d->out[OUT_SIGNAL]);
+    JsonObject *obj;
+
+    fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_CORRUPTED));
+    obj = parse_line (out);
+    /* the state from before the flush is gone */
+    fail_if (json_object_has_member (obj, "c"));
+    fail_unless_equals_int (json_object_get_int_member (obj, "d"), 1);
+    json_object_unref (obj);
+  }
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (get_stat (d, "signal-incomplete"), 2);
+  push (d, signal_frame (DS_FRAME_SIGNAL_SYNC, 41, 41, "{\"e\":1}"));
+  fail_unless (pull_signal (d, "e", 1, FALSE));
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2251,6 +2342,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_byte_stream_junk);
   tcase_add_test (tc, test_seq_per_stream);
+  tcase_add_test (tc, test_signal_incomplete);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
