@@ -70,7 +70,8 @@ struct _GstDsSoupConnection
   guint attempt;                /* attempts since the last success */
   gboolean ever_connected;
   gboolean given_up;
-  gint64 last_rx_us;
+  gint64 last_rx_us;            /* something came, or the peer took data */
+  guint64 last_acked;           /* bytes the peer acknowledged, last tick */
   gint64 last_ping_us;
   guint16 ping_seq;
   gchar *error_reason;          /* from the "error" signal */
@@ -182,12 +183,12 @@ gst_ds_soup_connection_writable_cb (GSocket * socket, GIOCondition condition,
   return G_SOURCE_REMOVE;
 }
 
-/* Bytes the application wrote into the socket so far: acknowledged by
- * the peer plus still in the kernel's send queue. FALSE when the kernel
- * cannot tell. */
+/* What the kernel says about the socket: bytes the peer acknowledged and
+ * bytes still in the send queue (not sent or not acknowledged); their sum
+ * is what the application wrote into it. FALSE when it cannot tell. */
 static gboolean
-gst_ds_soup_connection_socket_written (GstDsSoupConnection * conn,
-    guint64 * written)
+gst_ds_soup_connection_socket_counts (GstDsSoupConnection * conn,
+    guint64 * acked, guint64 * unacked)
 {
 #if defined(__linux__) && defined(SIOCOUTQ)
   struct tcp_info info;
@@ -204,11 +205,24 @@ gst_ds_soup_connection_socket_written (GstDsSoupConnection * conn,
       return FALSE;
   if (ioctl (fd, SIOCOUTQ, &outq) != 0 || outq < 0)
     return FALSE;
-  *written = info.tcpi_bytes_acked + (guint64) outq;
+  *acked = info.tcpi_bytes_acked;
+  *unacked = outq;
   return TRUE;
 #else
   return FALSE;
 #endif
+}
+
+static gboolean
+gst_ds_soup_connection_socket_written (GstDsSoupConnection * conn,
+    guint64 * written)
+{
+  guint64 acked, unacked;
+
+  if (!gst_ds_soup_connection_socket_counts (conn, &acked, &unacked))
+    return FALSE;
+  *written = acked + unacked;
+  return TRUE;
 }
 
 /* The size of a client WebSocket frame carrying @payload bytes */
@@ -607,6 +621,7 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
   conn->failures = 0;
   conn->attempt = 0;
   conn->last_rx_us = g_get_monotonic_time ();
+  conn->last_acked = 0;
   g_clear_pointer (&conn->error_reason, g_free);
 
   if (conn->callbacks.connected)
@@ -752,6 +767,16 @@ gst_ds_soup_connection_tick_cb (gpointer user_data)
   gint64 now = g_get_monotonic_time ();
 
   if (gst_ds_soup_connection_is_connected (conn)) {
+    guint64 acked, unacked;
+
+    /* the answer to a Ping waits behind what we still send: while the
+     * peer keeps taking our bytes, the connection is alive */
+    if (gst_ds_soup_connection_socket_counts (conn, &acked, &unacked)) {
+      if (unacked > 0 && acked != conn->last_acked)
+        conn->last_rx_us = now;
+      conn->last_acked = acked;
+    }
+
     if (now - conn->last_rx_us > GST_DS_SOUP_LIVENESS_TIMEOUT_MS * 1000) {
       gchar *reason = g_strdup_printf ("nothing from the relay for %u s",
           GST_DS_SOUP_LIVENESS_TIMEOUT_MS / 1000);

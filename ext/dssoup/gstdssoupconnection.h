@@ -41,7 +41,8 @@ G_BEGIN_DECLS
 /* A Ping every 5 s (SPEC §6.6) */
 #define GST_DS_SOUP_PING_INTERVAL_MS 5000
 /* A connection on which nothing arrived (not even a Ping echo) for this
- * long is considered dead and replaced. */
+ * long, and which did not take any of the data waiting to be sent either,
+ * is considered dead and replaced. */
 #define GST_DS_SOUP_LIVENESS_TIMEOUT_MS 15000
 /* How often a sender looks again while libsoup still holds bytes */
 #define GST_DS_SOUP_BACKLOG_POLL_MS 2

@@ -1812,6 +1812,50 @@ GST_START_TEST (test_end_resent_after_reconnect)
 
 GST_END_TEST;
 
+/* A relay that cannot answer Pings in time because what the sink sends
+ * saturates the uplink is still alive as long as it takes the bytes: no
+ * reconnect after the 15 s liveness timeout */
+GST_START_TEST (test_slow_uplink_stays_connected)
+{
+  SlowServer *slow = slow_server_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/slow", slow->port);
+  GstElement *tx = sender_new (uri, "max-queue-bytes=4194304");
+  GstStructure *stats;
+  gsize frame_size = 1024 * 1024;
+  guint8 *payload = g_malloc0 (frame_size);
+  guint reconnects = 99;
+  gboolean connected = FALSE;
+  guint i;
+
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  /* 10 MB/s to a reader of 3 MB/s for 17 s; the reader never answers */
+  for (i = 0; i < 170; i++) {
+    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 100, 0,
+            0, payload, frame_size));
+    g_usleep (100 * 1000);
+  }
+
+  g_object_get (get (tx, "sink"), "stats", &stats, NULL);
+  gst_structure_get_uint (stats, "reconnects", &reconnects);
+  gst_structure_get_boolean (stats, "connected", &connected);
+  GST_INFO ("after 17 s: %" GST_PTR_FORMAT ", %" G_GUINT64_FORMAT " bytes "
+      "read by the server", stats, slow->received);
+  gst_structure_free (stats);
+  fail_unless (connected);
+  fail_unless_equals_int (reconnects, 0);
+  assert_no_error (tx);
+
+  set_state (tx, GST_STATE_NULL);
+  gst_object_unref (tx);
+  slow_server_free (slow);
+  g_free (payload);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsrelaysink_suite (void)
 {
@@ -1836,6 +1880,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_start_stop_no_leak);
   tcase_add_test (tc, test_slow_uplink_bounded);
   tcase_add_test (tc, test_end_resent_after_reconnect);
+  tcase_add_test (tc, test_slow_uplink_stays_connected);
 
   return s;
 }
