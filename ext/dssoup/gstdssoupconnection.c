@@ -604,8 +604,11 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
 
   conn->ws = ws;
   conn->handed_bytes = 0;
-  conn->written_known = gst_ds_soup_connection_socket_written (conn,
-      &conn->written_base);
+  /* compressed frames would make the socket take less than was handed
+   * over: then only the socket's writability can be checked (the session
+   * offers no extension, see the thread) */
+  conn->written_known = soup_websocket_connection_get_extensions (ws) == NULL
+      && gst_ds_soup_connection_socket_written (conn, &conn->written_base);
   soup_websocket_connection_set_max_incoming_payload_size (ws,
       conn->settings.max_message_size);
   soup_websocket_connection_set_keepalive_interval (ws, 0);
@@ -825,6 +828,11 @@ gst_ds_soup_connection_thread (gpointer user_data)
 
   conn->session = soup_session_new_with_options ("timeout",
       conn->settings.timeout, "user-agent", "gst-ds-stream/" VERSION, NULL);
+  /* no permessage-deflate: frames are sent as they are (pictures are
+   * compressed already), and the bytes handed to libsoup are the bytes it
+   * writes (see gst_ds_soup_connection_get_backlog()) */
+  soup_session_remove_feature_by_type (conn->session,
+      SOUP_TYPE_WEBSOCKET_EXTENSION_MANAGER);
 
   if (conn->settings.ssl_ca_file != NULL && *conn->settings.ssl_ca_file) {
     GError *error = NULL;
