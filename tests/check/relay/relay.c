@@ -1991,7 +1991,9 @@ raw_client_event_cb (GSocketClient * client, GSocketClientEvent event,
         g_socket_connection_get_socket (G_SOCKET_CONNECTION (connection));
 
     /* a small receive buffer, so the relay feels a non-reader soon */
-    g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, NULL);
+    if (GPOINTER_TO_UINT (user_data) > 0)
+      g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF,
+          GPOINTER_TO_UINT (user_data), NULL);
   }
   if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
     g_signal_connect (connection, "accept-certificate",
@@ -2000,10 +2002,10 @@ raw_client_event_cb (GSocketClient * client, GSocketClientEvent event,
 
 /* Sends a WebSocket upgrade request for @path (with an Origin header if
  * @origin is set) and reads the response head; returns the connection and
- * the HTTP status in *status */
+ * the HTTP status in *status. @rcvbuf: SO_RCVBUF if not 0. */
 static GIOStream *
-raw_connect (guint port, gboolean tls, const gchar * path,
-    const gchar * origin, guint * status)
+raw_connect_full (guint port, gboolean tls, const gchar * path,
+    const gchar * origin, guint rcvbuf, guint * status)
 {
   GSocketClient *socket_client = g_socket_client_new ();
   GSocketConnection *conn;
@@ -2015,7 +2017,7 @@ raw_connect (guint port, gboolean tls, const gchar * path,
 
   g_socket_client_set_tls (socket_client, tls);
   g_signal_connect (socket_client, "event", G_CALLBACK (raw_client_event_cb),
-      NULL);
+      GUINT_TO_POINTER (rcvbuf));
   conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1", port,
       NULL, NULL);
   g_object_unref (socket_client);
@@ -2042,6 +2044,13 @@ raw_connect (guint port, gboolean tls, const gchar * path,
   *status = (guint) g_ascii_strtoull (reply->str + 9, NULL, 10);
   g_string_free (reply, TRUE);
   return stream;
+}
+
+static GIOStream *
+raw_connect (guint port, gboolean tls, const gchar * path,
+    const gchar * origin, guint * status)
+{
+  return raw_connect_full (port, tls, path, origin, 4096, status);
 }
 
 static GIOStream *
@@ -2352,6 +2361,211 @@ GST_START_TEST (test_origin)
 
 GST_END_TEST;
 
+/* A self-signed certificate for 127.0.0.1 in @dir; FALSE without openssl */
+static gboolean
+make_test_certificate (const gchar * dir, gchar ** cert, gchar ** key)
+{
+  gchar *cmd;
+  gint status = -1;
+  gboolean ok;
+
+  *cert = g_build_filename (dir, "cert.pem", NULL);
+  *key = g_build_filename (dir, "key.pem", NULL);
+  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+      "-subj /CN=127.0.0.1 -keyout %s -out %s", *key, *cert);
+  ok = g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) &&
+      status == 0;
+  g_free (cmd);
+  return ok;
+}
+
+/* Reads server frames until the relay has nothing more for 2 s; every
+ * frame must be a well-formed WebSocket frame holding a well-formed
+ * ds-stream frame. Returns the number of NeuralFrames (their payload is
+ * checked); *syncs counts SignalSyncs. */
+#define TLSSLOW_FRAME (64 * 1024)
+#define TLSSLOW_FRAMES 1500
+/* mostly small frames, which the relay gathers into one write, and a
+ * large one now and then; sizes vary, so frame headers differ */
+#define TLSSLOW_SIZE(i) ((i) % 10 == 0 ? TLSSLOW_FRAME - (i) : 50 + ((i) * 7919) % 400)
+
+static guint
+read_checked_frames (GIOStream * stream, GByteArray * buf, guint * syncs)
+{
+  GInputStream *in = g_io_stream_get_input_stream (stream);
+  gint64 end = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  guint frames = 0;
+
+  *syncs = 0;
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION
+          (stream)), 2);
+  while (g_get_monotonic_time () < end) {
+    guint8 chunk[65536];
+    GError *error = NULL;
+    gssize n = g_input_stream_read (in, chunk, sizeof (chunk), NULL, &error);
+    gsize pos = 0;
+
+    if (n <= 0) {
+      g_clear_error (&error);
+      break;
+    }
+    /* after what was read while the source was sending */
+    g_byte_array_append (buf, chunk, n);
+    while (buf->len - pos >= 2) {
+      guint8 *p = buf->data + pos;
+      guint64 len = p[1] & 0x7f;
+      guint hlen = 2;
+      guint8 opcode = p[0] & 0x0f;
+      DsHeader header;
+      const guint8 *payload;
+      gsize i;
+
+      fail_unless ((p[0] & 0xF0) == 0x80 && (p[1] & 0x80) == 0,
+          "bad WebSocket frame start %02x %02x after %u frames", p[0], p[1],
+          frames);
+      if (len == 126) {
+        if (buf->len - pos < 4)
+          break;
+        len = (p[2] << 8) | p[3];
+        hlen = 4;
+      } else if (len == 127) {
+        gint b;
+
+        if (buf->len - pos < 10)
+          break;
+        len = 0;
+        for (b = 0; b < 8; b++)
+          len = (len << 8) | p[2 + b];
+        hlen = 10;
+      }
+      fail_unless (len <= 2 * TLSSLOW_FRAME, "frame length %" G_GUINT64_FORMAT,
+          len);
+      if (buf->len - pos < hlen + len)
+        break;
+      fail_unless (opcode == 0x2 || opcode == 0x9, "opcode %u", opcode);
+      if (opcode == 0x2) {
+        fail_unless (ds_header_parse (p + hlen, len, &header, NULL));
+        fail_unless_equals_int (header.payload_len + DS_HEADER_SIZE, len);
+        payload = p + hlen + DS_HEADER_SIZE;
+        if (header.type == DS_FRAME_NEURAL_FRAME) {
+          for (i = 0; i < header.payload_len; i++)
+            fail_unless (payload[i] == (guint8) header.seq,
+                "frame seq %u corrupt at byte %" G_GSIZE_FORMAT, header.seq, i);
+          frames++;
+        } else if (header.type == DS_FRAME_SIGNAL_SYNC) {
+          (*syncs)++;
+        }
+      }
+      pos += hlen + len;
+    }
+    g_byte_array_remove_range (buf, 0, pos);
+  }
+  fail_unless_equals_int (buf->len, 0);
+  return frames;
+}
+
+/* A slow wss:// receiver overflows its queue, then reads everything: what
+ * the relay dropped never cuts into what it had offered to TLS */
+GST_START_TEST (test_tls_slow_receiver)
+{
+  gchar *dir = g_dir_make_tmp ("ds-relay-tls-XXXXXX", NULL);
+  gchar *cert, *key, *line, *uri;
+  const gchar *argv[10];
+  GSubprocess *process;
+  TestClient *source;
+  GIOStream *receiver;
+  guint8 *payload = g_malloc (TLSSLOW_FRAME);
+  guint port, status = 0, i, frames, syncs;
+  GByteArray *early = g_byte_array_new ();
+  GSocket *socket;
+
+  if (!make_test_certificate (dir, &cert, &key)) {
+    GST_WARNING ("openssl not available, skipping the TLS test");
+    goto done;
+  }
+  argv[0] = g_getenv ("DS_RELAY");
+  argv[1] = "--port";
+  argv[2] = "0";
+  argv[3] = "--tls-cert";
+  argv[4] = cert;
+  argv[5] = "--tls-key";
+  argv[6] = key;
+  argv[7] = "--max-queue-bytes";
+  argv[8] = "1048576";
+  argv[9] = NULL;
+  process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+  fail_unless (process != NULL);
+  line = ds_test_relay_read_line (g_subprocess_get_stdout_pipe (process),
+      WAIT_MS);
+  fail_unless (line != NULL);
+  port = (guint) g_ascii_strtoull (strrchr (line, ':') + 1, NULL, 10);
+  uri = g_strdup_printf ("wss://127.0.0.1:%u/peer/tlsslow", port);
+  source = client_connect_uri (uri, NULL);
+  fail_unless (source->conn != NULL, "wss connect failed (%u)", source->status);
+  expect_receiver_count (source);
+  receiver = raw_connect_full (port, TRUE, "/stream/tlsslow", NULL, 0, &status);
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (receiver));
+  fail_unless_equals_int (status, 101);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+
+  for (i = 0; i < TLSSLOW_FRAMES; i++) {
+    memset (payload, (guint8) i, TLSSLOW_FRAME);
+    client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, 0, 0,
+            payload, TLSSLOW_SIZE (i)));
+    if (i % 20 == 0) {
+      gchar json[32];
+
+      g_snprintf (json, sizeof (json), "{\"n\":%u}", i);
+      client_send (source, make_signal (i == 0 ? DS_FRAME_SIGNAL_SYNC :
+              DS_FRAME_SIGNAL_DIFF, i, json));
+    }
+    pump (1);
+    /* now and then a little reading: the relay overflows, resyncs and
+     * overflows again, many times */
+    if (i % 100 == 99) {
+      guint8 chunk[16384];
+      gssize n;
+
+      pump (20);
+      g_socket_set_timeout (socket, 1);
+      n = g_input_stream_read (g_io_stream_get_input_stream (receiver), chunk,
+          sizeof (chunk), NULL, NULL);
+      if (n > 0)
+        g_byte_array_append (early, chunk, n);
+    }
+  }
+  /* the relay has handled every frame once the Ping comes back */
+  sync_with_relay (source);
+
+  frames = read_checked_frames (receiver, early, &syncs);
+  GST_INFO ("the slow wss receiver got %u of %u frames, %u SignalSyncs", frames,
+      TLSSLOW_FRAMES, syncs);
+  /* it overflowed, and was resynced (the live SignalSync, then the
+   * catch-up's) */
+  fail_unless (frames < TLSSLOW_FRAMES);
+  fail_unless (syncs >= 2, "%u SignalSyncs", syncs);
+
+  g_object_unref (receiver);
+  client_free (source);
+  g_subprocess_send_signal (process, SIGTERM);
+  fail_unless (g_subprocess_wait (process, NULL, NULL));
+  g_object_unref (process);
+  g_free (line);
+  g_free (uri);
+
+done:
+  g_remove (cert);
+  g_remove (key);
+  g_remove (dir);
+  g_free (cert);
+  g_free (key);
+  g_free (dir);
+  g_free (payload);
+  g_byte_array_unref (early);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2401,6 +2615,7 @@ relay_suite (void)
   tcase_add_test (tc, test_declared_size);
   tcase_add_test (tc, test_ping_flood);
   tcase_add_test (tc, test_origin);
+  tcase_add_test (tc, test_tls_slow_receiver);
   return s;
 }
 
