@@ -33,18 +33,23 @@
  * checks them per stream). An End frame from one stream is not passed on:
  * dsrelaysink sends one End frame when every pad has received EOS, and
  * posts EOS once the relay has acknowledged it (a Ping sent after the End
- * frame came back), or after 5 s.
+ * frame came back), or after 5 s. If the connection breaks before that
+ * answer, the End frame is sent again on the next connection.
  *
  * The relay being down at start or going away later does not stop the
  * pipeline: dsrelaysink reconnects with a capped exponential backoff with
  * jitter, up to #GstDsRelaySink:retries times in a row (forever by
  * default), and posts a warning for each failed attempt saying why; when
- * the retries run out it posts an error. Meanwhile frames wait in a queue
- * of at most #GstDsRelaySink:max-queue-bytes. When it is full, the oldest
- * delta pictures and audio go first (the following deltas up to the next
- * keyframe too, and a keyframe is asked for upstream), queued signal
- * frames are merged into one SignalSync of the current state (signal state
- * is never lost), and then the oldest other frames. After a reconnect the
+ * the retries run out it posts an error. Meanwhile, and whenever the
+ * uplink is slower than the stream, frames wait in a queue of at most
+ * #GstDsRelaySink:max-queue-bytes: a frame is handed to libsoup only when
+ * libsoup has written the ones before into the socket, so libsoup's own
+ * (unbounded) queue holds about one frame at most. When the queue is
+ * full, the oldest delta pictures and audio go first (the following
+ * deltas up to the next keyframe too, and a keyframe is asked for
+ * upstream), queued signal frames are merged into one SignalSync of the
+ * current state (signal state is never lost), and then the oldest other
+ * frames. After a reconnect the
  * cached SchemaAnnounce and one SignalSync of the current state go first,
  * and upstream is asked for a keyframe (GstForceKeyUnit); queued delta
  * pictures up to that keyframe are dropped, since frames may have been lost
