@@ -72,6 +72,12 @@
  * dspay into one file holds one End per dspay, and the first one ends
  * every pad: record each dspay into a file of its own.
  *
+ * When the input ends before any picture, sound or signal came (so no
+ * source pad exists), dsdepay posts an error, like a demuxer that found
+ * no streams, and drops the EOS, which has nowhere to go. (gst-launch-1.0
+ * 1.22 may then hang now and then, with dsdepay as with qtdemux or
+ * matroskademux: an error posted before its main loop runs is lost.)
+ *
  * ## Lost frames and keyframe requests
  *
  * A sender's seq counts per stream, and a stream is one kind of media
@@ -2137,7 +2143,9 @@ no_media:
     GST_ELEMENT_ERROR (self, STREAM, DEMUX,
         (_("No pictures, sound or signals found in the ds-stream.")),
         ("EOS before any media frame"));
-    return FALSE;
+    /* like a demuxer with no streams: the error says it all, the EOS has
+     * nowhere to go and is dropped, the event itself was handled */
+    return TRUE;
   }
 }
 
