@@ -11,10 +11,14 @@
 #
 #   --no-build  use the existing build (DS_BUILD_DIR, default build/)
 #   --keep      afterwards, keep the relay and a live sender running (until
-#               Ctrl-C) so that more receivers can be opened
+#               Ctrl-C) so that more receivers can be opened: the relay
+#               listens on port 9100 (DS_DEMO_PORT) when it is free, the
+#               channel is "demo", and clicks or keys in a viewer are
+#               printed as they reach the publishing pipeline
 #
 # Environment: DS_BUILD_DIR (default build/), DS_DEMO_OUT (default
-# out/network/), DS_DEMO_SECONDS (default 3), DS_DEMO_CHANNEL (default demo).
+# out/network/), DS_DEMO_SECONDS (default 3), DS_DEMO_CHANNEL (default demo),
+# DS_DEMO_PORT (default 9100 with --keep, else any free port).
 # scripts/demo.sh can call it (the network part of the README demo).
 
 set -u
@@ -69,17 +73,33 @@ cleanup () {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The relay, on a free port: its first line says which
-ds_log "relay: $RELAY --port 0"
-"$RELAY" --port 0 > "$OUT/relay.out" 2> "$OUT/relay.log" &
-PIDS+=($!)
-PORT=
-for _ in $(seq 1 100); do
-  PORT=$(sed -n '1s|^ds-relay: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
-    "$OUT/relay.out" 2>/dev/null)
-  [ -n "$PORT" ] && break
-  sleep 0.05
-done
+# start_relay PORT: the relay's first line says where it listens
+start_relay () {
+  local _
+  : > "$OUT/relay.out"
+  ds_log "relay: $RELAY --port $1"
+  "$RELAY" --port "$1" > "$OUT/relay.out" 2> "$OUT/relay.log" &
+  RELAY_PID=$!
+  PIDS+=($RELAY_PID)
+  PORT=
+  for _ in $(seq 1 100); do
+    PORT=$(sed -n '1s|^ds-relay: listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
+      "$OUT/relay.out" 2>/dev/null)
+    [ -n "$PORT" ] && return 0
+    kill -0 $RELAY_PID 2>/dev/null || return 1
+    sleep 0.05
+  done
+  return 1
+}
+
+# Live, the relay takes the well-known port so that the viewer's address is
+# the one the docs give; when that port is taken, any free port will do.
+RELAY_PORT=0
+[ $KEEP = yes ] && RELAY_PORT=${DS_DEMO_PORT:-9100}
+if ! start_relay "$RELAY_PORT" && [ "$RELAY_PORT" != 0 ]; then
+  ds_log "port $RELAY_PORT is taken: using a free port"
+  start_relay 0
+fi
 [ -n "$PORT" ] || ds_die "ds-relay did not start (see $OUT/relay.log)"
 PEER=ws://127.0.0.1:$PORT/peer/$CHANNEL
 STREAM=ws://127.0.0.1:$PORT/stream/$CHANNEL
@@ -153,31 +173,59 @@ printf 'sender (dsrelaysink):\n  %s\n' "$(last_stats "$OUT/sender.log")"
 printf 'receiver (dsstreamsrc):\n  %s\n' "$(last_stats "$OUT/receiver.log")"
 
 if [ $KEEP = no ]; then
-  printf '\nTo watch live, run with --keep and open receivers while it runs.\n'
+  printf '\nTo watch live in a browser, run with --keep (scripts/demo.sh does).\n'
   exit 0
 fi
 
 ds_log "live: the relay and a sender keep running until Ctrl-C"
-gst-launch-1.0 -q \
+
+# Signal updates for as long as the demo runs
+live_signal_lines () {
+  local i=0
+  while :; do
+    i=$((i + 1))
+    printf '{"count": %d, "doubled": %d, "clock": "%s"}\n' \
+      "$i" $((i * 2)) "$(date +%H:%M:%S)"
+    sleep 0.5
+  done
+}
+
+# gst-launch -m prints every element message; show the input that comes
+# back from viewers (ds-input) and the receiver count (ds-receivers)
+show_input () {
+  sed -u -n 's/^Got message .*(element): \(ds-input\|ds-receivers\), \(.*\)$/  \1: \2/p' |
+    sed -u 's/([a-z0-9]*)//g; s/;$//'
+}
+
+live_signal_lines | gst-launch-1.0 -m \
   dsrelaysink name=s location="$PEER" \
   videotestsrc is-live=true pattern=ball ! \
-    "video/x-raw,format=RGBA,width=320,height=240,framerate=$FPS/1" ! \
-    dspay ! dsdelta keyframe-interval=$FPS ! s. \
-  audiotestsrc is-live=true wave=sine freq=440 volume=0.2 ! \
+    "video/x-raw,format=RGBA,width=640,height=360,framerate=$FPS/1" ! \
+    dspay ! dsdelta ! s. \
+  audiotestsrc is-live=true wave=sine freq=440 volume=0.2 \
+    samplesperbuffer=$((RATE / 50)) ! \
     "audio/x-raw,format=F32LE,layout=interleaved,rate=$RATE,channels=2" ! \
-    dspay ! s. &
+    dspay ! s. \
+  fdsrc fd=0 ! application/x-ds-signal ! \
+    dspay signals="<count,doubled,clock>" ! s. 2>&1 | show_input &
 PIDS+=($!)
 cat <<EOF
 
-Open more receivers (any number; late joiners get a picture at once):
+The channel "$CHANNEL" is live: a bouncing ball, a 440 Hz tone and signals
+(count, doubled, clock). Open it in a browser:
+
+  http://127.0.0.1:$PORT/view/$CHANNEL
+
+Clicks, keys and the wheel on the picture travel back to this publishing
+pipeline and are printed below as ds-input messages. More receivers (any
+number; late joiners get a picture at once):
 
   GST_PLUGIN_PATH=$DS_BUILD_DIR gst-launch-1.0 \\
     dsstreamsrc location=$STREAM ! dsdepay name=d \\
     d.video ! queue ! videoconvert ! autovideosink \\
     d.audio ! queue ! audioconvert ! autoaudiosink
 
-  or a browser: http://127.0.0.1:$PORT/view/$CHANNEL
-
 Press Ctrl-C to stop.
+
 EOF
 wait
