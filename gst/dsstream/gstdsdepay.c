@@ -92,9 +92,10 @@
  * until the next keyframe (Pixels, or DeltaPixels with FLAG_KEYFRAME). With
  * #GstDsDepay:request-keyframe, a `GstForceKeyUnit` event is sent upstream
  * (dsstreamsrc turns it into a KeyframeRequest for the source) and
- * repeated after 100 ms, 200 ms, ... up to every 2 s, by a clock timer,
- * so requests go on even when no more frames arrive, until a keyframe
- * comes.
+ * repeated after 100 ms, 200 ms, ... up to every 2 s, by a timer on the
+ * system clock (not the pipeline clock, which may stand still), so
+ * requests go on even when no more frames arrive or the pipeline is
+ * paused, until a keyframe comes.
  *
  * The signal state is never silently wrong: a SignalDiff after lost
  * frames on the signal stream, or after a flush (which also forgets the
@@ -609,15 +610,14 @@ gst_ds_depay_send_keyframe_request (GstDsDepay * self)
 static gboolean gst_ds_depay_keyframe_request_timeout (GstClock * clock,
     GstClockTime time, GstClockID id, gpointer user_data);
 
-/* with kf_lock */
+/* with kf_lock. The timer runs on the system clock, not on the pipeline
+ * clock, which may stand still (an audio sink's clock in PAUSED) or be
+ * missing; the system clock's one thread serves every timer, so a request
+ * costs no thread. */
 static void
 gst_ds_depay_schedule_keyframe_request (GstDsDepay * self)
 {
-  GstClock *clock;
-
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock == NULL)
-    clock = gst_system_clock_obtain ();
+  GstClock *clock = gst_system_clock_obtain ();
 
   self->kf_clock_id = gst_clock_new_single_shot_id (clock,
       gst_clock_get_time (clock) + self->kf_interval);

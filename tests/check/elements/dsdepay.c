@@ -1672,7 +1672,10 @@ GST_START_TEST (test_delta_missing_reference)
   GstBuffer *out;
   gint i;
 
-  clock = GST_TEST_CLOCK (gst_harness_get_testclock (d->h));
+  /* the request timer runs on the system clock (the pipeline clock may
+   * stand still in PAUSED): a test clock stands in for it */
+  clock = GST_TEST_CLOCK (gst_test_clock_new ());
+  gst_system_clock_set_default (GST_CLOCK (clock));
   t0 = gst_clock_get_time (GST_CLOCK (clock));
 
   /* a delta with no reference: dropped, a keyframe is asked for */
@@ -1691,7 +1694,8 @@ GST_START_TEST (test_delta_missing_reference)
   for (i = 0; i < 8; i++) {
     GstClockTime now;
 
-    fail_unless (gst_harness_crank_single_clock_wait (d->h));
+    gst_test_clock_wait_for_next_pending_id (clock, NULL);
+    fail_unless (gst_test_clock_crank (clock));
     now = gst_clock_get_time (GST_CLOCK (clock));
     fail_unless_equals_uint64 (now - t0, expected_interval);
     fail_unless_equals_int (count_force_key_units (d), 1);
@@ -1712,10 +1716,11 @@ GST_START_TEST (test_delta_missing_reference)
   gst_buffer_unref (out);
   fail_unless_equals_int (count_force_key_units (d), 0);
 
+  depay_free (d);
+  gst_system_clock_set_default (NULL);
   gst_object_unref (clock);
   g_free (p0);
   g_free (p1);
-  depay_free (d);
 }
 
 GST_END_TEST;
@@ -2305,6 +2310,41 @@ GST_START_TEST (test_signal_incomplete)
 
 GST_END_TEST;
 
+/* The pipeline clock stands still (an audio sink's clock in PAUSED): the
+ * keyframe requests repeat all the same, on the system clock */
+GST_START_TEST (test_keyframe_request_clock_stopped)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (4, 4, 0), *p1 = make_picture (4, 4, 1);
+  GstTestClock *system_clock = GST_TEST_CLOCK (gst_test_clock_new ());
+  GstClock *pipeline_clock = GST_CLOCK (gst_harness_get_testclock (d->h));
+  GstClockTime pipeline_time = gst_clock_get_time (pipeline_clock);
+
+  gst_system_clock_set_default (GST_CLOCK (system_clock));
+
+  push (d, delta_frame (0, 0, 4, 4, p1, p0));
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  /* the repeat waits on the system clock, not on the pipeline's */
+  fail_unless_equals_int (gst_test_clock_peek_id_count (system_clock), 1);
+  fail_unless_equals_int (gst_test_clock_peek_id_count (GST_TEST_CLOCK
+          (pipeline_clock)), 0);
+  fail_unless (gst_test_clock_crank (system_clock));
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless (gst_test_clock_crank (system_clock));
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (gst_clock_get_time (pipeline_clock),
+      pipeline_time);
+
+  depay_free (d);
+  gst_system_clock_set_default (NULL);
+  gst_object_unref (system_clock);
+  gst_object_unref (pipeline_clock);
+  g_free (p0);
+  g_free (p1);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2345,6 +2385,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_junk);
   tcase_add_test (tc, test_seq_per_stream);
   tcase_add_test (tc, test_signal_incomplete);
+  tcase_add_test (tc, test_keyframe_request_clock_stopped);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
