@@ -359,11 +359,32 @@ struct _GstDsDepay
   GstClockTime kf_interval;
 };
 
+/**
+ * GstDsDepay!sink:
+ *
+ * `application/x-ds-stream`, with or without a `media` field: one frame
+ * per buffer (dspay, dsdelta, dsstreamsrc) or any byte stream of
+ * concatenated frames (filesrc of a `.ds` recording, TCP). A `framerate`
+ * in caps with `media=video` becomes the framerate of the video caps.
+ * Upstream events go out here: `GstForceKeyUnit` (keyframe or SignalSync
+ * wanted) and `GstDsInput` (navigation from the `video` or `image` pad).
+ */
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
 
+/**
+ * GstDsDepay!video:
+ *
+ * `video/x-raw,format=RGBA` with the width and height of the pictures and
+ * the input's framerate (0/1 when unknown). Appears with the first Pixels
+ * or DeltaPixels frame; new caps when the size or the input framerate
+ * changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
+ * payload without a copy, or a DeltaPixels frame decoded against the last
+ * picture. Pictures that cannot be decoded correctly are not pushed.
+ * Navigation events arriving here go upstream as ds-stream input.
+ */
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
@@ -371,11 +392,28 @@ static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
         "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], "
         "framerate = (fraction) [ 0/1, MAX ]"));
 
+/**
+ * GstDsDepay!image:
+ *
+ * `image/png` or `image/webp`, told by the signature of each image.
+ * Appears with the first CompressedPixels frame. Each buffer is one whole
+ * image, the frame's payload without a copy; the stream is sparse.
+ * Navigation events arriving here go upstream as ds-stream input.
+ */
 static GstStaticPadTemplate image_template = GST_STATIC_PAD_TEMPLATE ("image",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
     GST_STATIC_CAPS ("image/png; image/webp"));
 
+/**
+ * GstDsDepay!audio:
+ *
+ * `audio/x-raw,format=F32LE,layout=interleaved` with the frame's channels
+ * and rate (AudioPcm), or `audio/x-opus` with one or two channels
+ * (AudioCompressed). Appears with the first audio frame; new caps when the
+ * format changes. Each buffer is one frame's payload without a copy, with
+ * a duration for PCM.
+ */
 static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
@@ -385,6 +423,16 @@ static GstStaticPadTemplate audio_template = GST_STATIC_PAD_TEMPLATE ("audio",
         "audio/x-opus, channel-mapping-family = (int) 0, "
         "channels = (int) [ 1, 2 ], rate = (int) [ 1, 65535 ]"));
 
+/**
+ * GstDsDepay!signal:
+ *
+ * `application/x-ds-signal`: JSON Lines. Appears with the first SignalSync
+ * or SignalDiff frame. For each of them one buffer: the whole merged
+ * signal state as one JSON object and a newline (with `_v` versions when
+ * the source sends them), flagged %GST_BUFFER_FLAG_CORRUPTED while the
+ * state may be stale (a SignalDiff after lost signal frames or a flush,
+ * until the next SignalSync). The stream is sparse.
+ */
 static GstStaticPadTemplate signal_template = GST_STATIC_PAD_TEMPLATE ("signal",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
