@@ -245,6 +245,7 @@ relay_upgrade_complete_cb (SoupServerMessage * msg, gpointer user_data)
   stream = soup_server_message_steal_connection (msg);
   ws = relay_ws_new (stream, relay_max_message (relay, upgrade->role),
       relay->settings.keepalive);
+  relay_ws_set_tls (ws, relay->settings.tls_cert != NULL);
   g_object_unref (stream);
 
   channel = relay_channel_get (relay, upgrade->channel, TRUE);

@@ -74,6 +74,7 @@ struct _RelayWs
   GPollableOutputStream *out;
   gsize max_message;
   guint keepalive_seconds;
+  gboolean is_tls;
 
   RelayWsMessageFunc message_func;
   RelayWsClosedFunc closed_func;
@@ -296,9 +297,11 @@ relay_ws_write_some (RelayWs * ws)
     if (res == G_POLLABLE_RETURN_WOULD_BLOCK) {
       GList *p;
 
-      /* Everything offered in this write must be offered again as it is */
-      for (p = ws->out_queue.head; p != l; p = p->next)
-        ((RelayWsOut *) p->data)->pinned = TRUE;
+      /* A TLS layer may hold what was offered in a pending record: it
+       * must be offered again as it is (a plain socket took nothing) */
+      if (ws->is_tls)
+        for (p = ws->out_queue.head; p != l; p = p->next)
+          ((RelayWsOut *) p->data)->pinned = TRUE;
       relay_ws_wait_writable (ws);
       return TRUE;
     }
@@ -958,6 +961,12 @@ relay_ws_check_resume (RelayWs * ws)
   ws->read_paused = FALSE;
   if (ws->resume_id == 0)
     ws->resume_id = g_idle_add (relay_ws_resume_cb, ws);
+}
+
+void
+relay_ws_set_tls (RelayWs * ws, gboolean tls)
+{
+  ws->is_tls = tls;
 }
 
 void

@@ -73,6 +73,11 @@ void            relay_ws_set_callbacks      (RelayWs * ws,
                                              RelayWsClosedFunc closed,
                                              RelayWsDrainedFunc drained,
                                              gpointer user_data);
+/* The stream is TLS (hidden inside libsoup's wrapper): what a write that
+ * would block offered is then never discarded, as the TLS layer may hold
+ * it in a pending record */
+void            relay_ws_set_tls            (RelayWs * ws,
+                                             gboolean tls);
 /* Reading pauses while more than @limit bytes (as
  * relay_ws_get_queued_bytes()) are queued, and resumes once they are
  * written or discarded; 0 = never pause */

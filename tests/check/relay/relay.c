@@ -2566,6 +2566,42 @@ done:
 
 GST_END_TEST;
 
+/* A source that never reads is closed as stuck like a receiver */
+GST_START_TEST (test_stuck_source)
+{
+  DsTestRelay *relay = start_relay ("--max-queue-bytes", "65536",
+      "--stuck-timeout", "1", NULL);
+  TestClient *receiver = connect_receiver (relay, "stucksrc");
+  GIOStream *source = raw_connect_ok (relay, "/peer/stucksrc");
+  guint8 *bci = g_malloc0 (60000);
+  gint code;
+  guint i;
+
+  /* input for the source piles up while it does not read: more than the
+   * kernel's socket buffers take */
+  for (i = 0; i < 300; i++) {
+    client_send (receiver, make_input (DS_INPUT_BCI, bci, 60000));
+    pump (1);
+  }
+  g_free (bci);
+  sync_with_relay (receiver);
+  /* past --stuck-timeout without reading; then it reads up to the close */
+  pump (2500);
+  /* closed: with 4001 when the close frame got through, else the
+   * connection just ends after the close timeout */
+  code = raw_expect_close (source, 10);
+  fail_unless (code == 4001 || code == -1, "close code %d", code);
+  fail_unless (metric_value (relay, "ds_relay_slow_closes_total") == 1);
+  fail_unless (metric_value (relay, "ds_relay_dropped_frames_total") > 0);
+  fail_if (receiver->closed);
+
+  g_object_unref (source);
+  client_free (receiver);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2614,6 +2650,7 @@ relay_suite (void)
   tcase_add_test (tc, test_early_refusal);
   tcase_add_test (tc, test_declared_size);
   tcase_add_test (tc, test_ping_flood);
+  tcase_add_test (tc, test_stuck_source);
   tcase_add_test (tc, test_origin);
   tcase_add_test (tc, test_tls_slow_receiver);
   return s;
