@@ -134,8 +134,10 @@
  * does not fit the type, e.g. a Pixels payload other than width×height×4,
  * audio without channels or rate, or more than
  * #GstDsDepay:max-frame-size bytes) is not trusted. dsdepay then looks,
- * byte by byte, for the next plausible frame header and goes on from
- * there, with one warning per run of skipped bytes, so junk in a
+ * byte by byte, for the next plausible frame header (one that another
+ * plausible header follows, or whose frame ends the stream, since junk
+ * can look like a header) and goes on from there, with one warning per
+ * run of skipped bytes, so junk in a
  * recording loses only the frames it damaged. Counters are in
  * #GstDsDepay:stats.
  *
@@ -1984,6 +1986,83 @@ gst_ds_depay_header_is_plausible (const DsHeader * header, guint max_size)
   return ds_header_validate (header, NULL);
 }
 
+/* Takes the complete frames out of the adapter. @at_eos: no more bytes
+ * will come. */
+static GstFlowReturn
+gst_ds_depay_parse_byte_stream (GstDsDepay * self, guint max_size,
+    gboolean at_eos)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  guint8 raw[DS_HEADER_SIZE];
+  DsHeader header;
+
+  while (ret == GST_FLOW_OK) {
+    gsize available = gst_adapter_available (self->adapter);
+    GstBuffer *payload = NULL;
+    GstClockTime in_pts;
+    guint64 distance;
+
+    if (available < DS_HEADER_SIZE)
+      break;
+
+    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
+    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
+
+    if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
+      /* one warning per run of bytes that are not a frame */
+      if (!self->resyncing)
+        gst_ds_depay_skip_malformed (self, "not a plausible frame header "
+            "(type 0x%02x, flags 0x%02x, %ux%u, %u bytes): looking for the "
+            "next frame", header.type, header.flags, header.width,
+            header.height, header.payload_len);
+      self->resyncing = TRUE;
+      gst_adapter_flush (self->adapter, 1);
+      continue;
+    }
+    if (self->resyncing) {
+      /* looking for the next frame, junk can look like a header: it counts
+       * when a plausible header follows its frame, or when its frame ends
+       * the stream */
+      gsize frame_size = DS_HEADER_SIZE + (gsize) header.payload_len;
+
+      if (available >= frame_size + DS_HEADER_SIZE) {
+        DsHeader next;
+
+        gst_adapter_copy (self->adapter, raw, frame_size, DS_HEADER_SIZE);
+        ds_header_parse (raw, DS_HEADER_SIZE, &next, NULL);
+        if (!gst_ds_depay_header_is_plausible (&next, max_size)) {
+          gst_adapter_flush (self->adapter, 1);
+          continue;
+        }
+      } else if (!at_eos) {
+        /* wait for the header after this frame */
+        break;
+      } else if (available != frame_size) {
+        gst_adapter_flush (self->adapter, 1);
+        continue;
+      }
+      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
+          ds_frame_type_name (header.type));
+      self->resyncing = FALSE;
+    }
+
+    if (available - DS_HEADER_SIZE < header.payload_len)
+      break;
+
+    in_pts = gst_adapter_prev_pts (self->adapter, &distance);
+    if (distance != 0)
+      in_pts = GST_CLOCK_TIME_NONE;
+
+    gst_adapter_flush (self->adapter, DS_HEADER_SIZE);
+    if (header.payload_len > 0)
+      payload = gst_adapter_take_buffer (self->adapter, header.payload_len);
+
+    ret = gst_ds_depay_handle_frame (self, &header, payload, in_pts);
+  }
+
+  return ret;
+}
+
 static GstFlowReturn
 gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 {
@@ -2038,50 +2117,7 @@ gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   /* A byte stream: frames split and merged anywhere */
   gst_adapter_push (self->adapter, buffer);
 
-  while (ret == GST_FLOW_OK) {
-    gsize available = gst_adapter_available (self->adapter);
-    GstBuffer *payload = NULL;
-    GstClockTime in_pts;
-    guint64 distance;
-
-    if (available < DS_HEADER_SIZE)
-      break;
-
-    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
-    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
-
-    if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
-      /* one warning per run of bytes that are not a frame */
-      if (!self->resyncing)
-        gst_ds_depay_skip_malformed (self, "not a plausible frame header "
-            "(type 0x%02x, flags 0x%02x, %ux%u, %u bytes): looking for the "
-            "next frame", header.type, header.flags, header.width,
-            header.height, header.payload_len);
-      self->resyncing = TRUE;
-      gst_adapter_flush (self->adapter, 1);
-      continue;
-    }
-    if (self->resyncing) {
-      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
-          ds_frame_type_name (header.type));
-      self->resyncing = FALSE;
-    }
-
-    if (available - DS_HEADER_SIZE < header.payload_len)
-      break;
-
-    in_pts = gst_adapter_prev_pts (self->adapter, &distance);
-    if (distance != 0)
-      in_pts = GST_CLOCK_TIME_NONE;
-
-    gst_adapter_flush (self->adapter, DS_HEADER_SIZE);
-    if (header.payload_len > 0)
-      payload = gst_adapter_take_buffer (self->adapter, header.payload_len);
-
-    ret = gst_ds_depay_handle_frame (self, &header, payload, in_pts);
-  }
-
-  return ret;
+  return gst_ds_depay_parse_byte_stream (self, max_size, FALSE);
 }
 
 static gboolean
@@ -2141,7 +2177,17 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_EOS:
     {
       gboolean have_pads = FALSE;
-      gsize pending = gst_adapter_available (self->adapter);
+      gsize pending;
+      guint max_size;
+
+      /* while looking for the next frame, a frame that ends the stream
+       * still counts */
+      GST_OBJECT_LOCK (self);
+      max_size = self->max_frame_size;
+      GST_OBJECT_UNLOCK (self);
+      if (self->resyncing)
+        gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
+      pending = gst_adapter_available (self->adapter);
 
       if (pending > 0 && !self->resyncing)
         gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "

@@ -2345,6 +2345,82 @@ GST_START_TEST (test_keyframe_request_clock_stopped)
 
 GST_END_TEST;
 
+/* Junk that holds something looking like a frame header (a Neural frame
+ * claiming 4000 bytes): while looking for the next frame, a header counts
+ * only when another plausible header follows its frame (or its frame ends
+ * the stream), so the fake one does not swallow the good frames after it */
+GST_START_TEST (test_byte_stream_fake_header_in_junk)
+{
+  guint n_frames;
+  GByteArray *stream = make_stream (&n_frames);
+  GByteArray *damaged = g_byte_array_new ();
+  DsHeader fake = { DS_FRAME_NEURAL_LATENT, 0, 0, 0, 0, 0, 4000 };
+  guint8 raw[DS_HEADER_SIZE];
+  gchar *reference, *output;
+  gsize offset;
+  Depay *d;
+
+  d = depay_new (NULL);
+  push (d, bytes_buffer (stream->data, stream->len));
+  reference = collect_output (d);
+  depay_free (d);
+
+  ds_header_pack (&fake, raw);
+  g_byte_array_append (damaged, (const guint8 *) "\xff\xfe", 2);
+  g_byte_array_append (damaged, raw, DS_HEADER_SIZE);
+  g_byte_array_append (damaged, stream->data, stream->len);
+
+  d = depay_new (NULL);
+  push (d, bytes_buffer (damaged->data, damaged->len));
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  output = collect_output (d);
+  fail_unless_equals_string (output, reference);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  g_free (output);
+  depay_free (d);
+
+  /* in small pieces */
+  d = depay_new (NULL);
+  for (offset = 0; offset < damaged->len; offset += 5)
+    push (d, bytes_buffer (damaged->data + offset, MIN (5,
+                damaged->len - offset)));
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  output = collect_output (d);
+  fail_unless_equals_string (output, reference);
+  g_free (output);
+  depay_free (d);
+
+  /* junk, then a last frame that ends the stream: taken at EOS */
+  g_byte_array_set_size (damaged, 0);
+  g_byte_array_append (damaged, (const guint8 *) "\xff\xfe", 2);
+  {
+    GBytes *last = frame_bytes (DS_FRAME_SIGNAL_SYNC, 0, 0, 0, 0, 0,
+        "{\"z\":1}", 7);
+    gsize len;
+    const guint8 *data = g_bytes_get_data (last, &len);
+
+    g_byte_array_append (damaged, data, len);
+    g_bytes_unref (last);
+  }
+  d = depay_new (NULL);
+  push (d, bytes_buffer (damaged->data, damaged->len));
+  gst_harness_push_event (d->h, gst_event_new_eos ());
+  fail_unless (d->out[OUT_SIGNAL] != NULL);
+  {
+    JsonObject *obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+
+    fail_unless_equals_int (json_object_get_int_member (obj, "z"), 1);
+    json_object_unref (obj);
+  }
+  depay_free (d);
+
+  g_byte_array_unref (damaged);
+  g_free (reference);
+  g_byte_array_unref (stream);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2386,6 +2462,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_seq_per_stream);
   tcase_add_test (tc, test_signal_incomplete);
   tcase_add_test (tc, test_keyframe_request_clock_stopped);
+  tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
 #endif
