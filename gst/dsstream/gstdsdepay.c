@@ -1509,8 +1509,8 @@ too_large:
         "than max-frame-size (%u) once decoded", header->width,
         header->height, max_size);
     gst_buffer_replace (&payload, NULL);
-    if (!keyframe)
-      gst_ds_depay_start_waiting_for_keyframe (self, "malformed delta");
+    /* keyframe or not, what the sender sends next refers to it */
+    gst_ds_depay_start_waiting_for_keyframe (self, "picture too large");
     return GST_FLOW_OK;
   }
 drop:
