@@ -119,6 +119,8 @@ struct _RelayWs
 
   gboolean close_received;
   gushort peer_close_code;
+  /* the peer broke the protocol: nothing more is read from it */
+  gboolean failed;
 
   guint64 bytes_in;
   guint64 bytes_out;
@@ -221,9 +223,10 @@ relay_ws_wait_writable (RelayWs * ws)
 static void
 relay_ws_after_close_written (RelayWs * ws)
 {
-  /* Our close frame is out: done if the peer already sent its own,
-   * otherwise the timeout started in relay_ws_close() ends it */
-  if (ws->close_received)
+  /* Our close frame is out: done if the peer already sent its own or
+   * broke the protocol, otherwise the timeout started in relay_ws_close()
+   * ends it */
+  if (ws->close_received || ws->failed)
     relay_ws_teardown (ws);
 }
 
@@ -562,6 +565,20 @@ static void
 relay_ws_protocol_close (RelayWs * ws, gushort code, const gchar * reason)
 {
   g_debug ("closing: %u %s", code, reason);
+  /* Stop reading: what follows is not parsed (RFC 6455 §7.1.7), and the
+   * connection ends once our close frame is written */
+  ws->failed = TRUE;
+  ws->in_len = 0;
+  g_clear_pointer (&ws->big, g_free);
+  if (ws->frag) {
+    g_byte_array_unref (ws->frag);
+    ws->frag = NULL;
+  }
+  if (ws->read_source) {
+    g_source_destroy (ws->read_source);
+    g_source_unref (ws->read_source);
+    ws->read_source = NULL;
+  }
   relay_ws_close (ws, code, reason);
 }
 
@@ -635,24 +652,47 @@ relay_ws_deliver (RelayWs * ws, guint8 opcode, guint8 * data, gsize len)
   g_bytes_unref (message);
 }
 
+/* Codes a peer may send (RFC 6455 §7.4; 1005, 1006 and 1015 never go on
+ * the wire) */
+static gboolean
+relay_ws_close_code_is_valid (gushort code)
+{
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+      (code >= 3000 && code <= 4999);
+}
+
 static void
 relay_ws_handle_close_frame (RelayWs * ws, const guint8 * data, gsize len)
 {
   ws->close_received = TRUE;
   if (len >= 2)
     ws->peer_close_code = (data[0] << 8) | data[1];
-  else
-    ws->peer_close_code = 1005;
+
+  if (ws->state == STATE_OPEN) {
+    if (len == 1 || (len >= 2 &&
+            !relay_ws_close_code_is_valid (ws->peer_close_code))) {
+      relay_ws_protocol_close (ws, RELAY_WS_CLOSE_PROTOCOL_ERROR,
+          "invalid close frame");
+      return;
+    }
+    if (len > 2 && !g_utf8_validate ((const gchar *) data + 2, len - 2, NULL)) {
+      relay_ws_protocol_close (ws, RELAY_WS_CLOSE_BAD_DATA,
+          "close reason is not valid UTF-8");
+      return;
+    }
+  }
 
   if (ws->state == STATE_OPEN) {
     guint8 echo[2];
-    gushort code = len >= 2 ? ws->peer_close_code : RELAY_WS_CLOSE_NORMAL;
+    gushort code = ws->peer_close_code;
 
     ws->state = STATE_CLOSING;
     relay_ws_discard_unsent (ws);
     echo[0] = code >> 8;
     echo[1] = code & 0xff;
-    relay_ws_queue (ws, RELAY_WS_OPCODE_CLOSE, NULL, echo, 2, FALSE);
+    /* the peer's code, or an empty close for an empty one */
+    relay_ws_queue (ws, RELAY_WS_OPCODE_CLOSE, NULL, echo, len >= 2 ? 2 : 0,
+        FALSE);
     ws->close_timeout_id = g_timeout_add (CLOSE_TIMEOUT_MS,
         relay_ws_close_timeout_cb, ws);
   } else if (ws->state == STATE_CLOSING) {
@@ -740,7 +780,7 @@ relay_ws_parse (RelayWs * ws)
 {
   gsize pos = 0;
 
-  while (ws->state != STATE_CLOSED) {
+  while (ws->state != STATE_CLOSED && !ws->failed) {
     const guint8 *p = ws->inbuf + pos;
     gsize avail = ws->in_len - pos;
     gboolean fin, masked;
@@ -843,6 +883,8 @@ relay_ws_parse (RelayWs * ws)
     break;
   }
 
+  if (ws->failed)
+    return FALSE;
   if (pos > 0) {
     memmove (ws->inbuf, ws->inbuf + pos, ws->in_len - pos);
     ws->in_len -= pos;
@@ -860,6 +902,8 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
     GError *error = NULL;
     gssize n;
 
+    if (ws->failed)
+      return G_SOURCE_REMOVE;
     if (ws->read_paused || (ws->read_limit > 0 &&
             relay_ws_get_queued_bytes (ws) > ws->read_limit)) {
       ws->read_paused = TRUE;
@@ -937,7 +981,7 @@ relay_ws_resume_cb (gpointer user_data)
   RelayWs *ws = user_data;
 
   ws->resume_id = 0;
-  if (ws->state == STATE_CLOSED || ws->read_paused)
+  if (ws->state == STATE_CLOSED || ws->read_paused || ws->failed)
     return G_SOURCE_REMOVE;
   /* the frames already read first */
   if (!ws->big && ws->in_len > 0 && !relay_ws_parse (ws))

@@ -2602,6 +2602,76 @@ GST_START_TEST (test_stuck_source)
 
 GST_END_TEST;
 
+/* Reads until the connection ends; TRUE if it ends within @seconds */
+static gboolean
+raw_expect_eof (GIOStream * stream, guint seconds)
+{
+  GInputStream *in = g_io_stream_get_input_stream (stream);
+  gint64 end = g_get_monotonic_time () + seconds * G_TIME_SPAN_SECOND;
+
+  g_socket_set_timeout (g_socket_connection_get_socket (G_SOCKET_CONNECTION
+          (stream)), seconds);
+  while (g_get_monotonic_time () < end) {
+    guint8 chunk[4096];
+    gssize n = g_input_stream_read (in, chunk, sizeof (chunk), NULL, NULL);
+
+    if (n == 0)
+      return TRUE;
+    if (n < 0)
+      return FALSE;
+  }
+  return FALSE;
+}
+
+static gint
+close_answer (DsTestRelay * relay, const guint8 * payload, gsize len)
+{
+  GIOStream *conn = raw_connect_ok (relay, "/stream/closing");
+  GByteArray *frame = g_byte_array_new ();
+  gint code;
+
+  raw_append_frame (frame, 0x88, payload, len, 0);
+  raw_write (conn, frame->data, frame->len);
+  code = raw_expect_close (conn, 5);
+  g_byte_array_unref (frame);
+  g_object_unref (conn);
+  return code;
+}
+
+/* RFC 6455 §5.5.1, §7.4: the relay's answers to close frames */
+GST_START_TEST (test_close_handshake)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  static const guint8 one[] = { 0x03 };
+  static const guint8 c1005[] = { 0x03, 0xed };
+  static const guint8 c999[] = { 0x03, 0xe7 };
+  static const guint8 c2000[] = { 0x07, 0xd0 };
+  static const guint8 bad_reason[] = { 0x03, 0xe8, 0xff, 0xfe };
+  static const guint8 c4000[] = { 0x0f, 0xa0, 'b', 'y', 'e' };
+  static const guint8 unmasked[] = { 0x82, 0x03, 'a', 'b', 'c' };
+  GIOStream *conn;
+
+  fail_unless_equals_int (close_answer (relay, one, 1), 1002);
+  fail_unless_equals_int (close_answer (relay, c1005, 2), 1002);
+  fail_unless_equals_int (close_answer (relay, c999, 2), 1002);
+  fail_unless_equals_int (close_answer (relay, c2000, 2), 1002);
+  fail_unless_equals_int (close_answer (relay, bad_reason, 4), 1007);
+  fail_unless_equals_int (close_answer (relay, c4000, 5), 4000);
+  /* an empty close is answered with an empty one, never 1005 */
+  fail_unless_equals_int (close_answer (relay, NULL, 0), 0);
+
+  /* after a protocol error nothing more is read, and the connection ends
+   * once the close frame is written, without waiting for the peer's */
+  conn = raw_connect_ok (relay, "/stream/closing");
+  raw_write (conn, unmasked, sizeof (unmasked));
+  fail_unless_equals_int (raw_expect_close (conn, 5), 1002);
+  fail_unless (raw_expect_eof (conn, 1));
+  g_object_unref (conn);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2651,6 +2721,7 @@ relay_suite (void)
   tcase_add_test (tc, test_declared_size);
   tcase_add_test (tc, test_ping_flood);
   tcase_add_test (tc, test_stuck_source);
+  tcase_add_test (tc, test_close_handshake);
   tcase_add_test (tc, test_origin);
   tcase_add_test (tc, test_tls_slow_receiver);
   return s;
