@@ -22,12 +22,19 @@
 #endif
 
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <ds/dsprotocol.h>
 #include <ds/dsrle.h>
 #include <ds/dssignal.h>
 
 #include "relay-channel.h"
+
+/* Memory is given back to the system (malloc_trim) once the queues shrank
+ * by this much since their peak */
+#define TRIM_THRESHOLD (8 * 1024 * 1024)
 
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
@@ -1026,18 +1033,25 @@ relay_housekeeping (DsRelay * relay)
   gint64 now = g_get_monotonic_time ();
   gint64 stuck = (gint64) (relay->settings.stuck_timeout * G_TIME_SPAN_SECOND);
   gint64 idle = (gint64) (relay->settings.idle_grace * G_TIME_SPAN_SECOND);
+  gsize queued = 0;
 
   g_hash_table_iter_init (&iter, relay->channels);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     RelayChannel *channel = value;
     GList *l;
 
-    if (channel->source)
+    if (channel->source) {
       relay_client_check_stuck (channel->source, now, stuck);
-    for (l = channel->receivers.head; l; l = l->next)
+      queued += relay_ws_get_queued_bytes (channel->source->ws);
+    }
+    for (l = channel->receivers.head; l; l = l->next) {
       relay_client_check_stuck (l->data, now, stuck);
-    for (l = channel->signaling.head; l; l = l->next)
+      queued += relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
+    }
+    for (l = channel->signaling.head; l; l = l->next) {
       relay_client_check_stuck (l->data, now, stuck);
+      queued += relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
+    }
 
     if (relay_channel_is_empty (channel) && channel->empty_since != 0 &&
         now - channel->empty_since >= idle) {
@@ -1047,6 +1061,19 @@ relay_housekeeping (DsRelay * relay)
       relay_channel_free (channel);
     }
   }
+
+  /* Large queues (or the clients holding them) went away: glibc keeps
+   * freed memory in its arenas, give it back */
+  relay->queued_peak = MAX (relay->queued_peak, queued);
+  if (relay->queued_peak - queued >= TRIM_THRESHOLD) {
+#ifdef __GLIBC__
+    malloc_trim (0);
+#endif
+    relay_verbose (relay, "queues shrank from %" G_GSIZE_FORMAT " to %"
+        G_GSIZE_FORMAT " bytes: memory trimmed", relay->queued_peak, queued);
+  }
+  if (relay->queued_peak - queued >= TRIM_THRESHOLD || queued == 0)
+    relay->queued_peak = queued;
 }
 
 /* HTTP views */

@@ -26,10 +26,13 @@
 #include "relay.h"
 #include "relay-ws.h"
 
-/* Reads go into a buffer of this size; a frame larger than this is read
+/* Reads go into a buffer that starts at READ_START bytes (most clients
+ * only send small frames) and grows, while a partial frame fills it, up to
+ * READ_CHUNK; a frame larger than this is read
  * straight into its own allocation, which starts at BIG_START bytes and
  * grows as the bytes arrive (an announced length costs nothing before the
  * bytes come). */
+#define READ_START (4 * 1024)
 #define READ_CHUNK (256 * 1024)
 #define BIG_START (1024 * 1024)
 /* At most this many reads per wake-up, so one busy peer cannot starve the
@@ -143,7 +146,7 @@ relay_ws_new (GIOStream * stream, gsize max_message, guint keepalive_seconds)
   ws->keepalive_seconds = keepalive_seconds;
   ws->state = STATE_NEW;
   g_queue_init (&ws->out_queue);
-  ws->in_cap = READ_CHUNK;
+  ws->in_cap = READ_START;
   ws->inbuf = g_malloc (ws->in_cap);
   ws->last_activity = g_get_monotonic_time ();
   ws->last_progress = ws->last_activity;
@@ -867,7 +870,7 @@ relay_ws_parse (RelayWs * ws)
       continue;
     }
 
-    if (hlen + len > ws->in_cap) {
+    if (hlen + len > READ_CHUNK) {
       /* Too large for the buffer: read the rest straight into its own
        * allocation */
       ws->big_len = len;
@@ -923,6 +926,12 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
       n = g_pollable_input_stream_read_nonblocking (ws->in,
           ws->big + ws->big_have, ws->big_cap - ws->big_have, NULL, &error);
     } else {
+      if (ws->in_len == ws->in_cap) {
+        /* a partial frame fills the buffer (never past READ_CHUNK: larger
+         * frames take the path above) */
+        ws->in_cap = MIN (ws->in_cap * 2, READ_CHUNK);
+        ws->inbuf = g_realloc (ws->inbuf, ws->in_cap);
+      }
       n = g_pollable_input_stream_read_nonblocking (ws->in,
           ws->inbuf + ws->in_len, ws->in_cap - ws->in_len, NULL, &error);
     }

@@ -82,6 +82,8 @@ typedef struct
   guint next_client_id;
   gboolean shutting_down;
   guint housekeeping_id;
+  gsize queued_peak;            /* bytes queued to all clients, since the
+                                 * last trim */
   gint64 started;
 
   /* counters since start, all channels */

@@ -2672,6 +2672,90 @@ GST_START_TEST (test_close_handshake)
 
 GST_END_TEST;
 
+/* Idle connections cost little: the read buffer starts small */
+#define IDLE_CONNECTIONS 100
+
+GST_START_TEST (test_idle_connections_memory)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  GPid pid = ds_test_relay_get_pid (relay);
+  GIOStream *conns[IDLE_CONNECTIONS];
+  gsize vm_before, vm_after;
+  gchar *body = NULL;
+  guint i;
+
+  /* one first, so that what every connection shares is there already */
+  conns[0] = raw_connect_ok (relay, "/stream/idle");
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
+      200);
+  g_free (body);
+  vm_before = relay_status_kb (pid, "VmSize:");
+  for (i = 1; i < IDLE_CONNECTIONS; i++)
+    conns[i] = raw_connect_ok (relay, "/stream/idle");
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
+      200);
+  g_free (body);
+  vm_after = relay_status_kb (pid, "VmSize:");
+  GST_INFO ("%u idle receivers: relay size %" G_GSIZE_FORMAT " -> %"
+      G_GSIZE_FORMAT " kB", IDLE_CONNECTIONS - 1, vm_before, vm_after);
+  /* a 256 KiB read buffer each would be ~25 MB */
+  fail_unless (vm_after < vm_before + 8 * 1024,
+      "relay size grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
+      vm_before, vm_after);
+
+  for (i = 0; i < IDLE_CONNECTIONS; i++)
+    g_object_unref (conns[i]);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Memory a stuck receiver's queue held goes back to the system */
+#define TRIM_FRAME (100 * 1024)
+
+GST_START_TEST (test_memory_returned)
+{
+  DsTestRelay *relay = start_relay ("--stuck-timeout", "1", NULL);
+  TestClient *source = connect_source (relay, "trim");
+  GSocketConnection *stuck;
+  guint8 *payload = g_malloc (SLOW_FRAME);
+  gsize rss_before, rss_full, rss_after;
+  guint i;
+
+  stuck = connect_stuck_receiver (relay, "trim");
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  rss_before = relay_rss_kb (relay);
+  /* ~24 MiB queued for the stuck receiver, under the default bound, in
+   * frames small enough for malloc's heap (not mmap) */
+  for (i = 0; i < 240; i++) {
+    memset (payload, i, TRIM_FRAME);
+    client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, 0, 0,
+            payload, TRIM_FRAME - 16 * (i % 64)));
+    if (i % 10 == 0)
+      pump (5);
+  }
+  sync_with_relay (source);
+  rss_full = relay_rss_kb (relay);
+  /* stuck: closed, its queue freed */
+  fail_unless_equals_int (expect_receiver_count (source), 0);
+  pump (500);
+  rss_after = relay_rss_kb (relay);
+  GST_INFO ("relay RSS %" G_GSIZE_FORMAT " kB before, %" G_GSIZE_FORMAT
+      " kB with the queue, %" G_GSIZE_FORMAT " kB after the close",
+      rss_before, rss_full, rss_after);
+  fail_unless (rss_full > rss_before + 16 * 1024);
+  fail_unless (rss_after < rss_before + 8 * 1024,
+      "relay RSS %" G_GSIZE_FORMAT " kB after the close, %" G_GSIZE_FORMAT
+      " kB before", rss_after, rss_before);
+
+  g_object_unref (stuck);
+  g_free (payload);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2722,6 +2806,8 @@ relay_suite (void)
   tcase_add_test (tc, test_ping_flood);
   tcase_add_test (tc, test_stuck_source);
   tcase_add_test (tc, test_close_handshake);
+  tcase_add_test (tc, test_idle_connections_memory);
+  tcase_add_test (tc, test_memory_returned);
   tcase_add_test (tc, test_origin);
   tcase_add_test (tc, test_tls_slow_receiver);
   return s;
