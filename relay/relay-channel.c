@@ -228,18 +228,27 @@ relay_frame_new (guint8 type, guint8 flags, guint16 seq, guint32 ts,
   return ds_frame_pack (&header, payload, len);
 }
 
+/* Catch-up frames are not droppable: a slow receiver's overflow never
+ * cuts into the picture it is being resynced with */
 static void
-relay_client_send (RelayClient * client, GBytes * frame)
+relay_client_send_full (RelayClient * client, GBytes * frame,
+    gboolean droppable)
 {
   RelayChannel *channel = client->channel;
   gsize size = g_bytes_get_size (frame);
 
-  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, TRUE);
+  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, droppable);
   client->frames_out++;
   channel->frames_out++;
   channel->bytes_out += size;
   client->relay->frames_out++;
   client->relay->bytes_out += size;
+}
+
+static void
+relay_client_send (RelayClient * client, GBytes * frame)
+{
+  relay_client_send_full (client, frame, TRUE);
 }
 
 /* For replies nobody else depends on (Ping echoes, input, signaling):
@@ -354,12 +363,13 @@ relay_client_send_picture (RelayClient * client)
   guint i;
 
   if (channel->keyframe) {
-    relay_client_send (client, channel->keyframe);
+    relay_client_send_full (client, channel->keyframe, FALSE);
     for (i = 0; i < channel->deltas->len; i++)
-      relay_client_send (client, g_ptr_array_index (channel->deltas, i));
+      relay_client_send_full (client, g_ptr_array_index (channel->deltas, i),
+          FALSE);
   }
   if (channel->image && (channel->image_is_newest || !channel->keyframe))
-    relay_client_send (client, channel->image);
+    relay_client_send_full (client, channel->image, FALSE);
 }
 
 static void
@@ -378,7 +388,7 @@ relay_client_send_signal_sync (RelayClient * client)
     return;
   frame = relay_frame_new (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
       channel->signal_seq, channel->signal_ts, 0, 0, json, len);
-  relay_client_send (client, frame);
+  relay_client_send_full (client, frame, FALSE);
   g_bytes_unref (frame);
   g_free (json);
 }
@@ -394,11 +404,11 @@ relay_client_send_catchup (RelayClient * client)
       !relay_channel_has_picture (channel) && channel->end == NULL)
     return;
   if (channel->schema)
-    relay_client_send (client, channel->schema);
+    relay_client_send_full (client, channel->schema, FALSE);
   relay_client_send_signal_sync (client);
   relay_client_send_picture (client);
   if (channel->end)
-    relay_client_send (client, channel->end);
+    relay_client_send_full (client, channel->end, FALSE);
   channel->catchups++;
   client->relay->catchups++;
   relay_verbose (client->relay, "channel %s: catch-up sent to receiver #%u "
@@ -423,7 +433,10 @@ relay_client_deliver (RelayClient * client, GBytes * frame)
     return;
   }
 
-  queued = relay_ws_get_queued_bytes (client->ws);
+  /* live frames only: a catch-up (not droppable, about one picture) comes
+   * on top, so a picture as large as the bound does not make the receiver
+   * overflow again right after each resync */
+  queued = relay_ws_get_droppable_bytes (client->ws);
   if (queued > 0 && queued + size > (gsize) relay->settings.max_queue_bytes) {
     gsize discarded = relay_ws_discard_unsent (client->ws);
 

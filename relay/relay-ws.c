@@ -94,6 +94,7 @@ struct _RelayWs
 
   GQueue out_queue;
   gsize queued_bytes;
+  gsize droppable_bytes;        /* of queued_bytes, in droppable messages */
   /* the one Pong not yet started (RFC 6455 §5.5.3: answering the latest
    * Ping is enough) */
   RelayWsOut *pending_pong;
@@ -333,6 +334,8 @@ relay_ws_write_some (RelayWs * ws)
       }
       written -= left;
       g_queue_pop_head (&ws->out_queue);
+      if (out->droppable)
+        ws->droppable_bytes -= out->header_len + out->data_len;
       if (out->is_close) {
         relay_ws_out_free (out);
         relay_ws_after_close_written (ws);
@@ -427,6 +430,8 @@ relay_ws_queue (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
     ws->last_progress = g_get_monotonic_time ();
   g_queue_push_tail (&ws->out_queue, out);
   ws->queued_bytes += out->header_len + out->data_len;
+  if (droppable)
+    ws->droppable_bytes += out->header_len + out->data_len;
 
   if (ws->flush_id == 0 && ws->write_source == NULL)
     ws->flush_id =
@@ -450,6 +455,12 @@ relay_ws_get_queued_bytes (RelayWs * ws)
    * of each message, which dominates for small frames */
   return ws->queued_bytes +
       g_queue_get_length (&ws->out_queue) * RELAY_WS_MESSAGE_OVERHEAD;
+}
+
+gsize
+relay_ws_get_droppable_bytes (RelayWs * ws)
+{
+  return ws->droppable_bytes;
 }
 
 guint
@@ -477,6 +488,7 @@ relay_ws_discard_unsent (RelayWs * ws)
     if (out->written > 0 || out->pinned || !out->droppable)
       continue;
     dropped += out->header_len + out->data_len;
+    ws->droppable_bytes -= out->header_len + out->data_len;
     g_queue_delete_link (&ws->out_queue, l);
     relay_ws_out_free (out);
   }
@@ -515,6 +527,7 @@ relay_ws_teardown (RelayWs * ws)
   relay_ws_clear_sources (ws);
   g_queue_clear_full (&ws->out_queue, (GDestroyNotify) relay_ws_out_free);
   ws->queued_bytes = 0;
+  ws->droppable_bytes = 0;
   ws->pending_pong = NULL;
   g_io_stream_close_async (g_object_ref (ws->stream), G_PRIORITY_DEFAULT,
       NULL, relay_ws_stream_closed_cb, NULL);

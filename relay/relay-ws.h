@@ -101,6 +101,8 @@ void            relay_ws_flush              (RelayWs * ws);
  * bookkeeping cost of 128 bytes per queued message */
 gsize           relay_ws_get_queued_bytes   (RelayWs * ws);
 guint           relay_ws_get_queued_messages (RelayWs * ws);
+/* Bytes (headers included) of the droppable messages queued */
+gsize           relay_ws_get_droppable_bytes (RelayWs * ws);
 /* Drops droppable messages not yet started; returns the bytes dropped */
 gsize           relay_ws_discard_unsent     (RelayWs * ws);
 /* Monotonic time (us) of the last write progress, or of the moment the

@@ -2756,6 +2756,151 @@ GST_START_TEST (test_memory_returned)
 
 GST_END_TEST;
 
+/* Pictures about as large as the queue bound: a slow receiver's resync
+ * catch-up is not dropped by the next overflow, so it gets live frames
+ * again and ends with the source's picture */
+#define CW 128
+#define CH 128
+#define CSIZE (CW * CH * 4)
+#define CFRAMES 140
+
+static void
+fill_big_picture (guint8 * picture, guint step)
+{
+  guint i;
+
+  for (i = 0; i < CSIZE; i++)
+    picture[i] = (guint8) ((i * 7 + step * 13 + (i >> 9) * step) & 0xff);
+}
+
+static GBytes *
+make_big_delta (const guint8 * cur, const guint8 * ref, guint16 seq)
+{
+  guint8 *coded = g_malloc (DS_RLE_MAX_ENCODED_SIZE (CSIZE));
+  gsize len = ds_rle_encode_xor (cur, ref, CSIZE, coded,
+      DS_RLE_MAX_ENCODED_SIZE (CSIZE));
+  GBytes *frame;
+
+  fail_unless (len > 0);
+  frame = make_frame (DS_FRAME_DELTA_PIXELS, 0, seq, CW, CH, coded, len);
+  g_free (coded);
+  return frame;
+}
+
+/* Reads what is there without waiting */
+static void
+raw_read_available (GIOStream * stream, GByteArray * buf)
+{
+  GSocket *socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION
+      (stream));
+  guint8 chunk[65536];
+  gssize n;
+
+  while ((n = g_socket_receive_with_blocking (socket, (gchar *) chunk,
+              sizeof (chunk), FALSE, NULL, NULL)) > 0)
+    g_byte_array_append (buf, chunk, n);
+}
+
+GST_START_TEST (test_catchup_survives_overflow)
+{
+  gchar *limit = g_strdup_printf ("%u", CSIZE + CSIZE / 4);
+  DsTestRelay *relay = start_relay ("--max-queue-bytes", limit, NULL);
+  TestClient *source = connect_source (relay, "bigpic");
+  GIOStream *slow;
+  GByteArray *buf = g_byte_array_new ();
+  guint8 *cur = g_malloc (CSIZE), *ref = g_malloc (CSIZE);
+  guint8 *got = g_malloc0 (CSIZE);
+  gboolean have = FALSE;
+  guint i, live_deltas = 0, last_seq = 0, status = 0;
+  gsize pos = 0;
+
+  slow = raw_connect_full (ds_test_relay_get_port (relay), FALSE,
+      "/stream/bigpic", NULL, 65536, &status);
+  fail_unless_equals_int (status, 101);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  fill_big_picture (cur, 0);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, CW,
+          CH, cur, CSIZE));
+  for (i = 1; i <= CFRAMES; i++) {
+    memcpy (ref, cur, CSIZE);
+    fill_big_picture (cur, i);
+    client_send (source, make_big_delta (cur, ref, i));
+    pump (10);
+    /* it reads nothing for a while, then keeps up */
+    if (i > CFRAMES - 40)
+      raw_read_available (slow, buf);
+  }
+  sync_with_relay (source);
+  for (i = 0; i < 100; i++) {
+    pump (10);
+    raw_read_available (slow, buf);
+  }
+  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+
+  /* every frame it got, decoded */
+  while (buf->len - pos >= 2) {
+    guint8 *p = buf->data + pos;
+    guint64 len = p[1] & 0x7f;
+    guint hlen = 2;
+    GBytes *frame;
+    DsHeader header;
+
+    if (len == 126) {
+      len = (p[2] << 8) | p[3];
+      hlen = 4;
+    } else if (len == 127) {
+      gint b;
+
+      len = 0;
+      for (b = 0; b < 8; b++)
+        len = (len << 8) | p[2 + b];
+      hlen = 10;
+    }
+    if (buf->len - pos < hlen + len)
+      break;
+    pos += hlen + len;
+    if ((p[0] & 0x0f) != 0x2)
+      continue;
+    frame = g_bytes_new (p + hlen, len);
+    header = frame_header (frame);
+    if (header.type == DS_FRAME_PIXELS || header.type == DS_FRAME_DELTA_PIXELS) {
+      fail_unless_equals_int (header.width, CW);
+      if (header.type == DS_FRAME_PIXELS) {
+        fail_unless_equals_int (header.payload_len, CSIZE);
+        memcpy (got, (const guint8 *) g_bytes_get_data (frame, NULL) +
+            DS_HEADER_SIZE, CSIZE);
+        have = TRUE;
+      } else {
+        fail_unless (have, "a delta before any picture");
+        fail_unless (ds_rle_decode_xor ((const guint8 *)
+                g_bytes_get_data (frame, NULL) + DS_HEADER_SIZE,
+                header.payload_len, got, got, CSIZE, NULL));
+        if (header.seq > last_seq)
+          live_deltas++;
+      }
+      last_seq = MAX (last_seq, header.seq);
+    }
+    g_bytes_unref (frame);
+  }
+  GST_INFO ("the slow receiver got %u deltas, last seq %u (%u bytes, %"
+      G_GSIZE_FORMAT " parsed)", live_deltas, last_seq, buf->len, pos);
+  /* it caught up: the source's last picture */
+  fail_unless_equals_int (last_seq, CFRAMES);
+  fail_unless (have);
+  fail_unless (memcmp (got, cur, CSIZE) == 0, "wrong picture at the end");
+
+  g_object_unref (slow);
+  g_byte_array_unref (buf);
+  g_free (cur);
+  g_free (ref);
+  g_free (got);
+  g_free (limit);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -2808,6 +2953,7 @@ relay_suite (void)
   tcase_add_test (tc, test_close_handshake);
   tcase_add_test (tc, test_idle_connections_memory);
   tcase_add_test (tc, test_memory_returned);
+  tcase_add_test (tc, test_catchup_survives_overflow);
   tcase_add_test (tc, test_origin);
   tcase_add_test (tc, test_tls_slow_receiver);
   return s;
