@@ -6,11 +6,16 @@
 # recordings (.ds files), reads them back through dsdepay and writes a PNG
 # snapshot, a WAV file and the final signal state under out/.
 #
-# Usage: bash scripts/demo.sh [--no-build]
+# Usage: bash scripts/demo.sh [--no-build] [--no-live]
+#
+# At the end the demo stays live until Ctrl-C (not with --no-live): ds-relay
+# on port 9100 with the channel "demo" (a bouncing ball, a tone and live
+# signals), to watch at http://127.0.0.1:9100/view/demo; clicks and keys in
+# the viewer are printed as they reach the publishing pipeline.
 #
 # Environment: DS_BUILD_DIR (default build/), DS_DEMO_OUT (default out/),
 # DS_DEMO_SECONDS (default 3). The test suite runs it as the meson test
-# "demo" (--no-build, into the build folder).
+# "demo" (--no-build --no-live, into the build folder).
 #
 # Then the same through the network (scripts/demo-network.sh): ds-relay on
 # a free loopback port, one dsrelaysink pipeline publishing picture, tone
@@ -24,7 +29,17 @@ set -o pipefail
 
 . "$(dirname "$0")/lib.sh"
 
-if [ "${1:-}" != --no-build ]; then
+BUILD=yes
+LIVE=yes
+for arg in "$@"; do
+  case $arg in
+    --no-build) BUILD=no ;;
+    --no-live) LIVE=no ;;
+    *) ds_die "unknown argument $arg (usage: $0 [--no-build] [--no-live])" ;;
+  esac
+done
+
+if [ $BUILD = yes ]; then
   ds_install_deps
   ds_build
 fi
@@ -117,7 +132,8 @@ printf '(the private signal "secret" never left the source: dspay signals=%s)\n'
 if [ -x "$DS_BUILD_DIR/relay/ds-relay" ] &&
   gst-inspect-1.0 dsrelaysink >/dev/null 2>&1; then
   DS_BUILD_DIR=$DS_BUILD_DIR DS_DEMO_OUT=$OUT/network \
-    bash "$DS_ROOT/scripts/demo-network.sh" --no-build ||
+    bash "$DS_ROOT/scripts/demo-network.sh" --no-build \
+    $([ $LIVE = yes ] && echo --keep) ||
     ds_die "the network demo failed"
 else
   ds_log "ds-relay or dssoup not built (libsoup 3 missing?): no network demo"
