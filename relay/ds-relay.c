@@ -263,11 +263,12 @@ main (int argc, char **argv)
           "(non-browser clients) and pages served by the relay itself; "
           "others get 403", "ORIGIN"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame_bytes,
-        "Largest frame payload accepted, in bytes (default 67108864); a "
-          "larger message closes the sender with 1009", "BYTES"},
+        "Largest frame payload accepted from a source, in bytes (default "
+          "67108864); a larger message closes the sender with 1009 "
+          "(receivers may send 64 KiB, signaling clients 1 MiB)", "BYTES"},
     {"max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &max_queue_bytes,
-        "Bytes queued per receiver before it is treated as slow (default "
-          "33554432)", "BYTES"},
+        "Bytes queued per client before it is treated as slow and no longer "
+          "read from until it reads (default 33554432)", "BYTES"},
     {"idle-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->idle_grace,
           "Seconds an empty channel is kept before it is removed (default 60)",
         "SECONDS"},
@@ -275,8 +276,8 @@ main (int argc, char **argv)
         "Seconds a channel keeps its cached state after its source left "
           "(default 30)", "SECONDS"},
     {"stuck-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->stuck_timeout,
-        "Seconds without write progress before a receiver is closed as too "
-          "slow (default 30)", "SECONDS"},
+        "Seconds without write progress before a client (any role) is "
+          "closed as too slow (default 30)", "SECONDS"},
     {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->handshake_timeout,
         "Seconds a connection has to send its HTTP request (default 10; "
           "0 = none)", "SECONDS"},
