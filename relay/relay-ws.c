@@ -27,8 +27,8 @@
 #include "relay-ws.h"
 
 /* Reads go into a buffer that starts at READ_START bytes (most clients
- * only send small frames) and grows, while a partial frame fills it, up to
- * READ_CHUNK; a frame larger than this is read
+ * only send small frames) and grows, when a read or a partial frame fills
+ * it, up to READ_CHUNK; a frame larger than this is read
  * straight into its own allocation, which starts at BIG_START bytes and
  * grows as the bytes arrive (an announced length costs nothing before the
  * bytes come). */
@@ -977,8 +977,16 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
         relay_ws_handle_frame (ws, ws->big_fin, ws->big_opcode, data, len);
       }
     } else {
+      gboolean filled = ws->in_len + n == ws->in_cap;
+
       ws->in_len += n;
       relay_ws_parse (ws);
+      /* a busy peer: more is waiting, read it in larger pieces */
+      if (filled && ws->in_cap < READ_CHUNK && ws->state != STATE_CLOSED &&
+          !ws->failed) {
+        ws->in_cap = MIN (ws->in_cap * 2, READ_CHUNK);
+        ws->inbuf = g_realloc (ws->inbuf, ws->in_cap);
+      }
     }
     if (ws->state == STATE_CLOSED)
       return G_SOURCE_REMOVE;
