@@ -1175,6 +1175,33 @@ metric_header (GString * s, const gchar * name, const gchar * type,
       type);
 }
 
+/* The per-channel counters of /metrics */
+static const struct
+{
+  const gchar *name;
+  const gchar *help;
+  glong offset;
+} channel_counters[] = {
+  {"ds_relay_channel_frames_in_total",
+        "Frames accepted from the source, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, frames_in)},
+  {"ds_relay_channel_bytes_in_total",
+        "Bytes accepted from the source, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, bytes_in)},
+  {"ds_relay_channel_frames_out_total",
+        "Frames queued to clients, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, frames_out)},
+  {"ds_relay_channel_bytes_out_total",
+        "Bytes queued to clients, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, bytes_out)},
+  {"ds_relay_channel_dropped_frames_total",
+        "Frames not delivered to slow receivers, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, dropped)},
+  {"ds_relay_channel_catchups_total",
+        "Catch-ups sent, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, catchups)},
+};
+
 gchar *
 relay_metrics_text (DsRelay * relay)
 {
@@ -1183,6 +1210,7 @@ relay_metrics_text (DsRelay * relay)
   gpointer value;
   gsize queue_total = 0, queue_max = 0;
   gint r;
+  guint i;
 
   metric_header (s, "ds_relay_connections", "gauge",
       "Open WebSocket connections by role.");
@@ -1274,51 +1302,17 @@ relay_metrics_text (DsRelay * relay)
     g_string_append_printf (s, "ds_relay_channel_receivers{channel=\"%s\"} "
         "%u\n", channel->name, channel->receivers.length);
   }
-  metric_header (s, "ds_relay_channel_frames_in_total", "counter",
-      "Frames accepted from the source, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
+  for (i = 0; i < G_N_ELEMENTS (channel_counters); i++) {
+    metric_header (s, channel_counters[i].name, "counter",
+        channel_counters[i].help);
+    g_hash_table_iter_init (&iter, relay->channels);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      RelayChannel *channel = value;
 
-    g_string_append_printf (s, "ds_relay_channel_frames_in_total{channel="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->frames_in);
-  }
-  metric_header (s, "ds_relay_channel_bytes_in_total", "counter",
-      "Bytes accepted from the source, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_bytes_in_total{channel="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->bytes_in);
-  }
-  metric_header (s, "ds_relay_channel_frames_out_total", "counter",
-      "Frames queued to clients, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_frames_out_total{channel="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->frames_out);
-  }
-  metric_header (s, "ds_relay_channel_bytes_out_total", "counter",
-      "Bytes queued to clients, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_bytes_out_total{channel="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->bytes_out);
-  }
-  metric_header (s, "ds_relay_channel_dropped_frames_total", "counter",
-      "Frames not delivered to slow receivers, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_dropped_frames_total{"
-        "channel=\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name,
-        channel->dropped);
+      g_string_append_printf (s, "%s{channel=\"%s\"} %" G_GUINT64_FORMAT "\n",
+          channel_counters[i].name, channel->name,
+          G_STRUCT_MEMBER (guint64, channel, channel_counters[i].offset));
+    }
   }
   metric_header (s, "ds_relay_channel_queue_bytes", "gauge",
       "Bytes queued to the receivers of a channel, not yet written.");
@@ -1346,14 +1340,5 @@ relay_metrics_text (DsRelay * relay)
       "The largest queue of any one receiver, in bytes.");
   g_string_append_printf (s, "ds_relay_queue_bytes_max %" G_GSIZE_FORMAT "\n",
       queue_max);
-  metric_header (s, "ds_relay_channel_catchups_total", "counter",
-      "Catch-ups sent, per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_catchups_total{channel="
-        "\"%s\"} %" G_GUINT64_FORMAT "\n", channel->name, channel->catchups);
-  }
   return g_string_free (s, FALSE);
 }
