@@ -705,3 +705,129 @@ gst_ds_input_to_structure (const DsInputEvent * event)
 
   return s;
 }
+
+/* Byte-stream framing */
+
+#define DS_KNOWN_FLAGS (DS_FLAG_INPUT | DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED)
+
+gboolean
+gst_ds_header_is_plausible (const DsHeader * header, gsize max_payload)
+{
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  if (header->payload_len > max_payload)
+    return FALSE;
+  if (header->flags & ~DS_KNOWN_FLAGS)
+    return FALSE;
+  return ds_header_validate (header, NULL);
+}
+
+void
+gst_ds_framer_init (GstDsFramer * framer)
+{
+  framer->adapter = gst_adapter_new ();
+  framer->resyncing = FALSE;
+}
+
+void
+gst_ds_framer_clear (GstDsFramer * framer)
+{
+  g_clear_object (&framer->adapter);
+  framer->resyncing = FALSE;
+}
+
+gsize
+gst_ds_framer_flush (GstDsFramer * framer)
+{
+  gsize held = gst_adapter_available (framer->adapter);
+
+  gst_adapter_clear (framer->adapter);
+  framer->resyncing = FALSE;
+  return held;
+}
+
+gsize
+gst_ds_framer_available (GstDsFramer * framer)
+{
+  return gst_adapter_available (framer->adapter);
+}
+
+void
+gst_ds_framer_push (GstDsFramer * framer, GstBuffer * buffer)
+{
+  gst_adapter_push (framer->adapter, buffer);
+}
+
+static void
+framer_peek_header (GstDsFramer * framer, gsize offset, DsHeader * header)
+{
+  guint8 raw[DS_HEADER_SIZE];
+
+  gst_adapter_copy (framer->adapter, raw, offset, DS_HEADER_SIZE);
+  ds_header_parse (raw, DS_HEADER_SIZE, header, NULL);
+}
+
+GstDsFramerResult
+gst_ds_framer_next (GstDsFramer * framer, gsize max_payload,
+    gboolean at_eos, DsHeader * header, GstBuffer ** payload,
+    GstClockTime * pts)
+{
+  GstAdapter *adapter = framer->adapter;
+
+  g_return_val_if_fail (header != NULL && payload != NULL && pts != NULL,
+      GST_DS_FRAMER_NEED_DATA);
+
+  *payload = NULL;
+  *pts = GST_CLOCK_TIME_NONE;
+
+  for (;;) {
+    gsize available = gst_adapter_available (adapter);
+    gsize frame_size;
+    guint64 distance;
+
+    if (available < DS_HEADER_SIZE)
+      return GST_DS_FRAMER_NEED_DATA;
+
+    framer_peek_header (framer, 0, header);
+    if (!gst_ds_header_is_plausible (header, max_payload)) {
+      gboolean starts_junk = !framer->resyncing;
+
+      framer->resyncing = TRUE;
+      gst_adapter_flush (adapter, 1);
+      if (starts_junk)
+        return GST_DS_FRAMER_JUNK;
+      continue;
+    }
+
+    frame_size = DS_HEADER_SIZE + (gsize) header->payload_len;
+    if (framer->resyncing) {
+      if (available >= frame_size + DS_HEADER_SIZE) {
+        DsHeader next;
+
+        framer_peek_header (framer, frame_size, &next);
+        if (!gst_ds_header_is_plausible (&next, max_payload)) {
+          gst_adapter_flush (adapter, 1);
+          continue;
+        }
+      } else if (!at_eos) {
+        /* wait for the header after this frame */
+        return GST_DS_FRAMER_NEED_DATA;
+      } else if (available != frame_size) {
+        gst_adapter_flush (adapter, 1);
+        continue;
+      }
+      framer->resyncing = FALSE;
+    }
+
+    if (available < frame_size)
+      return GST_DS_FRAMER_NEED_DATA;
+
+    *pts = gst_adapter_prev_pts (adapter, &distance);
+    if (distance != 0)
+      *pts = GST_CLOCK_TIME_NONE;
+    gst_adapter_flush (adapter, DS_HEADER_SIZE);
+    if (header->payload_len > 0)
+      *payload = gst_adapter_take_buffer (adapter, header->payload_len);
+    return GST_DS_FRAMER_FRAME;
+  }
+}

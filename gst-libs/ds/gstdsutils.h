@@ -29,6 +29,7 @@
 #define __GST_DS_UTILS_H__
 
 #include <gst/gst.h>
+#include <gst/base/gstadapter.h>
 #include "dsprotocol.h"
 
 G_BEGIN_DECLS
@@ -95,6 +96,58 @@ GstEvent *    gst_ds_input_to_navigation   (const DsInputEvent * event,
 /* An element-message structure ("ds-input") carrying the event's fields,
  * for apps that react to input without a navigation-aware source. */
 GstStructure * gst_ds_input_to_structure   (const DsInputEvent * event);
+
+/* Byte streams of concatenated frames (a .ds recording read by filesrc, a
+ * TCP stream), split and merged anywhere, cut back into frames. Used by
+ * every element that accepts such a stream.
+ *
+ * Every header is checked with gst_ds_header_is_plausible() before its
+ * payload is waited for, so a damaged or misaligned header cannot swallow
+ * payload_len bytes of good frames; on an implausible header the framer
+ * skips one byte at a time ("resyncing"). While resyncing, junk can look
+ * like a header: a candidate counts only when another plausible header
+ * follows its frame, or when its frame ends the stream (@at_eos). */
+typedef struct
+{
+  GstAdapter *adapter;
+  gboolean resyncing;           /* skipping bytes that are not a frame */
+} GstDsFramer;
+
+typedef enum
+{
+  GST_DS_FRAMER_NEED_DATA,      /* no complete frame held */
+  GST_DS_FRAMER_FRAME,          /* *header, *payload and *pts are set */
+  GST_DS_FRAMER_JUNK,           /* a run of non-frame bytes starts here:
+                                 * *header is the rejected header; call
+                                 * again to go on */
+} GstDsFramerResult;
+
+/* A header a sender could have written: a known type with a length that
+ * fits it (ds_header_validate()), no undefined flag bit, and a payload of
+ * at most @max_payload bytes. */
+gboolean      gst_ds_header_is_plausible   (const DsHeader * header,
+                                            gsize max_payload);
+
+void          gst_ds_framer_init           (GstDsFramer * framer);
+void          gst_ds_framer_clear          (GstDsFramer * framer);
+
+/* Drops the bytes held (an unfinished frame or junk) and leaves the
+ * resyncing state; returns how many bytes were held. */
+gsize         gst_ds_framer_flush          (GstDsFramer * framer);
+gsize         gst_ds_framer_available      (GstDsFramer * framer);
+void          gst_ds_framer_push           (GstDsFramer * framer,
+                                            GstBuffer * buffer);
+
+/* The next frame: *payload (NULL for an empty payload; the memory is
+ * shared with the input where it lies in one input buffer) and *pts (the
+ * PTS of the input buffer the frame starts at the beginning of, else
+ * GST_CLOCK_TIME_NONE). @at_eos: no more bytes will come. */
+GstDsFramerResult gst_ds_framer_next       (GstDsFramer * framer,
+                                            gsize max_payload,
+                                            gboolean at_eos,
+                                            DsHeader * header,
+                                            GstBuffer ** payload,
+                                            GstClockTime * pts);
 
 G_END_DECLS
 

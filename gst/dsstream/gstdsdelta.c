@@ -240,8 +240,7 @@ struct _GstDsDelta
   guint64 oversized_pictures;
 
   /* streaming state: built on the first picture, wiped in stop () */
-  GstAdapter *adapter;          /* a byte stream being cut into frames */
-  gboolean resyncing;           /* looking for a plausible frame header */
+  GstDsFramer framer;           /* a byte stream being cut into frames */
   GstSegment segment;
   guint width;
   guint height;
@@ -308,6 +307,8 @@ static gboolean gst_ds_delta_src_event (GstPad * pad, GstObject * parent,
 static void gst_ds_delta_reset_time_base (GstDsDelta * self);
 static void gst_ds_delta_drop_pending_bytes (GstDsDelta * self,
     const gchar * why);
+static GstFlowReturn gst_ds_delta_drain_framer (GstDsDelta * self,
+    gboolean at_eos);
 
 static GType
 gst_ds_delta_compression_get_type (void)
@@ -566,7 +567,7 @@ gst_ds_delta_init (GstDsDelta * self)
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->max_picture_bytes = DEFAULT_MAX_PICTURE_BYTES;
 
-  self->adapter = gst_adapter_new ();
+  gst_ds_framer_init (&self->framer);
 
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   gst_ds_delta_reset_time_base (self);
@@ -608,8 +609,7 @@ gst_ds_delta_stop (GstDsDelta * self)
 #ifdef HAVE_ZSTD
   g_clear_pointer (&self->zstd, ZSTD_freeCCtx);
 #endif
-  gst_adapter_clear (self->adapter);
-  self->resyncing = FALSE;
+  gst_ds_framer_flush (&self->framer);
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->pictures_since_keyframe = 0;
   gst_ds_delta_reset_time_base (self);
@@ -625,7 +625,7 @@ gst_ds_delta_finalize (GObject * object)
   GstDsDelta *self = GST_DS_DELTA (object);
 
   gst_ds_delta_stop (self);
-  g_object_unref (self->adapter);
+  gst_ds_framer_clear (&self->framer);
 
   G_OBJECT_CLASS (gst_ds_delta_parent_class)->finalize (object);
 }
@@ -703,12 +703,15 @@ gst_ds_delta_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       gst_ds_delta_reset_time_base (self);
       break;
     case GST_EVENT_FLUSH_STOP:
-      gst_adapter_clear (self->adapter);
-      self->resyncing = FALSE;
+      gst_ds_framer_flush (&self->framer);
       gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
       gst_ds_delta_drop_reference (self);
       break;
     case GST_EVENT_EOS:
+      /* while looking for the next frame, a frame that ends the stream
+       * still counts */
+      if (self->framer.resyncing)
+        gst_ds_delta_drain_framer (self, TRUE);
       gst_ds_delta_drop_pending_bytes (self, "end of stream");
       break;
     default:
@@ -1139,90 +1142,54 @@ gst_ds_delta_max_frame_bytes (GstDsDelta * self)
   return MAX (max_picture_bytes, DS_DEFAULT_MAX_FRAME_BYTES);
 }
 
-/* A header a sender could have written: a known type, no unknown flag,
- * a payload within the limit */
-static gboolean
-header_is_plausible (const DsHeader * header, guint max_frame_bytes)
-{
-  if (header->flags & ~(DS_FLAG_INPUT | DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED))
-    return FALSE;
-  if (header->payload_len > max_frame_bytes)
-    return FALSE;
-  if (header->flags & DS_FLAG_INPUT)
-    return ds_input_type_is_known (header->type);
-  return ds_frame_type_is_known (header->type);
-}
-
 static void
 gst_ds_delta_drop_pending_bytes (GstDsDelta * self, const gchar * why)
 {
-  gsize pending = gst_adapter_available (self->adapter);
+  gboolean was_resyncing = self->framer.resyncing;
+  gsize pending = gst_ds_framer_flush (&self->framer);
 
-  if (pending > 0 && !self->resyncing)
+  if (pending > 0 && !was_resyncing)
     GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
         ("%s: dropping %" G_GSIZE_FORMAT " bytes of an unfinished frame",
             why, pending));
-  gst_adapter_clear (self->adapter);
-  self->resyncing = FALSE;
 }
 
 /* Cuts the bytes held into frames, each a buffer of its own (memory 0
- * the header), and handles them */
+ * the header), and handles them. @at_eos: no more bytes will come. */
 static GstFlowReturn
-gst_ds_delta_drain_adapter (GstDsDelta * self)
+gst_ds_delta_drain_framer (GstDsDelta * self, gboolean at_eos)
 {
   guint max_frame_bytes = gst_ds_delta_max_frame_bytes (self);
   GstFlowReturn ret = GST_FLOW_OK;
 
   while (ret == GST_FLOW_OK) {
-    gsize available = gst_adapter_available (self->adapter);
-    guint8 raw[DS_HEADER_SIZE];
-    GstBuffer *frame;
+    GstBuffer *payload, *frame;
     DsHeader header;
     GstClockTime pts;
-    guint64 distance;
 
-    if (available < DS_HEADER_SIZE)
-      break;
-
-    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
-    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
-
-    if (!header_is_plausible (&header, max_frame_bytes)) {
-      if (!self->resyncing) {
+    switch (gst_ds_framer_next (&self->framer, max_frame_bytes, at_eos,
+            &header, &payload, &pts)) {
+      case GST_DS_FRAMER_NEED_DATA:
+        return ret;
+      case GST_DS_FRAMER_JUNK:
         GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
             ("not a frame header (type 0x%02x, flags 0x%02x, %u payload "
                 "bytes; limit %u): looking for the next frame", header.type,
                 header.flags, header.payload_len, max_frame_bytes));
-        self->resyncing = TRUE;
-      }
-      gst_adapter_flush (self->adapter, 1);
-      continue;
+        break;
+      case GST_DS_FRAMER_FRAME:
+        frame = gst_ds_frame_buffer_new (&header, payload);
+        if (payload)
+          gst_buffer_unref (payload);
+        GST_BUFFER_PTS (frame) = pts;
+        /* as dspay and dsdelta flag the frames they make */
+        if ((header.type == DS_FRAME_DELTA_PIXELS
+                || header.type == DS_FRAME_SIGNAL_DIFF)
+            && !(header.flags & (DS_FLAG_KEYFRAME | DS_FLAG_INPUT)))
+          GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
+        ret = gst_ds_delta_handle_frame (self, frame, &header);
+        break;
     }
-    if (self->resyncing) {
-      GST_INFO_OBJECT (self, "found a plausible %s header, going on",
-          ds_frame_type_name (header.type));
-      self->resyncing = FALSE;
-    }
-
-    if (available - DS_HEADER_SIZE < header.payload_len)
-      break;
-
-    pts = gst_adapter_prev_pts (self->adapter, &distance);
-    frame = gst_adapter_take_buffer (self->adapter, DS_HEADER_SIZE);
-    if (header.payload_len > 0)
-      frame = gst_buffer_append (frame,
-          gst_adapter_take_buffer_fast (self->adapter, header.payload_len));
-    GST_BUFFER_PTS (frame) = distance == 0 ? pts : GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS (frame) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION (frame) = GST_CLOCK_TIME_NONE;
-    /* as dspay and dsdelta flag the frames they make */
-    if ((header.type == DS_FRAME_DELTA_PIXELS
-            || header.type == DS_FRAME_SIGNAL_DIFF)
-        && !(header.flags & (DS_FLAG_KEYFRAME | DS_FLAG_INPUT)))
-      GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
-
-    ret = gst_ds_delta_handle_frame (self, frame, &header);
   }
 
   return ret;
@@ -1235,17 +1202,17 @@ gst_ds_delta_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   DsHeader header;
 
   if (GST_BUFFER_IS_DISCONT (buffer)
-      && gst_adapter_available (self->adapter) > 0)
+      && gst_ds_framer_available (&self->framer) > 0)
     gst_ds_delta_drop_pending_bytes (self, "discontinuity");
 
   /* the usual case, a buffer that is one frame: no adapter, no copy */
-  if (gst_adapter_available (self->adapter) == 0
+  if (gst_ds_framer_available (&self->framer) == 0
       && gst_ds_frame_buffer_parse (buffer, &header, NULL))
     return gst_ds_delta_handle_frame (self, buffer, &header);
 
   /* a byte stream (a recording, TCP): frames split and merged anywhere */
-  gst_adapter_push (self->adapter, buffer);
-  return gst_ds_delta_drain_adapter (self);
+  gst_ds_framer_push (&self->framer, buffer);
+  return gst_ds_delta_drain_framer (self, FALSE);
 }
 
 static GstStateChangeReturn

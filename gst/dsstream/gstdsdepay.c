@@ -309,8 +309,7 @@ struct _GstDsDepay
   guint8 nav_buttons;
 
   /* streaming state */
-  GstAdapter *adapter;
-  gboolean resyncing;
+  GstDsFramer framer;
   GstFlowCombiner *flow_combiner;
   GstDsDepayStream streams[N_STREAMS];
   GstDsDepaySeq seqs[N_SEQ_STREAMS];
@@ -606,7 +605,7 @@ gst_ds_depay_init (GstDsDepay * self)
   self->wait_for_keyframe = DEFAULT_WAIT_FOR_KEYFRAME;
   self->timestamp_mode = DEFAULT_TIMESTAMP_MODE;
 
-  self->adapter = gst_adapter_new ();
+  gst_ds_framer_init (&self->framer);
   self->flow_combiner = gst_flow_combiner_new ();
   self->signals = ds_signal_state_new ();
   g_mutex_init (&self->kf_lock);
@@ -621,7 +620,7 @@ gst_ds_depay_finalize (GObject * object)
 {
   GstDsDepay *self = GST_DS_DEPAY (object);
 
-  g_object_unref (self->adapter);
+  gst_ds_framer_clear (&self->framer);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
   if (self->reference) {
@@ -827,8 +826,7 @@ gst_ds_depay_reset (GstDsDepay * self)
 {
   gint i;
 
-  gst_adapter_clear (self->adapter);
-  self->resyncing = FALSE;
+  gst_ds_framer_flush (&self->framer);
   self->ended = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
@@ -1968,96 +1966,34 @@ cannot_decompress:
   }
 }
 
-/* Flag bits the protocol defines; senders set the others to zero */
-#define DS_DEPAY_KNOWN_FLAGS (DS_FLAG_INPUT | DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED)
-
-/* In a byte stream: can these 16 bytes be a frame header? Checked for
- * every header before waiting for its payload, so a damaged or misaligned
- * header cannot make dsdepay swallow payload_len bytes of good frames:
- * the protocol library's rules (a known type, a length that fits it),
- * no undefined flag bits, and the size limit. */
-static gboolean
-gst_ds_depay_header_is_plausible (const DsHeader * header, guint max_size)
-{
-  if (header->payload_len > max_size)
-    return FALSE;
-  if (header->flags & ~DS_DEPAY_KNOWN_FLAGS)
-    return FALSE;
-  return ds_header_validate (header, NULL);
-}
-
-/* Takes the complete frames out of the adapter. @at_eos: no more bytes
+/* Takes the complete frames out of the framer. @at_eos: no more bytes
  * will come. */
 static GstFlowReturn
 gst_ds_depay_parse_byte_stream (GstDsDepay * self, guint max_size,
     gboolean at_eos)
 {
   GstFlowReturn ret = GST_FLOW_OK;
-  guint8 raw[DS_HEADER_SIZE];
-  DsHeader header;
 
   while (ret == GST_FLOW_OK) {
-    gsize available = gst_adapter_available (self->adapter);
-    GstBuffer *payload = NULL;
+    GstBuffer *payload;
     GstClockTime in_pts;
-    guint64 distance;
+    DsHeader header;
 
-    if (available < DS_HEADER_SIZE)
-      break;
-
-    gst_adapter_copy (self->adapter, raw, 0, DS_HEADER_SIZE);
-    ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL);
-
-    if (!gst_ds_depay_header_is_plausible (&header, max_size)) {
-      /* one warning per run of bytes that are not a frame */
-      if (!self->resyncing)
+    switch (gst_ds_framer_next (&self->framer, max_size, at_eos, &header,
+            &payload, &in_pts)) {
+      case GST_DS_FRAMER_NEED_DATA:
+        return ret;
+      case GST_DS_FRAMER_JUNK:
+        /* one warning per run of bytes that are not a frame */
         gst_ds_depay_skip_malformed (self, "not a plausible frame header "
             "(type 0x%02x, flags 0x%02x, %ux%u, %u bytes): looking for the "
             "next frame", header.type, header.flags, header.width,
             header.height, header.payload_len);
-      self->resyncing = TRUE;
-      gst_adapter_flush (self->adapter, 1);
-      continue;
-    }
-    if (self->resyncing) {
-      /* looking for the next frame, junk can look like a header: it counts
-       * when a plausible header follows its frame, or when its frame ends
-       * the stream */
-      gsize frame_size = DS_HEADER_SIZE + (gsize) header.payload_len;
-
-      if (available >= frame_size + DS_HEADER_SIZE) {
-        DsHeader next;
-
-        gst_adapter_copy (self->adapter, raw, frame_size, DS_HEADER_SIZE);
-        ds_header_parse (raw, DS_HEADER_SIZE, &next, NULL);
-        if (!gst_ds_depay_header_is_plausible (&next, max_size)) {
-          gst_adapter_flush (self->adapter, 1);
-          continue;
-        }
-      } else if (!at_eos) {
-        /* wait for the header after this frame */
         break;
-      } else if (available != frame_size) {
-        gst_adapter_flush (self->adapter, 1);
-        continue;
-      }
-      GST_INFO_OBJECT (self, "found a plausible %s frame header, going on",
-          ds_frame_type_name (header.type));
-      self->resyncing = FALSE;
+      case GST_DS_FRAMER_FRAME:
+        ret = gst_ds_depay_handle_frame (self, &header, payload, in_pts);
+        break;
     }
-
-    if (available - DS_HEADER_SIZE < header.payload_len)
-      break;
-
-    in_pts = gst_adapter_prev_pts (self->adapter, &distance);
-    if (distance != 0)
-      in_pts = GST_CLOCK_TIME_NONE;
-
-    gst_adapter_flush (self->adapter, DS_HEADER_SIZE);
-    if (header.payload_len > 0)
-      payload = gst_adapter_take_buffer (self->adapter, header.payload_len);
-
-    ret = gst_ds_depay_handle_frame (self, &header, payload, in_pts);
   }
 
   return ret;
@@ -2079,10 +2015,9 @@ gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GST_OBJECT_UNLOCK (self);
 
   if (GST_BUFFER_IS_DISCONT (buffer) &&
-      gst_adapter_available (self->adapter) > 0) {
+      gst_ds_framer_available (&self->framer) > 0) {
     GST_DEBUG_OBJECT (self, "discontinuity: dropping %" G_GSIZE_FORMAT
-        " pending bytes", gst_adapter_available (self->adapter));
-    gst_adapter_clear (self->adapter);
+        " pending bytes", gst_ds_framer_flush (&self->framer));
   }
 
   /* The usual case: a buffer that holds exactly one frame is handled
@@ -2091,19 +2026,16 @@ gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       gst_buffer_extract (buffer, 0, raw, DS_HEADER_SIZE) == DS_HEADER_SIZE &&
       ds_header_parse (raw, DS_HEADER_SIZE, &header, NULL) &&
       (gsize) header.payload_len == size - DS_HEADER_SIZE &&
-      (gst_adapter_available (self->adapter) == 0 ||
+      (gst_ds_framer_available (&self->framer) == 0 ||
           ds_frame_type_is_known (header.type))) {
     GstBuffer *payload = NULL;
-    gsize pending = gst_adapter_available (self->adapter);
+    gboolean was_resyncing = self->framer.resyncing;
+    gsize pending = gst_ds_framer_flush (&self->framer);
 
-    if (pending > 0) {
-      /* what was pending can only have been a truncated frame */
-      gst_adapter_clear (self->adapter);
-      if (!self->resyncing)
-        gst_ds_depay_skip_malformed (self, "truncated frame (%"
-            G_GSIZE_FORMAT " bytes) before a complete one", pending);
-    }
-    self->resyncing = FALSE;
+    /* what was pending can only have been a truncated frame */
+    if (pending > 0 && !was_resyncing)
+      gst_ds_depay_skip_malformed (self, "truncated frame (%"
+          G_GSIZE_FORMAT " bytes) before a complete one", pending);
 
     if (header.payload_len > 0)
       payload = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_MEMORY,
@@ -2115,7 +2047,7 @@ gst_ds_depay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   }
 
   /* A byte stream: frames split and merged anywhere */
-  gst_adapter_push (self->adapter, buffer);
+  gst_ds_framer_push (&self->framer, buffer);
 
   return gst_ds_depay_parse_byte_stream (self, max_size, FALSE);
 }
@@ -2141,8 +2073,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       for (i = 0; i < N_STREAMS; i++) {
         if (self->streams[i].pad && self->streams[i].eos && !self->ended) {
           GST_INFO_OBJECT (self, "new input stream after EOS");
-          gst_adapter_clear (self->adapter);
-          self->resyncing = FALSE;
+          gst_ds_framer_flush (&self->framer);
           self->ended = TRUE;
           self->time_base = self->last_frame_time = 0;
           gst_ds_depay_reset_stream (self);
@@ -2185,14 +2116,14 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       GST_OBJECT_LOCK (self);
       max_size = self->max_frame_size;
       GST_OBJECT_UNLOCK (self);
-      if (self->resyncing)
+      if (self->framer.resyncing)
         gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
-      pending = gst_adapter_available (self->adapter);
+      pending = gst_ds_framer_available (&self->framer);
 
-      if (pending > 0 && !self->resyncing)
+      if (pending > 0 && !self->framer.resyncing)
         gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "
             "frame (%" G_GSIZE_FORMAT " bytes)", pending);
-      gst_adapter_clear (self->adapter);
+      gst_ds_framer_flush (&self->framer);
 
       for (i = 0; i < N_STREAMS; i++) {
         GstDsDepayStream *stream = &self->streams[i];
@@ -2212,8 +2143,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return TRUE;
     }
     case GST_EVENT_FLUSH_STOP:
-      gst_adapter_clear (self->adapter);
-      self->resyncing = FALSE;
+      gst_ds_framer_flush (&self->framer);
       self->have_pts_offset = FALSE;
       gst_ds_depay_reset_picture (self);
       gst_ds_depay_reset_seqs (self);
