@@ -569,8 +569,7 @@ relay_channel_cache_picture (RelayChannel * channel, GBytes * frame,
   }
 
   channel->image_is_newest = FALSE;
-  if (header->type == DS_FRAME_PIXELS ||
-      (header->flags & DS_FLAG_KEYFRAME) != 0) {
+  if (ds_header_is_picture_keyframe (header)) {
     g_clear_pointer (&channel->keyframe, g_bytes_unref);
     g_ptr_array_set_size (channel->deltas, 0);
     channel->deltas_bytes = 0;

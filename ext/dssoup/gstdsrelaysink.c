@@ -486,16 +486,7 @@ queued_frame_free (QueuedFrame * frame)
 static gboolean
 frame_is_video (const DsHeader * header)
 {
-  return header->type == DS_FRAME_PIXELS ||
-      header->type == DS_FRAME_DELTA_PIXELS;
-}
-
-static gboolean
-frame_is_video_keyframe (const DsHeader * header)
-{
-  return header->type == DS_FRAME_PIXELS ||
-      (header->type == DS_FRAME_DELTA_PIXELS &&
-      (header->flags & DS_FLAG_KEYFRAME));
+  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
 }
 
 static gboolean
@@ -509,7 +500,7 @@ frame_is_signal_state (const DsHeader * header)
 static gboolean
 frame_is_expendable (const DsHeader * header)
 {
-  return (frame_is_video (header) && !frame_is_video_keyframe (header)) ||
+  return (frame_is_video (header) && !ds_header_is_picture_keyframe (header)) ||
       ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
 }
 
@@ -548,7 +539,7 @@ gst_ds_relaysink_drop_broken_deltas (GstDsRelaySink * self)
     GList *next = l->next;
     QueuedFrame *frame = l->data;
 
-    if (frame_is_video_keyframe (&frame->header))
+    if (ds_header_is_picture_keyframe (&frame->header))
       return FALSE;
     if (frame_is_video (&frame->header))
       gst_ds_relaysink_remove_link (self, l, TRUE);
@@ -1370,15 +1361,8 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     gst_buffer_extract_dup (buffer, DS_HEADER_SIZE, header.payload_len,
         (gpointer *) & json, &len);
     if (header.type == DS_FRAME_SCHEMA_ANNOUNCE) {
-      DsHeader schema_header = header;
-      guint8 packed[DS_HEADER_SIZE];
-      GByteArray *array = g_byte_array_sized_new (DS_HEADER_SIZE + len);
-
-      ds_header_pack (&schema_header, packed);
-      g_byte_array_append (array, packed, DS_HEADER_SIZE);
-      g_byte_array_append (array, (const guint8 *) json, len);
       g_clear_pointer (&self->schema, g_bytes_unref);
-      self->schema = g_byte_array_free_to_bytes (array);
+      self->schema = ds_frame_pack (&header, json, len);
     } else if (!ds_signal_state_apply (self->signal_state,
             header.type == DS_FRAME_SIGNAL_SYNC, json, len, &error)) {
       GST_WARNING_OBJECT (pad, "signal frame is not a JSON object: %s",
@@ -1388,7 +1372,7 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     self->signal_header = header;
     g_free (json);
   } else if (frame_is_video (&header)) {
-    if (frame_is_video_keyframe (&header)) {
+    if (ds_header_is_picture_keyframe (&header)) {
       self->need_keyframe = FALSE;
     } else if (self->need_keyframe) {
       self->frames_dropped++;

@@ -505,16 +505,7 @@ frame_is_expendable (const DsHeader * header)
 static gboolean
 frame_is_video (const DsHeader * header)
 {
-  return header->type == DS_FRAME_PIXELS ||
-      header->type == DS_FRAME_DELTA_PIXELS;
-}
-
-static gboolean
-frame_is_video_keyframe (const DsHeader * header)
-{
-  return header->type == DS_FRAME_PIXELS ||
-      (header->type == DS_FRAME_DELTA_PIXELS &&
-      (header->flags & DS_FLAG_KEYFRAME));
+  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
 }
 
 static GstStructure *
@@ -789,7 +780,7 @@ gst_ds_streamsrc_enforce_limit (GstDsStreamSrc * self, guint64 limit)
     GList *next = l->next;
     ReceivedFrame *frame = l->data;
 
-    if (frame_is_video_keyframe (&frame->header))
+    if (ds_header_is_picture_keyframe (&frame->header))
       return FALSE;
     if (frame_is_video (&frame->header)) {
       self->queued_bytes -= g_bytes_get_size (frame->message);
@@ -868,7 +859,7 @@ gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
   }
 
   if (frame_is_video (&header)) {
-    if (frame_is_video_keyframe (&header)) {
+    if (ds_header_is_picture_keyframe (&header)) {
       self->need_keyframe = FALSE;
     } else if (self->need_keyframe) {
       self->frames_dropped++;

@@ -1207,3 +1207,22 @@ ds_header_validate (const DsHeader * header, GError ** error)
   /* any non-NULL pointer: ds_frame_validate() does not dereference it */
   return ds_frame_validate (header, &unread, error);
 }
+
+/**
+ * ds_header_is_picture_keyframe:
+ * @header: a parsed header
+ *
+ * Returns: %TRUE for a Pixels frame and for a DeltaPixels frame with
+ * FLAG_KEYFRAME (decodable without a reference)
+ */
+gboolean
+ds_header_is_picture_keyframe (const DsHeader * header)
+{
+  g_return_val_if_fail (header != NULL, FALSE);
+
+  if (header->flags & DS_FLAG_INPUT)
+    return FALSE;
+  return header->type == DS_FRAME_PIXELS ||
+      (header->type == DS_FRAME_DELTA_PIXELS &&
+      (header->flags & DS_FLAG_KEYFRAME) != 0);
+}

@@ -281,6 +281,10 @@ gboolean      ds_haptic_parse              (const guint8 * payload,
 gboolean      ds_header_validate           (const DsHeader * header,
                                             GError ** error);
 
+/* A picture a receiver can show without any frame before it: Pixels, or
+ * DeltaPixels with FLAG_KEYFRAME */
+gboolean      ds_header_is_picture_keyframe (const DsHeader * header);
+
 G_END_DECLS
 
 #endif /* __DS_PROTOCOL_H__ */

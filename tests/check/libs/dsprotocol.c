@@ -853,6 +853,31 @@ GST_START_TEST (test_image_sniff)
 
 GST_END_TEST;
 
+GST_START_TEST (test_picture_keyframe)
+{
+  DsHeader h = { 0, };
+
+  h.type = DS_FRAME_PIXELS;
+  fail_unless (ds_header_is_picture_keyframe (&h));
+  h.type = DS_FRAME_DELTA_PIXELS;
+  fail_if (ds_header_is_picture_keyframe (&h));
+  h.flags = DS_FLAG_KEYFRAME;
+  fail_unless (ds_header_is_picture_keyframe (&h));
+  h.flags = DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED;
+  fail_unless (ds_header_is_picture_keyframe (&h));
+  /* a CompressedPixels image is no delta reference (SPEC §3) */
+  h.type = DS_FRAME_COMPRESSED_PIXELS;
+  fail_if (ds_header_is_picture_keyframe (&h));
+  h.type = DS_FRAME_SIGNAL_SYNC;
+  fail_if (ds_header_is_picture_keyframe (&h));
+  /* input type 0x01 (Pointer) is not a Pixels frame */
+  h.type = DS_INPUT_POINTER;
+  h.flags = DS_FLAG_INPUT;
+  fail_if (ds_header_is_picture_keyframe (&h));
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_haptic_parse)
 {
   static const guint8 payload[4] = { 0xf4, 0x01, 200, 0xaa };
@@ -940,6 +965,7 @@ dsprotocol_suite (void)
   tcase_add_test (tc, test_image_sniff);
   tcase_add_test (tc, test_haptic_parse);
   tcase_add_test (tc, test_header_validate);
+  tcase_add_test (tc, test_picture_keyframe);
 
   return s;
 }
