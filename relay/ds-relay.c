@@ -53,6 +53,13 @@
 #define DEFAULT_SOURCE_GRACE 30.0
 #define DEFAULT_STUCK_TIMEOUT 30.0
 #define DEFAULT_HANDSHAKE_TIMEOUT 10.0
+#define DEFAULT_TLS_HANDSHAKE_TIMEOUT 5.0
+#define MAX_HANDSHAKE_TIMEOUT 60.0
+#define DEFAULT_MAX_CLIENTS_PER_ADDRESS 256
+/* below the 10 threads of GLib's shared pool, where glib-networking runs
+ * every handshake */
+#define DEFAULT_MAX_TLS_HANDSHAKES 8
+#define DEFAULT_MAX_TLS_HANDSHAKES_PER_ADDRESS 4
 #define DEFAULT_KEEPALIVE 30
 #define DEFAULT_MAX_CHANNELS 1024
 #define DEFAULT_MAX_CLIENTS 4096
@@ -107,7 +114,7 @@ relay_signal_cb (gpointer user_data)
   relay->shutting_down = TRUE;
   relay_log ("shutting down: closing %u clients", relay->n_clients);
   relay_close_all (relay, RELAY_WS_CLOSE_GOING_AWAY, "ds-relay shutting down");
-  soup_server_disconnect (relay->server);
+  relay_http_stop (relay);
   if (relay->n_clients == 0)
     g_main_loop_quit (relay->loop);
   else
@@ -152,18 +159,46 @@ relay_check_settings (RelaySettings * s, GError ** error)
     return FALSE;
   }
   if (s->idle_grace < 0 || s->source_grace < 0 || s->stuck_timeout <= 0 ||
-      s->handshake_timeout < 0 || s->idle_grace > 86400 ||
-      s->source_grace > 86400 || s->stuck_timeout > 86400 ||
-      s->handshake_timeout > 86400) {
+      s->idle_grace > 86400 || s->source_grace > 86400 ||
+      s->stuck_timeout > 86400) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--idle-grace, --source-grace, --handshake-timeout must be 0-86400 "
-        "seconds and --stuck-timeout more than 0");
+        "--idle-grace, --source-grace must be 0-86400 seconds and "
+        "--stuck-timeout more than 0");
     return FALSE;
   }
-  if (s->keepalive < 0 || s->max_channels < 0 || s->max_clients < 0) {
+  if (s->handshake_timeout < 0 || s->handshake_timeout > MAX_HANDSHAKE_TIMEOUT
+      || s->tls_handshake_timeout <= 0 ||
+      s->tls_handshake_timeout > MAX_HANDSHAKE_TIMEOUT) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--keepalive, --max-channels and --max-clients cannot be negative");
+        "--handshake-timeout must be 0-60 seconds (0 = 60) and "
+        "--tls-handshake-timeout more than 0, at most 60");
     return FALSE;
+  }
+  if (s->keepalive < 0 || s->max_channels < 0 || s->max_clients < 0 ||
+      s->max_clients_per_address < 0) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--keepalive, --max-channels, --max-clients and "
+        "--max-clients-per-address cannot be negative");
+    return FALSE;
+  }
+  if (s->max_tls_handshakes < 1 || s->max_tls_handshakes > 4096 ||
+      s->max_tls_handshakes_per_address < 1 ||
+      s->max_tls_handshakes_per_address > s->max_tls_handshakes) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-tls-handshakes must be 1-4096 and "
+        "--max-tls-handshakes-per-address 1 to --max-tls-handshakes");
+    return FALSE;
+  }
+  if (s->allowed_hosts) {
+    gchar **host;
+
+    for (host = s->allowed_hosts; *host; host++) {
+      if ((*host)[0] == '\0' || strchr (*host, '/') || strchr (*host, ' ')) {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+            "--allowed-host takes NAME or NAME:PORT, not \"%s\"", *host);
+        return FALSE;
+      }
+    }
   }
   if (s->host == NULL || s->host[0] == '\0') {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -262,6 +297,12 @@ main (int argc, char **argv)
           "repeatable; \"*\" = any. Always allowed: requests without Origin "
           "(non-browser clients) and pages served by the relay itself; "
           "others get 403", "ORIGIN"},
+    {"allowed-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->allowed_hosts,
+        "A host name (NAME or NAME:PORT) browsers may use to reach the relay, "
+          "for its own pages' WebSockets (DNS names, reverse proxies); "
+          "repeatable; \"*\" = any. Always served: IP addresses, and "
+          "localhost names when listening on loopback or on all addresses; "
+          "others get 403 when the request has an Origin", "HOST"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame_bytes,
         "Largest frame payload accepted from a source, in bytes (default "
           "67108864); a larger message closes the sender with 1009 "
@@ -279,8 +320,25 @@ main (int argc, char **argv)
         "Seconds without write progress before a client (any role) is "
           "closed as too slow (default 30)", "SECONDS"},
     {"handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->handshake_timeout,
-        "Seconds a connection has to send its HTTP request (default 10; "
-          "0 = none)", "SECONDS"},
+        "Seconds a connection has from accept until its request is answered "
+          "or upgraded, TLS handshake included (default 10, at most 60; "
+          "0 = 60)", "SECONDS"},
+    {"tls-handshake-timeout", 0, 0, G_OPTION_ARG_DOUBLE,
+          &s->tls_handshake_timeout,
+          "Seconds a connection has for its TLS handshake (default 5)",
+        "SECONDS"},
+    {"max-tls-handshakes", 0, 0, G_OPTION_ARG_INT, &s->max_tls_handshakes,
+        "Most TLS handshakes in progress at once, counted from a complete "
+          "ClientHello; more wait their turn (default 8)", "N"},
+    {"max-tls-handshakes-per-address", 0, 0, G_OPTION_ARG_INT,
+          &s->max_tls_handshakes_per_address,
+        "Most TLS handshakes in progress from one client address; a new "
+          "one drops that address's oldest (default 4)", "N"},
+    {"max-clients-per-address", 0, 0, G_OPTION_ARG_INT,
+          &s->max_clients_per_address,
+        "Most connections from one client address, counted from accept "
+          "(default 256; 0 = no limit; behind a reverse proxy every client "
+          "has the proxy's address)", "N"},
     {"keepalive", 0, 0, G_OPTION_ARG_INT, &s->keepalive,
         "Seconds between WebSocket pings; silent peers are closed after "
           "three intervals (default 30; 0 = off)", "SECONDS"},
@@ -298,6 +356,10 @@ main (int argc, char **argv)
   s->source_grace = DEFAULT_SOURCE_GRACE;
   s->stuck_timeout = DEFAULT_STUCK_TIMEOUT;
   s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
+  s->tls_handshake_timeout = DEFAULT_TLS_HANDSHAKE_TIMEOUT;
+  s->max_clients_per_address = DEFAULT_MAX_CLIENTS_PER_ADDRESS;
+  s->max_tls_handshakes = DEFAULT_MAX_TLS_HANDSHAKES;
+  s->max_tls_handshakes_per_address = DEFAULT_MAX_TLS_HANDSHAKES_PER_ADDRESS;
   s->keepalive = DEFAULT_KEEPALIVE;
   s->max_channels = DEFAULT_MAX_CHANNELS;
   s->max_clients = DEFAULT_MAX_CLIENTS;
@@ -338,20 +400,15 @@ main (int argc, char **argv)
   relay.loop = g_main_loop_new (NULL, FALSE);
   relay.channels = g_hash_table_new (g_str_hash, g_str_equal);
   relay.started = g_get_monotonic_time ();
-  relay.server = soup_server_new ("server-header", "ds-relay/" VERSION " ",
-      "tls-certificate", certificate, NULL);
-  g_clear_object (&certificate);
-  relay_http_setup (&relay);
 
   socket = relay_listen_socket (s, &port, &error);
-  if (socket == NULL)
-    goto listen_failed;
-  if (!soup_server_listen_socket (relay.server, socket,
-          s->tls_cert ? SOUP_SERVER_LISTEN_HTTPS : 0, &error)) {
-    g_object_unref (socket);
+  if (socket == NULL) {
+    g_clear_object (&certificate);
     goto listen_failed;
   }
+  relay_http_start (&relay, socket, certificate);
   g_object_unref (socket);
+  g_clear_object (&certificate);
 
   if (strchr (s->host, ':'))
     host_text = g_strdup_printf ("[%s]", s->host);
@@ -377,7 +434,7 @@ main (int argc, char **argv)
 
   relay_log ("stopped");
   g_clear_handle_id (&relay.housekeeping_id, g_source_remove);
-  g_object_unref (relay.server);
+  relay_http_free (&relay);
   g_main_loop_unref (relay.loop);
   return 0;
 

@@ -17,6 +17,7 @@
  * Boston, MA 02110-1301, USA.
  */
 
+
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -29,6 +30,8 @@
 
 #include "relay-channel.h"
 #include "relay-http.h"
+#include "relay-http-request.h"
+#include "relay-server.h"
 
 #define VIEWER_RESOURCE_PREFIX "/org/dsstream/relay/viewer/"
 
@@ -49,27 +52,90 @@ relay_upgrade_free (RelayUpgrade * upgrade)
   g_free (upgrade);
 }
 
-static void
-relay_http_respond (SoupServerMessage * msg, guint status,
-    const gchar * content_type, const gchar * body, gsize len)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+/* Answers */
 
-  soup_message_headers_replace (headers, "Cache-Control", "no-cache");
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_COPY, body,
+static const gchar *
+relay_http_reason (guint status)
+{
+  switch (status) {
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 413:
+      return "Content Too Large";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
+  }
+}
+
+/* Every answer but the 101 closes the connection: no keep-alive */
+static void
+relay_http_respond_full (RelayConnection * conn, gboolean head_only,
+    guint status, const gchar * extra_headers, const gchar * content_type,
+    const gchar * body, gsize len)
+{
+  GString *response = g_string_sized_new (256 + (head_only ? 0 : len));
+
+  g_string_append_printf (response, "HTTP/1.1 %u %s\r\n"
+      "Server: ds-relay/" VERSION "\r\n"
+      "Content-Type: %s\r\n"
+      "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+      "Cache-Control: no-cache\r\n"
+      "Connection: close\r\n%s\r\n", status, relay_http_reason (status),
+      content_type, len, extra_headers ? extra_headers : "");
+  if (!head_only)
+    g_string_append_len (response, body, len);
+  relay_connection_respond (conn,
+      g_bytes_new_take (response->str, response->len));
+  g_string_free (response, FALSE);
+}
+
+static void
+relay_http_respond (RelayConnection * conn, RelayHttpRequest * request,
+    guint status, const gchar * content_type, const gchar * body, gsize len)
+{
+  relay_http_respond_full (conn, request &&
+      strcmp (request->method, "HEAD") == 0, status, NULL, content_type, body,
       len);
 }
 
 static void
-relay_http_error (SoupServerMessage * msg, guint status, const gchar * text)
+relay_http_error_full (RelayConnection * conn, RelayHttpRequest * request,
+    guint status, const gchar * extra_headers, const gchar * text)
 {
   gchar *body = g_strdup_printf ("%s\n", text);
 
-  relay_http_respond (msg, status, "text/plain; charset=utf-8", body,
-      strlen (body));
+  relay_http_respond_full (conn, request &&
+      strcmp (request->method, "HEAD") == 0, status, extra_headers,
+      "text/plain; charset=utf-8", body, strlen (body));
   g_free (body);
 }
+
+static void
+relay_http_error (RelayConnection * conn, RelayHttpRequest * request,
+    guint status, const gchar * text)
+{
+  relay_http_error_full (conn, request, status, NULL, text);
+}
+
+/* Tokens */
 
 /* Compares without leaking the position of the first difference */
 static gboolean
@@ -88,65 +154,158 @@ relay_token_equal (const gchar * given, const gchar * expected)
   return diff == 0;
 }
 
-/* The token from "Authorization: Bearer X" or from "?token=X" */
-static gchar *
-relay_request_token (SoupServerMessage * msg)
+/* The token from "Authorization: Bearer X" or from "?token=X". FALSE when
+ * the query is malformed or the token holds a NUL (which would cut it). */
+static gboolean
+relay_request_token (RelayHttpRequest * request, gchar ** token)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *auth = soup_message_headers_get_one (headers, "Authorization");
-  const gchar *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  const gchar *auth = relay_http_request_get_header (request,
+      "Authorization");
 
-  if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0)
-    return g_strstrip (g_strdup (auth + 7));
-  if (query) {
-    GHashTable *form = soup_form_decode (query);
-    gchar *token = g_strdup (g_hash_table_lookup (form, "token"));
-
-    g_hash_table_unref (form);
-    return token;
+  *token = NULL;
+  if (auth && g_ascii_strncasecmp (auth, "Bearer ", 7) == 0) {
+    *token = g_strstrip (g_strdup (auth + 7));
+    return TRUE;
   }
-  return NULL;
+  return relay_http_query_lookup (request->query, "token", token);
 }
+
+/* Origin and Host */
+
+/* Splits "name[:port]" or "[v6][:port]" into a name without brackets and
+ * a port (0 if none); FALSE if malformed */
+static gboolean
+relay_split_host (const gchar * host, gchar ** name, guint * port)
+{
+  const gchar *colon;
+  guint64 value;
+
+  *name = NULL;
+  *port = 0;
+  if (host == NULL || host[0] == '\0')
+    return FALSE;
+  if (host[0] == '[') {
+    const gchar *close = strchr (host, ']');
+
+    if (close == NULL || close == host + 1)
+      return FALSE;
+    colon = close[1] == ':' ? close + 1 : NULL;
+    if (close[1] != '\0' && colon == NULL)
+      return FALSE;
+    *name = g_strndup (host + 1, close - host - 1);
+  } else {
+    colon = strchr (host, ':');
+    if (colon && strchr (colon + 1, ':'))
+      return FALSE;
+    *name = colon ? g_strndup (host, colon - host) : g_strdup (host);
+  }
+  if (colon) {
+    if (!g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &value, NULL)) {
+      g_clear_pointer (name, g_free);
+      return FALSE;
+    }
+    *port = (guint) value;
+  }
+  if ((*name)[0] == '\0') {
+    g_clear_pointer (name, g_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* TRUE if a browser that sent "Host: @host" was talking to this relay by
+ * a name it serves. A DNS rebinding page makes the browser send its own
+ * name (evil.example) in Host and Origin alike; an IP address cannot be
+ * rebound, localhost names resolve to this machine, and other names must
+ * be listed with --allowed-host. */
+static gboolean
+relay_host_allowed (DsRelay * relay, const gchar * host)
+{
+  RelaySettings *settings = &relay->settings;
+  gchar **allowed;
+  gchar *name;
+  guint port;
+  gboolean ok = FALSE;
+
+  if (!relay_split_host (host, &name, &port))
+    return FALSE;
+  if (g_hostname_is_ip_address (name)) {
+    ok = TRUE;
+  } else if (relay->serves_loopback &&
+      (g_ascii_strcasecmp (name, "localhost") == 0 ||
+          g_str_has_suffix (name, ".localhost"))) {
+    ok = TRUE;
+  } else if (g_ascii_strcasecmp (name, settings->host) == 0 &&
+      (port == 0 || port == relay->port)) {
+    ok = TRUE;
+  } else if (relay->serves_any && g_ascii_strcasecmp (name,
+          g_get_host_name ()) == 0) {
+    ok = TRUE;
+  }
+  for (allowed = settings->allowed_hosts; !ok && allowed && *allowed; allowed++) {
+    gchar *allowed_name;
+    guint allowed_port;
+
+    if (strcmp (*allowed, "*") == 0) {
+      ok = TRUE;
+    } else if (relay_split_host (*allowed, &allowed_name, &allowed_port)) {
+      ok = g_ascii_strcasecmp (allowed_name, name) == 0 &&
+          (allowed_port == 0 || allowed_port == port);
+      g_free (allowed_name);
+    }
+  }
+  g_free (name);
+  return ok;
+}
+
+typedef enum
+{
+  RELAY_ORIGIN_OK,
+  RELAY_ORIGIN_FOREIGN,         /* another site's page */
+  RELAY_ORIGIN_UNKNOWN_HOST,    /* "own" page under a name not served */
+} RelayOriginCheck;
 
 /* A browser names the page that opened the WebSocket in Origin; any web
  * page could otherwise publish to (or read from) a relay on the user's
- * machine. Allowed: no Origin (not a browser), the relay's own pages (the
- * Origin's host[:port] is the Host the request was made to), and the
- * --allowed-origin list. */
-static gboolean
-relay_origin_allowed (DsRelay * relay, SoupServerMessage * msg)
+ * machine. Allowed: no Origin (not a browser), the --allowed-origin list,
+ * and the relay's own pages: the Origin's host[:port] is the Host the
+ * request was made to, and that Host is a name the relay serves. */
+static RelayOriginCheck
+relay_origin_check (DsRelay * relay, RelayHttpRequest * request)
 {
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const gchar *origin = soup_message_headers_get_one (headers, "Origin");
-  const gchar *host = soup_message_headers_get_one (headers, "Host");
+  const gchar *origin = relay_http_request_get_header (request, "Origin");
+  const gchar *host = relay_http_request_get_header (request, "Host");
   const gchar *authority;
   gchar **allowed;
 
   if (origin == NULL)
-    return TRUE;
+    return RELAY_ORIGIN_OK;
   for (allowed = relay->settings.allowed_origins; allowed && *allowed;
       allowed++) {
     if (strcmp (*allowed, "*") == 0 ||
         g_ascii_strcasecmp (*allowed, origin) == 0)
-      return TRUE;
+      return RELAY_ORIGIN_OK;
   }
   if (g_ascii_strncasecmp (origin, "http://", 7) == 0)
     authority = origin + 7;
   else if (g_ascii_strncasecmp (origin, "https://", 8) == 0)
     authority = origin + 8;
   else
-    return FALSE;
-  return host != NULL && host[0] != '\0' &&
-      g_ascii_strcasecmp (authority, host) == 0;
+    return RELAY_ORIGIN_FOREIGN;
+  if (host == NULL || host[0] == '\0' ||
+      g_ascii_strcasecmp (authority, host) != 0)
+    return RELAY_ORIGIN_FOREIGN;
+  if (!relay_host_allowed (relay, host))
+    return RELAY_ORIGIN_UNKNOWN_HOST;
+  return RELAY_ORIGIN_OK;
 }
 
 /* Decides whether the request may connect in @role; sets *view_only */
 static gboolean
-relay_authorize (DsRelay * relay, SoupServerMessage * msg, RelayRole role,
+relay_authorize (DsRelay * relay, const gchar * token, RelayRole role,
     gboolean * view_only)
 {
   RelaySettings *settings = &relay->settings;
-  gchar *token = relay_request_token (msg);
   gboolean ok = FALSE;
 
   *view_only = settings->view_only;
@@ -179,26 +338,7 @@ relay_authorize (DsRelay * relay, SoupServerMessage * msg, RelayRole role,
     default:
       break;
   }
-  g_free (token);
   return ok;
-}
-
-static gchar *
-relay_peer_name (SoupServerMessage * msg)
-{
-  GSocketAddress *addr = soup_server_message_get_remote_address (msg);
-
-  if (G_IS_INET_SOCKET_ADDRESS (addr)) {
-    GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (addr);
-    gchar *ip =
-        g_inet_address_to_string (g_inet_socket_address_get_address (inet));
-    gchar *name = g_strdup_printf ("%s:%u", ip,
-        g_inet_socket_address_get_port (inet));
-
-    g_free (ip);
-    return name;
-  }
-  return g_strdup ("?");
 }
 
 /* The largest message each role may send: only sources send large
@@ -217,6 +357,8 @@ relay_max_message (DsRelay * relay, RelayRole role)
   }
 }
 
+/* WebSocket upgrades */
+
 static void
 relay_refused_ws_closed_cb (RelayWs * ws, gpointer user_data)
 {
@@ -224,29 +366,24 @@ relay_refused_ws_closed_cb (RelayWs * ws, gpointer user_data)
 }
 
 static void
-relay_upgrade_complete_cb (SoupServerMessage * msg, gpointer user_data)
+relay_upgrade_complete_cb (RelayConnection * conn, GIOStream * stream,
+    gpointer user_data)
 {
   RelayUpgrade *upgrade = user_data;
   DsRelay *relay = upgrade->relay;
-  GIOStream *stream;
   RelayChannel *channel;
   RelayWs *ws;
-  GSocket *socket = soup_server_message_get_socket (msg);
+  GError *error = NULL;
 
-  if (socket) {
-    GError *error = NULL;
-
-    if (!g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, &error)) {
-      g_debug ("TCP_NODELAY: %s", error->message);
-      g_clear_error (&error);
-    }
+  if (!g_socket_set_option (relay_connection_get_socket (conn), IPPROTO_TCP,
+          TCP_NODELAY, 1, &error)) {
+    g_debug ("TCP_NODELAY: %s", error->message);
+    g_clear_error (&error);
   }
 
-  stream = soup_server_message_steal_connection (msg);
   ws = relay_ws_new (stream, relay_max_message (relay, upgrade->role),
       relay->settings.keepalive);
-  relay_ws_set_tls (ws, relay->settings.tls_cert != NULL);
-  g_object_unref (stream);
+  relay_ws_set_tls (ws, relay_connection_is_tls (conn));
 
   channel = relay_channel_get (relay, upgrade->channel, TRUE);
   if (channel == NULL || relay->shutting_down) {
@@ -263,58 +400,108 @@ relay_upgrade_complete_cb (SoupServerMessage * msg, gpointer user_data)
       upgrade->view_only);
 }
 
-static void
-relay_handle_upgrade (DsRelay * relay, SoupServerMessage * msg,
-    RelayRole role, const gchar * name)
+/* RFC 6455 §4.2.1; returns the Sec-WebSocket-Accept value, or NULL with
+ * *@problem set */
+static gchar *
+relay_websocket_check (RelayHttpRequest * request, const gchar ** problem)
 {
-  GError *error = NULL;
+  const gchar *version;
+  gchar *accept;
+
+  if (strcmp (request->method, "GET") != 0) {
+    *problem = "the method must be GET";
+    return NULL;
+  }
+  if (!relay_http_list_has_token (relay_http_request_get_header (request,
+              "Upgrade"), "websocket")) {
+    *problem = "no \"Upgrade: websocket\"";
+    return NULL;
+  }
+  if (!relay_http_list_has_token (relay_http_request_get_header (request,
+              "Connection"), "upgrade")) {
+    *problem = "no \"Connection: Upgrade\"";
+    return NULL;
+  }
+  version = relay_http_request_get_header (request, "Sec-WebSocket-Version");
+  if (g_strcmp0 (version, "13") != 0) {
+    *problem = "Sec-WebSocket-Version must be 13";
+    return NULL;
+  }
+  accept = relay_http_websocket_accept (relay_http_request_get_header (request,
+          "Sec-WebSocket-Key"));
+  if (accept == NULL)
+    *problem = "Sec-WebSocket-Key must be the base64 of 16 bytes";
+  return accept;
+}
+
+static void
+relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
+    RelayHttpRequest * request, gsize extra, RelayRole role, const gchar * name)
+{
   RelayUpgrade *upgrade;
+  RelayOriginCheck origin;
   gboolean view_only = FALSE;
-  gchar *peer;
+  const gchar *peer = relay_connection_get_peer (conn);
+  const gchar *problem = NULL;
+  gchar *token = NULL;
+  gchar *accept;
+  gchar *text;
 
   if (!relay_channel_name_is_valid (name)) {
     relay->rejected_name++;
-    relay_http_error (msg, SOUP_STATUS_BAD_REQUEST,
+    relay_http_error (conn, request, 400,
         "invalid channel name: use 1-64 of A-Z a-z 0-9 . _ -");
     return;
   }
   if (relay->shutting_down) {
-    relay_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        "ds-relay is shutting down");
+    relay_http_error (conn, request, 503, "ds-relay is shutting down");
     return;
   }
-  peer = relay_peer_name (msg);
-  if (!relay_origin_allowed (relay, msg)) {
+  origin = relay_origin_check (relay, request);
+  if (origin == RELAY_ORIGIN_FOREIGN) {
     relay->rejected_origin++;
     relay_log ("refused %s for channel %s from %s: Origin %s is not allowed "
         "(see --allowed-origin)", relay_role_name (role), name, peer,
-        soup_message_headers_get_one (soup_server_message_get_request_headers
-            (msg), "Origin"));
-    relay_http_error (msg, SOUP_STATUS_FORBIDDEN,
+        relay_http_request_get_header (request, "Origin"));
+    relay_http_error (conn, request, 403,
         "this web page's origin may not connect to ds-relay (see "
         "--allowed-origin)");
-    g_free (peer);
     return;
   }
-  if (!relay_authorize (relay, msg, role, &view_only)) {
+  if (origin == RELAY_ORIGIN_UNKNOWN_HOST) {
+    relay->rejected_origin++;
+    relay_log ("refused %s for channel %s from %s: Host %s is not a name of "
+        "this relay (see --allowed-host)", relay_role_name (role), name, peer,
+        relay_http_request_get_header (request, "Host"));
+    relay_http_error (conn, request, 403,
+        "ds-relay does not serve this host name (see --allowed-host)");
+    return;
+  }
+  if (!relay_request_token (request, &token)) {
+    relay->rejected_auth++;
+    relay_log ("refused %s for channel %s from %s: malformed query or token",
+        relay_role_name (role), name, peer);
+    relay_http_error (conn, request, 400, "malformed query or token");
+    return;
+  }
+  if (!relay_authorize (relay, token, role, &view_only)) {
+    g_free (token);
     relay->rejected_auth++;
     relay_log ("refused %s for channel %s from %s: bad or missing token",
         relay_role_name (role), name, peer);
-    soup_message_headers_replace (soup_server_message_get_response_headers
-        (msg), "WWW-Authenticate", "Bearer realm=\"ds-relay\"");
-    relay_http_error (msg, SOUP_STATUS_UNAUTHORIZED,
+    relay_http_error_full (conn, request, 401,
+        "WWW-Authenticate: Bearer realm=\"ds-relay\"\r\n",
         "a valid token is required (Authorization: Bearer <token> or "
         "?token=<token>)");
-    g_free (peer);
     return;
   }
+  g_free (token);
   if (relay->settings.max_clients > 0 &&
       relay->n_clients >= (guint) relay->settings.max_clients) {
     relay->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-clients %d reached",
         relay_role_name (role), name, peer, relay->settings.max_clients);
-    relay_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "too many clients");
-    g_free (peer);
+    relay_http_error (conn, request, 503, "too many clients");
     return;
   }
   if (relay_channel_get (relay, name, FALSE) == NULL &&
@@ -324,23 +511,22 @@ relay_handle_upgrade (DsRelay * relay, SoupServerMessage * msg,
     relay->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-channels %d reached",
         relay_role_name (role), name, peer, relay->settings.max_channels);
-    relay_http_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-        "too many channels");
-    g_free (peer);
+    relay_http_error (conn, request, 503, "too many channels");
     return;
   }
-  if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error)) {
-    gchar *text = g_strdup_printf ("expected a WebSocket upgrade: %s",
-        error->message);
-
-    relay_http_error (msg, SOUP_STATUS_BAD_REQUEST, text);
+  accept = relay_websocket_check (request, &problem);
+  if (accept == NULL) {
+    text = g_strdup_printf ("expected a WebSocket upgrade: %s", problem);
+    relay_http_error_full (conn, request, 400,
+        "Sec-WebSocket-Version: 13\r\n", text);
     g_free (text);
-    g_clear_error (&error);
-    g_free (peer);
     return;
   }
-  if (!soup_websocket_server_process_handshake (msg, NULL, NULL, NULL, NULL)) {
-    g_free (peer);
+  /* RFC 6455 §4.1: a client sends nothing more before the 101 */
+  if (extra > 0) {
+    g_free (accept);
+    relay_http_error (conn, request, 400,
+        "data after the upgrade request, before the 101");
     return;
   }
 
@@ -348,16 +534,22 @@ relay_handle_upgrade (DsRelay * relay, SoupServerMessage * msg,
   upgrade->relay = relay;
   upgrade->role = role;
   upgrade->channel = g_strdup (name);
-  upgrade->peer = peer;
+  upgrade->peer = g_strdup (peer);
   upgrade->view_only = view_only;
-  g_signal_connect_data (msg, "wrote-informational",
-      G_CALLBACK (relay_upgrade_complete_cb), upgrade,
-      (GClosureNotify) (void (*)(void)) relay_upgrade_free, 0);
+  /* no Sec-WebSocket-Extensions and no subprotocol are offered */
+  text = g_strdup_printf ("HTTP/1.1 101 Switching Protocols\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Accept: %s\r\n\r\n", accept);
+  g_free (accept);
+  relay_connection_upgrade (conn, g_bytes_new_take (text, strlen (text)),
+      relay_upgrade_complete_cb, upgrade, (GDestroyNotify) relay_upgrade_free);
 }
 
+/* Plain HTTP */
+
 static void
-relay_serve_resource (SoupServerMessage * msg, const gchar * file,
-    const gchar * content_type)
+relay_serve_resource (RelayConnection * conn, RelayHttpRequest * request,
+    const gchar * file, const gchar * content_type)
 {
   gchar *path = g_strconcat (VIEWER_RESOURCE_PREFIX, file, NULL);
   GBytes *data = g_resources_lookup_data (path, 0, NULL);
@@ -366,133 +558,162 @@ relay_serve_resource (SoupServerMessage * msg, const gchar * file,
 
   g_free (path);
   if (data == NULL) {
-    relay_http_error (msg, SOUP_STATUS_NOT_FOUND, "not found");
+    relay_http_error (conn, request, 404, "not found");
     return;
   }
   body = g_bytes_get_data (data, &len);
-  relay_http_respond (msg, SOUP_STATUS_OK, content_type, body, len);
+  relay_http_respond (conn, request, 200, content_type, body, len);
   g_bytes_unref (data);
 }
 
+/* No endpoint takes a body: one announced is refused before it is read */
+static gboolean
+relay_http_has_body (RelayHttpRequest * request, guint * status)
+{
+  const gchar *length = relay_http_request_get_header (request,
+      "Content-Length");
+  guint64 value;
+
+  if (relay_http_request_get_header (request, "Transfer-Encoding")) {
+    *status = 413;
+    return TRUE;
+  }
+  if (length == NULL)
+    return FALSE;
+  if (!g_ascii_string_to_unsigned (length, 10, 0, G_MAXUINT64, &value, NULL)) {
+    *status = 400;
+    return TRUE;
+  }
+  *status = 413;
+  return value > 0;
+}
+
 static void
-relay_http_handler (SoupServer * server, SoupServerMessage * msg,
-    const char *path, GHashTable * query, gpointer user_data)
+relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
+    gsize extra, gpointer user_data)
 {
   DsRelay *relay = user_data;
-  const gchar *method = soup_server_message_get_method (msg);
-  gboolean head = g_strcmp0 (method, "HEAD") == 0;
+  RelayHttpRequest *request;
+  const gchar *path;
+  guint status = 0;
 
-  if (g_strcmp0 (method, "GET") != 0 && !head) {
-    relay_http_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
-        "only GET is served");
+  if (len == 0) {
+    relay_http_error (conn, NULL, 431, "request head too large");
     return;
   }
+  request = relay_http_request_parse (head, len, &status);
+  if (request == NULL) {
+    relay_http_error (conn, NULL, status, status == 505 ?
+        "only HTTP/1.0 and HTTP/1.1 are served" : status == 431 ?
+        "too many header lines" : "malformed request");
+    return;
+  }
+  if (strcmp (request->method, "GET") != 0 &&
+      strcmp (request->method, "HEAD") != 0) {
+    relay_http_error_full (conn, NULL, 405, "Allow: GET, HEAD\r\n",
+        "only GET and HEAD are served");
+    goto done;
+  }
+  if (relay_http_has_body (request, &status)) {
+    relay_http_error (conn, request, status, status == 413 ?
+        "ds-relay takes no request body" : "malformed Content-Length");
+    goto done;
+  }
 
+  path = request->path;
   if (g_str_has_prefix (path, "/peer/")) {
-    relay_handle_upgrade (relay, msg, RELAY_ROLE_SOURCE, path + 6);
+    relay_handle_upgrade (relay, conn, request, extra, RELAY_ROLE_SOURCE,
+        path + 6);
   } else if (g_str_has_prefix (path, "/stream/")) {
-    relay_handle_upgrade (relay, msg, RELAY_ROLE_RECEIVER, path + 8);
+    relay_handle_upgrade (relay, conn, request, extra, RELAY_ROLE_RECEIVER,
+        path + 8);
   } else if (g_str_has_prefix (path, "/signal/")) {
-    relay_handle_upgrade (relay, msg, RELAY_ROLE_SIGNALING, path + 8);
+    relay_handle_upgrade (relay, conn, request, extra, RELAY_ROLE_SIGNALING,
+        path + 8);
   } else if (strcmp (path, "/healthz") == 0) {
-    relay_http_respond (msg, SOUP_STATUS_OK, "text/plain; charset=utf-8",
+    relay_http_respond (conn, request, 200, "text/plain; charset=utf-8",
         "ok\n", 3);
   } else if (strcmp (path, "/channels") == 0) {
     gchar *json = relay_channels_json (relay);
 
-    relay_http_respond (msg, SOUP_STATUS_OK, "application/json", json,
+    relay_http_respond (conn, request, 200, "application/json", json,
         strlen (json));
     g_free (json);
   } else if (strcmp (path, "/metrics") == 0) {
     gchar *text = relay_metrics_text (relay);
 
-    relay_http_respond (msg, SOUP_STATUS_OK,
+    relay_http_respond (conn, request, 200,
         "text/plain; version=0.0.4; charset=utf-8", text, strlen (text));
     g_free (text);
   } else if (strcmp (path, "/") == 0 || strcmp (path, "/index.html") == 0) {
-    relay_serve_resource (msg, "index.html", "text/html; charset=utf-8");
+    relay_serve_resource (conn, request, "index.html",
+        "text/html; charset=utf-8");
   } else if (g_str_has_prefix (path, "/view/")) {
     if (!relay_channel_name_is_valid (path + 6))
-      relay_http_error (msg, SOUP_STATUS_NOT_FOUND, "invalid channel name");
+      relay_http_error (conn, request, 404, "invalid channel name");
     else
-      relay_serve_resource (msg, "view.html", "text/html; charset=utf-8");
+      relay_serve_resource (conn, request, "view.html",
+          "text/html; charset=utf-8");
   } else if (strcmp (path, "/viewer.js") == 0) {
-    relay_serve_resource (msg, "viewer.js", "text/javascript; charset=utf-8");
+    relay_serve_resource (conn, request, "viewer.js",
+        "text/javascript; charset=utf-8");
   } else if (strcmp (path, "/viewer.css") == 0) {
-    relay_serve_resource (msg, "viewer.css", "text/css; charset=utf-8");
+    relay_serve_resource (conn, request, "viewer.css",
+        "text/css; charset=utf-8");
   } else {
-    relay_http_error (msg, SOUP_STATUS_NOT_FOUND, "not found");
+    relay_http_error (conn, request, 404, "not found");
   }
-}
 
-/* Handshake timeout: a connection must complete its request headers in
- * time; idle keep-alive HTTP connections are closed the same way. */
-
-typedef struct
-{
-  GWeakRef msg;
-  guint timeout_id;
-} RelayPendingRequest;
-
-static void
-relay_pending_request_free (RelayPendingRequest * pending)
-{
-  g_clear_handle_id (&pending->timeout_id, g_source_remove);
-  g_weak_ref_clear (&pending->msg);
-  g_free (pending);
-}
-
-static gboolean
-relay_handshake_timeout_cb (gpointer user_data)
-{
-  RelayPendingRequest *pending = user_data;
-  SoupServerMessage *msg = g_weak_ref_get (&pending->msg);
-
-  pending->timeout_id = 0;
-  if (msg) {
-    GSocket *socket = soup_server_message_get_socket (msg);
-
-    if (socket) {
-      g_debug ("handshake timeout, closing connection");
-      g_socket_shutdown (socket, TRUE, TRUE, NULL);
-    }
-    g_object_set_data (G_OBJECT (msg), "relay-pending", NULL);
-    g_object_unref (msg);
-  }
-  return G_SOURCE_REMOVE;
+done:
+  relay_http_request_free (request);
 }
 
 static void
-relay_got_headers_cb (SoupServerMessage * msg, gpointer user_data)
-{
-  g_object_set_data (G_OBJECT (msg), "relay-pending", NULL);
-}
-
-static void
-relay_request_started_cb (SoupServer * server, SoupServerMessage * msg,
-    gpointer user_data)
+relay_http_refused_cb (const gchar * address, gpointer user_data)
 {
   DsRelay *relay = user_data;
-  RelayPendingRequest *pending;
 
-  if (relay->settings.handshake_timeout <= 0)
-    return;
-  pending = g_new0 (RelayPendingRequest, 1);
-  g_weak_ref_init (&pending->msg, msg);
-  pending->timeout_id =
-      g_timeout_add ((guint) (relay->settings.handshake_timeout * 1000),
-      relay_handshake_timeout_cb, pending);
-  g_object_set_data_full (G_OBJECT (msg), "relay-pending", pending,
-      (GDestroyNotify) relay_pending_request_free);
-  g_signal_connect (msg, "got-headers", G_CALLBACK (relay_got_headers_cb),
-      NULL);
+  relay->rejected_limit++;
 }
 
 void
-relay_http_setup (DsRelay * relay)
+relay_http_start (DsRelay * relay, GSocket * listener,
+    GTlsCertificate * certificate)
 {
-  soup_server_add_handler (relay->server, NULL, relay_http_handler, relay,
-      NULL);
-  g_signal_connect (relay->server, "request-started",
-      G_CALLBACK (relay_request_started_cb), relay);
+  RelaySettings *s = &relay->settings;
+  RelayServerLimits limits = { 0, };
+  GSocketAddress *local = g_socket_get_local_address (listener, NULL);
+
+  if (G_IS_INET_SOCKET_ADDRESS (local)) {
+    GInetAddress *address =
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local));
+
+    relay->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS
+        (local));
+    relay->serves_any = g_inet_address_get_is_any (address);
+    relay->serves_loopback = relay->serves_any ||
+        g_inet_address_get_is_loopback (address);
+  }
+  g_clear_object (&local);
+
+  limits.handshake_timeout = s->handshake_timeout;
+  limits.tls_handshake_timeout = s->tls_handshake_timeout;
+  limits.max_per_address = s->max_clients_per_address;
+  limits.max_tls_handshakes = s->max_tls_handshakes;
+  limits.max_tls_handshakes_per_address = s->max_tls_handshakes_per_address;
+  relay->server = relay_server_new (listener, certificate, &limits,
+      relay_http_request_cb, relay_http_refused_cb, relay);
+}
+
+void
+relay_http_stop (DsRelay * relay)
+{
+  if (relay->server)
+    relay_server_stop (relay->server);
+}
+
+void
+relay_http_free (DsRelay * relay)
+{
+  g_clear_pointer (&relay->server, relay_server_free);
 }

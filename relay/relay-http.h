@@ -18,8 +18,12 @@
  */
 
 /* The HTTP side of ds-relay: WebSocket upgrades for /peer/, /stream/ and
- * /signal/ (names and tokens checked before the upgrade), /healthz,
- * /channels, /metrics and the viewer pages. */
+ * /signal/ (names, Origin and Host, tokens and limits checked before the
+ * upgrade), /healthz, /channels, /metrics and the viewer pages. Requests
+ * come from relay-server.c, parsed by relay-http-request.c; the relay has
+ * its own HTTP layer so that no request body is ever read, every answer
+ * closes its connection and every connection has a deadline (see
+ * docs/relay.md). */
 
 #ifndef __RELAY_HTTP_H__
 #define __RELAY_HTTP_H__
@@ -28,7 +32,13 @@
 
 G_BEGIN_DECLS
 
-void      relay_http_setup    (DsRelay * relay);
+/* Serves on @listener (wss:// and https:// with @certificate) */
+void      relay_http_start    (DsRelay * relay,
+                               GSocket * listener,
+                               GTlsCertificate * certificate);
+/* Stops accepting; closes connections not yet upgraded */
+void      relay_http_stop     (DsRelay * relay);
+void      relay_http_free     (DsRelay * relay);
 
 G_END_DECLS
 

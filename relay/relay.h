@@ -24,7 +24,7 @@
 #ifndef __RELAY_H__
 #define __RELAY_H__
 
-#include <libsoup/soup.h>
+#include <gio/gio.h>
 
 #include "relay-ws.h"
 
@@ -58,12 +58,17 @@ typedef struct
   gchar *view_token;
   gboolean view_only;
   gchar **allowed_origins;      /* besides the relay's own; "*": any */
+  gchar **allowed_hosts;        /* NAME[:PORT] besides its own; "*": any */
   gint64 max_frame_bytes;
   gint64 max_queue_bytes;
   gdouble idle_grace;           /* seconds */
   gdouble source_grace;         /* seconds */
   gdouble stuck_timeout;        /* seconds */
   gdouble handshake_timeout;    /* seconds */
+  gdouble tls_handshake_timeout;        /* seconds */
+  gint max_clients_per_address;
+  gint max_tls_handshakes;
+  gint max_tls_handshakes_per_address;
   gint keepalive;               /* seconds */
   gint max_channels;
   gint max_clients;
@@ -74,7 +79,10 @@ typedef struct
 {
   RelaySettings settings;
 
-  SoupServer *server;
+  struct _RelayServer *server;
+  guint port;                   /* the port listened on */
+  gboolean serves_loopback;     /* listens on a loopback or any address */
+  gboolean serves_any;          /* listens on 0.0.0.0 or :: */
   GMainLoop *loop;
   GHashTable *channels;         /* name -> RelayChannel */
   guint n_clients;
