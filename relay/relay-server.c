@@ -22,8 +22,14 @@
 #include "config.h"
 #endif
 
+/* POLLRDHUP */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
 #include <string.h>
 #include <errno.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "relay.h"
@@ -360,6 +366,17 @@ relay_connection_hello_complete (RelayConnection * conn)
   g_queue_push_tail_link (&server->tls_queued, &conn->tls_link);
 }
 
+/* TRUE once the peer has shut its side: with bytes still unread, a
+ * readable socket says nothing else about it */
+static gboolean
+relay_socket_peer_closed (GSocket * socket)
+{
+  struct pollfd pfd = { g_socket_get_fd (socket), POLLRDHUP, 0 };
+
+  return poll (&pfd, 1, 0) > 0 && (pfd.revents & (POLLRDHUP | POLLHUP |
+          POLLERR)) != 0;
+}
+
 /* Waits (without reading) until the first TLS record is complete;
  * SO_RCVLOWAT makes the socket readable only then */
 static gboolean
@@ -379,8 +396,11 @@ relay_connection_hello_cb (GSocket * socket, GIOCondition condition,
       return G_SOURCE_CONTINUE;
     goto drop;
   }
-  if (n < TLS_RECORD_HEADER)
+  if (n < TLS_RECORD_HEADER) {
+    if (relay_socket_peer_closed (socket))
+      goto drop;
     return G_SOURCE_CONTINUE;
+  }
   /* a handshake record of TLS 1.x */
   if (server->peek[0] != 0x16 || server->peek[1] != 0x03)
     goto drop;
@@ -388,6 +408,8 @@ relay_connection_hello_cb (GSocket * socket, GIOCondition condition,
   if (record > TLS_MAX_RECORD)
     goto drop;
   if ((gsize) n < record) {
+    if (relay_socket_peer_closed (socket))
+      goto drop;
     g_socket_set_option (socket, SOL_SOCKET, SO_RCVLOWAT, (gint) record, NULL);
     return G_SOURCE_CONTINUE;
   }
