@@ -563,6 +563,9 @@ main (int argc, char **argv)
               "67108864"));
       g_ptr_array_add (args, g_strdup ("--max-clients"));
       g_ptr_array_add (args, g_strdup ("0"));
+      /* every receiver comes from 127.0.0.1 */
+      g_ptr_array_add (args, g_strdup ("--max-clients-per-address"));
+      g_ptr_array_add (args, g_strdup ("0"));
       break;
     case TARGET_NODE:
       g_ptr_array_add (args, g_strdup ("node"));
