@@ -133,6 +133,20 @@ relay_raise_fd_limit (void)
   }
 }
 
+/* Frees the strings the option parser allocated */
+static void
+relay_settings_clear (RelaySettings * s)
+{
+  g_clear_pointer (&s->host, g_free);
+  g_clear_pointer (&s->tls_cert, g_free);
+  g_clear_pointer (&s->tls_key, g_free);
+  g_clear_pointer (&s->publish_token, g_free);
+  g_clear_pointer (&s->subscribe_token, g_free);
+  g_clear_pointer (&s->view_token, g_free);
+  g_clear_pointer (&s->allowed_origins, g_strfreev);
+  g_clear_pointer (&s->allowed_hosts, g_strfreev);
+}
+
 static gboolean
 relay_check_settings (RelaySettings * s, GError ** error)
 {
@@ -436,6 +450,7 @@ main (int argc, char **argv)
   g_clear_handle_id (&relay.housekeeping_id, g_source_remove);
   relay_http_free (&relay);
   g_main_loop_unref (relay.loop);
+  relay_settings_clear (s);
   return 0;
 
   /* ERRORS */
