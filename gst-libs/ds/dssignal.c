@@ -312,7 +312,9 @@ ds_signal_parse_object_full (const gchar * json, gsize len,
   }
   json_limits.max_bytes = limits->max_bytes;
   json_limits.max_depth = DS_JSON_DEFAULT_MAX_DEPTH;
-  json_limits.max_members = MAX (DS_JSON_DEFAULT_MAX_MEMBERS, limits->max_keys);
+  /* no key limit: no member limit either */
+  json_limits.max_members = limits->max_keys == 0 ? 0 :
+      MAX (DS_JSON_DEFAULT_MAX_MEMBERS, limits->max_keys);
 
   root = ds_json_parse (json, len, &json_limits, error);
   if (root == NULL)
