@@ -507,14 +507,18 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
   gchar *filtered;
   gsize filtered_len = 0;
   GBytes *out;
+  DsSignalLimits limits;
 
   if (client->select == NULL) {
     relay_client_deliver (client, frame);
     return;
   }
   data = g_bytes_get_data (frame, &len);
-  filtered = ds_signal_filter ((const gchar *) data + DS_HEADER_SIZE,
-      header->payload_len, (const gchar * const *) client->select,
+  /* within the bounds the frame was accepted with */
+  limits.max_bytes = client->relay->settings.max_signal_bytes;
+  limits.max_keys = client->relay->settings.max_signal_keys;
+  filtered = ds_signal_filter_full ((const gchar *) data + DS_HEADER_SIZE,
+      header->payload_len, (const gchar * const *) client->select, &limits,
       &filtered_len, NULL);
   if (filtered == NULL) {
     /* a SignalSync always goes out (it replaces the state); an empty diff

@@ -893,10 +893,33 @@ gchar *
 ds_signal_filter (const gchar * json, gsize len,
     const gchar * const *select, gsize * out_len, GError ** error)
 {
+  return ds_signal_filter_full (json, len, select, NULL, out_len, error);
+}
+
+/**
+ * ds_signal_filter_full:
+ * @json: (array length=len): a SignalSync or SignalDiff payload
+ * @len: length of @json
+ * @select: (nullable) (array zero-terminated=1): the names a receiver
+ *   selected; %NULL or empty selects everything
+ * @limits: (nullable): bounds of @json; %NULL: the defaults
+ * @out_len: (out) (optional): length of the returned text
+ * @error: return location for a #GError, or %NULL
+ *
+ * ds_signal_filter() reading @json within @limits (a relay passes the
+ * bounds it accepted the frame with).
+ *
+ * Returns: (transfer full) (nullable): as ds_signal_filter()
+ */
+gchar *
+ds_signal_filter_full (const gchar * json, gsize len,
+    const gchar * const *select, const DsSignalLimits * limits,
+    gsize * out_len, GError ** error)
+{
   JsonObject *object, *out;
   gchar *text;
 
-  object = ds_signal_parse_object (json, len, error);
+  object = ds_signal_parse_object_full (json, len, limits, error);
   if (object == NULL)
     return NULL;
 

@@ -138,6 +138,13 @@ gchar *         ds_signal_filter          (const gchar * json,
                                            gsize * out_len,
                                            GError ** error);
 
+gchar *         ds_signal_filter_full     (const gchar * json,
+                                           gsize len,
+                                           const gchar * const * select,
+                                           const DsSignalLimits * limits,
+                                           gsize * out_len,
+                                           GError ** error);
+
 /* Parses a SubscribeFilter payload {"select": [...]} into a
  * NULL-terminated array (empty array = everything). */
 gchar **        ds_subscribe_filter_parse (const gchar * json,

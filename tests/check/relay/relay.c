@@ -724,6 +724,38 @@ GST_START_TEST (test_signal_bounds)
 
 GST_END_TEST;
 
+/* A SubscribeFilter strips frames within the relay's own bounds, not the
+ * library's defaults (a 1.5 MB frame with --max-signal-bytes 3000000) */
+GST_START_TEST (test_signal_bounds_filtered)
+{
+  DsTestRelay *relay = start_relay ("--max-signal-bytes", "3000000", NULL);
+  TestClient *source = connect_source (relay, "bigfilter");
+  TestClient *receiver = connect_receiver (relay, "bigfilter");
+  GString *json = g_string_new ("{\"a\":1,\"big\":\"");
+  JsonObject *state;
+  guint i;
+
+  expect_receiver_count (source);
+  client_send (receiver, make_signal (DS_FRAME_SUBSCRIBE_FILTER, 1,
+          "{\"select\":[\"a\"]}"));
+  sync_with_relay (receiver);
+  for (i = 0; i < 1500000; i++)
+    g_string_append_c (json, 'x');
+  g_string_append (json, "\"}");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, json->str));
+  g_string_free (json, TRUE);
+  state = expect_signal (receiver, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_size (state), 1);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
+  json_object_unref (state);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_catchup_preserves_version_counters)
 {
   DsTestRelay *relay = start_relay (NULL);
@@ -3113,6 +3145,7 @@ relay_suite (void)
   tcase_add_test (tc, test_catchup_asks_diffs_only_source_for_sync);
   tcase_add_test (tc, test_hostile_signal_json);
   tcase_add_test (tc, test_signal_bounds);
+  tcase_add_test (tc, test_signal_bounds_filtered);
   tcase_add_test (tc, test_catchup_preserves_version_counters);
   tcase_add_test (tc, test_catchup_picture_chain);
   tcase_add_test (tc, test_catchup_picture_rebuilt);
