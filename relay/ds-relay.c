@@ -40,6 +40,7 @@
 #include <glib-unix.h>
 
 #include <ds/dsprotocol.h>
+#include <ds/dssignal.h>
 
 #include "relay.h"
 #include "relay-channel.h"
@@ -49,6 +50,8 @@
 #define DEFAULT_PORT 9100
 #define DEFAULT_MAX_FRAME_BYTES DS_DEFAULT_MAX_FRAME_BYTES
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
+#define DEFAULT_MAX_SIGNAL_BYTES DS_SIGNAL_DEFAULT_MAX_BYTES
+#define DEFAULT_MAX_SIGNAL_KEYS DS_SIGNAL_DEFAULT_MAX_KEYS
 #define DEFAULT_IDLE_GRACE 60.0
 #define DEFAULT_SOURCE_GRACE 30.0
 #define DEFAULT_STUCK_TIMEOUT 30.0
@@ -172,6 +175,17 @@ relay_check_settings (RelaySettings * s, GError ** error)
         s->max_queue_bytes);
     return FALSE;
   }
+  if (s->max_signal_bytes < 2 || s->max_signal_bytes > G_MAXUINT32) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-signal-bytes must be 2-%u, not %" G_GINT64_FORMAT,
+        G_MAXUINT32, s->max_signal_bytes);
+    return FALSE;
+  }
+  if (s->max_signal_keys < 1) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-signal-keys must be at least 1, not %d", s->max_signal_keys);
+    return FALSE;
+  }
   if (s->idle_grace < 0 || s->source_grace < 0 || s->stuck_timeout <= 0 ||
       s->idle_grace > 86400 || s->source_grace > 86400 ||
       s->stuck_timeout > 86400) {
@@ -282,6 +296,8 @@ main (int argc, char **argv)
   gchar *host_text;
   gint64 max_frame_bytes = DEFAULT_MAX_FRAME_BYTES;
   gint64 max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
+  gint64 max_signal_bytes = DEFAULT_MAX_SIGNAL_BYTES;
+  gint max_signal_keys = DEFAULT_MAX_SIGNAL_KEYS;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &s->host,
           "Address to listen on (default " DEFAULT_HOST
@@ -324,6 +340,15 @@ main (int argc, char **argv)
     {"max-queue-bytes", 0, 0, G_OPTION_ARG_INT64, &max_queue_bytes,
         "Bytes queued per client before it is treated as slow and no longer "
           "read from until it reads (default 33554432)", "BYTES"},
+    {"max-signal-bytes", 0, 0, G_OPTION_ARG_INT64, &max_signal_bytes,
+        "Largest signal frame (SignalSync, SignalDiff) and largest merged "
+          "signal state of a channel, in bytes of JSON (default 1048576); "
+          "a frame over it, or one that would take the state over it, is "
+          "dropped and counted", "BYTES"},
+    {"max-signal-keys", 0, 0, G_OPTION_ARG_INT, &max_signal_keys,
+        "Most signals (top-level keys) in a signal frame and in a "
+          "channel's merged state (default 10000); beyond: dropped and "
+          "counted", "N"},
     {"idle-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->idle_grace,
           "Seconds an empty channel is kept before it is removed (default 60)",
         "SECONDS"},
@@ -398,6 +423,8 @@ main (int argc, char **argv)
     s->host = g_strdup (DEFAULT_HOST);
   s->max_frame_bytes = max_frame_bytes;
   s->max_queue_bytes = max_queue_bytes;
+  s->max_signal_bytes = max_signal_bytes;
+  s->max_signal_keys = max_signal_keys;
   if (!relay_check_settings (s, &error))
     goto bad_option;
 

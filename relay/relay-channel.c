@@ -52,8 +52,22 @@ struct _RelayChannel
   GBytes *schema;               /* last SchemaAnnounce frame */
   DsSignalState *signals;
   gboolean have_signals;
+  /* the merged state is the source's whole state: a SignalSync (or a
+   * Keyframe, which resets receivers too) came after the channel began.
+   * Else it merges diffs only (a relay restart under a running source):
+   * a joiner gets it as a SignalDiff, and the source is asked for a
+   * SignalSync */
+  gboolean signals_whole;
+  gboolean signal_sync_asked;
   guint16 signal_seq;
   guint32 signal_ts;
+  /* the catch-up frame of the whole state (no SubscribeFilter),
+   * serialised once per change, not once per joiner */
+  GBytes *signal_catchup;
+  /* signal frames refused: logged once per burst */
+  guint64 signals_refused;
+  guint signals_refused_unlogged;
+  gint64 signals_refused_logged;
   GBytes *keyframe;             /* Pixels or keyframe DeltaPixels */
   GPtrArray *deltas;            /* DeltaPixels since keyframe */
   gsize deltas_bytes;
@@ -149,6 +163,9 @@ relay_channel_clear_caches (RelayChannel * channel)
   g_clear_pointer (&channel->end, g_bytes_unref);
   ds_signal_state_clear (channel->signals);
   channel->have_signals = FALSE;
+  channel->signals_whole = FALSE;
+  channel->signal_sync_asked = FALSE;
+  g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
 }
 
 static void
@@ -372,25 +389,51 @@ relay_client_send_picture (RelayClient * client)
     relay_client_send_full (client, channel->image, FALSE);
 }
 
-static void
-relay_client_send_signal_sync (RelayClient * client)
+/* The merged signal state as one frame: a SignalSync when it is the
+ * source's whole state, else a SignalDiff (the keys known, which the
+ * receiver merges into what it holds, so it is never told a part is the
+ * whole). @select: a receiver's SubscribeFilter, or NULL. */
+static GBytes *
+relay_channel_signal_frame (RelayChannel * channel, const gchar * const *select)
 {
-  RelayChannel *channel = client->channel;
   gchar *json;
   gsize len = 0;
   GBytes *frame;
 
+  json = ds_signal_state_to_json (channel->signals, select, &len);
+  if (channel->signals_whole)
+    frame = relay_frame_new (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
+        channel->signal_seq, channel->signal_ts, 0, 0, json, len);
+  else
+    frame = relay_frame_new (DS_FRAME_SIGNAL_DIFF, 0, channel->signal_seq,
+        channel->signal_ts, 0, 0, json, len);
+  g_free (json);
+
+  return frame;
+}
+
+static void
+relay_client_send_signal_sync (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+  GBytes *frame;
+
   if (!channel->have_signals)
     return;
-  json = ds_signal_state_to_json (channel->signals,
-      (const gchar * const *) client->select, &len);
-  if (json == NULL)
+  if (!channel->signals_whole) {
+    /* coalesced with the other KeyframeRequests */
+    relay_channel_request_keyframe (channel);
+  }
+  if (client->select != NULL) {
+    frame = relay_channel_signal_frame (channel,
+        (const gchar * const *) client->select);
+    relay_client_send_full (client, frame, FALSE);
+    g_bytes_unref (frame);
     return;
-  frame = relay_frame_new (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
-      channel->signal_seq, channel->signal_ts, 0, 0, json, len);
-  relay_client_send_full (client, frame, FALSE);
-  g_bytes_unref (frame);
-  g_free (json);
+  }
+  if (channel->signal_catchup == NULL)
+    channel->signal_catchup = relay_channel_signal_frame (channel, NULL);
+  relay_client_send_full (client, channel->signal_catchup, FALSE);
 }
 
 /* Catch-up for late joiners and resynced receivers (SPEC §6.4): the
@@ -464,14 +507,18 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
   gchar *filtered;
   gsize filtered_len = 0;
   GBytes *out;
+  DsSignalLimits limits;
 
   if (client->select == NULL) {
     relay_client_deliver (client, frame);
     return;
   }
   data = g_bytes_get_data (frame, &len);
-  filtered = ds_signal_filter ((const gchar *) data + DS_HEADER_SIZE,
-      header->payload_len, (const gchar * const *) client->select,
+  /* within the bounds the frame was accepted with */
+  limits.max_bytes = client->relay->settings.max_signal_bytes;
+  limits.max_keys = client->relay->settings.max_signal_keys;
+  filtered = ds_signal_filter_full ((const gchar *) data + DS_HEADER_SIZE,
+      header->payload_len, (const gchar * const *) client->select, &limits,
       &filtered_len, NULL);
   if (filtered == NULL) {
     /* a SignalSync always goes out (it replaces the state); an empty diff
@@ -654,15 +701,30 @@ relay_source_frame (RelayClient * client, GBytes * frame)
       relay->dropped++;
       return;
     case DS_FRAME_SIGNAL_SYNC:
-    case DS_FRAME_SIGNAL_DIFF:
-      if (!ds_signal_state_apply (channel->signals,
+    case DS_FRAME_SIGNAL_DIFF:{
+      DsSignalLimits limits;
+
+      limits.max_bytes = relay->settings.max_signal_bytes;
+      limits.max_keys = relay->settings.max_signal_keys;
+      if (!ds_signal_state_apply_full (channel->signals,
               header.type == DS_FRAME_SIGNAL_SYNC, (const gchar *) payload,
-              header.payload_len, &error))
-        goto malformed;
+              header.payload_len, &limits, &error))
+        goto signal_refused;
       channel->have_signals = TRUE;
       channel->signal_seq = header.seq;
       channel->signal_ts = header.timestamp;
+      g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
+      if (header.type == DS_FRAME_SIGNAL_SYNC) {
+        channel->signals_whole = TRUE;
+        channel->signal_sync_asked = FALSE;
+      } else if (!channel->signals_whole && !channel->signal_sync_asked) {
+        relay_log ("channel %s: signal diffs without a SignalSync (the "
+            "relay restarted?): asking the source for one", channel->name);
+        channel->signal_sync_asked = TRUE;
+        relay_channel_request_keyframe (channel);
+      }
       break;
+    }
     case DS_FRAME_SCHEMA_ANNOUNCE:{
       gchar **signals = ds_schema_parse ((const gchar *) payload,
           header.payload_len, &error);
@@ -684,6 +746,10 @@ relay_source_frame (RelayClient * client, GBytes * frame)
       relay_channel_clear_picture (channel);
       ds_signal_state_clear (channel->signals);
       channel->have_signals = FALSE;
+      /* receivers reset too: what comes next is whole */
+      channel->signals_whole = TRUE;
+      channel->signal_sync_asked = FALSE;
+      g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
       break;
     default:
       break;
@@ -712,6 +778,32 @@ malformed:
     relay_log ("channel %s: dropped a malformed frame from the source: %s",
         channel->name, error ? error->message : "?");
     g_clear_error (&error);
+    return;
+  }
+signal_refused:
+  {
+    gint64 now = g_get_monotonic_time ();
+
+    /* not JSON, or over --max-signal-bytes/--max-signal-keys: skipped and
+     * counted; logged once per burst (at most every 10 s) */
+    if (g_error_matches (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE))
+      relay->signals_refused++;
+    else
+      relay->malformed++;
+    channel->signals_refused++;
+    if (channel->signals_refused_logged == 0 ||
+        now - channel->signals_refused_logged >= 10 * G_TIME_SPAN_SECOND) {
+      relay_log ("channel %s: dropped a %s from the source: %s (%u more "
+          "dropped since the last message)", channel->name,
+          ds_frame_type_name (header.type), error->message,
+          channel->signals_refused_unlogged);
+      channel->signals_refused_logged = now;
+      channel->signals_refused_unlogged = 0;
+    } else {
+      channel->signals_refused_unlogged++;
+    }
+    g_clear_error (&error);
+    return;
   }
 }
 
@@ -1255,6 +1347,11 @@ relay_metrics_text (DsRelay * relay)
       "Malformed frames or messages dropped.");
   g_string_append_printf (s, "ds_relay_malformed_frames_total %"
       G_GUINT64_FORMAT "\n", relay->malformed);
+  metric_header (s, "ds_relay_signal_frames_refused_total", "counter",
+      "Signal frames from sources over --max-signal-bytes or "
+      "--max-signal-keys (frame or merged state), dropped.");
+  g_string_append_printf (s, "ds_relay_signal_frames_refused_total %"
+      G_GUINT64_FORMAT "\n", relay->signals_refused);
   metric_header (s, "ds_relay_dropped_frames_total", "counter",
       "Frames dropped by policy (slow receivers, receivers publishing, "
       "view-only input).");

@@ -61,6 +61,8 @@ typedef struct
   gchar **allowed_hosts;        /* NAME[:PORT] besides its own; "*": any */
   gint64 max_frame_bytes;
   gint64 max_queue_bytes;
+  gint64 max_signal_bytes;      /* a signal frame and a merged state */
+  gint max_signal_keys;
   gdouble idle_grace;           /* seconds */
   gdouble source_grace;         /* seconds */
   gdouble stuck_timeout;        /* seconds */
@@ -105,6 +107,7 @@ typedef struct
   guint64 frames_out;
   guint64 bytes_out;
   guint64 malformed;
+  guint64 signals_refused;
   guint64 dropped;
   guint64 overflows;
   guint64 resyncs;

@@ -56,7 +56,10 @@
  * with the old connection.
  *
  * Input frames from the receivers become upstream events: KeyframeRequest
- * a GstForceKeyUnit event (dsdelta answers it with a keyframe); pointer,
+ * a GstForceKeyUnit event (dsdelta answers it with a keyframe; the relay
+ * sends one when it holds signal diffs and no SignalSync, after a
+ * restart), and dsrelaysink itself answers it with one SignalSync of the
+ * signal state it holds, ahead of the queued signal frames; pointer,
  * buttons, keys, scroll and touch GstNavigation events (on the pads whose
  * caps say `media=video` or `image`, or say nothing); every other type a
  * custom upstream `GstDsInput` event. Every input is also posted as an
@@ -209,6 +212,7 @@ struct _GstDsRelaySink
   guint64 queued_bytes;
   gboolean need_keyframe;       /* video dropped: drop deltas until a keyframe */
   gboolean resync_pending;      /* reconnected: schema + SignalSync first */
+  gboolean signal_sync_pending; /* a KeyframeRequest: SignalSync first */
   DsSignalState *signal_state;  /* every signal frame received so far */
   DsHeader signal_header;       /* of the last signal frame */
   GBytes *schema;               /* the last SchemaAnnounce frame */
@@ -812,6 +816,31 @@ gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
       l = next;
     }
     want_keyframe = TRUE;
+    self->signal_sync_pending = FALSE;
+  }
+
+  if (self->signal_sync_pending) {
+    GList *l;
+
+    /* a KeyframeRequest (a relay that holds signal diffs and no sync, a
+     * receiver): the whole state now, superseding the queued signal
+     * frames (the state already holds them) */
+    self->signal_sync_pending = FALSE;
+    if (!ds_signal_state_is_empty (self->signal_state)) {
+      GstBuffer *sync = gst_ds_relaysink_make_signal_sync (self);
+
+      gst_ds_relaysink_send_buffer (self, conn, sync);
+      gst_buffer_unref (sync);
+      l = self->queue.head;
+      while (l != NULL) {
+        GList *next = l->next;
+        QueuedFrame *frame = l->data;
+
+        if (frame_is_signal_state (&frame->header))
+          gst_ds_relaysink_remove_link (self, l, FALSE);
+        l = next;
+      }
+    }
   }
 
   while (!g_queue_is_empty (&self->queue) &&
@@ -1018,6 +1047,15 @@ gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
   gst_ds_relaysink_post (self, gst_ds_input_to_structure (&event));
 
   if (event.type == DS_INPUT_KEYFRAME_REQUEST) {
+    /* signals: answered here with the state we hold; pictures: by
+     * upstream (dsdelta) */
+    g_mutex_lock (&self->lock);
+    if (!ds_signal_state_is_empty (self->signal_state)) {
+      self->signal_sync_pending = TRUE;
+      if (self->conn)
+        gst_ds_soup_connection_wakeup (self->conn);
+    }
+    g_mutex_unlock (&self->lock);
     gst_ds_relaysink_request_keyframe (self);
     return;
   }
@@ -1113,6 +1151,7 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   self->connected = FALSE;
   self->need_keyframe = FALSE;
   self->resync_pending = FALSE;
+  self->signal_sync_pending = FALSE;
   self->eos_state = EOS_NONE;
   self->receivers = 0;
   self->frames_sent = self->bytes_sent = self->frames_dropped = 0;

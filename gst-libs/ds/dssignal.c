@@ -50,12 +50,9 @@
 #include <math.h>
 #include <string.h>
 
+#include "dsjson.h"
 #include "dsprotocol.h"
 #include "dssignal.h"
-
-/* JSON nested deeper than this is refused before it reaches the
- * (recursive) parser */
-#define DS_SIGNAL_MAX_DEPTH 64
 
 #define VERSIONS_KEY "_v"
 
@@ -65,7 +62,21 @@ struct _DsSignalState
   /* signal name -> gint64 version, kept in a JsonObject for its insertion
    * order */
   JsonObject *versions;
+  /* for the size bound: name -> bytes of its "name":value, in the
+   * serialised state, and the total (with the "_v" entries) */
+  GHashTable *sizes;
+  gsize size;
+  GString *scratch;
 };
+
+/* Serialisation, below */
+static void append_json_string (GString * out, const gchar * str);
+static void append_json_node (GString * out, JsonNode * node);
+
+/* "{}", and "," ":" around a member */
+#define EMPTY_STATE_SIZE 2
+/* a "_v" entry: the name, quotes, ':', ',' and up to 20 digits */
+#define VERSION_ENTRY_SIZE(key) (strlen (key) + 24)
 
 static inline gboolean
 is_reserved (const gchar * key)
@@ -108,6 +119,9 @@ ds_signal_state_new (void)
 
   state->values = json_object_new ();
   state->versions = json_object_new ();
+  state->sizes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  state->size = EMPTY_STATE_SIZE;
+  state->scratch = g_string_new (NULL);
 
   return state;
 }
@@ -126,6 +140,8 @@ ds_signal_state_free (DsSignalState * state)
 
   json_object_unref (state->values);
   json_object_unref (state->versions);
+  g_hash_table_unref (state->sizes);
+  g_string_free (state->scratch, TRUE);
   g_free (state);
 }
 
@@ -144,6 +160,59 @@ ds_signal_state_clear (DsSignalState * state)
   json_object_unref (state->versions);
   state->values = json_object_new ();
   state->versions = json_object_new ();
+  g_hash_table_remove_all (state->sizes);
+  state->size = EMPTY_STATE_SIZE;
+}
+
+/* Bytes of "key":value, in a serialised state */
+static gsize
+member_size (DsSignalState * state, const gchar * key, JsonNode * value)
+{
+  g_string_truncate (state->scratch, 0);
+  append_json_string (state->scratch, key);
+  append_json_node (state->scratch, value);
+
+  return state->scratch->len + 2;
+}
+
+/* Every value is set through here: takes @value */
+static void
+state_set_value (DsSignalState * state, const gchar * key, JsonNode * value)
+{
+  gpointer old;
+  gsize size = member_size (state, key, value);
+
+  if (g_hash_table_lookup_extended (state->sizes, key, NULL, &old))
+    state->size -= GPOINTER_TO_SIZE (old);
+  g_hash_table_insert (state->sizes, g_strdup (key), GSIZE_TO_POINTER (size));
+  state->size += size;
+  json_object_set_member (state->values, key, value);
+}
+
+static void
+state_set_version (DsSignalState * state, const gchar * key, gint64 version)
+{
+  if (!json_object_has_member (state->versions, key))
+    state->size += VERSION_ENTRY_SIZE (key);
+  json_object_set_int_member (state->versions, key, version);
+}
+
+/**
+ * ds_signal_state_get_size:
+ * @state: a signal state
+ *
+ * Returns: about the length of ds_signal_state_to_json() of the whole
+ * state (exact for the values, an upper estimate for the "_v" entries),
+ * kept up to date as the state changes
+ */
+gsize
+ds_signal_state_get_size (DsSignalState * state)
+{
+  g_return_val_if_fail (state != NULL, 0);
+
+  /* each member counted one ',' and there is one less */
+  return json_object_get_size (state->values) > 0 ? state->size - 1 :
+      state->size;
 }
 
 /**
@@ -189,173 +258,93 @@ ds_signal_state_get_values (DsSignalState * state)
   return state->values;
 }
 
-/* TRUE when the integer literal of @n_digits digits at @digits (no sign,
- * no leading zeros) is beyond the int64 range */
-static gboolean
-integer_overflows (const gchar * digits, gsize n_digits, gboolean negative)
+/**
+ * ds_signal_limits_init:
+ * @limits: (out caller-allocates): limits to fill
+ *
+ * Fills @limits with the defaults: %DS_SIGNAL_DEFAULT_MAX_BYTES (1 MiB)
+ * and %DS_SIGNAL_DEFAULT_MAX_KEYS (10000). A dashboard's signals are a
+ * few dozen to a few hundred keys and a few KiB of JSON; the defaults
+ * leave two orders of magnitude of room while keeping one frame's parse
+ * and one late joiner's catch-up in the milliseconds.
+ */
+void
+ds_signal_limits_init (DsSignalLimits * limits)
 {
-  const gchar *limit = negative ? "9223372036854775808" : "9223372036854775807";
+  g_return_if_fail (limits != NULL);
 
-  if (n_digits != 19)
-    return n_digits > 19;
-
-  return memcmp (digits, limit, 19) > 0;
+  limits->max_bytes = DS_SIGNAL_DEFAULT_MAX_BYTES;
+  limits->max_keys = DS_SIGNAL_DEFAULT_MAX_KEYS;
 }
 
-/* One pass over the text before json-glib sees it:
- * - refuses anything but white space after the top-level object or array;
- * - refuses nesting deeper than DS_SIGNAL_MAX_DEPTH (json-glib's parser is
- *   recursive: 100k '[' would overflow the stack);
- * - finds integer literals outside the int64 range, which json-glib 1.6
- *   silently wraps (12345678901234567890 reads as a negative number); when
- *   there are any, *@fixed is set to a copy of the text where ".0" follows
- *   each of them, so that they read as doubles, as in JavaScript.
- * Strings (double- or single-quoted: json-glib accepts both) are skipped. */
-typedef enum
+/**
+ * ds_signal_parse_object_full:
+ * @json: (array length=len): UTF-8 JSON text, not necessarily
+ *   nul-terminated
+ * @len: length of @json in bytes
+ * @limits: (nullable): bounds; %NULL: ds_signal_limits_init()'s defaults
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a JSON object with ds_json_parse(): plain JSON only (RFC 8259:
+ * no comments, no single quotes), at most @limits->max_bytes long, nested
+ * at most %DS_JSON_DEFAULT_MAX_DEPTH levels, with at most
+ * %DS_JSON_DEFAULT_MAX_MEMBERS members and elements in all (or
+ * @limits->max_keys, when larger) and at most @limits->max_keys members
+ * in the object itself. Integers beyond the int64 range are read as
+ * doubles; numbers out of the range of a double (1e999) are refused.
+ *
+ * Returns: (transfer full) (nullable): the object, or %NULL with
+ * %DS_PROTOCOL_ERROR_TOO_LARGE (a bound) or %DS_PROTOCOL_ERROR_BAD_JSON
+ * (anything else, and any value other than an object)
+ */
+JsonObject *
+ds_signal_parse_object_full (const gchar * json, gsize len,
+    const DsSignalLimits * limits, GError ** error)
 {
-  PRESCAN_OK,
-  PRESCAN_TOO_DEEP,
-  PRESCAN_TRAILING,
-} PrescanResult;
+  DsSignalLimits defaults;
+  DsJsonLimits json_limits;
+  JsonNode *root;
+  JsonObject *object;
 
-static PrescanResult
-json_prescan (const gchar * json, gsize len, GString ** fixed)
-{
-  PrescanResult result;
-  gboolean closed = FALSE;
-  gchar quote = 0;
-  guint depth = 0;
-  gsize i, copied = 0;
-
-  *fixed = NULL;
-
-  for (i = 0; i < len; i++) {
-    gchar c = json[i];
-
-    /* json-glib 1.6 reads "{...} {...}" as the first object and drops the
-     * rest: anything but white space after the top-level value is refused */
-    if (closed && !quote && !g_ascii_isspace (c)) {
-      result = PRESCAN_TRAILING;
-      goto failed;
-    }
-
-    if (quote) {
-      if (c == '\\')
-        i++;
-      else if (c == quote)
-        quote = 0;
-      continue;
-    }
-
-    switch (c) {
-      case '"':
-      case '\'':
-        quote = c;
-        break;
-      case '{':
-      case '[':
-        if (++depth > DS_SIGNAL_MAX_DEPTH) {
-          result = PRESCAN_TOO_DEEP;
-          goto failed;
-        }
-        break;
-      case '}':
-      case ']':
-        if (depth > 0 && --depth == 0)
-          closed = TRUE;
-        break;
-      case '-':
-      case '0':
-      case '1':
-      case '2':
-      case '3':
-      case '4':
-      case '5':
-      case '6':
-      case '7':
-      case '8':
-      case '9':{
-        gboolean negative = c == '-', is_double = FALSE;
-        gsize start, end;
-
-        start = negative ? i + 1 : i;
-        while (start < len && json[start] == '0')
-          start++;
-        end = start;
-        while (end < len && g_ascii_isdigit (json[end]))
-          end++;
-        /* the rest of the token */
-        while (end < len && (g_ascii_isdigit (json[end]) || json[end] == '.'
-                || json[end] == 'e' || json[end] == 'E' || json[end] == '+'
-                || json[end] == '-')) {
-          is_double = TRUE;
-          end++;
-        }
-
-        if (!is_double && integer_overflows (json + start, end - start,
-                negative)) {
-          if (*fixed == NULL)
-            *fixed = g_string_sized_new (len + 8);
-          g_string_append_len (*fixed, json + copied, end - copied);
-          g_string_append (*fixed, ".0");
-          copied = end;
-        }
-        i = end - 1;
-        break;
-      }
-      default:
-        break;
-    }
+  if (limits == NULL) {
+    ds_signal_limits_init (&defaults);
+    limits = &defaults;
   }
+  json_limits.max_bytes = limits->max_bytes;
+  json_limits.max_depth = DS_JSON_DEFAULT_MAX_DEPTH;
+  /* no key limit: no member limit either */
+  json_limits.max_members = limits->max_keys == 0 ? 0 :
+      MAX (DS_JSON_DEFAULT_MAX_MEMBERS, limits->max_keys);
 
-  if (*fixed != NULL)
-    g_string_append_len (*fixed, json + copied, len - copied);
+  root = ds_json_parse (json, len, &json_limits, error);
+  if (root == NULL)
+    return NULL;
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    goto not_an_object;
 
-  return PRESCAN_OK;
+  object = json_object_ref (json_node_get_object (root));
+  json_node_unref (root);
 
-failed:
-  if (*fixed != NULL) {
-    g_string_free (*fixed, TRUE);
-    *fixed = NULL;
+  if (limits->max_keys > 0 && json_object_get_size (object) > limits->max_keys)
+    goto too_many_keys;
+
+  return object;
+
+  /* ERRORS */
+not_an_object:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "signal payload is not a JSON object");
+    json_node_unref (root);
+    return NULL;
   }
-  return result;
-}
-
-/* FALSE when @node holds a number that is not finite (json-glib reads
- * 1e999 as infinity, which no JSON text can carry back). The depth is
- * bounded by json_prescan(). */
-static gboolean
-json_numbers_finite (JsonNode * node)
-{
-  switch (JSON_NODE_TYPE (node)) {
-    case JSON_NODE_OBJECT:{
-      JsonObjectIter iter;
-      JsonNode *member;
-
-      json_object_iter_init (&iter, json_node_get_object (node));
-      while (json_object_iter_next (&iter, NULL, &member)) {
-        if (!json_numbers_finite (member))
-          return FALSE;
-      }
-      return TRUE;
-    }
-    case JSON_NODE_ARRAY:{
-      JsonArray *array = json_node_get_array (node);
-      guint i, n = json_array_get_length (array);
-
-      for (i = 0; i < n; i++) {
-        if (!json_numbers_finite (json_array_get_element (array, i)))
-          return FALSE;
-      }
-      return TRUE;
-    }
-    case JSON_NODE_VALUE:
-      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-        return isfinite (json_node_get_double (node));
-      return TRUE;
-    case JSON_NODE_NULL:
-    default:
-      return TRUE;
+too_many_keys:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "signal payload of %u keys, more than the limit of %u",
+        json_object_get_size (object), limits->max_keys);
+    json_object_unref (object);
+    return NULL;
   }
 }
 
@@ -366,114 +355,14 @@ json_numbers_finite (JsonNode * node)
  * @len: length of @json in bytes
  * @error: return location for a #GError, or %NULL
  *
- * Parses a JSON object. Invalid UTF-8, bad JSON, JSON nested deeper than
- * 64 levels, numbers out of the range of a double (1e999) and any value
- * other than an object fail with %DS_PROTOCOL_ERROR_BAD_JSON. Integers
- * beyond the int64 range are read as doubles (json-glib alone would wrap
- * them around).
+ * ds_signal_parse_object_full() with the default limits.
  *
  * Returns: (transfer full) (nullable): the object, or %NULL on error
  */
 JsonObject *
 ds_signal_parse_object (const gchar * json, gsize len, GError ** error)
 {
-  JsonParser *parser = NULL;
-  JsonNode *root;
-  JsonObject *object;
-  GError *parse_error = NULL;
-  GString *fixed = NULL;
-  gboolean parsed;
-
-  if (json == NULL || len == 0)
-    goto empty;
-
-  if (len > G_MAXSSIZE || !g_utf8_validate (json, len, NULL))
-    goto bad_utf8;
-
-  if (memchr (json, '\0', len) != NULL)
-    goto bad_utf8;
-
-  switch (json_prescan (json, len, &fixed)) {
-    case PRESCAN_TOO_DEEP:
-      goto too_deep;
-    case PRESCAN_TRAILING:
-      goto trailing;
-    case PRESCAN_OK:
-    default:
-      break;
-  }
-  if (fixed != NULL) {
-    json = fixed->str;
-    len = fixed->len;
-  }
-
-  parser = json_parser_new_immutable ();
-  parsed = json_parser_load_from_data (parser, json, (gssize) len,
-      &parse_error);
-  if (fixed != NULL)
-    g_string_free (fixed, TRUE);
-  if (!parsed)
-    goto bad_json;
-
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    goto not_an_object;
-
-  if (!json_numbers_finite (root))
-    goto not_finite;
-
-  object = json_object_ref (json_node_get_object (root));
-  g_object_unref (parser);
-
-  return object;
-
-  /* ERRORS */
-empty:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "empty signal payload");
-    return NULL;
-  }
-bad_utf8:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "signal payload is not UTF-8 text");
-    return NULL;
-  }
-too_deep:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "JSON nested deeper than %d levels", DS_SIGNAL_MAX_DEPTH);
-    return NULL;
-  }
-trailing:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "text after the JSON object");
-    return NULL;
-  }
-bad_json:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "bad JSON: %s", parse_error->message);
-    g_clear_error (&parse_error);
-    g_object_unref (parser);
-    return NULL;
-  }
-not_finite:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "JSON number out of range");
-    g_object_unref (parser);
-    return NULL;
-  }
-not_an_object:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
-        "signal payload is not a JSON object");
-    g_object_unref (parser);
-    return NULL;
-  }
+  return ds_signal_parse_object_full (json, len, NULL, error);
 }
 
 /* The integer version of @key in the "_v" object @versions (may be NULL) */
@@ -548,9 +437,9 @@ ds_signal_state_apply_object (DsSignalState * state, gboolean sync,
     if (has_incoming && has_held && incoming < held)
       continue;
 
-    json_object_set_member (state->values, key, json_node_copy (value));
+    state_set_value (state, key, json_node_copy (value));
     if (has_incoming && (!has_held || incoming > held))
-      json_object_set_int_member (state->versions, key, incoming);
+      state_set_version (state, key, incoming);
   }
 }
 
@@ -562,23 +451,126 @@ ds_signal_state_apply_object (DsSignalState * state, gboolean sync,
  * @len: length of @json
  * @error: return location for a #GError, or %NULL
  *
- * Parses @json with ds_signal_parse_object() and merges it with
- * ds_signal_state_apply_object().
+ * ds_signal_state_apply_full() with the default limits.
  *
  * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_BAD_JSON when
- * @json is not a JSON object, @state is unchanged then
+ * @json is not a JSON object, or %DS_PROTOCOL_ERROR_TOO_LARGE when it
+ * breaks a default bound; @state is unchanged then
  */
 gboolean
 ds_signal_state_apply (DsSignalState * state, gboolean sync,
     const gchar * json, gsize len, GError ** error)
 {
+  return ds_signal_state_apply_full (state, sync, json, len, NULL, error);
+}
+
+/* Whether merging @object keeps @state within @limits: counts the keys
+ * and bytes the state would hold, before anything changes */
+static gboolean
+check_merge (DsSignalState * state, gboolean sync, JsonObject * object,
+    const DsSignalLimits * limits, GError ** error)
+{
+  JsonObject *incoming_versions = get_versions_object (object);
+  JsonObjectIter iter;
+  const gchar *key;
+  JsonNode *value;
+  guint n_keys = sync ? 0 : json_object_get_size (state->values);
+  gsize size = sync ? EMPTY_STATE_SIZE : state->size;
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &key, &value)) {
+    gint64 incoming, held;
+    gboolean has_incoming;
+    gpointer old;
+
+    if (is_reserved (key))
+      continue;
+
+    has_incoming = lookup_version (incoming_versions, key, &incoming);
+    if (!sync) {
+      if (has_incoming && lookup_version (state->versions, key, &held) &&
+          incoming < held)
+        continue;
+      if (g_hash_table_lookup_extended (state->sizes, key, NULL, &old))
+        size -= GPOINTER_TO_SIZE (old);
+      else
+        n_keys++;
+    } else {
+      n_keys++;
+    }
+    size += member_size (state, key, value);
+    if (has_incoming && (sync || !json_object_has_member (state->versions,
+                key)))
+      size += VERSION_ENTRY_SIZE (key);
+  }
+
+  if (limits->max_keys > 0 && n_keys > limits->max_keys)
+    goto too_many_keys;
+  if (n_keys > 0)
+    size--;
+  if (limits->max_bytes > 0 && size > limits->max_bytes)
+    goto too_large;
+
+  return TRUE;
+
+  /* ERRORS */
+too_many_keys:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "the signal state would hold %u keys, more than the limit of %u",
+        n_keys, limits->max_keys);
+    return FALSE;
+  }
+too_large:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "the signal state would take about %" G_GSIZE_FORMAT " bytes, more "
+        "than the limit of %" G_GSIZE_FORMAT, size, limits->max_bytes);
+    return FALSE;
+  }
+}
+
+/**
+ * ds_signal_state_apply_full:
+ * @state: a signal state
+ * @sync: %TRUE for a SignalSync, %FALSE for a SignalDiff
+ * @json: (array length=len): the frame's payload
+ * @len: length of @json
+ * @limits: (nullable): bounds of the frame and of the merged state;
+ *   %NULL: ds_signal_limits_init()'s defaults
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses @json with ds_signal_parse_object_full() and merges it with
+ * ds_signal_state_apply_object(), unless the merged state would hold
+ * more than @limits->max_keys keys or take more than @limits->max_bytes
+ * bytes serialised (ds_signal_state_get_size()).
+ *
+ * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_TOO_LARGE
+ * (a bound) or %DS_PROTOCOL_ERROR_BAD_JSON, @state is unchanged then
+ */
+gboolean
+ds_signal_state_apply_full (DsSignalState * state, gboolean sync,
+    const gchar * json, gsize len, const DsSignalLimits * limits,
+    GError ** error)
+{
+  DsSignalLimits defaults;
   JsonObject *object;
 
   g_return_val_if_fail (state != NULL, FALSE);
 
-  object = ds_signal_parse_object (json, len, error);
+  if (limits == NULL) {
+    ds_signal_limits_init (&defaults);
+    limits = &defaults;
+  }
+
+  object = ds_signal_parse_object_full (json, len, limits, error);
   if (object == NULL)
     return FALSE;
+
+  if (!check_merge (state, sync, object, limits, error)) {
+    json_object_unref (object);
+    return FALSE;
+  }
 
   ds_signal_state_apply_object (state, sync, object);
   json_object_unref (object);
@@ -623,7 +615,7 @@ ds_signal_state_update (DsSignalState * state, JsonObject * updates,
     if (old != NULL && json_node_equal (old, value))
       continue;
 
-    json_object_set_member (state->values, key, json_node_copy (value));
+    state_set_value (state, key, json_node_copy (value));
     json_object_set_member (changed, key, json_node_copy (value));
   }
 
@@ -740,7 +732,6 @@ format_double (gchar * buf, gsize size, gdouble d)
   }
 }
 
-static void append_json_node (GString * out, JsonNode * node);
 
 static void
 append_json_object (GString * out, JsonObject * object)
@@ -902,10 +893,33 @@ gchar *
 ds_signal_filter (const gchar * json, gsize len,
     const gchar * const *select, gsize * out_len, GError ** error)
 {
+  return ds_signal_filter_full (json, len, select, NULL, out_len, error);
+}
+
+/**
+ * ds_signal_filter_full:
+ * @json: (array length=len): a SignalSync or SignalDiff payload
+ * @len: length of @json
+ * @select: (nullable) (array zero-terminated=1): the names a receiver
+ *   selected; %NULL or empty selects everything
+ * @limits: (nullable): bounds of @json; %NULL: the defaults
+ * @out_len: (out) (optional): length of the returned text
+ * @error: return location for a #GError, or %NULL
+ *
+ * ds_signal_filter() reading @json within @limits (a relay passes the
+ * bounds it accepted the frame with).
+ *
+ * Returns: (transfer full) (nullable): as ds_signal_filter()
+ */
+gchar *
+ds_signal_filter_full (const gchar * json, gsize len,
+    const gchar * const *select, const DsSignalLimits * limits,
+    gsize * out_len, GError ** error)
+{
   JsonObject *object, *out;
   gchar *text;
 
-  object = ds_signal_parse_object (json, len, error);
+  object = ds_signal_parse_object_full (json, len, limits, error);
   if (object == NULL)
     return NULL;
 
@@ -1145,10 +1159,10 @@ ds_signal_state_update_versioned (DsSignalState * state, JsonObject * updates,
     if (old != NULL && json_node_equal (old, value) && !version_up)
       continue;
 
-    json_object_set_member (state->values, key, json_node_copy (value));
+    state_set_value (state, key, json_node_copy (value));
     json_object_set_member (changed, key, json_node_copy (value));
     if (version_up) {
-      json_object_set_int_member (state->versions, key, incoming);
+      state_set_version (state, key, incoming);
       held = incoming;
       has_held = TRUE;
     }

@@ -45,9 +45,26 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "dsjson.h"
+
 G_BEGIN_DECLS
 
 typedef struct _DsSignalState DsSignalState;
+
+/* Defaults of ds_signal_limits_init(): what ds_signal_state_apply(),
+ * ds_signal_parse_object() and the elements use */
+#define DS_SIGNAL_DEFAULT_MAX_BYTES (1024 * 1024)
+#define DS_SIGNAL_DEFAULT_MAX_KEYS 10000
+
+/* Bounds of one signal payload and of a merged state: bytes of JSON
+ * (max_bytes), keys of the top-level object (max_keys); 0: no limit */
+typedef struct
+{
+  gsize max_bytes;
+  guint max_keys;
+} DsSignalLimits;
+
+void            ds_signal_limits_init     (DsSignalLimits * limits);
 
 DsSignalState * ds_signal_state_new       (void);
 void            ds_signal_state_free      (DsSignalState * state);
@@ -58,10 +75,15 @@ guint           ds_signal_state_n_values  (DsSignalState * state);
 /* The values held (not counting "_v"), owned by @state */
 JsonObject *    ds_signal_state_get_values (DsSignalState * state);
 
-/* Parses @len bytes of UTF-8 JSON; fails (BAD_JSON) unless it is an
- * object. */
+/* Parses @len bytes of UTF-8 JSON with ds_json_parse() (plain RFC 8259
+ * JSON, bounded); fails (BAD_JSON, or TOO_LARGE for a bound) unless it is
+ * an object. @limits NULL: the defaults. */
 JsonObject *    ds_signal_parse_object    (const gchar * json,
                                            gsize len,
+                                           GError ** error);
+JsonObject *    ds_signal_parse_object_full (const gchar * json,
+                                           gsize len,
+                                           const DsSignalLimits * limits,
                                            GError ** error);
 
 /* Merges a SignalSync (@sync TRUE: replaces every value, versions are
@@ -73,6 +95,16 @@ gboolean        ds_signal_state_apply     (DsSignalState * state,
                                            const gchar * json,
                                            gsize len,
                                            GError ** error);
+/* The same, refusing (TOO_LARGE) a payload or a merged state beyond
+ * @limits (NULL: the defaults); the state is unchanged then */
+gboolean        ds_signal_state_apply_full (DsSignalState * state,
+                                           gboolean sync,
+                                           const gchar * json,
+                                           gsize len,
+                                           const DsSignalLimits * limits,
+                                           GError ** error);
+/* About the bytes of ds_signal_state_to_json() of the whole state */
+gsize           ds_signal_state_get_size  (DsSignalState * state);
 void            ds_signal_state_apply_object (DsSignalState * state,
                                            gboolean sync,
                                            JsonObject * object);
@@ -103,6 +135,13 @@ gchar *         ds_signal_object_to_json  (JsonObject * object,
 gchar *         ds_signal_filter          (const gchar * json,
                                            gsize len,
                                            const gchar * const * select,
+                                           gsize * out_len,
+                                           GError ** error);
+
+gchar *         ds_signal_filter_full     (const gchar * json,
+                                           gsize len,
+                                           const gchar * const * select,
+                                           const DsSignalLimits * limits,
                                            gsize * out_len,
                                            GError ** error);
 

@@ -126,7 +126,13 @@
  * ...: every header goes through the protocol library's checks) or
  * larger than #GstDsDepay:max-frame-size is skipped with a warning on the
  * bus, and the stream goes on. So is a frame with FLAG_COMPRESSED whose
- * type dsdepay cannot decompress (anything but DeltaPixels). When a buffer that holds exactly
+ * type dsdepay cannot decompress (anything but DeltaPixels). Signal JSON
+ * is read with the library's bounded parser (ds_json_parse(): plain RFC
+ * 8259 JSON only, no comments, nested at most 64 levels) within the
+ * library's default signal bounds (1 MiB of JSON and 10000 keys, per
+ * frame and in the merged state): a signal frame beyond them is skipped
+ * the same way, and the next SignalDiff is treated as after lost signal
+ * frames (see above). When a buffer that holds exactly
  * one frame arrives while an incomplete frame is pending, the pending
  * bytes were a truncated frame and are dropped. In a byte stream every
  * header is checked before dsdepay waits for its payload: a header that
@@ -1685,10 +1691,14 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
   /* ERRORS */
 bad_json:
   {
+    /* not JSON, or over a bound of ds_signal_state_apply(): skipped like
+     * any malformed frame; what it carried is lost, so the next diff is
+     * flagged and a SignalSync asked for, as after a gap */
     gst_ds_depay_skip_malformed (self, "%s frame seq %u: %s",
         ds_frame_type_name (header->type), header->seq,
         error ? error->message : "empty payload");
     g_clear_error (&error);
+    self->signal_gap = TRUE;
     gst_buffer_replace (&payload, NULL);
     return GST_FLOW_OK;
   }

@@ -912,6 +912,88 @@ GST_START_TEST (test_malformed)
 
 GST_END_TEST;
 
+/* Issue 11 item 1: a .ds byte stream (as filesrc delivers it, in 4 KiB
+ * buffers) with signal frames that crashed dsdepay (a comment holding a
+ * quote before 1e6 '[') or break a bound: each is skipped with a warning,
+ * nothing stops, and the frames after them are decoded */
+GST_START_TEST (test_hostile_signal_json)
+{
+  Depay *d = depay_new (NULL);
+  GByteArray *stream = g_byte_array_new ();
+  GString *json;
+  GBytes *frame;
+  JsonObject *obj;
+  GstBuffer *out;
+  gsize pos;
+  guint i;
+
+#define APPEND_FRAME(type, seq, text, len) G_STMT_START { \
+    frame = frame_bytes (type, 0, seq, 0, 0, 0, text, len); \
+    g_byte_array_append (stream, g_bytes_get_data (frame, NULL), \
+        g_bytes_get_size (frame)); \
+    g_bytes_unref (frame); } G_STMT_END
+
+  APPEND_FRAME (DS_FRAME_SIGNAL_SYNC, 1, "{\"a\":1}", 7);
+  /* the reproduction */
+  json = g_string_new ("/*\"*/");
+  for (i = 0; i < 1000000; i++)
+    g_string_append_c (json, '[');
+  APPEND_FRAME (DS_FRAME_SIGNAL_SYNC, 2, json->str, json->len);
+  /* plain nesting in a diff */
+  g_string_assign (json, "{\"a\":");
+  for (i = 0; i < 1000000; i++)
+    g_string_append_c (json, '[');
+  APPEND_FRAME (DS_FRAME_SIGNAL_DIFF, 3, json->str, json->len);
+  /* more keys than the default bound */
+  g_string_assign (json, "{\"k\":0");
+  for (i = 0; i < 20000; i++)
+    g_string_append_printf (json, ",\"k%u\":0", i);
+  g_string_append_c (json, '}');
+  APPEND_FRAME (DS_FRAME_SIGNAL_DIFF, 4, json->str, json->len);
+  g_string_free (json, TRUE);
+  /* then good frames: a diff (flagged, after lost frames) and a sync */
+  APPEND_FRAME (DS_FRAME_SIGNAL_DIFF, 5, "{\"b\":2}", 7);
+  APPEND_FRAME (DS_FRAME_SIGNAL_SYNC, 6, "{\"c\":3}", 7);
+#undef APPEND_FRAME
+
+  for (pos = 0; pos < stream->len; pos += 4096)
+    fail_unless_equals_int (push (d, bytes_buffer (stream->data + pos,
+                MIN (4096, stream->len - pos))), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push_event (d->h, gst_event_new_eos ()),
+      TRUE);
+
+  fail_unless (d->out[OUT_SIGNAL] != NULL);
+  obj = parse_line (gst_harness_pull (d->out[OUT_SIGNAL]));
+  fail_unless_equals_int (json_object_get_size (obj), 1);
+  fail_unless_equals_int (json_object_get_int_member (obj, "a"), 1);
+  json_object_unref (obj);
+
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_CORRUPTED));
+  obj = parse_line (out);
+  fail_unless_equals_int (json_object_get_size (obj), 2);
+  fail_unless_equals_int (json_object_get_int_member (obj, "b"), 2);
+  json_object_unref (obj);
+
+  out = gst_harness_pull (d->out[OUT_SIGNAL]);
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_CORRUPTED));
+  obj = parse_line (out);
+  fail_unless_equals_int (json_object_get_size (obj), 1);
+  fail_unless_equals_int (json_object_get_int_member (obj, "c"), 3);
+  json_object_unref (obj);
+
+  fail_unless_equals_uint64 (get_stat (d, "malformed"), 3);
+  /* three skipped frames and one "state may be stale"; no error (popping
+   * one type drops the others: warnings first) */
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 4);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+
+  g_byte_array_unref (stream);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_resync_after_oversized_header)
 {
   Depay *d = depay_new ("max-frame-size=1024");
@@ -2438,6 +2520,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_split);
   tcase_add_test (tc, test_damaged_streams);
   tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
+  tcase_add_test (tc, test_hostile_signal_json);
   tcase_add_test (tc, test_resync_after_oversized_header);
   tcase_add_test (tc, test_eos_mid_frame_and_no_media);
   tcase_add_test (tc, test_flush);

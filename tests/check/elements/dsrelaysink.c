@@ -823,6 +823,86 @@ is_video_keyframe (const DsHeader * header)
       (header->flags & DS_FLAG_KEYFRAME));
 }
 
+/* Issue 11 item 10, end to end: a source that sent only SignalDiffs
+ * through the relay (a relay restarted under it). A joiner gets the
+ * merge as a SignalDiff, the relay asks the source with a
+ * KeyframeRequest, and dsrelaysink answers with a SignalSync of its
+ * state, which makes every receiver whole. */
+static JsonObject *
+buffer_json (GstBuffer * buffer)
+{
+  GstMapInfo map;
+  JsonObject *object;
+
+  fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+  object = ds_signal_parse_object ((const gchar *) map.data + DS_HEADER_SIZE,
+      map.size - DS_HEADER_SIZE, NULL);
+  gst_buffer_unmap (buffer, &map);
+  fail_unless (object != NULL);
+  return object;
+}
+
+GST_START_TEST (test_signal_sync_on_keyframe_request)
+{
+  static const guint8 signal_types[] = { DS_FRAME_SIGNAL_SYNC,
+    DS_FRAME_SIGNAL_DIFF, 0
+  };
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  GstMessage *msg;
+  GstBuffer *buffer;
+  JsonObject *object;
+  DsHeader header;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/diffs");
+  stream = ds_test_relay_ws_uri (relay, "/stream/diffs");
+
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-connected", WAIT_MS);
+  fail_unless (msg != NULL);
+  gst_message_unref (msg);
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 1, 0, "{\"a\":1}"));
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 10, "{\"b\":2}"));
+  /* the relay asked: dsrelaysink posts every input it gets */
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-input", WAIT_MS);
+  fail_unless (msg != NULL, "no KeyframeRequest reached the source");
+  fail_unless_equals_string (gst_structure_get_string
+      (gst_message_get_structure (msg), "type"), "keyframe-request");
+  gst_message_unref (msg);
+
+  rx = receiver_new (stream, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  /* the state, whole by now (dsrelaysink answered) or, if the joiner came
+   * first, the diffs as a SignalDiff and then the SignalSync */
+  buffer = pull_type (rx, signal_types, WAIT_MS, &header);
+  fail_unless (buffer != NULL);
+  if (header.type == DS_FRAME_SIGNAL_DIFF) {
+    gst_buffer_unref (buffer);
+    buffer = pull_type (rx, signal_types, WAIT_MS, &header);
+    fail_unless (buffer != NULL);
+  }
+  fail_unless_equals_int (header.type, DS_FRAME_SIGNAL_SYNC);
+  object = buffer_json (buffer);
+  fail_unless_equals_int (json_object_get_size (object), 2);
+  fail_unless_equals_int (json_object_get_int_member (object, "a"), 1);
+  fail_unless_equals_int (json_object_get_int_member (object, "b"), 2);
+  json_object_unref (object);
+  gst_buffer_unref (buffer);
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_keyframe_request_to_dsdelta)
 {
   FakeRelay *fake = fake_relay_new ();
@@ -1402,6 +1482,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_pay_delta_depay_90_frames);
   tcase_add_test (tc, test_video_audio_signals_one_channel);
   tcase_add_test (tc, test_keyframe_request_to_dsdelta);
+  tcase_add_test (tc, test_signal_sync_on_keyframe_request);
   tcase_add_test (tc, test_unreachable_error);
   tcase_add_test (tc, test_eos_while_disconnected);
   tcase_add_test (tc, test_bad_url_error);

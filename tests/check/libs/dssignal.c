@@ -26,6 +26,7 @@
 
 #include <gst/check/gstcheck.h>
 
+#include "dsjson.h"
 #include "dsprotocol.h"
 #include "dssignal.h"
 
@@ -492,7 +493,7 @@ GST_START_TEST (test_deep_nesting_refused)
   g_string_append_c (s, '}');
 
   fail_if (ds_signal_state_apply (state, TRUE, s->str, s->len, &error));
-  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
   g_clear_error (&error);
   g_string_free (s, TRUE);
 
@@ -708,6 +709,362 @@ GST_START_TEST (test_update_versioned)
 
 GST_END_TEST;
 
+
+/* Hostile texts (issue 11 item 1): each is refused by the scanner before
+ * json-glib sees it, whatever hides a bracket from a naive pre-scan
+ * (comments, quotes, escapes, byte order marks) */
+
+#define MANY (1000 * 1000)
+
+typedef struct
+{
+  const gchar *name;
+  const gchar *head;            /* text, then @n_repeat times @repeat */
+  const gchar *repeat;
+  guint n_repeat;
+  const gchar *tail;
+  gint code;                    /* the error expected */
+  gboolean signal_only;         /* plain JSON within ds_json's defaults,
+                                 * refused by the signal bounds only */
+} HostileCase;
+
+static const HostileCase hostile_cases[] = {
+  /* the reproduction: a comment holding a quote, then 1e6 '[' */
+  {"comment-quote-brackets", "/*\"*/", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"object-comment-quote-brackets", "{\"a\":/*\"*/", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"line-comment-quote", "//\"\n{\"a\":", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"comment-only", "/**/{}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"trailing-comment", "{\"a\":1}/**/", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"comment-in-object", "{\"a\"/**/:1}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"single-quote-brackets", "{'a\"':", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"single-quoted", "{'a':1}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  /* plain nesting, arrays and objects */
+  {"brackets", NULL, "[", MANY, NULL, DS_PROTOCOL_ERROR_TOO_LARGE},
+  {"braces", NULL, "{\"a\":", MANY / 5, NULL, DS_PROTOCOL_ERROR_TOO_LARGE},
+  {"object-brackets", "{\"a\":", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_TOO_LARGE},
+  {"closed-brackets", "{\"a\":", "[", 65, "1]]]", DS_PROTOCOL_ERROR_TOO_LARGE},
+  /* escapes that end a string early for a naive scanner */
+  {"escaped-quote-brackets", "{\"a\":\"\\\"", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"backslash-at-end", "{\"a\":\"\\", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bad-escape", "{\"a\":\"\\x\"}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"short-unicode", "{\"a\":\"\\u00\"}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bad-unicode", "{\"a\":\"\\u00g0\"}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"nul-escape", "{\"a\\u0000b\":1}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"raw-control", "{\"a\":\"\t\"}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"raw-newline", "{\"a\":\"\n\"}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  /* byte order marks */
+  {"bom-comment-brackets", "\xef\xbb\xbf/*\"*/", "[", MANY, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"two-boms", "\xef\xbb\xbf\xef\xbb\xbf{}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bom-after", "{}\xef\xbb\xbf", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bom-inside", "{\xef\xbb\xbf}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"utf16-bom", "\xff\xfe{\0}\0", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  /* UTF-8 */
+  {"overlong", "{\"a\":\"\xc0\xaf\"}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"utf8-surrogate", "{\"a\":\"\xed\xa0\x80\"}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"truncated-utf8", "{\"a\":\"\xe2\x98\"}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"latin1", "{\"\xe9\":1}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  /* size and counts */
+  {"huge-string", "{\"a\":\"", "x", 2 * 1024 * 1024, "\"}",
+      DS_PROTOCOL_ERROR_TOO_LARGE},
+  {"many-elements", "{\"a\":[0", ",0", 200000, "]}",
+      DS_PROTOCOL_ERROR_TOO_LARGE},
+  {"many-keys", "{\"k\":0", ",\"k%u\":0", 20000, "}",
+      DS_PROTOCOL_ERROR_TOO_LARGE, TRUE},
+  /* not JSON, json-glib 1.6 being lenient or not */
+  {"trailing-comma", "{\"a\":1,}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"trailing-comma-array", "{\"a\":[1,]}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"missing-comma", "{\"a\":1 \"b\":2}", NULL, 0, NULL,
+      DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bare-key", "{a:1}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bare-word", "{\"a\":tru}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"nan", "{\"a\":NaN}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"infinity", "{\"a\":-Infinity}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"leading-zero", "{\"a\":01}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bare-dot", "{\"a\":1.}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"dot-first", "{\"a\":.5}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"plus", "{\"a\":+1}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"hex", "{\"a\":0x10}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"bad-exponent", "{\"a\":1e}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"form-feed", "\f{}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"unclosed", "{\"a\":[1,2", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"mismatched", "{\"a\":[1}]", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+  {"two-values", "{} {}", NULL, 0, NULL, DS_PROTOCOL_ERROR_BAD_JSON},
+};
+
+static GString *
+build_case (const gchar * head, const gchar * repeat, guint n_repeat,
+    const gchar * tail)
+{
+  GString *s = g_string_new (head);
+  /* "%u" in @repeat: numbered, for distinct keys */
+  gchar **parts = repeat ? g_strsplit (repeat, "%u", 2) : NULL;
+  guint i;
+
+  for (i = 0; i < n_repeat; i++) {
+    g_string_append (s, parts[0]);
+    if (parts[1] != NULL) {
+      g_string_append_printf (s, "%u", i);
+      g_string_append (s, parts[1]);
+    }
+  }
+  g_strfreev (parts);
+  if (tail)
+    g_string_append (s, tail);
+  return s;
+}
+
+GST_START_TEST (test_hostile_json)
+{
+  const HostileCase *c = &hostile_cases[__i__];
+  GString *text = build_case (c->head ? c->head : "", c->repeat,
+      c->n_repeat, c->tail);
+  DsSignalState *state = ds_signal_state_new ();
+  GError *error = NULL;
+  JsonNode *node;
+  gchar *copy;
+  gsize len = text->len;
+
+  /* "utf16-bom" holds NUL bytes */
+  if (strcmp (c->name, "utf16-bom") == 0)
+    len = 6;
+  /* an exact-size heap copy, not nul-terminated */
+  copy = g_memdup2 (text->str, len);
+
+  apply (state, TRUE, "{\"keep\":1}");
+
+  if (c->signal_only) {
+    fail_unless (ds_json_check (copy, len, NULL, NULL, &error), "%s: %s",
+        c->name, error ? error->message : "");
+  } else {
+    fail_if (ds_json_check (copy, len, NULL, NULL, &error), "%s", c->name);
+    fail_unless (error != NULL && error->code == c->code, "%s: %s", c->name,
+        error ? error->message : "");
+    g_clear_error (&error);
+    node = ds_json_parse (copy, len, NULL, &error);
+    fail_unless (node == NULL, "%s", c->name);
+    g_clear_error (&error);
+  }
+
+  fail_unless (ds_signal_parse_object (copy, len, &error) == NULL, "%s",
+      c->name);
+  fail_unless (error != NULL && error->code == c->code, "%s: %s", c->name,
+      error ? error->message : "");
+  g_clear_error (&error);
+  fail_if (ds_signal_state_apply (state, FALSE, copy, len, &error), "%s",
+      c->name);
+  g_clear_error (&error);
+  fail_if (ds_signal_state_apply (state, TRUE, copy, len, &error), "%s",
+      c->name);
+  g_clear_error (&error);
+  fail_unless (ds_subscribe_filter_parse (copy, len, &error) == NULL);
+  g_clear_error (&error);
+  fail_unless (ds_schema_parse (copy, len, &error) == NULL);
+  g_clear_error (&error);
+  fail_unless (ds_signal_filter (copy, len, NULL, NULL, &error) == NULL);
+  g_clear_error (&error);
+  assert_state_json (state, NULL, "{\"keep\":1}");
+
+  g_free (copy);
+  g_string_free (text, TRUE);
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
+/* Plain JSON at the edges of the grammar and of the bounds: accepted,
+ * and read as json-glib reads it */
+static const struct
+{
+  const gchar *in;
+  const gchar *out;             /* ds_signal_object_to_json () */
+} edge_cases[] = {
+  {"{}", "{}"},
+  {" \t\r\n{ \"a\" : [ ] , \"b\" : { } }\r\n ", "{\"a\":[],\"b\":{}}"},
+  /* one byte order mark is skipped, as json-glib does */
+  {"\xef\xbb\xbf{\"a\":1}", "{\"a\":1}"},
+  {"{\"\":1}", "{\"\":1}"},
+  {"{\"a\":1,\"a\":2}", "{\"a\":2}"},
+  {"{\"s\":\"/*not a comment*/ // \\\"[[[{{{\"}",
+      "{\"s\":\"/*not a comment*/ // \\\"[[[{{{\"}"},
+  {"{\"e\":\"\\u00e9\\ud83d\\ude00\\/\\b\\f\\n\\r\\t\\\"\\\\\"}",
+      "{\"e\":\"\u00e9\xf0\x9f\x98\x80/\\b\\f\\n\\r\\t\\\"\\\\\"}"},
+  {"{\"n\":[-0,0.5,-1.5e-3,1E5,2e+2,0e0]}",
+      "{\"n\":[0,0.5,-0.0015,100000.0,200.0,0.0]}"},
+  {"{\"t\":true,\"f\":false,\"z\":null}",
+      "{\"t\":true,\"f\":false,\"z\":null}"},
+  {"{\"u\":\"\xe2\x98\x83\xf4\x8f\xbf\xbf\"}",
+      "{\"u\":\"\xe2\x98\x83\xf4\x8f\xbf\xbf\"}"},
+};
+
+GST_START_TEST (test_json_edge_cases)
+{
+  JsonObject *object;
+  gchar *json;
+
+  object = parse (edge_cases[__i__].in);
+  json = ds_signal_object_to_json (object, NULL);
+  fail_unless_equals_string (json, edge_cases[__i__].out);
+  g_free (json);
+  json_object_unref (object);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_json_bounds_edges)
+{
+  DsJsonLimits limits;
+  GString *s;
+  GError *error = NULL;
+  guint n_members = 0;
+  JsonObject *object;
+  guint i;
+
+  /* 64 levels are fine, 65 are not (the signal object is one) */
+  s = build_case ("{\"a\":", "[", 63, NULL);
+  for (i = 0; i < 63; i++)
+    g_string_append_c (s, ']');
+  g_string_append_c (s, '}');
+  object = parse (s->str);
+  json_object_unref (object);
+  g_string_insert_c (s, 5, '[');
+  g_string_insert_c (s, s->len - 1, ']');
+  fail_unless (ds_signal_parse_object (s->str, s->len, &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  g_string_free (s, TRUE);
+
+  /* exactly the default number of keys */
+  s = build_case ("{\"k0\":0", NULL, 0, NULL);
+  for (i = 1; i < DS_SIGNAL_DEFAULT_MAX_KEYS; i++)
+    g_string_append_printf (s, ",\"k%u\":0", i);
+  g_string_append_c (s, '}');
+  object = parse (s->str);
+  fail_unless_equals_int (json_object_get_size (object),
+      DS_SIGNAL_DEFAULT_MAX_KEYS);
+  json_object_unref (object);
+  g_string_truncate (s, s->len - 1);
+  g_string_append (s, ",\"one-more\":0}");
+  fail_unless (ds_signal_parse_object (s->str, s->len, &error) == NULL);
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  g_string_free (s, TRUE);
+
+  /* counting members and elements; limits given */
+  ds_json_limits_init (&limits);
+  fail_unless (ds_json_check ("{\"a\":[1,2,{\"b\":3}],\"c\":[]}", 26,
+          &limits, &n_members, NULL));
+  fail_unless_equals_int (n_members, 6);
+  limits.max_members = 4;
+  fail_if (ds_json_check ("{\"a\":[1,2,{\"b\":3}],\"c\":[]}", 26, &limits,
+          NULL, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  limits.max_members = 0;
+  limits.max_bytes = 25;
+  fail_if (ds_json_check ("{\"a\":[1,2,{\"b\":3}],\"c\":[]}", 26, &limits,
+          NULL, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* any JSON value for ds_json_parse(), objects only for signals */
+  {
+    JsonNode *node = ds_json_parse ("[1, \"x\"]", 8, NULL, &error);
+
+    g_assert_no_error (error);
+    fail_unless (JSON_NODE_HOLDS_ARRAY (node));
+    json_node_unref (node);
+  }
+}
+
+GST_END_TEST;
+
+/* The merged state is bounded too (issue 11 item 6): a frame that would
+ * take it over a bound is refused and changes nothing */
+GST_START_TEST (test_state_bounds)
+{
+  DsSignalState *state = ds_signal_state_new ();
+  DsSignalLimits limits = { 0, 3 };
+  GError *error = NULL;
+  gchar *json;
+
+  fail_unless_equals_int (ds_signal_state_get_size (state), 2);
+  fail_unless (ds_signal_state_apply_full (state, TRUE,
+          "{\"a\":1,\"b\":2}", 13, &limits, NULL));
+  fail_unless (ds_signal_state_apply_full (state, FALSE, "{\"c\":3}", 7,
+          &limits, NULL));
+  /* a fourth key, alone or with known ones */
+  fail_if (ds_signal_state_apply_full (state, FALSE, "{\"a\":5,\"d\":4}", 13,
+          &limits, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  assert_state_json (state, NULL, "{\"a\":1,\"b\":2,\"c\":3}");
+  /* known keys only: fine; a sync replaces, so its own keys count */
+  fail_unless (ds_signal_state_apply_full (state, FALSE,
+          "{\"a\":5,\"b\":6,\"c\":7}", 19, &limits, NULL));
+  fail_unless (ds_signal_state_apply_full (state, TRUE,
+          "{\"x\":1,\"y\":2,\"z\":3}", 19, &limits, NULL));
+  fail_if (ds_signal_state_apply_full (state, TRUE,
+          "{\"a\":1,\"b\":2,\"c\":3,\"d\":4}", 25, &limits, NULL));
+  assert_state_json (state, NULL, "{\"x\":1,\"y\":2,\"z\":3}");
+
+  /* bytes: the size follows the serialised state exactly without "_v" */
+  json = ds_signal_state_to_json (state, NULL, NULL);
+  fail_unless_equals_int (ds_signal_state_get_size (state), strlen (json));
+  g_free (json);
+  limits.max_keys = 0;
+  limits.max_bytes = 40;
+  fail_unless (ds_signal_state_apply_full (state, FALSE,
+          "{\"long\":\"0123456789\"}", 21, &limits, NULL));
+  json = ds_signal_state_to_json (state, NULL, NULL);
+  fail_unless_equals_int (ds_signal_state_get_size (state), strlen (json));
+  g_free (json);
+  fail_if (ds_signal_state_apply_full (state, FALSE,
+          "{\"more\":\"0123456789\"}", 21, &limits, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  /* a shorter value of a known key makes room */
+  fail_unless (ds_signal_state_apply_full (state, FALSE,
+          "{\"long\":0,\"more\":1}", 19, &limits, NULL));
+  /* a frame over the byte bound is refused before it is parsed */
+  fail_if (ds_signal_state_apply_full (state, TRUE,
+          "{\"a\":\"01234567890123456789012345678901234567890\"}", 49,
+          &limits, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+
+  /* versions count in the estimate, which stays above the real size */
+  ds_signal_state_clear (state);
+  fail_unless_equals_int (ds_signal_state_get_size (state), 2);
+  limits.max_bytes = 0;
+  fail_unless (ds_signal_state_apply_full (state, FALSE,
+          "{\"a\":1,\"_v\":{\"a\":12345}}", 24, &limits, NULL));
+  json = ds_signal_state_to_json (state, NULL, NULL);
+  fail_unless (ds_signal_state_get_size (state) >= strlen (json));
+  g_free (json);
+
+  ds_signal_state_free (state);
+}
+
+GST_END_TEST;
+
 static Suite *
 dssignal_suite (void)
 {
@@ -749,6 +1106,10 @@ dssignal_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_loop_test (tc, test_bad_json, 0, G_N_ELEMENTS (bad_json_cases));
   tcase_add_test (tc, test_deep_nesting_refused);
+  tcase_add_loop_test (tc, test_hostile_json, 0, G_N_ELEMENTS (hostile_cases));
+  tcase_add_loop_test (tc, test_json_edge_cases, 0, G_N_ELEMENTS (edge_cases));
+  tcase_add_test (tc, test_json_bounds_edges);
+  tcase_add_test (tc, test_state_bounds);
 
   return s;
 }

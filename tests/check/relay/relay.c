@@ -521,14 +521,235 @@ GST_START_TEST (test_catchup_diffs_only_no_sync)
   client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"x\":5}"));
   sync_with_relay (source);
 
+  /* diffs and no sync (a relay restarted under a running source): the
+   * merge is not known to be whole, so it goes out as ONE SignalDiff,
+   * never as a SignalSync (issue 11 item 10) */
   late = connect_receiver (relay, "c2");
-  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  state = expect_signal (late, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_size (state), 2);
   fail_unless_equals_int (json_object_get_int_member (state, "x"), 5);
   fail_unless_equals_int (json_object_get_int_member (state, "y"), 2);
   json_object_unref (state);
   expect_nothing (late, 200);
 
   client_free (late);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+
+/* The next input frame of @type reaching @source, ReceiverCounts skipped */
+static gboolean
+source_got_input (TestClient * source, guint8 type, guint ms)
+{
+  GBytes *frame;
+
+  while ((frame = client_pop (source, ms))) {
+    DsHeader header = frame_header (frame);
+
+    g_bytes_unref (frame);
+    fail_unless (header.flags & DS_FLAG_INPUT);
+    if (header.type == type)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Issue 11 item 10: after a relay restart a diffs-only source's joiners
+ * got {"c":4} as a SignalSync where the state was {"a":1,"b":2,"c":4}.
+ * Now the relay asks the source for a SignalSync (a KeyframeRequest),
+ * joiners get the diffs as a SignalDiff until it comes, and the sync then
+ * reaches everybody and makes the catch-up whole. */
+GST_START_TEST (test_catchup_asks_diffs_only_source_for_sync)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "restart");
+  TestClient *early, *late;
+  JsonObject *state;
+  GBytes *frame;
+  DsHeader header;
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 7, "{\"c\":4}"));
+  fail_unless (source_got_input (source, DS_INPUT_KEYFRAME_REQUEST, WAIT_MS),
+      "the relay did not ask the source for a SignalSync");
+
+  early = connect_receiver (relay, "restart");
+  frame = expect_frame (early, DS_FRAME_SIGNAL_DIFF);
+  header = frame_header (frame);
+  fail_if (header.flags & DS_FLAG_KEYFRAME);
+  g_bytes_unref (frame);
+
+  /* the source answers with its whole state */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 8,
+          "{\"a\":1,\"b\":2,\"c\":4}"));
+  state = expect_signal (early, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_size (state), 3);
+  json_object_unref (state);
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 9, "{\"b\":5}"));
+  sync_with_relay (source);
+  late = connect_receiver (relay, "restart");
+  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_size (state), 3);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
+  fail_unless_equals_int (json_object_get_int_member (state, "b"), 5);
+  fail_unless_equals_int (json_object_get_int_member (state, "c"), 4);
+  json_object_unref (state);
+  /* whole now: no more requests for it */
+  fail_if (source_got_input (source, DS_INPUT_KEYFRAME_REQUEST, 300));
+
+  client_free (late);
+  client_free (early);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Issue 11 item 1: the JSON that crashed the relay (a comment holding a
+ * quote, then 1e6 '['), from a source and as a receiver's
+ * SubscribeFilter: dropped and counted, the relay goes on */
+GST_START_TEST (test_hostile_signal_json)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "hostile");
+  TestClient *receiver = connect_receiver (relay, "hostile");
+  GString *json = g_string_new ("/*\"*/");
+  gchar *metrics = NULL;
+  JsonObject *state;
+  guint i;
+
+  expect_receiver_count (source);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"a\":1}"));
+  state = expect_signal (receiver, DS_FRAME_SIGNAL_SYNC);
+  json_object_unref (state);
+
+  for (i = 0; i < 1000000; i++)
+    g_string_append_c (json, '[');
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 2, json->str));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, json->str + 5));
+  /* a receiver's SubscribeFilter, within its 64 KiB */
+  g_string_truncate (json, 60000);
+  client_send (receiver, make_signal (DS_FRAME_SUBSCRIBE_FILTER, 1, json->str));
+  g_string_free (json, TRUE);
+
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4, "{\"b\":2}"));
+  state = expect_signal (receiver, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_int_member (state, "b"), 2);
+  json_object_unref (state);
+  fail_if (source->closed);
+  fail_if (receiver->closed);
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics",
+          &metrics), 200);
+  /* the comment and the SubscribeFilter are not JSON; 1e6 '[' too deep */
+  fail_unless (strstr (metrics, "ds_relay_malformed_frames_total 2\n") != NULL);
+  fail_unless (strstr (metrics, "ds_relay_signal_frames_refused_total 1\n")
+      != NULL);
+  g_free (metrics);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Issue 11 item 6: signal frames and the merged state are bounded; the
+ * catch-up is one frame of the current state, rebuilt after a change */
+GST_START_TEST (test_signal_bounds)
+{
+  DsTestRelay *relay = start_relay ("--max-signal-bytes", "100",
+      "--max-signal-keys", "3", NULL);
+  TestClient *source = connect_source (relay, "bounds");
+  TestClient *receiver = connect_receiver (relay, "bounds");
+  TestClient *late1, *late2;
+  GBytes *frame1, *frame2;
+  JsonObject *state;
+  gchar *metrics = NULL, *big;
+
+  expect_receiver_count (source);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"a\":1,\"b\":2}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+  /* a frame over the byte bound, a fourth key, a merge over the bytes */
+  big = g_strnfill (120, 'x');
+  big[0] = '{';
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, big));
+  g_free (big);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3,
+          "{\"c\":3,\"d\":4}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4,
+          "{\"c\":\"0123456789012345678901234567890123456789012345678901234567"
+          "8901234567890123456789012345678901234567890123456789\"}"));
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 5, "{\"c\":3}"));
+  state = expect_signal (receiver, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_int_member (state, "c"), 3);
+  json_object_unref (state);
+  expect_nothing (receiver, 100);
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics",
+          &metrics), 200);
+  fail_unless (strstr (metrics, "ds_relay_signal_frames_refused_total 3\n")
+      != NULL);
+  fail_unless (strstr (metrics, "ds_relay_malformed_frames_total 0\n") != NULL);
+  g_free (metrics);
+
+  /* two joiners get the same merged SignalSync */
+  late1 = connect_receiver (relay, "bounds");
+  late2 = connect_receiver (relay, "bounds");
+  frame1 = expect_frame (late1, DS_FRAME_SIGNAL_SYNC);
+  frame2 = expect_frame (late2, DS_FRAME_SIGNAL_SYNC);
+  fail_unless (g_bytes_equal (frame1, frame2));
+  g_bytes_unref (frame1);
+  g_bytes_unref (frame2);
+  client_free (late1);
+  client_free (late2);
+  /* a change: the next joiner sees it */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 6, "{\"a\":9}"));
+  sync_with_relay (source);
+  late1 = connect_receiver (relay, "bounds");
+  state = expect_signal (late1, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 9);
+  fail_unless_equals_int (json_object_get_int_member (state, "c"), 3);
+  json_object_unref (state);
+  client_free (late1);
+
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A SubscribeFilter strips frames within the relay's own bounds, not the
+ * library's defaults (a 1.5 MB frame with --max-signal-bytes 3000000) */
+GST_START_TEST (test_signal_bounds_filtered)
+{
+  DsTestRelay *relay = start_relay ("--max-signal-bytes", "3000000", NULL);
+  TestClient *source = connect_source (relay, "bigfilter");
+  TestClient *receiver = connect_receiver (relay, "bigfilter");
+  GString *json = g_string_new ("{\"a\":1,\"big\":\"");
+  JsonObject *state;
+  guint i;
+
+  expect_receiver_count (source);
+  client_send (receiver, make_signal (DS_FRAME_SUBSCRIBE_FILTER, 1,
+          "{\"select\":[\"a\"]}"));
+  sync_with_relay (receiver);
+  for (i = 0; i < 1500000; i++)
+    g_string_append_c (json, 'x');
+  g_string_append (json, "\"}");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, json->str));
+  g_string_free (json, TRUE);
+  state = expect_signal (receiver, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_size (state), 1);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
+  json_object_unref (state);
+
+  client_free (receiver);
   client_free (source);
   ds_test_relay_free (relay);
 }
@@ -550,8 +771,10 @@ GST_START_TEST (test_catchup_preserves_version_counters)
           "{\"b\":7,\"_v\":{\"b\":9}}"));
   sync_with_relay (source);
 
+  /* diffs only: the merge comes as a SignalDiff (see above), versions
+   * kept */
   late = connect_receiver (relay, "c3");
-  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  state = expect_signal (late, DS_FRAME_SIGNAL_DIFF);
   /* the older version of a was not applied */
   fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
   fail_unless_equals_int (json_object_get_int_member (state, "b"), 7);
@@ -1715,6 +1938,8 @@ GST_START_TEST (test_slow_receiver_resync)
   fill_picture (prev, 0);
   client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, PW,
           PH, prev, PSIZE));
+  /* the whole signal state first, so resyncs carry a SignalSync */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":0}"));
   for (i = 1; i < 200; i++) {
     gchar json[32];
 
@@ -2917,6 +3142,10 @@ relay_suite (void)
   tcase_add_test (tc, test_fan_out_in_order);
   tcase_add_test (tc, test_catchup_merges_multiple_diffs);
   tcase_add_test (tc, test_catchup_diffs_only_no_sync);
+  tcase_add_test (tc, test_catchup_asks_diffs_only_source_for_sync);
+  tcase_add_test (tc, test_hostile_signal_json);
+  tcase_add_test (tc, test_signal_bounds);
+  tcase_add_test (tc, test_signal_bounds_filtered);
   tcase_add_test (tc, test_catchup_preserves_version_counters);
   tcase_add_test (tc, test_catchup_picture_chain);
   tcase_add_test (tc, test_catchup_picture_rebuilt);
