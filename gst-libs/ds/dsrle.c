@@ -70,6 +70,7 @@
  * of a speculative 32-byte store; rounded up. */
 #define FAST_LOOP_ROOM (4 * BLOCK)
 
+#if !DS_RLE_SSE2
 /* Zero bytes of a 64-bit word as an 8-bit mask, bit j = byte j in memory */
 static inline guint32
 zero_byte_mask64 (guint64 w)
@@ -83,6 +84,7 @@ zero_byte_mask64 (guint64 w)
   return (guint32) ((nonzero_high *
           G_GUINT64_CONSTANT (0x0002040810204081)) >> 56);
 }
+#endif
 
 /* XORs 32 bytes of @cur with @ref (when not NULL) into @xored and returns
  * the mask of the zero bytes of the result */

@@ -1879,7 +1879,13 @@ zstd_raw_frame (const guint8 * data, gsize len, guint32 claimed_size)
   guint8 head[9] = { 0x28, 0xb5, 0x2f, 0xfd, 0xa0, 0, 0, 0, 0 };
   gsize offset = 0;
 
-  GST_WRITE_UINT32_LE (head + 5, claimed_size);
+  {
+    /* head + 5 is not aligned: GST_WRITE_UINT32_LE would be a misaligned
+     * store (UBSan) */
+    guint32 le = GUINT32_TO_LE (claimed_size);
+
+    memcpy (head + 5, &le, 4);
+  }
   g_byte_array_append (out, head, 9);
   do {
     gsize block = MIN (len - offset, 65536);

@@ -1343,14 +1343,14 @@ GST_START_TEST (test_channel_names)
   DsTestRelay *relay = start_relay (NULL);
   const gchar *bad[] = {
     "/stream/", "/stream/a%20b", "/stream/a/b", "/peer/caf%C3%A9",
-    "/peer/"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ("/peer/"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
     "/signal/x:y",
   };
   const gchar *good[] = {
     "/stream/a", "/peer/A-Z_a.z-09",
-    "/stream/"
-        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ("/stream/"
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
   };
   guint i;
 
