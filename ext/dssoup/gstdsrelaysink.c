@@ -929,47 +929,8 @@ gst_ds_relaysink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   location = g_strdup (self->settings.location);
   GST_OBJECT_UNLOCK (self);
 
-  switch (failure) {
-    case GST_DS_SOUP_FAILURE_BAD_URL:
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          (_("The relay location is not valid. Use a URL like "
-                  "ws://HOST:PORT/peer/CHANNEL.")), ("%s", reason));
-      break;
-    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          (_("The relay refused the access token. Check the token "
-                  "property.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_NOT_FOUND:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          (_("The relay refused the channel. Check the path of the "
-                  "location: /peer/ and a channel name of 1 to 64 letters, "
-                  "digits, '.', '_' or '-'.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TLS:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("The relay's TLS certificate was not accepted. Set ssl-ca-file "
-                  "to the certificate authority that signed it.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("Connecting to the relay timed out. Check that the address is "
-                  "right and that ds-relay is running there.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_REFUSED:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("Could not connect to the relay. Check that ds-relay is "
-                  "running at the location's address.")),
-          ("%s: %s", location, reason));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("The relay did not accept the connection.")),
-          ("%s: %s", location, reason));
-      break;
-  }
+  gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE,
+      failure, location, reason);
   g_free (location);
 }
 
@@ -1106,6 +1067,14 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   GST_OBJECT_UNLOCK (self);
   /* input frames only come this way: small */
   settings.max_message_size = 64 * 1024;
+
+  /* a receiver's location would connect, be dropped and reconnect for
+   * ever: refuse it now, naming the publishing URL */
+  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_SOURCE, settings.location)) {
+    gst_ds_soup_settings_clear (&settings);
+    return FALSE;
+  }
 
   g_mutex_lock (&self->lock);
   self->running = TRUE;

@@ -691,47 +691,8 @@ gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   location = g_strdup (self->settings.location);
   GST_OBJECT_UNLOCK (self);
 
-  switch (failure) {
-    case GST_DS_SOUP_FAILURE_BAD_URL:
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          (_("The relay location is not valid. Use a URL like "
-                  "ws://HOST:PORT/stream/CHANNEL.")), ("%s", reason));
-      break;
-    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          (_("The relay refused the access token. Check the token "
-                  "property.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_NOT_FOUND:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          (_("The relay refused the channel. Check the path of the "
-                  "location: /stream/ and a channel name of 1 to 64 letters, "
-                  "digits, '.', '_' or '-'.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TLS:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("The relay's TLS certificate was not accepted. Set ssl-ca-file "
-                  "to the certificate authority that signed it.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("Connecting to the relay timed out. Check that the address is "
-                  "right and that ds-relay is running there.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_REFUSED:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("Could not connect to the relay. Check that ds-relay is "
-                  "running at the location's address.")),
-          ("%s: %s", location, reason));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("The relay did not accept the connection.")),
-          ("%s: %s", location, reason));
-      break;
-  }
+  gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_RECEIVER,
+      failure, location, reason);
   g_free (location);
 
   g_mutex_lock (&self->lock);
@@ -923,6 +884,14 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   settings.token = g_strdup (self->settings.token);
   settings.ssl_ca_file = g_strdup (self->settings.ssl_ca_file);
   GST_OBJECT_UNLOCK (self);
+
+  /* a publishing location would connect as the channel's source and
+   * throw the real one out: refuse it now, naming the receiver URL */
+  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_RECEIVER, settings.location)) {
+    gst_ds_soup_settings_clear (&settings);
+    return FALSE;
+  }
 
   g_mutex_lock (&self->lock);
   self->failed = FALSE;

@@ -618,21 +618,24 @@ GST_START_TEST (test_errors)
     return;
   relay = start_relay ("--subscribe-token", "secret", NULL);
 
-  /* a wrong token: a warning per attempt saying 401, then an error */
+  /* a wrong token: an error at the first 401 (retrying cannot help),
+   * with no warning of a retry before it */
   uri = ds_test_relay_ws_uri (relay, "/stream/auth");
-  rx = receiver_new (uri, "token=wrong retries=1");
+  rx = receiver_new (uri, "token=wrong");
   gst_element_set_state (rx, GST_STATE_PLAYING);
-  msg = wait_for_message (rx, GST_MESSAGE_WARNING, NULL, WAIT_MS);
+  msg = wait_for_error_or_warning (rx, WAIT_MS);
   fail_unless (msg != NULL);
-  gst_message_parse_warning (msg, &error, NULL);
-  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
-  g_error_free (error);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
   gst_message_unref (msg);
-  error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
   g_error_free (error);
+  g_usleep (300 * 1000);
   stop (rx);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_rejected_total{reason=\"auth\"}"), 1);
 
   rx = receiver_new (uri, "token=secret retries=0");
   set_state (rx, GST_STATE_PLAYING);
@@ -642,7 +645,7 @@ GST_START_TEST (test_errors)
 
   /* a channel name the relay refuses */
   uri = ds_test_relay_ws_uri (relay, "/stream/no%2Fslash");
-  rx = receiver_new (uri, "token=secret retries=0");
+  rx = receiver_new (uri, "token=secret");
   gst_element_set_state (rx, GST_STATE_PLAYING);
   error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
@@ -662,15 +665,81 @@ GST_START_TEST (test_errors)
   stop (rx);
   g_free (uri);
 
-  /* not a WebSocket URL */
+  /* not a WebSocket URL: refused at start */
   rx = receiver_new ("file:///tmp/x", NULL);
-  gst_element_set_state (rx, GST_STATE_PLAYING);
+  fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
   error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
   g_error_free (error);
   stop (rx);
 
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A location of another role of the relay fails at start, with an error
+ * naming the receiver URL: a publishing URL would make dsstreamsrc the
+ * channel's source and throw the real one out */
+static const struct
+{
+  const gchar *path;
+  const gchar *what;
+} wrong_role_cases[] = {
+  {"/peer/x", "is a publishing URL"},
+  {"/signal/x", "is a signaling URL"},
+  {"/view/x", "is the web viewer's page"},
+};
+
+GST_START_TEST (test_wrong_role_location)
+{
+  DsTestRelay *relay;
+  gchar *uri, *right, *peer;
+  GstElement *rx, *tx;
+  GError *error;
+  guint8 *prev = g_malloc0 (32 * 16 * 4);
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  uri = ds_test_relay_ws_uri (relay, wrong_role_cases[__i__].path);
+  right = ds_test_relay_ws_uri (relay, "/stream/x");
+  peer = ds_test_relay_ws_uri (relay, "/peer/x");
+
+  /* the channel has a source */
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  push (tx, make_picture_frame (0, 32, 16, prev, 30));
+
+  rx = receiver_new (uri, NULL);
+  fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  error = wait_for_error (rx, 1000, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (g_str_has_prefix (error->message, uri), "%s", error->message);
+  fail_unless (strstr (error->message, wrong_role_cases[__i__].what) != NULL,
+      "%s", error->message);
+  fail_unless (strstr (error->message, right) != NULL, "%s does not name %s",
+      error->message, right);
+  g_error_free (error);
+  stop (rx);
+
+  /* the source was not disturbed */
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_takeovers_total"), 0);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_connections_total{role=\"source\"}"), 1);
+  assert_no_error (tx);
+  stop (tx);
+
+  g_free (prev);
+  g_free (peer);
+  g_free (right);
+  g_free (uri);
   ds_test_relay_free (relay);
 }
 
@@ -942,6 +1011,8 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_navigation_through_dsdepay);
   tcase_add_test (tc, test_wss_self_signed);
   tcase_add_test (tc, test_errors);
+  tcase_add_loop_test (tc, test_wrong_role_location, 0,
+      G_N_ELEMENTS (wrong_role_cases));
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
