@@ -40,7 +40,21 @@
  * pipeline: dsrelaysink reconnects with a capped exponential backoff with
  * jitter, up to #GstDsRelaySink:retries times in a row (forever by
  * default), and posts a warning for each failed attempt saying why; when
- * the retries run out it posts an error. Meanwhile, and whenever the
+ * the retries run out it posts an error. Only what may pass is retried
+ * (network failures, timeouts, HTTP 5xx); an HTTP 4xx answer (401: the
+ * token, 403: forbidden, 404: the path, 400: the channel name), a
+ * certificate that does not validate, and a location of another role
+ * (checked at start: a `/stream/` URL is refused with the `/peer/` URL in
+ * the message) are errors at once. A connection that the relay closes
+ * within 5 s is replaced after the backoff, not at once.
+ *
+ * A channel has one source. When another source connects to the channel,
+ * the relay closes this one with code 4000: dsrelaysink then posts a
+ * `RESOURCE/BUSY` error naming the channel and does not reconnect (taking
+ * the channel back would make the two take it from each other for ever).
+ * An application that wants to publish again restarts the pipeline.
+ *
+ * Meanwhile, and whenever the
  * uplink is slower than the stream, frames wait in a queue of at most
  * #GstDsRelaySink:max-queue-bytes: a frame is handed to libsoup only when
  * libsoup has written the ones before into the socket, so libsoup's own
@@ -260,6 +274,10 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    * GstDsRelaySink:location:
    *
    * The relay's peer URL: `ws://HOST:PORT/peer/CHANNEL` or `wss://…`.
+   * A location of another role of the relay (`/stream/`, `/signal/`,
+   * `/view/`, or `http://`) is an error at start that names the peer URL
+   * meant; a path of no role (`/pub/CHANNEL`) is accepted, for a reverse
+   * proxy that maps it.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -285,12 +303,18 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    *
    * How many failed connection attempts in a row are retried before an
    * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection.
+   * successful connection. Only failures that may pass are retried: the
+   * network (refused, unreachable, a host name that does not resolve,
+   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
+   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
+   * 404, ...), a certificate that does not validate, and a take-over
+   * by another source are an error at once, whatever this is.
    */
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
           "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever)", -1, G_MAXINT, DEFAULT_RETRIES,
+          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
+          DEFAULT_RETRIES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 

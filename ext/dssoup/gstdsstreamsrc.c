@@ -43,9 +43,14 @@
  *
  * The relay going away costs a short gap, not an error: dsstreamsrc
  * reconnects with a capped exponential backoff with jitter and posts a
- * warning for each failed attempt saying why (connection refused, HTTP
- * 401 for a wrong token, 404 for a refused channel name, TLS); only when
- * #GstDsStreamSrc:retries are exhausted is an error posted. The
+ * warning for each failed attempt saying why (connection refused, cannot
+ * resolve host, timeout, HTTP 503); only when #GstDsStreamSrc:retries are
+ * exhausted is an error posted. What retrying cannot mend is an error at
+ * once: an HTTP 4xx answer (401: the token, 403: forbidden, 404: the
+ * path, 400: the channel name), a certificate that does not validate, and
+ * a location of another role (checked at start: a `/peer/` URL would
+ * make dsstreamsrc the channel's source and throw the real one out, so it
+ * is refused with the `/stream/` URL in the message). The
  * #GstDsStreamSrc:select filter is sent again after every reconnect.
  *
  * An End frame is output and followed by EOS, unless
@@ -236,6 +241,11 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    * GstDsStreamSrc:location:
    *
    * The relay's stream URL: `ws://HOST:PORT/stream/CHANNEL` or `wss://…`.
+   * A location of another role of the relay (`/peer/`, `/signal/`,
+   * `/view/`, or `http://`) is an error at start that names the stream
+   * URL meant (a publishing URL would make this element the channel's
+   * source); a path of no role is accepted, for a reverse proxy that
+   * maps it.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -275,12 +285,18 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    *
    * How many failed connection attempts in a row are retried before an
    * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection.
+   * successful connection. Only failures that may pass are retried: the
+   * network (refused, unreachable, a host name that does not resolve,
+   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
+   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
+   * 404, ...), a certificate that does not validate, and a take-over
+   * by another source are an error at once, whatever this is.
    */
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
           "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever)", -1, G_MAXINT, DEFAULT_RETRIES,
+          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
+          DEFAULT_RETRIES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
