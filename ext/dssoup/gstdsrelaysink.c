@@ -323,7 +323,10 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    *
    * Delay before the first retry, in milliseconds. It doubles with every
    * further failed attempt up to #GstDsRelaySink:max-retry-delay; each
-   * wait is randomised between half and all of it (jitter).
+   * wait is randomised between half and all of it (jitter). When a
+   * connection that lasted is lost, the first attempt is made at once and
+   * the first two retries both wait this long before the doubling starts
+   * (a restarting relay is found again within about a second).
    */
   g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
       g_param_spec_uint ("retry-delay", "Retry delay",

@@ -918,7 +918,11 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
     return;
   }
 
-  delay = gst_ds_soup_connection_backoff (conn, conn->failures);
+  /* after a lost connection the relay is most likely restarting: the
+   * first two retries both wait retry-delay, so that a relay back within
+   * a second or two is found at once, then the delay doubles */
+  delay = gst_ds_soup_connection_backoff (conn, conn->ever_connected &&
+      conn->failures > 1 ? conn->failures - 1 : conn->failures);
   GST_INFO_OBJECT (conn->parent, "attempt %u failed (%s), retrying in %u ms",
       conn->attempt, reason, delay);
   if (conn->callbacks.attempt_failed)
