@@ -277,7 +277,8 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    * A location of another role of the relay (`/stream/`, `/signal/`,
    * `/view/`, or `http://`) is an error at start that names the peer URL
    * meant; a path of no role (`/pub/CHANNEL`) is accepted, for a reverse
-   * proxy that maps it.
+   * proxy that maps it. If the relay then sends this element the channel's
+   * frames (as to a receiver), it stops with an error.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -1035,8 +1036,20 @@ gst_ds_relaysink_message (GstDsSoupConnection * conn, GBytes * message,
   }
 
   if (!(header.flags & DS_FLAG_INPUT)) {
-    GST_DEBUG_OBJECT (self, "ignoring a %s frame from the relay",
+    gchar *reason;
+
+    if (ds_frame_type_media (header.type) == DS_MEDIA_NONE) {
+      GST_DEBUG_OBJECT (self, "ignoring a %s frame from the relay",
+          ds_frame_type_name (header.type));
+      return;
+    }
+    /* the relay sends pictures, sound and signals to receivers only: the
+     * location is a receiver's behind a path we did not recognise */
+    reason = g_strdup_printf ("the relay sent a %s frame, as to a receiver",
         ds_frame_type_name (header.type));
+    gst_ds_soup_connection_give_up (conn, GST_DS_SOUP_FAILURE_WRONG_ROLE,
+        reason);
+    g_free (reason);
     return;
   }
 

@@ -131,6 +131,8 @@ gst_ds_soup_failure_name (GstDsSoupFailure failure)
       return "taken over";
     case GST_DS_SOUP_FAILURE_CLOSED:
       return "closed by the relay";
+    case GST_DS_SOUP_FAILURE_WRONG_ROLE:
+      return "wrong role";
     case GST_DS_SOUP_FAILURE_RESOLVE:
       return "cannot resolve host";
     case GST_DS_SOUP_FAILURE_REFUSED:
@@ -474,6 +476,20 @@ gst_ds_soup_post_failure (GstElement * element, GstDsSoupRole role,
           GST_RESOURCE_ERROR, source ? GST_RESOURCE_ERROR_WRITE :
           GST_RESOURCE_ERROR_READ, g_strdup (text), g_strdup (debug),
           __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_WRONG_ROLE:
+      if (source)
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+            (_("The relay sends this element the channel's frames: the "
+                    "location is a receiver's (a path that a proxy maps to "
+                    "/stream/?). dsrelaysink publishes on the channel's "
+                    "/peer/ URL.")), ("%s", debug));
+      else
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+            (_("The relay takes this element for the channel's source: the "
+                    "location is a publishing one (a path that a proxy maps "
+                    "to /peer/?). dsstreamsrc receives on the channel's "
+                    "/stream/ URL.")), ("%s", debug));
       break;
     case GST_DS_SOUP_FAILURE_RESOLVE:
       gst_element_message_full (element, GST_MESSAGE_ERROR,
@@ -1220,6 +1236,53 @@ gst_ds_soup_connection_drop (GstDsSoupConnection * conn,
     conn->short_lived = 0;
   }
   gst_ds_soup_connection_schedule (conn, delay);
+}
+
+typedef struct
+{
+  GstDsSoupConnection *conn;
+  GstDsSoupFailure failure;
+  gchar *reason;
+} GiveUp;
+
+static void
+give_up_free (gpointer data)
+{
+  GiveUp *give_up = data;
+
+  g_free (give_up->reason);
+  g_free (give_up);
+}
+
+static gboolean
+gst_ds_soup_connection_give_up_cb (gpointer data)
+{
+  GiveUp *give_up = data;
+
+  if (!g_atomic_int_get (&give_up->conn->stopping) && give_up->conn->ws)
+    gst_ds_soup_connection_drop (give_up->conn, give_up->failure,
+        give_up->reason);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_ds_soup_connection_give_up (GstDsSoupConnection * conn,
+    GstDsSoupFailure failure, const gchar * reason)
+{
+  GiveUp *give_up = g_new0 (GiveUp, 1);
+  GSource *source;
+
+  /* not from inside a signal of the WebSocket connection that dropping
+   * disposes of: from the main loop, soon */
+  give_up->conn = conn;
+  give_up->failure = failure;
+  give_up->reason = g_strdup (reason);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, gst_ds_soup_connection_give_up_cb, give_up,
+      give_up_free);
+  g_source_attach (source, conn->context);
+  g_source_unref (source);
 }
 
 static gboolean

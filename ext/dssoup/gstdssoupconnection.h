@@ -75,6 +75,7 @@ typedef enum
   GST_DS_SOUP_FAILURE_PROTOCOL,         /* no WebSocket there (2xx, 3xx) */
   GST_DS_SOUP_FAILURE_TAKEN_OVER,       /* closed 4000: another source */
   GST_DS_SOUP_FAILURE_CLOSED,           /* closed for what was sent */
+  GST_DS_SOUP_FAILURE_WRONG_ROLE,       /* the relay took us for another role */
   /* retried with backoff */
   GST_DS_SOUP_FAILURE_RESOLVE,          /* the host name does not resolve */
   GST_DS_SOUP_FAILURE_REFUSED,          /* connection refused */
@@ -187,6 +188,13 @@ guint16               gst_ds_soup_connection_send_ping  (GstDsSoupConnection * c
 /* Milliseconds since the connection object was made, as a frame
  * timestamp */
 guint32               gst_ds_soup_connection_now_ms     (GstDsSoupConnection * conn);
+
+/* Connection thread only: closes the connection and ends it with a final
+ * @failure (the failed callback runs), for what the element sees in the
+ * messages, such as frames of the other role */
+void                  gst_ds_soup_connection_give_up    (GstDsSoupConnection * conn,
+                                                         GstDsSoupFailure failure,
+                                                         const gchar * reason);
 
 /* Any thread */
 gint                  gst_ds_soup_connection_get_rtt    (GstDsSoupConnection * conn);

@@ -245,7 +245,8 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    * `/view/`, or `http://`) is an error at start that names the stream
    * URL meant (a publishing URL would make this element the channel's
    * source); a path of no role is accepted, for a reverse proxy that
-   * maps it.
+   * maps it. If the relay then greets this element as the channel's source
+   * (a ReceiverCount), it stops with an error.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -798,6 +799,13 @@ gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
     return;
   }
   if (header.flags & DS_FLAG_INPUT) {
+    if (header.type == DS_INPUT_RECEIVER_COUNT) {
+      /* the relay sends this to the channel's source only: the location
+       * is a publishing one behind a path we did not recognise */
+      gst_ds_soup_connection_give_up (conn, GST_DS_SOUP_FAILURE_WRONG_ROLE,
+          "the relay sent a ReceiverCount, as to the channel's source");
+      return;
+    }
     GST_DEBUG_OBJECT (self, "ignoring an input frame from the relay");
     return;
   }

@@ -1691,6 +1691,52 @@ GST_START_TEST (test_closed_at_once)
 
 GST_END_TEST;
 
+/* A location of no role the element knows (a reverse proxy's path) that
+ * turns out to be a receiver's: the relay sends the channel's frames, and
+ * dsrelaysink stops with an error instead of publishing into the void */
+GST_START_TEST (test_receiver_path_behind_proxy)
+{
+  FakeRelay *fake = fake_relay_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/x", fake->port);
+  GstElement *tx = sender_new (uri, NULL);
+  GstBuffer *picture;
+  guint8 pixels[4 * 4 * 4] = { 0, };
+  GError *error;
+  gchar *debug = NULL;
+  gsize size;
+  gpointer data;
+
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  /* what a relay sends a receiver */
+  picture = make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 4, pixels,
+      sizeof (pixels));
+  gst_buffer_extract_dup (picture, 0, gst_buffer_get_size (picture), &data,
+      &size);
+  gst_buffer_unref (picture);
+  fake_relay_send (fake, g_bytes_new_take (data, size));
+
+  error = wait_for_error (tx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, "/peer/") != NULL, "%s", error->message);
+  fail_unless (strstr (debug, "as to a receiver") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  /* and does not come back */
+  g_usleep (300 * 1000);
+  g_mutex_lock (&fake->lock);
+  fail_unless_equals_int (fake->connections, 1);
+  g_mutex_unlock (&fake->lock);
+
+  stop (tx);
+  fake_relay_free (fake);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 /* A host name that does not resolve is said so, not "refused" */
 GST_START_TEST (test_unresolvable_host)
 {
@@ -2040,6 +2086,7 @@ dsrelaysink_suite (void)
       G_N_ELEMENTS (http_status_cases));
   tcase_add_test (tc, test_closed_at_once);
   tcase_add_test (tc, test_unresolvable_host);
+  tcase_add_test (tc, test_receiver_path_behind_proxy);
   tcase_add_test (tc, test_wrong_token_error);
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);

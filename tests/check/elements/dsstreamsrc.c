@@ -29,6 +29,7 @@
 
 #include <signal.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 
 #include "../ds-test-net.h"
 
@@ -745,6 +746,127 @@ GST_START_TEST (test_wrong_role_location)
 
 GST_END_TEST;
 
+/* A WebSocket server on every path that greets each client as ds-relay
+ * greets a channel's source: with a ReceiverCount */
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  GPtrArray *clients;
+  GMutex lock;
+  GCond cond;
+  guint port;
+  guint connections;
+} SourceGreeter;
+
+static void
+source_greeter_websocket (SoupServer * server, SoupServerMessage * msg,
+    const char *path, SoupWebsocketConnection * ws, gpointer user_data)
+{
+  SourceGreeter *greeter = user_data;
+  DsInputEvent event = { 0, };
+  GBytes *frame;
+
+  g_mutex_lock (&greeter->lock);
+  greeter->connections++;
+  g_mutex_unlock (&greeter->lock);
+  g_ptr_array_add (greeter->clients, g_object_ref (ws));
+  event.type = DS_INPUT_RECEIVER_COUNT;
+  frame = ds_input_event_to_frame (&event, 0, 0);
+  soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_BINARY,
+      frame);
+  g_bytes_unref (frame);
+}
+
+static gpointer
+source_greeter_thread (gpointer user_data)
+{
+  SourceGreeter *greeter = user_data;
+  GSList *uris;
+
+  g_main_context_push_thread_default (greeter->context);
+  greeter->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (greeter->server, NULL, NULL, NULL,
+      source_greeter_websocket, greeter, NULL);
+  fail_unless (soup_server_listen_local (greeter->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (greeter->server);
+  g_mutex_lock (&greeter->lock);
+  greeter->port = g_uri_get_port (uris->data);
+  g_cond_broadcast (&greeter->cond);
+  g_mutex_unlock (&greeter->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_main_loop_run (greeter->loop);
+
+  g_ptr_array_set_size (greeter->clients, 0);
+  soup_server_disconnect (greeter->server);
+  g_clear_object (&greeter->server);
+  while (g_main_context_iteration (greeter->context, FALSE));
+  g_main_context_pop_thread_default (greeter->context);
+  return NULL;
+}
+
+static gboolean
+source_greeter_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A location of no role the element knows (a reverse proxy's path) that
+ * turns out to be a publishing one: dsstreamsrc stops with an error at
+ * the relay's first words to a source, and does not come back to take
+ * the channel from its real source again */
+GST_START_TEST (test_source_path_behind_proxy)
+{
+  SourceGreeter greeter = { 0, };
+  GstElement *rx;
+  GError *error;
+  gchar *uri, *debug = NULL;
+
+  g_mutex_init (&greeter.lock);
+  g_cond_init (&greeter.cond);
+  greeter.clients = g_ptr_array_new_with_free_func (g_object_unref);
+  greeter.context = g_main_context_new ();
+  greeter.loop = g_main_loop_new (greeter.context, FALSE);
+  greeter.thread = g_thread_new ("greeter", source_greeter_thread, &greeter);
+  g_mutex_lock (&greeter.lock);
+  while (greeter.port == 0)
+    g_cond_wait (&greeter.cond, &greeter.lock);
+  g_mutex_unlock (&greeter.lock);
+
+  uri = g_strdup_printf ("ws://127.0.0.1:%u/publish/x", greeter.port);
+  rx = receiver_new (uri, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, "/stream/") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (debug, "ReceiverCount") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  g_usleep (300 * 1000);
+  g_mutex_lock (&greeter.lock);
+  fail_unless_equals_int (greeter.connections, 1);
+  g_mutex_unlock (&greeter.lock);
+  stop (rx);
+
+  g_main_context_invoke (greeter.context, source_greeter_quit, greeter.loop);
+  g_thread_join (greeter.thread);
+  g_main_loop_unref (greeter.loop);
+  g_main_context_unref (greeter.context);
+  g_ptr_array_unref (greeter.clients);
+  g_mutex_clear (&greeter.lock);
+  g_cond_clear (&greeter.cond);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_null_while_stalled)
 {
   guint port;
@@ -1013,6 +1135,7 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_errors);
   tcase_add_loop_test (tc, test_wrong_role_location, 0,
       G_N_ELEMENTS (wrong_role_cases));
+  tcase_add_test (tc, test_source_path_behind_proxy);
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
