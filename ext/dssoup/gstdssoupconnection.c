@@ -189,8 +189,8 @@ path_role_from_segment (const gchar * segment)
 }
 
 /* @uri with the role segment of its path (the one before the channel
- * name, @segment_index of @segments) made that of @role, and http(s)
- * made ws(s) */
+ * name, @segment_index of @segments) made that of @role when it is that
+ * of another role, and http(s) made ws(s) */
 static gchar *
 location_for_role (GUri * uri, gchar ** segments, guint segment_index,
     GstDsSoupRole role)
@@ -205,9 +205,12 @@ location_for_role (GUri * uri, gchar ** segments, guint segment_index,
   else
     scheme = "ws";
 
-  g_free (segments[segment_index]);
-  segments[segment_index] =
-      g_strdup (role == GST_DS_SOUP_ROLE_SOURCE ? "peer" : "stream");
+  /* a segment of no role of the relay may be a reverse proxy's: kept */
+  if (path_role_from_segment (segments[segment_index]) != PATH_UNKNOWN) {
+    g_free (segments[segment_index]);
+    segments[segment_index] =
+        g_strdup (role == GST_DS_SOUP_ROLE_SOURCE ? "peer" : "stream");
+  }
   path = g_strjoinv ("/", segments);
   fixed = g_uri_build (g_uri_get_flags (uri), scheme, g_uri_get_userinfo (uri),
       g_uri_get_host (uri), g_uri_get_port (uri), path, g_uri_get_query (uri),

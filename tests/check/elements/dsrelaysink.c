@@ -984,12 +984,18 @@ GST_END_TEST;
 static const struct
 {
   const gchar *path;
+  gboolean http;
   const gchar *what;
+  const gchar *right_path;
 } wrong_role_cases[] = {
-  {"/stream/x", "is a receiver URL"},
-  {"/signal/x", "is a signaling URL"},
-  {"/view/x", "is the web viewer's page"},
-  {"/proxy/stream/x?token=t", "is a receiver URL"},
+  {"/stream/x", FALSE, "is a receiver URL", "/peer/x"},
+  {"/signal/x", FALSE, "is a signaling URL", "/peer/x"},
+  {"/view/x", FALSE, "is the web viewer's page", "/peer/x"},
+  {"/view/x", TRUE, "is not a WebSocket URL", "/peer/x"},
+  {"/proxy/stream/x?token=t", FALSE, "is a receiver URL",
+      "/proxy/peer/x?token=t"},
+  /* a path of no role is a proxy's: only the scheme is wrong */
+  {"/pub/x", TRUE, "is not a WebSocket URL", "/pub/x"},
 };
 
 GST_START_TEST (test_wrong_role_location)
@@ -1004,9 +1010,11 @@ GST_START_TEST (test_wrong_role_location)
   if (!ds_test_relay_available ())
     return;
   relay = start_relay (NULL);
-  uri = ds_test_relay_ws_uri (relay, path);
-  right = ds_test_relay_ws_uri (relay,
-      g_str_has_prefix (path, "/proxy/") ? "/proxy/peer/x?token=t" : "/peer/x");
+  if (wrong_role_cases[__i__].http)
+    uri = ds_test_relay_http_uri (relay, path);
+  else
+    uri = ds_test_relay_ws_uri (relay, path);
+  right = ds_test_relay_ws_uri (relay, wrong_role_cases[__i__].right_path);
 
   tx = sender_new (uri, NULL);
   fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_PLAYING),
