@@ -40,7 +40,21 @@
  * pipeline: dsrelaysink reconnects with a capped exponential backoff with
  * jitter, up to #GstDsRelaySink:retries times in a row (forever by
  * default), and posts a warning for each failed attempt saying why; when
- * the retries run out it posts an error. Meanwhile, and whenever the
+ * the retries run out it posts an error. Only what may pass is retried
+ * (network failures, timeouts, HTTP 5xx); an HTTP 4xx answer (401: the
+ * token, 403: forbidden, 404: the path, 400: the channel name), a
+ * certificate that does not validate, and a location of another role
+ * (checked at start: a `/stream/` URL is refused with the `/peer/` URL in
+ * the message) are errors at once. A connection that the relay closes
+ * within 5 s is replaced after the backoff, not at once.
+ *
+ * A channel has one source. When another source connects to the channel,
+ * the relay closes this one with code 4000: dsrelaysink then posts a
+ * `RESOURCE/BUSY` error naming the channel and does not reconnect (taking
+ * the channel back would make the two take it from each other for ever).
+ * An application that wants to publish again restarts the pipeline.
+ *
+ * Meanwhile, and whenever the
  * uplink is slower than the stream, frames wait in a queue of at most
  * #GstDsRelaySink:max-queue-bytes: a frame is handed to libsoup only when
  * libsoup has written the ones before into the socket, so libsoup's own
@@ -264,6 +278,11 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    * GstDsRelaySink:location:
    *
    * The relay's peer URL: `ws://HOST:PORT/peer/CHANNEL` or `wss://…`.
+   * A location of another role of the relay (`/stream/`, `/signal/`,
+   * `/view/`, or `http://`) is an error at start that names the peer URL
+   * meant; a path of no role (`/pub/CHANNEL`) is accepted, for a reverse
+   * proxy that maps it. If the relay then sends this element the channel's
+   * frames (as to a receiver), it stops with an error.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -289,12 +308,18 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    *
    * How many failed connection attempts in a row are retried before an
    * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection.
+   * successful connection. Only failures that may pass are retried: the
+   * network (refused, unreachable, a host name that does not resolve,
+   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
+   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
+   * 404, ...), a certificate that does not validate, and a take-over
+   * by another source are an error at once, whatever this is.
    */
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
           "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever)", -1, G_MAXINT, DEFAULT_RETRIES,
+          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
+          DEFAULT_RETRIES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -303,7 +328,10 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    *
    * Delay before the first retry, in milliseconds. It doubles with every
    * further failed attempt up to #GstDsRelaySink:max-retry-delay; each
-   * wait is randomised between half and all of it (jitter).
+   * wait is randomised between half and all of it (jitter). When a
+   * connection that lasted is lost, the first attempt is made at once and
+   * the first two retries both wait this long before the doubling starts
+   * (a restarting relay is found again within about a second).
    */
   g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
       g_param_spec_uint ("retry-delay", "Retry delay",
@@ -958,47 +986,8 @@ gst_ds_relaysink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   location = g_strdup (self->settings.location);
   GST_OBJECT_UNLOCK (self);
 
-  switch (failure) {
-    case GST_DS_SOUP_FAILURE_BAD_URL:
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          (_("The relay location is not valid. Use a URL like "
-                  "ws://HOST:PORT/peer/CHANNEL.")), ("%s", reason));
-      break;
-    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          (_("The relay refused the access token. Check the token "
-                  "property.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_NOT_FOUND:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          (_("The relay refused the channel. Check the path of the "
-                  "location: /peer/ and a channel name of 1 to 64 letters, "
-                  "digits, '.', '_' or '-'.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TLS:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("The relay's TLS certificate was not accepted. Set ssl-ca-file "
-                  "to the certificate authority that signed it.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("Connecting to the relay timed out. Check that the address is "
-                  "right and that ds-relay is running there.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_REFUSED:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("Could not connect to the relay. Check that ds-relay is "
-                  "running at the location's address.")),
-          ("%s: %s", location, reason));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_WRITE,
-          (_("The relay did not accept the connection.")),
-          ("%s: %s", location, reason));
-      break;
-  }
+  gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE,
+      failure, location, reason);
   g_free (location);
 }
 
@@ -1085,8 +1074,20 @@ gst_ds_relaysink_message (GstDsSoupConnection * conn, GBytes * message,
   }
 
   if (!(header.flags & DS_FLAG_INPUT)) {
-    GST_DEBUG_OBJECT (self, "ignoring a %s frame from the relay",
+    gchar *reason;
+
+    if (ds_frame_type_media (header.type) == DS_MEDIA_NONE) {
+      GST_DEBUG_OBJECT (self, "ignoring a %s frame from the relay",
+          ds_frame_type_name (header.type));
+      return;
+    }
+    /* the relay sends pictures, sound and signals to receivers only: the
+     * location is a receiver's behind a path we did not recognise */
+    reason = g_strdup_printf ("the relay sent a %s frame, as to a receiver",
         ds_frame_type_name (header.type));
+    gst_ds_soup_connection_give_up (conn, GST_DS_SOUP_FAILURE_WRONG_ROLE,
+        reason);
+    g_free (reason);
     return;
   }
 
@@ -1144,6 +1145,14 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   GST_OBJECT_UNLOCK (self);
   /* input frames only come this way: small */
   settings.max_message_size = 64 * 1024;
+
+  /* a receiver's location would connect, be dropped and reconnect for
+   * ever: refuse it now, naming the publishing URL */
+  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_SOURCE, settings.location)) {
+    gst_ds_soup_settings_clear (&settings);
+    return FALSE;
+  }
 
   g_mutex_lock (&self->lock);
   self->running = TRUE;

@@ -28,6 +28,7 @@
 
 #include <string.h>
 #include <libsoup/soup.h>
+#include <glib/gi18n-lib.h>
 #ifdef __linux__
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -70,6 +71,8 @@ struct _GstDsSoupConnection
   guint attempt;                /* attempts since the last success */
   gboolean ever_connected;
   gboolean given_up;
+  gint64 connected_us;          /* when the current connection opened */
+  guint short_lived;            /* connections in a row closed early */
   gint64 last_rx_us;            /* something came, or the peer took data */
   guint64 last_acked;           /* bytes the peer acknowledged, last tick */
   gint64 last_ping_us;
@@ -86,8 +89,21 @@ struct _GstDsSoupConnection
 };
 
 static void gst_ds_soup_connection_attempt (GstDsSoupConnection * conn);
+
+static void
+gst_ds_soup_init_debug (void)
+{
+  static gsize debug_once = 0;
+
+  if (g_once_init_enter (&debug_once)) {
+    GST_DEBUG_CATEGORY_INIT (ds_soup_connection_debug, "dssoupconnection", 0,
+        "ds-stream WebSocket client connection");
+    g_once_init_leave (&debug_once, 1);
+  }
+}
+
 static void gst_ds_soup_connection_drop (GstDsSoupConnection * conn,
-    const gchar * reason);
+    GstDsSoupFailure failure, const gchar * reason);
 
 const gchar *
 gst_ds_soup_failure_name (GstDsSoupFailure failure)
@@ -96,21 +112,421 @@ gst_ds_soup_failure_name (GstDsSoupFailure failure)
     case GST_DS_SOUP_FAILURE_NONE:
       return "none";
     case GST_DS_SOUP_FAILURE_BAD_URL:
-      return "bad-url";
-    case GST_DS_SOUP_FAILURE_REFUSED:
-      return "refused";
-    case GST_DS_SOUP_FAILURE_TIMEOUT:
-      return "timeout";
+      return "bad URL";
     case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
       return "unauthorized";
+    case GST_DS_SOUP_FAILURE_FORBIDDEN:
+      return "forbidden";
     case GST_DS_SOUP_FAILURE_NOT_FOUND:
-      return "not-found";
+      return "not found";
+    case GST_DS_SOUP_FAILURE_BAD_REQUEST:
+      return "bad request";
+    case GST_DS_SOUP_FAILURE_REJECTED:
+      return "rejected";
     case GST_DS_SOUP_FAILURE_TLS:
-      return "tls";
+      return "TLS";
     case GST_DS_SOUP_FAILURE_PROTOCOL:
-      return "protocol";
+      return "not a WebSocket endpoint";
+    case GST_DS_SOUP_FAILURE_TAKEN_OVER:
+      return "taken over";
+    case GST_DS_SOUP_FAILURE_CLOSED:
+      return "closed by the relay";
+    case GST_DS_SOUP_FAILURE_WRONG_ROLE:
+      return "wrong role";
+    case GST_DS_SOUP_FAILURE_RESOLVE:
+      return "cannot resolve host";
+    case GST_DS_SOUP_FAILURE_REFUSED:
+      return "refused";
+    case GST_DS_SOUP_FAILURE_NETWORK:
+      return "network";
+    case GST_DS_SOUP_FAILURE_TIMEOUT:
+      return "timeout";
+    case GST_DS_SOUP_FAILURE_UNAVAILABLE:
+      return "unavailable";
   }
   return "unknown";
+}
+
+gboolean
+gst_ds_soup_failure_is_final (GstDsSoupFailure failure)
+{
+  switch (failure) {
+    case GST_DS_SOUP_FAILURE_RESOLVE:
+    case GST_DS_SOUP_FAILURE_REFUSED:
+    case GST_DS_SOUP_FAILURE_NETWORK:
+    case GST_DS_SOUP_FAILURE_TIMEOUT:
+    case GST_DS_SOUP_FAILURE_UNAVAILABLE:
+      return FALSE;
+    default:
+      return TRUE;
+  }
+}
+
+/* Locations */
+
+/* The relay's path segment before the channel name, per role */
+typedef enum
+{
+  PATH_UNKNOWN,
+  PATH_SOURCE,                  /* /peer/ */
+  PATH_RECEIVER,                /* /stream/ */
+  PATH_SIGNALING,               /* /signal/ */
+  PATH_VIEWER,                  /* /view/, the web page */
+} PathRole;
+
+static PathRole
+path_role_from_segment (const gchar * segment)
+{
+  if (g_strcmp0 (segment, "peer") == 0)
+    return PATH_SOURCE;
+  if (g_strcmp0 (segment, "stream") == 0)
+    return PATH_RECEIVER;
+  if (g_strcmp0 (segment, "signal") == 0)
+    return PATH_SIGNALING;
+  if (g_strcmp0 (segment, "view") == 0)
+    return PATH_VIEWER;
+  return PATH_UNKNOWN;
+}
+
+/* @uri with the role segment of its path (the one before the channel
+ * name, @segment_index of @segments) made that of @role when it is that
+ * of another role, and http(s) made ws(s) */
+static gchar *
+location_for_role (GUri * uri, gchar ** segments, guint segment_index,
+    GstDsSoupRole role)
+{
+  const gchar *scheme = g_uri_get_scheme (uri);
+  gchar *path, *text;
+  GUri *fixed;
+
+  if (g_ascii_strcasecmp (scheme, "https") == 0 ||
+      g_ascii_strcasecmp (scheme, "wss") == 0)
+    scheme = "wss";
+  else
+    scheme = "ws";
+
+  /* a segment of no role of the relay may be a reverse proxy's: kept */
+  if (path_role_from_segment (segments[segment_index]) != PATH_UNKNOWN) {
+    g_free (segments[segment_index]);
+    segments[segment_index] =
+        g_strdup (role == GST_DS_SOUP_ROLE_SOURCE ? "peer" : "stream");
+  }
+  path = g_strjoinv ("/", segments);
+  fixed = g_uri_build (g_uri_get_flags (uri), scheme, g_uri_get_userinfo (uri),
+      g_uri_get_host (uri), g_uri_get_port (uri), path, g_uri_get_query (uri),
+      g_uri_get_fragment (uri));
+  text = g_uri_to_string (fixed);
+  g_uri_unref (fixed);
+  g_free (path);
+  return text;
+}
+
+/* Posts the error for a location of another role: two sentences, what
+ * the location is and where this element connects */
+static void
+post_wrong_role (GstElement * element, GstDsSoupRole role, PathRole found,
+    const gchar * location, const gchar * suggestion, const gchar * reason)
+{
+  gchar *first, *second;
+
+  switch (found) {
+    case PATH_SOURCE:
+      first = g_strdup_printf (_("%s is a publishing URL."), location);
+      break;
+    case PATH_RECEIVER:
+      first = g_strdup_printf (_("%s is a receiver URL."), location);
+      break;
+    case PATH_SIGNALING:
+      first = g_strdup_printf (_("%s is a signaling URL."), location);
+      break;
+    case PATH_VIEWER:
+      first = g_strdup_printf (_("%s is the web viewer's page."), location);
+      break;
+    default:
+      first = g_strdup_printf (_("%s is not a WebSocket URL."), location);
+      break;
+  }
+  if (role == GST_DS_SOUP_ROLE_SOURCE)
+    second = g_strdup_printf (_("dsrelaysink publishes on %s."), suggestion);
+  else
+    second = g_strdup_printf (_("dsstreamsrc receives on %s."), suggestion);
+
+  GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS, ("%s %s", first, second),
+      ("%s", reason));
+  g_free (first);
+  g_free (second);
+}
+
+static void
+post_bad_location (GstElement * element, GstDsSoupRole role,
+    const gchar * reason)
+{
+  if (role == GST_DS_SOUP_ROLE_SOURCE)
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        (_("The relay location is not valid. Use a URL like "
+                "ws://HOST:PORT/peer/CHANNEL.")), ("%s", reason));
+  else
+    GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+        (_("The relay location is not valid. Use a URL like "
+                "ws://HOST:PORT/stream/CHANNEL.")), ("%s", reason));
+}
+
+/* Checks what can be checked without connecting: the scheme, a host, a
+ * path. Returns the parsed URL, or NULL with @reason set. */
+static GUri *
+parse_location (const gchar * location, gchar ** reason)
+{
+  GUri *uri;
+  const gchar *scheme;
+  GError *error = NULL;
+
+  if (location == NULL || *location == '\0') {
+    *reason = g_strdup ("no location set");
+    return NULL;
+  }
+
+  uri = g_uri_parse (location, SOUP_HTTP_URI_FLAGS, &error);
+  if (uri == NULL) {
+    *reason = g_strdup_printf ("'%s' is not a URL: %s", location,
+        error->message);
+    g_error_free (error);
+    return NULL;
+  }
+
+  scheme = g_uri_get_scheme (uri);
+  if (g_ascii_strcasecmp (scheme, "ws") != 0 &&
+      g_ascii_strcasecmp (scheme, "wss") != 0 &&
+      g_ascii_strcasecmp (scheme, "http") != 0 &&
+      g_ascii_strcasecmp (scheme, "https") != 0) {
+    *reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL", location);
+    g_uri_unref (uri);
+    return NULL;
+  }
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
+    *reason = g_strdup_printf ("'%s' has no host", location);
+    g_uri_unref (uri);
+    return NULL;
+  }
+
+  return uri;
+}
+
+gboolean
+gst_ds_soup_check_location (GstElement * element, GstDsSoupRole role,
+    const gchar * location)
+{
+  PathRole wanted = role == GST_DS_SOUP_ROLE_SOURCE ? PATH_SOURCE :
+      PATH_RECEIVER;
+  PathRole found = PATH_UNKNOWN;
+  gboolean websocket;
+  gchar **segments;
+  gchar *reason = NULL, *suggestion;
+  guint n;
+  GUri *uri;
+
+  gst_ds_soup_init_debug ();
+  uri = parse_location (location, &reason);
+  if (uri == NULL) {
+    post_bad_location (element, role, reason);
+    g_free (reason);
+    return FALSE;
+  }
+  websocket = g_ascii_strncasecmp (g_uri_get_scheme (uri), "ws", 2) == 0;
+
+  /* the channel name is the last segment ("/peer/NAME"), the role the one
+   * before it; a reverse proxy may put more in front */
+  segments = g_strsplit (g_uri_get_path (uri), "/", -1);
+  n = g_strv_length (segments);
+  if (n >= 3)
+    found = path_role_from_segment (segments[n - 2]);
+
+  if (n < 2 || (n == 2 && *segments[1] == '\0')) {
+    post_bad_location (element, role, "the location has no channel path");
+    goto failed;
+  }
+
+  if (websocket && (found == wanted || found == PATH_UNKNOWN)) {
+    /* a path of no role of ds-relay: a reverse proxy may map it, and an
+     * HTTP 4xx answer will say if not */
+    if (found == PATH_UNKNOWN)
+      GST_INFO_OBJECT (element, "%s has no /peer/ or /stream/ path: "
+          "assuming a reverse proxy maps it to ds-relay", location);
+    g_strfreev (segments);
+    g_uri_unref (uri);
+    return TRUE;
+  }
+
+  if (n < 3) {
+    post_bad_location (element, role, "not a ws:// or wss:// URL");
+    goto failed;
+  }
+
+  if (!websocket && (found == wanted || found == PATH_UNKNOWN))
+    reason = g_strdup_printf ("the scheme of %s is not ws:// or wss://",
+        location);
+  else
+    reason = g_strdup_printf ("the path of %s is ds-relay's %s path, not "
+        "/%s/", location, segments[n - 2],
+        role == GST_DS_SOUP_ROLE_SOURCE ? "peer" : "stream");
+  suggestion = location_for_role (uri, segments, n - 2, role);
+  post_wrong_role (element, role, websocket ? found : PATH_UNKNOWN, location,
+      suggestion, reason);
+  g_free (suggestion);
+  g_free (reason);
+
+failed:
+  g_strfreev (segments);
+  g_uri_unref (uri);
+  return FALSE;
+}
+
+/* The last segment of the path: the channel name */
+static gchar *
+location_channel (const gchar * location)
+{
+  GUri *uri = g_uri_parse (location, SOUP_HTTP_URI_FLAGS, NULL);
+  const gchar *path, *slash;
+  gchar *name;
+
+  if (uri == NULL)
+    return g_strdup ("?");
+  path = g_uri_get_path (uri);
+  slash = strrchr (path, '/');
+  name = g_uri_unescape_string (slash ? slash + 1 : path, NULL);
+  g_uri_unref (uri);
+  return name ? name : g_strdup ("?");
+}
+
+void
+gst_ds_soup_post_failure (GstElement * element, GstDsSoupRole role,
+    GstDsSoupFailure failure, const gchar * location, const gchar * reason)
+{
+  gboolean source = role == GST_DS_SOUP_ROLE_SOURCE;
+  GstResourceError open_error = source ? GST_RESOURCE_ERROR_OPEN_WRITE :
+      GST_RESOURCE_ERROR_OPEN_READ;
+  gchar *debug = g_strdup_printf ("%s: %s", location, reason);
+  gchar *text = NULL;
+
+  switch (failure) {
+    case GST_DS_SOUP_FAILURE_BAD_URL:
+      post_bad_location (element, role, reason);
+      break;
+    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
+      GST_ELEMENT_ERROR (element, RESOURCE, NOT_AUTHORIZED,
+          (_("The relay refused the access token (HTTP 401). Check the token "
+                  "property.")), ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_FORBIDDEN:
+      GST_ELEMENT_ERROR (element, RESOURCE, NOT_AUTHORIZED,
+          (_("The relay, or a proxy in front of it, forbids this connection "
+                  "(HTTP 403). Check its allowed origins and access "
+                  "rules.")), ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_NOT_FOUND:
+      if (source)
+        GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
+            (_("The relay does not serve the path of the location (HTTP "
+                    "404). Use ws://HOST:PORT/peer/CHANNEL, or the path a "
+                    "reverse proxy maps to it.")), ("%s", debug));
+      else
+        GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
+            (_("The relay does not serve the path of the location (HTTP "
+                    "404). Use ws://HOST:PORT/stream/CHANNEL, or the path a "
+                    "reverse proxy maps to it.")), ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_BAD_REQUEST:
+      GST_ELEMENT_ERROR (element, RESOURCE, NOT_FOUND,
+          (_("The relay refused the channel (HTTP 400). A channel name is "
+                  "1 to 64 letters, digits, '.', '_' or '-'.")), ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_REJECTED:
+      text = g_strdup_printf (_("The relay refused the connection (%s). "
+              "Check the location and the token."), reason);
+      GST_ELEMENT_ERROR (element, RESOURCE, FAILED, ("%s", text),
+          ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_TLS:
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error,
+          g_strdup (_("The relay's TLS certificate was not accepted. Set "
+                  "ssl-ca-file to the certificate authority that signed "
+                  "it.")), g_strdup (debug), __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_PROTOCOL:
+      text = g_strdup_printf (_("The location does not answer as a "
+              "WebSocket endpoint (%s). Check that it points to ds-relay."),
+          reason);
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error, g_strdup (text), g_strdup (debug),
+          __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_TAKEN_OVER:{
+      gchar *channel = location_channel (location);
+
+      text = g_strdup_printf (_("Another source took over channel '%s' on "
+              "the relay. This one stops: a channel has one source at a "
+              "time."), channel);
+      GST_ELEMENT_ERROR (element, RESOURCE, BUSY, ("%s", text), ("%s", debug));
+      g_free (channel);
+      break;
+    }
+    case GST_DS_SOUP_FAILURE_CLOSED:
+      text = g_strdup_printf (_("The relay closed the connection because "
+              "of what was sent (%s). Check that the location is a %s URL "
+              "and the relay's limits."), reason,
+          source ? "/peer/" : "/stream/");
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, source ? GST_RESOURCE_ERROR_WRITE :
+          GST_RESOURCE_ERROR_READ, g_strdup (text), g_strdup (debug),
+          __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_WRONG_ROLE:
+      if (source)
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+            (_("The relay sends this element the channel's frames: the "
+                    "location is a receiver's (a path that a proxy maps to "
+                    "/stream/?). dsrelaysink publishes on the channel's "
+                    "/peer/ URL.")), ("%s", debug));
+      else
+        GST_ELEMENT_ERROR (element, RESOURCE, SETTINGS,
+            (_("The relay takes this element for the channel's source: the "
+                    "location is a publishing one (a path that a proxy maps "
+                    "to /peer/?). dsstreamsrc receives on the channel's "
+                    "/stream/ URL.")), ("%s", debug));
+      break;
+    case GST_DS_SOUP_FAILURE_RESOLVE:
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error,
+          g_strdup (_("Cannot resolve the host name of the relay. Check "
+                  "the host of the location.")), g_strdup (debug), __FILE__,
+          GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_TIMEOUT:
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error,
+          g_strdup (_("Connecting to the relay timed out. Check that the "
+                  "address is right and that ds-relay is running there.")),
+          g_strdup (debug), __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_UNAVAILABLE:
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error,
+          g_strdup (_("The relay is unavailable or full (HTTP 5xx). Check "
+                  "its log, --max-clients and --max-channels.")),
+          g_strdup (debug), __FILE__, GST_FUNCTION, __LINE__);
+      break;
+    case GST_DS_SOUP_FAILURE_REFUSED:
+    case GST_DS_SOUP_FAILURE_NETWORK:
+    default:
+      gst_element_message_full (element, GST_MESSAGE_ERROR,
+          GST_RESOURCE_ERROR, open_error,
+          g_strdup (_("Could not connect to the relay. Check that ds-relay "
+                  "is running at the location's address.")),
+          g_strdup (debug), __FILE__, GST_FUNCTION, __LINE__);
+      break;
+  }
+  g_free (text);
+  g_free (debug);
 }
 
 void
@@ -412,19 +828,42 @@ gst_ds_soup_connection_closed_cb (SoupWebsocketConnection * ws,
     gpointer user_data)
 {
   GstDsSoupConnection *conn = user_data;
+  GstDsSoupFailure failure = GST_DS_SOUP_FAILURE_NONE;
   gchar *reason;
   gushort code = soup_websocket_connection_get_close_code (ws);
   const gchar *data = soup_websocket_connection_get_close_data (ws);
 
-  if (conn->error_reason != NULL)
-    reason = g_strdup (conn->error_reason);
-  else if (code != 0)
+  if (code != 0)
     reason = g_strdup_printf ("closed by the relay (%u%s%s)", code,
         data && *data ? ": " : "", data ? data : "");
   else
     reason = g_strdup ("connection lost");
 
-  gst_ds_soup_connection_drop (conn, reason);
+  switch (code) {
+    case GST_DS_SOUP_CLOSE_TAKEN_OVER:
+      /* another source has the channel now: taking it back would make the
+       * two take it from each other for ever */
+      failure = GST_DS_SOUP_FAILURE_TAKEN_OVER;
+      break;
+    case SOUP_WEBSOCKET_CLOSE_PROTOCOL_ERROR:
+    case SOUP_WEBSOCKET_CLOSE_UNSUPPORTED_DATA:
+    case SOUP_WEBSOCKET_CLOSE_BAD_DATA:
+    case SOUP_WEBSOCKET_CLOSE_TOO_BIG:
+      /* what was sent is not accepted there (a frame over the relay's
+       * limit, or a location of another role behind a proxy): the next
+       * connection would send it again */
+      if (conn->error_reason == NULL)
+        failure = GST_DS_SOUP_FAILURE_CLOSED;
+      break;
+    default:
+      break;
+  }
+  if (failure == GST_DS_SOUP_FAILURE_NONE && conn->error_reason != NULL) {
+    g_free (reason);
+    reason = g_strdup (conn->error_reason);
+  }
+
+  gst_ds_soup_connection_drop (conn, failure, reason);
   g_free (reason);
 }
 
@@ -481,6 +920,14 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
 
   conn->failures++;
 
+  if (gst_ds_soup_failure_is_final (failure)) {
+    GST_WARNING_OBJECT (conn->parent, "not retrying: %s", reason);
+    conn->given_up = TRUE;
+    if (conn->callbacks.failed)
+      conn->callbacks.failed (conn, failure, reason, conn->user_data);
+    return;
+  }
+
   if (retries >= 0 && conn->failures > (guint) retries) {
     GST_WARNING_OBJECT (conn->parent, "giving up after %u attempt(s): %s",
         conn->failures, reason);
@@ -490,7 +937,11 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
     return;
   }
 
-  delay = gst_ds_soup_connection_backoff (conn, conn->failures);
+  /* after a lost connection the relay is most likely restarting: the
+   * first two retries both wait retry-delay, so that a relay back within
+   * a second or two is found at once, then the delay doubles */
+  delay = gst_ds_soup_connection_backoff (conn, conn->ever_connected &&
+      conn->failures > 1 ? conn->failures - 1 : conn->failures);
   GST_INFO_OBJECT (conn->parent, "attempt %u failed (%s), retrying in %u ms",
       conn->attempt, reason, delay);
   if (conn->callbacks.attempt_failed)
@@ -500,41 +951,71 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
 }
 
 static GstDsSoupFailure
+gst_ds_soup_connection_classify_status (guint status)
+{
+  switch (status) {
+    case SOUP_STATUS_BAD_REQUEST:
+      return GST_DS_SOUP_FAILURE_BAD_REQUEST;
+    case SOUP_STATUS_UNAUTHORIZED:
+      return GST_DS_SOUP_FAILURE_UNAUTHORIZED;
+    case SOUP_STATUS_FORBIDDEN:
+      return GST_DS_SOUP_FAILURE_FORBIDDEN;
+    case SOUP_STATUS_NOT_FOUND:
+      return GST_DS_SOUP_FAILURE_NOT_FOUND;
+    case SOUP_STATUS_INTERNAL_SERVER_ERROR:
+    case SOUP_STATUS_BAD_GATEWAY:
+    case SOUP_STATUS_SERVICE_UNAVAILABLE:
+    case SOUP_STATUS_GATEWAY_TIMEOUT:
+      /* busy, shutting down, or a proxy whose relay is not there (yet) */
+      return GST_DS_SOUP_FAILURE_UNAVAILABLE;
+    default:
+      if (status >= 400 && status < 500)
+        return GST_DS_SOUP_FAILURE_REJECTED;
+      /* a web server, a redirect, or a WebSocket handshake gone wrong */
+      return GST_DS_SOUP_FAILURE_PROTOCOL;
+  }
+}
+
+static GstDsSoupFailure
 gst_ds_soup_connection_classify (GstDsSoupConnection * conn, SoupMessage * msg,
     GError * error, gchar ** reason)
 {
   guint status = soup_message_get_status (msg);
 
-  if (error->domain == G_TLS_ERROR ||
-      soup_message_get_tls_peer_certificate_errors (msg) != 0) {
+  if (soup_message_get_tls_peer_certificate_errors (msg) != 0 ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
+      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED)) {
     *reason = g_strdup_printf ("TLS failure: %s", error->message);
     return GST_DS_SOUP_FAILURE_TLS;
   }
 
-  if (status >= 100) {
+  if (status >= 100 && status != SOUP_STATUS_SWITCHING_PROTOCOLS) {
     *reason = g_strdup_printf ("HTTP %u %s", status,
         soup_message_get_reason_phrase (msg) ?
         soup_message_get_reason_phrase (msg) : "");
-    switch (status) {
-      case SOUP_STATUS_UNAUTHORIZED:
-      case SOUP_STATUS_FORBIDDEN:
-        return GST_DS_SOUP_FAILURE_UNAUTHORIZED;
-      case SOUP_STATUS_BAD_REQUEST:
-      case SOUP_STATUS_NOT_FOUND:
-        return GST_DS_SOUP_FAILURE_NOT_FOUND;
-      default:
-        if (status != SOUP_STATUS_SWITCHING_PROTOCOLS)
-          return GST_DS_SOUP_FAILURE_PROTOCOL;
-        break;
-    }
-    g_free (*reason);
+    return gst_ds_soup_connection_classify_status (status);
+  }
+  if (status == SOUP_STATUS_SWITCHING_PROTOCOLS) {
+    *reason = g_strdup_printf ("bad WebSocket handshake: %s", error->message);
+    return GST_DS_SOUP_FAILURE_PROTOCOL;
+  }
+
+  if (error->domain == G_RESOLVER_ERROR) {
+    GUri *uri = soup_message_get_uri (msg);
+
+    *reason = g_strdup_printf ("cannot resolve host '%s': %s",
+        uri ? g_uri_get_host (uri) : "?", error->message);
+    return GST_DS_SOUP_FAILURE_RESOLVE;
   }
 
   *reason = g_strdup (error->message);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     return GST_DS_SOUP_FAILURE_TIMEOUT;
-  if (error->domain == G_IO_ERROR || error->domain == G_RESOLVER_ERROR)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
     return GST_DS_SOUP_FAILURE_REFUSED;
+  if (error->domain == G_IO_ERROR || error->domain == G_TLS_ERROR)
+    return GST_DS_SOUP_FAILURE_NETWORK;
 
   return GST_DS_SOUP_FAILURE_PROTOCOL;
 }
@@ -623,7 +1104,7 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
   conn->ever_connected = TRUE;
   conn->failures = 0;
   conn->attempt = 0;
-  conn->last_rx_us = g_get_monotonic_time ();
+  conn->last_rx_us = conn->connected_us = g_get_monotonic_time ();
   conn->last_acked = 0;
   g_clear_pointer (&conn->error_reason, g_free);
 
@@ -637,54 +1118,24 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
     conn->callbacks.writable (conn, conn->user_data);
 }
 
-static gboolean
-gst_ds_soup_connection_check_url (const gchar * location, gchar ** reason)
-{
-  GUri *uri;
-  const gchar *scheme;
-  GError *error = NULL;
-
-  if (location == NULL || *location == '\0') {
-    *reason = g_strdup ("no location set");
-    return FALSE;
-  }
-
-  uri = g_uri_parse (location, SOUP_HTTP_URI_FLAGS, &error);
-  if (uri == NULL) {
-    *reason = g_strdup_printf ("'%s' is not a URL: %s", location,
-        error->message);
-    g_error_free (error);
-    return FALSE;
-  }
-
-  scheme = g_uri_get_scheme (uri);
-  if (g_ascii_strcasecmp (scheme, "ws") != 0 &&
-      g_ascii_strcasecmp (scheme, "wss") != 0) {
-    *reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL", location);
-    g_uri_unref (uri);
-    return FALSE;
-  }
-  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0') {
-    *reason = g_strdup_printf ("'%s' has no host", location);
-    g_uri_unref (uri);
-    return FALSE;
-  }
-
-  g_uri_unref (uri);
-  return TRUE;
-}
-
 static void
 gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
 {
   SoupMessage *msg;
   gchar *reason = NULL;
+  GUri *uri;
 
   if (g_atomic_int_get (&conn->stopping) || conn->ws != NULL ||
       conn->msg != NULL)
     return;
 
-  if (!gst_ds_soup_connection_check_url (conn->settings.location, &reason)) {
+  uri = parse_location (conn->settings.location, &reason);
+  if (uri != NULL && g_ascii_strncasecmp (g_uri_get_scheme (uri), "ws", 2)) {
+    reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL",
+        conn->settings.location);
+    g_clear_pointer (&uri, g_uri_unref);
+  }
+  if (uri == NULL) {
     /* retrying cannot help */
     conn->given_up = TRUE;
     if (conn->callbacks.failed)
@@ -693,6 +1144,7 @@ gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
     g_free (reason);
     return;
   }
+  g_uri_unref (uri);
 
   conn->attempt++;
   if (conn->ever_connected) {
@@ -732,11 +1184,16 @@ gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
 }
 
 /* Drops the current connection (closed by the peer, dead, or failed) and
- * schedules a reconnect. */
+ * schedules a reconnect: at once after a connection that lasted, after
+ * the backoff when the relay closes connections soon after accepting
+ * them, never after a final @failure (then the failed callback runs). */
 static void
-gst_ds_soup_connection_drop (GstDsSoupConnection * conn, const gchar * reason)
+gst_ds_soup_connection_drop (GstDsSoupConnection * conn,
+    GstDsSoupFailure failure, const gchar * reason)
 {
   SoupWebsocketConnection *ws = conn->ws;
+  gint64 lifetime_ms;
+  guint delay = 0;
 
   if (ws == NULL)
     return;
@@ -759,8 +1216,76 @@ gst_ds_soup_connection_drop (GstDsSoupConnection * conn, const gchar * reason)
   if (conn->callbacks.disconnected)
     conn->callbacks.disconnected (conn, reason, conn->user_data);
 
-  if (!g_atomic_int_get (&conn->stopping))
-    gst_ds_soup_connection_schedule (conn, 0);
+  if (g_atomic_int_get (&conn->stopping))
+    return;
+
+  if (failure != GST_DS_SOUP_FAILURE_NONE &&
+      gst_ds_soup_failure_is_final (failure)) {
+    GST_WARNING_OBJECT (conn->parent, "not reconnecting: %s", reason);
+    conn->given_up = TRUE;
+    if (conn->callbacks.failed)
+      conn->callbacks.failed (conn, failure, reason, conn->user_data);
+    return;
+  }
+
+  lifetime_ms = (g_get_monotonic_time () - conn->connected_us) / 1000;
+  if (lifetime_ms < GST_DS_SOUP_STABLE_MS) {
+    conn->short_lived++;
+    delay = gst_ds_soup_connection_backoff (conn, conn->short_lived);
+    GST_INFO_OBJECT (conn->parent, "the connection lasted %" G_GINT64_FORMAT
+        " ms (%u such in a row): reconnecting in %u ms", lifetime_ms,
+        conn->short_lived, delay);
+  } else {
+    conn->short_lived = 0;
+  }
+  gst_ds_soup_connection_schedule (conn, delay);
+}
+
+typedef struct
+{
+  GstDsSoupConnection *conn;
+  GstDsSoupFailure failure;
+  gchar *reason;
+} GiveUp;
+
+static void
+give_up_free (gpointer data)
+{
+  GiveUp *give_up = data;
+
+  g_free (give_up->reason);
+  g_free (give_up);
+}
+
+static gboolean
+gst_ds_soup_connection_give_up_cb (gpointer data)
+{
+  GiveUp *give_up = data;
+
+  if (!g_atomic_int_get (&give_up->conn->stopping) && give_up->conn->ws)
+    gst_ds_soup_connection_drop (give_up->conn, give_up->failure,
+        give_up->reason);
+  return G_SOURCE_REMOVE;
+}
+
+void
+gst_ds_soup_connection_give_up (GstDsSoupConnection * conn,
+    GstDsSoupFailure failure, const gchar * reason)
+{
+  GiveUp *give_up = g_new0 (GiveUp, 1);
+  GSource *source;
+
+  /* not from inside a signal of the WebSocket connection that dropping
+   * disposes of: from the main loop, soon */
+  give_up->conn = conn;
+  give_up->failure = failure;
+  give_up->reason = g_strdup (reason);
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_HIGH);
+  g_source_set_callback (source, gst_ds_soup_connection_give_up_cb, give_up,
+      give_up_free);
+  g_source_attach (source, conn->context);
+  g_source_unref (source);
 }
 
 static gboolean
@@ -784,7 +1309,7 @@ gst_ds_soup_connection_tick_cb (gpointer user_data)
       gchar *reason = g_strdup_printf ("nothing from the relay for %u s",
           GST_DS_SOUP_LIVENESS_TIMEOUT_MS / 1000);
 
-      gst_ds_soup_connection_drop (conn, reason);
+      gst_ds_soup_connection_drop (conn, GST_DS_SOUP_FAILURE_NONE, reason);
       g_free (reason);
     } else if (now - conn->last_ping_us >= GST_DS_SOUP_PING_INTERVAL_MS * 1000) {
       gst_ds_soup_connection_send_ping (conn);
@@ -921,14 +1446,9 @@ gst_ds_soup_connection_new (GstObject * parent,
     const GstDsSoupSettings * settings, const GstDsSoupCallbacks * callbacks,
     gpointer user_data)
 {
-  static gsize debug_once = 0;
   GstDsSoupConnection *conn;
 
-  if (g_once_init_enter (&debug_once)) {
-    GST_DEBUG_CATEGORY_INIT (ds_soup_connection_debug, "dssoupconnection", 0,
-        "ds-stream WebSocket client connection");
-    g_once_init_leave (&debug_once, 1);
-  }
+  gst_ds_soup_init_debug ();
 
   conn = g_new0 (GstDsSoupConnection, 1);
   conn->parent = parent;

@@ -21,7 +21,9 @@
  * The WebSocket client side shared by dsrelaysink and dsstreamsrc
  * (internal): one thread per element running a private GMainContext, on
  * which all libsoup objects live; connecting with a timeout, reconnecting
- * with capped exponential backoff and jitter, classifying failures so the
+ * with capped exponential backoff and jitter after network failures and
+ * HTTP 503 only (an HTTP 4xx answer, a refused certificate or a take-over
+ * by another source ends the retries), classifying failures so the
  * elements can tell the user what to do, a Ping every 5 s (round-trip
  * time) and a liveness check, and a prompt, leak-free shutdown.
  *
@@ -48,20 +50,47 @@ G_BEGIN_DECLS
 #define GST_DS_SOUP_BACKLOG_POLL_MS 2
 /* The longest a shutdown waits for libsoup to finish closing */
 #define GST_DS_SOUP_SHUTDOWN_TIMEOUT_MS 300
+/* A connection that the relay closes sooner than this after the
+ * handshake is not reconnected at once but after the backoff (growing
+ * with every such short connection in a row), so that a relay that keeps
+ * closing what it accepts is not hammered */
+#define GST_DS_SOUP_STABLE_MS 5000
+/* The close code of ds-relay for a source that another source took the
+ * channel from (docs/relay.md) */
+#define GST_DS_SOUP_CLOSE_TAKEN_OVER 4000
 
 typedef struct _GstDsSoupConnection GstDsSoupConnection;
 
 typedef enum
 {
   GST_DS_SOUP_FAILURE_NONE = 0,
+  /* final: retrying cannot help */
   GST_DS_SOUP_FAILURE_BAD_URL,          /* not a ws:// or wss:// URL */
-  GST_DS_SOUP_FAILURE_REFUSED,          /* refused, unreachable, DNS */
+  GST_DS_SOUP_FAILURE_UNAUTHORIZED,     /* HTTP 401: token */
+  GST_DS_SOUP_FAILURE_FORBIDDEN,        /* HTTP 403: Origin, forbidden */
+  GST_DS_SOUP_FAILURE_NOT_FOUND,        /* HTTP 404: path */
+  GST_DS_SOUP_FAILURE_BAD_REQUEST,      /* HTTP 400: channel name */
+  GST_DS_SOUP_FAILURE_REJECTED,         /* any other HTTP 4xx */
+  GST_DS_SOUP_FAILURE_TLS,              /* certificate or not TLS */
+  GST_DS_SOUP_FAILURE_PROTOCOL,         /* no WebSocket there (2xx, 3xx) */
+  GST_DS_SOUP_FAILURE_TAKEN_OVER,       /* closed 4000: another source */
+  GST_DS_SOUP_FAILURE_CLOSED,           /* closed for what was sent */
+  GST_DS_SOUP_FAILURE_WRONG_ROLE,       /* the relay took us for another role */
+  /* retried with backoff */
+  GST_DS_SOUP_FAILURE_RESOLVE,          /* the host name does not resolve */
+  GST_DS_SOUP_FAILURE_REFUSED,          /* connection refused */
+  GST_DS_SOUP_FAILURE_NETWORK,          /* unreachable, reset, lost */
   GST_DS_SOUP_FAILURE_TIMEOUT,          /* connect or handshake timed out */
-  GST_DS_SOUP_FAILURE_UNAUTHORIZED,     /* HTTP 401 / 403: token */
-  GST_DS_SOUP_FAILURE_NOT_FOUND,        /* HTTP 400 / 404: channel refused */
-  GST_DS_SOUP_FAILURE_TLS,              /* certificate or TLS handshake */
-  GST_DS_SOUP_FAILURE_PROTOCOL,         /* other HTTP status, not WebSocket */
+  GST_DS_SOUP_FAILURE_UNAVAILABLE,      /* HTTP 503 (and 500, 502, 504) */
 } GstDsSoupFailure;
+
+/* What a location is for: the relay's path of that role is /peer/CHANNEL
+ * for a source and /stream/CHANNEL for a receiver */
+typedef enum
+{
+  GST_DS_SOUP_ROLE_SOURCE,
+  GST_DS_SOUP_ROLE_RECEIVER,
+} GstDsSoupRole;
 
 typedef struct
 {
@@ -86,7 +115,8 @@ typedef struct
   void (*attempt_failed) (GstDsSoupConnection * conn,
       GstDsSoupFailure failure, const gchar * reason, guint attempt,
       guint delay_ms, gpointer user_data);
-  /* retries exhausted: the connection stays down */
+  /* a final failure (see gst_ds_soup_failure_is_final()), or the
+   * retries ran out: the connection stays down */
   void (*failed) (GstDsSoupConnection * conn, GstDsSoupFailure failure,
       const gchar * reason, gpointer user_data);
   /* one binary message (Ping echoes are handled here, not passed on) */
@@ -102,6 +132,27 @@ typedef struct
 } GstDsSoupCallbacks;
 
 const gchar *         gst_ds_soup_failure_name          (GstDsSoupFailure failure);
+/* TRUE for the failures that end the retries at once */
+gboolean              gst_ds_soup_failure_is_final      (GstDsSoupFailure failure);
+
+/* Checks @location before connecting: a ws:// or wss:// URL with a host
+ * and a channel path, whose path is not that of another role of ds-relay
+ * (/peer/, /stream/, /signal/ or /view/ before the channel name). A path
+ * of no role is accepted (a reverse proxy may map it). Otherwise posts an
+ * error on @element that names the URL of @role that was probably meant,
+ * and returns FALSE. */
+gboolean              gst_ds_soup_check_location        (GstElement * element,
+                                                         GstDsSoupRole role,
+                                                         const gchar * location);
+
+/* Posts the error for a final @failure (or retries run out) on @element:
+ * a translated message saying what to do, and @location and @reason as
+ * the untranslated details. */
+void                  gst_ds_soup_post_failure          (GstElement * element,
+                                                         GstDsSoupRole role,
+                                                         GstDsSoupFailure failure,
+                                                         const gchar * location,
+                                                         const gchar * reason);
 
 void                  gst_ds_soup_settings_clear        (GstDsSoupSettings * settings);
 
@@ -137,6 +188,13 @@ guint16               gst_ds_soup_connection_send_ping  (GstDsSoupConnection * c
 /* Milliseconds since the connection object was made, as a frame
  * timestamp */
 guint32               gst_ds_soup_connection_now_ms     (GstDsSoupConnection * conn);
+
+/* Connection thread only: closes the connection and ends it with a final
+ * @failure (the failed callback runs), for what the element sees in the
+ * messages, such as frames of the other role */
+void                  gst_ds_soup_connection_give_up    (GstDsSoupConnection * conn,
+                                                         GstDsSoupFailure failure,
+                                                         const gchar * reason);
 
 /* Any thread */
 gint                  gst_ds_soup_connection_get_rtt    (GstDsSoupConnection * conn);

@@ -43,9 +43,14 @@
  *
  * The relay going away costs a short gap, not an error: dsstreamsrc
  * reconnects with a capped exponential backoff with jitter and posts a
- * warning for each failed attempt saying why (connection refused, HTTP
- * 401 for a wrong token, 404 for a refused channel name, TLS); only when
- * #GstDsStreamSrc:retries are exhausted is an error posted. The
+ * warning for each failed attempt saying why (connection refused, cannot
+ * resolve host, timeout, HTTP 503); only when #GstDsStreamSrc:retries are
+ * exhausted is an error posted. What retrying cannot mend is an error at
+ * once: an HTTP 4xx answer (401: the token, 403: forbidden, 404: the
+ * path, 400: the channel name), a certificate that does not validate, and
+ * a location of another role (checked at start: a `/peer/` URL would
+ * make dsstreamsrc the channel's source and throw the real one out, so it
+ * is refused with the `/stream/` URL in the message). The
  * #GstDsStreamSrc:select filter is sent again after every reconnect.
  *
  * An End frame is output and followed by EOS, unless
@@ -236,6 +241,12 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    * GstDsStreamSrc:location:
    *
    * The relay's stream URL: `ws://HOST:PORT/stream/CHANNEL` or `wss://…`.
+   * A location of another role of the relay (`/peer/`, `/signal/`,
+   * `/view/`, or `http://`) is an error at start that names the stream
+   * URL meant (a publishing URL would make this element the channel's
+   * source); a path of no role is accepted, for a reverse proxy that
+   * maps it. If the relay then greets this element as the channel's source
+   * (a ReceiverCount), it stops with an error.
    */
   g_object_class_install_property (gobject_class, PROP_LOCATION,
       g_param_spec_string ("location", "Location",
@@ -275,12 +286,18 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    *
    * How many failed connection attempts in a row are retried before an
    * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection.
+   * successful connection. Only failures that may pass are retried: the
+   * network (refused, unreachable, a host name that does not resolve,
+   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
+   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
+   * 404, ...), a certificate that does not validate, and a take-over
+   * by another source are an error at once, whatever this is.
    */
   g_object_class_install_property (gobject_class, PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
           "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever)", -1, G_MAXINT, DEFAULT_RETRIES,
+          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
+          DEFAULT_RETRIES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -289,7 +306,10 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
    *
    * Delay before the first retry, in milliseconds. It doubles with every
    * further failed attempt up to #GstDsStreamSrc:max-retry-delay; each
-   * wait is randomised between half and all of it (jitter).
+   * wait is randomised between half and all of it (jitter). When a
+   * connection that lasted is lost, the first attempt is made at once and
+   * the first two retries both wait this long before the doubling starts
+   * (a restarting relay is found again within about a second).
    */
   g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
       g_param_spec_uint ("retry-delay", "Retry delay",
@@ -691,47 +711,8 @@ gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   location = g_strdup (self->settings.location);
   GST_OBJECT_UNLOCK (self);
 
-  switch (failure) {
-    case GST_DS_SOUP_FAILURE_BAD_URL:
-      GST_ELEMENT_ERROR (self, RESOURCE, SETTINGS,
-          (_("The relay location is not valid. Use a URL like "
-                  "ws://HOST:PORT/stream/CHANNEL.")), ("%s", reason));
-      break;
-    case GST_DS_SOUP_FAILURE_UNAUTHORIZED:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_AUTHORIZED,
-          (_("The relay refused the access token. Check the token "
-                  "property.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_NOT_FOUND:
-      GST_ELEMENT_ERROR (self, RESOURCE, NOT_FOUND,
-          (_("The relay refused the channel. Check the path of the "
-                  "location: /stream/ and a channel name of 1 to 64 letters, "
-                  "digits, '.', '_' or '-'.")), ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TLS:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("The relay's TLS certificate was not accepted. Set ssl-ca-file "
-                  "to the certificate authority that signed it.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_TIMEOUT:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("Connecting to the relay timed out. Check that the address is "
-                  "right and that ds-relay is running there.")),
-          ("%s: %s", location, reason));
-      break;
-    case GST_DS_SOUP_FAILURE_REFUSED:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("Could not connect to the relay. Check that ds-relay is "
-                  "running at the location's address.")),
-          ("%s: %s", location, reason));
-      break;
-    default:
-      GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
-          (_("The relay did not accept the connection.")),
-          ("%s: %s", location, reason));
-      break;
-  }
+  gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_RECEIVER,
+      failure, location, reason);
   g_free (location);
 
   g_mutex_lock (&self->lock);
@@ -818,6 +799,13 @@ gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
     return;
   }
   if (header.flags & DS_FLAG_INPUT) {
+    if (header.type == DS_INPUT_RECEIVER_COUNT) {
+      /* the relay sends this to the channel's source only: the location
+       * is a publishing one behind a path we did not recognise */
+      gst_ds_soup_connection_give_up (conn, GST_DS_SOUP_FAILURE_WRONG_ROLE,
+          "the relay sent a ReceiverCount, as to the channel's source");
+      return;
+    }
     GST_DEBUG_OBJECT (self, "ignoring an input frame from the relay");
     return;
   }
@@ -923,6 +911,14 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   settings.token = g_strdup (self->settings.token);
   settings.ssl_ca_file = g_strdup (self->settings.ssl_ca_file);
   GST_OBJECT_UNLOCK (self);
+
+  /* a publishing location would connect as the channel's source and
+   * throw the real one out: refuse it now, naming the receiver URL */
+  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_RECEIVER, settings.location)) {
+    gst_ds_soup_settings_clear (&settings);
+    return FALSE;
+  }
 
   g_mutex_lock (&self->lock);
   self->failed = FALSE;

@@ -132,6 +132,19 @@ wait_for_message (GstElement * pipeline, GstMessageType type,
   return msg;
 }
 
+/* The first error or warning message from @pipeline within @timeout_ms
+ * (NULL if none) */
+static G_GNUC_UNUSED GstMessage *
+wait_for_error_or_warning (GstElement * pipeline, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered (bus, timeout_ms * GST_MSECOND,
+      GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+
+  gst_object_unref (bus);
+  return msg;
+}
+
 /* No error message posted so far */
 static G_GNUC_UNUSED void
 assert_no_error (GstElement * pipeline)

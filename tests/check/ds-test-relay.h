@@ -232,6 +232,30 @@ ds_test_relay_http_get (DsTestRelay * relay, const gchar * path, gchar ** body)
 }
 
 /* Polls /healthz until it answers 200, within @timeout_ms */
+/* The value of one line of GET /metrics, @name with its labels as the
+ * relay writes them ("ds_relay_takeovers_total",
+ * "ds_relay_connections_total{role=\"source\"}"); -1 when missing. */
+static G_GNUC_UNUSED gint64
+ds_test_relay_metric (DsTestRelay * relay, const gchar * name)
+{
+  gchar *body = NULL, **lines;
+  gint64 value = -1;
+  gsize len = strlen (name);
+  guint i;
+
+  if (ds_test_relay_http_get (relay, "/metrics", &body) != 200) {
+    g_free (body);
+    return -1;
+  }
+  lines = g_strsplit (body, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    if (strncmp (lines[i], name, len) == 0 && lines[i][len] == ' ')
+      value = g_ascii_strtoll (lines[i] + len + 1, NULL, 10);
+  g_strfreev (lines);
+  g_free (body);
+  return value;
+}
+
 static G_GNUC_UNUSED gboolean
 ds_test_relay_wait_healthy (DsTestRelay * relay, guint timeout_ms)
 {

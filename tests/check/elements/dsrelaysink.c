@@ -650,6 +650,9 @@ typedef struct
   GCond cond;
   GPtrArray *frames;            /* GBytes */
   gboolean lose_end;            /* close instead of taking the first End */
+  gushort close_code;           /* close every connection with it at once */
+  guint connections;            /* WebSocket connections accepted */
+  guint requests;               /* HTTP requests under /http/ */
 } FakeRelay;
 
 static void
@@ -688,9 +691,33 @@ fake_relay_websocket (SoupServer * server, SoupServerMessage * msg,
 {
   FakeRelay *fake = user_data;
 
+  g_mutex_lock (&fake->lock);
+  fake->connections++;
+  g_cond_broadcast (&fake->cond);
+  g_mutex_unlock (&fake->lock);
   g_clear_object (&fake->ws);
   fake->ws = g_object_ref (ws);
+  if (fake->close_code != 0) {
+    soup_websocket_connection_close (ws, fake->close_code, "go away");
+    return;
+  }
   g_signal_connect (ws, "message", G_CALLBACK (fake_relay_message), fake);
+}
+
+/* /http/STATUS/CHANNEL answers STATUS (a relay or a proxy refusing) */
+static void
+fake_relay_http (SoupServer * server, SoupServerMessage * msg,
+    const char *path, GHashTable * query, gpointer user_data)
+{
+  FakeRelay *fake = user_data;
+  guint status = (guint) g_ascii_strtoull (path + strlen ("/http/"), NULL,
+      10);
+
+  g_mutex_lock (&fake->lock);
+  fake->requests++;
+  g_cond_broadcast (&fake->cond);
+  g_mutex_unlock (&fake->lock);
+  soup_server_message_set_status (msg, status, NULL);
 }
 
 static gpointer
@@ -703,6 +730,7 @@ fake_relay_thread (gpointer user_data)
   fake->server = soup_server_new (NULL, NULL);
   soup_server_add_websocket_handler (fake->server, "/peer", NULL, NULL,
       fake_relay_websocket, fake, NULL);
+  soup_server_add_handler (fake->server, "/http", fake_relay_http, fake, NULL);
   fail_unless (soup_server_listen_local (fake->server, 0,
           SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
   uris = soup_server_get_uris (fake->server);
@@ -1013,16 +1041,89 @@ GST_END_TEST;
 
 GST_START_TEST (test_bad_url_error)
 {
-  GstElement *tx = sender_new ("http://127.0.0.1:1/peer/x", NULL);
+  GstElement *tx = sender_new ("file:///tmp/peer/x", NULL);
   GError *error;
 
-  set_state (tx, GST_STATE_PLAYING);
-  /* not retried even with retries=-1: it cannot get better */
-  error = wait_for_error (tx, WAIT_MS, NULL);
+  /* refused at start, even with retries=-1: it cannot get better */
+  fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  error = wait_for_error (tx, 1000, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, "ws://HOST:PORT/peer/CHANNEL") !=
+      NULL, "%s", error->message);
   g_error_free (error);
   stop (tx);
+}
+
+GST_END_TEST;
+
+/* A location of another role of the relay fails at start, with an error
+ * naming the publishing URL: no connection is made, so a receiver's URL
+ * cannot loop being dropped, nor take anything from anybody */
+static const struct
+{
+  const gchar *path;
+  gboolean http;
+  const gchar *what;
+  const gchar *right_path;
+} wrong_role_cases[] = {
+  {"/stream/x", FALSE, "is a receiver URL", "/peer/x"},
+  {"/signal/x", FALSE, "is a signaling URL", "/peer/x"},
+  {"/view/x", FALSE, "is the web viewer's page", "/peer/x"},
+  {"/view/x", TRUE, "is not a WebSocket URL", "/peer/x"},
+  {"/proxy/stream/x?token=t", FALSE, "is a receiver URL",
+      "/proxy/peer/x?token=t"},
+  /* a path of no role is a proxy's: only the scheme is wrong */
+  {"/pub/x", TRUE, "is not a WebSocket URL", "/pub/x"},
+};
+
+GST_START_TEST (test_wrong_role_location)
+{
+  DsTestRelay *relay;
+  gchar *uri, *right;
+  const gchar *path = wrong_role_cases[__i__].path;
+  GstElement *tx;
+  GError *error;
+  gchar *debug = NULL;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  if (wrong_role_cases[__i__].http)
+    uri = ds_test_relay_http_uri (relay, path);
+  else
+    uri = ds_test_relay_ws_uri (relay, path);
+  right = ds_test_relay_ws_uri (relay, wrong_role_cases[__i__].right_path);
+
+  tx = sender_new (uri, NULL);
+  fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  error = wait_for_error (tx, 1000, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, wrong_role_cases[__i__].what) != NULL,
+      "%s", error->message);
+  /* "ws://…/stream/x is a receiver URL. dsrelaysink publishes on
+   * ws://…/peer/x." */
+  fail_unless (g_str_has_prefix (error->message, uri), "%s", error->message);
+  fail_unless (strstr (error->message, right) != NULL, "%s does not name %s",
+      error->message, right);
+  g_error_free (error);
+  g_free (debug);
+  stop (tx);
+
+  /* nothing connected to the relay */
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_connections_total{role=\"source\"}"), 0);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_connections_total{role=\"receiver\"}"), 0);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_connections_total{role=\"signaling\"}"), 0);
+
+  g_free (right);
+  g_free (uri);
+  ds_test_relay_free (relay);
 }
 
 GST_END_TEST;
@@ -1040,22 +1141,24 @@ GST_START_TEST (test_wrong_token_error)
   relay = start_relay ("--publish-token", "secret", NULL);
   peer = ds_test_relay_ws_uri (relay, "/peer/auth");
 
-  /* with retries left, a warning per attempt says why */
-  tx = sender_new (peer, "token=wrong retries=1");
+  /* retrying cannot help: an error at the first 401, even with retries
+   * left, and no warning of a retry before it */
+  tx = sender_new (peer, "token=wrong");
   set_state (tx, GST_STATE_PLAYING);
-  msg = wait_for_message (tx, GST_MESSAGE_WARNING, NULL, WAIT_MS);
+  msg = wait_for_error_or_warning (tx, WAIT_MS);
   fail_unless (msg != NULL);
-  gst_message_parse_warning (msg, &error, NULL);
-  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
-  g_error_free (error);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
   gst_message_unref (msg);
-  /* then the error */
-  error = wait_for_error (tx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
   fail_unless (strstr (error->message, "token") != NULL);
+  fail_unless (strstr (error->message, "401") != NULL);
   g_error_free (error);
+  g_usleep (300 * 1000);
   stop (tx);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_rejected_total{reason=\"auth\"}"), 1);
 
   /* the right token works */
   tx = sender_new (peer, "token=secret retries=0");
@@ -1064,9 +1167,9 @@ GST_START_TEST (test_wrong_token_error)
   assert_no_error (tx);
   stop (tx);
 
-  /* a channel name the relay refuses */
+  /* a channel name the relay refuses (HTTP 400): final as well */
   desc = ds_test_relay_ws_uri (relay, "/peer/bad%20name!");
-  tx = sender_new (desc, "token=secret retries=0");
+  tx = sender_new (desc, "token=secret");
   set_state (tx, GST_STATE_PLAYING);
   error = wait_for_error (tx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
@@ -1467,6 +1570,584 @@ GST_START_TEST (test_slow_uplink_stays_connected)
 
 GST_END_TEST;
 
+/* Two publishers on one channel: the second takes the channel over, the
+ * first gets an error naming the channel and stops; it does not reconnect
+ * and take the channel back (which made the two take it from each other
+ * hundreds of times a second) */
+GST_START_TEST (test_takeover_stops)
+{
+  DsTestRelay *relay;
+  gchar *peer;
+  GstElement *tx1, *tx2;
+  GstElement *failed = NULL;
+  gboolean connected = FALSE;
+  GstMessage *msg;
+  GError *error;
+  gchar *debug = NULL;
+  gint64 takeovers, deadline;
+  guint8 *prev = g_malloc0 (32 * 16 * 4);
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/twice");
+
+  /* the fastest retries there are: the worst case for a storm */
+  tx1 = sender_new (peer, "retry-delay=1 max-retry-delay=1");
+  set_state (tx1, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx1, "sink"), "connected", TRUE,
+          WAIT_MS));
+  tx2 = sender_new (peer, "retry-delay=1 max-retry-delay=1");
+  set_state (tx2, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx2, "sink"), "connected", TRUE,
+          WAIT_MS));
+
+  /* both keep publishing for 3 s */
+  deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  for (i = 0; g_get_monotonic_time () < deadline; i++) {
+    GstBuffer *frame = make_picture_frame (i, 32, 16, prev, 30);
+
+    gst_app_src_push_buffer (GST_APP_SRC (get (tx1, "src")),
+        gst_buffer_ref (frame));
+    gst_app_src_push_buffer (GST_APP_SRC (get (tx2, "src")), frame);
+    g_usleep (30 * 1000);
+  }
+
+  takeovers = ds_test_relay_metric (relay, "ds_relay_takeovers_total");
+  GST_INFO ("%" G_GINT64_FORMAT " take-overs in 3 s", takeovers);
+  fail_unless (takeovers >= 1 && takeovers <= 2, "%" G_GINT64_FORMAT
+      " take-overs in 3 s", takeovers);
+
+  /* one of them (the first, unless a close frame was lost) stopped with
+   * an error that names the channel; the other one publishes */
+  msg = wait_for_error_or_warning (tx1, 0);
+  if (msg != NULL) {
+    failed = tx1;
+  } else {
+    msg = wait_for_error_or_warning (tx2, 0);
+    failed = tx2;
+  }
+  fail_unless (msg != NULL, "no error from either publisher");
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, &debug);
+  gst_message_unref (msg);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_BUSY), "%s", error->message);
+  fail_unless (strstr (error->message, "'twice'") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (debug, "4000") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  g_object_get (get (failed == tx1 ? tx2 : tx1, "sink"), "connected",
+      &connected, NULL);
+  fail_unless (connected);
+  assert_no_error (failed == tx1 ? tx2 : tx1);
+
+  stop (tx1);
+  stop (tx2);
+  g_free (prev);
+  g_free (peer);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* HTTP answers to the handshake: 4xx ends the retries at once with an
+ * error naming the cause; 5xx (503: busy, shutting down; 502/504 from a
+ * proxy) is retried */
+static const struct
+{
+  guint status;
+  gboolean retried;
+  GstResourceError code;
+  const gchar *says;
+} http_status_cases[] = {
+  {400, FALSE, GST_RESOURCE_ERROR_NOT_FOUND, "channel"},
+  {401, FALSE, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "token"},
+  {403, FALSE, GST_RESOURCE_ERROR_NOT_AUTHORIZED, "403"},
+  {404, FALSE, GST_RESOURCE_ERROR_NOT_FOUND, "path"},
+  {405, FALSE, GST_RESOURCE_ERROR_FAILED, "405"},
+  {413, FALSE, GST_RESOURCE_ERROR_FAILED, "413"},
+  {431, FALSE, GST_RESOURCE_ERROR_FAILED, "431"},
+  {200, FALSE, GST_RESOURCE_ERROR_OPEN_WRITE, "WebSocket"},
+  {503, TRUE, GST_RESOURCE_ERROR_OPEN_WRITE, "503"},
+  {502, TRUE, GST_RESOURCE_ERROR_OPEN_WRITE, "502"},
+};
+
+GST_START_TEST (test_http_status)
+{
+  FakeRelay *fake = fake_relay_new ();
+  guint status = http_status_cases[__i__].status;
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/http/%u/x", fake->port,
+      status);
+  GstElement *tx;
+  GstMessage *msg;
+  GError *error;
+  guint requests;
+
+  /* retries=-1 (forever) */
+  tx = sender_new (uri, "retry-delay=20 max-retry-delay=50");
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_error_or_warning (tx, WAIT_MS);
+  fail_unless (msg != NULL, "nothing posted for HTTP %u", status);
+  if (http_status_cases[__i__].retried) {
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+    gst_message_parse_warning (msg, &error, NULL);
+    fail_unless (strstr (error->message, "retrying") != NULL, "%s",
+        error->message);
+    g_error_free (error);
+    /* and again */
+    g_mutex_lock (&fake->lock);
+    while (fake->requests < 3)
+      g_cond_wait (&fake->cond, &fake->lock);
+    g_mutex_unlock (&fake->lock);
+    assert_no_error (tx);
+  } else {
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+    gst_message_parse_error (msg, &error, NULL);
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            http_status_cases[__i__].code), "HTTP %u: %s", status,
+        error->message);
+    fail_unless (strstr (error->message, http_status_cases[__i__].says) !=
+        NULL, "HTTP %u: %s", status, error->message);
+    g_error_free (error);
+    /* no second attempt */
+    g_usleep (200 * 1000);
+    g_mutex_lock (&fake->lock);
+    requests = fake->requests;
+    g_mutex_unlock (&fake->lock);
+    fail_unless_equals_int (requests, 1);
+  }
+  gst_message_unref (msg);
+
+  stop (tx);
+  fake_relay_free (fake);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
+/* The relay closes the connection right after accepting it: with a code
+ * that says what was sent is not accepted (1009: a frame over its limit),
+ * an error; with any other code, reconnecting after the backoff, not at
+ * once and for ever */
+GST_START_TEST (test_closed_at_once)
+{
+  FakeRelay *fake = fake_relay_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/closing", fake->port);
+  GstElement *tx;
+  GError *error;
+  gchar *debug = NULL;
+  guint connections;
+
+  fake->close_code = SOUP_WEBSOCKET_CLOSE_TOO_BIG;
+  tx = sender_new (uri, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  error = wait_for_error (tx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_WRITE), "%s", error->message);
+  fail_unless (strstr (debug, "1009") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  g_usleep (200 * 1000);
+  g_mutex_lock (&fake->lock);
+  connections = fake->connections;
+  fake->connections = 0;
+  g_mutex_unlock (&fake->lock);
+  fail_unless_equals_int (connections, 1);
+  stop (tx);
+
+  /* 1008 (a limit of the relay): retried, with the backoff growing from
+   * 50 to 400 ms */
+  fake->close_code = SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION;
+  tx = sender_new (uri, "retry-delay=100 max-retry-delay=400");
+  set_state (tx, GST_STATE_PLAYING);
+  g_usleep (1500 * 1000);
+  g_mutex_lock (&fake->lock);
+  connections = fake->connections;
+  g_mutex_unlock (&fake->lock);
+  GST_INFO ("%u connections in 1.5 s", connections);
+  fail_unless (connections >= 2, "not retried");
+  fail_unless (connections <= 10, "%u connections in 1.5 s", connections);
+  assert_no_error (tx);
+  stop (tx);
+
+  fake_relay_free (fake);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
+/* A location of no role the element knows (a reverse proxy's path) that
+ * turns out to be a receiver's: the relay sends the channel's frames, and
+ * dsrelaysink stops with an error instead of publishing into the void */
+GST_START_TEST (test_receiver_path_behind_proxy)
+{
+  FakeRelay *fake = fake_relay_new ();
+  gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/x", fake->port);
+  GstElement *tx = sender_new (uri, NULL);
+  GstBuffer *picture;
+  guint8 pixels[4 * 4 * 4] = { 0, };
+  GError *error;
+  gchar *debug = NULL;
+  gsize size;
+  gpointer data;
+
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+
+  /* what a relay sends a receiver */
+  picture = make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 4, pixels,
+      sizeof (pixels));
+  gst_buffer_extract_dup (picture, 0, gst_buffer_get_size (picture), &data,
+      &size);
+  gst_buffer_unref (picture);
+  fake_relay_send (fake, g_bytes_new_take (data, size));
+
+  error = wait_for_error (tx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, "/peer/") != NULL, "%s", error->message);
+  fail_unless (strstr (debug, "as to a receiver") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  /* and does not come back */
+  g_usleep (300 * 1000);
+  g_mutex_lock (&fake->lock);
+  fail_unless_equals_int (fake->connections, 1);
+  g_mutex_unlock (&fake->lock);
+
+  stop (tx);
+  fake_relay_free (fake);
+  g_free (uri);
+}
+
+GST_END_TEST;
+
+/* A host name that does not resolve is said so, not "refused" */
+GST_START_TEST (test_unresolvable_host)
+{
+  GstElement *tx = sender_new ("ws://no-such-host.invalid:9100/peer/x",
+      "retries=1");
+  GstMessage *msg;
+  GError *error;
+  gchar *debug = NULL;
+
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_error_or_warning (tx, 3 * WAIT_MS);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_WARNING);
+  gst_message_parse_warning (msg, &error, NULL);
+  gst_message_unref (msg);
+  fail_unless (strstr (error->message, "cannot resolve host") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (error->message, "refused") == NULL, "%s",
+      error->message);
+  g_error_free (error);
+
+  error = wait_for_error (tx, 3 * WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_OPEN_WRITE), "%s", error->message);
+  fail_unless (strstr (error->message, "resolve") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (debug, "no-such-host.invalid") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  stop (tx);
+}
+
+GST_END_TEST;
+
+/* The relay killed (-9) under a running publisher and two receivers,
+ * down for 1 s and restarted on the same port: every pipeline comes back
+ * by itself with the default retry settings, and the receivers show
+ * correct pictures (compared pixel by pixel) and the whole signal state
+ * again. How long each took after the restart is printed (a loaded
+ * machine makes it slower, so it is not asserted). */
+
+#define KILL_WIDTH 32
+#define KILL_HEIGHT 16
+#define KILL_SIZE (KILL_WIDTH * KILL_HEIGHT * 4)
+#define DEFAULT_RETRY_ARGS "retry-delay=1000 max-retry-delay=10000"
+
+typedef struct
+{
+  GstElement *pipeline;
+  gint running;                 /* atomic */
+  gint want_keyframe;           /* atomic: a ForceKeyUnit came */
+  gint pushed;                  /* atomic: the last frame number */
+  GThread *thread;
+  GMutex lock;
+  gint64 connected_us;          /* when "connected" last became TRUE */
+} KillPublisher;
+
+typedef struct
+{
+  GstElement *pipeline;
+  DsSignalState *state;
+  guint8 picture[KILL_SIZE];
+  guint8 expected[KILL_SIZE];
+  gboolean have_picture;
+  GMutex lock;
+  GCond cond;
+  gint after;                   /* back: a frame newer than this... */
+  gint64 back_us;               /* ...shown right, with the whole state */
+  guint wrong;                  /* pictures that differed */
+} KillReceiver;
+
+static GstPadProbeReturn
+kill_publisher_event (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  KillPublisher *publisher = data;
+
+  if (gst_video_event_is_force_key_unit (GST_PAD_PROBE_INFO_EVENT (info)))
+    g_atomic_int_set (&publisher->want_keyframe, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+/* 30 frames a second, a keyframe when asked (and every 5 s), and a signal
+ * "n" that follows the frame number; "a" is set once at the start */
+static gpointer
+kill_publisher_thread (gpointer data)
+{
+  KillPublisher *publisher = data;
+  GstAppSrc *src = GST_APP_SRC (get (publisher->pipeline, "src"));
+  guint8 *prev = g_malloc0 (KILL_SIZE);
+  guint n;
+
+  gst_app_src_push_buffer (src, make_signal (DS_FRAME_SIGNAL_SYNC, 0, 0,
+          "{\"a\":1}"));
+  for (n = 1; g_atomic_int_get (&publisher->running); n++) {
+    gboolean keyframe = n == 1 || n % 150 == 0 ||
+        g_atomic_int_compare_and_exchange (&publisher->want_keyframe, 1, 0);
+    gchar *json = g_strdup_printf ("{\"n\":%u}", n);
+
+    gst_app_src_push_buffer (src, make_picture_frame (n, KILL_WIDTH,
+            KILL_HEIGHT, prev, keyframe ? 1 : G_MAXUINT));
+    gst_app_src_push_buffer (src, make_signal (DS_FRAME_SIGNAL_DIFF, n,
+            n * 33, json));
+    g_free (json);
+    g_atomic_int_set (&publisher->pushed, n);
+    g_usleep (33 * 1000);
+  }
+  g_free (prev);
+  return NULL;
+}
+
+static GstPadProbeReturn
+kill_receiver_buffer (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  KillReceiver *receiver = data;
+  GstBuffer *buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  DsHeader header;
+  GstMapInfo map;
+  gboolean shown = FALSE;
+
+  fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+  g_mutex_lock (&receiver->lock);
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_DISCONT))
+    receiver->have_picture = FALSE;
+  if (apply_signal (receiver->state, buffer)) {
+    g_mutex_unlock (&receiver->lock);
+    return GST_PAD_PROBE_OK;
+  }
+  if (header.type == DS_FRAME_PIXELS || header.type == DS_FRAME_DELTA_PIXELS) {
+    fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+    if (header.type == DS_FRAME_PIXELS) {
+      fail_unless_equals_int (map.size, DS_HEADER_SIZE + KILL_SIZE);
+      memcpy (receiver->picture, map.data + DS_HEADER_SIZE, KILL_SIZE);
+      receiver->have_picture = TRUE;
+    } else if (receiver->have_picture) {
+      /* a delta on the picture before it (after a gap, a receiver waits
+       * for the next keyframe) */
+      fail_unless (ds_rle_decode_xor (map.data + DS_HEADER_SIZE,
+              map.size - DS_HEADER_SIZE, receiver->picture, receiver->picture,
+              KILL_SIZE, NULL));
+    }
+    gst_buffer_unmap (buffer, &map);
+    if (receiver->have_picture) {
+      fill_picture (receiver->expected, KILL_WIDTH, KILL_HEIGHT, header.seq);
+      shown = memcmp (receiver->expected, receiver->picture, KILL_SIZE) == 0;
+      if (!shown)
+        receiver->wrong++;
+    }
+  }
+  if (shown && receiver->back_us == 0 && header.seq > receiver->after &&
+      state_get (receiver->state, "a") == 1 &&
+      state_get (receiver->state, "n") > receiver->after) {
+    receiver->back_us = g_get_monotonic_time ();
+    g_cond_broadcast (&receiver->cond);
+  }
+  g_mutex_unlock (&receiver->lock);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+kill_receiver_init (KillReceiver * receiver, const gchar * uri)
+{
+  gchar *desc = g_strdup_printf ("dsstreamsrc name=src location=%s "
+      DEFAULT_RETRY_ARGS " ! appsink name=sink sync=false max-buffers=1 "
+      "drop=true", uri);
+  GstPad *pad;
+
+  memset (receiver, 0, sizeof (*receiver));
+  g_mutex_init (&receiver->lock);
+  g_cond_init (&receiver->cond);
+  receiver->state = ds_signal_state_new ();
+  receiver->pipeline = launch (desc);
+  g_free (desc);
+  pad = gst_element_get_static_pad (get (receiver->pipeline, "sink"), "sink");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, kill_receiver_buffer,
+      receiver, NULL);
+  gst_object_unref (pad);
+  set_state (receiver->pipeline, GST_STATE_PLAYING);
+}
+
+/* Starts waiting for a correct picture and state newer than frame @after;
+ * returns when it was seen (0 after @timeout_ms) */
+static gint64
+kill_receiver_wait_back (KillReceiver * receiver, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gint64 back;
+
+  g_mutex_lock (&receiver->lock);
+  while (receiver->back_us == 0 &&
+      g_cond_wait_until (&receiver->cond, &receiver->lock, deadline));
+  back = receiver->back_us;
+  g_mutex_unlock (&receiver->lock);
+  return back;
+}
+
+static void
+kill_receiver_expect (KillReceiver * receiver, gint after)
+{
+  g_mutex_lock (&receiver->lock);
+  receiver->after = after;
+  receiver->back_us = 0;
+  receiver->wrong = 0;
+  g_mutex_unlock (&receiver->lock);
+}
+
+static void
+kill_receiver_clear (KillReceiver * receiver)
+{
+  stop (receiver->pipeline);
+  ds_signal_state_free (receiver->state);
+  g_mutex_clear (&receiver->lock);
+  g_cond_clear (&receiver->cond);
+}
+
+static void
+kill_notify_connected (GObject * sink, GParamSpec * pspec, gpointer data)
+{
+  KillPublisher *publisher = data;
+  gboolean connected;
+
+  g_object_get (sink, "connected", &connected, NULL);
+  g_mutex_lock (&publisher->lock);
+  if (connected)
+    publisher->connected_us = g_get_monotonic_time ();
+  g_mutex_unlock (&publisher->lock);
+}
+
+GST_START_TEST (test_relay_killed_pipelines_recover)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  KillPublisher publisher = { 0, };
+  KillReceiver receivers[2];
+  gint64 restart_us, publisher_back_us, back_us[2];
+  GstState current;
+  GstPad *pad;
+  guint i;
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/killed");
+  stream = ds_test_relay_ws_uri (relay, "/stream/killed");
+
+  g_mutex_init (&publisher.lock);
+  publisher.pipeline = sender_new (peer, DEFAULT_RETRY_ARGS);
+  pad = gst_element_get_static_pad (get (publisher.pipeline, "src"), "src");
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+      kill_publisher_event, &publisher, NULL);
+  gst_object_unref (pad);
+  g_signal_connect (get (publisher.pipeline, "sink"), "notify::connected",
+      G_CALLBACK (kill_notify_connected), &publisher);
+  set_state (publisher.pipeline, GST_STATE_PLAYING);
+  for (i = 0; i < 2; i++)
+    kill_receiver_init (&receivers[i], stream);
+  fail_unless (wait_for_boolean (get (publisher.pipeline, "sink"),
+          "connected", TRUE, WAIT_MS));
+  publisher.running = 1;
+  publisher.thread = g_thread_new ("publisher", kill_publisher_thread,
+      &publisher);
+
+  /* everything flows */
+  for (i = 0; i < 2; i++)
+    fail_unless (kill_receiver_wait_back (&receivers[i], WAIT_MS) != 0,
+        "receiver %u never showed a picture", i);
+
+  /* connections that lasted: a connection lost within 5 s of opening is
+   * replaced only after the backoff (GST_DS_SOUP_STABLE_MS), and a relay
+   * that was up for a while is what a crash takes away */
+  g_usleep (5500 * 1000);
+
+  /* kill -9, down for 1 s, back on the same port */
+  fail_unless_equals_int (kill (ds_test_relay_get_pid (relay), SIGKILL), 0);
+  fail_unless (ds_test_relay_wait_exit (relay, WAIT_MS));
+  g_usleep (G_USEC_PER_SEC);
+  fail_unless (wait_for_boolean (get (publisher.pipeline, "sink"),
+          "connected", FALSE, 0));
+  for (i = 0; i < 2; i++)
+    kill_receiver_expect (&receivers[i], g_atomic_int_get (&publisher.pushed));
+  restart_us = g_get_monotonic_time ();
+  fail_unless (ds_test_relay_restart (relay));
+
+  for (i = 0; i < 2; i++) {
+    back_us[i] = kill_receiver_wait_back (&receivers[i], 3 * WAIT_MS);
+    fail_unless (back_us[i] != 0, "receiver %u did not come back", i);
+    g_mutex_lock (&receivers[i].lock);
+    fail_unless_equals_int (receivers[i].wrong, 0);
+    g_mutex_unlock (&receivers[i].lock);
+  }
+  fail_unless (wait_for_boolean (get (publisher.pipeline, "sink"),
+          "connected", TRUE, WAIT_MS));
+  g_mutex_lock (&publisher.lock);
+  publisher_back_us = publisher.connected_us;
+  g_mutex_unlock (&publisher.lock);
+  fail_unless (publisher_back_us > restart_us);
+
+  g_print ("relay killed for 1 s: back after the restart in %.2f s "
+      "(publisher), %.2f s and %.2f s (receivers, correct picture and "
+      "state)\n", (publisher_back_us - restart_us) / 1e6,
+      (back_us[0] - restart_us) / 1e6, (back_us[1] - restart_us) / 1e6);
+
+  g_atomic_int_set (&publisher.running, 0);
+  g_thread_join (publisher.thread);
+
+  /* nothing gave up: all still playing, no error */
+  gst_element_get_state (publisher.pipeline, &current, NULL, 0);
+  fail_unless_equals_int (current, GST_STATE_PLAYING);
+  assert_no_error (publisher.pipeline);
+  for (i = 0; i < 2; i++) {
+    gst_element_get_state (receivers[i].pipeline, &current, NULL, 0);
+    fail_unless_equals_int (current, GST_STATE_PLAYING);
+    assert_no_error (receivers[i].pipeline);
+    kill_receiver_clear (&receivers[i]);
+  }
+  stop (publisher.pipeline);
+  g_mutex_clear (&publisher.lock);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsrelaysink_suite (void)
 {
@@ -1478,6 +2159,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_frames_byte_exact);
   tcase_add_test (tc, test_input_upstream);
   tcase_add_test (tc, test_relay_restart);
+  tcase_add_test (tc, test_relay_killed_pipelines_recover);
   tcase_add_test (tc, test_relay_down_at_start);
   tcase_add_test (tc, test_pay_delta_depay_90_frames);
   tcase_add_test (tc, test_video_audio_signals_one_channel);
@@ -1486,6 +2168,14 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_unreachable_error);
   tcase_add_test (tc, test_eos_while_disconnected);
   tcase_add_test (tc, test_bad_url_error);
+  tcase_add_loop_test (tc, test_wrong_role_location, 0,
+      G_N_ELEMENTS (wrong_role_cases));
+  tcase_add_test (tc, test_takeover_stops);
+  tcase_add_loop_test (tc, test_http_status, 0,
+      G_N_ELEMENTS (http_status_cases));
+  tcase_add_test (tc, test_closed_at_once);
+  tcase_add_test (tc, test_unresolvable_host);
+  tcase_add_test (tc, test_receiver_path_behind_proxy);
   tcase_add_test (tc, test_wrong_token_error);
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);

@@ -29,6 +29,7 @@
 
 #include <signal.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 
 #include "../ds-test-net.h"
 
@@ -618,21 +619,24 @@ GST_START_TEST (test_errors)
     return;
   relay = start_relay ("--subscribe-token", "secret", NULL);
 
-  /* a wrong token: a warning per attempt saying 401, then an error */
+  /* a wrong token: an error at the first 401 (retrying cannot help),
+   * with no warning of a retry before it */
   uri = ds_test_relay_ws_uri (relay, "/stream/auth");
-  rx = receiver_new (uri, "token=wrong retries=1");
+  rx = receiver_new (uri, "token=wrong");
   gst_element_set_state (rx, GST_STATE_PLAYING);
-  msg = wait_for_message (rx, GST_MESSAGE_WARNING, NULL, WAIT_MS);
+  msg = wait_for_error_or_warning (rx, WAIT_MS);
   fail_unless (msg != NULL);
-  gst_message_parse_warning (msg, &error, NULL);
-  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
-  g_error_free (error);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+  gst_message_parse_error (msg, &error, NULL);
   gst_message_unref (msg);
-  error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
   g_error_free (error);
+  g_usleep (300 * 1000);
   stop (rx);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_rejected_total{reason=\"auth\"}"), 1);
 
   rx = receiver_new (uri, "token=secret retries=0");
   set_state (rx, GST_STATE_PLAYING);
@@ -642,7 +646,7 @@ GST_START_TEST (test_errors)
 
   /* a channel name the relay refuses */
   uri = ds_test_relay_ws_uri (relay, "/stream/no%2Fslash");
-  rx = receiver_new (uri, "token=secret retries=0");
+  rx = receiver_new (uri, "token=secret");
   gst_element_set_state (rx, GST_STATE_PLAYING);
   error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
@@ -662,9 +666,10 @@ GST_START_TEST (test_errors)
   stop (rx);
   g_free (uri);
 
-  /* not a WebSocket URL */
+  /* not a WebSocket URL: refused at start */
   rx = receiver_new ("file:///tmp/x", NULL);
-  gst_element_set_state (rx, GST_STATE_PLAYING);
+  fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
   error = wait_for_error (rx, WAIT_MS, NULL);
   fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
           GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
@@ -672,6 +677,192 @@ GST_START_TEST (test_errors)
   stop (rx);
 
   ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A location of another role of the relay fails at start, with an error
+ * naming the receiver URL: a publishing URL would make dsstreamsrc the
+ * channel's source and throw the real one out */
+static const struct
+{
+  const gchar *path;
+  const gchar *what;
+} wrong_role_cases[] = {
+  {"/peer/x", "is a publishing URL"},
+  {"/signal/x", "is a signaling URL"},
+  {"/view/x", "is the web viewer's page"},
+};
+
+GST_START_TEST (test_wrong_role_location)
+{
+  DsTestRelay *relay;
+  gchar *uri, *right, *peer;
+  GstElement *rx, *tx;
+  GError *error;
+  guint8 *prev = g_malloc0 (32 * 16 * 4);
+
+  if (!ds_test_relay_available ())
+    return;
+  relay = start_relay (NULL);
+  uri = ds_test_relay_ws_uri (relay, wrong_role_cases[__i__].path);
+  right = ds_test_relay_ws_uri (relay, "/stream/x");
+  peer = ds_test_relay_ws_uri (relay, "/peer/x");
+
+  /* the channel has a source */
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  push (tx, make_picture_frame (0, 32, 16, prev, 30));
+
+  rx = receiver_new (uri, NULL);
+  fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  error = wait_for_error (rx, 1000, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (g_str_has_prefix (error->message, uri), "%s", error->message);
+  fail_unless (strstr (error->message, wrong_role_cases[__i__].what) != NULL,
+      "%s", error->message);
+  fail_unless (strstr (error->message, right) != NULL, "%s does not name %s",
+      error->message, right);
+  g_error_free (error);
+  stop (rx);
+
+  /* the source was not disturbed */
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_takeovers_total"), 0);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_connections_total{role=\"source\"}"), 1);
+  assert_no_error (tx);
+  stop (tx);
+
+  g_free (prev);
+  g_free (peer);
+  g_free (right);
+  g_free (uri);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* A WebSocket server on every path that greets each client as ds-relay
+ * greets a channel's source: with a ReceiverCount */
+typedef struct
+{
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  GPtrArray *clients;
+  GMutex lock;
+  GCond cond;
+  guint port;
+  guint connections;
+} SourceGreeter;
+
+static void
+source_greeter_websocket (SoupServer * server, SoupServerMessage * msg,
+    const char *path, SoupWebsocketConnection * ws, gpointer user_data)
+{
+  SourceGreeter *greeter = user_data;
+  DsInputEvent event = { 0, };
+  GBytes *frame;
+
+  g_mutex_lock (&greeter->lock);
+  greeter->connections++;
+  g_mutex_unlock (&greeter->lock);
+  g_ptr_array_add (greeter->clients, g_object_ref (ws));
+  event.type = DS_INPUT_RECEIVER_COUNT;
+  frame = ds_input_event_to_frame (&event, 0, 0);
+  soup_websocket_connection_send_message (ws, SOUP_WEBSOCKET_DATA_BINARY,
+      frame);
+  g_bytes_unref (frame);
+}
+
+static gpointer
+source_greeter_thread (gpointer user_data)
+{
+  SourceGreeter *greeter = user_data;
+  GSList *uris;
+
+  g_main_context_push_thread_default (greeter->context);
+  greeter->server = soup_server_new (NULL, NULL);
+  soup_server_add_websocket_handler (greeter->server, NULL, NULL, NULL,
+      source_greeter_websocket, greeter, NULL);
+  fail_unless (soup_server_listen_local (greeter->server, 0,
+          SOUP_SERVER_LISTEN_IPV4_ONLY, NULL));
+  uris = soup_server_get_uris (greeter->server);
+  g_mutex_lock (&greeter->lock);
+  greeter->port = g_uri_get_port (uris->data);
+  g_cond_broadcast (&greeter->cond);
+  g_mutex_unlock (&greeter->lock);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_main_loop_run (greeter->loop);
+
+  g_ptr_array_set_size (greeter->clients, 0);
+  soup_server_disconnect (greeter->server);
+  g_clear_object (&greeter->server);
+  while (g_main_context_iteration (greeter->context, FALSE));
+  g_main_context_pop_thread_default (greeter->context);
+  return NULL;
+}
+
+static gboolean
+source_greeter_quit (gpointer data)
+{
+  g_main_loop_quit (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A location of no role the element knows (a reverse proxy's path) that
+ * turns out to be a publishing one: dsstreamsrc stops with an error at
+ * the relay's first words to a source, and does not come back to take
+ * the channel from its real source again */
+GST_START_TEST (test_source_path_behind_proxy)
+{
+  SourceGreeter greeter = { 0, };
+  GstElement *rx;
+  GError *error;
+  gchar *uri, *debug = NULL;
+
+  g_mutex_init (&greeter.lock);
+  g_cond_init (&greeter.cond);
+  greeter.clients = g_ptr_array_new_with_free_func (g_object_unref);
+  greeter.context = g_main_context_new ();
+  greeter.loop = g_main_loop_new (greeter.context, FALSE);
+  greeter.thread = g_thread_new ("greeter", source_greeter_thread, &greeter);
+  g_mutex_lock (&greeter.lock);
+  while (greeter.port == 0)
+    g_cond_wait (&greeter.cond, &greeter.lock);
+  g_mutex_unlock (&greeter.lock);
+
+  uri = g_strdup_printf ("ws://127.0.0.1:%u/publish/x", greeter.port);
+  rx = receiver_new (uri, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, &debug);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  fail_unless (strstr (error->message, "/stream/") != NULL, "%s",
+      error->message);
+  fail_unless (strstr (debug, "ReceiverCount") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  g_usleep (300 * 1000);
+  g_mutex_lock (&greeter.lock);
+  fail_unless_equals_int (greeter.connections, 1);
+  g_mutex_unlock (&greeter.lock);
+  stop (rx);
+
+  g_main_context_invoke (greeter.context, source_greeter_quit, greeter.loop);
+  g_thread_join (greeter.thread);
+  g_main_loop_unref (greeter.loop);
+  g_main_context_unref (greeter.context);
+  g_ptr_array_unref (greeter.clients);
+  g_mutex_clear (&greeter.lock);
+  g_cond_clear (&greeter.cond);
+  g_free (uri);
 }
 
 GST_END_TEST;
@@ -942,6 +1133,9 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_navigation_through_dsdepay);
   tcase_add_test (tc, test_wss_self_signed);
   tcase_add_test (tc, test_errors);
+  tcase_add_loop_test (tc, test_wrong_role_location, 0,
+      G_N_ELEMENTS (wrong_role_cases));
+  tcase_add_test (tc, test_source_path_behind_proxy);
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);
