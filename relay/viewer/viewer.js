@@ -17,6 +17,7 @@
    * ------------------------------------------------------------------- */
 
   const HEADER_SIZE = 16;
+  const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   const FRAME = {
     PIXELS: 0x01,
@@ -589,11 +590,30 @@
     }
   }
 
+  /* Pictures are opaque (docs/protocol.md §3): the alpha byte on the wire
+   * is not transparency (a screencast sent as RGBA may carry the X
+   * screen's padding byte there, 0 in black areas), so it is set to 255
+   * before drawing. Deltas XOR each byte on its own, so the reference's
+   * red, green and blue stay exact; only the alpha the next delta decodes
+   * to changes, and it is set again. */
+  function makeOpaque (bytes) {
+    if ((bytes.byteOffset & 3) !== 0) {
+      for (let i = 3; i < bytes.length; i += 4)
+        bytes[i] = 255;
+      return;
+    }
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+    const alpha = LITTLE_ENDIAN ? 0xff000000 : 0xff;
+    for (let i = 0; i < words.length; i++)
+      words[i] |= alpha;
+  }
+
   function drawReference () {
     drawPending = false;
     if (!reference)
       return;
     setCanvasSize(refWidth, refHeight);
+    makeOpaque(reference);
     const pixels = new Uint8ClampedArray(reference.buffer, reference.byteOffset, reference.byteLength);
     ctx2d.putImageData(new ImageData(pixels, refWidth, refHeight), 0, 0);
     state.pictures++;
@@ -702,6 +722,10 @@
         return;                 /* a newer picture came first */
       }
       setCanvasSize(bitmap.width, bitmap.height);
+      /* an image with transparency is drawn over black, not over the
+       * picture before it */
+      ctx2d.fillStyle = '#000';
+      ctx2d.fillRect(0, 0, bitmap.width, bitmap.height);
       ctx2d.drawImage(bitmap, 0, 0);
       bitmap.close();
       state.pictures++;
