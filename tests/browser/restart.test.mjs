@@ -76,7 +76,11 @@ test('kill -9 of the relay: the viewer is back with the right picture and signal
   const w = 160, h = 120, caps = `video/x-raw,format=RGBA,width=${w},height=${h},framerate=10/1`;
   const src = 'videotestsrc pattern=smpte horizontal-speed=7';
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-restart-'));
-  t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  // the receiver writes into tmp: stop it before removing tmp
+  t.after(async () => {
+    await receiver?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+  });
   const raw = path.join(tmp, 'frames.rgba');
   runToEnd(`${src} num-buffers=320 ! ${caps} ! filesink location=${raw}`);
   const all = fs.readFileSync(raw);
