@@ -5,9 +5,11 @@
 #   RELAY=ws://host:9100 CHANNEL=me ./screencast.sh
 #
 # Then open http://127.0.0.1:9100/view/desktop (click "enable sound").
-# ximagesrc needs use-damage=false: with XDamage it sends only the changed
-# rectangles' buffers, and dsdelta already finds what changed. Video and
-# audio share one channel: each links to a request pad of dsrelaysink.
+# ximagesrc runs with its default properties. dspay takes what it
+# captures (BGRx on a 24-bit screen) and sends opaque RGBA: do not force
+# video/x-raw,format=RGBA here, videoconvert would copy the X padding byte
+# (0 in black areas) into alpha. Video and audio share one channel: each
+# links to a request pad of dsrelaysink.
 #
 # Settings (environment): RELAY, CHANNEL, FPS (default 15), WIDTH/HEIGHT
 # (scale to this size; default 1280x720), AUDIO_SRC (default autoaudiosrc;
@@ -22,9 +24,9 @@ AUDIO_SRC=${AUDIO_SRC:-autoaudiosrc}
 
 exec gst-launch-1.0 -e \
   dsrelaysink name=channel location="$RELAY/peer/$CHANNEL" \
-  ximagesrc use-damage=false show-pointer=true \
+  ximagesrc \
     ! "video/x-raw,framerate=$FPS/1" ! videoscale ! videoconvert \
-    ! "video/x-raw,format=RGBA,width=$WIDTH,height=$HEIGHT,pixel-aspect-ratio=1/1" \
+    ! "video/x-raw,width=$WIDTH,height=$HEIGHT,pixel-aspect-ratio=1/1" \
     ! queue max-size-buffers=2 leaky=downstream \
     ! dspay ! dsdelta ! channel. \
   $AUDIO_SRC ! audioconvert ! audioresample \

@@ -40,12 +40,16 @@
  * channel's catch-up sends its signal state before the first picture):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
- *   the input, no copy) and DeltaPixels frames (decoded against the last
+ *   the input, no copy, when the picture is opaque) and DeltaPixels frames (decoded against the last
  *   picture, with or without FLAG_KEYFRAME and FLAG_COMPRESSED, i.e. one
  *   zstd frame of the run-length code). The caps change with the picture
  *   size. The framerate is taken from the input caps when they carry one,
  *   else it is 0/1 (variable); a framerate change in the input caps gives
- *   new caps at the next picture.
+ *   new caps at the next picture. Pictures are opaque (docs/protocol.md
+ *   §3): every picture leaves with alpha 255, whatever the alpha bytes on
+ *   the wire (a screencast sent as `video/x-raw,format=RGBA` after
+ *   `videoconvert` carries the X screen's padding byte there, 0 in black
+ *   areas), so `dsdepay ! pngenc` writes what the source showed.
  * * `image`: `image/png` or `image/webp` from CompressedPixels frames,
  *   told apart by their signature. They are not a delta reference.
  * * `audio`: `audio/x-raw,format=F32LE,layout=interleaved` from AudioPcm
@@ -1269,6 +1273,48 @@ gst_ds_depay_signal_caps (GstDsDepay * self, guint unused0, guint unused1,
 
 /* Pictures */
 
+/* Pictures are opaque (docs/protocol.md §3): the alpha byte of the wire is
+ * not transparency (a screen's padding byte, say), so every picture leaves
+ * with alpha 255. An opaque picture, what dspay sends, is not touched; a
+ * writable one is fixed in place, any other copied first. The reference
+ * of the next delta gets the fixed alpha too, which only changes the alpha
+ * the next delta decodes to: it is set again. */
+static GstBuffer *
+gst_ds_depay_make_opaque (GstDsDepay * self, GstBuffer * picture)
+{
+  GstMapInfo map;
+  gboolean opaque = TRUE;
+  gsize i;
+
+  if (!gst_buffer_map (picture, &map, GST_MAP_READ))
+    return picture;
+  for (i = 3; i < map.size; i += 4) {
+    if (map.data[i] != 0xff) {
+      opaque = FALSE;
+      break;
+    }
+  }
+  gst_buffer_unmap (picture, &map);
+  if (opaque)
+    return picture;
+
+  if (!gst_buffer_is_writable (picture)
+      || !gst_buffer_is_all_memory_writable (picture)) {
+    GstBuffer *copy = gst_buffer_copy_deep (picture);
+
+    gst_buffer_unref (picture);
+    picture = copy;
+  }
+  if (!gst_buffer_map (picture, &map, GST_MAP_WRITE))
+    return picture;
+  for (; i < map.size; i += 4)
+    map.data[i] = 0xff;
+  gst_buffer_unmap (picture, &map);
+
+  GST_LOG_OBJECT (self, "picture made opaque");
+  return picture;
+}
+
 static GstFlowReturn
 gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
     guint width, guint height, GstClockTime pts)
@@ -1284,6 +1330,7 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
   self->video_height = height;
   GST_OBJECT_UNLOCK (self);
 
+  picture = gst_ds_depay_make_opaque (self, picture);
   picture = gst_buffer_make_writable (picture);
   gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
       GST_VIDEO_FORMAT_RGBA, width, height);

@@ -36,6 +36,16 @@
  *   travel without padding: a picture whose rows are padded (a stride
  *   larger than width×4, told by its #GstVideoMeta) is repacked into a new
  *   buffer; any other picture is sent without a copy.
+ * * `video/x-raw` in the other four-byte RGB formats, `RGBx`, `BGRx`,
+ *   `xRGB`, `xBGR` (what `ximagesrc` captures of a 24-bit X screen) and
+ *   `BGRA`, `ARGB`, `ABGR`: the same Pixels frames, converted to RGBA in
+ *   one pass with every alpha byte 255. Pictures on the wire are opaque
+ *   (docs/protocol.md §3): the padding byte of an X screen (0 in black
+ *   areas) never reaches a receiver as alpha. RGBA input is sent as it
+ *   is, and receivers ignore its alpha; a screencast should give dspay
+ *   the capture's own format (`ximagesrc ! videoconvert ! dspay`), not
+ *   `video/x-raw,format=RGBA`, which `videoconvert` makes by copying the
+ *   padding byte into alpha.
  * * `image/png`, `image/webp`: CompressedPixels frames with FLAG_KEYFRAME.
  *   The header's width and height are read from the image itself (the PNG
  *   IHDR chunk, the WebP VP8/VP8L/VP8X header), else taken from the caps,
@@ -107,6 +117,10 @@
  * |[
  * gst-launch-1.0 videotestsrc ! video/x-raw,format=RGBA,width=640,height=480 ! dspay ! dsdepay ! videoconvert ! autovideosink
  * ]| Payloads a test pattern and shows it again.
+ * |[
+ * gst-launch-1.0 ximagesrc ! videoconvert ! dspay ! dsdelta ! dsrelaysink location=ws://127.0.0.1:9100/peer/desktop
+ * ]| Publishes the X screen: ximagesrc's BGRx goes to dspay as it is and
+ * leaves it as opaque RGBA.
  * |[
  * gst-launch-1.0 audiotestsrc num-buffers=100 ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! filesink location=tone.ds
  * ]| Records a tone as AudioPcm frames.
@@ -200,8 +214,9 @@ struct _GstDsPay
 /**
  * GstDsPay!sink:
  *
- * One kind of media per stream: `video/x-raw` RGBA pictures (padded rows
- * allowed, told by #GstVideoMeta), whole `image/png` or `image/webp`
+ * One kind of media per stream: `video/x-raw` RGBA pictures, or RGBx,
+ * BGRx, xRGB, xBGR, BGRA, ARGB, ABGR pictures sent as opaque RGBA (padded
+ * rows allowed, told by #GstVideoMeta), whole `image/png` or `image/webp`
  * images (one per buffer), `audio/x-raw` F32LE interleaved samples,
  * `audio/x-opus` packets (one per buffer, mono or stereo), or
  * `application/x-ds-signal`: JSON Lines bytes, cut anywhere. Caps must
@@ -211,7 +226,8 @@ struct _GstDsPay
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
-    GST_STATIC_CAPS ("video/x-raw, format = (string) RGBA, "
+    GST_STATIC_CAPS ("video/x-raw, format = (string) { RGBA, RGBx, BGRx, "
+        "xRGB, xBGR, BGRA, ARGB, ABGR }, "
         "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], "
         "framerate = (fraction) [ 0/1, MAX ]; "
         "image/png; "
@@ -527,7 +543,67 @@ too_large:
 
 /* Video */
 
-/* A tight copy of a picture whose rows are @stride bytes apart */
+/* Byte offsets of red, green and blue in a pixel of a four-byte RGB
+ * format; the fourth byte is alpha or padding. */
+static void
+gst_ds_pay_component_offsets (GstVideoFormat format, guint offsets[3])
+{
+  const GstVideoFormatInfo *finfo = gst_video_format_get_info (format);
+  guint c;
+
+  for (c = 0; c < 3; c++)
+    offsets[c] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
+}
+
+/* A tight RGBA copy of a picture whose rows are @stride bytes apart, in
+ * any of the four-byte RGB formats of the sink template, with every
+ * alpha byte 255: pictures are opaque (docs/protocol.md §3). */
+static GstBuffer *
+gst_ds_pay_convert (GstDsPay * self, GstBuffer * buffer, GstVideoFormat format,
+    gsize offset, gsize stride, guint width, guint rows)
+{
+  GstBuffer *packed;
+  GstMapInfo in, out;
+  gsize row = (gsize) width * 4;
+  guint offsets[3];
+  guint x, y;
+
+  packed = gst_buffer_new_allocate (NULL, row * rows, NULL);
+  if (packed == NULL)
+    return NULL;
+
+  if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
+    gst_buffer_unref (packed);
+    return NULL;
+  }
+  if (!gst_buffer_map (packed, &out, GST_MAP_WRITE)) {
+    gst_buffer_unmap (buffer, &in);
+    gst_buffer_unref (packed);
+    return NULL;
+  }
+
+  gst_ds_pay_component_offsets (format, offsets);
+  for (y = 0; y < rows; y++) {
+    const guint8 *src = in.data + offset + y * stride;
+    guint8 *dst = out.data + y * row;
+
+    for (x = 0; x < width; x++, src += 4, dst += 4) {
+      dst[0] = src[offsets[0]];
+      dst[1] = src[offsets[1]];
+      dst[2] = src[offsets[2]];
+      dst[3] = 0xff;
+    }
+  }
+
+  gst_buffer_unmap (packed, &out);
+  gst_buffer_unmap (buffer, &in);
+
+  GST_LOG_OBJECT (self, "converted %u rows of %s, stride %" G_GSIZE_FORMAT,
+      rows, gst_video_format_to_string (format), stride);
+  return packed;
+}
+
+/* A tight copy of an RGBA picture whose rows are @stride bytes apart */
 static GstBuffer *
 gst_ds_pay_repack (GstDsPay * self, GstBuffer * buffer, gsize offset,
     gsize stride, gsize row, guint rows)
@@ -568,6 +644,7 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
   guint height = GST_VIDEO_INFO_HEIGHT (&self->vinfo);
   gsize row = (gsize) width * 4, size = row * height;
   gsize buffer_size = gst_buffer_get_size (buffer);
+  GstVideoFormat format = GST_VIDEO_INFO_FORMAT (&self->vinfo);
   GstVideoMeta *meta = gst_buffer_get_video_meta (buffer);
   GstBuffer *payload;
   GstFlowReturn ret;
@@ -575,7 +652,7 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
   gint stride;
 
   if (meta != NULL) {
-    if (meta->format != GST_VIDEO_FORMAT_RGBA || meta->width != width
+    if (meta->format != format || meta->width != width
         || meta->height != height)
       goto meta_mismatch;
     offset = meta->offset[0];
@@ -591,7 +668,11 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
       || (buffer_size - offset - row) / stride < height - 1)
     goto too_small;
 
-  if ((gsize) stride == row || height == 1) {
+  if (format != GST_VIDEO_FORMAT_RGBA) {
+    /* BGRx, xRGB, BGRA…: RGBA with alpha 255, in one pass */
+    payload = gst_ds_pay_convert (self, buffer, format, offset, stride, width,
+        height);
+  } else if ((gsize) stride == row || height == 1) {
     /* the rows are already tight: share the memory */
     if (offset == 0 && buffer_size == size)
       payload = gst_buffer_ref (buffer);
@@ -615,9 +696,10 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
 meta_mismatch:
   {
     GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
-        ("picture of %ux%u %s does not match the caps (%ux%u RGBA); skipped",
+        ("picture of %ux%u %s does not match the caps (%ux%u %s); skipped",
             meta->width, meta->height, gst_video_format_to_string
-            (meta->format), width, height));
+            (meta->format), width, height,
+            gst_video_format_to_string (format)));
     gst_buffer_unref (buffer);
     return GST_FLOW_OK;
   }

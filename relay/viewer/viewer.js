@@ -17,6 +17,7 @@
    * ------------------------------------------------------------------- */
 
   const HEADER_SIZE = 16;
+  const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
   const FRAME = {
     PIXELS: 0x01,
@@ -251,6 +252,10 @@
     pictures: 0,        /* pictures drawn */
     pictureType: null,  /* 'pixels' | 'delta' | 'compressed' */
     waitingForKeyframe: true,
+    /* what is shown is from before the connection was lost: the picture
+     * until the next one is drawn, the signals until the next SignalSync */
+    pictureStale: false,
+    signalsStale: false,
     keyframeRequests: 0,
     decodeErrors: 0,
     gaps: 0,
@@ -407,8 +412,16 @@
    * ------------------------------------------------------------------- */
 
   const PING_INTERVAL_MS = 5000;
-  const RECONNECT_MIN_MS = 500;
+  /* Reconnecting: the first try 250 ms after the loss, then every 500 ms
+   * while the outage is younger than 10 s (a restarted relay is back
+   * within a second or two), then doubling up to 10 s; each delay ±25 %
+   * so that many viewers do not come back in step. */
+  const RECONNECT_MIN_MS = 250;
+  const RECONNECT_FAST_MAX_MS = 500;
+  const RECONNECT_FAST_PERIOD_MS = 10000;
   const RECONNECT_MAX_MS = 10000;
+  /* a connection not open after this long is given up and tried again */
+  const CONNECT_TIMEOUT_MS = 3000;
   const KEYFRAME_RETRY_MIN_MS = 250;
   const KEYFRAME_RETRY_MAX_MS = 4000;
   const AUDIO_JITTER_S = 0.1;
@@ -419,6 +432,8 @@
   let startTime = 0;
   let reconnectDelay = RECONNECT_MIN_MS;
   let reconnectTimer = 0;
+  let connectTimer = 0;
+  let outageStart = 0;
   let pingTimer = 0;
   let select = null;
   let canvas = null;
@@ -558,7 +573,25 @@
       return;
     }
     state.signals = mergeSignals(state.signals, obj, replace);
+    if (replace)
+      setSignalsStale(false);
     showSignals();
+  }
+
+  /* Greys out what came before a lost connection until fresh data comes */
+  function setPictureStale (stale) {
+    if (state.pictureStale === stale)
+      return;
+    state.pictureStale = stale;
+    if (canvas)
+      canvas.classList.toggle('stale', stale);
+  }
+
+  function setSignalsStale (stale) {
+    if (state.signalsStale === stale)
+      return;
+    state.signalsStale = stale;
+    $('signals').classList.toggle('stale', stale);
   }
 
   function onSchema (payload) {
@@ -589,14 +622,34 @@
     }
   }
 
+  /* Pictures are opaque (docs/protocol.md §3): the alpha byte on the wire
+   * is not transparency (a screencast sent as RGBA may carry the X
+   * screen's padding byte there, 0 in black areas), so it is set to 255
+   * before drawing. Deltas XOR each byte on its own, so the reference's
+   * red, green and blue stay exact; only the alpha the next delta decodes
+   * to changes, and it is set again. */
+  function makeOpaque (bytes) {
+    if ((bytes.byteOffset & 3) !== 0) {
+      for (let i = 3; i < bytes.length; i += 4)
+        bytes[i] = 255;
+      return;
+    }
+    const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+    const alpha = LITTLE_ENDIAN ? 0xff000000 : 0xff;
+    for (let i = 0; i < words.length; i++)
+      words[i] |= alpha;
+  }
+
   function drawReference () {
     drawPending = false;
     if (!reference)
       return;
     setCanvasSize(refWidth, refHeight);
+    makeOpaque(reference);
     const pixels = new Uint8ClampedArray(reference.buffer, reference.byteOffset, reference.byteLength);
     ctx2d.putImageData(new ImageData(pixels, refWidth, refHeight), 0, 0);
     state.pictures++;
+    setPictureStale(false);
   }
 
   function scheduleDraw () {
@@ -702,9 +755,14 @@
         return;                 /* a newer picture came first */
       }
       setCanvasSize(bitmap.width, bitmap.height);
+      /* an image with transparency is drawn over black, not over the
+       * picture before it */
+      ctx2d.fillStyle = '#000';
+      ctx2d.fillRect(0, 0, bitmap.width, bitmap.height);
       ctx2d.drawImage(bitmap, 0, 0);
       bitmap.close();
       state.pictures++;
+      setPictureStale(false);
       state.pictureType = 'compressed';
     }, () => {
       state.decodeErrors++;
@@ -917,8 +975,16 @@
     }
     ws.binaryType = 'arraybuffer';
     socket = ws;
+    connectTimer = setTimeout(() => {
+      connectTimer = 0;
+      if (socket === ws && ws.readyState === WebSocket.CONNECTING)
+        ws.close();             /* onclose schedules the next try */
+    }, CONNECT_TIMEOUT_MS);
 
     ws.onopen = () => {
+      clearTimeout(connectTimer);
+      connectTimer = 0;
+      outageStart = 0;
       state.connected = true;
       state.ended = false;
       reconnectDelay = RECONNECT_MIN_MS;
@@ -943,8 +1009,17 @@
     ws.onclose = () => {
       if (socket !== ws)
         return;
+      clearTimeout(connectTimer);
+      connectTimer = 0;
       socket = null;
+      if (state.connected || !outageStart)
+        outageStart = performance.now();
       state.connected = false;
+      /* what is on the page is from the connection that ended */
+      if (state.pictures > 0)
+        setPictureStale(true);
+      if (Object.keys(state.signals).length > 0)
+        setSignalsStale(true);
       clearInterval(pingTimer);
       if (keyframeTimer) {
         clearTimeout(keyframeTimer);
@@ -960,7 +1035,9 @@
     if (reconnectTimer)
       return;
     const delay = reconnectDelay * (0.75 + Math.random() * 0.5);
-    reconnectDelay = Math.min(reconnectDelay * 2, RECONNECT_MAX_MS);
+    const fast = performance.now() - outageStart < RECONNECT_FAST_PERIOD_MS;
+    reconnectDelay = Math.min(reconnectDelay * 2,
+        fast ? RECONNECT_FAST_MAX_MS : RECONNECT_MAX_MS);
     reconnectTimer = setTimeout(() => {
       state.reconnects++;
       showStatus();

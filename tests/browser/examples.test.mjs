@@ -122,7 +122,10 @@ etest('receiver.sh shows the picture of a channel', recv, async () => {
   const head = fs.readFileSync(path.join(tmp, shots[0]));
   assert.equal(head.subarray(1, 4).toString(), 'PNG');
   assert.deepEqual([head.readUInt32BE(16), head.readUInt32BE(20)], [320, 240]);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // receiver.sh writes into tmp until it is stopped
+  for (const c of running.splice(0))
+    await c.stop();
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
 });
 
 etest('dashboard.sh composites two channels and publishes the result', recv, async () => {

@@ -164,6 +164,35 @@ vtest('DeltaPixels: keyframe then deltas reconstruct the picture exactly', async
   assert.deepEqual(st, { e: 0, g: 0, k: 0, t: 'delta' });
 });
 
+vtest('pictures are drawn opaque: alpha bytes 0 (an X padding byte) do not make them white', async () => {
+  // what `ximagesrc ! videoconvert ! video/x-raw,format=RGBA` sends: the
+  // colours of the screen, alpha 0 in black areas and wherever X wrote 0
+  const ws = await openViewer('opaque');
+  const w = 32, h = 16;
+  const colour = (x, y) => [x < 8 ? 0 : x * 7, y * 15, x < 8 ? 0 : 120];
+  const a = picture(w, h, (x, y) => [...colour(x, y), x % 3 === 0 ? 0 : 255]);
+  const b = picture(w, h, (x, y) => (y < 4 ? [250, 10, 20, 0] : [...colour(x, y), 0]));
+  const shown = async () => page.evaluate(() => {
+    const cv = document.getElementById('picture');
+    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
+  });
+  const opaque = (buf) => Array.from(buf).map((v, i) => (i % 4 === 3 ? 255 : v));
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 1, width: w, height: h }, a));
+  await waitInPage(page, () => dsViewer.pictures >= 1);
+  assert.deepEqual(await shown(), opaque(a));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 2, width: w, height: h }, rleEncodeXor(b, a)));
+  await waitInPage(page, () => dsViewer.frames === 2 && dsViewer.pictures >= 2);
+  await page.waitForTimeout(100);
+  assert.deepEqual(await shown(), opaque(b));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 3, width: w, height: h }, rleEncodeXor(a, null)));
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 4, width: w, height: h }, rleEncodeXor(b, a)));
+  await waitInPage(page, () => dsViewer.frames === 4);
+  await page.waitForTimeout(100);
+  assert.deepEqual(await shown(), opaque(b));
+  const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps }));
+  assert.deepEqual(st, { e: 0, g: 0 });
+});
+
 vtest('a seq gap discards deltas and asks for a keyframe, with backoff', async () => {
   const ws = await openViewer('gap');
   const w = 16, h = 16;

@@ -232,9 +232,22 @@ make_picture (guint w, guint h, guint seed)
   guint8 *p = g_malloc (w * h * 4);
   guint i;
 
+  /* opaque, as pictures are (docs/protocol.md §3; test_opaque_pictures
+   * sends other alpha bytes) */
   for (i = 0; i < w * h * 4; i++)
-    p[i] = (i % 7 == 0) ? 0 : (guint8) (i * 31 + seed * 17);
+    p[i] = (i % 4 == 3) ? 0xff : (i % 7 == 0) ? 0 : (guint8) (i * 31 +
+        seed * 17);
   return p;
+}
+
+/* Sets every alpha byte of an RGBA picture to 255: what dsdepay outputs */
+static void
+make_opaque (guint8 * p, gsize len)
+{
+  gsize i;
+
+  for (i = 3; i < len; i += 4)
+    p[i] = 0xff;
 }
 
 /* Takes @buffer, one JSON Lines line */
@@ -1580,6 +1593,7 @@ check_delta_round_trip (const gchar * compression)
     for (guint j = 0; j < n / 2; j++)
       pic[j] ^= 0x11 * (i % 3);
     memset (pic + n / 2 + (i * 4 * 4), 0xc0 + i, 16);
+    make_opaque (pic, n);
     frame = gst_buffer_new_memdup (pic, n);
     GST_BUFFER_PTS (frame) = i * GST_SECOND / 30;
     fail_unless_equals_int (gst_harness_push (enc, frame), GST_FLOW_OK);
@@ -1676,6 +1690,63 @@ count_force_key_units (Depay * d)
   return n;
 }
 
+/* Pictures are opaque: alpha bytes other than 255 on the wire (an X
+ * screen's padding byte, copied into RGBA by videoconvert) leave as 255,
+ * red, green and blue exact, for Pixels and for a chain of deltas; the
+ * input's bytes are not written to. */
+GST_START_TEST (test_opaque_pictures)
+{
+  Depay *d = depay_new (NULL);
+  guint8 *p0 = make_picture (4, 2, 3), *p1, *want0, *want1;
+  DsHeader hdr = { DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 2, 0 };
+  GstBuffer *in, *out;
+  guint i;
+
+  for (i = 3; i < 32; i += 4)
+    p0[i] = (i / 4) % 2 ? 0 : 0x80;
+  p1 = g_memdup2 (p0, 32);
+  p1[8] ^= 0x5a;
+  p1[11] = 0x01;
+  want0 = g_memdup2 (p0, 32);
+  make_opaque (want0, 32);
+  want1 = g_memdup2 (p1, 32);
+  make_opaque (want1, 32);
+
+  in = gst_ds_frame_buffer_new_data (&hdr, p0, 32);
+  gst_buffer_ref (in);
+  fail_unless_equals_int (push (d, in), GST_FLOW_OK);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, want0, 32);
+  gst_buffer_unref (out);
+  fail_unless (gst_buffer_memcmp (in, DS_HEADER_SIZE, p0, 32) == 0);
+  gst_buffer_unref (in);
+
+  /* a delta against the (wire) picture before it */
+  push (d, delta_frame (0, 1, 4, 2, p1, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, want1, 32);
+  gst_buffer_unref (out);
+
+  /* a keyframe delta, then a delta */
+  push (d, delta_frame (DS_FLAG_KEYFRAME, 2, 4, 2, p0, NULL));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, want0, 32);
+  gst_buffer_unref (out);
+  push (d, delta_frame (0, 3, 4, 2, p1, p0));
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, want1, 32);
+  gst_buffer_unref (out);
+
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+  g_free (p0);
+  g_free (p1);
+  g_free (want0);
+  g_free (want1);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_delta_chain)
 {
   Depay *d = depay_new (NULL);
@@ -1687,6 +1758,7 @@ GST_START_TEST (test_delta_chain)
   p1[77] = 0;
   p2 = g_memdup2 (p1, 128);
   memset (p2 + 40, 0xaa, 30);
+  make_opaque (p2, 128);
 
   /* a keyframe delta (reference = zeros) */
   push (d, delta_frame (DS_FLAG_KEYFRAME, 0, 8, 4, p0, NULL));
@@ -1730,9 +1802,9 @@ GST_END_TEST;
 GST_START_TEST (test_delta_handmade)
 {
   Depay *d = depay_new (NULL);
-  /* 1x2 picture, 8 bytes: 01 00 00 00 00 00 00 02 */
+  /* 1x2 picture, 8 bytes: 01 00 00 00 00 00 00 02, shown opaque */
   static const guint8 code[] = { 0x01, 0x00, 0x06, 0x00, 0x02 };
-  static const guint8 expected[] = { 1, 0, 0, 0, 0, 0, 0, 2 };
+  static const guint8 expected[] = { 1, 0, 0, 0xff, 0, 0, 0, 0xff };
   GstBuffer *out;
 
   push (d, frame_buffer (DS_FRAME_DELTA_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 1, 2,
@@ -1913,6 +1985,7 @@ GST_START_TEST (test_delta_compressed)
 
   p1 = g_memdup2 (p0, n);
   memset (p1 + 10, 0x42, 20);
+  make_opaque (p1, n);
 
   len = ds_rle_encode_xor (p0, NULL, n, code, DS_RLE_MAX_ENCODED_SIZE (n));
   z = zstd_raw_frame (code, len, len);
@@ -2517,6 +2590,7 @@ dsdepay_suite (void)
 
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_pixels_zero_copy);
+  tcase_add_test (tc, test_opaque_pictures);
   tcase_add_test (tc, test_renegotiation);
   tcase_add_test (tc, test_framerate_from_input_caps);
   tcase_add_test (tc, test_image);

@@ -607,6 +607,132 @@ GST_START_TEST (test_caps_query)
 
 GST_END_TEST;
 
+/* The four-byte RGB formats without alpha (what ximagesrc captures of an
+ * X screen, whose padding byte is 0 in black areas) and with it leave
+ * as opaque RGBA: the same red, green and blue, alpha 255, rows tight */
+static const struct
+{
+  const gchar *format;
+  guint r, g, b;                /* byte offsets in a pixel */
+} opaque_cases[] = {
+  {"BGRx", 2, 1, 0},
+  {"xRGB", 1, 2, 3},
+  {"RGBx", 0, 1, 2},
+  {"xBGR", 3, 2, 1},
+  {"BGRA", 2, 1, 0},
+  {"ARGB", 1, 2, 3},
+  {"ABGR", 3, 2, 1},
+};
+
+GST_START_TEST (test_opaque_formats)
+{
+  const guint w = 5, h = 3, stride = 5 * 4 + 8;
+  gchar *caps = g_strdup_printf ("video/x-raw,format=%s,width=%u,height=%u,"
+      "framerate=10/1", opaque_cases[__i__].format, w, h);
+  GstHarness *hr = pay_new (caps, NULL);
+  gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, };
+  gint strides[GST_VIDEO_MAX_PLANES] = { 0, };
+  guint8 *want = g_malloc (w * h * 4);
+  GstBuffer *in, *out;
+  GstMapInfo map;
+  DsHeader header;
+  guint x, y, pass;
+
+  /* twice: tight rows, then rows padded (told by a GstVideoMeta) */
+  for (pass = 0; pass < 2; pass++) {
+    guint row = pass ? stride : w * 4;
+
+    in = gst_buffer_new_allocate (NULL, row * h, NULL);
+    fail_unless (gst_buffer_map (in, &map, GST_MAP_WRITE));
+    memset (map.data, 0xaa, map.size);
+    for (y = 0; y < h; y++) {
+      for (x = 0; x < w; x++) {
+        guint8 *px = map.data + y * row + x * 4;
+        guint8 *rgba = want + (y * w + x) * 4;
+
+        /* padding or alpha 0 everywhere, as on a black X screen */
+        px[0] = px[1] = px[2] = px[3] = 0;
+        rgba[0] = px[opaque_cases[__i__].r] = 10 * y + x + 1;
+        rgba[1] = px[opaque_cases[__i__].g] = 100 + x;
+        rgba[2] = px[opaque_cases[__i__].b] = 200 + y;
+        rgba[3] = 0xff;
+      }
+    }
+    gst_buffer_unmap (in, &map);
+    if (pass) {
+      strides[0] = stride;
+      gst_buffer_add_video_meta_full (in, GST_VIDEO_FRAME_FLAG_NONE,
+          gst_video_format_from_string (opaque_cases[__i__].format), w, h, 1,
+          offsets, strides);
+    }
+
+    fail_unless_equals_int (gst_harness_push (hr, in), GST_FLOW_OK);
+    out = gst_harness_pull (hr);
+    header = frame_header (out);
+    fail_unless_equals_int (header.type, DS_FRAME_PIXELS);
+    fail_unless_equals_int (header.flags, DS_FLAG_KEYFRAME);
+    fail_unless_equals_int (header.width, w);
+    fail_unless_equals_int (header.height, h);
+    assert_payload (out, want, w * h * 4);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (count_warnings (hr), 0);
+
+  g_free (want);
+  g_free (caps);
+  pay_free (hr);
+}
+
+GST_END_TEST;
+
+/* An X screencast through the wire and back: `dspay ! dsdepay` gives the
+ * screen's colours, opaque, for pngenc and every other consumer */
+GST_START_TEST (test_opaque_round_trip)
+{
+  static const guint8 bgrx[16] = {
+    0, 0, 0, 0, 0x10, 0x20, 0x30, 0, 0xff, 0xff, 0xff, 0, 1, 2, 3, 0x80,
+  };
+  static const guint8 want[16] = {
+    0, 0, 0, 0xff, 0x30, 0x20, 0x10, 0xff, 0xff, 0xff, 0xff, 0xff, 3, 2, 1,
+    0xff,
+  };
+  GstElement *pipeline, *src, *sink;
+  GstCaps *caps;
+  GstSample *sample;
+  GstBuffer *in;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time ! dspay ! "
+      "dsdepay ! appsink name=sink sync=false", NULL);
+  fail_unless (pipeline != NULL);
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  sink = gst_bin_get_by_name (GST_BIN (pipeline), "sink");
+  caps = gst_caps_from_string ("video/x-raw,format=BGRx,width=2,height=2,"
+      "framerate=0/1");
+  g_object_set (src, "caps", caps, NULL);
+  gst_caps_unref (caps);
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+
+  in = gst_buffer_new_memdup (bgrx, sizeof (bgrx));
+  GST_BUFFER_PTS (in) = 0;
+  fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src), in),
+      GST_FLOW_OK);
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 5 * GST_SECOND);
+  fail_unless (sample != NULL);
+  fail_unless_equals_uint64 (gst_buffer_get_size (gst_sample_get_buffer
+          (sample)), sizeof (want));
+  fail_unless (gst_buffer_memcmp (gst_sample_get_buffer (sample), 0, want,
+          sizeof (want)) == 0);
+  gst_sample_unref (sample);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (sink);
+  gst_object_unref (pipeline);
+}
+
+GST_END_TEST;
+
 /* Pictures that are not images, audio that is not whole samples */
 GST_START_TEST (test_bad_media_buffers)
 {
@@ -1248,7 +1374,13 @@ round_trip_data (const RoundTripCase * c, guint i)
 {
   guint8 *data = make_picture (c->size, 1, i + 1);
 
-  if (g_str_equal (c->name, "png"))
+  if (g_str_has_prefix (c->name, "video")) {
+    guint j;
+
+    /* pictures are opaque: dsdepay sends alpha 255 (test_opaque_formats) */
+    for (j = 3; j < c->size; j += 4)
+      data[j] = 0xff;
+  } else if (g_str_equal (c->name, "png"))
     memcpy (data, png_300x200, sizeof (png_300x200));
   else if (g_str_equal (c->name, "webp"))
     memcpy (data, webp_vp8_640x480, sizeof (webp_vp8_640x480));
@@ -1475,6 +1607,8 @@ dspay_suite (void)
   tcase_add_test (tc, test_video_memories_shared);
   tcase_add_test (tc, test_unshareable_memory);
   tcase_add_test (tc, test_video_stride);
+  tcase_add_loop_test (tc, test_opaque_formats, 0, G_N_ELEMENTS (opaque_cases));
+  tcase_add_test (tc, test_opaque_round_trip);
   tcase_add_test (tc, test_allocation_video_meta);
   tcase_add_test (tc, test_allocation_no_video_meta_for_audio);
   tcase_add_test (tc, test_data_before_caps_error);
