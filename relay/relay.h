@@ -60,6 +60,8 @@ typedef struct
   gchar **allowed_origins;      /* besides the relay's own; "*": any */
   gint64 max_frame_bytes;
   gint64 max_queue_bytes;
+  gint64 max_picture_pixels;    /* width * height of one picture frame */
+  gint64 max_channel_cache_bytes;       /* all cached frames of a channel */
   gdouble idle_grace;           /* seconds */
   gdouble source_grace;         /* seconds */
   gdouble stuck_timeout;        /* seconds */
@@ -106,6 +108,9 @@ typedef struct
   guint64 keyframe_requests_cache;
   guint64 keyframe_requests_forwarded;
   guint64 keyframe_requests_coalesced;
+  guint64 pictures_refused;     /* over --max-picture-pixels */
+  guint64 picture_rebuilds;
+  guint64 cache_drops;          /* picture caches dropped for the bound */
 } DsRelay;
 
 /* Logging: one line on stderr per decision; frames only with --verbose */
