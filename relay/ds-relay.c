@@ -52,6 +52,12 @@
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
 #define DEFAULT_MAX_SIGNAL_BYTES DS_SIGNAL_DEFAULT_MAX_BYTES
 #define DEFAULT_MAX_SIGNAL_KEYS DS_SIGNAL_DEFAULT_MAX_KEYS
+/* 8K UHD (7680x4320) */
+#define DEFAULT_MAX_PICTURE_PIXELS (7680 * 4320)
+/* A 4K picture's keyframe plus a chain of deltas as large as the raw
+ * picture (2 x 33 MB) fits; see docs/relay.md */
+#define DEFAULT_MAX_CHANNEL_CACHE_BYTES (64 * 1024 * 1024)
+#define MIN_MAX_CHANNEL_CACHE_BYTES 1024
 #define DEFAULT_IDLE_GRACE 60.0
 #define DEFAULT_SOURCE_GRACE 30.0
 #define DEFAULT_STUCK_TIMEOUT 30.0
@@ -181,6 +187,21 @@ relay_check_settings (RelaySettings * s, GError ** error)
         G_MAXUINT32, s->max_signal_bytes);
     return FALSE;
   }
+  if (s->max_picture_pixels < 1 ||
+      s->max_picture_pixels > (gint64) G_MAXUINT16 * G_MAXUINT16) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-picture-pixels must be 1-%" G_GINT64_FORMAT ", not %"
+        G_GINT64_FORMAT, (gint64) G_MAXUINT16 * G_MAXUINT16,
+        s->max_picture_pixels);
+    return FALSE;
+  }
+  if (s->max_channel_cache_bytes < MIN_MAX_CHANNEL_CACHE_BYTES) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--max-channel-cache-bytes must be at least %d, not %"
+        G_GINT64_FORMAT, MIN_MAX_CHANNEL_CACHE_BYTES,
+        s->max_channel_cache_bytes);
+    return FALSE;
+  }
   if (s->max_signal_keys < 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--max-signal-keys must be at least 1, not %d", s->max_signal_keys);
@@ -298,6 +319,8 @@ main (int argc, char **argv)
   gint64 max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   gint64 max_signal_bytes = DEFAULT_MAX_SIGNAL_BYTES;
   gint max_signal_keys = DEFAULT_MAX_SIGNAL_KEYS;
+  gint64 max_picture_pixels = DEFAULT_MAX_PICTURE_PIXELS;
+  gint64 max_channel_cache_bytes = DEFAULT_MAX_CHANNEL_CACHE_BYTES;
   GOptionEntry entries[] = {
     {"host", 0, 0, G_OPTION_ARG_STRING, &s->host,
           "Address to listen on (default " DEFAULT_HOST
@@ -349,6 +372,15 @@ main (int argc, char **argv)
         "Most signals (top-level keys) in a signal frame and in a "
           "channel's merged state (default 10000); beyond: dropped and "
           "counted", "N"},
+    {"max-picture-pixels", 0, 0, G_OPTION_ARG_INT64, &max_picture_pixels,
+        "Largest picture (width x height) a source may send; a picture "
+          "frame announcing more is dropped, not cached nor forwarded "
+          "(default 33177600, 8K: 7680x4320)", "PIXELS"},
+    {"max-channel-cache-bytes", 0, 0, G_OPTION_ARG_INT64,
+          &max_channel_cache_bytes,
+        "Bytes a channel may keep for late joiners (keyframe, deltas, "
+          "image, schema, End); a longer delta chain is collapsed into one "
+          "picture or dropped (default 67108864)", "BYTES"},
     {"idle-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->idle_grace,
           "Seconds an empty channel is kept before it is removed (default 60)",
         "SECONDS"},
@@ -425,6 +457,8 @@ main (int argc, char **argv)
   s->max_queue_bytes = max_queue_bytes;
   s->max_signal_bytes = max_signal_bytes;
   s->max_signal_keys = max_signal_keys;
+  s->max_picture_pixels = max_picture_pixels;
+  s->max_channel_cache_bytes = max_channel_cache_bytes;
   if (!relay_check_settings (s, &error))
     goto bad_option;
 
@@ -465,6 +499,9 @@ main (int argc, char **argv)
       s->subscribe_token ? ", subscribe token set" : "",
       s->view_only ? ", view-only" : "");
   g_free (host_text);
+  relay_log ("max picture %" G_GINT64_FORMAT " pixels, max cache %"
+      G_GINT64_FORMAT " bytes per channel", s->max_picture_pixels,
+      s->max_channel_cache_bytes);
 
   g_unix_signal_add (SIGINT, relay_signal_cb, &relay);
   g_unix_signal_add (SIGTERM, relay_signal_cb, &relay);

@@ -39,6 +39,14 @@
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
 
+/* A delta chain is collapsed into one picture only when it is at least
+ * 1/REBUILD_MIN_SHARE of the raw picture: a rebuild costs a few passes
+ * over the picture, so this bounds the work per byte received */
+#define REBUILD_MIN_SHARE 8
+
+/* Refused pictures are logged at most once per this interval per channel */
+#define REFUSAL_LOG_INTERVAL_MS 1000
+
 struct _RelayChannel
 {
   DsRelay *relay;
@@ -76,6 +84,12 @@ struct _RelayChannel
   GBytes *end;                  /* the End frame, while the stream is over */
   guint64 rebuilds;
 
+  /* size of the picture the source's deltas apply to (its last Pixels or
+   * keyframe DeltaPixels); 0 when unknown */
+  guint16 ref_width;
+  guint16 ref_height;
+  gint64 last_refusal_log;
+
   /* keyframe requests to the source */
   gint64 last_keyframe_request;
   guint keyframe_request_id;
@@ -96,6 +110,7 @@ struct _RelayChannel
   guint64 bytes_out;
   guint64 dropped;
   guint64 catchups;
+  guint64 pictures_refused;
   gint64 last_frame_time;
 };
 
@@ -110,6 +125,8 @@ struct _RelayClient
   gboolean view_only;
   gchar **select;               /* NULL: everything */
   gboolean resync;              /* overflowed: catch up when drained */
+  gboolean has_reference;       /* got the picture the source's deltas
+                                 * apply to: deltas may go out */
   gboolean closing;
   guint64 frames_out;
   guint64 dropped;
@@ -145,14 +162,58 @@ relay_channel_name_is_valid (const gchar * name)
 
 /* Channel caches */
 
+static gsize
+bytes_size (GBytes * bytes)
+{
+  return bytes ? g_bytes_get_size (bytes) : 0;
+}
+
+/* What the picture chain may not use: schema, image, End */
+static gsize
+relay_channel_other_cache_bytes (RelayChannel * channel)
+{
+  return bytes_size (channel->schema) + bytes_size (channel->image) +
+      bytes_size (channel->end);
+}
+
+/* Every byte the channel keeps for late joiners (the merged signal state
+ * is bounded on its own) */
+static gsize
+relay_channel_cache_bytes (RelayChannel * channel)
+{
+  return relay_channel_other_cache_bytes (channel) +
+      bytes_size (channel->keyframe) + channel->deltas_bytes;
+}
+
+/* glibc keeps freed memory in its arenas: give a large cache back */
 static void
-relay_channel_clear_picture (RelayChannel * channel)
+relay_channel_released (gsize bytes)
+{
+#ifdef __GLIBC__
+  if (bytes >= TRIM_THRESHOLD)
+    malloc_trim (0);
+#endif
+}
+
+/* The keyframe and the deltas since */
+static void
+relay_channel_clear_chain (RelayChannel * channel)
 {
   g_clear_pointer (&channel->keyframe, g_bytes_unref);
   g_ptr_array_set_size (channel->deltas, 0);
   channel->deltas_bytes = 0;
+}
+
+static void
+relay_channel_clear_picture (RelayChannel * channel)
+{
+  gsize bytes = bytes_size (channel->keyframe) + channel->deltas_bytes +
+      bytes_size (channel->image);
+
+  relay_channel_clear_chain (channel);
   g_clear_pointer (&channel->image, g_bytes_unref);
   channel->image_is_newest = FALSE;
+  relay_channel_released (bytes);
 }
 
 static void
@@ -372,6 +433,19 @@ relay_channel_has_picture (RelayChannel * channel)
   return channel->keyframe != NULL || channel->image != NULL;
 }
 
+/* The source streams deltas but the cache holds no keyframe (it did not
+ * fit the cache bound): the source is asked for one (coalesced), and
+ * @client gets no delta until it comes */
+static void
+relay_client_want_reference (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+
+  if (channel->keyframe == NULL && channel->ref_width != 0 &&
+      !client->has_reference)
+    relay_channel_request_keyframe (channel);
+}
+
 /* What a receiver needs for a correct picture now */
 static void
 relay_client_send_picture (RelayClient * client)
@@ -384,7 +458,9 @@ relay_client_send_picture (RelayClient * client)
     for (i = 0; i < channel->deltas->len; i++)
       relay_client_send_full (client, g_ptr_array_index (channel->deltas, i),
           FALSE);
+    client->has_reference = TRUE;
   }
+  relay_client_want_reference (client);
   if (channel->image && (channel->image_is_newest || !channel->keyframe))
     relay_client_send_full (client, channel->image, FALSE);
 }
@@ -444,8 +520,10 @@ relay_client_send_catchup (RelayClient * client)
   RelayChannel *channel = client->channel;
 
   if (channel->schema == NULL && !channel->have_signals &&
-      !relay_channel_has_picture (channel) && channel->end == NULL)
+      !relay_channel_has_picture (channel) && channel->end == NULL) {
+    relay_client_want_reference (client);
     return;
+  }
   if (channel->schema)
     relay_client_send_full (client, channel->schema, FALSE);
   relay_client_send_signal_sync (client);
@@ -459,8 +537,9 @@ relay_client_send_catchup (RelayClient * client)
       relay_ws_get_queued_bytes (client->ws));
 }
 
-/* Fan-out to one receiver, with its queue bound (SPEC §6.5) */
-static void
+/* Fan-out to one receiver, with its queue bound (SPEC §6.5). Returns
+ * TRUE when @frame was queued */
+static gboolean
 relay_client_deliver (RelayClient * client, GBytes * frame)
 {
   DsRelay *relay = client->relay;
@@ -468,12 +547,12 @@ relay_client_deliver (RelayClient * client, GBytes * frame)
   gsize queued;
 
   if (client->closing)
-    return;
+    return FALSE;
   if (client->resync) {
     client->dropped++;
     client->channel->dropped++;
     relay->dropped++;
-    return;
+    return FALSE;
   }
 
   /* live frames only: a catch-up (not droppable, about one picture) comes
@@ -484,6 +563,7 @@ relay_client_deliver (RelayClient * client, GBytes * frame)
     gsize discarded = relay_ws_discard_unsent (client->ws);
 
     client->resync = TRUE;
+    client->has_reference = FALSE;
     client->dropped++;
     client->channel->dropped++;
     relay->dropped++;
@@ -493,9 +573,10 @@ relay_client_deliver (RelayClient * client, GBytes * frame)
         " unsent bytes, will resync with merged signals and a keyframe",
         client->channel->name, client->id, client->peer, queued,
         relay->settings.max_queue_bytes, discarded);
-    return;
+    return FALSE;
   }
   relay_client_send (client, frame);
+  return TRUE;
 }
 
 static void
@@ -549,58 +630,292 @@ relay_client_drained_cb (RelayWs * ws, gpointer user_data)
   relay_client_send_catchup (client);
 }
 
-/* Picture cache: keyframe + deltas since, rebuilt into one Pixels frame
- * when the deltas outweigh a raw picture */
+/* Picture cache: the source's last picture keyframe and the deltas since,
+ * collapsed into one picture when the chain outweighs a raw picture or the
+ * channel's cache outgrows --max-channel-cache-bytes. Every size is checked
+ * when the frame arrives (relay_channel_accept_picture()), before anything
+ * is allocated from it. */
 
-static gboolean
-relay_channel_rebuild_picture (RelayChannel * channel)
+/* The source's picture changed in a way receivers cannot follow (a reset,
+ * a refused picture): no delta goes out until the next keyframe */
+static void
+relay_channel_forget_reference (RelayChannel * channel)
 {
+  gsize bytes = bytes_size (channel->keyframe) + channel->deltas_bytes;
+  GList *l;
+
+  channel->ref_width = channel->ref_height = 0;
+  relay_channel_clear_chain (channel);
+  relay_channel_released (bytes);
+  for (l = channel->receivers.head; l; l = l->next)
+    ((RelayClient *) l->data)->has_reference = FALSE;
+}
+
+static void
+relay_channel_refuse_picture (RelayChannel * channel, const DsHeader * header,
+    guint64 pixels)
+{
+  DsRelay *relay = channel->relay;
+  gint64 now = g_get_monotonic_time ();
+
+  relay->pictures_refused++;
+  channel->pictures_refused++;
+  if (channel->last_refusal_log == 0 || now - channel->last_refusal_log >=
+      REFUSAL_LOG_INTERVAL_MS * G_TIME_SPAN_MILLISECOND) {
+    relay_log ("channel %s: refused a %s frame of %" G_GUINT64_FORMAT
+        " pixels (header %ux%u): over --max-picture-pixels %" G_GINT64_FORMAT
+        "; not cached, not forwarded (%" G_GUINT64_FORMAT " refused so far)",
+        channel->name, ds_frame_type_name (header->type), pixels,
+        header->width, header->height, relay->settings.max_picture_pixels,
+        channel->pictures_refused);
+    channel->last_refusal_log = now;
+  }
+  /* an image is no delta reference; anything else replaced the picture
+   * receivers hold by one they will never get */
+  if (header->type != DS_FRAME_COMPRESSED_PIXELS)
+    relay_channel_forget_reference (channel);
+}
+
+/* Checks a picture frame from the source before it is cached or
+ * forwarded, in O(payload) and without allocating: the picture size
+ * against --max-picture-pixels (for images also the size their own header
+ * gives), the decoded size of a run-length code, and that a delta applies
+ * to the source's current picture. Returns FALSE when the frame is to be
+ * skipped: with @error set when it is malformed, else refused or without
+ * reference (counted and handled here). */
+static gboolean
+relay_channel_accept_picture (RelayChannel * channel,
+    const DsHeader * header, const guint8 * payload, GError ** error)
+{
+  DsRelay *relay = channel->relay;
+  guint64 pixels = (guint64) header->width * header->height;
+  gint image_width = 0, image_height = 0;
+
+  if (header->type == DS_FRAME_COMPRESSED_PIXELS &&
+      ds_image_sniff (payload, header->payload_len, &image_width,
+          &image_height) != NULL && image_width > 0 && image_height > 0)
+    pixels = MAX (pixels, (guint64) image_width * (guint64) image_height);
+  if (pixels > (guint64) relay->settings.max_picture_pixels) {
+    relay_channel_refuse_picture (channel, header, pixels);
+    return FALSE;
+  }
+  if (header->type != DS_FRAME_DELTA_PIXELS)
+    return TRUE;
+
+  /* a zstd payload is not decoded here; its header size is bounded above */
+  if (!(header->flags & DS_FLAG_COMPRESSED)) {
+    gssize decoded = ds_rle_decoded_size (payload, header->payload_len);
+
+    if (decoded < 0 || (guint64) decoded != pixels * 4) {
+      g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
+          "DeltaPixels of %ux%u whose run-length code decodes to %"
+          G_GSSIZE_FORMAT " bytes, not %" G_GUINT64_FORMAT, header->width,
+          header->height, decoded, pixels * 4);
+      return FALSE;
+    }
+  }
+  if (ds_header_is_picture_keyframe (header))
+    return TRUE;
+  if (header->width != channel->ref_width ||
+      header->height != channel->ref_height) {
+    relay->dropped++;
+    channel->dropped++;
+    relay_verbose (relay, "channel %s: dropped a DeltaPixels of %ux%u: the "
+        "source's picture is %ux%u; asking for a keyframe", channel->name,
+        header->width, header->height, channel->ref_width, channel->ref_height);
+    relay_channel_request_keyframe (channel);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Decodes the cached keyframe and applies the deltas into one new
+ * keyframe of at most @budget bytes: a keyframe DeltaPixels when its code
+ * is smaller than the raw picture, else Pixels. The sizes were checked on
+ * arrival (and are checked again before the one allocation). NULL with
+ * @error set when the chain cannot be rebuilt here (zstd payloads) or the
+ * result would not fit. */
+static GBytes *
+relay_channel_rebuild_picture (RelayChannel * channel, gsize budget,
+    GError ** error)
+{
+  DsRelay *relay = channel->relay;
   const guint8 *data;
-  gsize len;
-  DsHeader kh, dh;
-  guint8 *picture;
-  gsize size;
+  gsize len, size, cap, coded_len = 0;
+  DsHeader kh, dh, out = { 0, };
+  guint8 *pixels_frame, *picture, *coded = NULL;
   guint i;
-  GBytes *frame;
 
   data = g_bytes_get_data (channel->keyframe, &len);
-  if (!ds_header_parse (data, len, &kh, NULL))
-    return FALSE;
+  if (!ds_header_parse (data, len, &kh, error))
+    return NULL;
+  if (kh.flags & DS_FLAG_COMPRESSED)
+    goto compressed;
+  if (kh.width == 0 || kh.height == 0 || (guint64) kh.width * kh.height >
+      (guint64) relay->settings.max_picture_pixels)
+    goto inconsistent;
   size = (gsize) kh.width * kh.height * 4;
-  if (size == 0 || (kh.flags & DS_FLAG_COMPRESSED))
-    return FALSE;
-  picture = g_malloc (size);
-  if (kh.type == DS_FRAME_PIXELS) {
-    memcpy (picture, data + DS_HEADER_SIZE, size);
-  } else if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, kh.payload_len, NULL,
-          picture, size, NULL)) {
-    goto failed;
-  }
+  if (kh.type == DS_FRAME_PIXELS && kh.payload_len != size)
+    goto inconsistent;
+  dh = kh;
   for (i = 0; i < channel->deltas->len; i++) {
     data = g_bytes_get_data (g_ptr_array_index (channel->deltas, i), &len);
-    if (!ds_header_parse (data, len, &dh, NULL) ||
-        (dh.flags & DS_FLAG_COMPRESSED) || dh.width != kh.width ||
-        dh.height != kh.height)
-      goto failed;
+    if (!ds_header_parse (data, len, &dh, error))
+      return NULL;
+    if (dh.flags & DS_FLAG_COMPRESSED)
+      goto compressed;
+    if (dh.width != kh.width || dh.height != kh.height)
+      goto inconsistent;
+  }
+
+  /* room for a Pixels frame: the picture is decoded in place */
+  pixels_frame = g_try_malloc (DS_HEADER_SIZE + size);
+  if (pixels_frame == NULL)
+    goto no_memory;
+  picture = pixels_frame + DS_HEADER_SIZE;
+  data = g_bytes_get_data (channel->keyframe, NULL);
+  if (kh.type == DS_FRAME_PIXELS)
+    memcpy (picture, data + DS_HEADER_SIZE, size);
+  else if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, kh.payload_len, NULL,
+          picture, size, error))
+    goto failed;
+  for (i = 0; i < channel->deltas->len; i++) {
+    data = g_bytes_get_data (g_ptr_array_index (channel->deltas, i), NULL);
+    ds_header_parse (data, DS_HEADER_SIZE, &dh, NULL);
     if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, dh.payload_len, picture,
-            picture, size, NULL))
+            picture, size, error))
       goto failed;
   }
 
-  frame = relay_frame_new (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, dh.seq,
-      dh.timestamp, kh.width, kh.height, picture, size);
-  g_free (picture);
-  g_bytes_unref (channel->keyframe);
-  channel->keyframe = frame;
-  g_ptr_array_set_size (channel->deltas, 0);
-  channel->deltas_bytes = 0;
-  channel->rebuilds++;
-  relay_verbose (channel->relay, "channel %s: rebuilt the picture %ux%u",
-      channel->name, kh.width, kh.height);
-  return TRUE;
+  out.flags = DS_FLAG_KEYFRAME;
+  out.seq = dh.seq;
+  out.timestamp = dh.timestamp;
+  out.width = kh.width;
+  out.height = kh.height;
 
+  /* the run-length code when it is smaller than the picture */
+  cap = budget > DS_HEADER_SIZE ? MIN (budget - DS_HEADER_SIZE, size - 1) : 0;
+  if (cap > 0 && (coded = g_try_malloc (DS_HEADER_SIZE + cap)) != NULL)
+    coded_len = ds_rle_encode_xor (picture, NULL, size, coded +
+        DS_HEADER_SIZE, cap);
+  if (coded_len > 0) {
+    g_free (pixels_frame);
+    out.type = DS_FRAME_DELTA_PIXELS;
+    out.payload_len = coded_len;
+    ds_header_pack (&out, coded);
+    coded = g_realloc (coded, DS_HEADER_SIZE + coded_len);
+    return g_bytes_new_take (coded, DS_HEADER_SIZE + coded_len);
+  }
+  g_free (coded);
+  if (DS_HEADER_SIZE + size > budget) {
+    g_free (pixels_frame);
+    goto too_large;
+  }
+  out.type = DS_FRAME_PIXELS;
+  out.payload_len = size;
+  ds_header_pack (&out, pixels_frame);
+  return g_bytes_new_take (pixels_frame, DS_HEADER_SIZE + size);
+
+  /* ERRORS */
+compressed:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
+        "compressed (zstd) frames in the chain");
+    return NULL;
+  }
+inconsistent:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
+        "inconsistent picture sizes in the chain");
+    return NULL;
+  }
+no_memory:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "no memory for a picture of %ux%u", kh.width, kh.height);
+    return NULL;
+  }
 failed:
-  g_free (picture);
+  {
+    g_free (pixels_frame);
+    return NULL;
+  }
+too_large:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "the %ux%u picture does not fit the %" G_GSIZE_FORMAT
+        " bytes left in the cache", kh.width, kh.height, budget);
+    return NULL;
+  }
+}
+
+/* The picture chain outgrew its bound: one picture instead, or nothing.
+ * When the chain could not be rebuilt the source is asked for a keyframe
+ * (coalesced) so the cache fills again; when the keyframe alone leaves no
+ * room, a new one would not either: joiners then ask for one */
+static void
+relay_channel_collapse_picture (RelayChannel * channel, gsize picture_bytes)
+{
+  DsRelay *relay = channel->relay;
+  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
+  gsize other = relay_channel_other_cache_bytes (channel);
+  gsize budget = bound > other ? bound - other : 0;
+  gsize before = bytes_size (channel->keyframe) + channel->deltas_bytes;
+  GBytes *rebuilt = NULL;
+  GError *error = NULL;
+  gboolean tried = FALSE;
+
+  /* a frame larger than a source may send is never cached nor sent */
+  budget = MIN (budget, (gsize) relay->settings.max_frame_bytes +
+      DS_HEADER_SIZE);
+  if (channel->deltas_bytes < picture_bytes / REBUILD_MIN_SHARE) {
+    g_set_error (&error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "the keyframe (%" G_GSIZE_FORMAT " bytes) leaves no room for deltas",
+        bytes_size (channel->keyframe));
+  } else {
+    rebuilt = relay_channel_rebuild_picture (channel, budget, &error);
+    tried = TRUE;
+  }
+
+  if (rebuilt) {
+    relay_channel_clear_chain (channel);
+    channel->keyframe = rebuilt;
+    channel->rebuilds++;
+    relay->picture_rebuilds++;
+    relay_verbose (relay, "channel %s: rebuilt the picture: %" G_GSIZE_FORMAT
+        " bytes instead of %" G_GSIZE_FORMAT, channel->name,
+        g_bytes_get_size (rebuilt), before);
+  } else {
+    relay->cache_drops++;
+    relay_log ("channel %s: dropped the cached picture (%" G_GSIZE_FORMAT
+        " bytes, bound %" G_GSIZE_FORMAT "): %s; joiners wait for a "
+        "keyframe", channel->name, before, bound, error ? error->message : "?");
+    relay_channel_clear_chain (channel);
+    if (tried)
+      relay_channel_request_keyframe (channel);
+  }
+  g_clear_error (&error);
+  relay_channel_released (before);
+}
+
+/* Room for @size more bytes of image, schema or End (the caller dropped
+ * the one it replaces): the picture chain, older, goes first. FALSE when
+ * they do not fit at all. */
+static gboolean
+relay_channel_make_room (RelayChannel * channel, gsize size, const gchar * what)
+{
+  DsRelay *relay = channel->relay;
+  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
+
+  if (relay_channel_cache_bytes (channel) + size <= bound)
+    return TRUE;
+  relay_channel_clear_chain (channel);
+  if (relay_channel_cache_bytes (channel) + size <= bound)
+    return TRUE;
+  relay->cache_drops++;
+  relay_log ("channel %s: %s of %" G_GSIZE_FORMAT " bytes does not fit "
+      "--max-channel-cache-bytes %" G_GSIZE_FORMAT ": not cached",
+      channel->name, what, size, bound);
   return FALSE;
 }
 
@@ -608,8 +923,16 @@ static void
 relay_channel_cache_picture (RelayChannel * channel, GBytes * frame,
     const DsHeader * header)
 {
+  DsRelay *relay = channel->relay;
+  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
+  gsize size = g_bytes_get_size (frame);
+  gsize picture_bytes;
+
   if (header->type == DS_FRAME_COMPRESSED_PIXELS) {
     g_clear_pointer (&channel->image, g_bytes_unref);
+    channel->image_is_newest = FALSE;
+    if (!relay_channel_make_room (channel, size, "an image"))
+      return;
     channel->image = g_bytes_ref (frame);
     channel->image_is_newest = TRUE;
     return;
@@ -617,30 +940,29 @@ relay_channel_cache_picture (RelayChannel * channel, GBytes * frame,
 
   channel->image_is_newest = FALSE;
   if (ds_header_is_picture_keyframe (header)) {
-    g_clear_pointer (&channel->keyframe, g_bytes_unref);
-    g_ptr_array_set_size (channel->deltas, 0);
-    channel->deltas_bytes = 0;
+    relay_channel_clear_chain (channel);
+    channel->ref_width = header->width;
+    channel->ref_height = header->height;
+    if (relay_channel_cache_bytes (channel) + size > bound) {
+      relay->cache_drops++;
+      relay_log ("channel %s: a keyframe of %" G_GSIZE_FORMAT " bytes does "
+          "not fit --max-channel-cache-bytes %" G_GSIZE_FORMAT ": not cached",
+          channel->name, size, bound);
+      return;
+    }
     channel->keyframe = g_bytes_ref (frame);
     return;
   }
 
-  /* a delta */
-  if (channel->keyframe == NULL) {
-    /* nothing to apply it to: a joiner could not draw it */
-    relay_channel_request_keyframe (channel);
+  /* a delta on the source's current picture (see accept_picture()) */
+  if (channel->keyframe == NULL)
     return;
-  }
   g_ptr_array_add (channel->deltas, g_bytes_ref (frame));
-  channel->deltas_bytes += g_bytes_get_size (frame);
-  if (channel->deltas_bytes > (gsize) header->width * header->height * 4) {
-    if (!relay_channel_rebuild_picture (channel)) {
-      relay_log ("channel %s: cannot rebuild the picture (compressed or "
-          "inconsistent deltas), asking the source for a keyframe",
-          channel->name);
-      relay_channel_clear_picture (channel);
-      relay_channel_request_keyframe (channel);
-    }
-  }
+  channel->deltas_bytes += size;
+  picture_bytes = (gsize) header->width * header->height * 4;
+  if (channel->deltas_bytes > picture_bytes ||
+      relay_channel_cache_bytes (channel) > bound)
+    relay_channel_collapse_picture (channel, picture_bytes);
 }
 
 /* Source frames */
@@ -651,15 +973,24 @@ relay_channel_fan_out (RelayChannel * channel, GBytes * frame,
 {
   gboolean is_signal = header->type == DS_FRAME_SIGNAL_SYNC ||
       header->type == DS_FRAME_SIGNAL_DIFF;
+  gboolean is_reference = ds_header_is_picture_keyframe (header);
+  gboolean needs_reference = header->type == DS_FRAME_DELTA_PIXELS &&
+      !is_reference;
   GList *l;
 
   for (l = channel->receivers.head; l; l = l->next) {
     RelayClient *client = l->data;
 
-    if (is_signal)
+    if (is_signal) {
       relay_client_deliver_signal (client, frame, header);
-    else
-      relay_client_deliver (client, frame);
+    } else if (needs_reference && !client->has_reference) {
+      /* it could not draw it: it waits for the keyframe it was promised */
+      client->dropped++;
+      channel->dropped++;
+      channel->relay->dropped++;
+    } else if (relay_client_deliver (client, frame) && is_reference) {
+      client->has_reference = TRUE;
+    }
   }
 }
 
@@ -733,16 +1064,23 @@ relay_source_frame (RelayClient * client, GBytes * frame)
         goto malformed;
       g_strfreev (signals);
       g_clear_pointer (&channel->schema, g_bytes_unref);
-      channel->schema = g_bytes_ref (frame);
+      if (relay_channel_make_room (channel, len, "a schema"))
+        channel->schema = g_bytes_ref (frame);
       break;
     }
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
+      if (!relay_channel_accept_picture (channel, &header, payload, &error)) {
+        if (error)
+          goto malformed;
+        return;
+      }
       relay_channel_cache_picture (channel, frame, &header);
       break;
     case DS_FRAME_KEYFRAME:
       /* receivers reset their picture and signal state: so does the cache */
+      relay_channel_forget_reference (channel);
       relay_channel_clear_picture (channel);
       ds_signal_state_clear (channel->signals);
       channel->have_signals = FALSE;
@@ -757,7 +1095,11 @@ relay_source_frame (RelayClient * client, GBytes * frame)
 
   if (header.type == DS_FRAME_END) {
     g_clear_pointer (&channel->end, g_bytes_unref);
-    channel->end = g_bytes_ref (frame);
+    if (relay_channel_make_room (channel, len, "an End"))
+      channel->end = g_bytes_ref (frame);
+    else                        /* joiners still learn that it ended */
+      channel->end = relay_frame_new (DS_FRAME_END, header.flags, header.seq,
+          header.timestamp, header.width, header.height, NULL, 0);
     relay_log ("channel %s: End from the source", channel->name);
   } else if (channel->end) {
     g_clear_pointer (&channel->end, g_bytes_unref);
@@ -1239,6 +1581,8 @@ relay_channels_json (DsRelay * relay)
         ds_signal_state_n_values (channel->signals));
     json_builder_set_member_name (builder, "cached_deltas");
     json_builder_add_int_value (builder, channel->deltas->len);
+    json_builder_set_member_name (builder, "cache_bytes");
+    json_builder_add_int_value (builder, relay_channel_cache_bytes (channel));
     json_builder_set_member_name (builder, "ended");
     json_builder_add_boolean_value (builder, channel->end != NULL);
     json_builder_end_object (builder);
@@ -1291,6 +1635,9 @@ static const struct
   {"ds_relay_channel_catchups_total",
         "Catch-ups sent, per channel.",
       G_STRUCT_OFFSET (RelayChannel, catchups)},
+  {"ds_relay_channel_pictures_refused_total",
+        "Picture frames refused by --max-picture-pixels, per channel.",
+      G_STRUCT_OFFSET (RelayChannel, pictures_refused)},
 };
 
 gchar *
@@ -1299,7 +1646,7 @@ relay_metrics_text (DsRelay * relay)
   GString *s = g_string_new (NULL);
   GHashTableIter iter;
   gpointer value;
-  gsize queue_total = 0, queue_max = 0;
+  gsize queue_total = 0, queue_max = 0, cache_total = 0;
   gint r;
   guint i;
 
@@ -1387,6 +1734,20 @@ relay_metrics_text (DsRelay * relay)
   g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
       "\"coalesced\"} %" G_GUINT64_FORMAT "\n",
       relay->keyframe_requests_coalesced);
+  metric_header (s, "ds_relay_pictures_refused_total", "counter",
+      "Picture frames refused (not cached, not forwarded) because they "
+      "announce more than --max-picture-pixels.");
+  g_string_append_printf (s, "ds_relay_pictures_refused_total %"
+      G_GUINT64_FORMAT "\n", relay->pictures_refused);
+  metric_header (s, "ds_relay_picture_rebuilds_total", "counter",
+      "Delta chains collapsed into one cached picture.");
+  g_string_append_printf (s, "ds_relay_picture_rebuilds_total %"
+      G_GUINT64_FORMAT "\n", relay->picture_rebuilds);
+  metric_header (s, "ds_relay_cache_drops_total", "counter",
+      "Cached pictures (or images, schemas) dropped or not cached because "
+      "of --max-channel-cache-bytes.");
+  g_string_append_printf (s, "ds_relay_cache_drops_total %" G_GUINT64_FORMAT
+      "\n", relay->cache_drops);
 
   /* per channel */
   metric_header (s, "ds_relay_channel_receivers", "gauge",
@@ -1428,6 +1789,22 @@ relay_metrics_text (DsRelay * relay)
     g_string_append_printf (s, "ds_relay_channel_queue_bytes{channel=\"%s\"} "
         "%" G_GSIZE_FORMAT "\n", channel->name, queued);
   }
+  metric_header (s, "ds_relay_channel_cache_bytes", "gauge",
+      "Bytes a channel keeps for late joiners (keyframe, deltas, image, "
+      "schema, End).");
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+    gsize cached = relay_channel_cache_bytes (channel);
+
+    cache_total += cached;
+    g_string_append_printf (s, "ds_relay_channel_cache_bytes{channel=\"%s\"} "
+        "%" G_GSIZE_FORMAT "\n", channel->name, cached);
+  }
+  metric_header (s, "ds_relay_cache_bytes", "gauge",
+      "Bytes all channels keep for late joiners.");
+  g_string_append_printf (s, "ds_relay_cache_bytes %" G_GSIZE_FORMAT "\n",
+      cache_total);
   metric_header (s, "ds_relay_queue_bytes", "gauge",
       "Bytes queued to all receivers, not yet written.");
   g_string_append_printf (s, "ds_relay_queue_bytes %" G_GSIZE_FORMAT "\n",

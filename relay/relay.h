@@ -63,6 +63,8 @@ typedef struct
   gint64 max_queue_bytes;
   gint64 max_signal_bytes;      /* a signal frame and a merged state */
   gint max_signal_keys;
+  gint64 max_picture_pixels;    /* width * height of one picture frame */
+  gint64 max_channel_cache_bytes;       /* all cached frames of a channel */
   gdouble idle_grace;           /* seconds */
   gdouble source_grace;         /* seconds */
   gdouble stuck_timeout;        /* seconds */
@@ -117,6 +119,9 @@ typedef struct
   guint64 keyframe_requests_cache;
   guint64 keyframe_requests_forwarded;
   guint64 keyframe_requests_coalesced;
+  guint64 pictures_refused;     /* over --max-picture-pixels */
+  guint64 picture_rebuilds;
+  guint64 cache_drops;          /* picture caches dropped for the bound */
 } DsRelay;
 
 /* Logging: one line on stderr per decision; frames only with --verbose */
