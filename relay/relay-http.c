@@ -246,6 +246,7 @@ relay_upgrade_complete_cb (SoupServerMessage * msg, gpointer user_data)
   ws = relay_ws_new (stream, relay_max_message (relay, upgrade->role),
       relay->settings.keepalive);
   relay_ws_set_tls (ws, relay->settings.tls_cert != NULL);
+  relay_ws_set_socket (ws, socket);
   g_object_unref (stream);
 
   channel = relay_channel_get (relay, upgrade->channel, TRUE);
