@@ -35,6 +35,8 @@
 /* Memory is given back to the system (malloc_trim) once the queues shrank
  * by this much since their peak */
 #define TRIM_THRESHOLD (8 * 1024 * 1024)
+/* ... and once this many clients left since the last trim */
+#define TRIM_CLIENTS 256
 
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
@@ -130,6 +132,8 @@ struct _RelayClient
   gboolean closing;
   guint64 frames_out;
   guint64 dropped;
+  /* in channel->receivers or channel->signaling: leaving is O(1) */
+  GList link;
 };
 
 static const gchar *role_names[RELAY_N_ROLES] = {
@@ -1328,11 +1332,11 @@ relay_client_closed_cb (RelayWs * ws, gpointer user_data)
       }
       break;
     case RELAY_ROLE_RECEIVER:
-      g_queue_remove (&channel->receivers, client);
+      g_queue_unlink (&channel->receivers, &client->link);
       relay_channel_send_receiver_count (channel, FALSE);
       break;
     case RELAY_ROLE_SIGNALING:
-      g_queue_remove (&channel->signaling, client);
+      g_queue_unlink (&channel->signaling, &client->link);
       break;
     default:
       break;
@@ -1363,7 +1367,9 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
   client->id = ++relay->next_client_id;
   client->peer = g_strdup (peer);
   client->view_only = view_only;
+  client->link.data = client;
   relay->n_clients++;
+  relay->n_clients_peak = MAX (relay->n_clients_peak, relay->n_clients);
   relay->n_by_role[role]++;
   relay->connections_total[role]++;
   channel->empty_since = 0;
@@ -1373,6 +1379,8 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
   /* backpressure for every role: a client whose own queue is over the
    * bound is not read until it reads */
   relay_ws_set_read_limit (ws, relay->settings.max_queue_bytes);
+  /* housekeeping finds it among the clients with something queued */
+  relay_ws_set_listed (ws, TRUE);
 
   switch (role) {
     case RELAY_ROLE_SOURCE:
@@ -1398,7 +1406,7 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
         relay_channel_request_keyframe (channel);
       break;
     case RELAY_ROLE_RECEIVER:
-      g_queue_push_tail (&channel->receivers, client);
+      g_queue_push_tail_link (&channel->receivers, &client->link);
       relay_log ("channel %s: receiver #%u (%s)%s connected, %u receivers",
           channel->name, client->id, peer, view_only ? " view-only" : "",
           channel->receivers.length);
@@ -1406,7 +1414,7 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
       relay_channel_send_receiver_count (channel, FALSE);
       break;
     case RELAY_ROLE_SIGNALING:
-      g_queue_push_tail (&channel->signaling, client);
+      g_queue_push_tail_link (&channel->signaling, &client->link);
       relay_log ("channel %s: signaling #%u (%s) connected", channel->name,
           client->id, peer);
       break;
@@ -1471,6 +1479,9 @@ relay_client_check_stuck (RelayClient * client, gint64 now, gint64 stuck)
   g_free (reason);
 }
 
+/* Runs every 100 ms: its cost must not grow with the number of idle
+ * clients, so it looks only at the clients with something queued (the
+ * others cannot be stuck) and at the channels */
 void
 relay_housekeeping (DsRelay * relay)
 {
@@ -1480,24 +1491,20 @@ relay_housekeeping (DsRelay * relay)
   gint64 stuck = (gint64) (relay->settings.stuck_timeout * G_TIME_SPAN_SECOND);
   gint64 idle = (gint64) (relay->settings.idle_grace * G_TIME_SPAN_SECOND);
   gsize queued = 0;
+  gboolean trim = FALSE;
+  GPtrArray *busy;
+  guint i;
+
+  /* every listed connection belongs to a client */
+  busy = relay_ws_list_queued (&queued);
+  for (i = 0; i < busy->len; i++)
+    relay_client_check_stuck (relay_ws_get_user_data (g_ptr_array_index (busy,
+                i)), now, stuck);
+  g_ptr_array_unref (busy);
 
   g_hash_table_iter_init (&iter, relay->channels);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     RelayChannel *channel = value;
-    GList *l;
-
-    if (channel->source) {
-      relay_client_check_stuck (channel->source, now, stuck);
-      queued += relay_ws_get_queued_bytes (channel->source->ws);
-    }
-    for (l = channel->receivers.head; l; l = l->next) {
-      relay_client_check_stuck (l->data, now, stuck);
-      queued += relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
-    }
-    for (l = channel->signaling.head; l; l = l->next) {
-      relay_client_check_stuck (l->data, now, stuck);
-      queued += relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
-    }
 
     if (relay_channel_is_empty (channel) && channel->empty_since != 0 &&
         now - channel->empty_since >= idle) {
@@ -1512,14 +1519,24 @@ relay_housekeeping (DsRelay * relay)
    * freed memory in its arenas, give it back */
   relay->queued_peak = MAX (relay->queued_peak, queued);
   if (relay->queued_peak - queued >= TRIM_THRESHOLD) {
-#ifdef __GLIBC__
-    malloc_trim (0);
-#endif
+    trim = TRUE;
     relay_verbose (relay, "queues shrank from %" G_GSIZE_FORMAT " to %"
         G_GSIZE_FORMAT " bytes: memory trimmed", relay->queued_peak, queued);
   }
   if (relay->queued_peak - queued >= TRIM_THRESHOLD || queued == 0)
     relay->queued_peak = queued;
+  /* so did many clients (each left some kilobytes of small allocations in
+   * the heap, which glibc does not give back by itself) */
+  if (relay->n_clients_peak - relay->n_clients >= TRIM_CLIENTS) {
+    trim = TRUE;
+    relay_verbose (relay, "clients went from %u to %u: memory trimmed",
+        relay->n_clients_peak, relay->n_clients);
+    relay->n_clients_peak = relay->n_clients;
+  }
+#ifdef __GLIBC__
+  if (trim)
+    malloc_trim (0);
+#endif
 }
 
 /* HTTP views */

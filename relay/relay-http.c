@@ -384,6 +384,7 @@ relay_upgrade_complete_cb (RelayConnection * conn, GIOStream * stream,
   ws = relay_ws_new (stream, relay_max_message (relay, upgrade->role),
       relay->settings.keepalive);
   relay_ws_set_tls (ws, relay_connection_is_tls (conn));
+  relay_ws_set_socket (ws, relay_connection_get_socket (conn));
 
   channel = relay_channel_get (relay, upgrade->channel, TRUE);
   if (channel == NULL || relay->shutting_down) {

@@ -21,7 +21,9 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <string.h>
+#include <sys/epoll.h>
 
 #include "relay.h"
 #include "relay-ws.h"
@@ -33,6 +35,8 @@
  * grows as the bytes arrive (an announced length costs nothing before the
  * bytes come). */
 #define READ_START (4 * 1024)
+/* Readiness events taken from the shared epoll set per wake-up */
+#define POLLER_EVENTS 256
 #define READ_CHUNK (256 * 1024)
 #define BIG_START (1024 * 1024)
 /* At most this many reads per wake-up, so one busy peer cannot starve the
@@ -90,7 +94,17 @@ struct _RelayWs
   guint flush_id;
   guint closed_id;
   guint close_timeout_id;
-  guint keepalive_id;
+
+  /* the socket's descriptor, when known: reading is then watched by the
+   * one shared poller (see below), not by a GSource of its own */
+  gint fd;
+  gboolean polled;              /* fd is in the poller's epoll set */
+  GList again_link;             /* in poller->again */
+  GList keepalive_link;         /* in poller->keepalive */
+  gint64 next_ping;
+  /* listed by relay_ws_list_queued() while something is queued */
+  gboolean listed;
+  GList queued_link;            /* in queued_list */
 
   GQueue out_queue;
   gsize queued_bytes;
@@ -134,6 +148,241 @@ static void relay_ws_teardown (RelayWs * ws);
 static void relay_ws_check_resume (RelayWs * ws);
 static void relay_ws_protocol_close (RelayWs * ws, gushort code,
     const gchar * reason);
+static gboolean relay_ws_readable_cb (GObject * stream, gpointer user_data);
+static void relay_ws_keepalive (RelayWs * ws, gint64 now);
+
+/* The poller: one GSource for every connection of the process.
+ *
+ * GLib's main loop visits each attached source at every iteration
+ * (prepare, check, and one pollfd each in poll()), so with a GSource per
+ * connection (a socket source and a keepalive timer each) every wake-up
+ * of the relay cost O(connections), and N clients joining cost O(N²): 77 s
+ * for 10,000 receivers. Here the sockets of open connections are in one
+ * epoll set, whose descriptor is the only one GLib polls, and the
+ * keepalive deadlines are in one queue ordered by time; a wake-up costs
+ * O(ready connections). Writes that would block still wait on a GSource
+ * of their own: that is transient, and only for slow peers.
+ *
+ * A stream whose socket is not known (relay_ws_set_socket() not called,
+ * and not a GSocketConnection or GTlsConnection) is read through a
+ * GSource as before. */
+
+typedef struct
+{
+  GSource source;
+  gpointer tag;
+  gint epoll_fd;
+  /* connections that stopped reading after READS_PER_WAKEUP reads: bytes
+   * may wait inside a TLS layer, where epoll does not see them */
+  GQueue again;
+  /* connections with keepalive, earliest next_ping first */
+  GQueue keepalive;
+  /* the events being dispatched: a connection freed meanwhile is removed
+   * from them */
+  struct epoll_event *events;
+  gint n_events;
+} RelayWsPoller;
+
+static RelayWsPoller *poller;
+
+/* The listed connections that have something queued: housekeeping looks
+ * for stuck peers among these only, not among every connection */
+static GQueue queued_list = G_QUEUE_INIT;
+
+static void
+relay_ws_update_queued_list (RelayWs * ws)
+{
+  gboolean want = ws->listed && ws->state != STATE_CLOSED &&
+      !g_queue_is_empty (&ws->out_queue);
+
+  if (want && ws->queued_link.data == NULL) {
+    ws->queued_link.data = ws;
+    g_queue_push_tail_link (&queued_list, &ws->queued_link);
+  } else if (!want && ws->queued_link.data != NULL) {
+    g_queue_unlink (&queued_list, &ws->queued_link);
+    ws->queued_link.data = NULL;
+  }
+}
+
+static gint64
+relay_ws_poller_next_deadline (RelayWsPoller * p)
+{
+  RelayWs *first = g_queue_peek_head (&p->keepalive);
+
+  return first ? first->next_ping : -1;
+}
+
+static gboolean
+relay_ws_poller_prepare (GSource * source, gint * timeout)
+{
+  RelayWsPoller *p = (RelayWsPoller *) source;
+  gint64 deadline, now;
+
+  *timeout = -1;
+  if (!g_queue_is_empty (&p->again)) {
+    *timeout = 0;
+    return TRUE;
+  }
+  deadline = relay_ws_poller_next_deadline (p);
+  if (deadline < 0)
+    return FALSE;
+  now = g_source_get_time (source);
+  if (deadline <= now) {
+    *timeout = 0;
+    return TRUE;
+  }
+  *timeout = (gint) MIN ((deadline - now + 999) / 1000, G_MAXINT);
+  return FALSE;
+}
+
+static gboolean
+relay_ws_poller_check (GSource * source)
+{
+  RelayWsPoller *p = (RelayWsPoller *) source;
+  gint64 deadline;
+
+  if (!g_queue_is_empty (&p->again))
+    return TRUE;
+  if (g_source_query_unix_fd (source, p->tag) & G_IO_IN)
+    return TRUE;
+  deadline = relay_ws_poller_next_deadline (p);
+  return deadline >= 0 && deadline <= g_source_get_time (source);
+}
+
+static gboolean
+relay_ws_poller_dispatch (GSource * source, GSourceFunc callback,
+    gpointer user_data)
+{
+  RelayWsPoller *p = (RelayWsPoller *) source;
+  struct epoll_event events[POLLER_EVENTS];
+  guint left = p->again.length;
+  GList *link;
+  gint64 now;
+  gint i, n;
+  RelayWs *ws;
+
+  /* those that were cut short last time first; readable_cb puts them
+   * back if they still have more (and a connection freed meanwhile
+   * leaves the queue itself) */
+  while (left-- > 0 && (link = g_queue_pop_head_link (&p->again))) {
+    ws = link->data;
+    link->data = NULL;
+    relay_ws_readable_cb (G_OBJECT (ws->in), ws);
+  }
+
+  n = epoll_wait (p->epoll_fd, events, POLLER_EVENTS, 0);
+  p->events = events;
+  p->n_events = MAX (n, 0);
+  for (i = 0; i < p->n_events; i++) {
+    ws = events[i].data.ptr;
+    /* NULL: freed by an earlier callback of this round */
+    if (ws == NULL || !ws->polled)
+      continue;
+    relay_ws_readable_cb (G_OBJECT (ws->in), ws);
+  }
+  p->events = NULL;
+  p->n_events = 0;
+
+  now = g_get_monotonic_time ();
+  while ((ws = g_queue_peek_head (&p->keepalive)) && ws->next_ping <= now) {
+    g_queue_unlink (&p->keepalive, &ws->keepalive_link);
+    ws->keepalive_link.data = NULL;
+    relay_ws_keepalive (ws, now);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs relay_ws_poller_funcs = {
+  relay_ws_poller_prepare,
+  relay_ws_poller_check,
+  relay_ws_poller_dispatch,
+  NULL,
+};
+
+static RelayWsPoller *
+relay_ws_poller_get (void)
+{
+  gint fd;
+
+  if (poller)
+    return poller;
+  fd = epoll_create1 (EPOLL_CLOEXEC);
+  if (fd < 0)
+    g_error ("epoll_create1: %s", g_strerror (errno));
+  poller = (RelayWsPoller *) g_source_new (&relay_ws_poller_funcs,
+      sizeof (RelayWsPoller));
+  poller->epoll_fd = fd;
+  g_queue_init (&poller->again);
+  g_queue_init (&poller->keepalive);
+  poller->tag = g_source_add_unix_fd (&poller->source, fd, G_IO_IN);
+  g_source_set_name (&poller->source, "relay-ws poller");
+  g_source_attach (&poller->source, NULL);
+  return poller;
+}
+
+/* Adds @ws to the keepalive queue, @seconds from @now; the queue stays
+ * sorted by walking from its tail, where a new deadline almost always
+ * belongs (every connection of a relay has the same interval) */
+static void
+relay_ws_schedule_keepalive (RelayWs * ws, gint64 now)
+{
+  RelayWsPoller *p = relay_ws_poller_get ();
+  GList *l;
+
+  ws->next_ping = now + (gint64) ws->keepalive_seconds * G_TIME_SPAN_SECOND;
+  for (l = p->keepalive.tail; l; l = l->prev)
+    if (((RelayWs *) l->data)->next_ping <= ws->next_ping)
+      break;
+  ws->keepalive_link.data = ws;
+  if (l == NULL)
+    g_queue_push_head_link (&p->keepalive, &ws->keepalive_link);
+  else
+    g_queue_insert_after_link (&p->keepalive, l, &ws->keepalive_link);
+}
+
+static void
+relay_ws_unwatch_readable (RelayWs * ws)
+{
+  if (ws->read_source) {
+    g_source_destroy (ws->read_source);
+    g_source_unref (ws->read_source);
+    ws->read_source = NULL;
+  }
+  if (ws->polled) {
+    gint i;
+
+    epoll_ctl (poller->epoll_fd, EPOLL_CTL_DEL, ws->fd, NULL);
+    ws->polled = FALSE;
+    for (i = 0; i < poller->n_events; i++)
+      if (poller->events[i].data.ptr == ws)
+        poller->events[i].data.ptr = NULL;
+  }
+  if (ws->again_link.data) {
+    g_queue_unlink (&poller->again, &ws->again_link);
+    ws->again_link.data = NULL;
+  }
+}
+
+/* The socket under a GSocketConnection, or under a GTlsConnection over
+ * one; -1 otherwise */
+static gint
+relay_ws_stream_fd (GIOStream * stream)
+{
+  GIOStream *base = NULL;
+  gint fd = -1;
+
+  if (G_IS_SOCKET_CONNECTION (stream))
+    return g_socket_get_fd (g_socket_connection_get_socket
+        (G_SOCKET_CONNECTION (stream)));
+  if (G_IS_TLS_CONNECTION (stream)) {
+    g_object_get (stream, "base-io-stream", &base, NULL);
+    if (base && G_IS_SOCKET_CONNECTION (base))
+      fd = g_socket_get_fd (g_socket_connection_get_socket
+          (G_SOCKET_CONNECTION (base)));
+    g_clear_object (&base);
+  }
+  return fd;
+}
 
 RelayWs *
 relay_ws_new (GIOStream * stream, gsize max_message, guint keepalive_seconds)
@@ -147,11 +396,17 @@ relay_ws_new (GIOStream * stream, gsize max_message, guint keepalive_seconds)
   ws->keepalive_seconds = keepalive_seconds;
   ws->state = STATE_NEW;
   g_queue_init (&ws->out_queue);
-  ws->in_cap = READ_START;
-  ws->inbuf = g_malloc (ws->in_cap);
+  ws->fd = relay_ws_stream_fd (stream);
   ws->last_activity = g_get_monotonic_time ();
   ws->last_progress = ws->last_activity;
   return ws;
+}
+
+void
+relay_ws_set_socket (RelayWs * ws, GSocket * socket)
+{
+  g_return_if_fail (ws->state == STATE_NEW);
+  ws->fd = socket ? g_socket_get_fd (socket) : -1;
 }
 
 void
@@ -175,10 +430,10 @@ relay_ws_out_free (RelayWsOut * out)
 static void
 relay_ws_clear_sources (RelayWs * ws)
 {
-  if (ws->read_source) {
-    g_source_destroy (ws->read_source);
-    g_source_unref (ws->read_source);
-    ws->read_source = NULL;
+  relay_ws_unwatch_readable (ws);
+  if (ws->keepalive_link.data) {
+    g_queue_unlink (&poller->keepalive, &ws->keepalive_link);
+    ws->keepalive_link.data = NULL;
   }
   if (ws->write_source) {
     g_source_destroy (ws->write_source);
@@ -188,7 +443,6 @@ relay_ws_clear_sources (RelayWs * ws)
   g_clear_handle_id (&ws->flush_id, g_source_remove);
   g_clear_handle_id (&ws->resume_id, g_source_remove);
   g_clear_handle_id (&ws->close_timeout_id, g_source_remove);
-  g_clear_handle_id (&ws->keepalive_id, g_source_remove);
 }
 
 void
@@ -201,6 +455,8 @@ relay_ws_free (RelayWs * ws)
   if (ws->state != STATE_CLOSED && ws->stream)
     g_io_stream_close (ws->stream, NULL, NULL);
   g_queue_clear_full (&ws->out_queue, (GDestroyNotify) relay_ws_out_free);
+  ws->listed = FALSE;
+  relay_ws_update_queued_list (ws);
   g_clear_object (&ws->stream);
   g_free (ws->inbuf);
   g_free (ws->big);
@@ -345,6 +601,7 @@ relay_ws_write_some (RelayWs * ws)
         relay_ws_out_free (out);
       }
     }
+    relay_ws_update_queued_list (ws);
     relay_ws_check_resume (ws);
   }
   return TRUE;
@@ -432,6 +689,7 @@ relay_ws_queue (RelayWs * ws, RelayWsOpcode opcode, GBytes * payload,
   ws->queued_bytes += out->header_len + out->data_len;
   if (droppable)
     ws->droppable_bytes += out->header_len + out->data_len;
+  relay_ws_update_queued_list (ws);
 
   if (ws->flush_id == 0 && ws->write_source == NULL)
     ws->flush_id =
@@ -455,6 +713,35 @@ relay_ws_get_queued_bytes (RelayWs * ws)
    * of each message, which dominates for small frames */
   return ws->queued_bytes +
       g_queue_get_length (&ws->out_queue) * RELAY_WS_MESSAGE_OVERHEAD;
+}
+
+void
+relay_ws_set_listed (RelayWs * ws, gboolean listed)
+{
+  ws->listed = listed;
+  relay_ws_update_queued_list (ws);
+}
+
+GPtrArray *
+relay_ws_list_queued (gsize * total_bytes)
+{
+  GPtrArray *list = g_ptr_array_sized_new (queued_list.length);
+  gsize total = 0;
+  GList *l;
+
+  for (l = queued_list.head; l; l = l->next) {
+    g_ptr_array_add (list, l->data);
+    total += relay_ws_get_queued_bytes (l->data);
+  }
+  if (total_bytes)
+    *total_bytes = total;
+  return list;
+}
+
+gpointer
+relay_ws_get_user_data (RelayWs * ws)
+{
+  return ws->user_data;
 }
 
 gsize
@@ -493,6 +780,7 @@ relay_ws_discard_unsent (RelayWs * ws)
     relay_ws_out_free (out);
   }
   ws->queued_bytes -= dropped;
+  relay_ws_update_queued_list (ws);
   relay_ws_check_resume (ws);
   return dropped;
 }
@@ -529,6 +817,7 @@ relay_ws_teardown (RelayWs * ws)
   ws->queued_bytes = 0;
   ws->droppable_bytes = 0;
   ws->pending_pong = NULL;
+  relay_ws_update_queued_list (ws);
   g_io_stream_close_async (g_object_ref (ws->stream), G_PRIORITY_DEFAULT,
       NULL, relay_ws_stream_closed_cb, NULL);
   /* Tell the owner from the main loop, never from inside its own call */
@@ -590,11 +879,7 @@ relay_ws_protocol_close (RelayWs * ws, gushort code, const gchar * reason)
     g_byte_array_unref (ws->frag);
     ws->frag = NULL;
   }
-  if (ws->read_source) {
-    g_source_destroy (ws->read_source);
-    g_source_unref (ws->read_source);
-    ws->read_source = NULL;
-  }
+  relay_ws_unwatch_readable (ws);
   relay_ws_close (ws, code, reason);
 }
 
@@ -912,6 +1197,8 @@ static gboolean
 relay_ws_readable_cb (GObject * stream, gpointer user_data)
 {
   RelayWs *ws = user_data;
+  /* an idle connection holds no input buffer: a read goes here first */
+  guint8 small[READ_START];
   guint i;
 
   for (i = 0; i < READS_PER_WAKEUP; i++) {
@@ -923,11 +1210,7 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
     if (ws->read_paused || (ws->read_limit > 0 &&
             relay_ws_get_queued_bytes (ws) > ws->read_limit)) {
       ws->read_paused = TRUE;
-      if (ws->read_source) {
-        g_source_destroy (ws->read_source);
-        g_source_unref (ws->read_source);
-        ws->read_source = NULL;
-      }
+      relay_ws_unwatch_readable (ws);
       return G_SOURCE_REMOVE;
     }
 
@@ -938,6 +1221,14 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
       }
       n = g_pollable_input_stream_read_nonblocking (ws->in,
           ws->big + ws->big_have, ws->big_cap - ws->big_have, NULL, &error);
+    } else if (ws->inbuf == NULL) {
+      n = g_pollable_input_stream_read_nonblocking (ws->in, small,
+          sizeof (small), NULL, &error);
+      if (n > 0) {
+        ws->in_cap = READ_START;
+        ws->inbuf = g_malloc (ws->in_cap);
+        memcpy (ws->inbuf, small, n);
+      }
     } else {
       if (ws->in_len == ws->in_cap) {
         /* a partial frame fills the buffer (never past READ_CHUNK: larger
@@ -986,10 +1277,20 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
           !ws->failed) {
         ws->in_cap = MIN (ws->in_cap * 2, READ_CHUNK);
         ws->inbuf = g_realloc (ws->inbuf, ws->in_cap);
+      } else if (ws->in_len == 0 && ws->in_cap <= READ_START) {
+        /* everything parsed: give the small buffer back */
+        g_clear_pointer (&ws->inbuf, g_free);
+        ws->in_cap = 0;
       }
     }
     if (ws->state == STATE_CLOSED)
       return G_SOURCE_REMOVE;
+  }
+  /* more may be waiting (in a TLS layer epoll does not see): the poller
+   * comes back to it at its next wake-up */
+  if (ws->polled && ws->again_link.data == NULL) {
+    ws->again_link.data = ws;
+    g_queue_push_tail_link (&poller->again, &ws->again_link);
   }
   return G_SOURCE_CONTINUE;
 }
@@ -997,8 +1298,22 @@ relay_ws_readable_cb (GObject * stream, gpointer user_data)
 static void
 relay_ws_watch_readable (RelayWs * ws)
 {
-  if (ws->read_source)
+  if (ws->read_source || ws->polled)
     return;
+  if (ws->fd >= 0) {
+    RelayWsPoller *p = relay_ws_poller_get ();
+    struct epoll_event ev = { 0, };
+
+    ev.events = EPOLLIN;
+    ev.data.ptr = ws;
+    if (epoll_ctl (p->epoll_fd, EPOLL_CTL_ADD, ws->fd, &ev) == 0) {
+      ws->polled = TRUE;
+      return;
+    }
+    g_debug ("epoll_ctl (%d): %s; reading through a GSource", ws->fd,
+        g_strerror (errno));
+    ws->fd = -1;
+  }
   ws->read_source = g_pollable_input_stream_create_source (ws->in, NULL);
   g_source_set_callback (ws->read_source,
       (GSourceFunc) (void (*)(void)) relay_ws_readable_cb, ws, NULL);
@@ -1049,22 +1364,23 @@ relay_ws_set_read_limit (RelayWs * ws, gsize limit)
   ws->read_limit = limit;
 }
 
-static gboolean
-relay_ws_keepalive_cb (gpointer user_data)
+/* Every keepalive_seconds: a Ping, or the end for a peer silent for three
+ * intervals */
+static void
+relay_ws_keepalive (RelayWs * ws, gint64 now)
 {
-  RelayWs *ws = user_data;
-  gint64 idle = g_get_monotonic_time () - ws->last_activity;
+  gint64 idle = now - ws->last_activity;
 
   if (idle > 3 * (gint64) ws->keepalive_seconds * G_TIME_SPAN_SECOND) {
     relay_log ("a peer did not answer keepalive pings for %" G_GINT64_FORMAT
         " s, closing it", idle / G_TIME_SPAN_SECOND);
-    ws->keepalive_id = 0;
     relay_ws_teardown (ws);
-    return G_SOURCE_REMOVE;
+    return;
   }
   if (ws->state == STATE_OPEN)
     relay_ws_queue (ws, RELAY_WS_OPCODE_PING, NULL, NULL, 0, FALSE);
-  return G_SOURCE_CONTINUE;
+  if (ws->state != STATE_CLOSED)
+    relay_ws_schedule_keepalive (ws, now);
 }
 
 void
@@ -1075,8 +1391,7 @@ relay_ws_start (RelayWs * ws)
   ws->state = STATE_OPEN;
   relay_ws_watch_readable (ws);
   if (ws->keepalive_seconds > 0)
-    ws->keepalive_id = g_timeout_add_seconds (ws->keepalive_seconds,
-        relay_ws_keepalive_cb, ws);
+    relay_ws_schedule_keepalive (ws, g_get_monotonic_time ());
   /* Messages queued before the start go out now */
   if (!g_queue_is_empty (&ws->out_queue) && ws->flush_id == 0)
     ws->flush_id = g_idle_add_full (G_PRIORITY_DEFAULT,

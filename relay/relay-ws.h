@@ -68,6 +68,13 @@ typedef void (*RelayWsDrainedFunc) (RelayWs * ws, gpointer user_data);
 RelayWs *       relay_ws_new                (GIOStream * stream,
                                              gsize max_message,
                                              guint keepalive_seconds);
+/* The socket under @stream, when relay_ws_new() cannot find it (a
+ * wrapper stream such as libsoup's): reading is then watched by one epoll
+ * set shared by every connection, not by a GSource per connection (whose
+ * cost GLib pays for each connection at every main-loop iteration).
+ * Before relay_ws_start(). */
+void            relay_ws_set_socket         (RelayWs * ws,
+                                             GSocket * socket);
 void            relay_ws_set_callbacks      (RelayWs * ws,
                                              RelayWsMessageFunc message,
                                              RelayWsClosedFunc closed,
@@ -101,6 +108,15 @@ void            relay_ws_flush              (RelayWs * ws);
  * bookkeeping cost of 128 bytes per queued message */
 gsize           relay_ws_get_queued_bytes   (RelayWs * ws);
 guint           relay_ws_get_queued_messages (RelayWs * ws);
+/* A listed connection is in relay_ws_list_queued() while it has
+ * something queued */
+void            relay_ws_set_listed         (RelayWs * ws,
+                                             gboolean listed);
+/* The listed connections that have something queued (the others cannot
+ * be stuck), in a new array, and their relay_ws_get_queued_bytes() summed
+ * in @total_bytes: costs O(such connections), not O(connections) */
+GPtrArray *     relay_ws_list_queued        (gsize * total_bytes);
+gpointer        relay_ws_get_user_data      (RelayWs * ws);
 /* Bytes (headers included) of the droppable messages queued */
 gsize           relay_ws_get_droppable_bytes (RelayWs * ws);
 /* Drops droppable messages not yet started; returns the bytes dropped */

@@ -90,6 +90,7 @@ typedef struct
   GMainLoop *loop;
   GHashTable *channels;         /* name -> RelayChannel */
   guint n_clients;
+  guint n_clients_peak;         /* since the last trim */
   guint n_by_role[RELAY_N_ROLES];
   guint next_client_id;
   gboolean shutting_down;
