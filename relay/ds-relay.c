@@ -513,6 +513,7 @@ main (int argc, char **argv)
   relay_log ("stopped");
   g_clear_handle_id (&relay.housekeeping_id, g_source_remove);
   relay_http_free (&relay);
+  relay_channels_free (&relay);
   g_main_loop_unref (relay.loop);
   relay_settings_clear (s);
   return 0;
@@ -524,6 +525,7 @@ bad_option:
     g_clear_error (&error);
     if (context)
       g_option_context_free (context);
+    relay_settings_clear (s);
     return 2;
   }
 listen_failed:
@@ -531,6 +533,9 @@ listen_failed:
     fprintf (stderr, "ds-relay: cannot listen on %s port %d: %s\n", s->host,
         s->port, error->message);
     g_clear_error (&error);
+    relay_channels_free (&relay);
+    g_main_loop_unref (relay.loop);
+    relay_settings_clear (s);
     return 1;
   }
 }

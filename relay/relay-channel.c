@@ -1483,6 +1483,20 @@ relay_client_check_stuck (RelayClient * client, gint64 now, gint64 stuck)
  * clients, so it looks only at the clients with something queued (the
  * others cannot be stuck) and at the channels */
 void
+relay_channels_free (DsRelay * relay)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    g_hash_table_iter_steal (&iter);
+    relay_channel_free (value);
+  }
+  g_clear_pointer (&relay->channels, g_hash_table_unref);
+}
+
+void
 relay_housekeeping (DsRelay * relay)
 {
   GHashTableIter iter;

@@ -50,6 +50,8 @@ void            relay_close_all             (DsRelay * relay,
 
 /* Once a second: stuck receivers, idle channels */
 void            relay_housekeeping          (DsRelay * relay);
+/* At exit, once no client is left: frees every channel and the table */
+void            relay_channels_free         (DsRelay * relay);
 
 /* /channels and /metrics bodies */
 gchar *         relay_channels_json         (DsRelay * relay);

@@ -614,7 +614,7 @@ relay_connection_respond (RelayConnection * conn, GBytes * response)
 {
   g_return_if_fail (conn->state == CONN_HANDLING);
   conn->state = CONN_WRITING;
-  conn->out = g_bytes_ref (response);
+  conn->out = response;
   relay_connection_write (conn);
 }
 

@@ -85,10 +85,11 @@ const gchar *   relay_connection_get_peer   (RelayConnection * conn);
 GSocket *       relay_connection_get_socket (RelayConnection * conn);
 gboolean        relay_connection_is_tls     (RelayConnection * conn);
 
-/* Writes @response (a complete HTTP response) and closes the connection */
+/* Writes @response (a complete HTTP response, taken) and closes the
+ * connection */
 void            relay_connection_respond    (RelayConnection * conn,
                                              GBytes * response);
-/* Writes @response (a 101) and hands the connection over to @func */
+/* Writes @response (a 101, taken) and hands the connection over to @func */
 void            relay_connection_upgrade    (RelayConnection * conn,
                                              GBytes * response,
                                              RelayConnectionUpgradeFunc func,

@@ -6,9 +6,11 @@
 # ds_browser_deps   node, npm and chromium for tests/browser (if present),
 #                   then `npm ci` there
 # ds_build          meson setup build/ -Dwerror=true (once) and ninja
+# ds_build_asan     the same in build-asan/ with ASan and UBSan
 
 DS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DS_BUILD_DIR=${DS_BUILD_DIR:-$DS_ROOT/build}
+DS_ASAN_BUILD_DIR=${DS_ASAN_BUILD_DIR:-$DS_ROOT/build-asan}
 export DEBIAN_FRONTEND=noninteractive
 
 ds_log () {
@@ -101,15 +103,32 @@ ds_browser_deps () {
   (cd "$dir" && npm ci --no-audit --no-fund) || ds_die "npm ci failed"
 }
 
-ds_build () {
-  ds_log "meson setup $DS_BUILD_DIR -Dwerror=true"
-  if [ -f "$DS_BUILD_DIR/build.ninja" ]; then
-    meson setup --reconfigure "$DS_BUILD_DIR" "$DS_ROOT" -Dwerror=true ||
+# _ds_setup_and_build DIR [meson options...]: configures DIR once
+# (reconfigures it afterwards) and builds it
+_ds_setup_and_build () {
+  local dir=$1
+  shift
+
+  ds_log "meson setup $dir $*"
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$DS_ROOT" "$@" ||
       ds_die "meson setup failed"
   else
-    meson setup "$DS_BUILD_DIR" "$DS_ROOT" -Dwerror=true ||
-      ds_die "meson setup failed"
+    meson setup "$dir" "$DS_ROOT" "$@" || ds_die "meson setup failed"
   fi
-  ds_log "ninja -C $DS_BUILD_DIR"
-  ninja -C "$DS_BUILD_DIR" || ds_die "build failed"
+  ds_log "ninja -C $dir"
+  ninja -C "$dir" || ds_die "build failed"
+}
+
+ds_build () {
+  _ds_setup_and_build "$DS_BUILD_DIR" -Dwerror=true
+}
+
+# The same tree with AddressSanitizer and UndefinedBehaviorSanitizer
+# (gcc's; README "Building by hand" shows the clang build that also makes
+# libFuzzer programs), without benchmarks and examples
+ds_build_asan () {
+  _ds_setup_and_build "$DS_ASAN_BUILD_DIR" -Dwerror=true \
+    -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dbenchmarks=disabled -Dexamples=disabled
 }

@@ -977,18 +977,21 @@ gst_ds_relaysink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   GstDsRelaySink *self = user_data;
   gchar *location;
 
-  g_mutex_lock (&self->lock);
-  self->failed = TRUE;
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->settings.location);
   GST_OBJECT_UNLOCK (self);
 
+  /* the error first: the streaming thread returns GST_FLOW_ERROR once
+   * failed is set, and its upstream's "Internal data stream error" must
+   * not be the first error on the bus */
   gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE,
       failure, location, reason);
   g_free (location);
+
+  g_mutex_lock (&self->lock);
+  self->failed = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 }
 
 static void

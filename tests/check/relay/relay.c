@@ -1770,40 +1770,8 @@ GST_END_TEST;
 
 /* The slow receiver (SPEC §6.5) */
 
-static gsize
-relay_rss_kb (DsTestRelay * relay)
-{
-  gchar *path = g_strdup_printf ("/proc/%d/status",
-      (gint) ds_test_relay_get_pid (relay));
-  gchar *text = NULL;
-  const gchar *line;
-  gsize kb = 0;
-
-  if (g_file_get_contents (path, &text, NULL, NULL) &&
-      (line = strstr (text, "VmRSS:")))
-    kb = g_ascii_strtoull (line + 6, NULL, 10);
-  g_free (text);
-  g_free (path);
-  return kb;
-}
-
-static guint64
-metric_value (DsTestRelay * relay, const gchar * name)
-{
-  gchar *body = NULL;
-  gchar *needle = g_strdup_printf ("\n%s ", name);
-  const gchar *at;
-  guint64 value = 0;
-
-  fail_unless_equals_int (ds_test_relay_http_get (relay, "/metrics", &body),
-      200);
-  at = strstr (body, needle);
-  fail_unless (at != NULL, "no metric %s", name);
-  value = g_ascii_strtoull (at + strlen (needle), NULL, 10);
-  g_free (needle);
-  g_free (body);
-  return value;
-}
+#define relay_rss_kb(relay) \
+    ds_test_proc_status_kb (ds_test_relay_get_pid (relay), "VmRSS:")
 
 /* A receiver that completes the handshake and then never reads */
 static GSocketConnection *
@@ -1854,7 +1822,7 @@ GST_START_TEST (test_slow_receiver)
   GSocketConnection *stuck;
   guint8 *payload = g_malloc (SLOW_FRAME);
   gsize rss_before, rss_max = 0;
-  guint64 queue_max = 0;
+  gint64 queue_max = 0;
   guint i;
 
   expect_receiver_count (source);
@@ -1888,24 +1856,25 @@ GST_START_TEST (test_slow_receiver)
       json_object_unref (expect_signal (fast, DS_FRAME_SIGNAL_DIFF));
     if (i % 25 == 24) {
       rss_max = MAX (rss_max, relay_rss_kb (relay));
-      queue_max = MAX (queue_max, metric_value (relay,
+      queue_max = MAX (queue_max, ds_test_relay_metric (relay,
               "ds_relay_queue_bytes_max"));
     }
   }
   GST_INFO ("relay RSS %" G_GSIZE_FORMAT " kB before, max %" G_GSIZE_FORMAT
-      " kB during; largest queue %" G_GUINT64_FORMAT " bytes", rss_before,
+      " kB during; largest queue %" G_GINT64_FORMAT " bytes", rss_before,
       rss_max, queue_max);
   /* without a bound the relay would hold ~150 MiB for the stuck one */
   fail_unless (queue_max <= SLOW_QUEUE + SLOW_FRAME + 64,
       "queue %" G_GUINT64_FORMAT, queue_max);
-  fail_unless (rss_max < rss_before + 40 * 1024,
+  ds_test_memory_bound (rss_max < rss_before + 40 * 1024,
       "relay RSS grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
       rss_before, rss_max);
-  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+  fail_unless (ds_test_relay_metric (relay,
+          "ds_relay_queue_overflows_total") >= 1);
 
   /* stuck past --stuck-timeout: closed, the source learns it */
   fail_unless_equals_int (expect_receiver_count (source), 1);
-  fail_unless (metric_value (relay, "ds_relay_slow_closes_total") == 1);
+  fail_unless (ds_test_relay_metric (relay, "ds_relay_slow_closes_total") == 1);
   fail_if (fast->closed);
 
   g_object_unref (stuck);
@@ -1953,7 +1922,8 @@ GST_START_TEST (test_slow_receiver_resync)
             filler, 32768));
   }
   sync_with_relay (source);
-  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+  fail_unless (ds_test_relay_metric (relay,
+          "ds_relay_queue_overflows_total") >= 1);
 
   /* now read everything the lagging receiver got, then parse the frames */
   in = g_io_stream_get_input_stream (G_IO_STREAM (lagging));
@@ -2183,22 +2153,6 @@ GST_END_TEST;
 
 /* Hostile clients on raw sockets */
 
-static gsize
-relay_status_kb (GPid pid, const gchar * field)
-{
-  gchar *path = g_strdup_printf ("/proc/%d/status", (gint) pid);
-  gchar *text = NULL;
-  const gchar *line;
-  gsize kb = 0;
-
-  if (g_file_get_contents (path, &text, NULL, NULL) &&
-      (line = strstr (text, field)))
-    kb = g_ascii_strtoull (line + strlen (field), NULL, 10);
-  g_free (text);
-  g_free (path);
-  return kb;
-}
-
 static gboolean
 raw_accept_any_cb (GTlsConnection * conn, GTlsCertificate * cert,
     GTlsCertificateFlags errors, gpointer user_data)
@@ -2405,8 +2359,8 @@ GST_START_TEST (test_declared_size)
   guint i;
 
   memset (payload, 0, sizeof (payload));
-  rss_before = relay_status_kb (pid, "VmRSS:");
-  vm_before = relay_status_kb (pid, "VmSize:");
+  rss_before = ds_test_proc_status_kb (pid, "VmRSS:");
+  vm_before = ds_test_proc_status_kb (pid, "VmSize:");
 
   /* an anonymous receiver announcing 64 MiB: refused at once */
   receiver = raw_connect_ok (relay, "/stream/declared");
@@ -2431,13 +2385,15 @@ GST_START_TEST (test_declared_size)
   fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
       200);
   g_free (body);
-  rss_after = relay_status_kb (pid, "VmRSS:");
-  vm_after = relay_status_kb (pid, "VmSize:");
+  rss_after = ds_test_proc_status_kb (pid, "VmRSS:");
+  vm_after = ds_test_proc_status_kb (pid, "VmSize:");
   GST_INFO ("relay RSS %" G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " kB, size %"
       G_GSIZE_FORMAT " -> %" G_GSIZE_FORMAT " kB", rss_before, rss_after,
       vm_before, vm_after);
-  fail_unless (rss_after < rss_before + 16 * 1024);
-  fail_unless (vm_after < vm_before + DECLARED_SIZE / 1024,
+  ds_test_memory_bound (rss_after < rss_before + 16 * 1024,
+      "relay RSS grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
+      rss_before, rss_after);
+  ds_test_memory_bound (vm_after < vm_before + DECLARED_SIZE / 1024,
       "relay size grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
       vm_before, vm_after);
 
@@ -2497,7 +2453,7 @@ GST_START_TEST (test_ping_flood)
   memset (payload, 'x', sizeof (payload));
   for (i = 0; i < 1000; i++)
     raw_append_frame (pings, 0x89, payload, sizeof (payload), 0);
-  rss_before = relay_status_kb (pid, "VmRSS:");
+  rss_before = ds_test_proc_status_kb (pid, "VmRSS:");
 
   socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (flood));
   g_socket_set_blocking (socket, FALSE);
@@ -2515,7 +2471,7 @@ GST_START_TEST (test_ping_flood)
       g_socket_condition_timed_wait (socket, G_IO_OUT, 50000, NULL, NULL);
     }
     g_main_context_iteration (context, FALSE);
-    rss_max = MAX (rss_max, relay_status_kb (pid, "VmRSS:"));
+    rss_max = MAX (rss_max, ds_test_proc_status_kb (pid, "VmRSS:"));
     /* stop early rather than exhaust the machine */
     if (rss_max > rss_before + 4 * FLOOD_LIMIT_KB)
       break;
@@ -2523,7 +2479,7 @@ GST_START_TEST (test_ping_flood)
   GST_INFO ("sent %" G_GUINT64_FORMAT " ping bytes; relay RSS %"
       G_GSIZE_FORMAT " kB before, max %" G_GSIZE_FORMAT " kB", sent,
       rss_before, rss_max);
-  fail_unless (rss_max < rss_before + FLOOD_LIMIT_KB,
+  ds_test_memory_bound (rss_max < rss_before + FLOOD_LIMIT_KB,
       "relay RSS grew from %" G_GSIZE_FORMAT " to %" G_GSIZE_FORMAT " kB",
       rss_before, rss_max);
 
@@ -2563,7 +2519,7 @@ GST_START_TEST (test_origin)
   conn = raw_connect (port, FALSE, "/signal/origin", "null", &status);
   fail_unless_equals_int (status, 403);
   g_object_unref (conn);
-  fail_unless_equals_int (metric_value (relay,
+  fail_unless_equals_int (ds_test_relay_metric (relay,
           "ds_relay_rejected_total{reason=\"origin\"}"), 3);
 
   /* the viewer served by the relay itself */
@@ -2816,8 +2772,9 @@ GST_START_TEST (test_stuck_source)
    * connection just ends after the close timeout */
   code = raw_expect_close (source, 10);
   fail_unless (code == 4001 || code == -1, "close code %d", code);
-  fail_unless (metric_value (relay, "ds_relay_slow_closes_total") == 1);
-  fail_unless (metric_value (relay, "ds_relay_dropped_frames_total") > 0);
+  fail_unless (ds_test_relay_metric (relay, "ds_relay_slow_closes_total") == 1);
+  fail_unless (ds_test_relay_metric (relay,
+          "ds_relay_dropped_frames_total") > 0);
   fail_if (receiver->closed);
 
   g_object_unref (source);
@@ -2914,13 +2871,13 @@ GST_START_TEST (test_idle_connections_memory)
   fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
       200);
   g_free (body);
-  vm_before = relay_status_kb (pid, "VmSize:");
+  vm_before = ds_test_proc_status_kb (pid, "VmSize:");
   for (i = 1; i < IDLE_CONNECTIONS; i++)
     conns[i] = raw_connect_ok (relay, "/stream/idle");
   fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", &body),
       200);
   g_free (body);
-  vm_after = relay_status_kb (pid, "VmSize:");
+  vm_after = ds_test_proc_status_kb (pid, "VmSize:");
   GST_INFO ("%u idle receivers: relay size %" G_GSIZE_FORMAT " -> %"
       G_GSIZE_FORMAT " kB", IDLE_CONNECTIONS - 1, vm_before, vm_after);
   /* a 256 KiB read buffer each would be ~25 MB */
@@ -2968,8 +2925,10 @@ GST_START_TEST (test_memory_returned)
   GST_INFO ("relay RSS %" G_GSIZE_FORMAT " kB before, %" G_GSIZE_FORMAT
       " kB with the queue, %" G_GSIZE_FORMAT " kB after the close",
       rss_before, rss_full, rss_after);
-  fail_unless (rss_full > rss_before + 16 * 1024);
-  fail_unless (rss_after < rss_before + 8 * 1024,
+  ds_test_memory_bound (rss_full > rss_before + 16 * 1024,
+      "relay RSS %" G_GSIZE_FORMAT " kB with full queues, %" G_GSIZE_FORMAT
+      " kB before", rss_full, rss_before);
+  ds_test_memory_bound (rss_after < rss_before + 8 * 1024,
       "relay RSS %" G_GSIZE_FORMAT " kB after the close, %" G_GSIZE_FORMAT
       " kB before", rss_after, rss_before);
 
@@ -3060,7 +3019,8 @@ GST_START_TEST (test_catchup_survives_overflow)
     pump (10);
     raw_read_available (slow, buf);
   }
-  fail_unless (metric_value (relay, "ds_relay_queue_overflows_total") >= 1);
+  fail_unless (ds_test_relay_metric (relay,
+          "ds_relay_queue_overflows_total") >= 1);
 
   /* every frame it got, decoded */
   while (buf->len - pos >= 2) {
