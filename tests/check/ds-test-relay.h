@@ -105,15 +105,16 @@ ds_test_proc_count_fds (GPid pid)
  * stays mapped. There ds_test_memory_bound() logs a bound it would have
  * failed instead of failing; everything else is still checked. */
 #if defined (__SANITIZE_ADDRESS__)
-#define DS_TEST_CHECK_MEMORY FALSE
+#define DS_TEST_SANITIZED TRUE
 #elif defined (__has_feature)
 #if __has_feature (address_sanitizer)
-#define DS_TEST_CHECK_MEMORY FALSE
+#define DS_TEST_SANITIZED TRUE
 #endif
 #endif
-#ifndef DS_TEST_CHECK_MEMORY
-#define DS_TEST_CHECK_MEMORY TRUE
+#ifndef DS_TEST_SANITIZED
+#define DS_TEST_SANITIZED FALSE
 #endif
+#define DS_TEST_CHECK_MEMORY (!DS_TEST_SANITIZED)
 
 #define ds_test_memory_bound(expr, ...) G_STMT_START {                  \
   if (DS_TEST_CHECK_MEMORY)                                             \

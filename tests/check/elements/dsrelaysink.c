@@ -606,8 +606,10 @@ GST_START_TEST (test_video_audio_signals_one_channel)
   offset = GST_CLOCK_DIFF (audio_pts, video_pts);
   GST_INFO ("A/V offset at the receiver: %" GST_STIME_FORMAT,
       GST_STIME_ARGS (offset));
-  fail_unless (ABS (offset) <= 20 * GST_MSECOND, "A/V offset %"
-      GST_STIME_FORMAT, GST_STIME_ARGS (offset));
+  /* each live source stamps from the moment its own thread starts: under
+   * ASan the two start tens of ms apart */
+  fail_unless (ABS (offset) <= (DS_TEST_SANITIZED ? 60 : 20) * GST_MSECOND,
+      "A/V offset %" GST_STIME_FORMAT, GST_STIME_ARGS (offset));
 
   /* the signals' last state */
   while (!have_count) {
