@@ -27,8 +27,8 @@
 #endif
 
 #include <ds/dsprotocol.h>
-#include <ds/dsrle.h>
 #include <ds/dssignal.h>
+#include <ds/dsstream.h>
 
 #include "relay-channel.h"
 
@@ -40,11 +40,6 @@
 
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
-
-/* A delta chain is collapsed into one picture only when it is at least
- * 1/REBUILD_MIN_SHARE of the raw picture: a rebuild costs a few passes
- * over the picture, so this bounds the work per byte received */
-#define REBUILD_MIN_SHARE 8
 
 /* Refused pictures are logged at most once per this interval per channel */
 #define REFUSAL_LOG_INTERVAL_MS 1000
@@ -58,39 +53,12 @@ struct _RelayChannel
   GQueue receivers;             /* RelayClient */
   GQueue signaling;             /* RelayClient */
 
-  /* caches for late joiners (SPEC §6.4) */
-  GBytes *schema;               /* last SchemaAnnounce frame */
-  DsSignalState *signals;
-  gboolean have_signals;
-  /* the merged state is the source's whole state: a SignalSync (or a
-   * Keyframe, which resets receivers too) came after the channel began.
-   * Else it merges diffs only (a relay restart under a running source):
-   * a joiner gets it as a SignalDiff, and the source is asked for a
-   * SignalSync */
-  gboolean signals_whole;
-  gboolean signal_sync_asked;
-  guint16 signal_seq;
-  guint32 signal_ts;
-  /* the catch-up frame of the whole state (no SubscribeFilter),
-   * serialised once per change, not once per joiner */
-  GBytes *signal_catchup;
-  /* signal frames refused: logged once per burst */
-  guint64 signals_refused;
-  guint signals_refused_unlogged;
-  gint64 signals_refused_logged;
-  GBytes *keyframe;             /* Pixels or keyframe DeltaPixels */
-  GPtrArray *deltas;            /* DeltaPixels since keyframe */
-  gsize deltas_bytes;
-  GBytes *image;                /* last CompressedPixels */
-  gboolean image_is_newest;     /* it came after the last picture frame */
-  GBytes *end;                  /* the End frame, while the stream is over */
-  guint64 rebuilds;
-
-  /* size of the picture the source's deltas apply to (its last Pixels or
-   * keyframe DeltaPixels); 0 when unknown */
-  guint16 ref_width;
-  guint16 ref_height;
+  /* what a late joiner needs (SPEC §6.4): the stream model */
+  DsStreamState *stream;
+  /* refused frames: logged at most once per interval */
   gint64 last_refusal_log;
+  guint refused_unlogged;
+  gint64 signals_refused_logged;
 
   /* keyframe requests to the source */
   gint64 last_keyframe_request;
@@ -113,6 +81,7 @@ struct _RelayChannel
   guint64 dropped;
   guint64 catchups;
   guint64 pictures_refused;
+  guint64 signals_refused;
   gint64 last_frame_time;
 };
 
@@ -166,29 +135,6 @@ relay_channel_name_is_valid (const gchar * name)
 
 /* Channel caches */
 
-static gsize
-bytes_size (GBytes * bytes)
-{
-  return bytes ? g_bytes_get_size (bytes) : 0;
-}
-
-/* What the picture chain may not use: schema, image, End */
-static gsize
-relay_channel_other_cache_bytes (RelayChannel * channel)
-{
-  return bytes_size (channel->schema) + bytes_size (channel->image) +
-      bytes_size (channel->end);
-}
-
-/* Every byte the channel keeps for late joiners (the merged signal state
- * is bounded on its own) */
-static gsize
-relay_channel_cache_bytes (RelayChannel * channel)
-{
-  return relay_channel_other_cache_bytes (channel) +
-      bytes_size (channel->keyframe) + channel->deltas_bytes;
-}
-
 /* glibc keeps freed memory in its arenas: give a large cache back */
 static void
 relay_channel_released (gsize bytes)
@@ -199,50 +145,34 @@ relay_channel_released (gsize bytes)
 #endif
 }
 
-/* The keyframe and the deltas since */
-static void
-relay_channel_clear_chain (RelayChannel * channel)
-{
-  g_clear_pointer (&channel->keyframe, g_bytes_unref);
-  g_ptr_array_set_size (channel->deltas, 0);
-  channel->deltas_bytes = 0;
-}
-
-static void
-relay_channel_clear_picture (RelayChannel * channel)
-{
-  gsize bytes = bytes_size (channel->keyframe) + channel->deltas_bytes +
-      bytes_size (channel->image);
-
-  relay_channel_clear_chain (channel);
-  g_clear_pointer (&channel->image, g_bytes_unref);
-  channel->image_is_newest = FALSE;
-  relay_channel_released (bytes);
-}
-
 static void
 relay_channel_clear_caches (RelayChannel * channel)
 {
-  relay_channel_clear_picture (channel);
-  g_clear_pointer (&channel->schema, g_bytes_unref);
-  g_clear_pointer (&channel->end, g_bytes_unref);
-  ds_signal_state_clear (channel->signals);
-  channel->have_signals = FALSE;
-  channel->signals_whole = FALSE;
-  channel->signal_sync_asked = FALSE;
-  g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
+  gsize bytes = ds_stream_state_get_cache_bytes (channel->stream);
+
+  ds_stream_state_clear (channel->stream);
+  relay_channel_released (bytes);
 }
 
 static void
 relay_channel_free (RelayChannel * channel)
 {
-  relay_channel_clear_caches (channel);
-  g_ptr_array_unref (channel->deltas);
-  ds_signal_state_free (channel->signals);
+  ds_stream_state_free (channel->stream);
   g_clear_handle_id (&channel->keyframe_request_id, g_source_remove);
   g_clear_handle_id (&channel->source_grace_id, g_source_remove);
   g_free (channel->name);
   g_free (channel);
+}
+
+static void
+relay_stream_limits (DsRelay * relay, DsStreamLimits * limits)
+{
+  ds_stream_limits_init (limits);
+  limits->max_picture_pixels = (guint64) relay->settings.max_picture_pixels;
+  limits->max_cache_bytes = (gsize) relay->settings.max_channel_cache_bytes;
+  limits->max_frame_bytes = (gsize) relay->settings.max_frame_bytes;
+  limits->signal_limits.max_bytes = relay->settings.max_signal_bytes;
+  limits->signal_limits.max_keys = relay->settings.max_signal_keys;
 }
 
 RelayChannel *
@@ -262,9 +192,12 @@ relay_channel_get (DsRelay * relay, const gchar * name, gboolean create)
   channel->name = g_strdup (name);
   g_queue_init (&channel->receivers);
   g_queue_init (&channel->signaling);
-  channel->signals = ds_signal_state_new ();
-  channel->deltas = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) g_bytes_unref);
+  {
+    DsStreamLimits limits;
+
+    relay_stream_limits (relay, &limits);
+    channel->stream = ds_stream_state_new (&limits);
+  }
   channel->empty_since = g_get_monotonic_time ();
   g_hash_table_insert (relay->channels, channel->name, channel);
   relay_log ("channel %s created", name);
@@ -431,23 +364,14 @@ relay_channel_request_keyframe (RelayChannel * channel)
       + 1, relay_channel_keyframe_request_cb, channel);
 }
 
-static gboolean
-relay_channel_has_picture (RelayChannel * channel)
-{
-  return channel->keyframe != NULL || channel->image != NULL;
-}
-
-/* The source streams deltas but the cache holds no keyframe (it did not
- * fit the cache bound): the source is asked for one (coalesced), and
- * @client gets no delta until it comes */
+/* Sends catch-up frames; they are not droppable */
 static void
-relay_client_want_reference (RelayClient * client)
+relay_client_send_frames (RelayClient * client, GPtrArray * frames)
 {
-  RelayChannel *channel = client->channel;
+  guint i;
 
-  if (channel->keyframe == NULL && channel->ref_width != 0 &&
-      !client->has_reference)
-    relay_channel_request_keyframe (channel);
+  for (i = 0; i < frames->len; i++)
+    relay_client_send_full (client, g_ptr_array_index (frames, i), FALSE);
 }
 
 /* What a receiver needs for a correct picture now */
@@ -455,90 +379,65 @@ static void
 relay_client_send_picture (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
-  guint i;
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  gboolean has_reference = FALSE;
+  guint events;
 
-  if (channel->keyframe) {
-    relay_client_send_full (client, channel->keyframe, FALSE);
-    for (i = 0; i < channel->deltas->len; i++)
-      relay_client_send_full (client, g_ptr_array_index (channel->deltas, i),
-          FALSE);
+  events = ds_stream_state_picture_catchup (channel->stream, frames,
+      &has_reference);
+  relay_client_send_frames (client, frames);
+  if (has_reference)
     client->has_reference = TRUE;
-  }
-  relay_client_want_reference (client);
-  if (channel->image && (channel->image_is_newest || !channel->keyframe))
-    relay_client_send_full (client, channel->image, FALSE);
+  if ((events & DS_STREAM_WANT_KEYFRAME) && !client->has_reference)
+    relay_channel_request_keyframe (channel);
+  g_ptr_array_unref (frames);
 }
 
-/* The merged signal state as one frame: a SignalSync when it is the
- * source's whole state, else a SignalDiff (the keys known, which the
- * receiver merges into what it holds, so it is never told a part is the
- * whole). @select: a receiver's SubscribeFilter, or NULL. */
-static GBytes *
-relay_channel_signal_frame (RelayChannel * channel, const gchar * const *select)
-{
-  gchar *json;
-  gsize len = 0;
-  GBytes *frame;
-
-  json = ds_signal_state_to_json (channel->signals, select, &len);
-  if (channel->signals_whole)
-    frame = relay_frame_new (DS_FRAME_SIGNAL_SYNC, DS_FLAG_KEYFRAME,
-        channel->signal_seq, channel->signal_ts, 0, 0, json, len);
-  else
-    frame = relay_frame_new (DS_FRAME_SIGNAL_DIFF, 0, channel->signal_seq,
-        channel->signal_ts, 0, 0, json, len);
-  g_free (json);
-
-  return frame;
-}
-
+/* The merged signal state, stripped to the client's SubscribeFilter */
 static void
 relay_client_send_signal_sync (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
-  GBytes *frame;
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
 
-  if (!channel->have_signals)
-    return;
-  if (!channel->signals_whole) {
-    /* coalesced with the other KeyframeRequests */
+  /* until the state is whole, a SignalSync is asked for (coalesced with
+   * the other KeyframeRequests) */
+  if (ds_stream_state_signal_catchup (channel->stream,
+          (const gchar * const *) client->select, frames) &
+      DS_STREAM_WANT_KEYFRAME)
     relay_channel_request_keyframe (channel);
-  }
-  if (client->select != NULL) {
-    frame = relay_channel_signal_frame (channel,
-        (const gchar * const *) client->select);
-    relay_client_send_full (client, frame, FALSE);
-    g_bytes_unref (frame);
-    return;
-  }
-  if (channel->signal_catchup == NULL)
-    channel->signal_catchup = relay_channel_signal_frame (channel, NULL);
-  relay_client_send_full (client, channel->signal_catchup, FALSE);
+  relay_client_send_frames (client, frames);
+  g_ptr_array_unref (frames);
 }
 
 /* Catch-up for late joiners and resynced receivers (SPEC §6.4): the
- * schema, ONE merged SignalSync, then a correct picture */
+ * schema, ONE merged signal frame, a correct picture, End */
 static void
 relay_client_send_catchup (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  gboolean has_reference = FALSE;
+  guint events;
 
-  if (channel->schema == NULL && !channel->have_signals &&
-      !relay_channel_has_picture (channel) && channel->end == NULL) {
-    relay_client_want_reference (client);
-    return;
+  events = ds_stream_state_catchup (channel->stream,
+      (const gchar * const *) client->select, frames, &has_reference);
+  relay_client_send_frames (client, frames);
+  if (has_reference)
+    client->has_reference = TRUE;
+  if (events & DS_STREAM_WANT_KEYFRAME)
+    relay_channel_request_keyframe (channel);
+  if (frames->len > 0) {
+    channel->catchups++;
+    client->relay->catchups++;
+    relay_verbose (client->relay, "channel %s: catch-up sent to receiver #%u "
+        "(%" G_GSIZE_FORMAT " bytes queued)", channel->name, client->id,
+        relay_ws_get_queued_bytes (client->ws));
   }
-  if (channel->schema)
-    relay_client_send_full (client, channel->schema, FALSE);
-  relay_client_send_signal_sync (client);
-  relay_client_send_picture (client);
-  if (channel->end)
-    relay_client_send_full (client, channel->end, FALSE);
-  channel->catchups++;
-  client->relay->catchups++;
-  relay_verbose (client->relay, "channel %s: catch-up sent to receiver #%u "
-      "(%" G_GSIZE_FORMAT " bytes queued)", channel->name, client->id,
-      relay_ws_get_queued_bytes (client->ws));
+  g_ptr_array_unref (frames);
 }
 
 /* Fan-out to one receiver, with its queue bound (SPEC §6.5). Returns
@@ -634,339 +533,15 @@ relay_client_drained_cb (RelayWs * ws, gpointer user_data)
   relay_client_send_catchup (client);
 }
 
-/* Picture cache: the source's last picture keyframe and the deltas since,
- * collapsed into one picture when the chain outweighs a raw picture or the
- * channel's cache outgrows --max-channel-cache-bytes. Every size is checked
- * when the frame arrives (relay_channel_accept_picture()), before anything
- * is allocated from it. */
-
 /* The source's picture changed in a way receivers cannot follow (a reset,
  * a refused picture): no delta goes out until the next keyframe */
 static void
 relay_channel_forget_reference (RelayChannel * channel)
 {
-  gsize bytes = bytes_size (channel->keyframe) + channel->deltas_bytes;
   GList *l;
 
-  channel->ref_width = channel->ref_height = 0;
-  relay_channel_clear_chain (channel);
-  relay_channel_released (bytes);
   for (l = channel->receivers.head; l; l = l->next)
     ((RelayClient *) l->data)->has_reference = FALSE;
-}
-
-static void
-relay_channel_refuse_picture (RelayChannel * channel, const DsHeader * header,
-    guint64 pixels)
-{
-  DsRelay *relay = channel->relay;
-  gint64 now = g_get_monotonic_time ();
-
-  relay->pictures_refused++;
-  channel->pictures_refused++;
-  if (channel->last_refusal_log == 0 || now - channel->last_refusal_log >=
-      REFUSAL_LOG_INTERVAL_MS * G_TIME_SPAN_MILLISECOND) {
-    relay_log ("channel %s: refused a %s frame of %" G_GUINT64_FORMAT
-        " pixels (header %ux%u): over --max-picture-pixels %" G_GINT64_FORMAT
-        "; not cached, not forwarded (%" G_GUINT64_FORMAT " refused so far)",
-        channel->name, ds_frame_type_name (header->type), pixels,
-        header->width, header->height, relay->settings.max_picture_pixels,
-        channel->pictures_refused);
-    channel->last_refusal_log = now;
-  }
-  /* an image is no delta reference; anything else replaced the picture
-   * receivers hold by one they will never get */
-  if (header->type != DS_FRAME_COMPRESSED_PIXELS)
-    relay_channel_forget_reference (channel);
-}
-
-/* Checks a picture frame from the source before it is cached or
- * forwarded, in O(payload) and without allocating: the picture size
- * against --max-picture-pixels (for images also the size their own header
- * gives), the decoded size of a run-length code, and that a delta applies
- * to the source's current picture. Returns FALSE when the frame is to be
- * skipped: with @error set when it is malformed, else refused or without
- * reference (counted and handled here). */
-static gboolean
-relay_channel_accept_picture (RelayChannel * channel,
-    const DsHeader * header, const guint8 * payload, GError ** error)
-{
-  DsRelay *relay = channel->relay;
-  guint64 pixels = (guint64) header->width * header->height;
-  gint image_width = 0, image_height = 0;
-
-  if (header->type == DS_FRAME_COMPRESSED_PIXELS &&
-      ds_image_sniff (payload, header->payload_len, &image_width,
-          &image_height) != NULL && image_width > 0 && image_height > 0)
-    pixels = MAX (pixels, (guint64) image_width * (guint64) image_height);
-  if (pixels > (guint64) relay->settings.max_picture_pixels) {
-    relay_channel_refuse_picture (channel, header, pixels);
-    return FALSE;
-  }
-  if (header->type != DS_FRAME_DELTA_PIXELS)
-    return TRUE;
-
-  /* a zstd payload is not decoded here; its header size is bounded above */
-  if (!(header->flags & DS_FLAG_COMPRESSED)) {
-    gssize decoded = ds_rle_decoded_size (payload, header->payload_len);
-
-    if (decoded < 0 || (guint64) decoded != pixels * 4) {
-      g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
-          "DeltaPixels of %ux%u whose run-length code decodes to %"
-          G_GSSIZE_FORMAT " bytes, not %" G_GUINT64_FORMAT, header->width,
-          header->height, decoded, pixels * 4);
-      return FALSE;
-    }
-  }
-  if (ds_header_is_picture_keyframe (header))
-    return TRUE;
-  if (header->width != channel->ref_width ||
-      header->height != channel->ref_height) {
-    relay->dropped++;
-    channel->dropped++;
-    relay_verbose (relay, "channel %s: dropped a DeltaPixels of %ux%u: the "
-        "source's picture is %ux%u; asking for a keyframe", channel->name,
-        header->width, header->height, channel->ref_width, channel->ref_height);
-    relay_channel_request_keyframe (channel);
-    return FALSE;
-  }
-  return TRUE;
-}
-
-/* Decodes the cached keyframe and applies the deltas into one new
- * keyframe of at most @budget bytes: a keyframe DeltaPixels when its code
- * is smaller than the raw picture, else Pixels. The sizes were checked on
- * arrival (and are checked again before the one allocation). NULL with
- * @error set when the chain cannot be rebuilt here (zstd payloads) or the
- * result would not fit. */
-static GBytes *
-relay_channel_rebuild_picture (RelayChannel * channel, gsize budget,
-    GError ** error)
-{
-  DsRelay *relay = channel->relay;
-  const guint8 *data;
-  gsize len, size, cap, coded_len = 0;
-  DsHeader kh, dh, out = { 0, };
-  guint8 *pixels_frame, *picture, *coded = NULL;
-  guint i;
-
-  data = g_bytes_get_data (channel->keyframe, &len);
-  if (!ds_header_parse (data, len, &kh, error))
-    return NULL;
-  if (kh.flags & DS_FLAG_COMPRESSED)
-    goto compressed;
-  if (kh.width == 0 || kh.height == 0 || (guint64) kh.width * kh.height >
-      (guint64) relay->settings.max_picture_pixels)
-    goto inconsistent;
-  size = (gsize) kh.width * kh.height * 4;
-  if (kh.type == DS_FRAME_PIXELS && kh.payload_len != size)
-    goto inconsistent;
-  dh = kh;
-  for (i = 0; i < channel->deltas->len; i++) {
-    data = g_bytes_get_data (g_ptr_array_index (channel->deltas, i), &len);
-    if (!ds_header_parse (data, len, &dh, error))
-      return NULL;
-    if (dh.flags & DS_FLAG_COMPRESSED)
-      goto compressed;
-    if (dh.width != kh.width || dh.height != kh.height)
-      goto inconsistent;
-  }
-
-  /* room for a Pixels frame: the picture is decoded in place */
-  pixels_frame = g_try_malloc (DS_HEADER_SIZE + size);
-  if (pixels_frame == NULL)
-    goto no_memory;
-  picture = pixels_frame + DS_HEADER_SIZE;
-  data = g_bytes_get_data (channel->keyframe, NULL);
-  if (kh.type == DS_FRAME_PIXELS)
-    memcpy (picture, data + DS_HEADER_SIZE, size);
-  else if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, kh.payload_len, NULL,
-          picture, size, error))
-    goto failed;
-  for (i = 0; i < channel->deltas->len; i++) {
-    data = g_bytes_get_data (g_ptr_array_index (channel->deltas, i), NULL);
-    ds_header_parse (data, DS_HEADER_SIZE, &dh, NULL);
-    if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, dh.payload_len, picture,
-            picture, size, error))
-      goto failed;
-  }
-
-  out.flags = DS_FLAG_KEYFRAME;
-  out.seq = dh.seq;
-  out.timestamp = dh.timestamp;
-  out.width = kh.width;
-  out.height = kh.height;
-
-  /* the run-length code when it is smaller than the picture */
-  cap = budget > DS_HEADER_SIZE ? MIN (budget - DS_HEADER_SIZE, size - 1) : 0;
-  if (cap > 0 && (coded = g_try_malloc (DS_HEADER_SIZE + cap)) != NULL)
-    coded_len = ds_rle_encode_xor (picture, NULL, size, coded +
-        DS_HEADER_SIZE, cap);
-  if (coded_len > 0) {
-    g_free (pixels_frame);
-    out.type = DS_FRAME_DELTA_PIXELS;
-    out.payload_len = coded_len;
-    ds_header_pack (&out, coded);
-    coded = g_realloc (coded, DS_HEADER_SIZE + coded_len);
-    return g_bytes_new_take (coded, DS_HEADER_SIZE + coded_len);
-  }
-  g_free (coded);
-  if (DS_HEADER_SIZE + size > budget) {
-    g_free (pixels_frame);
-    goto too_large;
-  }
-  out.type = DS_FRAME_PIXELS;
-  out.payload_len = size;
-  ds_header_pack (&out, pixels_frame);
-  return g_bytes_new_take (pixels_frame, DS_HEADER_SIZE + size);
-
-  /* ERRORS */
-compressed:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
-        "compressed (zstd) frames in the chain");
-    return NULL;
-  }
-inconsistent:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
-        "inconsistent picture sizes in the chain");
-    return NULL;
-  }
-no_memory:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
-        "no memory for a picture of %ux%u", kh.width, kh.height);
-    return NULL;
-  }
-failed:
-  {
-    g_free (pixels_frame);
-    return NULL;
-  }
-too_large:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
-        "the %ux%u picture does not fit the %" G_GSIZE_FORMAT
-        " bytes left in the cache", kh.width, kh.height, budget);
-    return NULL;
-  }
-}
-
-/* The picture chain outgrew its bound: one picture instead, or nothing.
- * When the chain could not be rebuilt the source is asked for a keyframe
- * (coalesced) so the cache fills again; when the keyframe alone leaves no
- * room, a new one would not either: joiners then ask for one */
-static void
-relay_channel_collapse_picture (RelayChannel * channel, gsize picture_bytes)
-{
-  DsRelay *relay = channel->relay;
-  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
-  gsize other = relay_channel_other_cache_bytes (channel);
-  gsize budget = bound > other ? bound - other : 0;
-  gsize before = bytes_size (channel->keyframe) + channel->deltas_bytes;
-  GBytes *rebuilt = NULL;
-  GError *error = NULL;
-  gboolean tried = FALSE;
-
-  /* a frame larger than a source may send is never cached nor sent */
-  budget = MIN (budget, (gsize) relay->settings.max_frame_bytes +
-      DS_HEADER_SIZE);
-  if (channel->deltas_bytes < picture_bytes / REBUILD_MIN_SHARE) {
-    g_set_error (&error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
-        "the keyframe (%" G_GSIZE_FORMAT " bytes) leaves no room for deltas",
-        bytes_size (channel->keyframe));
-  } else {
-    rebuilt = relay_channel_rebuild_picture (channel, budget, &error);
-    tried = TRUE;
-  }
-
-  if (rebuilt) {
-    relay_channel_clear_chain (channel);
-    channel->keyframe = rebuilt;
-    channel->rebuilds++;
-    relay->picture_rebuilds++;
-    relay_verbose (relay, "channel %s: rebuilt the picture: %" G_GSIZE_FORMAT
-        " bytes instead of %" G_GSIZE_FORMAT, channel->name,
-        g_bytes_get_size (rebuilt), before);
-  } else {
-    relay->cache_drops++;
-    relay_log ("channel %s: dropped the cached picture (%" G_GSIZE_FORMAT
-        " bytes, bound %" G_GSIZE_FORMAT "): %s; joiners wait for a "
-        "keyframe", channel->name, before, bound, error ? error->message : "?");
-    relay_channel_clear_chain (channel);
-    if (tried)
-      relay_channel_request_keyframe (channel);
-  }
-  g_clear_error (&error);
-  relay_channel_released (before);
-}
-
-/* Room for @size more bytes of image, schema or End (the caller dropped
- * the one it replaces): the picture chain, older, goes first. FALSE when
- * they do not fit at all. */
-static gboolean
-relay_channel_make_room (RelayChannel * channel, gsize size, const gchar * what)
-{
-  DsRelay *relay = channel->relay;
-  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
-
-  if (relay_channel_cache_bytes (channel) + size <= bound)
-    return TRUE;
-  relay_channel_clear_chain (channel);
-  if (relay_channel_cache_bytes (channel) + size <= bound)
-    return TRUE;
-  relay->cache_drops++;
-  relay_log ("channel %s: %s of %" G_GSIZE_FORMAT " bytes does not fit "
-      "--max-channel-cache-bytes %" G_GSIZE_FORMAT ": not cached",
-      channel->name, what, size, bound);
-  return FALSE;
-}
-
-static void
-relay_channel_cache_picture (RelayChannel * channel, GBytes * frame,
-    const DsHeader * header)
-{
-  DsRelay *relay = channel->relay;
-  gsize bound = (gsize) relay->settings.max_channel_cache_bytes;
-  gsize size = g_bytes_get_size (frame);
-  gsize picture_bytes;
-
-  if (header->type == DS_FRAME_COMPRESSED_PIXELS) {
-    g_clear_pointer (&channel->image, g_bytes_unref);
-    channel->image_is_newest = FALSE;
-    if (!relay_channel_make_room (channel, size, "an image"))
-      return;
-    channel->image = g_bytes_ref (frame);
-    channel->image_is_newest = TRUE;
-    return;
-  }
-
-  channel->image_is_newest = FALSE;
-  if (ds_header_is_picture_keyframe (header)) {
-    relay_channel_clear_chain (channel);
-    channel->ref_width = header->width;
-    channel->ref_height = header->height;
-    if (relay_channel_cache_bytes (channel) + size > bound) {
-      relay->cache_drops++;
-      relay_log ("channel %s: a keyframe of %" G_GSIZE_FORMAT " bytes does "
-          "not fit --max-channel-cache-bytes %" G_GSIZE_FORMAT ": not cached",
-          channel->name, size, bound);
-      return;
-    }
-    channel->keyframe = g_bytes_ref (frame);
-    return;
-  }
-
-  /* a delta on the source's current picture (see accept_picture()) */
-  if (channel->keyframe == NULL)
-    return;
-  g_ptr_array_add (channel->deltas, g_bytes_ref (frame));
-  channel->deltas_bytes += size;
-  picture_bytes = (gsize) header->width * header->height * 4;
-  if (channel->deltas_bytes > picture_bytes ||
-      relay_channel_cache_bytes (channel) > bound)
-    relay_channel_collapse_picture (channel, picture_bytes);
 }
 
 /* Source frames */
@@ -998,6 +573,32 @@ relay_channel_fan_out (RelayChannel * channel, GBytes * frame,
   }
 }
 
+/* Logged at most once per REFUSAL_LOG_INTERVAL_MS per channel (pictures)
+ * or per 10 s (signals), with how many were refused since */
+static void
+relay_channel_log_refusal (RelayChannel * channel, const DsHeader * header,
+    const GError * error)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean signal = ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL;
+  gint64 *logged = signal ? &channel->signals_refused_logged :
+      &channel->last_refusal_log;
+  gint64 interval = signal ? 10 * G_TIME_SPAN_SECOND :
+      REFUSAL_LOG_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+
+  if (*logged != 0 && now - *logged < interval) {
+    channel->refused_unlogged++;
+    return;
+  }
+  relay_log ("channel %s: refused a %s from the source: %s (over %s; not "
+      "cached, not forwarded; %u more refused since the last message)",
+      channel->name, ds_frame_type_name (header->type), error->message,
+      signal ? "--max-signal-bytes or --max-signal-keys" :
+      "--max-picture-pixels", channel->refused_unlogged);
+  *logged = now;
+  channel->refused_unlogged = 0;
+}
+
 static void
 relay_source_frame (RelayClient * client, GBytes * frame)
 {
@@ -1007,13 +608,13 @@ relay_source_frame (RelayClient * client, GBytes * frame)
   gsize len;
   DsHeader header;
   GError *error = NULL;
-  const guint8 *payload;
+  DsStreamVerdict verdict;
+  guint events = 0;
 
   data = g_bytes_get_data (frame, &len);
   if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
           &header, &error))
     goto malformed;
-  payload = data + DS_HEADER_SIZE;
 
   if (header.flags & DS_FLAG_INPUT) {
     relay_verbose (relay, "channel %s: dropped input frame 0x%02x from the "
@@ -1021,93 +622,71 @@ relay_source_frame (RelayClient * client, GBytes * frame)
     relay->dropped++;
     return;
   }
-  if (!ds_frame_validate (&header, payload, &error))
-    goto malformed;
+  if (header.type == DS_FRAME_PING) {
+    if (ds_frame_validate (&header, data + DS_HEADER_SIZE, &error))
+      relay_client_send_bounded (client, frame);
+    else
+      goto malformed;
+    return;
+  }
 
   relay_verbose (relay, "channel %s: %s seq %u ts %u %u bytes",
       channel->name, ds_frame_type_name (header.type), header.seq,
       header.timestamp, header.payload_len);
 
-  switch (header.type) {
-    case DS_FRAME_PING:
-      relay_client_send_bounded (client, frame);
-      return;
-    case DS_FRAME_SUBSCRIBE_FILTER:
+  verdict = ds_stream_state_push (channel->stream, frame, &header, &events,
+      &error);
+
+  if (events & DS_STREAM_REFERENCE_LOST)
+    relay_channel_forget_reference (channel);
+  if (events & DS_STREAM_SIGNALS_PARTIAL)
+    relay_log ("channel %s: signal diffs without a SignalSync (the relay "
+        "restarted?): asking the source for one", channel->name);
+  if (events & DS_STREAM_REBUILT) {
+    relay->picture_rebuilds++;
+    relay_verbose (relay, "channel %s: rebuilt the cached picture into one "
+        "keyframe", channel->name);
+  }
+  if (events & DS_STREAM_CACHE_DROPPED) {
+    relay->cache_drops++;
+    relay_log ("channel %s: a cached frame did not fit "
+        "--max-channel-cache-bytes %" G_GINT64_FORMAT " (%" G_GSIZE_FORMAT
+        " bytes cached): dropped; joiners wait for a keyframe", channel->name,
+        relay->settings.max_channel_cache_bytes,
+        ds_stream_state_get_cache_bytes (channel->stream));
+  }
+  if (events & DS_STREAM_WANT_KEYFRAME)
+    relay_channel_request_keyframe (channel);
+
+  switch (verdict) {
+    case DS_STREAM_FORWARD:
+      break;
+    case DS_STREAM_SKIP:
+      /* a delta on a picture receivers do not have; SubscribeFilter */
       relay->dropped++;
+      channel->dropped++;
+      if (error)
+        relay_verbose (relay, "channel %s: dropped %s: %s", channel->name,
+            ds_frame_type_name (header.type), error->message);
+      g_clear_error (&error);
       return;
-    case DS_FRAME_SIGNAL_SYNC:
-    case DS_FRAME_SIGNAL_DIFF:{
-      DsSignalLimits limits;
-
-      limits.max_bytes = relay->settings.max_signal_bytes;
-      limits.max_keys = relay->settings.max_signal_keys;
-      if (!ds_signal_state_apply_full (channel->signals,
-              header.type == DS_FRAME_SIGNAL_SYNC, (const gchar *) payload,
-              header.payload_len, &limits, &error))
-        goto signal_refused;
-      channel->have_signals = TRUE;
-      channel->signal_seq = header.seq;
-      channel->signal_ts = header.timestamp;
-      g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
-      if (header.type == DS_FRAME_SIGNAL_SYNC) {
-        channel->signals_whole = TRUE;
-        channel->signal_sync_asked = FALSE;
-      } else if (!channel->signals_whole && !channel->signal_sync_asked) {
-        relay_log ("channel %s: signal diffs without a SignalSync (the "
-            "relay restarted?): asking the source for one", channel->name);
-        channel->signal_sync_asked = TRUE;
-        relay_channel_request_keyframe (channel);
+    case DS_STREAM_REFUSED:
+      if (ds_frame_type_media (header.type) == DS_MEDIA_SIGNAL) {
+        relay->signals_refused++;
+        channel->signals_refused++;
+      } else {
+        relay->pictures_refused++;
+        channel->pictures_refused++;
       }
-      break;
-    }
-    case DS_FRAME_SCHEMA_ANNOUNCE:{
-      gchar **signals = ds_schema_parse ((const gchar *) payload,
-          header.payload_len, &error);
-
-      if (signals == NULL)
-        goto malformed;
-      g_strfreev (signals);
-      g_clear_pointer (&channel->schema, g_bytes_unref);
-      if (relay_channel_make_room (channel, len, "a schema"))
-        channel->schema = g_bytes_ref (frame);
-      break;
-    }
-    case DS_FRAME_PIXELS:
-    case DS_FRAME_DELTA_PIXELS:
-    case DS_FRAME_COMPRESSED_PIXELS:
-      if (!relay_channel_accept_picture (channel, &header, payload, &error)) {
-        if (error)
-          goto malformed;
-        return;
-      }
-      relay_channel_cache_picture (channel, frame, &header);
-      break;
-    case DS_FRAME_KEYFRAME:
-      /* receivers reset their picture and signal state: so does the cache */
-      relay_channel_forget_reference (channel);
-      relay_channel_clear_picture (channel);
-      ds_signal_state_clear (channel->signals);
-      channel->have_signals = FALSE;
-      /* receivers reset too: what comes next is whole */
-      channel->signals_whole = TRUE;
-      channel->signal_sync_asked = FALSE;
-      g_clear_pointer (&channel->signal_catchup, g_bytes_unref);
-      break;
-    default:
-      break;
+      relay_channel_log_refusal (channel, &header, error);
+      g_clear_error (&error);
+      return;
+    case DS_STREAM_MALFORMED:
+      goto malformed;
   }
 
-  if (header.type == DS_FRAME_END) {
-    g_clear_pointer (&channel->end, g_bytes_unref);
-    if (relay_channel_make_room (channel, len, "an End"))
-      channel->end = g_bytes_ref (frame);
-    else                        /* joiners still learn that it ended */
-      channel->end = relay_frame_new (DS_FRAME_END, header.flags, header.seq,
-          header.timestamp, header.width, header.height, NULL, 0);
+  if (header.type == DS_FRAME_END)
     relay_log ("channel %s: End from the source", channel->name);
-  } else if (channel->end) {
-    g_clear_pointer (&channel->end, g_bytes_unref);
-  }
 
   channel->frames_in++;
   channel->bytes_in += len;
@@ -1126,31 +705,6 @@ malformed:
     g_clear_error (&error);
     return;
   }
-signal_refused:
-  {
-    gint64 now = g_get_monotonic_time ();
-
-    /* not JSON, or over --max-signal-bytes/--max-signal-keys: skipped and
-     * counted; logged once per burst (at most every 10 s) */
-    if (g_error_matches (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE))
-      relay->signals_refused++;
-    else
-      relay->malformed++;
-    channel->signals_refused++;
-    if (channel->signals_refused_logged == 0 ||
-        now - channel->signals_refused_logged >= 10 * G_TIME_SPAN_SECOND) {
-      relay_log ("channel %s: dropped a %s from the source: %s (%u more "
-          "dropped since the last message)", channel->name,
-          ds_frame_type_name (header.type), error->message,
-          channel->signals_refused_unlogged);
-      channel->signals_refused_logged = now;
-      channel->signals_refused_unlogged = 0;
-    } else {
-      channel->signals_refused_unlogged++;
-    }
-    g_clear_error (&error);
-    return;
-  }
 }
 
 /* Receiver frames: input, SubscribeFilter, Ping; nothing else */
@@ -1160,7 +714,7 @@ relay_receiver_keyframe_request (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
 
-  if (relay_channel_has_picture (channel)) {
+  if (ds_stream_state_has_picture (channel->stream)) {
     relay_client_send_picture (client);
     client->relay->keyframe_requests_cache++;
     relay_verbose (client->relay, "channel %s: KeyframeRequest from "
@@ -1606,16 +1160,21 @@ relay_channels_json (DsRelay * relay)
     else
       json_builder_add_null_value (builder);
     json_builder_set_member_name (builder, "schema");
-    json_builder_add_boolean_value (builder, channel->schema != NULL);
+    json_builder_add_boolean_value (builder,
+        ds_stream_state_has_schema (channel->stream));
     json_builder_set_member_name (builder, "signals");
     json_builder_add_int_value (builder,
-        ds_signal_state_n_values (channel->signals));
+        ds_signal_state_n_values (ds_stream_state_get_signals
+            (channel->stream, NULL)));
     json_builder_set_member_name (builder, "cached_deltas");
-    json_builder_add_int_value (builder, channel->deltas->len);
+    json_builder_add_int_value (builder,
+        ds_stream_state_get_n_deltas (channel->stream));
     json_builder_set_member_name (builder, "cache_bytes");
-    json_builder_add_int_value (builder, relay_channel_cache_bytes (channel));
+    json_builder_add_int_value (builder,
+        ds_stream_state_get_cache_bytes (channel->stream));
     json_builder_set_member_name (builder, "ended");
-    json_builder_add_boolean_value (builder, channel->end != NULL);
+    json_builder_add_boolean_value (builder,
+        ds_stream_state_has_ended (channel->stream));
     json_builder_end_object (builder);
   }
   g_list_free (names);
@@ -1826,7 +1385,7 @@ relay_metrics_text (DsRelay * relay)
   g_hash_table_iter_init (&iter, relay->channels);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     RelayChannel *channel = value;
-    gsize cached = relay_channel_cache_bytes (channel);
+    gsize cached = ds_stream_state_get_cache_bytes (channel->stream);
 
     cache_total += cached;
     g_string_append_printf (s, "ds_relay_channel_cache_bytes{channel=\"%s\"} "

@@ -1,0 +1,443 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/* The bounded frame queue and its drop policy (dsframequeue.h) */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "dsframequeue.h"
+#include "dsstream.h"
+
+struct _DsFrameQueue
+{
+  GQueue frames;                /* of DsQueuedFrame */
+  gsize bytes;
+  gsize max_bytes;
+  guint max_frames;
+  DsSignalLimits signal_limits;
+  gboolean need_keyframe;
+  /* a frame of this seq stream was dropped and none of it kept since */
+  gboolean discont[DS_SEQ_N_STREAMS];
+  guint64 dropped;
+  guint64 pushed;
+  /* position of the newest picture dropped by this push */
+  guint64 broken_from;
+  gboolean video_dropped;
+};
+
+void
+ds_queued_frame_free (DsQueuedFrame * frame)
+{
+  if (frame == NULL)
+    return;
+  g_bytes_unref (frame->frame);
+  g_free (frame);
+}
+
+DsFrameQueue *
+ds_frame_queue_new (gsize max_bytes, guint max_frames)
+{
+  DsFrameQueue *queue = g_new0 (DsFrameQueue, 1);
+
+  g_queue_init (&queue->frames);
+  queue->max_bytes = max_bytes;
+  queue->max_frames = max_frames;
+  ds_signal_limits_init (&queue->signal_limits);
+  return queue;
+}
+
+void
+ds_frame_queue_clear (DsFrameQueue * queue)
+{
+  guint i;
+
+  g_queue_clear_full (&queue->frames, (GDestroyNotify) ds_queued_frame_free);
+  queue->bytes = 0;
+  queue->need_keyframe = FALSE;
+  for (i = 0; i < DS_SEQ_N_STREAMS; i++)
+    queue->discont[i] = FALSE;
+}
+
+void
+ds_frame_queue_free (DsFrameQueue * queue)
+{
+  if (queue == NULL)
+    return;
+  ds_frame_queue_clear (queue);
+  g_free (queue);
+}
+
+void
+ds_frame_queue_set_limits (DsFrameQueue * queue, gsize max_bytes,
+    guint max_frames)
+{
+  queue->max_bytes = max_bytes;
+  queue->max_frames = max_frames;
+}
+
+void
+ds_frame_queue_set_signal_limits (DsFrameQueue * queue,
+    const DsSignalLimits * limits)
+{
+  queue->signal_limits = *limits;
+}
+
+guint
+ds_frame_queue_get_length (DsFrameQueue * queue)
+{
+  return queue->frames.length;
+}
+
+gsize
+ds_frame_queue_get_bytes (DsFrameQueue * queue)
+{
+  return queue->bytes;
+}
+
+guint64
+ds_frame_queue_get_dropped (DsFrameQueue * queue)
+{
+  return queue->dropped;
+}
+
+gboolean
+ds_frame_queue_needs_keyframe (DsFrameQueue * queue)
+{
+  return queue->need_keyframe;
+}
+
+/* Kinds of frames, for the policy */
+
+static gboolean
+is_video (const DsHeader * header)
+{
+  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
+}
+
+static gboolean
+is_signal_state (const DsHeader * header)
+{
+  return header->type == DS_FRAME_SIGNAL_SYNC ||
+      header->type == DS_FRAME_SIGNAL_DIFF;
+}
+
+/* Dropped first: delta pictures and audio */
+static gboolean
+is_expendable (const DsHeader * header)
+{
+  return ds_frame_needs_reference (header) ||
+      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
+}
+
+/* Never dropped: signal state (merged instead), schema, control frames */
+static gboolean
+is_precious (const DsHeader * header)
+{
+  DsMedia media = ds_frame_type_media (header->type);
+
+  return media == DS_MEDIA_SIGNAL || media == DS_MEDIA_NONE;
+}
+
+static gboolean
+is_over (DsFrameQueue * queue)
+{
+  return (queue->max_bytes > 0 && queue->bytes > queue->max_bytes) ||
+      (queue->max_frames > 0 && queue->frames.length > queue->max_frames);
+}
+
+/* Removes @link. A dropped frame marks the next queued frame of its seq
+ * stream discont, or the next one pushed when none is queued. */
+static void
+remove_link (DsFrameQueue * queue, GList * link, gboolean dropped)
+{
+  DsQueuedFrame *frame = link->data;
+
+  queue->bytes -= g_bytes_get_size (frame->frame);
+  if (dropped) {
+    DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
+    GList *l;
+
+    queue->dropped++;
+    if (is_video (&frame->header)) {
+      queue->video_dropped = TRUE;
+      queue->broken_from = MAX (queue->broken_from, frame->position);
+    }
+    if (id != DS_SEQ_NONE) {
+      for (l = link->next; l != NULL; l = l->next) {
+        DsQueuedFrame *next = l->data;
+
+        if (ds_frame_type_seq_stream (next->header.type) == id) {
+          next->discont = TRUE;
+          break;
+        }
+      }
+      if (l == NULL)
+        queue->discont[id] = TRUE;
+    }
+  }
+  g_queue_delete_link (&queue->frames, link);
+  ds_queued_frame_free (frame);
+}
+
+/* After a picture was dropped: the queued deltas after it up to the next
+ * queued keyframe cannot be drawn; when no keyframe follows, deltas are
+ * dropped until one is pushed. @from: the position of the dropped
+ * picture. */
+static guint
+drop_broken_deltas (DsFrameQueue * queue, guint64 from)
+{
+  GList *l = queue->frames.head;
+
+  while (l != NULL) {
+    GList *next = l->next;
+    DsQueuedFrame *frame = l->data;
+
+    if (frame->position >= from) {
+      if (ds_header_is_picture_keyframe (&frame->header))
+        return 0;
+      if (is_video (&frame->header) && !frame->pinned)
+        remove_link (queue, l, TRUE);
+    }
+    l = next;
+  }
+  if (queue->need_keyframe)
+    return 0;
+  queue->need_keyframe = TRUE;
+  return DS_FRAME_QUEUE_WANT_KEYFRAME;
+}
+
+/* Replaces the queued SignalSync/SignalDiff frames (not pinned) by one,
+ * where the last of them was: the last SignalSync and the diffs after it
+ * as a SignalSync, or every diff as one SignalDiff (versions kept). Left
+ * as they are if the merge would break the signal limits. */
+static gboolean
+merge_signals (DsFrameQueue * queue)
+{
+  GList *l, *last = NULL, *last_sync = NULL;
+  DsSignalState *state;
+  DsQueuedFrame *frame;
+  DsHeader header;
+  gboolean discont = FALSE, ok = TRUE;
+  guint n = 0;
+  gchar *json;
+  gsize len = 0;
+
+  for (l = queue->frames.head; l != NULL; l = l->next) {
+    frame = l->data;
+    if (frame->pinned || !is_signal_state (&frame->header))
+      continue;
+    last = l;
+    n++;
+    if (frame->header.type == DS_FRAME_SIGNAL_SYNC)
+      last_sync = l;
+  }
+  if (n < 2)
+    return FALSE;
+
+  state = ds_signal_state_new ();
+  for (l = last_sync ? last_sync : queue->frames.head; ok && l != NULL;
+      l = l->next) {
+    const guint8 *data;
+
+    frame = l->data;
+    if (frame->pinned || !is_signal_state (&frame->header))
+      continue;
+    data = g_bytes_get_data (frame->frame, NULL);
+    ok = ds_signal_state_apply_full (state,
+        frame->header.type == DS_FRAME_SIGNAL_SYNC,
+        (const gchar *) data + DS_HEADER_SIZE, frame->header.payload_len,
+        &queue->signal_limits, NULL);
+  }
+  if (!ok) {
+    ds_signal_state_free (state);
+    return FALSE;
+  }
+
+  l = queue->frames.head;
+  while (l != last) {
+    GList *next = l->next;
+
+    frame = l->data;
+    if (!frame->pinned && is_signal_state (&frame->header)) {
+      discont |= frame->discont;
+      remove_link (queue, l, FALSE);
+    }
+    l = next;
+  }
+
+  frame = last->data;
+  header = frame->header;
+  if (last_sync) {
+    header.type = DS_FRAME_SIGNAL_SYNC;
+    header.flags = DS_FLAG_KEYFRAME;
+  } else {
+    header.type = DS_FRAME_SIGNAL_DIFF;
+    header.flags = 0;
+  }
+  json = ds_signal_state_to_json (state, NULL, &len);
+  ds_signal_state_free (state);
+  queue->bytes -= g_bytes_get_size (frame->frame);
+  g_bytes_unref (frame->frame);
+  frame->frame = ds_frame_pack (&header, json, len);
+  g_free (json);
+  header.payload_len = len;
+  frame->header = header;
+  frame->discont |= discont;
+  queue->bytes += g_bytes_get_size (frame->frame);
+  return TRUE;
+}
+
+/* Drops, from the oldest, the frames a pass allows until the queue is
+ * within its limits */
+static void
+drop_pass (DsFrameQueue * queue, gboolean expendable_only)
+{
+  GList *l = queue->frames.head;
+
+  while (l != NULL && is_over (queue)) {
+    GList *next = l->next;
+    DsQueuedFrame *frame = l->data;
+    gboolean drop;
+
+    if (frame->pinned)
+      drop = FALSE;
+    else if (expendable_only)
+      drop = is_expendable (&frame->header);
+    else
+      drop = !is_precious (&frame->header);
+    if (drop)
+      remove_link (queue, l, TRUE);
+    l = next;
+  }
+}
+
+static guint
+enforce_limits (DsFrameQueue * queue)
+{
+  guint64 dropped = queue->dropped;
+  guint events = 0;
+
+  if (!is_over (queue))
+    return 0;
+
+  queue->video_dropped = FALSE;
+  queue->broken_from = 0;
+  drop_pass (queue, TRUE);
+  if (is_over (queue) && merge_signals (queue))
+    events |= DS_FRAME_QUEUE_MERGED;
+  if (is_over (queue))
+    drop_pass (queue, FALSE);
+  if (queue->video_dropped)
+    events |= drop_broken_deltas (queue, queue->broken_from);
+  if (queue->dropped != dropped)
+    events |= DS_FRAME_QUEUE_DROPPED;
+  return events;
+}
+
+static guint
+push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
+    gint64 tag, gboolean pinned)
+{
+  DsQueuedFrame *frame;
+  DsSeqStream id = ds_frame_type_seq_stream (header->type);
+
+  if (!pinned && queue->need_keyframe && is_video (header)) {
+    if (!ds_header_is_picture_keyframe (header)) {
+      /* it could only be drawn on a wrong picture */
+      queue->dropped++;
+      if (id != DS_SEQ_NONE)
+        queue->discont[id] = TRUE;
+      return DS_FRAME_QUEUE_DROPPED;
+    }
+  }
+  if (ds_header_is_picture_keyframe (header))
+    queue->need_keyframe = FALSE;
+
+  frame = g_new0 (DsQueuedFrame, 1);
+  frame->frame = g_bytes_ref (bytes);
+  frame->header = *header;
+  frame->tag = tag;
+  frame->pinned = pinned;
+  frame->position = queue->pushed++;
+  if (id != DS_SEQ_NONE && queue->discont[id]) {
+    frame->discont = TRUE;
+    queue->discont[id] = FALSE;
+  }
+  queue->bytes += g_bytes_get_size (bytes);
+  g_queue_push_tail (&queue->frames, frame);
+
+  return enforce_limits (queue);
+}
+
+guint
+ds_frame_queue_push (DsFrameQueue * queue, GBytes * frame,
+    const DsHeader * header, gint64 tag)
+{
+  return push (queue, frame, header, tag, FALSE);
+}
+
+guint
+ds_frame_queue_push_pinned (DsFrameQueue * queue, GBytes * frame,
+    const DsHeader * header, gint64 tag)
+{
+  return push (queue, frame, header, tag, TRUE);
+}
+
+DsQueuedFrame *
+ds_frame_queue_pop (DsFrameQueue * queue)
+{
+  DsQueuedFrame *frame = g_queue_pop_head (&queue->frames);
+
+  if (frame)
+    queue->bytes -= g_bytes_get_size (frame->frame);
+  return frame;
+}
+
+const DsQueuedFrame *
+ds_frame_queue_peek (DsFrameQueue * queue)
+{
+  return g_queue_peek_head (&queue->frames);
+}
+
+guint
+ds_frame_queue_lose_reference (DsFrameQueue * queue)
+{
+  guint events;
+
+  queue->need_keyframe = FALSE;
+  events = drop_broken_deltas (queue, 0);
+  return events;
+}
+
+void
+ds_frame_queue_drop_signals (DsFrameQueue * queue)
+{
+  GList *l = queue->frames.head;
+
+  while (l != NULL) {
+    GList *next = l->next;
+    DsQueuedFrame *frame = l->data;
+
+    if (is_signal_state (&frame->header))
+      remove_link (queue, l, FALSE);
+    l = next;
+  }
+}

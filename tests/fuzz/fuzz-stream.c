@@ -1,0 +1,154 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+/*
+ * libFuzzer target: a source's frames through the stream model
+ * (dsstream.c, dsframequeue.c) as the relay and the elements use it. The
+ * input is a sequence of messages, each a u24 little-endian length and
+ * that many bytes; each parsed message is pushed into a DsStreamState
+ * with small bounds (so that rebuilds and cache drops happen) and into a
+ * DsFrameQueue; after every eighth, a catch-up is taken, and its
+ * pictures are decoded as a joiner would. Replayed by
+ * `meson test fuzz-stream`.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "dsframequeue.h"
+#include "dsrle.h"
+#include "dsstream.h"
+
+int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
+
+/* Decodes the catch-up's pictures as a receiver does (zstd payloads are
+ * not decoded: the picture is then of known size, unknown content). A
+ * delta with no picture of its size before it is a bug of the model: the
+ * catch-up promises a reference. */
+static void
+decode_catchup (GPtrArray * frames)
+{
+  guint8 *picture = NULL;
+  gboolean have = FALSE;
+  guint width = 0, height = 0, i;
+
+  for (i = 0; i < frames->len; i++) {
+    gsize len;
+    const guint8 *d = g_bytes_get_data (g_ptr_array_index (frames, i), &len);
+    gboolean compressed;
+    gsize size;
+    DsHeader h;
+
+    if (!ds_header_parse (d, len, &h, NULL))
+      __builtin_trap ();
+    if (h.type != DS_FRAME_PIXELS && h.type != DS_FRAME_DELTA_PIXELS)
+      continue;
+    compressed = (h.flags & DS_FLAG_COMPRESSED) != 0;
+    size = (gsize) h.width * h.height * 4;
+    if (ds_header_is_picture_keyframe (&h)) {
+      g_clear_pointer (&picture, g_free);
+      have = TRUE;
+      width = h.width;
+      height = h.height;
+      if (compressed)
+        continue;
+      picture = g_malloc (size);
+      if (h.type == DS_FRAME_PIXELS)
+        memcpy (picture, d + DS_HEADER_SIZE, size);
+      else if (!ds_rle_decode_xor (d + DS_HEADER_SIZE, h.payload_len, NULL,
+              picture, size, NULL))
+        __builtin_trap ();
+      continue;
+    }
+    if (!have || h.width != width || h.height != height)
+      __builtin_trap ();
+    if (compressed)
+      g_clear_pointer (&picture, g_free);
+    else if (picture != NULL && !ds_rle_decode_xor (d + DS_HEADER_SIZE,
+            h.payload_len, picture, picture, size, NULL))
+      __builtin_trap ();
+  }
+  g_free (picture);
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
+{
+  DsStreamLimits limits;
+  DsStreamState *state;
+  DsFrameQueue *queue;
+  DsSeqTracker seq;
+  gsize off = 0;
+  guint n = 0;
+
+  ds_stream_limits_init (&limits);
+  limits.max_picture_pixels = 256 * 256;
+  limits.max_cache_bytes = 256 * 1024;
+  limits.max_frame_bytes = 512 * 1024;
+  state = ds_stream_state_new (&limits);
+  queue = ds_frame_queue_new (64 * 1024, 64);
+  ds_seq_tracker_init (&seq);
+
+  while (off + 3 <= size) {
+    gsize len = data[off] | (data[off + 1] << 8) | (data[off + 2] << 16);
+    GBytes *frame;
+    DsHeader h;
+
+    off += 3;
+    len = MIN (len, size - off);
+    frame = g_bytes_new (data + off, len);
+    off += len;
+    if (ds_frame_parse_message (g_bytes_get_data (frame, NULL), len,
+            limits.max_frame_bytes, &h, NULL)) {
+      guint events = 0;
+      DsStreamVerdict v = ds_stream_state_push (state, frame, &h, &events,
+          NULL);
+
+      ds_seq_tracker_push (&seq, &h);
+      if (v == DS_STREAM_FORWARD)
+        ds_frame_queue_push (queue, frame, &h, n);
+      if (ds_stream_state_get_cache_bytes (state) > limits.max_cache_bytes)
+        __builtin_trap ();
+    }
+    g_bytes_unref (frame);
+
+    if (++n % 8 == 0) {
+      GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+          g_bytes_unref);
+      gboolean has_reference;
+      DsQueuedFrame *f;
+      static const gchar *const select[] = { "a", NULL };
+
+      ds_stream_state_catchup (state, n % 16 ? NULL : select, frames,
+          &has_reference);
+      decode_catchup (frames);
+      g_ptr_array_unref (frames);
+      /* a reader takes half the queue */
+      for (guint i = ds_frame_queue_get_length (queue) / 2; i > 0; i--) {
+        f = ds_frame_queue_pop (queue);
+        ds_queued_frame_free (f);
+      }
+    }
+  }
+
+  ds_frame_queue_free (queue);
+  ds_stream_state_free (state);
+  return 0;
+}
