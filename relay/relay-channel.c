@@ -165,9 +165,9 @@ relay_channel_free (RelayChannel * channel)
 }
 
 static void
-relay_stream_limits (DsRelay * relay, DsStreamLimits * limits)
+relay_stream_limits (DsRelay * relay, DsStreamSettings * limits)
 {
-  ds_stream_limits_init (limits);
+  ds_stream_settings_init (limits);
   limits->max_picture_pixels = (guint64) relay->settings.max_picture_pixels;
   limits->max_cache_bytes = (gsize) relay->settings.max_channel_cache_bytes;
   limits->max_frame_bytes = (gsize) relay->settings.max_frame_bytes;
@@ -193,7 +193,7 @@ relay_channel_get (DsRelay * relay, const gchar * name, gboolean create)
   g_queue_init (&channel->receivers);
   g_queue_init (&channel->signaling);
   {
-    DsStreamLimits limits;
+    DsStreamSettings limits;
 
     relay_stream_limits (relay, &limits);
     channel->stream = ds_stream_state_new (&limits);

@@ -59,11 +59,12 @@
  * #GstDsRelaySink:max-queue-bytes: a frame is handed to libsoup only when
  * libsoup has written the ones before into the socket, so libsoup's own
  * (unbounded) queue holds about one frame at most. When the queue is
- * full, the oldest delta pictures and audio go first (the following
- * deltas up to the next keyframe too, and a keyframe is asked for
- * upstream), queued signal frames are merged into one SignalSync of the
- * current state (signal state is never lost), and then the oldest other
- * frames. After a reconnect the
+ * full, the drop policy of SPEC §6.5 applies (the stream model's
+ * DsFrameQueue, as in the relay and dsstreamsrc): the oldest delta
+ * pictures and audio go first (the following deltas up to the next
+ * keyframe too, and a keyframe is asked for upstream), queued signal
+ * frames are merged into one (signal state is never lost), and then the
+ * oldest other frames. After a reconnect the
  * cached SchemaAnnounce and one SignalSync of the current state go first,
  * and upstream is asked for a keyframe (GstForceKeyUnit); queued delta
  * pictures up to that keyframe are dropped, since frames may have been lost
@@ -111,8 +112,10 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include <glib/gi18n-lib.h>
+#include <ds/dsframequeue.h>
 #include <ds/dsprotocol.h>
 #include <ds/dssignal.h>
+#include <ds/dsstream.h>
 #include <ds/gstdsutils.h>
 
 #include "gstdssoupelements.h"
@@ -192,13 +195,6 @@ gst_ds_relaysink_pad_init (GstDsRelaySinkPad * pad)
   gst_segment_init (&pad->segment, GST_FORMAT_TIME);
 }
 
-typedef struct
-{
-  GstBuffer *buffer;
-  DsHeader header;
-  gsize size;
-} QueuedFrame;
-
 typedef enum
 {
   EOS_NONE,
@@ -222,14 +218,13 @@ struct _GstDsRelaySink
   GstDsSoupConnection *conn;
   gboolean running;
   gboolean failed;
-  GQueue queue;                 /* of QueuedFrame */
-  guint64 queued_bytes;
-  gboolean need_keyframe;       /* video dropped: drop deltas until a keyframe */
+  /* frames waiting for the uplink, with the drop policy of SPEC §6.5 */
+  DsFrameQueue *queue;
+  /* what the relay needs after a reconnect: the schema and the whole
+   * signal state (the stream model, as the relay keeps it) */
+  DsStreamState *stream;
   gboolean resync_pending;      /* reconnected: schema + SignalSync first */
   gboolean signal_sync_pending; /* a KeyframeRequest: SignalSync first */
-  DsSignalState *signal_state;  /* every signal frame received so far */
-  DsHeader signal_header;       /* of the last signal frame */
-  GBytes *schema;               /* the last SchemaAnnounce frame */
   guint32 last_timestamp;
   EosState eos_state;
   guint16 eos_ping_seq;
@@ -471,6 +466,8 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
       "ds-stream relay sink");
 }
 
+static DsFrameQueue *gst_ds_relaysink_queue_new (void);
+
 static void
 gst_ds_relaysink_init (GstDsRelaySink * self)
 {
@@ -487,8 +484,20 @@ gst_ds_relaysink_init (GstDsRelaySink * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  g_queue_init (&self->queue);
-  self->signal_state = ds_signal_state_new ();
+  self->queue = gst_ds_relaysink_queue_new ();
+  {
+    DsStreamSettings settings;
+
+    /* our own stream: whole from its first frame; the pictures come again
+     * from upstream on request, and the relay applies its own bounds */
+    ds_stream_settings_init (&settings);
+    settings.origin = TRUE;
+    settings.cache_pictures = FALSE;
+    settings.max_picture_pixels = G_MAXUINT64;
+    settings.signal_limits.max_bytes = 0;
+    settings.signal_limits.max_keys = 0;
+    self->stream = ds_stream_state_new (&settings);
+  }
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
@@ -499,7 +508,8 @@ gst_ds_relaysink_finalize (GObject * object)
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
 
   gst_ds_soup_settings_clear (&self->settings);
-  ds_signal_state_free (self->signal_state);
+  ds_frame_queue_free (self->queue);
+  ds_stream_state_free (self->stream);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
 
@@ -508,206 +518,31 @@ gst_ds_relaysink_finalize (GObject * object)
 
 /* Queue */
 
+static DsFrameQueue *
+gst_ds_relaysink_queue_new (void)
+{
+  DsFrameQueue *queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
+  DsSignalLimits no_limits = { 0, 0 };
+
+  /* signal frames are merged whatever their size: the relay bounds them */
+  ds_frame_queue_set_signal_limits (queue, &no_limits);
+  return queue;
+}
+
+/* Called with self->lock: the End frame of the channel, after everything
+ * queued (it is never dropped) */
 static void
-queued_frame_free (QueuedFrame * frame)
+gst_ds_relaysink_enqueue_end (GstDsRelaySink * self)
 {
-  gst_buffer_unref (frame->buffer);
-  g_free (frame);
-}
+  DsHeader header = { 0, };
+  GBytes *end;
 
-static gboolean
-frame_is_video (const DsHeader * header)
-{
-  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
-}
-
-static gboolean
-frame_is_signal_state (const DsHeader * header)
-{
-  return header->type == DS_FRAME_SIGNAL_SYNC ||
-      header->type == DS_FRAME_SIGNAL_DIFF;
-}
-
-/* Dropped first: delta pictures and audio */
-static gboolean
-frame_is_expendable (const DsHeader * header)
-{
-  return (frame_is_video (header) && !ds_header_is_picture_keyframe (header)) ||
-      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
-}
-
-/* Never dropped: signal state (merged instead), schema, End, Keyframe */
-static gboolean
-frame_is_precious (const DsHeader * header)
-{
-  DsMedia media = ds_frame_type_media (header->type);
-
-  return media == DS_MEDIA_SIGNAL || media == DS_MEDIA_NONE;
-}
-
-static void
-gst_ds_relaysink_remove_link (GstDsRelaySink * self, GList * link,
-    gboolean dropped)
-{
-  QueuedFrame *frame = link->data;
-
-  self->queued_bytes -= frame->size;
-  if (dropped)
-    self->frames_dropped++;
-  g_queue_delete_link (&self->queue, link);
-  queued_frame_free (frame);
-}
-
-/* After a video frame was dropped, the deltas up to the next keyframe
- * cannot be decoded: drop them too, and when no keyframe is queued, drop
- * new deltas until one comes. Returns TRUE when upstream should be asked
- * for a keyframe. */
-static gboolean
-gst_ds_relaysink_drop_broken_deltas (GstDsRelaySink * self)
-{
-  GList *l = self->queue.head;
-
-  while (l != NULL) {
-    GList *next = l->next;
-    QueuedFrame *frame = l->data;
-
-    if (ds_header_is_picture_keyframe (&frame->header))
-      return FALSE;
-    if (frame_is_video (&frame->header))
-      gst_ds_relaysink_remove_link (self, l, TRUE);
-    l = next;
-  }
-
-  self->need_keyframe = TRUE;
-  return TRUE;
-}
-
-static GstBuffer *
-gst_ds_relaysink_make_signal_sync (GstDsRelaySink * self)
-{
-  DsHeader header = self->signal_header;
-  GstBuffer *buffer;
-  gchar *json;
-  gsize len;
-
-  json = ds_signal_state_to_json (self->signal_state, NULL, &len);
-  header.type = DS_FRAME_SIGNAL_SYNC;
-  header.flags = DS_FLAG_KEYFRAME;
-  buffer = gst_ds_frame_buffer_new_data (&header, json, len);
-  g_free (json);
-
-  return buffer;
-}
-
-/* Replaces every queued SignalSync/SignalDiff by one SignalSync of the
- * current state, where the last of them was. */
-static void
-gst_ds_relaysink_merge_signals (GstDsRelaySink * self)
-{
-  GList *l, *last = NULL;
-  guint n = 0;
-  QueuedFrame *frame;
-
-  for (l = self->queue.head; l != NULL; l = l->next) {
-    frame = l->data;
-    if (frame_is_signal_state (&frame->header)) {
-      last = l;
-      n++;
-    }
-  }
-  if (n < 2)
-    return;
-
-  l = self->queue.head;
-  while (l != last) {
-    GList *next = l->next;
-
-    frame = l->data;
-    if (frame_is_signal_state (&frame->header))
-      gst_ds_relaysink_remove_link (self, l, FALSE);
-    l = next;
-  }
-
-  frame = last->data;
-  self->queued_bytes -= frame->size;
-  gst_buffer_unref (frame->buffer);
-  frame->buffer = gst_ds_relaysink_make_signal_sync (self);
-  frame->size = gst_buffer_get_size (frame->buffer);
-  gst_ds_frame_buffer_parse (frame->buffer, &frame->header, NULL);
-  self->queued_bytes += frame->size;
-
-  GST_DEBUG_OBJECT (self, "merged %u queued signal frames into one "
-      "SignalSync", n);
-}
-
-/* Called with self->lock. Returns TRUE when a keyframe should be asked
- * for upstream. */
-static gboolean
-gst_ds_relaysink_enforce_limit (GstDsRelaySink * self, guint64 limit)
-{
-  gboolean video_dropped = FALSE;
-  GList *l;
-
-  if (self->queued_bytes <= limit)
-    return FALSE;
-
-  /* 1. the oldest delta pictures and audio */
-  l = self->queue.head;
-  while (l != NULL && self->queued_bytes > limit) {
-    GList *next = l->next;
-    QueuedFrame *frame = l->data;
-
-    if (frame_is_expendable (&frame->header)) {
-      video_dropped |= frame_is_video (&frame->header);
-      gst_ds_relaysink_remove_link (self, l, TRUE);
-    }
-    l = next;
-  }
-
-  /* 2. signal frames merged into one SignalSync */
-  if (self->queued_bytes > limit)
-    gst_ds_relaysink_merge_signals (self);
-
-  /* 3. the oldest of everything else but signal state and control */
-  l = self->queue.head;
-  while (l != NULL && self->queued_bytes > limit) {
-    GList *next = l->next;
-    QueuedFrame *frame = l->data;
-
-    if (!frame_is_precious (&frame->header)) {
-      video_dropped |= frame_is_video (&frame->header);
-      gst_ds_relaysink_remove_link (self, l, TRUE);
-    }
-    l = next;
-  }
-
-  GST_DEBUG_OBJECT (self, "queue over %" G_GUINT64_FORMAT " bytes: now %"
-      G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT " frames dropped so far",
-      limit, self->queued_bytes, self->frames_dropped);
-
-  if (video_dropped)
-    return gst_ds_relaysink_drop_broken_deltas (self);
-  return FALSE;
-}
-
-static void
-gst_ds_relaysink_enqueue (GstDsRelaySink * self, GstBuffer * buffer,
-    const DsHeader * header)
-{
-  QueuedFrame *frame = g_new0 (QueuedFrame, 1);
-
-  frame->buffer = buffer;
-  frame->header = *header;
-  frame->size = gst_buffer_get_size (buffer);
-  self->queued_bytes += frame->size;
-  g_queue_push_tail (&self->queue, frame);
-}
-
-static void
-gst_ds_relaysink_clear_queue (GstDsRelaySink * self)
-{
-  g_queue_clear_full (&self->queue, (GDestroyNotify) queued_frame_free);
-  self->queued_bytes = 0;
+  header.type = DS_FRAME_END;
+  header.timestamp = self->last_timestamp;
+  end = ds_frame_pack (&header, NULL, 0);
+  ds_frame_queue_push (self->queue, end, &header, 0);
+  g_bytes_unref (end);
+  self->eos_state = EOS_QUEUED;
 }
 
 /* Upstream events */
@@ -763,8 +598,10 @@ gst_ds_relaysink_get_stats (GstDsRelaySink * self, const gchar * name)
       "connected", G_TYPE_BOOLEAN, self->connected,
       "frames-sent", G_TYPE_UINT64, self->frames_sent,
       "bytes-sent", G_TYPE_UINT64, self->bytes_sent,
-      "frames-dropped", G_TYPE_UINT64, self->frames_dropped,
-      "queued-bytes", G_TYPE_UINT64, self->queued_bytes,
+      "frames-dropped", G_TYPE_UINT64, self->frames_dropped +
+      ds_frame_queue_get_dropped (self->queue),
+      "queued-bytes", G_TYPE_UINT64,
+      (guint64) ds_frame_queue_get_bytes (self->queue),
       "reconnects", G_TYPE_UINT, reconnects,
       "receivers", G_TYPE_UINT, self->receivers,
       "rtt-ms", G_TYPE_INT, rtt, NULL);
@@ -782,34 +619,19 @@ gst_ds_relaysink_post (GstDsRelaySink * self, GstStructure * s)
 
 /* Connection callbacks: all on the connection thread */
 
+/* Sends catch-up frames (schema, signal state) ahead of the queue and
+ * drops the queued signal frames they supersede */
 static void
-gst_ds_relaysink_unmap (GstMapInfo * map)
+gst_ds_relaysink_send_catchup (GstDsRelaySink * self,
+    GstDsSoupConnection * conn, GPtrArray * frames)
 {
-  GstBuffer *buffer = map->user_data[0];
+  guint i;
 
-  gst_buffer_unmap (buffer, map);
-  gst_buffer_unref (buffer);
-  g_free (map);
-}
-
-static void
-gst_ds_relaysink_send_buffer (GstDsRelaySink * self,
-    GstDsSoupConnection * conn, GstBuffer * buffer)
-{
-  GstMapInfo *map = g_new0 (GstMapInfo, 1);
-  GBytes *bytes;
-
-  /* one memory: no copy; several: gst_buffer_map() merges them */
-  if (!gst_buffer_map (buffer, map, GST_MAP_READ)) {
-    GST_WARNING_OBJECT (self, "cannot map a frame, not sent");
-    g_free (map);
+  if (frames->len == 0)
     return;
-  }
-  map->user_data[0] = gst_buffer_ref (buffer);
-  bytes = g_bytes_new_with_free_func (map->data, map->size,
-      (GDestroyNotify) gst_ds_relaysink_unmap, map);
-  gst_ds_soup_connection_send (conn, bytes);
-  g_bytes_unref (bytes);
+  for (i = 0; i < frames->len; i++)
+    gst_ds_soup_connection_send (conn, g_ptr_array_index (frames, i));
+  ds_frame_queue_drop_signals (self->queue);
 }
 
 static void
@@ -821,75 +643,61 @@ gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
   g_mutex_lock (&self->lock);
 
   if (self->resync_pending) {
-    GList *l;
+    GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
 
     /* what a receiver needs first after we were away: the schema and the
-     * whole signal state, which supersedes the queued signal frames */
+     * whole signal state, which supersedes the queued signal frames; the
+     * picture comes from upstream */
     self->resync_pending = FALSE;
-    if (self->schema != NULL)
-      gst_ds_soup_connection_send (conn, self->schema);
-    if (!ds_signal_state_is_empty (self->signal_state)) {
-      GstBuffer *sync = gst_ds_relaysink_make_signal_sync (self);
-
-      gst_ds_relaysink_send_buffer (self, conn, sync);
-      gst_buffer_unref (sync);
-    }
-    l = self->queue.head;
-    while (l != NULL) {
-      GList *next = l->next;
-      QueuedFrame *frame = l->data;
-
-      if (frame_is_signal_state (&frame->header))
-        gst_ds_relaysink_remove_link (self, l, FALSE);
-      l = next;
-    }
+    ds_stream_state_catchup (self->stream, NULL, frames, NULL);
+    gst_ds_relaysink_send_catchup (self, conn, frames);
+    g_ptr_array_unref (frames);
     want_keyframe = TRUE;
     self->signal_sync_pending = FALSE;
   }
 
   if (self->signal_sync_pending) {
-    GList *l;
+    GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+        g_bytes_unref);
 
     /* a KeyframeRequest (a relay that holds signal diffs and no sync, a
      * receiver): the whole state now, superseding the queued signal
      * frames (the state already holds them) */
     self->signal_sync_pending = FALSE;
-    if (!ds_signal_state_is_empty (self->signal_state)) {
-      GstBuffer *sync = gst_ds_relaysink_make_signal_sync (self);
-
-      gst_ds_relaysink_send_buffer (self, conn, sync);
-      gst_buffer_unref (sync);
-      l = self->queue.head;
-      while (l != NULL) {
-        GList *next = l->next;
-        QueuedFrame *frame = l->data;
-
-        if (frame_is_signal_state (&frame->header))
-          gst_ds_relaysink_remove_link (self, l, FALSE);
-        l = next;
-      }
-    }
+    ds_stream_state_signal_catchup (self->stream, NULL, frames);
+    gst_ds_relaysink_send_catchup (self, conn, frames);
+    g_ptr_array_unref (frames);
   }
 
-  while (!g_queue_is_empty (&self->queue) &&
+  while (ds_frame_queue_get_length (self->queue) > 0 &&
       gst_ds_soup_connection_can_send (conn)) {
-    QueuedFrame *frame = g_queue_pop_head (&self->queue);
+    DsQueuedFrame *frame = ds_frame_queue_pop (self->queue);
+    gsize size = frame->size;
+    GBytes *bytes;
 
-    self->queued_bytes -= frame->size;
     g_mutex_unlock (&self->lock);
 
-    gst_ds_relaysink_send_buffer (self, conn, frame->buffer);
+    /* one memory: no copy; several (dspay's header and payload): one */
+    bytes = frame->frame ? g_bytes_ref (frame->frame) :
+        gst_ds_buffer_to_bytes (frame->owner_data);
+    if (bytes) {
+      gst_ds_soup_connection_send (conn, bytes);
+      g_bytes_unref (bytes);
+    } else {
+      GST_WARNING_OBJECT (self, "cannot map a frame, not sent");
+    }
 
     g_mutex_lock (&self->lock);
     self->frames_sent++;
-    self->bytes_sent += frame->size;
+    self->bytes_sent += size;
     if (frame->header.type == DS_FRAME_END && self->eos_state == EOS_QUEUED) {
       /* the relay answers Pings in order: its answer means it has
        * received everything before, the End frame included */
       self->eos_state = EOS_SENT;
       self->eos_ping_seq = gst_ds_soup_connection_send_ping (conn);
     }
-    queued_frame_free (frame);
+    ds_queued_frame_free (frame);
   }
   g_mutex_unlock (&self->lock);
 
@@ -910,20 +718,14 @@ gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
   if (reconnect) {
     /* frames may have been lost with the old connection: the queued
      * deltas up to the next keyframe could be drawn on a wrong picture */
-    gst_ds_relaysink_drop_broken_deltas (self);
+    ds_frame_queue_lose_reference (self->queue);
   }
   if (self->eos_state == EOS_SENT) {
-    DsHeader header = { 0, };
-
     /* the old connection may have gone before the relay read the End
      * frame: send it again (after the resync) and wait for the answer to
      * the Ping that follows it on this connection */
     GST_DEBUG_OBJECT (self, "sending the End frame again");
-    header.type = DS_FRAME_END;
-    header.timestamp = self->last_timestamp;
-    gst_ds_relaysink_enqueue (self,
-        gst_ds_frame_buffer_new_data (&header, NULL, 0), &header);
-    self->eos_state = EOS_QUEUED;
+    gst_ds_relaysink_enqueue_end (self);
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -1042,7 +844,8 @@ gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
     /* signals: answered here with the state we hold; pictures: by
      * upstream (dsdelta) */
     g_mutex_lock (&self->lock);
-    if (!ds_signal_state_is_empty (self->signal_state)) {
+    if (!ds_signal_state_is_empty (ds_stream_state_get_signals (self->stream,
+                NULL))) {
       self->signal_sync_pending = TRUE;
       if (self->conn)
         gst_ds_soup_connection_wakeup (self->conn);
@@ -1161,7 +964,9 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   self->running = TRUE;
   self->failed = FALSE;
   self->connected = FALSE;
-  self->need_keyframe = FALSE;
+  ds_frame_queue_free (self->queue);
+  self->queue = gst_ds_relaysink_queue_new ();
+  ds_stream_state_clear (self->stream);
   self->resync_pending = FALSE;
   self->signal_sync_pending = FALSE;
   self->eos_state = EOS_NONE;
@@ -1169,8 +974,6 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   self->frames_sent = self->bytes_sent = self->frames_dropped = 0;
   self->ticks = 0;
   self->buttons_state = 0;
-  ds_signal_state_clear (self->signal_state);
-  memset (&self->signal_header, 0, sizeof (self->signal_header));
   g_mutex_unlock (&self->lock);
 
   conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
@@ -1219,8 +1022,8 @@ gst_ds_relaysink_stop (GstDsRelaySink * self)
   gst_ds_soup_connection_free (conn);
 
   g_mutex_lock (&self->lock);
-  gst_ds_relaysink_clear_queue (self);
-  g_clear_pointer (&self->schema, g_bytes_unref);
+  ds_frame_queue_clear (self->queue);
+  ds_stream_state_clear (self->stream);
   self->connected = FALSE;
   g_mutex_unlock (&self->lock);
 }
@@ -1377,6 +1180,10 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   GstDsSoupConnection *conn;
   gboolean sync, want_keyframe = FALSE;
   guint64 limit;
+  GBytes *bytes;
+  DsStreamVerdict verdict;
+  DsMedia media;
+  guint queued;
 
   if (!gst_ds_frame_buffer_parse (buffer, &header, &error))
     goto not_a_frame;
@@ -1404,38 +1211,35 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
 
   self->last_timestamp = header.timestamp;
 
-  if (frame_is_signal_state (&header) ||
-      header.type == DS_FRAME_SCHEMA_ANNOUNCE) {
-    gchar *json = NULL;
-    gsize len = 0;
-
-    gst_buffer_extract_dup (buffer, DS_HEADER_SIZE, header.payload_len,
-        (gpointer *) & json, &len);
-    if (header.type == DS_FRAME_SCHEMA_ANNOUNCE) {
-      g_clear_pointer (&self->schema, g_bytes_unref);
-      self->schema = ds_frame_pack (&header, json, len);
-    } else if (!ds_signal_state_apply (self->signal_state,
-            header.type == DS_FRAME_SIGNAL_SYNC, json, len, &error)) {
-      GST_WARNING_OBJECT (pad, "signal frame is not a JSON object: %s",
-          error->message);
-      g_clear_error (&error);
+  ds_frame_queue_set_limits (self->queue, limit, 0);
+  media = ds_frame_type_media (header.type);
+  if (media == DS_MEDIA_SIGNAL || media == DS_MEDIA_NONE) {
+    /* small frames the stream model keeps for a resync: schema and
+     * signal state (and Keyframe, which resets it) */
+    bytes = gst_ds_buffer_to_bytes (buffer);
+    gst_buffer_unref (buffer);
+    if (bytes == NULL)
+      goto not_mapped;
+    verdict = ds_stream_state_push (self->stream, bytes, &header, NULL, &error);
+    if (verdict != DS_STREAM_FORWARD) {
+      g_bytes_unref (bytes);
+      goto not_sent;
     }
-    self->signal_header = header;
-    g_free (json);
-  } else if (frame_is_video (&header)) {
-    if (ds_header_is_picture_keyframe (&header)) {
-      self->need_keyframe = FALSE;
-    } else if (self->need_keyframe) {
-      self->frames_dropped++;
-      g_mutex_unlock (&self->lock);
-      GST_LOG_OBJECT (pad, "dropping a delta while waiting for a keyframe");
+    queued = ds_frame_queue_push_full (self->queue, bytes,
+        g_bytes_get_size (bytes), &header, 0, NULL, NULL, FALSE);
+    g_bytes_unref (bytes);
+  } else {
+    /* media: queued as the buffer it is, made contiguous only if sent */
+    if (!ds_header_validate (&header, &error)) {
       gst_buffer_unref (buffer);
-      return GST_FLOW_OK;
+      goto not_sent;
     }
+    queued = ds_frame_queue_push_full (self->queue, NULL,
+        gst_buffer_get_size (buffer), &header, 0, buffer,
+        (GDestroyNotify) gst_buffer_unref, FALSE);
   }
-
-  gst_ds_relaysink_enqueue (self, buffer, &header);
-  want_keyframe = gst_ds_relaysink_enforce_limit (self, limit);
+  if (queued & DS_FRAME_QUEUE_WANT_KEYFRAME)
+    want_keyframe = TRUE;
   conn = self->conn;
   if (conn)
     gst_ds_soup_connection_wakeup (conn);
@@ -1453,6 +1257,23 @@ not_a_frame:
         (_("The input is not ds-stream frames.")), ("%s", error->message));
     g_error_free (error);
     gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+not_sent:
+  {
+    self->frames_dropped++;
+    g_mutex_unlock (&self->lock);
+    GST_WARNING_OBJECT (pad, "%s frame seq %u not sent: %s",
+        ds_frame_type_name (header.type), header.seq,
+        error ? error->message : "?");
+    g_clear_error (&error);
+    return GST_FLOW_OK;
+  }
+not_mapped:
+  {
+    g_mutex_unlock (&self->lock);
+    GST_ELEMENT_ERROR (self, RESOURCE, READ, (NULL),
+        ("cannot map a frame buffer"));
     return GST_FLOW_ERROR;
   }
 flushing:
@@ -1500,17 +1321,10 @@ media_from_caps (GstCaps * caps)
 static void
 gst_ds_relaysink_drain (GstDsRelaySink * self)
 {
-  DsHeader header = { 0, };
-  GstBuffer *end;
   gint64 deadline;
 
-  header.type = DS_FRAME_END;
-
   g_mutex_lock (&self->lock);
-  header.timestamp = self->last_timestamp;
-  end = gst_ds_frame_buffer_new_data (&header, NULL, 0);
-  gst_ds_relaysink_enqueue (self, end, &header);
-  self->eos_state = EOS_QUEUED;
+  gst_ds_relaysink_enqueue_end (self);
   if (self->conn)
     gst_ds_soup_connection_wakeup (self->conn);
 
@@ -1518,8 +1332,8 @@ gst_ds_relaysink_drain (GstDsRelaySink * self)
   while (self->eos_state != EOS_DONE && self->running && !self->failed) {
     if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
       GST_WARNING_OBJECT (self, "the End frame did not reach the relay in "
-          "%u ms (%" G_GUINT64_FORMAT " bytes still queued)", EOS_TIMEOUT_MS,
-          self->queued_bytes);
+          "%u ms (%" G_GSIZE_FORMAT " bytes still queued)", EOS_TIMEOUT_MS,
+          ds_frame_queue_get_bytes (self->queue));
       break;
     }
   }

@@ -89,8 +89,10 @@
 #include <string.h>
 #include <gst/video/video.h>
 #include <glib/gi18n-lib.h>
+#include <ds/dsframequeue.h>
 #include <ds/dsprotocol.h>
 #include <ds/dssignal.h>
+#include <ds/dsstream.h>
 #include <ds/gstdsutils.h>
 
 #include "gstdssoupelements.h"
@@ -152,14 +154,6 @@ static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
 
-typedef struct
-{
-  GBytes *message;
-  DsHeader header;
-  GstClockTime arrival;         /* running time, or NONE */
-  gboolean discont;
-} ReceivedFrame;
-
 #define N_MEDIA (DS_MEDIA_OPAQUE + 1)
 
 struct _GstDsStreamSrc
@@ -180,16 +174,13 @@ struct _GstDsStreamSrc
   gboolean flushing;
   gboolean failed;
   gboolean connected;
-  GQueue queue;                 /* of ReceivedFrame */
-  guint64 queued_bytes;
+  /* frames for the streaming thread, with the drop policy of SPEC §6.5;
+   * their tag is the arrival running time (or NONE) */
+  DsFrameQueue *queue;
   GQueue outgoing;              /* of GBytes: input frames */
-  gboolean need_keyframe;
-  gboolean discont;
-  gboolean have_seq[N_MEDIA];
-  guint16 last_seq[N_MEDIA];
+  DsSeqTracker seq;             /* gaps */
   guint64 frames;
   guint64 bytes;
-  guint64 gaps;
   guint64 frames_dropped;
   guint16 input_seq;
   guint8 buttons_state;
@@ -485,7 +476,7 @@ gst_ds_streamsrc_init (GstDsStreamSrc * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  g_queue_init (&self->queue);
+  self->queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
   g_queue_init (&self->outgoing);
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -503,29 +494,9 @@ gst_ds_streamsrc_finalize (GObject * object)
   g_strfreev (self->select_names);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
+  ds_frame_queue_free (self->queue);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
-}
-
-static void
-received_frame_free (ReceivedFrame * frame)
-{
-  g_bytes_unref (frame->message);
-  g_free (frame);
-}
-
-static gboolean
-frame_is_expendable (const DsHeader * header)
-{
-  return (header->type == DS_FRAME_DELTA_PIXELS &&
-      !(header->flags & DS_FLAG_KEYFRAME)) ||
-      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
-}
-
-static gboolean
-frame_is_video (const DsHeader * header)
-{
-  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
 }
 
 static GstStructure *
@@ -546,9 +517,11 @@ gst_ds_streamsrc_get_stats (GstDsStreamSrc * self, const gchar * name)
       "frames", G_TYPE_UINT64, self->frames,
       "bytes", G_TYPE_UINT64, self->bytes,
       "reconnects", G_TYPE_UINT, reconnects,
-      "gaps", G_TYPE_UINT64, self->gaps,
-      "frames-dropped", G_TYPE_UINT64, self->frames_dropped,
-      "queued-bytes", G_TYPE_UINT64, self->queued_bytes, NULL);
+      "gaps", G_TYPE_UINT64, self->seq.missing,
+      "frames-dropped", G_TYPE_UINT64, self->frames_dropped +
+      ds_frame_queue_get_dropped (self->queue),
+      "queued-bytes", G_TYPE_UINT64,
+      (guint64) ds_frame_queue_get_bytes (self->queue), NULL);
   g_mutex_unlock (&self->lock);
 
   return s;
@@ -657,9 +630,8 @@ gst_ds_streamsrc_connected (GstDsSoupConnection * conn, gboolean reconnect,
   g_mutex_lock (&self->lock);
   self->connected = TRUE;
   /* a new connection: sequence numbers and timing start again */
-  for (i = 0; i < N_MEDIA; i++)
-    self->have_seq[i] = FALSE;
-  self->discont = TRUE;
+  ds_seq_tracker_reset (&self->seq);
+  ds_frame_queue_mark_discont (self->queue);
   g_mutex_unlock (&self->lock);
 
   GST_INFO_OBJECT (self, "%s to %s", reconnect ? "reconnected" : "connected",
@@ -721,75 +693,17 @@ gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   g_mutex_unlock (&self->lock);
 }
 
-/* Called with self->lock. Returns TRUE when a keyframe should be asked
- * for. */
-static gboolean
-gst_ds_streamsrc_enforce_limit (GstDsStreamSrc * self, guint64 limit)
-{
-  gboolean video_dropped = FALSE;
-  GList *l;
-  guint pass;
-
-  /* the oldest deltas and audio first, then everything but signals and
-   * control frames */
-  for (pass = 0; pass < 2 && self->queued_bytes > limit; pass++) {
-    l = self->queue.head;
-    while (l != NULL && self->queued_bytes > limit) {
-      GList *next = l->next;
-      ReceivedFrame *frame = l->data;
-      DsMedia media = ds_frame_type_media (frame->header.type);
-      gboolean drop = pass == 0 ? frame_is_expendable (&frame->header) :
-          (media != DS_MEDIA_SIGNAL && media != DS_MEDIA_NONE);
-
-      if (drop) {
-        video_dropped |= frame_is_video (&frame->header);
-        self->queued_bytes -= g_bytes_get_size (frame->message);
-        self->frames_dropped++;
-        g_queue_delete_link (&self->queue, l);
-        received_frame_free (frame);
-      }
-      l = next;
-    }
-  }
-
-  if (!video_dropped)
-    return FALSE;
-
-  /* the deltas up to the next keyframe cannot be decoded now */
-  l = self->queue.head;
-  while (l != NULL) {
-    GList *next = l->next;
-    ReceivedFrame *frame = l->data;
-
-    if (ds_header_is_picture_keyframe (&frame->header))
-      return FALSE;
-    if (frame_is_video (&frame->header)) {
-      self->queued_bytes -= g_bytes_get_size (frame->message);
-      self->frames_dropped++;
-      g_queue_delete_link (&self->queue, l);
-      received_frame_free (frame);
-    }
-    l = next;
-  }
-  self->need_keyframe = TRUE;
-  self->discont = TRUE;
-
-  return TRUE;
-}
-
 static void
 gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
     gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
-  ReceivedFrame *frame;
   DsHeader header;
   gsize size;
   const guint8 *data = g_bytes_get_data (message, &size);
   GError *error = NULL;
   GstClock *clock;
   GstClockTime arrival = GST_CLOCK_TIME_NONE;
-  DsMedia media;
   guint64 limit;
   gboolean want_keyframe;
 
@@ -824,48 +738,14 @@ gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
   limit = self->max_queue_bytes;
   GST_OBJECT_UNLOCK (self);
 
-  media = ds_frame_type_media (header.type);
-
   g_mutex_lock (&self->lock);
   self->frames++;
   self->bytes += size;
 
-  if (header.type == DS_FRAME_END || header.type == DS_FRAME_KEYFRAME) {
-    guint i;
-
-    for (i = 0; i < N_MEDIA; i++)
-      self->have_seq[i] = FALSE;
-  } else if (media != DS_MEDIA_NONE) {
-    if (self->have_seq[media]) {
-      gint distance = ds_seq_distance (self->last_seq[media], header.seq);
-
-      if (distance > 1)
-        self->gaps += distance - 1;
-    }
-    self->have_seq[media] = TRUE;
-    self->last_seq[media] = header.seq;
-  }
-
-  if (frame_is_video (&header)) {
-    if (ds_header_is_picture_keyframe (&header)) {
-      self->need_keyframe = FALSE;
-    } else if (self->need_keyframe) {
-      self->frames_dropped++;
-      g_mutex_unlock (&self->lock);
-      return;
-    }
-  }
-
-  frame = g_new0 (ReceivedFrame, 1);
-  frame->message = g_bytes_ref (message);
-  frame->header = header;
-  frame->arrival = arrival;
-  frame->discont = self->discont;
-  self->discont = FALSE;
-  g_queue_push_tail (&self->queue, frame);
-  self->queued_bytes += size;
-
-  want_keyframe = gst_ds_streamsrc_enforce_limit (self, limit);
+  ds_seq_tracker_push (&self->seq, &header);
+  ds_frame_queue_set_limits (self->queue, limit, 0);
+  want_keyframe = (ds_frame_queue_push (self->queue, message, &header,
+          (gint64) arrival) & DS_FRAME_QUEUE_WANT_KEYFRAME) != 0;
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
 
@@ -923,11 +803,11 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   g_mutex_lock (&self->lock);
   self->failed = FALSE;
   self->connected = FALSE;
-  self->need_keyframe = FALSE;
-  self->discont = TRUE;
-  self->frames = self->bytes = self->gaps = self->frames_dropped = 0;
-  for (i = 0; i < N_MEDIA; i++)
-    self->have_seq[i] = FALSE;
+  ds_frame_queue_free (self->queue);
+  self->queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
+  ds_frame_queue_mark_discont (self->queue);
+  ds_seq_tracker_init (&self->seq);
+  self->frames = self->bytes = self->frames_dropped = 0;
   self->input_seq = 0;
   self->buttons_state = 0;
   self->ticks = 0;
@@ -972,8 +852,7 @@ gst_ds_streamsrc_stop (GstBaseSrc * src)
   gst_ds_soup_connection_free (conn);
 
   g_mutex_lock (&self->lock);
-  g_queue_clear_full (&self->queue, (GDestroyNotify) received_frame_free);
-  self->queued_bytes = 0;
+  ds_frame_queue_clear (self->queue);
   g_queue_clear_full (&self->outgoing, (GDestroyNotify) g_bytes_unref);
   self->connected = FALSE;
   g_mutex_unlock (&self->lock);
@@ -1078,10 +957,10 @@ gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
 
 /* Maps a frame timestamp onto the running time (see the section doc) */
 static GstClockTime
-gst_ds_streamsrc_map_time (GstDsStreamSrc * self, ReceivedFrame * frame,
+gst_ds_streamsrc_map_time (GstDsStreamSrc * self, DsQueuedFrame * frame,
     gboolean restart)
 {
-  GstClockTime frame_time, arrival = frame->arrival;
+  GstClockTime frame_time, arrival = (GstClockTime) frame->tag;
   GstClockTimeDiff candidate, pts;
   guint latency;
   DsMedia media;
@@ -1181,9 +1060,9 @@ gst_ds_streamsrc_wrap (GBytes * message)
 }
 
 static void
-gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, ReceivedFrame * frame)
+gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, DsQueuedFrame * frame)
 {
-  const gchar *json = (const gchar *) g_bytes_get_data (frame->message, NULL) +
+  const gchar *json = (const gchar *) g_bytes_get_data (frame->frame, NULL) +
       DS_HEADER_SIZE;
   GError *error = NULL;
   gchar **signals;
@@ -1216,10 +1095,10 @@ gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, ReceivedFrame * frame)
  * catch-up) is not: filter here too, so that `select` always holds.
  * Returns a new buffer, or NULL when nothing selected is left. */
 static GstBuffer *
-gst_ds_streamsrc_filter_signals (GstDsStreamSrc * self, ReceivedFrame * frame)
+gst_ds_streamsrc_filter_signals (GstDsStreamSrc * self, DsQueuedFrame * frame)
 {
   DsHeader header = frame->header;
-  const gchar *json = (const gchar *) g_bytes_get_data (frame->message,
+  const gchar *json = (const gchar *) g_bytes_get_data (frame->frame,
       NULL) + DS_HEADER_SIZE;
   GError *error = NULL;
   GstBuffer *buffer;
@@ -1245,7 +1124,7 @@ static GstFlowReturn
 gst_ds_streamsrc_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
-  ReceivedFrame *frame;
+  DsQueuedFrame *frame;
   GstBuffer *buffer;
   gboolean eos_on_end, restart;
   GstClockTime pts;
@@ -1259,14 +1138,14 @@ gst_ds_streamsrc_create (GstPushSrc * src, GstBuffer ** outbuf)
 
 again:
   g_mutex_lock (&self->lock);
-  while (g_queue_is_empty (&self->queue) && !self->flushing && !self->failed)
+  while (ds_frame_queue_get_length (self->queue) == 0 && !self->flushing &&
+      !self->failed)
     g_cond_wait (&self->cond, &self->lock);
   if (self->flushing)
     goto flushing;
   if (self->failed)
     goto failed;
-  frame = g_queue_pop_head (&self->queue);
-  self->queued_bytes -= g_bytes_get_size (frame->message);
+  frame = ds_frame_queue_pop (self->queue);
   g_mutex_unlock (&self->lock);
 
   /* timing starts again after a reconnect or lost frames (discont), after
@@ -1280,7 +1159,7 @@ again:
         GST_INFO_OBJECT (self, "the source ended its stream; waiting for "
             "the next");
         gst_ds_streamsrc_post (self, gst_structure_new_empty ("ds-end"));
-        received_frame_free (frame);
+        ds_queued_frame_free (frame);
         goto again;
       }
       GST_INFO_OBJECT (self, "the source ended its stream: EOS");
@@ -1303,11 +1182,11 @@ again:
     buffer = gst_ds_streamsrc_filter_signals (self, frame);
     if (buffer == NULL) {
       GST_LOG_OBJECT (self, "nothing selected in a signal frame");
-      received_frame_free (frame);
+      ds_queued_frame_free (frame);
       goto again;
     }
   } else {
-    buffer = gst_ds_streamsrc_wrap (frame->message);
+    buffer = gst_ds_streamsrc_wrap (frame->frame);
   }
   GST_BUFFER_PTS (buffer) = pts;
   if ((frame->header.type == DS_FRAME_DELTA_PIXELS &&
@@ -1321,7 +1200,7 @@ again:
       ds_frame_type_name (frame->header.type), frame->header.seq,
       frame->header.timestamp, GST_TIME_ARGS (pts));
 
-  received_frame_free (frame);
+  ds_queued_frame_free (frame);
   *outbuf = buffer;
 
   return GST_FLOW_OK;

@@ -41,6 +41,7 @@ struct _DsFrameQueue
   /* position of the newest picture dropped by this push */
   guint64 broken_from;
   gboolean video_dropped;
+  gboolean discont_next;
 };
 
 void
@@ -48,7 +49,10 @@ ds_queued_frame_free (DsQueuedFrame * frame)
 {
   if (frame == NULL)
     return;
-  g_bytes_unref (frame->frame);
+  if (frame->frame)
+    g_bytes_unref (frame->frame);
+  if (frame->owner_data && frame->owner_data_free)
+    frame->owner_data_free (frame->owner_data);
   g_free (frame);
 }
 
@@ -72,6 +76,7 @@ ds_frame_queue_clear (DsFrameQueue * queue)
   g_queue_clear_full (&queue->frames, (GDestroyNotify) ds_queued_frame_free);
   queue->bytes = 0;
   queue->need_keyframe = FALSE;
+  queue->discont_next = FALSE;
   for (i = 0; i < DS_SEQ_N_STREAMS; i++)
     queue->discont[i] = FALSE;
 }
@@ -170,7 +175,7 @@ remove_link (DsFrameQueue * queue, GList * link, gboolean dropped)
 {
   DsQueuedFrame *frame = link->data;
 
-  queue->bytes -= g_bytes_get_size (frame->frame);
+  queue->bytes -= frame->size;
   if (dropped) {
     DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
     GList *l;
@@ -294,14 +299,18 @@ merge_signals (DsFrameQueue * queue)
   }
   json = ds_signal_state_to_json (state, NULL, &len);
   ds_signal_state_free (state);
-  queue->bytes -= g_bytes_get_size (frame->frame);
+  queue->bytes -= frame->size;
   g_bytes_unref (frame->frame);
+  if (frame->owner_data && frame->owner_data_free)
+    frame->owner_data_free (frame->owner_data);
+  frame->owner_data = NULL;
   frame->frame = ds_frame_pack (&header, json, len);
   g_free (json);
   header.payload_len = len;
   frame->header = header;
   frame->discont |= discont;
-  queue->bytes += g_bytes_get_size (frame->frame);
+  frame->size = g_bytes_get_size (frame->frame);
+  queue->bytes += frame->size;
   return TRUE;
 }
 
@@ -352,12 +361,15 @@ enforce_limits (DsFrameQueue * queue)
   return events;
 }
 
-static guint
-push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
-    gint64 tag, gboolean pinned)
+guint
+ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
+    const DsHeader * header, gint64 tag, gpointer owner_data,
+    GDestroyNotify owner_data_free, gboolean pinned)
 {
   DsQueuedFrame *frame;
   DsSeqStream id = ds_frame_type_seq_stream (header->type);
+
+  g_return_val_if_fail (bytes != NULL || !is_signal_state (header), 0);
 
   if (!pinned && queue->need_keyframe && is_video (header)) {
     if (!ds_header_is_picture_keyframe (header)) {
@@ -365,6 +377,8 @@ push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
       queue->dropped++;
       if (id != DS_SEQ_NONE)
         queue->discont[id] = TRUE;
+      if (owner_data && owner_data_free)
+        owner_data_free (owner_data);
       return DS_FRAME_QUEUE_DROPPED;
     }
   }
@@ -372,7 +386,10 @@ push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
     queue->need_keyframe = FALSE;
 
   frame = g_new0 (DsQueuedFrame, 1);
-  frame->frame = g_bytes_ref (bytes);
+  frame->frame = bytes ? g_bytes_ref (bytes) : NULL;
+  frame->size = size;
+  frame->owner_data = owner_data;
+  frame->owner_data_free = owner_data_free;
   frame->header = *header;
   frame->tag = tag;
   frame->pinned = pinned;
@@ -381,10 +398,23 @@ push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
     frame->discont = TRUE;
     queue->discont[id] = FALSE;
   }
-  queue->bytes += g_bytes_get_size (bytes);
+  if (queue->discont_next) {
+    frame->discont = TRUE;
+    queue->discont_next = FALSE;
+  }
+  queue->bytes += size;
   g_queue_push_tail (&queue->frames, frame);
 
   return enforce_limits (queue);
+}
+
+static guint
+push (DsFrameQueue * queue, GBytes * bytes, const DsHeader * header,
+    gint64 tag, gboolean pinned)
+{
+  g_return_val_if_fail (bytes != NULL, 0);
+  return ds_frame_queue_push_full (queue, bytes, g_bytes_get_size (bytes),
+      header, tag, NULL, NULL, pinned);
 }
 
 guint
@@ -407,7 +437,7 @@ ds_frame_queue_pop (DsFrameQueue * queue)
   DsQueuedFrame *frame = g_queue_pop_head (&queue->frames);
 
   if (frame)
-    queue->bytes -= g_bytes_get_size (frame->frame);
+    queue->bytes -= frame->size;
   return frame;
 }
 
@@ -425,6 +455,12 @@ ds_frame_queue_lose_reference (DsFrameQueue * queue)
   queue->need_keyframe = FALSE;
   events = drop_broken_deltas (queue, 0);
   return events;
+}
+
+void
+ds_frame_queue_mark_discont (DsFrameQueue * queue)
+{
+  queue->discont_next = TRUE;
 }
 
 void

@@ -53,7 +53,12 @@ typedef struct _DsFrameQueue DsFrameQueue;
 
 typedef struct
 {
-  GBytes *frame;                /* the whole message, header included */
+  /* the whole message, header included; NULL when the owner keeps the
+   * bytes in @owner_data (ds_frame_queue_push_full()) */
+  GBytes *frame;
+  gsize size;                   /* bytes of the frame */
+  gpointer owner_data;
+  GDestroyNotify owner_data_free;
   DsHeader header;
   gint64 tag;                   /* the owner's (an arrival time) */
   gboolean discont;             /* frames of its seq stream dropped before */
@@ -99,6 +104,21 @@ guint           ds_frame_queue_push_pinned (DsFrameQueue * queue,
                                            const DsHeader * header,
                                            gint64 tag);
 
+/* For an owner that keeps a frame in its own container (a GstBuffer whose
+ * memories are made contiguous only when it is sent): @frame may be NULL
+ * except for SignalSync and SignalDiff (the queue reads them to merge
+ * them); @size is the frame's size; @owner_data comes back in the
+ * DsQueuedFrame and is freed with @owner_data_free when the frame is
+ * dropped or freed. A merged signal frame has no owner data. */
+guint           ds_frame_queue_push_full  (DsFrameQueue * queue,
+                                           GBytes * frame,
+                                           gsize size,
+                                           const DsHeader * header,
+                                           gint64 tag,
+                                           gpointer owner_data,
+                                           GDestroyNotify owner_data_free,
+                                           gboolean pinned);
+
 /* The oldest frame, NULL when empty; free with ds_queued_frame_free() */
 DsQueuedFrame * ds_frame_queue_pop        (DsFrameQueue * queue);
 const DsQueuedFrame * ds_frame_queue_peek (DsFrameQueue * queue);
@@ -115,6 +135,9 @@ gboolean        ds_frame_queue_needs_keyframe (DsFrameQueue * queue);
  * when there is none, every delta until one is pushed. Returns
  * DS_FRAME_QUEUE_WANT_KEYFRAME in that case. */
 guint           ds_frame_queue_lose_reference (DsFrameQueue * queue);
+/* The next frame pushed is marked discont (a new connection: what comes
+ * next does not follow what came before) */
+void            ds_frame_queue_mark_discont (DsFrameQueue * queue);
 /* Drops every queued SignalSync and SignalDiff (the owner sends the whole
  * state instead) */
 void            ds_frame_queue_drop_signals (DsFrameQueue * queue);

@@ -117,12 +117,14 @@ ds_seq_tracker_push (DsSeqTracker * tracker, const DsHeader * header)
 /* Limits */
 
 void
-ds_stream_limits_init (DsStreamLimits * limits)
+ds_stream_settings_init (DsStreamSettings * settings)
 {
-  limits->max_picture_pixels = DS_STREAM_DEFAULT_MAX_PICTURE_PIXELS;
-  limits->max_cache_bytes = DS_STREAM_DEFAULT_MAX_CACHE_BYTES;
-  limits->max_frame_bytes = DS_DEFAULT_MAX_FRAME_BYTES;
-  ds_signal_limits_init (&limits->signal_limits);
+  settings->max_picture_pixels = DS_STREAM_DEFAULT_MAX_PICTURE_PIXELS;
+  settings->max_cache_bytes = DS_STREAM_DEFAULT_MAX_CACHE_BYTES;
+  settings->max_frame_bytes = DS_DEFAULT_MAX_FRAME_BYTES;
+  ds_signal_limits_init (&settings->signal_limits);
+  settings->cache_pictures = TRUE;
+  settings->origin = FALSE;
 }
 
 gboolean
@@ -144,7 +146,7 @@ ds_frame_needs_reference (const DsHeader * header)
 
 struct _DsStreamState
 {
-  DsStreamLimits limits;
+  DsStreamSettings settings;
 
   GBytes *schema;               /* last SchemaAnnounce frame */
 
@@ -244,31 +246,34 @@ clear_signals (DsStreamState * state)
 {
   ds_signal_state_clear (state->signals);
   state->have_signals = FALSE;
-  state->signals_whole = FALSE;
+  /* a source's own state is whole from its first frame */
+  state->signals_whole = state->settings.origin;
   state->signal_sync_asked = FALSE;
   g_clear_pointer (&state->signal_catchup, g_bytes_unref);
 }
 
 DsStreamState *
-ds_stream_state_new (const DsStreamLimits * limits)
+ds_stream_state_new (const DsStreamSettings * settings)
 {
   DsStreamState *state = g_new0 (DsStreamState, 1);
 
-  ds_stream_state_set_limits (state, limits);
   state->signals = ds_signal_state_new ();
+  ds_stream_state_set_settings (state, settings);
   state->deltas = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_bytes_unref);
   return state;
 }
 
 void
-ds_stream_state_set_limits (DsStreamState * state,
-    const DsStreamLimits * limits)
+ds_stream_state_set_settings (DsStreamState * state,
+    const DsStreamSettings * settings)
 {
-  if (limits)
-    state->limits = *limits;
+  if (settings)
+    state->settings = *settings;
   else
-    ds_stream_limits_init (&state->limits);
+    ds_stream_settings_init (&state->settings);
+  if (state->settings.origin && !state->have_signals)
+    state->signals_whole = TRUE;
 }
 
 void
@@ -376,13 +381,13 @@ accept_picture (DsStreamState * state, const DsHeader * header,
       ds_image_sniff (payload, header->payload_len, &image_width,
           &image_height) != NULL && image_width > 0 && image_height > 0)
     pixels = MAX (pixels, (guint64) image_width * (guint64) image_height);
-  if (pixels > state->limits.max_picture_pixels) {
+  if (pixels > state->settings.max_picture_pixels) {
     state->stats.pictures_refused++;
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
         "a %s frame of %" G_GUINT64_FORMAT " pixels (header %ux%u) is over "
         "the limit of %" G_GUINT64_FORMAT " pixels",
         ds_frame_type_name (header->type), pixels, header->width,
-        header->height, state->limits.max_picture_pixels);
+        header->height, state->settings.max_picture_pixels);
     /* an image is no delta reference; anything else replaced the picture
      * receivers hold by one they will never get */
     if (header->type != DS_FRAME_COMPRESSED_PIXELS)
@@ -439,7 +444,7 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   if (kh.flags & DS_FLAG_COMPRESSED)
     goto compressed;
   if (kh.width == 0 || kh.height == 0 || (guint64) kh.width * kh.height >
-      state->limits.max_picture_pixels)
+      state->settings.max_picture_pixels)
     goto inconsistent;
   size = (gsize) kh.width * kh.height * 4;
   if (kh.type == DS_FRAME_PIXELS && kh.payload_len != size)
@@ -543,7 +548,7 @@ too_large:
 static void
 collapse_picture (DsStreamState * state, gsize picture_bytes, guint * events)
 {
-  gsize bound = state->limits.max_cache_bytes;
+  gsize bound = state->settings.max_cache_bytes;
   gsize other = other_cache_bytes (state);
   gsize budget = bound > other ? bound - other : 0;
   gsize before = bytes_size (state->keyframe) + state->deltas_bytes;
@@ -552,7 +557,7 @@ collapse_picture (DsStreamState * state, gsize picture_bytes, guint * events)
   gboolean tried = FALSE;
 
   /* a frame larger than a source may send is never cached nor sent */
-  budget = MIN (budget, state->limits.max_frame_bytes + DS_HEADER_SIZE);
+  budget = MIN (budget, state->settings.max_frame_bytes + DS_HEADER_SIZE);
   if (state->deltas_bytes >= picture_bytes / REBUILD_MIN_SHARE) {
     rebuilt = rebuild_picture (state, budget, &error);
     tried = TRUE;
@@ -579,7 +584,7 @@ collapse_picture (DsStreamState * state, gsize picture_bytes, guint * events)
 static gboolean
 make_room (DsStreamState * state, gsize size, guint * events)
 {
-  gsize bound = state->limits.max_cache_bytes;
+  gsize bound = state->settings.max_cache_bytes;
 
   if (ds_stream_state_get_cache_bytes (state) + size <= bound)
     return TRUE;
@@ -595,10 +600,17 @@ static void
 cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
     guint * events)
 {
-  gsize bound = state->limits.max_cache_bytes;
+  gsize bound = state->settings.max_cache_bytes;
   gsize size = g_bytes_get_size (frame);
   gsize picture_bytes;
 
+  if (!state->settings.cache_pictures) {
+    if (ds_header_is_picture_keyframe (header)) {
+      state->ref_width = header->width;
+      state->ref_height = header->height;
+    }
+    return;
+  }
   if (header->type == DS_FRAME_COMPRESSED_PIXELS) {
     g_clear_pointer (&state->image, g_bytes_unref);
     state->image_is_newest = FALSE;
@@ -642,7 +654,7 @@ push_signal (DsStreamState * state, const DsHeader * header,
 
   if (!ds_signal_state_apply_full (state->signals, sync,
           (const gchar *) payload, header->payload_len,
-          &state->limits.signal_limits, error)) {
+          &state->settings.signal_limits, error)) {
     if (error && g_error_matches (*error, DS_PROTOCOL_ERROR,
             DS_PROTOCOL_ERROR_TOO_LARGE)) {
       state->stats.signals_refused++;

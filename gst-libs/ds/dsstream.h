@@ -77,7 +77,8 @@ void            ds_seq_tracker_reset      (DsSeqTracker * tracker);
 gint            ds_seq_tracker_push       (DsSeqTracker * tracker,
                                            const DsHeader * header);
 
-/* Bounds of a DsStreamState; ds_stream_limits_init() gives the defaults */
+/* Bounds and role of a DsStreamState; ds_stream_settings_init() gives
+ * the defaults */
 #define DS_STREAM_DEFAULT_MAX_PICTURE_PIXELS (7680 * 4320)
 #define DS_STREAM_DEFAULT_MAX_CACHE_BYTES (64 * 1024 * 1024)
 
@@ -87,9 +88,17 @@ typedef struct
   gsize max_cache_bytes;        /* schema + picture chain + image + End */
   gsize max_frame_bytes;        /* largest frame a rebuilt picture may be */
   DsSignalLimits signal_limits; /* each signal payload and the merge */
-} DsStreamLimits;
+  /* keep the picture chain and image for joiners (default TRUE); FALSE:
+   * only the picture size is followed (a source asks its encoder for a
+   * keyframe instead) */
+  gboolean cache_pictures;
+  /* the state sees the stream from its first frame (a source): its
+   * signal state is whole from the start (default FALSE: a relay that
+   * may join a running stream) */
+  gboolean origin;
+} DsStreamSettings;
 
-void            ds_stream_limits_init     (DsStreamLimits * limits);
+void            ds_stream_settings_init   (DsStreamSettings * settings);
 
 typedef struct _DsStreamState DsStreamState;
 
@@ -134,12 +143,12 @@ typedef struct
   guint64 cache_drops;
 } DsStreamStats;
 
-DsStreamState * ds_stream_state_new       (const DsStreamLimits * limits);
+DsStreamState * ds_stream_state_new       (const DsStreamSettings * settings);
 void            ds_stream_state_free      (DsStreamState * state);
 /* Forgets everything held (stats are kept) */
 void            ds_stream_state_clear     (DsStreamState * state);
-void            ds_stream_state_set_limits (DsStreamState * state,
-                                           const DsStreamLimits * limits);
+void            ds_stream_state_set_settings (DsStreamState * state,
+                                           const DsStreamSettings * settings);
 
 /* Consumes the source's next frame: @frame is the whole message (header
  * and payload), @header its parsed header (ds_frame_parse_message()).

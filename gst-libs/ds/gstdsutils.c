@@ -146,6 +146,41 @@ gst_ds_frame_buffer_new_data (DsHeader * header, gconstpointer data, gsize len)
   return buffer;
 }
 
+static void
+gst_ds_buffer_unmap (GstMapInfo * map)
+{
+  GstBuffer *buffer = map->user_data[0];
+
+  gst_buffer_unmap (buffer, map);
+  gst_buffer_unref (buffer);
+  g_free (map);
+}
+
+/**
+ * gst_ds_buffer_to_bytes:
+ * @buffer: a buffer
+ *
+ * The bytes of @buffer without a copy when it has one memory (several are
+ * merged by gst_buffer_map(), one copy), kept mapped and referenced for
+ * as long as the returned #GBytes lives.
+ *
+ * Returns: (transfer full) (nullable): the bytes, %NULL when @buffer
+ * cannot be mapped
+ */
+GBytes *
+gst_ds_buffer_to_bytes (GstBuffer * buffer)
+{
+  GstMapInfo *map = g_new0 (GstMapInfo, 1);
+
+  if (!gst_buffer_map (buffer, map, GST_MAP_READ)) {
+    g_free (map);
+    return NULL;
+  }
+  map->user_data[0] = gst_buffer_ref (buffer);
+  return g_bytes_new_with_free_func (map->data, map->size,
+      (GDestroyNotify) gst_ds_buffer_unmap, map);
+}
+
 /**
  * gst_ds_frame_buffer_parse:
  * @buffer: a buffer holding exactly one frame

@@ -60,6 +60,11 @@ gboolean      gst_ds_frame_buffer_parse    (GstBuffer * buffer,
                                             DsHeader * header,
                                             GError ** error);
 
+/* The bytes of a frame buffer, mapped for as long as the GBytes lives: no
+ * copy for a buffer of one memory, one for several. NULL when it cannot
+ * be mapped. */
+GBytes *      gst_ds_buffer_to_bytes       (GstBuffer * buffer);
+
 /* The custom upstream event carrying an input frame */
 GstEvent *    gst_ds_input_event_new       (const DsInputEvent * event);
 GstEvent *    gst_ds_input_event_new_raw   (guint8 type,

@@ -193,6 +193,7 @@
 #include "dsprotocol.h"
 #include "dsrle.h"
 #include "dssignal.h"
+#include "dsstream.h"
 #include "gstdsutils.h"
 
 #include "gstdsstreamelements.h"
@@ -266,30 +267,6 @@ typedef struct
   gboolean eos;
 } GstDsDepayStream;
 
-/* What a sender's seq counts (docs/protocol.md §2): one counter per
- * stream, a stream being one kind of media of the sender, as dspay (one
- * per media) and dsrelaysink send them. Not the same as the pads: pictures
- * go to the video and the image pad. */
-typedef enum
-{
-  SEQ_PICTURES,                 /* Pixels, DeltaPixels, CompressedPixels */
-  SEQ_AUDIO,                    /* AudioPcm, AudioCompressed */
-  SEQ_SIGNALS,                  /* SignalSync, SignalDiff, SchemaAnnounce */
-  SEQ_OTHER,                    /* Haptic, Neural* */
-  N_SEQ_STREAMS,
-  SEQ_NONE = N_SEQ_STREAMS      /* Keyframe, Ping, End, SubscribeFilter */
-} GstDsDepaySeqStream;
-
-static const gchar *const seq_stream_names[N_SEQ_STREAMS] = {
-  "pictures", "audio", "signals", "other"
-};
-
-typedef struct
-{
-  gboolean have_seq;
-  guint16 seq;
-} GstDsDepaySeq;
-
 struct _GstDsDepay
 {
   GstElement parent;
@@ -322,7 +299,7 @@ struct _GstDsDepay
   GstDsFramer framer;
   GstFlowCombiner *flow_combiner;
   GstDsDepayStream streams[N_STREAMS];
-  GstDsDepaySeq seqs[N_SEQ_STREAMS];
+  DsSeqTracker seqs;            /* seq continuity (the stream model) */
   guint group_id;
   guint generation;
   gboolean ended;
@@ -804,10 +781,7 @@ gst_ds_depay_reset_picture (GstDsDepay * self)
 static void
 gst_ds_depay_reset_seqs (GstDsDepay * self)
 {
-  gint i;
-
-  for (i = 0; i < N_SEQ_STREAMS; i++)
-    self->seqs[i].have_seq = FALSE;
+  ds_seq_tracker_reset (&self->seqs);
 }
 
 /* Forgets everything about the sender's stream: used at start, stop and
@@ -1002,85 +976,45 @@ gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
 
 /* Sequence numbers */
 
-static GstDsDepaySeqStream
-gst_ds_depay_seq_stream (guint8 type)
-{
-  switch (type) {
-    case DS_FRAME_PIXELS:
-    case DS_FRAME_DELTA_PIXELS:
-    case DS_FRAME_COMPRESSED_PIXELS:
-      return SEQ_PICTURES;
-    case DS_FRAME_AUDIO_PCM:
-    case DS_FRAME_AUDIO_COMPRESSED:
-      return SEQ_AUDIO;
-    case DS_FRAME_SIGNAL_SYNC:
-    case DS_FRAME_SIGNAL_DIFF:
-    case DS_FRAME_SCHEMA_ANNOUNCE:
-      return SEQ_SIGNALS;
-    case DS_FRAME_HAPTIC:
-    case DS_FRAME_NEURAL_FRAME:
-    case DS_FRAME_NEURAL_AUDIO:
-    case DS_FRAME_NEURAL_ACTUATOR:
-    case DS_FRAME_NEURAL_LATENT:
-      return SEQ_OTHER;
-    default:
-      return SEQ_NONE;
-  }
-}
-
 /* Returns the number of frames missing before the frame of @header on its
- * stream, and marks the pads the stream's media goes to discontinuous
- * when some are */
+ * seq stream (the stream model's DsSeqTracker), and marks the pads the
+ * stream's media goes to discontinuous when some are */
 static guint
 gst_ds_depay_check_seq (GstDsDepay * self, const DsHeader * header)
 {
-  GstDsDepaySeqStream id = gst_ds_depay_seq_stream (header->type);
-  GstDsDepaySeq *s;
-  gint distance;
+  DsSeqStream id = ds_frame_type_seq_stream (header->type);
+  gint missing = ds_seq_tracker_push (&self->seqs, header);
 
-  if (id == SEQ_NONE)
-    return 0;
-
-  s = &self->seqs[id];
-  if (!s->have_seq) {
-    s->have_seq = TRUE;
-    s->seq = header->seq;
+  if (missing < 0) {
+    GST_DEBUG_OBJECT (self, "%s: seq %u duplicate or reordered",
+        ds_seq_stream_name (id), header->seq);
     return 0;
   }
-
-  distance = ds_seq_distance (s->seq, header->seq);
-  if (distance <= 0) {
-    GST_DEBUG_OBJECT (self, "%s: seq %u after %u: duplicate or reordered",
-        seq_stream_names[id], header->seq, s->seq);
-    return 0;
-  }
-
-  s->seq = header->seq;
-  if (distance == 1)
+  if (missing == 0)
     return 0;
 
   GST_WARNING_OBJECT (self, "%s: %d frame(s) missing before seq %u",
-      seq_stream_names[id], distance - 1, header->seq);
+      ds_seq_stream_name (id), missing, header->seq);
   GST_OBJECT_LOCK (self);
-  self->stat_gaps += distance - 1;
+  self->stat_gaps += missing;
   GST_OBJECT_UNLOCK (self);
 
   switch (id) {
-    case SEQ_PICTURES:
+    case DS_SEQ_PICTURES:
       self->streams[STREAM_VIDEO].discont = TRUE;
       self->streams[STREAM_IMAGE].discont = TRUE;
       break;
-    case SEQ_AUDIO:
+    case DS_SEQ_AUDIO:
       self->streams[STREAM_AUDIO].discont = TRUE;
       break;
-    case SEQ_SIGNALS:
+    case DS_SEQ_SIGNALS:
       self->streams[STREAM_SIGNAL].discont = TRUE;
       break;
     default:
       break;
   }
 
-  return distance - 1;
+  return missing;
 }
 
 /* Pads */
@@ -1939,7 +1873,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   }
 
   missing = gst_ds_depay_check_seq (self, header);
-  if (missing > 0 && gst_ds_depay_seq_stream (header->type) == SEQ_SIGNALS)
+  if (missing > 0 && ds_frame_type_seq_stream (header->type) == DS_SEQ_SIGNALS)
     self->signal_gap = TRUE;
 
   switch (header->type) {

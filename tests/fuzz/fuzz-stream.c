@@ -91,14 +91,14 @@ decode_catchup (GPtrArray * frames)
 int
 LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
-  DsStreamLimits limits;
+  DsStreamSettings limits;
   DsStreamState *state;
   DsFrameQueue *queue;
   DsSeqTracker seq;
   gsize off = 0;
   guint n = 0;
 
-  ds_stream_limits_init (&limits);
+  ds_stream_settings_init (&limits);
   limits.max_picture_pixels = 256 * 256;
   limits.max_cache_bytes = 256 * 1024;
   limits.max_frame_bytes = 512 * 1024;

@@ -1428,8 +1428,8 @@ GST_START_TEST (test_slow_uplink_bounded)
 
   for (i = 0; i < 40; i++) {
     payload[0] = i;
-    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 20, 0,
-            0, payload, frame_size));
+    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 20, 1,
+            48000, payload, frame_size));
     g_usleep (20 * 1000);
     peak_kb = MAX (peak_kb, resident_kb ());
   }
@@ -1509,7 +1509,7 @@ GST_START_TEST (test_end_resent_after_reconnect)
   fake->lose_end = TRUE;
   set_state (tx, GST_STATE_PLAYING);
   fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
-  push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, 0, 0, 0, 0,
+  push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, 0, 0, 1, 48000,
           payload, sizeof (payload)));
   fail_unless_equals_int (gst_app_src_end_of_stream (GST_APP_SRC (get (tx,
                   "src"))), GST_FLOW_OK);
@@ -1548,8 +1548,8 @@ GST_START_TEST (test_slow_uplink_stays_connected)
 
   /* 10 MB/s to a reader of 3 MB/s for 17 s; the reader never answers */
   for (i = 0; i < 170; i++) {
-    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 100, 0,
-            0, payload, frame_size));
+    push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 100, 1,
+            48000, payload, frame_size));
     g_usleep (100 * 1000);
   }
 

@@ -485,6 +485,9 @@ typedef struct
   const gchar *select;
   /* events OR-ed over all frames that must be there */
   guint events;
+  /* settings: the source's own state; no picture cache */
+  gboolean origin;
+  gboolean no_picture_cache;
 } StateRow;
 
 #define PIC (DEFAULT_W * DEFAULT_H * 4 + DS_HEADER_SIZE)
@@ -549,13 +552,23 @@ static const StateRow state_rows[] = {
   {"a frame after End clears it", "E S{\"a\":1}", "FF", "S{\"a\":1}", -1},
   /* not for receivers */
   {"Ping is skipped", "X", "S", "", -1},
+  /* a source's own state (dsrelaysink) */
+  {"a source's own diffs are its whole state", "D{\"a\":1} D{\"b\":2}",
+        "FF", "S{\"a\":1,\"b\":2}", -1, FALSE, FALSE, 0, 0, NULL, 0,
+      TRUE},
+  {"a Keyframe frame keeps a source's state whole", "D{\"a\":1} F "
+        "D{\"b\":2}", "FFF", "S{\"b\":2}", -1, FALSE, FALSE, 0, 0, NULL, 0,
+      TRUE},
+  {"without a picture cache only the size is followed", "P1 d2 d3@8x8",
+        "FFS", "", -1, TRUE, FALSE, 0, 0, NULL, DS_STREAM_WANT_KEYFRAME, TRUE,
+      TRUE},
 };
 
 static void
 check_state_row (const StateRow * row)
 {
   gchar **tokens = tokens_split (row->frames);
-  DsStreamLimits limits;
+  DsStreamSettings limits;
   DsStreamState *state;
   GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_bytes_unref);
@@ -566,11 +579,13 @@ check_state_row (const StateRow * row)
   Source s;
 
   source_init (&s, 0, 0);
-  ds_stream_limits_init (&limits);
+  ds_stream_settings_init (&limits);
   if (row->max_cache_bytes)
     limits.max_cache_bytes = row->max_cache_bytes;
   if (row->max_picture_pixels)
     limits.max_picture_pixels = row->max_picture_pixels;
+  limits.origin = row->origin;
+  limits.cache_pictures = !row->no_picture_cache;
   state = ds_stream_state_new (&limits);
 
   for (i = 0; tokens[i]; i++) {
