@@ -26,6 +26,7 @@
 #include <malloc.h>
 #endif
 
+#include <ds/dsframequeue.h>
 #include <ds/dsprotocol.h>
 #include <ds/dssignal.h>
 #include <ds/dsstream.h>
@@ -40,6 +41,11 @@
 
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
+
+/* Bytes a receiver's frames may take in the WebSocket layer ahead of the
+ * socket; the rest waits in its DsFrameQueue, where the drop policy
+ * applies (a frame handed to the WebSocket layer is sent whole) */
+#define WS_LOW_WATER (256 * 1024)
 
 /* Refused pictures are logged at most once per this interval per channel */
 #define REFUSAL_LOG_INTERVAL_MS 1000
@@ -95,9 +101,13 @@ struct _RelayClient
   gchar *peer;
   gboolean view_only;
   gchar **select;               /* NULL: everything */
-  gboolean resync;              /* overflowed: catch up when drained */
-  gboolean has_reference;       /* got the picture the source's deltas
-                                 * apply to: deltas may go out */
+  /* a receiver's frames beyond what the WebSocket layer holds, with the
+   * drop policy of SPEC §6.5 (the stream model's DsFrameQueue) */
+  DsFrameQueue *queue;
+  /* it lost deltas: the cached picture goes out once the queue drained */
+  gboolean want_picture;
+  /* frames are being dropped (logged once per episode) */
+  gboolean dropping;
   gboolean closing;
   guint64 frames_out;
   guint64 dropped;
@@ -243,16 +253,22 @@ relay_frame_new (guint8 type, guint8 flags, guint16 seq, guint32 ts,
   return ds_frame_pack (&header, payload, len);
 }
 
-/* Catch-up frames are not droppable: a slow receiver's overflow never
- * cuts into the picture it is being resynced with */
+/* In the WebSocket layer and in the client's queue */
+static gsize
+relay_client_get_queued_bytes (RelayClient * client)
+{
+  return relay_ws_get_queued_bytes (client->ws) +
+      ds_frame_queue_get_bytes (client->queue);
+}
+
+/* Hands @frame to the client's WebSocket */
 static void
-relay_client_send_full (RelayClient * client, GBytes * frame,
-    gboolean droppable)
+relay_client_send (RelayClient * client, GBytes * frame)
 {
   RelayChannel *channel = client->channel;
   gsize size = g_bytes_get_size (frame);
 
-  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, droppable);
+  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, FALSE);
   client->frames_out++;
   channel->frames_out++;
   channel->bytes_out += size;
@@ -260,10 +276,96 @@ relay_client_send_full (RelayClient * client, GBytes * frame,
   client->relay->bytes_out += size;
 }
 
+static void relay_client_send_picture (RelayClient * client);
+
+/* Moves a receiver's queued frames to its WebSocket while that holds
+ * less than WS_LOW_WATER; once the queue is empty, a receiver that lost
+ * deltas gets the cached picture (so it is current, and at most one
+ * catch-up picture waits at a time) */
 static void
-relay_client_send (RelayClient * client, GBytes * frame)
+relay_client_flush (RelayClient * client)
 {
-  relay_client_send_full (client, frame, TRUE);
+  DsQueuedFrame *frame;
+
+  if (client->closing)
+    return;
+  while (relay_ws_get_queued_bytes (client->ws) < WS_LOW_WATER &&
+      (frame = ds_frame_queue_pop (client->queue)) != NULL) {
+    client->relay->frame_queue_bytes -= frame->size;
+    relay_client_send (client, frame->frame);
+    ds_queued_frame_free (frame);
+  }
+  if (ds_frame_queue_get_length (client->queue) > 0)
+    return;
+  if (client->dropping) {
+    client->dropping = FALSE;
+    relay_verbose (client->relay, "channel %s: receiver #%u caught up",
+        client->channel->name, client->id);
+  }
+  if (client->want_picture) {
+    client->want_picture = FALSE;
+    if (ds_frame_queue_needs_keyframe (client->queue)) {
+      client->relay->resyncs++;
+      relay_client_send_picture (client);
+    }
+  }
+}
+
+/* Fan-out to one receiver (SPEC §6.5): at once when nothing waits, else
+ * through its bounded queue. @pinned: a catch-up, never dropped. */
+static void
+relay_client_queue (RelayClient * client, GBytes * frame,
+    const DsHeader * header, gboolean pinned)
+{
+  DsRelay *relay = client->relay;
+  guint64 dropped;
+  gsize bytes;
+  guint events;
+
+  if (client->closing)
+    return;
+  if (!pinned && relay_ws_get_queued_bytes (client->ws) < WS_LOW_WATER &&
+      ds_frame_queue_pass (client->queue, header)) {
+    relay_client_send (client, frame);
+    return;
+  }
+
+  dropped = ds_frame_queue_get_dropped (client->queue);
+  bytes = ds_frame_queue_get_bytes (client->queue);
+  if (pinned)
+    events = ds_frame_queue_push_pinned (client->queue, frame, header, 0);
+  else
+    events = ds_frame_queue_push (client->queue, frame, header, 0);
+  dropped = ds_frame_queue_get_dropped (client->queue) - dropped;
+  relay->frame_queue_bytes += ds_frame_queue_get_bytes (client->queue);
+  relay->frame_queue_bytes -= bytes;
+  if (dropped > 0) {
+    client->dropped += dropped;
+    client->channel->dropped += dropped;
+    relay->dropped += dropped;
+    if (!client->dropping && (events & DS_FRAME_QUEUE_DROPPED)) {
+      client->dropping = TRUE;
+      relay->overflows++;
+      relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
+          " bytes waiting, limit %" G_GINT64_FORMAT "; dropping deltas and "
+          "audio first, merging signals", client->channel->name, client->id,
+          client->peer, ds_frame_queue_get_bytes (client->queue),
+          relay->settings.max_queue_bytes);
+    }
+  }
+  if (events & DS_FRAME_QUEUE_WANT_KEYFRAME)
+    client->want_picture = TRUE;
+  relay_client_flush (client);
+}
+
+static void
+relay_client_queue_bytes (RelayClient * client, GBytes * frame, gboolean pinned)
+{
+  DsHeader header;
+
+  if (ds_header_parse (g_bytes_get_data (frame, NULL),
+          g_bytes_get_size (frame), &header, NULL))
+    relay_client_queue (client, frame, &header, pinned);
 }
 
 /* For replies nobody else depends on (Ping echoes, input, signaling):
@@ -364,14 +466,25 @@ relay_channel_request_keyframe (RelayChannel * channel)
       + 1, relay_channel_keyframe_request_cb, channel);
 }
 
-/* Sends catch-up frames; they are not droppable */
+/* Queues catch-up frames: pinned, never dropped */
 static void
 relay_client_send_frames (RelayClient * client, GPtrArray * frames)
 {
   guint i;
 
   for (i = 0; i < frames->len; i++)
-    relay_client_send_full (client, g_ptr_array_index (frames, i), FALSE);
+    relay_client_queue_bytes (client, g_ptr_array_index (frames, i), TRUE);
+}
+
+/* Without the picture the source's deltas apply to, a receiver gets no
+ * delta until the next keyframe, which the source is asked for */
+static void
+relay_client_wait_for_keyframe (RelayClient * client)
+{
+  if (!ds_stream_state_get_picture_size (client->channel->stream, NULL, NULL))
+    return;
+  ds_frame_queue_lose_reference (client->queue);
+  relay_channel_request_keyframe (client->channel);
 }
 
 /* What a receiver needs for a correct picture now */
@@ -382,15 +495,11 @@ relay_client_send_picture (RelayClient * client)
   GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_bytes_unref);
   gboolean has_reference = FALSE;
-  guint events;
 
-  events = ds_stream_state_picture_catchup (channel->stream, frames,
-      &has_reference);
+  ds_stream_state_picture_catchup (channel->stream, frames, &has_reference);
   relay_client_send_frames (client, frames);
-  if (has_reference)
-    client->has_reference = TRUE;
-  if ((events & DS_STREAM_WANT_KEYFRAME) && !client->has_reference)
-    relay_channel_request_keyframe (channel);
+  if (!has_reference)
+    relay_client_wait_for_keyframe (client);
   g_ptr_array_unref (frames);
 }
 
@@ -426,8 +535,8 @@ relay_client_send_catchup (RelayClient * client)
   events = ds_stream_state_catchup (channel->stream,
       (const gchar * const *) client->select, frames, &has_reference);
   relay_client_send_frames (client, frames);
-  if (has_reference)
-    client->has_reference = TRUE;
+  if (!has_reference)
+    relay_client_wait_for_keyframe (client);
   if (events & DS_STREAM_WANT_KEYFRAME)
     relay_channel_request_keyframe (channel);
   if (frames->len > 0) {
@@ -438,48 +547,6 @@ relay_client_send_catchup (RelayClient * client)
         relay_ws_get_queued_bytes (client->ws));
   }
   g_ptr_array_unref (frames);
-}
-
-/* Fan-out to one receiver, with its queue bound (SPEC §6.5). Returns
- * TRUE when @frame was queued */
-static gboolean
-relay_client_deliver (RelayClient * client, GBytes * frame)
-{
-  DsRelay *relay = client->relay;
-  gsize size = g_bytes_get_size (frame);
-  gsize queued;
-
-  if (client->closing)
-    return FALSE;
-  if (client->resync) {
-    client->dropped++;
-    client->channel->dropped++;
-    relay->dropped++;
-    return FALSE;
-  }
-
-  /* live frames only: a catch-up (not droppable, about one picture) comes
-   * on top, so a picture as large as the bound does not make the receiver
-   * overflow again right after each resync */
-  queued = relay_ws_get_droppable_bytes (client->ws);
-  if (queued > 0 && queued + size > (gsize) relay->settings.max_queue_bytes) {
-    gsize discarded = relay_ws_discard_unsent (client->ws);
-
-    client->resync = TRUE;
-    client->has_reference = FALSE;
-    client->dropped++;
-    client->channel->dropped++;
-    relay->dropped++;
-    relay->overflows++;
-    relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
-        " bytes queued, limit %" G_GINT64_FORMAT "; dropped %" G_GSIZE_FORMAT
-        " unsent bytes, will resync with merged signals and a keyframe",
-        client->channel->name, client->id, client->peer, queued,
-        relay->settings.max_queue_bytes, discarded);
-    return FALSE;
-  }
-  relay_client_send (client, frame);
-  return TRUE;
 }
 
 static void
@@ -494,7 +561,7 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
   DsSignalLimits limits;
 
   if (client->select == NULL) {
-    relay_client_deliver (client, frame);
+    relay_client_queue (client, frame, header, FALSE);
     return;
   }
   data = g_bytes_get_data (frame, &len);
@@ -514,23 +581,16 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
   }
   out = relay_frame_new (header->type, header->flags, header->seq,
       header->timestamp, header->width, header->height, filtered, filtered_len);
-  relay_client_deliver (client, out);
+  relay_client_queue_bytes (client, out, FALSE);
   g_bytes_unref (out);
   g_free (filtered);
 }
 
+/* The WebSocket wrote all it held: more from the receiver's queue */
 static void
 relay_client_drained_cb (RelayWs * ws, gpointer user_data)
 {
-  RelayClient *client = user_data;
-
-  if (!client->resync || client->closing)
-    return;
-  client->resync = FALSE;
-  client->relay->resyncs++;
-  relay_log ("channel %s: receiver #%u drained its queue, resyncing",
-      client->channel->name, client->id);
-  relay_client_send_catchup (client);
+  relay_client_flush (user_data);
 }
 
 /* The source's picture changed in a way receivers cannot follow (a reset,
@@ -541,7 +601,7 @@ relay_channel_forget_reference (RelayChannel * channel)
   GList *l;
 
   for (l = channel->receivers.head; l; l = l->next)
-    ((RelayClient *) l->data)->has_reference = FALSE;
+    ds_frame_queue_lose_reference (((RelayClient *) l->data)->queue);
 }
 
 /* Source frames */
@@ -552,24 +612,17 @@ relay_channel_fan_out (RelayChannel * channel, GBytes * frame,
 {
   gboolean is_signal = header->type == DS_FRAME_SIGNAL_SYNC ||
       header->type == DS_FRAME_SIGNAL_DIFF;
-  gboolean is_reference = ds_header_is_picture_keyframe (header);
-  gboolean needs_reference = header->type == DS_FRAME_DELTA_PIXELS &&
-      !is_reference;
   GList *l;
 
+  /* a receiver without the picture a delta applies to does not get it:
+   * its queue waits for a keyframe (see relay_client_queue()) */
   for (l = channel->receivers.head; l; l = l->next) {
     RelayClient *client = l->data;
 
-    if (is_signal) {
+    if (is_signal)
       relay_client_deliver_signal (client, frame, header);
-    } else if (needs_reference && !client->has_reference) {
-      /* it could not draw it: it waits for the keyframe it was promised */
-      client->dropped++;
-      channel->dropped++;
-      channel->relay->dropped++;
-    } else if (relay_client_deliver (client, frame) && is_reference) {
-      client->has_reference = TRUE;
-    }
+    else
+      relay_client_queue (client, frame, header, FALSE);
   }
 }
 
@@ -784,8 +837,7 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
       relay_verbose (relay, "channel %s: receiver #%u subscribed to %s",
           channel->name, client->id, client->select ? "a selection" : "all");
       /* what it holds now may have other keys: replace it */
-      if (!client->resync)
-        relay_client_send_signal_sync (client);
+      relay_client_send_signal_sync (client);
       return;
     }
     default:
@@ -860,6 +912,8 @@ static void
 relay_client_free (RelayClient * client)
 {
   relay_ws_free (client->ws);
+  client->relay->frame_queue_bytes -= ds_frame_queue_get_bytes (client->queue);
+  ds_frame_queue_free (client->queue);
   g_strfreev (client->select);
   g_free (client->peer);
   g_free (client);
@@ -922,6 +976,16 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
   client->peer = g_strdup (peer);
   client->view_only = view_only;
   client->link.data = client;
+  client->queue = ds_frame_queue_new ((gsize) relay->settings.max_queue_bytes,
+      0);
+  {
+    DsSignalLimits limits;
+
+    /* a merge within the bounds the frames were accepted with */
+    limits.max_bytes = relay->settings.max_signal_bytes;
+    limits.max_keys = relay->settings.max_signal_keys;
+    ds_frame_queue_set_signal_limits (client->queue, &limits);
+  }
   relay->n_clients++;
   relay->n_clients_peak = MAX (relay->n_clients_peak, relay->n_clients);
   relay->n_by_role[role]++;
@@ -1085,6 +1149,7 @@ relay_housekeeping (DsRelay * relay)
 
   /* Large queues (or the clients holding them) went away: glibc keeps
    * freed memory in its arenas, give it back */
+  queued += relay->frame_queue_bytes;
   relay->queued_peak = MAX (relay->queued_peak, queued);
   if (relay->queued_peak - queued >= TRIM_THRESHOLD) {
     trim = TRUE;
@@ -1130,7 +1195,7 @@ relay_channels_json (DsRelay * relay)
     GList *r;
 
     for (r = channel->receivers.head; r; r = r->next)
-      queued += relay_ws_get_queued_bytes (((RelayClient *) r->data)->ws);
+      queued += relay_client_get_queued_bytes (r->data);
 
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "name");
@@ -1370,7 +1435,7 @@ relay_metrics_text (DsRelay * relay)
     GList *l;
 
     for (l = channel->receivers.head; l; l = l->next) {
-      gsize q = relay_ws_get_queued_bytes (((RelayClient *) l->data)->ws);
+      gsize q = relay_client_get_queued_bytes (l->data);
 
       queued += q;
       queue_max = MAX (queue_max, q);

@@ -95,6 +95,7 @@ typedef struct
   guint next_client_id;
   gboolean shutting_down;
   guint housekeeping_id;
+  gsize frame_queue_bytes;      /* in the receivers' DsFrameQueues */
   gsize queued_peak;            /* bytes queued to all clients, since the
                                  * last trim */
   gint64 started;

@@ -30,6 +30,9 @@ struct _DsFrameQueue
 {
   GQueue frames;                /* of DsQueuedFrame */
   gsize bytes;
+  /* of bytes and frames: pinned ones, which the limits do not count */
+  gsize pinned_bytes;
+  guint pinned_frames;
   gsize max_bytes;
   guint max_frames;
   DsSignalLimits signal_limits;
@@ -74,7 +77,8 @@ ds_frame_queue_clear (DsFrameQueue * queue)
   guint i;
 
   g_queue_clear_full (&queue->frames, (GDestroyNotify) ds_queued_frame_free);
-  queue->bytes = 0;
+  queue->bytes = queue->pinned_bytes = 0;
+  queue->pinned_frames = 0;
   queue->need_keyframe = FALSE;
   queue->discont_next = FALSE;
   for (i = 0; i < DS_SEQ_N_STREAMS; i++)
@@ -164,8 +168,28 @@ is_precious (const DsHeader * header)
 static gboolean
 is_over (DsFrameQueue * queue)
 {
-  return (queue->max_bytes > 0 && queue->bytes > queue->max_bytes) ||
-      (queue->max_frames > 0 && queue->frames.length > queue->max_frames);
+  return (queue->max_bytes > 0 &&
+      queue->bytes - queue->pinned_bytes > queue->max_bytes) ||
+      (queue->max_frames > 0 &&
+      queue->frames.length - queue->pinned_frames > queue->max_frames);
+}
+
+static void
+account (DsFrameQueue * queue, DsQueuedFrame * frame, gint sign)
+{
+  if (sign > 0) {
+    queue->bytes += frame->size;
+    if (frame->pinned) {
+      queue->pinned_bytes += frame->size;
+      queue->pinned_frames++;
+    }
+  } else {
+    queue->bytes -= frame->size;
+    if (frame->pinned) {
+      queue->pinned_bytes -= frame->size;
+      queue->pinned_frames--;
+    }
+  }
 }
 
 /* Removes @link. A dropped frame marks the next queued frame of its seq
@@ -175,7 +199,7 @@ remove_link (DsFrameQueue * queue, GList * link, gboolean dropped)
 {
   DsQueuedFrame *frame = link->data;
 
-  queue->bytes -= frame->size;
+  account (queue, frame, -1);
   if (dropped) {
     DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
     GList *l;
@@ -402,7 +426,7 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
     frame->discont = TRUE;
     queue->discont_next = FALSE;
   }
-  queue->bytes += size;
+  account (queue, frame, 1);
   g_queue_push_tail (&queue->frames, frame);
 
   return enforce_limits (queue);
@@ -437,7 +461,7 @@ ds_frame_queue_pop (DsFrameQueue * queue)
   DsQueuedFrame *frame = g_queue_pop_head (&queue->frames);
 
   if (frame)
-    queue->bytes -= frame->size;
+    account (queue, frame, -1);
   return frame;
 }
 
@@ -455,6 +479,23 @@ ds_frame_queue_lose_reference (DsFrameQueue * queue)
   queue->need_keyframe = FALSE;
   events = drop_broken_deltas (queue, 0);
   return events;
+}
+
+gboolean
+ds_frame_queue_pass (DsFrameQueue * queue, const DsHeader * header)
+{
+  DsSeqStream id = ds_frame_type_seq_stream (header->type);
+
+  if (queue->frames.length > 0 || queue->discont_next ||
+      (id != DS_SEQ_NONE && queue->discont[id]))
+    return FALSE;
+  if (queue->need_keyframe && is_video (header)) {
+    if (!ds_header_is_picture_keyframe (header))
+      return FALSE;
+    queue->need_keyframe = FALSE;
+  }
+  queue->pushed++;
+  return TRUE;
 }
 
 void

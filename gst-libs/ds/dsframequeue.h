@@ -30,6 +30,9 @@
  * 3. the oldest of the rest is dropped, except signal frames, control
  *    frames (Keyframe, End, Ping) and pinned frames (a catch-up).
  *
+ * Pinned frames are not counted in the limits (a catch-up of one picture
+ * comes on top of them); their owner bounds how many it pushes.
+ *
  * After a picture was dropped, the queued deltas up to the next queued
  * picture keyframe are dropped too (they could only be drawn on a wrong
  * picture), and when none is queued every delta pushed is dropped until
@@ -118,6 +121,13 @@ guint           ds_frame_queue_push_full  (DsFrameQueue * queue,
                                            gpointer owner_data,
                                            GDestroyNotify owner_data_free,
                                            gboolean pinned);
+
+/* For an owner with a direct path to its consumer: TRUE when the frame
+ * of @header may go out at once instead of being pushed (the queue is
+ * empty, and it is no delta while a keyframe is awaited); a picture
+ * keyframe passed ends the wait. FALSE: push it. */
+gboolean        ds_frame_queue_pass       (DsFrameQueue * queue,
+                                           const DsHeader * header);
 
 /* The oldest frame, NULL when empty; free with ds_queued_frame_free() */
 DsQueuedFrame * ds_frame_queue_pop        (DsFrameQueue * queue);

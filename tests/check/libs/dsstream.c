@@ -792,7 +792,8 @@ GST_START_TEST (test_queue_table)
 
 GST_END_TEST;
 
-/* Pinned frames (a catch-up) are never dropped, even over the bound */
+/* Pinned frames (a catch-up) are never dropped and not counted in the
+ * limits: live frames are bounded on their own */
 GST_START_TEST (test_queue_pinned)
 {
   DsFrameQueue *queue = ds_frame_queue_new (F (1), 0);
@@ -800,27 +801,89 @@ GST_START_TEST (test_queue_pinned)
   Source s;
   DsHeader h;
   GBytes *frame;
-  guint events;
+  guint events, i;
+  const gchar *const pinned[] = { "P1", "d2", "d3", NULL };
+  const guint8 expect[] = { DS_FRAME_PIXELS, DS_FRAME_DELTA_PIXELS,
+    DS_FRAME_DELTA_PIXELS, DS_FRAME_AUDIO_PCM
+  };
 
   source_init (&s, 0, 0);
-  frame = token_frame (&s, "P1", &h);
-  ds_frame_queue_push_pinned (queue, frame, &h, 0);
+  for (i = 0; pinned[i]; i++) {
+    frame = token_frame (&s, pinned[i], &h);
+    fail_unless_equals_int (ds_frame_queue_push_pinned (queue, frame, &h, 0),
+        0);
+    g_bytes_unref (frame);
+  }
+  /* over the bound with the pinned frames, not counting them */
+  frame = token_frame (&s, "d4", &h);
+  fail_unless_equals_int (ds_frame_queue_push (queue, frame, &h, 0), 0);
   g_bytes_unref (frame);
-  frame = token_frame (&s, "d2", &h);
-  ds_frame_queue_push_pinned (queue, frame, &h, 0);
-  g_bytes_unref (frame);
-  /* over the bound with pinned frames alone: a live delta goes */
-  frame = token_frame (&s, "d3", &h);
+  fail_unless_equals_int (ds_frame_queue_get_length (queue), 4);
+  /* live frames over the bound: the live delta goes, never a pinned one */
+  frame = token_frame (&s, "A512", &h);
   events = ds_frame_queue_push (queue, frame, &h, 0);
   g_bytes_unref (frame);
   fail_unless (events & DS_FRAME_QUEUE_DROPPED);
-  fail_unless_equals_int (ds_frame_queue_get_length (queue), 2);
+  fail_unless_equals_int (ds_frame_queue_get_length (queue), 4);
 
+  for (i = 0; i < G_N_ELEMENTS (expect); i++) {
+    f = ds_frame_queue_pop (queue);
+    fail_unless_equals_int (f->header.type, expect[i]);
+    ds_queued_frame_free (f);
+  }
+  fail_unless_equals_int (ds_frame_queue_get_bytes (queue), 0);
+  ds_frame_queue_free (queue);
+}
+
+GST_END_TEST;
+
+/* The direct path: a frame passes only when nothing is queued and no
+ * keyframe is awaited (or it is one) */
+GST_START_TEST (test_queue_pass)
+{
+  DsFrameQueue *queue = ds_frame_queue_new (0, 0);
+  Source s;
+  DsHeader h;
+  GBytes *frame;
+  DsQueuedFrame *f;
+
+  source_init (&s, 0, 0);
+  frame = token_frame (&s, "d1", &h);
+  fail_unless (ds_frame_queue_pass (queue, &h));
+  /* queued: what follows waits its turn */
+  ds_frame_queue_push (queue, frame, &h, 0);
+  g_bytes_unref (frame);
+  frame = token_frame (&s, "S{}", &h);
+  fail_if (ds_frame_queue_pass (queue, &h));
+  g_bytes_unref (frame);
   f = ds_frame_queue_pop (queue);
-  fail_unless_equals_int (f->header.type, DS_FRAME_PIXELS);
   ds_queued_frame_free (f);
+
+  /* waiting for a keyframe: deltas do not pass, a keyframe does */
+  fail_unless_equals_int (ds_frame_queue_lose_reference (queue),
+      DS_FRAME_QUEUE_WANT_KEYFRAME);
+  frame = token_frame (&s, "d2", &h);
+  fail_if (ds_frame_queue_pass (queue, &h));
+  g_bytes_unref (frame);
+  frame = token_frame (&s, "A4", &h);
+  fail_unless (ds_frame_queue_pass (queue, &h));
+  g_bytes_unref (frame);
+  frame = token_frame (&s, "K3", &h);
+  fail_unless (ds_frame_queue_pass (queue, &h));
+  g_bytes_unref (frame);
+  fail_if (ds_frame_queue_needs_keyframe (queue));
+  frame = token_frame (&s, "d4", &h);
+  fail_unless (ds_frame_queue_pass (queue, &h));
+  g_bytes_unref (frame);
+
+  /* after a new connection, the next frame is pushed to be marked */
+  ds_frame_queue_mark_discont (queue);
+  frame = token_frame (&s, "d5", &h);
+  fail_if (ds_frame_queue_pass (queue, &h));
+  ds_frame_queue_push (queue, frame, &h, 0);
+  g_bytes_unref (frame);
   f = ds_frame_queue_pop (queue);
-  fail_unless_equals_int (f->header.type, DS_FRAME_DELTA_PIXELS);
+  fail_unless (f->discont);
   ds_queued_frame_free (f);
   ds_frame_queue_free (queue);
 }
@@ -881,6 +944,7 @@ dsstream_suite (void)
   tcase_add_test (tc, test_state_signal_catchup_cached);
   tcase_add_test (tc, test_queue_table);
   tcase_add_test (tc, test_queue_pinned);
+  tcase_add_test (tc, test_queue_pass);
   tcase_add_test (tc, test_queue_lose_reference);
   return s;
 }
