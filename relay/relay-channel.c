@@ -1364,7 +1364,7 @@ relay_metrics_text (DsRelay * relay)
   g_string_append_printf (s, "ds_relay_queue_overflows_total %"
       G_GUINT64_FORMAT "\n", relay->overflows);
   metric_header (s, "ds_relay_resyncs_total", "counter",
-      "Receivers resynced after an overflow.");
+      "Cached pictures sent to receivers that lost deltas.");
   g_string_append_printf (s, "ds_relay_resyncs_total %" G_GUINT64_FORMAT
       "\n", relay->resyncs);
   metric_header (s, "ds_relay_slow_closes_total", "counter",

@@ -374,9 +374,11 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
   /**
    * GstDsStreamSrc:max-queue-bytes:
    *
-   * The most bytes of received frames waiting for downstream. On
-   * overflow the oldest delta pictures and audio are dropped first (and a
-   * keyframe asked for); signal frames are never dropped.
+   * The most bytes of received frames waiting for downstream (128 bytes
+   * of bookkeeping counted per frame). On overflow the drop policy of
+   * SPEC §6.5 applies: the oldest delta pictures and audio are dropped
+   * first (and a keyframe asked for), then the queued signal frames are
+   * merged into one (never lost), then the oldest other frames.
    */
   g_object_class_install_property (gobject_class, PROP_MAX_QUEUE_BYTES,
       g_param_spec_uint64 ("max-queue-bytes", "Maximum queue bytes",

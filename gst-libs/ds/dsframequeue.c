@@ -168,8 +168,10 @@ is_precious (const DsHeader * header)
 static gboolean
 is_over (DsFrameQueue * queue)
 {
-  return (queue->max_bytes > 0 &&
-      queue->bytes - queue->pinned_bytes > queue->max_bytes) ||
+  guint live = queue->frames.length - queue->pinned_frames;
+
+  return (queue->max_bytes > 0 && queue->bytes - queue->pinned_bytes +
+      (gsize) live * DS_FRAME_QUEUE_FRAME_OVERHEAD > queue->max_bytes) ||
       (queue->max_frames > 0 &&
       queue->frames.length - queue->pinned_frames > queue->max_frames);
 }

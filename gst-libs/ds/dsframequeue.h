@@ -54,6 +54,11 @@ G_BEGIN_DECLS
 
 typedef struct _DsFrameQueue DsFrameQueue;
 
+/* The bytes limit counts each frame's bytes plus this much bookkeeping
+ * (what a queued frame costs in memory besides its bytes, which dominates
+ * for tiny frames): the limit bounds memory, not just payload */
+#define DS_FRAME_QUEUE_FRAME_OVERHEAD 128
+
 typedef struct
 {
   /* the whole message, header included; NULL when the owner keeps the

@@ -702,7 +702,9 @@ typedef struct
   gboolean needs_keyframe;      /* after the pushes */
 } QueueRow;
 
-#define F(n) ((n) * (DEFAULT_W * DEFAULT_H * 4 + DS_HEADER_SIZE))
+/* room for n raw pictures, bookkeeping included */
+#define F(n) ((n) * (DEFAULT_W * DEFAULT_H * 4 + DS_HEADER_SIZE + \
+        DS_FRAME_QUEUE_FRAME_OVERHEAD))
 
 static const QueueRow queue_rows[] = {
   {"within the limits nothing is dropped", 0, 0, "P1 d2 A8 S{\"a\":1}",
@@ -714,7 +716,7 @@ static const QueueRow queue_rows[] = {
       "S{\"a\":3,\"b\":2}#2", DS_FRAME_QUEUE_MERGED},
   {"signals merge before a picture goes", 200, 0,
         "S{\"a\":1} D{\"b\":2} P1 D{\"a\":3}",
-        "S{\"a\":1,\"b\":2}#1 D{\"a\":3}#2",
+        "S{\"a\":3,\"b\":2}#2",
       DS_FRAME_QUEUE_MERGED | DS_FRAME_QUEUE_DROPPED |
         DS_FRAME_QUEUE_WANT_KEYFRAME, TRUE},
   {"diffs alone merge into a diff", 0, 2,
@@ -728,8 +730,9 @@ static const QueueRow queue_rows[] = {
   {"noisy deltas over the bytes limit", F (2), 0,
         "P100 d101 d102 d103", "P#0",
       DS_FRAME_QUEUE_DROPPED | DS_FRAME_QUEUE_WANT_KEYFRAME, TRUE},
-  {"pictures dropped before a queued keyframe: nothing to ask", F (1) + 300,
-      0, "P1 d2 P3 d4 d5 K6 d7", "!K#5 d#6", DS_FRAME_QUEUE_DROPPED},
+  {"a delta after a dropped one goes too; a keyframe ends the wait",
+        F (1) + 300, 0, "P1 d2 P3 d4 d5 K6 d7", "!K#5 d#6",
+      DS_FRAME_QUEUE_DROPPED | DS_FRAME_QUEUE_WANT_KEYFRAME},
   {"still waiting for a keyframe", F (1), 0, "P1 P2 d3",
       "!P#1", DS_FRAME_QUEUE_DROPPED | DS_FRAME_QUEUE_WANT_KEYFRAME, TRUE},
   {"control and signals survive", 64, 0, "S{\"a\":1} P1 E",
