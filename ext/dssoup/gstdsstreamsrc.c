@@ -374,7 +374,7 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
   /**
    * GstDsStreamSrc:max-queue-bytes:
    *
-   * The most bytes of received frames waiting for downstream (128 bytes
+   * The most bytes of received frames waiting for downstream (192 bytes
    * of bookkeeping counted per frame). On overflow the drop policy of
    * SPEC §6.5 applies: the oldest delta pictures and audio are dropped
    * first (and a keyframe asked for), then the queued signal frames are

@@ -26,9 +26,27 @@
 #include "dsframequeue.h"
 #include "dsstream.h"
 
+/* A queued frame and its places in the queue's lists: every list is
+ * intrusive, so that each drop, merge and removal is O(1) amortized,
+ * however long the queue (a slow receiver's queue may hold 100,000s of
+ * small frames) */
+typedef struct
+{
+  DsQueuedFrame frame;          /* first: a DsQueuedFrame * is a QueueItem * */
+  GList link;                   /* in queue->frames */
+  GList stream_link;            /* in queue->streams[seq stream], if any */
+  GList kind_link;              /* in queue->expendable or ->signals */
+  GQueue *kind;                 /* which of the two, or NULL */
+} QueueItem;
+
 struct _DsFrameQueue
 {
-  GQueue frames;                /* of DsQueuedFrame */
+  GQueue frames;                /* of QueueItem, oldest first */
+  /* the same items by seq stream; the expendable ones (delta pictures,
+   * audio) and the signal state frames, not pinned */
+  GQueue streams[DS_SEQ_N_STREAMS];
+  GQueue expendable;
+  GQueue signals;
   gsize bytes;
   /* of bytes and frames: pinned ones, which the limits do not count */
   gsize pinned_bytes;
@@ -47,6 +65,8 @@ struct _DsFrameQueue
   gboolean discont_next;
 };
 
+#define ITEM(f) ((QueueItem *) (f))
+
 void
 ds_queued_frame_free (DsQueuedFrame * frame)
 {
@@ -56,7 +76,7 @@ ds_queued_frame_free (DsQueuedFrame * frame)
     g_bytes_unref (frame->frame);
   if (frame->owner_data && frame->owner_data_free)
     frame->owner_data_free (frame->owner_data);
-  g_free (frame);
+  g_free (ITEM (frame));
 }
 
 DsFrameQueue *
@@ -64,11 +84,62 @@ ds_frame_queue_new (gsize max_bytes, guint max_frames)
 {
   DsFrameQueue *queue = g_new0 (DsFrameQueue, 1);
 
-  g_queue_init (&queue->frames);
-  queue->max_bytes = max_bytes;
-  queue->max_frames = max_frames;
+  ds_frame_queue_set_limits (queue, max_bytes, max_frames);
   ds_signal_limits_init (&queue->signal_limits);
   return queue;
+}
+
+/* Kinds of frames, for the policy */
+
+static gboolean
+is_video (const DsHeader * header)
+{
+  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
+}
+
+static gboolean
+is_signal_state (const DsHeader * header)
+{
+  return header->type == DS_FRAME_SIGNAL_SYNC ||
+      header->type == DS_FRAME_SIGNAL_DIFF;
+}
+
+/* Dropped first: delta pictures and audio */
+static gboolean
+is_expendable (const DsHeader * header)
+{
+  return ds_frame_needs_reference (header) ||
+      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
+}
+
+/* Never dropped: signal state (merged instead), schema, control frames */
+static gboolean
+is_precious (const DsHeader * header)
+{
+  DsMedia media = ds_frame_type_media (header->type);
+
+  return media == DS_MEDIA_SIGNAL || media == DS_MEDIA_NONE;
+}
+
+/* Takes @item out of every list; its bytes stop counting */
+static void
+unlink_item (DsFrameQueue * queue, QueueItem * item)
+{
+  DsQueuedFrame *frame = &item->frame;
+  DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
+
+  g_queue_unlink (&queue->frames, &item->link);
+  if (id != DS_SEQ_NONE)
+    g_queue_unlink (&queue->streams[id], &item->stream_link);
+  if (item->kind) {
+    g_queue_unlink (item->kind, &item->kind_link);
+    item->kind = NULL;
+  }
+  queue->bytes -= frame->size;
+  if (frame->pinned) {
+    queue->pinned_bytes -= frame->size;
+    queue->pinned_frames--;
+  }
 }
 
 void
@@ -76,9 +147,12 @@ ds_frame_queue_clear (DsFrameQueue * queue)
 {
   guint i;
 
-  g_queue_clear_full (&queue->frames, (GDestroyNotify) ds_queued_frame_free);
-  queue->bytes = queue->pinned_bytes = 0;
-  queue->pinned_frames = 0;
+  while (queue->frames.head) {
+    QueueItem *item = queue->frames.head->data;
+
+    unlink_item (queue, item);
+    ds_queued_frame_free (&item->frame);
+  }
   queue->need_keyframe = FALSE;
   queue->discont_next = FALSE;
   for (i = 0; i < DS_SEQ_N_STREAMS; i++)
@@ -133,38 +207,6 @@ ds_frame_queue_needs_keyframe (DsFrameQueue * queue)
   return queue->need_keyframe;
 }
 
-/* Kinds of frames, for the policy */
-
-static gboolean
-is_video (const DsHeader * header)
-{
-  return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
-}
-
-static gboolean
-is_signal_state (const DsHeader * header)
-{
-  return header->type == DS_FRAME_SIGNAL_SYNC ||
-      header->type == DS_FRAME_SIGNAL_DIFF;
-}
-
-/* Dropped first: delta pictures and audio */
-static gboolean
-is_expendable (const DsHeader * header)
-{
-  return ds_frame_needs_reference (header) ||
-      ds_frame_type_media (header->type) == DS_MEDIA_AUDIO;
-}
-
-/* Never dropped: signal state (merged instead), schema, control frames */
-static gboolean
-is_precious (const DsHeader * header)
-{
-  DsMedia media = ds_frame_type_media (header->type);
-
-  return media == DS_MEDIA_SIGNAL || media == DS_MEDIA_NONE;
-}
-
 static gboolean
 is_over (DsFrameQueue * queue)
 {
@@ -172,39 +214,18 @@ is_over (DsFrameQueue * queue)
 
   return (queue->max_bytes > 0 && queue->bytes - queue->pinned_bytes +
       (gsize) live * DS_FRAME_QUEUE_FRAME_OVERHEAD > queue->max_bytes) ||
-      (queue->max_frames > 0 &&
-      queue->frames.length - queue->pinned_frames > queue->max_frames);
+      (queue->max_frames > 0 && live > queue->max_frames);
 }
 
-static void
-account (DsFrameQueue * queue, DsQueuedFrame * frame, gint sign)
-{
-  if (sign > 0) {
-    queue->bytes += frame->size;
-    if (frame->pinned) {
-      queue->pinned_bytes += frame->size;
-      queue->pinned_frames++;
-    }
-  } else {
-    queue->bytes -= frame->size;
-    if (frame->pinned) {
-      queue->pinned_bytes -= frame->size;
-      queue->pinned_frames--;
-    }
-  }
-}
-
-/* Removes @link. A dropped frame marks the next queued frame of its seq
+/* Removes @item. A dropped frame marks the next queued frame of its seq
  * stream discont, or the next one pushed when none is queued. */
 static void
-remove_link (DsFrameQueue * queue, GList * link, gboolean dropped)
+remove_item (DsFrameQueue * queue, QueueItem * item, gboolean dropped)
 {
-  DsQueuedFrame *frame = link->data;
+  DsQueuedFrame *frame = &item->frame;
 
-  account (queue, frame, -1);
   if (dropped) {
     DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
-    GList *l;
 
     queue->dropped++;
     if (is_video (&frame->header)) {
@@ -212,40 +233,35 @@ remove_link (DsFrameQueue * queue, GList * link, gboolean dropped)
       queue->broken_from = MAX (queue->broken_from, frame->position);
     }
     if (id != DS_SEQ_NONE) {
-      for (l = link->next; l != NULL; l = l->next) {
-        DsQueuedFrame *next = l->data;
-
-        if (ds_frame_type_seq_stream (next->header.type) == id) {
-          next->discont = TRUE;
-          break;
-        }
-      }
-      if (l == NULL)
+      if (item->stream_link.next)
+        ((QueueItem *) item->stream_link.next->data)->frame.discont = TRUE;
+      else
         queue->discont[id] = TRUE;
     }
   }
-  g_queue_delete_link (&queue->frames, link);
+  unlink_item (queue, item);
   ds_queued_frame_free (frame);
 }
 
 /* After a picture was dropped: the queued deltas after it up to the next
  * queued keyframe cannot be drawn; when no keyframe follows, deltas are
  * dropped until one is pushed. @from: the position of the dropped
- * picture. */
+ * picture. Walks the pictures only. */
 static guint
 drop_broken_deltas (DsFrameQueue * queue, guint64 from)
 {
-  GList *l = queue->frames.head;
+  GList *l = queue->streams[DS_SEQ_PICTURES].head;
 
   while (l != NULL) {
     GList *next = l->next;
-    DsQueuedFrame *frame = l->data;
+    QueueItem *item = l->data;
+    DsQueuedFrame *frame = &item->frame;
 
     if (frame->position >= from) {
       if (ds_header_is_picture_keyframe (&frame->header))
         return 0;
       if (is_video (&frame->header) && !frame->pinned)
-        remove_link (queue, l, TRUE);
+        remove_item (queue, item, TRUE);
     }
     l = next;
   }
@@ -262,35 +278,27 @@ drop_broken_deltas (DsFrameQueue * queue, guint64 from)
 static gboolean
 merge_signals (DsFrameQueue * queue)
 {
-  GList *l, *last = NULL, *last_sync = NULL;
+  GList *l, *last_sync = NULL;
   DsSignalState *state;
+  QueueItem *last;
   DsQueuedFrame *frame;
   DsHeader header;
   gboolean discont = FALSE, ok = TRUE;
-  guint n = 0;
   gchar *json;
   gsize len = 0;
 
-  for (l = queue->frames.head; l != NULL; l = l->next) {
-    frame = l->data;
-    if (frame->pinned || !is_signal_state (&frame->header))
-      continue;
-    last = l;
-    n++;
-    if (frame->header.type == DS_FRAME_SIGNAL_SYNC)
-      last_sync = l;
-  }
-  if (n < 2)
+  if (queue->signals.length < 2)
     return FALSE;
+  for (l = queue->signals.tail; l != NULL && last_sync == NULL; l = l->prev)
+    if (((QueueItem *) l->data)->frame.header.type == DS_FRAME_SIGNAL_SYNC)
+      last_sync = l;
 
   state = ds_signal_state_new ();
-  for (l = last_sync ? last_sync : queue->frames.head; ok && l != NULL;
+  for (l = last_sync ? last_sync : queue->signals.head; ok && l != NULL;
       l = l->next) {
     const guint8 *data;
 
-    frame = l->data;
-    if (frame->pinned || !is_signal_state (&frame->header))
-      continue;
+    frame = &((QueueItem *) l->data)->frame;
     data = g_bytes_get_data (frame->frame, NULL);
     ok = ds_signal_state_apply_full (state,
         frame->header.type == DS_FRAME_SIGNAL_SYNC,
@@ -302,19 +310,15 @@ merge_signals (DsFrameQueue * queue)
     return FALSE;
   }
 
-  l = queue->frames.head;
-  while (l != last) {
-    GList *next = l->next;
+  last = queue->signals.tail->data;
+  while (queue->signals.head->data != last) {
+    QueueItem *item = queue->signals.head->data;
 
-    frame = l->data;
-    if (!frame->pinned && is_signal_state (&frame->header)) {
-      discont |= frame->discont;
-      remove_link (queue, l, FALSE);
-    }
-    l = next;
+    discont |= item->frame.discont;
+    remove_item (queue, item, FALSE);
   }
 
-  frame = last->data;
+  frame = &last->frame;
   header = frame->header;
   if (last_sync) {
     header.type = DS_FRAME_SIGNAL_SYNC;
@@ -340,26 +344,29 @@ merge_signals (DsFrameQueue * queue)
   return TRUE;
 }
 
-/* Drops, from the oldest, the frames a pass allows until the queue is
- * within its limits */
+/* Drops the oldest expendable frames until the queue is within its
+ * limits */
 static void
-drop_pass (DsFrameQueue * queue, gboolean expendable_only)
+drop_expendable (DsFrameQueue * queue)
+{
+  while (queue->expendable.head != NULL && is_over (queue))
+    remove_item (queue, queue->expendable.head->data, TRUE);
+}
+
+/* Drops, from the oldest, what is neither precious nor pinned until the
+ * queue is within its limits. What it skips (signal state, which is
+ * merged by then, control frames, catch-ups) is a handful of frames. */
+static void
+drop_others (DsFrameQueue * queue)
 {
   GList *l = queue->frames.head;
 
   while (l != NULL && is_over (queue)) {
     GList *next = l->next;
-    DsQueuedFrame *frame = l->data;
-    gboolean drop;
+    QueueItem *item = l->data;
 
-    if (frame->pinned)
-      drop = FALSE;
-    else if (expendable_only)
-      drop = is_expendable (&frame->header);
-    else
-      drop = !is_precious (&frame->header);
-    if (drop)
-      remove_link (queue, l, TRUE);
+    if (!item->frame.pinned && !is_precious (&item->frame.header))
+      remove_item (queue, item, TRUE);
     l = next;
   }
 }
@@ -375,11 +382,11 @@ enforce_limits (DsFrameQueue * queue)
 
   queue->video_dropped = FALSE;
   queue->broken_from = 0;
-  drop_pass (queue, TRUE);
+  drop_expendable (queue);
   if (is_over (queue) && merge_signals (queue))
     events |= DS_FRAME_QUEUE_MERGED;
   if (is_over (queue))
-    drop_pass (queue, FALSE);
+    drop_others (queue);
   if (queue->video_dropped)
     events |= drop_broken_deltas (queue, queue->broken_from);
   if (queue->dropped != dropped)
@@ -392,6 +399,7 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
     const DsHeader * header, gint64 tag, gpointer owner_data,
     GDestroyNotify owner_data_free, gboolean pinned)
 {
+  QueueItem *item;
   DsQueuedFrame *frame;
   DsSeqStream id = ds_frame_type_seq_stream (header->type);
 
@@ -411,7 +419,8 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
   if (ds_header_is_picture_keyframe (header))
     queue->need_keyframe = FALSE;
 
-  frame = g_new0 (DsQueuedFrame, 1);
+  item = g_new0 (QueueItem, 1);
+  frame = &item->frame;
   frame->frame = bytes ? g_bytes_ref (bytes) : NULL;
   frame->size = size;
   frame->owner_data = owner_data;
@@ -428,8 +437,22 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
     frame->discont = TRUE;
     queue->discont_next = FALSE;
   }
-  account (queue, frame, 1);
-  g_queue_push_tail (&queue->frames, frame);
+
+  item->link.data = item->stream_link.data = item->kind_link.data = item;
+  g_queue_push_tail_link (&queue->frames, &item->link);
+  if (id != DS_SEQ_NONE)
+    g_queue_push_tail_link (&queue->streams[id], &item->stream_link);
+  if (!pinned && is_expendable (header))
+    item->kind = &queue->expendable;
+  else if (!pinned && is_signal_state (header))
+    item->kind = &queue->signals;
+  if (item->kind)
+    g_queue_push_tail_link (item->kind, &item->kind_link);
+  queue->bytes += size;
+  if (pinned) {
+    queue->pinned_bytes += size;
+    queue->pinned_frames++;
+  }
 
   return enforce_limits (queue);
 }
@@ -460,27 +483,27 @@ ds_frame_queue_push_pinned (DsFrameQueue * queue, GBytes * frame,
 DsQueuedFrame *
 ds_frame_queue_pop (DsFrameQueue * queue)
 {
-  DsQueuedFrame *frame = g_queue_pop_head (&queue->frames);
+  QueueItem *item;
 
-  if (frame)
-    account (queue, frame, -1);
-  return frame;
+  if (queue->frames.head == NULL)
+    return NULL;
+  item = queue->frames.head->data;
+  unlink_item (queue, item);
+  return &item->frame;
 }
 
 const DsQueuedFrame *
 ds_frame_queue_peek (DsFrameQueue * queue)
 {
-  return g_queue_peek_head (&queue->frames);
+  return queue->frames.head ? &((QueueItem *) queue->frames.head->data)->frame
+      : NULL;
 }
 
 guint
 ds_frame_queue_lose_reference (DsFrameQueue * queue)
 {
-  guint events;
-
   queue->need_keyframe = FALSE;
-  events = drop_broken_deltas (queue, 0);
-  return events;
+  return drop_broken_deltas (queue, 0);
 }
 
 gboolean
@@ -509,14 +532,14 @@ ds_frame_queue_mark_discont (DsFrameQueue * queue)
 void
 ds_frame_queue_drop_signals (DsFrameQueue * queue)
 {
-  GList *l = queue->frames.head;
+  GList *l = queue->streams[DS_SEQ_SIGNALS].head;
 
   while (l != NULL) {
     GList *next = l->next;
-    DsQueuedFrame *frame = l->data;
+    QueueItem *item = l->data;
 
-    if (is_signal_state (&frame->header))
-      remove_link (queue, l, FALSE);
+    if (is_signal_state (&item->frame.header))
+      remove_item (queue, item, FALSE);
     l = next;
   }
 }

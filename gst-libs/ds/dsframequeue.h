@@ -57,7 +57,7 @@ typedef struct _DsFrameQueue DsFrameQueue;
 /* The bytes limit counts each frame's bytes plus this much bookkeeping
  * (what a queued frame costs in memory besides its bytes, which dominates
  * for tiny frames): the limit bounds memory, not just payload */
-#define DS_FRAME_QUEUE_FRAME_OVERHEAD 128
+#define DS_FRAME_QUEUE_FRAME_OVERHEAD 192
 
 typedef struct
 {
