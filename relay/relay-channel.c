@@ -238,21 +238,6 @@ relay_channel_source_grace_cb (gpointer user_data)
 
 /* Sending */
 
-static GBytes *
-relay_frame_new (guint8 type, guint8 flags, guint16 seq, guint32 ts,
-    guint16 width, guint16 height, gconstpointer payload, gsize len)
-{
-  DsHeader header = { 0, };
-
-  header.type = type;
-  header.flags = flags;
-  header.seq = seq;
-  header.timestamp = ts;
-  header.width = width;
-  header.height = height;
-  return ds_frame_pack (&header, payload, len);
-}
-
 /* In the WebSocket layer and in the client's queue */
 static gsize
 relay_client_get_queued_bytes (RelayClient * client)
@@ -579,8 +564,7 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
     filtered = g_strdup ("{}");
     filtered_len = 2;
   }
-  out = relay_frame_new (header->type, header->flags, header->seq,
-      header->timestamp, header->width, header->height, filtered, filtered_len);
+  out = ds_frame_pack (header, filtered, filtered_len);
   relay_client_queue_bytes (client, out, FALSE);
   g_bytes_unref (out);
   g_free (filtered);
