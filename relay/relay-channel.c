@@ -263,6 +263,33 @@ relay_client_send (RelayClient * client, GBytes * frame)
 
 static void relay_client_send_picture (RelayClient * client);
 
+/* Counts what a queue operation other than a push dropped (the relay's
+ * totals follow each receiver's queue) */
+static void
+relay_client_account (RelayClient * client, gsize bytes_before,
+    guint64 dropped_before)
+{
+  DsRelay *relay = client->relay;
+  guint64 dropped = ds_frame_queue_get_dropped (client->queue) - dropped_before;
+
+  relay->frame_queue_bytes += ds_frame_queue_get_bytes (client->queue);
+  relay->frame_queue_bytes -= bytes_before;
+  client->dropped += dropped;
+  client->channel->dropped += dropped;
+  relay->dropped += dropped;
+}
+
+/* No delta until the next keyframe: the queued ones go */
+static void
+relay_client_lose_reference (RelayClient * client)
+{
+  gsize bytes = ds_frame_queue_get_bytes (client->queue);
+  guint64 dropped = ds_frame_queue_get_dropped (client->queue);
+
+  ds_frame_queue_lose_reference (client->queue);
+  relay_client_account (client, bytes, dropped);
+}
+
 /* Moves a receiver's queued frames to its WebSocket while that holds
  * less than WS_LOW_WATER; once the queue is empty, a receiver that lost
  * deltas gets the cached picture (so it is current, and at most one
@@ -468,7 +495,7 @@ relay_client_wait_for_keyframe (RelayClient * client)
 {
   if (!ds_stream_state_get_picture_size (client->channel->stream, NULL, NULL))
     return;
-  ds_frame_queue_lose_reference (client->queue);
+  relay_client_lose_reference (client);
   relay_channel_request_keyframe (client->channel);
 }
 
@@ -493,9 +520,15 @@ static void
 relay_client_send_signal_sync (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
   GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_bytes_unref);
+  gsize bytes = ds_frame_queue_get_bytes (client->queue);
 
+  /* it replaces the signal frames still queued (so requests in a loop
+   * keep one at most) */
+  ds_frame_queue_drop_signals (client->queue);
+  relay->frame_queue_bytes -= bytes - ds_frame_queue_get_bytes (client->queue);
   /* until the state is whole, a SignalSync is asked for (coalesced with
    * the other KeyframeRequests) */
   if (ds_stream_state_signal_catchup (channel->stream,
@@ -585,7 +618,7 @@ relay_channel_forget_reference (RelayChannel * channel)
   GList *l;
 
   for (l = channel->receivers.head; l; l = l->next)
-    ds_frame_queue_lose_reference (((RelayClient *) l->data)->queue);
+    relay_client_lose_reference (l->data);
 }
 
 /* Source frames */
@@ -751,8 +784,14 @@ relay_receiver_keyframe_request (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
 
+  /* the receiver lost frames: the whole signal state too (a seq gap makes
+   * dsdepay mark its state incomplete until a SignalSync) */
+  relay_client_send_signal_sync (client);
   if (ds_stream_state_has_picture (channel->stream)) {
-    relay_client_send_picture (client);
+    /* once its queue drained (at most one catch-up picture waits) */
+    relay_client_lose_reference (client);
+    client->want_picture = TRUE;
+    relay_client_flush (client);
     client->relay->keyframe_requests_cache++;
     relay_verbose (client->relay, "channel %s: KeyframeRequest from "
         "receiver #%u answered from the cache", channel->name, client->id);

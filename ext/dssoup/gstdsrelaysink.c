@@ -498,6 +498,9 @@ gst_ds_relaysink_init (GstDsRelaySink * self)
     settings.signal_limits.max_keys = 0;
     self->stream = ds_stream_state_new (&settings);
   }
+  /* merged signal frames: one SignalSync of our whole state */
+  ds_frame_queue_set_whole_signals (self->queue,
+      ds_stream_state_get_signals (self->stream, NULL));
 
   GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
@@ -967,6 +970,8 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   ds_frame_queue_free (self->queue);
   self->queue = gst_ds_relaysink_queue_new ();
   ds_stream_state_clear (self->stream);
+  ds_frame_queue_set_whole_signals (self->queue,
+      ds_stream_state_get_signals (self->stream, NULL));
   self->resync_pending = FALSE;
   self->signal_sync_pending = FALSE;
   self->eos_state = EOS_NONE;

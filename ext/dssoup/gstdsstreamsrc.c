@@ -459,6 +459,18 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
       "ds-stream relay source");
 }
 
+/* The relay bounded the signal frames it sent: merges are not bounded
+ * again here (a relay with larger limits would make every merge fail) */
+static DsFrameQueue *
+gst_ds_streamsrc_queue_new (void)
+{
+  DsFrameQueue *queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
+  DsSignalLimits no_limits = { 0, 0 };
+
+  ds_frame_queue_set_signal_limits (queue, &no_limits);
+  return queue;
+}
+
 static void
 gst_ds_streamsrc_init (GstDsStreamSrc * self)
 {
@@ -478,7 +490,7 @@ gst_ds_streamsrc_init (GstDsStreamSrc * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  self->queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
+  self->queue = gst_ds_streamsrc_queue_new ();
   g_queue_init (&self->outgoing);
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -806,7 +818,7 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   self->failed = FALSE;
   self->connected = FALSE;
   ds_frame_queue_free (self->queue);
-  self->queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
+  self->queue = gst_ds_streamsrc_queue_new ();
   ds_frame_queue_mark_discont (self->queue);
   ds_seq_tracker_init (&self->seq);
   self->frames = self->bytes = self->frames_dropped = 0;

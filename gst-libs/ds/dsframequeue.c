@@ -63,6 +63,14 @@ struct _DsFrameQueue
   guint64 broken_from;
   gboolean video_dropped;
   gboolean discont_next;
+  /* signal frames at or before this position are not merged with later
+   * ones: a Keyframe or End frame, or a pinned signal frame, came after
+   * them (merging across would bring back what it reset or replaced) */
+  guint64 barrier;
+  gboolean have_barrier;
+  /* the owner's whole signal state (a source): merges become a
+   * SignalSync of it, not a SignalDiff of what was queued */
+  DsSignalState *whole;
 };
 
 #define ITEM(f) ((QueueItem *) (f))
@@ -287,15 +295,24 @@ merge_signals (DsFrameQueue * queue)
   gchar *json;
   gsize len = 0;
 
-  if (queue->signals.length < 2)
+  GList *first = queue->signals.head;
+  guint n;
+
+  /* only the frames after the last barrier */
+  while (first && queue->have_barrier &&
+      ((QueueItem *) first->data)->frame.position <= queue->barrier)
+    first = first->next;
+  for (n = 0, l = first; l != NULL && n < 2; l = l->next)
+    n++;
+  if (n < 2)
     return FALSE;
-  for (l = queue->signals.tail; l != NULL && last_sync == NULL; l = l->prev)
+  for (l = queue->signals.tail; l != first->prev && last_sync == NULL;
+      l = l->prev)
     if (((QueueItem *) l->data)->frame.header.type == DS_FRAME_SIGNAL_SYNC)
       last_sync = l;
 
   state = ds_signal_state_new ();
-  for (l = last_sync ? last_sync : queue->signals.head; ok && l != NULL;
-      l = l->next) {
+  for (l = last_sync ? last_sync : first; ok && l != NULL; l = l->next) {
     const guint8 *data;
 
     frame = &((QueueItem *) l->data)->frame;
@@ -311,11 +328,18 @@ merge_signals (DsFrameQueue * queue)
   }
 
   last = queue->signals.tail->data;
-  while (queue->signals.head->data != last) {
-    QueueItem *item = queue->signals.head->data;
+  while (first->data != last) {
+    QueueItem *item = first->data;
 
+    first = first->next;
     discont |= item->frame.discont;
     remove_item (queue, item, FALSE);
+  }
+  if (queue->whole) {
+    /* the owner's state already holds everything queued */
+    ds_signal_state_free (state);
+    state = NULL;
+    last_sync = first;
   }
 
   frame = &last->frame;
@@ -327,8 +351,9 @@ merge_signals (DsFrameQueue * queue)
     header.type = DS_FRAME_SIGNAL_DIFF;
     header.flags = 0;
   }
-  json = ds_signal_state_to_json (state, NULL, &len);
-  ds_signal_state_free (state);
+  json = ds_signal_state_to_json (state ? state : queue->whole, NULL, &len);
+  if (state)
+    ds_signal_state_free (state);
   queue->bytes -= frame->size;
   g_bytes_unref (frame->frame);
   if (frame->owner_data && frame->owner_data_free)
@@ -438,6 +463,12 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
     queue->discont_next = FALSE;
   }
 
+  if (header->type == DS_FRAME_KEYFRAME || header->type == DS_FRAME_END ||
+      (pinned && is_signal_state (header))) {
+    queue->barrier = frame->position;
+    queue->have_barrier = TRUE;
+  }
+
   item->link.data = item->stream_link.data = item->kind_link.data = item;
   g_queue_push_tail_link (&queue->frames, &item->link);
   if (id != DS_SEQ_NONE)
@@ -521,6 +552,12 @@ ds_frame_queue_pass (DsFrameQueue * queue, const DsHeader * header)
   }
   queue->pushed++;
   return TRUE;
+}
+
+void
+ds_frame_queue_set_whole_signals (DsFrameQueue * queue, DsSignalState * whole)
+{
+  queue->whole = whole;
 }
 
 void

@@ -26,7 +26,8 @@
  * 1. the oldest delta pictures and audio are dropped;
  * 2. the queued signal frames are merged into one (a SignalSync when one
  *    of them is, else a SignalDiff), where the last of them was: signal
- *    state is never lost;
+ *    state is never lost; never across a queued Keyframe or End frame or
+ *    a pinned signal frame, which reset or replace what came before;
  * 3. the oldest of the rest is dropped, except signal frames, control
  *    frames (Keyframe, End, Ping) and pinned frames (a catch-up).
  *
@@ -150,6 +151,13 @@ gboolean        ds_frame_queue_needs_keyframe (DsFrameQueue * queue);
  * when there is none, every delta until one is pushed. Returns
  * DS_FRAME_QUEUE_WANT_KEYFRAME in that case. */
 guint           ds_frame_queue_lose_reference (DsFrameQueue * queue);
+/* For a source, which holds its whole signal state: merged signal frames
+ * become one SignalSync of @whole (owned by the caller, kept for the
+ * queue's life; it must hold every signal frame pushed so far), so that
+ * receivers see a state that is whole, not a diff after a seq gap. NULL:
+ * merge what is queued. */
+void            ds_frame_queue_set_whole_signals (DsFrameQueue * queue,
+                                           DsSignalState * whole);
 /* The next frame pushed is marked discont (a new connection: what comes
  * next does not follow what came before) */
 void            ds_frame_queue_mark_discont (DsFrameQueue * queue);

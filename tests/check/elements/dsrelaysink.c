@@ -607,8 +607,8 @@ GST_START_TEST (test_video_audio_signals_one_channel)
   GST_INFO ("A/V offset at the receiver: %" GST_STIME_FORMAT,
       GST_STIME_ARGS (offset));
   /* each live source stamps from the moment its own thread starts: under
-   * ASan the two start tens of ms apart */
-  fail_unless (ABS (offset) <= (DS_TEST_SANITIZED ? 60 : 20) * GST_MSECOND,
+   * ASan on a busy machine the two start up to ~100 ms apart */
+  fail_unless (ABS (offset) <= (DS_TEST_SANITIZED ? 150 : 20) * GST_MSECOND,
       "A/V offset %" GST_STIME_FORMAT, GST_STIME_ARGS (offset));
 
   /* the signals' last state */

@@ -719,6 +719,9 @@ static const QueueRow queue_rows[] = {
         "S{\"a\":3,\"b\":2}#2",
       DS_FRAME_QUEUE_MERGED | DS_FRAME_QUEUE_DROPPED |
         DS_FRAME_QUEUE_WANT_KEYFRAME, TRUE},
+  {"no merge across a Keyframe frame, which reset what came before", 0, 3,
+        "S{\"a\":1} F D{\"c\":3} D{\"d\":4}",
+      "S{\"a\":1}#0 F#0 D{\"c\":3,\"d\":4}#2", DS_FRAME_QUEUE_MERGED},
   {"diffs alone merge into a diff", 0, 2,
         "D{\"a\":1} D{\"b\":2} D{\"c\":3}",
       "D{\"a\":1,\"b\":2,\"c\":3}#2", DS_FRAME_QUEUE_MERGED},
@@ -931,6 +934,43 @@ GST_START_TEST (test_queue_many_small)
 
 GST_END_TEST;
 
+/* A source's queue merges into a SignalSync of its whole state */
+GST_START_TEST (test_queue_whole_signals)
+{
+  DsFrameQueue *queue = ds_frame_queue_new (0, 1);
+  DsSignalState *whole = ds_signal_state_new ();
+  const gchar *const diffs[] = { "D{\"a\":1}", "D{\"b\":2}", NULL };
+  GString *got = g_string_new (NULL);
+  DsQueuedFrame *f;
+  Source s;
+  DsHeader h;
+  GBytes *frame;
+  guint i;
+
+  source_init (&s, 0, 0);
+  ds_frame_queue_set_whole_signals (queue, whole);
+  fail_unless (ds_signal_state_apply (whole, TRUE, "{\"z\":0}", 7, NULL));
+  for (i = 0; diffs[i]; i++) {
+    const guint8 *d;
+
+    frame = token_frame (&s, diffs[i], &h);
+    d = g_bytes_get_data (frame, NULL);
+    fail_unless (ds_signal_state_apply (whole, FALSE,
+            (const gchar *) d + DS_HEADER_SIZE, h.payload_len, NULL));
+    ds_frame_queue_push (queue, frame, &h, 0);
+    g_bytes_unref (frame);
+  }
+  f = ds_frame_queue_pop (queue);
+  describe (got, f->frame, FALSE, TRUE);
+  fail_unless_equals_string (got->str, "S{\"z\":0,\"a\":1,\"b\":2}#1");
+  ds_queued_frame_free (f);
+  g_string_free (got, TRUE);
+  ds_frame_queue_free (queue);
+  ds_signal_state_free (whole);
+}
+
+GST_END_TEST;
+
 /* A loss outside the queue (a reconnection) */
 GST_START_TEST (test_queue_lose_reference)
 {
@@ -986,6 +1026,7 @@ dsstream_suite (void)
   tcase_add_test (tc, test_queue_table);
   tcase_add_test (tc, test_queue_pinned);
   tcase_add_test (tc, test_queue_pass);
+  tcase_add_test (tc, test_queue_whole_signals);
   tcase_add_test (tc, test_queue_many_small);
   tcase_add_test (tc, test_queue_lose_reference);
   return s;

@@ -820,7 +820,10 @@ stalled_handshake (guint port)
 
 GST_START_TEST (test_stalled_tls_handshakes)
 {
-  TlsRelay *relay = tls_relay_start (NULL);
+  /* a TLS deadline far from the bound below: a client that waited for
+   * the stalled handshakes to time out would take 30 s */
+  TlsRelay *relay = tls_relay_start ("--tls-handshake-timeout", "30",
+      "--handshake-timeout", "60", NULL);
   GSocket *stalled[STALLED_HANDSHAKES];
   GIOStream *conn;
   gint64 start, elapsed;
@@ -841,8 +844,10 @@ GST_START_TEST (test_stalled_tls_handshakes)
   elapsed = g_get_monotonic_time () - start;
   GST_INFO ("honest wss:// client connected in %.1f ms behind %u stalled "
       "handshakes", elapsed / 1000.0, STALLED_HANDSHAKES);
-  /* well before the 5 s TLS deadline, which the old relay waited out */
-  fail_unless (elapsed < 3 * G_TIME_SPAN_SECOND,
+  /* far from the 30 s TLS deadline, which the old relay waited out (the
+   * acceptance figure, 47.5 ms, is docs/benchmarks.md's; under ASan the
+   * relay's TLS work is several times slower) */
+  fail_unless (elapsed < (DS_TEST_SANITIZED ? 10 : 3) * G_TIME_SPAN_SECOND,
       "honest client took %.1f s", elapsed / 1e6);
   g_object_unref (conn);
   for (i = 0; i < STALLED_HANDSHAKES; i++)
