@@ -348,22 +348,15 @@ relay_client_queue (RelayClient * client, GBytes * frame,
     events = ds_frame_queue_push_pinned (client->queue, frame, header, 0);
   else
     events = ds_frame_queue_push (client->queue, frame, header, 0);
-  dropped = ds_frame_queue_get_dropped (client->queue) - dropped;
-  relay->frame_queue_bytes += ds_frame_queue_get_bytes (client->queue);
-  relay->frame_queue_bytes -= bytes;
-  if (dropped > 0) {
-    client->dropped += dropped;
-    client->channel->dropped += dropped;
-    relay->dropped += dropped;
-    if (!client->dropping && (events & DS_FRAME_QUEUE_DROPPED)) {
-      client->dropping = TRUE;
-      relay->overflows++;
-      relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
-          " bytes waiting, limit %" G_GINT64_FORMAT "; dropping deltas and "
-          "audio first, merging signals", client->channel->name, client->id,
-          client->peer, ds_frame_queue_get_bytes (client->queue),
-          relay->settings.max_queue_bytes);
-    }
+  relay_client_account (client, bytes, dropped);
+  if ((events & DS_FRAME_QUEUE_DROPPED) && !client->dropping) {
+    client->dropping = TRUE;
+    relay->overflows++;
+    relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
+        " bytes waiting, limit %" G_GINT64_FORMAT "; dropping deltas and "
+        "audio first, merging signals", client->channel->name, client->id,
+        client->peer, ds_frame_queue_get_bytes (client->queue),
+        relay->settings.max_queue_bytes);
   }
   if (events & DS_FRAME_QUEUE_WANT_KEYFRAME)
     client->want_picture = TRUE;
@@ -520,15 +513,15 @@ static void
 relay_client_send_signal_sync (RelayClient * client)
 {
   RelayChannel *channel = client->channel;
-  DsRelay *relay = client->relay;
   GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
       g_bytes_unref);
   gsize bytes = ds_frame_queue_get_bytes (client->queue);
+  guint64 dropped = ds_frame_queue_get_dropped (client->queue);
 
   /* it replaces the signal frames still queued (so requests in a loop
    * keep one at most) */
   ds_frame_queue_drop_signals (client->queue);
-  relay->frame_queue_bytes -= bytes - ds_frame_queue_get_bytes (client->queue);
+  relay_client_account (client, bytes, dropped);
   /* until the state is whole, a SignalSync is asked for (coalesced with
    * the other KeyframeRequests) */
   if (ds_stream_state_signal_catchup (channel->stream,

@@ -286,16 +286,14 @@ drop_broken_deltas (DsFrameQueue * queue, guint64 from)
 static gboolean
 merge_signals (DsFrameQueue * queue)
 {
-  GList *l, *last_sync = NULL;
-  DsSignalState *state;
+  GList *l, *first = queue->signals.head, *last_sync = NULL;
+  DsSignalState *state = NULL;
   QueueItem *last;
   DsQueuedFrame *frame;
   DsHeader header;
-  gboolean discont = FALSE, ok = TRUE;
+  gboolean discont = FALSE;
   gchar *json;
   gsize len = 0;
-
-  GList *first = queue->signals.head;
   guint n;
 
   /* only the frames after the last barrier */
@@ -306,25 +304,29 @@ merge_signals (DsFrameQueue * queue)
     n++;
   if (n < 2)
     return FALSE;
-  for (l = queue->signals.tail; l != first->prev && last_sync == NULL;
-      l = l->prev)
-    if (((QueueItem *) l->data)->frame.header.type == DS_FRAME_SIGNAL_SYNC)
-      last_sync = l;
 
-  state = ds_signal_state_new ();
-  for (l = last_sync ? last_sync : first; ok && l != NULL; l = l->next) {
-    const guint8 *data;
+  if (queue->whole == NULL) {
+    gboolean ok = TRUE;
 
-    frame = &((QueueItem *) l->data)->frame;
-    data = g_bytes_get_data (frame->frame, NULL);
-    ok = ds_signal_state_apply_full (state,
-        frame->header.type == DS_FRAME_SIGNAL_SYNC,
-        (const gchar *) data + DS_HEADER_SIZE, frame->header.payload_len,
-        &queue->signal_limits, NULL);
-  }
-  if (!ok) {
-    ds_signal_state_free (state);
-    return FALSE;
+    for (l = queue->signals.tail; l != first->prev && last_sync == NULL;
+        l = l->prev)
+      if (((QueueItem *) l->data)->frame.header.type == DS_FRAME_SIGNAL_SYNC)
+        last_sync = l;
+    state = ds_signal_state_new ();
+    for (l = last_sync ? last_sync : first; ok && l != NULL; l = l->next) {
+      const guint8 *data;
+
+      frame = &((QueueItem *) l->data)->frame;
+      data = g_bytes_get_data (frame->frame, NULL);
+      ok = ds_signal_state_apply_full (state,
+          frame->header.type == DS_FRAME_SIGNAL_SYNC,
+          (const gchar *) data + DS_HEADER_SIZE, frame->header.payload_len,
+          &queue->signal_limits, NULL);
+    }
+    if (!ok) {
+      ds_signal_state_free (state);
+      return FALSE;
+    }
   }
 
   last = queue->signals.tail->data;
@@ -335,16 +337,11 @@ merge_signals (DsFrameQueue * queue)
     discont |= item->frame.discont;
     remove_item (queue, item, FALSE);
   }
-  if (queue->whole) {
-    /* the owner's state already holds everything queued */
-    ds_signal_state_free (state);
-    state = NULL;
-    last_sync = first;
-  }
 
   frame = &last->frame;
   header = frame->header;
-  if (last_sync) {
+  /* the owner's whole state already holds everything queued */
+  if (last_sync || queue->whole) {
     header.type = DS_FRAME_SIGNAL_SYNC;
     header.flags = DS_FLAG_KEYFRAME;
   } else {
