@@ -23,8 +23,9 @@
  *
  *   DsTestRelay *relay;
  *
- *   if (!ds_test_relay_available ())
- *     return;                          // DS_RELAY not set: skip
+ *   // the suite adds its relay tests only if ds_test_relay_available ();
+ *   // DS_TEST_RELAY_CHECK_MAIN (name) makes the binary SKIP (exit 77)
+ *   // when $DS_RELAY is missing
  *   relay = ds_test_relay_start ("--source-grace", "1", NULL);
  *   fail_unless (relay != NULL);
  *   uri = ds_test_relay_ws_uri (relay, "/peer/demo");  // ws://127.0.0.1:PORT/peer/demo
@@ -132,6 +133,32 @@ ds_test_relay_available (void)
 
   return path != NULL && g_file_test (path, G_FILE_TEST_IS_EXECUTABLE);
 }
+
+#ifdef __GST_CHECK_H__
+/* GST_CHECK_MAIN for a suite whose tests need the relay (the suite adds
+ * them only when ds_test_relay_available ()): when $DS_RELAY is missing
+ * the binary runs what it has and then exits 77, which meson reports as
+ * SKIP, so a build without the relay never passes its relay tests
+ * vacuously */
+#define DS_TEST_RELAY_CHECK_MAIN(name)                                  \
+int                                                                     \
+main (int argc, char **argv)                                            \
+{                                                                       \
+  Suite *s;                                                             \
+  int failed;                                                           \
+                                                                        \
+  gst_check_init (&argc, &argv);                                        \
+  s = name ## _suite ();                                                \
+  failed = gst_check_run_suite (s, #name, __FILE__);                    \
+  if (failed == 0 && !ds_test_relay_available ()) {                     \
+    g_print ("SKIP: the tests that need ds-relay did not run "          \
+        "($DS_RELAY=%s is not an executable)\n",                        \
+        GST_STR_NULL (g_getenv ("DS_RELAY")));                          \
+    return 77;                                                          \
+  }                                                                     \
+  return failed;                                                        \
+}
+#endif
 
 typedef struct
 {

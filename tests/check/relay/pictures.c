@@ -870,4 +870,4 @@ relay_pictures_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (relay_pictures);
+DS_TEST_RELAY_CHECK_MAIN (relay_pictures);

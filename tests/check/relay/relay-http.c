@@ -924,4 +924,4 @@ relay_http_suite (void)
   return s;
 }
 
-GST_CHECK_MAIN (relay_http);
+DS_TEST_RELAY_CHECK_MAIN (relay_http);
