@@ -346,7 +346,7 @@ main (int argc, char **argv)
     return 2;
   }
 
-  select_prop = select ? g_strdup_printf (" select=\"%s\"", select) :
+  select_prop = select ? g_strdup_printf (" select=\"<%s>\"", select) :
       g_strdup ("");
   description = g_strdup_printf
       ("dsstreamsrc location=%s/stream/%s%s ! dsdepay "

@@ -42,7 +42,7 @@ class Aggregator:
         self.lock = threading.Lock()
         self.loop = GLib.MainLoop()
 
-        sel = f' select="{select}"' if select else ''
+        sel = f' select="<{select}>"' if select else ''
         desc = ' '.join([
             f'dsstreamsrc location={relay}/stream/{channels[0]}{sel} ! dsdepay',
             '! application/x-ds-signal ! appsink name=a sync=false',

@@ -9,7 +9,7 @@
 # captures (BGRx on a 24-bit screen) and sends opaque RGBA: do not force
 # video/x-raw,format=RGBA here, videoconvert would copy the X padding byte
 # (0 in black areas) into alpha. Video and audio share one channel: each
-# links to a request pad of dsrelaysink.
+# links to a request pad of dsmux, which joins them for dsrelaysink.
 #
 # Settings (environment): RELAY, CHANNEL, FPS (default 15), WIDTH/HEIGHT
 # (scale to this size; default 1280x720), AUDIO_SRC (default autoaudiosrc;
@@ -23,7 +23,7 @@ HEIGHT=${HEIGHT:-720}
 AUDIO_SRC=${AUDIO_SRC:-autoaudiosrc}
 
 exec gst-launch-1.0 -e \
-  dsrelaysink name=channel location="$RELAY/peer/$CHANNEL" \
+  dsmux name=channel ! dsrelaysink location="$RELAY/peer/$CHANNEL" \
   ximagesrc \
     ! "video/x-raw,framerate=$FPS/1" ! videoscale ! videoconvert \
     ! "video/x-raw,width=$WIDTH,height=$HEIGHT,pixel-aspect-ratio=1/1" \

@@ -135,7 +135,7 @@ signal_lines () {
 
 ds_log "source: videotestsrc + audiotestsrc + live signals -> dspay -> one dsrelaysink $PEER"
 signal_lines | gst-launch-1.0 -m \
-  dsrelaysink name=s location="$PEER" retry-delay=100 \
+  dsmux name=s ! dsrelaysink location="$PEER" retry-delay=100 \
   videotestsrc is-live=true pattern=ball num-buffers=$((SECONDS_OF_MEDIA * FPS)) ! \
     "video/x-raw,format=RGBA,width=320,height=240,framerate=$FPS/1" ! \
     dspay ! dsdelta keyframe-interval=$FPS ! s. \
@@ -198,7 +198,7 @@ show_input () {
 }
 
 live_signal_lines | gst-launch-1.0 -m \
-  dsrelaysink name=s location="$PEER" \
+  dsmux name=s ! dsrelaysink location="$PEER" \
   videotestsrc is-live=true pattern=ball ! \
     "video/x-raw,format=RGBA,width=640,height=360,framerate=$FPS/1" ! \
     dspay ! dsdelta ! s. \

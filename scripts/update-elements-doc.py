@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 #
-# update-elements-doc.py [BUILD_DIR]: rewrites the generated parts of
+# update-elements-doc.py [--check] [BUILD_DIR]: rewrites the generated parts of
 # docs/elements.md (pad templates and properties of every element, between
 # "<!-- BEGIN generated: NAME -->" and "<!-- END generated: NAME -->")
 # from the elements themselves, as gst-inspect-1.0 shows them.
 #
 # Needs python3-gi and gir1.2-gstreamer-1.0. BUILD_DIR defaults to build/.
+# --check writes nothing and fails (exit 1) when docs/elements.md is not
+# what the elements say: the meson test 'elements-doc' runs it, so the
+# page cannot drift from the code (exit 77, skipped, without python3-gi).
 
 import os
 import re
@@ -13,12 +16,17 @@ import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.dirname(here)
-build = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
-                        os.path.join(root, 'build'))
+args = [a for a in sys.argv[1:] if a != '--check']
+check = '--check' in sys.argv[1:]
+build = os.path.abspath(args[0] if args else os.path.join(root, 'build'))
 os.environ['GST_PLUGIN_PATH'] = build
 os.environ.setdefault('GST_REGISTRY', os.path.join(build, 'docs.registry'))
 
-import gi  # noqa: E402
+try:
+    import gi  # noqa: E402
+except ImportError:
+    print('SKIP: python3-gi is not installed', file=sys.stderr)
+    sys.exit(77)
 gi.require_version('Gst', '1.0')
 from gi.repository import GObject, Gst  # noqa: E402
 
@@ -145,13 +153,16 @@ def generate(name):
     out.append('')
     out.append('**Properties**')
     out.append('')
-    out.append('| property | type | default | changeable | what it does |')
-    out.append('|---|---|---|---|---|')
     own = []
     for pspec in GObject.list_properties(element):
         if pspec.owner_type != element.__gtype__:
             continue
         own.append(pspec)
+    if own:
+        out.append('| property | type | default | changeable | what it does |')
+        out.append('|---|---|---|---|---|')
+    else:
+        out.append('None of its own.')
     for pspec in sorted(own, key=lambda p: p.name):
         default = '—'
         readable = pspec.flags & GObject.ParamFlags.READABLE
@@ -191,8 +202,18 @@ def main():
 
     new = re.sub(r'<!-- BEGIN generated: (\S+) -->.*?'
                  r'<!-- END generated: \1 -->', replace, text, flags=re.S)
-    with open(DOC, 'w', encoding='utf-8') as f:
-        f.write(new)
+    if check:
+        if new != text:
+            import difflib
+            sys.stdout.writelines(difflib.unified_diff(
+                text.splitlines(True), new.splitlines(True),
+                'docs/elements.md', 'what the elements say'))
+            print('docs/elements.md is out of date: run '
+                  'scripts/update-elements-doc.py', file=sys.stderr)
+            return 1
+    else:
+        with open(DOC, 'w', encoding='utf-8') as f:
+            f.write(new)
     if missing:
         print('not found (not built?): ' + ', '.join(missing),
               file=sys.stderr)

@@ -26,15 +26,21 @@
  * (`ws://` or `wss://HOST:PORT/peer/CHANNEL`). Every receiver of the
  * channel gets the frames; input from the receivers comes back upstream.
  *
+ * dsrelaysink is a #GstBaseSink with one sink pad taking one ds-stream.
  * One channel carries a screencast, its sound and its signals together:
- * dsrelaysink has request sink pads (`sink_%u`), one per stream, and sends
- * the frames of all of them on one connection, in the order they arrive.
- * Each stream keeps the sequence numbers its dspay gave it (the receiver
- * checks them per stream). An End frame from one stream is not passed on:
- * dsrelaysink sends one End frame when every pad has received EOS, and
- * posts EOS once the relay has acknowledged it (a Ping sent after the End
- * frame came back), or after 5 s. If the connection breaks before that
- * answer, the End frame is sent again on the next connection.
+ * join them into one ds-stream with `dsmux` first (each stream keeps the
+ * sequence numbers its dspay gave it; receivers check them per stream).
+ * End frames from upstream are not passed on: dsrelaysink sends one End
+ * frame at EOS, and posts EOS once the relay has acknowledged it (a Ping
+ * sent after the End frame came back), or after 5 s. If the connection
+ * breaks before that answer, the End frame is sent again on the next
+ * connection.
+ *
+ * As a #GstBaseSink it prerolls, and has #GstBaseSink:sync (off by
+ * default here: frames are queued as they come; turn it on to publish a
+ * recording, `filesrc ! dsparse`, at its own pace), #GstBaseSink:qos,
+ * #GstBaseSink:last-sample and the latency handling of every sink;
+ * #GstDsRelaySink:stats holds the base sink's figures too.
  *
  * The relay being down at start or going away later does not stop the
  * pipeline: dsrelaysink reconnects with a capped exponential backoff with
@@ -75,9 +81,9 @@
  * sends one when it holds signal diffs and no SignalSync, after a
  * restart), and dsrelaysink itself answers it with one SignalSync of the
  * signal state it holds, ahead of the queued signal frames; pointer,
- * buttons, keys, scroll and touch GstNavigation events (on the pads whose
- * caps say `media=video` or `image`, or say nothing); every other type a
- * custom upstream `GstDsInput` event. Every input is also posted as an
+ * buttons, keys, scroll and touch GstNavigation events (unless the input
+ * caps say `media=audio` or `signal`; dsmux passes them to its video
+ * pads); every other type a custom upstream `GstDsInput` event. Every input is also posted as an
  * element message named `ds-input` carrying its fields, so an application
  * can react to it without a navigation-aware source.
  *
@@ -98,9 +104,9 @@
  * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! dsdelta ! dsrelaysink location=ws://127.0.0.1:9100/peer/demo
  * ]| Publishes a test picture on channel "demo".
  * |[
- * gst-launch-1.0 dsrelaysink name=s location=ws://127.0.0.1:9100/peer/demo \
- *     videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! dsdelta ! s. \
- *     audiotestsrc is-live=true ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! s.
+ * gst-launch-1.0 dsmux name=m ! dsrelaysink location=ws://127.0.0.1:9100/peer/demo \
+ *     videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! dsdelta ! m. \
+ *     audiotestsrc is-live=true ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! m.
  * ]| Publishes a picture and a tone on one channel.
  */
 
@@ -125,15 +131,7 @@
 GST_DEBUG_CATEGORY_STATIC (gst_ds_relaysink_debug);
 #define GST_CAT_DEFAULT gst_ds_relaysink_debug
 
-#define DEFAULT_LOCATION NULL
-#define DEFAULT_TOKEN NULL
-#define DEFAULT_RETRIES -1
-#define DEFAULT_RETRY_DELAY 1000
-#define DEFAULT_MAX_RETRY_DELAY 10000
-#define DEFAULT_TIMEOUT 10
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
-#define DEFAULT_SSL_STRICT TRUE
-#define DEFAULT_SSL_CA_FILE NULL
 #define DEFAULT_SYNC FALSE
 
 /* How long EOS waits for the End frame to reach the relay */
@@ -144,56 +142,18 @@ GST_DEBUG_CATEGORY_STATIC (gst_ds_relaysink_debug);
 enum
 {
   PROP_0,
-  PROP_LOCATION,
-  PROP_TOKEN,
-  PROP_RETRIES,
-  PROP_RETRY_DELAY,
-  PROP_MAX_RETRY_DELAY,
-  PROP_TIMEOUT,
   PROP_MAX_QUEUE_BYTES,
-  PROP_SSL_STRICT,
-  PROP_SSL_CA_FILE,
-  PROP_SYNC,
   PROP_CONNECTED,
   PROP_RECEIVERS,
   PROP_STATS,
+  /* location, token, retries, ... (gstdssoupconnection) */
+  PROP_CONNECTION,
 };
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink_%u",
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
-    GST_PAD_REQUEST,
+    GST_PAD_ALWAYS,
     GST_STATIC_CAPS (GST_DS_STREAM_MEDIA_TYPE));
-
-/* A sink pad: one stream of frames */
-
-#define GST_TYPE_DS_RELAY_SINK_PAD (gst_ds_relaysink_pad_get_type ())
-G_DECLARE_FINAL_TYPE (GstDsRelaySinkPad, gst_ds_relaysink_pad, GST,
-    DS_RELAY_SINK_PAD, GstPad);
-
-struct _GstDsRelaySinkPad
-{
-  GstPad parent;
-
-  /* under the element's lock */
-  GstSegment segment;
-  gboolean eos;
-  gboolean flushing;
-  GstClockID clock_id;
-  DsMedia media;                /* from the caps; NONE: not said */
-};
-
-G_DEFINE_TYPE (GstDsRelaySinkPad, gst_ds_relaysink_pad, GST_TYPE_PAD);
-
-static void
-gst_ds_relaysink_pad_class_init (GstDsRelaySinkPadClass * klass)
-{
-}
-
-static void
-gst_ds_relaysink_pad_init (GstDsRelaySinkPad * pad)
-{
-  gst_segment_init (&pad->segment, GST_FORMAT_TIME);
-}
 
 typedef enum
 {
@@ -205,18 +165,18 @@ typedef enum
 
 struct _GstDsRelaySink
 {
-  GstElement parent;
+  GstBaseSink parent;
 
   /* settings, under the object lock */
   GstDsSoupSettings settings;
   guint64 max_queue_bytes;
-  gboolean sync;
+  DsMedia media;                /* from the caps; NONE: not said */
 
   /* state, under self->lock */
   GMutex lock;
   GCond cond;
   GstDsSoupConnection *conn;
-  gboolean running;
+  gboolean flushing;            /* unlock(): stop waiting */
   gboolean failed;
   /* frames waiting for the uplink, with the drop policy of SPEC §6.5 */
   DsFrameQueue *queue;
@@ -236,11 +196,10 @@ struct _GstDsRelaySink
   guint64 frames_sent;
   guint64 bytes_sent;
   guint64 frames_dropped;
-  guint sink_pad_count;
 };
 
 #define gst_ds_relaysink_parent_class parent_class
-G_DEFINE_TYPE (GstDsRelaySink, gst_ds_relaysink, GST_TYPE_ELEMENT);
+G_DEFINE_TYPE (GstDsRelaySink, gst_ds_relaysink, GST_TYPE_BASE_SINK);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsrelaysink, "dsrelaysink",
     GST_RANK_NONE, GST_TYPE_DS_RELAY_SINK, ds_soup_element_init (plugin));
 
@@ -249,115 +208,31 @@ static void gst_ds_relaysink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_ds_relaysink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static GstStateChangeReturn gst_ds_relaysink_change_state (GstElement *
-    element, GstStateChange transition);
-static GstPad *gst_ds_relaysink_request_new_pad (GstElement * element,
-    GstPadTemplate * templ, const gchar * name, const GstCaps * caps);
-static void gst_ds_relaysink_release_pad (GstElement * element, GstPad * pad);
-static GstFlowReturn gst_ds_relaysink_chain (GstPad * pad, GstObject * parent,
+static gboolean gst_ds_relaysink_start (GstBaseSink * sink);
+static gboolean gst_ds_relaysink_stop (GstBaseSink * sink);
+static gboolean gst_ds_relaysink_unlock (GstBaseSink * sink);
+static gboolean gst_ds_relaysink_unlock_stop (GstBaseSink * sink);
+static gboolean gst_ds_relaysink_set_caps (GstBaseSink * sink, GstCaps * caps);
+static gboolean gst_ds_relaysink_event (GstBaseSink * sink, GstEvent * event);
+static GstFlowReturn gst_ds_relaysink_render (GstBaseSink * sink,
     GstBuffer * buffer);
-static gboolean gst_ds_relaysink_sink_event (GstPad * pad, GstObject * parent,
-    GstEvent * event);
 
 static void
 gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
+  GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
 
   gobject_class->finalize = gst_ds_relaysink_finalize;
   gobject_class->set_property = gst_ds_relaysink_set_property;
   gobject_class->get_property = gst_ds_relaysink_get_property;
 
-  /**
-   * GstDsRelaySink:location:
-   *
-   * The relay's peer URL: `ws://HOST:PORT/peer/CHANNEL` or `wss://…`.
-   * A location of another role of the relay (`/stream/`, `/signal/`,
-   * `/view/`, or `http://`) is an error at start that names the peer URL
-   * meant; a path of no role (`/pub/CHANNEL`) is accepted, for a reverse
-   * proxy that maps it. If the relay then sends this element the channel's
-   * frames (as to a receiver), it stops with an error.
-   */
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "Location",
-          "URL of the relay's peer endpoint (ws://HOST:PORT/peer/CHANNEL or "
-          "wss://...)", DEFAULT_LOCATION,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:token:
-   *
-   * Sent as `Authorization: Bearer TOKEN` when connecting.
-   */
-  g_object_class_install_property (gobject_class, PROP_TOKEN,
-      g_param_spec_string ("token", "Token",
-          "Access token, sent as 'Authorization: Bearer TOKEN'",
-          DEFAULT_TOKEN,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:retries:
-   *
-   * How many failed connection attempts in a row are retried before an
-   * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection. Only failures that may pass are retried: the
-   * network (refused, unreachable, a host name that does not resolve,
-   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
-   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
-   * 404, ...), a certificate that does not validate, and a take-over
-   * by another source are an error at once, whatever this is.
-   */
-  g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_int ("retries", "Retries",
-          "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
-          DEFAULT_RETRIES,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:retry-delay:
-   *
-   * Delay before the first retry, in milliseconds. It doubles with every
-   * further failed attempt up to #GstDsRelaySink:max-retry-delay; each
-   * wait is randomised between half and all of it (jitter). When a
-   * connection that lasted is lost, the first attempt is made at once and
-   * the first two retries both wait this long before the doubling starts
-   * (a restarting relay is found again within about a second).
-   */
-  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
-      g_param_spec_uint ("retry-delay", "Retry delay",
-          "Delay before the first retry in ms (doubles per failed attempt, "
-          "with jitter)", 1, G_MAXINT, DEFAULT_RETRY_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:max-retry-delay:
-   *
-   * The cap of the exponential backoff, in milliseconds.
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_RETRY_DELAY,
-      g_param_spec_uint ("max-retry-delay", "Maximum retry delay",
-          "Longest delay between connection attempts in ms", 1, G_MAXINT,
-          DEFAULT_MAX_RETRY_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:timeout:
-   *
-   * Seconds a connection attempt (TCP connect, TLS and WebSocket
-   * handshakes) may take.
-   */
-  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
-      g_param_spec_uint ("timeout", "Timeout",
-          "Seconds a connection attempt may take", 1, 3600, DEFAULT_TIMEOUT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  /* location, token, retries, retry-delay, max-retry-delay, timeout,
+   * ssl-strict, ssl-ca-file: declared and documented in
+   * gstdssoupconnection.c, shared with dsstreamsrc */
+  gst_ds_soup_install_properties (gobject_class, PROP_CONNECTION,
+      GST_DS_SOUP_ROLE_SOURCE);
 
   /**
    * GstDsRelaySink:max-queue-bytes:
@@ -373,45 +248,6 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
           DEFAULT_MAX_QUEUE_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
-
-  /**
-   * GstDsRelaySink:ssl-strict:
-   *
-   * Refuse a wss:// relay whose certificate does not validate.
-   */
-  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
-      g_param_spec_boolean ("ssl-strict", "SSL strict",
-          "Refuse a relay whose TLS certificate does not validate",
-          DEFAULT_SSL_STRICT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:ssl-ca-file:
-   *
-   * A PEM file of the certificate authorities to trust for wss://,
-   * instead of the system's.
-   */
-  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
-      g_param_spec_string ("ssl-ca-file", "SSL CA file",
-          "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", DEFAULT_SSL_CA_FILE,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsRelaySink:sync:
-   *
-   * Wait for each frame's running time on the clock before queueing it.
-   * Live sources need not; set it to publish a recording (filesrc of a
-   * .ds file) at its own pace instead of as fast as it can be read.
-   */
-  g_object_class_install_property (gobject_class, PROP_SYNC,
-      g_param_spec_boolean ("sync", "Sync",
-          "Send each frame at its running time on the clock",
-          DEFAULT_SYNC,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
 
   /**
    * GstDsRelaySink:connected:
@@ -441,13 +277,11 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
    * `frames-sent`, `bytes-sent`, `frames-dropped` (guint64),
    * `queued-bytes` (guint64), `reconnects` (guint), `receivers` (guint),
    * `rtt-ms` (gint, round-trip time of the last Ping, -1 before the
-   * first).
+   * first), and the base sink's `average-rate` (gdouble), `dropped` and
+   * `rendered` (guint64: buffers dropped by #GstBaseSink:sync or QoS, and
+   * handed to the queue).
    */
-  g_object_class_install_property (gobject_class, PROP_STATS,
-      g_param_spec_boxed ("stats", "Statistics",
-          "Frames and bytes sent, frames dropped, reconnects, receivers, "
-          "round-trip time in ms", GST_TYPE_STRUCTURE,
-          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+  g_object_class_override_property (gobject_class, PROP_STATS, "stats");
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
 
@@ -456,11 +290,14 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
       "Publishes ds-stream frames to a ds-relay channel over WebSocket",
       "gst-ds-stream developers");
 
-  element_class->change_state =
-      GST_DEBUG_FUNCPTR (gst_ds_relaysink_change_state);
-  element_class->request_new_pad =
-      GST_DEBUG_FUNCPTR (gst_ds_relaysink_request_new_pad);
-  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ds_relaysink_release_pad);
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_ds_relaysink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_ds_relaysink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_relaysink_unlock);
+  basesink_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_ds_relaysink_unlock_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_ds_relaysink_set_caps);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_ds_relaysink_event);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_ds_relaysink_render);
 
   GST_DEBUG_CATEGORY_INIT (gst_ds_relaysink_debug, "dsrelaysink", 0,
       "ds-stream relay sink");
@@ -471,16 +308,12 @@ static DsFrameQueue *gst_ds_relaysink_queue_new (void);
 static void
 gst_ds_relaysink_init (GstDsRelaySink * self)
 {
-  self->settings.location = g_strdup (DEFAULT_LOCATION);
-  self->settings.token = g_strdup (DEFAULT_TOKEN);
-  self->settings.retries = DEFAULT_RETRIES;
-  self->settings.retry_delay = DEFAULT_RETRY_DELAY;
-  self->settings.max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
-  self->settings.timeout = DEFAULT_TIMEOUT;
-  self->settings.ssl_strict = DEFAULT_SSL_STRICT;
-  self->settings.ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
+  gst_ds_soup_settings_init (&self->settings);
+  /* input frames only come this way: small */
+  self->settings.max_message_size = 64 * 1024;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
-  self->sync = DEFAULT_SYNC;
+  /* frames are queued as they come; sync=true paces a recording */
+  gst_base_sink_set_sync (GST_BASE_SINK (self), DEFAULT_SYNC);
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
@@ -501,8 +334,6 @@ gst_ds_relaysink_init (GstDsRelaySink * self)
   /* merged signal frames: one SignalSync of our whole state */
   ds_frame_queue_set_whole_signals (self->queue,
       ds_stream_state_get_signals (self->stream, NULL));
-
-  GST_OBJECT_FLAG_SET (self, GST_ELEMENT_FLAG_SINK);
 }
 
 static void
@@ -550,29 +381,25 @@ gst_ds_relaysink_enqueue_end (GstDsRelaySink * self)
 
 /* Upstream events */
 
+/* Sends @event upstream; @video_only: not when the input caps say it is
+ * sound or signals (dsmux passes such events to its picture pads) */
 static void
 gst_ds_relaysink_push_upstream (GstDsRelaySink * self, GstEvent * event,
     gboolean video_only)
 {
-  GList *pads = NULL, *l;
+  DsMedia media;
 
   GST_OBJECT_LOCK (self);
-  for (l = GST_ELEMENT (self)->sinkpads; l != NULL; l = l->next) {
-    GstDsRelaySinkPad *pad = l->data;
-
-    if (video_only && pad->media != DS_MEDIA_NONE &&
-        pad->media != DS_MEDIA_VIDEO && pad->media != DS_MEDIA_IMAGE)
-      continue;
-    pads = g_list_prepend (pads, gst_object_ref (pad));
-  }
+  media = self->media;
   GST_OBJECT_UNLOCK (self);
 
-  for (l = pads; l != NULL; l = l->next) {
-    GST_DEBUG_OBJECT (l->data, "sending %" GST_PTR_FORMAT " upstream", event);
-    gst_pad_push_event (GST_PAD (l->data), gst_event_ref (event));
+  if (video_only && media != DS_MEDIA_NONE && media != DS_MEDIA_VIDEO &&
+      media != DS_MEDIA_IMAGE) {
+    gst_event_unref (event);
+    return;
   }
-  g_list_free_full (pads, gst_object_unref);
-  gst_event_unref (event);
+  GST_DEBUG_OBJECT (self, "sending %" GST_PTR_FORMAT " upstream", event);
+  gst_pad_push_event (GST_BASE_SINK_PAD (self), event);
 }
 
 static void
@@ -588,9 +415,17 @@ gst_ds_relaysink_request_keyframe (GstDsRelaySink * self)
 static GstStructure *
 gst_ds_relaysink_get_stats (GstDsRelaySink * self, const gchar * name)
 {
-  GstStructure *s;
+  GstStructure *s, *base;
   gint rtt = -1;
   guint reconnects = 0;
+  gdouble average_rate = 0.0;
+  guint64 dropped = 0, rendered = 0;
+
+  base = gst_base_sink_get_stats (GST_BASE_SINK (self));
+  gst_structure_get (base, "average-rate", G_TYPE_DOUBLE, &average_rate,
+      "dropped", G_TYPE_UINT64, &dropped, "rendered", G_TYPE_UINT64,
+      &rendered, NULL);
+  gst_structure_free (base);
 
   g_mutex_lock (&self->lock);
   if (self->conn) {
@@ -607,7 +442,10 @@ gst_ds_relaysink_get_stats (GstDsRelaySink * self, const gchar * name)
       (guint64) ds_frame_queue_get_bytes (self->queue),
       "reconnects", G_TYPE_UINT, reconnects,
       "receivers", G_TYPE_UINT, self->receivers,
-      "rtt-ms", G_TYPE_INT, rtt, NULL);
+      "rtt-ms", G_TYPE_INT, rtt,
+      "average-rate", G_TYPE_DOUBLE, average_rate,
+      "dropped", G_TYPE_UINT64, dropped,
+      "rendered", G_TYPE_UINT64, rendered, NULL);
   g_mutex_unlock (&self->lock);
 
   return s;
@@ -941,19 +779,14 @@ static const GstDsSoupCallbacks gst_ds_relaysink_callbacks = {
 /* Start / stop */
 
 static gboolean
-gst_ds_relaysink_start (GstDsRelaySink * self)
+gst_ds_relaysink_start (GstBaseSink * sink)
 {
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   GstDsSoupSettings settings;
   GstDsSoupConnection *conn;
 
-  GST_OBJECT_LOCK (self);
-  settings = self->settings;
-  settings.location = g_strdup (self->settings.location);
-  settings.token = g_strdup (self->settings.token);
-  settings.ssl_ca_file = g_strdup (self->settings.ssl_ca_file);
-  GST_OBJECT_UNLOCK (self);
-  /* input frames only come this way: small */
-  settings.max_message_size = 64 * 1024;
+  gst_ds_soup_settings_copy_locked (GST_OBJECT (self), &self->settings,
+      &settings);
 
   /* a receiver's location would connect, be dropped and reconnect for
    * ever: refuse it now, naming the publishing URL */
@@ -964,7 +797,7 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   }
 
   g_mutex_lock (&self->lock);
-  self->running = TRUE;
+  self->flushing = FALSE;
   self->failed = FALSE;
   self->connected = FALSE;
   ds_frame_queue_free (self->queue);
@@ -992,34 +825,15 @@ gst_ds_relaysink_start (GstDsRelaySink * self)
   return TRUE;
 }
 
-static void
-gst_ds_relaysink_set_flushing (GstDsRelaySink * self, gboolean flushing)
+static gboolean
+gst_ds_relaysink_stop (GstBaseSink * sink)
 {
-  GList *l;
-
-  GST_OBJECT_LOCK (self);
-  g_mutex_lock (&self->lock);
-  self->running = !flushing;
-  for (l = GST_ELEMENT (self)->sinkpads; l != NULL; l = l->next) {
-    GstDsRelaySinkPad *pad = l->data;
-
-    pad->flushing = flushing;
-    if (flushing && pad->clock_id)
-      gst_clock_id_unschedule (pad->clock_id);
-  }
-  g_cond_broadcast (&self->cond);
-  g_mutex_unlock (&self->lock);
-  GST_OBJECT_UNLOCK (self);
-}
-
-static void
-gst_ds_relaysink_stop (GstDsRelaySink * self)
-{
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   GstDsSoupConnection *conn;
 
-  gst_ds_relaysink_set_flushing (self, TRUE);
-
   g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
   conn = self->conn;
   self->conn = NULL;
   g_mutex_unlock (&self->lock);
@@ -1031,159 +845,56 @@ gst_ds_relaysink_stop (GstDsRelaySink * self)
   ds_stream_state_clear (self->stream);
   self->connected = FALSE;
   g_mutex_unlock (&self->lock);
+
+  return TRUE;
 }
 
-static GstStateChangeReturn
-gst_ds_relaysink_change_state (GstElement * element, GstStateChange transition)
+/* A flush or a state change: the EOS drain stops waiting */
+static gboolean
+gst_ds_relaysink_unlock (GstBaseSink * sink)
 {
-  GstDsRelaySink *self = GST_DS_RELAY_SINK (element);
-  GstStateChangeReturn ret;
-  GList *l;
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
-  switch (transition) {
-    case GST_STATE_CHANGE_READY_TO_PAUSED:
-      GST_OBJECT_LOCK (self);
-      for (l = element->sinkpads; l != NULL; l = l->next) {
-        GstDsRelaySinkPad *pad = l->data;
+  g_mutex_lock (&self->lock);
+  self->flushing = TRUE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
 
-        pad->eos = FALSE;
-        pad->flushing = FALSE;
-        gst_segment_init (&pad->segment, GST_FORMAT_TIME);
-      }
-      GST_OBJECT_UNLOCK (self);
-      if (!gst_ds_relaysink_start (self))
-        return GST_STATE_CHANGE_FAILURE;
-      break;
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      /* unblock the streaming threads before the pads deactivate */
-      gst_ds_relaysink_set_flushing (self, TRUE);
-      break;
-    default:
-      break;
-  }
-
-  ret = GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
-  if (ret == GST_STATE_CHANGE_FAILURE)
-    return ret;
-
-  switch (transition) {
-    case GST_STATE_CHANGE_PAUSED_TO_READY:
-      gst_ds_relaysink_stop (self);
-      break;
-    default:
-      break;
-  }
-
-  return ret;
+  return TRUE;
 }
 
-/* Pads */
-
-static GstPad *
-gst_ds_relaysink_request_new_pad (GstElement * element, GstPadTemplate * templ,
-    const gchar * name, const GstCaps * caps)
+static gboolean
+gst_ds_relaysink_unlock_stop (GstBaseSink * sink)
 {
-  GstDsRelaySink *self = GST_DS_RELAY_SINK (element);
-  GstPad *pad;
-  gchar *pad_name;
-  guint index;
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
+
+  g_mutex_lock (&self->lock);
+  self->flushing = FALSE;
+  g_mutex_unlock (&self->lock);
+
+  return TRUE;
+}
+
+static gboolean
+gst_ds_relaysink_set_caps (GstBaseSink * sink, GstCaps * caps)
+{
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
   GST_OBJECT_LOCK (self);
-  if (name != NULL && sscanf (name, "sink_%u", &index) == 1) {
-    self->sink_pad_count = MAX (self->sink_pad_count, index + 1);
-    pad_name = g_strdup (name);
-  } else {
-    pad_name = g_strdup_printf ("sink_%u", self->sink_pad_count++);
-  }
+  self->media = gst_ds_caps_get_media (caps);
   GST_OBJECT_UNLOCK (self);
 
-  pad = g_object_new (GST_TYPE_DS_RELAY_SINK_PAD, "name", pad_name,
-      "direction", GST_PAD_SINK, "template", templ, NULL);
-  g_free (pad_name);
-
-  gst_pad_set_chain_function (pad, GST_DEBUG_FUNCPTR (gst_ds_relaysink_chain));
-  gst_pad_set_event_function (pad,
-      GST_DEBUG_FUNCPTR (gst_ds_relaysink_sink_event));
-
-  if (GST_STATE (element) > GST_STATE_READY)
-    gst_pad_set_active (pad, TRUE);
-
-  if (!gst_element_add_pad (element, pad)) {
-    gst_object_unref (pad);
-    return NULL;
-  }
-
-  return pad;
-}
-
-static void
-gst_ds_relaysink_release_pad (GstElement * element, GstPad * pad)
-{
-  GstDsRelaySink *self = GST_DS_RELAY_SINK (element);
-
-  g_mutex_lock (&self->lock);
-  if (GST_DS_RELAY_SINK_PAD (pad)->clock_id)
-    gst_clock_id_unschedule (GST_DS_RELAY_SINK_PAD (pad)->clock_id);
-  g_mutex_unlock (&self->lock);
-
-  gst_pad_set_active (pad, FALSE);
-  gst_element_remove_pad (element, pad);
-}
-
-/* Waits for the frame's running time when sync is on. FALSE: flushing. */
-static gboolean
-gst_ds_relaysink_wait (GstDsRelaySink * self, GstDsRelaySinkPad * pad,
-    GstBuffer * buffer)
-{
-  GstClock *clock;
-  GstClockTime running_time, base_time;
-  GstClockID id;
-  GstClockReturn ret;
-
-  if (!GST_BUFFER_PTS_IS_VALID (buffer))
-    return TRUE;
-
-  running_time = gst_segment_to_running_time (&pad->segment, GST_FORMAT_TIME,
-      GST_BUFFER_PTS (buffer));
-  if (!GST_CLOCK_TIME_IS_VALID (running_time))
-    return TRUE;
-
-  clock = gst_element_get_clock (GST_ELEMENT (self));
-  if (clock == NULL)
-    return TRUE;
-  base_time = gst_element_get_base_time (GST_ELEMENT (self));
-
-  id = gst_clock_new_single_shot_id (clock, base_time + running_time);
-  gst_object_unref (clock);
-
-  g_mutex_lock (&self->lock);
-  if (pad->flushing) {
-    g_mutex_unlock (&self->lock);
-    gst_clock_id_unref (id);
-    return FALSE;
-  }
-  pad->clock_id = id;
-  g_mutex_unlock (&self->lock);
-
-  ret = gst_clock_id_wait (id, NULL);
-
-  g_mutex_lock (&self->lock);
-  pad->clock_id = NULL;
-  g_mutex_unlock (&self->lock);
-  gst_clock_id_unref (id);
-
-  return ret != GST_CLOCK_UNSCHEDULED;
+  return TRUE;
 }
 
 static GstFlowReturn
-gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+gst_ds_relaysink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
-  GstDsRelaySink *self = GST_DS_RELAY_SINK (parent);
-  GstDsRelaySinkPad *dspad = GST_DS_RELAY_SINK_PAD (pad);
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   DsHeader header;
   GError *error = NULL;
   GstDsSoupConnection *conn;
-  gboolean sync, want_keyframe = FALSE;
+  gboolean want_keyframe = FALSE;
   guint64 limit;
   GBytes *bytes;
   DsStreamVerdict verdict;
@@ -1193,24 +904,17 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
   if (!gst_ds_frame_buffer_parse (buffer, &header, &error))
     goto not_a_frame;
 
-  GST_OBJECT_LOCK (self);
-  sync = self->sync;
-  limit = self->max_queue_bytes;
-  GST_OBJECT_UNLOCK (self);
-
-  if (sync && !gst_ds_relaysink_wait (self, dspad, buffer))
-    goto flushing_unlocked;
-
   if (header.type == DS_FRAME_END) {
-    /* one End for the channel, when every pad has ended */
-    GST_DEBUG_OBJECT (pad, "End frame of one stream, not passed on");
-    gst_buffer_unref (buffer);
+    /* one End for the channel, at EOS */
+    GST_DEBUG_OBJECT (self, "End frame from upstream, not passed on");
     return GST_FLOW_OK;
   }
 
+  GST_OBJECT_LOCK (self);
+  limit = self->max_queue_bytes;
+  GST_OBJECT_UNLOCK (self);
+
   g_mutex_lock (&self->lock);
-  if (!self->running || dspad->flushing)
-    goto flushing;
   if (self->failed)
     goto failed;
 
@@ -1222,7 +926,6 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     /* small frames the stream model keeps for a resync: schema and
      * signal state (and Keyframe, which resets it) */
     bytes = gst_ds_buffer_to_bytes (buffer);
-    gst_buffer_unref (buffer);
     if (bytes == NULL)
       goto not_mapped;
     verdict = ds_stream_state_push (self->stream, bytes, &header, NULL, &error);
@@ -1235,12 +938,10 @@ gst_ds_relaysink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
     g_bytes_unref (bytes);
   } else {
     /* media: queued as the buffer it is, made contiguous only if sent */
-    if (!ds_header_validate (&header, &error)) {
-      gst_buffer_unref (buffer);
+    if (!ds_header_validate (&header, &error))
       goto not_sent;
-    }
     queued = ds_frame_queue_push_full (self->queue, NULL,
-        gst_buffer_get_size (buffer), &header, 0, buffer,
+        gst_buffer_get_size (buffer), &header, 0, gst_buffer_ref (buffer),
         (GDestroyNotify) gst_buffer_unref, FALSE);
   }
   if (queued & DS_FRAME_QUEUE_WANT_KEYFRAME)
@@ -1261,14 +962,13 @@ not_a_frame:
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,
         (_("The input is not ds-stream frames.")), ("%s", error->message));
     g_error_free (error);
-    gst_buffer_unref (buffer);
     return GST_FLOW_ERROR;
   }
 not_sent:
   {
     self->frames_dropped++;
     g_mutex_unlock (&self->lock);
-    GST_WARNING_OBJECT (pad, "%s frame seq %u not sent: %s",
+    GST_WARNING_OBJECT (self, "%s frame seq %u not sent: %s",
         ds_frame_type_name (header.type), header.seq,
         error ? error->message : "?");
     g_clear_error (&error);
@@ -1281,48 +981,16 @@ not_mapped:
         ("cannot map a frame buffer"));
     return GST_FLOW_ERROR;
   }
-flushing:
-  {
-    g_mutex_unlock (&self->lock);
-  }
-flushing_unlocked:
-  {
-    GST_DEBUG_OBJECT (pad, "flushing");
-    gst_buffer_unref (buffer);
-    return GST_FLOW_FLUSHING;
-  }
 failed:
   {
     /* the error was posted when the retries ran out */
     g_mutex_unlock (&self->lock);
-    gst_buffer_unref (buffer);
     return GST_FLOW_ERROR;
   }
 }
 
-static DsMedia
-media_from_caps (GstCaps * caps)
-{
-  const gchar *media;
-
-  if (gst_caps_get_size (caps) == 0)
-    return DS_MEDIA_NONE;
-  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
-  if (media == NULL)
-    return DS_MEDIA_NONE;
-  if (g_str_equal (media, "video"))
-    return DS_MEDIA_VIDEO;
-  if (g_str_equal (media, "image"))
-    return DS_MEDIA_IMAGE;
-  if (g_str_equal (media, "audio"))
-    return DS_MEDIA_AUDIO;
-  if (g_str_equal (media, "signal"))
-    return DS_MEDIA_SIGNAL;
-  return DS_MEDIA_OPAQUE;
-}
-
-/* Called on the EOS of the last pad: sends the End frame and waits until
- * the relay has it (or EOS_TIMEOUT_MS). */
+/* At EOS: sends the End frame and waits until the relay has it (or
+ * EOS_TIMEOUT_MS, or a flush) */
 static void
 gst_ds_relaysink_drain (GstDsRelaySink * self)
 {
@@ -1334,7 +1002,7 @@ gst_ds_relaysink_drain (GstDsRelaySink * self)
     gst_ds_soup_connection_wakeup (self->conn);
 
   deadline = g_get_monotonic_time () + EOS_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
-  while (self->eos_state != EOS_DONE && self->running && !self->failed) {
+  while (self->eos_state != EOS_DONE && !self->flushing && !self->failed) {
     if (!g_cond_wait_until (&self->cond, &self->lock, deadline)) {
       GST_WARNING_OBJECT (self, "the End frame did not reach the relay in "
           "%u ms (%" G_GSIZE_FORMAT " bytes still queued)", EOS_TIMEOUT_MS,
@@ -1346,66 +1014,18 @@ gst_ds_relaysink_drain (GstDsRelaySink * self)
 }
 
 static gboolean
-gst_ds_relaysink_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
+gst_ds_relaysink_event (GstBaseSink * sink, GstEvent * event)
 {
-  GstDsRelaySink *self = GST_DS_RELAY_SINK (parent);
-  GstDsRelaySinkPad *dspad = GST_DS_RELAY_SINK_PAD (pad);
-  gboolean all_eos = TRUE;
-  GList *l;
+  GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
-  switch (GST_EVENT_TYPE (event)) {
-    case GST_EVENT_CAPS:{
-      GstCaps *caps;
-
-      gst_event_parse_caps (event, &caps);
-      GST_OBJECT_LOCK (self);
-      dspad->media = media_from_caps (caps);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    }
-    case GST_EVENT_SEGMENT:
-      g_mutex_lock (&self->lock);
-      gst_event_copy_segment (event, &dspad->segment);
-      g_mutex_unlock (&self->lock);
-      break;
-    case GST_EVENT_FLUSH_START:
-      g_mutex_lock (&self->lock);
-      dspad->flushing = TRUE;
-      if (dspad->clock_id)
-        gst_clock_id_unschedule (dspad->clock_id);
-      g_cond_broadcast (&self->cond);
-      g_mutex_unlock (&self->lock);
-      break;
-    case GST_EVENT_FLUSH_STOP:
-      g_mutex_lock (&self->lock);
-      dspad->flushing = FALSE;
-      dspad->eos = FALSE;
-      gst_segment_init (&dspad->segment, GST_FORMAT_TIME);
-      g_mutex_unlock (&self->lock);
-      break;
-    case GST_EVENT_EOS:
-      GST_OBJECT_LOCK (self);
-      dspad->eos = TRUE;
-      for (l = GST_ELEMENT (self)->sinkpads; l != NULL; l = l->next)
-        all_eos &= GST_DS_RELAY_SINK_PAD (l->data)->eos;
-      GST_OBJECT_UNLOCK (self);
-
-      if (all_eos) {
-        GST_INFO_OBJECT (self, "all streams ended: sending End");
-        gst_ds_relaysink_drain (self);
-        /* the final figures, then EOS */
-        gst_ds_relaysink_post (self, gst_ds_relaysink_get_stats (self,
-                "ds-stats"));
-        gst_element_post_message (GST_ELEMENT (self),
-            gst_message_new_eos (GST_OBJECT (self)));
-      }
-      break;
-    default:
-      break;
+  if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
+    GST_INFO_OBJECT (self, "EOS: sending End");
+    gst_ds_relaysink_drain (self);
+    /* the final figures, then EOS (posted by the base class) */
+    gst_ds_relaysink_post (self, gst_ds_relaysink_get_stats (self, "ds-stats"));
   }
 
-  gst_event_unref (event);
-  return TRUE;
+  return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
 static void
@@ -1415,39 +1035,14 @@ gst_ds_relaysink_set_property (GObject * object, guint prop_id,
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_ds_soup_settings_set_property (&self->settings, PROP_CONNECTION,
+          prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_free (self->settings.location);
-      self->settings.location = g_value_dup_string (value);
-      break;
-    case PROP_TOKEN:
-      g_free (self->settings.token);
-      self->settings.token = g_value_dup_string (value);
-      break;
-    case PROP_RETRIES:
-      self->settings.retries = g_value_get_int (value);
-      break;
-    case PROP_RETRY_DELAY:
-      self->settings.retry_delay = g_value_get_uint (value);
-      break;
-    case PROP_MAX_RETRY_DELAY:
-      self->settings.max_retry_delay = g_value_get_uint (value);
-      break;
-    case PROP_TIMEOUT:
-      self->settings.timeout = g_value_get_uint (value);
-      break;
     case PROP_MAX_QUEUE_BYTES:
       self->max_queue_bytes = g_value_get_uint64 (value);
-      break;
-    case PROP_SSL_STRICT:
-      self->settings.ssl_strict = g_value_get_boolean (value);
-      break;
-    case PROP_SSL_CA_FILE:
-      g_free (self->settings.ssl_ca_file);
-      self->settings.ssl_ca_file = g_value_dup_string (value);
-      break;
-    case PROP_SYNC:
-      self->sync = g_value_get_boolean (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -1461,56 +1056,19 @@ gst_ds_relaysink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
+  gboolean done;
+
+  GST_OBJECT_LOCK (self);
+  done = gst_ds_soup_settings_get_property (&self->settings, PROP_CONNECTION,
+      prop_id, value);
+  GST_OBJECT_UNLOCK (self);
+  if (done)
+    return;
 
   switch (prop_id) {
-    case PROP_LOCATION:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->settings.location);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_TOKEN:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->settings.token);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_RETRIES:
-      GST_OBJECT_LOCK (self);
-      g_value_set_int (value, self->settings.retries);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_RETRY_DELAY:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->settings.retry_delay);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_MAX_RETRY_DELAY:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->settings.max_retry_delay);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_TIMEOUT:
-      GST_OBJECT_LOCK (self);
-      g_value_set_uint (value, self->settings.timeout);
-      GST_OBJECT_UNLOCK (self);
-      break;
     case PROP_MAX_QUEUE_BYTES:
       GST_OBJECT_LOCK (self);
       g_value_set_uint64 (value, self->max_queue_bytes);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_SSL_STRICT:
-      GST_OBJECT_LOCK (self);
-      g_value_set_boolean (value, self->settings.ssl_strict);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_SSL_CA_FILE:
-      GST_OBJECT_LOCK (self);
-      g_value_set_string (value, self->settings.ssl_ca_file);
-      GST_OBJECT_UNLOCK (self);
-      break;
-    case PROP_SYNC:
-      GST_OBJECT_LOCK (self);
-      g_value_set_boolean (value, self->sync);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_CONNECTED:

@@ -529,6 +529,208 @@ gst_ds_soup_post_failure (GstElement * element, GstDsSoupRole role,
   g_free (debug);
 }
 
+/* Connection properties */
+
+#define DEFAULT_RETRIES -1
+#define DEFAULT_RETRY_DELAY 1000
+#define DEFAULT_MAX_RETRY_DELAY 10000
+#define DEFAULT_TIMEOUT 10
+#define DEFAULT_SSL_STRICT TRUE
+
+/*
+ * The connection properties of dsrelaysink and dsstreamsrc (documented
+ * once here, and in docs/elements.md):
+ *
+ * location: the relay URL of the element's role, `ws://HOST:PORT/peer/CHANNEL`
+ * for dsrelaysink and `ws://HOST:PORT/stream/CHANNEL` for dsstreamsrc (or
+ * `wss://`). A location of another role of the relay (`/peer/`,
+ * `/stream/`, `/signal/`, `/view/`, or `http://`) is an error at start
+ * that names the URL meant; a path of no role is accepted, for a reverse
+ * proxy that maps it. If the relay then treats the element as the other
+ * role, it stops with an error.
+ *
+ * token: sent as `Authorization: Bearer TOKEN` when connecting.
+ *
+ * retries: how many failed connection attempts in a row are retried
+ * before an error is posted; -1 retries forever. Counting starts again
+ * after every successful connection. Only failures that may pass are
+ * retried: the network (refused, unreachable, a host name that does not
+ * resolve, timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting
+ * relay, a proxy without its relay). Any other HTTP answer (400, 401,
+ * 403, 404, ...), a certificate that does not validate, and a take-over
+ * by another source are an error at once, whatever this is.
+ *
+ * retry-delay: the delay before the first retry, in milliseconds. It
+ * doubles with every further failed attempt up to max-retry-delay; each
+ * wait is randomised between half and all of it (jitter). When a
+ * connection that lasted is lost, the first attempt is made at once and
+ * the first two retries both wait this long before the doubling starts
+ * (a restarting relay is found again within about a second).
+ *
+ * max-retry-delay: the cap of the exponential backoff, in milliseconds.
+ *
+ * timeout: seconds a connection attempt (TCP connect, TLS and WebSocket
+ * handshakes) may take.
+ *
+ * ssl-strict: refuse a wss:// relay whose certificate does not validate.
+ *
+ * ssl-ca-file: a PEM file of the certificate authorities to trust for
+ * wss://, instead of the system's.
+ */
+void
+gst_ds_soup_install_properties (GObjectClass * klass, guint first_prop_id,
+    GstDsSoupRole role)
+{
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+      GST_PARAM_MUTABLE_READY;
+
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_LOCATION,
+      g_param_spec_string ("location", "Location",
+          role == GST_DS_SOUP_ROLE_SOURCE ?
+          "URL of the relay's peer endpoint (ws://HOST:PORT/peer/CHANNEL or "
+          "wss://...)" :
+          "URL of the relay's stream endpoint (ws://HOST:PORT/stream/CHANNEL "
+          "or wss://...)", NULL, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_TOKEN,
+      g_param_spec_string ("token", "Token",
+          "Access token, sent as 'Authorization: Bearer TOKEN'", NULL, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_RETRIES,
+      g_param_spec_int ("retries", "Retries",
+          "Failed connection attempts in a row retried before giving up "
+          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
+          DEFAULT_RETRIES, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_RETRY_DELAY,
+      g_param_spec_uint ("retry-delay", "Retry delay",
+          "Delay before the first retry in ms (doubles per failed attempt, "
+          "with jitter)", 1, G_MAXINT, DEFAULT_RETRY_DELAY, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_MAX_RETRY_DELAY,
+      g_param_spec_uint ("max-retry-delay", "Maximum retry delay",
+          "Longest delay between connection attempts in ms", 1, G_MAXINT,
+          DEFAULT_MAX_RETRY_DELAY, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_TIMEOUT,
+      g_param_spec_uint ("timeout", "Timeout",
+          "Seconds a connection attempt may take", 1, 3600, DEFAULT_TIMEOUT,
+          flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_SSL_STRICT,
+      g_param_spec_boolean ("ssl-strict", "SSL strict",
+          "Refuse a relay whose TLS certificate does not validate",
+          DEFAULT_SSL_STRICT, flags));
+  g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_SSL_CA_FILE,
+      g_param_spec_string ("ssl-ca-file", "SSL CA file",
+          "PEM file of the certificate authorities to trust (instead of the "
+          "system's)", NULL, flags));
+}
+
+void
+gst_ds_soup_settings_init (GstDsSoupSettings * settings)
+{
+  memset (settings, 0, sizeof (*settings));
+  settings->retries = DEFAULT_RETRIES;
+  settings->retry_delay = DEFAULT_RETRY_DELAY;
+  settings->max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
+  settings->timeout = DEFAULT_TIMEOUT;
+  settings->ssl_strict = DEFAULT_SSL_STRICT;
+}
+
+gboolean
+gst_ds_soup_settings_set_property (GstDsSoupSettings * settings,
+    guint first_prop_id, guint prop_id, const GValue * value)
+{
+  if (prop_id < first_prop_id || prop_id >= first_prop_id + GST_DS_SOUP_N_PROPS)
+    return FALSE;
+
+  switch ((GstDsSoupProperty) (prop_id - first_prop_id)) {
+    case GST_DS_SOUP_PROP_LOCATION:
+      g_free (settings->location);
+      settings->location = g_value_dup_string (value);
+      break;
+    case GST_DS_SOUP_PROP_TOKEN:
+      g_free (settings->token);
+      settings->token = g_value_dup_string (value);
+      break;
+    case GST_DS_SOUP_PROP_RETRIES:
+      settings->retries = g_value_get_int (value);
+      break;
+    case GST_DS_SOUP_PROP_RETRY_DELAY:
+      settings->retry_delay = g_value_get_uint (value);
+      break;
+    case GST_DS_SOUP_PROP_MAX_RETRY_DELAY:
+      settings->max_retry_delay = g_value_get_uint (value);
+      break;
+    case GST_DS_SOUP_PROP_TIMEOUT:
+      settings->timeout = g_value_get_uint (value);
+      break;
+    case GST_DS_SOUP_PROP_SSL_STRICT:
+      settings->ssl_strict = g_value_get_boolean (value);
+      break;
+    case GST_DS_SOUP_PROP_SSL_CA_FILE:
+      g_free (settings->ssl_ca_file);
+      settings->ssl_ca_file = g_value_dup_string (value);
+      break;
+    case GST_DS_SOUP_N_PROPS:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
+gst_ds_soup_settings_get_property (const GstDsSoupSettings * settings,
+    guint first_prop_id, guint prop_id, GValue * value)
+{
+  if (prop_id < first_prop_id || prop_id >= first_prop_id + GST_DS_SOUP_N_PROPS)
+    return FALSE;
+
+  switch ((GstDsSoupProperty) (prop_id - first_prop_id)) {
+    case GST_DS_SOUP_PROP_LOCATION:
+      g_value_set_string (value, settings->location);
+      break;
+    case GST_DS_SOUP_PROP_TOKEN:
+      g_value_set_string (value, settings->token);
+      break;
+    case GST_DS_SOUP_PROP_RETRIES:
+      g_value_set_int (value, settings->retries);
+      break;
+    case GST_DS_SOUP_PROP_RETRY_DELAY:
+      g_value_set_uint (value, settings->retry_delay);
+      break;
+    case GST_DS_SOUP_PROP_MAX_RETRY_DELAY:
+      g_value_set_uint (value, settings->max_retry_delay);
+      break;
+    case GST_DS_SOUP_PROP_TIMEOUT:
+      g_value_set_uint (value, settings->timeout);
+      break;
+    case GST_DS_SOUP_PROP_SSL_STRICT:
+      g_value_set_boolean (value, settings->ssl_strict);
+      break;
+    case GST_DS_SOUP_PROP_SSL_CA_FILE:
+      g_value_set_string (value, settings->ssl_ca_file);
+      break;
+    case GST_DS_SOUP_N_PROPS:
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static void gst_ds_soup_settings_copy (GstDsSoupSettings * dest,
+    const GstDsSoupSettings * src);
+
+void
+gst_ds_soup_settings_copy_locked (GstObject * object,
+    const GstDsSoupSettings * settings, GstDsSoupSettings * copy)
+{
+  GST_OBJECT_LOCK (object);
+  gst_ds_soup_settings_copy (copy, settings);
+  GST_OBJECT_UNLOCK (object);
+}
+
 void
 gst_ds_soup_settings_clear (GstDsSoupSettings * settings)
 {

@@ -154,6 +154,44 @@ void                  gst_ds_soup_post_failure          (GstElement * element,
                                                          const gchar * location,
                                                          const gchar * reason);
 
+/* The connection properties both network elements have, declared and
+ * documented once: location, token, retries, retry-delay,
+ * max-retry-delay, timeout, ssl-strict, ssl-ca-file */
+typedef enum
+{
+  GST_DS_SOUP_PROP_LOCATION,
+  GST_DS_SOUP_PROP_TOKEN,
+  GST_DS_SOUP_PROP_RETRIES,
+  GST_DS_SOUP_PROP_RETRY_DELAY,
+  GST_DS_SOUP_PROP_MAX_RETRY_DELAY,
+  GST_DS_SOUP_PROP_TIMEOUT,
+  GST_DS_SOUP_PROP_SSL_STRICT,
+  GST_DS_SOUP_PROP_SSL_CA_FILE,
+  GST_DS_SOUP_N_PROPS
+} GstDsSoupProperty;
+
+/* Installs the connection properties on @klass with the ids
+ * @first_prop_id + GstDsSoupProperty; @role says which relay URL
+ * `location` takes */
+void                  gst_ds_soup_install_properties    (GObjectClass * klass,
+                                                         guint first_prop_id,
+                                                         GstDsSoupRole role);
+/* The defaults of those properties (max_message_size is the caller's) */
+void                  gst_ds_soup_settings_init         (GstDsSoupSettings * settings);
+/* Sets or gets a connection property, with the object lock held: TRUE
+ * when @prop_id is one (from @first_prop_id on), FALSE otherwise */
+gboolean              gst_ds_soup_settings_set_property (GstDsSoupSettings * settings,
+                                                         guint first_prop_id,
+                                                         guint prop_id,
+                                                         const GValue * value);
+gboolean              gst_ds_soup_settings_get_property (const GstDsSoupSettings * settings,
+                                                         guint first_prop_id,
+                                                         guint prop_id,
+                                                         GValue * value);
+/* A copy of @settings taken under @object's lock, to connect with */
+void                  gst_ds_soup_settings_copy_locked  (GstObject * object,
+                                                         const GstDsSoupSettings * settings,
+                                                         GstDsSoupSettings * copy);
 void                  gst_ds_soup_settings_clear        (GstDsSoupSettings * settings);
 
 /* Starts the thread and the first connection attempt. Takes a copy of

@@ -102,15 +102,6 @@
 GST_DEBUG_CATEGORY_STATIC (gst_ds_streamsrc_debug);
 #define GST_CAT_DEFAULT gst_ds_streamsrc_debug
 
-#define DEFAULT_LOCATION NULL
-#define DEFAULT_SELECT NULL
-#define DEFAULT_TOKEN NULL
-#define DEFAULT_RETRIES -1
-#define DEFAULT_RETRY_DELAY 1000
-#define DEFAULT_MAX_RETRY_DELAY 10000
-#define DEFAULT_TIMEOUT 10
-#define DEFAULT_SSL_STRICT TRUE
-#define DEFAULT_SSL_CA_FILE NULL
 #define DEFAULT_LATENCY 200
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
 #define DEFAULT_MAX_FRAME_BYTES DS_DEFAULT_MAX_FRAME_BYTES
@@ -132,21 +123,15 @@ GST_DEBUG_CATEGORY_STATIC (gst_ds_streamsrc_debug);
 enum
 {
   PROP_0,
-  PROP_LOCATION,
   PROP_SELECT,
-  PROP_TOKEN,
-  PROP_RETRIES,
-  PROP_RETRY_DELAY,
-  PROP_MAX_RETRY_DELAY,
-  PROP_TIMEOUT,
-  PROP_SSL_STRICT,
-  PROP_SSL_CA_FILE,
   PROP_LATENCY,
   PROP_MAX_QUEUE_BYTES,
   PROP_MAX_FRAME_BYTES,
   PROP_EOS_ON_END,
   PROP_CONNECTED,
   PROP_STATS,
+  /* location, token, retries, ... (gstdssoupconnection) */
+  PROP_CONNECTION,
 };
 
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
@@ -162,7 +147,7 @@ struct _GstDsStreamSrc
 
   /* settings, under the object lock */
   GstDsSoupSettings settings;
-  gchar *select;
+  gchar **select;               /* NULL: all signals */
   guint latency;
   guint64 max_queue_bytes;
   gboolean eos_on_end;
@@ -228,133 +213,25 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
   gobject_class->set_property = gst_ds_streamsrc_set_property;
   gobject_class->get_property = gst_ds_streamsrc_get_property;
 
-  /**
-   * GstDsStreamSrc:location:
-   *
-   * The relay's stream URL: `ws://HOST:PORT/stream/CHANNEL` or `wss://…`.
-   * A location of another role of the relay (`/peer/`, `/signal/`,
-   * `/view/`, or `http://`) is an error at start that names the stream
-   * URL meant (a publishing URL would make this element the channel's
-   * source); a path of no role is accepted, for a reverse proxy that
-   * maps it. If the relay then greets this element as the channel's source
-   * (a ReceiverCount), it stops with an error.
-   */
-  g_object_class_install_property (gobject_class, PROP_LOCATION,
-      g_param_spec_string ("location", "Location",
-          "URL of the relay's stream endpoint (ws://HOST:PORT/stream/CHANNEL "
-          "or wss://...)", DEFAULT_LOCATION,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+  /* location, token, retries, retry-delay, max-retry-delay, timeout,
+   * ssl-strict, ssl-ca-file: declared and documented in
+   * gstdssoupconnection.c, shared with dsrelaysink */
+  gst_ds_soup_install_properties (gobject_class, PROP_CONNECTION,
+      GST_DS_SOUP_ROLE_RECEIVER);
 
   /**
    * GstDsStreamSrc:select:
    *
-   * Comma-separated signal names to receive (a SubscribeFilter, sent
-   * after every connect); the relay strips the other signals. Empty or
-   * %NULL: all signals.
+   * The names of the signals to receive (a SubscribeFilter, sent after
+   * every connect); the relay strips the other signals. Empty, the
+   * default: all signals. A list, as dspay's #GstDsPay:signals: on the
+   * command line `select="<cursor,count>"`.
    */
   g_object_class_install_property (gobject_class, PROP_SELECT,
-      g_param_spec_string ("select", "Select",
-          "Comma-separated names of the signals to receive (empty = all)",
-          DEFAULT_SELECT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:token:
-   *
-   * Sent as `Authorization: Bearer TOKEN` when connecting.
-   */
-  g_object_class_install_property (gobject_class, PROP_TOKEN,
-      g_param_spec_string ("token", "Token",
-          "Access token, sent as 'Authorization: Bearer TOKEN'",
-          DEFAULT_TOKEN,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:retries:
-   *
-   * How many failed connection attempts in a row are retried before an
-   * error is posted; -1 retries forever. Counting starts again after every
-   * successful connection. Only failures that may pass are retried: the
-   * network (refused, unreachable, a host name that does not resolve,
-   * timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting relay,
-   * a proxy without its relay). Any other HTTP answer (400, 401, 403,
-   * 404, ...), a certificate that does not validate, and a take-over
-   * by another source are an error at once, whatever this is.
-   */
-  g_object_class_install_property (gobject_class, PROP_RETRIES,
-      g_param_spec_int ("retries", "Retries",
-          "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
-          DEFAULT_RETRIES,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:retry-delay:
-   *
-   * Delay before the first retry, in milliseconds. It doubles with every
-   * further failed attempt up to #GstDsStreamSrc:max-retry-delay; each
-   * wait is randomised between half and all of it (jitter). When a
-   * connection that lasted is lost, the first attempt is made at once and
-   * the first two retries both wait this long before the doubling starts
-   * (a restarting relay is found again within about a second).
-   */
-  g_object_class_install_property (gobject_class, PROP_RETRY_DELAY,
-      g_param_spec_uint ("retry-delay", "Retry delay",
-          "Delay before the first retry in ms (doubles per failed attempt, "
-          "with jitter)", 1, G_MAXINT, DEFAULT_RETRY_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:max-retry-delay:
-   *
-   * The cap of the exponential backoff, in milliseconds.
-   */
-  g_object_class_install_property (gobject_class, PROP_MAX_RETRY_DELAY,
-      g_param_spec_uint ("max-retry-delay", "Maximum retry delay",
-          "Longest delay between connection attempts in ms", 1, G_MAXINT,
-          DEFAULT_MAX_RETRY_DELAY,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:timeout:
-   *
-   * Seconds a connection attempt (TCP connect, TLS and WebSocket
-   * handshakes) may take.
-   */
-  g_object_class_install_property (gobject_class, PROP_TIMEOUT,
-      g_param_spec_uint ("timeout", "Timeout",
-          "Seconds a connection attempt may take", 1, 3600, DEFAULT_TIMEOUT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:ssl-strict:
-   *
-   * Refuse a wss:// relay whose certificate does not validate.
-   */
-  g_object_class_install_property (gobject_class, PROP_SSL_STRICT,
-      g_param_spec_boolean ("ssl-strict", "SSL strict",
-          "Refuse a relay whose TLS certificate does not validate",
-          DEFAULT_SSL_STRICT,
-          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
-
-  /**
-   * GstDsStreamSrc:ssl-ca-file:
-   *
-   * A PEM file of the certificate authorities to trust for wss://,
-   * instead of the system's.
-   */
-  g_object_class_install_property (gobject_class, PROP_SSL_CA_FILE,
-      g_param_spec_string ("ssl-ca-file", "SSL CA file",
-          "PEM file of the certificate authorities to trust (instead of the "
-          "system's)", DEFAULT_SSL_CA_FILE,
+      gst_param_spec_array ("select", "Select",
+          "Names of the signals to receive (empty = all)",
+          g_param_spec_string ("signal", "Signal", "A signal name", NULL,
+              G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS),
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -474,16 +351,8 @@ gst_ds_streamsrc_queue_new (void)
 static void
 gst_ds_streamsrc_init (GstDsStreamSrc * self)
 {
-  self->settings.location = g_strdup (DEFAULT_LOCATION);
-  self->settings.token = g_strdup (DEFAULT_TOKEN);
-  self->settings.retries = DEFAULT_RETRIES;
-  self->settings.retry_delay = DEFAULT_RETRY_DELAY;
-  self->settings.max_retry_delay = DEFAULT_MAX_RETRY_DELAY;
-  self->settings.timeout = DEFAULT_TIMEOUT;
-  self->settings.ssl_strict = DEFAULT_SSL_STRICT;
-  self->settings.ssl_ca_file = g_strdup (DEFAULT_SSL_CA_FILE);
+  gst_ds_soup_settings_init (&self->settings);
   self->settings.max_message_size = DEFAULT_MAX_FRAME_BYTES;
-  self->select = g_strdup (DEFAULT_SELECT);
   self->latency = DEFAULT_LATENCY;
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   self->eos_on_end = DEFAULT_EOS_ON_END;
@@ -504,7 +373,7 @@ gst_ds_streamsrc_finalize (GObject * object)
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
 
   gst_ds_soup_settings_clear (&self->settings);
-  g_free (self->select);
+  g_strfreev (self->select);
   g_strfreev (self->select_names);
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
@@ -613,33 +482,28 @@ gst_ds_streamsrc_connected (GstDsSoupConnection * conn, gboolean reconnect,
     gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
-  gchar *location, *select;
-  guint i;
+  gchar *location, **select;
 
   GST_OBJECT_LOCK (self);
   location = g_strdup (self->settings.location);
-  select = g_strdup (self->select);
+  select = g_strdupv (self->select);
   GST_OBJECT_UNLOCK (self);
 
-  if (select != NULL && *select != '\0') {
-    gchar **names = g_strsplit (select, ",", -1);
+  if (select != NULL) {
     DsHeader header = { 0, };
     gchar *json;
     gsize len;
     GBytes *frame;
 
-    for (i = 0; names[i] != NULL; i++)
-      g_strstrip (names[i]);
-    json = ds_subscribe_filter_build ((const gchar * const *) names, &len);
+    json = ds_subscribe_filter_build ((const gchar * const *) select, &len);
     header.type = DS_FRAME_SUBSCRIBE_FILTER;
     frame = ds_frame_pack (&header, json, len);
     GST_DEBUG_OBJECT (self, "sending SubscribeFilter %s", json);
     gst_ds_soup_connection_send (conn, frame);
     g_bytes_unref (frame);
     g_free (json);
-    g_strfreev (names);
   }
-  g_free (select);
+  g_strfreev (select);
 
   g_mutex_lock (&self->lock);
   self->connected = TRUE;
@@ -799,12 +663,8 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   GstDsSoupConnection *conn;
   guint i;
 
-  GST_OBJECT_LOCK (self);
-  settings = self->settings;
-  settings.location = g_strdup (self->settings.location);
-  settings.token = g_strdup (self->settings.token);
-  settings.ssl_ca_file = g_strdup (self->settings.ssl_ca_file);
-  GST_OBJECT_UNLOCK (self);
+  gst_ds_soup_settings_copy_locked (GST_OBJECT (self), &self->settings,
+      &settings);
 
   /* a publishing location would connect as the channel's source and
    * throw the real one out: refuse it now, naming the receiver URL */
@@ -834,11 +694,7 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   self->eos_pending = FALSE;
   g_clear_pointer (&self->select_names, g_strfreev);
   GST_OBJECT_LOCK (self);
-  if (self->select != NULL && *self->select != '\0') {
-    self->select_names = g_strsplit (self->select, ",", -1);
-    for (i = 0; self->select_names[i] != NULL; i++)
-      g_strstrip (self->select_names[i]);
-  }
+  self->select_names = g_strdupv (self->select);
   GST_OBJECT_UNLOCK (self);
 
   conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
@@ -1241,37 +1097,15 @@ gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
 
   GST_OBJECT_LOCK (self);
+  if (gst_ds_soup_settings_set_property (&self->settings, PROP_CONNECTION,
+          prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_free (self->settings.location);
-      self->settings.location = g_value_dup_string (value);
-      break;
     case PROP_SELECT:
-      g_free (self->select);
-      self->select = g_value_dup_string (value);
-      break;
-    case PROP_TOKEN:
-      g_free (self->settings.token);
-      self->settings.token = g_value_dup_string (value);
-      break;
-    case PROP_RETRIES:
-      self->settings.retries = g_value_get_int (value);
-      break;
-    case PROP_RETRY_DELAY:
-      self->settings.retry_delay = g_value_get_uint (value);
-      break;
-    case PROP_MAX_RETRY_DELAY:
-      self->settings.max_retry_delay = g_value_get_uint (value);
-      break;
-    case PROP_TIMEOUT:
-      self->settings.timeout = g_value_get_uint (value);
-      break;
-    case PROP_SSL_STRICT:
-      self->settings.ssl_strict = g_value_get_boolean (value);
-      break;
-    case PROP_SSL_CA_FILE:
-      g_free (self->settings.ssl_ca_file);
-      self->settings.ssl_ca_file = g_value_dup_string (value);
+      g_strfreev (self->select);
+      self->select = gst_ds_value_array_to_strv (value);
       break;
     case PROP_LATENCY:
       self->latency = g_value_get_uint (value);
@@ -1313,33 +1147,14 @@ gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
   }
 
   GST_OBJECT_LOCK (self);
+  if (gst_ds_soup_settings_get_property (&self->settings, PROP_CONNECTION,
+          prop_id, value)) {
+    GST_OBJECT_UNLOCK (self);
+    return;
+  }
   switch (prop_id) {
-    case PROP_LOCATION:
-      g_value_set_string (value, self->settings.location);
-      break;
     case PROP_SELECT:
-      g_value_set_string (value, self->select);
-      break;
-    case PROP_TOKEN:
-      g_value_set_string (value, self->settings.token);
-      break;
-    case PROP_RETRIES:
-      g_value_set_int (value, self->settings.retries);
-      break;
-    case PROP_RETRY_DELAY:
-      g_value_set_uint (value, self->settings.retry_delay);
-      break;
-    case PROP_MAX_RETRY_DELAY:
-      g_value_set_uint (value, self->settings.max_retry_delay);
-      break;
-    case PROP_TIMEOUT:
-      g_value_set_uint (value, self->settings.timeout);
-      break;
-    case PROP_SSL_STRICT:
-      g_value_set_boolean (value, self->settings.ssl_strict);
-      break;
-    case PROP_SSL_CA_FILE:
-      g_value_set_string (value, self->settings.ssl_ca_file);
+      gst_ds_value_array_set_strv (value, (const gchar * const *) self->select);
       break;
     case PROP_LATENCY:
       g_value_set_uint (value, self->latency);

@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include <gst/video/navigation.h>
+#include <gst/video/video.h>
 
 #include "gstdsutils.h"
 
@@ -864,5 +865,67 @@ gst_ds_framer_next (GstDsFramer * framer, gsize max_payload,
     if (header->payload_len > 0)
       *payload = gst_adapter_take_buffer (adapter, header->payload_len);
     return GST_DS_FRAMER_FRAME;
+  }
+}
+
+DsMedia
+gst_ds_caps_get_media (const GstCaps * caps)
+{
+  const gchar *media;
+
+  if (caps == NULL || gst_caps_get_size (caps) == 0)
+    return DS_MEDIA_NONE;
+  media = gst_structure_get_string (gst_caps_get_structure (caps, 0), "media");
+  if (media == NULL)
+    return DS_MEDIA_NONE;
+  if (g_str_equal (media, "video"))
+    return DS_MEDIA_VIDEO;
+  if (g_str_equal (media, "image"))
+    return DS_MEDIA_IMAGE;
+  if (g_str_equal (media, "audio"))
+    return DS_MEDIA_AUDIO;
+  if (g_str_equal (media, "signal"))
+    return DS_MEDIA_SIGNAL;
+  return DS_MEDIA_OPAQUE;
+}
+
+gboolean
+gst_ds_event_is_for_pictures (GstEvent * event)
+{
+  return GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION ||
+      gst_video_event_is_force_key_unit (event);
+}
+
+gchar **
+gst_ds_value_array_to_strv (const GValue * value)
+{
+  guint i, n = gst_value_array_get_size (value);
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (i = 0; i < n; i++) {
+    const GValue *item = gst_value_array_get_value (value, i);
+    const gchar *name = G_VALUE_HOLDS_STRING (item) ?
+        g_value_get_string (item) : NULL;
+
+    if (name != NULL && *name != '\0')
+      g_ptr_array_add (names, g_strdup (name));
+  }
+  if (names->len == 0) {
+    g_ptr_array_free (names, TRUE);
+    return NULL;
+  }
+  g_ptr_array_add (names, NULL);
+  return (gchar **) g_ptr_array_free (names, FALSE);
+}
+
+void
+gst_ds_value_array_set_strv (GValue * value, const gchar * const *strv)
+{
+  for (; strv != NULL && *strv != NULL; strv++) {
+    GValue item = G_VALUE_INIT;
+
+    g_value_init (&item, G_TYPE_STRING);
+    g_value_set_string (&item, *strv);
+    gst_value_array_append_and_take_value (value, &item);
   }
 }

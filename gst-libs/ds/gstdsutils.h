@@ -65,6 +65,22 @@ gboolean      gst_ds_frame_buffer_parse    (GstBuffer * buffer,
  * be mapped. */
 GBytes *      gst_ds_buffer_to_bytes       (GstBuffer * buffer);
 
+/* What a ds-stream's caps say it carries (their `media` field, as dspay
+ * sets it): DS_MEDIA_NONE when they do not say (a mixed stream) */
+DsMedia       gst_ds_caps_get_media        (const GstCaps * caps);
+
+/* TRUE for the upstream events meant for a picture source: navigation
+ * and GstForceKeyUnit (a mixer passes them to its picture inputs only) */
+gboolean      gst_ds_event_is_for_pictures (GstEvent * event);
+
+/* A GstValueArray of strings (a list property, `"<a,b>"` on the command
+ * line) to a NULL-terminated array without the empty strings: NULL when
+ * none is left */
+gchar **      gst_ds_value_array_to_strv   (const GValue * value);
+/* and back: appends @strv (may be NULL) to the GstValueArray @value */
+void          gst_ds_value_array_set_strv  (GValue * value,
+                                            const gchar * const * strv);
+
 /* The custom upstream event carrying an input frame */
 GstEvent *    gst_ds_input_event_new       (const DsInputEvent * event);
 GstEvent *    gst_ds_input_event_new_raw   (guint8 type,

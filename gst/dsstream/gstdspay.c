@@ -1377,27 +1377,10 @@ gst_ds_pay_set_property (GObject * object, guint prop_id,
     case PROP_SYNC_INTERVAL:
       self->sync_interval = g_value_get_uint (value);
       break;
-    case PROP_SIGNALS:{
-      guint i, n = gst_value_array_get_size (value);
-      GPtrArray *names = g_ptr_array_new ();
-
-      for (i = 0; i < n; i++) {
-        const gchar *name =
-            g_value_get_string (gst_value_array_get_value (value, i));
-
-        if (name != NULL && *name != '\0')
-          g_ptr_array_add (names, g_strdup (name));
-      }
+    case PROP_SIGNALS:
       g_strfreev (self->signals);
-      self->signals = NULL;
-      if (names->len > 0) {
-        g_ptr_array_add (names, NULL);
-        self->signals = (gchar **) g_ptr_array_free (names, FALSE);
-      } else {
-        g_ptr_array_free (names, TRUE);
-      }
+      self->signals = gst_ds_value_array_to_strv (value);
       break;
-    }
     case PROP_MAX_LINE_LENGTH:
       self->max_line_length = g_value_get_uint (value);
       break;
@@ -1419,18 +1402,10 @@ gst_ds_pay_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_SYNC_INTERVAL:
       g_value_set_uint (value, self->sync_interval);
       break;
-    case PROP_SIGNALS:{
-      gchar **name;
-
-      for (name = self->signals; name != NULL && *name != NULL; name++) {
-        GValue item = G_VALUE_INIT;
-
-        g_value_init (&item, G_TYPE_STRING);
-        g_value_set_string (&item, *name);
-        gst_value_array_append_and_take_value (value, &item);
-      }
+    case PROP_SIGNALS:
+      gst_ds_value_array_set_strv (value,
+          (const gchar * const *) self->signals);
       break;
-    }
     case PROP_MAX_LINE_LENGTH:
       g_value_set_uint (value, self->max_line_length);
       break;

@@ -31,6 +31,7 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (dspay, plugin);
   ret |= GST_ELEMENT_REGISTER (dsdepay, plugin);
   ret |= GST_ELEMENT_REGISTER (dsdelta, plugin);
+  ret |= GST_ELEMENT_REGISTER (dsmux, plugin);
 
   return ret;
 }

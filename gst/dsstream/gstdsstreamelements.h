@@ -29,6 +29,7 @@ void ds_stream_element_init (GstPlugin * plugin);
 GST_ELEMENT_REGISTER_DECLARE (dspay);
 GST_ELEMENT_REGISTER_DECLARE (dsdepay);
 GST_ELEMENT_REGISTER_DECLARE (dsdelta);
+GST_ELEMENT_REGISTER_DECLARE (dsmux);
 
 G_END_DECLS
 

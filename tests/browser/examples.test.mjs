@@ -100,7 +100,7 @@ etest('screencast.sh sends the X screen and sound', pub || (have('Xvfb') ? null 
 
 etest('receiver.sh shows the picture of a channel', recv, async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-recv-'));
-  running.push(new Launch(`dsrelaysink name=s location=${relay.ws}/peer/watched ` +
+  running.push(new Launch(`dsmux name=s ! dsrelaysink location=${relay.ws}/peer/watched ` +
       'videotestsrc is-live=true pattern=smpte ! video/x-raw,format=RGBA,width=320,height=240,framerate=15/1 ! dspay ! dsdelta ! s. ' +
       'audiotestsrc is-live=true ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! s.'));
   // the "window" writes PNG files, the "speakers" count buffers

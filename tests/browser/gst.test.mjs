@@ -111,9 +111,9 @@ async function assertSmpteBars (width = 320) {
 }
 
 gtest('screenshots: picture, signals and status on one channel', async () => {
-  // video, audio and signals on one channel (request pads)
+  // video, audio and signals on one channel (dsmux request pads)
   // the pipeline of docs/first-ten-minutes.md
-  const pub = start(`dsrelaysink name=s location=${relay.ws}/peer/demo ` +
+  const pub = start(`dsmux name=s ! dsrelaysink location=${relay.ws}/peer/demo ` +
       'videotestsrc pattern=smpte is-live=true ! video/x-raw,format=RGBA,width=640,height=360,framerate=15/1 ! dspay ! dsdelta ! s. ' +
       'audiotestsrc is-live=true wave=sine volume=0.2 ! audio/x-raw,format=F32LE,layout=interleaved,rate=48000,channels=2 ! dspay ! s. ' +
       'fdsrc fd=0 ! application/x-ds-signal ! dspay ! s.', { stdin: 'pipe' });

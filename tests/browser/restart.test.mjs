@@ -89,7 +89,7 @@ test('kill -9 of the relay: the viewer is back with the right picture and signal
   for (let o = 0; o + w * h * 4 <= all.length; o += w * h * 4)
     known.add(crypto.createHash('sha1').update(all.subarray(o, o + w * h * 4)).digest('hex'));
 
-  source = new Launch(`dsrelaysink name=s location=${relay.ws}/peer/live ` +
+  source = new Launch(`dsmux name=s ! dsrelaysink location=${relay.ws}/peer/live ` +
       `${src} is-live=true ! ${caps} ! dspay ! dsdelta ! s. ` +
       'fdsrc fd=0 ! application/x-ds-signal ! dspay ! s.', { stdin: 'pipe', messages: false });
   receiver = new Launch(`dsstreamsrc location=${relay.ws}/stream/live ! dsdepay name=d ` +

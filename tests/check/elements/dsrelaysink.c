@@ -553,15 +553,16 @@ GST_START_TEST (test_video_audio_signals_one_channel)
   set_state (rx, GST_STATE_PLAYING);
   fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
 
-  /* one dsrelaysink, three request pads */
-  desc = g_strdup_printf ("dsrelaysink name=sink location=%s " RETRY_ARGS " "
+  /* three streams joined by dsmux, one dsrelaysink */
+  desc = g_strdup_printf ("dsmux name=m ! dsrelaysink name=sink location=%s "
+      RETRY_ARGS " "
       "videotestsrc is-live=true num-buffers=45 ! "
       "video/x-raw,format=RGBA,width=64,height=48,framerate=30/1 ! "
-      "dspay ! dsdelta ! sink. "
+      "dspay ! dsdelta ! m. "
       "audiotestsrc is-live=true num-buffers=150 samplesperbuffer=480 ! "
-      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! sink. "
+      "audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! m. "
       "appsrc name=sig is-live=true format=time "
-      "caps=" GST_DS_SIGNAL_MEDIA_TYPE " ! dspay ! sink.", peer);
+      "caps=" GST_DS_SIGNAL_MEDIA_TYPE " ! dspay ! m.", peer);
   tx = launch (desc);
   g_free (desc);
   set_state (tx, GST_STATE_PLAYING);

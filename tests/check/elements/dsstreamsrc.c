@@ -74,7 +74,7 @@ GST_START_TEST (test_select_filters)
   stream = ds_test_relay_ws_uri (relay, "/stream/select");
 
   rx_all = receiver_new (stream, NULL);
-  rx_count = receiver_new (stream, "select=count");
+  rx_count = receiver_new (stream, "select=<count>");
   set_state (rx_all, GST_STATE_PLAYING);
   set_state (rx_count, GST_STATE_PLAYING);
   fail_unless (wait_for_boolean (get (rx_all, "src"), "connected", TRUE,
@@ -118,7 +118,7 @@ GST_START_TEST (test_select_filters)
   /* a joiner with a selection never sees the other signals, not even in
    * the catch-up the relay sends before the filter reaches it */
   {
-    GstElement *rx_late = receiver_new (stream, "select=count");
+    GstElement *rx_late = receiver_new (stream, "select=<count>");
     DsSignalState *late = ds_signal_state_new ();
 
     set_state (rx_late, GST_STATE_PLAYING);

@@ -1,0 +1,37 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+#ifndef __GST_DS_MUX_H__
+#define __GST_DS_MUX_H__
+
+#include <gst/gst.h>
+#include <gst/base/gstaggregator.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_DS_MUX (gst_ds_mux_get_type ())
+G_DECLARE_FINAL_TYPE (GstDsMux, gst_ds_mux, GST, DS_MUX, GstAggregator);
+
+#define GST_TYPE_DS_MUX_PAD (gst_ds_mux_pad_get_type ())
+G_DECLARE_FINAL_TYPE (GstDsMuxPad, gst_ds_mux_pad, GST, DS_MUX_PAD,
+    GstAggregatorPad);
+
+G_END_DECLS
+
+#endif /* __GST_DS_MUX_H__ */
