@@ -567,6 +567,43 @@ relay_serve_resource (RelayConnection * conn, RelayHttpRequest * request,
   g_bytes_unref (data);
 }
 
+/* The viewer's script and style, by URL path: its ES modules are served
+ * as text/javascript (browsers refuse a module of another type); every
+ * file of viewer/viewer.gresource.xml but the pages */
+typedef struct
+{
+  const gchar *name;
+  const gchar *content_type;
+} RelayViewerFile;
+
+static const RelayViewerFile *
+relay_viewer_file (const gchar * path)
+{
+  static const RelayViewerFile files[] = {
+    {"viewer.js", "text/javascript; charset=utf-8"},
+    {"viewer.css", "text/css; charset=utf-8"},
+    {"core/protocol.js", "text/javascript; charset=utf-8"},
+    {"core/rle.js", "text/javascript; charset=utf-8"},
+    {"core/signals.js", "text/javascript; charset=utf-8"},
+    {"core/decoder.js", "text/javascript; charset=utf-8"},
+    {"core/websock.js", "text/javascript; charset=utf-8"},
+    {"core/display.js", "text/javascript; charset=utf-8"},
+    {"core/audio.js", "text/javascript; charset=utf-8"},
+    {"core/input.js", "text/javascript; charset=utf-8"},
+    {"app/index.js", "text/javascript; charset=utf-8"},
+    {"app/view.js", "text/javascript; charset=utf-8"},
+  };
+  guint i;
+
+  if (path[0] != '/')
+    return NULL;
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    if (strcmp (path + 1, files[i].name) == 0)
+      return &files[i];
+  }
+  return NULL;
+}
+
 /* No endpoint takes a body: one announced is refused before it is read */
 static gboolean
 relay_http_has_body (RelayHttpRequest * request, guint * status)
@@ -595,6 +632,7 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
 {
   DsRelay *relay = user_data;
   RelayHttpRequest *request;
+  const RelayViewerFile *file;
   const gchar *path;
   guint status = 0;
 
@@ -655,12 +693,8 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     else
       relay_serve_resource (conn, request, "view.html",
           "text/html; charset=utf-8");
-  } else if (strcmp (path, "/viewer.js") == 0) {
-    relay_serve_resource (conn, request, "viewer.js",
-        "text/javascript; charset=utf-8");
-  } else if (strcmp (path, "/viewer.css") == 0) {
-    relay_serve_resource (conn, request, "viewer.css",
-        "text/css; charset=utf-8");
+  } else if ((file = relay_viewer_file (path)) != NULL) {
+    relay_serve_resource (conn, request, file->name, file->content_type);
   } else {
     relay_http_error (conn, request, 404, "not found");
   }

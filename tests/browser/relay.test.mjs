@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Publisher } from './lib/publisher.mjs';
+import { VIEWER_SCRIPTS } from './lib/mock-relay.mjs';
 import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
 import { packFrame, rleEncodeXor, picture, T, I, FLAG_INPUT, FLAG_KEYFRAME } from './lib/frames.mjs';
 
@@ -75,8 +76,14 @@ rtest('the relay serves the viewer pages from its resources', async () => {
     assert.equal(res.status, 200, url);
     assert.equal(await res.text(), fs.readFileSync(path.join(VIEWER_DIR, file), 'utf8'), url);
   }
-  const js = await fetch(relay.base + '/viewer.js');
-  assert.match(js.headers.get('content-type'), /javascript/);
+  // the ES modules: each one a browser accepts as a module script
+  for (const file of VIEWER_SCRIPTS) {
+    const res = await fetch(relay.base + '/' + file);
+    assert.equal(res.status, 200, file);
+    assert.equal(res.headers.get('content-type'), 'text/javascript; charset=utf-8', file);
+    assert.equal(await res.text(), fs.readFileSync(path.join(VIEWER_DIR, file), 'utf8'), file);
+  }
+  assert.equal((await fetch(relay.base + '/core/nothing.js')).status, 404);
 });
 
 rtest('a published picture reaches the canvas through the relay', async () => {

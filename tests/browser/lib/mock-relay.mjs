@@ -17,9 +17,14 @@ export const VIEWER_DIR = process.env.DS_VIEWER_DIR ||
 
 const FILES = {
   '/': ['index.html', 'text/html; charset=utf-8'],
-  '/viewer.js': ['viewer.js', 'text/javascript; charset=utf-8'],
   '/viewer.css': ['viewer.css', 'text/css; charset=utf-8'],
 };
+// the script and its ES modules (viewer.js, core/*.js, app/*.js)
+export const VIEWER_SCRIPTS = ['viewer.js',
+  ...['core', 'app'].flatMap((dir) => fs.readdirSync(path.join(VIEWER_DIR, dir))
+      .filter((f) => f.endsWith('.js')).map((f) => dir + '/' + f))];
+for (const f of VIEWER_SCRIPTS)
+  FILES['/' + f] = [f, 'text/javascript; charset=utf-8'];
 
 export class MockRelay {
   constructor () {

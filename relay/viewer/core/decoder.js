@@ -1,0 +1,273 @@
+/* ds-relay viewer: a receiver's model of one ds-stream
+ *
+ * StreamDecoder takes the frames of a /stream/{channel} connection, one
+ * message at a time, and keeps what a receiver holds: the picture (the
+ * delta reference), the merged signal state, the schema, seq continuity
+ * per seq stream and whether the stream ended. It decides, frame by
+ * frame, what dsdepay decides (gst/dsstream/gstdsdepay.c,
+ * gst_ds_depay_handle_frame() and the handlers it calls), so that the
+ * shared vectors (tests/vectors) give the same results on both sides.
+ *
+ * Pure: no DOM, no WebSocket, no timers. The page (app/view.js) draws,
+ * plays and asks for keyframes from the results push() returns.
+ */
+
+import {
+  HEADER_SIZE, FRAME, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
+  parseHeader, validateFrame, sniffImage, SeqTracker, frameSeqStream, SEQ_STREAM,
+} from './protocol.js';
+import { rleDecodeXor } from './rle.js';
+import { mergeSignals, parseSignalObject } from './signals.js';
+
+/* Types whose payload dsdepay would have to read to pass on: with
+ * FLAG_COMPRESSED they are malformed (gst_ds_depay_can_decompress()) */
+function canDecompress (type) {
+  switch (type) {
+    case FRAME.PIXELS:
+    case FRAME.COMPRESSED_PIXELS:
+    case FRAME.AUDIO_PCM:
+    case FRAME.AUDIO_COMPRESSED:
+    case FRAME.HAPTIC:
+    case FRAME.SIGNAL_SYNC:
+    case FRAME.SIGNAL_DIFF:
+    case FRAME.SCHEMA_ANNOUNCE:
+      return false;
+    default:
+      return true;
+  }
+}
+
+/* Media frames: the first one after End starts a new stream */
+function isMedia (type) {
+  const id = frameSeqStream(type);
+  return id === SEQ_STREAM.PICTURES || id === SEQ_STREAM.AUDIO || id === SEQ_STREAM.SIGNALS;
+}
+
+function isPicture (type) {
+  return type === FRAME.PIXELS || type === FRAME.DELTA_PIXELS;
+}
+
+export class StreamDecoder {
+  constructor () {
+    this.seq = new SeqTracker();
+    this.reference = null;      /* Uint8Array, width*height*4 RGBA */
+    this.width = 0;
+    this.height = 0;
+    this.waitingForKeyframe = true;
+    this.signals = {};
+    this.schema = null;
+    this.ended = false;
+    this.stats = {
+      frames: 0,                /* frames taken (not Ping, not input) */
+      malformed: 0,
+      dropped: 0,               /* pictures not shown */
+      gaps: 0,                  /* frames missing on the picture stream */
+      compressed: 0,            /* zstd frames this decoder cannot read */
+    };
+  }
+
+  /** A new connection: seq positions and the picture are forgotten (the
+   * relay's catch-up starts with a keyframe); the signal state is kept
+   * until the next SignalSync replaces it. */
+  newConnection () {
+    this.seq.reset();
+    this.reference = null;
+    this.waitingForKeyframe = true;
+    this.ended = false;
+  }
+
+  /**
+   * Takes one message: @bytes is an ArrayBuffer or a Uint8Array holding
+   * exactly one frame. With @owned (an ArrayBuffer nobody else uses), a
+   * Pixels picture is kept without a copy. Returns what happened:
+   * { kind, header, missing, lost, error, ... } where kind is one of
+   * malformed, ping, input, picture, dropped, unsupported, image, audio,
+   * signals, schema, haptic, keyframe, end, skipped; @lost is true when
+   * the picture needs a keyframe from the source.
+   */
+  push (bytes, owned = false) {
+    const u8 = bytes instanceof ArrayBuffer ? new Uint8Array(bytes) : bytes;
+    if (u8.length < HEADER_SIZE)
+      return this.malformed(null, 'frame shorter than its header');
+    const h = parseHeader(u8);
+    if (h.payloadLen !== u8.length - HEADER_SIZE)
+      return this.malformed(null, 'payload length is not the message length');
+    const payload = u8.subarray(HEADER_SIZE);
+
+    if (h.flags & FLAG_INPUT)
+      return { kind: 'input', header: h };
+    if (h.type === FRAME.PING)
+      return { kind: 'ping', header: h };
+
+    this.stats.frames++;
+    const invalid = validateFrame(h);
+    if (invalid)
+      return this.skipPicture(h, this.malformed(h, invalid));
+    const compressed = (h.flags & FLAG_COMPRESSED) !== 0;
+    if (compressed && !canDecompress(h.type)) {
+      this.stats.compressed++;
+      const r = this.skipPicture(h, this.malformed(h, 'FLAG_COMPRESSED on a type that cannot have it'));
+      r.compressed = true;
+      return r;
+    }
+
+    let newStream = false;
+    if (this.ended && isMedia(h.type)) {
+      this.ended = false;
+      newStream = true;
+    }
+    const missing = this.seq.push(h);
+    if (missing > 0 && frameSeqStream(h.type) === SEQ_STREAM.PICTURES)
+      this.stats.gaps += missing;
+
+    const r = this.handle(h, payload, missing, owned, compressed);
+    r.header = h;
+    r.missing = missing;
+    r.newStream = newStream;
+    return r;
+  }
+
+  handle (h, payload, missing, owned, compressed) {
+    switch (h.type) {
+      case FRAME.PIXELS:
+        return this.onPixels(h, payload, owned);
+      case FRAME.DELTA_PIXELS:
+        return this.onDelta(h, payload, missing, compressed);
+      case FRAME.COMPRESSED_PIXELS: {
+        const type = sniffImage(payload);
+        if (!type)
+          return this.malformed(h, 'CompressedPixels is neither PNG nor WebP');
+        return { kind: 'image', type, payload };
+      }
+      case FRAME.AUDIO_PCM:
+      case FRAME.AUDIO_COMPRESSED:
+        return {
+          kind: 'audio',
+          codec: h.type === FRAME.AUDIO_PCM ? 'pcm' : 'opus',
+          channels: h.width,
+          rate: h.height,
+          payload,
+        };
+      case FRAME.SIGNAL_SYNC:
+      case FRAME.SIGNAL_DIFF: {
+        const obj = parseSignalObject(payload);
+        if (!obj)
+          return this.malformed(h, 'signal payload is not a JSON object');
+        const sync = h.type === FRAME.SIGNAL_SYNC;
+        this.signals = mergeSignals(this.signals, obj, sync);
+        return { kind: 'signals', sync, signals: this.signals };
+      }
+      case FRAME.SCHEMA_ANNOUNCE: {
+        /* ds_schema_parse(): an object whose "signals" is missing, null
+         * or an array of strings */
+        const obj = parseSignalObject(payload);
+        const names = obj ? obj.signals : undefined;
+        if (!obj || (names !== undefined && names !== null &&
+            !(Array.isArray(names) && names.every((n) => typeof n === 'string'))))
+          return this.malformed(h, 'SchemaAnnounce is not a schema');
+        this.schema = obj;
+        return { kind: 'schema', schema: obj };
+      }
+      case FRAME.HAPTIC:
+        return {
+          kind: 'haptic',
+          duration: payload[0] | (payload[1] << 8),
+          intensity: payload[2],
+        };
+      case FRAME.KEYFRAME:
+        /* reset picture and signal state */
+        this.reference = null;
+        this.waitingForKeyframe = true;
+        this.signals = {};
+        return { kind: 'keyframe' };
+      case FRAME.END:
+        /* gst_ds_depay_handle_end(): the stream is over; what follows is
+         * a new stream from scratch */
+        this.reference = null;
+        this.waitingForKeyframe = false;
+        this.signals = {};
+        this.ended = true;
+        return { kind: 'end' };
+      default:
+        return { kind: 'skipped' };   /* SubscribeFilter, Neural* */
+    }
+  }
+
+  onPixels (h, payload, owned) {
+    /* the message's buffer is ours alone: keep it instead of a copy (its
+     * payload starts at byte 16, aligned for the word-at-a-time decoder) */
+    this.reference = owned ? payload : payload.slice();
+    this.width = h.width;
+    this.height = h.height;
+    this.waitingForKeyframe = false;
+    return { kind: 'picture', width: h.width, height: h.height };
+  }
+
+  /* gst_ds_depay_handle_delta() */
+  onDelta (h, payload, missing, compressed) {
+    const size = h.width * h.height * 4;
+    const keyframe = (h.flags & FLAG_KEYFRAME) !== 0;
+
+    if (!keyframe) {
+      let why = null;
+      if (missing > 0)
+        why = 'frames lost';
+      else if (!this.reference)
+        why = 'delta without a reference picture';
+      else if (this.width !== h.width || this.height !== h.height)
+        why = 'delta of another size than its reference';
+      if (why)
+        this.waitingForKeyframe = true;
+      if (this.waitingForKeyframe) {
+        this.reference = null;
+        this.stats.dropped++;
+        return { kind: 'dropped', lost: true, error: why || 'waiting for a keyframe' };
+      }
+    }
+    if (compressed) {
+      /* one zstd frame of the run-length code: not in the browser yet
+       * (docs/design.md); what follows refers to it */
+      this.stats.compressed++;
+      this.stats.dropped++;
+      this.reference = null;
+      this.waitingForKeyframe = true;
+      return { kind: 'unsupported', lost: false, compressed: true, error: 'zstd' };
+    }
+    if (keyframe) {
+      if (!this.reference || this.reference.length !== size)
+        this.reference = new Uint8Array(size);
+      else
+        this.reference.fill(0);
+      this.width = h.width;
+      this.height = h.height;
+    }
+    if (!rleDecodeXor(payload, this.reference, keyframe)) {
+      /* the reference is damaged: only a keyframe helps now */
+      this.reference = null;
+      this.waitingForKeyframe = true;
+      this.stats.dropped++;
+      const r = this.malformed(h, 'run-length code does not decode to the picture size');
+      r.lost = true;
+      return r;
+    }
+    if (keyframe)
+      this.waitingForKeyframe = false;
+    return { kind: 'picture', width: h.width, height: h.height };
+  }
+
+  malformed (h, error) {
+    this.stats.malformed++;
+    return { kind: 'malformed', header: h, error };
+  }
+
+  /* gst_ds_depay_skip_picture(): a picture that was skipped is the
+   * reference of what the sender sends next */
+  skipPicture (h, result) {
+    if (isPicture(h.type)) {
+      this.reference = null;
+      this.waitingForKeyframe = true;
+      result.lost = true;
+    }
+    return result;
+  }
+}

@@ -1,0 +1,124 @@
+/* ds-relay viewer: drawing pictures on the canvas
+ *
+ * The decoder's picture (RGBA bytes) through putImageData, at most once
+ * per display frame; CompressedPixels through createImageBitmap.
+ */
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/* Pictures are opaque (docs/protocol.md §3): the alpha byte on the wire
+ * is not transparency (a screencast sent as RGBA may carry the X
+ * screen's padding byte there, 0 in black areas), so it is set to 255
+ * before drawing. Deltas XOR each byte on its own, so the reference's
+ * red, green and blue stay exact; only the alpha the next delta decodes
+ * to changes, and it is set again. */
+export function makeOpaque (bytes) {
+  if ((bytes.byteOffset & 3) !== 0) {
+    for (let i = 3; i < bytes.length; i += 4)
+      bytes[i] = 255;
+    return;
+  }
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const alpha = LITTLE_ENDIAN ? 0xff000000 : 0xff;
+  for (let i = 0; i < words.length; i++)
+    words[i] |= alpha;
+}
+
+export class Display {
+  /**
+   * @canvas: the picture's canvas; @onSize(w, h): the picture size
+   * changed; @onDrawn(kind): a picture was drawn ('decoded' or
+   * 'compressed'); @onImageError(): an image could not be decoded
+   */
+  constructor (canvas, { onSize, onDrawn, onImageError }) {
+    this.canvas = canvas;
+    this.ctx = canvas.getContext('2d', { alpha: false });
+    this.onSize = onSize;
+    this.onDrawn = onDrawn;
+    this.onImageError = onImageError;
+    this.source = null;         /* () => { bytes, width, height } or null */
+    this.drawPending = false;
+    this.bitmapGeneration = 0;
+    this.width = 0;
+    this.height = 0;
+  }
+
+  setSize (w, h) {
+    if (this.canvas.width !== w || this.canvas.height !== h) {
+      this.canvas.width = w;
+      this.canvas.height = h;
+    }
+    const changed = this.width !== w || this.height !== h;
+    this.width = w;
+    this.height = h;
+    this.onSize(w, h, changed);
+  }
+
+  drawPicture () {
+    this.drawPending = false;
+    const pic = this.source ? this.source() : null;
+    if (!pic)
+      return;
+    this.setSize(pic.width, pic.height);
+    makeOpaque(pic.bytes);
+    const pixels = new Uint8ClampedArray(pic.bytes.buffer, pic.bytes.byteOffset, pic.bytes.byteLength);
+    this.ctx.putImageData(new ImageData(pixels, pic.width, pic.height), 0, 0);
+    this.onDrawn('decoded');
+  }
+
+  /** Draws the decoder's current picture, once per display frame however
+   * many frames arrive; @source() gives it at drawing time */
+  schedulePicture (source) {
+    this.source = source;
+    if (this.drawPending)
+      return;
+    this.drawPending = true;
+    if (document.hidden)
+      setTimeout(() => this.drawPicture(), 0);
+    else
+      requestAnimationFrame(() => this.drawPicture());
+  }
+
+  /** Draws a PNG or WebP image (CompressedPixels) */
+  drawImage (payload) {
+    const generation = ++this.bitmapGeneration;
+    createImageBitmap(new Blob([payload])).then((bitmap) => {
+      if (generation !== this.bitmapGeneration) {
+        bitmap.close();
+        return;                 /* a newer picture came first */
+      }
+      this.setSize(bitmap.width, bitmap.height);
+      /* an image with transparency is drawn over black, not over the
+       * picture before it */
+      this.ctx.fillStyle = '#000';
+      this.ctx.fillRect(0, 0, bitmap.width, bitmap.height);
+      this.ctx.drawImage(bitmap, 0, 0);
+      bitmap.close();
+      this.onDrawn('compressed');
+    }, () => {
+      this.onImageError();
+    });
+  }
+
+  setStale (stale) {
+    this.canvas.classList.toggle('stale', stale);
+  }
+
+  /* Maps a point in CSS pixels (client coordinates) to the source picture's
+   * pixel space, undoing object-fit: contain. Returns null outside. */
+  toSource (clientX, clientY) {
+    if (!this.width)
+      return null;
+    const box = this.canvas.getBoundingClientRect();
+    const scale = Math.min(box.width / this.width, box.height / this.height);
+    if (!(scale > 0))
+      return null;
+    const offX = (box.width - this.width * scale) / 2;
+    const offY = (box.height - this.height * scale) / 2;
+    const x = (clientX - box.left - offX) / scale;
+    const y = (clientY - box.top - offY) / scale;
+    if (x < 0 || y < 0 || x >= this.width || y >= this.height)
+      return null;
+    return { x: Math.floor(x), y: Math.floor(y) };
+  }
+}

@@ -1,0 +1,135 @@
+/* ds-relay viewer: the connection to /stream/{channel}
+ *
+ * One WebSocket at a time, binary frames only; Ping every 5 s (SPEC
+ * §6.6), a connect timeout, and reconnecting with jittered backoff.
+ * Knows nothing of what the frames mean.
+ */
+
+import { FRAME, FLAG_INPUT, packFrame } from './protocol.js';
+
+const PING_INTERVAL_MS = 5000;
+/* Reconnecting: the first try 250 ms after the loss, then every 500 ms
+ * while the outage is younger than 10 s (a restarted relay is back
+ * within a second or two), then doubling up to 10 s; each delay ±25 %
+ * so that many viewers do not come back in step. */
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_FAST_MAX_MS = 500;
+const RECONNECT_FAST_PERIOD_MS = 10000;
+const RECONNECT_MAX_MS = 10000;
+/* a connection not open after this long is given up and tried again */
+const CONNECT_TIMEOUT_MS = 3000;
+
+/** Our clock for Ping: milliseconds, u32 */
+export function now32 () {
+  return Math.floor(performance.now()) >>> 0;
+}
+
+export class Connection {
+  /**
+   * @url: the WebSocket URL; @handlers: onOpen(), onMessage(ArrayBuffer),
+   * onClose(), onReconnecting() (before each new try); @sent: counters,
+   * its `pings` field counts the Pings sent
+   */
+  constructor (url, handlers, sent) {
+    this.url = url;
+    this.handlers = handlers;
+    this.socket = null;
+    this.sendSeq = 0;
+    this.startTime = 0;
+    this.reconnectDelay = RECONNECT_MIN_MS;
+    this.reconnectTimer = 0;
+    this.connectTimer = 0;
+    this.outageStart = 0;
+    this.pingTimer = 0;
+    this.sent = sent;
+  }
+
+  get open () {
+    return this.socket !== null && this.socket.readyState === WebSocket.OPEN;
+  }
+
+  connect () {
+    this.reconnectTimer = 0;
+    let ws;
+    try {
+      ws = new WebSocket(this.url);
+    } catch (e) {
+      this.scheduleReconnect();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.socket = ws;
+    this.connectTimer = setTimeout(() => {
+      this.connectTimer = 0;
+      if (this.socket === ws && ws.readyState === WebSocket.CONNECTING)
+        ws.close();             /* onclose schedules the next try */
+    }, CONNECT_TIMEOUT_MS);
+
+    ws.onopen = () => {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = 0;
+      this.outageStart = 0;
+      this.reconnectDelay = RECONNECT_MIN_MS;
+      this.startTime = performance.now();
+      this.handlers.onOpen();
+      this.sendPing();
+      this.pingTimer = setInterval(() => this.sendPing(), PING_INTERVAL_MS);
+    };
+    ws.onmessage = (ev) => {
+      if (ev.data instanceof ArrayBuffer)
+        this.handlers.onMessage(ev.data);
+      /* text messages are not part of the protocol */
+    };
+    ws.onclose = () => {
+      if (this.socket !== ws)
+        return;
+      clearTimeout(this.connectTimer);
+      this.connectTimer = 0;
+      this.socket = null;
+      /* an outage starts when an open connection ends (onopen cleared
+       * it) or the first try fails */
+      if (!this.outageStart)
+        this.outageStart = performance.now();
+      clearInterval(this.pingTimer);
+      this.handlers.onClose();
+      this.scheduleReconnect();
+    };
+    ws.onerror = () => { /* onclose follows */ };
+  }
+
+  scheduleReconnect () {
+    if (this.reconnectTimer)
+      return;
+    const delay = this.reconnectDelay * (0.75 + Math.random() * 0.5);
+    const fast = performance.now() - this.outageStart < RECONNECT_FAST_PERIOD_MS;
+    this.reconnectDelay = Math.min(this.reconnectDelay * 2,
+        fast ? RECONNECT_FAST_MAX_MS : RECONNECT_MAX_MS);
+    this.reconnectTimer = setTimeout(() => {
+      this.handlers.onReconnecting();
+      this.connect();
+    }, delay);
+  }
+
+  /** Sends one frame with our next seq; false when not connected */
+  send (type, flags, payload) {
+    if (!this.open)
+      return false;
+    const ts = Math.floor(performance.now() - this.startTime) >>> 0;
+    this.socket.send(packFrame(type, flags, this.sendSeq, ts, 0, 0, payload));
+    this.sendSeq = (this.sendSeq + 1) & 0xffff;
+    return true;
+  }
+
+  sendInput (type, payload) {
+    return this.send(type, FLAG_INPUT, payload);
+  }
+
+  /* the timestamp is our own clock (ms, u32); the relay echoes it */
+  sendPing () {
+    if (!this.open)
+      return;
+    this.socket.send(packFrame(FRAME.PING, 0, this.sendSeq, now32(), 0, 0, null));
+    this.sendSeq = (this.sendSeq + 1) & 0xffff;
+    this.sent.pings++;
+  }
+}
