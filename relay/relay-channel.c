@@ -183,6 +183,20 @@ relay_stream_limits (DsRelay * relay, DsStreamSettings * limits)
   limits->signal_limits.max_keys = relay->settings.max_signal_keys;
 }
 
+RelayAdmission
+relay_admit (DsRelay * relay, const gchar * name)
+{
+  if (relay->settings.max_clients > 0 &&
+      relay->n_clients >= (guint) relay->settings.max_clients)
+    return RELAY_ADMIT_TOO_MANY_CLIENTS;
+  if (relay_channel_get (relay, name, FALSE) == NULL &&
+      relay->settings.max_channels > 0 &&
+      g_hash_table_size (relay->channels) >=
+      (guint) relay->settings.max_channels)
+    return RELAY_ADMIT_TOO_MANY_CHANNELS;
+  return RELAY_ADMIT_OK;
+}
+
 RelayChannel *
 relay_channel_get (DsRelay * relay, const gchar * name, gboolean create)
 {

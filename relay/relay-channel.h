@@ -80,6 +80,18 @@ void            relay_channels_free         (DsRelay * relay);
 /* 1-64 of [A-Za-z0-9._-] */
 gboolean        relay_channel_name_is_valid (const gchar * name);
 
+typedef enum
+{
+  RELAY_ADMIT_OK,
+  RELAY_ADMIT_TOO_MANY_CLIENTS,       /* --max-clients */
+  RELAY_ADMIT_TOO_MANY_CHANNELS,      /* --max-channels */
+} RelayAdmission;
+
+/* Whether one more client may join channel @name (the limits, checked
+ * before the upgrade) */
+RelayAdmission  relay_admit                 (DsRelay * relay,
+                                             const gchar * name);
+
 /* Finds or creates a channel (NULL when --max-channels is reached) */
 RelayChannel *  relay_channel_get           (DsRelay * relay,
                                              const gchar * name,

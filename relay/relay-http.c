@@ -499,18 +499,14 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
     return;
   }
   g_free (token);
-  if (relay->settings.max_clients > 0 &&
-      relay->n_clients >= (guint) relay->settings.max_clients) {
+  if (relay_admit (relay, name) == RELAY_ADMIT_TOO_MANY_CLIENTS) {
     relay->metrics->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-clients %d reached",
         relay_role_name (role), name, peer, relay->settings.max_clients);
     relay_http_error (conn, request, 503, "too many clients");
     return;
   }
-  if (relay_channel_get (relay, name, FALSE) == NULL &&
-      relay->settings.max_channels > 0 &&
-      g_hash_table_size (relay->channels) >=
-      (guint) relay->settings.max_channels) {
+  if (relay_admit (relay, name) == RELAY_ADMIT_TOO_MANY_CHANNELS) {
     relay->metrics->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-channels %d reached",
         relay_role_name (role), name, peer, relay->settings.max_channels);
