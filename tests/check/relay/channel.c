@@ -845,7 +845,9 @@ GST_START_TEST (test_input_reaches_source)
   fail_unless_equals_int (relay.metrics->dropped, 4);
 
   /* a text message from a receiver closes it */
-  relay_client_receive (b->client, FALSE, g_bytes_new_static ("hi", 2));
+  sent = g_bytes_new_static ("hi", 2);
+  relay_client_receive (b->client, FALSE, sent);
+  g_bytes_unref (sent);
   fail_unless (b->closed);
   fail_unless_equals_int (b->close_code, RELAY_WS_CLOSE_UNSUPPORTED_DATA);
 
