@@ -1164,7 +1164,7 @@ relay_channels_init (DsRelay * relay, RelayClock * clock)
 {
   relay->clock = clock;
   relay->channels = g_hash_table_new (g_str_hash, g_str_equal);
-  relay->metrics = relay_metrics_new ();
+  relay->metrics = g_new0 (RelayMetrics, 1);
   relay->started = relay_clock_now (clock);
 }
 
@@ -1182,7 +1182,7 @@ relay_channels_free (DsRelay * relay)
     }
   }
   g_clear_pointer (&relay->channels, g_hash_table_unref);
-  g_clear_pointer (&relay->metrics, relay_metrics_free);
+  g_clear_pointer (&relay->metrics, g_free);
 }
 
 /* Runs every 100 ms: its cost must not grow with the number of idle

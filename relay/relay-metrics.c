@@ -26,18 +26,6 @@
 #include "relay-channel.h"
 #include "relay-metrics.h"
 
-RelayMetrics *
-relay_metrics_new (void)
-{
-  return g_new0 (RelayMetrics, 1);
-}
-
-void
-relay_metrics_free (RelayMetrics * metrics)
-{
-  g_free (metrics);
-}
-
 /* GET /channels */
 
 gchar *

@@ -18,8 +18,9 @@
  */
 
 /* ds-relay's counters and their views: GET /metrics (the Prometheus text
- * format) and GET /channels (JSON). The channel logic counts; this file
- * only reads (the gauges come from relay_channel_get_stats()). */
+ * format) and GET /channels (JSON). The channel logic counts (it holds the
+ * RelayMetrics, from relay_channels_init()); this file only reads (the
+ * gauges come from relay_channel_get_stats()). */
 
 #ifndef __RELAY_METRICS_H__
 #define __RELAY_METRICS_H__
@@ -68,9 +69,6 @@ typedef struct
   guint64 pictures_refused;
   guint64 signals_refused;
 } RelayChannelCounters;
-
-RelayMetrics *  relay_metrics_new           (void);
-void            relay_metrics_free          (RelayMetrics * metrics);
 
 /* The /metrics and /channels bodies */
 gchar *         relay_metrics_text          (DsRelay * relay);
