@@ -45,6 +45,8 @@
 #include "relay.h"
 #include "relay-channel.h"
 #include "relay-http.h"
+#include "relay-log.h"
+#include "relay-ws-client.h"
 
 #define DEFAULT_HOST "127.0.0.1"
 #define DEFAULT_PORT 9100
@@ -76,28 +78,10 @@
 #define SHUTDOWN_TIMEOUT_MS 3000
 #define HOUSEKEEPING_INTERVAL_MS 100
 
-void
-relay_log (const gchar * format, ...)
-{
-  GDateTime *now = g_date_time_new_now_utc ();
-  gchar *stamp = g_date_time_format (now, "%H:%M:%S");
-  gchar *text;
-  va_list ap;
-
-  va_start (ap, format);
-  text = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  fprintf (stderr, "ds-relay %s.%03d %s\n", stamp,
-      g_date_time_get_microsecond (now) / 1000, text);
-  g_free (text);
-  g_free (stamp);
-  g_date_time_unref (now);
-}
-
 static gboolean
 relay_housekeeping_cb (gpointer user_data)
 {
-  relay_housekeeping (user_data);
+  relay_ws_client_housekeeping (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -422,6 +406,8 @@ main (int argc, char **argv)
     {NULL}
   };
 
+  g_log_set_writer_func (relay_log_writer, NULL, NULL);
+
   s->port = DEFAULT_PORT;
   s->idle_grace = DEFAULT_IDLE_GRACE;
   s->source_grace = DEFAULT_SOURCE_GRACE;
@@ -471,10 +457,10 @@ main (int argc, char **argv)
 
   signal (SIGPIPE, SIG_IGN);
   relay_raise_fd_limit ();
+  relay_log_set_verbose (s->verbose);
 
   relay.loop = g_main_loop_new (NULL, FALSE);
-  relay.channels = g_hash_table_new (g_str_hash, g_str_equal);
-  relay.started = g_get_monotonic_time ();
+  relay_channels_init (&relay, relay_clock_get_system ());
 
   socket = relay_listen_socket (s, &port, &error);
   if (socket == NULL) {

@@ -32,6 +32,7 @@
 #include <ds/dsstream.h>
 
 #include "relay-channel.h"
+#include "relay-metrics.h"
 
 /* Memory is given back to the system (malloc_trim) once the queues shrank
  * by this much since their peak */
@@ -42,9 +43,10 @@
 /* KeyframeRequests forwarded to a source: at most one per this interval */
 #define KEYFRAME_REQUEST_INTERVAL_MS 500
 
-/* Bytes a receiver's frames may take in the WebSocket layer ahead of the
- * socket; the rest waits in its DsFrameQueue, where the drop policy
- * applies (a frame handed to the WebSocket layer is sent whole) */
+/* Bytes a receiver's frames may take in its connection (the WebSocket
+ * layer) ahead of the socket; the rest waits in its DsFrameQueue, where
+ * the drop policy applies (a frame handed to the connection is sent
+ * whole) */
 #define WS_LOW_WATER (256 * 1024)
 
 /* Refused pictures are logged at most once per this interval per channel */
@@ -79,15 +81,7 @@ struct _RelayChannel
   guint source_grace_id;
   gint64 empty_since;           /* 0 while somebody is connected */
 
-  /* counters */
-  guint64 frames_in;
-  guint64 bytes_in;
-  guint64 frames_out;
-  guint64 bytes_out;
-  guint64 dropped;
-  guint64 catchups;
-  guint64 pictures_refused;
-  guint64 signals_refused;
+  RelayChannelCounters counters;
   gint64 last_frame_time;
 };
 
@@ -96,12 +90,14 @@ struct _RelayClient
   DsRelay *relay;
   RelayChannel *channel;
   RelayRole role;
-  RelayWs *ws;
+  /* the connection, and how to reach it */
+  const RelayClientFuncs *funcs;
+  gpointer conn;
   guint id;
   gchar *peer;
   gboolean view_only;
   gchar **select;               /* NULL: everything */
-  /* a receiver's frames beyond what the WebSocket layer holds, with the
+  /* a receiver's frames beyond what the connection holds, with the
    * drop policy of SPEC §6.5 (the stream model's DsFrameQueue) */
   DsFrameQueue *queue;
   /* it lost deltas: the cached picture goes out once the queue drained */
@@ -167,9 +163,11 @@ relay_channel_clear_caches (RelayChannel * channel)
 static void
 relay_channel_free (RelayChannel * channel)
 {
+  RelayClock *clock = channel->relay->clock;
+
   ds_stream_state_free (channel->stream);
-  g_clear_handle_id (&channel->keyframe_request_id, g_source_remove);
-  g_clear_handle_id (&channel->source_grace_id, g_source_remove);
+  relay_clock_clear_timeout (clock, &channel->keyframe_request_id);
+  relay_clock_clear_timeout (clock, &channel->source_grace_id);
   g_free (channel->name);
   g_free (channel);
 }
@@ -183,6 +181,20 @@ relay_stream_limits (DsRelay * relay, DsStreamSettings * limits)
   limits->max_frame_bytes = (gsize) relay->settings.max_frame_bytes;
   limits->signal_limits.max_bytes = relay->settings.max_signal_bytes;
   limits->signal_limits.max_keys = relay->settings.max_signal_keys;
+}
+
+RelayAdmission
+relay_admit (DsRelay * relay, const gchar * name)
+{
+  if (relay->settings.max_clients > 0 &&
+      relay->n_clients >= (guint) relay->settings.max_clients)
+    return RELAY_ADMIT_TOO_MANY_CLIENTS;
+  if (relay_channel_get (relay, name, FALSE) == NULL &&
+      relay->settings.max_channels > 0 &&
+      g_hash_table_size (relay->channels) >=
+      (guint) relay->settings.max_channels)
+    return RELAY_ADMIT_TOO_MANY_CHANNELS;
+  return RELAY_ADMIT_OK;
 }
 
 RelayChannel *
@@ -208,7 +220,7 @@ relay_channel_get (DsRelay * relay, const gchar * name, gboolean create)
     relay_stream_limits (relay, &limits);
     channel->stream = ds_stream_state_new (&limits);
   }
-  channel->empty_since = g_get_monotonic_time ();
+  channel->empty_since = relay_clock_now (relay->clock);
   g_hash_table_insert (relay->channels, channel->name, channel);
   relay_log ("channel %s created", name);
   return channel;
@@ -238,27 +250,41 @@ relay_channel_source_grace_cb (gpointer user_data)
 
 /* Sending */
 
-/* In the WebSocket layer and in the client's queue */
+/* Bytes its connection holds, not yet written */
+static gsize
+relay_client_transport_bytes (RelayClient * client)
+{
+  return client->funcs->get_queued_bytes (client->conn);
+}
+
+static void
+relay_client_close (RelayClient * client, gushort code, const gchar * reason)
+{
+  client->closing = TRUE;
+  client->funcs->close (client->conn, code, reason);
+}
+
+/* In the connection and in the client's queue */
 static gsize
 relay_client_get_queued_bytes (RelayClient * client)
 {
-  return relay_ws_get_queued_bytes (client->ws) +
+  return relay_client_transport_bytes (client) +
       ds_frame_queue_get_bytes (client->queue);
 }
 
-/* Hands @frame to the client's WebSocket */
+/* Hands @frame to the client's connection */
 static void
 relay_client_send (RelayClient * client, GBytes * frame)
 {
   RelayChannel *channel = client->channel;
   gsize size = g_bytes_get_size (frame);
 
-  relay_ws_send (client->ws, RELAY_WS_OPCODE_BINARY, frame, FALSE);
+  client->funcs->send (client->conn, TRUE, frame);
   client->frames_out++;
-  channel->frames_out++;
-  channel->bytes_out += size;
-  client->relay->frames_out++;
-  client->relay->bytes_out += size;
+  channel->counters.frames_out++;
+  channel->counters.bytes_out += size;
+  client->relay->metrics->frames_out++;
+  client->relay->metrics->bytes_out += size;
 }
 
 static void relay_client_send_picture (RelayClient * client);
@@ -275,8 +301,8 @@ relay_client_account (RelayClient * client, gsize bytes_before,
   relay->frame_queue_bytes += ds_frame_queue_get_bytes (client->queue);
   relay->frame_queue_bytes -= bytes_before;
   client->dropped += dropped;
-  client->channel->dropped += dropped;
-  relay->dropped += dropped;
+  client->channel->counters.dropped += dropped;
+  relay->metrics->dropped += dropped;
 }
 
 /* No delta until the next keyframe: the queued ones go */
@@ -290,7 +316,7 @@ relay_client_lose_reference (RelayClient * client)
   relay_client_account (client, bytes, dropped);
 }
 
-/* Moves a receiver's queued frames to its WebSocket while that holds
+/* Moves a receiver's queued frames to its connection while that holds
  * less than WS_LOW_WATER; once the queue is empty, a receiver that lost
  * deltas gets the cached picture (so it is current, and at most one
  * catch-up picture waits at a time) */
@@ -301,7 +327,7 @@ relay_client_flush (RelayClient * client)
 
   if (client->closing)
     return;
-  while (relay_ws_get_queued_bytes (client->ws) < WS_LOW_WATER &&
+  while (relay_client_transport_bytes (client) < WS_LOW_WATER &&
       (frame = ds_frame_queue_pop (client->queue)) != NULL) {
     client->relay->frame_queue_bytes -= frame->size;
     relay_client_send (client, frame->frame);
@@ -311,13 +337,13 @@ relay_client_flush (RelayClient * client)
     return;
   if (client->dropping) {
     client->dropping = FALSE;
-    relay_verbose (client->relay, "channel %s: receiver #%u caught up",
+    relay_verbose ("channel %s: receiver #%u caught up",
         client->channel->name, client->id);
   }
   if (client->want_picture) {
     client->want_picture = FALSE;
     if (ds_frame_queue_needs_keyframe (client->queue)) {
-      client->relay->resyncs++;
+      client->relay->metrics->resyncs++;
       relay_client_send_picture (client);
     }
   }
@@ -336,7 +362,7 @@ relay_client_queue (RelayClient * client, GBytes * frame,
 
   if (client->closing)
     return;
-  if (!pinned && relay_ws_get_queued_bytes (client->ws) < WS_LOW_WATER &&
+  if (!pinned && relay_client_transport_bytes (client) < WS_LOW_WATER &&
       ds_frame_queue_pass (client->queue, header)) {
     relay_client_send (client, frame);
     return;
@@ -351,7 +377,7 @@ relay_client_queue (RelayClient * client, GBytes * frame,
   relay_client_account (client, bytes, dropped);
   if ((events & DS_FRAME_QUEUE_DROPPED) && !client->dropping) {
     client->dropping = TRUE;
-    relay->overflows++;
+    relay->metrics->overflows++;
     relay_log ("channel %s: receiver #%u (%s) is slow: %" G_GSIZE_FORMAT
         " bytes waiting, limit %" G_GINT64_FORMAT "; dropping deltas and "
         "audio first, merging signals", client->channel->name, client->id,
@@ -379,9 +405,9 @@ relay_client_queue_bytes (RelayClient * client, GBytes * frame, gboolean pinned)
 static gboolean
 relay_client_send_bounded (RelayClient * client, GBytes * frame)
 {
-  if (relay_ws_get_queued_bytes (client->ws) >
+  if (relay_client_transport_bytes (client) >
       (gsize) client->relay->settings.max_queue_bytes) {
-    client->relay->dropped++;
+    client->relay->metrics->dropped++;
     return FALSE;
   }
   relay_client_send (client, frame);
@@ -396,7 +422,8 @@ relay_client_send_input (RelayClient * source, guint8 type,
   GBytes *frame;
 
   frame = ds_input_event_to_frame (event, channel->input_seq++,
-      (guint32) ((g_get_monotonic_time () - source->relay->started) / 1000));
+      (guint32) ((relay_clock_now (source->relay->clock) -
+              source->relay->started) / 1000));
   relay_client_send (source, frame);
   g_bytes_unref (frame);
 }
@@ -417,7 +444,7 @@ relay_channel_send_receiver_count (RelayChannel * channel, gboolean force)
   relay_client_send_input (channel->source, DS_INPUT_RECEIVER_COUNT, &event);
   channel->last_receiver_count = count;
   channel->receiver_count_sent = TRUE;
-  relay_verbose (channel->relay, "channel %s: ReceiverCount %u to source",
+  relay_verbose ("channel %s: ReceiverCount %u to source",
       channel->name, count);
 }
 
@@ -428,9 +455,9 @@ relay_channel_send_keyframe_request_now (RelayChannel * channel)
 
   event.type = DS_INPUT_KEYFRAME_REQUEST;
   relay_client_send_input (channel->source, DS_INPUT_KEYFRAME_REQUEST, &event);
-  channel->last_keyframe_request = g_get_monotonic_time ();
+  channel->last_keyframe_request = relay_clock_now (channel->relay->clock);
   channel->keyframe_wanted = FALSE;
-  channel->relay->keyframe_requests_forwarded++;
+  channel->relay->metrics->keyframe_requests_forwarded++;
   relay_log ("channel %s: KeyframeRequest forwarded to source", channel->name);
 }
 
@@ -449,7 +476,7 @@ relay_channel_keyframe_request_cb (gpointer user_data)
 static void
 relay_channel_request_keyframe (RelayChannel * channel)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = relay_clock_now (channel->relay->clock);
   gint64 next;
 
   if (channel->source == NULL) {
@@ -457,7 +484,7 @@ relay_channel_request_keyframe (RelayChannel * channel)
     return;
   }
   if (channel->keyframe_request_id) {
-    channel->relay->keyframe_requests_coalesced++;
+    channel->relay->metrics->keyframe_requests_coalesced++;
     return;
   }
   next = channel->last_keyframe_request +
@@ -466,9 +493,9 @@ relay_channel_request_keyframe (RelayChannel * channel)
     relay_channel_send_keyframe_request_now (channel);
     return;
   }
-  channel->relay->keyframe_requests_coalesced++;
-  channel->keyframe_request_id = g_timeout_add ((guint) ((next - now) / 1000)
-      + 1, relay_channel_keyframe_request_cb, channel);
+  channel->relay->metrics->keyframe_requests_coalesced++;
+  channel->keyframe_request_id = relay_clock_add_timeout (channel->relay->clock,
+      next - now, relay_channel_keyframe_request_cb, channel);
 }
 
 /* Queues catch-up frames: pinned, never dropped */
@@ -551,11 +578,11 @@ relay_client_send_catchup (RelayClient * client)
   if (events & DS_STREAM_WANT_KEYFRAME)
     relay_channel_request_keyframe (channel);
   if (frames->len > 0) {
-    channel->catchups++;
-    client->relay->catchups++;
-    relay_verbose (client->relay, "channel %s: catch-up sent to receiver #%u "
+    channel->counters.catchups++;
+    client->relay->metrics->catchups++;
+    relay_verbose ("channel %s: catch-up sent to receiver #%u "
         "(%" G_GSIZE_FORMAT " bytes queued)", channel->name, client->id,
-        relay_ws_get_queued_bytes (client->ws));
+        relay_client_transport_bytes (client));
   }
   g_ptr_array_unref (frames);
 }
@@ -596,11 +623,11 @@ relay_client_deliver_signal (RelayClient * client, GBytes * frame,
   g_free (filtered);
 }
 
-/* The WebSocket wrote all it held: more from the receiver's queue */
-static void
-relay_client_drained_cb (RelayWs * ws, gpointer user_data)
+/* The connection wrote all it held: more from the receiver's queue */
+void
+relay_client_drained (RelayClient * client)
 {
-  relay_client_flush (user_data);
+  relay_client_flush (client);
 }
 
 /* The source's picture changed in a way receivers cannot follow (a reset,
@@ -642,7 +669,7 @@ static void
 relay_channel_log_refusal (RelayChannel * channel, const DsHeader * header,
     const GError * error)
 {
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = relay_clock_now (channel->relay->clock);
   gboolean signal = ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL;
   gint64 *logged = signal ? &channel->signals_refused_logged :
       &channel->last_refusal_log;
@@ -680,9 +707,9 @@ relay_source_frame (RelayClient * client, GBytes * frame)
     goto malformed;
 
   if (header.flags & DS_FLAG_INPUT) {
-    relay_verbose (relay, "channel %s: dropped input frame 0x%02x from the "
+    relay_verbose ("channel %s: dropped input frame 0x%02x from the "
         "source", channel->name, header.type);
-    relay->dropped++;
+    relay->metrics->dropped++;
     return;
   }
   if (header.type == DS_FRAME_PING) {
@@ -693,7 +720,7 @@ relay_source_frame (RelayClient * client, GBytes * frame)
     return;
   }
 
-  relay_verbose (relay, "channel %s: %s seq %u ts %u %u bytes",
+  relay_verbose ("channel %s: %s seq %u ts %u %u bytes",
       channel->name, ds_frame_type_name (header.type), header.seq,
       header.timestamp, header.payload_len);
 
@@ -706,12 +733,12 @@ relay_source_frame (RelayClient * client, GBytes * frame)
     relay_log ("channel %s: signal diffs without a SignalSync (the relay "
         "restarted?): asking the source for one", channel->name);
   if (events & DS_STREAM_REBUILT) {
-    relay->picture_rebuilds++;
-    relay_verbose (relay, "channel %s: rebuilt the cached picture into one "
+    relay->metrics->picture_rebuilds++;
+    relay_verbose ("channel %s: rebuilt the cached picture into one "
         "keyframe", channel->name);
   }
   if (events & DS_STREAM_CACHE_DROPPED) {
-    relay->cache_drops++;
+    relay->metrics->cache_drops++;
     relay_log ("channel %s: a cached frame did not fit "
         "--max-channel-cache-bytes %" G_GINT64_FORMAT " (%" G_GSIZE_FORMAT
         " bytes cached): dropped; joiners wait for a keyframe", channel->name,
@@ -726,20 +753,20 @@ relay_source_frame (RelayClient * client, GBytes * frame)
       break;
     case DS_STREAM_SKIP:
       /* a delta on a picture receivers do not have; SubscribeFilter */
-      relay->dropped++;
-      channel->dropped++;
+      relay->metrics->dropped++;
+      channel->counters.dropped++;
       if (error)
-        relay_verbose (relay, "channel %s: dropped %s: %s", channel->name,
+        relay_verbose ("channel %s: dropped %s: %s", channel->name,
             ds_frame_type_name (header.type), error->message);
       g_clear_error (&error);
       return;
     case DS_STREAM_REFUSED:
       if (ds_frame_type_media (header.type) == DS_MEDIA_SIGNAL) {
-        relay->signals_refused++;
-        channel->signals_refused++;
+        relay->metrics->signals_refused++;
+        channel->counters.signals_refused++;
       } else {
-        relay->pictures_refused++;
-        channel->pictures_refused++;
+        relay->metrics->pictures_refused++;
+        channel->counters.pictures_refused++;
       }
       relay_channel_log_refusal (channel, &header, error);
       g_clear_error (&error);
@@ -751,18 +778,18 @@ relay_source_frame (RelayClient * client, GBytes * frame)
   if (header.type == DS_FRAME_END)
     relay_log ("channel %s: End from the source", channel->name);
 
-  channel->frames_in++;
-  channel->bytes_in += len;
-  channel->last_frame_time = g_get_monotonic_time ();
-  relay->frames_in++;
-  relay->bytes_in += len;
+  channel->counters.frames_in++;
+  channel->counters.bytes_in += len;
+  channel->last_frame_time = relay_clock_now (relay->clock);
+  relay->metrics->frames_in++;
+  relay->metrics->bytes_in += len;
   relay_channel_fan_out (channel, frame, &header);
   return;
 
   /* ERRORS */
 malformed:
   {
-    relay->malformed++;
+    relay->metrics->malformed++;
     relay_log ("channel %s: dropped a malformed frame from the source: %s",
         channel->name, error ? error->message : "?");
     g_clear_error (&error);
@@ -785,8 +812,8 @@ relay_receiver_keyframe_request (RelayClient * client)
     relay_client_lose_reference (client);
     client->want_picture = TRUE;
     relay_client_flush (client);
-    client->relay->keyframe_requests_cache++;
-    relay_verbose (client->relay, "channel %s: KeyframeRequest from "
+    client->relay->metrics->keyframe_requests_cache++;
+    relay_verbose ("channel %s: KeyframeRequest from "
         "receiver #%u answered from the cache", channel->name, client->id);
     return;
   }
@@ -818,17 +845,17 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
       return;
     }
     if (client->view_only || header.type == DS_INPUT_RECEIVER_COUNT) {
-      relay_verbose (relay, "channel %s: dropped input 0x%02x from %s "
+      relay_verbose ("channel %s: dropped input 0x%02x from %s "
           "receiver #%u", channel->name, header.type,
           client->view_only ? "view-only" : "", client->id);
-      relay->dropped++;
+      relay->metrics->dropped++;
       return;
     }
     if (channel->source == NULL) {
-      relay->dropped++;
+      relay->metrics->dropped++;
       return;
     }
-    relay_verbose (relay, "channel %s: input %s from receiver #%u",
+    relay_verbose ("channel %s: input %s from receiver #%u",
         channel->name, ds_input_type_name (header.type), client->id);
     relay_client_send_bounded (channel->source, frame);
     return;
@@ -850,24 +877,24 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
         client->select = select;
       else
         g_strfreev (select);
-      relay_verbose (relay, "channel %s: receiver #%u subscribed to %s",
+      relay_verbose ("channel %s: receiver #%u subscribed to %s",
           channel->name, client->id, client->select ? "a selection" : "all");
       /* what it holds now may have other keys: replace it */
       relay_client_send_signal_sync (client);
       return;
     }
     default:
-      relay_verbose (relay, "channel %s: dropped %s from receiver #%u: "
+      relay_verbose ("channel %s: dropped %s from receiver #%u: "
           "receivers cannot publish", channel->name,
           ds_frame_type_name (header.type), client->id);
-      relay->dropped++;
+      relay->metrics->dropped++;
       return;
   }
 
   /* ERRORS */
 malformed:
   {
-    relay->malformed++;
+    relay->metrics->malformed++;
     relay_log ("channel %s: dropped a malformed frame from receiver #%u: %s",
         channel->name, client->id, error ? error->message : "?");
     g_clear_error (&error);
@@ -885,22 +912,18 @@ relay_signaling_message (RelayClient * client, gboolean binary,
 
     if (other == client || other->closing)
       continue;
-    if (relay_ws_get_queued_bytes (other->ws) >
+    if (relay_client_transport_bytes (other) >
         (gsize) client->relay->settings.max_queue_bytes) {
-      client->relay->dropped++;
+      client->relay->metrics->dropped++;
       continue;
     }
-    relay_ws_send (other->ws, binary ? RELAY_WS_OPCODE_BINARY :
-        RELAY_WS_OPCODE_TEXT, message, FALSE);
+    other->funcs->send (other->conn, binary, message);
   }
 }
 
-static void
-relay_client_message_cb (RelayWs * ws, gboolean binary, GBytes * message,
-    gpointer user_data)
+void
+relay_client_receive (RelayClient * client, gboolean binary, GBytes * message)
 {
-  RelayClient *client = user_data;
-
   if (client->closing)
     return;
   if (client->role == RELAY_ROLE_SIGNALING) {
@@ -908,11 +931,10 @@ relay_client_message_cb (RelayWs * ws, gboolean binary, GBytes * message,
     return;
   }
   if (!binary) {
-    client->relay->malformed++;
+    client->relay->metrics->malformed++;
     relay_log ("channel %s: %s #%u sent a text message, closing",
         client->channel->name, relay_role_name (client->role), client->id);
-    client->closing = TRUE;
-    relay_ws_close (ws, RELAY_WS_CLOSE_UNSUPPORTED_DATA,
+    relay_client_close (client, RELAY_WS_CLOSE_UNSUPPORTED_DATA,
         "ds-stream frames are binary messages");
     return;
   }
@@ -927,7 +949,6 @@ relay_client_message_cb (RelayWs * ws, gboolean binary, GBytes * message,
 static void
 relay_client_free (RelayClient * client)
 {
-  relay_ws_free (client->ws);
   client->relay->frame_queue_bytes -= ds_frame_queue_get_bytes (client->queue);
   ds_frame_queue_free (client->queue);
   g_strfreev (client->select);
@@ -935,10 +956,9 @@ relay_client_free (RelayClient * client)
   g_free (client);
 }
 
-static void
-relay_client_closed_cb (RelayWs * ws, gpointer user_data)
+void
+relay_client_remove (RelayClient * client, gushort peer_close_code)
 {
-  RelayClient *client = user_data;
   RelayChannel *channel = client->channel;
   DsRelay *relay = client->relay;
 
@@ -946,11 +966,11 @@ relay_client_closed_cb (RelayWs * ws, gpointer user_data)
     case RELAY_ROLE_SOURCE:
       if (channel->source == client) {
         channel->source = NULL;
-        g_clear_handle_id (&channel->keyframe_request_id, g_source_remove);
+        relay_clock_clear_timeout (relay->clock, &channel->keyframe_request_id);
         if (!relay->shutting_down) {
-          g_clear_handle_id (&channel->source_grace_id, g_source_remove);
-          channel->source_grace_id =
-              g_timeout_add ((guint) (relay->settings.source_grace * 1000),
+          relay_clock_clear_timeout (relay->clock, &channel->source_grace_id);
+          channel->source_grace_id = relay_clock_add_timeout (relay->clock,
+              (gint64) (relay->settings.source_grace * G_TIME_SPAN_SECOND),
               relay_channel_source_grace_cb, channel);
         }
       }
@@ -969,72 +989,75 @@ relay_client_closed_cb (RelayWs * ws, gpointer user_data)
   relay->n_by_role[client->role]--;
   relay_log ("channel %s: %s #%u (%s) disconnected (peer close code %u)",
       channel->name, relay_role_name (client->role), client->id, client->peer,
-      relay_ws_get_peer_close_code (ws));
+      peer_close_code);
   if (relay_channel_is_empty (channel))
-    channel->empty_since = g_get_monotonic_time ();
+    channel->empty_since = relay_clock_now (relay->clock);
   relay_client_free (client);
 
-  if (relay->shutting_down && relay->n_clients == 0)
+  if (relay->shutting_down && relay->n_clients == 0 && relay->loop)
     g_main_loop_quit (relay->loop);
 }
 
+/* Attaching */
+
 RelayClient *
-relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
-    RelayWs * ws, const gchar * peer, gboolean view_only)
+relay_client_new (RelayChannel * channel, RelayRole role,
+    const RelayClientFuncs * funcs, gpointer conn, const gchar * peer,
+    gboolean view_only)
 {
+  DsRelay *relay = channel->relay;
   RelayClient *client = g_new0 (RelayClient, 1);
+  DsSignalLimits limits;
 
   client->relay = relay;
   client->channel = channel;
   client->role = role;
-  client->ws = ws;
+  client->funcs = funcs;
+  client->conn = conn;
   client->id = ++relay->next_client_id;
   client->peer = g_strdup (peer);
   client->view_only = view_only;
   client->link.data = client;
   client->queue = ds_frame_queue_new ((gsize) relay->settings.max_queue_bytes,
       0);
-  {
-    DsSignalLimits limits;
+  /* a merge within the bounds the frames were accepted with */
+  limits.max_bytes = relay->settings.max_signal_bytes;
+  limits.max_keys = relay->settings.max_signal_keys;
+  ds_frame_queue_set_signal_limits (client->queue, &limits);
 
-    /* a merge within the bounds the frames were accepted with */
-    limits.max_bytes = relay->settings.max_signal_bytes;
-    limits.max_keys = relay->settings.max_signal_keys;
-    ds_frame_queue_set_signal_limits (client->queue, &limits);
-  }
   relay->n_clients++;
   relay->n_clients_peak = MAX (relay->n_clients_peak, relay->n_clients);
   relay->n_by_role[role]++;
-  relay->connections_total[role]++;
+  relay->metrics->connections_total[role]++;
   channel->empty_since = 0;
+  return client;
+}
 
-  relay_ws_set_callbacks (ws, relay_client_message_cb, relay_client_closed_cb,
-      role == RELAY_ROLE_RECEIVER ? relay_client_drained_cb : NULL, client);
-  /* backpressure for every role: a client whose own queue is over the
-   * bound is not read until it reads */
-  relay_ws_set_read_limit (ws, relay->settings.max_queue_bytes);
-  /* housekeeping finds it among the clients with something queued */
-  relay_ws_set_listed (ws, TRUE);
+void
+relay_client_join (RelayClient * client)
+{
+  RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
 
-  switch (role) {
+  switch (client->role) {
     case RELAY_ROLE_SOURCE:
-      g_clear_handle_id (&channel->source_grace_id, g_source_remove);
+      relay_clock_clear_timeout (relay->clock, &channel->source_grace_id);
       if (channel->source) {
         RelayClient *old = channel->source;
 
-        relay->takeovers++;
+        relay->metrics->takeovers++;
         relay_log ("channel %s: source #%u (%s) takes over from source #%u "
-            "(%s)", channel->name, client->id, peer, old->id, old->peer);
-        old->closing = TRUE;
-        /* the old one no longer is the source; its close callback must not
-         * start the grace timer */
+            "(%s)", channel->name, client->id, client->peer, old->id,
+            old->peer);
+        /* the old one no longer is the source; its removal must not start
+         * the grace timer */
         channel->source = NULL;
-        relay_ws_close (old->ws, RELAY_WS_CLOSE_TAKEN_OVER,
+        relay_client_close (old, RELAY_WS_CLOSE_TAKEN_OVER,
             "ds-relay: another source took over this channel");
       }
       channel->source = client;
       relay_log ("channel %s: source #%u (%s) connected", channel->name,
-          client->id, peer);
+          client->id, client->peer);
       relay_channel_send_receiver_count (channel, TRUE);
       if (channel->keyframe_wanted)
         relay_channel_request_keyframe (channel);
@@ -1042,22 +1065,25 @@ relay_client_attach (DsRelay * relay, RelayChannel * channel, RelayRole role,
     case RELAY_ROLE_RECEIVER:
       g_queue_push_tail_link (&channel->receivers, &client->link);
       relay_log ("channel %s: receiver #%u (%s)%s connected, %u receivers",
-          channel->name, client->id, peer, view_only ? " view-only" : "",
-          channel->receivers.length);
+          channel->name, client->id, client->peer,
+          client->view_only ? " view-only" : "", channel->receivers.length);
       relay_client_send_catchup (client);
       relay_channel_send_receiver_count (channel, FALSE);
       break;
     case RELAY_ROLE_SIGNALING:
       g_queue_push_tail_link (&channel->signaling, &client->link);
       relay_log ("channel %s: signaling #%u (%s) connected", channel->name,
-          client->id, peer);
+          client->id, client->peer);
       break;
     default:
       break;
   }
-  /* only now: bytes already buffered may be handled at once */
-  relay_ws_start (ws);
-  return client;
+}
+
+guint
+relay_client_get_id (RelayClient * client)
+{
+  return client->id;
 }
 
 void
@@ -1071,24 +1097,16 @@ relay_close_all (DsRelay * relay, gushort code, const gchar * reason)
     RelayChannel *channel = value;
     GList *l;
 
-    if (channel->source) {
-      channel->source->closing = TRUE;
-      relay_ws_close (channel->source->ws, code, reason);
-    }
-    for (l = channel->receivers.head; l; l = l->next) {
-      RelayClient *client = l->data;
-
-      client->closing = TRUE;
-      relay_ws_close (client->ws, code, reason);
-    }
-    for (l = channel->signaling.head; l; l = l->next) {
-      RelayClient *client = l->data;
-
-      client->closing = TRUE;
-      relay_ws_close (client->ws, code, reason);
-    }
+    if (channel->source)
+      relay_client_close (channel->source, code, reason);
+    for (l = channel->receivers.head; l; l = l->next)
+      relay_client_close (l->data, code, reason);
+    for (l = channel->signaling.head; l; l = l->next)
+      relay_client_close (l->data, code, reason);
   }
 }
+
+/* Housekeeping */
 
 /* Any client (source, receiver, signaling) whose queue made no progress
  * for --stuck-timeout is closed */
@@ -1098,57 +1116,97 @@ relay_client_check_stuck (RelayClient * client, gint64 now, gint64 stuck)
   DsRelay *relay = client->relay;
   gchar *reason;
 
-  if (client->closing || relay_ws_get_queued_bytes (client->ws) == 0)
+  if (client->closing || relay_client_transport_bytes (client) == 0)
     return;
-  if (now - relay_ws_get_last_progress (client->ws) <= stuck)
+  if (now - client->funcs->get_last_progress (client->conn) <= stuck)
     return;
   reason = g_strdup_printf ("ds-relay: %s too slow, no progress for %.0f s",
       relay_role_name (client->role), relay->settings.stuck_timeout);
-  relay->slow_closes++;
+  relay->metrics->slow_closes++;
   relay_log ("channel %s: closing %s #%u (%s): stuck with %" G_GSIZE_FORMAT
       " bytes queued", client->channel->name, relay_role_name (client->role),
-      client->id, client->peer, relay_ws_get_queued_bytes (client->ws));
-  client->closing = TRUE;
-  relay_ws_close (client->ws, RELAY_WS_CLOSE_TOO_SLOW, reason);
+      client->id, client->peer, relay_client_transport_bytes (client));
+  relay_client_close (client, RELAY_WS_CLOSE_TOO_SLOW, reason);
   g_free (reason);
 }
 
-/* Runs every 100 ms: its cost must not grow with the number of idle
- * clients, so it looks only at the clients with something queued (the
- * others cannot be stuck) and at the channels */
+/* Every client, when the transport does not list the busy ones */
+static GPtrArray *
+relay_list_clients (DsRelay * relay, gsize * transport_bytes)
+{
+  GPtrArray *clients = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  guint n;
+
+  *transport_bytes = 0;
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+    GQueue *lists[2] = { &channel->receivers, &channel->signaling };
+    GList *l;
+    guint i;
+
+    if (channel->source)
+      g_ptr_array_add (clients, channel->source);
+    for (i = 0; i < G_N_ELEMENTS (lists); i++)
+      for (l = lists[i]->head; l; l = l->next)
+        g_ptr_array_add (clients, l->data);
+  }
+  for (n = 0; n < clients->len; n++)
+    *transport_bytes +=
+        relay_client_transport_bytes (g_ptr_array_index (clients, n));
+  return clients;
+}
+
+void
+relay_channels_init (DsRelay * relay, RelayClock * clock)
+{
+  relay->clock = clock;
+  relay->channels = g_hash_table_new (g_str_hash, g_str_equal);
+  relay->metrics = g_new0 (RelayMetrics, 1);
+  relay->started = relay_clock_now (clock);
+}
+
 void
 relay_channels_free (DsRelay * relay)
 {
   GHashTableIter iter;
   gpointer value;
 
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    g_hash_table_iter_steal (&iter);
-    relay_channel_free (value);
+  if (relay->channels) {
+    g_hash_table_iter_init (&iter, relay->channels);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      g_hash_table_iter_steal (&iter);
+      relay_channel_free (value);
+    }
   }
   g_clear_pointer (&relay->channels, g_hash_table_unref);
+  g_clear_pointer (&relay->metrics, g_free);
 }
 
+/* Runs every 100 ms: its cost must not grow with the number of idle
+ * clients, so it looks only at the clients with something queued (the
+ * others cannot be stuck) and at the channels */
 void
-relay_housekeeping (DsRelay * relay)
+relay_housekeeping (DsRelay * relay, GPtrArray * busy, gsize transport_bytes)
 {
   GHashTableIter iter;
   gpointer value;
-  gint64 now = g_get_monotonic_time ();
+  gint64 now = relay_clock_now (relay->clock);
   gint64 stuck = (gint64) (relay->settings.stuck_timeout * G_TIME_SPAN_SECOND);
   gint64 idle = (gint64) (relay->settings.idle_grace * G_TIME_SPAN_SECOND);
-  gsize queued = 0;
+  gsize queued = transport_bytes;
   gboolean trim = FALSE;
-  GPtrArray *busy;
+  GPtrArray *all = NULL;
   guint i;
 
-  /* every listed connection belongs to a client */
-  busy = relay_ws_list_queued (&queued);
+  if (busy == NULL)
+    busy = all = relay_list_clients (relay, &queued);
   for (i = 0; i < busy->len; i++)
-    relay_client_check_stuck (relay_ws_get_user_data (g_ptr_array_index (busy,
-                i)), now, stuck);
-  g_ptr_array_unref (busy);
+    relay_client_check_stuck (g_ptr_array_index (busy, i), now, stuck);
+  if (all)
+    g_ptr_array_unref (all);
 
   g_hash_table_iter_init (&iter, relay->channels);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -1169,7 +1227,7 @@ relay_housekeeping (DsRelay * relay)
   relay->queued_peak = MAX (relay->queued_peak, queued);
   if (relay->queued_peak - queued >= TRIM_THRESHOLD) {
     trim = TRUE;
-    relay_verbose (relay, "queues shrank from %" G_GSIZE_FORMAT " to %"
+    relay_verbose ("queues shrank from %" G_GSIZE_FORMAT " to %"
         G_GSIZE_FORMAT " bytes: memory trimmed", relay->queued_peak, queued);
   }
   if (relay->queued_peak - queued >= TRIM_THRESHOLD || queued == 0)
@@ -1178,7 +1236,7 @@ relay_housekeeping (DsRelay * relay)
    * the heap, which glibc does not give back by itself) */
   if (relay->n_clients_peak - relay->n_clients >= TRIM_CLIENTS) {
     trim = TRUE;
-    relay_verbose (relay, "clients went from %u to %u: memory trimmed",
+    relay_verbose ("clients went from %u to %u: memory trimmed",
         relay->n_clients_peak, relay->n_clients);
     relay->n_clients_peak = relay->n_clients;
   }
@@ -1188,301 +1246,33 @@ relay_housekeeping (DsRelay * relay)
 #endif
 }
 
-/* HTTP views */
+/* Views */
 
-gchar *
-relay_channels_json (DsRelay * relay)
+void
+relay_channel_get_stats (RelayChannel * channel, RelayChannelStats * stats)
 {
-  JsonBuilder *builder = json_builder_new ();
-  JsonGenerator *generator;
-  JsonNode *root;
-  gint64 now = g_get_monotonic_time ();
-  gchar *json;
-  GList *names, *l;
+  GList *l;
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "channels");
-  json_builder_begin_array (builder);
-  names = g_hash_table_get_keys (relay->channels);
-  names = g_list_sort (names, (GCompareFunc) g_strcmp0);
-  for (l = names; l; l = l->next) {
-    RelayChannel *channel = g_hash_table_lookup (relay->channels, l->data);
-    gsize queued = 0;
-    GList *r;
+  memset (stats, 0, sizeof (*stats));
+  stats->name = channel->name;
+  stats->has_source = channel->source != NULL;
+  stats->receivers = channel->receivers.length;
+  stats->signaling = channel->signaling.length;
+  stats->counters = channel->counters;
+  for (l = channel->receivers.head; l; l = l->next) {
+    gsize queued = relay_client_get_queued_bytes (l->data);
 
-    for (r = channel->receivers.head; r; r = r->next)
-      queued += relay_client_get_queued_bytes (r->data);
-
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, channel->name);
-    json_builder_set_member_name (builder, "source");
-    json_builder_add_boolean_value (builder, channel->source != NULL);
-    json_builder_set_member_name (builder, "receivers");
-    json_builder_add_int_value (builder, channel->receivers.length);
-    json_builder_set_member_name (builder, "signaling");
-    json_builder_add_int_value (builder, channel->signaling.length);
-    json_builder_set_member_name (builder, "frames");
-    json_builder_add_int_value (builder, channel->frames_in);
-    json_builder_set_member_name (builder, "bytes");
-    json_builder_add_int_value (builder, channel->bytes_in);
-    json_builder_set_member_name (builder, "frames_out");
-    json_builder_add_int_value (builder, channel->frames_out);
-    json_builder_set_member_name (builder, "bytes_out");
-    json_builder_add_int_value (builder, channel->bytes_out);
-    json_builder_set_member_name (builder, "dropped");
-    json_builder_add_int_value (builder, channel->dropped);
-    json_builder_set_member_name (builder, "queued_bytes");
-    json_builder_add_int_value (builder, queued);
-    json_builder_set_member_name (builder, "last_frame_age_ms");
-    if (channel->last_frame_time)
-      json_builder_add_int_value (builder,
-          (now - channel->last_frame_time) / 1000);
-    else
-      json_builder_add_null_value (builder);
-    json_builder_set_member_name (builder, "schema");
-    json_builder_add_boolean_value (builder,
-        ds_stream_state_has_schema (channel->stream));
-    json_builder_set_member_name (builder, "signals");
-    json_builder_add_int_value (builder,
-        ds_signal_state_n_values (ds_stream_state_get_signals
-            (channel->stream, NULL)));
-    json_builder_set_member_name (builder, "cached_deltas");
-    json_builder_add_int_value (builder,
-        ds_stream_state_get_n_deltas (channel->stream));
-    json_builder_set_member_name (builder, "cache_bytes");
-    json_builder_add_int_value (builder,
-        ds_stream_state_get_cache_bytes (channel->stream));
-    json_builder_set_member_name (builder, "ended");
-    json_builder_add_boolean_value (builder,
-        ds_stream_state_has_ended (channel->stream));
-    json_builder_end_object (builder);
+    stats->queued_bytes += queued;
+    stats->queued_max = MAX (stats->queued_max, queued);
   }
-  g_list_free (names);
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
-
-  root = json_builder_get_root (builder);
-  generator = json_generator_new ();
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  json = json_generator_to_data (generator, NULL);
-  json_node_unref (root);
-  g_object_unref (generator);
-  g_object_unref (builder);
-  return json;
-}
-
-static void
-metric_header (GString * s, const gchar * name, const gchar * type,
-    const gchar * help)
-{
-  g_string_append_printf (s, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-      type);
-}
-
-/* The per-channel counters of /metrics */
-static const struct
-{
-  const gchar *name;
-  const gchar *help;
-  glong offset;
-} channel_counters[] = {
-  {"ds_relay_channel_frames_in_total",
-        "Frames accepted from the source, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, frames_in)},
-  {"ds_relay_channel_bytes_in_total",
-        "Bytes accepted from the source, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, bytes_in)},
-  {"ds_relay_channel_frames_out_total",
-        "Frames queued to clients, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, frames_out)},
-  {"ds_relay_channel_bytes_out_total",
-        "Bytes queued to clients, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, bytes_out)},
-  {"ds_relay_channel_dropped_frames_total",
-        "Frames not delivered to slow receivers, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, dropped)},
-  {"ds_relay_channel_catchups_total",
-        "Catch-ups sent, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, catchups)},
-  {"ds_relay_channel_pictures_refused_total",
-        "Picture frames refused by --max-picture-pixels, per channel.",
-      G_STRUCT_OFFSET (RelayChannel, pictures_refused)},
-};
-
-gchar *
-relay_metrics_text (DsRelay * relay)
-{
-  GString *s = g_string_new (NULL);
-  GHashTableIter iter;
-  gpointer value;
-  gsize queue_total = 0, queue_max = 0, cache_total = 0;
-  gint r;
-  guint i;
-
-  metric_header (s, "ds_relay_connections", "gauge",
-      "Open WebSocket connections by role.");
-  for (r = 0; r < RELAY_N_ROLES; r++)
-    g_string_append_printf (s, "ds_relay_connections{role=\"%s\"} %u\n",
-        role_names[r], relay->n_by_role[r]);
-  metric_header (s, "ds_relay_connections_total", "counter",
-      "WebSocket connections accepted since start, by role.");
-  for (r = 0; r < RELAY_N_ROLES; r++)
-    g_string_append_printf (s, "ds_relay_connections_total{role=\"%s\"} %"
-        G_GUINT64_FORMAT "\n", role_names[r], relay->connections_total[r]);
-  metric_header (s, "ds_relay_rejected_total", "counter",
-      "Upgrade requests refused, by reason.");
-  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"auth\"} %"
-      G_GUINT64_FORMAT "\n", relay->rejected_auth);
-  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"name\"} %"
-      G_GUINT64_FORMAT "\n", relay->rejected_name);
-  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"limit\"} %"
-      G_GUINT64_FORMAT "\n", relay->rejected_limit);
-  g_string_append_printf (s, "ds_relay_rejected_total{reason=\"origin\"} %"
-      G_GUINT64_FORMAT "\n", relay->rejected_origin);
-  metric_header (s, "ds_relay_channels", "gauge", "Channels that exist.");
-  g_string_append_printf (s, "ds_relay_channels %u\n",
-      g_hash_table_size (relay->channels));
-
-  metric_header (s, "ds_relay_frames_in_total", "counter",
-      "Frames accepted from sources, all channels.");
-  g_string_append_printf (s, "ds_relay_frames_in_total %" G_GUINT64_FORMAT
-      "\n", relay->frames_in);
-  metric_header (s, "ds_relay_bytes_in_total", "counter",
-      "Frame bytes accepted from sources, all channels.");
-  g_string_append_printf (s, "ds_relay_bytes_in_total %" G_GUINT64_FORMAT
-      "\n", relay->bytes_in);
-  metric_header (s, "ds_relay_frames_out_total", "counter",
-      "Frames queued to clients, all channels.");
-  g_string_append_printf (s, "ds_relay_frames_out_total %" G_GUINT64_FORMAT
-      "\n", relay->frames_out);
-  metric_header (s, "ds_relay_bytes_out_total", "counter",
-      "Frame bytes queued to clients, all channels.");
-  g_string_append_printf (s, "ds_relay_bytes_out_total %" G_GUINT64_FORMAT
-      "\n", relay->bytes_out);
-  metric_header (s, "ds_relay_malformed_frames_total", "counter",
-      "Malformed frames or messages dropped.");
-  g_string_append_printf (s, "ds_relay_malformed_frames_total %"
-      G_GUINT64_FORMAT "\n", relay->malformed);
-  metric_header (s, "ds_relay_signal_frames_refused_total", "counter",
-      "Signal frames from sources over --max-signal-bytes or "
-      "--max-signal-keys (frame or merged state), dropped.");
-  g_string_append_printf (s, "ds_relay_signal_frames_refused_total %"
-      G_GUINT64_FORMAT "\n", relay->signals_refused);
-  metric_header (s, "ds_relay_dropped_frames_total", "counter",
-      "Frames dropped by policy (slow receivers, receivers publishing, "
-      "view-only input).");
-  g_string_append_printf (s, "ds_relay_dropped_frames_total %"
-      G_GUINT64_FORMAT "\n", relay->dropped);
-  metric_header (s, "ds_relay_queue_overflows_total", "counter",
-      "Times a receiver's queue overflowed --max-queue-bytes.");
-  g_string_append_printf (s, "ds_relay_queue_overflows_total %"
-      G_GUINT64_FORMAT "\n", relay->overflows);
-  metric_header (s, "ds_relay_resyncs_total", "counter",
-      "Cached pictures sent to receivers that lost deltas.");
-  g_string_append_printf (s, "ds_relay_resyncs_total %" G_GUINT64_FORMAT
-      "\n", relay->resyncs);
-  metric_header (s, "ds_relay_slow_closes_total", "counter",
-      "Receivers closed because they stayed stuck.");
-  g_string_append_printf (s, "ds_relay_slow_closes_total %" G_GUINT64_FORMAT
-      "\n", relay->slow_closes);
-  metric_header (s, "ds_relay_takeovers_total", "counter",
-      "Sources replaced by a new source.");
-  g_string_append_printf (s, "ds_relay_takeovers_total %" G_GUINT64_FORMAT
-      "\n", relay->takeovers);
-  metric_header (s, "ds_relay_catchups_total", "counter",
-      "Catch-ups sent to late joiners and resynced receivers.");
-  g_string_append_printf (s, "ds_relay_catchups_total %" G_GUINT64_FORMAT
-      "\n", relay->catchups);
-  metric_header (s, "ds_relay_keyframe_requests_total", "counter",
-      "KeyframeRequests from receivers by outcome.");
-  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
-      "\"cache\"} %" G_GUINT64_FORMAT "\n", relay->keyframe_requests_cache);
-  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
-      "\"forwarded\"} %" G_GUINT64_FORMAT "\n",
-      relay->keyframe_requests_forwarded);
-  g_string_append_printf (s, "ds_relay_keyframe_requests_total{result="
-      "\"coalesced\"} %" G_GUINT64_FORMAT "\n",
-      relay->keyframe_requests_coalesced);
-  metric_header (s, "ds_relay_pictures_refused_total", "counter",
-      "Picture frames refused (not cached, not forwarded) because they "
-      "announce more than --max-picture-pixels.");
-  g_string_append_printf (s, "ds_relay_pictures_refused_total %"
-      G_GUINT64_FORMAT "\n", relay->pictures_refused);
-  metric_header (s, "ds_relay_picture_rebuilds_total", "counter",
-      "Delta chains collapsed into one cached picture.");
-  g_string_append_printf (s, "ds_relay_picture_rebuilds_total %"
-      G_GUINT64_FORMAT "\n", relay->picture_rebuilds);
-  metric_header (s, "ds_relay_cache_drops_total", "counter",
-      "Cached pictures (or images, schemas) dropped or not cached because "
-      "of --max-channel-cache-bytes.");
-  g_string_append_printf (s, "ds_relay_cache_drops_total %" G_GUINT64_FORMAT
-      "\n", relay->cache_drops);
-
-  /* per channel */
-  metric_header (s, "ds_relay_channel_receivers", "gauge",
-      "Receivers per channel.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-
-    g_string_append_printf (s, "ds_relay_channel_receivers{channel=\"%s\"} "
-        "%u\n", channel->name, channel->receivers.length);
-  }
-  for (i = 0; i < G_N_ELEMENTS (channel_counters); i++) {
-    metric_header (s, channel_counters[i].name, "counter",
-        channel_counters[i].help);
-    g_hash_table_iter_init (&iter, relay->channels);
-    while (g_hash_table_iter_next (&iter, NULL, &value)) {
-      RelayChannel *channel = value;
-
-      g_string_append_printf (s, "%s{channel=\"%s\"} %" G_GUINT64_FORMAT "\n",
-          channel_counters[i].name, channel->name,
-          G_STRUCT_MEMBER (guint64, channel, channel_counters[i].offset));
-    }
-  }
-  metric_header (s, "ds_relay_channel_queue_bytes", "gauge",
-      "Bytes queued to the receivers of a channel, not yet written.");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-    gsize queued = 0;
-    GList *l;
-
-    for (l = channel->receivers.head; l; l = l->next) {
-      gsize q = relay_client_get_queued_bytes (l->data);
-
-      queued += q;
-      queue_max = MAX (queue_max, q);
-    }
-    queue_total += queued;
-    g_string_append_printf (s, "ds_relay_channel_queue_bytes{channel=\"%s\"} "
-        "%" G_GSIZE_FORMAT "\n", channel->name, queued);
-  }
-  metric_header (s, "ds_relay_channel_cache_bytes", "gauge",
-      "Bytes a channel keeps for late joiners (keyframe, deltas, image, "
-      "schema, End).");
-  g_hash_table_iter_init (&iter, relay->channels);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RelayChannel *channel = value;
-    gsize cached = ds_stream_state_get_cache_bytes (channel->stream);
-
-    cache_total += cached;
-    g_string_append_printf (s, "ds_relay_channel_cache_bytes{channel=\"%s\"} "
-        "%" G_GSIZE_FORMAT "\n", channel->name, cached);
-  }
-  metric_header (s, "ds_relay_cache_bytes", "gauge",
-      "Bytes all channels keep for late joiners.");
-  g_string_append_printf (s, "ds_relay_cache_bytes %" G_GSIZE_FORMAT "\n",
-      cache_total);
-  metric_header (s, "ds_relay_queue_bytes", "gauge",
-      "Bytes queued to all receivers, not yet written.");
-  g_string_append_printf (s, "ds_relay_queue_bytes %" G_GSIZE_FORMAT "\n",
-      queue_total);
-  metric_header (s, "ds_relay_queue_bytes_max", "gauge",
-      "The largest queue of any one receiver, in bytes.");
-  g_string_append_printf (s, "ds_relay_queue_bytes_max %" G_GSIZE_FORMAT "\n",
-      queue_max);
-  return g_string_free (s, FALSE);
+  stats->last_frame_age_ms = -1;
+  if (channel->last_frame_time)
+    stats->last_frame_age_ms = (relay_clock_now (channel->relay->clock) -
+        channel->last_frame_time) / 1000;
+  stats->has_schema = ds_stream_state_has_schema (channel->stream);
+  stats->signals = ds_signal_state_n_values (ds_stream_state_get_signals
+      (channel->stream, NULL));
+  stats->cached_deltas = ds_stream_state_get_n_deltas (channel->stream);
+  stats->cache_bytes = ds_stream_state_get_cache_bytes (channel->stream);
+  stats->ended = ds_stream_state_has_ended (channel->stream);
 }

@@ -18,44 +18,123 @@
  */
 
 /* Channels (SPEC §6.2-6.7) and the clients attached to them: fan-out,
- * caches for late joiners, input routing, slow-receiver handling. */
+ * caches for late joiners, input routing, slow-receiver handling, limits.
+ *
+ * This is the relay's logic; it knows no socket and no WebSocket. It
+ * reaches a client's connection through RelayClientFuncs (relay-ws-client.c
+ * on a real WebSocket, a fake in tests/check/relay/channel.c), hears from
+ * it through relay_client_receive(), relay_client_drained() and
+ * relay_client_remove(), and takes its time from the relay's RelayClock. */
 
 #ifndef __RELAY_CHANNEL_H__
 #define __RELAY_CHANNEL_H__
 
 #include "relay.h"
+#include "relay-metrics.h"
 
 G_BEGIN_DECLS
 
+/* What the logic asks of a client's connection */
+typedef struct
+{
+  /* queues a message (@binary: a ds-stream frame; else text) */
+  void          (*send)              (gpointer conn,
+                                      gboolean binary,
+                                      GBytes * message);
+  /* starts closing; relay_client_remove() follows once it is gone */
+  void          (*close)             (gpointer conn,
+                                      gushort code,
+                                      const gchar * reason);
+  /* bytes queued and not yet written */
+  gsize         (*get_queued_bytes)  (gpointer conn);
+  /* time (the relay clock's) of the last write progress, or of the
+   * moment the queue became non-empty */
+  gint64        (*get_last_progress) (gpointer conn);
+} RelayClientFuncs;
+
+/* A channel's gauges and counters, for /metrics and /channels */
+typedef struct
+{
+  const gchar *name;
+  gboolean has_source;
+  guint receivers;
+  guint signaling;
+  RelayChannelCounters counters;
+  gsize queued_bytes;           /* to its receivers, not yet written */
+  gsize queued_max;             /* the largest of one receiver */
+  gint64 last_frame_age_ms;     /* -1: no frame yet */
+  gboolean has_schema;
+  guint signals;
+  guint cached_deltas;
+  gsize cache_bytes;
+  gboolean ended;
+} RelayChannelStats;
+
+/* Before anything else: the channel table, the counters, @clock */
+void            relay_channels_init         (DsRelay * relay,
+                                             RelayClock * clock);
+/* At exit, once no client is left: frees every channel, the table and
+ * the counters */
+void            relay_channels_free         (DsRelay * relay);
+
 /* 1-64 of [A-Za-z0-9._-] */
 gboolean        relay_channel_name_is_valid (const gchar * name);
+
+typedef enum
+{
+  RELAY_ADMIT_OK,
+  RELAY_ADMIT_TOO_MANY_CLIENTS,       /* --max-clients */
+  RELAY_ADMIT_TOO_MANY_CHANNELS,      /* --max-channels */
+} RelayAdmission;
+
+/* Whether one more client may join channel @name (the limits, checked
+ * before the upgrade) */
+RelayAdmission  relay_admit                 (DsRelay * relay,
+                                             const gchar * name);
 
 /* Finds or creates a channel (NULL when --max-channels is reached) */
 RelayChannel *  relay_channel_get           (DsRelay * relay,
                                              const gchar * name,
                                              gboolean create);
+void            relay_channel_get_stats     (RelayChannel * channel,
+                                             RelayChannelStats * stats);
 
-/* Attaches a freshly upgraded connection to @channel */
-RelayClient *   relay_client_attach         (DsRelay * relay,
-                                             RelayChannel * channel,
+/* A new client of @channel on the connection @conn; nothing is sent
+ * before relay_client_join() */
+RelayClient *   relay_client_new            (RelayChannel * channel,
                                              RelayRole role,
-                                             RelayWs * ws,
+                                             const RelayClientFuncs * funcs,
+                                             gpointer conn,
                                              const gchar * peer,
                                              gboolean view_only);
+/* Joins the channel in its role: a source takes over, a receiver gets
+ * its catch-up */
+void            relay_client_join           (RelayClient * client);
+/* A message from the client */
+void            relay_client_receive        (RelayClient * client,
+                                             gboolean binary,
+                                             GBytes * message);
+/* The connection wrote all it held: a receiver gets more of its queue */
+void            relay_client_drained        (RelayClient * client);
+/* The connection is gone (@peer_close_code: what the peer sent, or 0):
+ * the client leaves its channel and is freed; the connection stays the
+ * caller's */
+void            relay_client_remove         (RelayClient * client,
+                                             gushort peer_close_code);
+guint           relay_client_get_id         (RelayClient * client);
 
 /* Closes every client with @code and @reason */
 void            relay_close_all             (DsRelay * relay,
                                              gushort code,
                                              const gchar * reason);
 
-/* Once a second: stuck receivers, idle channels */
-void            relay_housekeeping          (DsRelay * relay);
-/* At exit, once no client is left: frees every channel and the table */
-void            relay_channels_free         (DsRelay * relay);
-
-/* /channels and /metrics bodies */
-gchar *         relay_channels_json         (DsRelay * relay);
-gchar *         relay_metrics_text          (DsRelay * relay);
+/* Every 100 ms: stuck clients, idle channels, memory. @busy holds the
+ * clients whose connections have something queued (the others cannot be
+ * stuck), @transport_bytes what they hold in all; @busy NULL: every
+ * client is looked at */
+void            relay_housekeeping          (DsRelay * relay,
+                                             GPtrArray * busy,
+                                             gsize transport_bytes);
 
 const gchar *   relay_role_name             (RelayRole role);
 

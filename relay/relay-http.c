@@ -31,7 +31,9 @@
 #include "relay-channel.h"
 #include "relay-http.h"
 #include "relay-http-request.h"
+#include "relay-metrics.h"
 #include "relay-server.h"
+#include "relay-ws-client.h"
 
 #define VIEWER_RESOURCE_PREFIX "/org/dsstream/relay/viewer/"
 
@@ -389,7 +391,7 @@ relay_upgrade_complete_cb (RelayConnection * conn, GIOStream * stream,
   channel = relay_channel_get (relay, upgrade->channel, TRUE);
   if (channel == NULL || relay->shutting_down) {
     /* The limit was reached between the check and the upgrade */
-    relay->rejected_limit++;
+    relay->metrics->rejected_limit++;
     relay_ws_set_callbacks (ws, NULL, relay_refused_ws_closed_cb, NULL, NULL);
     relay_ws_start (ws);
     relay_ws_close (ws, RELAY_WS_CLOSE_POLICY_VIOLATION,
@@ -449,7 +451,7 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
   gchar *text;
 
   if (!relay_channel_name_is_valid (name)) {
-    relay->rejected_name++;
+    relay->metrics->rejected_name++;
     relay_http_error (conn, request, 400,
         "invalid channel name: use 1-64 of A-Z a-z 0-9 . _ -");
     return;
@@ -460,7 +462,7 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
   }
   origin = relay_origin_check (relay, request);
   if (origin == RELAY_ORIGIN_FOREIGN) {
-    relay->rejected_origin++;
+    relay->metrics->rejected_origin++;
     relay_log ("refused %s for channel %s from %s: Origin %s is not allowed "
         "(see --allowed-origin)", relay_role_name (role), name, peer,
         relay_http_request_get_header (request, "Origin"));
@@ -470,7 +472,7 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
     return;
   }
   if (origin == RELAY_ORIGIN_UNKNOWN_HOST) {
-    relay->rejected_origin++;
+    relay->metrics->rejected_origin++;
     relay_log ("refused %s for channel %s from %s: Host %s is not a name of "
         "this relay (see --allowed-host)", relay_role_name (role), name, peer,
         relay_http_request_get_header (request, "Host"));
@@ -479,7 +481,7 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
     return;
   }
   if (!relay_request_token (request, &token)) {
-    relay->rejected_auth++;
+    relay->metrics->rejected_auth++;
     relay_log ("refused %s for channel %s from %s: malformed query or token",
         relay_role_name (role), name, peer);
     relay_http_error (conn, request, 400, "malformed query or token");
@@ -487,7 +489,7 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
   }
   if (!relay_authorize (relay, token, role, &view_only)) {
     g_free (token);
-    relay->rejected_auth++;
+    relay->metrics->rejected_auth++;
     relay_log ("refused %s for channel %s from %s: bad or missing token",
         relay_role_name (role), name, peer);
     relay_http_error_full (conn, request, 401,
@@ -497,19 +499,15 @@ relay_handle_upgrade (DsRelay * relay, RelayConnection * conn,
     return;
   }
   g_free (token);
-  if (relay->settings.max_clients > 0 &&
-      relay->n_clients >= (guint) relay->settings.max_clients) {
-    relay->rejected_limit++;
+  if (relay_admit (relay, name) == RELAY_ADMIT_TOO_MANY_CLIENTS) {
+    relay->metrics->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-clients %d reached",
         relay_role_name (role), name, peer, relay->settings.max_clients);
     relay_http_error (conn, request, 503, "too many clients");
     return;
   }
-  if (relay_channel_get (relay, name, FALSE) == NULL &&
-      relay->settings.max_channels > 0 &&
-      g_hash_table_size (relay->channels) >=
-      (guint) relay->settings.max_channels) {
-    relay->rejected_limit++;
+  if (relay_admit (relay, name) == RELAY_ADMIT_TOO_MANY_CHANNELS) {
+    relay->metrics->rejected_limit++;
     relay_log ("refused %s for channel %s from %s: --max-channels %d reached",
         relay_role_name (role), name, peer, relay->settings.max_channels);
     relay_http_error (conn, request, 503, "too many channels");
@@ -708,7 +706,7 @@ relay_http_refused_cb (const gchar * address, gpointer user_data)
 {
   DsRelay *relay = user_data;
 
-  relay->rejected_limit++;
+  relay->metrics->rejected_limit++;
 }
 
 void

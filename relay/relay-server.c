@@ -32,7 +32,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include "relay.h"
+#include "relay-log.h"
 #include "relay-http-request.h"
 #include "relay-server.h"
 

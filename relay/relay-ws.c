@@ -25,7 +25,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
-#include "relay.h"
+#include "relay-log.h"
 #include "relay-ws.h"
 
 /* Reads go into a buffer that starts at READ_START bytes (most clients

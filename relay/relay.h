@@ -18,14 +18,17 @@
  */
 
 /* ds-relay's shared state: settings (from the command line, fixed after
- * start) and the live state (channels, counters). Everything runs on the
- * default main context in one thread. */
+ * start) and the live state (channels, clients; the counters are in
+ * relay-metrics.h). Everything runs on the default main context in one
+ * thread, on the time of its RelayClock. */
 
 #ifndef __RELAY_H__
 #define __RELAY_H__
 
 #include <gio/gio.h>
 
+#include "relay-clock.h"
+#include "relay-log.h"
 #include "relay-ws.h"
 
 G_BEGIN_DECLS
@@ -38,6 +41,7 @@ G_BEGIN_DECLS
 
 typedef struct _RelayChannel RelayChannel;
 typedef struct _RelayClient RelayClient;
+typedef struct _RelayMetrics RelayMetrics;
 
 typedef enum
 {
@@ -98,38 +102,11 @@ typedef struct
   gsize frame_queue_bytes;      /* in the receivers' DsFrameQueues */
   gsize queued_peak;            /* bytes queued to all clients, since the
                                  * last trim */
-  gint64 started;
+  gint64 started;               /* on the clock */
 
-  /* counters since start, all channels */
-  guint64 connections_total[RELAY_N_ROLES];
-  guint64 rejected_auth;
-  guint64 rejected_name;
-  guint64 rejected_limit;
-  guint64 rejected_origin;
-  guint64 frames_in;
-  guint64 bytes_in;
-  guint64 frames_out;
-  guint64 bytes_out;
-  guint64 malformed;
-  guint64 signals_refused;
-  guint64 dropped;
-  guint64 overflows;
-  guint64 resyncs;
-  guint64 slow_closes;
-  guint64 takeovers;
-  guint64 catchups;
-  guint64 keyframe_requests_cache;
-  guint64 keyframe_requests_forwarded;
-  guint64 keyframe_requests_coalesced;
-  guint64 pictures_refused;     /* over --max-picture-pixels */
-  guint64 picture_rebuilds;
-  guint64 cache_drops;          /* picture caches dropped for the bound */
+  RelayClock *clock;
+  RelayMetrics *metrics;        /* counters since start */
 } DsRelay;
-
-/* Logging: one line on stderr per decision; frames only with --verbose */
-void      relay_log           (const gchar * format, ...) G_GNUC_PRINTF (1, 2);
-#define relay_verbose(relay, ...) \
-  G_STMT_START { if ((relay)->settings.verbose) relay_log (__VA_ARGS__); } G_STMT_END
 
 G_END_DECLS
 

@@ -1,0 +1,917 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/*
+ * The relay's channel logic (relay/relay-channel.c) in-process: no
+ * socket, no sleep. Clients are fakes of RelayClientFuncs that keep what
+ * the relay sends them (and can play a peer that does not read), time is
+ * a fake RelayClock the tests advance by hand. What needs a real socket
+ * (HTTP, WebSocket, TLS, the program) is tested in relay.c.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <gst/check/gstcheck.h>
+#include <json-glib/json-glib.h>
+
+#include <ds/dsprotocol.h>
+#include <ds/dsrle.h>
+#include <ds/dssignal.h>
+
+#include "relay-channel.h"
+#include "relay-metrics.h"
+
+#define MS (G_TIME_SPAN_MILLISECOND)
+
+/* A fake clock: time moves only in clock_advance() */
+
+typedef struct
+{
+  guint id;
+  gint64 deadline;
+  GSourceFunc func;
+  gpointer user_data;
+} FakeTimeout;
+
+typedef struct
+{
+  RelayClock parent;
+  gint64 now;
+  GList *timeouts;              /* FakeTimeout */
+  guint next_id;
+} FakeClock;
+
+static gint64
+fake_clock_now (RelayClock * clock)
+{
+  return ((FakeClock *) clock)->now;
+}
+
+static guint
+fake_clock_add_timeout (RelayClock * clock, gint64 delay, GSourceFunc func,
+    gpointer user_data)
+{
+  FakeClock *fake = (FakeClock *) clock;
+  FakeTimeout *timeout = g_new0 (FakeTimeout, 1);
+
+  timeout->id = ++fake->next_id;
+  timeout->deadline = fake->now + MAX (delay, 0);
+  timeout->func = func;
+  timeout->user_data = user_data;
+  fake->timeouts = g_list_append (fake->timeouts, timeout);
+  return timeout->id;
+}
+
+static void
+fake_clock_remove_timeout (RelayClock * clock, guint id)
+{
+  FakeClock *fake = (FakeClock *) clock;
+  GList *l;
+
+  for (l = fake->timeouts; l; l = l->next) {
+    FakeTimeout *timeout = l->data;
+
+    if (timeout->id == id) {
+      fake->timeouts = g_list_delete_link (fake->timeouts, l);
+      g_free (timeout);
+      return;
+    }
+  }
+  fail ("removed timeout %u is not pending", id);
+}
+
+static const RelayClockFuncs fake_clock_funcs = {
+  fake_clock_now,
+  fake_clock_add_timeout,
+  fake_clock_remove_timeout,
+};
+
+static FakeClock fake_clock;
+static DsRelay relay;
+
+/* Moves time by @ms, firing the timeouts due on the way, in order */
+static void
+clock_advance (gint64 ms)
+{
+  gint64 target = fake_clock.now + ms * MS;
+
+  for (;;) {
+    FakeTimeout *next = NULL;
+    GList *l;
+
+    for (l = fake_clock.timeouts; l; l = l->next) {
+      FakeTimeout *timeout = l->data;
+
+      if (timeout->deadline <= target && (next == NULL ||
+              timeout->deadline < next->deadline))
+        next = timeout;
+    }
+    if (next == NULL)
+      break;
+    fake_clock.timeouts = g_list_remove (fake_clock.timeouts, next);
+    fake_clock.now = next->deadline;
+    next->func (next->user_data);
+    g_free (next);
+  }
+  fake_clock.now = target;
+}
+
+/* Advances by @ms in the relay's housekeeping steps of 100 ms */
+static void
+run_for (gint64 ms)
+{
+  gint64 done;
+
+  for (done = 0; done < ms; done += 100) {
+    clock_advance (MIN (100, ms - done));
+    relay_housekeeping (&relay, NULL, 0);
+  }
+}
+
+/* A fake connection */
+
+typedef struct
+{
+  RelayClient *client;
+  GQueue frames;                /* GBytes: binary messages, in order */
+  GQueue texts;                 /* GBytes: text messages */
+  gboolean blocked;             /* a peer that does not read */
+  gsize queued;                 /* what it has not read */
+  gint64 last_progress;
+  gboolean closed;
+  gushort close_code;
+  gchar *close_reason;
+} FakeConn;
+
+static void
+fake_conn_send (gpointer conn, gboolean binary, GBytes * message)
+{
+  FakeConn *fake = conn;
+
+  fail_if (fake->closed, "sent to a closed connection");
+  g_queue_push_tail (binary ? &fake->frames : &fake->texts,
+      g_bytes_ref (message));
+  if (!fake->blocked)
+    return;
+  if (fake->queued == 0)
+    fake->last_progress = fake_clock.now;
+  fake->queued += g_bytes_get_size (message);
+}
+
+static void
+fake_conn_close (gpointer conn, gushort code, const gchar * reason)
+{
+  FakeConn *fake = conn;
+
+  if (fake->closed)
+    return;
+  fake->closed = TRUE;
+  fake->close_code = code;
+  fake->close_reason = g_strdup (reason);
+}
+
+static gsize
+fake_conn_get_queued_bytes (gpointer conn)
+{
+  return ((FakeConn *) conn)->queued;
+}
+
+static gint64
+fake_conn_get_last_progress (gpointer conn)
+{
+  return ((FakeConn *) conn)->last_progress;
+}
+
+static const RelayClientFuncs fake_conn_funcs = {
+  fake_conn_send,
+  fake_conn_close,
+  fake_conn_get_queued_bytes,
+  fake_conn_get_last_progress,
+};
+
+static FakeConn *
+fake_connect_full (const gchar * name, RelayRole role, gboolean view_only,
+    gboolean blocked)
+{
+  RelayChannel *channel = relay_channel_get (&relay, name, TRUE);
+  FakeConn *fake = g_new0 (FakeConn, 1);
+
+  fail_unless (channel != NULL);
+  g_queue_init (&fake->frames);
+  g_queue_init (&fake->texts);
+  fake->blocked = blocked;
+  fake->client = relay_client_new (channel, role, &fake_conn_funcs, fake,
+      "fake", view_only);
+  relay_client_join (fake->client);
+  return fake;
+}
+
+static FakeConn *
+fake_connect (const gchar * name, RelayRole role)
+{
+  return fake_connect_full (name, role, FALSE, FALSE);
+}
+
+/* The peer reads everything: the relay hears the connection drained */
+static void
+fake_read_all (FakeConn * fake)
+{
+  fake->blocked = FALSE;
+  fake->queued = 0;
+  fake->last_progress = fake_clock.now;
+  relay_client_drained (fake->client);
+}
+
+/* The connection is gone (if it was not already) and freed */
+static void
+fake_free (FakeConn * fake)
+{
+  if (fake->client)
+    relay_client_remove (fake->client, 1000);
+  g_queue_clear_full (&fake->frames, (GDestroyNotify) g_bytes_unref);
+  g_queue_clear_full (&fake->texts, (GDestroyNotify) g_bytes_unref);
+  g_free (fake->close_reason);
+  g_free (fake);
+}
+
+/* The transport finished closing a connection the relay closed */
+static void
+fake_disconnect (FakeConn * fake)
+{
+  fail_unless (fake->client != NULL);
+  relay_client_remove (fake->client, 0);
+  fake->client = NULL;
+}
+
+/* Frames */
+
+#define PW 16
+#define PH 8
+#define PSIZE (PW * PH * 4)
+
+static GBytes *
+make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
+    guint16 height, const void *payload, gsize len)
+{
+  DsHeader header = { 0, };
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = seq * 10;
+  header.width = width;
+  header.height = height;
+  return ds_frame_pack (&header, payload, len);
+}
+
+static GBytes *
+make_signal (guint8 type, guint16 seq, const gchar * json)
+{
+  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
+      seq, 0, 0, json, strlen (json));
+}
+
+static GBytes *
+make_input (guint8 type, const void *payload, gsize len)
+{
+  return make_frame (type, DS_FLAG_INPUT, 1, 0, 0, payload, len);
+}
+
+static void
+fill_picture (guint8 * picture, guint step)
+{
+  guint i;
+
+  for (i = 0; i < PSIZE; i++)
+    picture[i] = (guint8) ((i * 7 + step * 13) & 0xff);
+}
+
+static GBytes *
+make_keyframe (const guint8 * picture, guint16 seq)
+{
+  return make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, seq, PW, PH, picture,
+      PSIZE);
+}
+
+static GBytes *
+make_delta (const guint8 * cur, const guint8 * ref, guint16 seq)
+{
+  guint8 *coded = g_malloc (DS_RLE_MAX_ENCODED_SIZE (PSIZE));
+  gsize len = ds_rle_encode_xor (cur, ref, PSIZE, coded,
+      DS_RLE_MAX_ENCODED_SIZE (PSIZE));
+  GBytes *frame;
+
+  fail_unless (len > 0);
+  frame = make_frame (DS_FRAME_DELTA_PIXELS, 0, seq, PW, PH, coded, len);
+  g_free (coded);
+  return frame;
+}
+
+/* @client sends @frame (taken) */
+static void
+fake_send (FakeConn * fake, GBytes * frame)
+{
+  relay_client_receive (fake->client, TRUE, frame);
+  g_bytes_unref (frame);
+}
+
+static DsHeader
+frame_header (GBytes * frame)
+{
+  DsHeader header;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
+  return header;
+}
+
+static GBytes *
+expect_frame (FakeConn * fake, guint8 type)
+{
+  GBytes *frame = g_queue_pop_head (&fake->frames);
+
+  fail_unless (frame != NULL, "no frame of type 0x%02x", type);
+  fail_unless_equals_int (frame_header (frame).type, type);
+  return frame;
+}
+
+static void
+expect_nothing (FakeConn * fake)
+{
+  GBytes *frame = g_queue_pop_head (&fake->frames);
+
+  if (frame)
+    fail ("unexpected frame of type 0x%02x", frame_header (frame).type);
+}
+
+static JsonObject *
+expect_signal (FakeConn * fake, guint8 type)
+{
+  GBytes *frame = expect_frame (fake, type);
+  gsize len;
+  const gchar *data = g_bytes_get_data (frame, &len);
+  JsonParser *parser = json_parser_new ();
+  JsonObject *object;
+
+  fail_unless (json_parser_load_from_data (parser, data + DS_HEADER_SIZE,
+          len - DS_HEADER_SIZE, NULL));
+  object = json_node_dup_object (json_parser_get_root (parser));
+  g_object_unref (parser);
+  g_bytes_unref (frame);
+  return object;
+}
+
+static guint
+expect_receiver_count (FakeConn * source)
+{
+  GBytes *frame = expect_frame (source, DS_INPUT_RECEIVER_COUNT);
+  const guint8 *data = g_bytes_get_data (frame, NULL);
+  guint count;
+
+  fail_unless (frame_header (frame).flags & DS_FLAG_INPUT);
+  count = GST_READ_UINT32_LE (data + DS_HEADER_SIZE);
+  g_bytes_unref (frame);
+  return count;
+}
+
+/* Applies a Pixels or DeltaPixels frame a receiver got to @picture */
+static void
+apply_picture_frame (GBytes * frame, guint8 * picture, gboolean * have)
+{
+  DsHeader header = frame_header (frame);
+  const guint8 *data = g_bytes_get_data (frame, NULL);
+
+  if (header.type == DS_FRAME_PIXELS) {
+    fail_unless_equals_int (header.payload_len, PSIZE);
+    memcpy (picture, data + DS_HEADER_SIZE, PSIZE);
+    *have = TRUE;
+    return;
+  }
+  fail_unless_equals_int (header.type, DS_FRAME_DELTA_PIXELS);
+  fail_unless (*have, "a delta before any keyframe");
+  fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE, header.payload_len,
+          picture, picture, PSIZE, NULL));
+}
+
+static void
+setup (void)
+{
+  RelaySettings *s = &relay.settings;
+
+  memset (&relay, 0, sizeof (relay));
+  memset (&fake_clock, 0, sizeof (fake_clock));
+  fake_clock.parent.funcs = &fake_clock_funcs;
+  /* not 0: the logic keeps 0 for "never" */
+  fake_clock.now = 1000 * G_TIME_SPAN_SECOND;
+
+  /* ds-relay's defaults */
+  s->max_frame_bytes = DS_DEFAULT_MAX_FRAME_BYTES;
+  s->max_queue_bytes = 32 * 1024 * 1024;
+  s->max_signal_bytes = DS_SIGNAL_DEFAULT_MAX_BYTES;
+  s->max_signal_keys = DS_SIGNAL_DEFAULT_MAX_KEYS;
+  s->max_picture_pixels = 7680 * 4320;
+  s->max_channel_cache_bytes = 64 * 1024 * 1024;
+  s->idle_grace = 60;
+  s->source_grace = 30;
+  s->stuck_timeout = 30;
+  s->max_channels = 1024;
+  s->max_clients = 4096;
+  relay_channels_init (&relay, &fake_clock.parent);
+}
+
+static void
+teardown (void)
+{
+  fail_unless_equals_int (relay.n_clients, 0);
+  relay_channels_free (&relay);
+  /* a freed channel leaves no timeout behind */
+  fail_unless (fake_clock.timeouts == NULL);
+}
+
+/* Tests */
+
+GST_START_TEST (test_take_over)
+{
+  FakeConn *old_source = fake_connect ("mig", RELAY_ROLE_SOURCE);
+  FakeConn *receiver = fake_connect ("mig", RELAY_ROLE_RECEIVER);
+  FakeConn *new_source;
+  JsonObject *object;
+
+  fail_unless_equals_int (expect_receiver_count (old_source), 0);
+  fail_unless_equals_int (expect_receiver_count (old_source), 1);
+  fake_send (old_source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"v\":1}"));
+  json_object_unref (expect_signal (receiver, DS_FRAME_SIGNAL_SYNC));
+
+  new_source = fake_connect ("mig", RELAY_ROLE_SOURCE);
+  fail_unless_equals_int (expect_receiver_count (new_source), 1);
+  fail_unless (old_source->closed);
+  fail_unless_equals_int (old_source->close_code, RELAY_WS_CLOSE_TAKEN_OVER);
+  fail_unless (strstr (old_source->close_reason, "took over") != NULL);
+  /* what the old source still sends while closing is ignored */
+  fake_send (old_source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"v\":9}"));
+  fake_disconnect (old_source);
+  /* the old one leaving starts no grace timer: the channel has a source */
+  fail_unless (fake_clock.timeouts == NULL);
+
+  /* receivers see no reset and go on with the new source */
+  fake_send (new_source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"v\":2}"));
+  object = expect_signal (receiver, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int (json_object_get_int_member (object, "v"), 2);
+  json_object_unref (object);
+  expect_nothing (receiver);
+  fail_if (receiver->closed);
+  fail_unless_equals_int (relay.metrics->takeovers, 1);
+
+  fake_free (old_source);
+  fake_free (new_source);
+  fake_free (receiver);
+}
+
+GST_END_TEST;
+
+/* A late joiner gets the schema, ONE merged signal frame and the picture
+ * chain, in that order, and nothing more */
+GST_START_TEST (test_catchup_merged)
+{
+  FakeConn *source = fake_connect ("c", RELAY_ROLE_SOURCE);
+  const gchar *schema = "{\"signals\":[\"a\",\"b\",\"c\"],\"mode\":\"signal\"}";
+  guint8 pictures[3][PSIZE], shown[PSIZE];
+  gboolean have = FALSE;
+  FakeConn *late;
+  JsonObject *state;
+  GBytes *frame;
+  guint i;
+
+  fake_send (source, make_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 1, 0, 0, schema,
+          strlen (schema)));
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 2,
+          "{\"a\":1,\"b\":2}"));
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"b\":3}"));
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4, "{\"c\":4}"));
+  fill_picture (pictures[0], 0);
+  fake_send (source, make_keyframe (pictures[0], 5));
+  for (i = 1; i < 3; i++) {
+    memcpy (pictures[i], pictures[i - 1], PSIZE);
+    pictures[i][i * 10] ^= 0xff;
+    fake_send (source, make_delta (pictures[i], pictures[i - 1], 5 + i));
+  }
+
+  late = fake_connect ("c", RELAY_ROLE_RECEIVER);
+  g_bytes_unref (expect_frame (late, DS_FRAME_SCHEMA_ANNOUNCE));
+  state = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_size (state), 3);
+  fail_unless_equals_int (json_object_get_int_member (state, "a"), 1);
+  fail_unless_equals_int (json_object_get_int_member (state, "b"), 3);
+  fail_unless_equals_int (json_object_get_int_member (state, "c"), 4);
+  json_object_unref (state);
+  while ((frame = g_queue_pop_head (&late->frames))) {
+    apply_picture_frame (frame, shown, &have);
+    g_bytes_unref (frame);
+  }
+  fail_unless (have);
+  fail_unless (memcmp (shown, pictures[2], PSIZE) == 0);
+  fail_unless_equals_int (relay.metrics->catchups, 1);
+
+  fake_free (late);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_source_grace)
+{
+  FakeConn *source, *late;
+  JsonObject *object;
+
+  relay.settings.source_grace = 2;
+  source = fake_connect ("gr", RELAY_ROLE_SOURCE);
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"g\":1}"));
+  fake_free (source);
+
+  /* within the grace period the cached state is still there */
+  clock_advance (1900);
+  late = fake_connect ("gr", RELAY_ROLE_RECEIVER);
+  object = expect_signal (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int (json_object_get_int_member (object, "g"), 1);
+  json_object_unref (object);
+
+  /* a source coming back in time continues: no reset */
+  source = fake_connect ("gr", RELAY_ROLE_SOURCE);
+  clock_advance (5000);
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"h\":2}"));
+  json_object_unref (expect_signal (late, DS_FRAME_SIGNAL_DIFF));
+  fake_free (source);
+  fake_free (late);
+
+  /* it leaves again: the state is dropped once the grace period passed */
+  clock_advance (1999);
+  late = fake_connect ("gr", RELAY_ROLE_RECEIVER);
+  json_object_unref (expect_signal (late, DS_FRAME_SIGNAL_SYNC));
+  fake_free (late);
+  clock_advance (1);
+  late = fake_connect ("gr", RELAY_ROLE_RECEIVER);
+  expect_nothing (late);
+  fake_free (late);
+}
+
+GST_END_TEST;
+
+static gboolean
+channel_exists (const gchar * name)
+{
+  return relay_channel_get (&relay, name, FALSE) != NULL;
+}
+
+GST_START_TEST (test_idle_removal)
+{
+  FakeConn *receiver;
+
+  relay.settings.idle_grace = 1.5;
+  receiver = fake_connect ("idle", RELAY_ROLE_RECEIVER);
+  run_for (5000);
+  /* somebody is connected: kept */
+  fail_unless (channel_exists ("idle"));
+  fake_free (receiver);
+  run_for (1400);
+  fail_unless (channel_exists ("idle"));
+  run_for (100);
+  fail_if (channel_exists ("idle"));
+
+  /* a channel nobody ever joined goes the same way */
+  fail_unless (relay_channel_get (&relay, "empty", TRUE) != NULL);
+  run_for (1500);
+  fail_if (channel_exists ("empty"));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_stuck_receiver)
+{
+  FakeConn *source, *fast, *stuck;
+
+  relay.settings.stuck_timeout = 3;
+  source = fake_connect ("st", RELAY_ROLE_SOURCE);
+  fast = fake_connect ("st", RELAY_ROLE_RECEIVER);
+  stuck = fake_connect_full ("st", RELAY_ROLE_RECEIVER, FALSE, TRUE);
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"s\":1}"));
+  fail_unless (stuck->queued > 0);
+
+  run_for (3000);
+  fail_if (stuck->closed);
+  /* the fast one keeps reading, the stuck one makes no progress */
+  fake_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"s\":2}"));
+  run_for (100);
+  fail_unless (stuck->closed);
+  fail_unless_equals_int (stuck->close_code, RELAY_WS_CLOSE_TOO_SLOW);
+  fail_unless (strstr (stuck->close_reason, "too slow") != NULL);
+  fail_if (fast->closed);
+  fail_if (source->closed);
+  fail_unless_equals_int (relay.metrics->slow_closes, 1);
+
+  /* once gone, the source learns it */
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+  fake_disconnect (stuck);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+
+  fake_free (stuck);
+  fake_free (fast);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* A receiver that does not read loses media, never signals, and gets a
+ * picture it can use before any delta */
+GST_START_TEST (test_slow_receiver)
+{
+  FakeConn *source, *slow;
+  guint8 prev[PSIZE], cur[PSIZE], shown[PSIZE];
+  guint8 *audio = g_malloc0 (32768);
+  gboolean have = FALSE, lost = FALSE;
+  JsonObject *state = NULL;
+  GBytes *frame;
+  guint i, pictures = 0, audio_frames = 0;
+
+  relay.settings.max_queue_bytes = 65536;
+  source = fake_connect ("slow", RELAY_ROLE_SOURCE);
+  slow = fake_connect_full ("slow", RELAY_ROLE_RECEIVER, FALSE, TRUE);
+  fill_picture (prev, 0);
+  fake_send (source, make_keyframe (prev, 1));
+  for (i = 1; i <= 100; i++) {
+    gchar json[32];
+
+    fill_picture (cur, i);
+    fake_send (source, make_delta (cur, prev, i * 3));
+    memcpy (prev, cur, PSIZE);
+    g_snprintf (json, sizeof (json), "{\"n\":%u}", i);
+    fake_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, i * 3 + 1, json));
+    fake_send (source, make_frame (DS_FRAME_AUDIO_PCM, 0, i * 3 + 2, 1, 48000,
+            audio, 32768));
+  }
+  fail_unless (relay.metrics->overflows >= 1);
+  fail_unless (relay.metrics->dropped > 0);
+
+  /* it reads: what it gets draws the source's last picture, with the last
+   * signal values, no delta on a picture it lacks */
+  fake_read_all (slow);
+  while ((frame = g_queue_pop_head (&slow->frames))) {
+    DsHeader header = frame_header (frame);
+
+    switch (header.type) {
+      case DS_FRAME_PIXELS:
+      case DS_FRAME_DELTA_PIXELS:
+        apply_picture_frame (frame, shown, &have);
+        pictures++;
+        break;
+      case DS_FRAME_AUDIO_PCM:
+        audio_frames++;
+        break;
+      case DS_FRAME_SIGNAL_SYNC:
+      case DS_FRAME_SIGNAL_DIFF:{
+        gsize len;
+        const gchar *data = g_bytes_get_data (frame, &len);
+        JsonParser *parser = json_parser_new ();
+        JsonObject *object;
+
+        fail_unless (json_parser_load_from_data (parser,
+                data + DS_HEADER_SIZE, len - DS_HEADER_SIZE, NULL));
+        object = json_node_get_object (json_parser_get_root (parser));
+        if (json_object_has_member (object, "n")) {
+          if (state)
+            json_object_unref (state);
+          state = json_object_ref (object);
+        }
+        g_object_unref (parser);
+        break;
+      }
+      default:
+        fail ("unexpected frame 0x%02x", header.type);
+    }
+    g_bytes_unref (frame);
+  }
+  lost = pictures < 101 || audio_frames < 100;
+  fail_unless (lost, "nothing was dropped");
+  fail_unless (memcmp (shown, prev, PSIZE) == 0);
+  fail_unless (state != NULL);
+  fail_unless_equals_int (json_object_get_int_member (state, "n"), 100);
+  json_object_unref (state);
+  fail_if (slow->closed);
+
+  g_free (audio);
+  fake_free (slow);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+static guint
+count_keyframe_requests (FakeConn * source)
+{
+  GBytes *frame;
+  guint n = 0;
+
+  while ((frame = g_queue_pop_head (&source->frames))) {
+    DsHeader header = frame_header (frame);
+
+    if ((header.flags & DS_FLAG_INPUT) &&
+        header.type == DS_INPUT_KEYFRAME_REQUEST)
+      n++;
+    g_bytes_unref (frame);
+  }
+  return n;
+}
+
+GST_START_TEST (test_keyframe_request_coalescing)
+{
+  FakeConn *source = fake_connect ("kf", RELAY_ROLE_SOURCE);
+  FakeConn *receivers[8];
+  guint8 picture[PSIZE];
+  guint i;
+
+  for (i = 0; i < 8; i++)
+    receivers[i] = fake_connect ("kf", RELAY_ROLE_RECEIVER);
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+
+  /* nothing cached: a crowd of requests is one request now and one when
+   * the 500 ms interval is over */
+  for (i = 0; i < 8; i++)
+    fake_send (receivers[i], make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  clock_advance (499);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  clock_advance (1);
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  clock_advance (5000);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  fail_unless_equals_int (relay.metrics->keyframe_requests_forwarded, 2);
+  fail_unless_equals_int (relay.metrics->keyframe_requests_coalesced, 7);
+
+  /* after the interval, the next one goes out at once */
+  fake_send (receivers[0], make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+
+  /* with a cached picture: answered by the relay, not the source */
+  fill_picture (picture, 1);
+  fake_send (source, make_keyframe (picture, 1));
+  for (i = 0; i < 8; i++)
+    g_queue_clear_full (&receivers[i]->frames, (GDestroyNotify) g_bytes_unref);
+  clock_advance (600);
+  fake_send (receivers[0], make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  g_bytes_unref (expect_frame (receivers[0], DS_FRAME_PIXELS));
+  clock_advance (600);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  expect_nothing (receivers[1]);
+  fail_unless_equals_int (relay.metrics->keyframe_requests_cache, 1);
+
+  for (i = 0; i < 8; i++)
+    fake_free (receivers[i]);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_receiver_count)
+{
+  FakeConn *early = fake_connect ("rc", RELAY_ROLE_RECEIVER);
+  FakeConn *source, *other;
+
+  /* a receiver may wait for a source; the source learns of it at once */
+  source = fake_connect ("rc", RELAY_ROLE_SOURCE);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  other = fake_connect ("rc", RELAY_ROLE_RECEIVER);
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+  /* signaling clients are not receivers */
+  fake_free (fake_connect ("rc", RELAY_ROLE_SIGNALING));
+  expect_nothing (source);
+  fake_free (early);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  fake_free (other);
+  fail_unless_equals_int (expect_receiver_count (source), 0);
+  expect_nothing (source);
+
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_input_reaches_source)
+{
+  FakeConn *source = fake_connect ("in", RELAY_ROLE_SOURCE);
+  FakeConn *a = fake_connect ("in", RELAY_ROLE_RECEIVER);
+  FakeConn *b = fake_connect ("in", RELAY_ROLE_RECEIVER);
+  FakeConn *viewer = fake_connect_full ("in", RELAY_ROLE_RECEIVER, TRUE,
+      FALSE);
+  guint8 pointer[5] = { 10, 0, 20, 0, 1 };
+  GBytes *sent, *got;
+
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+  sent = make_input (DS_INPUT_POINTER_DOWN, pointer, 5);
+  relay_client_receive (a->client, TRUE, sent);
+  got = expect_frame (source, DS_INPUT_POINTER_DOWN);
+  fail_unless (g_bytes_equal (sent, got));
+  g_bytes_unref (got);
+  g_bytes_unref (sent);
+
+  /* view-only input is dropped; receivers can never publish */
+  fake_send (viewer, make_input (DS_INPUT_POINTER_DOWN, pointer, 5));
+  fake_send (a, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"evil\":1}"));
+  fake_send (a, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, 1, 1,
+          "abcd", 4));
+  fake_send (a, make_frame (DS_FRAME_END, 0, 2, 0, 0, NULL, 0));
+  expect_nothing (source);
+  expect_nothing (a);
+  expect_nothing (b);
+  expect_nothing (viewer);
+  fail_unless_equals_int (relay.metrics->dropped, 4);
+
+  /* a text message from a receiver closes it */
+  sent = g_bytes_new_static ("hi", 2);
+  relay_client_receive (b->client, FALSE, sent);
+  g_bytes_unref (sent);
+  fail_unless (b->closed);
+  fail_unless_equals_int (b->close_code, RELAY_WS_CLOSE_UNSUPPORTED_DATA);
+
+  fake_free (viewer);
+  fake_free (a);
+  fake_free (b);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_limits)
+{
+  FakeConn *a, *b, *c;
+  gchar *text;
+
+  relay.settings.max_channels = 2;
+  relay.settings.max_clients = 3;
+  a = fake_connect ("one", RELAY_ROLE_RECEIVER);
+  b = fake_connect ("two", RELAY_ROLE_RECEIVER);
+  fail_unless_equals_int (relay_admit (&relay, "one"), RELAY_ADMIT_OK);
+  fail_unless_equals_int (relay_admit (&relay, "three"),
+      RELAY_ADMIT_TOO_MANY_CHANNELS);
+  fail_unless (relay_channel_get (&relay, "three", TRUE) == NULL);
+  c = fake_connect ("two", RELAY_ROLE_SOURCE);
+  fail_unless_equals_int (relay_admit (&relay, "one"),
+      RELAY_ADMIT_TOO_MANY_CLIENTS);
+  fake_free (c);
+  fail_unless_equals_int (relay_admit (&relay, "two"), RELAY_ADMIT_OK);
+
+  /* the gauges follow */
+  text = relay_metrics_text (&relay);
+  fail_unless (strstr (text, "ds_relay_channels 2\n") != NULL);
+  fail_unless (strstr (text,
+          "ds_relay_connections{role=\"receiver\"} 2\n") != NULL);
+  fail_unless (strstr (text,
+          "ds_relay_connections_total{role=\"source\"} 1\n") != NULL);
+  g_free (text);
+
+  fake_free (a);
+  fake_free (b);
+}
+
+GST_END_TEST;
+
+static Suite *
+relay_channel_suite (void)
+{
+  Suite *s = suite_create ("relay_channel");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_take_over);
+  tcase_add_test (tc, test_catchup_merged);
+  tcase_add_test (tc, test_source_grace);
+  tcase_add_test (tc, test_idle_removal);
+  tcase_add_test (tc, test_stuck_receiver);
+  tcase_add_test (tc, test_slow_receiver);
+  tcase_add_test (tc, test_keyframe_request_coalescing);
+  tcase_add_test (tc, test_receiver_count);
+  tcase_add_test (tc, test_input_reaches_source);
+  tcase_add_test (tc, test_limits);
+  return s;
+}
+
+GST_CHECK_MAIN (relay_channel);
