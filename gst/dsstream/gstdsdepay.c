@@ -430,7 +430,8 @@ static GstStaticPadTemplate signal_template = GST_STATIC_PAD_TEMPLATE ("signal",
 G_DEFINE_TYPE_WITH_CODE (GstDsDepay, gst_ds_depay, GST_TYPE_ELEMENT,
     GST_DEBUG_CATEGORY_INIT (ds_depay_debug, "dsdepay", 0,
         "ds-stream depayloader"));
-GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdepay, "dsdepay", GST_RANK_NONE,
+/* ranked for decodebin and parsebin (after dsparse) */
+GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdepay, "dsdepay", GST_RANK_SECONDARY,
     GST_TYPE_DS_DEPAY, ds_stream_element_init (plugin));
 
 static void gst_ds_depay_finalize (GObject * object);

@@ -22,6 +22,7 @@
 #endif
 
 #include "gstdsstreamelements.h"
+#include "gstdsparse.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -32,6 +33,8 @@ plugin_init (GstPlugin * plugin)
   ret |= GST_ELEMENT_REGISTER (dsdepay, plugin);
   ret |= GST_ELEMENT_REGISTER (dsdelta, plugin);
   ret |= GST_ELEMENT_REGISTER (dsmux, plugin);
+  ret |= GST_ELEMENT_REGISTER (dsparse, plugin);
+  ret |= gst_ds_stream_typefind_register (plugin);
 
   return ret;
 }

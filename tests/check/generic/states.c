@@ -50,7 +50,7 @@
 
 static const gchar *required_elements[] = {
 #ifdef DS_HAVE_DSSTREAM
-  "dspay", "dsdepay", "dsdelta", "dsmux",
+  "dspay", "dsdepay", "dsdelta", "dsmux", "dsparse",
 #endif
 #ifdef DS_HAVE_DSSOUP
   "dsrelaysink", "dsstreamsrc",
