@@ -267,35 +267,109 @@ typedef enum
   RELAY_ORIGIN_UNKNOWN_HOST,    /* "own" page under a name not served */
 } RelayOriginCheck;
 
+/* An origin ("scheme://host[:port]", RFC 6454) as scheme, host and port,
+ * the port filled in from the scheme when absent (80 for http, 443 for
+ * https); FALSE for anything else ("null", other schemes, paths) */
+static gboolean
+relay_origin_parse (const gchar * origin, gchar ** scheme, gchar ** host,
+    gint * port)
+{
+  GUri *uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+  const gchar *path;
+
+  *scheme = *host = NULL;
+  *port = -1;
+  if (uri == NULL)
+    return FALSE;
+  path = g_uri_get_path (uri);
+  if (g_uri_get_host (uri) == NULL || g_uri_get_userinfo (uri) != NULL ||
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL ||
+      (path[0] != '\0' && strcmp (path, "/") != 0)) {
+    g_uri_unref (uri);
+    return FALSE;
+  }
+  *scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+  *host = g_ascii_strdown (g_uri_get_host (uri), -1);
+  *port = g_uri_get_port (uri);
+  g_uri_unref (uri);
+  if (*port == -1) {
+    if (strcmp (*scheme, "http") == 0)
+      *port = 80;
+    else if (strcmp (*scheme, "https") == 0)
+      *port = 443;
+  }
+  if (*port == -1 || (strcmp (*scheme, "http") != 0 &&
+          strcmp (*scheme, "https") != 0)) {
+    g_clear_pointer (scheme, g_free);
+    g_clear_pointer (host, g_free);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* TRUE when the origins @a and @b are the same: scheme, host and port,
+ * with default ports filled in ("http://h" and "http://h:80" are one) */
+static gboolean
+relay_origin_equal (const gchar * a, const gchar * b)
+{
+  gchar *scheme_a, *host_a, *scheme_b, *host_b;
+  gint port_a, port_b;
+  gboolean equal = FALSE;
+
+  if (relay_origin_parse (a, &scheme_a, &host_a, &port_a)) {
+    if (relay_origin_parse (b, &scheme_b, &host_b, &port_b)) {
+      equal = strcmp (scheme_a, scheme_b) == 0 &&
+          strcmp (host_a, host_b) == 0 && port_a == port_b;
+      g_free (scheme_b);
+      g_free (host_b);
+    }
+    g_free (scheme_a);
+    g_free (host_a);
+  }
+  return equal;
+}
+
 /* A browser names the page that opened the WebSocket in Origin; any web
  * page could otherwise publish to (or read from) a relay on the user's
- * machine. Allowed: no Origin (not a browser), the --allowed-origin list,
- * and the relay's own pages: the Origin's host[:port] is the Host the
- * request was made to, and that Host is a name the relay serves. */
+ * machine. Allowed: no Origin (not a browser), the --allowed-origin list
+ * (compared as origins: scheme, host and port, default ports filled in),
+ * and the relay's own pages: an http or https Origin with the host and
+ * port of the Host header the request was made to, a port left out on
+ * either side being the default of the Origin's scheme (a TLS-terminating
+ * proxy in front of a plain relay serves https pages with Host: name),
+ * and that Host is a name the relay serves. */
 static RelayOriginCheck
 relay_origin_check (DsRelay * relay, RelayHttpRequest * request)
 {
   const gchar *origin = relay_http_request_get_header (request, "Origin");
   const gchar *host = relay_http_request_get_header (request, "Host");
-  const gchar *authority;
-  gchar **allowed;
+  gchar **allowed, *origin_scheme, *origin_host, *host_name;
+  gint origin_port;
+  guint host_port;
+  gboolean same;
 
   if (origin == NULL)
     return RELAY_ORIGIN_OK;
   for (allowed = relay->settings.allowed_origins; allowed && *allowed;
       allowed++) {
-    if (strcmp (*allowed, "*") == 0 ||
-        g_ascii_strcasecmp (*allowed, origin) == 0)
+    if (strcmp (*allowed, "*") == 0 || relay_origin_equal (*allowed, origin))
       return RELAY_ORIGIN_OK;
   }
-  if (g_ascii_strncasecmp (origin, "http://", 7) == 0)
-    authority = origin + 7;
-  else if (g_ascii_strncasecmp (origin, "https://", 8) == 0)
-    authority = origin + 8;
-  else
+  if (!relay_origin_parse (origin, &origin_scheme, &origin_host, &origin_port))
     return RELAY_ORIGIN_FOREIGN;
-  if (host == NULL || host[0] == '\0' ||
-      g_ascii_strcasecmp (authority, host) != 0)
+  if (!relay_split_host (host, &host_name, &host_port)) {
+    g_free (origin_scheme);
+    g_free (origin_host);
+    return RELAY_ORIGIN_FOREIGN;
+  }
+  if (host_port == 0)
+    host_port = strcmp (origin_scheme, "https") == 0 ? 443 : 80;
+  same = g_ascii_strcasecmp (origin_host, host_name) == 0 &&
+      (guint) origin_port == host_port;
+  g_free (origin_scheme);
+  g_free (origin_host);
+  g_free (host_name);
+  if (!same)
     return RELAY_ORIGIN_FOREIGN;
   if (!relay_host_allowed (relay, host))
     return RELAY_ORIGIN_UNKNOWN_HOST;

@@ -623,7 +623,8 @@ GST_START_TEST (test_host_check)
   ds_test_relay_free (relay);
 
   relay = start_relay ("--allowed-host", "relay.example",
-      "--allowed-host", "proxy.example:443", NULL);
+      "--allowed-host", "proxy.example:443",
+      "--allowed-origin", "https://app.example", NULL);
   port = ds_test_relay_get_port (relay);
   /* rebinding: refused */
   check_host (port, "evil.example:PORT", "http://evil.example:PORT", 403);
@@ -636,6 +637,18 @@ GST_START_TEST (test_host_check)
   check_host (port, "relay.example:PORT", "http://relay.example:PORT", 101);
   check_host (port, "RELAY.example", "https://RELAY.example", 101);
   check_host (port, "proxy.example:443", "https://proxy.example:443", 101);
+  /* origins compared with default ports filled in (RFC 6454) */
+  check_host (port, "relay.example:80", "http://relay.example", 101);
+  check_host (port, "relay.example", "http://relay.example:80", 101);
+  check_host (port, "relay.example", "https://relay.example:443", 101);
+  check_host (port, "relay.example", "http://relay.example:8080", 403);
+  check_host (port, "relay.example:PORT", "ftp://relay.example:PORT", 403);
+  check_host (port, "relay.example:PORT", "null", 403);
+  check_host (port, "relay.example:PORT",
+      "http://relay.example:PORT/path", 403);
+  check_host (port, "127.0.0.1:PORT", "https://app.example:443", 101);
+  check_host (port, "127.0.0.1:PORT", "https://APP.example", 101);
+  check_host (port, "127.0.0.1:PORT", "http://app.example", 403);
   /* a foreign page is still refused by the Origin check */
   check_host (port, "127.0.0.1:PORT", "http://relay.example:PORT", 403);
   /* not a browser (no Origin): any Host */
