@@ -607,10 +607,8 @@ gst_ds_relaysink_attempt_failed (GstDsSoupConnection * conn,
 {
   GstDsRelaySink *self = user_data;
 
-  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_WRITE,
-      ("Could not connect to the relay (attempt %u, %s): %s; retrying in "
-          "%u ms", attempt, gst_ds_soup_failure_name (failure), reason,
-          delay_ms), (NULL));
+  gst_ds_soup_post_retry (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE, failure,
+      reason, attempt, delay_ms);
 }
 
 static void

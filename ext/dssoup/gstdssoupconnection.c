@@ -529,6 +529,23 @@ gst_ds_soup_post_failure (GstElement * element, GstDsSoupRole role,
   g_free (debug);
 }
 
+void
+gst_ds_soup_post_retry (GstElement * element, GstDsSoupRole role,
+    GstDsSoupFailure failure, const gchar * reason, guint attempt,
+    guint delay_ms)
+{
+  if (role == GST_DS_SOUP_ROLE_SOURCE)
+    GST_ELEMENT_WARNING (element, RESOURCE, OPEN_WRITE,
+        (_("Could not connect to the relay (attempt %u, %s): %s; retrying "
+                "in %u ms."), attempt, gst_ds_soup_failure_name (failure),
+            reason, delay_ms), (NULL));
+  else
+    GST_ELEMENT_WARNING (element, RESOURCE, OPEN_READ,
+        (_("Could not connect to the relay (attempt %u, %s): %s; retrying "
+                "in %u ms."), attempt, gst_ds_soup_failure_name (failure),
+            reason, delay_ms), (NULL));
+}
+
 /* Connection properties */
 
 #define DEFAULT_RETRIES -1

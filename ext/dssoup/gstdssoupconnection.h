@@ -194,6 +194,15 @@ void                  gst_ds_soup_settings_copy_locked  (GstObject * object,
                                                          GstDsSoupSettings * copy);
 void                  gst_ds_soup_settings_clear        (GstDsSoupSettings * settings);
 
+/* Posts the warning for one failed connection attempt that is retried
+ * after @delay_ms (translated, with the cause) */
+void                  gst_ds_soup_post_retry            (GstElement * element,
+                                                         GstDsSoupRole role,
+                                                         GstDsSoupFailure failure,
+                                                         const gchar * reason,
+                                                         guint attempt,
+                                                         guint delay_ms);
+
 /* Starts the thread and the first connection attempt. Takes a copy of
  * @settings. */
 GstDsSoupConnection * gst_ds_soup_connection_new        (GstObject * parent,

@@ -544,10 +544,8 @@ gst_ds_streamsrc_attempt_failed (GstDsSoupConnection * conn,
 {
   GstDsStreamSrc *self = user_data;
 
-  GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
-      ("Could not connect to the relay (attempt %u, %s): %s; retrying in "
-          "%u ms", attempt, gst_ds_soup_failure_name (failure), reason,
-          delay_ms), (NULL));
+  gst_ds_soup_post_retry (GST_ELEMENT (self), GST_DS_SOUP_ROLE_RECEIVER,
+      failure, reason, attempt, delay_ms);
 }
 
 static void

@@ -265,9 +265,11 @@ gst_ds_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
   gst_base_parse_set_min_frame_size (parse, DS_HEADER_SIZE);
 
   if (self->junk > 0) {
+    gchar *count = g_strdup_printf ("%" G_GUINT64_FORMAT, self->junk);
+
     GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        (_("Skipped %" G_GUINT64_FORMAT " bytes that are not ds-stream "
-                "frames."), self->junk), (NULL));
+        (_("Skipped %s bytes that are not ds-stream frames."), count), (NULL));
+    g_free (count);
     self->junk = 0;
   }
 
