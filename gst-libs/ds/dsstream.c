@@ -743,8 +743,10 @@ ds_stream_state_push (DsStreamState * state, GBytes * frame,
       cache_picture (state, frame, header, &ev);
       break;
     case DS_FRAME_KEYFRAME:
-      /* receivers reset their picture and signal state: so does the
-       * cache, and what comes next is whole */
+    case DS_FRAME_END:
+      /* receivers reset their picture and signal state (Keyframe), or
+       * forget the ended stream's (End, SPEC §6.7: a new stream may
+       * follow): so does the cache, and what comes next is whole */
       forget_reference (state, &ev);
       clear_picture (state);
       clear_signals (state);

@@ -547,8 +547,10 @@ static const StateRow state_rows[] = {
   {"a picture after the image hides it", "I P1", "FF", "P", 1, FALSE, TRUE},
   {"an image alone", "I", "F", "I", -1},
   /* End */
-  {"End is kept while the stream is over", "S{\"a\":1} E", "FF",
-      "S{\"a\":1} E", -1},
+  {"End forgets the ended stream, and is kept while it is over",
+      "S{\"a\":1} P1 E", "FFF", "E", -1},
+  {"a new stream after End starts empty", "S{\"a\":1} E D{\"b\":2}",
+      "FFF", "S{\"b\":2}", -1},
   {"a frame after End clears it", "E S{\"a\":1}", "FF", "S{\"a\":1}", -1},
   /* not for receivers */
   {"Ping is skipped", "X", "S", "", -1},
