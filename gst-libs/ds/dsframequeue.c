@@ -566,12 +566,17 @@ ds_frame_queue_mark_discont (DsFrameQueue * queue)
 void
 ds_frame_queue_drop_signals (DsFrameQueue * queue)
 {
-  GList *l = queue->streams[DS_SEQ_SIGNALS].head;
+  GList *l = queue->frames.head;
 
+  /* up to the first queued Keyframe or End: the state after it is a new
+   * one, which the signal frames queued after it build */
   while (l != NULL) {
     GList *next = l->next;
     QueueItem *item = l->data;
+    guint8 type = item->frame.header.type;
 
+    if (type == DS_FRAME_KEYFRAME || type == DS_FRAME_END)
+      break;
     if (is_signal_state (&item->frame.header))
       remove_item (queue, item, FALSE);
     l = next;

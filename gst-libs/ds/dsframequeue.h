@@ -161,8 +161,9 @@ void            ds_frame_queue_set_whole_signals (DsFrameQueue * queue,
 /* The next frame pushed is marked discont (a new connection: what comes
  * next does not follow what came before) */
 void            ds_frame_queue_mark_discont (DsFrameQueue * queue);
-/* Drops every queued SignalSync and SignalDiff (the owner sends the whole
- * state instead) */
+/* Drops the queued SignalSync and SignalDiff frames (the owner sends the
+ * whole state instead) up to the first queued Keyframe or End frame: the
+ * ones after it rebuild the state that frame resets */
 void            ds_frame_queue_drop_signals (DsFrameQueue * queue);
 /* Empties the queue; the keyframe wait ends too */
 void            ds_frame_queue_clear      (DsFrameQueue * queue);

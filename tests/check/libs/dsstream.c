@@ -1011,6 +1011,28 @@ GST_START_TEST (test_queue_lose_reference)
   ds_frame_queue_drop_signals (queue);
   fail_unless_equals_int (ds_frame_queue_get_length (queue), 2);
   ds_frame_queue_free (queue);
+
+  /* the owner's whole state replaces the queued signal frames up to a
+   * queued Keyframe frame; those after it rebuild the state it resets */
+  queue = ds_frame_queue_new (0, 0);
+  for (i = 0; i < 4; i++) {
+    static const gchar *tokens[] = { "D{\"a\":1}", "S{\"a\":2}", "F",
+      "D{\"b\":3}"
+    };
+
+    frame = token_frame (&s, tokens[i], &h);
+    ds_frame_queue_push (queue, frame, &h, 0);
+    g_bytes_unref (frame);
+  }
+  ds_frame_queue_drop_signals (queue);
+  fail_unless_equals_int (ds_frame_queue_get_length (queue), 2);
+  f = ds_frame_queue_pop (queue);
+  fail_unless_equals_int (f->header.type, DS_FRAME_KEYFRAME);
+  ds_queued_frame_free (f);
+  f = ds_frame_queue_pop (queue);
+  fail_unless_equals_int (f->header.type, DS_FRAME_SIGNAL_DIFF);
+  ds_queued_frame_free (f);
+  ds_frame_queue_free (queue);
 }
 
 GST_END_TEST;
