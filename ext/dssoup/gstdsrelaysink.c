@@ -927,6 +927,15 @@ gst_ds_relaysink_render (GstBaseSink * sink, GstBuffer * buffer)
     if (bytes == NULL)
       goto not_mapped;
     verdict = ds_stream_state_push (self->stream, bytes, &header, NULL, &error);
+    if (verdict == DS_STREAM_SKIP) {
+      /* not for the relay (a Ping, a SubscribeFilter of a recording):
+       * the connection has its own */
+      g_mutex_unlock (&self->lock);
+      g_bytes_unref (bytes);
+      GST_DEBUG_OBJECT (self, "%s frame not sent: not for the relay",
+          ds_frame_type_name (header.type));
+      return GST_FLOW_OK;
+    }
     if (verdict != DS_STREAM_FORWARD) {
       g_bytes_unref (bytes);
       goto not_sent;

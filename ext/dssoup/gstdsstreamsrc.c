@@ -1016,9 +1016,10 @@ again:
   frame = ds_frame_queue_pop (self->queue);
   g_mutex_unlock (&self->lock);
 
-  /* timing starts again after a reconnect or lost frames (discont), after
-   * an End (have_offset), and on a big jump (see map_time) */
-  restart = frame->discont;
+  /* timing starts again after a reconnect (restart), after an End
+   * (have_offset), and on a big jump (see map_time); not for frames lost
+   * on one seq stream (discont: the sender's clock did not change) */
+  restart = frame->restart;
 
   switch (frame->header.type) {
     case DS_FRAME_END:

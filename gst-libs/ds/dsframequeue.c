@@ -232,6 +232,15 @@ remove_item (DsFrameQueue * queue, QueueItem * item, gboolean dropped)
 {
   DsQueuedFrame *frame = &item->frame;
 
+  if (frame->restart) {
+    /* the restart of timing moves to the next frame, whatever its kind */
+    if (item->link.next) {
+      ((QueueItem *) item->link.next->data)->frame.restart = TRUE;
+      ((QueueItem *) item->link.next->data)->frame.discont = TRUE;
+    } else {
+      queue->discont_next = TRUE;
+    }
+  }
   if (dropped) {
     DsSeqStream id = ds_frame_type_seq_stream (frame->header.type);
 
@@ -291,7 +300,7 @@ merge_signals (DsFrameQueue * queue)
   QueueItem *last;
   DsQueuedFrame *frame;
   DsHeader header;
-  gboolean discont = FALSE;
+  gboolean discont = FALSE, restart = FALSE;
   gchar *json;
   gsize len = 0;
   guint n;
@@ -335,6 +344,8 @@ merge_signals (DsFrameQueue * queue)
 
     first = first->next;
     discont |= item->frame.discont;
+    restart |= item->frame.restart;
+    item->frame.restart = FALSE;
     remove_item (queue, item, FALSE);
   }
 
@@ -361,6 +372,7 @@ merge_signals (DsFrameQueue * queue)
   header.payload_len = len;
   frame->header = header;
   frame->discont |= discont;
+  frame->restart |= restart;
   frame->size = g_bytes_get_size (frame->frame);
   queue->bytes += frame->size;
   return TRUE;
@@ -457,6 +469,7 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
   }
   if (queue->discont_next) {
     frame->discont = TRUE;
+    frame->restart = TRUE;
     queue->discont_next = FALSE;
   }
 

@@ -70,7 +70,10 @@ typedef struct
   GDestroyNotify owner_data_free;
   DsHeader header;
   gint64 tag;                   /* the owner's (an arrival time) */
-  gboolean discont;             /* frames of its seq stream dropped before */
+  gboolean discont;             /* frames of its seq stream dropped before,
+                                 * or the first after mark_discont() */
+  gboolean restart;             /* the first after mark_discont(): a new
+                                 * connection, timing starts again */
   gboolean pinned;              /* never dropped (a catch-up) */
   guint64 position;             /* how many frames were pushed before */
 } DsQueuedFrame;

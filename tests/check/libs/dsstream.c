@@ -1037,6 +1037,59 @@ GST_START_TEST (test_queue_lose_reference)
 
 GST_END_TEST;
 
+/* Timing starts again at a new connection (restart), not when one seq
+ * stream lost frames (discont only) */
+GST_START_TEST (test_queue_restart)
+{
+  DsFrameQueue *queue = ds_frame_queue_new (0, 0);
+  Source s;
+  DsQueuedFrame *f;
+  GBytes *frame;
+  DsHeader h;
+  guint i;
+
+  source_init (&s, 8, 8);
+  ds_frame_queue_mark_discont (queue);
+  for (i = 0; i < 3; i++) {
+    static const gchar *tokens[] = { "D{\"a\":1}", "A", "A" };
+
+    frame = token_frame (&s, tokens[i], &h);
+    ds_frame_queue_push (queue, frame, &h, 0);
+    g_bytes_unref (frame);
+  }
+  /* the first frame after the connection goes: the next one restarts */
+  ds_frame_queue_drop_signals (queue);
+  f = ds_frame_queue_pop (queue);
+  fail_unless (f->restart && f->discont);
+  ds_queued_frame_free (f);
+  f = ds_frame_queue_pop (queue);
+  fail_unless (!f->restart && !f->discont);
+  ds_queued_frame_free (f);
+
+  /* audio lost to the bound: discont, no restart */
+  ds_frame_queue_set_limits (queue, 1, 0);
+  for (i = 0; i < 3; i++) {
+    frame = token_frame (&s, "A", &h);
+    ds_frame_queue_push (queue, frame, &h, 0);
+    g_bytes_unref (frame);
+  }
+  fail_unless (ds_frame_queue_get_dropped (queue) > 0);
+  ds_frame_queue_set_limits (queue, 0, 0);
+  frame = token_frame (&s, "A", &h);
+  ds_frame_queue_push (queue, frame, &h, 0);
+  g_bytes_unref (frame);
+  while ((f = ds_frame_queue_pop (queue)) != NULL) {
+    if (f->header.seq == s.seq[DS_SEQ_AUDIO] - 1)
+      fail_unless (f->discont && !f->restart);
+    else
+      fail_unless (!f->restart);
+    ds_queued_frame_free (f);
+  }
+  ds_frame_queue_free (queue);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsstream_suite (void)
 {
@@ -1050,6 +1103,7 @@ dsstream_suite (void)
   tcase_add_test (tc, test_queue_table);
   tcase_add_test (tc, test_queue_pinned);
   tcase_add_test (tc, test_queue_pass);
+  tcase_add_test (tc, test_queue_restart);
   tcase_add_test (tc, test_queue_whole_signals);
   tcase_add_test (tc, test_queue_many_small);
   tcase_add_test (tc, test_queue_lose_reference);
