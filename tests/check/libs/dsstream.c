@@ -910,8 +910,11 @@ GST_START_TEST (test_queue_many_small)
   GBytes *frame;
   guint i;
 
+  /* 16 MiB hold about 65000 such frames (with their bookkeeping): the
+   * rest is dropped, each drop O(1) (a drop that walked the queue would
+   * take minutes here) */
   h.type = DS_FRAME_NEURAL_FRAME;
-  for (i = 0; i < 300000; i++) {
+  for (i = 0; i < 120000; i++) {
     h.seq = i;
     frame = ds_frame_pack (&h, payload, sizeof (payload));
     ds_frame_queue_push (queue, frame, &h, 0);
@@ -928,7 +931,7 @@ GST_START_TEST (test_queue_many_small)
       g_bytes_unref (frame);
     }
   }
-  fail_unless (ds_frame_queue_get_dropped (queue) > 200000);
+  fail_unless (ds_frame_queue_get_dropped (queue) > 50000);
   fail_unless (ds_frame_queue_get_length (queue) < 16 * 1024 * 1024 /
       DS_FRAME_QUEUE_FRAME_OVERHEAD);
   ds_frame_queue_free (queue);
