@@ -194,16 +194,23 @@ gst_ds_depay_reset_picture (GstDsDepay * self)
   gst_ds_depay_set_reference (self, NULL, 0, 0);
 }
 
+static void
+gst_ds_depay_clear_pool (GstBufferPool ** pool)
+{
+  if (*pool) {
+    gst_buffer_pool_set_active (*pool, FALSE);
+    gst_clear_object (pool);
+  }
+}
+
 /* The buffers of decoded pictures, at start and stop */
 void
 gst_ds_depay_release_pool (GstDsDepay * self)
 {
-  if (self->pool) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_object_unref (self->pool);
-    self->pool = NULL;
-    self->pool_size = 0;
-  }
+  gst_ds_depay_clear_pool (&self->pool);
+  gst_clear_caps (&self->pool_caps);
+  gst_ds_depay_clear_pool (&self->tight_pool);
+  self->tight_size = 0;
   g_clear_pointer (&self->scratch, g_free);
   self->scratch_size = 0;
 }
@@ -284,6 +291,18 @@ gst_ds_depay_make_opaque (GstDsDepay * self, GstBuffer * picture)
   return picture;
 }
 
+static gboolean
+gst_ds_depay_has_video_meta (GstBuffer * picture, guint width, guint height)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (picture);
+
+  return meta != NULL && meta->format == GST_VIDEO_FORMAT_RGBA &&
+      meta->width == width && meta->height == height;
+}
+
+/* Pushes a tight picture: a Pixels payload, or a delta decoded into a
+ * buffer of the pool whose rows are tight. Its memory becomes the next
+ * delta's reference. */
 static GstFlowReturn
 gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
     guint width, guint height, GstClockTime pts)
@@ -301,8 +320,10 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
 
   picture = gst_ds_depay_make_opaque (self, picture);
   picture = gst_buffer_make_writable (picture);
-  gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
-      GST_VIDEO_FORMAT_RGBA, width, height);
+  /* a buffer of the pool may carry its GstVideoMeta already */
+  if (!gst_ds_depay_has_video_meta (picture, width, height))
+    gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_FORMAT_RGBA, width, height);
 
   /* The next delta's reference: the picture's memory, no copy */
   reference = gst_buffer_get_all_memory (picture);
@@ -397,35 +418,256 @@ decode_failed:
 #endif
 }
 
+/* Allocation */
+
+/* Configures @pool for pictures of @caps; a pool that changes what it
+ * cannot take (GstVideoBufferPool adds its alignment) is taken when what
+ * it made of it still fits */
+static gboolean
+gst_ds_depay_configure_pool (GstBufferPool * pool, GstCaps * caps,
+    guint size, guint min, guint max, GstAllocator * allocator,
+    const GstAllocationParams * params, gboolean video_meta)
+{
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+
+  gst_buffer_pool_config_set_params (config, caps, size, min, max);
+  gst_buffer_pool_config_set_allocator (config, allocator, params);
+  if (video_meta &&
+      gst_buffer_pool_has_option (pool, GST_BUFFER_POOL_OPTION_VIDEO_META))
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (gst_buffer_pool_set_config (pool, config))
+    return TRUE;
+
+  config = gst_buffer_pool_get_config (pool);
+  if (!gst_buffer_pool_config_validate_params (config, caps, size, min, max)) {
+    gst_structure_free (config);
+    return FALSE;
+  }
+  return gst_buffer_pool_set_config (pool, config);
+}
+
+/* The pool of decoded pictures, as GstVideoDecoder decides it: asks
+ * downstream with an ALLOCATION query on the video pad and takes the
+ * pool it offers when it also reads GstVideoMeta (so that its rows may
+ * be padded), else makes a GstVideoBufferPool with downstream's
+ * allocator. */
+static gboolean
+gst_ds_depay_decide_allocation (GstDsDepay * self, GstPad * pad, GstCaps * caps)
+{
+  GstQuery *query = gst_query_new_allocation (caps, TRUE);
+  GstBufferPool *pool = NULL;
+  GstAllocator *allocator = NULL;
+  GstAllocationParams params;
+  GstVideoInfo info;
+  guint size = 0, min = 0, max = 0;
+  gboolean video_meta;
+
+  if (!gst_video_info_from_caps (&info, caps))
+    goto bad_caps;
+
+  if (!gst_pad_peer_query (pad, query))
+    GST_DEBUG_OBJECT (pad, "downstream did not answer the ALLOCATION query");
+
+  video_meta = gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
+      NULL);
+  if (gst_query_get_n_allocation_params (query) > 0)
+    gst_query_parse_nth_allocation_param (query, 0, &allocator, &params);
+  else
+    gst_allocation_params_init (&params);
+  if (gst_query_get_n_allocation_pools (query) > 0)
+    gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
+  gst_query_unref (query);
+
+  if (pool && !video_meta) {
+    GST_DEBUG_OBJECT (pad, "downstream offers a pool but does not read "
+        "GstVideoMeta: using our own");
+    gst_clear_object (&pool);
+  }
+  if (pool && !gst_ds_depay_configure_pool (pool, caps, MAX (size, info.size),
+          min, max, allocator, &params, TRUE)) {
+    GST_INFO_OBJECT (pad, "downstream's pool %" GST_PTR_FORMAT " refused "
+        "the configuration: using our own", pool);
+    gst_clear_object (&pool);
+  }
+  if (pool == NULL) {
+    pool = gst_video_buffer_pool_new ();
+    if (!gst_ds_depay_configure_pool (pool, caps, info.size, 2, 0, allocator,
+            &params, video_meta)) {
+      gst_clear_object (&pool);
+    }
+  }
+  if (allocator)
+    gst_object_unref (allocator);
+  if (pool == NULL || !gst_buffer_pool_set_active (pool, TRUE))
+    goto no_pool;
+
+  GST_DEBUG_OBJECT (pad, "pictures from %" GST_PTR_FORMAT " for %"
+      GST_PTR_FORMAT, pool, caps);
+  gst_ds_depay_clear_pool (&self->pool);
+  self->pool = pool;
+  self->pool_info = info;
+  gst_caps_replace (&self->pool_caps, caps);
+  return TRUE;
+
+  /* ERRORS */
+bad_caps:
+  {
+    GST_WARNING_OBJECT (pad, "invalid caps %" GST_PTR_FORMAT, caps);
+    gst_query_unref (query);
+    return FALSE;
+  }
+no_pool:
+  {
+    GST_WARNING_OBJECT (pad, "could not set up a pool for %" GST_PTR_FORMAT,
+        caps);
+    gst_clear_object (&pool);
+    return FALSE;
+  }
+}
+
+/* A buffer of the pool for a picture of @width x @height: makes sure the
+ * video pad has the caps first, and decides the pool again when they
+ * changed or downstream asked for it (RECONFIGURE) */
+static GstFlowReturn
+gst_ds_depay_acquire_output (GstDsDepay * self, guint width, guint height,
+    GstBuffer ** picture)
+{
+  GstPad *pad;
+  GstCaps *caps;
+  gboolean reconfigure;
+
+  pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
+      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
+  reconfigure = gst_pad_check_reconfigure (pad);
+  caps = gst_pad_get_current_caps (pad);
+  if (caps == NULL)
+    return GST_FLOW_NOT_NEGOTIATED;
+
+  if (self->pool == NULL || reconfigure ||
+      !gst_caps_is_equal (caps, self->pool_caps)) {
+    if (!gst_ds_depay_decide_allocation (self, pad, caps)) {
+      gst_caps_unref (caps);
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+  }
+  gst_caps_unref (caps);
+
+  return gst_buffer_pool_acquire_buffer (self->pool, picture, NULL);
+}
+
+/* The pool was decided for the caps the video pad has, and they are those
+ * of a picture of @width x @height */
+static gboolean
+gst_ds_depay_has_pool_for (GstDsDepay * self, guint width, guint height)
+{
+  GstDsDepayStream *stream = &self->streams[STREAM_VIDEO];
+
+  return self->pool != NULL && stream->pad != NULL && stream->have_caps &&
+      !stream->need_stream_start && !stream->need_segment &&
+      stream->caps_key[0] == width && stream->caps_key[1] == height &&
+      stream->caps_key[2] == (guint) self->in_fps_n &&
+      stream->caps_key[3] == (guint) self->in_fps_d;
+}
+
+/* The rows of @picture are tight and in one memory: a delta decodes
+ * straight into it */
+static gboolean
+gst_ds_depay_is_tight (GstBuffer * picture, guint width, gsize size)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (picture);
+
+  if (gst_buffer_n_memory (picture) != 1 ||
+      gst_buffer_get_size (picture) != size)
+    return FALSE;
+  return meta == NULL || (meta->offset[0] == 0 &&
+      meta->stride[0] == (gint) width * 4);
+}
+
+/* A tight picture of dsdepay's own, to decode into when the pool's rows
+ * are padded */
 static GstBuffer *
-gst_ds_depay_acquire_picture (GstDsDepay * self, gsize size)
+gst_ds_depay_acquire_tight (GstDsDepay * self, gsize size)
 {
   GstBuffer *buffer = NULL;
 
-  if (self->pool && self->pool_size != size) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_object_unref (self->pool);
-    self->pool = NULL;
-  }
+  if (self->tight_pool && self->tight_size != size)
+    gst_ds_depay_clear_pool (&self->tight_pool);
 
-  if (self->pool == NULL) {
+  if (self->tight_pool == NULL) {
     GstStructure *config;
 
-    self->pool = gst_buffer_pool_new ();
-    config = gst_buffer_pool_get_config (self->pool);
+    self->tight_pool = gst_buffer_pool_new ();
+    config = gst_buffer_pool_get_config (self->tight_pool);
     gst_buffer_pool_config_set_params (config, NULL, size, 2, 0);
-    if (!gst_buffer_pool_set_config (self->pool, config) ||
-        !gst_buffer_pool_set_active (self->pool, TRUE)) {
-      gst_object_unref (self->pool);
-      self->pool = NULL;
+    if (!gst_buffer_pool_set_config (self->tight_pool, config) ||
+        !gst_buffer_pool_set_active (self->tight_pool, TRUE)) {
+      gst_clear_object (&self->tight_pool);
       return NULL;
     }
-    self->pool_size = size;
+    self->tight_size = size;
   }
 
-  if (gst_buffer_pool_acquire_buffer (self->pool, &buffer, NULL) != GST_FLOW_OK)
+  if (gst_buffer_pool_acquire_buffer (self->tight_pool, &buffer,
+          NULL) != GST_FLOW_OK)
     return NULL;
   return buffer;
+}
+
+/* Pushes @picture, a buffer of the pool with padded rows, after copying
+ * the tight picture @decoded into it row by row; @decoded's memory
+ * becomes the next delta's reference */
+static GstFlowReturn
+gst_ds_depay_push_copied_picture (GstDsDepay * self, GstBuffer * decoded,
+    GstBuffer * picture, guint width, guint height, GstClockTime pts)
+{
+  GstVideoFrame src, dst;
+  GstMemory *reference;
+  gboolean ok = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  self->video_width = width;
+  self->video_height = height;
+  GST_OBJECT_UNLOCK (self);
+
+  decoded = gst_ds_depay_make_opaque (self, decoded);
+  /* pool_info is the caps' layout, tight for RGBA; a buffer with a
+   * GstVideoMeta is mapped with the meta's strides and offsets */
+  if (gst_video_frame_map (&src, &self->pool_info, decoded, GST_MAP_READ)) {
+    if (gst_video_frame_map (&dst, &self->pool_info, picture, GST_MAP_WRITE)) {
+      ok = gst_video_frame_copy (&dst, &src);
+      gst_video_frame_unmap (&dst);
+    }
+    gst_video_frame_unmap (&src);
+  }
+
+  reference = gst_buffer_get_all_memory (decoded);
+  gst_ds_depay_set_reference (self, reference, width, height);
+  if (reference)
+    gst_memory_unref (reference);
+  gst_buffer_unref (decoded);
+
+  if (!ok)
+    goto copy_failed;
+
+  if (!gst_ds_depay_has_video_meta (picture, width, height))
+    gst_buffer_add_video_meta_full (picture, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_FORMAT_RGBA, width, height, 1, self->pool_info.offset,
+        self->pool_info.stride);
+
+  return gst_ds_depay_push (self, STREAM_VIDEO, picture, pts,
+      gst_ds_depay_picture_duration (self));
+
+  /* ERRORS */
+copy_failed:
+  {
+    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
+        (_("Could not read or write a picture in memory.")),
+        ("could not copy a %ux%u picture into a buffer of the pool", width,
+            height));
+    gst_buffer_unref (picture);
+    return GST_FLOW_ERROR;
+  }
 }
 
 GstFlowReturn
@@ -433,11 +675,12 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts, guint missing, guint max_size)
 {
   gboolean keyframe = (header->flags & DS_FLAG_KEYFRAME) != 0;
-  gboolean wait_for_keyframe;
+  gboolean wait_for_keyframe, direct = FALSE;
   GstMapInfo in_map, out_map, ref_map;
   const guint8 *code;
   gsize code_len, size;
-  GstBuffer *picture;
+  GstBuffer *picture = NULL, *decoded = NULL;
+  GstFlowReturn ret = GST_FLOW_OK;
   GError *error = NULL;
   gboolean ok;
 
@@ -480,39 +723,73 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
     }
   }
 
-  picture = gst_ds_depay_acquire_picture (self, size);
-  if (picture == NULL) {
-    gst_buffer_unmap (payload, &in_map);
-    goto no_buffer;
-  }
-
-  gst_buffer_map (picture, &out_map, GST_MAP_WRITE);
-  if (keyframe) {
-    ok = ds_rle_decode_xor (code, code_len, NULL, out_map.data, size, &error);
-  } else {
-    ok = gst_memory_map (self->reference, &ref_map, GST_MAP_READ);
-    if (ok) {
-      ok = ref_map.size == size &&
-          ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data, size,
-          &error);
-      gst_memory_unmap (self->reference, &ref_map);
+  /* The run-length code decodes into whole pictures: straight into a
+   * buffer of the negotiated pool when its rows are tight, else into a
+   * tight picture of our own, copied into a buffer of the pool row by row
+   * afterwards. The first picture of new caps is decoded before the caps
+   * go out, so that a picture that cannot be decoded adds no pad. */
+  if (gst_ds_depay_has_pool_for (self, header->width, header->height)) {
+    ret = gst_ds_depay_acquire_output (self, header->width, header->height,
+        &picture);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unmap (payload, &in_map);
+      goto no_buffer;
+    }
+    if (gst_ds_depay_is_tight (picture, header->width, size)) {
+      decoded = picture;
+      picture = NULL;
+      direct = TRUE;
     }
   }
-  gst_buffer_unmap (picture, &out_map);
+  if (decoded == NULL) {
+    decoded = gst_ds_depay_acquire_tight (self, size);
+    if (decoded == NULL) {
+      gst_buffer_unmap (payload, &in_map);
+      ret = GST_FLOW_ERROR;
+      goto no_buffer;
+    }
+  }
+
+  ok = gst_buffer_map (decoded, &out_map, GST_MAP_WRITE);
+  if (ok) {
+    if (keyframe) {
+      ok = ds_rle_decode_xor (code, code_len, NULL, out_map.data, size, &error);
+    } else {
+      ok = gst_memory_map (self->reference, &ref_map, GST_MAP_READ);
+      if (ok) {
+        ok = ref_map.size == size &&
+            ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data,
+            size, &error);
+        gst_memory_unmap (self->reference, &ref_map);
+      }
+    }
+    gst_buffer_unmap (decoded, &out_map);
+  }
   gst_buffer_unmap (payload, &in_map);
-  gst_buffer_unref (payload);
+  gst_clear_buffer (&payload);
 
   if (!ok) {
-    gst_buffer_unref (picture);
-    payload = NULL;
+    gst_buffer_unref (decoded);
+    gst_clear_buffer (&picture);
     goto decode_failed;
   }
 
   if (keyframe)
     gst_ds_depay_stop_waiting_for_keyframe (self);
 
-  return gst_ds_depay_push_picture (self, picture, header->width,
-      header->height, pts);
+  if (direct)
+    return gst_ds_depay_push_picture (self, decoded, header->width,
+        header->height, pts);
+  if (picture == NULL) {
+    ret = gst_ds_depay_acquire_output (self, header->width, header->height,
+        &picture);
+    if (ret != GST_FLOW_OK) {
+      gst_buffer_unref (decoded);
+      goto no_buffer;
+    }
+  }
+  return gst_ds_depay_push_copied_picture (self, decoded, picture,
+      header->width, header->height, pts);
 
   /* ERRORS */
 too_large:
@@ -548,10 +825,15 @@ decode_failed:
   }
 no_buffer:
   {
+    gst_clear_buffer (&picture);
+    gst_clear_buffer (&payload);
+    /* downstream's pool is flushing: no error */
+    if (ret == GST_FLOW_FLUSHING)
+      return ret;
     GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
         (_("Could not allocate memory for a picture.")),
-        ("could not get a buffer of %" G_GSIZE_FORMAT " bytes", size));
-    gst_buffer_unref (payload);
+        ("could not get a buffer of %" G_GSIZE_FORMAT " bytes (%s)", size,
+            gst_flow_get_name (ret)));
     return GST_FLOW_ERROR;
   }
 }

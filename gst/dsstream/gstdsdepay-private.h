@@ -156,8 +156,15 @@ struct _GstDsDepay
   GstMemory *reference;
   guint ref_width;
   guint ref_height;
+  /* the pool of decoded pictures, decided with downstream (ALLOCATION
+   * query) for the video caps it was made for, and their layout */
   GstBufferPool *pool;
-  gsize pool_size;
+  GstCaps *pool_caps;
+  GstVideoInfo pool_info;
+  /* tight pictures to decode into when the pool's are not (padded rows):
+   * the run-length code and the reference are whole pictures */
+  GstBufferPool *tight_pool;
+  gsize tight_size;
   guint8 *scratch;
   gsize scratch_size;
 #ifdef HAVE_ZSTD

@@ -40,10 +40,13 @@
  * channel's catch-up sends its signal state before the first picture):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
- *   the input, no copy, when the picture is opaque) and DeltaPixels frames (decoded against the last
- *   picture, with or without FLAG_KEYFRAME and FLAG_COMPRESSED, i.e. one
- *   zstd frame of the run-length code). The caps change with the picture
- *   size. The framerate is taken from the input caps when they carry one,
+ *   the input, no copy, when the picture is opaque) and DeltaPixels frames
+ *   (decoded against the last picture, with or without FLAG_KEYFRAME and
+ *   FLAG_COMPRESSED, i.e. one zstd frame of the run-length code) into
+ *   buffers of the pool decided with downstream (an ALLOCATION query:
+ *   downstream's pool when it reads #GstVideoMeta, whatever its row
+ *   stride, else a #GstVideoBufferPool of dsdepay's own). The caps change
+ *   with the picture size. The framerate is taken from the input caps when they carry one,
  *   else it is 0/1 (variable); a framerate change in the input caps gives
  *   new caps at the next picture. Pictures are opaque (docs/protocol.md
  *   §3): every picture leaves with alpha 255, whatever the alpha bytes on
@@ -232,7 +235,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * or DeltaPixels frame; new caps when the size or the input framerate
  * changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
  * payload without a copy, or a DeltaPixels frame decoded against the last
- * picture. Pictures that cannot be decoded correctly are not pushed.
+ * picture into a buffer of the pool agreed with downstream (ALLOCATION
+ * query; its rows may be padded when downstream reads #GstVideoMeta).
+ * Pictures that cannot be decoded correctly are not pushed.
  * Navigation events arriving here go upstream as ds-stream input.
  */
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
