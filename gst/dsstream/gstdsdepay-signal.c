@@ -27,6 +27,8 @@
 #include "config.h"
 #endif
 
+#include <glib/gi18n-lib.h>
+
 #include "gstdsdepay-private.h"
 
 
@@ -64,7 +66,9 @@ gst_ds_depay_signal_state_incomplete (GstDsDepay * self,
     GST_OBJECT_LOCK (self);
     self->stat_signal_incomplete++;
     GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("Signal frames were lost: the signal state may be out of date "
+                "until the next complete state arrives.")),
         ("SignalDiff seq %u after lost signal frames or a flush: the signal "
             "state may be stale until the next SignalSync; asking upstream "
             "for one", header->seq));

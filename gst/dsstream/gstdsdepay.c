@@ -562,7 +562,9 @@ gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format, ...)
   self->stat_malformed++;
   GST_OBJECT_UNLOCK (self);
 
-  GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL), ("%s; skipped", detail));
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      (_("Malformed data in the ds-stream was skipped.")),
+      ("%s; skipped", detail));
   g_free (detail);
 }
 

@@ -534,7 +534,8 @@ gst_ds_pay_push_frame (GstDsPay * self, GstBuffer * input, guint8 type,
   /* ERRORS */
 too_large:
   {
-    GST_ELEMENT_WARNING (self, STREAM, ENCODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE,
+        (_("A buffer too large for a ds-stream frame was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes does not fit in a frame; "
             "skipped", gst_buffer_get_size (payload)));
     return GST_FLOW_OK;
@@ -722,7 +723,9 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 meta_mismatch:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture that does not match the negotiated format was "
+                "skipped.")),
         ("picture of %ux%u %s does not match the caps (%ux%u %s); skipped",
             meta->width, meta->height, gst_video_format_to_string
             (meta->format), width, height,
@@ -732,7 +735,8 @@ meta_mismatch:
   }
 bad_stride:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture with an invalid memory layout was skipped.")),
         ("stride %d is smaller than a row of %" G_GSIZE_FORMAT " bytes; "
             "skipped", stride, row));
     gst_buffer_unref (buffer);
@@ -740,7 +744,8 @@ bad_stride:
   }
 too_small:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture with an invalid memory layout was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes is too small for a %ux%u "
             "picture (offset %" G_GSIZE_FORMAT ", stride %d); skipped",
             buffer_size, width, height, offset, stride));
@@ -794,7 +799,8 @@ gst_ds_pay_handle_image (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 not_an_image:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("An image that is neither PNG nor WebP was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes is neither a PNG nor a WebP "
             "image; skipped", gst_buffer_get_size (buffer)));
     gst_buffer_unref (buffer);
@@ -828,7 +834,8 @@ gst_ds_pay_handle_audio (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 misaligned:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("An audio buffer that does not hold whole samples was skipped.")),
         ("audio buffer of %" G_GSIZE_FORMAT " bytes is not a whole number "
             "of %u-channel float samples; skipped", size, self->width));
     gst_buffer_unref (buffer);
@@ -964,7 +971,8 @@ gst_ds_pay_handle_line (GstDsPay * self, GstBuffer * input)
   /* ERRORS */
 bad_line:
   {
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("A line of signal data that is not a JSON object was skipped.")),
         ("signal line %" G_GUINT64_FORMAT " is not a JSON object (%s); "
             "skipped", self->line_number, error->message));
     g_clear_error (&error);
@@ -998,7 +1006,8 @@ gst_ds_pay_handle_signal_bytes (GstDsPay * self, GstBuffer * buffer)
 
     if (!self->skipping_line) {
       if (chunk > max_line_length || self->line->len > max_line_length - chunk) {
-        GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            (_("A line of signal data that is too long was skipped.")),
             ("signal line %" G_GUINT64_FORMAT " is longer than %u bytes; "
                 "skipped", self->line_number + 1, max_line_length));
         self->skipping_line = TRUE;

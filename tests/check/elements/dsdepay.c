@@ -2753,6 +2753,36 @@ GST_START_TEST (test_allocation)
 
 GST_END_TEST;
 
+/* A warning says in words what happened to the user's stream (the
+ * translated message) and gives the detail for the developer */
+GST_START_TEST (test_warning_message)
+{
+  Depay *d = depay_new (NULL);
+  guint8 payload[10] = { 0, };
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  /* a Pixels frame whose payload is not width x height x 4 */
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 2, 2,
+          payload, sizeof (payload)));
+  msg = gst_bus_pop_filtered (d->bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_DECODE));
+  fail_unless_equals_string (error->message,
+      "Malformed data in the ds-stream was skipped.");
+  fail_unless (debug != NULL && strstr (debug, "Pixels") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2771,6 +2801,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_split);
   tcase_add_test (tc, test_damaged_streams);
   tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
+  tcase_add_test (tc, test_warning_message);
   tcase_add_test (tc, test_hostile_signal_json);
   tcase_add_test (tc, test_resync_after_oversized_header);
   tcase_add_test (tc, test_eos_mid_frame_and_no_media);
