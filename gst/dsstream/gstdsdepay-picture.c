@@ -249,6 +249,153 @@ gst_ds_depay_image_caps (GstDsDepay * self, guint is_webp, guint unused1,
   return gst_caps_new_empty_simple (is_webp ? "image/webp" : "image/png");
 }
 
+/* Allocation */
+
+/* Configures @pool for pictures of @caps; a pool that changes what it
+ * cannot take (GstVideoBufferPool adds its alignment) is taken when what
+ * it made of it still fits */
+static gboolean
+gst_ds_depay_configure_pool (GstBufferPool * pool, GstCaps * caps,
+    guint size, guint min, guint max, GstAllocator * allocator,
+    const GstAllocationParams * params, gboolean video_meta)
+{
+  GstStructure *config = gst_buffer_pool_get_config (pool);
+
+  gst_buffer_pool_config_set_params (config, caps, size, min, max);
+  gst_buffer_pool_config_set_allocator (config, allocator, params);
+  if (video_meta &&
+      gst_buffer_pool_has_option (pool, GST_BUFFER_POOL_OPTION_VIDEO_META))
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (gst_buffer_pool_set_config (pool, config))
+    return TRUE;
+
+  config = gst_buffer_pool_get_config (pool);
+  if (!gst_buffer_pool_config_validate_params (config, caps, size, min, max)) {
+    gst_structure_free (config);
+    return FALSE;
+  }
+  return gst_buffer_pool_set_config (pool, config);
+}
+
+/* The pool of decoded pictures, as GstVideoDecoder decides it: asks
+ * downstream with an ALLOCATION query on the video pad and takes the
+ * pool it offers when it also reads GstVideoMeta (so that its rows may
+ * be padded), else makes a GstVideoBufferPool with downstream's
+ * allocator. */
+static gboolean
+gst_ds_depay_decide_allocation (GstDsDepay * self, GstPad * pad, GstCaps * caps)
+{
+  GstQuery *query = gst_query_new_allocation (caps, TRUE);
+  GstBufferPool *pool = NULL;
+  GstAllocator *allocator = NULL;
+  GstAllocationParams params;
+  GstVideoInfo info;
+  guint size = 0, min = 0, max = 0;
+  gboolean video_meta;
+
+  if (!gst_video_info_from_caps (&info, caps))
+    goto bad_caps;
+
+  /* what downstream asked for by a RECONFIGURE is done now */
+  gst_pad_check_reconfigure (pad);
+  if (!gst_pad_peer_query (pad, query))
+    GST_DEBUG_OBJECT (pad, "downstream did not answer the ALLOCATION query");
+
+  video_meta = gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
+      NULL);
+  if (gst_query_get_n_allocation_params (query) > 0)
+    gst_query_parse_nth_allocation_param (query, 0, &allocator, &params);
+  else
+    gst_allocation_params_init (&params);
+  if (gst_query_get_n_allocation_pools (query) > 0)
+    gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
+  gst_query_unref (query);
+
+  if (pool && !video_meta) {
+    GST_DEBUG_OBJECT (pad, "downstream offers a pool but does not read "
+        "GstVideoMeta: using our own");
+    gst_clear_object (&pool);
+  }
+  if (pool && !gst_ds_depay_configure_pool (pool, caps, MAX (size, info.size),
+          min, max, allocator, &params, TRUE)) {
+    GST_INFO_OBJECT (pad, "downstream's pool %" GST_PTR_FORMAT " refused "
+        "the configuration: using our own", pool);
+    gst_clear_object (&pool);
+  }
+  if (pool == NULL) {
+    pool = gst_video_buffer_pool_new ();
+    if (!gst_ds_depay_configure_pool (pool, caps, info.size, min, 0,
+            allocator, &params, video_meta)) {
+      gst_clear_object (&pool);
+    }
+  }
+  if (allocator)
+    gst_object_unref (allocator);
+  if (pool == NULL || !gst_buffer_pool_set_active (pool, TRUE))
+    goto no_pool;
+
+  GST_DEBUG_OBJECT (pad, "pictures from %" GST_PTR_FORMAT " for %"
+      GST_PTR_FORMAT, pool, caps);
+  gst_ds_depay_clear_pool (&self->pool);
+  self->pool = pool;
+  self->pool_info = info;
+  gst_caps_replace (&self->pool_caps, caps);
+  return TRUE;
+
+  /* ERRORS */
+bad_caps:
+  {
+    GST_WARNING_OBJECT (pad, "invalid caps %" GST_PTR_FORMAT, caps);
+    gst_query_unref (query);
+    return FALSE;
+  }
+no_pool:
+  {
+    GST_WARNING_OBJECT (pad, "could not set up a pool for %" GST_PTR_FORMAT,
+        caps);
+    gst_clear_object (&pool);
+    return FALSE;
+  }
+}
+
+/* Decides the pool when the video pad has new caps: before the first
+ * picture goes out with them, as a decoder negotiates (a query behind a
+ * picture could wait for a sink that waits for its preroll, while the
+ * other sinks wait for the pictures, sound and signals behind the query),
+ * and on a RECONFIGURE from downstream if @reconfigure */
+static gboolean
+gst_ds_depay_ensure_pool (GstDsDepay * self, GstPad * pad, gboolean reconfigure)
+{
+  GstCaps *caps = gst_pad_get_current_caps (pad);
+  gboolean ok = TRUE;
+
+  if (caps == NULL)
+    return FALSE;
+  if (self->pool == NULL || !gst_caps_is_equal (caps, self->pool_caps) ||
+      (reconfigure && gst_pad_needs_reconfigure (pad)))
+    ok = gst_ds_depay_decide_allocation (self, pad, caps);
+  gst_caps_unref (caps);
+
+  return ok;
+}
+
+/* A buffer of the pool for a picture of @width x @height, once the video
+ * pad has the caps and the pool is decided for them */
+static GstFlowReturn
+gst_ds_depay_acquire_output (GstDsDepay * self, guint width, guint height,
+    GstBuffer ** picture)
+{
+  GstPad *pad;
+
+  pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
+      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
+  if (!gst_ds_depay_ensure_pool (self, pad, TRUE))
+    return GST_FLOW_NOT_NEGOTIATED;
+
+  return gst_buffer_pool_acquire_buffer (self->pool, picture, NULL);
+}
+
 /* Pictures are opaque (docs/protocol.md §3): the alpha byte of the wire is
  * not transparency (a screen's padding byte, say), so every picture leaves
  * with alpha 255. An opaque picture, what dspay sends, is not touched; a
@@ -309,9 +456,13 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
 {
   GstClockTime duration = gst_ds_depay_picture_duration (self);
   GstMemory *reference;
+  GstPad *pad;
 
-  gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
+  pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
       self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
+  /* a Pixels frame needs no pool, but new caps are the time to decide it
+   * for the deltas that follow; a failure shows at the first delta */
+  gst_ds_depay_ensure_pool (self, pad, FALSE);
 
   GST_OBJECT_LOCK (self);
   self->video_width = width;
@@ -416,144 +567,6 @@ decode_failed:
       "compressed payload, but built without zstd");
   return FALSE;
 #endif
-}
-
-/* Allocation */
-
-/* Configures @pool for pictures of @caps; a pool that changes what it
- * cannot take (GstVideoBufferPool adds its alignment) is taken when what
- * it made of it still fits */
-static gboolean
-gst_ds_depay_configure_pool (GstBufferPool * pool, GstCaps * caps,
-    guint size, guint min, guint max, GstAllocator * allocator,
-    const GstAllocationParams * params, gboolean video_meta)
-{
-  GstStructure *config = gst_buffer_pool_get_config (pool);
-
-  gst_buffer_pool_config_set_params (config, caps, size, min, max);
-  gst_buffer_pool_config_set_allocator (config, allocator, params);
-  if (video_meta &&
-      gst_buffer_pool_has_option (pool, GST_BUFFER_POOL_OPTION_VIDEO_META))
-    gst_buffer_pool_config_add_option (config,
-        GST_BUFFER_POOL_OPTION_VIDEO_META);
-  if (gst_buffer_pool_set_config (pool, config))
-    return TRUE;
-
-  config = gst_buffer_pool_get_config (pool);
-  if (!gst_buffer_pool_config_validate_params (config, caps, size, min, max)) {
-    gst_structure_free (config);
-    return FALSE;
-  }
-  return gst_buffer_pool_set_config (pool, config);
-}
-
-/* The pool of decoded pictures, as GstVideoDecoder decides it: asks
- * downstream with an ALLOCATION query on the video pad and takes the
- * pool it offers when it also reads GstVideoMeta (so that its rows may
- * be padded), else makes a GstVideoBufferPool with downstream's
- * allocator. */
-static gboolean
-gst_ds_depay_decide_allocation (GstDsDepay * self, GstPad * pad, GstCaps * caps)
-{
-  GstQuery *query = gst_query_new_allocation (caps, TRUE);
-  GstBufferPool *pool = NULL;
-  GstAllocator *allocator = NULL;
-  GstAllocationParams params;
-  GstVideoInfo info;
-  guint size = 0, min = 0, max = 0;
-  gboolean video_meta;
-
-  if (!gst_video_info_from_caps (&info, caps))
-    goto bad_caps;
-
-  if (!gst_pad_peer_query (pad, query))
-    GST_DEBUG_OBJECT (pad, "downstream did not answer the ALLOCATION query");
-
-  video_meta = gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
-      NULL);
-  if (gst_query_get_n_allocation_params (query) > 0)
-    gst_query_parse_nth_allocation_param (query, 0, &allocator, &params);
-  else
-    gst_allocation_params_init (&params);
-  if (gst_query_get_n_allocation_pools (query) > 0)
-    gst_query_parse_nth_allocation_pool (query, 0, &pool, &size, &min, &max);
-  gst_query_unref (query);
-
-  if (pool && !video_meta) {
-    GST_DEBUG_OBJECT (pad, "downstream offers a pool but does not read "
-        "GstVideoMeta: using our own");
-    gst_clear_object (&pool);
-  }
-  if (pool && !gst_ds_depay_configure_pool (pool, caps, MAX (size, info.size),
-          min, max, allocator, &params, TRUE)) {
-    GST_INFO_OBJECT (pad, "downstream's pool %" GST_PTR_FORMAT " refused "
-        "the configuration: using our own", pool);
-    gst_clear_object (&pool);
-  }
-  if (pool == NULL) {
-    pool = gst_video_buffer_pool_new ();
-    if (!gst_ds_depay_configure_pool (pool, caps, info.size, 2, 0, allocator,
-            &params, video_meta)) {
-      gst_clear_object (&pool);
-    }
-  }
-  if (allocator)
-    gst_object_unref (allocator);
-  if (pool == NULL || !gst_buffer_pool_set_active (pool, TRUE))
-    goto no_pool;
-
-  GST_DEBUG_OBJECT (pad, "pictures from %" GST_PTR_FORMAT " for %"
-      GST_PTR_FORMAT, pool, caps);
-  gst_ds_depay_clear_pool (&self->pool);
-  self->pool = pool;
-  self->pool_info = info;
-  gst_caps_replace (&self->pool_caps, caps);
-  return TRUE;
-
-  /* ERRORS */
-bad_caps:
-  {
-    GST_WARNING_OBJECT (pad, "invalid caps %" GST_PTR_FORMAT, caps);
-    gst_query_unref (query);
-    return FALSE;
-  }
-no_pool:
-  {
-    GST_WARNING_OBJECT (pad, "could not set up a pool for %" GST_PTR_FORMAT,
-        caps);
-    gst_clear_object (&pool);
-    return FALSE;
-  }
-}
-
-/* A buffer of the pool for a picture of @width x @height: makes sure the
- * video pad has the caps first, and decides the pool again when they
- * changed or downstream asked for it (RECONFIGURE) */
-static GstFlowReturn
-gst_ds_depay_acquire_output (GstDsDepay * self, guint width, guint height,
-    GstBuffer ** picture)
-{
-  GstPad *pad;
-  GstCaps *caps;
-  gboolean reconfigure;
-
-  pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
-      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
-  reconfigure = gst_pad_check_reconfigure (pad);
-  caps = gst_pad_get_current_caps (pad);
-  if (caps == NULL)
-    return GST_FLOW_NOT_NEGOTIATED;
-
-  if (self->pool == NULL || reconfigure ||
-      !gst_caps_is_equal (caps, self->pool_caps)) {
-    if (!gst_ds_depay_decide_allocation (self, pad, caps)) {
-      gst_caps_unref (caps);
-      return GST_FLOW_NOT_NEGOTIATED;
-    }
-  }
-  gst_caps_unref (caps);
-
-  return gst_buffer_pool_acquire_buffer (self->pool, picture, NULL);
 }
 
 /* The pool was decided for the caps the video pad has, and they are those

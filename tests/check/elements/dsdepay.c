@@ -2753,6 +2753,65 @@ GST_START_TEST (test_allocation)
 
 GST_END_TEST;
 
+/* The pool is decided when the video caps are new, before a picture
+ * goes out with them: a query behind a picture would wait for a sink
+ * waiting for its preroll, while the other sink waits for the signal
+ * frame behind the query */
+GST_START_TEST (test_allocation_during_preroll)
+{
+  GstElement *pipeline, *src, *video, *signal;
+  guint8 *p0 = make_picture (4, 2, 1), *p1 = make_picture (4, 2, 2);
+  GstBuffer *frames[3];
+  GstSample *sample;
+  GError *error = NULL;
+  guint i;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time caps="
+      GST_DS_STREAM_MEDIA_TYPE " ! dsdepay name=d "
+      "d.video ! queue ! appsink name=v sync=false "
+      "d.signal ! queue ! appsink name=s sync=false", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  video = gst_bin_get_by_name (GST_BIN (pipeline), "v");
+  signal = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_ASYNC);
+
+  frames[0] = frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 2, p0,
+      32);
+  frames[1] = delta_frame (0, 1, 4, 2, p1, p0);
+  frames[2] = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 20, "{\"a\":1}");
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    GST_BUFFER_PTS (frames[i]) = i * 10 * GST_MSECOND;
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            frames[i]), GST_FLOW_OK);
+  }
+
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  for (i = 0; i < 2; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (video),
+        10 * GST_SECOND);
+    fail_unless (sample != NULL, "picture %u did not arrive", i);
+    assert_buffer_equals (gst_sample_get_buffer (sample), i ? p1 : p0, 32);
+    gst_sample_unref (sample);
+  }
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (signal),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  gst_sample_unref (sample);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (video);
+  gst_object_unref (signal);
+  gst_object_unref (pipeline);
+  g_free (p0);
+  g_free (p1);
+}
+
+GST_END_TEST;
+
 /* A warning says in words what happened to the user's stream (the
  * translated message) and gives the detail for the developer */
 GST_START_TEST (test_warning_message)
@@ -2822,6 +2881,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_shared_input_buffers);
   tcase_add_test (tc, test_pushed_picture_writable);
   tcase_add_loop_test (tc, test_allocation, 0, G_N_ELEMENTS (allocation_cases));
+  tcase_add_test (tc, test_allocation_during_preroll);
   tcase_add_test (tc, test_framerate_change);
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_byte_stream_junk);
