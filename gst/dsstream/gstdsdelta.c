@@ -1061,7 +1061,8 @@ bad_pixels:
   }
 too_large:
   {
-    GST_ELEMENT_WARNING (self, STREAM, ENCODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE,
+        (_("A picture too large to be delta coded was sent whole.")),
         ("Pixels frame of %ux%u (%" G_GSIZE_FORMAT " bytes) is larger than "
             "max-picture-bytes (%u): passed through without delta coding",
             in_header->width, in_header->height, size, max_picture_bytes));
@@ -1149,7 +1150,8 @@ gst_ds_delta_drop_pending_bytes (GstDsDelta * self, const gchar * why)
   gsize pending = gst_ds_framer_flush (&self->framer);
 
   if (pending > 0 && !was_resyncing)
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("An incomplete frame was dropped.")),
         ("%s: dropping %" G_GSIZE_FORMAT " bytes of an unfinished frame",
             why, pending));
 }
@@ -1172,7 +1174,8 @@ gst_ds_delta_drain_framer (GstDsDelta * self, gboolean at_eos)
       case GST_DS_FRAMER_NEED_DATA:
         return ret;
       case GST_DS_FRAMER_JUNK:
-        GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            (_("Malformed data in the ds-stream was skipped.")),
             ("not a frame header (type 0x%02x, flags 0x%02x, %u payload "
                 "bytes; limit %u): looking for the next frame", header.type,
                 header.flags, header.payload_len, max_frame_bytes));

@@ -40,10 +40,13 @@
  * channel's catch-up sends its signal state before the first picture):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
- *   the input, no copy, when the picture is opaque) and DeltaPixels frames (decoded against the last
- *   picture, with or without FLAG_KEYFRAME and FLAG_COMPRESSED, i.e. one
- *   zstd frame of the run-length code). The caps change with the picture
- *   size. The framerate is taken from the input caps when they carry one,
+ *   the input, no copy, when the picture is opaque) and DeltaPixels frames
+ *   (decoded against the last picture, with or without FLAG_KEYFRAME and
+ *   FLAG_COMPRESSED, i.e. one zstd frame of the run-length code) into
+ *   buffers of the pool decided with downstream (an ALLOCATION query:
+ *   downstream's pool when it reads #GstVideoMeta, whatever its row
+ *   stride, else a #GstVideoBufferPool of dsdepay's own). The caps change
+ *   with the picture size. The framerate is taken from the input caps when they carry one,
  *   else it is 0/1 (variable); a framerate change in the input caps gives
  *   new caps at the next picture. Pictures are opaque (docs/protocol.md
  *   §3): every picture leaves with alpha 255, whatever the alpha bytes on
@@ -182,45 +185,13 @@
 
 #include <string.h>
 
-#include <gst/base/base.h>
-#include <gst/video/video.h>
-#ifdef HAVE_ZSTD
-#include <zstd.h>
-#endif
-
 #include <glib/gi18n-lib.h>
 
-#include "dsprotocol.h"
-#include "dsrle.h"
-#include "dssignal.h"
-#include "dsstream.h"
-#include "gstdsutils.h"
-
 #include "gstdsstreamelements.h"
-#include "gstdsdepay.h"
+#include "gstdsdepay-private.h"
 
-GST_DEBUG_CATEGORY_STATIC (ds_depay_debug);
-#define GST_CAT_DEFAULT ds_depay_debug
+GST_DEBUG_CATEGORY (gst_ds_depay_debug);
 
-/**
- * GstDsDepayTimestampMode:
- * @GST_DS_DEPAY_TIMESTAMP_MODE_AUTO: input timestamps and segment when the
- *   input has a TIME segment, frame timestamps otherwise
- * @GST_DS_DEPAY_TIMESTAMP_MODE_FRAME: always the frame timestamps,
- *   relative to the first frame, in a segment starting at 0
- * @GST_DS_DEPAY_TIMESTAMP_MODE_INPUT: always the input buffer timestamps
- *
- * Where dsdepay takes the timestamps of its output buffers from.
- */
-typedef enum
-{
-  GST_DS_DEPAY_TIMESTAMP_MODE_AUTO,
-  GST_DS_DEPAY_TIMESTAMP_MODE_FRAME,
-  GST_DS_DEPAY_TIMESTAMP_MODE_INPUT,
-} GstDsDepayTimestampMode;
-
-#define GST_TYPE_DS_DEPAY_TIMESTAMP_MODE (gst_ds_depay_timestamp_mode_get_type ())
-static GType gst_ds_depay_timestamp_mode_get_type (void);
 
 enum
 {
@@ -231,121 +202,15 @@ enum
   PROP_TIMESTAMP_MODE,
   PROP_STATS,
 };
-
 #define DEFAULT_MAX_FRAME_SIZE DS_DEFAULT_MAX_FRAME_BYTES
 #define DEFAULT_REQUEST_KEYFRAME TRUE
 #define DEFAULT_WAIT_FOR_KEYFRAME TRUE
 #define DEFAULT_TIMESTAMP_MODE GST_DS_DEPAY_TIMESTAMP_MODE_AUTO
 
-/* Keyframe requests are repeated with a doubling interval between these */
-#define KEYFRAME_REQUEST_FIRST_INTERVAL (100 * GST_MSECOND)
-#define KEYFRAME_REQUEST_MAX_INTERVAL (2 * GST_SECOND)
-
-typedef enum
-{
-  STREAM_VIDEO,
-  STREAM_IMAGE,
-  STREAM_AUDIO,
-  STREAM_SIGNAL,
-  N_STREAMS
-} GstDsDepayStreamKind;
-
 static const gchar *const stream_names[N_STREAMS] = {
   "video", "image", "audio", "signal"
 };
 
-typedef struct
-{
-  GstPad *pad;
-  /* what the current caps were made from, to build caps only on change */
-  gboolean have_caps;
-  guint caps_key[4];
-
-  gboolean need_stream_start;
-  gboolean need_segment;
-  gboolean discont;
-  gboolean eos;
-} GstDsDepayStream;
-
-struct _GstDsDepay
-{
-  GstElement parent;
-
-  GstPad *sinkpad;
-
-  /* settings, under the object lock */
-  guint max_frame_size;
-  gboolean request_keyframe;
-  gboolean wait_for_keyframe;
-  GstDsDepayTimestampMode timestamp_mode;
-
-  /* statistics, under the object lock */
-  guint64 stat_frames;
-  guint64 stat_bytes;
-  guint64 stat_gaps;
-  guint64 stat_dropped;
-  guint64 stat_malformed;
-  guint64 stat_keyframe_requests;
-  guint64 stat_signal_incomplete;
-
-  /* picture size for clamping navigation, under the object lock */
-  guint video_width;
-  guint video_height;
-  guint image_width;
-  guint image_height;
-  guint8 nav_buttons;
-
-  /* streaming state */
-  GstDsFramer framer;
-  GstFlowCombiner *flow_combiner;
-  GstDsDepayStream streams[N_STREAMS];
-  DsSeqTracker seqs;            /* seq continuity (the stream model) */
-  guint group_id;
-  guint generation;
-  gboolean ended;
-  GstSegment in_segment;
-  GstSegment out_segment;
-  gint in_fps_n;
-  gint in_fps_d;
-
-  DsTimestampUnwrapper unwrapper;
-  gboolean have_first_ts;
-  guint64 first_ts;
-  /* frame times of a stream that follows an End go on from there */
-  GstClockTime time_base;
-  GstClockTime last_frame_time;
-  gboolean have_pts_offset;
-  gint64 pts_offset;
-
-  /* the last picture, as the next delta's reference: its memory, held
-   * like a buffer holds it (locked exclusive, so whoever else maps it for
-   * writing gets a copy), not the buffer that was pushed */
-  GstMemory *reference;
-  guint ref_width;
-  guint ref_height;
-  GstBufferPool *pool;
-  gsize pool_size;
-  guint8 *scratch;
-  gsize scratch_size;
-#ifdef HAVE_ZSTD
-  ZSTD_DCtx *zstd;
-#endif
-
-  DsSignalState *signals;
-  /* a signal frame was seen since the stream started */
-  gboolean have_signal_state;
-  /* frames of the signal stream were lost (or a flush) since the last
-   * SignalSync: a SignalDiff now merges onto a state that may be stale */
-  gboolean signal_gap;
-  /* the state may be stale until the next SignalSync */
-  gboolean signal_incomplete;
-
-  /* keyframe requests, under kf_lock */
-  GMutex kf_lock;
-  gboolean waiting_for_keyframe;
-  GstClockID kf_clock_id;
-  GstClockTime kf_interval;
-};
 
 /**
  * GstDsDepay!sink:
@@ -370,7 +235,9 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * or DeltaPixels frame; new caps when the size or the input framerate
  * changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
  * payload without a copy, or a DeltaPixels frame decoded against the last
- * picture. Pictures that cannot be decoded correctly are not pushed.
+ * picture into a buffer of the pool agreed with downstream (ALLOCATION
+ * query; its rows may be padded when downstream reads #GstVideoMeta).
+ * Pictures that cannot be decoded correctly are not pushed.
  * Navigation events arriving here go upstream as ds-stream input.
  */
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
@@ -428,7 +295,7 @@ static GstStaticPadTemplate signal_template = GST_STATIC_PAD_TEMPLATE ("signal",
 
 #define gst_ds_depay_parent_class parent_class
 G_DEFINE_TYPE_WITH_CODE (GstDsDepay, gst_ds_depay, GST_TYPE_ELEMENT,
-    GST_DEBUG_CATEGORY_INIT (ds_depay_debug, "dsdepay", 0,
+    GST_DEBUG_CATEGORY_INIT (gst_ds_depay_debug, "dsdepay", 0,
         "ds-stream depayloader"));
 /* ranked for decodebin and parsebin (after dsparse) */
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsdepay, "dsdepay", GST_RANK_SECONDARY,
@@ -445,29 +312,7 @@ static GstFlowReturn gst_ds_depay_chain (GstPad * pad, GstObject * parent,
     GstBuffer * buffer);
 static gboolean gst_ds_depay_sink_event (GstPad * pad, GstObject * parent,
     GstEvent * event);
-static gboolean gst_ds_depay_src_event (GstPad * pad, GstObject * parent,
-    GstEvent * event);
 
-static GType
-gst_ds_depay_timestamp_mode_get_type (void)
-{
-  static gsize type = 0;
-  static const GEnumValue values[] = {
-    {GST_DS_DEPAY_TIMESTAMP_MODE_AUTO,
-          "Input timestamps on a TIME segment, frame timestamps otherwise",
-        "auto"},
-    {GST_DS_DEPAY_TIMESTAMP_MODE_FRAME,
-        "Frame timestamps relative to the first frame", "frame"},
-    {GST_DS_DEPAY_TIMESTAMP_MODE_INPUT, "Input buffer timestamps", "input"},
-    {0, NULL, NULL}
-  };
-
-  if (g_once_init_enter (&type)) {
-    GType t = g_enum_register_static ("GstDsDepayTimestampMode", values);
-    g_once_init_leave (&type, t);
-  }
-  return (GType) type;
-}
 
 static void
 gst_ds_depay_class_init (GstDsDepayClass * klass)
@@ -611,173 +456,14 @@ gst_ds_depay_finalize (GObject * object)
   gst_ds_framer_clear (&self->framer);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
-  if (self->reference) {
-    gst_memory_unlock (self->reference, GST_LOCK_FLAG_EXCLUSIVE);
-    gst_memory_unref (self->reference);
-  }
-  if (self->pool) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_object_unref (self->pool);
-  }
-  g_free (self->scratch);
-#ifdef HAVE_ZSTD
-  if (self->zstd)
-    ZSTD_freeDCtx (self->zstd);
-#endif
+  gst_ds_depay_free_pictures (self);
   g_mutex_clear (&self->kf_lock);
 
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
-/* Keyframe requests */
-
-static void
-gst_ds_depay_send_keyframe_request (GstDsDepay * self)
-{
-  GST_OBJECT_LOCK (self);
-  self->stat_keyframe_requests++;
-  GST_OBJECT_UNLOCK (self);
-
-  GST_DEBUG_OBJECT (self, "requesting a keyframe upstream");
-  gst_pad_push_event (self->sinkpad,
-      gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          0));
-}
-
-static gboolean gst_ds_depay_keyframe_request_timeout (GstClock * clock,
-    GstClockTime time, GstClockID id, gpointer user_data);
-
-/* with kf_lock. The timer runs on the system clock, not on the pipeline
- * clock, which may stand still (an audio sink's clock in PAUSED) or be
- * missing; the system clock's one thread serves every timer, so a request
- * costs no thread. */
-static void
-gst_ds_depay_schedule_keyframe_request (GstDsDepay * self)
-{
-  GstClock *clock = gst_system_clock_obtain ();
-
-  self->kf_clock_id = gst_clock_new_single_shot_id (clock,
-      gst_clock_get_time (clock) + self->kf_interval);
-  gst_clock_id_wait_async (self->kf_clock_id,
-      gst_ds_depay_keyframe_request_timeout, gst_object_ref (self),
-      (GDestroyNotify) gst_object_unref);
-  gst_object_unref (clock);
-}
-
-static gboolean
-gst_ds_depay_keyframe_request_timeout (GstClock * clock, GstClockTime time,
-    GstClockID id, gpointer user_data)
-{
-  GstDsDepay *self = GST_DS_DEPAY (user_data);
-  gboolean send = FALSE;
-
-  g_mutex_lock (&self->kf_lock);
-  /* ignore a timer that was cancelled while it fired */
-  if (self->kf_clock_id == id) {
-    gst_clock_id_unref (self->kf_clock_id);
-    self->kf_clock_id = NULL;
-    if (self->waiting_for_keyframe) {
-      self->kf_interval = MIN (self->kf_interval * 2,
-          KEYFRAME_REQUEST_MAX_INTERVAL);
-      gst_ds_depay_schedule_keyframe_request (self);
-      send = TRUE;
-    }
-  }
-  g_mutex_unlock (&self->kf_lock);
-
-  if (send)
-    gst_ds_depay_send_keyframe_request (self);
-
-  return TRUE;
-}
-
-/* with kf_lock */
-static void
-gst_ds_depay_cancel_keyframe_request (GstDsDepay * self)
-{
-  if (self->kf_clock_id) {
-    gst_clock_id_unschedule (self->kf_clock_id);
-    gst_clock_id_unref (self->kf_clock_id);
-    self->kf_clock_id = NULL;
-  }
-  self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
-}
-
-static void
-gst_ds_depay_start_waiting_for_keyframe (GstDsDepay * self,
-    const gchar * reason)
-{
-  gboolean request, send = FALSE;
-
-  GST_OBJECT_LOCK (self);
-  request = self->request_keyframe;
-  GST_OBJECT_UNLOCK (self);
-
-  g_mutex_lock (&self->kf_lock);
-  if (!self->waiting_for_keyframe) {
-    GST_INFO_OBJECT (self, "%s: dropping pictures until the next keyframe",
-        reason);
-    self->waiting_for_keyframe = TRUE;
-    if (request && self->kf_clock_id == NULL) {
-      self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
-      gst_ds_depay_schedule_keyframe_request (self);
-      send = TRUE;
-    }
-  }
-  g_mutex_unlock (&self->kf_lock);
-
-  if (send)
-    gst_ds_depay_send_keyframe_request (self);
-}
-
-static void
-gst_ds_depay_stop_waiting_for_keyframe (GstDsDepay * self)
-{
-  g_mutex_lock (&self->kf_lock);
-  if (self->waiting_for_keyframe)
-    GST_INFO_OBJECT (self, "keyframe received, decoding again");
-  self->waiting_for_keyframe = FALSE;
-  gst_ds_depay_cancel_keyframe_request (self);
-  g_mutex_unlock (&self->kf_lock);
-}
-
-static gboolean
-gst_ds_depay_is_waiting_for_keyframe (GstDsDepay * self)
-{
-  gboolean waiting;
-
-  g_mutex_lock (&self->kf_lock);
-  waiting = self->waiting_for_keyframe;
-  g_mutex_unlock (&self->kf_lock);
-
-  return waiting;
-}
 
 /* State */
-
-/* @memory (transfer none, nullable) */
-static void
-gst_ds_depay_set_reference (GstDsDepay * self, GstMemory * memory,
-    guint width, guint height)
-{
-  if (memory) {
-    gst_memory_ref (memory);
-    gst_memory_lock (memory, GST_LOCK_FLAG_EXCLUSIVE);
-  }
-  if (self->reference) {
-    gst_memory_unlock (self->reference, GST_LOCK_FLAG_EXCLUSIVE);
-    gst_memory_unref (self->reference);
-  }
-  self->reference = memory;
-  self->ref_width = width;
-  self->ref_height = height;
-}
-
-static void
-gst_ds_depay_reset_picture (GstDsDepay * self)
-{
-  gst_ds_depay_set_reference (self, NULL, 0, 0);
-}
 
 static void
 gst_ds_depay_reset_seqs (GstDsDepay * self)
@@ -791,19 +477,10 @@ static void
 gst_ds_depay_reset_stream (GstDsDepay * self)
 {
   gst_ds_depay_reset_picture (self);
-  ds_signal_state_clear (self->signals);
-  self->have_signal_state = FALSE;
-  self->signal_gap = FALSE;
-  self->signal_incomplete = FALSE;
-  ds_timestamp_unwrapper_init (&self->unwrapper);
-  self->have_first_ts = FALSE;
-  self->have_pts_offset = FALSE;
+  gst_ds_depay_reset_signals (self);
+  gst_ds_depay_reset_stream_timing (self);
   gst_ds_depay_reset_seqs (self);
-
-  g_mutex_lock (&self->kf_lock);
-  self->waiting_for_keyframe = FALSE;
-  gst_ds_depay_cancel_keyframe_request (self);
-  g_mutex_unlock (&self->kf_lock);
+  gst_ds_depay_reset_keyframe_requests (self);
 }
 
 static void
@@ -815,11 +492,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->ended = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
-  self->in_fps_n = 0;
-  self->in_fps_d = 1;
-  self->time_base = self->last_frame_time = 0;
-  gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
-  gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
+  gst_ds_depay_reset_timing (self);
   gst_ds_depay_reset_stream (self);
 
   for (i = 0; i < N_STREAMS; i++) {
@@ -833,14 +506,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   }
   gst_flow_combiner_reset (self->flow_combiner);
 
-  if (self->pool) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_object_unref (self->pool);
-    self->pool = NULL;
-    self->pool_size = 0;
-  }
-  g_clear_pointer (&self->scratch, g_free);
-  self->scratch_size = 0;
+  gst_ds_depay_release_pool (self);
 
   GST_OBJECT_LOCK (self);
   self->stat_frames = self->stat_bytes = self->stat_gaps = 0;
@@ -883,8 +549,7 @@ gst_ds_depay_change_state (GstElement * element, GstStateChange transition)
 }
 
 /* Malformed frames: a warning on the bus, and the stream goes on */
-static void
-G_GNUC_PRINTF (2, 3)
+void
 gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format, ...)
 {
   va_list args;
@@ -898,11 +563,13 @@ gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format, ...)
   self->stat_malformed++;
   GST_OBJECT_UNLOCK (self);
 
-  GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL), ("%s; skipped", detail));
+  GST_ELEMENT_WARNING (self, STREAM, DECODE,
+      (_("Malformed data in the ds-stream was skipped.")),
+      ("%s; skipped", detail));
   g_free (detail);
 }
 
-static void
+void
 gst_ds_depay_count_dropped (GstDsDepay * self)
 {
   GST_OBJECT_LOCK (self);
@@ -910,70 +577,6 @@ gst_ds_depay_count_dropped (GstDsDepay * self)
   GST_OBJECT_UNLOCK (self);
 }
 
-/* Timestamps */
-
-static gboolean
-gst_ds_depay_uses_input_timing (GstDsDepay * self, GstDsDepayTimestampMode mode)
-{
-  if (mode == GST_DS_DEPAY_TIMESTAMP_MODE_INPUT)
-    return TRUE;
-  return mode == GST_DS_DEPAY_TIMESTAMP_MODE_AUTO &&
-      self->in_segment.format == GST_FORMAT_TIME;
-}
-
-static void
-gst_ds_depay_update_out_segment (GstDsDepay * self)
-{
-  GstDsDepayTimestampMode mode;
-  gint i;
-
-  GST_OBJECT_LOCK (self);
-  mode = self->timestamp_mode;
-  GST_OBJECT_UNLOCK (self);
-
-  if (self->in_segment.format == GST_FORMAT_TIME &&
-      gst_ds_depay_uses_input_timing (self, mode))
-    gst_segment_copy_into (&self->in_segment, &self->out_segment);
-  else
-    gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
-
-  for (i = 0; i < N_STREAMS; i++)
-    self->streams[i].need_segment = TRUE;
-}
-
-/* @in_pts: the PTS of the input buffer the frame starts at the beginning
- * of, or NONE */
-static GstClockTime
-gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
-    GstClockTime in_pts, GstDsDepayTimestampMode mode)
-{
-  guint64 ms = ds_timestamp_unwrap (&self->unwrapper, header->timestamp);
-  GstClockTime frame_time;
-
-  if (!self->have_first_ts) {
-    self->first_ts = ms;
-    self->have_first_ts = TRUE;
-  }
-  frame_time = self->time_base;
-  if (ms > self->first_ts)
-    frame_time += (ms - self->first_ts) * GST_MSECOND;
-  self->last_frame_time = MAX (self->last_frame_time, frame_time);
-
-  if (!gst_ds_depay_uses_input_timing (self, mode))
-    return frame_time;
-
-  if (GST_CLOCK_TIME_IS_VALID (in_pts)) {
-    self->pts_offset = (gint64) in_pts - (gint64) frame_time;
-    self->have_pts_offset = TRUE;
-    return in_pts;
-  }
-  if (self->have_pts_offset) {
-    gint64 pts = (gint64) frame_time + self->pts_offset;
-    return pts > 0 ? (GstClockTime) pts : 0;
-  }
-  return mode == GST_DS_DEPAY_TIMESTAMP_MODE_INPUT ?
-      GST_CLOCK_TIME_NONE : frame_time;
-}
 
 /* Sequence numbers */
 
@@ -1043,10 +646,10 @@ gst_ds_depay_start_new_stream (GstDsDepay * self)
 /* Makes sure the pad of @kind exists and has stream-start, the caps made
  * by @make_caps when a key (what the caps are made from: the video size
  * and framerate, ...) changed, and a segment. */
-static GstPad *
+GstPad *
 gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     guint key0, guint key1, guint key2, guint key3,
-    GstCaps * (*make_caps) (GstDsDepay * self, guint, guint, guint, guint))
+    GstDsDepayMakeCaps make_caps)
 {
   GstDsDepayStream *stream = &self->streams[kind];
   gboolean added = FALSE;
@@ -1119,7 +722,7 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
   return stream->pad;
 }
 
-static GstFlowReturn
+GstFlowReturn
 gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstBuffer * buffer, GstClockTime pts, GstClockTime duration)
 {
@@ -1158,24 +761,6 @@ gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
 }
 
 static GstCaps *
-gst_ds_depay_video_caps (GstDsDepay * self, guint width, guint height,
-    guint fps_n, guint fps_d)
-{
-  return gst_caps_new_simple ("video/x-raw",
-      "format", G_TYPE_STRING, "RGBA",
-      "width", G_TYPE_INT, (gint) width,
-      "height", G_TYPE_INT, (gint) height,
-      "framerate", GST_TYPE_FRACTION, (gint) fps_n, (gint) fps_d, NULL);
-}
-
-static GstCaps *
-gst_ds_depay_image_caps (GstDsDepay * self, guint is_webp, guint unused1,
-    guint unused2, guint unused3)
-{
-  return gst_caps_new_empty_simple (is_webp ? "image/webp" : "image/png");
-}
-
-static GstCaps *
 gst_ds_depay_audio_caps (GstDsDepay * self, guint type, guint channels,
     guint rate, guint unused)
 {
@@ -1199,372 +784,6 @@ gst_ds_depay_audio_caps (GstDsDepay * self, guint type, guint channels,
   return caps;
 }
 
-static GstCaps *
-gst_ds_depay_signal_caps (GstDsDepay * self, guint unused0, guint unused1,
-    guint unused2, guint unused3)
-{
-  return gst_caps_new_empty_simple (GST_DS_SIGNAL_MEDIA_TYPE);
-}
-
-/* Pictures */
-
-/* Pictures are opaque (docs/protocol.md §3): the alpha byte of the wire is
- * not transparency (a screen's padding byte, say), so every picture leaves
- * with alpha 255. An opaque picture, what dspay sends, is not touched; a
- * writable one is fixed in place, any other copied first. The reference
- * of the next delta gets the fixed alpha too, which only changes the alpha
- * the next delta decodes to: it is set again. */
-static GstBuffer *
-gst_ds_depay_make_opaque (GstDsDepay * self, GstBuffer * picture)
-{
-  GstMapInfo map;
-  gboolean opaque = TRUE;
-  gsize i;
-
-  if (!gst_buffer_map (picture, &map, GST_MAP_READ))
-    return picture;
-  for (i = 3; i < map.size; i += 4) {
-    if (map.data[i] != 0xff) {
-      opaque = FALSE;
-      break;
-    }
-  }
-  gst_buffer_unmap (picture, &map);
-  if (opaque)
-    return picture;
-
-  if (!gst_buffer_is_writable (picture)
-      || !gst_buffer_is_all_memory_writable (picture)) {
-    GstBuffer *copy = gst_buffer_copy_deep (picture);
-
-    gst_buffer_unref (picture);
-    picture = copy;
-  }
-  if (!gst_buffer_map (picture, &map, GST_MAP_WRITE))
-    return picture;
-  for (; i < map.size; i += 4)
-    map.data[i] = 0xff;
-  gst_buffer_unmap (picture, &map);
-
-  GST_LOG_OBJECT (self, "picture made opaque");
-  return picture;
-}
-
-static GstFlowReturn
-gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
-    guint width, guint height, GstClockTime pts)
-{
-  GstClockTime duration = GST_CLOCK_TIME_NONE;
-  GstMemory *reference;
-
-  gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
-      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
-
-  GST_OBJECT_LOCK (self);
-  self->video_width = width;
-  self->video_height = height;
-  GST_OBJECT_UNLOCK (self);
-
-  picture = gst_ds_depay_make_opaque (self, picture);
-  picture = gst_buffer_make_writable (picture);
-  gst_buffer_add_video_meta (picture, GST_VIDEO_FRAME_FLAG_NONE,
-      GST_VIDEO_FORMAT_RGBA, width, height);
-  if (self->in_fps_n > 0)
-    duration = gst_util_uint64_scale_int (GST_SECOND, self->in_fps_d,
-        self->in_fps_n);
-
-  /* The next delta's reference: the picture's memory, no copy */
-  reference = gst_buffer_get_all_memory (picture);
-  gst_ds_depay_set_reference (self, reference, width, height);
-  if (reference)
-    gst_memory_unref (reference);
-
-  return gst_ds_depay_push (self, STREAM_VIDEO, picture, pts, duration);
-}
-
-/* Pixels, DeltaPixels, CompressedPixels, AudioPcm, AudioCompressed,
- * Haptic and the signal types reach their handler validated by
- * ds_header_validate(): sizes fit the type, a payload is there when the
- * type needs one. */
-
-static GstFlowReturn
-gst_ds_depay_handle_pixels (GstDsDepay * self, const DsHeader * header,
-    GstBuffer * payload, GstClockTime pts)
-{
-  gst_ds_depay_stop_waiting_for_keyframe (self);
-
-  return gst_ds_depay_push_picture (self, payload, header->width,
-      header->height, pts);
-}
-
-static gboolean
-gst_ds_depay_ensure_scratch (GstDsDepay * self, gsize size)
-{
-  if (self->scratch_size >= size)
-    return TRUE;
-  g_free (self->scratch);
-  self->scratch = g_try_malloc (size);
-  self->scratch_size = self->scratch ? size : 0;
-  return self->scratch != NULL;
-}
-
-/* FLAG_COMPRESSED: the payload is exactly one zstd frame of the run-length
- * code, whose size may not exceed @limit. */
-static gboolean
-gst_ds_depay_decompress (GstDsDepay * self, const guint8 * data, gsize len,
-    gsize limit, const guint8 ** out, gsize * out_len, GError ** error)
-{
-#ifdef HAVE_ZSTD
-  unsigned long long content_size;
-  size_t frame_len, res;
-  gsize capacity;
-
-  frame_len = ZSTD_findFrameCompressedSize (data, len);
-  if (ZSTD_isError (frame_len) || frame_len != len)
-    goto not_one_frame;
-
-  content_size = ZSTD_getFrameContentSize (data, len);
-  if (content_size == ZSTD_CONTENTSIZE_ERROR)
-    goto not_one_frame;
-  if (content_size != ZSTD_CONTENTSIZE_UNKNOWN && content_size > limit)
-    goto too_large;
-
-  capacity = content_size == ZSTD_CONTENTSIZE_UNKNOWN ? limit :
-      (gsize) content_size;
-  if (!gst_ds_depay_ensure_scratch (self, MAX (capacity, 1)))
-    goto too_large;
-
-  if (self->zstd == NULL)
-    self->zstd = ZSTD_createDCtx ();
-  res = ZSTD_decompressDCtx (self->zstd, self->scratch, capacity, data, len);
-  if (ZSTD_isError (res))
-    goto decode_failed;
-
-  *out = self->scratch;
-  *out_len = res;
-  return TRUE;
-
-  /* ERRORS */
-not_one_frame:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
-        "compressed payload is not one zstd frame");
-    return FALSE;
-  }
-too_large:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
-        "compressed payload expands to more than %" G_GSIZE_FORMAT " bytes",
-        limit);
-    return FALSE;
-  }
-decode_failed:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
-        "zstd: %s", ZSTD_getErrorName (res));
-    return FALSE;
-  }
-#else
-  g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
-      "compressed payload, but built without zstd");
-  return FALSE;
-#endif
-}
-
-static GstBuffer *
-gst_ds_depay_acquire_picture (GstDsDepay * self, gsize size)
-{
-  GstBuffer *buffer = NULL;
-
-  if (self->pool && self->pool_size != size) {
-    gst_buffer_pool_set_active (self->pool, FALSE);
-    gst_object_unref (self->pool);
-    self->pool = NULL;
-  }
-
-  if (self->pool == NULL) {
-    GstStructure *config;
-
-    self->pool = gst_buffer_pool_new ();
-    config = gst_buffer_pool_get_config (self->pool);
-    gst_buffer_pool_config_set_params (config, NULL, size, 2, 0);
-    if (!gst_buffer_pool_set_config (self->pool, config) ||
-        !gst_buffer_pool_set_active (self->pool, TRUE)) {
-      gst_object_unref (self->pool);
-      self->pool = NULL;
-      return NULL;
-    }
-    self->pool_size = size;
-  }
-
-  if (gst_buffer_pool_acquire_buffer (self->pool, &buffer, NULL) != GST_FLOW_OK)
-    return NULL;
-  return buffer;
-}
-
-static GstFlowReturn
-gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
-    GstBuffer * payload, GstClockTime pts, guint missing, guint max_size)
-{
-  gboolean keyframe = (header->flags & DS_FLAG_KEYFRAME) != 0;
-  gboolean wait_for_keyframe;
-  GstMapInfo in_map, out_map, ref_map;
-  const guint8 *code;
-  gsize code_len, size;
-  GstBuffer *picture;
-  GError *error = NULL;
-  gboolean ok;
-
-  size = (gsize) header->width * header->height * 4;
-  /* the picture is bounded like a Pixels frame's payload */
-  if (size > max_size)
-    goto too_large;
-
-  GST_OBJECT_LOCK (self);
-  wait_for_keyframe = self->wait_for_keyframe;
-  GST_OBJECT_UNLOCK (self);
-
-  if (!keyframe) {
-    if (missing > 0 && wait_for_keyframe)
-      gst_ds_depay_start_waiting_for_keyframe (self, "frames lost");
-    else if (self->reference == NULL)
-      gst_ds_depay_start_waiting_for_keyframe (self, "delta without a "
-          "reference picture");
-    else if (self->ref_width != header->width ||
-        self->ref_height != header->height)
-      gst_ds_depay_start_waiting_for_keyframe (self, "delta of another size "
-          "than its reference");
-
-    if (gst_ds_depay_is_waiting_for_keyframe (self))
-      goto drop;
-  }
-
-  if (!gst_buffer_map (payload, &in_map, GST_MAP_READ))
-    goto drop;
-
-  code = in_map.data;
-  code_len = in_map.size;
-  if (header->flags & DS_FLAG_COMPRESSED) {
-    gsize limit = MIN (DS_RLE_MAX_ENCODED_SIZE (size), (gsize) max_size);
-
-    if (!gst_ds_depay_decompress (self, in_map.data, in_map.size, limit,
-            &code, &code_len, &error)) {
-      gst_buffer_unmap (payload, &in_map);
-      goto decode_failed;
-    }
-  }
-
-  picture = gst_ds_depay_acquire_picture (self, size);
-  if (picture == NULL) {
-    gst_buffer_unmap (payload, &in_map);
-    goto no_buffer;
-  }
-
-  gst_buffer_map (picture, &out_map, GST_MAP_WRITE);
-  if (keyframe) {
-    ok = ds_rle_decode_xor (code, code_len, NULL, out_map.data, size, &error);
-  } else {
-    ok = gst_memory_map (self->reference, &ref_map, GST_MAP_READ);
-    if (ok) {
-      ok = ref_map.size == size &&
-          ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data, size,
-          &error);
-      gst_memory_unmap (self->reference, &ref_map);
-    }
-  }
-  gst_buffer_unmap (picture, &out_map);
-  gst_buffer_unmap (payload, &in_map);
-  gst_buffer_unref (payload);
-
-  if (!ok) {
-    gst_buffer_unref (picture);
-    payload = NULL;
-    goto decode_failed;
-  }
-
-  if (keyframe)
-    gst_ds_depay_stop_waiting_for_keyframe (self);
-
-  return gst_ds_depay_push_picture (self, picture, header->width,
-      header->height, pts);
-
-  /* ERRORS */
-too_large:
-  {
-    gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u is larger "
-        "than max-frame-size (%u) once decoded", header->width,
-        header->height, max_size);
-    gst_buffer_replace (&payload, NULL);
-    /* keyframe or not, what the sender sends next refers to it */
-    gst_ds_depay_start_waiting_for_keyframe (self, "picture too large");
-    return GST_FLOW_OK;
-  }
-drop:
-  {
-    GST_DEBUG_OBJECT (self, "dropping delta seq %u while waiting for a "
-        "keyframe", header->seq);
-    gst_ds_depay_count_dropped (self);
-    gst_buffer_unref (payload);
-    return GST_FLOW_OK;
-  }
-decode_failed:
-  {
-    gst_ds_depay_skip_malformed (self, "DeltaPixels frame seq %u %ux%u: %s",
-        header->seq, header->width, header->height,
-        error ? error->message : "reference of the wrong size");
-    g_clear_error (&error);
-    gst_buffer_replace (&payload, NULL);
-    gst_ds_depay_count_dropped (self);
-    /* the reference is intact, but whatever came after it on the sender's
-     * side is not: only a keyframe helps now */
-    gst_ds_depay_start_waiting_for_keyframe (self, "undecodable delta");
-    return GST_FLOW_OK;
-  }
-no_buffer:
-  {
-    GST_ELEMENT_ERROR (self, RESOURCE, FAILED,
-        (_("Could not allocate memory for a picture.")),
-        ("could not get a buffer of %" G_GSIZE_FORMAT " bytes", size));
-    gst_buffer_unref (payload);
-    return GST_FLOW_ERROR;
-  }
-}
-
-static GstFlowReturn
-gst_ds_depay_handle_image (GstDsDepay * self, const DsHeader * header,
-    GstBuffer * payload, GstClockTime pts)
-{
-  guint8 head[32];
-  gsize head_len;
-  const gchar *media_type;
-  gboolean is_webp;
-
-  head_len = gst_buffer_extract (payload, 0, head, sizeof (head));
-  media_type = ds_image_sniff (head, head_len, NULL, NULL);
-  if (media_type == NULL)
-    goto unknown_format;
-  is_webp = g_str_equal (media_type, "image/webp");
-
-  gst_ds_depay_prepare_pad (self, STREAM_IMAGE, is_webp, 0, 0, 0,
-      gst_ds_depay_image_caps);
-
-  GST_OBJECT_LOCK (self);
-  self->image_width = header->width;
-  self->image_height = header->height;
-  GST_OBJECT_UNLOCK (self);
-
-  return gst_ds_depay_push (self, STREAM_IMAGE, payload, pts,
-      GST_CLOCK_TIME_NONE);
-
-  /* ERRORS */
-unknown_format:
-  {
-    gst_ds_depay_skip_malformed (self, "CompressedPixels frame seq %u is "
-        "neither PNG nor WebP", header->seq);
-    gst_buffer_replace (&payload, NULL);
-    return GST_FLOW_OK;
-  }
-}
 
 static GstFlowReturn
 gst_ds_depay_handle_audio (GstDsDepay * self, const DsHeader * header,
@@ -1600,136 +819,6 @@ opus_multichannel:
   }
 }
 
-/* A SignalDiff after a gap on the signal stream or a flush: what it
- * merges onto may be stale. The merged state still goes out (the keys
- * received are current, and a dashboard keeps moving), flagged CORRUPTED,
- * and a SignalSync is asked for: the upstream ForceKeyUnit, which dspay
- * answers with a SignalSync and dsstreamsrc turns into a KeyframeRequest
- * for the source. */
-static void
-gst_ds_depay_signal_state_incomplete (GstDsDepay * self,
-    const DsHeader * header)
-{
-  self->signal_gap = FALSE;
-
-  if (!self->signal_incomplete) {
-    self->signal_incomplete = TRUE;
-    GST_OBJECT_LOCK (self);
-    self->stat_signal_incomplete++;
-    GST_OBJECT_UNLOCK (self);
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
-        ("SignalDiff seq %u after lost signal frames or a flush: the signal "
-            "state may be stale until the next SignalSync; asking upstream "
-            "for one", header->seq));
-  }
-  gst_ds_depay_send_keyframe_request (self);
-}
-
-static GstFlowReturn
-gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
-    GstBuffer * payload, GstClockTime pts)
-{
-  gboolean sync = header->type == DS_FRAME_SIGNAL_SYNC;
-  GstMapInfo map;
-  GError *error = NULL;
-  gchar *json, *line;
-  gsize len = 0;
-  gboolean ok;
-  GstBuffer *out;
-
-  if (!gst_buffer_map (payload, &map, GST_MAP_READ))
-    goto bad_json;
-  ok = ds_signal_state_apply (self->signals, sync, (const gchar *) map.data,
-      map.size, &error);
-  gst_buffer_unmap (payload, &map);
-  gst_buffer_unref (payload);
-  payload = NULL;
-  if (!ok)
-    goto bad_json;
-
-  self->have_signal_state = TRUE;
-  if (sync) {
-    if (self->signal_incomplete)
-      GST_INFO_OBJECT (self, "SignalSync seq %u: signal state whole again",
-          header->seq);
-    self->signal_gap = FALSE;
-    self->signal_incomplete = FALSE;
-  } else if (self->signal_gap) {
-    gst_ds_depay_signal_state_incomplete (self, header);
-  }
-
-  json = ds_signal_state_to_json (self->signals, NULL, &len);
-  line = g_realloc (json, len + 1);
-  line[len] = '\n';
-  out = gst_buffer_new_wrapped (line, len + 1);
-  if (self->signal_incomplete)
-    GST_BUFFER_FLAG_SET (out, GST_BUFFER_FLAG_CORRUPTED);
-
-  gst_ds_depay_prepare_pad (self, STREAM_SIGNAL, 0, 0, 0, 0,
-      gst_ds_depay_signal_caps);
-
-  return gst_ds_depay_push (self, STREAM_SIGNAL, out, pts, GST_CLOCK_TIME_NONE);
-
-  /* ERRORS */
-bad_json:
-  {
-    /* not JSON, or over a bound of ds_signal_state_apply(): skipped like
-     * any malformed frame; what it carried is lost, so the next diff is
-     * flagged and a SignalSync asked for, as after a gap */
-    gst_ds_depay_skip_malformed (self, "%s frame seq %u: %s",
-        ds_frame_type_name (header->type), header->seq,
-        error ? error->message : "empty payload");
-    g_clear_error (&error);
-    self->signal_gap = TRUE;
-    gst_buffer_replace (&payload, NULL);
-    return GST_FLOW_OK;
-  }
-}
-
-static void
-gst_ds_depay_handle_schema (GstDsDepay * self, const DsHeader * header,
-    GstBuffer * payload)
-{
-  GstMapInfo map;
-  GError *error = NULL;
-  gchar **names = NULL;
-  GValue array = G_VALUE_INIT;
-  GstStructure *s;
-  gchar **name;
-
-  if (payload && gst_buffer_map (payload, &map, GST_MAP_READ)) {
-    names = ds_schema_parse ((const gchar *) map.data, map.size, &error);
-    gst_buffer_unmap (payload, &map);
-  }
-  gst_buffer_replace (&payload, NULL);
-  if (names == NULL)
-    goto bad_schema;
-
-  g_value_init (&array, GST_TYPE_ARRAY);
-  for (name = names; *name; name++) {
-    GValue value = G_VALUE_INIT;
-
-    g_value_init (&value, G_TYPE_STRING);
-    g_value_set_string (&value, *name);
-    gst_value_array_append_and_take_value (&array, &value);
-  }
-  g_strfreev (names);
-
-  s = gst_structure_new_empty ("ds-schema");
-  gst_structure_take_value (s, "signals", &array);
-  GST_DEBUG_OBJECT (self, "schema %" GST_PTR_FORMAT, s);
-  gst_element_post_message (GST_ELEMENT (self),
-      gst_message_new_element (GST_OBJECT (self), s));
-  return;
-
-  /* ERRORS */
-bad_schema:
-  {
-    gst_ds_depay_skip_malformed (self, "SchemaAnnounce frame seq %u: %s",
-        header->seq, error ? error->message : "empty payload");
-    g_clear_error (&error);
-  }
-}
 
 static void
 gst_ds_depay_handle_haptic (GstDsDepay * self, const DsHeader * header,
@@ -1774,15 +863,7 @@ gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
 
   GST_INFO_OBJECT (self, "End frame: EOS on every pad");
 
-  /* in frame timing, a stream that follows goes on from the End's time */
-  if (self->have_first_ts) {
-    guint64 ms = ds_timestamp_unwrap (&self->unwrapper, header->timestamp);
-
-    if (ms > self->first_ts)
-      self->last_frame_time = MAX (self->last_frame_time,
-          self->time_base + (ms - self->first_ts) * GST_MSECOND);
-  }
-  self->time_base = self->last_frame_time;
+  gst_ds_depay_end_timing (self, header);
 
   for (i = 0; i < N_STREAMS; i++) {
     GstDsDepayStream *stream = &self->streams[i];
@@ -1818,14 +899,6 @@ gst_ds_depay_can_decompress (guint8 type)
   }
 }
 
-/* A picture that was skipped: what the sender sends next is relative to
- * it, so only a keyframe helps */
-static void
-gst_ds_depay_skip_picture (GstDsDepay * self, const DsHeader * header)
-{
-  if (header->type == DS_FRAME_PIXELS || header->type == DS_FRAME_DELTA_PIXELS)
-    gst_ds_depay_start_waiting_for_keyframe (self, "malformed picture");
-}
 
 /* One complete frame. @payload (transfer full) is NULL for an empty
  * payload; @in_pts is the PTS of the input buffer when the frame starts
@@ -2076,19 +1149,9 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     case GST_EVENT_CAPS:
     {
       GstCaps *caps;
-      GstStructure *s;
-      const gchar *media;
 
-      /* the framerate of a video-only ds-stream (dspay, dsdelta) */
       gst_event_parse_caps (event, &caps);
-      s = gst_caps_get_structure (caps, 0);
-      media = gst_structure_get_string (s, "media");
-      if (g_strcmp0 (media, "video") != 0 ||
-          !gst_structure_get_fraction (s, "framerate", &self->in_fps_n,
-              &self->in_fps_d) || self->in_fps_d == 0) {
-        self->in_fps_n = 0;
-        self->in_fps_d = 1;
-      }
+      gst_ds_depay_set_input_caps (self, caps);
       gst_event_unref (event);
       return TRUE;
     }
@@ -2165,58 +1228,6 @@ no_media:
   }
 }
 
-static void
-gst_ds_depay_clamp (guint16 * x, guint16 * y, guint width, guint height)
-{
-  if (width > 0 && *x >= width)
-    *x = width - 1;
-  if (height > 0 && *y >= height)
-    *y = height - 1;
-}
-
-static gboolean
-gst_ds_depay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
-{
-  GstDsDepay *self = GST_DS_DEPAY (parent);
-  DsInputEvent input;
-  guint width, height;
-  gboolean ok;
-
-  if (GST_EVENT_TYPE (event) != GST_EVENT_NAVIGATION)
-    return gst_pad_event_default (pad, parent, event);
-
-  GST_OBJECT_LOCK (self);
-  ok = gst_ds_navigation_to_input (event, &self->nav_buttons, &input);
-  if (pad == self->streams[STREAM_VIDEO].pad) {
-    width = self->video_width;
-    height = self->video_height;
-  } else {
-    width = self->image_width;
-    height = self->image_height;
-  }
-  GST_OBJECT_UNLOCK (self);
-  gst_event_unref (event);
-
-  if (!ok)
-    return FALSE;
-
-  switch (input.type) {
-    case DS_INPUT_POINTER:
-    case DS_INPUT_POINTER_DOWN:
-    case DS_INPUT_POINTER_UP:
-      gst_ds_depay_clamp (&input.pointer.x, &input.pointer.y, width, height);
-      break;
-    case DS_INPUT_TOUCH:
-      gst_ds_depay_clamp (&input.touch.x, &input.touch.y, width, height);
-      break;
-    default:
-      break;
-  }
-
-  GST_LOG_OBJECT (self, "navigation -> %s input",
-      ds_input_type_name (input.type));
-  return gst_pad_push_event (self->sinkpad, gst_ds_input_event_new (&input));
-}
 
 static GstStructure *
 gst_ds_depay_get_stats (GstDsDepay * self)

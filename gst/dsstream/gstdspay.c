@@ -534,7 +534,8 @@ gst_ds_pay_push_frame (GstDsPay * self, GstBuffer * input, guint8 type,
   /* ERRORS */
 too_large:
   {
-    GST_ELEMENT_WARNING (self, STREAM, ENCODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE,
+        (_("A buffer too large for a ds-stream frame was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes does not fit in a frame; "
             "skipped", gst_buffer_get_size (payload)));
     return GST_FLOW_OK;
@@ -555,15 +556,39 @@ gst_ds_pay_component_offsets (GstVideoFormat format, guint offsets[3])
     offsets[c] = GST_VIDEO_FORMAT_INFO_POFFSET (finfo, c);
 }
 
-/* A tight RGBA copy of a picture whose rows are @stride bytes apart, in
- * any of the four-byte RGB formats of the sink template, with every
- * alpha byte 255: pictures are opaque (docs/protocol.md §3). */
+/* @buffer with its memories merged into one (a new reference): a
+ * GstVideoFrame maps a plane in the one memory where it starts, so a
+ * picture spread over several memories is merged first, as
+ * gst_buffer_map() would */
+static GstBuffer *
+gst_ds_pay_merge_memories (GstBuffer * buffer)
+{
+  GstVideoMeta *meta;
+  GstBuffer *merged;
+
+  if (gst_buffer_n_memory (buffer) <= 1)
+    return gst_buffer_ref (buffer);
+
+  merged = gst_buffer_new ();
+  gst_buffer_append_memory (merged, gst_buffer_get_all_memory (buffer));
+  meta = gst_buffer_get_video_meta (buffer);
+  if (meta)
+    gst_buffer_add_video_meta_full (merged, meta->flags, meta->format,
+        meta->width, meta->height, meta->n_planes, meta->offset, meta->stride);
+  return merged;
+}
+
+/* A tight RGBA copy of @buffer, a picture of the caps (rows at the
+ * strides and offset of its GstVideoMeta, if any) in any of the
+ * four-byte RGB formats of the sink template, with every alpha byte 255:
+ * pictures are opaque (docs/protocol.md §3). */
 static GstBuffer *
 gst_ds_pay_convert (GstDsPay * self, GstBuffer * buffer, GstVideoFormat format,
-    gsize offset, gsize stride, guint width, guint rows)
+    guint width, guint rows)
 {
-  GstBuffer *packed;
-  GstMapInfo in, out;
+  GstBuffer *packed, *merged;
+  GstVideoFrame in;
+  GstMapInfo out;
   gsize row = (gsize) width * 4;
   guint offsets[3];
   guint x, y;
@@ -572,19 +597,23 @@ gst_ds_pay_convert (GstDsPay * self, GstBuffer * buffer, GstVideoFormat format,
   if (packed == NULL)
     return NULL;
 
-  if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
+  merged = gst_ds_pay_merge_memories (buffer);
+  if (!gst_video_frame_map (&in, &self->vinfo, merged, GST_MAP_READ)) {
+    gst_buffer_unref (merged);
     gst_buffer_unref (packed);
     return NULL;
   }
   if (!gst_buffer_map (packed, &out, GST_MAP_WRITE)) {
-    gst_buffer_unmap (buffer, &in);
+    gst_video_frame_unmap (&in);
+    gst_buffer_unref (merged);
     gst_buffer_unref (packed);
     return NULL;
   }
 
   gst_ds_pay_component_offsets (format, offsets);
   for (y = 0; y < rows; y++) {
-    const guint8 *src = in.data + offset + y * stride;
+    const guint8 *src = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&in, 0) +
+        y * GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0);
     guint8 *dst = out.data + y * row;
 
     for (x = 0; x < width; x++, src += 4, dst += 4) {
@@ -596,44 +625,44 @@ gst_ds_pay_convert (GstDsPay * self, GstBuffer * buffer, GstVideoFormat format,
   }
 
   gst_buffer_unmap (packed, &out);
-  gst_buffer_unmap (buffer, &in);
-
-  GST_LOG_OBJECT (self, "converted %u rows of %s, stride %" G_GSIZE_FORMAT,
-      rows, gst_video_format_to_string (format), stride);
+  GST_LOG_OBJECT (self, "converted %u rows of %s, stride %d", rows,
+      gst_video_format_to_string (format),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0));
+  gst_video_frame_unmap (&in);
+  gst_buffer_unref (merged);
   return packed;
 }
 
-/* A tight copy of an RGBA picture whose rows are @stride bytes apart */
+/* A tight copy of an RGBA picture whose rows are padded: the input is
+ * mapped as a GstVideoFrame (so with the strides and offsets of its
+ * GstVideoMeta) and copied row by row into a picture of the caps' size */
 static GstBuffer *
-gst_ds_pay_repack (GstDsPay * self, GstBuffer * buffer, gsize offset,
-    gsize stride, gsize row, guint rows)
+gst_ds_pay_repack (GstDsPay * self, GstBuffer * buffer, guint width,
+    guint height)
 {
-  GstBuffer *packed;
-  GstMapInfo in, out;
-  guint i;
+  GstVideoInfo tight;
+  GstVideoFrame in, out;
+  GstBuffer *packed, *merged;
+  gboolean ok = FALSE;
 
-  packed = gst_buffer_new_allocate (NULL, row * rows, NULL);
+  gst_video_info_set_format (&tight, GST_VIDEO_FORMAT_RGBA, width, height);
+  packed = gst_buffer_new_allocate (NULL, GST_VIDEO_INFO_SIZE (&tight), NULL);
   if (packed == NULL)
     return NULL;
 
-  if (!gst_buffer_map (buffer, &in, GST_MAP_READ)) {
-    gst_buffer_unref (packed);
-    return NULL;
+  merged = gst_ds_pay_merge_memories (buffer);
+  if (gst_video_frame_map (&in, &self->vinfo, merged, GST_MAP_READ)) {
+    if (gst_video_frame_map (&out, &tight, packed, GST_MAP_WRITE)) {
+      ok = gst_video_frame_copy (&out, &in);
+      gst_video_frame_unmap (&out);
+    }
+    GST_LOG_OBJECT (self, "repacked %u rows of stride %d", height,
+        GST_VIDEO_FRAME_PLANE_STRIDE (&in, 0));
+    gst_video_frame_unmap (&in);
   }
-  if (!gst_buffer_map (packed, &out, GST_MAP_WRITE)) {
-    gst_buffer_unmap (buffer, &in);
-    gst_buffer_unref (packed);
-    return NULL;
-  }
-
-  for (i = 0; i < rows; i++)
-    memcpy (out.data + i * row, in.data + offset + i * stride, row);
-
-  gst_buffer_unmap (packed, &out);
-  gst_buffer_unmap (buffer, &in);
-
-  GST_LOG_OBJECT (self, "repacked %u rows of stride %" G_GSIZE_FORMAT, rows,
-      stride);
+  gst_buffer_unref (merged);
+  if (!ok)
+    gst_clear_buffer (&packed);
   return packed;
 }
 
@@ -670,8 +699,7 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
 
   if (format != GST_VIDEO_FORMAT_RGBA) {
     /* BGRx, xRGB, BGRA…: RGBA with alpha 255, in one pass */
-    payload = gst_ds_pay_convert (self, buffer, format, offset, stride, width,
-        height);
+    payload = gst_ds_pay_convert (self, buffer, format, width, height);
   } else if ((gsize) stride == row || height == 1) {
     /* the rows are already tight: share the memory */
     if (offset == 0 && buffer_size == size)
@@ -680,7 +708,7 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
       payload = gst_buffer_copy_region (buffer, GST_BUFFER_COPY_MEMORY,
           offset, size);
   } else {
-    payload = gst_ds_pay_repack (self, buffer, offset, stride, row, height);
+    payload = gst_ds_pay_repack (self, buffer, width, height);
   }
   if (payload == NULL)
     goto no_payload;
@@ -695,7 +723,9 @@ gst_ds_pay_handle_video (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 meta_mismatch:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture that does not match the negotiated format was "
+                "skipped.")),
         ("picture of %ux%u %s does not match the caps (%ux%u %s); skipped",
             meta->width, meta->height, gst_video_format_to_string
             (meta->format), width, height,
@@ -705,7 +735,8 @@ meta_mismatch:
   }
 bad_stride:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture with an invalid memory layout was skipped.")),
         ("stride %d is smaller than a row of %" G_GSIZE_FORMAT " bytes; "
             "skipped", stride, row));
     gst_buffer_unref (buffer);
@@ -713,7 +744,8 @@ bad_stride:
   }
 too_small:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("A picture with an invalid memory layout was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes is too small for a %ux%u "
             "picture (offset %" G_GSIZE_FORMAT ", stride %d); skipped",
             buffer_size, width, height, offset, stride));
@@ -767,7 +799,8 @@ gst_ds_pay_handle_image (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 not_an_image:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("An image that is neither PNG nor WebP was skipped.")),
         ("buffer of %" G_GSIZE_FORMAT " bytes is neither a PNG nor a WebP "
             "image; skipped", gst_buffer_get_size (buffer)));
     gst_buffer_unref (buffer);
@@ -801,7 +834,8 @@ gst_ds_pay_handle_audio (GstDsPay * self, GstBuffer * buffer)
   /* ERRORS */
 misaligned:
   {
-    GST_ELEMENT_WARNING (self, STREAM, FORMAT, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        (_("An audio buffer that does not hold whole samples was skipped.")),
         ("audio buffer of %" G_GSIZE_FORMAT " bytes is not a whole number "
             "of %u-channel float samples; skipped", size, self->width));
     gst_buffer_unref (buffer);
@@ -937,7 +971,8 @@ gst_ds_pay_handle_line (GstDsPay * self, GstBuffer * input)
   /* ERRORS */
 bad_line:
   {
-    GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        (_("A line of signal data that is not a JSON object was skipped.")),
         ("signal line %" G_GUINT64_FORMAT " is not a JSON object (%s); "
             "skipped", self->line_number, error->message));
     g_clear_error (&error);
@@ -971,7 +1006,8 @@ gst_ds_pay_handle_signal_bytes (GstDsPay * self, GstBuffer * buffer)
 
     if (!self->skipping_line) {
       if (chunk > max_line_length || self->line->len > max_line_length - chunk) {
-        GST_ELEMENT_WARNING (self, STREAM, DECODE, (NULL),
+        GST_ELEMENT_WARNING (self, STREAM, DECODE,
+            (_("A line of signal data that is too long was skipped.")),
             ("signal line %" G_GUINT64_FORMAT " is longer than %u bytes; "
                 "skipped", self->line_number + 1, max_line_length));
         self->skipping_line = TRUE;

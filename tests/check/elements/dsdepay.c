@@ -50,6 +50,14 @@ static const gchar *const out_names[N_OUTS] = {
   "video", "image", "audio", "signal"
 };
 
+/* What the harness of the video pad answers to an ALLOCATION query */
+typedef struct
+{
+  const gchar *name;
+  gboolean video_meta;          /* it reads GstVideoMeta */
+  guint padding;                /* pixels of padding right of each row */
+} AllocationCase;
+
 /* One harness feeding dsdepay's sink pad (and receiving what it sends
  * upstream), one more per source pad, made when the pad appears. */
 typedef struct
@@ -57,7 +65,16 @@ typedef struct
   GstHarness *h;
   GstHarness *out[N_OUTS];
   GstBus *bus;
+
+  /* when set, the video harness offers a pool of its own */
+  const AllocationCase *offer;
+  GstPadQueryFunction harness_query;
+  GstBufferPool *offered_pool;
+  guint allocation_queries;
 } Depay;
+
+static gboolean offer_pool_query (GstPad * pad, GstObject * parent,
+    GstQuery * query);
 
 static void
 pad_added_cb (GstElement * element, GstPad * pad, Depay * d)
@@ -69,6 +86,13 @@ pad_added_cb (GstElement * element, GstPad * pad, Depay * d)
       fail_unless (d->out[i] == NULL, "pad %s added twice", out_names[i]);
       d->out[i] = gst_harness_new_with_element (element, NULL, NULL);
       gst_harness_add_element_src_pad (d->out[i], pad);
+      if (i == OUT_VIDEO && d->offer) {
+        GstPad *sinkpad = d->out[i]->sinkpad;
+
+        d->harness_query = GST_PAD_QUERYFUNC (sinkpad);
+        g_object_set_data (G_OBJECT (sinkpad), "depay", d);
+        gst_pad_set_query_function (sinkpad, offer_pool_query);
+      }
       return;
     }
   }
@@ -109,6 +133,7 @@ depay_free (Depay * d)
     if (d->out[i])
       gst_harness_teardown (d->out[i]);
   gst_harness_teardown (d->h);
+  gst_clear_object (&d->offered_pool);
   gst_bus_set_flushing (d->bus, TRUE);
   gst_object_unref (d->bus);
   g_free (d);
@@ -2582,6 +2607,241 @@ GST_START_TEST (test_byte_stream_fake_header_in_junk)
 
 GST_END_TEST;
 
+/* Allocation */
+
+/* The video harness's answer to an ALLOCATION query: a new pool each
+ * time, configured for the caps as a sink does before it offers one,
+ * with padded rows when the case asks for them */
+static gboolean
+offer_pool_query (GstPad * pad, GstObject * parent, GstQuery * query)
+{
+  Depay *d = g_object_get_data (G_OBJECT (pad), "depay");
+  GstStructure *config;
+  GstVideoInfo info;
+  GstCaps *caps;
+  guint size;
+
+  if (GST_QUERY_TYPE (query) != GST_QUERY_ALLOCATION)
+    return d->harness_query (pad, parent, query);
+
+  gst_query_parse_allocation (query, &caps, NULL);
+  fail_unless (caps != NULL);
+  fail_unless (gst_video_info_from_caps (&info, caps));
+  d->allocation_queries++;
+
+  gst_clear_object (&d->offered_pool);
+  d->offered_pool = gst_video_buffer_pool_new ();
+  config = gst_buffer_pool_get_config (d->offered_pool);
+  gst_buffer_pool_config_set_params (config, caps, info.size, 0, 0);
+  if (d->offer->video_meta)
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_META);
+  if (d->offer->padding > 0) {
+    GstVideoAlignment align;
+
+    gst_video_alignment_reset (&align);
+    align.padding_right = d->offer->padding;
+    gst_buffer_pool_config_add_option (config,
+        GST_BUFFER_POOL_OPTION_VIDEO_ALIGNMENT);
+    gst_buffer_pool_config_set_video_alignment (config, &align);
+  }
+  fail_unless (gst_buffer_pool_set_config (d->offered_pool, config));
+  config = gst_buffer_pool_get_config (d->offered_pool);
+  fail_unless (gst_buffer_pool_config_get_params (config, NULL, &size, NULL,
+          NULL));
+  gst_structure_free (config);
+
+  gst_query_add_allocation_pool (query, d->offered_pool, size, 0, 0);
+  if (d->offer->video_meta)
+    gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  return TRUE;
+}
+
+/* @out is the RGBA picture @want, with a GstVideoMeta of @stride */
+static void
+assert_picture (GstBuffer * out, const guint8 * want, guint w, guint h,
+    gint stride)
+{
+  GstVideoMeta *meta = gst_buffer_get_video_meta (out);
+  GstVideoFrame frame;
+  GstVideoInfo info;
+  guint y;
+
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->stride[0], stride);
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_RGBA, w, h);
+  fail_unless (gst_video_frame_map (&frame, &info, out, GST_MAP_READ));
+  for (y = 0; y < h; y++) {
+    const guint8 *row = (const guint8 *) GST_VIDEO_FRAME_PLANE_DATA (&frame,
+        0) + y * GST_VIDEO_FRAME_PLANE_STRIDE (&frame, 0);
+
+    fail_unless (memcmp (row, want + y * w * 4, w * 4) == 0, "row %u", y);
+  }
+  gst_video_frame_unmap (&frame);
+}
+
+static const AllocationCase allocation_cases[] = {
+  {"pool with GstVideoMeta, tight rows", TRUE, 0},
+  {"pool with GstVideoMeta, rows padded by 64 bytes", TRUE, 16},
+  {"pool without GstVideoMeta", FALSE, 0},
+};
+
+/* dsdepay asks downstream for a pool (ALLOCATION query) and decodes its
+ * delta pictures into the pool offered when downstream reads
+ * GstVideoMeta, whatever its stride (rows are copied one by one into a
+ * padded picture, and the reference stays tight); without GstVideoMeta
+ * it uses a pool of its own. Pixels frames stay without a copy. */
+GST_START_TEST (test_allocation)
+{
+  const AllocationCase *c = &allocation_cases[__i__];
+  const guint w = 5, h = 3;
+  const gsize n = w * h * 4;
+  const gint pool_stride = (w + c->padding) * 4;
+  Depay *d = depay_new (NULL);
+  guint8 *p[4];
+  struct
+  {
+    guint picture;
+    gboolean from_pool;
+  } expected[] = {
+    {0, TRUE}, {1, TRUE}, {2, TRUE}, {3, FALSE}, {0, TRUE}, {1, TRUE},
+  };
+  GstBuffer *out;
+  guint i;
+
+  GST_INFO ("case: %s", c->name);
+  d->offer = c;
+  for (i = 0; i < G_N_ELEMENTS (p); i++)
+    p[i] = make_picture (w, h, i + 1);
+
+  /* a keyframe delta, the first picture of its caps, then deltas */
+  push (d, delta_frame (DS_FLAG_KEYFRAME, 0, w, h, p[0], NULL));
+  push (d, delta_frame (0, 1, w, h, p[1], p[0]));
+  push (d, delta_frame (0, 2, w, h, p[2], p[1]));
+  /* a Pixels frame goes out without a copy, and is the next reference */
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 3, 30, w, h, p[3],
+          n));
+  push (d, delta_frame (0, 4, w, h, p[0], p[3]));
+  push (d, delta_frame (0, 5, w, h, p[1], p[0]));
+
+  for (i = 0; i < G_N_ELEMENTS (expected); i++) {
+    out = gst_harness_pull (d->out[OUT_VIDEO]);
+    fail_unless (out != NULL);
+    if (!expected[i].from_pool) {
+      fail_if (out->pool != NULL && out->pool == d->offered_pool);
+      assert_picture (out, p[expected[i].picture], w, h, w * 4);
+    } else if (c->video_meta) {
+      fail_unless (out->pool == d->offered_pool, "picture %u is not from "
+          "the pool downstream offered", i);
+      assert_picture (out, p[expected[i].picture], w, h, pool_stride);
+    } else {
+      fail_unless (out->pool != NULL && out->pool != d->offered_pool);
+      assert_picture (out, p[expected[i].picture], w, h, w * 4);
+    }
+    gst_buffer_unref (out);
+  }
+
+  fail_unless (d->allocation_queries > 0);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 0);
+
+  for (i = 0; i < G_N_ELEMENTS (p); i++)
+    g_free (p[i]);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* The pool is decided when the video caps are new, before a picture
+ * goes out with them: a query behind a picture would wait for a sink
+ * waiting for its preroll, while the other sink waits for the signal
+ * frame behind the query */
+GST_START_TEST (test_allocation_during_preroll)
+{
+  GstElement *pipeline, *src, *video, *signal;
+  guint8 *p0 = make_picture (4, 2, 1), *p1 = make_picture (4, 2, 2);
+  GstBuffer *frames[3];
+  GstSample *sample;
+  GError *error = NULL;
+  guint i;
+
+  pipeline = gst_parse_launch ("appsrc name=src format=time caps="
+      GST_DS_STREAM_MEDIA_TYPE " ! dsdepay name=d "
+      "d.video ! queue ! appsink name=v sync=false "
+      "d.signal ! queue ! appsink name=s sync=false", &error);
+  fail_unless (pipeline != NULL, "%s", error ? error->message : "");
+  src = gst_bin_get_by_name (GST_BIN (pipeline), "src");
+  video = gst_bin_get_by_name (GST_BIN (pipeline), "v");
+  signal = gst_bin_get_by_name (GST_BIN (pipeline), "s");
+  fail_unless_equals_int (gst_element_set_state (pipeline, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_ASYNC);
+
+  frames[0] = frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 2, p0,
+      32);
+  frames[1] = delta_frame (0, 1, 4, 2, p1, p0);
+  frames[2] = signal_frame (DS_FRAME_SIGNAL_SYNC, 0, 20, "{\"a\":1}");
+  for (i = 0; i < G_N_ELEMENTS (frames); i++) {
+    GST_BUFFER_PTS (frames[i]) = i * 10 * GST_MSECOND;
+    fail_unless_equals_int (gst_app_src_push_buffer (GST_APP_SRC (src),
+            frames[i]), GST_FLOW_OK);
+  }
+
+  fail_unless_equals_int (gst_element_get_state (pipeline, NULL, NULL,
+          10 * GST_SECOND), GST_STATE_CHANGE_SUCCESS);
+  for (i = 0; i < 2; i++) {
+    sample = gst_app_sink_try_pull_sample (GST_APP_SINK (video),
+        10 * GST_SECOND);
+    fail_unless (sample != NULL, "picture %u did not arrive", i);
+    assert_buffer_equals (gst_sample_get_buffer (sample), i ? p1 : p0, 32);
+    gst_sample_unref (sample);
+  }
+  sample = gst_app_sink_try_pull_sample (GST_APP_SINK (signal),
+      10 * GST_SECOND);
+  fail_unless (sample != NULL);
+  gst_sample_unref (sample);
+
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (src);
+  gst_object_unref (video);
+  gst_object_unref (signal);
+  gst_object_unref (pipeline);
+  g_free (p0);
+  g_free (p1);
+}
+
+GST_END_TEST;
+
+/* A warning says in words what happened to the user's stream (the
+ * translated message) and gives the detail for the developer */
+GST_START_TEST (test_warning_message)
+{
+  Depay *d = depay_new (NULL);
+  guint8 payload[10] = { 0, };
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  /* a Pixels frame whose payload is not width x height x 4 */
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 2, 2,
+          payload, sizeof (payload)));
+  msg = gst_bus_pop_filtered (d->bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &error, &debug);
+  fail_unless (g_error_matches (error, GST_STREAM_ERROR,
+          GST_STREAM_ERROR_DECODE));
+  fail_unless_equals_string (error->message,
+      "Malformed data in the ds-stream was skipped.");
+  fail_unless (debug != NULL && strstr (debug, "Pixels") != NULL, "%s", debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -2600,6 +2860,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_split);
   tcase_add_test (tc, test_damaged_streams);
   tcase_add_loop_test (tc, test_malformed, 0, G_N_ELEMENTS (malformed_cases));
+  tcase_add_test (tc, test_warning_message);
   tcase_add_test (tc, test_hostile_signal_json);
   tcase_add_test (tc, test_resync_after_oversized_header);
   tcase_add_test (tc, test_eos_mid_frame_and_no_media);
@@ -2619,6 +2880,8 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_delta_wait_for_keyframe_off);
   tcase_add_test (tc, test_shared_input_buffers);
   tcase_add_test (tc, test_pushed_picture_writable);
+  tcase_add_loop_test (tc, test_allocation, 0, G_N_ELEMENTS (allocation_cases));
+  tcase_add_test (tc, test_allocation_during_preroll);
   tcase_add_test (tc, test_framerate_change);
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_byte_stream_junk);

@@ -486,6 +486,57 @@ GST_START_TEST (test_video_stride)
 
 GST_END_TEST;
 
+/* A picture whose rows are padded by 64 bytes (GstVideoMeta stride
+ * width*4+64, as a pool with padding gives), in one memory or with every
+ * row in a memory of its own: the payload is the tightly packed picture,
+ * none of the padding */
+GST_START_TEST (test_video_padded_stride)
+{
+  const guint w = 7, h = 4, row = w * 4, stride = w * 4 + 64;
+  GstHarness *hr = pay_new ("video/x-raw,format=RGBA,width=7,height=4,"
+      "framerate=30/1", NULL);
+  guint8 *pic = make_picture (w, h, 11);
+  gsize offsets[GST_VIDEO_MAX_PLANES] = { 0, };
+  gint strides[GST_VIDEO_MAX_PLANES] = { 0, };
+  guint pass, y;
+
+  strides[0] = stride;
+  for (pass = 0; pass < 2; pass++) {
+    GstBuffer *in, *out;
+
+    if (pass == 0) {
+      in = gst_buffer_new_allocate (NULL, stride * h, NULL);
+      gst_buffer_memset (in, 0, 0xee, stride * h);
+      for (y = 0; y < h; y++)
+        gst_buffer_fill (in, y * stride, pic + y * row, row);
+    } else {
+      in = gst_buffer_new ();
+      for (y = 0; y < h; y++) {
+        guint8 *line = g_malloc (stride);
+
+        memset (line, 0xee, stride);
+        memcpy (line, pic + y * row, row);
+        gst_buffer_append_memory (in, gst_memory_new_wrapped (0, line,
+                stride, 0, stride, line, g_free));
+      }
+    }
+    gst_buffer_add_video_meta_full (in, GST_VIDEO_FRAME_FLAG_NONE,
+        GST_VIDEO_FORMAT_RGBA, w, h, 1, offsets, strides);
+    fail_unless_equals_int (gst_harness_push (hr, in), GST_FLOW_OK);
+
+    out = gst_harness_pull (hr);
+    fail_unless_equals_int (frame_header (out).payload_len, row * h);
+    assert_payload (out, pic, row * h);
+    gst_buffer_unref (out);
+  }
+  fail_unless_equals_int (count_warnings (hr), 0);
+
+  g_free (pic);
+  pay_free (hr);
+}
+
+GST_END_TEST;
+
 /* dspay tells upstream that it reads GstVideoMeta (strides) */
 GST_START_TEST (test_allocation_video_meta)
 {
@@ -1607,6 +1658,7 @@ dspay_suite (void)
   tcase_add_test (tc, test_video_memories_shared);
   tcase_add_test (tc, test_unshareable_memory);
   tcase_add_test (tc, test_video_stride);
+  tcase_add_test (tc, test_video_padded_stride);
   tcase_add_loop_test (tc, test_opaque_formats, 0, G_N_ELEMENTS (opaque_cases));
   tcase_add_test (tc, test_opaque_round_trip);
   tcase_add_test (tc, test_allocation_video_meta);
