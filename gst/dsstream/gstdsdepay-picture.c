@@ -211,6 +211,7 @@ gst_ds_depay_release_pool (GstDsDepay * self)
   gst_clear_caps (&self->pool_caps);
   gst_ds_depay_clear_pool (&self->tight_pool);
   self->tight_size = 0;
+  self->pool_unqueried = FALSE;
   g_clear_pointer (&self->scratch, g_free);
   self->scratch_size = 0;
 }
@@ -278,6 +279,14 @@ gst_ds_depay_configure_pool (GstBufferPool * pool, GstCaps * caps,
   return gst_buffer_pool_set_config (pool, config);
 }
 
+/* FALSE while a recording's pads are not all known (see
+ * gst_ds_depay_check_no_more_pads()) */
+static gboolean
+gst_ds_depay_may_query_allocation (GstDsDepay * self)
+{
+  return !self->parsed_input || self->no_more_pads;
+}
+
 /* The pool of decoded pictures, as GstVideoDecoder decides it: asks
  * downstream with an ALLOCATION query on the video pad and takes the
  * pool it offers when it also reads GstVideoMeta (so that its rows may
@@ -299,8 +308,18 @@ gst_ds_depay_decide_allocation (GstDsDepay * self, GstPad * pad, GstCaps * caps)
 
   /* what downstream asked for by a RECONFIGURE is done now */
   gst_pad_check_reconfigure (pad);
-  if (!gst_pad_peer_query (pad, query))
+  if (!gst_ds_depay_may_query_allocation (self)) {
+    /* a recording whose pads are not all known yet: decodebin holds the
+     * pads it has not shown, and a query would wait there for ever. Our
+     * own pool until no-more-pads, then downstream is asked. */
+    GST_DEBUG_OBJECT (pad, "pads not all known yet: no ALLOCATION query");
+    self->pool_unqueried = TRUE;
+  } else if (!gst_pad_peer_query (pad, query)) {
+    self->pool_unqueried = FALSE;
     GST_DEBUG_OBJECT (pad, "downstream did not answer the ALLOCATION query");
+  } else {
+    self->pool_unqueried = FALSE;
+  }
 
   video_meta = gst_query_find_allocation_meta (query, GST_VIDEO_META_API_TYPE,
       NULL);
@@ -373,7 +392,8 @@ gst_ds_depay_ensure_pool (GstDsDepay * self, GstPad * pad, gboolean reconfigure)
   if (caps == NULL)
     return FALSE;
   if (self->pool == NULL || !gst_caps_is_equal (caps, self->pool_caps) ||
-      (reconfigure && gst_pad_needs_reconfigure (pad)))
+      (reconfigure && gst_pad_needs_reconfigure (pad)) ||
+      (self->pool_unqueried && gst_ds_depay_may_query_allocation (self)))
     ok = gst_ds_depay_decide_allocation (self, pad, caps);
   gst_caps_unref (caps);
 

@@ -140,6 +140,10 @@ gst_ds_depay_set_input_caps (GstDsDepay * self, GstCaps * caps)
 {
   GstStructure *s = gst_caps_get_structure (caps, 0);
   const gchar *media = gst_structure_get_string (s, "media");
+  gboolean parsed = FALSE;
+
+  self->parsed_input = gst_structure_get_boolean (s, "parsed", &parsed) &&
+      parsed;
 
   if (g_strcmp0 (media, "video") != 0 ||
       !gst_structure_get_fraction (s, "framerate", &self->in_fps_n,

@@ -414,7 +414,7 @@ gst_ds_depay_class_init (GstDsDepayClass * klass)
   gst_element_class_add_static_pad_template (element_class, &signal_template);
 
   gst_element_class_set_static_metadata (element_class,
-      "ds-stream depayloader", "Codec/Depayloader/Network",
+      "ds-stream depayloader", "Codec/Demuxer/Depayloader/Network",
       "Extracts pictures, images, audio and signal state from a ds-stream",
       "gst-ds-stream developers");
 
@@ -490,6 +490,8 @@ gst_ds_depay_reset (GstDsDepay * self)
 
   gst_ds_framer_flush (&self->framer);
   self->ended = FALSE;
+  self->no_more_pads = FALSE;
+  self->discovery_frames = 0;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
   gst_ds_depay_reset_timing (self);
@@ -856,12 +858,38 @@ bad_payload:
   }
 }
 
+/* A recording (parsed input: dsparse, so decodebin and parsebin) says
+ * which kinds of media it holds in its first frames (a muxer orders them
+ * by time: every kind starts at once): after DS_DEPAY_PAD_DISCOVERY_FRAMES
+ * media frames, at End or EOS, or once every kind has a pad,
+ * no-more-pads lets decodebin expose them all. Live input never signals
+ * it: a kind may start at any time (and a gst-launch delayed link to it
+ * must stay). */
+static void
+gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
+    gboolean ending)
+{
+  gint i, n = 0;
+
+  if (!self->parsed_input || self->no_more_pads)
+    return;
+  for (i = 0; i < N_STREAMS; i++)
+    n += self->streams[i].pad != NULL;
+  if (!ending && n < N_STREAMS &&
+      ++self->discovery_frames <= DS_DEPAY_PAD_DISCOVERY_FRAMES)
+    return;
+  GST_INFO_OBJECT (self, "%d pad(s): no more pads", n);
+  self->no_more_pads = TRUE;
+  gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
 static void
 gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
 {
   gint i;
 
   GST_INFO_OBJECT (self, "End frame: EOS on every pad");
+  gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
 
   gst_ds_depay_end_timing (self, header);
 
@@ -941,6 +969,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     case DS_MEDIA_SIGNAL:
       if (self->ended)
         gst_ds_depay_start_new_stream (self);
+      gst_ds_depay_check_no_more_pads (self, header, FALSE);
       break;
     default:
       break;
@@ -1179,6 +1208,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
         gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "
             "frame (%" G_GSIZE_FORMAT " bytes)", pending);
       gst_ds_framer_flush (&self->framer);
+      gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
 
       for (i = 0; i < N_STREAMS; i++) {
         GstDsDepayStream *stream = &self->streams[i];

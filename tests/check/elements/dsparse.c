@@ -29,6 +29,8 @@
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/base/gsttypefindhelper.h>
+#include <gst/app/app.h>
+#include <glib/gstdio.h>
 
 #include "dsprotocol.h"
 #include "dsrle.h"
@@ -251,6 +253,85 @@ GST_START_TEST (test_typefind)
 
 GST_END_TEST;
 
+static guint
+count_samples (GstElement * pipeline, const gchar * name)
+{
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipeline), name);
+  GstSample *sample;
+  guint n = 0;
+
+  fail_unless (sink != NULL);
+  while ((sample = gst_app_sink_try_pull_sample (GST_APP_SINK (sink), 0))) {
+    n++;
+    gst_sample_unref (sample);
+  }
+  gst_object_unref (sink);
+  return n;
+}
+
+static void
+run_to_eos (GstElement * pipeline)
+{
+  GstBus *bus = gst_element_get_bus (pipeline);
+  GstMessage *msg;
+
+  fail_unless (gst_element_set_state (pipeline, GST_STATE_PLAYING) !=
+      GST_STATE_CHANGE_FAILURE);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no EOS within 20 s");
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *error;
+
+    gst_message_parse_error (msg, &error, NULL);
+    fail ("error from %s: %s", GST_MESSAGE_SRC_NAME (msg), error->message);
+  }
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+}
+
+/* A recording of a picture and its sound (dsmux ! filesink) plays
+ * through decodebin: typefinder, dsparse, dsdepay, both pads shown */
+GST_START_TEST (test_decodebin)
+{
+  gchar *dir = g_dir_make_tmp ("dsparse-XXXXXX", NULL);
+  gchar *file = g_build_filename (dir, "av.ds", NULL);
+  gchar *desc;
+  GstElement *pipeline;
+
+  desc = g_strdup_printf ("dsmux name=m ! filesink location=%s "
+      "videotestsrc num-buffers=10 ! "
+      "video/x-raw,format=RGBA,width=64,height=48,framerate=10/1 ! dspay ! "
+      "dsdelta ! m. "
+      "audiotestsrc num-buffers=10 samplesperbuffer=4800 ! "
+      "audio/x-raw,format=F32LE,rate=48000,channels=1 ! dspay ! m.", file);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipeline != NULL);
+  run_to_eos (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  desc = g_strdup_printf ("filesrc location=%s ! decodebin name=d "
+      "d. ! queue ! video/x-raw ! appsink name=v sync=false wait-on-eos=false "
+      "d. ! queue ! audio/x-raw ! appsink name=a sync=false wait-on-eos=false", file);
+  pipeline = gst_parse_launch (desc, NULL);
+  g_free (desc);
+  fail_unless (pipeline != NULL);
+  run_to_eos (pipeline);
+  fail_unless_equals_int (count_samples (pipeline, "v"), 10);
+  fail_unless_equals_int (count_samples (pipeline, "a"), 10);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+  gst_object_unref (pipeline);
+
+  g_unlink (file);
+  g_rmdir (dir);
+  g_free (file);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsparse_suite (void)
 {
@@ -262,6 +343,7 @@ dsparse_suite (void)
   tcase_add_test (tc, test_junk_and_lying_headers);
   tcase_add_test (tc, test_truncated_end);
   tcase_add_test (tc, test_typefind);
+  tcase_add_test (tc, test_decodebin);
   return s;
 }
 
