@@ -314,7 +314,8 @@ GST_START_TEST (test_decodebin)
 
   desc = g_strdup_printf ("filesrc location=%s ! decodebin name=d "
       "d. ! queue ! video/x-raw ! appsink name=v sync=false wait-on-eos=false "
-      "d. ! queue ! audio/x-raw ! appsink name=a sync=false wait-on-eos=false", file);
+      "d. ! queue ! audio/x-raw ! appsink name=a sync=false wait-on-eos=false",
+      file);
   pipeline = gst_parse_launch (desc, NULL);
   g_free (desc);
   fail_unless (pipeline != NULL);
