@@ -58,6 +58,7 @@ async function killAndRestart (downMs) {
   const exited = new Promise((resolve) => proc.once('exit', resolve));
   proc.kill('SIGKILL');
   await exited;
+  // the time the relay is away is the scenario, not a wait for something
   await new Promise((r) => setTimeout(r, downMs));
   for (let i = 0; ; i++) {
     try {
