@@ -81,6 +81,8 @@ async function docsShot (name) {
   if (!DOCS)
     return;
   fs.mkdirSync(DOCS, { recursive: true });
+  // the flash of a changed signal row (0.6 s) is over
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
   await page.screenshot({ path: path.join(DOCS, name) });
 }
 
