@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Launch, elementsMissing, runToEnd } from './lib/gst.mjs';
-import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import { launch, waitInPage, canvasPixel, canvasRgba, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
 
 const skip = !RELAY ? 'DS_RELAY is not set (ds-relay not built)' :
     elementsMissing(['dspay', 'dsdelta', 'dsrelaysink']);
@@ -81,6 +81,8 @@ async function docsShot (name) {
   if (!DOCS)
     return;
   fs.mkdirSync(DOCS, { recursive: true });
+  // the flash of a changed signal row (0.6 s) is over
+  await page.evaluate(() => Promise.all(document.getAnimations().map((a) => a.finished)));
   await page.screenshot({ path: path.join(DOCS, name) });
 }
 
@@ -124,7 +126,12 @@ gtest('screenshots: picture, signals and status on one channel', async () => {
       dsViewer.audio.frames > 0, undefined, 20000);
   await assertSmpteBars640();
   await page.waitForFunction(() => dsViewer.latency !== null, null, { timeout: 10000 });
-  await page.waitForTimeout(800);
+  // the status line and the signal table show it (they are redrawn at
+  // most every 100 ms)
+  await page.waitForFunction(() => /^\d+ ms$/.test(document.getElementById('st-latency').textContent) &&
+      document.getElementById('st-size').textContent === '640×360' &&
+      Array.from(document.querySelectorAll('#signals tr')).some((r) =>
+        r.cells[0].textContent === 'count' && r.cells[1].textContent === '42'), null, { timeout: 5000 });
   await docsShot('viewer.png');
 
   // the tone plays once the page had a gesture
@@ -134,6 +141,8 @@ gtest('screenshots: picture, signals and status on one channel', async () => {
 
   const sig = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
   sig.write('{"count": 7}\n');
+  // the list is read when the page loads (then every 2 s)
+  await relay.waitForChannel('signals', (c) => c.source && c.signals >= 1, 'source with a signal');
   await page.goto(relay.base + '/');
   await page.waitForFunction(() => document.querySelectorAll('#channels a').length >= 2, null, { timeout: 10000 });
   await page.waitForFunction(() => Array.from(document.querySelectorAll('#channels a')).some((a) => a.textContent === 'demo'), null, { timeout: 5000 });
@@ -210,18 +219,18 @@ gtest('a late joiner of a DeltaPixels stream sees exact pictures at once', async
     known.add(crypto.createHash('sha1').update(all.subarray(o, o + size)).digest('hex'));
 
   start(`${src} is-live=true ! ${caps} ! dspay ! dsdelta ! dsrelaysink location=${relay.ws}/peer/late`);
-  await new Promise((r) => setTimeout(r, 3500));      // a keyframe and many deltas later
+  // a keyframe and many deltas later (two seconds at 10 pictures a second)
+  await relay.waitForChannel('late', (c) => c.frames >= 20, '20 frames');
   await openViewer('late');
   await waitInPage(page, () => dsViewer.pictures >= 1, undefined, 15000);
+  // five pictures drawn one after another, each one of the published
+  let drawn = 0;
   for (let k = 0; k < 5; k++) {
-    const shown = await page.evaluate(() => {
-      const cv = document.getElementById('picture');
-      return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
-    });
-    assert.equal(shown.length, size);
-    const hash = crypto.createHash('sha1').update(Buffer.from(shown)).digest('hex');
+    drawn = await waitInPage(page, (n) => dsViewer.pictures > n && dsViewer.pictures, drawn, 10000);
+    const shown = await canvasRgba(page);
+    assert.equal(shown.rgba.length, size);
+    const hash = crypto.createHash('sha1').update(shown.rgba).digest('hex');
     assert.ok(known.has(hash), `picture ${k} is not one of the published frames`);
-    await page.waitForTimeout(150);
   }
   const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps, t: dsViewer.pictureType }));
   assert.deepEqual(st, { e: 0, g: 0, t: 'delta' });
@@ -232,7 +241,7 @@ gtest('after a relay restart the viewer reconnects and the picture comes back', 
       `dsrelaysink location=${relay.ws}/peer/restart`);
   await openViewer('restart');
   await waitInPage(page, () => dsViewer.pictures >= 2, undefined, 20000);
-  await relay.restart(500);
+  await relay.restart(500);     // away long enough for the viewer and dsrelaysink to see it
   await waitInPage(page, () => dsViewer.reconnects >= 1 && dsViewer.connected, undefined, 20000);
   const before = await page.evaluate(() => dsViewer.pictures);
   await waitInPage(page, (n) => dsViewer.pictures > n + 2 && !dsViewer.waitingForKeyframe, before, 30000);

@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Publisher } from './lib/publisher.mjs';
 import { VIEWER_SCRIPTS } from './lib/mock-relay.mjs';
-import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import {
+  launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure, waitForCanvas, waitForPixel,
+} from './lib/browser.mjs';
 import { packFrame, rleEncodeXor, picture, T, I, FLAG_INPUT, FLAG_KEYFRAME } from './lib/frames.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -107,15 +109,11 @@ rtest('a late joiner of a DeltaPixels stream gets a correct picture at once', as
   pub.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 0, width: w, height: h }, rleEncodeXor(pics[0], null)));
   for (let k = 1; k < pics.length; k++)
     pub.send(packFrame({ type: T.DELTA_PIXELS, seq: k, width: w, height: h }, rleEncodeXor(pics[k], pics[k - 1])));
-  await new Promise((r) => setTimeout(r, 300));
+  // the viewer joins once the relay has them all
+  await relay.waitForChannel('late', (c) => c.frames >= pics.length, `${pics.length} frames`);
   await openViewer('late');
   await waitInPage(page, () => dsViewer.pictures >= 1 && !dsViewer.waitingForKeyframe);
-  await page.waitForTimeout(100);
-  const all = await page.evaluate(() => {
-    const cv = document.getElementById('picture');
-    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
-  });
-  assert.deepEqual(all, Array.from(pics[pics.length - 1]));
+  await waitForCanvas(page, pics[pics.length - 1]);
   assert.equal(await page.evaluate(() => dsViewer.decodeErrors), 0);
 });
 
@@ -124,7 +122,7 @@ rtest('signals: catch-up, live diffs and ?select through the relay', async () =>
   const sig = (type, obj) => pub.send(packFrame({ type }, Buffer.from(JSON.stringify(obj))));
   sig(T.SIGNAL_SYNC, { count: 1, doubled: 2, secret: 's' });
   sig(T.SIGNAL_DIFF, { count: 2, doubled: 4 });
-  await new Promise((r) => setTimeout(r, 200));
+  await relay.waitForChannel('sig', (c) => c.frames >= 2, 'signal frames');
   await openViewer('sig', '?select=count,doubled');
   await waitInPage(page, () => dsViewer.signals.count === 2 && dsViewer.signals.doubled === 4);
   sig(T.SIGNAL_DIFF, { count: 3, doubled: 6, secret: 't' });
@@ -182,14 +180,13 @@ rtest('after a relay restart _reconnects grows and the picture comes back', asyn
   const w = 16, h = 16;
   pub.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 1, width: w, height: h }, picture(w, h, () => [0, 200, 0])));
   await waitInPage(page, () => dsViewer.pictures >= 1);
-  await relay.restart(300);
+  await relay.restart(300);     // away long enough for the viewer to see it
   await waitInPage(page, () => dsViewer.reconnects >= 1 && dsViewer.connected, undefined, 20000);
   pub.close();
   pub = await publish('restart');
   pub.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 1, width: w, height: h }, picture(w, h, () => [200, 0, 200])));
   await waitInPage(page, () => dsViewer.pictures >= 2, undefined, 10000);
-  await page.waitForTimeout(50);
-  assert.deepEqual(await canvasPixel(page, 8, 8), [200, 0, 200, 255]);
+  await waitForPixel(page, 8, 8, [200, 0, 200, 255]);
   await page.waitForFunction(() => Number(document.getElementById('s-reconnects').textContent) >= 1);
 });
 

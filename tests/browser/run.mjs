@@ -18,14 +18,51 @@ if (!fs.existsSync(chromium)) {
 }
 
 const deps = ['playwright-core', 'ws'];
-if (!deps.every((d) => fs.existsSync(path.join(HERE, 'node_modules', d, 'package.json')))) {
-  console.log('# installing the browser tests\' npm dependencies (npm ci)');
-  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'],
-      { cwd: HERE, stdio: 'inherit', timeout: 300000 });
-  if (r.error || r.status !== 0) {
-    console.log('# SKIP: npm ci failed in tests/browser: ' + (r.error ? r.error.message : 'exit ' + r.status));
-    process.exit(SKIP);
+const installed = () => deps.every((d) => fs.existsSync(path.join(HERE, 'node_modules', d, 'package.json')));
+{
+  // meson runs the browser tests in parallel: one installs, the others
+  // wait for it and do not see a half-done install (a lock directory,
+  // held for milliseconds when all is installed; one older than npm ci's
+  // 5 minutes and one more is stale)
+  const lock = path.join(HERE, '.npm-ci.lock');
+  const t0 = Date.now();
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST')
+        throw e;
+    }
+    let age = 0;
+    try {
+      age = Date.now() - fs.statSync(lock).mtimeMs;
+    } catch (e) {
+      continue;               // just released
+    }
+    if (age > 360000)
+      fs.rmSync(lock, { recursive: true, force: true });
+    else if (Date.now() - t0 > 600000) {
+      console.log(`# SKIP: ${lock} held for 10 minutes`);
+      process.exit(SKIP);
+    }
+    await new Promise((r) => setTimeout(r, 500));
   }
+  try {
+    if (!installed()) {
+      console.log('# installing the browser tests\' npm dependencies (npm ci)');
+      const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error'],
+          { cwd: HERE, stdio: 'inherit', timeout: 300000 });
+      if (r.error || r.status !== 0) {
+        console.log('# SKIP: npm ci failed in tests/browser: ' + (r.error ? r.error.message : 'exit ' + r.status));
+        process.exitCode = SKIP;
+      }
+    }
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+  if (process.exitCode === SKIP)
+    process.exit(SKIP);
 }
 
 // whole files that cannot run here are reported to meson as skipped

@@ -17,8 +17,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Relay, RELAY } from './lib/relay.mjs';
-import { Command, Launch, elementsMissing, runToEnd } from './lib/gst.mjs';
-import { launch, waitInPage, screenshotOnFailure, artifactDir } from './lib/browser.mjs';
+import { Command, Launch, elementsMissing } from './lib/gst.mjs';
+import { launch, waitInPage, screenshotOnFailure, artifactDir, canvasRgba } from './lib/browser.mjs';
 import { startXvfb } from './lib/receiver.mjs';
 import { have, servePage, showOnX, xwdRoot, decodePng, comparePictures } from './lib/xscreen.mjs';
 import { png } from './lib/frames.mjs';
@@ -81,15 +81,6 @@ function showPage (display) {
   running.push({ stop: async () => c.stop(), pipeline: 'chromium on X' });
 }
 
-/** The viewer's canvas as { width, height, rgba }. */
-async function canvasPicture () {
-  const px = await page.evaluate(() => {
-    const c = document.getElementById('picture');
-    return { w: c.width, h: c.height, d: Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data) };
-  });
-  return { width: px.w, height: px.h, rgba: Buffer.from(px.d) };
-}
-
 // the mouse pointer is the only part of the capture that is not on the
 // X screen: all other pixels match
 function sameAsScreen (cmp) {
@@ -121,7 +112,7 @@ async function waitForScreen (display, get, what, timeout = 30000) {
         fs.writeFileSync(path.join(dir, `screencast-${what}-shown.png`), png(shown.width, shown.height, shown.rgba));
       break;
     }
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 100));
   }
   console.log(`# ${what}: ${cmp ? `${cmp.matching}/${cmp.total} pixels match the X screen ` +
       `(${cmp.percent.toFixed(3)} %), differing box ${JSON.stringify(cmp.box)}` : 'no picture'}`);
@@ -131,27 +122,46 @@ async function waitForScreen (display, get, what, timeout = 30000) {
   return cmp;
 }
 
-/** One picture of the channel through `dsstreamsrc ! dsdepay ! pngenc`. */
-function depayPicture (channel) {
+/**
+ * A receiver `dsstreamsrc ! dsdepay ! pngenc` writing every picture of the
+ * channel to a file; returns a function giving its newest picture. (The
+ * first picture of a receiver that joins late is the relay's cached
+ * keyframe, up to a keyframe interval old, before the catch-up deltas:
+ * the newest one is what it shows.)
+ */
+function depayPictures (channel) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-screencast-'));
-  const file = path.join(tmp, 'shot.png');
-  try {
-    runToEnd(`dsstreamsrc location=${relay.ws}/stream/${channel} ! dsdepay ! video/x-raw ! ` +
-        `pngenc snapshot=true ! filesink location=${file}`, 30000);
-    return decodePng(fs.readFileSync(file));
-  } catch (e) {
+  const l = new Launch(`dsstreamsrc location=${relay.ws}/stream/${channel} ! dsdepay ! video/x-raw ! ` +
+      `pngenc compression-level=1 ! multifilesink location=${tmp}/p%06d.png max-files=4`, { messages: false });
+  running.push({
+    pipeline: l.pipeline,
+    get out () { return l.out; },
+    // it writes into tmp until it is stopped
+    stop: async () => {
+      await l.stop();
+      fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
+    },
+  });
+  return async () => {
+    const files = fs.readdirSync(tmp).filter((f) => /^p\d+\.png$/.test(f)).sort();
+    for (const f of files.slice(0, -1).reverse()) {     // the last may be half written
+      try {
+        return decodePng(fs.readFileSync(path.join(tmp, f)));
+      } catch (e) {
+        // removed by multifilesink meanwhile
+      }
+    }
     return null;
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  };
 }
 
 async function checkReceivers (display, channel) {
+  const depayed = depayPictures(channel);
   page = await browser.context.newPage();
   await page.goto(`${relay.base}/view/${channel}`);
   await waitInPage(page, () => window.dsViewer && dsViewer.pictures >= 1, undefined, 30000);
-  await waitForScreen(display, canvasPicture, `viewer-${channel}`);
-  await waitForScreen(display, async () => depayPicture(channel), `dsdepay-pngenc-${channel}`);
+  await waitForScreen(display, () => canvasRgba(page), `viewer-${channel}`);
+  await waitForScreen(display, depayed, `dsdepay-pngenc-${channel}`);
 }
 
 stest('examples/screencast.sh: the viewer and dsdepay ! pngenc show the X screen', async () => {
@@ -165,7 +175,8 @@ stest('examples/screencast.sh: the viewer and dsdepay ! pngenc show the X screen
     },
   });
   running.push(sh);
-  await new Promise((r) => setTimeout(r, 1500));
+  // ximagesrc is capturing: the relay holds a picture of the screen
+  await relay.waitForChannel('desk', (c) => c.cache_bytes >= W * H * 4, 'picture of the screen', 30000);
   showPage(display);
   await checkReceivers(display, 'desk');
 });

@@ -65,8 +65,9 @@ test('a vector through the viewer page: the canvas shows its final picture', asy
     for (const step of v.json.steps)
       ws.send(Buffer.from(v.frames.subarray(step.offset, step.offset + step.length)));
     await waitInPage(p, (n) => dsViewer.frames === n, v.json.steps.length);
-    await p.waitForTimeout(100);
-    const shown = await p.evaluate(() => {
+    // the canvas is drawn on the next animation frame: wait for the
+    // picture (until the deadline), then compare what is shown
+    const shown = (want) => {
       const cv = document.getElementById('picture');
       const rgba = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
       let h = 0x811c9dc5;
@@ -74,9 +75,14 @@ test('a vector through the viewer page: the canvas shows its final picture', asy
         h ^= (i & 3) === 3 ? 0xff : rgba[i];
         h = Math.imul(h, 0x01000193) >>> 0;
       }
-      return h.toString(16).padStart(8, '0');
+      h = h.toString(16).padStart(8, '0');
+      return want === undefined ? h : h === want;
+    };
+    await p.waitForFunction(shown, v.json.final.picture, { timeout: 5000, polling: 20 }).catch((e) => {
+      if (e.name !== 'TimeoutError')
+        throw e;
     });
-    assert.equal(shown, v.json.final.picture);
+    assert.equal(await p.evaluate(shown), v.json.final.picture);
   } finally {
     await p.close();
   }

@@ -6,7 +6,9 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { MockRelay } from './lib/mock-relay.mjs';
-import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import {
+  launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure, waitForCanvas, waitForPixel, waitUntil,
+} from './lib/browser.mjs';
 import {
   packFrame, rleEncodeXor, picture, png, T, I, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
 } from './lib/frames.mjs';
@@ -43,10 +45,14 @@ function vtest (name, fn) {
   });
 }
 
-async function openViewer (channel, query = '') {
+// clock: the page's timers on Playwright's clock, which runs at the real
+// pace until a test moves it on (page.clock.fastForward)
+async function openViewer (channel, query = '', { clock = false } = {}) {
   relay.received = [];
   const n = relay.connections;
   page = await browser.context.newPage();
+  if (clock)
+    await page.clock.install();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e));
   page.errors = errors;
@@ -154,12 +160,7 @@ vtest('DeltaPixels: keyframe then deltas reconstruct the picture exactly', async
   ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 2, width: w, height: h }, rleEncodeXor(b, a)));
   ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 3, width: w, height: h }, rleEncodeXor(c, b)));
   await waitInPage(page, () => dsViewer.frames === 3 && dsViewer.pictures >= 1);
-  await page.waitForTimeout(100);
-  const all = await page.evaluate(() => {
-    const cv = document.getElementById('picture');
-    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
-  });
-  assert.deepEqual(all, Array.from(c));
+  await waitForCanvas(page, c);
   const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps, k: dsViewer.keyframeRequests, t: dsViewer.pictureType }));
   assert.deepEqual(st, { e: 0, g: 0, k: 0, t: 'delta' });
 });
@@ -172,29 +173,25 @@ vtest('pictures are drawn opaque: alpha bytes 0 (an X padding byte) do not make 
   const colour = (x, y) => [x < 8 ? 0 : x * 7, y * 15, x < 8 ? 0 : 120];
   const a = picture(w, h, (x, y) => [...colour(x, y), x % 3 === 0 ? 0 : 255]);
   const b = picture(w, h, (x, y) => (y < 4 ? [250, 10, 20, 0] : [...colour(x, y), 0]));
-  const shown = async () => page.evaluate(() => {
-    const cv = document.getElementById('picture');
-    return Array.from(cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data);
-  });
   const opaque = (buf) => Array.from(buf).map((v, i) => (i % 4 === 3 ? 255 : v));
   ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 1, width: w, height: h }, a));
   await waitInPage(page, () => dsViewer.pictures >= 1);
-  assert.deepEqual(await shown(), opaque(a));
+  await waitForCanvas(page, opaque(a));
   ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 2, width: w, height: h }, rleEncodeXor(b, a)));
   await waitInPage(page, () => dsViewer.frames === 2 && dsViewer.pictures >= 2);
-  await page.waitForTimeout(100);
-  assert.deepEqual(await shown(), opaque(b));
+  await waitForCanvas(page, opaque(b));
+  // a keyframe of a, then b again: the canvas must go back to a first
+  const drawn = await page.evaluate(() => dsViewer.pictures);
   ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME, seq: 3, width: w, height: h }, rleEncodeXor(a, null)));
   ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 4, width: w, height: h }, rleEncodeXor(b, a)));
-  await waitInPage(page, () => dsViewer.frames === 4);
-  await page.waitForTimeout(100);
-  assert.deepEqual(await shown(), opaque(b));
+  await waitInPage(page, (n) => dsViewer.frames === 4 && dsViewer.pictures > n, drawn);
+  await waitForCanvas(page, opaque(b));
   const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps }));
   assert.deepEqual(st, { e: 0, g: 0 });
 });
 
 vtest('a seq gap discards deltas and asks for a keyframe, with backoff', async () => {
-  const ws = await openViewer('gap');
+  const ws = await openViewer('gap', '', { clock: true });
   const w = 16, h = 16;
   const a = picture(w, h, () => [10, 20, 30]);
   const b = picture(w, h, () => [200, 20, 30]);
@@ -214,12 +211,14 @@ vtest('a seq gap discards deltas and asks for a keyframe, with backoff', async (
   // a keyframe ends it
   ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 13, width: w, height: h }, b));
   await waitInPage(page, () => !dsViewer.waitingForKeyframe);
-  await page.waitForTimeout(50);
-  assert.deepEqual(await canvasPixel(page, 3, 3), [200, 20, 30, 255]);
-  const count = relay.received.filter((f) => f.type === I.KEYFRAME_REQUEST).length;
-  await page.waitForTimeout(1200);
-  assert.equal(relay.received.filter((f) => f.type === I.KEYFRAME_REQUEST).length, count,
-      'requests stop after the keyframe');
+  await waitForPixel(page, 3, 3, [200, 20, 30, 255]);
+  // the page's clock moved on past the longest backoff (4 s): no request
+  // is sent any more (counted in the page, where the timer would send it)
+  const asked = await page.evaluate(() => dsViewer.keyframeRequests);
+  await page.clock.fastForward(5000);
+  assert.equal(await page.evaluate(() => dsViewer.keyframeRequests), asked, 'requests stop after the keyframe');
+  await waitUntil(() => relay.received.filter((f) => f.type === I.KEYFRAME_REQUEST).length === asked,
+      `${asked} KeyframeRequests at the relay`);
 });
 
 vtest('a delta with no reference or a bad size is dropped, not drawn', async () => {
@@ -318,8 +317,7 @@ vtest('reconnects with backoff while the relay is away, picture comes back', asy
   await waitInPage(page, () => dsViewer.connected && dsViewer.reconnects >= 1);
   ws2.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, width: w, height: h }, picture(w, h, () => [0, 0, 200])));
   await waitInPage(page, () => dsViewer.pictures >= 2);
-  await page.waitForTimeout(50);
-  assert.deepEqual(await canvasPixel(page, 5, 5), [0, 0, 200, 255]);
+  await waitForPixel(page, 5, 5, [0, 0, 200, 255]);
 });
 
 vtest('pointer, keys, wheel and resize become input frames in source pixels', async () => {
@@ -408,6 +406,8 @@ vtest('index lists channels from /channels, in any of the usual shapes', async (
     { name: 'idle-one', sources: 0, receivers: 0 },
   ];
   page = await browser.context.newPage();
+  // the list is fetched every 2 s: the page's clock is moved on instead
+  await page.clock.install();
   await page.goto(relay.base + '/');
   await page.waitForSelector('#channels tbody tr');
   const rows = await page.$$eval('#channels tbody tr', (rs) => rs.map((r) => Array.from(r.cells).map((c) => c.textContent)));
@@ -416,7 +416,9 @@ vtest('index lists channels from /channels, in any of the usual shapes', async (
   assert.equal(await page.getAttribute('#channels a', 'href'), '/view/demo');
 
   relay.channels = { channels: { cams: { receivers: 1 } } };
+  await page.clock.fastForward(2000);
   await page.waitForFunction(() => document.querySelector('#channels a')?.textContent === 'cams', null, { timeout: 5000 });
   relay.channels = [];
+  await page.clock.fastForward(2000);
   await page.waitForSelector('#no-channels', { state: 'visible', timeout: 5000 });
 });

@@ -46,18 +46,44 @@ export class Relay {
     clearTimeout(t);
   }
 
+  /** The relay's /channels entry of @name, or undefined. */
+  async channel (name) {
+    const res = await fetch(this.base + '/channels');
+    const body = await res.json();
+    return (body.channels || body).find((c) => c.name === name);
+  }
+
+  /**
+   * Polls /channels until @pred(entry of @name) is true (what the relay
+   * has received: frames, signals, cached_deltas, source …); returns the
+   * entry.
+   */
+  async waitForChannel (name, pred, what, timeout = 15000) {
+    const t0 = Date.now();
+    let ch;
+    for (;;) {
+      ch = await this.channel(name).catch(() => undefined);
+      if (ch && pred(ch))
+        return ch;
+      if (Date.now() - t0 > timeout)
+        throw new Error(`relay channel ${name}: no ${what} within ${timeout} ms (${JSON.stringify(ch)})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   /** Stops and starts again on the same port (retrying while it is in use). */
   async restart (downMs = 0) {
     await this.stop();
+    // the time the relay is away is what the caller tests, not a wait
     if (downMs)
       await new Promise((r) => setTimeout(r, downMs));
     for (let i = 0; ; i++) {
       try {
         return await this.start();
       } catch (e) {
-        if (i >= 20)
+        if (i >= 100)
           throw e;
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 50));
       }
     }
   }
