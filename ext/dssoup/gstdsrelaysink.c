@@ -128,8 +128,8 @@
 #include "gstdssoupconnection.h"
 #include "gstdsrelaysink.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_ds_relaysink_debug);
-#define GST_CAT_DEFAULT gst_ds_relaysink_debug
+GST_DEBUG_CATEGORY_STATIC (gst_ds_relay_sink_debug);
+#define GST_CAT_DEFAULT gst_ds_relay_sink_debug
 
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
 #define DEFAULT_SYNC FALSE
@@ -198,35 +198,35 @@ struct _GstDsRelaySink
   guint64 frames_dropped;
 };
 
-#define gst_ds_relaysink_parent_class parent_class
-G_DEFINE_TYPE (GstDsRelaySink, gst_ds_relaysink, GST_TYPE_BASE_SINK);
+#define gst_ds_relay_sink_parent_class parent_class
+G_DEFINE_TYPE (GstDsRelaySink, gst_ds_relay_sink, GST_TYPE_BASE_SINK);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsrelaysink, "dsrelaysink",
     GST_RANK_NONE, GST_TYPE_DS_RELAY_SINK, ds_soup_element_init (plugin));
 
-static void gst_ds_relaysink_finalize (GObject * object);
-static void gst_ds_relaysink_set_property (GObject * object, guint prop_id,
+static void gst_ds_relay_sink_finalize (GObject * object);
+static void gst_ds_relay_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
-static void gst_ds_relaysink_get_property (GObject * object, guint prop_id,
+static void gst_ds_relay_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static gboolean gst_ds_relaysink_start (GstBaseSink * sink);
-static gboolean gst_ds_relaysink_stop (GstBaseSink * sink);
-static gboolean gst_ds_relaysink_unlock (GstBaseSink * sink);
-static gboolean gst_ds_relaysink_unlock_stop (GstBaseSink * sink);
-static gboolean gst_ds_relaysink_set_caps (GstBaseSink * sink, GstCaps * caps);
-static gboolean gst_ds_relaysink_event (GstBaseSink * sink, GstEvent * event);
-static GstFlowReturn gst_ds_relaysink_render (GstBaseSink * sink,
+static gboolean gst_ds_relay_sink_start (GstBaseSink * sink);
+static gboolean gst_ds_relay_sink_stop (GstBaseSink * sink);
+static gboolean gst_ds_relay_sink_unlock (GstBaseSink * sink);
+static gboolean gst_ds_relay_sink_unlock_stop (GstBaseSink * sink);
+static gboolean gst_ds_relay_sink_set_caps (GstBaseSink * sink, GstCaps * caps);
+static gboolean gst_ds_relay_sink_event (GstBaseSink * sink, GstEvent * event);
+static GstFlowReturn gst_ds_relay_sink_render (GstBaseSink * sink,
     GstBuffer * buffer);
 
 static void
-gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
+gst_ds_relay_sink_class_init (GstDsRelaySinkClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSinkClass *basesink_class = GST_BASE_SINK_CLASS (klass);
 
-  gobject_class->finalize = gst_ds_relaysink_finalize;
-  gobject_class->set_property = gst_ds_relaysink_set_property;
-  gobject_class->get_property = gst_ds_relaysink_get_property;
+  gobject_class->finalize = gst_ds_relay_sink_finalize;
+  gobject_class->set_property = gst_ds_relay_sink_set_property;
+  gobject_class->get_property = gst_ds_relay_sink_get_property;
 
   /* location, token, retries, retry-delay, max-retry-delay, timeout,
    * ssl-strict, ssl-ca-file: declared and documented in
@@ -290,23 +290,23 @@ gst_ds_relaysink_class_init (GstDsRelaySinkClass * klass)
       "Publishes ds-stream frames to a ds-relay channel over WebSocket",
       "gst-ds-stream developers");
 
-  basesink_class->start = GST_DEBUG_FUNCPTR (gst_ds_relaysink_start);
-  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_ds_relaysink_stop);
-  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_relaysink_unlock);
+  basesink_class->start = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_start);
+  basesink_class->stop = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_stop);
+  basesink_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_unlock);
   basesink_class->unlock_stop =
-      GST_DEBUG_FUNCPTR (gst_ds_relaysink_unlock_stop);
-  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_ds_relaysink_set_caps);
-  basesink_class->event = GST_DEBUG_FUNCPTR (gst_ds_relaysink_event);
-  basesink_class->render = GST_DEBUG_FUNCPTR (gst_ds_relaysink_render);
+      GST_DEBUG_FUNCPTR (gst_ds_relay_sink_unlock_stop);
+  basesink_class->set_caps = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_set_caps);
+  basesink_class->event = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_event);
+  basesink_class->render = GST_DEBUG_FUNCPTR (gst_ds_relay_sink_render);
 
-  GST_DEBUG_CATEGORY_INIT (gst_ds_relaysink_debug, "dsrelaysink", 0,
+  GST_DEBUG_CATEGORY_INIT (gst_ds_relay_sink_debug, "dsrelaysink", 0,
       "ds-stream relay sink");
 }
 
-static DsFrameQueue *gst_ds_relaysink_queue_new (void);
+static DsFrameQueue *gst_ds_relay_sink_queue_new (void);
 
 static void
-gst_ds_relaysink_init (GstDsRelaySink * self)
+gst_ds_relay_sink_init (GstDsRelaySink * self)
 {
   gst_ds_soup_settings_init (&self->settings);
   /* input frames only come this way: small */
@@ -317,7 +317,7 @@ gst_ds_relaysink_init (GstDsRelaySink * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  self->queue = gst_ds_relaysink_queue_new ();
+  self->queue = gst_ds_relay_sink_queue_new ();
   {
     DsStreamSettings settings;
 
@@ -337,7 +337,7 @@ gst_ds_relaysink_init (GstDsRelaySink * self)
 }
 
 static void
-gst_ds_relaysink_finalize (GObject * object)
+gst_ds_relay_sink_finalize (GObject * object)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
 
@@ -353,7 +353,7 @@ gst_ds_relaysink_finalize (GObject * object)
 /* Queue */
 
 static DsFrameQueue *
-gst_ds_relaysink_queue_new (void)
+gst_ds_relay_sink_queue_new (void)
 {
   DsFrameQueue *queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
   DsSignalLimits no_limits = { 0, 0 };
@@ -366,7 +366,7 @@ gst_ds_relaysink_queue_new (void)
 /* Called with self->lock: the End frame of the channel, after everything
  * queued (it is never dropped) */
 static void
-gst_ds_relaysink_enqueue_end (GstDsRelaySink * self)
+gst_ds_relay_sink_enqueue_end (GstDsRelaySink * self)
 {
   DsHeader header = { 0, };
   GBytes *end;
@@ -384,7 +384,7 @@ gst_ds_relaysink_enqueue_end (GstDsRelaySink * self)
 /* Sends @event upstream; @video_only: not when the input caps say it is
  * sound or signals (dsmux passes such events to its picture pads) */
 static void
-gst_ds_relaysink_push_upstream (GstDsRelaySink * self, GstEvent * event,
+gst_ds_relay_sink_push_upstream (GstDsRelaySink * self, GstEvent * event,
     gboolean video_only)
 {
   DsMedia media;
@@ -403,9 +403,9 @@ gst_ds_relaysink_push_upstream (GstDsRelaySink * self, GstEvent * event,
 }
 
 static void
-gst_ds_relaysink_request_keyframe (GstDsRelaySink * self)
+gst_ds_relay_sink_request_keyframe (GstDsRelaySink * self)
 {
-  gst_ds_relaysink_push_upstream (self,
+  gst_ds_relay_sink_push_upstream (self,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
           0), TRUE);
 }
@@ -413,7 +413,7 @@ gst_ds_relaysink_request_keyframe (GstDsRelaySink * self)
 /* Stats */
 
 static GstStructure *
-gst_ds_relaysink_get_stats (GstDsRelaySink * self, const gchar * name)
+gst_ds_relay_sink_get_stats (GstDsRelaySink * self, const gchar * name)
 {
   GstStructure *s, *base;
   gint rtt = -1;
@@ -452,7 +452,7 @@ gst_ds_relaysink_get_stats (GstDsRelaySink * self, const gchar * name)
 }
 
 static void
-gst_ds_relaysink_post (GstDsRelaySink * self, GstStructure * s)
+gst_ds_relay_sink_post (GstDsRelaySink * self, GstStructure * s)
 {
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -463,7 +463,7 @@ gst_ds_relaysink_post (GstDsRelaySink * self, GstStructure * s)
 /* Sends catch-up frames (schema, signal state) ahead of the queue and
  * drops the queued signal frames they supersede */
 static void
-gst_ds_relaysink_send_catchup (GstDsRelaySink * self,
+gst_ds_relay_sink_send_catchup (GstDsRelaySink * self,
     GstDsSoupConnection * conn, GPtrArray * frames)
 {
   guint i;
@@ -476,7 +476,7 @@ gst_ds_relaysink_send_catchup (GstDsRelaySink * self,
 }
 
 static void
-gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
+gst_ds_relay_sink_writable (GstDsSoupConnection * conn, gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
   gboolean want_keyframe = FALSE;
@@ -492,7 +492,7 @@ gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
      * picture comes from upstream */
     self->resync_pending = FALSE;
     ds_stream_state_catchup (self->stream, NULL, frames, NULL);
-    gst_ds_relaysink_send_catchup (self, conn, frames);
+    gst_ds_relay_sink_send_catchup (self, conn, frames);
     g_ptr_array_unref (frames);
     want_keyframe = TRUE;
     self->signal_sync_pending = FALSE;
@@ -507,7 +507,7 @@ gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
      * frames (the state already holds them) */
     self->signal_sync_pending = FALSE;
     ds_stream_state_signal_catchup (self->stream, NULL, frames);
-    gst_ds_relaysink_send_catchup (self, conn, frames);
+    gst_ds_relay_sink_send_catchup (self, conn, frames);
     g_ptr_array_unref (frames);
   }
 
@@ -543,11 +543,11 @@ gst_ds_relaysink_writable (GstDsSoupConnection * conn, gpointer user_data)
   g_mutex_unlock (&self->lock);
 
   if (want_keyframe)
-    gst_ds_relaysink_request_keyframe (self);
+    gst_ds_relay_sink_request_keyframe (self);
 }
 
 static void
-gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
+gst_ds_relay_sink_connected (GstDsSoupConnection * conn, gboolean reconnect,
     gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
@@ -566,7 +566,7 @@ gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
      * frame: send it again (after the resync) and wait for the answer to
      * the Ping that follows it on this connection */
     GST_DEBUG_OBJECT (self, "sending the End frame again");
-    gst_ds_relaysink_enqueue_end (self);
+    gst_ds_relay_sink_enqueue_end (self);
   }
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
@@ -578,14 +578,14 @@ gst_ds_relaysink_connected (GstDsSoupConnection * conn, gboolean reconnect,
   GST_INFO_OBJECT (self, "%s to %s", reconnect ? "reconnected" : "connected",
       location);
   g_object_notify (G_OBJECT (self), "connected");
-  gst_ds_relaysink_post (self, gst_structure_new ("ds-connected",
+  gst_ds_relay_sink_post (self, gst_structure_new ("ds-connected",
           "location", G_TYPE_STRING, location,
           "reconnect", G_TYPE_BOOLEAN, reconnect, NULL));
   g_free (location);
 }
 
 static void
-gst_ds_relaysink_disconnected (GstDsSoupConnection * conn,
+gst_ds_relay_sink_disconnected (GstDsSoupConnection * conn,
     const gchar * reason, gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
@@ -596,12 +596,12 @@ gst_ds_relaysink_disconnected (GstDsSoupConnection * conn,
 
   GST_WARNING_OBJECT (self, "disconnected: %s", reason);
   g_object_notify (G_OBJECT (self), "connected");
-  gst_ds_relaysink_post (self, gst_structure_new ("ds-disconnected",
+  gst_ds_relay_sink_post (self, gst_structure_new ("ds-disconnected",
           "reason", G_TYPE_STRING, reason, NULL));
 }
 
 static void
-gst_ds_relaysink_attempt_failed (GstDsSoupConnection * conn,
+gst_ds_relay_sink_attempt_failed (GstDsSoupConnection * conn,
     GstDsSoupFailure failure, const gchar * reason, guint attempt,
     guint delay_ms, gpointer user_data)
 {
@@ -612,7 +612,7 @@ gst_ds_relaysink_attempt_failed (GstDsSoupConnection * conn,
 }
 
 static void
-gst_ds_relaysink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
+gst_ds_relay_sink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
     const gchar * reason, gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
@@ -636,7 +636,7 @@ gst_ds_relaysink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
 }
 
 static void
-gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
+gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
     const guint8 * payload)
 {
   DsInputEvent event;
@@ -655,7 +655,7 @@ gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
     if (changed) {
       GST_INFO_OBJECT (self, "%u receiver(s)", event.receiver_count.count);
       g_object_notify (G_OBJECT (self), "receivers");
-      gst_ds_relaysink_post (self, gst_structure_new ("ds-receivers",
+      gst_ds_relay_sink_post (self, gst_structure_new ("ds-receivers",
               "receivers", G_TYPE_UINT, event.receiver_count.count, NULL));
     }
     return;
@@ -666,18 +666,18 @@ gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
     /* opaque (BCI) or unknown: passed on as it is */
     GBytes *bytes = g_bytes_new (payload, header->payload_len);
 
-    gst_ds_relaysink_post (self, gst_structure_new ("ds-input",
+    gst_ds_relay_sink_post (self, gst_structure_new ("ds-input",
             "type", G_TYPE_STRING, ds_input_type_name (header->type),
             "code", G_TYPE_UINT, (guint) header->type,
             "payload", G_TYPE_BYTES, bytes, NULL));
-    gst_ds_relaysink_push_upstream (self,
+    gst_ds_relay_sink_push_upstream (self,
         gst_ds_input_event_new_raw (header->type, bytes), FALSE);
     g_bytes_unref (bytes);
     return;
   }
 
   GST_LOG_OBJECT (self, "input %s", ds_input_type_name (header->type));
-  gst_ds_relaysink_post (self, gst_ds_input_to_structure (&event));
+  gst_ds_relay_sink_post (self, gst_ds_input_to_structure (&event));
 
   if (event.type == DS_INPUT_KEYFRAME_REQUEST) {
     /* signals: answered here with the state we hold; pictures: by
@@ -690,20 +690,20 @@ gst_ds_relaysink_handle_input (GstDsRelaySink * self, const DsHeader * header,
         gst_ds_soup_connection_wakeup (self->conn);
     }
     g_mutex_unlock (&self->lock);
-    gst_ds_relaysink_request_keyframe (self);
+    gst_ds_relay_sink_request_keyframe (self);
     return;
   }
 
   navigation = gst_ds_input_to_navigation (&event, &self->buttons_state);
   if (navigation != NULL)
-    gst_ds_relaysink_push_upstream (self, navigation, TRUE);
+    gst_ds_relay_sink_push_upstream (self, navigation, TRUE);
   else
-    gst_ds_relaysink_push_upstream (self, gst_ds_input_event_new (&event),
+    gst_ds_relay_sink_push_upstream (self, gst_ds_input_event_new (&event),
         FALSE);
 }
 
 static void
-gst_ds_relaysink_message (GstDsSoupConnection * conn, GBytes * message,
+gst_ds_relay_sink_message (GstDsSoupConnection * conn, GBytes * message,
     gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
@@ -736,11 +736,11 @@ gst_ds_relaysink_message (GstDsSoupConnection * conn, GBytes * message,
     return;
   }
 
-  gst_ds_relaysink_handle_input (self, &header, data + DS_HEADER_SIZE);
+  gst_ds_relay_sink_handle_input (self, &header, data + DS_HEADER_SIZE);
 }
 
 static void
-gst_ds_relaysink_pong (GstDsSoupConnection * conn, guint16 seq, guint rtt_ms,
+gst_ds_relay_sink_pong (GstDsSoupConnection * conn, guint16 seq, guint rtt_ms,
     gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
@@ -755,29 +755,30 @@ gst_ds_relaysink_pong (GstDsSoupConnection * conn, guint16 seq, guint rtt_ms,
 }
 
 static void
-gst_ds_relaysink_tick (GstDsSoupConnection * conn, gpointer user_data)
+gst_ds_relay_sink_tick (GstDsSoupConnection * conn, gpointer user_data)
 {
   GstDsRelaySink *self = user_data;
 
   if (++self->ticks % STATS_INTERVAL_S == 0)
-    gst_ds_relaysink_post (self, gst_ds_relaysink_get_stats (self, "ds-stats"));
+    gst_ds_relay_sink_post (self, gst_ds_relay_sink_get_stats (self,
+            "ds-stats"));
 }
 
-static const GstDsSoupCallbacks gst_ds_relaysink_callbacks = {
-  gst_ds_relaysink_connected,
-  gst_ds_relaysink_disconnected,
-  gst_ds_relaysink_attempt_failed,
-  gst_ds_relaysink_failed,
-  gst_ds_relaysink_message,
-  gst_ds_relaysink_pong,
-  gst_ds_relaysink_writable,
-  gst_ds_relaysink_tick,
+static const GstDsSoupCallbacks gst_ds_relay_sink_callbacks = {
+  gst_ds_relay_sink_connected,
+  gst_ds_relay_sink_disconnected,
+  gst_ds_relay_sink_attempt_failed,
+  gst_ds_relay_sink_failed,
+  gst_ds_relay_sink_message,
+  gst_ds_relay_sink_pong,
+  gst_ds_relay_sink_writable,
+  gst_ds_relay_sink_tick,
 };
 
 /* Start / stop */
 
 static gboolean
-gst_ds_relaysink_start (GstBaseSink * sink)
+gst_ds_relay_sink_start (GstBaseSink * sink)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   GstDsSoupSettings settings;
@@ -799,7 +800,7 @@ gst_ds_relaysink_start (GstBaseSink * sink)
   self->failed = FALSE;
   self->connected = FALSE;
   ds_frame_queue_free (self->queue);
-  self->queue = gst_ds_relaysink_queue_new ();
+  self->queue = gst_ds_relay_sink_queue_new ();
   ds_stream_state_clear (self->stream);
   ds_frame_queue_set_whole_signals (self->queue,
       ds_stream_state_get_signals (self->stream, NULL));
@@ -813,7 +814,7 @@ gst_ds_relaysink_start (GstBaseSink * sink)
   g_mutex_unlock (&self->lock);
 
   conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
-      &gst_ds_relaysink_callbacks, self);
+      &gst_ds_relay_sink_callbacks, self);
   gst_ds_soup_settings_clear (&settings);
 
   g_mutex_lock (&self->lock);
@@ -824,7 +825,7 @@ gst_ds_relaysink_start (GstBaseSink * sink)
 }
 
 static gboolean
-gst_ds_relaysink_stop (GstBaseSink * sink)
+gst_ds_relay_sink_stop (GstBaseSink * sink)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   GstDsSoupConnection *conn;
@@ -849,7 +850,7 @@ gst_ds_relaysink_stop (GstBaseSink * sink)
 
 /* A flush or a state change: the EOS drain stops waiting */
 static gboolean
-gst_ds_relaysink_unlock (GstBaseSink * sink)
+gst_ds_relay_sink_unlock (GstBaseSink * sink)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
@@ -862,7 +863,7 @@ gst_ds_relaysink_unlock (GstBaseSink * sink)
 }
 
 static gboolean
-gst_ds_relaysink_unlock_stop (GstBaseSink * sink)
+gst_ds_relay_sink_unlock_stop (GstBaseSink * sink)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
@@ -874,7 +875,7 @@ gst_ds_relaysink_unlock_stop (GstBaseSink * sink)
 }
 
 static gboolean
-gst_ds_relaysink_set_caps (GstBaseSink * sink, GstCaps * caps)
+gst_ds_relay_sink_set_caps (GstBaseSink * sink, GstCaps * caps)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
@@ -886,7 +887,7 @@ gst_ds_relaysink_set_caps (GstBaseSink * sink, GstCaps * caps)
 }
 
 static GstFlowReturn
-gst_ds_relaysink_render (GstBaseSink * sink, GstBuffer * buffer)
+gst_ds_relay_sink_render (GstBaseSink * sink, GstBuffer * buffer)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
   DsHeader header;
@@ -959,7 +960,7 @@ gst_ds_relaysink_render (GstBaseSink * sink, GstBuffer * buffer)
   g_mutex_unlock (&self->lock);
 
   if (want_keyframe)
-    gst_ds_relaysink_request_keyframe (self);
+    gst_ds_relay_sink_request_keyframe (self);
 
   return GST_FLOW_OK;
 
@@ -999,12 +1000,12 @@ failed:
 /* At EOS: sends the End frame and waits until the relay has it (or
  * EOS_TIMEOUT_MS, or a flush) */
 static void
-gst_ds_relaysink_drain (GstDsRelaySink * self)
+gst_ds_relay_sink_drain (GstDsRelaySink * self)
 {
   gint64 deadline;
 
   g_mutex_lock (&self->lock);
-  gst_ds_relaysink_enqueue_end (self);
+  gst_ds_relay_sink_enqueue_end (self);
   if (self->conn)
     gst_ds_soup_connection_wakeup (self->conn);
 
@@ -1021,22 +1022,23 @@ gst_ds_relaysink_drain (GstDsRelaySink * self)
 }
 
 static gboolean
-gst_ds_relaysink_event (GstBaseSink * sink, GstEvent * event)
+gst_ds_relay_sink_event (GstBaseSink * sink, GstEvent * event)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (sink);
 
   if (GST_EVENT_TYPE (event) == GST_EVENT_EOS) {
     GST_INFO_OBJECT (self, "EOS: sending End");
-    gst_ds_relaysink_drain (self);
+    gst_ds_relay_sink_drain (self);
     /* the final figures, then EOS (posted by the base class) */
-    gst_ds_relaysink_post (self, gst_ds_relaysink_get_stats (self, "ds-stats"));
+    gst_ds_relay_sink_post (self, gst_ds_relay_sink_get_stats (self,
+            "ds-stats"));
   }
 
   return GST_BASE_SINK_CLASS (parent_class)->event (sink, event);
 }
 
 static void
-gst_ds_relaysink_set_property (GObject * object, guint prop_id,
+gst_ds_relay_sink_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
@@ -1059,7 +1061,7 @@ gst_ds_relaysink_set_property (GObject * object, guint prop_id,
 }
 
 static void
-gst_ds_relaysink_get_property (GObject * object, guint prop_id,
+gst_ds_relay_sink_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDsRelaySink *self = GST_DS_RELAY_SINK (object);
@@ -1089,7 +1091,7 @@ gst_ds_relaysink_get_property (GObject * object, guint prop_id,
       g_mutex_unlock (&self->lock);
       break;
     case PROP_STATS:
-      g_value_take_boxed (value, gst_ds_relaysink_get_stats (self,
+      g_value_take_boxed (value, gst_ds_relay_sink_get_stats (self,
               "dsrelaysink-stats"));
       break;
     default:

@@ -25,8 +25,8 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_DS_RELAY_SINK (gst_ds_relaysink_get_type ())
-G_DECLARE_FINAL_TYPE (GstDsRelaySink, gst_ds_relaysink, GST, DS_RELAY_SINK, GstBaseSink);
+#define GST_TYPE_DS_RELAY_SINK (gst_ds_relay_sink_get_type ())
+G_DECLARE_FINAL_TYPE (GstDsRelaySink, gst_ds_relay_sink, GST, DS_RELAY_SINK, GstBaseSink);
 
 G_END_DECLS
 

@@ -99,8 +99,8 @@
 #include "gstdssoupconnection.h"
 #include "gstdsstreamsrc.h"
 
-GST_DEBUG_CATEGORY_STATIC (gst_ds_streamsrc_debug);
-#define GST_CAT_DEFAULT gst_ds_streamsrc_debug
+GST_DEBUG_CATEGORY_STATIC (gst_ds_stream_src_debug);
+#define GST_CAT_DEFAULT gst_ds_stream_src_debug
 
 #define DEFAULT_LATENCY 200
 #define DEFAULT_MAX_QUEUE_BYTES (32 * 1024 * 1024)
@@ -182,36 +182,36 @@ struct _GstDsStreamSrc
   gboolean eos_pending;
 };
 
-#define gst_ds_streamsrc_parent_class parent_class
-G_DEFINE_TYPE (GstDsStreamSrc, gst_ds_streamsrc, GST_TYPE_PUSH_SRC);
+#define gst_ds_stream_src_parent_class parent_class
+G_DEFINE_TYPE (GstDsStreamSrc, gst_ds_stream_src, GST_TYPE_PUSH_SRC);
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsstreamsrc, "dsstreamsrc",
     GST_RANK_NONE, GST_TYPE_DS_STREAM_SRC, ds_soup_element_init (plugin));
 
-static void gst_ds_streamsrc_finalize (GObject * object);
-static void gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
+static void gst_ds_stream_src_finalize (GObject * object);
+static void gst_ds_stream_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
-static void gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
+static void gst_ds_stream_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
-static gboolean gst_ds_streamsrc_start (GstBaseSrc * src);
-static gboolean gst_ds_streamsrc_stop (GstBaseSrc * src);
-static gboolean gst_ds_streamsrc_unlock (GstBaseSrc * src);
-static gboolean gst_ds_streamsrc_unlock_stop (GstBaseSrc * src);
-static gboolean gst_ds_streamsrc_query (GstBaseSrc * src, GstQuery * query);
-static gboolean gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event);
-static GstFlowReturn gst_ds_streamsrc_create (GstPushSrc * src,
+static gboolean gst_ds_stream_src_start (GstBaseSrc * src);
+static gboolean gst_ds_stream_src_stop (GstBaseSrc * src);
+static gboolean gst_ds_stream_src_unlock (GstBaseSrc * src);
+static gboolean gst_ds_stream_src_unlock_stop (GstBaseSrc * src);
+static gboolean gst_ds_stream_src_query (GstBaseSrc * src, GstQuery * query);
+static gboolean gst_ds_stream_src_event (GstBaseSrc * src, GstEvent * event);
+static GstFlowReturn gst_ds_stream_src_create (GstPushSrc * src,
     GstBuffer ** buffer);
 
 static void
-gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
+gst_ds_stream_src_class_init (GstDsStreamSrcClass * klass)
 {
   GObjectClass *gobject_class = G_OBJECT_CLASS (klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS (klass);
   GstBaseSrcClass *basesrc_class = GST_BASE_SRC_CLASS (klass);
   GstPushSrcClass *pushsrc_class = GST_PUSH_SRC_CLASS (klass);
 
-  gobject_class->finalize = gst_ds_streamsrc_finalize;
-  gobject_class->set_property = gst_ds_streamsrc_set_property;
-  gobject_class->get_property = gst_ds_streamsrc_get_property;
+  gobject_class->finalize = gst_ds_stream_src_finalize;
+  gobject_class->set_property = gst_ds_stream_src_set_property;
+  gobject_class->get_property = gst_ds_stream_src_get_property;
 
   /* location, token, retries, retry-delay, max-retry-delay, timeout,
    * ssl-strict, ssl-ca-file: declared and documented in
@@ -324,22 +324,23 @@ gst_ds_streamsrc_class_init (GstDsStreamSrcClass * klass)
       "Receives the ds-stream frames of a ds-relay channel over WebSocket",
       "gst-ds-stream developers");
 
-  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_start);
-  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_stop);
-  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_unlock);
-  basesrc_class->unlock_stop = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_unlock_stop);
-  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_query);
-  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_event);
-  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_ds_streamsrc_create);
+  basesrc_class->start = GST_DEBUG_FUNCPTR (gst_ds_stream_src_start);
+  basesrc_class->stop = GST_DEBUG_FUNCPTR (gst_ds_stream_src_stop);
+  basesrc_class->unlock = GST_DEBUG_FUNCPTR (gst_ds_stream_src_unlock);
+  basesrc_class->unlock_stop =
+      GST_DEBUG_FUNCPTR (gst_ds_stream_src_unlock_stop);
+  basesrc_class->query = GST_DEBUG_FUNCPTR (gst_ds_stream_src_query);
+  basesrc_class->event = GST_DEBUG_FUNCPTR (gst_ds_stream_src_event);
+  pushsrc_class->create = GST_DEBUG_FUNCPTR (gst_ds_stream_src_create);
 
-  GST_DEBUG_CATEGORY_INIT (gst_ds_streamsrc_debug, "dsstreamsrc", 0,
+  GST_DEBUG_CATEGORY_INIT (gst_ds_stream_src_debug, "dsstreamsrc", 0,
       "ds-stream relay source");
 }
 
 /* The relay bounded the signal frames it sent: merges are not bounded
  * again here (a relay with larger limits would make every merge fail) */
 static DsFrameQueue *
-gst_ds_streamsrc_queue_new (void)
+gst_ds_stream_src_queue_new (void)
 {
   DsFrameQueue *queue = ds_frame_queue_new (DEFAULT_MAX_QUEUE_BYTES, 0);
   DsSignalLimits no_limits = { 0, 0 };
@@ -349,7 +350,7 @@ gst_ds_streamsrc_queue_new (void)
 }
 
 static void
-gst_ds_streamsrc_init (GstDsStreamSrc * self)
+gst_ds_stream_src_init (GstDsStreamSrc * self)
 {
   gst_ds_soup_settings_init (&self->settings);
   self->settings.max_message_size = DEFAULT_MAX_FRAME_BYTES;
@@ -359,7 +360,7 @@ gst_ds_streamsrc_init (GstDsStreamSrc * self)
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
-  self->queue = gst_ds_streamsrc_queue_new ();
+  self->queue = gst_ds_stream_src_queue_new ();
   g_queue_init (&self->outgoing);
 
   gst_base_src_set_live (GST_BASE_SRC (self), TRUE);
@@ -368,7 +369,7 @@ gst_ds_streamsrc_init (GstDsStreamSrc * self)
 }
 
 static void
-gst_ds_streamsrc_finalize (GObject * object)
+gst_ds_stream_src_finalize (GObject * object)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
 
@@ -383,7 +384,7 @@ gst_ds_streamsrc_finalize (GObject * object)
 }
 
 static GstStructure *
-gst_ds_streamsrc_get_stats (GstDsStreamSrc * self, const gchar * name)
+gst_ds_stream_src_get_stats (GstDsStreamSrc * self, const gchar * name)
 {
   GstStructure *s;
   gint rtt = -1;
@@ -411,7 +412,7 @@ gst_ds_streamsrc_get_stats (GstDsStreamSrc * self, const gchar * name)
 }
 
 static void
-gst_ds_streamsrc_post (GstDsStreamSrc * self, GstStructure * s)
+gst_ds_stream_src_post (GstDsStreamSrc * self, GstStructure * s)
 {
   gst_element_post_message (GST_ELEMENT (self),
       gst_message_new_element (GST_OBJECT (self), s));
@@ -420,7 +421,7 @@ gst_ds_streamsrc_post (GstDsStreamSrc * self, GstStructure * s)
 /* Input frames to the relay: any thread */
 
 static void
-gst_ds_streamsrc_queue_input (GstDsStreamSrc * self, guint8 type,
+gst_ds_stream_src_queue_input (GstDsStreamSrc * self, guint8 type,
     const guint8 * payload, gsize len)
 {
   DsHeader header = { 0, };
@@ -460,7 +461,7 @@ gst_ds_streamsrc_queue_input (GstDsStreamSrc * self, guint8 type,
 /* Connection callbacks: all on the connection thread */
 
 static void
-gst_ds_streamsrc_writable (GstDsSoupConnection * conn, gpointer user_data)
+gst_ds_stream_src_writable (GstDsSoupConnection * conn, gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
 
@@ -478,7 +479,7 @@ gst_ds_streamsrc_writable (GstDsSoupConnection * conn, gpointer user_data)
 }
 
 static void
-gst_ds_streamsrc_connected (GstDsSoupConnection * conn, gboolean reconnect,
+gst_ds_stream_src_connected (GstDsSoupConnection * conn, gboolean reconnect,
     gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
@@ -515,14 +516,14 @@ gst_ds_streamsrc_connected (GstDsSoupConnection * conn, gboolean reconnect,
   GST_INFO_OBJECT (self, "%s to %s", reconnect ? "reconnected" : "connected",
       location);
   g_object_notify (G_OBJECT (self), "connected");
-  gst_ds_streamsrc_post (self, gst_structure_new ("ds-connected",
+  gst_ds_stream_src_post (self, gst_structure_new ("ds-connected",
           "location", G_TYPE_STRING, location,
           "reconnect", G_TYPE_BOOLEAN, reconnect, NULL));
   g_free (location);
 }
 
 static void
-gst_ds_streamsrc_disconnected (GstDsSoupConnection * conn,
+gst_ds_stream_src_disconnected (GstDsSoupConnection * conn,
     const gchar * reason, gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
@@ -533,12 +534,12 @@ gst_ds_streamsrc_disconnected (GstDsSoupConnection * conn,
 
   GST_WARNING_OBJECT (self, "disconnected: %s", reason);
   g_object_notify (G_OBJECT (self), "connected");
-  gst_ds_streamsrc_post (self, gst_structure_new ("ds-disconnected",
+  gst_ds_stream_src_post (self, gst_structure_new ("ds-disconnected",
           "reason", G_TYPE_STRING, reason, NULL));
 }
 
 static void
-gst_ds_streamsrc_attempt_failed (GstDsSoupConnection * conn,
+gst_ds_stream_src_attempt_failed (GstDsSoupConnection * conn,
     GstDsSoupFailure failure, const gchar * reason, guint attempt,
     guint delay_ms, gpointer user_data)
 {
@@ -549,7 +550,7 @@ gst_ds_streamsrc_attempt_failed (GstDsSoupConnection * conn,
 }
 
 static void
-gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
+gst_ds_stream_src_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
     const gchar * reason, gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
@@ -570,7 +571,7 @@ gst_ds_streamsrc_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
 }
 
 static void
-gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
+gst_ds_stream_src_message (GstDsSoupConnection * conn, GBytes * message,
     gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
@@ -627,34 +628,35 @@ gst_ds_streamsrc_message (GstDsSoupConnection * conn, GBytes * message,
 
   if (want_keyframe) {
     GST_DEBUG_OBJECT (self, "dropped pictures: asking for a keyframe");
-    gst_ds_streamsrc_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
+    gst_ds_stream_src_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
   }
 }
 
 static void
-gst_ds_streamsrc_tick (GstDsSoupConnection * conn, gpointer user_data)
+gst_ds_stream_src_tick (GstDsSoupConnection * conn, gpointer user_data)
 {
   GstDsStreamSrc *self = user_data;
 
   if (++self->ticks % STATS_INTERVAL_S == 0)
-    gst_ds_streamsrc_post (self, gst_ds_streamsrc_get_stats (self, "ds-stats"));
+    gst_ds_stream_src_post (self, gst_ds_stream_src_get_stats (self,
+            "ds-stats"));
 }
 
-static const GstDsSoupCallbacks gst_ds_streamsrc_callbacks = {
-  gst_ds_streamsrc_connected,
-  gst_ds_streamsrc_disconnected,
-  gst_ds_streamsrc_attempt_failed,
-  gst_ds_streamsrc_failed,
-  gst_ds_streamsrc_message,
+static const GstDsSoupCallbacks gst_ds_stream_src_callbacks = {
+  gst_ds_stream_src_connected,
+  gst_ds_stream_src_disconnected,
+  gst_ds_stream_src_attempt_failed,
+  gst_ds_stream_src_failed,
+  gst_ds_stream_src_message,
   NULL,
-  gst_ds_streamsrc_writable,
-  gst_ds_streamsrc_tick,
+  gst_ds_stream_src_writable,
+  gst_ds_stream_src_tick,
 };
 
 /* GstBaseSrc */
 
 static gboolean
-gst_ds_streamsrc_start (GstBaseSrc * src)
+gst_ds_stream_src_start (GstBaseSrc * src)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
   GstDsSoupSettings settings;
@@ -676,7 +678,7 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   self->failed = FALSE;
   self->connected = FALSE;
   ds_frame_queue_free (self->queue);
-  self->queue = gst_ds_streamsrc_queue_new ();
+  self->queue = gst_ds_stream_src_queue_new ();
   ds_frame_queue_mark_discont (self->queue);
   ds_seq_tracker_init (&self->seq);
   self->frames = self->bytes = self->frames_dropped = 0;
@@ -696,7 +698,7 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
   GST_OBJECT_UNLOCK (self);
 
   conn = gst_ds_soup_connection_new (GST_OBJECT (self), &settings,
-      &gst_ds_streamsrc_callbacks, self);
+      &gst_ds_stream_src_callbacks, self);
   gst_ds_soup_settings_clear (&settings);
 
   g_mutex_lock (&self->lock);
@@ -707,7 +709,7 @@ gst_ds_streamsrc_start (GstBaseSrc * src)
 }
 
 static gboolean
-gst_ds_streamsrc_stop (GstBaseSrc * src)
+gst_ds_stream_src_stop (GstBaseSrc * src)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
   GstDsSoupConnection *conn;
@@ -729,7 +731,7 @@ gst_ds_streamsrc_stop (GstBaseSrc * src)
 }
 
 static gboolean
-gst_ds_streamsrc_unlock (GstBaseSrc * src)
+gst_ds_stream_src_unlock (GstBaseSrc * src)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
 
@@ -742,7 +744,7 @@ gst_ds_streamsrc_unlock (GstBaseSrc * src)
 }
 
 static gboolean
-gst_ds_streamsrc_unlock_stop (GstBaseSrc * src)
+gst_ds_stream_src_unlock_stop (GstBaseSrc * src)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
 
@@ -754,7 +756,7 @@ gst_ds_streamsrc_unlock_stop (GstBaseSrc * src)
 }
 
 static gboolean
-gst_ds_streamsrc_query (GstBaseSrc * src, GstQuery * query)
+gst_ds_stream_src_query (GstBaseSrc * src, GstQuery * query)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
 
@@ -774,7 +776,7 @@ gst_ds_streamsrc_query (GstBaseSrc * src, GstQuery * query)
 }
 
 static gboolean
-gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
+gst_ds_stream_src_event (GstBaseSrc * src, GstEvent * event)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
   DsInputEvent input;
@@ -782,7 +784,7 @@ gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
   gsize len;
 
   if (gst_video_event_is_force_key_unit (event)) {
-    gst_ds_streamsrc_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
+    gst_ds_stream_src_queue_input (self, DS_INPUT_KEYFRAME_REQUEST, NULL, 0);
     return TRUE;
   }
 
@@ -797,10 +799,10 @@ gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
         gsize size;
         const guint8 *data = g_bytes_get_data (bytes, &size);
 
-        gst_ds_streamsrc_queue_input (self, type, data, size);
+        gst_ds_stream_src_queue_input (self, type, data, size);
         g_bytes_unref (bytes);
       } else {
-        gst_ds_streamsrc_queue_input (self, type, NULL, 0);
+        gst_ds_stream_src_queue_input (self, type, NULL, 0);
       }
       return TRUE;
     }
@@ -813,7 +815,7 @@ gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
       if (!ok)
         break;
       len = ds_input_event_pack (&input, payload);
-      gst_ds_streamsrc_queue_input (self, input.type, payload, len);
+      gst_ds_stream_src_queue_input (self, input.type, payload, len);
       return TRUE;
     }
     default:
@@ -825,7 +827,7 @@ gst_ds_streamsrc_event (GstBaseSrc * src, GstEvent * event)
 
 /* Maps a frame timestamp onto the running time (see the section doc) */
 static GstClockTime
-gst_ds_streamsrc_map_time (GstDsStreamSrc * self, DsQueuedFrame * frame,
+gst_ds_stream_src_map_time (GstDsStreamSrc * self, DsQueuedFrame * frame,
     gboolean restart)
 {
   GstClockTime frame_time, arrival = (GstClockTime) frame->tag;
@@ -906,7 +908,7 @@ gst_ds_streamsrc_map_time (GstDsStreamSrc * self, DsQueuedFrame * frame,
 }
 
 static GstBuffer *
-gst_ds_streamsrc_wrap (GBytes * message)
+gst_ds_stream_src_wrap (GBytes * message)
 {
   GstBuffer *buffer;
   GstMemory *memory;
@@ -928,7 +930,7 @@ gst_ds_streamsrc_wrap (GBytes * message)
 }
 
 static void
-gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, DsQueuedFrame * frame)
+gst_ds_stream_src_post_schema (GstDsStreamSrc * self, DsQueuedFrame * frame)
 {
   const gchar *json = (const gchar *) g_bytes_get_data (frame->frame, NULL) +
       DS_HEADER_SIZE;
@@ -954,7 +956,7 @@ gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, DsQueuedFrame * frame)
           json_object_get_string_member (object, "mode"), NULL);
     json_object_unref (object);
   }
-  gst_ds_streamsrc_post (self, s);
+  gst_ds_stream_src_post (self, s);
   g_strfreev (signals);
 }
 
@@ -963,7 +965,7 @@ gst_ds_streamsrc_post_schema (GstDsStreamSrc * self, DsQueuedFrame * frame)
  * catch-up) is not: filter here too, so that `select` always holds.
  * Returns a new buffer, or NULL when nothing selected is left. */
 static GstBuffer *
-gst_ds_streamsrc_filter_signals (GstDsStreamSrc * self, DsQueuedFrame * frame)
+gst_ds_stream_src_filter_signals (GstDsStreamSrc * self, DsQueuedFrame * frame)
 {
   DsHeader header = frame->header;
   const gchar *json = (const gchar *) g_bytes_get_data (frame->frame,
@@ -989,7 +991,7 @@ gst_ds_streamsrc_filter_signals (GstDsStreamSrc * self, DsQueuedFrame * frame)
 }
 
 static GstFlowReturn
-gst_ds_streamsrc_create (GstPushSrc * src, GstBuffer ** outbuf)
+gst_ds_stream_src_create (GstPushSrc * src, GstBuffer ** outbuf)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (src);
   DsQueuedFrame *frame;
@@ -1027,35 +1029,35 @@ again:
       if (!eos_on_end) {
         GST_INFO_OBJECT (self, "the source ended its stream; waiting for "
             "the next");
-        gst_ds_streamsrc_post (self, gst_structure_new_empty ("ds-end"));
+        gst_ds_stream_src_post (self, gst_structure_new_empty ("ds-end"));
         ds_queued_frame_free (frame);
         goto again;
       }
       GST_INFO_OBJECT (self, "the source ended its stream: EOS");
       self->eos_pending = TRUE;
       /* the final figures */
-      gst_ds_streamsrc_post (self, gst_ds_streamsrc_get_stats (self,
+      gst_ds_stream_src_post (self, gst_ds_stream_src_get_stats (self,
               "ds-stats"));
       break;
     case DS_FRAME_SCHEMA_ANNOUNCE:
-      gst_ds_streamsrc_post_schema (self, frame);
+      gst_ds_stream_src_post_schema (self, frame);
       break;
     default:
       break;
   }
 
-  pts = gst_ds_streamsrc_map_time (self, frame, restart);
+  pts = gst_ds_stream_src_map_time (self, frame, restart);
   if (self->select_names != NULL &&
       (frame->header.type == DS_FRAME_SIGNAL_SYNC ||
           frame->header.type == DS_FRAME_SIGNAL_DIFF)) {
-    buffer = gst_ds_streamsrc_filter_signals (self, frame);
+    buffer = gst_ds_stream_src_filter_signals (self, frame);
     if (buffer == NULL) {
       GST_LOG_OBJECT (self, "nothing selected in a signal frame");
       ds_queued_frame_free (frame);
       goto again;
     }
   } else {
-    buffer = gst_ds_streamsrc_wrap (frame->frame);
+    buffer = gst_ds_stream_src_wrap (frame->frame);
   }
   GST_BUFFER_PTS (buffer) = pts;
   if ((frame->header.type == DS_FRAME_DELTA_PIXELS &&
@@ -1090,7 +1092,7 @@ failed:
 }
 
 static void
-gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
+gst_ds_stream_src_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
@@ -1126,7 +1128,7 @@ gst_ds_streamsrc_set_property (GObject * object, guint prop_id,
 }
 
 static void
-gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
+gst_ds_stream_src_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec)
 {
   GstDsStreamSrc *self = GST_DS_STREAM_SRC (object);
@@ -1138,7 +1140,7 @@ gst_ds_streamsrc_get_property (GObject * object, guint prop_id,
       g_mutex_unlock (&self->lock);
       return;
     case PROP_STATS:
-      g_value_take_boxed (value, gst_ds_streamsrc_get_stats (self,
+      g_value_take_boxed (value, gst_ds_stream_src_get_stats (self,
               "dsstreamsrc-stats"));
       return;
     default:

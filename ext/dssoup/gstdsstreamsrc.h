@@ -25,8 +25,8 @@
 
 G_BEGIN_DECLS
 
-#define GST_TYPE_DS_STREAM_SRC (gst_ds_streamsrc_get_type ())
-G_DECLARE_FINAL_TYPE (GstDsStreamSrc, gst_ds_streamsrc, GST, DS_STREAM_SRC, GstPushSrc);
+#define GST_TYPE_DS_STREAM_SRC (gst_ds_stream_src_get_type ())
+G_DECLARE_FINAL_TYPE (GstDsStreamSrc, gst_ds_stream_src, GST, DS_STREAM_SRC, GstPushSrc);
 
 G_END_DECLS
 
