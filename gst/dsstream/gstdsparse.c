@@ -132,7 +132,8 @@ gst_ds_parse_class_init (GstDsParseClass * klass)
   g_object_class_install_property (gobject_class, PROP_MAX_FRAME_BYTES,
       g_param_spec_uint64 ("max-frame-bytes", "Maximum frame bytes",
           "Largest frame payload trusted in bytes (a header claiming more "
-          "is junk)", 0, G_MAXUINT32, DEFAULT_MAX_FRAME_BYTES,
+          "is junk)", 0, G_MAXUINT32 - 2 * DS_HEADER_SIZE,
+          DEFAULT_MAX_FRAME_BYTES,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_READY));
 
@@ -190,8 +191,9 @@ gst_ds_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
   GstDsParse *self = GST_DS_PARSE (parse);
   GstMapInfo map;
   DsHeader header, next;
-  guint64 max_payload;
-  gsize size, i;
+  guint64 max_payload, size = 0;
+  gsize i;
+  gboolean decided;
   gboolean draining = GST_BASE_PARSE_DRAINING (parse);
 
   GST_OBJECT_LOCK (self);
@@ -213,52 +215,70 @@ gst_ds_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
     return GST_FLOW_OK;
   }
 
-  /* the first plausible header: junk before it is skipped */
+  /* The frame at the start of the data, or where the next one starts.
+   * In sync, the header there is trusted (a live stream's last frame is
+   * not held back). Out of sync (at the start, after junk, or a header
+   * that cannot be a frame), junk can look like a header: a candidate
+   * counts when the next header is plausible too, or when its frame ends
+   * the stream exactly. Every candidate the data in hand refutes is
+   * passed over in this one call, so a run of bytes that each look like
+   * a header costs one pass, not one call per byte. */
+  decided = FALSE;
   for (i = 0; i + DS_HEADER_SIZE <= map.size; i++) {
-    if (header_at (map.data + i, max_payload, &header))
+    guint64 end;
+
+    if (!header_at (map.data + i, max_payload, &header))
+      continue;
+    size = DS_HEADER_SIZE + (guint64) header.payload_len;
+    end = i + size;
+    if (i == 0 && !GST_BASE_PARSE_LOST_SYNC (parse) &&
+        (!draining || end <= map.size)) {
+      decided = TRUE;           /* in sync: trusted */
       break;
+    }
+    if (end + DS_HEADER_SIZE <= map.size) {
+      if (header_at (map.data + end, max_payload, &next)) {
+        decided = TRUE;
+        break;
+      }
+      continue;                 /* refuted by what follows it */
+    }
+    if (draining) {
+      if (end == map.size) {
+        decided = TRUE;         /* the last frame of the stream */
+        break;
+      }
+      continue;                 /* runs past the end: not a frame */
+    }
+    break;                      /* cannot tell yet: more data */
   }
+
   if (i > 0) {
-    /* skip to it (or to the last bytes that could start one) */
+    /* junk before the frame (or before the last bytes that could start
+     * one) */
     if (i + DS_HEADER_SIZE > map.size)
       i = map.size - DS_HEADER_SIZE + 1;
     GST_LOG_OBJECT (self, "skipping %" G_GSIZE_FORMAT " bytes of junk", i);
     self->junk += i;
     *skipsize = (gint) i;
     gst_buffer_unmap (frame->buffer, &map);
+    gst_base_parse_set_min_frame_size (parse, DS_HEADER_SIZE);
     return GST_FLOW_OK;
-  }
-
-  size = DS_HEADER_SIZE + header.payload_len;
-  if (GST_BASE_PARSE_LOST_SYNC (parse) && !draining) {
-    /* at the start or after junk: junk can look like a header, so the
-     * next one must be plausible too */
-    if (map.size < size + DS_HEADER_SIZE) {
-      gst_buffer_unmap (frame->buffer, &map);
-      gst_base_parse_set_min_frame_size (parse, size + DS_HEADER_SIZE);
-      *skipsize = 0;
-      return GST_FLOW_OK;
-    }
-    if (!header_at (map.data + size, max_payload, &next)) {
-      GST_LOG_OBJECT (self, "a %s header not followed by another: junk",
-          ds_frame_type_name (header.type));
-      self->junk++;
-      *skipsize = 1;
-      gst_buffer_unmap (frame->buffer, &map);
-      gst_base_parse_set_min_frame_size (parse, DS_HEADER_SIZE);
-      return GST_FLOW_OK;
-    }
   }
   gst_buffer_unmap (frame->buffer, &map);
 
-  if (frame->buffer && gst_buffer_get_size (frame->buffer) < size) {
-    if (draining) {
-      /* the stream ends in the middle of this frame */
-      self->junk += gst_buffer_get_size (frame->buffer);
-      *skipsize = (gint) gst_buffer_get_size (frame->buffer);
-      return GST_FLOW_OK;
-    }
-    gst_base_parse_set_min_frame_size (parse, size);
+  if (decided && size > map.size) {
+    /* a trusted frame not all here yet */
+    gst_base_parse_set_min_frame_size (parse, (guint) size);
+    *skipsize = 0;
+    return GST_FLOW_OK;
+  }
+  if (!decided) {
+    /* a candidate at 0 that needs more data to be decided (its frame,
+     * and out of sync the next header too) */
+    gst_base_parse_set_min_frame_size (parse, (guint)
+        MIN (size + (GST_BASE_PARSE_LOST_SYNC (parse) ? DS_HEADER_SIZE : 0),
+            G_MAXUINT));
     *skipsize = 0;
     return GST_FLOW_OK;
   }
@@ -282,7 +302,7 @@ gst_ds_parse_handle_frame (GstBaseParse * parse, GstBaseParseFrame * frame,
     self->caps_sent = TRUE;
   }
 
-  GST_LOG_OBJECT (self, "%s seq %u, %" G_GSIZE_FORMAT " bytes",
+  GST_LOG_OBJECT (self, "%s seq %u, %" G_GUINT64_FORMAT " bytes",
       ds_frame_type_name (header.type), header.seq, size);
   return gst_base_parse_finish_frame (parse, frame, (guint) size);
 }
@@ -364,6 +384,7 @@ gst_ds_stream_typefind (GstTypeFind * tf, gpointer user_data)
   GstCaps *caps = user_data;
   guint64 offset = 0;
   guint found = 0;
+  gboolean media = FALSE;
 
   while (found < 3) {
     const guint8 *data = gst_type_find_peek (tf, offset, DS_HEADER_SIZE);
@@ -372,14 +393,18 @@ gst_ds_stream_typefind (GstTypeFind * tf, gpointer user_data)
     if (data == NULL || !header_at (data, TYPEFIND_MAX_PAYLOAD, &header))
       break;
     found++;
+    /* empty control frames (a run of F0 00 ... or FF 00 ...) prove
+     * little: a recording has pictures, sound or signals */
+    if (ds_frame_type_media (header.type) != DS_MEDIA_NONE)
+      media = TRUE;
     offset += DS_HEADER_SIZE + header.payload_len;
   }
 
-  if (found == 3)
+  if (found == 3 && media)
     gst_type_find_suggest (tf, GST_TYPE_FIND_MAXIMUM, caps);
-  else if (found == 2)
+  else if (found >= 2 && media)
     gst_type_find_suggest (tf, GST_TYPE_FIND_LIKELY, caps);
-  else if (found == 1 && gst_type_find_get_length (tf) == offset)
+  else if (found >= 1 && media && gst_type_find_get_length (tf) == offset)
     /* one frame, the whole file */
     gst_type_find_suggest (tf, GST_TYPE_FIND_POSSIBLE, caps);
 }

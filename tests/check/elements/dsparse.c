@@ -198,6 +198,66 @@ GST_START_TEST (test_junk_and_lying_headers)
 
 GST_END_TEST;
 
+/* Out of sync, a header whose length fits the bound but is a lie: the
+ * rest of the stream is not lost behind it, whether the claimed frame
+ * runs past the end or the data after it refutes it */
+GST_START_TEST (test_lying_length_in_bound)
+{
+  gsize offsets[N_FRAMES + 1];
+  GByteArray *bytes = stream_new (offsets);
+  guint pad;
+
+  for (pad = 0; pad < 2; pad++) {
+    GByteArray *dirty = g_byte_array_new ();
+    DsHeader liar = { 0, };
+    guint8 head[DS_HEADER_SIZE], junk[5];
+    GstHarness *h = parse_new ();
+
+    memset (junk, 0xa5, sizeof (junk));
+    g_byte_array_append (dirty, junk, sizeof (junk));
+    liar.type = DS_FRAME_COMPRESSED_PIXELS;
+    liar.width = liar.height = 64;
+    liar.payload_len = 1024 * 1024;
+    ds_header_pack (&liar, head);
+    g_byte_array_append (dirty, head, sizeof (head));
+    g_byte_array_append (dirty, bytes->data, bytes->len);
+    if (pad) {
+      /* enough bytes after the stream that the lie can be checked */
+      g_byte_array_set_size (dirty, dirty->len + 1024 * 1024 + 64);
+      memset (dirty->data + sizeof (junk) + sizeof (head) + bytes->len, 0,
+          1024 * 1024 + 64);
+    }
+    push_chunks (h, dirty->data, dirty->len, 4096);
+    check_frames (h, bytes, offsets);
+    gst_harness_teardown (h);
+    g_byte_array_unref (dirty);
+  }
+  g_byte_array_unref (bytes);
+}
+
+GST_END_TEST;
+
+/* Bytes that each look like a header claiming 33 MB (0x02 is
+ * CompressedPixels): one pass over them, the stream after them intact */
+GST_START_TEST (test_header_lookalikes)
+{
+  gsize offsets[N_FRAMES + 1];
+  GByteArray *bytes = stream_new (offsets), *dirty = g_byte_array_new ();
+  GstHarness *h = parse_new ();
+
+  g_byte_array_set_size (dirty, 200000);
+  memset (dirty->data, 0x02, dirty->len);
+  g_byte_array_append (dirty, bytes->data, bytes->len);
+  push_chunks (h, dirty->data, dirty->len, 65536);
+  check_frames (h, bytes, offsets);
+
+  gst_harness_teardown (h);
+  g_byte_array_unref (dirty);
+  g_byte_array_unref (bytes);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_truncated_end)
 {
   gsize offsets[N_FRAMES + 1];
@@ -237,6 +297,15 @@ GST_START_TEST (test_typefind)
           GST_DS_STREAM_MEDIA_TYPE), "found %" GST_PTR_FORMAT, caps);
   fail_unless (probability >= GST_TYPE_FIND_LIKELY);
   gst_caps_unref (caps);
+
+  /* nor three empty control frames */
+  memset (noise, 0, 48);
+  noise[0] = noise[16] = noise[32] = DS_FRAME_KEYFRAME;
+  caps = gst_type_find_helper_for_data (NULL, noise, 48, &probability);
+  fail_unless (caps == NULL || !gst_structure_has_name
+      (gst_caps_get_structure (caps, 0), GST_DS_STREAM_MEDIA_TYPE));
+  if (caps)
+    gst_caps_unref (caps);
 
   /* noise is not a ds-stream */
   for (i = 0; i < sizeof (noise); i++)
@@ -343,6 +412,8 @@ dsparse_suite (void)
   tcase_add_test (tc, test_any_split);
   tcase_add_test (tc, test_junk_and_lying_headers);
   tcase_add_test (tc, test_truncated_end);
+  tcase_add_test (tc, test_lying_length_in_bound);
+  tcase_add_test (tc, test_header_lookalikes);
   tcase_add_test (tc, test_typefind);
   tcase_add_test (tc, test_decodebin);
   return s;
