@@ -314,6 +314,9 @@ gst_ds_relay_sink_init (GstDsRelaySink * self)
   self->max_queue_bytes = DEFAULT_MAX_QUEUE_BYTES;
   /* frames are queued as they come; sync=true paces a recording */
   gst_base_sink_set_sync (GST_BASE_SINK (self), DEFAULT_SYNC);
+  /* every frame counts, in the segment or not: a signal diff or a
+   * Keyframe outside it still changes what receivers hold */
+  gst_base_sink_set_drop_out_of_segment (GST_BASE_SINK (self), FALSE);
 
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);

@@ -29,8 +29,10 @@
  * `dsmux ! filesink` records them in one `.ds` file.
  *
  * Frames pass unchanged: each input keeps the sequence numbers its dspay
- * gave it (receivers check them per stream, SPEC §6). The output buffers
- * are timestamped with their running time. The End frame of each input
+ * gave it (receivers check them per kind of frame, SPEC §6), so one
+ * input of each kind (pictures, sound, signals) is joined: a second
+ * input of a kind already present is an error. The output buffers are
+ * timestamped with their running time; GAP events send nothing. The End frame of each input
  * is not passed on: dsmux sends one End frame when every input has ended,
  * then EOS.
  *
@@ -68,7 +70,9 @@
 #endif
 
 #include <glib/gi18n-lib.h>
+#include <string.h>
 #include <ds/dsprotocol.h>
+#include <ds/dsstream.h>
 #include <ds/gstdsutils.h>
 
 #include "gstdsstreamelements.h"
@@ -116,6 +120,9 @@ struct _GstDsMux
   gboolean caps_sent;
   guint32 last_timestamp;       /* of the last frame, for the End frame */
   GstClockTime last_running_time;
+  /* the input of each seq stream (not a ref: compared only, cleared
+   * when the pad goes) */
+  GstAggregatorPad *owner[DS_SEQ_N_STREAMS];
 };
 
 #define gst_ds_mux_parent_class parent_class
@@ -131,6 +138,7 @@ static GstClockTime gst_ds_mux_get_next_time (GstAggregator * agg);
 static gboolean gst_ds_mux_sink_event (GstAggregator * agg,
     GstAggregatorPad * pad, GstEvent * event);
 static gboolean gst_ds_mux_src_event (GstAggregator * agg, GstEvent * event);
+static void gst_ds_mux_release_pad (GstElement * element, GstPad * pad);
 
 static void
 gst_ds_mux_class_init (GstDsMuxClass * klass)
@@ -148,6 +156,7 @@ gst_ds_mux_class_init (GstDsMuxClass * klass)
       "Joins ds-streams (pictures, sound, signals) into one, in running-time "
       "order", "gst-ds-stream developers");
 
+  element_class->release_pad = GST_DEBUG_FUNCPTR (gst_ds_mux_release_pad);
   agg_class->start = GST_DEBUG_FUNCPTR (gst_ds_mux_start);
   agg_class->flush = GST_DEBUG_FUNCPTR (gst_ds_mux_flush);
   agg_class->aggregate = GST_DEBUG_FUNCPTR (gst_ds_mux_aggregate);
@@ -169,9 +178,27 @@ gst_ds_mux_init (GstDsMux * self)
 static void
 gst_ds_mux_reset (GstDsMux * self)
 {
+  memset (self->owner, 0, sizeof (self->owner));
   self->caps_sent = FALSE;
   self->last_timestamp = 0;
   self->last_running_time = GST_CLOCK_TIME_NONE;
+}
+
+/* A released input no longer owns its kind of frames */
+static void
+gst_ds_mux_release_pad (GstElement * element, GstPad * pad)
+{
+  GstDsMux *self = GST_DS_MUX (element);
+  guint i;
+
+  GST_OBJECT_LOCK (self);
+  for (i = 0; i < DS_SEQ_N_STREAMS; i++) {
+    if (self->owner[i] == (GstAggregatorPad *) pad)
+      self->owner[i] = NULL;
+  }
+  GST_OBJECT_UNLOCK (self);
+
+  GST_ELEMENT_CLASS (parent_class)->release_pad (element, pad);
 }
 
 static gboolean
@@ -297,6 +324,8 @@ gst_ds_mux_aggregate (GstAggregator * agg, gboolean timeout)
   DsHeader header;
   GError *error = NULL;
   gboolean all_eos;
+  DsSeqStream id;
+  gchar *other = NULL;
 
   pad = gst_ds_mux_find_earliest (self, &running_time, &all_eos);
   if (pad == NULL)
@@ -308,8 +337,36 @@ gst_ds_mux_aggregate (GstAggregator * agg, gboolean timeout)
     return GST_AGGREGATOR_FLOW_NEED_DATA;
   }
 
+  if (GST_BUFFER_FLAG_IS_SET (buffer, GST_BUFFER_FLAG_GAP) ||
+      gst_buffer_get_size (buffer) == 0) {
+    /* a GAP event (the aggregator makes it an empty GAP buffer): that
+     * input has nothing until then, nothing to send */
+    GST_LOG_OBJECT (pad, "gap at %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (running_time));
+    gst_buffer_unref (buffer);
+    gst_object_unref (pad);
+    return GST_FLOW_OK;
+  }
+
   if (!gst_ds_frame_buffer_parse (buffer, &header, &error))
     goto not_a_frame;
+
+  id = ds_frame_type_seq_stream (header.type);
+  if (id != DS_SEQ_NONE) {
+    gboolean clash;
+
+    /* receivers check seq per kind of frame (SPEC §6): one input of
+     * each, or their numbers would mix */
+    GST_OBJECT_LOCK (self);
+    if (self->owner[id] == NULL)
+      self->owner[id] = pad;
+    clash = self->owner[id] != pad;
+    if (clash)
+      other = g_strdup (GST_PAD_NAME (self->owner[id]));
+    GST_OBJECT_UNLOCK (self);
+    if (clash)
+      goto same_kind;
+  }
 
   if (header.type == DS_FRAME_END) {
     /* one End for the joined stream, when every input has ended */
@@ -337,6 +394,19 @@ gst_ds_mux_aggregate (GstAggregator * agg, gboolean timeout)
   return gst_aggregator_finish_buffer (agg, buffer);
 
   /* ERRORS */
+same_kind:
+  {
+    GST_ELEMENT_ERROR (self, STREAM, MUX,
+        (_("Two inputs carry the same kind of frames.")),
+        ("%s and %s both carry %s frames: dsmux joins one stream of each "
+            "kind (pictures, sound, signals), whose sequence numbers "
+            "receivers check", other, GST_PAD_NAME (pad),
+            ds_frame_type_name (header.type)));
+    g_free (other);
+    gst_buffer_unref (buffer);
+    gst_object_unref (pad);
+    return GST_FLOW_ERROR;
+  }
 not_a_frame:
   {
     GST_ELEMENT_ERROR (self, STREAM, FORMAT,

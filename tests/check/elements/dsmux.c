@@ -24,6 +24,7 @@
 #include "config.h"
 #endif
 
+#include <string.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -273,6 +274,67 @@ GST_START_TEST (test_not_frames)
 
 GST_END_TEST;
 
+/* A GAP event (dspay passes them on; the aggregator makes an empty GAP
+ * buffer of it) is not an error: nothing to send */
+GST_START_TEST (test_gap)
+{
+  GstHarness *h, *h2;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+
+  h = mux_new (&h2, "video", "audio");
+  gst_element_set_bus (h->element, bus);
+  /* the gap comes first in running time, then the sound ends */
+  fail_unless (gst_harness_push_event (h2, gst_event_new_gap (0,
+              5 * GST_MSECOND)));
+  fail_unless_equals_int (gst_harness_push (h, frame_new (DS_FRAME_PIXELS, 0,
+              10)), GST_FLOW_OK);
+  fail_unless (gst_harness_push_event (h2, gst_event_new_eos ()));
+  frame_check (gst_harness_pull (h), DS_FRAME_PIXELS, 0, 10);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "an error for a GAP");
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
+/* Two inputs of one kind would mix their sequence numbers: an error that
+ * says so */
+GST_START_TEST (test_same_kind_refused)
+{
+  GstHarness *h, *h2;
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+
+  h = mux_new (&h2, "video", "video");
+  gst_element_set_bus (h->element, bus);
+  gst_harness_push (h, frame_new (DS_FRAME_PIXELS, 0, 0));
+  gst_harness_push (h2, frame_new (DS_FRAME_PIXELS, 0, 10));
+  /* the first input ends: the second's frame is next */
+  gst_harness_push_event (h, gst_event_new_eos ());
+  msg = gst_bus_timed_pop_filtered (bus, 5 * GST_SECOND, GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "no error for two picture inputs");
+  gst_message_parse_error (msg, &error, &debug);
+  fail_unless (strstr (debug, "sink_0") && strstr (debug, "sink_1"), "%s",
+      debug);
+  g_error_free (error);
+  g_free (debug);
+  gst_message_unref (msg);
+
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsmux_suite (void)
 {
@@ -284,6 +346,8 @@ dsmux_suite (void)
   tcase_add_test (tc, test_one_end);
   tcase_add_test (tc, test_upstream_routing);
   tcase_add_test (tc, test_not_frames);
+  tcase_add_test (tc, test_gap);
+  tcase_add_test (tc, test_same_kind_refused);
   return s;
 }
 
