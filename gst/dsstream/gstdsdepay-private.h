@@ -77,9 +77,9 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
 /* Keyframe requests are repeated with a doubling interval between these */
 #define KEYFRAME_REQUEST_FIRST_INTERVAL (100 * GST_MSECOND)
 #define KEYFRAME_REQUEST_MAX_INTERVAL (2 * GST_SECOND)
-/* media frames of a recording after which its pads are all there
- * (decodebin holds a few frames per pad before it shows them) */
-#define DS_DEPAY_PAD_DISCOVERY_FRAMES 4
+/* frame time of a recording (from its first media frame) after which
+ * its pads are all there */
+#define DS_DEPAY_PAD_DISCOVERY_MS 1000
 
 typedef enum
 {
@@ -144,10 +144,11 @@ struct _GstDsDepay
   gint in_fps_n;
   gint in_fps_d;
   /* a parsed byte stream (dsparse: a recording, decodebin): the pads are
-   * known after its first DS_DEPAY_PAD_DISCOVERY_FRAMES media frames */
+   * known after DS_DEPAY_PAD_DISCOVERY_MS of its frame time */
   gboolean parsed_input;
   gboolean no_more_pads;
-  guint discovery_frames;
+  gboolean have_discovery_start;
+  guint32 discovery_start;
   gboolean pool_unqueried;      /* decided without asking downstream */
 
   DsTimestampUnwrapper unwrapper;

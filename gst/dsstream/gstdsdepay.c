@@ -491,7 +491,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   gst_ds_framer_flush (&self->framer);
   self->ended = FALSE;
   self->no_more_pads = FALSE;
-  self->discovery_frames = 0;
+  self->have_discovery_start = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
   gst_ds_depay_reset_timing (self);
@@ -858,13 +858,14 @@ bad_payload:
   }
 }
 
-/* A recording (parsed input: dsparse, so decodebin and parsebin) says
- * which kinds of media it holds in its first frames (a muxer orders them
- * by time: every kind starts at once): after DS_DEPAY_PAD_DISCOVERY_FRAMES
- * media frames, at End or EOS, or once every kind has a pad,
- * no-more-pads lets decodebin expose them all. Live input never signals
- * it: a kind may start at any time (and a gst-launch delayed link to it
- * must stay). */
+/* A recording (parsed input: dsparse, so decodebin and parsebin) has
+ * shown which kinds of media it holds once DS_DEPAY_PAD_DISCOVERY_MS of
+ * its frame time have passed since its first media frame (a muxer
+ * orders frames by time: every kind starts within it), or at End or
+ * EOS, or once every kind has a pad: no-more-pads then lets decodebin
+ * expose them all. A kind that starts later gets its pad, which
+ * decodebin does not show. Live input never signals it: a kind may start
+ * at any time (and a gst-launch delayed link to it must stay). */
 static void
 gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     gboolean ending)
@@ -875,9 +876,16 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     return;
   for (i = 0; i < N_STREAMS; i++)
     n += self->streams[i].pad != NULL;
-  if (!ending && n < N_STREAMS &&
-      ++self->discovery_frames <= DS_DEPAY_PAD_DISCOVERY_FRAMES)
-    return;
+  if (!ending && n < N_STREAMS) {
+    if (!self->have_discovery_start) {
+      self->discovery_start = header->timestamp;
+      self->have_discovery_start = TRUE;
+      return;
+    }
+    if ((guint32) (header->timestamp - self->discovery_start) <
+        DS_DEPAY_PAD_DISCOVERY_MS)
+      return;
+  }
   GST_INFO_OBJECT (self, "%d pad(s): no more pads", n);
   self->no_more_pads = TRUE;
   gst_element_no_more_pads (GST_ELEMENT (self));
