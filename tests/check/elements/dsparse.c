@@ -360,7 +360,8 @@ run_to_eos (GstElement * pipeline)
 }
 
 /* A recording of a picture and its sound (dsmux ! filesink) plays
- * through decodebin: typefinder, dsparse, dsdepay, both pads shown */
+ * through decodebin: typefinder, dsparse, dsdepay, both pads shown, also
+ * when the sound starts later (450 ms: after 5 pictures) */
 GST_START_TEST (test_decodebin)
 {
   gchar *dir = g_dir_make_tmp ("dsparse-XXXXXX", NULL);
@@ -372,7 +373,8 @@ GST_START_TEST (test_decodebin)
       "videotestsrc num-buffers=10 ! "
       "video/x-raw,format=RGBA,width=64,height=48,framerate=10/1 ! dspay ! "
       "dsdelta ! m. "
-      "audiotestsrc num-buffers=10 samplesperbuffer=4800 ! "
+      "audiotestsrc num-buffers=10 samplesperbuffer=4800 "
+      "timestamp-offset=450000000 ! "
       "audio/x-raw,format=F32LE,rate=48000,channels=1 ! dspay ! m.", file);
   pipeline = gst_parse_launch (desc, NULL);
   g_free (desc);
