@@ -34,7 +34,8 @@ typedef struct
 {
   DsQueuedFrame frame;          /* first: a DsQueuedFrame * is a QueueItem * */
   GList link;                   /* in queue->frames */
-  GList stream_link;            /* in queue->streams[seq stream], if any */
+  GList stream_link;            /* in queue->streams[seq stream], if any,
+                                 * else in queue->resets (Keyframe, End) */
   GList kind_link;              /* in queue->expendable or ->signals */
   GQueue *kind;                 /* which of the two, or NULL */
 } QueueItem;
@@ -47,6 +48,7 @@ struct _DsFrameQueue
   GQueue streams[DS_SEQ_N_STREAMS];
   GQueue expendable;
   GQueue signals;
+  GQueue resets;                /* the queued Keyframe and End frames */
   gsize bytes;
   /* of bytes and frames: pinned ones, which the limits do not count */
   gsize pinned_bytes;
@@ -105,6 +107,13 @@ is_video (const DsHeader * header)
   return ds_frame_type_media (header->type) == DS_MEDIA_VIDEO;
 }
 
+/* A frame that resets what receivers hold (Keyframe, End) */
+static gboolean
+is_reset (const DsHeader * header)
+{
+  return header->type == DS_FRAME_KEYFRAME || header->type == DS_FRAME_END;
+}
+
 static gboolean
 is_signal_state (const DsHeader * header)
 {
@@ -139,6 +148,8 @@ unlink_item (DsFrameQueue * queue, QueueItem * item)
   g_queue_unlink (&queue->frames, &item->link);
   if (id != DS_SEQ_NONE)
     g_queue_unlink (&queue->streams[id], &item->stream_link);
+  else if (is_reset (&frame->header))
+    g_queue_unlink (&queue->resets, &item->stream_link);
   if (item->kind) {
     g_queue_unlink (item->kind, &item->kind_link);
     item->kind = NULL;
@@ -483,6 +494,8 @@ ds_frame_queue_push_full (DsFrameQueue * queue, GBytes * bytes, gsize size,
   g_queue_push_tail_link (&queue->frames, &item->link);
   if (id != DS_SEQ_NONE)
     g_queue_push_tail_link (&queue->streams[id], &item->stream_link);
+  else if (is_reset (header))
+    g_queue_push_tail_link (&queue->resets, &item->stream_link);
   if (!pinned && is_expendable (header))
     item->kind = &queue->expendable;
   else if (!pinned && is_signal_state (header))
@@ -579,16 +592,17 @@ ds_frame_queue_mark_discont (DsFrameQueue * queue)
 void
 ds_frame_queue_drop_signals (DsFrameQueue * queue)
 {
-  GList *l = queue->frames.head;
+  GList *l = queue->streams[DS_SEQ_SIGNALS].head;
+  guint64 reset = queue->resets.head ?
+      ((QueueItem *) queue->resets.head->data)->frame.position : G_MAXUINT64;
 
   /* up to the first queued Keyframe or End: the state after it is a new
    * one, which the signal frames queued after it build */
   while (l != NULL) {
     GList *next = l->next;
     QueueItem *item = l->data;
-    guint8 type = item->frame.header.type;
 
-    if (type == DS_FRAME_KEYFRAME || type == DS_FRAME_END)
+    if (item->frame.position > reset)
       break;
     if (is_signal_state (&item->frame.header))
       remove_item (queue, item, FALSE);
