@@ -664,6 +664,9 @@ relay_viewer_file (const gchar * path)
     {"core/input.js", "text/javascript; charset=utf-8"},
     {"app/index.js", "text/javascript; charset=utf-8"},
     {"app/view.js", "text/javascript; charset=utf-8"},
+    /* the npm package fzstd (relay/meson.build), with its licence */
+    {"vendor/fzstd.mjs", "text/javascript; charset=utf-8"},
+    {"vendor/fzstd.LICENSE.txt", "text/plain; charset=utf-8"},
   };
   guint i;
 
