@@ -657,6 +657,7 @@ relay_viewer_file (const gchar * path)
     {"core/protocol.js", "text/javascript; charset=utf-8"},
     {"core/rle.js", "text/javascript; charset=utf-8"},
     {"core/signals.js", "text/javascript; charset=utf-8"},
+    {"core/zstd.js", "text/javascript; charset=utf-8"},
     {"core/decoder.js", "text/javascript; charset=utf-8"},
     {"core/websock.js", "text/javascript; charset=utf-8"},
     {"core/display.js", "text/javascript; charset=utf-8"},
