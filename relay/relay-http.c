@@ -657,6 +657,7 @@ relay_viewer_file (const gchar * path)
     {"core/protocol.js", "text/javascript; charset=utf-8"},
     {"core/rle.js", "text/javascript; charset=utf-8"},
     {"core/signals.js", "text/javascript; charset=utf-8"},
+    {"core/zstd.js", "text/javascript; charset=utf-8"},
     {"core/decoder.js", "text/javascript; charset=utf-8"},
     {"core/websock.js", "text/javascript; charset=utf-8"},
     {"core/display.js", "text/javascript; charset=utf-8"},
@@ -664,6 +665,9 @@ relay_viewer_file (const gchar * path)
     {"core/input.js", "text/javascript; charset=utf-8"},
     {"app/index.js", "text/javascript; charset=utf-8"},
     {"app/view.js", "text/javascript; charset=utf-8"},
+    /* the npm package fzstd (relay/meson.build), with its licence */
+    {"vendor/fzstd.mjs", "text/javascript; charset=utf-8"},
+    {"vendor/fzstd.LICENSE.txt", "text/plain; charset=utf-8"},
   };
   guint i;
 

@@ -1,10 +1,12 @@
 #!/bin/bash
 #
 # The gst-ds-stream demo, on a Debian 12 machine (as root, or with sudo):
-# installs what is missing with apt-get, builds into build/, then sends a
-# test pattern, a tone and a few signal updates through dspay into ds-stream
-# recordings (.ds files), reads them back through dsdepay and writes a PNG
-# snapshot, a WAV file and the final signal state under out/.
+# installs what is missing with apt-get and the viewer's npm package
+# (npm ci in relay/viewer: fzstd, its zstd decoder), builds into build/,
+# then sends a test pattern, a tone and a few signal updates through dspay
+# into ds-stream recordings (.ds files), reads them back through dsdepay
+# and writes a PNG snapshot, a WAV file and the final signal state under
+# out/.
 #
 # Usage: bash scripts/demo.sh [--no-build] [--no-live]
 #
@@ -41,6 +43,7 @@ done
 
 if [ $BUILD = yes ]; then
   ds_install_deps
+  ds_viewer_deps
   ds_build
 fi
 

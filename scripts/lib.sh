@@ -3,9 +3,13 @@
 # ds_install_deps   installs, with apt-get, every package of
 #                   scripts/apt-packages.txt that is not installed yet
 #                   (apt-get update runs once, only when something is missing)
+# ds_viewer_deps    node and npm, then `npm ci` in relay/viewer: the npm
+#                   package fzstd, the viewer's zstd decoder, which the
+#                   relay's build embeds (once; again when the lock changes)
 # ds_browser_deps   node, npm and chromium for tests/browser (if present),
 #                   then `npm ci` there
-# ds_build          meson setup build/ -Dwerror=true (once) and ninja
+# ds_build          meson setup build/ -Dwerror=true -Dviewer-zstd=enabled
+#                   (once) and ninja
 # ds_build_asan     the same in build-asan/ with ASan and UBSan
 
 DS_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -77,6 +81,33 @@ ds_install_deps () {
   ds_apt_install "${pkgs[@]}"
 }
 
+# ds_node_deps: node and npm, from Debian unless some node (one that
+# bundles npm) is there already: commands are checked, not package names
+ds_node_deps () {
+  local want=()
+
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm >/dev/null 2>&1 || want+=(npm)
+  [ ${#want[@]} -eq 0 ] || ds_apt_install ca-certificates "${want[@]}"
+}
+
+# The viewer's npm packages (relay/viewer/package-lock.json): fzstd, its
+# zstd decoder. relay/meson.build copies its ES module and licence into
+# ds-relay's resources, so they are installed before meson runs; the
+# build asks for them (-Dviewer-zstd=enabled). npm ci runs again only when
+# package-lock.json is newer than what it installed.
+ds_viewer_deps () {
+  local dir=$DS_ROOT/relay/viewer
+
+  [ -f "$dir/package-lock.json" ] || return 0
+  if [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then
+    return 0
+  fi
+  ds_node_deps
+  ds_log "npm ci in relay/viewer (the viewer's zstd decoder)"
+  (cd "$dir" && npm ci --no-audit --no-fund) || ds_die "npm ci failed in relay/viewer"
+}
+
 # Browser tests (tests/browser, added by the viewer work): a Node
 # project run against a headless Chromium. Node may come from Debian
 # (nodejs + npm) or from elsewhere (a node that bundles npm), so commands
@@ -85,8 +116,7 @@ ds_browser_deps () {
   local dir=$DS_ROOT/tests/browser want=()
 
   [ -f "$dir/package.json" ] || return 0
-  command -v node >/dev/null 2>&1 || want+=(nodejs)
-  command -v npm >/dev/null 2>&1 || want+=(npm)
+  ds_node_deps
   command -v chromium >/dev/null 2>&1 ||
     command -v chromium-browser >/dev/null 2>&1 || want+=(chromium)
   [ ${#want[@]} -eq 0 ] || ds_apt_install ca-certificates "${want[@]}"
@@ -121,14 +151,14 @@ _ds_setup_and_build () {
 }
 
 ds_build () {
-  _ds_setup_and_build "$DS_BUILD_DIR" -Dwerror=true
+  _ds_setup_and_build "$DS_BUILD_DIR" -Dwerror=true -Dviewer-zstd=enabled
 }
 
 # The same tree with AddressSanitizer and UndefinedBehaviorSanitizer
 # (gcc's; README "Building by hand" shows the clang build that also makes
 # libFuzzer programs), without benchmarks and examples
 ds_build_asan () {
-  _ds_setup_and_build "$DS_ASAN_BUILD_DIR" -Dwerror=true \
+  _ds_setup_and_build "$DS_ASAN_BUILD_DIR" -Dwerror=true -Dviewer-zstd=enabled \
     -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbenchmarks=disabled -Dexamples=disabled
 }

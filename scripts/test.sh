@@ -1,10 +1,10 @@
 #!/bin/bash
 #
 # Runs every test of gst-ds-stream on a Debian 12 machine (as root, or
-# with sudo): installs what is missing with apt-get, builds into build/
-# with -Dwerror=true, then runs the whole meson test suite (unit and
-# element tests, the relay tests, formatting, fuzz corpora, the demo and
-# the browser tests); then builds the same tree with ASan+UBSan into
+# with sudo): installs what is missing with apt-get and npm (npm ci in
+# relay/viewer and tests/browser), builds into build/ with -Dwerror=true,
+# then runs the whole meson test suite (unit and element tests, the relay
+# tests, formatting, fuzz corpora, the demo and the browser tests); then builds the same tree with ASan+UBSan into
 # build-asan/ and runs the suite there (all but the demo and the browser
 # tests). Exits non-zero when anything fails.
 #
@@ -16,6 +16,7 @@ set -o pipefail
 . "$(dirname "$0")/lib.sh"
 
 ds_install_deps
+ds_viewer_deps
 ds_browser_deps
 ds_build
 

@@ -2,13 +2,15 @@
  *
  * The browser side of a ds-stream receiver (docs/protocol.md): the channel
  * list (index.html) and the viewer (view.html). Plain ES2020 modules, no
- * dependencies, no build step, served by ds-relay from its resources:
+ * build step, served by ds-relay from its resources:
  *
  *   core/protocol.js  constants, header, seq streams, payload checks
  *   core/rle.js       the run-length code of DeltaPixels
  *   core/signals.js   the signal merge with "_v" versions
+ *   core/zstd.js      FLAG_COMPRESSED: the zstd frame's bounds checked,
+ *                     then decoded by fzstd
  *   core/decoder.js   StreamDecoder: a receiver's model of the stream
- *                     (the four above are pure: node imports them for
+ *                     (the five above are pure: node imports them for
  *                     the shared vectors, tests/vectors)
  *   core/websock.js   the connection: reconnects, Ping
  *   core/display.js   the canvas
@@ -16,6 +18,9 @@
  *   core/input.js     pointer, keys, wheel, resize
  *   app/index.js      the channel list page
  *   app/view.js       the viewer page
+ *   vendor/fzstd.mjs  the one dependency: the npm package fzstd (MIT,
+ *                     its licence at /vendor/fzstd.LICENSE.txt), embedded
+ *                     at build time from relay/viewer/node_modules
  *
  * window.dsViewer exposes the state for tests and for the curious (open
  * the console).
@@ -46,8 +51,11 @@ const state = {
   signalsStale: false,
   keyframeRequests: 0,
   decodeErrors: 0,
+  lastError: null,    /* why the last frame was malformed */
   gaps: 0,            /* frames missing on the picture stream */
-  compressedSkipped: 0,
+  compressedSkipped: 0, /* zstd frames not decoded: no zstd decoder */
+  zstd: false,        /* the relay serves a zstd decoder (fzstd) */
+  inflated: 0,        /* zstd frames decompressed */
   signals: {},
   schema: null,
   audio: { frames: 0, scheduled: 0, dropped: 0, context: 'none' },

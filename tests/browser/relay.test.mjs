@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Publisher } from './lib/publisher.mjs';
-import { VIEWER_SCRIPTS } from './lib/mock-relay.mjs';
+import { VIEWER_SCRIPTS, FZSTD_DIR } from './lib/mock-relay.mjs';
 import {
   launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure, waitForCanvas, waitForPixel,
 } from './lib/browser.mjs';
@@ -86,6 +86,21 @@ rtest('the relay serves the viewer pages from its resources', async () => {
     assert.equal(await res.text(), fs.readFileSync(path.join(VIEWER_DIR, file), 'utf8'), file);
   }
   assert.equal((await fetch(relay.base + '/core/nothing.js')).status, 404);
+  // the zstd decoder and its licence, embedded at build time: the npm
+  // package fzstd's files, or our stand-ins in a build without it
+  const fzstd = process.env.DS_VIEWER_ZSTD !== '0';
+  for (const [url, type, pkg, standIn] of [
+    ['/vendor/fzstd.mjs', 'text/javascript; charset=utf-8', 'esm/index.mjs', 'fzstd-missing/fzstd.mjs'],
+    ['/vendor/fzstd.LICENSE.txt', 'text/plain; charset=utf-8', 'LICENSE', 'fzstd-missing/LICENSE'],
+  ]) {
+    const res = await fetch(relay.base + url);
+    assert.equal(res.status, 200, url);
+    assert.equal(res.headers.get('content-type'), type, url);
+    const want = fzstd ? path.join(FZSTD_DIR, pkg) : path.join(VIEWER_DIR, standIn);
+    assert.equal(await res.text(), fs.readFileSync(want, 'utf8'), url);
+  }
+  if (fzstd)
+    assert.match(await (await fetch(relay.base + '/vendor/fzstd.LICENSE.txt')).text(), /^MIT License/);
 });
 
 rtest('a published picture reaches the canvas through the relay', async () => {

@@ -5,13 +5,14 @@
 
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { MockRelay } from './lib/mock-relay.mjs';
+import { MockRelay, HAVE_FZSTD } from './lib/mock-relay.mjs';
 import {
   launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure, waitForCanvas, waitForPixel, waitUntil,
 } from './lib/browser.mjs';
 import {
   packFrame, rleEncodeXor, picture, png, T, I, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
 } from './lib/frames.mjs';
+import { zstdStored, zstdRleBomb, zstdHeader, blockHeader } from './lib/zstd-frames.mjs';
 
 let relay;
 let browser;
@@ -249,11 +250,65 @@ vtest('CompressedPixels (PNG) is drawn', async () => {
   assert.deepEqual(await canvasPixel(page, 15, 5), [0, 0, 255, 255]);
 });
 
-vtest('zstd-compressed frames are refused with a plain message', async () => {
+vtest('zstd-compressed deltas are drawn; zstd bombs are decode errors, at once', async (t) => {
+  if (!HAVE_FZSTD) {
+    t.skip('the npm package fzstd is not installed (npm ci in relay/viewer)');
+    return;
+  }
   const ws = await openViewer('zstd');
-  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME | FLAG_COMPRESSED, width: 4, height: 4 }, Buffer.from([0x28, 0xb5, 0x2f, 0xfd])));
+  assert.equal(await page.evaluate(() => dsViewer.zstd), true);
+  const w = 64, h = 48;
+  const a = bars(w, h);
+  const b = picture(w, h, (x, y) => (y < 24 ? [255, 0, 0] : [0, 0, 255]));
+  const delta = (seq, flags, zstd) =>
+    ws.send(packFrame({ type: T.DELTA_PIXELS, flags: flags | FLAG_COMPRESSED, seq, width: w, height: h }, zstd));
+  delta(1, FLAG_KEYFRAME, zstdStored(rleEncodeXor(a, null)));
+  await waitInPage(page, () => dsViewer.pictures === 1);
+  assert.deepEqual(await canvasPixel(page, 20, 10), [255, 255, 0, 255]);
+  delta(2, 0, zstdStored(rleEncodeXor(b, a), { declare: false, windowLog: 15 }));
+  await waitForPixel(page, 20, 40, [0, 0, 255, 255]);
+
+  // bombs (the limit is 64*48*4*3 bytes of run-length code): a declared
+  // 4 GiB; 2000 blocks of 32 KiB (64 MiB) declaring nothing; 100000
+  // compressed blocks of up to 128 KiB each. None may take the page long.
+  const limit = w * h * 4 * 3;
+  const bombs = [
+    zstdRleBomb(1, 0, { contentSize: 2 ** 32 }),
+    zstdRleBomb(2000, 32768, { windowLog: 15 }),
+    Uint8Array.from([...zstdHeader({ contentSize: limit, windowLog: 17 }),
+      ...Array.from({ length: 100000 }, (_, i) => [...blockHeader(2, 2, i === 99999), 0, 0]).flat()]),
+  ];
+  const why = [/declares more than/, /may regenerate more than/, /may regenerate far more than/];
+  const t0 = Date.now();
+  for (let i = 0; i < bombs.length; i++) {
+    delta(3 + i, FLAG_KEYFRAME, bombs[i]);
+    await waitInPage(page, (n) => dsViewer.decodeErrors === n, i + 1, 5000);
+    assert.match(await page.evaluate(() => dsViewer.lastError), why[i]);
+  }
+  assert.ok(Date.now() - t0 < 5000, `bombs took ${Date.now() - t0} ms`);
+  assert.equal(await page.evaluate(() => dsViewer.waitingForKeyframe), true);
+  await relay.waitForFrame((f) => f.type === I.KEYFRAME_REQUEST);
+  // the next keyframe shows
+  delta(6, FLAG_KEYFRAME, zstdStored(rleEncodeXor(a, null)));
+  await waitForPixel(page, 20, 40, [255, 255, 0, 255]);
+  assert.equal(await page.evaluate(() => dsViewer.inflated), 3);
+  assert.deepEqual(page.errors, []);
+});
+
+vtest('a relay built without fzstd: zstd frames are refused with a plain message', async () => {
+  relay.fzstd = false;
+  let ws;
+  try {
+    ws = await openViewer('zstd');
+  } finally {
+    relay.fzstd = HAVE_FZSTD;
+  }
+  assert.equal(await page.evaluate(() => dsViewer.zstd), false);
+  ws.send(packFrame({ type: T.DELTA_PIXELS, flags: FLAG_KEYFRAME | FLAG_COMPRESSED, width: 4, height: 4 },
+      zstdStored(Buffer.alloc(64))));
   await waitInPage(page, () => dsViewer.compressedSkipped === 1);
   const text = await page.textContent('#notice');
+  assert.match(text, /without the viewer's zstd decoder/);
   assert.match(text, /compression=none/);
   assert.equal(await page.isVisible('#notice'), true);
 });

@@ -681,9 +681,6 @@ vector_write (Vector * v, const gchar * dir)
     json_builder_begin_array (b);
     json_builder_add_string_value (b, "zstd");
     json_builder_end_array (b);
-    json_builder_set_member_name (b, "browser_skip");
-    json_builder_add_string_value (b, "FLAG_COMPRESSED (zstd): the browser "
-        "viewer cannot decode zstd yet (docs/design.md)");
   }
   json_builder_set_member_name (b, "file");
   file = g_strconcat (v->name, ".ds", NULL);

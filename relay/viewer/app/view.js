@@ -13,6 +13,9 @@ import { Connection, now32 } from '../core/websock.js';
 import { Display } from '../core/display.js';
 import { AudioPlayer } from '../core/audio.js';
 import { Input } from '../core/input.js';
+/* the npm package fzstd, or a stand-in whose decompress is null in a
+ * relay built without it (relay/meson.build) */
+import { decompress as zstdDecompress } from '../vendor/fzstd.mjs';
 
 const KEYFRAME_RETRY_MIN_MS = 250;
 const KEYFRAME_RETRY_MAX_MS = 4000;
@@ -49,7 +52,8 @@ function streamUrl (channel) {
 class ViewerPage {
   constructor (state) {
     this.state = state;
-    this.decoder = new StreamDecoder();
+    this.decoder = new StreamDecoder({ zstd: zstdDecompress });
+    state.zstd = !!zstdDecompress;
     this.select = null;
     this.keyframeTimer = 0;
     this.keyframeDelay = KEYFRAME_RETRY_MIN_MS;
@@ -179,18 +183,21 @@ class ViewerPage {
     }
     this.scheduleStatus();
     state.gaps = this.decoder.stats.gaps;
+    state.inflated = this.decoder.stats.inflated;
 
     if (r.compressed) {
       state.compressedSkipped++;
       const t = r.header.type;
       if (t === FRAME.PIXELS || t === FRAME.DELTA_PIXELS || t === FRAME.COMPRESSED_PIXELS)
-        this.notice('This stream is compressed with zstd, which the browser viewer ' +
-            'cannot decode. Publish it with dsdelta compression=none (the default).', true);
+        this.notice('This stream is compressed with zstd, and this relay was built ' +
+            'without the viewer\'s zstd decoder (fzstd: npm ci in relay/viewer). ' +
+            'Publish it with dsdelta compression=none (the default).', true);
     }
 
     switch (r.kind) {
       case 'malformed':
         state.decodeErrors++;
+        state.lastError = r.error;
         break;
       case 'picture':
         this.gotKeyframe();

@@ -10,6 +10,11 @@
  *
  * Pure: no DOM, no WebSocket, no timers. The page (app/view.js) draws,
  * plays and asks for keyframes from the results push() returns.
+ *
+ * FLAG_COMPRESSED payloads are zstd frames: the caller hands in the zstd
+ * decoder (fzstd's decompress(), which ds-relay serves as
+ * /vendor/fzstd.mjs and node imports from relay/viewer/node_modules);
+ * without one they are 'unsupported', as in a relay built without it.
  */
 
 import {
@@ -18,6 +23,12 @@ import {
 } from './protocol.js';
 import { rleDecodeXor } from './rle.js';
 import { mergeSignals, parseSignalObject } from './signals.js';
+import { zstdInflate } from './zstd.js';
+
+/* The most a run-length code may take: 3 bytes per picture byte
+ * (DS_RLE_MAX_ENCODED_SIZE, gst-libs/ds/dsrle.h), the limit dsdepay puts
+ * on a compressed delta's content too */
+const RLE_MAX_EXPANSION = 3;
 
 /* Types whose payload dsdepay would have to read to pass on: with
  * FLAG_COMPRESSED they are malformed (gst_ds_depay_can_decompress()) */
@@ -48,7 +59,9 @@ function isPicture (type) {
 }
 
 export class StreamDecoder {
-  constructor () {
+  /** @zstd: fzstd's decompress (Uint8Array -> Uint8Array), or null */
+  constructor ({ zstd = null } = {}) {
+    this.zstd = zstd;
     this.seq = new SeqTracker();
     this.reference = null;      /* Uint8Array, width*height*4 RGBA */
     this.width = 0;
@@ -63,6 +76,7 @@ export class StreamDecoder {
       dropped: 0,               /* pictures not shown */
       gaps: 0,                  /* frames missing on the picture stream */
       compressed: 0,            /* zstd frames this decoder cannot read */
+      inflated: 0,              /* zstd frames decompressed */
     };
   }
 
@@ -224,14 +238,13 @@ export class StreamDecoder {
         return { kind: 'dropped', lost: true, error: why || 'waiting for a keyframe' };
       }
     }
+    let code = payload;
     if (compressed) {
-      /* one zstd frame of the run-length code: not in the browser yet
-       * (docs/design.md); what follows refers to it */
-      this.stats.compressed++;
-      this.stats.dropped++;
-      this.reference = null;
-      this.waitingForKeyframe = true;
-      return { kind: 'unsupported', lost: false, compressed: true, error: 'zstd' };
+      /* one zstd frame of the run-length code */
+      const r = this.inflate(h, payload, size * RLE_MAX_EXPANSION);
+      if (r.kind !== 'inflated')
+        return r;
+      code = r.bytes;
     }
     if (keyframe) {
       if (!this.reference || this.reference.length !== size)
@@ -241,7 +254,7 @@ export class StreamDecoder {
       this.width = h.width;
       this.height = h.height;
     }
-    if (!rleDecodeXor(payload, this.reference, keyframe)) {
+    if (!rleDecodeXor(code, this.reference, keyframe)) {
       /* the reference is damaged: only a keyframe helps now */
       this.reference = null;
       this.waitingForKeyframe = true;
@@ -253,6 +266,31 @@ export class StreamDecoder {
     if (keyframe)
       this.waitingForKeyframe = false;
     return { kind: 'picture', width: h.width, height: h.height };
+  }
+
+  /* gst_ds_depay_decompress(): the payload of a FLAG_COMPRESSED frame is
+   * exactly one zstd frame whose content is at most @limit bytes. Returns
+   * { kind: 'inflated', bytes }, or the result of a picture that cannot
+   * be shown (the reference is gone: what follows refers to it). */
+  inflate (h, payload, limit) {
+    if (!this.zstd) {
+      this.stats.compressed++;
+      this.stats.dropped++;
+      this.reference = null;
+      this.waitingForKeyframe = true;
+      return { kind: 'unsupported', lost: false, compressed: true, error: 'zstd' };
+    }
+    const r = zstdInflate(this.zstd, payload, limit);
+    if (r.error) {
+      this.reference = null;
+      this.waitingForKeyframe = true;
+      this.stats.dropped++;
+      const m = this.malformed(h, r.error);
+      m.lost = true;
+      return m;
+    }
+    this.stats.inflated++;
+    return { kind: 'inflated', bytes: r.bytes };
   }
 
   malformed (h, error) {

@@ -25,6 +25,17 @@ export const VIEWER_SCRIPTS = ['viewer.js',
       .filter((f) => f.endsWith('.js')).map((f) => dir + '/' + f))];
 for (const f of VIEWER_SCRIPTS)
   FILES['/' + f] = [f, 'text/javascript; charset=utf-8'];
+// the zstd decoder, as relay/meson.build embeds it: the npm package fzstd
+// from relay/viewer/node_modules (npm ci there), else our stand-in (also
+// when a test sets relay.fzstd = false, to see a relay built without it)
+export const FZSTD_DIR = path.join(VIEWER_DIR, 'node_modules', 'fzstd');
+export const HAVE_FZSTD = fs.existsSync(path.join(FZSTD_DIR, 'esm', 'index.mjs'));
+const VENDOR = {
+  '/vendor/fzstd.mjs': [path.join(FZSTD_DIR, 'esm', 'index.mjs'),
+    'fzstd-missing/fzstd.mjs', 'text/javascript; charset=utf-8'],
+  '/vendor/fzstd.LICENSE.txt': [path.join(FZSTD_DIR, 'LICENSE'),
+    'fzstd-missing/LICENSE', 'text/plain; charset=utf-8'],
+};
 
 export class MockRelay {
   constructor () {
@@ -32,6 +43,7 @@ export class MockRelay {
     this.clients = [];        // open receiver sockets, newest last
     this.received = [];       // frames from receivers: parsed, with .channel
     this.connections = 0;
+    this.fzstd = HAVE_FZSTD;  // serve the package (else the stand-in)
     this.server = http.createServer((req, res) => this.onHttp(req, res));
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => {
@@ -60,6 +72,9 @@ export class MockRelay {
   onHttp (req, res) {
     const url = new URL(req.url, 'http://x');
     let file = FILES[url.pathname];
+    const vendor = VENDOR[url.pathname];
+    if (vendor)
+      file = [this.fzstd ? vendor[0] : vendor[1], vendor[2]];
     if (!file && /^\/view\/[^/]+$/.test(url.pathname))
       file = ['view.html', 'text/html; charset=utf-8'];
     if (url.pathname === '/channels') {
@@ -73,7 +88,7 @@ export class MockRelay {
       return;
     }
     res.writeHead(200, { 'content-type': file[1] });
-    res.end(fs.readFileSync(path.join(VIEWER_DIR, file[0])));
+    res.end(fs.readFileSync(path.resolve(VIEWER_DIR, file[0])));
   }
 
   onClient (ws, channel, url) {
