@@ -198,6 +198,35 @@ get (GstElement * pipeline, const gchar * name)
   return e;
 }
 
+/* A guint64 field of the "stats" of the element "sink" of @pipeline */
+static G_GNUC_UNUSED guint64
+sink_stat (GstElement * pipeline, const gchar * field)
+{
+  GstStructure *stats;
+  guint64 value = 0;
+
+  g_object_get (get (pipeline, "sink"), "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &value), "no %s",
+      field);
+  gst_structure_free (stats);
+  return value;
+}
+
+/* Waits until the element "sink" of @pipeline has taken @n buffers (its
+ * render () returned: GstBaseSink's "rendered"); FALSE after @timeout_ms */
+static G_GNUC_UNUSED gboolean
+wait_rendered (GstElement * pipeline, guint64 n, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (sink_stat (pipeline, "rendered") < n) {
+    if (g_get_monotonic_time () >= deadline)
+      return FALSE;
+    g_usleep (5 * 1000);
+  }
+  return TRUE;
+}
+
 /* A publishing pipeline fed by appsrc, and a receiving one into appsink */
 static G_GNUC_UNUSED GstElement *
 sender_new (const gchar * uri, const gchar * extra)
