@@ -1193,6 +1193,7 @@ GST_START_TEST (test_null_while_stalled)
   for (i = 0; i < 10; i++)
     push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i, i, "{\"a\":1}"));
   /* queued while the handshake hangs */
+  fail_unless (wait_stalled_request (port, WAIT_MS));
   fail_unless (wait_rendered (tx, 10, WAIT_MS));
   fail_unless (wait_for_boolean (get (tx, "sink"), "connected", FALSE, 0));
   ms = time_to_null (tx);
@@ -1224,6 +1225,7 @@ GST_START_TEST (test_null_while_relay_stopped)
 
   /* the relay stops answering while we send more than the socket takes */
   kill (ds_test_relay_get_pid (relay), SIGSTOP);
+  fail_unless (wait_process_stopped (ds_test_relay_get_pid (relay), WAIT_MS));
   for (i = 0; i < 16; i++)
     push (tx, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, i, 0, 0, big,
             1024 * 1024));
@@ -1242,25 +1244,6 @@ GST_START_TEST (test_null_while_relay_stopped)
 }
 
 GST_END_TEST;
-
-/* The threads of this process once they stop going away: sampled every
- * 20 ms until a sample is not lower than the one before, or is at most
- * @enough; within WAIT_MS */
-static guint
-settled_thread_count (guint enough)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  guint n = count_threads (), last;
-
-  do {
-    if (n <= enough)
-      break;
-    g_usleep (20 * 1000);
-    last = n;
-    n = count_threads ();
-  } while (n < last && g_get_monotonic_time () < deadline);
-  return n;
-}
 
 GST_START_TEST (test_start_stop_no_leak)
 {
