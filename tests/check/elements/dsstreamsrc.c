@@ -480,7 +480,8 @@ start_tls_relay (const gchar * dir, gchar ** cert_out, gchar ** base_uri)
   const gchar *argv[8];
   GSubprocess *process;
 
-  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  cmd = g_strdup_printf ("openssl req -x509 -newkey ec "
+      "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
       "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
       "-keyout %s -out %s", key, cert);
   fail_unless (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) &&

@@ -793,7 +793,8 @@ tls_relay_start (const gchar * first_arg, ...)
   relay->dir = g_dir_make_tmp ("ds-relay-http-XXXXXX", NULL);
   relay->cert = g_build_filename (relay->dir, "cert.pem", NULL);
   relay->key = g_build_filename (relay->dir, "key.pem", NULL);
-  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  cmd = g_strdup_printf ("openssl req -x509 -newkey ec "
+      "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
       "-subj /CN=127.0.0.1 -keyout %s -out %s", relay->key, relay->cert);
   if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) ||
       status != 0) {
