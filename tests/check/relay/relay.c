@@ -1438,6 +1438,21 @@ GST_START_TEST (test_channel_names)
 
 GST_END_TEST;
 
+/* Polls GET /metrics (see ds_test_relay_metric ()) until @name is @value,
+ * running the context meanwhile; FALSE after WAIT_MS */
+static gboolean
+wait_metric (DsTestRelay * relay, const gchar * name, gint64 value)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  while (ds_test_relay_metric (relay, name) != value) {
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
+    pump (10);
+  }
+  return TRUE;
+}
+
 GST_START_TEST (test_limits)
 {
   DsTestRelay *relay = start_relay ("--max-frame-bytes", "1000",
@@ -1456,7 +1471,8 @@ GST_START_TEST (test_limits)
   fail_unless_equals_int (refused->status, 503);
   client_free (refused);
   client_free (other);
-  pump (200);
+  fail_unless (wait_metric (relay, "ds_relay_connections{role=\"receiver\"}",
+          1));
 
   /* max-channels: two exist (lim, lim2 while idle) */
   refused = client_connect (relay, "/stream/lim3", NULL);
@@ -1477,7 +1493,7 @@ GST_START_TEST (test_limits)
   expect_nothing (receiver, 100);
   fail_if (receiver->closed);
   client_free (source);
-  pump (100);
+  fail_unless (wait_metric (relay, "ds_relay_connections{role=\"source\"}", 0));
   source = connect_source (relay, "lim");
   client_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, 3, 0, 0, big, 10));
   g_bytes_unref (expect_frame (receiver, DS_FRAME_NEURAL_FRAME));
@@ -1563,6 +1579,8 @@ GST_START_TEST (test_signaling)
   fail_unless (text != NULL);
   fail_unless (g_bytes_get_size (text) == 15);
   g_bytes_unref (text);
+  /* a bounded negative check: nothing for the sender nor the other
+   * channel */
   pump (200);
   fail_unless (g_queue_is_empty (&a->texts));
   fail_unless (g_queue_is_empty (&c->texts));
@@ -2949,8 +2967,7 @@ GST_START_TEST (test_stuck_source)
   g_free (bci);
   sync_with_relay (receiver);
   /* past --stuck-timeout without reading; then it reads up to the close */
-  fail_unless_equals_int (ds_test_relay_wait_metric (relay,
-          "ds_relay_slow_closes_total", 1, WAIT_MS), 1);
+  fail_unless (wait_metric (relay, "ds_relay_slow_closes_total", 1));
   /* closed: with 4001 when the close frame got through, else the
    * connection just ends after the close timeout */
   code = raw_expect_close (source, 10);
