@@ -1425,10 +1425,16 @@ GST_START_TEST (test_slow_uplink_bounded)
     payload[0] = i;
     push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 20, 1,
             48000, payload, frame_size));
+    /* what is measured is the sink's memory, not frames waiting in appsrc
+     * for its streaming thread (8 MiB each when it lags behind, as under
+     * load) */
+    fail_unless (wait_rendered (tx, i + 1, WAIT_MS));
+    /* pacing: 50 frames a second to a reader of 3 MB/s */
     g_usleep (20 * 1000);
     peak_kb = MAX (peak_kb, resident_kb ());
   }
-  /* let the sink hand on what it will */
+  /* let the sink hand on what it will: the peak is sampled over 0.5 s
+   * more */
   for (i = 0; i < 50; i++) {
     g_usleep (10 * 1000);
     peak_kb = MAX (peak_kb, resident_kb ());
