@@ -198,6 +198,35 @@ get (GstElement * pipeline, const gchar * name)
   return e;
 }
 
+/* A guint64 field of the "stats" of the element "sink" of @pipeline */
+static G_GNUC_UNUSED guint64
+sink_stat (GstElement * pipeline, const gchar * field)
+{
+  GstStructure *stats;
+  guint64 value = 0;
+
+  g_object_get (get (pipeline, "sink"), "stats", &stats, NULL);
+  fail_unless (gst_structure_get_uint64 (stats, field, &value), "no %s",
+      field);
+  gst_structure_free (stats);
+  return value;
+}
+
+/* Waits until the element "sink" of @pipeline has taken @n buffers (its
+ * render () returned: GstBaseSink's "rendered"); FALSE after @timeout_ms */
+static G_GNUC_UNUSED gboolean
+wait_rendered (GstElement * pipeline, guint64 n, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+
+  while (sink_stat (pipeline, "rendered") < n) {
+    if (g_get_monotonic_time () >= deadline)
+      return FALSE;
+    g_usleep (5 * 1000);
+  }
+  return TRUE;
+}
+
 /* A publishing pipeline fed by appsrc, and a receiving one into appsink */
 static G_GNUC_UNUSED GstElement *
 sender_new (const gchar * uri, const gchar * extra)
@@ -517,6 +546,86 @@ count_threads (void)
     n++;
   g_dir_close (dir);
   return n;
+}
+
+/* The threads of this process once they stop going away: sampled every
+ * 20 ms until a sample is not lower than the one before, or is at most
+ * @enough; within WAIT_MS */
+static G_GNUC_UNUSED guint
+settled_thread_count (guint enough)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  guint n = count_threads (), last;
+
+  do {
+    if (n <= enough)
+      break;
+    g_usleep (20 * 1000);
+    last = n;
+    n = count_threads ();
+  } while (n < last && g_get_monotonic_time () < deadline);
+  return n;
+}
+
+/* Waits until a connection to the stalled listener on @port holds
+ * unread bytes (the client's handshake request, which nobody reads),
+ * from /proc/net/tcp; FALSE after @timeout_ms */
+static G_GNUC_UNUSED gboolean
+wait_stalled_request (guint port, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gchar *local = g_strdup_printf ("0100007F:%04X 0100007F:", port);
+  gboolean found = FALSE;
+
+  while (!found && g_get_monotonic_time () < deadline) {
+    gchar *text = NULL, **lines;
+    guint i;
+
+    fail_unless (g_file_get_contents ("/proc/net/tcp", &text, NULL, NULL));
+    lines = g_strsplit (text, "\n", -1);
+    for (i = 0; lines[i] != NULL && !found; i++) {
+      const gchar *at = strstr (lines[i], local);
+      const gchar *colon;
+
+      /* "local remote st tx_queue:rx_queue": established, bytes queued */
+      if (at == NULL || (colon = strchr (at + strlen (local), ' ')) == NULL ||
+          strncmp (colon, " 01 ", 4) != 0 ||
+          (colon = strchr (colon + 4, ':')) == NULL)
+        continue;
+      found = g_ascii_strtoll (colon + 1, NULL, 16) > 0;
+    }
+    g_strfreev (lines);
+    g_free (text);
+    if (!found)
+      g_usleep (5 * 1000);
+  }
+  g_free (local);
+  return found;
+}
+
+/* Waits until process @pid is stopped (SIGSTOP: state T in
+ * /proc/PID/stat); FALSE after @timeout_ms */
+static G_GNUC_UNUSED gboolean
+wait_process_stopped (GPid pid, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  gchar *path = g_strdup_printf ("/proc/%d/stat", (gint) pid);
+  gboolean stopped = FALSE;
+
+  while (!stopped && g_get_monotonic_time () < deadline) {
+    gchar *text = NULL;
+    const gchar *paren;
+
+    /* "PID (COMM) STATE ..." */
+    if (g_file_get_contents (path, &text, NULL, NULL) &&
+        (paren = strrchr (text, ')')) != NULL)
+      stopped = paren[1] == ' ' && paren[2] == 'T';
+    g_free (text);
+    if (!stopped)
+      g_usleep (1000);
+  }
+  g_free (path);
+  return stopped;
 }
 
 G_END_DECLS

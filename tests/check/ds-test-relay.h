@@ -317,7 +317,6 @@ ds_test_relay_http_get (DsTestRelay * relay, const gchar * path, gchar ** body)
   return ds_test_relay_http_get_full (relay, path, NULL, body);
 }
 
-/* Polls /healthz until it answers 200, within @timeout_ms */
 /* The value of one line of GET /metrics, @name with its labels as the
  * relay writes them ("ds_relay_takeovers_total",
  * "ds_relay_connections_total{role=\"source\"}"); -1 when missing. */
@@ -342,6 +341,24 @@ ds_test_relay_metric (DsTestRelay * relay, const gchar * name)
   return value;
 }
 
+/* Polls GET /metrics every 10 ms until @name (as for
+ * ds_test_relay_metric ()) is @value, within @timeout_ms; returns the last
+ * value read (-1 when missing) */
+static G_GNUC_UNUSED gint64
+ds_test_relay_wait_metric (DsTestRelay * relay, const gchar * name,
+    gint64 value, guint timeout_ms)
+{
+  gint64 deadline =
+      g_get_monotonic_time () + timeout_ms * G_TIME_SPAN_MILLISECOND;
+  gint64 current;
+
+  while ((current = ds_test_relay_metric (relay, name)) != value &&
+      g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  return current;
+}
+
+/* Polls /healthz until it answers 200, within @timeout_ms */
 static G_GNUC_UNUSED gboolean
 ds_test_relay_wait_healthy (DsTestRelay * relay, guint timeout_ms)
 {

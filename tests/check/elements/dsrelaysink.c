@@ -307,7 +307,8 @@ GST_START_TEST (test_relay_restart)
   push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 400, "{\"b\":2}"));
   for (i = 0; i < 5; i++, n++)
     push (tx, make_picture_frame (n, 32, 16, prev, 30));
-  g_usleep (300 * 1000);
+  /* the sink has them all (12 before, 6 now) while the relay is away */
+  fail_unless (wait_rendered (tx, 18, WAIT_MS));
 
   /* and comes back on the same port */
   fail_unless (ds_test_relay_restart (relay));
@@ -398,17 +399,8 @@ GST_START_TEST (test_relay_down_at_start)
     push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, i * 33, json));
     g_free (json);
   }
-  /* appsrc hands them over in its own thread */
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  do {
-    guint64 level = 1;
-
-    g_usleep (20 * 1000);
-    g_object_get (get (tx, "src"), "current-level-bytes", &level, NULL);
-    if (level == 0)
-      break;
-  } while (g_get_monotonic_time () < deadline);
-  g_usleep (100 * 1000);
+  /* appsrc hands them over in its own thread: the sink has them all */
+  fail_unless (wait_rendered (tx, 1 + 60 * 3, WAIT_MS));
   g_object_get (get (tx, "sink"), "stats", &stats, NULL);
   fail_unless (gst_structure_get_uint64 (stats, "frames-dropped", &dropped));
   fail_unless (gst_structure_get_uint64 (stats, "queued-bytes", &queued));
@@ -799,6 +791,22 @@ fake_relay_wait_frames (FakeRelay * fake, guint n, guint timeout_ms)
   return len;
 }
 
+/* Waits until the counter @count of @fake (connections, requests) is
+ * at least @n; returns it */
+static guint
+fake_relay_wait_count (FakeRelay * fake, guint * count, guint n,
+    guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  guint value;
+
+  g_mutex_lock (&fake->lock);
+  while (*count < n && g_cond_wait_until (&fake->cond, &fake->lock, deadline));
+  value = *count;
+  g_mutex_unlock (&fake->lock);
+  return value;
+}
+
 static void
 fake_relay_frame (FakeRelay * fake, guint i, DsHeader * header)
 {
@@ -1140,6 +1148,9 @@ GST_START_TEST (test_wrong_token_error)
   fail_unless (strstr (error->message, "token") != NULL);
   fail_unless (strstr (error->message, "401") != NULL);
   g_error_free (error);
+  fail_unless_equals_int (ds_test_relay_wait_metric (relay,
+          "ds_relay_rejected_total{reason=\"auth\"}", 1, WAIT_MS), 1);
+  /* a bounded negative check: no second attempt within 6 retry delays */
   g_usleep (300 * 1000);
   stop (tx);
   fail_unless_equals_int (ds_test_relay_metric (relay,
@@ -1181,7 +1192,10 @@ GST_START_TEST (test_null_while_stalled)
   set_state (tx, GST_STATE_PLAYING);
   for (i = 0; i < 10; i++)
     push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i, i, "{\"a\":1}"));
-  g_usleep (300 * 1000);
+  /* queued while the handshake hangs */
+  fail_unless (wait_stalled_request (port, WAIT_MS));
+  fail_unless (wait_rendered (tx, 10, WAIT_MS));
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", FALSE, 0));
   ms = time_to_null (tx);
   GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (handshake stalled)",
       ms);
@@ -1211,10 +1225,13 @@ GST_START_TEST (test_null_while_relay_stopped)
 
   /* the relay stops answering while we send more than the socket takes */
   kill (ds_test_relay_get_pid (relay), SIGSTOP);
+  fail_unless (wait_process_stopped (ds_test_relay_get_pid (relay), WAIT_MS));
   for (i = 0; i < 16; i++)
     push (tx, make_frame (DS_FRAME_NEURAL_FRAME, 0, i, i, 0, 0, big,
             1024 * 1024));
-  g_usleep (300 * 1000);
+  /* the sink has them, and cannot send them all */
+  fail_unless (wait_rendered (tx, 16, WAIT_MS));
+  fail_unless (sink_stat (tx, "queued-bytes") > 0);
   ms = time_to_null (tx);
   GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (relay stopped)", ms);
   fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
@@ -1243,8 +1260,7 @@ GST_START_TEST (test_start_stop_no_leak)
   set_state (tx, GST_STATE_PLAYING);
   fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
   gst_element_set_state (tx, GST_STATE_NULL);
-  g_usleep (200 * 1000);
-  before = count_threads ();
+  before = settled_thread_count (0);
 
   for (i = 0; i < 30; i++) {
     set_state (tx, GST_STATE_PLAYING);
@@ -1254,8 +1270,8 @@ GST_START_TEST (test_start_stop_no_leak)
     fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_NULL),
         GST_STATE_CHANGE_SUCCESS);
   }
-  g_usleep (200 * 1000);
-  after = count_threads ();
+  /* threads that are on their way out may take a moment */
+  after = settled_thread_count (before + 2);
   GST_INFO ("threads: %u before, %u after 30 cycles", before, after);
   /* GIO's thread pool may keep a worker or two */
   fail_unless (after <= before + 2, "%u threads before, %u after", before,
@@ -1409,10 +1425,16 @@ GST_START_TEST (test_slow_uplink_bounded)
     payload[0] = i;
     push (tx, make_frame (DS_FRAME_AUDIO_PCM, DS_FLAG_KEYFRAME, i, i * 20, 1,
             48000, payload, frame_size));
+    /* what is measured is the sink's memory, not frames waiting in appsrc
+     * for its streaming thread (8 MiB each when it lags behind, as under
+     * load) */
+    fail_unless (wait_rendered (tx, i + 1, WAIT_MS));
+    /* pacing: 50 frames a second to a reader of 3 MB/s */
     g_usleep (20 * 1000);
     peak_kb = MAX (peak_kb, resident_kb ());
   }
-  /* let the sink hand on what it will */
+  /* let the sink hand on what it will: the peak is sampled over 0.5 s
+   * more */
   for (i = 0; i < 50; i++) {
     g_usleep (10 * 1000);
     peak_kb = MAX (peak_kb, resident_kb ());
@@ -1562,7 +1584,7 @@ GST_START_TEST (test_takeover_stops)
   GstElement *tx1, *tx2;
   GstElement *failed = NULL;
   gboolean connected = FALSE;
-  GstMessage *msg;
+  GstMessage *msg = NULL;
   GError *error;
   gchar *debug = NULL;
   gint64 takeovers, deadline;
@@ -1582,8 +1604,9 @@ GST_START_TEST (test_takeover_stops)
   fail_unless (wait_for_boolean (get (tx2, "sink"), "connected", TRUE,
           WAIT_MS));
 
-  /* both keep publishing for 3 s */
-  deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  /* both keep publishing (30 frames a second) until one of them posts
+   * something, and then 1 s more: a storm would go on meanwhile */
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
   for (i = 0; g_get_monotonic_time () < deadline; i++) {
     GstBuffer *frame = make_picture_frame (i, 32, 16, prev, 30);
 
@@ -1591,22 +1614,24 @@ GST_START_TEST (test_takeover_stops)
         gst_buffer_ref (frame));
     gst_app_src_push_buffer (GST_APP_SRC (get (tx2, "src")), frame);
     g_usleep (30 * 1000);
+    if (msg == NULL) {
+      /* one of them (the first, unless a close frame was lost) */
+      if ((msg = wait_for_error_or_warning (tx1, 0)) != NULL)
+        failed = tx1;
+      else if ((msg = wait_for_error_or_warning (tx2, 0)) != NULL)
+        failed = tx2;
+      if (msg != NULL)
+        deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+    }
   }
 
   takeovers = ds_test_relay_metric (relay, "ds_relay_takeovers_total");
-  GST_INFO ("%" G_GINT64_FORMAT " take-overs in 3 s", takeovers);
+  GST_INFO ("%" G_GINT64_FORMAT " take-overs", takeovers);
   fail_unless (takeovers >= 1 && takeovers <= 2, "%" G_GINT64_FORMAT
-      " take-overs in 3 s", takeovers);
+      " take-overs", takeovers);
 
-  /* one of them (the first, unless a close frame was lost) stopped with
-   * an error that names the channel; the other one publishes */
-  msg = wait_for_error_or_warning (tx1, 0);
-  if (msg != NULL) {
-    failed = tx1;
-  } else {
-    msg = wait_for_error_or_warning (tx2, 0);
-    failed = tx2;
-  }
+  /* it stopped with an error that names the channel; the other one
+   * publishes */
   fail_unless (msg != NULL, "no error from either publisher");
   fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
   gst_message_parse_error (msg, &error, &debug);
@@ -1677,10 +1702,8 @@ GST_START_TEST (test_http_status)
         error->message);
     g_error_free (error);
     /* and again */
-    g_mutex_lock (&fake->lock);
-    while (fake->requests < 3)
-      g_cond_wait (&fake->cond, &fake->lock);
-    g_mutex_unlock (&fake->lock);
+    fail_unless (fake_relay_wait_count (fake, &fake->requests, 3,
+            WAIT_MS) >= 3);
     assert_no_error (tx);
   } else {
     fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
@@ -1691,7 +1714,7 @@ GST_START_TEST (test_http_status)
     fail_unless (strstr (error->message, http_status_cases[__i__].says) !=
         NULL, "HTTP %u: %s", status, error->message);
     g_error_free (error);
-    /* no second attempt */
+    /* no second attempt: a bounded negative check over 10 retry delays */
     g_usleep (200 * 1000);
     g_mutex_lock (&fake->lock);
     requests = fake->requests;
@@ -1719,6 +1742,7 @@ GST_START_TEST (test_closed_at_once)
   GError *error;
   gchar *debug = NULL;
   guint connections;
+  gint64 start, first_us, ms;
 
   fake->close_code = SOUP_WEBSOCKET_CLOSE_TOO_BIG;
   tx = sender_new (uri, NULL);
@@ -1729,6 +1753,8 @@ GST_START_TEST (test_closed_at_once)
   fail_unless (strstr (debug, "1009") != NULL, "%s", debug);
   g_error_free (error);
   g_free (debug);
+  /* a bounded negative check: no reconnect within 2 retry delays (the
+   * default retry-delay of the test elements is 50 ms) */
   g_usleep (200 * 1000);
   g_mutex_lock (&fake->lock);
   connections = fake->connections;
@@ -1738,17 +1764,21 @@ GST_START_TEST (test_closed_at_once)
   stop (tx);
 
   /* 1008 (a limit of the relay): retried, with the backoff growing from
-   * 50 to 400 ms */
+   * 50-100 to 100-200 and 200-400 ms: the 4th connection comes 350 ms
+   * after the first at the earliest (300 allows for waking up late) */
   fake->close_code = SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION;
   tx = sender_new (uri, "retry-delay=100 max-retry-delay=400");
+  start = g_get_monotonic_time ();
   set_state (tx, GST_STATE_PLAYING);
-  g_usleep (1500 * 1000);
-  g_mutex_lock (&fake->lock);
-  connections = fake->connections;
-  g_mutex_unlock (&fake->lock);
-  GST_INFO ("%u connections in 1.5 s", connections);
-  fail_unless (connections >= 2, "not retried");
-  fail_unless (connections <= 10, "%u connections in 1.5 s", connections);
+  fail_unless (fake_relay_wait_count (fake, &fake->connections, 1,
+          WAIT_MS) >= 1);
+  first_us = g_get_monotonic_time ();
+  connections = fake_relay_wait_count (fake, &fake->connections, 4, WAIT_MS);
+  ms = (g_get_monotonic_time () - first_us) / 1000;
+  GST_INFO ("%u connections in %" G_GINT64_FORMAT " ms (the first after %"
+      G_GINT64_FORMAT " ms)", connections, ms, (first_us - start) / 1000);
+  fail_unless (connections >= 4, "not retried: %u connections", connections);
+  fail_unless (ms >= 300, "4 connections in %" G_GINT64_FORMAT " ms", ms);
   assert_no_error (tx);
   stop (tx);
 
@@ -1791,7 +1821,8 @@ GST_START_TEST (test_receiver_path_behind_proxy)
   fail_unless (strstr (debug, "as to a receiver") != NULL, "%s", debug);
   g_error_free (error);
   g_free (debug);
-  /* and does not come back */
+  /* and does not come back (a bounded negative check over 6 retry
+   * delays) */
   g_usleep (300 * 1000);
   g_mutex_lock (&fake->lock);
   fail_unless_equals_int (fake->connections, 1);

@@ -35,16 +35,17 @@
 
 /* Helpers */
 
-/* Pulls frames for up to @ms, applying signal frames to @state; fails if
- * one holds @forbidden */
+/* Pulls frames until signal @name of @state is @value (the source's last
+ * frame made it so), within WAIT_MS, applying signal frames to @state;
+ * fails if one holds @forbidden */
 static void
-collect_signals (GstElement * rx, DsSignalState * state, guint ms,
-    const gchar * forbidden)
+collect_signals (GstElement * rx, DsSignalState * state, const gchar * name,
+    gint64 value, const gchar * forbidden)
 {
-  gint64 deadline = g_get_monotonic_time () + ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
   GstBuffer *buffer;
 
-  while (g_get_monotonic_time () < deadline) {
+  while (state_get (state, name) != value && g_get_monotonic_time () < deadline) {
     buffer = pull (rx, 50);
     if (buffer) {
       GstMapInfo map;
@@ -89,8 +90,8 @@ GST_START_TEST (test_select_filters)
           "{\"count\":1,\"doubled\":2,\"other\":3}"));
   push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 1, 10, "{\"doubled\":4}"));
   push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 20, "{\"count\":5}"));
-  collect_signals (rx_all, all, 500, NULL);
-  collect_signals (rx_count, count, 200, "doubled");
+  collect_signals (rx_all, all, "count", 5, NULL);
+  collect_signals (rx_count, count, "count", 5, "doubled");
 
   fail_unless_equals_int (state_get (all, "count"), 5);
   fail_unless_equals_int (state_get (all, "doubled"), 4);
@@ -110,7 +111,7 @@ GST_START_TEST (test_select_filters)
   ds_signal_state_clear (count);
   push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 3, 30,
           "{\"count\":7,\"doubled\":14}"));
-  collect_signals (rx_count, count, 700, "doubled");
+  collect_signals (rx_count, count, "count", 7, "doubled");
   fail_unless_equals_int (state_get (count, "count"), 7);
   fail_unless_equals_int (state_get (count, "doubled"), -1);
   fail_unless_equals_int (state_get (count, "other"), -1);
@@ -122,7 +123,7 @@ GST_START_TEST (test_select_filters)
     DsSignalState *late = ds_signal_state_new ();
 
     set_state (rx_late, GST_STATE_PLAYING);
-    collect_signals (rx_late, late, 700, "doubled");
+    collect_signals (rx_late, late, "count", 7, "doubled");
     fail_unless_equals_int (state_get (late, "count"), 7);
     stop (rx_late);
     ds_signal_state_free (late);
@@ -204,8 +205,9 @@ GST_START_TEST (test_late_joiner)
     push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, i + 1, i * 33, json));
     g_free (json);
   }
-  /* let the relay have them all */
-  g_usleep (300 * 1000);
+  /* the relay has them all */
+  fail_unless_equals_int (ds_test_relay_wait_metric (relay,
+          "ds_relay_frames_in_total", 2 + 2 * 20, WAIT_MS), 2 + 2 * 20);
 
   rx = receiver_new (stream, NULL);
   joined = g_get_monotonic_time ();
@@ -478,7 +480,8 @@ start_tls_relay (const gchar * dir, gchar ** cert_out, gchar ** base_uri)
   const gchar *argv[8];
   GSubprocess *process;
 
-  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  cmd = g_strdup_printf ("openssl req -x509 -newkey ec "
+      "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
       "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
       "-keyout %s -out %s", key, cert);
   fail_unless (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) &&
@@ -619,6 +622,9 @@ GST_START_TEST (test_errors)
           GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
   fail_unless (strstr (error->message, "401") != NULL, "%s", error->message);
   g_error_free (error);
+  fail_unless_equals_int (ds_test_relay_wait_metric (relay,
+          "ds_relay_rejected_total{reason=\"auth\"}", 1, WAIT_MS), 1);
+  /* a bounded negative check: no second attempt within 6 retry delays */
   g_usleep (300 * 1000);
   stop (rx);
   fail_unless_equals_int (ds_test_relay_metric (relay,
@@ -833,6 +839,8 @@ GST_START_TEST (test_source_path_behind_proxy)
   fail_unless (strstr (debug, "ReceiverCount") != NULL, "%s", debug);
   g_error_free (error);
   g_free (debug);
+  /* and does not come back (a bounded negative check over 6 retry
+   * delays) */
   g_usleep (300 * 1000);
   g_mutex_lock (&greeter.lock);
   fail_unless_equals_int (greeter.connections, 1);
@@ -860,7 +868,8 @@ GST_START_TEST (test_null_while_stalled)
   gint64 ms;
 
   set_state (rx, GST_STATE_PLAYING);
-  g_usleep (300 * 1000);
+  /* its request is there, never read */
+  fail_unless (wait_stalled_request (port, WAIT_MS));
   ms = time_to_null (rx);
   GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (handshake stalled)",
       ms);
@@ -886,7 +895,7 @@ GST_START_TEST (test_null_while_relay_stopped)
   fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
 
   kill (ds_test_relay_get_pid (relay), SIGSTOP);
-  g_usleep (300 * 1000);
+  fail_unless (wait_process_stopped (ds_test_relay_get_pid (relay), WAIT_MS));
   ms = time_to_null (rx);
   GST_INFO ("PLAYING -> NULL in %" G_GINT64_FORMAT " ms (relay stopped)", ms);
   fail_unless (ms < 1000, "took %" G_GINT64_FORMAT " ms", ms);
@@ -913,8 +922,7 @@ GST_START_TEST (test_start_stop_no_leak)
   set_state (rx, GST_STATE_PLAYING);
   fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
   gst_element_set_state (rx, GST_STATE_NULL);
-  g_usleep (200 * 1000);
-  before = count_threads ();
+  before = settled_thread_count (0);
 
   for (i = 0; i < 30; i++) {
     set_state (rx, GST_STATE_PLAYING);
@@ -924,8 +932,8 @@ GST_START_TEST (test_start_stop_no_leak)
     fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_NULL),
         GST_STATE_CHANGE_SUCCESS);
   }
-  g_usleep (200 * 1000);
-  after = count_threads ();
+  /* threads that are on their way out may take a moment */
+  after = settled_thread_count (before + 2);
   GST_INFO ("threads: %u before, %u after 30 cycles", before, after);
   fail_unless (after <= before + 2, "%u threads before, %u after", before,
       after);
@@ -968,6 +976,7 @@ send_timed (const TimedFrame * frames, guint n, GArray * video, GArray * audio)
   fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
 
   for (i = 0; i < n; i++) {
+    /* the pacing is what is tested */
     if (frames[i].sleep_ms > 0)
       g_usleep (frames[i].sleep_ms * 1000);
     if (frames[i].type == DS_FRAME_AUDIO_PCM)

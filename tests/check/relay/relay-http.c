@@ -510,9 +510,9 @@ GST_END_TEST;
  * and one that never finishes its head within --handshake-timeout */
 GST_START_TEST (test_announced_body_closed)
 {
-  DsTestRelay *relay = start_relay ("--handshake-timeout", "1", NULL);
+  DsTestRelay *relay = start_relay ("--handshake-timeout", "0.5", NULL);
   guint port = ds_test_relay_get_port (relay);
-  GIOStream *conn;
+  GIOStream *conn, *silent;
 
   conn = raw_open (port, FALSE);
   fail_unless (raw_write (conn, "GET /healthz HTTP/1.1\r\nHost: a\r\n"
@@ -521,16 +521,15 @@ GST_START_TEST (test_announced_body_closed)
   fail_unless (raw_closed_within (conn, WAIT_S));
   g_object_unref (conn);
 
-  /* half a head, then silence: closed by the deadline (1 s) */
+  /* half a head, then silence, and a connection that says nothing at
+   * all (at the same time): both closed by the deadline (0.5 s) */
   conn = raw_open (port, FALSE);
+  silent = raw_open (port, FALSE);
   fail_unless (raw_write (conn, "GET /healthz HTTP/1.1\r\nHo"));
   fail_unless (raw_closed_within (conn, WAIT_S));
+  fail_unless (raw_closed_within (silent, WAIT_S));
   g_object_unref (conn);
-
-  /* a connection that says nothing at all */
-  conn = raw_open (port, FALSE);
-  fail_unless (raw_closed_within (conn, WAIT_S));
-  g_object_unref (conn);
+  g_object_unref (silent);
 
   fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
       200);
@@ -682,23 +681,40 @@ GST_START_TEST (test_nul_token)
 
 GST_END_TEST;
 
+/* Polls the open fds of process @pid every 5 ms until there are at
+ * least @n; FALSE after WAIT_S */
+static gboolean
+wait_fds (GPid pid, guint n)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_S * G_TIME_SPAN_SECOND;
+
+  while (ds_test_proc_count_fds (pid) < n) {
+    if (g_get_monotonic_time () >= end)
+      return FALSE;
+    g_usleep (5000);
+  }
+  return TRUE;
+}
+
 /* Item 7: connections per client address, counted from accept */
 GST_START_TEST (test_clients_per_address)
 {
   DsTestRelay *relay = start_relay ("--max-clients-per-address", "4", NULL);
   guint port = ds_test_relay_get_port (relay);
+  GPid pid = ds_test_relay_get_pid (relay);
   GIOStream *upgraded[2], *idle[2], *extra;
   gint64 end;
   guint status = 0;
-  guint i;
+  guint i, fds;
 
   for (i = 0; i < 2; i++)
     fail_unless_equals_int (raw_upgrade (port, FALSE, "/stream/cap", "a",
             NULL, &upgraded[i]), 101);
+  fds = ds_test_proc_count_fds (pid);
   for (i = 0; i < 2; i++)
     idle[i] = raw_open (port, FALSE);
-  /* let the relay accept the idle ones */
-  g_usleep (200000);
+  /* the relay accepted the idle ones */
+  fail_unless (wait_fds (pid, fds + 2));
 
   /* the fifth: refused before any request */
   fail_unless_equals_int (raw_upgrade (port, FALSE, "/stream/cap", "a", NULL,
@@ -736,6 +752,12 @@ typedef struct
   gchar *key;
 } TlsRelay;
 
+static GPid
+tls_relay_pid (TlsRelay * relay)
+{
+  return (GPid) atoi (g_subprocess_get_identifier (relay->process));
+}
+
 static void
 tls_relay_free (TlsRelay * relay)
 {
@@ -771,7 +793,8 @@ tls_relay_start (const gchar * first_arg, ...)
   relay->dir = g_dir_make_tmp ("ds-relay-http-XXXXXX", NULL);
   relay->cert = g_build_filename (relay->dir, "cert.pem", NULL);
   relay->key = g_build_filename (relay->dir, "key.pem", NULL);
-  cmd = g_strdup_printf ("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+  cmd = g_strdup_printf ("openssl req -x509 -newkey ec "
+      "-pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
       "-subj /CN=127.0.0.1 -keyout %s -out %s", relay->key, relay->cert);
   if (!g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL) ||
       status != 0) {
@@ -840,16 +863,17 @@ GST_START_TEST (test_stalled_tls_handshakes)
   GSocket *stalled[STALLED_HANDSHAKES];
   GIOStream *conn;
   gint64 start, elapsed;
-  guint i;
+  guint i, fds;
 
   if (relay == NULL) {
     GST_WARNING ("openssl not available, skipping");
     return;
   }
+  fds = ds_test_proc_count_fds (tls_relay_pid (relay));
   for (i = 0; i < STALLED_HANDSHAKES; i++)
     stalled[i] = stalled_handshake (relay->port);
-  /* let the relay take them all */
-  g_usleep (300000);
+  /* the relay took them all */
+  fail_unless (wait_fds (tls_relay_pid (relay), fds + STALLED_HANDSHAKES));
 
   start = g_get_monotonic_time ();
   fail_unless_equals_int (raw_upgrade (relay->port, TRUE, "/stream/tls",
