@@ -2156,6 +2156,68 @@ GST_START_TEST (test_relay_killed_pipelines_recover)
 
 GST_END_TEST;
 
+/* dsrelaysink is a GstBaseSink: a non-live stream prerolls in PAUSED,
+ * last-sample holds the last frame, and stats carry the base sink's
+ * figures beside the connection's */
+GST_START_TEST (test_base_sink)
+{
+  DsTestRelay *relay;
+  gchar *peer, *desc;
+  GstElement *tx;
+  GstStructure *stats = NULL;
+  GstSample *sample = NULL;
+  GstMessage *msg;
+  GstStateChangeReturn ret;
+  GstState state;
+  guint64 rendered = 0, sent = 0;
+  gboolean sync = TRUE;
+
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/base");
+  desc = g_strdup_printf ("videotestsrc num-buffers=5 ! "
+      "video/x-raw,format=RGBA,width=16,height=16,framerate=30/1 ! dspay ! "
+      "dsrelaysink name=sink location=%s " RETRY_ARGS, peer);
+  tx = launch (desc);
+  g_free (desc);
+
+  /* sync is off by default: frames are queued as they come */
+  g_object_get (get (tx, "sink"), "sync", &sync, NULL);
+  fail_if (sync);
+
+  /* preroll: PAUSED completes once the first frame is there */
+  ret = gst_element_set_state (tx, GST_STATE_PAUSED);
+  fail_unless (ret == GST_STATE_CHANGE_ASYNC, "state change %d", ret);
+  ret = gst_element_get_state (tx, &state, NULL, WAIT_MS * GST_MSECOND);
+  fail_unless_equals_int (ret, GST_STATE_CHANGE_SUCCESS);
+  fail_unless_equals_int (state, GST_STATE_PAUSED);
+
+  set_state (tx, GST_STATE_PLAYING);
+  msg = wait_for_message (tx, GST_MESSAGE_EOS, NULL, WAIT_MS);
+  fail_unless (msg != NULL, "no EOS");
+  gst_message_unref (msg);
+
+  g_object_get (get (tx, "sink"), "last-sample", &sample, "stats", &stats,
+      NULL);
+  fail_unless (sample != NULL);
+  fail_unless (gst_sample_get_buffer (sample) != NULL);
+  gst_sample_unref (sample);
+  fail_unless (stats != NULL);
+  fail_unless (gst_structure_get_uint64 (stats, "rendered", &rendered));
+  fail_unless (gst_structure_get_uint64 (stats, "frames-sent", &sent));
+  fail_unless (gst_structure_has_field (stats, "average-rate"));
+  /* five pictures and dspay's End (not passed on: one End of its own) */
+  fail_unless_equals_uint64 (rendered, 6);
+  fail_unless (sent >= 6, "%" G_GUINT64_FORMAT " frames sent", sent);
+  gst_structure_free (stats);
+
+  set_state (tx, GST_STATE_NULL);
+  gst_object_unref (tx);
+  g_free (peer);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsrelaysink_suite (void)
 {
@@ -2194,6 +2256,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_slow_uplink_bounded);
   tcase_add_test (tc, test_end_resent_after_reconnect);
   tcase_add_test (tc, test_slow_uplink_stays_connected);
+  tcase_add_test (tc, test_base_sink);
 
   return s;
 }
