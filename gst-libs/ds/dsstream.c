@@ -25,6 +25,7 @@
 #endif
 
 #include <string.h>
+#include <zstd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
@@ -510,12 +511,50 @@ frame_payload (DsStreamState * state, const guint8 * data, const DsHeader * h,
   return *buf;
 }
 
+/* @picture as a keyframe DeltaPixels with FLAG_COMPRESSED (zstd level 1
+ * of its run-length code) of at most @budget bytes, or NULL when it does
+ * not fit (or the code is over 1.5 times the picture: noise, which zstd
+ * would not shrink). @out: the header, but for type, flags and length. */
+static GBytes *
+compress_picture (const guint8 * picture, gsize size, gsize budget,
+    DsHeader * out)
+{
+  gsize cap = size + size / 2, code_len, zcap, zlen;
+  guint8 *code, *frame;
+
+  if (budget <= DS_HEADER_SIZE)
+    return NULL;
+  code = g_try_malloc (cap);
+  if (code == NULL)
+    return NULL;
+  code_len = ds_rle_encode_xor (picture, NULL, size, code, cap);
+  zcap = MIN (ZSTD_compressBound (code_len), budget - DS_HEADER_SIZE);
+  frame = code_len > 0 ? g_try_malloc (DS_HEADER_SIZE + zcap) : NULL;
+  if (frame == NULL) {
+    g_free (code);
+    return NULL;
+  }
+  zlen = ZSTD_compress (frame + DS_HEADER_SIZE, zcap, code, code_len, 1);
+  g_free (code);
+  if (ZSTD_isError (zlen)) {
+    g_free (frame);
+    return NULL;
+  }
+  out->type = DS_FRAME_DELTA_PIXELS;
+  out->flags = DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED;
+  out->payload_len = zlen;
+  ds_header_pack (out, frame);
+  frame = g_realloc (frame, DS_HEADER_SIZE + zlen);
+  return g_bytes_new_take (frame, DS_HEADER_SIZE + zlen);
+}
+
 /* Decodes the cached keyframe and applies the deltas (DeltaPixels and
  * MotionDeltaPixels, compressed or not) into one new keyframe of at most
  * @budget bytes: a keyframe DeltaPixels when its code is smaller than the
  * raw picture, else Pixels. The sizes were checked on arrival (and are
  * checked again before the one allocation); compressed payloads are
- * checked as they are decompressed. NULL with @error set when a frame of
+ * checked as they are decompressed, and a chain with any is rebuilt
+ * compressed (compress_picture()) when that fits. NULL with @error set when a frame of
  * the chain does not decode or the result would not fit. */
 static GBytes *
 rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
@@ -526,6 +565,7 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   guint8 *pixels_frame, *picture, *coded = NULL;
   guint8 *buf = NULL;
   gsize buf_size = 0;
+  gboolean compressed;
   guint i;
 
   data = g_bytes_get_data (state->keyframe, &len);
@@ -539,12 +579,14 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
       kh.payload_len != size)
     goto inconsistent;
   dh = kh;
+  compressed = (kh.flags & DS_FLAG_COMPRESSED) != 0;
   for (i = 0; i < state->deltas->len; i++) {
     data = g_bytes_get_data (g_ptr_array_index (state->deltas, i), &len);
     if (!ds_header_parse (data, len, &dh, error))
       return NULL;
     if (dh.width != kh.width || dh.height != kh.height)
       goto inconsistent;
+    compressed |= (dh.flags & DS_FLAG_COMPRESSED) != 0;
   }
 
   /* room for a Pixels frame: the picture is decoded in place */
@@ -588,6 +630,17 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   out.timestamp = dh.timestamp;
   out.width = kh.width;
   out.height = kh.height;
+
+  /* a source that compresses has receivers that decompress: the code in
+   * one zstd frame when that is what fits */
+  if (compressed) {
+    GBytes *packed = compress_picture (picture, size, budget, &out);
+
+    if (packed) {
+      g_free (pixels_frame);
+      return packed;
+    }
+  }
 
   /* the run-length code when it is smaller than the picture */
   cap = budget > DS_HEADER_SIZE ? MIN (budget - DS_HEADER_SIZE, size - 1) : 0;
