@@ -961,6 +961,24 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   /* the protocol's rules, once: known type, sizes that fit the type */
   if (!ds_header_validate (header, &error))
     goto invalid;
+  /* the move table of a MotionDeltaPixels is part of its checks
+   * (O(moves)): a bad one is malformed before seq tracking, as a bad
+   * header is */
+  if (header->type == DS_FRAME_MOTION_DELTA_PIXELS && payload != NULL &&
+      !(header->flags & DS_FLAG_COMPRESSED)) {
+    GstMapInfo map;
+    gboolean valid = TRUE;
+
+    if (gst_buffer_map (payload, &map, GST_MAP_READ)) {
+      DsHeader h = *header;
+
+      h.payload_len = map.size;
+      valid = ds_frame_validate (&h, map.data, &error);
+      gst_buffer_unmap (payload, &map);
+    }
+    if (!valid)
+      goto invalid;
+  }
   if ((header->flags & DS_FLAG_COMPRESSED) &&
       !gst_ds_depay_can_decompress (header->type))
     goto cannot_decompress;
