@@ -29,7 +29,8 @@
  *   d<n>     DeltaPixels from the source's current picture to n
  *   z<n>     the same with FLAG_COMPRESSED (one zstd frame); in a
  *            catch-up, Z is a compressed keyframe DeltaPixels (a chain
- *            with compressed frames is rebuilt compressed)
+ *            with compressed frames is rebuilt compressed when only that
+ *            fits)
  *   j<n>     a DeltaPixels with FLAG_COMPRESSED whose payload is not zstd
  *   v<n>     MotionDeltaPixels from the source's current picture to n (two
  *            moves, each overlapping itself, the second reading what the
@@ -643,11 +644,11 @@ static const StateRow state_rows[] = {
   {"a chain over the cache bound is rebuilt", "P1 d2 d3 d4 d5 d6 d7 d8",
         "FFFFFFFF", "K d", 8, FALSE, TRUE, PIC + 200, 0, NULL,
       DS_STREAM_REBUILT},
-  {"compressed chains rebuild, compressed", "P1 z2 z3 z4 z5 z6 z7 z8",
-        "FFFFFFFF", "Z z z z z", 8, FALSE, TRUE, PIC + 200, 0, NULL,
+  {"compressed chains rebuild", "P1 z2 z3 z4 z5 z6 z7 z8",
+        "FFFFFFFF", "K z", 8, FALSE, TRUE, PIC + 200, 0, NULL,
       DS_STREAM_REBUILT},
   {"a compressed keyframe delta rebuilds",
-        "K1 z2 z3 z4 z5 z6 z7 z8", "FFFFFFFF", "Z z z z z", 8, FALSE, TRUE,
+        "K1 z2 z3 z4 z5 z6 z7 z8", "FFFFFFFF", "K z", 8, FALSE, TRUE,
       PIC + 200, 0, NULL, DS_STREAM_REBUILT},
   {"junk compressed chains are dropped on overflow and a keyframe asked",
         "P100 j101 j102 j103 j104 j105 j106 j107 j108 j109 j110 j111 j112 j113 j114 j115 j116 j117 j118 j119 j120 j121 j122 j123 j124 j125",
@@ -667,7 +668,7 @@ static const StateRow state_rows[] = {
         "P100 v101 v102 v103", "FFFF", "P", 103, FALSE, TRUE, 0, 0, NULL,
       DS_STREAM_REBUILT},
   {"compressed motion chains rebuild", "P1 V2 V3 V4 V5 V6 V7 V8",
-        "FFFFFFFF", "Z V", 8, FALSE, TRUE, PIC + 200, 0, NULL,
+        "FFFFFFFF", "K V", 8, FALSE, TRUE, PIC + 200, 0, NULL,
       DS_STREAM_REBUILT},
   {"moves weigh their area: a chain of 8 pictures of work is rebuilt",
         "P1 w2 w3 w4", "FFFF", "K v", 4, FALSE, TRUE, 0, 0, NULL,
