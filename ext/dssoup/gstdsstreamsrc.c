@@ -1060,8 +1060,7 @@ again:
     buffer = gst_ds_stream_src_wrap (frame->frame);
   }
   GST_BUFFER_PTS (buffer) = pts;
-  if ((frame->header.type == DS_FRAME_DELTA_PIXELS &&
-          !(frame->header.flags & DS_FLAG_KEYFRAME)) ||
+  if (ds_frame_needs_reference (&frame->header) ||
       frame->header.type == DS_FRAME_SIGNAL_DIFF)
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   if (frame->discont)

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "dsprotocol.h"
+#include "dsmotion.h"
 
 /**
  * ds_protocol_error_quark:
@@ -253,6 +254,9 @@ validate_input (const DsHeader * header, GError ** error)
   return TRUE;
 }
 
+static gboolean validate_frame (const DsHeader * header,
+    const guint8 * payload, GError ** error);
+
 /**
  * ds_frame_validate:
  * @header: a parsed header
@@ -266,6 +270,9 @@ validate_input (const DsHeader * header, GError ** error)
  *   (%DS_PROTOCOL_ERROR_SIZE_MISMATCH otherwise);
  * - CompressedPixels: a non-empty payload; DeltaPixels: width and
  *   height > 0 and a non-empty payload (the code is not decoded here);
+ * - MotionDeltaPixels: width and height > 0, no %DS_FLAG_KEYFRAME, and
+ *   (unless %DS_FLAG_COMPRESSED) a move table that ds_motion_parse_moves()
+ *   accepts followed by a non-empty code (not decoded here);
  * - AudioPcm: channels (width) > 0, rate (height) > 0, length a multiple
  *   of 4 * channels (unless %DS_FLAG_COMPRESSED);
  * - AudioCompressed: channels > 0, rate > 0, a non-empty packet;
@@ -286,13 +293,25 @@ gboolean
 ds_frame_validate (const DsHeader * header, const guint8 * payload,
     GError ** error)
 {
-  gboolean compressed;
-  guint64 expected;
-
   g_return_val_if_fail (header != NULL, FALSE);
 
-  if (payload == NULL && header->payload_len != 0)
-    goto no_payload;
+  if (payload == NULL && header->payload_len != 0) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "no payload given for %u payload bytes", header->payload_len);
+    return FALSE;
+  }
+  return validate_frame (header, payload, error);
+}
+
+/* The checks of ds_frame_validate(); @payload NULL: those of the header
+ * alone (ds_header_validate()) */
+static gboolean
+validate_frame (const DsHeader * header, const guint8 * payload,
+    GError ** error)
+{
+  gboolean compressed;
+  guint64 expected;
+  guint n_moves;
 
   if (header->flags & DS_FLAG_INPUT)
     return validate_input (header, error);
@@ -319,6 +338,26 @@ ds_frame_validate (const DsHeader * header, const guint8 * payload,
         goto no_size;
       if (header->payload_len == 0)
         goto empty;
+      break;
+    case DS_FRAME_MOTION_DELTA_PIXELS:
+      if (header->width == 0 || header->height == 0)
+        goto no_size;
+      if (header->flags & DS_FLAG_KEYFRAME)
+        goto motion_keyframe;
+      if (compressed) {
+        if (header->payload_len == 0)
+          goto empty;
+        break;
+      }
+      if (header->payload_len < DS_MOTION_TABLE_SIZE (0) + 1)
+        goto motion_short;
+      if (payload == NULL)
+        break;
+      if (!ds_motion_parse_moves (payload, header->payload_len, header->width,
+              header->height, &n_moves, NULL, error))
+        return FALSE;
+      if (DS_MOTION_TABLE_SIZE (n_moves) == header->payload_len)
+        goto motion_short;
       break;
     case DS_FRAME_AUDIO_PCM:
       if (header->width == 0 || header->height == 0)
@@ -358,12 +397,6 @@ ds_frame_validate (const DsHeader * header, const guint8 * payload,
   return TRUE;
 
   /* ERRORS */
-no_payload:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
-        "no payload given for %u payload bytes", header->payload_len);
-    return FALSE;
-  }
 no_size:
   {
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
@@ -389,6 +422,20 @@ no_audio_format:
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
         "%s frame with %u channels at %u Hz",
         ds_frame_type_name (header->type), header->width, header->height);
+    return FALSE;
+  }
+motion_keyframe:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "MotionDeltaPixels frame with FLAG_KEYFRAME (a keyframe has no "
+        "reference to move)");
+    return FALSE;
+  }
+motion_short:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
+        "MotionDeltaPixels payload of %u bytes has no run-length code "
+        "after its move table", header->payload_len);
     return FALSE;
   }
 audio_misaligned:
@@ -458,6 +505,7 @@ ds_frame_type_is_known (guint8 type)
     case DS_FRAME_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_AUDIO_PCM:
     case DS_FRAME_AUDIO_COMPRESSED:
     case DS_FRAME_HAPTIC:
@@ -503,6 +551,7 @@ ds_frame_type_media (guint8 type)
   switch (type) {
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
       return DS_MEDIA_VIDEO;
     case DS_FRAME_COMPRESSED_PIXELS:
       return DS_MEDIA_IMAGE;
@@ -541,6 +590,8 @@ ds_frame_type_name (guint8 type)
       return "CompressedPixels";
     case DS_FRAME_DELTA_PIXELS:
       return "DeltaPixels";
+    case DS_FRAME_MOTION_DELTA_PIXELS:
+      return "MotionDeltaPixels";
     case DS_FRAME_AUDIO_PCM:
       return "AudioPcm";
     case DS_FRAME_AUDIO_COMPRESSED:
@@ -1200,12 +1251,9 @@ too_short:
 gboolean
 ds_header_validate (const DsHeader * header, GError ** error)
 {
-  static const guint8 unread = 0;
-
   g_return_val_if_fail (header != NULL, FALSE);
 
-  /* any non-NULL pointer: ds_frame_validate() does not dereference it */
-  return ds_frame_validate (header, &unread, error);
+  return validate_frame (header, NULL, error);
 }
 
 /**

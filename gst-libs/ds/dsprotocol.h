@@ -50,6 +50,7 @@ typedef enum
   DS_FRAME_PIXELS = 0x01,
   DS_FRAME_COMPRESSED_PIXELS = 0x02,
   DS_FRAME_DELTA_PIXELS = 0x03,
+  DS_FRAME_MOTION_DELTA_PIXELS = 0x04,
   DS_FRAME_AUDIO_PCM = 0x10,
   DS_FRAME_AUDIO_COMPRESSED = 0x11,
   DS_FRAME_HAPTIC = 0x20,
@@ -108,7 +109,7 @@ typedef enum
 typedef enum
 {
   DS_MEDIA_NONE = 0,            /* control frames: Keyframe, Ping, End, ... */
-  DS_MEDIA_VIDEO,               /* Pixels, DeltaPixels */
+  DS_MEDIA_VIDEO,               /* Pixels, DeltaPixels, MotionDeltaPixels */
   DS_MEDIA_IMAGE,               /* CompressedPixels */
   DS_MEDIA_AUDIO,               /* AudioPcm, AudioCompressed */
   DS_MEDIA_SIGNAL,              /* SignalSync, SignalDiff, SchemaAnnounce */
@@ -168,10 +169,12 @@ gboolean      ds_frame_parse_message  (const guint8 * data,
  * SIZE_MISMATCH / BAD_PAYLOAD), AudioPcm channels/rate > 0 and length a
  * multiple of 4*channels, AudioCompressed channels/rate > 0 and non-empty,
  * Haptic >= 3 bytes, CompressedPixels, DeltaPixels and the four signal types
- * non-empty, input frames (FLAG_INPUT) exactly their layout's size (BCI:
- * any); Neural*, Ping, Keyframe and End may be empty. With FLAG_COMPRESSED
- * sizes that depend on the decompressed payload are not checked. It does
- * not parse JSON and does not decode DeltaPixels. */
+ * non-empty, MotionDeltaPixels without FLAG_KEYFRAME and with a valid move
+ * table (ds_motion_parse_moves(): O(move_count)), input frames
+ * (FLAG_INPUT) exactly their layout's size (BCI: any); Neural*, Ping,
+ * Keyframe and End may be empty. With FLAG_COMPRESSED sizes and tables
+ * that depend on the decompressed payload are not checked. It does not
+ * parse JSON and does not decode run-length codes. */
 gboolean      ds_frame_validate       (const DsHeader * header,
                                        const guint8 * payload,
                                        GError ** error);

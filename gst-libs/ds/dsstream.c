@@ -25,11 +25,14 @@
 #endif
 
 #include <string.h>
+#include <zstd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
 
 #include "dsstream.h"
+#include "dscompress.h"
+#include "dsmotion.h"
 #include "dsrle.h"
 
 /* Seq streams */
@@ -40,6 +43,7 @@ ds_frame_type_seq_stream (guint8 type)
   switch (type) {
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
       return DS_SEQ_PICTURES;
     case DS_FRAME_AUDIO_PCM:
@@ -130,16 +134,26 @@ ds_stream_settings_init (DsStreamSettings * settings)
 gboolean
 ds_frame_needs_reference (const DsHeader * header)
 {
-  return header->type == DS_FRAME_DELTA_PIXELS &&
-      !ds_header_is_picture_keyframe (header);
+  if (header->flags & DS_FLAG_INPUT)
+    return FALSE;
+  return header->type == DS_FRAME_MOTION_DELTA_PIXELS ||
+      (header->type == DS_FRAME_DELTA_PIXELS &&
+      !ds_header_is_picture_keyframe (header));
 }
 
 /* The catch-up state */
 
-/* A delta chain is collapsed into one picture only when it is at least
- * 1/REBUILD_MIN_SHARE of the raw picture: a rebuild costs a few passes
- * over the picture, so this bounds the work per byte received */
+/* A delta chain is collapsed into one picture only when applying it
+ * costs at least 1/REBUILD_MIN_SHARE of a pass over the raw picture: a
+ * rebuild costs a few passes over the picture, so this bounds the work per
+ * unit of work received */
 #define REBUILD_MIN_SHARE 8
+
+/* A chain whose application costs more than this many passes over the
+ * picture is collapsed (what a joiner applies, and a rebuild, stay
+ * bounded). The work of a delta (delta_work()) is its payload, plus what
+ * it decompresses to and the bytes its moves copy */
+#define REBUILD_MAX_WORK_PICTURES 8
 
 /* glibc keeps freed memory in its arenas: a large cache is given back */
 #define TRIM_THRESHOLD (4 * 1024 * 1024)
@@ -164,8 +178,10 @@ struct _DsStreamState
   GBytes *signal_catchup;
 
   GBytes *keyframe;             /* Pixels or keyframe DeltaPixels */
-  GPtrArray *deltas;            /* DeltaPixels since keyframe */
+  /* DeltaPixels and MotionDeltaPixels since keyframe */
+  GPtrArray *deltas;
   gsize deltas_bytes;
+  guint64 deltas_work;          /* what applying them costs (delta_work()) */
   GBytes *image;                /* last CompressedPixels */
   gboolean image_is_newest;     /* it came after the last picture frame */
   GBytes *end;                  /* the End frame, while the stream is over */
@@ -227,6 +243,7 @@ clear_chain (DsStreamState * state)
   g_clear_pointer (&state->keyframe, g_bytes_unref);
   g_ptr_array_set_size (state->deltas, 0);
   state->deltas_bytes = 0;
+  state->deltas_work = 0;
 }
 
 static void
@@ -394,18 +411,27 @@ accept_picture (DsStreamState * state, const DsHeader * header,
       forget_reference (state, events);
     return DS_STREAM_REFUSED;
   }
-  if (header->type != DS_FRAME_DELTA_PIXELS)
+  if (header->type != DS_FRAME_DELTA_PIXELS &&
+      header->type != DS_FRAME_MOTION_DELTA_PIXELS)
     return DS_STREAM_FORWARD;
 
-  /* a zstd payload is not decoded here; its header size is bounded above */
+  /* a zstd payload is not decoded here; its header size is bounded above.
+   * The move table of a MotionDeltaPixels was checked by
+   * ds_frame_validate(). */
   if (!(header->flags & DS_FLAG_COMPRESSED)) {
-    gssize decoded = ds_rle_decoded_size (payload, header->payload_len);
+    gsize table = 0;
+    gssize decoded;
 
+    if (header->type == DS_FRAME_MOTION_DELTA_PIXELS)
+      table = DS_MOTION_TABLE_SIZE (payload[0] | (payload[1] << 8));
+    decoded = ds_rle_decoded_size (payload + table,
+        header->payload_len - table);
     if (decoded < 0 || (guint64) decoded != pixels * 4) {
       state->stats.malformed++;
       g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
-          "DeltaPixels of %ux%u whose run-length code decodes to %"
-          G_GSSIZE_FORMAT " bytes, not %" G_GUINT64_FORMAT, header->width,
+          "%s of %ux%u whose run-length code decodes to %"
+          G_GSSIZE_FORMAT " bytes, not %" G_GUINT64_FORMAT,
+          ds_frame_type_name (header->type), header->width,
           header->height, decoded, pixels * 4);
       return DS_STREAM_MALFORMED;
     }
@@ -415,7 +441,8 @@ accept_picture (DsStreamState * state, const DsHeader * header,
   if (header->width != state->ref_width || header->height != state->ref_height) {
     state->stats.no_reference++;
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_NO_REFERENCE,
-        "a DeltaPixels of %ux%u on a picture of %ux%u", header->width,
+        "a %s of %ux%u on a picture of %ux%u",
+        ds_frame_type_name (header->type), header->width,
         header->height, state->ref_width, state->ref_height);
     *events |= DS_STREAM_WANT_KEYFRAME;
     return DS_STREAM_SKIP;
@@ -423,41 +450,143 @@ accept_picture (DsStreamState * state, const DsHeader * header,
   return DS_STREAM_FORWARD;
 }
 
-/* Decodes the cached keyframe and applies the deltas into one new
- * keyframe of at most @budget bytes: a keyframe DeltaPixels when its code
- * is smaller than the raw picture, else Pixels. The sizes were checked on
- * arrival (and are checked again before the one allocation). NULL with
- * @error set when the chain cannot be rebuilt here (zstd payloads) or the
- * result would not fit. */
+/* The largest payload a picture frame of @size picture bytes may
+ * decompress to */
+static gsize
+content_limit (DsStreamState * state, guint8 type, gsize size)
+{
+  gsize limit;
+
+  if (type == DS_FRAME_PIXELS)
+    limit = size;
+  else if (type == DS_FRAME_MOTION_DELTA_PIXELS)
+    limit = DS_RLE_MAX_ENCODED_SIZE (size) +
+        DS_MOTION_TABLE_SIZE (DS_MOTION_MAX_MOVES);
+  else
+    limit = DS_RLE_MAX_ENCODED_SIZE (size);
+  return MIN (limit, state->settings.max_frame_bytes);
+}
+
+/* What applying a delta costs, in bytes passed over: its payload, what it
+ * decompresses to (the header's content size, else the most it may), and
+ * twice the bytes its moves copy (at most one picture copy and the moved
+ * area, dsmotion.c), all of them for a compressed table */
+static guint64
+delta_work (DsStreamState * state, const DsHeader * header,
+    const guint8 * payload)
+{
+  gsize size = (gsize) header->width * header->height * 4;
+  guint64 work = header->payload_len;
+  guint64 moved = 0;
+
+  if (header->flags & DS_FLAG_COMPRESSED) {
+    guint64 content = ds_payload_content_size (payload, header->payload_len);
+
+    work += MIN (content, content_limit (state, header->type, size));
+    if (header->type == DS_FRAME_MOTION_DELTA_PIXELS)
+      moved = (guint64) header->width * header->height *
+          DS_MOTION_MAX_AREA_PICTURES;
+  } else if (header->type == DS_FRAME_MOTION_DELTA_PIXELS) {
+    ds_motion_parse_moves (payload, header->payload_len, header->width,
+        header->height, NULL, &moved, NULL);
+  }
+  return work + moved * 4 * 2;
+}
+
+/* The payload of a cached frame (@data, a whole frame with header @h),
+ * decompressed into *@buf when it has FLAG_COMPRESSED */
+static const guint8 *
+frame_payload (DsStreamState * state, const guint8 * data, const DsHeader * h,
+    gsize size, guint8 ** buf, gsize * buf_size, gsize * len, GError ** error)
+{
+  const guint8 *payload = data + DS_HEADER_SIZE;
+
+  if (!(h->flags & DS_FLAG_COMPRESSED)) {
+    *len = h->payload_len;
+    return payload;
+  }
+  if (!ds_payload_decompress (payload, h->payload_len,
+          content_limit (state, h->type, size), buf, buf_size, len, error))
+    return NULL;
+  return *buf;
+}
+
+/* @picture as a keyframe DeltaPixels with FLAG_COMPRESSED (zstd level 1
+ * of its run-length code) of at most @budget bytes, or NULL when it does
+ * not fit (or the code is over 1.5 times the picture: noise, which zstd
+ * would not shrink). @out: the header, but for type, flags and length. */
+static GBytes *
+compress_picture (const guint8 * picture, gsize size, gsize budget,
+    DsHeader * out)
+{
+  gsize cap = size + size / 2, code_len, zcap, zlen;
+  guint8 *code, *frame;
+
+  if (budget <= DS_HEADER_SIZE)
+    return NULL;
+  code = g_try_malloc (cap);
+  if (code == NULL)
+    return NULL;
+  code_len = ds_rle_encode_xor (picture, NULL, size, code, cap);
+  zcap = MIN (ZSTD_compressBound (code_len), budget - DS_HEADER_SIZE);
+  frame = code_len > 0 ? g_try_malloc (DS_HEADER_SIZE + zcap) : NULL;
+  if (frame == NULL) {
+    g_free (code);
+    return NULL;
+  }
+  zlen = ZSTD_compress (frame + DS_HEADER_SIZE, zcap, code, code_len, 1);
+  g_free (code);
+  if (ZSTD_isError (zlen)) {
+    g_free (frame);
+    return NULL;
+  }
+  out->type = DS_FRAME_DELTA_PIXELS;
+  out->flags = DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED;
+  out->payload_len = zlen;
+  ds_header_pack (out, frame);
+  frame = g_realloc (frame, DS_HEADER_SIZE + zlen);
+  return g_bytes_new_take (frame, DS_HEADER_SIZE + zlen);
+}
+
+/* Decodes the cached keyframe and applies the deltas (DeltaPixels and
+ * MotionDeltaPixels, compressed or not) into one new keyframe of at most
+ * @budget bytes: a keyframe DeltaPixels when its code is smaller than the
+ * raw picture, else Pixels. The sizes were checked on arrival (and are
+ * checked again before the one allocation); compressed payloads are
+ * checked as they are decompressed, and a chain with any is rebuilt
+ * compressed (compress_picture()) when only that fits. NULL with @error set when a frame of
+ * the chain does not decode or the result would not fit. */
 static GBytes *
 rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
 {
-  const guint8 *data;
+  const guint8 *data, *payload;
   gsize len, size, cap, coded_len = 0;
   DsHeader kh, dh, out = { 0, };
   guint8 *pixels_frame, *picture, *coded = NULL;
+  guint8 *buf = NULL;
+  gsize buf_size = 0;
+  gboolean compressed;
   guint i;
 
   data = g_bytes_get_data (state->keyframe, &len);
   if (!ds_header_parse (data, len, &kh, error))
     return NULL;
-  if (kh.flags & DS_FLAG_COMPRESSED)
-    goto compressed;
   if (kh.width == 0 || kh.height == 0 || (guint64) kh.width * kh.height >
       state->settings.max_picture_pixels)
     goto inconsistent;
   size = (gsize) kh.width * kh.height * 4;
-  if (kh.type == DS_FRAME_PIXELS && kh.payload_len != size)
+  if (kh.type == DS_FRAME_PIXELS && !(kh.flags & DS_FLAG_COMPRESSED) &&
+      kh.payload_len != size)
     goto inconsistent;
   dh = kh;
+  compressed = (kh.flags & DS_FLAG_COMPRESSED) != 0;
   for (i = 0; i < state->deltas->len; i++) {
     data = g_bytes_get_data (g_ptr_array_index (state->deltas, i), &len);
     if (!ds_header_parse (data, len, &dh, error))
       return NULL;
-    if (dh.flags & DS_FLAG_COMPRESSED)
-      goto compressed;
     if (dh.width != kh.width || dh.height != kh.height)
       goto inconsistent;
+    compressed |= (dh.flags & DS_FLAG_COMPRESSED) != 0;
   }
 
   /* room for a Pixels frame: the picture is decoded in place */
@@ -466,18 +595,35 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
     goto no_memory;
   picture = pixels_frame + DS_HEADER_SIZE;
   data = g_bytes_get_data (state->keyframe, NULL);
-  if (kh.type == DS_FRAME_PIXELS)
-    memcpy (picture, data + DS_HEADER_SIZE, size);
-  else if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, kh.payload_len, NULL,
-          picture, size, error))
+  payload = frame_payload (state, data, &kh, size, &buf, &buf_size, &len,
+      error);
+  if (payload == NULL)
     goto failed;
+  if (kh.type == DS_FRAME_PIXELS) {
+    if (len != size)
+      goto inconsistent_decoded;
+    memcpy (picture, payload, size);
+  } else if (!ds_rle_decode_xor (payload, len, NULL, picture, size, error)) {
+    goto failed;
+  }
   for (i = 0; i < state->deltas->len; i++) {
+    gboolean ok;
+
     data = g_bytes_get_data (g_ptr_array_index (state->deltas, i), NULL);
     ds_header_parse (data, DS_HEADER_SIZE, &dh, NULL);
-    if (!ds_rle_decode_xor (data + DS_HEADER_SIZE, dh.payload_len, picture,
-            picture, size, error))
+    payload = frame_payload (state, data, &dh, size, &buf, &buf_size, &len,
+        error);
+    if (payload == NULL)
+      goto failed;
+    if (dh.type == DS_FRAME_MOTION_DELTA_PIXELS)
+      ok = ds_motion_decode (payload, len, picture, picture, kh.width,
+          kh.height, error);
+    else
+      ok = ds_rle_decode_xor (payload, len, picture, picture, size, error);
+    if (!ok)
       goto failed;
   }
+  g_clear_pointer (&buf, g_free);
 
   out.flags = DS_FLAG_KEYFRAME;
   out.seq = dh.seq;
@@ -500,8 +646,17 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   }
   g_free (coded);
   if (DS_HEADER_SIZE + size > budget) {
+    GBytes *packed = NULL;
+
+    /* a source that compresses has receivers that decompress: the code
+     * in one zstd frame when only that fits (zstd costs more than the
+     * run-length code, and its bytes depend on the libzstd version) */
+    if (compressed)
+      packed = compress_picture (picture, size, budget, &out);
     g_free (pixels_frame);
-    goto too_large;
+    if (packed == NULL)
+      goto too_large;
+    return packed;
   }
   out.type = DS_FRAME_PIXELS;
   out.payload_len = size;
@@ -509,12 +664,6 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   return g_bytes_new_take (pixels_frame, DS_HEADER_SIZE + size);
 
   /* ERRORS */
-compressed:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
-        "compressed (zstd) frames in the chain");
-    return NULL;
-  }
 inconsistent:
   {
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
@@ -527,8 +676,18 @@ no_memory:
         "no memory for a picture of %ux%u", kh.width, kh.height);
     return NULL;
   }
+inconsistent_decoded:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_SIZE_MISMATCH,
+        "a compressed Pixels frame of %ux%u decompresses to %" G_GSIZE_FORMAT
+        " bytes", kh.width, kh.height, len);
+    g_free (buf);
+    g_free (pixels_frame);
+    return NULL;
+  }
 failed:
   {
+    g_free (buf);
     g_free (pixels_frame);
     return NULL;
   }
@@ -558,7 +717,7 @@ collapse_picture (DsStreamState * state, gsize picture_bytes, guint * events)
 
   /* a frame larger than a source may send is never cached nor sent */
   budget = MIN (budget, state->settings.max_frame_bytes + DS_HEADER_SIZE);
-  if (state->deltas_bytes >= picture_bytes / REBUILD_MIN_SHARE) {
+  if (state->deltas_work >= picture_bytes / REBUILD_MIN_SHARE) {
     rebuilt = rebuild_picture (state, budget, &error);
     tried = TRUE;
     g_clear_error (&error);
@@ -640,9 +799,12 @@ cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
     return;
   g_ptr_array_add (state->deltas, g_bytes_ref (frame));
   state->deltas_bytes += size;
+  state->deltas_work += delta_work (state, header,
+      (const guint8 *) g_bytes_get_data (frame, NULL) + DS_HEADER_SIZE);
   picture_bytes = (gsize) header->width * header->height * 4;
   if (state->deltas_bytes > picture_bytes ||
-      ds_stream_state_get_cache_bytes (state) > bound)
+      state->deltas_work > (guint64) picture_bytes * REBUILD_MAX_WORK_PICTURES
+      || ds_stream_state_get_cache_bytes (state) > bound)
     collapse_picture (state, picture_bytes, events);
 }
 
@@ -736,6 +898,7 @@ ds_stream_state_push (DsStreamState * state, GBytes * frame,
     }
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
       verdict = accept_picture (state, header, payload, &ev, error);
       if (verdict != DS_STREAM_FORWARD)

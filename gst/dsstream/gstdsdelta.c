@@ -126,6 +126,7 @@
 #endif
 
 #include "dsprotocol.h"
+#include "dsstream.h"
 #include "dsrle.h"
 #include "gstdsutils.h"
 
@@ -1115,6 +1116,7 @@ gst_ds_delta_handle_frame (GstDsDelta * self, GstBuffer * buffer,
       return gst_ds_delta_handle_picture (self, buffer, header);
     case DS_FRAME_KEYFRAME:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_END:
       /* receivers reset or change their picture (End: the stream is over,
        * a new one starts from nothing): our reference no longer matches
@@ -1186,9 +1188,9 @@ gst_ds_delta_drain_framer (GstDsDelta * self, gboolean at_eos)
           gst_buffer_unref (payload);
         GST_BUFFER_PTS (frame) = pts;
         /* as dspay and dsdelta flag the frames they make */
-        if ((header.type == DS_FRAME_DELTA_PIXELS
-                || header.type == DS_FRAME_SIGNAL_DIFF)
-            && !(header.flags & (DS_FLAG_KEYFRAME | DS_FLAG_INPUT)))
+        if (ds_frame_needs_reference (&header) ||
+            (header.type == DS_FRAME_SIGNAL_DIFF &&
+                !(header.flags & DS_FLAG_INPUT)))
           GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
         ret = gst_ds_delta_handle_frame (self, frame, &header);
         break;

@@ -18,7 +18,8 @@
  */
 
 
-/* dsdepay's pictures: Pixels and DeltaPixels frames to the video pad,
+/* dsdepay's pictures: Pixels, DeltaPixels and MotionDeltaPixels frames
+ * to the video pad,
  * CompressedPixels frames to the image pad, the reference picture of the
  * next delta, the buffer pool of decoded pictures, and keyframe requests
  * while deltas cannot be decoded. */
@@ -29,6 +30,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "dsmotion.h"
 #include "dsrle.h"
 
 #include "gstdsdepay-private.h"
@@ -526,8 +528,9 @@ gst_ds_depay_ensure_scratch (GstDsDepay * self, gsize size)
   return self->scratch != NULL;
 }
 
-/* FLAG_COMPRESSED: the payload is exactly one zstd frame of the run-length
- * code, whose size may not exceed @limit. */
+/* FLAG_COMPRESSED: the payload is exactly one zstd frame of the normal
+ * payload (the run-length code, after the move table for a
+ * MotionDeltaPixels), whose size may not exceed @limit. */
 static gboolean
 gst_ds_depay_decompress (GstDsDepay * self, const guint8 * data, gsize len,
     gsize limit, const guint8 ** out, gsize * out_len, GError ** error)
@@ -708,6 +711,7 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
     GstBuffer * payload, GstClockTime pts, guint missing, guint max_size)
 {
   gboolean keyframe = (header->flags & DS_FLAG_KEYFRAME) != 0;
+  gboolean motion = header->type == DS_FRAME_MOTION_DELTA_PIXELS;
   gboolean wait_for_keyframe, direct = FALSE;
   GstMapInfo in_map, out_map, ref_map;
   const guint8 *code;
@@ -747,7 +751,11 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
   code = in_map.data;
   code_len = in_map.size;
   if (header->flags & DS_FLAG_COMPRESSED) {
-    gsize limit = MIN (DS_RLE_MAX_ENCODED_SIZE (size), (gsize) max_size);
+    gsize limit = DS_RLE_MAX_ENCODED_SIZE (size);
+
+    if (motion)
+      limit += DS_MOTION_TABLE_SIZE (DS_MOTION_MAX_MOVES);
+    limit = MIN (limit, (gsize) max_size);
 
     if (!gst_ds_depay_decompress (self, in_map.data, in_map.size, limit,
             &code, &code_len, &error)) {
@@ -756,7 +764,9 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
     }
   }
 
-  /* The run-length code decodes into whole pictures: straight into a
+  /* The run-length code (after the moves of a MotionDeltaPixels, which
+   * copy rectangles of the reference into the picture first) decodes
+   * into whole pictures: straight into a
    * buffer of the negotiated pool when its rows are tight, else into a
    * tight picture of our own, copied into a buffer of the pool row by row
    * afterwards. The first picture of new caps is decoded before the caps
@@ -790,9 +800,14 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
     } else {
       ok = gst_memory_map (self->reference, &ref_map, GST_MAP_READ);
       if (ok) {
-        ok = ref_map.size == size &&
-            ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data,
-            size, &error);
+        if (ref_map.size != size)
+          ok = FALSE;
+        else if (motion)
+          ok = ds_motion_decode (code, code_len, ref_map.data, out_map.data,
+              header->width, header->height, &error);
+        else
+          ok = ds_rle_decode_xor (code, code_len, ref_map.data, out_map.data,
+              size, &error);
         gst_memory_unmap (self->reference, &ref_map);
       }
     }
@@ -827,8 +842,9 @@ gst_ds_depay_handle_delta (GstDsDepay * self, const DsHeader * header,
   /* ERRORS */
 too_large:
   {
-    gst_ds_depay_skip_malformed (self, "DeltaPixels frame %ux%u is larger "
-        "than max-frame-size (%u) once decoded", header->width,
+    gst_ds_depay_skip_malformed (self, "%s frame %ux%u is larger "
+        "than max-frame-size (%u) once decoded",
+        ds_frame_type_name (header->type), header->width,
         header->height, max_size);
     gst_buffer_replace (&payload, NULL);
     /* keyframe or not, what the sender sends next refers to it */
@@ -845,9 +861,9 @@ drop:
   }
 decode_failed:
   {
-    gst_ds_depay_skip_malformed (self, "DeltaPixels frame seq %u %ux%u: %s",
-        header->seq, header->width, header->height,
-        error ? error->message : "reference of the wrong size");
+    gst_ds_depay_skip_malformed (self, "%s frame seq %u %ux%u: %s",
+        ds_frame_type_name (header->type), header->seq, header->width,
+        header->height, error ? error->message : "reference of the wrong size");
     g_clear_error (&error);
     gst_buffer_replace (&payload, NULL);
     gst_ds_depay_count_dropped (self);
@@ -912,6 +928,6 @@ unknown_format:
 void
 gst_ds_depay_skip_picture (GstDsDepay * self, const DsHeader * header)
 {
-  if (header->type == DS_FRAME_PIXELS || header->type == DS_FRAME_DELTA_PIXELS)
+  if (ds_frame_type_media (header->type) == DS_MEDIA_VIDEO)
     gst_ds_depay_start_waiting_for_keyframe (self, "malformed picture");
 }

@@ -23,7 +23,8 @@
  * - gstdsdepay.c: the element: pads, chain, events, states, properties,
  *   the frame dispatch, audio, haptic and End frames
  * - gstdsdepay-timing.c: timestamps, segments, framerate
- * - gstdsdepay-picture.c: Pixels, DeltaPixels and CompressedPixels, the
+ * - gstdsdepay-picture.c: Pixels, DeltaPixels, MotionDeltaPixels and
+ *   CompressedPixels, the
  *   reference picture, the buffer pool, keyframe requests
  * - gstdsdepay-signal.c: the signal state (SignalSync, SignalDiff) and
  *   SchemaAnnounce
@@ -234,7 +235,8 @@ void gst_ds_depay_end_timing (GstDsDepay * self, const DsHeader * header);
 G_GNUC_INTERNAL
 GstClockTime gst_ds_depay_picture_duration (GstDsDepay * self);
 
-/* gstdsdepay-picture.c. Pixels, DeltaPixels, CompressedPixels, AudioPcm,
+/* gstdsdepay-picture.c. Pixels, DeltaPixels, MotionDeltaPixels,
+ * CompressedPixels, AudioPcm,
  * AudioCompressed, Haptic and the signal types reach their handler
  * validated by ds_header_validate(): sizes fit the type, a payload is
  * there when the type needs one. */

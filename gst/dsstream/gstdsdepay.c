@@ -40,9 +40,11 @@
  * channel's catch-up sends its signal state before the first picture):
  *
  * * `video`: `video/x-raw,format=RGBA` from Pixels frames (a sub-buffer of
- *   the input, no copy, when the picture is opaque) and DeltaPixels frames
+ *   the input, no copy, when the picture is opaque), DeltaPixels frames
  *   (decoded against the last picture, with or without FLAG_KEYFRAME and
- *   FLAG_COMPRESSED, i.e. one zstd frame of the run-length code) into
+ *   FLAG_COMPRESSED, i.e. one zstd frame of the run-length code) and
+ *   MotionDeltaPixels frames (rectangles of the last picture moved, then
+ *   the run-length code; with or without FLAG_COMPRESSED) into
  *   buffers of the pool decided with downstream (an ALLOCATION query:
  *   downstream's pool when it reads #GstVideoMeta, whatever its row
  *   stride, else a #GstVideoBufferPool of dsdepay's own). The caps change
@@ -133,7 +135,8 @@
  * ...: every header goes through the protocol library's checks) or
  * larger than #GstDsDepay:max-frame-size is skipped with a warning on the
  * bus, and the stream goes on. So is a frame with FLAG_COMPRESSED whose
- * type dsdepay cannot decompress (anything but DeltaPixels). Signal JSON
+ * type dsdepay cannot decompress (anything but DeltaPixels and
+ * MotionDeltaPixels). Signal JSON
  * is read with the library's bounded parser (ds_json_parse(): plain RFC
  * 8259 JSON only, no comments, nested at most 64 levels) within the
  * library's default signal bounds (1 MiB of JSON and 10000 keys, per
@@ -913,8 +916,8 @@ gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
   gst_ds_depay_reset_stream (self);
 }
 
-/* FLAG_COMPRESSED: only a DeltaPixels payload (one zstd frame of the
- * run-length code) can be decompressed; the payload of the other types
+/* FLAG_COMPRESSED: only a DeltaPixels or MotionDeltaPixels payload (one
+ * zstd frame of the normal payload) can be decompressed; the payload of the other types
  * dsdepay reads or outputs would be garbage. Types whose payload is not
  * looked at (Neural*, Ping, ...) do not care. */
 static gboolean
@@ -966,6 +969,24 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   /* the protocol's rules, once: known type, sizes that fit the type */
   if (!ds_header_validate (header, &error))
     goto invalid;
+  /* the move table of a MotionDeltaPixels is part of its checks
+   * (O(moves)): a bad one is malformed before seq tracking, as a bad
+   * header is */
+  if (header->type == DS_FRAME_MOTION_DELTA_PIXELS && payload != NULL &&
+      !(header->flags & DS_FLAG_COMPRESSED)) {
+    GstMapInfo map;
+    gboolean valid = TRUE;
+
+    if (gst_buffer_map (payload, &map, GST_MAP_READ)) {
+      DsHeader h = *header;
+
+      h.payload_len = map.size;
+      valid = ds_frame_validate (&h, map.data, &error);
+      gst_buffer_unmap (payload, &map);
+    }
+    if (!valid)
+      goto invalid;
+  }
   if ((header->flags & DS_FLAG_COMPRESSED) &&
       !gst_ds_depay_can_decompress (header->type))
     goto cannot_decompress;
@@ -990,6 +1011,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   switch (header->type) {
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       if (header->type == DS_FRAME_PIXELS)
         return gst_ds_depay_handle_pixels (self, header, payload, pts);

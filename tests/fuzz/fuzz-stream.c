@@ -32,20 +32,24 @@
 
 #include <string.h>
 
+#include "dscompress.h"
 #include "dsframequeue.h"
+#include "dsmotion.h"
 #include "dsrle.h"
 #include "dsstream.h"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
 
-/* Decodes the catch-up's pictures as a receiver does (zstd payloads are
- * not decoded: the picture is then of known size, unknown content). A
- * delta with no picture of its size before it is a bug of the model: the
- * catch-up promises a reference. */
+/* Decodes the catch-up's pictures as a receiver does. Uncompressed
+ * frames were checked on arrival and must decode; zstd payloads were
+ * not, so one that does not decode leaves the picture of known size but
+ * unknown content. A delta with no picture of its size before it is a bug
+ * of the model: the catch-up promises a reference. */
 static void
 decode_catchup (GPtrArray * frames)
 {
-  guint8 *picture = NULL;
+  guint8 *picture = NULL, *buf = NULL;
+  gsize buf_size = 0;
   gboolean have = FALSE;
   guint width = 0, height = 0, i;
 
@@ -58,7 +62,8 @@ decode_catchup (GPtrArray * frames)
 
     if (!ds_header_parse (d, len, &h, NULL))
       __builtin_trap ();
-    if (h.type != DS_FRAME_PIXELS && h.type != DS_FRAME_DELTA_PIXELS)
+    if (h.type != DS_FRAME_PIXELS && h.type != DS_FRAME_DELTA_PIXELS &&
+        h.type != DS_FRAME_MOTION_DELTA_PIXELS)
       continue;
     compressed = (h.flags & DS_FLAG_COMPRESSED) != 0;
     size = (gsize) h.width * h.height * 4;
@@ -79,12 +84,29 @@ decode_catchup (GPtrArray * frames)
     }
     if (!have || h.width != width || h.height != height)
       __builtin_trap ();
-    if (compressed)
-      g_clear_pointer (&picture, g_free);
-    else if (picture != NULL && !ds_rle_decode_xor (d + DS_HEADER_SIZE,
-            h.payload_len, picture, picture, size, NULL))
+    if (picture == NULL)
+      continue;
+    if (compressed) {
+      gsize out_len;
+
+      if (!ds_payload_decompress (d + DS_HEADER_SIZE, h.payload_len,
+              4 * size + DS_MOTION_TABLE_SIZE (DS_MOTION_MAX_MOVES), &buf,
+              &buf_size, &out_len, NULL) ||
+          (h.type == DS_FRAME_MOTION_DELTA_PIXELS ?
+              !ds_motion_decode (buf, out_len, picture, picture, width,
+                  height, NULL) :
+              !ds_rle_decode_xor (buf, out_len, picture, picture, size, NULL)))
+        g_clear_pointer (&picture, g_free);
+    } else if (h.type == DS_FRAME_MOTION_DELTA_PIXELS) {
+      if (!ds_motion_decode (d + DS_HEADER_SIZE, h.payload_len, picture,
+              picture, width, height, NULL))
+        __builtin_trap ();
+    } else if (!ds_rle_decode_xor (d + DS_HEADER_SIZE, h.payload_len,
+            picture, picture, size, NULL)) {
       __builtin_trap ();
+    }
   }
+  g_free (buf);
   g_free (picture);
 }
 

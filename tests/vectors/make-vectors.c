@@ -41,6 +41,7 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "dsmotion.h"
 #include "dsprotocol.h"
 #include "dsrle.h"
 #include "dssignal.h"
@@ -68,6 +69,7 @@ typedef struct
   gchar *name;
   gchar *description;
   gboolean needs_zstd;
+  const gchar *browser_skip;    /* why the browser skips it, else NULL */
   GByteArray *bytes;            /* NAME.ds */
   GArray *offsets;              /* gsize pairs: offset, length */
   guint32 timestamp;
@@ -250,6 +252,55 @@ add_delta (Vector * v, guint8 flags, guint16 seq, guint w, guint h,
   g_bytes_unref (code);
 }
 
+/* add_motion(): make the first move leave the picture (not a wire flag) */
+#define BAD_MOVE 0x80
+
+/* A MotionDeltaPixels from @ref to @cur with @moves */
+static void
+add_motion (Vector * v, guint8 flags, guint16 seq, guint w, guint h,
+    const guint8 * cur, const guint8 * ref, const DsMotionMove * moves, guint n)
+{
+  gsize cap = DS_MOTION_TABLE_SIZE (n) + DS_RLE_MAX_ENCODED_SIZE (w * h * 4);
+  guint8 *payload = g_malloc (cap);
+  gsize len = ds_motion_encode (cur, ref, w, h, moves, n, payload, cap);
+  GBytes *bytes;
+  gconstpointer data;
+
+  g_assert (len > 0);
+  if (flags & BAD_MOVE) {
+    /* the first move one pixel wider than the picture */
+    payload[DS_MOTION_TABLE_SIZE (0) + 8] = (w + 1) & 0xff;
+    payload[DS_MOTION_TABLE_SIZE (0) + 9] = (w + 1) >> 8;
+    flags &= ~BAD_MOVE;
+  }
+  bytes = g_bytes_new_take (payload, len);
+  if (flags & DS_FLAG_COMPRESSED) {
+    GBytes *packed = zstd_stored (bytes);
+
+    g_bytes_unref (bytes);
+    bytes = packed;
+  }
+  data = g_bytes_get_data (bytes, &len);
+  add_frame (v, DS_FRAME_MOTION_DELTA_PIXELS, flags, seq, w, h, data, len);
+  g_bytes_unref (bytes);
+}
+
+/* The prediction of @moves on @ref (SPEC §3), pixel by pixel */
+static guint8 *
+predict (const guint8 * ref, guint w, guint h, const DsMotionMove * moves,
+    guint n)
+{
+  guint8 *out = g_memdup2 (ref, (gsize) w * h * 4);
+  guint i, x, y;
+
+  for (i = 0; i < n; i++)
+    for (y = 0; y < moves[i].height; y++)
+      for (x = 0; x < moves[i].width; x++)
+        memcpy (out + ((moves[i].dst_y + y) * w + moves[i].dst_x + x) * 4,
+            ref + ((moves[i].src_y + y) * w + moves[i].src_x + x) * 4, 4);
+  return out;
+}
+
 static void
 add_pixels (Vector * v, guint16 seq, guint w, guint h, const guint8 * pic)
 {
@@ -358,7 +409,8 @@ add_signal_state (JsonBuilder * b, const gchar * member, DsSignalState * s)
   g_free (json);
 }
 
-/* Decides a DeltaPixels frame; returns the result name */
+/* Decides a DeltaPixels or MotionDeltaPixels frame; returns the result
+ * name */
 static const gchar *
 receiver_delta (Receiver * r, JsonBuilder * b, const DsHeader * header,
     const guint8 * payload, gint missing)
@@ -386,8 +438,12 @@ receiver_delta (Receiver * r, JsonBuilder * b, const DsHeader * header,
     code = g_bytes_get_data (unpacked, &code_len);
   }
   out = g_malloc (size);
-  ok = ds_rle_decode_xor (code, code_len, keyframe ? NULL : r->reference, out,
-      size, NULL);
+  if (header->type == DS_FRAME_MOTION_DELTA_PIXELS)
+    ok = ds_motion_decode (code, code_len, r->reference, out, header->width,
+        header->height, NULL);
+  else
+    ok = ds_rle_decode_xor (code, code_len, keyframe ? NULL : r->reference,
+        out, size, NULL);
   g_clear_pointer (&unpacked, g_bytes_unref);
   if (!ok) {
     g_free (out);
@@ -434,7 +490,7 @@ receiver_push (Receiver * r, JsonBuilder * b, const guint8 * data, gsize len)
   if (!ds_frame_validate (&header, payload, NULL) ||
       ((header.flags & DS_FLAG_COMPRESSED) && !can_decompress (header.type))) {
     r->malformed++;
-    if (header.type == DS_FRAME_PIXELS || header.type == DS_FRAME_DELTA_PIXELS)
+    if (ds_frame_type_media (header.type) == DS_MEDIA_VIDEO)
       r->waiting = TRUE;
     result = "malformed";
     goto done;
@@ -462,6 +518,7 @@ receiver_push (Receiver * r, JsonBuilder * b, const guint8 * data, gsize len)
       result = "picture";
       break;
     case DS_FRAME_DELTA_PIXELS:
+    case DS_FRAME_MOTION_DELTA_PIXELS:
       result = receiver_delta (r, b, &header, payload, missing);
       break;
     case DS_FRAME_COMPRESSED_PIXELS:{
@@ -682,6 +739,10 @@ vector_write (Vector * v, const gchar * dir)
     json_builder_add_string_value (b, "zstd");
     json_builder_end_array (b);
   }
+  if (v->browser_skip) {
+    json_builder_set_member_name (b, "browser_skip");
+    json_builder_add_string_value (b, v->browser_skip);
+  }
   json_builder_set_member_name (b, "file");
   file = g_strconcat (v->name, ".ds", NULL);
   json_builder_add_string_value (b, file);
@@ -783,6 +844,56 @@ delta_chain (const gchar * name, const gchar * description, guint8 flags)
   add_pixels (v, 5, W, H, p[5]);
   add_delta (v, flags, 6, W, H, p[6], p[5]);
   add_delta (v, flags, 7, W, H, p[7], p[6]);
+  for (k = 0; k < G_N_ELEMENTS (p); k++)
+    g_free (p[k]);
+  return v;
+}
+
+/* MotionDeltaPixels: a scroll, moves overlapping themselves and each
+ * other, no moves, a DeltaPixels in between, a move leaving the picture
+ * (malformed: the deltas after it are dropped until the Pixels
+ * keyframe) */
+static Vector *
+motion_chain (const gchar * name, const gchar * description, guint8 flags)
+{
+  static const DsMotionMove scroll[] = {
+    {0, 0, 0, 2, W, H - 2},
+  };
+  static const DsMotionMove windows[] = {
+    {0, 0, 1, 0, 4, 3},
+    {1, 0, 3, 1, 4, 3},
+    {W - 3, H - 2, 0, H - 2, 3, 2},
+  };
+  Vector *v = vector_new (name, description);
+  guint8 *p[8], *pred;
+  guint k;
+
+  v->browser_skip = "MotionDeltaPixels not in the viewer yet";
+  for (k = 0; k < G_N_ELEMENTS (p); k++)
+    p[k] = make_picture (W, H, k * 3 + 1);
+  add_pixels (v, 0, W, H, p[0]);
+  /* p1: p0 scrolled, new rows at the top */
+  pred = predict (p[0], W, H, scroll, 1);
+  memcpy (pred, p[1], W * 2 * 4);
+  add_motion (v, flags, 1, W, H, pred, p[0], scroll, 1);
+  g_free (p[1]);
+  p[1] = pred;
+  /* p2: windows moved over it, and a few pixels changed */
+  pred = predict (p[1], W, H, windows, 3);
+  pred[5] ^= 0x11;
+  add_motion (v, flags, 2, W, H, pred, p[1], windows, 3);
+  g_free (p[2]);
+  p[2] = pred;
+  /* no moves: the code alone */
+  add_motion (v, flags, 3, W, H, p[3], p[2], NULL, 0);
+  add_delta (v, flags, 4, W, H, p[4], p[3]);
+  add_motion (v, flags, 5, W, H, p[5], p[4], windows, 3);
+  /* malformed: the scroll one pixel wider than the picture (in the
+   * compressed frame too: the table is read once decompressed) */
+  add_motion (v, flags | BAD_MOVE, 6, W, H, p[6], p[5], scroll, 1);
+  add_motion (v, flags, 7, W, H, p[7], p[6], windows, 3);
+  add_pixels (v, 8, W, H, p[0]);
+  add_motion (v, flags, 9, W, H, p[2], p[0], windows, 3);
   for (k = 0; k < G_N_ELEMENTS (p); k++)
     g_free (p[k]);
   return v;
@@ -1081,7 +1192,7 @@ vector_malformed (void)
 int
 main (int argc, char **argv)
 {
-  Vector *vectors[12];
+  Vector *vectors[14];
   guint i, n = 0;
   gboolean ok = TRUE;
 
@@ -1098,6 +1209,14 @@ main (int argc, char **argv)
   vectors[n++] = delta_chain ("delta-chain", "a DeltaPixels keyframe, "
       "deltas, a Pixels keyframe in the chain and deltas against it", 0);
   vectors[n++] = delta_chain ("delta-zstd", "the same chain with "
+      "FLAG_COMPRESSED: each payload one zstd frame (stored blocks)",
+      DS_FLAG_COMPRESSED);
+  vectors[n - 1]->needs_zstd = TRUE;
+  vectors[n++] = motion_chain ("motion", "MotionDeltaPixels: a scroll, "
+      "moves overlapping themselves and each other, no moves, a DeltaPixels "
+      "between them, then a move leaving the picture (malformed) and the "
+      "deltas after it dropped until a Pixels keyframe", 0);
+  vectors[n++] = motion_chain ("motion-zstd", "the motion chain with "
       "FLAG_COMPRESSED: each payload one zstd frame (stored blocks)",
       DS_FLAG_COMPRESSED);
   vectors[n - 1]->needs_zstd = TRUE;

@@ -32,6 +32,7 @@
 #include <gst/video/video.h>
 #include <gst/app/app.h>
 
+#include "dsmotion.h"
 #include "dsprotocol.h"
 #include "dsrle.h"
 #include "dssignal.h"
@@ -2061,6 +2062,117 @@ GST_START_TEST (test_delta_compressed)
 }
 
 GST_END_TEST;
+
+/* A MotionDeltaPixels payload from @ref to @cur with @moves */
+static GByteArray *
+motion_payload (const guint8 * cur, const guint8 * ref, guint w, guint h,
+    const DsMotionMove * moves, guint n)
+{
+  gsize cap = DS_MOTION_TABLE_SIZE (n) + DS_RLE_MAX_ENCODED_SIZE (w * h * 4);
+  GByteArray *out = g_byte_array_sized_new (cap);
+
+  g_byte_array_set_size (out, cap);
+  g_byte_array_set_size (out, ds_motion_encode (cur, ref, w, h, moves, n,
+          out->data, cap));
+  fail_unless (out->len > 0);
+  return out;
+}
+
+/* MotionDeltaPixels: moved rectangles of the last picture (two moves,
+ * each overlapping itself, the second reading what the first
+ * overwrites), then the code; with FLAG_COMPRESSED too; and the frames
+ * that must be refused: FLAG_KEYFRAME, a move leaving the picture, no
+ * reference */
+GST_START_TEST (test_motion_delta)
+{
+  const DsMotionMove moves[] = {
+    {0, 0, 0, 2, 16, 6},        /* scroll down two rows */
+    {0, 2, 3, 3, 5, 4},         /* a window over it, read from before */
+  };
+  Depay *d = depay_new (NULL);
+  const guint w = 16, h = 8;
+  gsize n = w * h * 4;
+  guint8 *p0 = make_picture (w, h, 0), *p1, *p2;
+  GByteArray *payload, *z;
+  GstBuffer *out;
+  guint i;
+
+  /* p1: p0 moved, plus a few changed pixels */
+  p1 = g_memdup2 (p0, n);
+  for (i = 0; i < 6 * w * 4; i++)
+    p1[2 * w * 4 + i] = p0[i];
+  for (i = 0; i < 4; i++)
+    memcpy (p1 + ((3 + i) * w + 3) * 4, p0 + ((2 + i) * w) * 4, 5 * 4);
+  p1[5] ^= 0x33;
+  p2 = make_picture (w, h, 9);
+
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, w, h, p0, n));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+
+  payload = motion_payload (p1, p0, w, h, moves, 2);
+  /* the moves carry the picture: the code is small */
+  fail_unless (payload->len < n / 4);
+  push (d, frame_buffer (DS_FRAME_MOTION_DELTA_PIXELS, 0, 1, 10, w, h,
+          payload->data, payload->len));
+  g_byte_array_unref (payload);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p1, n);
+  gst_buffer_unref (out);
+
+  /* compressed: one zstd frame of the whole payload */
+  payload = motion_payload (p2, p1, w, h, moves, 2);
+  z = zstd_raw_frame (payload->data, payload->len, payload->len);
+  push (d, frame_buffer (DS_FRAME_MOTION_DELTA_PIXELS, DS_FLAG_COMPRESSED, 2,
+          20, w, h, z->data, z->len));
+  g_byte_array_unref (z);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, p2, n);
+  gst_buffer_unref (out);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 0);
+
+  /* FLAG_KEYFRAME is not allowed: skipped with a warning, and what
+   * follows waits for a keyframe */
+  push (d, frame_buffer (DS_FRAME_MOTION_DELTA_PIXELS, DS_FLAG_KEYFRAME, 3,
+          30, w, h, payload->data, payload->len));
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 4, 40, w, h, p1,
+          n));
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+
+  /* a move one pixel wider than the picture: malformed */
+  payload->data[DS_MOTION_TABLE_SIZE (0) + 8] = w + 1;
+  push (d, frame_buffer (DS_FRAME_MOTION_DELTA_PIXELS, 0, 5, 50, w, h,
+          payload->data, payload->len));
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 1);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  g_byte_array_unref (payload);
+
+  g_free (p0);
+  g_free (p1);
+  g_free (p2);
+  depay_free (d);
+
+  /* without a reference: dropped, a keyframe asked for */
+  d = depay_new (NULL);
+  p0 = make_picture (w, h, 0);
+  p1 = make_picture (w, h, 1);
+  payload = motion_payload (p1, p0, w, h, moves, 2);
+  push (d, frame_buffer (DS_FRAME_MOTION_DELTA_PIXELS, 0, 0, 0, w, h,
+          payload->data, payload->len));
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  fail_unless_equals_int (count_force_key_units (d), 1);
+  fail_unless_equals_uint64 (get_stat (d, "dropped"), 1);
+  g_byte_array_unref (payload);
+  g_free (p0);
+  g_free (p1);
+  depay_free (d);
+}
+
+GST_END_TEST;
 #endif
 
 /* Header and payload in separate buffers that upstream still holds (a
@@ -2891,6 +3003,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
+  tcase_add_test (tc, test_motion_delta);
 #endif
 
   return s;

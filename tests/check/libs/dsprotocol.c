@@ -177,6 +177,15 @@ static const FrameCase frame_cases[] = {
   {"compressed pixels", DS_FRAME_COMPRESSED_PIXELS, 0, 0, 0, 8, -1, 0, NULL,
       -1},
   {"delta pixels", DS_FRAME_DELTA_PIXELS, 0, 4, 4, 3, -1, 0, NULL, -1},
+  {"motion no moves", DS_FRAME_MOTION_DELTA_PIXELS, 0, 2, 2, 5, -1, 0,
+      "\0\0\0\x10\0", -1},
+  {"motion one move", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4, 17, -1, 0,
+      "\1\0\0\0\0\0\1\0\1\0\3\0\3\0\0\x40\0", -1},
+  {"motion two whole-picture moves", DS_FRAME_MOTION_DELTA_PIXELS, 0, 1, 1,
+      29, -1, 0, "\2\0" "\0\0\0\0\0\0\0\0\1\0\1\0"
+        "\0\0\0\0\0\0\0\0\1\0\1\0" "\0\4\0", -1},
+  {"motion compressed: table not read", DS_FRAME_MOTION_DELTA_PIXELS,
+      DS_FLAG_COMPRESSED, 4, 4, 2, -1, 0, "\xff\xff", -1},
   {"audio pcm stereo", DS_FRAME_AUDIO_PCM, 0, 2, 48000, 64, -1, 0, NULL, -1},
   {"audio pcm empty", DS_FRAME_AUDIO_PCM, 0, 1, 8000, 0, -1, 0, NULL, -1},
   {"audio opus", DS_FRAME_AUDIO_COMPRESSED, 0, 2, 48000, 7, -1, 0, NULL, -1},
@@ -259,7 +268,36 @@ static const FrameCase frame_cases[] = {
   {"subscribe filter empty", DS_FRAME_SUBSCRIBE_FILTER, 0, 0, 0, 0, -1, 0,
       NULL, ERR (BAD_PAYLOAD)},
   {"unknown type 0x00", 0x00, 0, 0, 0, 0, -1, 0, NULL, ERR (UNKNOWN_TYPE)},
-  {"unknown type 0x04", 0x04, 0, 0, 0, 4, -1, 0, NULL, ERR (UNKNOWN_TYPE)},
+  {"unknown type 0x06", 0x06, 0, 0, 0, 4, -1, 0, NULL, ERR (UNKNOWN_TYPE)},
+
+  /* MotionDeltaPixels: u16 count, moves of six u16, then the code */
+  {"motion no size", DS_FRAME_MOTION_DELTA_PIXELS, 0, 0, 2, 5, -1, 0,
+      "\0\0\0\x10\0", ERR (BAD_PAYLOAD)},
+  {"motion keyframe flag", DS_FRAME_MOTION_DELTA_PIXELS, DS_FLAG_KEYFRAME, 2,
+      2, 5, -1, 0, "\0\0\0\x10\0", ERR (BAD_PAYLOAD)},
+  {"motion keyframe flag compressed", DS_FRAME_MOTION_DELTA_PIXELS,
+        DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED, 2, 2, 5, -1, 0, NULL,
+      ERR (BAD_PAYLOAD)},
+  {"motion empty", DS_FRAME_MOTION_DELTA_PIXELS, 0, 2, 2, 0, -1, 0, NULL,
+      ERR (TRUNCATED)},
+  {"motion count only", DS_FRAME_MOTION_DELTA_PIXELS, 0, 2, 2, 2, -1, 0,
+      "\0\0", ERR (TRUNCATED)},
+  {"motion table without code", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4, 14,
+      -1, 0, "\1\0\0\0\0\0\1\0\1\0\2\0\2\0", ERR (TRUNCATED)},
+  {"motion truncated table", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4, 17, -1,
+      0, "\2\0\0\0\0\0\1\0\1\0\2\0\2\0\0\x40\0", ERR (TRUNCATED)},
+  {"motion move leaves the picture", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4,
+        17, -1, 0, "\1\0\0\0\0\0\1\0\0\0\4\0\1\0\0\x40\0",
+      ERR (BAD_PAYLOAD)},
+  {"motion source leaves the picture", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4,
+        17, -1, 0, "\1\0\0\0\3\0\0\0\0\0\1\0\2\0\0\x40\0",
+      ERR (BAD_PAYLOAD)},
+  {"motion empty move", DS_FRAME_MOTION_DELTA_PIXELS, 0, 4, 4, 17, -1, 0,
+      "\1\0\0\0\0\0\1\0\1\0\0\0\2\0\0\x40\0", ERR (BAD_PAYLOAD)},
+  {"motion moves over two pictures", DS_FRAME_MOTION_DELTA_PIXELS, 0, 1, 1,
+      41, -1, 0, "\3\0" "\0\0\0\0\0\0\0\0\1\0\1\0"
+        "\0\0\0\0\0\0\0\0\1\0\1\0" "\0\0\0\0\0\0\0\0\1\0\1\0"
+        "\0\4\0", ERR (BAD_PAYLOAD)},
   {"unknown type 0x90 without input flag", 0x90, 0, 0, 0, 0, -1, 0, NULL,
       ERR (UNKNOWN_TYPE)},
 
@@ -435,7 +473,7 @@ GST_START_TEST (test_type_tables)
       fail_unless_equals_int (ds_input_payload_size (t), -1);
     }
   }
-  fail_unless_equals_int (n_frames, 17);
+  fail_unless_equals_int (n_frames, 18);
   fail_unless_equals_int (n_inputs, 14);
   fail_unless_equals_int (ds_input_payload_size (DS_INPUT_BCI), -1);
 
@@ -443,6 +481,10 @@ GST_START_TEST (test_type_tables)
       DS_MEDIA_VIDEO);
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_DELTA_PIXELS),
       DS_MEDIA_VIDEO);
+  fail_unless_equals_int (ds_frame_type_media (DS_FRAME_MOTION_DELTA_PIXELS),
+      DS_MEDIA_VIDEO);
+  fail_unless_equals_string (ds_frame_type_name
+      (DS_FRAME_MOTION_DELTA_PIXELS), "MotionDeltaPixels");
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_COMPRESSED_PIXELS),
       DS_MEDIA_IMAGE);
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_AUDIO_COMPRESSED),

@@ -27,7 +27,18 @@
  *   C{json}  SchemaAnnounce      X        Ping
  *   P<n>     Pixels of picture n K<n>     keyframe DeltaPixels of n
  *   d<n>     DeltaPixels from the source's current picture to n
- *   z<n>     the same with FLAG_COMPRESSED (a zstd payload)
+ *   z<n>     the same with FLAG_COMPRESSED (one zstd frame); in a
+ *            catch-up, Z is a compressed keyframe DeltaPixels (a chain
+ *            with compressed frames is rebuilt compressed when only that
+ *            fits)
+ *   j<n>     a DeltaPixels with FLAG_COMPRESSED whose payload is not zstd
+ *   v<n>     MotionDeltaPixels from the source's current picture to n (two
+ *            moves, each overlapping itself, the second reading what the
+ *            first overwrites)
+ *   V<n>     the same with FLAG_COMPRESSED
+ *   w<n>     MotionDeltaPixels with two whole-picture moves (the most
+ *            area allowed: it weighs four pictures of work)
+ *   o<n>     MotionDeltaPixels whose move leaves the picture
  *   m<n>     a DeltaPixels whose code decodes to half its picture
  *   I        CompressedPixels (a PNG header)
  *   A<n>     AudioPcm of n bytes F        Keyframe frame
@@ -48,7 +59,11 @@
 
 #include <gst/check/gstcheck.h>
 
+#include <zstd.h>
+
+#include "dscompress.h"
 #include "dsframequeue.h"
+#include "dsmotion.h"
 #include "dsrle.h"
 #include "dsstream.h"
 
@@ -120,6 +135,53 @@ rle_frame (DsHeader * header, const guint8 * cur, const guint8 * ref,
   return frame;
 }
 
+/* @payload as one zstd frame */
+static GBytes *
+zstd_frame (DsHeader * header, const guint8 * payload, gsize len)
+{
+  gsize cap = ZSTD_compressBound (len), zlen;
+  guint8 *z = g_malloc (cap);
+  GBytes *frame;
+
+  zlen = ZSTD_compress (z, cap, payload, len, 1);
+  fail_if (ZSTD_isError (zlen));
+  frame = ds_frame_pack (header, z, zlen);
+  g_free (z);
+  return frame;
+}
+
+/* A MotionDeltaPixels frame from @ref to @cur, compressed or not */
+static GBytes *
+motion_frame (DsHeader * header, const guint8 * cur, const guint8 * ref,
+    guint w, guint h, gchar kind)
+{
+  /* inside the first four pixels of each row, where the background of
+   * picture_byte() is one colour: small deltas */
+  DsMotionMove moves[2] = { {0, 0, 1, 0, 3, h}, {1, 0, 2, 0, 2, h} };
+  gsize size = (gsize) w * h * 4;
+  gsize cap = DS_MOTION_TABLE_SIZE (2) + DS_RLE_MAX_ENCODED_SIZE (size);
+  guint8 *payload = g_malloc (cap);
+  gsize len;
+  GBytes *frame;
+
+  if (kind == 'w') {
+    moves[0] = moves[1] = (DsMotionMove) {
+    0, 0, 0, 0, w, h};
+  }
+  len = ds_motion_encode (cur, ref, w, h, moves, 2, payload, cap);
+  fail_unless (len > 0);
+  if (kind == 'o') {
+    /* the first move (3 wide) one pixel to the right of what fits */
+    payload[DS_MOTION_TABLE_SIZE (0) + 4] = w - 2;
+  }
+  if (kind == 'V')
+    frame = zstd_frame (header, payload, len);
+  else
+    frame = ds_frame_pack (header, payload, len);
+  g_free (payload);
+  return frame;
+}
+
 /* One token into a frame; @header gets its header */
 static GBytes *
 token_frame (Source * s, const gchar * token, DsHeader * header)
@@ -165,13 +227,20 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
     case 'K':
     case 'd':
     case 'z':
+    case 'j':
     case 'm':
+    case 'v':
+    case 'V':
+    case 'w':
+    case 'o':
       header->type = kind == 'P' ? DS_FRAME_PIXELS : DS_FRAME_DELTA_PIXELS;
+      if (strchr ("vVwo", kind))
+        header->type = DS_FRAME_MOTION_DELTA_PIXELS;
       header->width = w;
       header->height = h;
       if (kind == 'K')
         header->flags = DS_FLAG_KEYFRAME;
-      if (kind == 'z')
+      if (kind == 'z' || kind == 'j' || kind == 'V')
         header->flags = DS_FLAG_COMPRESSED;
       break;
     case 'I':
@@ -226,11 +295,32 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
       g_free (p);
       break;
     }
-    case 'd':{
+    case 'd':
+    case 'z':{
       guint8 *p = picture_new (n, w, h);
       guint8 *r = picture_new (s->current < 0 ? 0 : s->current, w, h);
 
       frame = rle_frame (header, p, r, (gsize) w * h * 4);
+      if (kind == 'z') {
+        GBytes *code = frame;
+
+        frame = zstd_frame (header, (const guint8 *) g_bytes_get_data (code,
+                NULL) + DS_HEADER_SIZE, g_bytes_get_size (code) -
+            DS_HEADER_SIZE);
+        g_bytes_unref (code);
+      }
+      g_free (p);
+      g_free (r);
+      break;
+    }
+    case 'v':
+    case 'V':
+    case 'w':
+    case 'o':{
+      guint8 *p = picture_new (n, w, h);
+      guint8 *r = picture_new (s->current < 0 ? 0 : s->current, w, h);
+
+      frame = motion_frame (header, p, r, w, h, kind);
       g_free (p);
       g_free (r);
       break;
@@ -242,7 +332,7 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
       g_free (p);
       break;
     }
-    case 'z':{
+    case 'j':{
       static const guint8 junk[] = { 0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0 };
 
       frame = ds_frame_pack (header, junk, sizeof (junk));
@@ -271,7 +361,7 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
       frame = ds_frame_pack (header, NULL, 0);
       break;
   }
-  if (kind == 'P' || kind == 'K' || kind == 'd') {
+  if (strchr ("PKdzvVw", kind)) {
     s->current = n;
     s->cur_w = w;
     s->cur_h = h;
@@ -328,8 +418,10 @@ frame_letter (const DsHeader * h)
       return 'P';
     case DS_FRAME_DELTA_PIXELS:
       if (h->flags & DS_FLAG_COMPRESSED)
-        return 'z';
+        return (h->flags & DS_FLAG_KEYFRAME) ? 'Z' : 'z';
       return (h->flags & DS_FLAG_KEYFRAME) ? 'K' : 'd';
+    case DS_FRAME_MOTION_DELTA_PIXELS:
+      return (h->flags & DS_FLAG_COMPRESSED) ? 'V' : 'v';
     case DS_FRAME_COMPRESSED_PIXELS:
       return 'I';
     case DS_FRAME_AUDIO_PCM:
@@ -373,6 +465,8 @@ decode_pictures (GPtrArray * frames, guint w, guint h)
 {
   gsize size = (gsize) w * h * 4;
   guint8 *picture = g_malloc0 (size);
+  guint8 *buf = NULL;
+  gsize buf_size = 0;
   gboolean have = FALSE;
   guint i, n;
   gint result = -2;
@@ -388,15 +482,28 @@ decode_pictures (GPtrArray * frames, guint w, guint h)
       fail_unless_equals_int (hd.payload_len, size);
       memcpy (picture, data + DS_HEADER_SIZE, size);
       have = TRUE;
-    } else if (hd.type == DS_FRAME_DELTA_PIXELS) {
+    } else if (hd.type == DS_FRAME_DELTA_PIXELS ||
+        hd.type == DS_FRAME_MOTION_DELTA_PIXELS) {
       gboolean key = (hd.flags & DS_FLAG_KEYFRAME) != 0;
+      const guint8 *payload = data + DS_HEADER_SIZE;
+      gsize payload_len = hd.payload_len;
 
+      if (hd.flags & DS_FLAG_COMPRESSED) {
+        fail_unless (ds_payload_decompress (payload, payload_len, 4 * size +
+                DS_MOTION_TABLE_SIZE (2), &buf, &buf_size, &payload_len, NULL));
+        payload = buf;
+      }
       fail_unless (key || have, "a delta with no picture before it");
-      fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE, hd.payload_len,
-              key ? NULL : picture, picture, size, NULL));
+      if (hd.type == DS_FRAME_MOTION_DELTA_PIXELS)
+        fail_unless (ds_motion_decode (payload, payload_len, picture, picture,
+                w, h, NULL));
+      else
+        fail_unless (ds_rle_decode_xor (payload, payload_len,
+                key ? NULL : picture, picture, size, NULL));
       have = TRUE;
     }
   }
+  g_free (buf);
   if (!have) {
     g_free (picture);
     return -1;
@@ -537,11 +644,35 @@ static const StateRow state_rows[] = {
   {"a chain over the cache bound is rebuilt", "P1 d2 d3 d4 d5 d6 d7 d8",
         "FFFFFFFF", "K d", 8, FALSE, TRUE, PIC + 200, 0, NULL,
       DS_STREAM_REBUILT},
-  {"compressed chains are dropped on overflow and a keyframe asked",
-        "P100 z101 z102 z103 z104 z105 z106 z107 z108 z109 z110 z111 z112 z113 z114 z115 z116 z117 z118 z119 z120 z121 z122 z123 z124 z125",
+  {"compressed chains rebuild", "P1 z2 z3 z4 z5 z6 z7 z8",
+        "FFFFFFFF", "K z", 8, FALSE, TRUE, PIC + 200, 0, NULL,
+      DS_STREAM_REBUILT},
+  {"a compressed keyframe delta rebuilds",
+        "K1 z2 z3 z4 z5 z6 z7 z8", "FFFFFFFF", "K z", 8, FALSE, TRUE,
+      PIC + 200, 0, NULL, DS_STREAM_REBUILT},
+  {"junk compressed chains are dropped on overflow and a keyframe asked",
+        "P100 j101 j102 j103 j104 j105 j106 j107 j108 j109 j110 j111 j112 j113 j114 j115 j116 j117 j118 j119 j120 j121 j122 j123 j124 j125",
         "FFFFFFFFFFFFFFFFFFFFFFFFFF", "", -1, TRUE, FALSE, 0, 0, NULL,
       DS_STREAM_CACHE_DROPPED | DS_STREAM_WANT_KEYFRAME},
   {"a malformed run-length code", "P1 m2", "FM", "P", 1, FALSE, TRUE},
+  /* MotionDeltaPixels (issue 13) */
+  {"motion chain", "P1 v2 v3", "FFF", "P v v", 3, FALSE, TRUE},
+  {"motion and plain deltas mix", "K1 v2 d3 V4", "FFFF", "K v d V", 4,
+      FALSE, TRUE},
+  {"a motion delta of another size is skipped", "P1 v2@8x8", "FS", "P", 1,
+      FALSE, TRUE, 0, 0, NULL, DS_STREAM_WANT_KEYFRAME},
+  {"a motion delta before any picture is skipped", "v2", "S", "", -1},
+  {"a move leaving the picture is malformed", "P1 o2 v3", "FMF", "P v", 3,
+      FALSE, TRUE},
+  {"a motion chain that outweighs the picture is rebuilt",
+        "P100 v101 v102 v103", "FFFF", "P", 103, FALSE, TRUE, 0, 0, NULL,
+      DS_STREAM_REBUILT},
+  {"compressed motion chains rebuild", "P1 V2 V3 V4 V5 V6 V7 V8",
+        "FFFFFFFF", "K V", 8, FALSE, TRUE, PIC + 200, 0, NULL,
+      DS_STREAM_REBUILT},
+  {"moves weigh their area: a chain of 8 pictures of work is rebuilt",
+        "P1 w2 w3 w4", "FFFF", "K v", 4, FALSE, TRUE, 0, 0, NULL,
+      DS_STREAM_REBUILT},
   {"an image after the picture goes last", "P1 d2 I", "FFF", "P d I", 2,
       FALSE, TRUE},
   {"a picture after the image hides it", "I P1", "FF", "P", 1, FALSE, TRUE},

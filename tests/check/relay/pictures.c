@@ -36,6 +36,10 @@
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 
+#include <zstd.h>
+
+#include <ds/dscompress.h>
+#include <ds/dsmotion.h>
 #include <ds/dsprotocol.h>
 #include <ds/dsrle.h>
 
@@ -231,31 +235,65 @@ make_delta (const guint8 * cur, const guint8 * ref, gsize size, guint16 seq,
   return frame;
 }
 
-/* Applies a Pixels or DeltaPixels frame to @picture (@size bytes) the way
- * a receiver does; fails on a delta without reference */
+/* Applies a Pixels, DeltaPixels or MotionDeltaPixels frame (compressed
+ * or not) to @picture (@size bytes) the way a receiver does; fails on a
+ * delta without reference */
 static void
 apply_picture_frame (GBytes * frame, guint8 * picture, gsize size,
     gboolean * have)
 {
   DsHeader header = frame_header (frame);
   const guint8 *data = g_bytes_get_data (frame, NULL);
+  const guint8 *payload = data + DS_HEADER_SIZE;
+  gsize len = header.payload_len;
+  guint8 *buf = NULL;
+  gsize buf_size = 0;
 
+  if (header.flags & DS_FLAG_COMPRESSED) {
+    fail_unless (ds_payload_decompress (payload, len, 4 * size +
+            DS_MOTION_TABLE_SIZE (DS_MOTION_MAX_MOVES), &buf, &buf_size,
+            &len, NULL));
+    payload = buf;
+  }
   if (header.type == DS_FRAME_PIXELS) {
-    fail_unless_equals_int (header.payload_len, size);
-    memcpy (picture, data + DS_HEADER_SIZE, size);
+    fail_unless_equals_int (len, size);
+    memcpy (picture, payload, size);
     *have = TRUE;
-    return;
-  }
-  fail_unless_equals_int (header.type, DS_FRAME_DELTA_PIXELS);
-  if (header.flags & DS_FLAG_KEYFRAME) {
-    fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE, header.payload_len,
-            NULL, picture, size, NULL));
-    *have = TRUE;
-  } else {
+  } else if (header.type == DS_FRAME_MOTION_DELTA_PIXELS) {
     fail_unless (*have, "a delta without reference reached a receiver");
-    fail_unless (ds_rle_decode_xor (data + DS_HEADER_SIZE, header.payload_len,
-            picture, picture, size, NULL));
+    fail_unless (ds_motion_decode (payload, len, picture, picture,
+            header.width, header.height, NULL));
+  } else {
+    fail_unless_equals_int (header.type, DS_FRAME_DELTA_PIXELS);
+    if (header.flags & DS_FLAG_KEYFRAME) {
+      fail_unless (ds_rle_decode_xor (payload, len, NULL, picture, size, NULL));
+      *have = TRUE;
+    } else {
+      fail_unless (*have, "a delta without reference reached a receiver");
+      fail_unless (ds_rle_decode_xor (payload, len, picture, picture, size,
+              NULL));
+    }
   }
+  g_free (buf);
+}
+
+/* @frame with its payload as one zstd frame and FLAG_COMPRESSED */
+static GBytes *
+compress_frame (GBytes * frame)
+{
+  DsHeader header = frame_header (frame);
+  const guint8 *data = g_bytes_get_data (frame, NULL);
+  gsize cap = ZSTD_compressBound (header.payload_len), len;
+  guint8 *z = g_malloc (cap);
+  GBytes *out;
+
+  len = ZSTD_compress (z, cap, data + DS_HEADER_SIZE, header.payload_len, 1);
+  fail_if (ZSTD_isError (len));
+  header.flags |= DS_FLAG_COMPRESSED;
+  out = ds_frame_pack (&header, z, len);
+  g_free (z);
+  g_bytes_unref (frame);
+  return out;
 }
 
 /* A Ping round trip: the relay handled everything sent before */
@@ -623,9 +661,109 @@ GST_START_TEST (test_delta_chain_bounded)
 
 GST_END_TEST;
 
+/* A source scrolls: MotionDeltaPixels (a scroll and a window moved
+ * over it, plus changed pixels), every other one compressed, with zstd
+ * DeltaPixels between them. The chain passes the cache bound: the real
+ * relay rebuilds one picture from it (decompressing, applying the moves);
+ * joiners at every point draw the exact picture. */
+GST_START_TEST (test_motion_compressed_chain_late_joiner)
+{
+  gchar *bound = g_strdup_printf ("%u", CACHE_BOUND);
+  DsTestRelay *relay = start_relay ("--max-channel-cache-bytes", bound, NULL);
+  TestClient *source = client_connect (relay, "peer", "scroll");
+  guint8 *sent = g_malloc (CSIZE), *next = g_malloc (CSIZE);
+  guint8 *shown = g_malloc (CSIZE);
+  gsize cap = DS_MOTION_TABLE_SIZE (2) + DS_RLE_MAX_ENCODED_SIZE (CSIZE);
+  guint8 *payload = g_malloc (cap);
+  guint i, j, joined = 0;
+
+  /* bands of two rows, and one noisy band: a keyframe that zstd makes
+   * small, a picture where a move that is off by a row shows */
+  for (i = 0; i < CSIZE; i++)
+    sent[i] = (guint8) ((i >> 12) * 13) | 1;
+  for (i = 0; i < 64 * 1024; i++)
+    sent[CSIZE / 2 + i] = (guint8) (i * 7 + (i >> 5));
+  client_send (source, compress_frame (make_delta (sent, NULL, CSIZE, 0, CW,
+              CH)));
+  for (i = 1; i <= 40; i++) {
+    GBytes *frame;
+
+    if (i % 4 == 3) {
+      /* a plain delta, compressed */
+      memcpy (next, sent, CSIZE);
+      for (j = 0; j < 2000; j++)
+        next[(i * 7919 + j * 131) % CSIZE] ^= 0x5a;
+      frame = compress_frame (make_delta (next, sent, CSIZE, i, CW, CH));
+    } else {
+      const DsMotionMove moves[2] = {
+        {0, 0, 0, 8, CW, CH - 8},
+        {i, 40, 100 + i, 44, 200, 150},
+      };
+      gsize len;
+      guint x, y;
+
+      /* the prediction, by hand: the scroll, then the window, both read
+       * from the picture before */
+      memcpy (next, sent, CSIZE);
+      memcpy (next + 8 * CW * 4, sent, (gsize) (CH - 8) * CW * 4);
+      for (y = 0; y < 150; y++)
+        for (x = 0; x < 200; x++)
+          memcpy (next + ((44 + y) * CW + 100 + i + x) * 4,
+              sent + ((40 + y) * CW + i + x) * 4, 4);
+      /* new rows at the top, and some changed pixels */
+      for (j = 0; j < 8 * CW * 4; j++)
+        next[j] = (guint8) (i * 31 + j);
+      for (j = 0; j < 500; j++)
+        next[(i * 104729 + j * 977) % CSIZE] ^= 0xa5;
+      len = ds_motion_encode (next, sent, CW, CH, moves, 2, payload, cap);
+      fail_unless (len > 0);
+      fail_unless (len < CSIZE / 8, "the moves do not carry the picture");
+      frame = make_frame (DS_FRAME_MOTION_DELTA_PIXELS, 0, i, CW, CH,
+          payload, len);
+      if (i % 2)
+        frame = compress_frame (frame);
+    }
+    client_send (source, frame);
+    memcpy (sent, next, CSIZE);
+
+    if (i % 10 == 5 || i == 40) {
+      TestClient *joiner;
+      gboolean have = FALSE;
+
+      sync_with_relay (source);
+      joiner = client_connect (relay, "stream", "scroll");
+      sync_with_relay (joiner);
+      while ((frame = g_queue_pop_head (&joiner->messages))) {
+        apply_picture_frame (frame, shown, CSIZE, &have);
+        g_bytes_unref (frame);
+      }
+      fail_unless (have, "joiner after frame %u got no picture", i);
+      fail_unless (memcmp (shown, sent, CSIZE) == 0,
+          "joiner after frame %u draws a wrong picture", i);
+      client_free (joiner);
+      joined++;
+    }
+  }
+  fail_unless_equals_int (joined, 5);
+  fail_unless (channel_cache_bytes (relay, "scroll") <= CACHE_BOUND);
+  fail_unless (metric (relay, "ds_relay_picture_rebuilds_total") >= 1);
+  fail_unless_equals_int (metric (relay, "ds_relay_cache_drops_total"), 0);
+
+  g_free (payload);
+  g_free (sent);
+  g_free (next);
+  g_free (shown);
+  g_free (bound);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 #define DROP_BOUND (2 * 1024 * 1024)
 
-/* A chain the relay cannot collapse (zstd deltas) or whose keyframe leaves
+/* A chain the relay cannot collapse (payloads that claim to be zstd and
+ * are not) or whose keyframe leaves
  * no room: it is dropped, not kept past the bound; a joiner then gets no
  * delta it cannot draw, the source is asked for a keyframe, and the
  * joiner draws the next one */
@@ -857,6 +995,7 @@ relay_pictures_suite (void)
   tcase_add_test (tc, test_delta_flood_on_huge_keyframe);
   tcase_add_test (tc, test_delta_chain_bounded);
   tcase_add_test (tc, test_chain_dropped_joiner_waits);
+  tcase_add_test (tc, test_motion_compressed_chain_late_joiner);
   tcase_add_test (tc, test_delta_without_reference);
   tcase_add_test (tc, test_cache_freed_after_grace);
   tcase_add_test (tc, test_huge_image_refused);
