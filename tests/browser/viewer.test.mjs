@@ -105,6 +105,15 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
     out.pastEnd = dec(new Uint8Array([0, 9, 0]), new Uint8Array(4));
     out.tooShort = dec(new Uint8Array([0, 3, 0]), new Uint8Array(4));
     out.literalsPastEnd = dec(new Uint8Array([1, 1, 1, 1, 1]), new Uint8Array(4));
+    // a code whose last literal ends it two or three bytes after a word
+    // boundary, just after a run: the search for the next zero must not
+    // go back to the run's count (the high byte 0 of count 1)
+    out.endsUnaligned = [66, 67].map((n) => {
+      const code = new Uint8Array(n + 4).fill(7);
+      code.set([0, 1, 0, 255], n);
+      const ref = new Uint8Array(n + 2);
+      return dec(code, ref, true) && ref[n] === 0 && ref[n + 1] === 255;
+    });
     // long codes (word-at-a-time paths), aligned and not, XOR and keyframe
     const size = 4096;
     const want = new Uint8Array(size);
@@ -148,6 +157,7 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
   assert.equal(r.pastEnd, false);
   assert.equal(r.tooShort, false);
   assert.equal(r.literalsPastEnd, false);
+  assert.deepEqual(r.endsUnaligned, [true, true]);
   assert.deepEqual(r.long, [true, true, true, true, true]);
 });
 
