@@ -44,7 +44,7 @@ const state = {
   width: 0,           /* last picture size */
   height: 0,
   pictures: 0,        /* pictures drawn */
-  pictureType: null,  /* 'pixels' | 'delta' | 'compressed' */
+  pictureType: null,  /* 'pixels' | 'delta' | 'motion' | 'compressed' */
   waitingForKeyframe: true,
   /* what is shown is from before the connection was lost: the picture
    * until the next one is drawn, the signals until the next SignalSync */
