@@ -67,9 +67,12 @@ test('move table: the bounds of ds_motion_parse_moves()', () => {
   assert.deepEqual(parseMoves(table([full], 0), W, H), { count: 1, area: W * H });
 });
 
-test('prediction in place: bit-exact with the plain definition, on every path', () => {
-  const W = 23, H = 17, size = W * H * 4;
-  const rand = rng(7);
+// rows narrower than 64 pixels are copied a word at a time, wider ones
+// with set(); a picture that is not 4-byte aligned a byte at a time
+for (const [W, H, offset] of [[23, 17, 0], [150, 20, 0], [23, 17, 2]])
+test(`prediction in place: bit-exact with the plain definition, on every path (${W}x${H}, offset ${offset})`, () => {
+  const size = W * H * 4;
+  const rand = rng(7 + W + offset);
   const ref = Buffer.alloc(size);
   for (let i = 0; i < size; i++)
     ref[i] = rand(256);
@@ -89,6 +92,10 @@ test('prediction in place: bit-exact with the plain definition, on every path', 
     // several moves over more than a picture: a copy of the reference
     [[0, 0, 0, 1, W, 10], [0, 5, 0, 0, W, 10], [0, 0, 1, 1, W - 1, 3]],
   ];
+  if (W > 100) {
+    cases.push([[0, 0, 30, 1, 100, 5], [10, 2, 0, 0, 120, 4]],
+        [[0, 0, 0, 1, W, 8], [0, 3, 0, 0, W, 9], [5, 0, 0, 1, W - 5, 11]]);
+  }
   for (let k = 0; k < 200; k++) {
     const n = 1 + rand(6);
     const big = rand(2) === 1;
@@ -103,7 +110,8 @@ test('prediction in place: bit-exact with the plain definition, on every path', 
     assert.equal(m.error, undefined, JSON.stringify(moves));
     if (moves.length > 1)
       (m.area * 4 <= size ? packed++ : copied++);
-    const pic = new Uint8Array(ref);
+    const pic = new Uint8Array(size + offset).subarray(offset);
+    pic.set(ref);
     predictInPlace(pic, W, H, payload, m.count, m.area);
     assert.ok(Buffer.from(pic).equals(motionPredict(ref, W, moves)), JSON.stringify(moves));
   }
