@@ -656,6 +656,7 @@ relay_viewer_file (const gchar * path)
     {"viewer.css", "text/css; charset=utf-8"},
     {"core/protocol.js", "text/javascript; charset=utf-8"},
     {"core/rle.js", "text/javascript; charset=utf-8"},
+    {"core/motion.js", "text/javascript; charset=utf-8"},
     {"core/signals.js", "text/javascript; charset=utf-8"},
     {"core/zstd.js", "text/javascript; charset=utf-8"},
     {"core/decoder.js", "text/javascript; charset=utf-8"},

@@ -6,11 +6,12 @@
  *
  *   core/protocol.js  constants, header, seq streams, payload checks
  *   core/rle.js       the run-length code of DeltaPixels
+ *   core/motion.js    the moves of MotionDeltaPixels (as dsmotion.c)
  *   core/signals.js   the signal merge with "_v" versions
  *   core/zstd.js      FLAG_COMPRESSED: the zstd frame's bounds checked,
  *                     then decoded by fzstd
  *   core/decoder.js   StreamDecoder: a receiver's model of the stream
- *                     (the five above are pure: node imports them for
+ *                     (the six above are pure: node imports them for
  *                     the shared vectors, tests/vectors)
  *   core/websock.js   the connection: reconnects, Ping
  *   core/display.js   the canvas
@@ -43,7 +44,7 @@ const state = {
   width: 0,           /* last picture size */
   height: 0,
   pictures: 0,        /* pictures drawn */
-  pictureType: null,  /* 'pixels' | 'delta' | 'compressed' */
+  pictureType: null,  /* 'pixels' | 'delta' | 'motion' | 'compressed' */
   waitingForKeyframe: true,
   /* what is shown is from before the connection was lost: the picture
    * until the next one is drawn, the signals until the next SignalSync */

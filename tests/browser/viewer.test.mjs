@@ -11,6 +11,7 @@ import {
 } from './lib/browser.mjs';
 import {
   packFrame, rleEncodeXor, picture, png, T, I, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
+  motionEncode, motionPredict,
 } from './lib/frames.mjs';
 import { zstdStored, zstdRleBomb, zstdHeader, blockHeader } from './lib/zstd-frames.mjs';
 
@@ -105,6 +106,15 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
     out.pastEnd = dec(new Uint8Array([0, 9, 0]), new Uint8Array(4));
     out.tooShort = dec(new Uint8Array([0, 3, 0]), new Uint8Array(4));
     out.literalsPastEnd = dec(new Uint8Array([1, 1, 1, 1, 1]), new Uint8Array(4));
+    // a code whose last literal ends it two or three bytes after a word
+    // boundary, just after a run: the search for the next zero must not
+    // go back to the run's count (the high byte 0 of count 1)
+    out.endsUnaligned = [66, 67].map((n) => {
+      const code = new Uint8Array(n + 4).fill(7);
+      code.set([0, 1, 0, 255], n);
+      const ref = new Uint8Array(n + 2);
+      return dec(code, ref, true) && ref[n] === 0 && ref[n + 1] === 255;
+    });
     // long codes (word-at-a-time paths), aligned and not, XOR and keyframe
     const size = 4096;
     const want = new Uint8Array(size);
@@ -148,6 +158,7 @@ vtest('run-length decoder: hand-made vectors, long runs, malformed codes', async
   assert.equal(r.pastEnd, false);
   assert.equal(r.tooShort, false);
   assert.equal(r.literalsPastEnd, false);
+  assert.deepEqual(r.endsUnaligned, [true, true]);
   assert.deepEqual(r.long, [true, true, true, true, true]);
 });
 
@@ -164,6 +175,35 @@ vtest('DeltaPixels: keyframe then deltas reconstruct the picture exactly', async
   await waitForCanvas(page, c);
   const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps, k: dsViewer.keyframeRequests, t: dsViewer.pictureType }));
   assert.deepEqual(st, { e: 0, g: 0, k: 0, t: 'delta' });
+});
+
+vtest('MotionDeltaPixels: a scroll is drawn exactly; a bad move table asks for a keyframe', async () => {
+  const ws = await openViewer('motion');
+  const w = 40, h = 30;
+  const a = picture(w, h, (x, y) => [x * 6, y * 8, 100]);
+  const scroll = [[0, 4, 0, 0, w, h - 4]];          // content up by 4 rows
+  const b = motionPredict(a, w, scroll);
+  for (let i = (h - 4) * w * 4; i < b.length; i++)   // new rows at the bottom
+    b[i] = i % 4 === 3 ? 255 : 200;
+  const windows = [[0, 0, 5, 5, 10, 10], [5, 5, 0, 0, 10, 10]];  // a swap
+  const c = motionPredict(b, w, windows);
+  ws.send(packFrame({ type: T.PIXELS, seq: 1, width: w, height: h }, a));
+  ws.send(packFrame({ type: T.MOTION_DELTA_PIXELS, seq: 2, width: w, height: h }, motionEncode(b, a, w, scroll)));
+  ws.send(packFrame({ type: T.MOTION_DELTA_PIXELS, seq: 3, width: w, height: h }, motionEncode(c, b, w, windows)));
+  await waitInPage(page, () => dsViewer.frames === 3 && dsViewer.pictures >= 1);
+  await waitForCanvas(page, c);
+  const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, k: dsViewer.keyframeRequests, t: dsViewer.pictureType }));
+  assert.deepEqual(st, { e: 0, k: 0, t: 'motion' });
+  // a move one pixel out of the picture: malformed, the picture waits
+  const bad = motionEncode(c, c, w, [[1, 0, 0, 0, w - 1, h]]);
+  bad.writeUInt16LE(w, 10);
+  ws.send(packFrame({ type: T.MOTION_DELTA_PIXELS, seq: 4, width: w, height: h }, bad));
+  await relay.waitForFrame((f) => f.type === I.KEYFRAME_REQUEST && (f.flags & FLAG_INPUT));
+  const e = await page.evaluate(() => ({ e: dsViewer.decodeErrors, waiting: dsViewer.waitingForKeyframe, last: dsViewer.lastError }));
+  assert.equal(e.e, 1);
+  assert.equal(e.waiting, true);
+  assert.match(e.last, /leaves the 40x30 picture/);
+  await waitForCanvas(page, c);
 });
 
 vtest('pictures are drawn opaque: alpha bytes 0 (an X padding byte) do not make them white', async () => {

@@ -868,7 +868,6 @@ motion_chain (const gchar * name, const gchar * description, guint8 flags)
   guint8 *p[8], *pred;
   guint k;
 
-  v->browser_skip = "MotionDeltaPixels not in the viewer yet";
   for (k = 0; k < G_N_ELEMENTS (p); k++)
     p[k] = make_picture (W, H, k * 3 + 1);
   add_pixels (v, 0, W, H, p[0]);

@@ -188,7 +188,8 @@ class ViewerPage {
     if (r.compressed) {
       state.compressedSkipped++;
       const t = r.header.type;
-      if (t === FRAME.PIXELS || t === FRAME.DELTA_PIXELS || t === FRAME.COMPRESSED_PIXELS)
+      if (t === FRAME.PIXELS || t === FRAME.DELTA_PIXELS ||
+          t === FRAME.MOTION_DELTA_PIXELS || t === FRAME.COMPRESSED_PIXELS)
         this.notice('This stream is compressed with zstd, and this relay was built ' +
             'without the viewer\'s zstd decoder (fzstd: npm ci in relay/viewer). ' +
             'Publish it with dsdelta compression=none (the default).', true);
@@ -201,7 +202,8 @@ class ViewerPage {
         break;
       case 'picture':
         this.gotKeyframe();
-        state.pictureType = r.header.type === FRAME.PIXELS ? 'pixels' : 'delta';
+        state.pictureType = r.header.type === FRAME.PIXELS ? 'pixels' :
+          r.header.type === FRAME.MOTION_DELTA_PIXELS ? 'motion' : 'delta';
         this.display.schedulePicture(() => this.currentPicture());
         break;
       case 'image':

@@ -11,6 +11,11 @@
  * Pure: no DOM, no WebSocket, no timers. The page (app/view.js) draws,
  * plays and asks for keyframes from the results push() returns.
  *
+ * MotionDeltaPixels (core/motion.js): the moves of the reference, then
+ * the run-length code XORed in place, as DeltaPixels; a table
+ * ds_motion_parse_moves() would reject is malformed (before seq tracking
+ * when the frame is not compressed, as dsdepay decides).
+ *
  * FLAG_COMPRESSED payloads are zstd frames: the caller hands in the zstd
  * decoder (fzstd's decompress(), which ds-relay serves as
  * /vendor/fzstd.mjs and node imports from relay/viewer/node_modules);
@@ -19,9 +24,10 @@
 
 import {
   HEADER_SIZE, FRAME, FLAG_INPUT, FLAG_KEYFRAME, FLAG_COMPRESSED,
-  parseHeader, validateFrame, sniffImage, SeqTracker, frameSeqStream, SEQ_STREAM,
+  parseHeader, validateFrame, validateMotionPayload, sniffImage, SeqTracker, frameSeqStream, SEQ_STREAM,
 } from './protocol.js';
 import { rleDecodeXor } from './rle.js';
+import { parseMoves, predictInPlace, tableSize, MAX_MOVES } from './motion.js';
 import { mergeSignals, parseSignalObject } from './signals.js';
 import { zstdInflate } from './zstd.js';
 
@@ -55,7 +61,8 @@ function isMedia (type) {
 }
 
 function isPicture (type) {
-  return type === FRAME.PIXELS || type === FRAME.DELTA_PIXELS;
+  return type === FRAME.PIXELS || type === FRAME.DELTA_PIXELS ||
+      type === FRAME.MOTION_DELTA_PIXELS;
 }
 
 export class StreamDecoder {
@@ -114,7 +121,10 @@ export class StreamDecoder {
       return { kind: 'ping', header: h };
 
     this.stats.frames++;
-    const invalid = validateFrame(h);
+    let invalid = validateFrame(h);
+    /* the move table is part of the checks (O(moves)), as in dsdepay */
+    if (!invalid && h.type === FRAME.MOTION_DELTA_PIXELS && !(h.flags & FLAG_COMPRESSED))
+      invalid = validateMotionPayload(h, payload);
     if (invalid)
       return this.skipPicture(h, this.malformed(h, invalid));
     const compressed = (h.flags & FLAG_COMPRESSED) !== 0;
@@ -146,6 +156,7 @@ export class StreamDecoder {
       case FRAME.PIXELS:
         return this.onPixels(h, payload, owned);
       case FRAME.DELTA_PIXELS:
+      case FRAME.MOTION_DELTA_PIXELS:
         return this.onDelta(h, payload, missing, compressed);
       case FRAME.COMPRESSED_PIXELS: {
         const type = sniffImage(payload);
@@ -217,10 +228,12 @@ export class StreamDecoder {
     return { kind: 'picture', width: h.width, height: h.height };
   }
 
-  /* gst_ds_depay_handle_delta() */
+  /* gst_ds_depay_handle_delta(): DeltaPixels and MotionDeltaPixels (never
+   * a keyframe: validateFrame()) */
   onDelta (h, payload, missing, compressed) {
     const size = h.width * h.height * 4;
     const keyframe = (h.flags & FLAG_KEYFRAME) !== 0;
+    const motion = h.type === FRAME.MOTION_DELTA_PIXELS;
 
     if (!keyframe) {
       let why = null;
@@ -240,11 +253,22 @@ export class StreamDecoder {
     }
     let code = payload;
     if (compressed) {
-      /* one zstd frame of the run-length code */
-      const r = this.inflate(h, payload, size * RLE_MAX_EXPANSION);
+      /* one zstd frame of the whole payload (the move table too) */
+      const limit = size * RLE_MAX_EXPANSION + (motion ? tableSize(MAX_MOVES) : 0);
+      const r = this.inflate(h, payload, limit);
       if (r.kind !== 'inflated')
         return r;
       code = r.bytes;
+    }
+    if (motion) {
+      /* ds_motion_decode(): the table again (a compressed one is read
+       * here for the first time), the moves of the reference in place,
+       * then the code */
+      const moves = parseMoves(code, h.width, h.height);
+      if (moves.error)
+        return this.undecodable(h, moves.error);
+      predictInPlace(this.reference, h.width, h.height, code, moves.count, moves.area);
+      code = code.subarray(tableSize(moves.count));
     }
     if (keyframe) {
       if (!this.reference || this.reference.length !== size)
@@ -254,18 +278,22 @@ export class StreamDecoder {
       this.width = h.width;
       this.height = h.height;
     }
-    if (!rleDecodeXor(code, this.reference, keyframe)) {
-      /* the reference is damaged: only a keyframe helps now */
-      this.reference = null;
-      this.waitingForKeyframe = true;
-      this.stats.dropped++;
-      const r = this.malformed(h, 'run-length code does not decode to the picture size');
-      r.lost = true;
-      return r;
-    }
+    if (!rleDecodeXor(code, this.reference, keyframe))
+      return this.undecodable(h, 'run-length code does not decode to the picture size');
     if (keyframe)
       this.waitingForKeyframe = false;
     return { kind: 'picture', width: h.width, height: h.height };
+  }
+
+  /* A delta that cannot be decoded: the reference is damaged (or what
+   * came after it on the sender's side is): only a keyframe helps now */
+  undecodable (h, error) {
+    this.reference = null;
+    this.waitingForKeyframe = true;
+    this.stats.dropped++;
+    const r = this.malformed(h, error);
+    r.lost = true;
+    return r;
   }
 
   /* gst_ds_depay_decompress(): the payload of a FLAG_COMPRESSED frame is

@@ -5,12 +5,15 @@
  * import it (tests/vectors).
  */
 
+import { parseMoves, tableSize } from './motion.js';
+
 export const HEADER_SIZE = 16;
 
 export const FRAME = Object.freeze({
   PIXELS: 0x01,
   COMPRESSED_PIXELS: 0x02,
   DELTA_PIXELS: 0x03,
+  MOTION_DELTA_PIXELS: 0x04,
   AUDIO_PCM: 0x10,
   AUDIO_COMPRESSED: 0x11,
   HAPTIC: 0x20,
@@ -100,6 +103,7 @@ export function frameSeqStream (type) {
   switch (type) {
     case FRAME.PIXELS:
     case FRAME.DELTA_PIXELS:
+    case FRAME.MOTION_DELTA_PIXELS:
     case FRAME.COMPRESSED_PIXELS:
       return SEQ_STREAM.PICTURES;
     case FRAME.AUDIO_PCM:
@@ -174,7 +178,9 @@ export class SeqTracker {
 /**
  * Checks that a frame's payload fits its type, as ds_frame_validate()
  * does for frames without FLAG_INPUT. Returns null when it does, else
- * why not. It does not parse JSON or decode DeltaPixels.
+ * why not. It does not parse JSON or decode DeltaPixels; the move table
+ * of an uncompressed MotionDeltaPixels is checked by
+ * validateMotionPayload() (ds_frame_validate() with the payload).
  */
 export function validateFrame (h) {
   const compressed = (h.flags & FLAG_COMPRESSED) !== 0;
@@ -192,6 +198,17 @@ export function validateFrame (h) {
       if (h.width === 0 || h.height === 0)
         return 'DeltaPixels frame without a size';
       return len === 0 ? 'empty DeltaPixels frame' : null;
+    case FRAME.MOTION_DELTA_PIXELS:
+      if (h.width === 0 || h.height === 0)
+        return 'MotionDeltaPixels frame without a size';
+      if (h.flags & FLAG_KEYFRAME)
+        return 'MotionDeltaPixels frame with FLAG_KEYFRAME (a keyframe has no reference to move)';
+      if (compressed)
+        return len === 0 ? 'empty MotionDeltaPixels frame' : null;
+      /* u16 move_count and at least one byte of code */
+      if (len < 3)
+        return 'MotionDeltaPixels payload has no run-length code after its move table';
+      return null;
     case FRAME.AUDIO_PCM:
       if (h.width === 0 || h.height === 0)
         return 'AudioPcm frame without channels or rate';
@@ -220,6 +237,20 @@ export function validateFrame (h) {
     default:
       return 'unknown frame type 0x' + h.type.toString(16).padStart(2, '0');
   }
+}
+
+/**
+ * The rest of ds_frame_validate() for an uncompressed MotionDeltaPixels
+ * (validateFrame() passed): the move table (motion.js parseMoves()), and
+ * a run-length code after it. Returns null or why not.
+ */
+export function validateMotionPayload (h, payload) {
+  const moves = parseMoves(payload, h.width, h.height);
+  if (moves.error)
+    return moves.error;
+  if (tableSize(moves.count) === payload.length)
+    return 'MotionDeltaPixels payload has no run-length code after its move table';
+  return null;
 }
 
 /** "image/png", "image/webp" or null, by signature (ds_image_sniff()) */

@@ -44,6 +44,10 @@ function findZero (code, code32, i) {
       return i;
     i++;
   }
+  /* the code may end before the next word boundary: rounding down there
+   * would scan bytes already scanned (a run's count taken for a zero) */
+  if (i >= n)
+    return -1;
   let w = (code.byteOffset + i) >> 2;
   const wEnd = (code.byteOffset + n) >> 2;
   while (w < wEnd) {

@@ -11,6 +11,7 @@ export const FLAG_COMPRESSED = 4;
 
 export const T = {
   PIXELS: 0x01, COMPRESSED_PIXELS: 0x02, DELTA_PIXELS: 0x03,
+  MOTION_DELTA_PIXELS: 0x04,
   AUDIO_PCM: 0x10, SIGNAL_SYNC: 0x30, SIGNAL_DIFF: 0x31,
   SCHEMA_ANNOUNCE: 0x32, SUBSCRIBE_FILTER: 0x33, KEYFRAME: 0xf0,
   PING: 0xfe, END: 0xff,
@@ -71,6 +72,27 @@ export function rleEncodeXor (cur, ref) {
   }
   flush();
   return Buffer.from(out);
+}
+
+/** The prediction of MotionDeltaPixels, the plain way (SPEC §3): a copy
+ * of @ref where each of @moves ([sx, sy, dx, dy, w, h]) copies a
+ * rectangle OF @ref, in order */
+export function motionPredict (ref, width, moves) {
+  const out = Buffer.from(ref);
+  for (const [sx, sy, dx, dy, w, h] of moves)
+    for (let y = 0; y < h; y++)
+      for (let x = 0; x < w * 4; x++)
+        out[((dy + y) * width + dx) * 4 + x] = ref[((sy + y) * width + sx) * 4 + x];
+  return out;
+}
+
+/** A MotionDeltaPixels payload: the table of @moves, then the code of
+ * @cur against the prediction of @ref */
+export function motionEncode (cur, ref, width, moves) {
+  const table = Buffer.alloc(2 + 12 * moves.length);
+  table.writeUInt16LE(moves.length, 0);
+  moves.forEach((m, i) => m.forEach((v, k) => table.writeUInt16LE(v, 2 + 12 * i + 2 * k)));
+  return Buffer.concat([table, rleEncodeXor(cur, motionPredict(ref, width, moves))]);
 }
 
 /** A width×height RGBA picture filled by fn(x, y) → [r, g, b, a]. */
