@@ -195,6 +195,25 @@ hash_picture (const DsScrollDetector * d, const guint8 * pic, guint64 * out)
   }
 }
 
+/* Whether a probed row differs: one cache line in PROBE_LINE_STRIDE
+ * bytes is compared (a changed text row differs almost everywhere), so a
+ * still picture costs a few cache lines per probed row */
+#define PROBE_CHUNK 64
+#define PROBE_LINE_STRIDE 256
+
+static gboolean
+probe_row_differs (const guint8 * a, const guint8 * b, gsize len)
+{
+  gsize x;
+
+  for (x = 0; x + PROBE_CHUNK <= len; x += PROBE_LINE_STRIDE)
+    if (memcmp (a + x, b + x, PROBE_CHUNK) != 0)
+      return TRUE;
+  /* the end of the row */
+  x = len > PROBE_CHUNK ? len - PROBE_CHUNK : 0;
+  return memcmp (a + x, b + x, len - x) != 0;
+}
+
 /* Fewer than PROBE_MIN_CHANGED probed rows changed in place: nothing
  * worth looking for */
 static gboolean
@@ -203,10 +222,10 @@ probe_changed (const guint8 * cur, const guint8 * ref, guint width,
 {
   gsize stride = (gsize) width * BYTES_PER_PIXEL;
   guint y, changed = 0;
+  guint step = MAX (height / DS_SCROLL_PROBE_ROWS, 1);
 
-  for (y = DS_SCROLL_PROBE_STRIDE / 2 % height; y < height;
-      y += DS_SCROLL_PROBE_STRIDE) {
-    if (memcmp (cur + y * stride, ref + y * stride, stride) != 0
+  for (y = step / 2; y < height; y += step) {
+    if (probe_row_differs (cur + y * stride, ref + y * stride, stride)
         && ++changed >= PROBE_MIN_CHANGED)
       return TRUE;
   }

@@ -35,9 +35,9 @@
  * (16 at first), over the columns beside it that moved with it, so a
  * scrolled window that does not fill its bands is covered to its edges.
  *
- * Bounded work: first a probe compares one row in DS_SCROLL_PROBE_STRIDE
- * of both pictures in place and gives up when fewer than two of them
- * changed (a still or typed-on picture costs that probe only); otherwise
+ * Bounded work: first a probe compares DS_SCROLL_PROBE_ROWS rows evenly
+ * spread over both pictures in place (one cache line in four of each)
+ * and gives up when fewer than two of them changed (a still or typed-on picture costs that probe only); otherwise
  * one read of the new picture for its hashes (and one of the reference,
  * unless it is the new picture of the last call, whose hashes are kept),
  * O(height) per band for the votes, at most DS_SCROLL_MAX_OFFSETS offsets tried per band. After
@@ -57,7 +57,8 @@
 G_BEGIN_DECLS
 
 #define DS_SCROLL_BANDS 4
-#define DS_SCROLL_PROBE_STRIDE 16
+/* Rows compared in place before anything is hashed */
+#define DS_SCROLL_PROBE_ROWS 16
 #define DS_SCROLL_MAX_OFFSETS 3
 /* The most moves one detection returns */
 #define DS_SCROLL_MAX_MOVES 256

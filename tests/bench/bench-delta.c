@@ -328,7 +328,7 @@ print_element (GPtrArray * pictures, guint n_frames)
     gdouble bytes[2], ms[2];
     guint m;
 
-    for (m = 0; m < 2; m++) {
+    for (m = 2; m-- > 0;) {
       gchar *props = g_strdup_printf ("compression=%s motion=%s",
           compressions[c], m ? "true" : "false");
 
