@@ -70,8 +70,8 @@
  * 3 times faster than zstd on the raw XOR (docs/benchmarks.md). Sizes
  * are compared after compression: a delta whose code is larger than raw
  * (a flat colour change: every byte changes) is compressed when zstd of
- * a sample of its code (1/64, at least 64 KiB) promises under a quarter
- * of the raw size, else sent raw (noise, full motion video), which spares
+ * a sample of its code (eight pieces of 4 KiB spread over it) promises
+ * under a quarter of the raw size, else sent raw (noise, full motion video), which spares
  * the tens of milliseconds zstd would spend on it; keyframes are tried
  * with zstd whatever their code's size, since a screen picture has few
  * zero bytes but compresses well.
@@ -85,8 +85,8 @@
  * the run-length code of what they miss) when it is smaller as sent,
  * after zstd when compression is on, than the DeltaPixels frame and the
  * raw picture. A terminal or a page scrolling then costs about the rows
- * scrolled into view. Still or typed-on pictures cost a probe of one row
- * in 16 and come out exactly as without motion.
+ * scrolled into view. Still or typed-on pictures cost a probe of 16 rows
+ * and come out exactly as without motion.
  *
  * ## Byte streams
  *
@@ -541,9 +541,9 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
    * code of what the moves miss) when it is smaller as sent than the
    * DeltaPixels frame and the raw picture. Receivers must know
    * MotionDeltaPixels (0x04): dsdepay and ds-relay do. A still or typed-on
-   * picture costs one probe of one row in 16; a picture that changed in
-   * many rows costs one hash pass over both pictures, and a second code
-   * when a scroll is found.
+   * picture costs a probe of 16 rows; a picture that changed in many rows
+   * costs one hash pass (the reference's hashes are kept from the picture
+   * before), and a second code when a scroll is found.
    */
   g_object_class_install_property (gobject_class, PROP_MOTION,
       g_param_spec_boolean ("motion", "Motion",
@@ -850,25 +850,32 @@ gst_ds_delta_compress (GstDsDelta * self, gint level, const guint8 * code,
 }
 
 /* A code larger than @cap of @len bytes is compressed whole only when
- * its first 1/SAMPLE_FRACTION (at least SAMPLE_MIN bytes) compresses, pro
+ * SAMPLE_PIECES pieces of SAMPLE_PIECE bytes spread over it compress, pro
  * rata, under 1/SAMPLE_GAIN of @size: a flat colour change (its code
  * larger than raw, its zstd tiny) goes out compressed, noise goes out raw
  * without tens of milliseconds of zstd for a few tens of percent */
-#define SAMPLE_FRACTION 64
-#define SAMPLE_MIN (64 * 1024)
+#define SAMPLE_PIECES 8
+#define SAMPLE_PIECE 4096
 #define SAMPLE_GAIN 4
 
 static gboolean
 gst_ds_delta_worth_compressing (GstDsDelta * self, gint level,
     const guint8 * code, gsize len, guint8 * out, gsize size)
 {
-  gsize sample = MAX (len / SAMPLE_FRACTION, SAMPLE_MIN), zlen;
+  guint64 zsum = 0;
+  guint k;
 
-  if (sample >= len)
+  if (len <= SAMPLE_PIECES * SAMPLE_PIECE)
     return TRUE;
-  zlen = gst_ds_delta_compress (self, level, code, sample, out,
-      MIN (sample, size));
-  return zlen > 0 && (guint64) zlen *len / sample < size / SAMPLE_GAIN;
+  for (k = 0; k < SAMPLE_PIECES; k++) {
+    gsize offset = (len - SAMPLE_PIECE) / (SAMPLE_PIECES - 1) * k;
+    gsize zlen = gst_ds_delta_compress (self, level, code + offset,
+        SAMPLE_PIECE, out, SAMPLE_PIECE);
+
+    /* 0: it did not compress */
+    zsum += zlen > 0 ? zlen : SAMPLE_PIECE;
+  }
+  return zsum * len / (SAMPLE_PIECES * SAMPLE_PIECE) < size / SAMPLE_GAIN;
 }
 
 /* Sends @len bytes of @code as they are or compressed into @out: returns

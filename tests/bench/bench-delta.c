@@ -322,15 +322,23 @@ static void
 print_element (GPtrArray * pictures, guint n_frames)
 {
   static const gchar *compressions[] = { "none", "zstd" };
+  GstElement *probe = gst_element_factory_make ("dsdelta", NULL);
+  gboolean has_motion;
   guint c;
 
+  /* an older plugin (GST_PLUGIN_PATH) for a baseline: without motion */
+  g_assert (probe != NULL);
+  has_motion = g_object_class_find_property (G_OBJECT_GET_CLASS (probe),
+      "motion") != NULL;
+  gst_object_unref (probe);
+
   for (c = 0; c < G_N_ELEMENTS (compressions); c++) {
-    gdouble bytes[2], ms[2];
+    gdouble bytes[2] = { 0, }, ms[2] = { 0, };
     guint m;
 
-    for (m = 2; m-- > 0;) {
-      gchar *props = g_strdup_printf ("compression=%s motion=%s",
-          compressions[c], m ? "true" : "false");
+    for (m = has_motion ? 2 : 1; m-- > 0;) {
+      gchar *props = g_strdup_printf ("compression=%s%s", compressions[c],
+          has_motion ? (m ? " motion=true" : " motion=false") : "");
 
       run_element (pictures, n_frames, props, &bytes[m], &ms[m]);
       g_free (props);
