@@ -67,12 +67,26 @@
  * screen-like 1080p stream zstd level 1 makes the deltas about 13 times
  * smaller again (about 280 times smaller than raw) for about a
  * millisecond per frame; zstd on the run-length code is both smaller and
- * 3 times faster than zstd on the raw XOR (docs/benchmarks.md). Deltas
- * that the run-length code cannot make smaller than raw (noise, full
- * motion video) are sent raw without trying zstd, which would spend tens
- * of milliseconds on them; keyframes are tried with zstd whatever their
- * code's size, since a screen picture has few zero bytes but compresses
- * well.
+ * 3 times faster than zstd on the raw XOR (docs/benchmarks.md). Sizes
+ * are compared after compression: a delta whose code is larger than raw
+ * (a flat colour change: every byte changes) is compressed when zstd of
+ * a sample of its code (eight pieces of 4 KiB spread over it) promises
+ * under a quarter of the raw size, else sent raw (noise, full motion video), which spares
+ * the tens of milliseconds zstd would spend on it; keyframes are tried
+ * with zstd whatever their code's size, since a screen picture has few
+ * zero bytes but compresses well.
+ *
+ * ## Motion
+ *
+ * With #GstDsDelta:motion, dsdelta looks for vertical scrolls between the
+ * reference and each new picture (row hashes in four column bands,
+ * offsets voted by distinctive rows, moves widened to the edges of what
+ * moved) and sends a MotionDeltaPixels frame (the moved rectangles, then
+ * the run-length code of what they miss) when it is smaller as sent,
+ * after zstd when compression is on, than the DeltaPixels frame and the
+ * raw picture. A terminal or a page scrolling then costs about the rows
+ * scrolled into view. Still or typed-on pictures cost a probe of 16 rows
+ * and come out exactly as without motion.
  *
  * ## Byte streams
  *
@@ -128,6 +142,7 @@
 #include "dsprotocol.h"
 #include "dsstream.h"
 #include "dsrle.h"
+#include "dsscroll.h"
 #include "gstdsutils.h"
 
 #include "gstdsstreamelements.h"
@@ -163,6 +178,7 @@ enum
   PROP_COMPRESSION_LEVEL,
   PROP_STATS_INTERVAL,
   PROP_MAX_PICTURE_BYTES,
+  PROP_MOTION,
   PROP_STATS,
 };
 
@@ -172,6 +188,7 @@ enum
 #define DEFAULT_COMPRESSION_LEVEL 1
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_MAX_PICTURE_BYTES DS_DEFAULT_MAX_FRAME_BYTES
+#define DEFAULT_MOTION FALSE
 
 /* The largest picture a frame buffer of the pool can hold: its size
  * (header + payload) is a guint */
@@ -222,6 +239,7 @@ struct _GstDsDelta
   gint compression_level;
   guint stats_interval;
   guint max_picture_bytes;
+  gboolean motion;
 
   /* keyframe requests from upstream events, under the object lock */
   gboolean keyframe_requested;
@@ -234,6 +252,7 @@ struct _GstDsDelta
   guint64 pixels_keyframes_out;
   guint64 requested_keyframes_out;
   guint64 deltas_out;
+  guint64 motion_deltas_out;
   guint64 raw_fallbacks;
   guint64 compressed_out;
   guint64 picture_bytes_in;
@@ -253,6 +272,8 @@ struct _GstDsDelta
   GstClockTime last_keyframe_time;
   GstBufferPool *pool;
   guint8 *scratch;              /* the run-length code before zstd */
+  guint8 *scratch2;             /* the motion code before zstd */
+  DsScrollDetector *scroll;
 #ifdef HAVE_ZSTD
   ZSTD_CCtx *zstd;
   gint zstd_level;
@@ -512,6 +533,26 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
           GST_PARAM_MUTABLE_PLAYING));
 
   /**
+   * GstDsDelta:motion:
+   *
+   * Look for vertical scrolls (a terminal, a page, each of up to four
+   * column bands on its own) between the reference and each new picture,
+   * and send a MotionDeltaPixels frame (moved rows, then the run-length
+   * code of what the moves miss) when it is smaller as sent than the
+   * DeltaPixels frame and the raw picture. Receivers must know
+   * MotionDeltaPixels (0x04): dsdepay and ds-relay do. A still or typed-on
+   * picture costs a probe of 16 rows; a picture that changed in many rows
+   * costs one hash pass (the reference's hashes are kept from the picture
+   * before), and a second code when a scroll is found.
+   */
+  g_object_class_install_property (gobject_class, PROP_MOTION,
+      g_param_spec_boolean ("motion", "Motion",
+          "Send vertical scrolls as MotionDeltaPixels frames when smaller "
+          "(receivers must know MotionDeltaPixels)", DEFAULT_MOTION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
    * GstDsDelta:stats:
    *
    * Counters since the element was created, in a structure named
@@ -521,7 +562,8 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
    * (of which asked for by a request), `keyframe-requests` (requests
    * received), `deltas` (DeltaPixels frames out without FLAG_KEYFRAME),
    * `raw-fallbacks` (pictures sent as Pixels because the delta would have
-   * been larger), `compressed` (payloads with FLAG_COMPRESSED),
+   * been larger), `motion-deltas` (MotionDeltaPixels frames out, not
+   * counted in `deltas`), `compressed` (payloads with FLAG_COMPRESSED),
    * `bytes-in` (picture payload bytes in), `bytes-out` (picture payload
    * bytes out; headers are not counted) and `oversized` (pictures over
    * #GstDsDelta:max-picture-bytes, passed through).
@@ -567,6 +609,7 @@ gst_ds_delta_init (GstDsDelta * self)
   self->compression_level = DEFAULT_COMPRESSION_LEVEL;
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->max_picture_bytes = DEFAULT_MAX_PICTURE_BYTES;
+  self->motion = DEFAULT_MOTION;
 
   gst_ds_framer_init (&self->framer);
 
@@ -595,6 +638,8 @@ gst_ds_delta_free_picture_state (GstDsDelta * self)
 {
   g_clear_pointer (&self->reference, g_free);
   g_clear_pointer (&self->scratch, g_free);
+  g_clear_pointer (&self->scratch2, g_free);
+  g_clear_pointer (&self->scroll, ds_scroll_detector_free);
   if (self->pool) {
     gst_buffer_pool_set_active (self->pool, FALSE);
     gst_clear_object (&self->pool);
@@ -645,6 +690,7 @@ gst_ds_delta_get_stats (GstDsDelta * self)
       "requested-keyframes", G_TYPE_UINT64, self->requested_keyframes_out,
       "keyframe-requests", G_TYPE_UINT64, self->keyframe_requests,
       "deltas", G_TYPE_UINT64, self->deltas_out,
+      "motion-deltas", G_TYPE_UINT64, self->motion_deltas_out,
       "raw-fallbacks", G_TYPE_UINT64, self->raw_fallbacks,
       "compressed", G_TYPE_UINT64, self->compressed_out,
       "bytes-in", G_TYPE_UINT64, self->picture_bytes_in,
@@ -803,59 +849,169 @@ gst_ds_delta_compress (GstDsDelta * self, gint level, const guint8 * code,
 #endif
 }
 
+/* A code larger than @cap of @len bytes is compressed whole only when
+ * SAMPLE_PIECES pieces of SAMPLE_PIECE bytes spread over it compress, pro
+ * rata, under 1/SAMPLE_GAIN of @size: a flat colour change (its code
+ * larger than raw, its zstd tiny) goes out compressed, noise goes out raw
+ * without tens of milliseconds of zstd for a few tens of percent */
+#define SAMPLE_PIECES 8
+#define SAMPLE_PIECE 4096
+#define SAMPLE_GAIN 4
+
+static gboolean
+gst_ds_delta_worth_compressing (GstDsDelta * self, gint level,
+    const guint8 * code, gsize len, guint8 * out, gsize size)
+{
+  guint64 zsum = 0;
+  guint k;
+
+  if (len <= SAMPLE_PIECES * SAMPLE_PIECE)
+    return TRUE;
+  for (k = 0; k < SAMPLE_PIECES; k++) {
+    gsize offset = (len - SAMPLE_PIECE) / (SAMPLE_PIECES - 1) * k;
+    gsize zlen = gst_ds_delta_compress (self, level, code + offset,
+        SAMPLE_PIECE, out, SAMPLE_PIECE);
+
+    /* 0: it did not compress */
+    zsum += zlen > 0 ? zlen : SAMPLE_PIECE;
+  }
+  return zsum * len / (SAMPLE_PIECES * SAMPLE_PIECE) < size / SAMPLE_GAIN;
+}
+
+/* Sends @len bytes of @code as they are or compressed into @out: returns
+ * the payload length, at most @cap, and sets @compressed; 0 when neither
+ * fits. zstd is kept only when smaller than the plain code. A code
+ * larger than @cap is tried with zstd when @sample says so only. */
+static gsize
+gst_ds_delta_finish (GstDsDelta * self, gint level, const guint8 * code,
+    gsize len, guint8 * out, gsize cap, gboolean sample, gsize size,
+    gboolean * compressed)
+{
+  gsize zcap = MIN (len - 1, cap), zlen = 0;
+
+  *compressed = FALSE;
+  if (len == 0)
+    return 0;
+  if (sample && len > cap && !gst_ds_delta_worth_compressing (self, level,
+          code, len, out, size))
+    return 0;
+  if (zcap > 0)
+    zlen = gst_ds_delta_compress (self, level, code, len, out, zcap);
+  if (zlen > 0) {
+    *compressed = TRUE;
+    return zlen;
+  }
+  if (len > cap)
+    return 0;
+  memcpy (out, code, len);
+  return len;
+}
+
+/* A delta of @cur against the reference and a MotionDeltaPixels frame
+ * with @moves, whichever is smaller as sent, into @dst (room: the raw
+ * size). The reference is brought up to date. */
+static gsize
+gst_ds_delta_code_motion (GstDsDelta * self, const guint8 * cur, gsize size,
+    const DsMotionMove * moves, guint n_moves, gboolean zstd, gint level,
+    guint8 * dst, gboolean * compressed, gboolean * motion)
+{
+  gsize delta_len, motion_len, sent;
+  gboolean motion_compressed;
+
+  if (!zstd) {
+    /* the delta without touching the reference, then the motion frame
+     * that must beat it */
+    delta_len = ds_rle_encode_xor (cur, self->reference, size, self->scratch,
+        size - 1);
+    motion_len = ds_motion_encode_update (cur, self->reference, self->width,
+        self->height, moves, n_moves, dst, (delta_len ? delta_len : size) - 1);
+    if (motion_len > 0) {
+      *motion = TRUE;
+      return motion_len;
+    }
+    if (delta_len > 0)
+      memcpy (dst, self->scratch, delta_len);
+    return delta_len;
+  }
+
+  /* both codes, then both compressed: the smaller as sent wins, the
+   * delta on a tie */
+  if (self->scratch2 == NULL)
+    self->scratch2 = g_malloc (2 * size);
+  delta_len = ds_rle_encode_xor (cur, self->reference, size, self->scratch,
+      2 * size);
+  motion_len = ds_motion_encode_update (cur, self->reference, self->width,
+      self->height, moves, n_moves, self->scratch2, 2 * size);
+  sent = gst_ds_delta_finish (self, level, self->scratch, delta_len, dst,
+      size - 1, TRUE, size, compressed);
+  motion_len = gst_ds_delta_finish (self, level, self->scratch2, motion_len,
+      self->scratch, (sent ? sent : size) - 1, TRUE, size, &motion_compressed);
+  if (motion_len > 0) {
+    memcpy (dst, self->scratch, motion_len);
+    *compressed = motion_compressed;
+    *motion = TRUE;
+    return motion_len;
+  }
+  return sent;
+}
+
 /* Codes @cur against the reference (or alone when @keyframe) into @dst,
  * whose room is the raw size: returns the payload length and sets
- * @compressed, or 0 when the payload would not be smaller than raw */
+ * @compressed and @motion (a MotionDeltaPixels payload), or 0 when the
+ * payload would not be smaller than raw */
 static gsize
 gst_ds_delta_code_picture (GstDsDelta * self, const guint8 * cur, gsize size,
     gboolean keyframe, GstDsDeltaCompression compression, gint level,
-    guint8 * dst, gboolean * compressed)
+    gboolean use_motion, guint8 * dst, gboolean * compressed, gboolean * motion)
 {
-  guint8 *code_dst = dst;
-  gsize code_cap = size - 1;
+  gboolean zstd = compression == GST_DS_DELTA_COMPRESSION_ZSTD;
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
+  guint n_moves = 0;
   gsize len;
 
   *compressed = FALSE;
+  *motion = FALSE;
 
-  if (compression == GST_DS_DELTA_COMPRESSION_ZSTD) {
-    /* the code of a keyframe may be larger than raw (a picture has few
-     * zero bytes) and still compress far below it: give it room up to
-     * twice the picture (noise codes to 1.5 times). A delta larger than
-     * raw is full motion or noise, which zstd cannot shrink much but
-     * would spend tens of milliseconds on: raw it is */
+  /* with zstd, a code larger than raw may still compress far below it: a
+   * keyframe (a picture has few zero bytes), a flat colour change (every
+   * byte changes), so it gets room up to twice the picture (noise codes
+   * to 1.5 times) */
+  if (zstd && self->scratch == NULL)
+    self->scratch = g_malloc (2 * size);
+
+  if (!keyframe && use_motion) {
+    if (self->scroll == NULL)
+      self->scroll = ds_scroll_detector_new ();
+    n_moves = ds_scroll_detect (self->scroll, cur, self->reference,
+        self->width, self->height, moves);
+  } else if (self->scroll) {
+    /* the next reference is a picture the detector has not seen */
+    ds_scroll_detector_reset (self->scroll);
+  }
+  if (n_moves > 0) {
     if (self->scratch == NULL)
       self->scratch = g_malloc (2 * size);
-    if (keyframe)
-      code_cap = 2 * size;
-    code_dst = self->scratch;
-  }
-
-  if (keyframe) {
-    len = ds_rle_encode_xor (cur, NULL, size, code_dst, code_cap);
+    len = gst_ds_delta_code_motion (self, cur, size, moves, n_moves, zstd,
+        level, dst, compressed, motion);
+    GST_LOG_OBJECT (self, "%u moves found: %s of %" G_GSIZE_FORMAT " bytes",
+        n_moves, *motion ? "motion" : "delta", len);
+  } else if (keyframe) {
+    len = ds_rle_encode_xor (cur, NULL, size, zstd ? self->scratch : dst,
+        zstd ? 2 * size : size - 1);
     memcpy (self->reference, cur, size);
   } else {
-    len = ds_rle_encode_xor_update (cur, self->reference, size, code_dst,
-        code_cap);
+    len = ds_rle_encode_xor_update (cur, self->reference, size,
+        zstd ? self->scratch : dst, zstd ? 2 * size : size - 1);
   }
   self->have_reference = TRUE;
 
-  if (len == 0 || code_dst == dst)
+  if (n_moves > 0 || !zstd)
     return len;
 
-  {
-    gsize zlen = gst_ds_delta_compress (self, level, code_dst, len, dst,
-        MIN (len, size) - 1);
-
-    if (zlen > 0) {
-      *compressed = TRUE;
-      return zlen;
-    }
-    /* zstd made it no smaller: the plain code, if smaller than raw */
-    if (len >= size)
-      return 0;
-    memcpy (dst, code_dst, len);
-    return len;
-  }
+  /* keyframes are compressed whatever their code's size: a picture
+   * compresses well */
+  return gst_ds_delta_finish (self, level, self->scratch, len, dst, size - 1,
+      !keyframe, size, compressed);
 }
 
 static GstFlowReturn
@@ -882,7 +1038,8 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   GstDsDeltaCompression compression;
   guint keyframe_interval, stats_interval;
   GstClockTime min_distance, now;
-  gboolean keyframe, requested = FALSE, compressed = FALSE;
+  gboolean keyframe, requested = FALSE, compressed = FALSE, motion = FALSE;
+  gboolean use_motion;
   const gchar *reason = NULL;
   gsize size = (gsize) in_header->width * in_header->height * 4;
   guint max_picture_bytes;
@@ -923,6 +1080,7 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   keyframe_interval = self->keyframe_interval;
   min_distance = self->min_keyframe_distance;
   stats_interval = self->stats_interval;
+  use_motion = self->motion;
 
   if (reason == NULL && keyframe_interval > 0
       && self->pictures_since_keyframe + 1 >= keyframe_interval)
@@ -965,7 +1123,8 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   }
 
   len = gst_ds_delta_code_picture (self, in_map.data + in_offset, size,
-      keyframe, compression, level, out_map.data, &compressed);
+      keyframe, compression, level, use_motion, out_map.data, &compressed,
+      &motion);
 
   gst_memory_unmap (payload_mem, &out_map);
   gst_buffer_unmap (buffer, &in_map);
@@ -994,7 +1153,9 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
     self->pixels_keyframes_out++;
     self->picture_bytes_out += size;
   } else {
-    if (!keyframe)
+    if (motion)
+      self->motion_deltas_out++;
+    else if (!keyframe)
       self->deltas_out++;
     if (compressed)
       self->compressed_out++;
@@ -1018,12 +1179,12 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
     self->last_keyframe_time = now;
 
   GST_LOG_OBJECT (self, "%s of %" G_GSIZE_FORMAT " bytes%s%s%s",
-      keyframe ? "keyframe delta" : "delta", len,
+      keyframe ? "keyframe delta" : motion ? "motion delta" : "delta", len,
       compressed ? " (zstd)" : "", keyframe ? ", " : "",
       keyframe ? reason : "");
 
   header = *in_header;
-  header.type = DS_FRAME_DELTA_PIXELS;
+  header.type = motion ? DS_FRAME_MOTION_DELTA_PIXELS : DS_FRAME_DELTA_PIXELS;
   header.flags &= ~(DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED | DS_FLAG_INPUT);
   if (keyframe)
     header.flags |= DS_FLAG_KEYFRAME;
@@ -1276,6 +1437,9 @@ gst_ds_delta_set_property (GObject * object, guint prop_id,
     case PROP_MAX_PICTURE_BYTES:
       self->max_picture_bytes = g_value_get_uint (value);
       break;
+    case PROP_MOTION:
+      self->motion = g_value_get_boolean (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -1318,6 +1482,11 @@ gst_ds_delta_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_PICTURE_BYTES:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->max_picture_bytes);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_MOTION:
+      GST_OBJECT_LOCK (self);
+      g_value_set_boolean (value, self->motion);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_STATS:

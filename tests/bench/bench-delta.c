@@ -63,7 +63,9 @@
 #include <lz4.h>
 #endif
 
+#include "dsprotocol.h"
 #include "dsrle.h"
+#include "dsscroll.h"
 #include "desktop-scene.h"
 
 #define WIDTH 1920
@@ -84,13 +86,16 @@ typedef struct
 {
   const gchar *name;
   const gchar *source;          /* videotestsrc description, or NULL */
+  DesktopSceneVariant variant;  /* of the desktop, when source is NULL */
 } Content;
 
 static const Content contents[] = {
   {"ball", "videotestsrc pattern=ball"},
   {"smpte-hspeed", "videotestsrc pattern=smpte horizontal-speed=4"},
   {"snow", "videotestsrc pattern=snow"},
-  {"desktop", NULL},
+  {"desktop", NULL, DESKTOP_SCENE_FULL},
+  {"desktop-scroll", NULL, DESKTOP_SCENE_SCROLL},
+  {"desktop-typing", NULL, DESKTOP_SCENE_TYPING},
 };
 
 static gdouble
@@ -145,7 +150,7 @@ make_pictures (const Content * content, guint n)
     for (i = 0; i < n; i++) {
       guint8 *p = g_malloc (RAW_SIZE);
 
-      desktop_scene_render (p, WIDTH, HEIGHT, i);
+      desktop_scene_render_variant (p, WIDTH, HEIGHT, i, content->variant);
       g_ptr_array_add (pictures, p);
     }
     return pictures;
@@ -210,11 +215,139 @@ typedef enum
   M_LZ4_XOR_SIZE,
   M_LZ4_XOR_TIME,
   M_ELEMENT_ZSTD_TIME,
+  M_SCROLL_TIME,
+  M_SCROLL_MOVES,
   N_MEASURES
 } Measure;
 
 #define N_LEVELS 6
 static const gint zstd_levels[N_LEVELS] = { -5, -1, 1, 2, 3, 6 };
+
+/* The dsdelta element itself, driven by hand (no thread): every picture
+ * pushed as a Pixels frame, the time of each push and the payload sizes
+ * of what comes out */
+static gsize element_out_len;
+
+static GstFlowReturn
+element_sink_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
+{
+  element_out_len = gst_buffer_get_size (buffer) - DS_HEADER_SIZE;
+  gst_buffer_unref (buffer);
+  return GST_FLOW_OK;
+}
+
+static void
+run_element (GPtrArray * pictures, guint n_frames, const gchar * properties,
+    gdouble * bytes_per_frame, gdouble * ms_per_frame)
+{
+  gdouble *best = g_new (gdouble, n_frames);
+  guint64 total = 0;
+  guint r, i;
+
+  for (i = 0; i < n_frames; i++)
+    best[i] = G_MAXDOUBLE;
+
+  for (r = 0; r < n_repeats; r++) {
+    gchar *desc = g_strdup_printf ("dsdelta keyframe-interval=0 %s",
+        properties);
+    GstElement *delta = gst_parse_launch (desc, NULL);
+    GstPad *src = gst_pad_new ("src", GST_PAD_SRC);
+    GstPad *sink = gst_pad_new ("sink", GST_PAD_SINK);
+    GstPad *delta_sink, *delta_src;
+    GstSegment segment;
+
+    g_free (desc);
+    g_assert (delta != NULL);
+    delta_sink = gst_element_get_static_pad (delta, "sink");
+    delta_src = gst_element_get_static_pad (delta, "src");
+    gst_pad_set_chain_function (sink, element_sink_chain);
+    g_assert (gst_pad_link (src, delta_sink) == GST_PAD_LINK_OK);
+    g_assert (gst_pad_link (delta_src, sink) == GST_PAD_LINK_OK);
+    gst_pad_set_active (src, TRUE);
+    gst_pad_set_active (sink, TRUE);
+    gst_element_set_state (delta, GST_STATE_PLAYING);
+    gst_pad_push_event (src, gst_event_new_stream_start ("bench"));
+    gst_pad_push_event (src, gst_event_new_caps (gst_caps_from_string
+            ("application/x-ds-stream,media=video")));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    gst_pad_push_event (src, gst_event_new_segment (&segment));
+
+    total = 0;
+    for (i = 0; i <= n_frames; i++) {
+      DsHeader header = { 0, };
+      GstBuffer *frame = gst_buffer_new_allocate (NULL, DS_HEADER_SIZE, NULL);
+      GstMapInfo map;
+      gdouble t0, t;
+
+      header.type = DS_FRAME_PIXELS;
+      header.flags = DS_FLAG_KEYFRAME;
+      header.seq = i;
+      header.width = WIDTH;
+      header.height = HEIGHT;
+      header.payload_len = RAW_SIZE;
+      gst_buffer_map (frame, &map, GST_MAP_WRITE);
+      ds_header_pack (&header, map.data);
+      gst_buffer_unmap (frame, &map);
+      gst_buffer_append_memory (frame,
+          gst_memory_new_wrapped (GST_MEMORY_FLAG_READONLY,
+              g_ptr_array_index (pictures, i), RAW_SIZE, 0, RAW_SIZE, NULL,
+              NULL));
+      GST_BUFFER_PTS (frame) = i * GST_SECOND / 30;
+
+      evict_caches ();
+      t0 = now_seconds ();
+      g_assert (gst_pad_push (src, frame) == GST_FLOW_OK);
+      t = now_seconds () - t0;
+      /* the first picture is the keyframe */
+      if (i == 0)
+        continue;
+      best[i - 1] = MIN (best[i - 1], t);
+      total += element_out_len;
+    }
+
+    gst_element_set_state (delta, GST_STATE_NULL);
+    gst_object_unref (delta_sink);
+    gst_object_unref (delta_src);
+    gst_object_unref (src);
+    gst_object_unref (sink);
+    gst_object_unref (delta);
+  }
+
+  *bytes_per_frame = (gdouble) total / n_frames;
+  *ms_per_frame = median (best, n_frames) * 1e3;
+  g_free (best);
+}
+
+static void
+print_element (GPtrArray * pictures, guint n_frames)
+{
+  static const gchar *compressions[] = { "none", "zstd" };
+  GstElement *probe = gst_element_factory_make ("dsdelta", NULL);
+  gboolean has_motion;
+  guint c;
+
+  /* an older plugin (GST_PLUGIN_PATH) for a baseline: without motion */
+  g_assert (probe != NULL);
+  has_motion = g_object_class_find_property (G_OBJECT_GET_CLASS (probe),
+      "motion") != NULL;
+  gst_object_unref (probe);
+
+  for (c = 0; c < G_N_ELEMENTS (compressions); c++) {
+    gdouble bytes[2] = { 0, }, ms[2] = { 0, };
+    guint m;
+
+    for (m = has_motion ? 2 : 1; m-- > 0;) {
+      gchar *props = g_strdup_printf ("compression=%s%s", compressions[c],
+          has_motion ? (m ? " motion=true" : " motion=false") : "");
+
+      run_element (pictures, n_frames, props, &bytes[m], &ms[m]);
+      g_free (props);
+    }
+    printf ("  dsdelta compression=%-4s  motion=false %10.1f KB/frame "
+        "%7.3f ms | motion=true %10.1f KB/frame %7.3f ms\n", compressions[c],
+        bytes[0] / 1000, ms[0], bytes[1] / 1000, ms[1]);
+  }
+}
 
 static void
 run_content (const Content * content, guint n_frames)
@@ -227,6 +360,8 @@ run_content (const Content * content, guint n_frames)
   gsize zcap = ZSTD_compressBound (DS_RLE_MAX_ENCODED_SIZE (RAW_SIZE));
   guint8 *zbuf = g_malloc (zcap);
   ZSTD_CCtx *zctx = ZSTD_createCCtx ();
+  DsScrollDetector *scroll = ds_scroll_detector_new ();
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
   gdouble *values[N_MEASURES];
   gdouble *level_sizes[2][N_LEVELS], *level_times[2][N_LEVELS];
   guint fallbacks = 0, i, m, l, v;
@@ -256,6 +391,12 @@ run_content (const Content * content, guint n_frames)
 
     TIME_BEST (t, (void) 0, memcpy (dst, cur, RAW_SIZE));
     values[M_MEMCPY][i] = t;
+
+    /* the worst case: both pictures hashed */
+    TIME_BEST (t, ds_scroll_detector_reset (scroll), k =
+        ds_scroll_detect (scroll, cur, ref, WIDTH, HEIGHT, moves));
+    values[M_SCROLL_TIME][i] = t;
+    values[M_SCROLL_MOVES][i] = k;
 
     TIME_BEST (t, (void) 0, len = ds_rle_encode_xor (cur, ref, RAW_SIZE, dst,
             RAW_SIZE));
@@ -351,6 +492,10 @@ run_content (const Content * content, guint n_frames)
   printf ("  encode + ref update       %8.2f GB/s  %7.3f ms  %5.2fx memcpy "
       "time\n", raw_gb / med[M_ENCODE_UPDATE], med[M_ENCODE_UPDATE] * 1e3,
       med[M_ENCODE_UPDATE] / med[M_MEMCPY]);
+  printf ("  scroll detection, cold    %8.2f GB/s  %7.3f ms  %5.2fx memcpy "
+      "time, %.0f moves\n", raw_gb / med[M_SCROLL_TIME],
+      med[M_SCROLL_TIME] * 1e3, med[M_SCROLL_TIME] / med[M_MEMCPY],
+      med[M_SCROLL_MOVES]);
   printf ("  decode (out = ref ^ code) %8.2f GB/s  %7.3f ms  %5.2fx memcpy "
       "time\n", raw_gb / med[M_DECODE], med[M_DECODE] * 1e3,
       med[M_DECODE] / med[M_MEMCPY]);
@@ -374,6 +519,8 @@ run_content (const Content * content, guint n_frames)
   printf ("  compression=zstd (level 1), code + zstd: %7.3f ms/frame\n",
       med[M_ELEMENT_ZSTD_TIME] * 1e3);
 
+  print_element (pictures, n_frames);
+
   if (levels) {
     static const gchar *what[2] = { "code", "raw XOR" };
 
@@ -396,6 +543,7 @@ run_content (const Content * content, guint n_frames)
       g_free (level_times[v][l]);
     }
   ZSTD_freeCCtx (zctx);
+  ds_scroll_detector_free (scroll);
   g_free (zbuf);
   g_free (xored);
   g_free (work);
@@ -425,7 +573,8 @@ main (int argc, char **argv)
       only = argv[++a];
     else {
       fprintf (stderr, "usage: %s [--frames N] [--repeats R] [--cold] "
-          "[--levels] [--content ball|smpte-hspeed|snow|desktop]\n", argv[0]);
+          "[--levels] [--content ball|smpte-hspeed|snow|desktop|desktop-scroll|"
+          "desktop-typing]\n", argv[0]);
       return 2;
     }
   }

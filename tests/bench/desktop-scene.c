@@ -170,12 +170,26 @@ draw_pointer (Canvas * c, gint x0, gint y0)
 void
 desktop_scene_render (guint8 * rgba, guint width, guint height, guint index)
 {
+  desktop_scene_render_variant (rgba, width, height, index, DESKTOP_SCENE_FULL);
+}
+
+void
+desktop_scene_render_variant (guint8 * rgba, guint width, guint height,
+    guint index, DesktopSceneVariant variant)
+{
   Canvas c = { rgba, width, height };
-  gint x, y, drag_x, drag_y;
-  guint seconds = index / 30;
+  gint x, y, drag_x, drag_y, term_x, term_y;
+  guint seconds = index / 30, scene_index = index, term_line = index / 2;
   guint32 clock_seed;
 
   make_glyphs ();
+
+  /* the other variants hold everything still but what they show */
+  if (variant != DESKTOP_SCENE_FULL) {
+    seconds = 0;
+    scene_index = 0;
+    term_line = variant == DESKTOP_SCENE_SCROLL ? index : 0;
+  }
 
   /* wallpaper: a smooth diagonal gradient */
   for (y = 0; y < c.height; y++) {
@@ -201,13 +215,25 @@ desktop_scene_render (guint8 * rgba, guint width, guint height, guint index)
   draw_window (&c, c.width * 48 / 100, 90, c.width * 48 / 100,
       c.height * 45 / 100, "document", 5, 0);
 
-  /* a terminal scrolling one line every other frame */
-  draw_window (&c, c.width * 50 / 100, c.height * 52 / 100, c.width * 45 / 100,
-      c.height * 42 / 100, "terminal", 9, index / 2);
+  /* a terminal scrolling one line every other frame (every frame in the
+   * scroll variant) */
+  term_x = c.width * 50 / 100;
+  term_y = c.height * 52 / 100;
+  draw_window (&c, term_x, term_y, c.width * 45 / 100, c.height * 42 / 100,
+      "terminal", 9, term_line);
+
+  /* typing: one more glyph a frame on a line of the editor */
+  if (variant == DESKTOP_SCENE_TYPING) {
+    guint k, n = index % 80;
+
+    for (k = 0; k < n; k++)
+      draw_glyph (&c, c.width * 48 / 100 + 8 + (gint) k * GLYPH_W, 90 + 32
+          + 3 * GLYPH_H, k * 31 + 5, 0x202020);
+  }
 
   /* a window dragged across the screen, the pointer on its title bar */
-  drag_x = 200 + (gint) ((index * 9) % (c.width / 2));
-  drag_y = 300 + (gint) ((index * 4) % (c.height / 3));
+  drag_x = 200 + (gint) ((scene_index * 9) % (c.width / 2));
+  drag_y = 300 + (gint) ((scene_index * 4) % (c.height / 3));
   draw_window (&c, drag_x, drag_y, c.width / 4, c.height / 4, "document", 11,
       0);
   draw_pointer (&c, drag_x + 60, drag_y + 12);

@@ -37,6 +37,17 @@ G_BEGIN_DECLS
 void desktop_scene_render (guint8 * rgba, guint width, guint height,
     guint index);
 
+typedef enum
+{
+  DESKTOP_SCENE_FULL,           /* all of the above */
+  DESKTOP_SCENE_SCROLL,         /* only the terminal moves: a line a frame */
+  DESKTOP_SCENE_TYPING,         /* only a glyph typed a frame */
+} DesktopSceneVariant;
+
+/* desktop_scene_render() of one @variant */
+void desktop_scene_render_variant (guint8 * rgba, guint width,
+    guint height, guint index, DesktopSceneVariant variant);
+
 G_END_DECLS
 
 #endif /* __DESKTOP_SCENE_H__ */

@@ -41,6 +41,7 @@
 #endif
 
 #include "dsprotocol.h"
+#include "dsmotion.h"
 #include "dsrle.h"
 #include "gstdsutils.h"
 
@@ -163,6 +164,7 @@ typedef enum
   KIND_PIXELS,
   KIND_KEY_DELTA,
   KIND_DELTA,
+  KIND_MOTION,
   KIND_OTHER,
 } FrameKind;
 
@@ -187,7 +189,8 @@ receive (Receiver * rx, GstBuffer * frame, gsize * payload_size)
   if (payload_size)
     *payload_size = len;
 
-  if (header.type != DS_FRAME_PIXELS && header.type != DS_FRAME_DELTA_PIXELS) {
+  if (header.type != DS_FRAME_PIXELS && header.type != DS_FRAME_DELTA_PIXELS
+      && header.type != DS_FRAME_MOTION_DELTA_PIXELS) {
     gst_buffer_unmap (frame, &map);
     return KIND_OTHER;
   }
@@ -232,7 +235,14 @@ receive (Receiver * rx, GstBuffer * frame, gsize * payload_size)
 #endif
   }
 
-  if (header.flags & DS_FLAG_KEYFRAME) {
+  if (header.type == DS_FRAME_MOTION_DELTA_PIXELS) {
+    kind = KIND_MOTION;
+    fail_if (header.flags & DS_FLAG_KEYFRAME);
+    fail_unless (rx->picture != NULL, "motion delta without reference");
+    fail_unless (ds_motion_decode (payload, len, rx->picture, rx->picture,
+            header.width, header.height, NULL));
+    fail_unless (GST_BUFFER_FLAG_IS_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT));
+  } else if (header.flags & DS_FLAG_KEYFRAME) {
     kind = KIND_KEY_DELTA;
     if (rx->picture == NULL)
       rx->picture = g_malloc (size);
@@ -321,8 +331,12 @@ static const RoundTrip round_trips[] = {
   {"videotestsrc pattern=ball background-color=0", NULL},
   {"videotestsrc pattern=ball", "keyframe-interval=4"},
   {"desktop", NULL},
+  {"desktop", "motion=true"},
+  {"videotestsrc pattern=snow", "motion=true"},
+  {"videotestsrc pattern=smpte horizontal-speed=7", "motion=true"},
 #ifdef HAVE_ZSTD
   {"desktop", "compression=zstd"},
+  {"desktop", "compression=zstd motion=true"},
   {"videotestsrc pattern=ball", "compression=zstd"},
   {"videotestsrc pattern=smpte horizontal-speed=7", "compression=zstd"},
   {"videotestsrc pattern=snow", "compression=zstd compression-level=3"},
@@ -360,7 +374,7 @@ GST_START_TEST (test_round_trip)
           && rt->properties == NULL)
         fail_unless_equals_int (kind, KIND_PIXELS);
     }
-    if (kind == KIND_DELTA)
+    if (kind == KIND_DELTA || kind == KIND_MOTION)
       deltas++;
   }
   /* moving content codes as deltas, except noise */
@@ -1276,6 +1290,246 @@ GST_START_TEST (test_byte_stream)
 
 GST_END_TEST;
 
+/* Text-like lines (the desktop's glyphs) on a tall page, seen through a
+ * window of @width x @height that scrolls down @step pixel rows per
+ * picture, under a fixed title bar */
+static GPtrArray *
+make_scroll_pictures (guint width, guint height, guint n, guint step)
+{
+  GPtrArray *pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  guint page_height = height + n * step;
+  guint8 *page = g_malloc0 ((gsize) width * page_height * 4);
+  Canvas c = { page, width, page_height };
+  gsize stride = (gsize) width * 4;
+  guint i, line;
+
+  make_glyphs ();
+  fill_rect (&c, 0, 0, width, page_height, 0xfafafa);
+  for (line = 0; line * GLYPH_H < page_height; line++)
+    draw_text_line (&c, 4, line * GLYPH_H, width - 8, 40 + line,
+        line % 7 ? 0x202020 : 0x1a4f9c);
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, stride * height, NULL);
+    Canvas title;
+    GstMapInfo map;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    memcpy (map.data, page + i * step * stride, stride * height);
+    title.rgba = map.data;
+    title.width = width;
+    title.height = height;
+    fill_rect (&title, 0, 0, width, 20, 0xe8e8e8);
+    draw_text_line (&title, 8, 3, width / 3, 7, 0x333333);
+    gst_buffer_unmap (buf, &map);
+    GST_BUFFER_PTS (buf) = i * FRAME_DURATION;
+    GST_BUFFER_DURATION (buf) = FRAME_DURATION;
+    g_ptr_array_add (pictures, buf);
+  }
+  g_free (page);
+
+  return pictures;
+}
+
+/* Pushes @pictures through dsdelta @properties: the payload sizes of the
+ * pictures after the first, and their kinds */
+static guint64
+code_all (GPtrArray * pictures, guint width, guint height,
+    const gchar * properties, FrameKind * kinds, GPtrArray * outputs)
+{
+  GstHarness *h = delta_harness_new (properties);
+  Receiver rx = { 0, };
+  guint64 total = 0;
+  guint i;
+
+  for (i = 0; i < pictures->len; i++) {
+    GstBuffer *picture = g_ptr_array_index (pictures, i);
+    GstBuffer *out;
+    gsize payload;
+
+    fail_unless_equals_int (gst_harness_push (h, pixels_frame (picture,
+                width, height, (guint16) i, i * FRAME_DURATION)), GST_FLOW_OK);
+    out = gst_harness_pull (h);
+    fail_unless (out != NULL);
+    kinds[i] = receive (&rx, out, &payload);
+    fail_unless (picture_equals (&rx, picture), "picture %u differs", i);
+    if (i > 0)
+      total += payload;
+    if (outputs)
+      g_ptr_array_add (outputs, out);
+    else
+      gst_buffer_unref (out);
+  }
+  if (strstr (properties, "motion=true"))
+    GST_INFO ("motion-deltas %" G_GUINT64_FORMAT, get_stat (h,
+            "motion-deltas"));
+
+  receiver_clear (&rx);
+  gst_harness_teardown (h);
+
+  return total;
+}
+
+/* A page scrolled by 5 rows a picture goes out as MotionDeltaPixels
+ * frames far smaller than the DeltaPixels ones, decoded bit-exact */
+GST_START_TEST (test_motion_scroll)
+{
+  const gchar *compression = __i__ ? "zstd" : "none";
+  const guint width = 320, height = 240, n = 8;
+  GPtrArray *pictures = make_scroll_pictures (width, height, n, 5);
+  FrameKind kinds_off[8], kinds_on[8];
+  guint64 off, on;
+  gchar *props_off, *props_on;
+  guint i;
+
+  props_off = g_strdup_printf ("keyframe-interval=0 compression=%s "
+      "motion=false", compression);
+  props_on = g_strdup_printf ("keyframe-interval=0 compression=%s "
+      "motion=true", compression);
+  off = code_all (pictures, width, height, props_off, kinds_off, NULL);
+  on = code_all (pictures, width, height, props_on, kinds_on, NULL);
+  GST_INFO ("scroll, %s: %" G_GUINT64_FORMAT " bytes without motion, %"
+      G_GUINT64_FORMAT " with", compression, off, on);
+
+  for (i = 1; i < n; i++) {
+    fail_if (kinds_off[i] == KIND_MOTION);
+    fail_unless_equals_int (kinds_on[i], KIND_MOTION);
+  }
+  fail_unless (on * 10 < off, "%" G_GUINT64_FORMAT " bytes with motion, %"
+      G_GUINT64_FORMAT " without", on, off);
+
+  g_free (props_off);
+  g_free (props_on);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* dspay ! dsdelta motion=true ! dsdepay gives a scrolling page and the
+ * desktop back byte for byte */
+GST_START_TEST (test_motion_pipeline_round_trip)
+{
+  const gchar *compression = __i__ % 2 ? "zstd" : "none";
+  const guint width = 320, height = 240, n = 20;
+  GPtrArray *pictures = __i__ / 2 ? make_pictures ("desktop", width, height,
+      n) : make_scroll_pictures (width, height, n, 3);
+  GPtrArray *decoded;
+  gchar *chain;
+
+  chain = g_strdup_printf ("dspay ! dsdelta keyframe-interval=10 motion=true "
+      "compression=%s ! dsdepay", compression);
+  decoded = run_pipeline (pictures, width, height, chain);
+  assert_same_pictures (pictures, decoded);
+
+  g_free (chain);
+  g_ptr_array_unref (decoded);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
+/* A still picture and a typed-on one give the same frames with motion as
+ * without */
+GST_START_TEST (test_motion_still)
+{
+  const guint width = 320, height = 240, n = 6;
+  GPtrArray *page = make_scroll_pictures (width, height, 1, 0);
+  GPtrArray *pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GPtrArray *out_off = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  GPtrArray *out_on = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  FrameKind kinds[6];
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_copy_deep (g_ptr_array_index (page, 0));
+    Canvas c = { NULL, width, height };
+    GstMapInfo map;
+
+    /* pictures 3 and after: a word typed on line 5 */
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    c.rgba = map.data;
+    if (i >= 3)
+      draw_text_line (&c, 200, 5 * GLYPH_H, 40, 99 + i, 0x202020);
+    gst_buffer_unmap (buf, &map);
+    g_ptr_array_add (pictures, buf);
+  }
+
+  code_all (pictures, width, height, "motion=false", kinds, out_off);
+  code_all (pictures, width, height, "motion=true", kinds, out_on);
+  for (i = 0; i < n; i++) {
+    GstBuffer *a = g_ptr_array_index (out_off, i);
+    GstBuffer *b = g_ptr_array_index (out_on, i);
+    GstMapInfo ma, mb;
+
+    fail_unless (gst_buffer_map (a, &ma, GST_MAP_READ));
+    fail_unless (gst_buffer_map (b, &mb, GST_MAP_READ));
+    fail_unless_equals_int (ma.size, mb.size);
+    fail_unless (memcmp (ma.data, mb.data, ma.size) == 0, "frame %u", i);
+    gst_buffer_unmap (a, &ma);
+    gst_buffer_unmap (b, &mb);
+  }
+
+  g_ptr_array_unref (out_off);
+  g_ptr_array_unref (out_on);
+  g_ptr_array_unref (pictures);
+  g_ptr_array_unref (page);
+}
+
+GST_END_TEST;
+
+#ifdef HAVE_ZSTD
+/* A flat colour that changes every picture: every byte of the XOR
+ * changes, so the run-length code is larger than raw, yet zstd of it is
+ * tiny: with compression=zstd it goes out compressed, not raw */
+GST_START_TEST (test_zstd_flat_change)
+{
+  const guint width = 320, height = 240, n = 6;
+  const gsize raw = width * height * 4;
+  GPtrArray *pictures = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      gst_buffer_unref);
+  FrameKind kinds[6];
+  guint64 total;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    GstBuffer *buf = gst_buffer_new_allocate (NULL, raw, NULL);
+    GstMapInfo map;
+    gsize k;
+
+    gst_buffer_map (buf, &map, GST_MAP_WRITE);
+    for (k = 0; k < raw; k += 4) {
+      map.data[k] = 0x20 + 0x31 * i;
+      map.data[k + 1] = 0x90 - 0x17 * i;
+      map.data[k + 2] = 0x45 + 0x0b * i;
+      map.data[k + 3] = 0xff;
+    }
+    gst_buffer_unmap (buf, &map);
+    g_ptr_array_add (pictures, buf);
+  }
+
+  /* without zstd: raw pictures, as before */
+  total = code_all (pictures, width, height, "motion=true", kinds, NULL);
+  for (i = 1; i < n; i++)
+    fail_unless_equals_int (kinds[i], KIND_PIXELS);
+  fail_unless_equals_uint64 (total, (guint64) raw * (n - 1));
+
+  total = code_all (pictures, width, height, "compression=zstd", kinds, NULL);
+  for (i = 1; i < n; i++)
+    fail_unless_equals_int (kinds[i], KIND_DELTA);
+  GST_INFO ("flat colour changes with zstd: %" G_GUINT64_FORMAT " bytes",
+      total);
+  fail_unless (total < 1000 * (n - 1));
+
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+#endif
+
 static Suite *
 dsdelta_suite (void)
 {
@@ -1302,6 +1556,12 @@ dsdelta_suite (void)
       G_N_ELEMENTS (pipeline_cases));
   tcase_add_test (tc, test_recording_round_trip);
   tcase_add_test (tc, test_byte_stream);
+  tcase_add_loop_test (tc, test_motion_scroll, 0, 2);
+  tcase_add_loop_test (tc, test_motion_pipeline_round_trip, 0, 4);
+  tcase_add_test (tc, test_motion_still);
+#ifdef HAVE_ZSTD
+  tcase_add_test (tc, test_zstd_flat_change);
+#endif
 
   return s;
 }

@@ -36,6 +36,7 @@
 #include "dsmotion.h"
 #include "dsprotocol.h"
 #include "dsrle.h"
+#include "dsscroll.h"
 
 /* The prediction as SPEC §3 defines it: a copy of the reference, each
  * move copying pixels of the reference, later moves over earlier ones */
@@ -494,6 +495,145 @@ GST_START_TEST (test_motion_compressed)
 
 GST_END_TEST;
 
+/* Text-like rows: a row pattern from a seed, blank rows between lines */
+static void
+fill_text_row (guint8 * row, guint width, guint line, guint y_in_line)
+{
+  guint32 state = line * 2654435761u + y_in_line * 40503u + 1;
+  guint x;
+
+  for (x = 0; x < width; x++) {
+    gboolean ink;
+
+    state = state * 1103515245u + 12345;
+    ink = y_in_line >= 3 && y_in_line < 12 && ((state >> 16) & 7) == 0;
+    row[4 * x] = ink ? 0x20 : 0xfa;
+    row[4 * x + 1] = ink ? 0x20 : 0xfa;
+    row[4 * x + 2] = ink ? 0x20 : 0xfa;
+    row[4 * x + 3] = 0xff;
+  }
+}
+
+/* A page scrolled by @offset rows (content moves up) in columns
+ * [@x0, @x1) below a fixed header of @header rows; elsewhere a fixed
+ * sidebar pattern */
+static void
+fill_page (guint8 * pic, guint width, guint height, guint x0, guint x1,
+    guint header, guint offset)
+{
+  guint8 *row = g_malloc ((gsize) width * 4);
+  guint x, y;
+
+  for (y = 0; y < height; y++) {
+    guint8 *out = pic + (gsize) y * width * 4;
+    guint page_y = y + offset;
+
+    fill_text_row (row, width, page_y / 14, page_y % 14);
+    for (x = 0; x < width; x++) {
+      gboolean fixed = y < header || x < x0 || x >= x1;
+      const guint8 *src = row + 4 * x;
+      guint8 side[4] = { (guint8) (x * 3 + y), 0x40, (guint8) (y * 5), 0xff };
+
+      memcpy (out + 4 * x, fixed ? side : src, 4);
+    }
+  }
+  g_free (row);
+}
+
+/* A page scrolled beside a fixed sidebar and under a fixed header: the
+ * moves cover exactly the scrolled columns and the rows that stayed in
+ * view, and the MotionDeltaPixels frame decodes bit-exact, far smaller
+ * than the DeltaPixels one (the rows scrolled into view are new) */
+GST_START_TEST (test_scroll_detect_partial)
+{
+  const guint width = 400, height = 300, x0 = 90, x1 = 370, header = 30;
+  const gsize size = (gsize) width * height * 4;
+  guint8 *ref = g_malloc (size), *cur = g_malloc (size);
+  guint8 *work = g_malloc (size), *code = g_malloc (size);
+  DsScrollDetector *d = ds_scroll_detector_new ();
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
+  gsize motion_len, delta_len;
+  guint n, i, offset;
+
+  for (offset = 1; offset < 40; offset += 7) {
+    fill_page (ref, width, height, x0, x1, header, 100);
+    fill_page (cur, width, height, x0, x1, header, 100 + offset);
+
+    ds_scroll_detector_reset (d);
+    n = ds_scroll_detect (d, cur, ref, width, height, moves);
+    fail_unless (n >= 1, "offset %u: no moves", offset);
+    fail_unless (ds_motion_moves_check (moves, n, width, height, NULL));
+    for (i = 0; i < n; i++) {
+      GST_LOG ("move %u: %u,%u -> %u,%u %ux%u", i, moves[i].src_x,
+          moves[i].src_y, moves[i].dst_x, moves[i].dst_y, moves[i].width,
+          moves[i].height);
+      fail_unless_equals_int (moves[i].src_y, moves[i].dst_y + offset);
+      fail_unless_equals_int (moves[i].src_x, moves[i].dst_x);
+    }
+    /* the main move: the scrolled columns, the rows that stayed */
+    fail_unless_equals_int (moves[0].dst_x, x0);
+    fail_unless_equals_int (moves[0].width, x1 - x0);
+    fail_unless (moves[0].dst_y >= header && moves[0].dst_y < header + 14);
+    fail_unless (moves[0].dst_y + moves[0].height > height - offset - 14);
+
+    delta_len = ds_rle_encode_xor (cur, ref, size, code, size);
+    memcpy (work, ref, size);
+    motion_len = ds_motion_encode_update (cur, work, width, height, moves, n,
+        code, size);
+    fail_unless (memcmp (work, cur, size) == 0);
+    fail_unless (motion_len > 0);
+    fail_unless (delta_len == 0 || motion_len * 5 < delta_len,
+        "offset %u: motion %" G_GSIZE_FORMAT ", delta %" G_GSIZE_FORMAT,
+        offset, motion_len, delta_len);
+    memcpy (work, ref, size);
+    fail_unless (ds_motion_decode (code, motion_len, work, work, width, height,
+            NULL));
+    fail_unless (memcmp (work, cur, size) == 0);
+  }
+
+  ds_scroll_detector_free (d);
+  g_free (ref);
+  g_free (cur);
+  g_free (work);
+  g_free (code);
+}
+
+GST_END_TEST;
+
+/* Nothing to find: a still picture, a few changed rows, noise */
+GST_START_TEST (test_scroll_detect_nothing)
+{
+  const guint width = 320, height = 240;
+  const gsize size = (gsize) width * height * 4;
+  guint8 *ref = g_malloc (size), *cur = g_malloc (size);
+  DsScrollDetector *d = ds_scroll_detector_new ();
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
+  GRand *rand = g_rand_new_with_seed (7);
+  gsize k;
+
+  fill_page (ref, width, height, 0, width, 0, 0);
+  memcpy (cur, ref, size);
+  fail_unless_equals_int (ds_scroll_detect (d, cur, ref, width, height,
+          moves), 0);
+  /* a word typed */
+  memset (cur + (gsize) 50 * width * 4 + 400, 0x20, 40);
+  fail_unless_equals_int (ds_scroll_detect (d, cur, ref, width, height,
+          moves), 0);
+  for (k = 0; k < size; k++) {
+    ref[k] = g_rand_int (rand);
+    cur[k] = g_rand_int (rand);
+  }
+  fail_unless_equals_int (ds_scroll_detect (d, cur, ref, width, height,
+          moves), 0);
+
+  g_rand_free (rand);
+  ds_scroll_detector_free (d);
+  g_free (ref);
+  g_free (cur);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsmotion_suite (void)
 {
@@ -508,6 +648,8 @@ dsmotion_suite (void)
   tcase_add_test (tc, test_motion_keyframe_refused);
   tcase_add_test (tc, test_motion_round_trip_random);
   tcase_add_test (tc, test_motion_compressed);
+  tcase_add_test (tc, test_scroll_detect_partial);
+  tcase_add_test (tc, test_scroll_detect_nothing);
 
   return s;
 }
