@@ -30,6 +30,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "dscompress.h"
 #include "dsmotion.h"
 #include "dsrle.h"
 
@@ -224,12 +225,6 @@ gst_ds_depay_free_pictures (GstDsDepay * self)
 {
   gst_ds_depay_reset_picture (self);
   gst_ds_depay_release_pool (self);
-#ifdef HAVE_ZSTD
-  if (self->zstd) {
-    ZSTD_freeDCtx (self->zstd);
-    self->zstd = NULL;
-  }
-#endif
 }
 
 /* Output */
@@ -517,79 +512,19 @@ gst_ds_depay_handle_pixels (GstDsDepay * self, const DsHeader * header,
       header->height, pts);
 }
 
-static gboolean
-gst_ds_depay_ensure_scratch (GstDsDepay * self, gsize size)
-{
-  if (self->scratch_size >= size)
-    return TRUE;
-  g_free (self->scratch);
-  self->scratch = g_try_malloc (size);
-  self->scratch_size = self->scratch ? size : 0;
-  return self->scratch != NULL;
-}
-
 /* FLAG_COMPRESSED: the payload is exactly one zstd frame of the normal
  * payload (the run-length code, after the move table for a
- * MotionDeltaPixels), whose size may not exceed @limit. */
+ * MotionDeltaPixels), whose size may not exceed @limit; decompressed into
+ * the element's scratch buffer by the protocol library */
 static gboolean
 gst_ds_depay_decompress (GstDsDepay * self, const guint8 * data, gsize len,
     gsize limit, const guint8 ** out, gsize * out_len, GError ** error)
 {
-#ifdef HAVE_ZSTD
-  unsigned long long content_size;
-  size_t frame_len, res;
-  gsize capacity;
-
-  frame_len = ZSTD_findFrameCompressedSize (data, len);
-  if (ZSTD_isError (frame_len) || frame_len != len)
-    goto not_one_frame;
-
-  content_size = ZSTD_getFrameContentSize (data, len);
-  if (content_size == ZSTD_CONTENTSIZE_ERROR)
-    goto not_one_frame;
-  if (content_size != ZSTD_CONTENTSIZE_UNKNOWN && content_size > limit)
-    goto too_large;
-
-  capacity = content_size == ZSTD_CONTENTSIZE_UNKNOWN ? limit :
-      (gsize) content_size;
-  if (!gst_ds_depay_ensure_scratch (self, MAX (capacity, 1)))
-    goto too_large;
-
-  if (self->zstd == NULL)
-    self->zstd = ZSTD_createDCtx ();
-  res = ZSTD_decompressDCtx (self->zstd, self->scratch, capacity, data, len);
-  if (ZSTD_isError (res))
-    goto decode_failed;
-
+  if (!ds_payload_decompress (data, len, limit, &self->scratch,
+          &self->scratch_size, out_len, error))
+    return FALSE;
   *out = self->scratch;
-  *out_len = res;
   return TRUE;
-
-  /* ERRORS */
-not_one_frame:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
-        "compressed payload is not one zstd frame");
-    return FALSE;
-  }
-too_large:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
-        "compressed payload expands to more than %" G_GSIZE_FORMAT " bytes",
-        limit);
-    return FALSE;
-  }
-decode_failed:
-  {
-    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
-        "zstd: %s", ZSTD_getErrorName (res));
-    return FALSE;
-  }
-#else
-  g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
-      "compressed payload, but built without zstd");
-  return FALSE;
-#endif
 }
 
 /* The pool was decided for the caps the video pad has, and they are those

@@ -38,9 +38,6 @@
 #include <gst/gst.h>
 #include <gst/base/base.h>
 #include <gst/video/video.h>
-#ifdef HAVE_ZSTD
-#include <zstd.h>
-#endif
 
 #include "dsprotocol.h"
 #include "dssignal.h"
@@ -178,9 +175,6 @@ struct _GstDsDepay
   gsize tight_size;
   guint8 *scratch;
   gsize scratch_size;
-#ifdef HAVE_ZSTD
-  ZSTD_DCtx *zstd;
-#endif
 
   DsSignalState *signals;
   /* a signal frame was seen since the stream started */
