@@ -384,11 +384,11 @@ gst_ds_relay_sink_enqueue_end (GstDsRelaySink * self)
 
 /* Upstream events */
 
-/* Sends @event upstream; @video_only: not when the input caps say it is
- * sound or signals (dsmux passes such events to its picture pads) */
+/* Sends @event upstream, unless the input caps say it is a stream that
+ * cannot take it (navigation to sound; dsmux passes such events to its
+ * picture inputs) */
 static void
-gst_ds_relay_sink_push_upstream (GstDsRelaySink * self, GstEvent * event,
-    gboolean video_only)
+gst_ds_relay_sink_push_upstream (GstDsRelaySink * self, GstEvent * event)
 {
   DsMedia media;
 
@@ -396,8 +396,7 @@ gst_ds_relay_sink_push_upstream (GstDsRelaySink * self, GstEvent * event,
   media = self->media;
   GST_OBJECT_UNLOCK (self);
 
-  if (video_only && media != DS_MEDIA_NONE && media != DS_MEDIA_VIDEO &&
-      media != DS_MEDIA_IMAGE) {
+  if (!gst_ds_media_takes_event (media, event)) {
     gst_event_unref (event);
     return;
   }
@@ -410,7 +409,7 @@ gst_ds_relay_sink_request_keyframe (GstDsRelaySink * self)
 {
   gst_ds_relay_sink_push_upstream (self,
       gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE, TRUE,
-          0), TRUE);
+          0));
 }
 
 /* Stats */
@@ -674,7 +673,7 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
             "code", G_TYPE_UINT, (guint) header->type,
             "payload", G_TYPE_BYTES, bytes, NULL));
     gst_ds_relay_sink_push_upstream (self,
-        gst_ds_input_event_new_raw (header->type, bytes), FALSE);
+        gst_ds_input_event_new_raw (header->type, bytes));
     g_bytes_unref (bytes);
     return;
   }
@@ -699,10 +698,9 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
 
   navigation = gst_ds_input_to_navigation (&event, &self->buttons_state);
   if (navigation != NULL)
-    gst_ds_relay_sink_push_upstream (self, navigation, TRUE);
+    gst_ds_relay_sink_push_upstream (self, navigation);
   else
-    gst_ds_relay_sink_push_upstream (self, gst_ds_input_event_new (&event),
-        FALSE);
+    gst_ds_relay_sink_push_upstream (self, gst_ds_input_event_new (&event));
 }
 
 static void

@@ -890,10 +890,13 @@ gst_ds_caps_get_media (const GstCaps * caps)
 }
 
 gboolean
-gst_ds_event_is_for_pictures (GstEvent * event)
+gst_ds_media_takes_event (DsMedia media, GstEvent * event)
 {
-  return GST_EVENT_TYPE (event) == GST_EVENT_NAVIGATION ||
-      gst_video_event_is_force_key_unit (event);
+  if (GST_EVENT_TYPE (event) != GST_EVENT_NAVIGATION &&
+      !gst_video_event_is_force_key_unit (event))
+    return TRUE;
+  return media == DS_MEDIA_NONE || media == DS_MEDIA_VIDEO ||
+      media == DS_MEDIA_IMAGE;
 }
 
 gchar **

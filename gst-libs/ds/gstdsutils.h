@@ -69,9 +69,11 @@ GBytes *      gst_ds_buffer_to_bytes       (GstBuffer * buffer);
  * sets it): DS_MEDIA_NONE when they do not say (a mixed stream) */
 DsMedia       gst_ds_caps_get_media        (const GstCaps * caps);
 
-/* TRUE for the upstream events meant for a picture source: navigation
- * and GstForceKeyUnit (a mixer passes them to its picture inputs only) */
-gboolean      gst_ds_event_is_for_pictures (GstEvent * event);
+/* TRUE when @event may go upstream to a stream of @media: navigation
+ * and GstForceKeyUnit go to pictures only (video, image, or a stream
+ * whose caps do not say), every other event to any stream */
+gboolean      gst_ds_media_takes_event     (DsMedia media,
+                                            GstEvent * event);
 
 /* A GstValueArray of strings (a list property, `"<a,b>"` on the command
  * line) to a NULL-terminated array without the empty strings: NULL when

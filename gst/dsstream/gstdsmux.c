@@ -442,7 +442,8 @@ gst_ds_mux_src_event (GstAggregator * agg, GstEvent * event)
   GList *pads = NULL, *l;
   gboolean handled = FALSE;
 
-  if (!gst_ds_event_is_for_pictures (event))
+  /* an event that even a sound input takes goes to every input */
+  if (gst_ds_media_takes_event (DS_MEDIA_AUDIO, event))
     return GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
 
   /* navigation and keyframe requests: to the picture inputs */
@@ -450,8 +451,7 @@ gst_ds_mux_src_event (GstAggregator * agg, GstEvent * event)
   for (l = GST_ELEMENT (agg)->sinkpads; l != NULL; l = l->next) {
     DsMedia media = GST_DS_MUX_PAD (l->data)->media;
 
-    if (media == DS_MEDIA_NONE || media == DS_MEDIA_VIDEO ||
-        media == DS_MEDIA_IMAGE)
+    if (gst_ds_media_takes_event (media, event))
       pads = g_list_prepend (pads, gst_object_ref (l->data));
   }
   GST_OBJECT_UNLOCK (agg);

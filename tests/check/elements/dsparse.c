@@ -364,10 +364,15 @@ run_to_eos (GstElement * pipeline)
  * when the sound starts later (450 ms: after 5 pictures) */
 GST_START_TEST (test_decodebin)
 {
-  gchar *dir = g_dir_make_tmp ("dsparse-XXXXXX", NULL);
-  gchar *file = g_build_filename (dir, "av.ds", NULL);
+  GError *error = NULL;
+  gchar *dir = g_dir_make_tmp ("dsparse-XXXXXX", &error);
+  gchar *file;
   gchar *desc;
   GstElement *pipeline;
+
+  fail_unless (dir != NULL, "no temporary folder: %s",
+      error ? error->message : "?");
+  file = g_build_filename (dir, "av.ds", NULL);
 
   desc = g_strdup_printf ("dsmux name=m ! filesink location=%s "
       "videotestsrc num-buffers=10 ! "
