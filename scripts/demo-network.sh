@@ -2,7 +2,7 @@
 #
 # The gst-ds-stream network demo: starts ds-relay on a free loopback port,
 # publishes a test screencast (videotestsrc), a 440 Hz tone and live signal
-# updates on one channel with one dsrelaysink, receives the channel with a
+# updates on one channel (dsmux ! dsrelaysink), receives the channel with a
 # second pipeline (dsstreamsrc ! dsdepay) and writes a PNG snapshot, a WAV
 # file and the final signal state under out/network/, then prints the
 # connection statistics of both ends and how to open more receivers.
@@ -133,7 +133,7 @@ signal_lines () {
   done
 }
 
-ds_log "source: videotestsrc + audiotestsrc + live signals -> dspay -> one dsrelaysink $PEER"
+ds_log "source: videotestsrc + audiotestsrc + live signals -> dspay -> dsmux -> dsrelaysink $PEER"
 signal_lines | gst-launch-1.0 -m \
   dsmux name=s ! dsrelaysink location="$PEER" retry-delay=100 \
   videotestsrc is-live=true pattern=ball num-buffers=$((SECONDS_OF_MEDIA * FPS)) ! \
