@@ -39,6 +39,49 @@
 #define BACKOFF_MISSES 3
 #define BACKOFF_PERIOD 8
 
+/* The shift search: SHIFT_GRID x SHIFT_GRID samples of SHIFT_SPAN
+ * pixels of the changed box of the new picture are looked for at every
+ * position of the changed box of the reference; the offsets they are
+ * found at vote */
+#define SHIFT_SPAN 16
+#define SHIFT_GRID 16
+#define SHIFT_MAX_SAMPLES (SHIFT_GRID * SHIFT_GRID)
+#define SHIFT_KEY_BITS 12
+/* a sample found in more places than this (a repeated glyph, a flat
+ * run) does not vote */
+#define SHIFT_MAX_HITS 8
+/* changes between neighbouring pixels a sample needs */
+#define SHIFT_MIN_EDGES 3
+#define SHIFT_VOTE_SLOTS 1024
+#define SHIFT_MIN_VOTES 3
+#define SHIFT_MAX_VECTORS 4
+/* the smallest shifted rectangle worth a move, in pixels */
+#define SHIFT_MIN_AREA 1024
+/* a strip of a growing rectangle is taken when at most one chunk of
+ * SHIFT_SPAN pixels in SHIFT_TOLERANCE differs */
+#define SHIFT_TOLERANCE 8
+
+typedef struct
+{
+  guint x, y;
+  guint64 a, b;                 /* its first four pixels */
+  gint16 next;                  /* the next sample with the same key slot */
+  guint16 hits;                 /* > SHIFT_MAX_HITS: ambiguous, no vote */
+  gint32 hit_dx[SHIFT_MAX_HITS];
+  gint32 hit_dy[SHIFT_MAX_HITS];
+} DsShiftSample;
+
+typedef struct
+{
+  gint32 dx, dy;
+  guint32 count;                /* 0: a free slot */
+} DsShiftVote;
+
+typedef struct
+{
+  guint x0, y0, x1, y1;
+} DsBox;
+
 struct _DsScrollDetector
 {
   guint width;
@@ -56,6 +99,10 @@ struct _DsScrollDetector
   gint32 *table_row;            /* -1 empty, -2 a hash seen twice */
   guint32 *votes;               /* per offset + height / 2 */
   guint8 *covered;              /* per row of one band */
+  /* shift search (dragged windows, horizontal scrolls) */
+  DsShiftSample samples[SHIFT_MAX_SAMPLES];
+  gint16 sample_head[1 << SHIFT_KEY_BITS];
+  DsShiftVote votes2d[SHIFT_VOTE_SLOTS];
 };
 
 DsScrollDetector *
@@ -435,6 +482,429 @@ extend_moves (const DsScrollDetector * d, const guint8 * cur,
   }
 }
 
+static gboolean
+boxes_intersect (const DsBox * a, const DsBox * b)
+{
+  return a->x0 < b->x1 && b->x0 < a->x1 && a->y0 < b->y1 && b->y0 < a->y1;
+}
+
+/* Whether @b may be a move's destination at offset (@dx, @dy): inside the
+ * picture at both ends, clear of the moves found so far */
+static gboolean
+box_allowed (const DsScrollDetector * d, const DsBox * b, gint dx, gint dy,
+    const DsMotionMove * moves, guint n_moves)
+{
+  guint i;
+
+  if (b->x1 > d->width || b->y1 > d->height
+      || (gint) b->x0 - dx < 0 || (gint) b->x1 - dx > (gint) d->width
+      || (gint) b->y0 - dy < 0 || (gint) b->y1 - dy > (gint) d->height)
+    return FALSE;
+  for (i = 0; i < n_moves; i++) {
+    DsBox m = { moves[i].dst_x, moves[i].dst_y,
+      moves[i].dst_x + moves[i].width, moves[i].dst_y + moves[i].height
+    };
+
+    if (boxes_intersect (b, &m))
+      return FALSE;
+  }
+  return TRUE;
+}
+
+/* The box of the pixels that changed in place, from the row hashes (rows,
+ * bands), then narrowed to the first and last changed pixel of the
+ * changed rows. FALSE when nothing changed. */
+static gboolean
+changed_box (const DsScrollDetector * d, const guint8 * cur,
+    const guint8 * ref, DsBox * box)
+{
+  gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
+  guint nb = d->n_bands, y, b, b0 = nb, b1 = 0, xa, xb, x0, x1;
+
+  box->y0 = d->height;
+  box->y1 = 0;
+  for (y = 0; y < d->height; y++)
+    for (b = 0; b < nb; b++)
+      if (d->cur_hash[(gsize) y * nb + b] != d->ref_hash[(gsize) y * nb + b]) {
+        box->y0 = MIN (box->y0, y);
+        box->y1 = y + 1;
+        b0 = MIN (b0, b);
+        b1 = MAX (b1, b + 1);
+      }
+  if (box->y1 == 0)
+    return FALSE;
+
+  /* from the band edges inwards, each changed row only searched where
+   * it could widen the box */
+  xa = band_x (d, b0);
+  xb = band_x (d, b1);
+  x0 = xb;
+  x1 = xa;
+  for (y = box->y0; y < box->y1; y++) {
+    const guint8 *c = cur + y * stride, *r = ref + y * stride;
+    guint x;
+
+    for (x = xa; x < x0; x++)
+      if (memcmp (c + (gsize) x * BYTES_PER_PIXEL,
+              r + (gsize) x * BYTES_PER_PIXEL, BYTES_PER_PIXEL) != 0) {
+        x0 = x;
+        break;
+      }
+    for (x = xb; x > MAX (x1, x0); x--)
+      if (memcmp (c + (gsize) (x - 1) * BYTES_PER_PIXEL,
+              r + (gsize) (x - 1) * BYTES_PER_PIXEL, BYTES_PER_PIXEL) != 0) {
+        x1 = x;
+        break;
+      }
+  }
+  if (x1 <= x0)
+    return FALSE;
+  box->x0 = x0;
+  box->x1 = x1;
+  return TRUE;
+}
+
+/* Changes between neighbouring pixels of a span: a span with few says
+ * little about where it came from */
+static guint
+count_edges (const guint8 * span)
+{
+  guint32 prev, px;
+  guint i, edges = 0;
+
+  memcpy (&prev, span, 4);
+  for (i = 1; i < SHIFT_SPAN; i++) {
+    memcpy (&px, span + 4 * i, 4);
+    edges += px != prev;
+    prev = px;
+  }
+  return edges;
+}
+
+static inline guint
+shift_key (guint64 a, guint64 b)
+{
+  return (guint) (((a ^ rotl64 (b, 29)) * PRIME1) >> (64 - SHIFT_KEY_BITS));
+}
+
+/* Up to SHIFT_MAX_SAMPLES spans of the new picture on a grid over @box,
+ * each changed in place and not flat in its first four pixels (the key
+ * the reference is searched for) */
+static guint
+pick_samples (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
+    const DsBox * box, const DsMotionMove * moves, guint n_moves)
+{
+  gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
+  guint nb = d->n_bands, rows[SHIFT_GRID], n_rows = 0, n_changed = 0, y;
+  guint gx, gy, n = 0;
+
+  memset (d->sample_head, 0xff, sizeof (d->sample_head));
+  /* SHIFT_GRID rows evenly spread over the rows that changed */
+  for (y = box->y0; y < box->y1; y++)
+    if (memcmp (d->cur_hash + (gsize) y * nb, d->ref_hash + (gsize) y * nb,
+            nb * sizeof (guint64)) != 0)
+      n_changed++;
+  for (y = box->y0, gy = 0; y < box->y1 && n_rows < SHIFT_GRID; y++) {
+    if (memcmp (d->cur_hash + (gsize) y * nb, d->ref_hash + (gsize) y * nb,
+            nb * sizeof (guint64)) == 0)
+      continue;
+    if (gy++ >= (2 * n_rows + 1) * n_changed / (2 * SHIFT_GRID))
+      rows[n_rows++] = y;
+  }
+
+  for (gy = 0; gy < n_rows; gy++) {
+    y = rows[gy];
+
+    for (gx = 0; gx < SHIFT_GRID; gx++) {
+      guint x = box->x0 + (guint) ((guint64) (2 * gx + 1) * (box->x1 -
+              box->x0) / (2 * SHIFT_GRID));
+      guint k;
+
+      /* a few places along the row until one is worth searching */
+      for (k = 0; k < 8; k++, x += SHIFT_SPAN / 2) {
+        guint xs = MIN (x, d->width - SHIFT_SPAN);
+        const guint8 *c = cur + y * stride + (gsize) xs * BYTES_PER_PIXEL;
+        const guint8 *r = ref + y * stride + (gsize) xs * BYTES_PER_PIXEL;
+        guint32 p[4];
+        DsShiftSample *s;
+        guint key;
+
+        memcpy (p, c, sizeof (p));
+        if ((p[0] == p[1] && p[1] == p[2] && p[2] == p[3])
+            || count_edges (c) < SHIFT_MIN_EDGES)
+          continue;
+        if (memcmp (c, r, SHIFT_SPAN * BYTES_PER_PIXEL) == 0)
+          continue;
+        {
+          DsBox sb = { xs, y, xs + SHIFT_SPAN, y + 1 };
+
+          /* already predicted by a move */
+          if (!box_allowed (d, &sb, 0, 0, moves, n_moves))
+            break;
+        }
+        s = &d->samples[n];
+        s->x = xs;
+        s->y = y;
+        s->a = read64 (c);
+        s->b = read64 (c + 8);
+        s->hits = 0;
+        key = shift_key (s->a, s->b);
+        s->next = d->sample_head[key];
+        d->sample_head[key] = (gint16) n;
+        n++;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
+static void
+vote (DsScrollDetector * d, gint dx, gint dy)
+{
+  guint slot = ((guint) dx * 2654435761u ^ (guint) dy * 40503u)
+      & (SHIFT_VOTE_SLOTS - 1);
+  guint i;
+
+  for (i = 0; i < SHIFT_VOTE_SLOTS; i++) {
+    DsShiftVote *v = &d->votes2d[(slot + i) & (SHIFT_VOTE_SLOTS - 1)];
+
+    if (v->count == 0) {
+      v->dx = dx;
+      v->dy = dy;
+      v->count = 1;
+      return;
+    }
+    if (v->dx == dx && v->dy == dy) {
+      v->count++;
+      return;
+    }
+  }
+}
+
+/* Every position of the reference's changed box is looked up by its key:
+ * a sample found there votes for the offset. Bounded: one key per
+ * position of the box, SHIFT_MAX_HITS full compares per sample. */
+static void
+search_samples (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
+    const DsBox * box, guint n_samples)
+{
+  gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
+  guint x_end = MIN (box->x1, d->width - SHIFT_SPAN + 1), x, y, i;
+
+  memset (d->votes2d, 0, sizeof (d->votes2d));
+  for (y = box->y0; y < box->y1; y++) {
+    const guint8 *row = ref + y * stride;
+
+    for (x = box->x0; x < x_end; x++) {
+      const guint8 *p = row + (gsize) x * BYTES_PER_PIXEL;
+      guint64 a = read64 (p), b = read64 (p + 8);
+      gint k = d->sample_head[shift_key (a, b)];
+
+      for (; k >= 0; k = d->samples[k].next) {
+        DsShiftSample *s = &d->samples[k];
+
+        if (s->a != a || s->b != b || s->hits > SHIFT_MAX_HITS)
+          continue;
+        if (memcmp (p + 16, cur + s->y * stride + (gsize) s->x *
+                BYTES_PER_PIXEL + 16, SHIFT_SPAN * BYTES_PER_PIXEL - 16) != 0)
+          continue;
+        if (s->hits < SHIFT_MAX_HITS) {
+          s->hit_dx[s->hits] = (gint) s->x - (gint) x;
+          s->hit_dy[s->hits] = (gint) s->y - (gint) y;
+        }
+        s->hits++;
+      }
+    }
+  }
+
+  /* a sample found in many places says nothing */
+  for (i = 0; i < n_samples; i++) {
+    const DsShiftSample *s = &d->samples[i];
+    guint h;
+
+    if (s->hits > SHIFT_MAX_HITS)
+      continue;
+    for (h = 0; h < s->hits; h++)
+      if (s->hit_dx[h] != 0 || s->hit_dy[h] != 0)
+        vote (d, s->hit_dx[h], s->hit_dy[h]);
+  }
+}
+
+/* Whether the @w x @h rectangle at (@x, @y) of @cur matches the same
+ * rectangle moved by -(@dx, @dy) in @ref, but for at most one chunk in
+ * SHIFT_TOLERANCE (the residual codes what differs). The caller keeps
+ * both rectangles inside the pictures. */
+static gboolean
+region_matches (const DsScrollDetector * d, const guint8 * cur,
+    const guint8 * ref, guint x, guint y, guint w, guint h, gint dx, gint dy)
+{
+  gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
+  guint n_chunks = 0, n_diff = 0, r, cx;
+
+  for (r = 0; r < h; r++) {
+    const guint8 *c = cur + (y + r) * stride + (gsize) x * BYTES_PER_PIXEL;
+    const guint8 *s = ref + (gsize) ((gint) (y + r) - dy) * stride +
+        (gsize) ((gint) x - dx) * BYTES_PER_PIXEL;
+
+    for (cx = 0; cx < w; cx += SHIFT_SPAN) {
+      guint n = MIN (SHIFT_SPAN, w - cx);
+
+      n_chunks++;
+      if (memcmp (c + (gsize) cx * BYTES_PER_PIXEL,
+              s + (gsize) cx * BYTES_PER_PIXEL,
+              (gsize) n * BYTES_PER_PIXEL) != 0)
+        n_diff++;
+    }
+  }
+  return n_diff * SHIFT_TOLERANCE <= n_chunks;
+}
+
+/* Grows @b, an edge at a time (SHIFT_SPAN pixels, then one), while the
+ * strip it would take matches at the offset */
+static void
+grow_box (const DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
+    DsBox * b, gint dx, gint dy, const DsMotionMove * moves, guint n_moves)
+{
+  gboolean grew = TRUE;
+
+  while (grew) {
+    guint step;
+
+    grew = FALSE;
+    for (step = SHIFT_SPAN; step > 0; step = step > 1 ? 1 : 0) {
+      DsBox t;
+
+      /* up */
+      t = *b;
+      if (b->y0 >= step) {
+        t.y0 = b->y0 - step;
+        t.y1 = b->y0;
+        if (box_allowed (d, &t, dx, dy, moves, n_moves)
+            && region_matches (d, cur, ref, t.x0, t.y0, t.x1 - t.x0, step,
+                dx, dy)) {
+          b->y0 = t.y0;
+          grew = TRUE;
+        }
+      }
+      /* down */
+      t = *b;
+      t.y0 = b->y1;
+      t.y1 = b->y1 + step;
+      if (box_allowed (d, &t, dx, dy, moves, n_moves)
+          && region_matches (d, cur, ref, t.x0, t.y0, t.x1 - t.x0, step,
+              dx, dy)) {
+        b->y1 = t.y1;
+        grew = TRUE;
+      }
+      /* left */
+      t = *b;
+      if (b->x0 >= step) {
+        t.x0 = b->x0 - step;
+        t.x1 = b->x0;
+        if (box_allowed (d, &t, dx, dy, moves, n_moves)
+            && region_matches (d, cur, ref, t.x0, t.y0, step, t.y1 - t.y0,
+                dx, dy)) {
+          b->x0 = t.x0;
+          grew = TRUE;
+        }
+      }
+      /* right */
+      t = *b;
+      t.x0 = b->x1;
+      t.x1 = b->x1 + step;
+      if (box_allowed (d, &t, dx, dy, moves, n_moves)
+          && region_matches (d, cur, ref, t.x0, t.y0, step, t.y1 - t.y0,
+              dx, dy)) {
+        b->x1 = t.x1;
+        grew = TRUE;
+      }
+      if (grew)
+        break;
+    }
+  }
+}
+
+/* The rectangles of @cur that are rectangles of @ref moved in any
+ * direction (a dragged window, a horizontal scroll), as up to
+ * SHIFT_MAX_VECTORS moves appended to @moves */
+static guint
+detect_shifts (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
+    DsMotionMove * moves, guint n_moves)
+{
+  DsBox box;
+  guint n_samples, v_i;
+  guint64 covered = 0;
+
+  if (d->width < SHIFT_SPAN || !changed_box (d, cur, ref, &box))
+    return n_moves;
+  /* a scroll found by the row hashes covers most of the change */
+  for (v_i = 0; v_i < n_moves; v_i++)
+    covered += (guint64) moves[v_i].width * moves[v_i].height;
+  if (2 * covered >= (guint64) (box.x1 - box.x0) * (box.y1 - box.y0))
+    return n_moves;
+  n_samples = pick_samples (d, cur, ref, &box, moves, n_moves);
+  if (n_samples < SHIFT_MIN_VOTES)
+    return n_moves;
+  search_samples (d, cur, ref, &box, n_samples);
+
+  for (v_i = 0; v_i < SHIFT_MAX_VECTORS && n_moves < DS_SCROLL_MAX_MOVES; v_i++) {
+    DsShiftVote *best = NULL;
+    DsBox seed = { G_MAXUINT, G_MAXUINT, 0, 0 }, one = { 0, };
+    gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
+    guint i, support = 0;
+    gint dx, dy;
+
+    for (i = 0; i < SHIFT_VOTE_SLOTS; i++)
+      if (d->votes2d[i].count >= SHIFT_MIN_VOTES
+          && (best == NULL || d->votes2d[i].count > best->count))
+        best = &d->votes2d[i];
+    if (best == NULL)
+      break;
+    dx = best->dx;
+    dy = best->dy;
+    best->count = 0;
+
+    /* the samples that moved by this offset, outside the moves found */
+    for (i = 0; i < n_samples; i++) {
+      const DsShiftSample *s = &d->samples[i];
+      DsBox sb = { s->x, s->y, s->x + SHIFT_SPAN, s->y + 1 };
+
+      if (!box_allowed (d, &sb, dx, dy, moves, n_moves)
+          || memcmp (cur + s->y * stride + (gsize) s->x * BYTES_PER_PIXEL,
+              ref + (gsize) ((gint) s->y - dy) * stride +
+              (gsize) ((gint) s->x - dx) * BYTES_PER_PIXEL,
+              SHIFT_SPAN * BYTES_PER_PIXEL) != 0)
+        continue;
+      if (support++ == 0)
+        one = sb;
+      seed.x0 = MIN (seed.x0, sb.x0);
+      seed.y0 = MIN (seed.y0, sb.y0);
+      seed.x1 = MAX (seed.x1, sb.x1);
+      seed.y1 = MAX (seed.y1, sb.y1);
+    }
+    if (support < 2)
+      continue;
+    /* the box of the samples when it moved as a whole, else one sample */
+    if (!box_allowed (d, &seed, dx, dy, moves, n_moves)
+        || !region_matches (d, cur, ref, seed.x0, seed.y0,
+            seed.x1 - seed.x0, seed.y1 - seed.y0, dx, dy))
+      seed = one;
+    grow_box (d, cur, ref, &seed, dx, dy, moves, n_moves);
+    if ((guint64) (seed.x1 - seed.x0) * (seed.y1 - seed.y0) < SHIFT_MIN_AREA)
+      continue;
+
+    moves[n_moves].dst_x = seed.x0;
+    moves[n_moves].dst_y = seed.y0;
+    moves[n_moves].src_x = (guint) ((gint) seed.x0 - dx);
+    moves[n_moves].src_y = (guint) ((gint) seed.y0 - dy);
+    moves[n_moves].width = seed.x1 - seed.x0;
+    moves[n_moves].height = seed.y1 - seed.y0;
+    n_moves++;
+  }
+  return n_moves;
+}
+
 /**
  * ds_scroll_detect:
  * @detector: a #DsScrollDetector
@@ -479,6 +949,7 @@ ds_scroll_detect (DsScrollDetector * detector, const guint8 * cur,
   }
 
   extend_moves (detector, cur, ref, moves, n_moves);
+  n_moves = detect_shifts (detector, cur, ref, moves, n_moves);
   detector->misses = n_moves > 0 ? 0 : detector->misses + 1;
 
   /* @cur is the next reference */

@@ -554,7 +554,8 @@ compress_picture (const guint8 * picture, gsize size, gsize budget,
  * raw picture, else Pixels. The sizes were checked on arrival (and are
  * checked again before the one allocation); compressed payloads are
  * checked as they are decompressed, and a chain with any is rebuilt
- * compressed (compress_picture()) when only that fits. NULL with @error set when a frame of
+ * compressed (compress_picture()), as its joiners decode zstd. NULL with
+ * @error set when a frame of
  * the chain does not decode or the result would not fit. */
 static GBytes *
 rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
@@ -631,6 +632,17 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   out.width = kh.width;
   out.height = kh.height;
 
+  /* a source that compresses has receivers that decompress: the picture
+   * travels compressed too (the run-length code in one zstd frame) */
+  if (compressed) {
+    GBytes *packed = compress_picture (picture, size, budget, &out);
+
+    if (packed != NULL) {
+      g_free (pixels_frame);
+      return packed;
+    }
+  }
+
   /* the run-length code when it is smaller than the picture */
   cap = budget > DS_HEADER_SIZE ? MIN (budget - DS_HEADER_SIZE, size - 1) : 0;
   if (cap > 0 && (coded = g_try_malloc (DS_HEADER_SIZE + cap)) != NULL)
@@ -646,17 +658,8 @@ rebuild_picture (DsStreamState * state, gsize budget, GError ** error)
   }
   g_free (coded);
   if (DS_HEADER_SIZE + size > budget) {
-    GBytes *packed = NULL;
-
-    /* a source that compresses has receivers that decompress: the code
-     * in one zstd frame when only that fits (zstd costs more than the
-     * run-length code, and its bytes depend on the libzstd version) */
-    if (compressed)
-      packed = compress_picture (picture, size, budget, &out);
     g_free (pixels_frame);
-    if (packed == NULL)
-      goto too_large;
-    return packed;
+    goto too_large;
   }
   out.type = DS_FRAME_PIXELS;
   out.payload_len = size;

@@ -63,7 +63,7 @@
  * With #GstDsDelta:compression `zstd`, the payload of a DeltaPixels frame
  * is ONE zstd frame whose content is the normal DeltaPixels payload (the
  * run-length code), and FLAG_COMPRESSED is set. dsdepay decodes both; a
- * receiver that knows only the original protocol needs `none`. On a
+ * receiver that knows only the original protocol needs `protocol=original`. On a
  * screen-like 1080p stream zstd level 1 makes the deltas about 13 times
  * smaller again (about 280 times smaller than raw) for about a
  * millisecond per frame; zstd on the run-length code is both smaller and
@@ -78,15 +78,27 @@
  *
  * ## Motion
  *
- * With #GstDsDelta:motion, dsdelta looks for vertical scrolls between the
- * reference and each new picture (row hashes in four column bands,
- * offsets voted by distinctive rows, moves widened to the edges of what
- * moved) and sends a MotionDeltaPixels frame (the moved rectangles, then
- * the run-length code of what they miss) when it is smaller as sent,
- * after zstd when compression is on, than the DeltaPixels frame and the
- * raw picture. A terminal or a page scrolling then costs about the rows
- * scrolled into view. Still or typed-on pictures cost a probe of 16 rows
- * and come out exactly as without motion.
+ * With #GstDsDelta:motion (on by default), dsdelta looks for what moved
+ * between the reference and each new picture: vertical scrolls by row
+ * hashes in four column bands, then, when those do not explain the
+ * change, moves in any direction (a dragged window, a sideways scroll) by
+ * samples of the new picture searched for in the reference. It sends a
+ * MotionDeltaPixels frame (the moved rectangles, then the run-length code
+ * of what they miss) when it is smaller as sent, after zstd when
+ * compression is on, than the DeltaPixels frame and the raw picture. A
+ * terminal or a page scrolling then costs about the rows scrolled into
+ * view, a dragged window about the strip it uncovers. Still or typed-on
+ * pictures cost a probe of 16 rows and come out exactly as without
+ * motion.
+ *
+ * ## Receivers
+ *
+ * The defaults (`compression=zstd motion=true`) are for the receivers of
+ * this project: dsdepay, ds-relay (its catch-up for late joiners) and
+ * the browser viewer decode zstd and MotionDeltaPixels. For receivers
+ * that know only the original protocol, set `protocol=original`: dsdelta
+ * then sends Pixels and uncompressed DeltaPixels only, whatever
+ * #GstDsDelta:compression and #GstDsDelta:motion say.
  *
  * ## Byte streams
  *
@@ -169,6 +181,26 @@ typedef enum
 #define GST_TYPE_DS_DELTA_COMPRESSION (gst_ds_delta_compression_get_type ())
 static GType gst_ds_delta_compression_get_type (void);
 
+/**
+ * GstDsDeltaProtocol:
+ * @GST_DS_DELTA_PROTOCOL_EXTENDED: every frame type and flag the receivers
+ *   of this project decode (dsdepay, ds-relay, the browser viewer):
+ *   #GstDsDelta:compression and #GstDsDelta:motion apply
+ * @GST_DS_DELTA_PROTOCOL_ORIGINAL: only what the original protocol's
+ *   receivers decode: Pixels and uncompressed DeltaPixels, whatever
+ *   #GstDsDelta:compression and #GstDsDelta:motion say
+ *
+ * Which receivers the frames of dsdelta are for.
+ */
+typedef enum
+{
+  GST_DS_DELTA_PROTOCOL_EXTENDED,
+  GST_DS_DELTA_PROTOCOL_ORIGINAL,
+} GstDsDeltaProtocol;
+
+#define GST_TYPE_DS_DELTA_PROTOCOL (gst_ds_delta_protocol_get_type ())
+static GType gst_ds_delta_protocol_get_type (void);
+
 enum
 {
   PROP_0,
@@ -179,16 +211,18 @@ enum
   PROP_STATS_INTERVAL,
   PROP_MAX_PICTURE_BYTES,
   PROP_MOTION,
+  PROP_PROTOCOL,
   PROP_STATS,
 };
 
 #define DEFAULT_KEYFRAME_INTERVAL 150
 #define DEFAULT_MIN_KEYFRAME_DISTANCE (500 * GST_MSECOND)
-#define DEFAULT_COMPRESSION GST_DS_DELTA_COMPRESSION_NONE
+#define DEFAULT_COMPRESSION GST_DS_DELTA_COMPRESSION_ZSTD
 #define DEFAULT_COMPRESSION_LEVEL 1
 #define DEFAULT_STATS_INTERVAL 0
 #define DEFAULT_MAX_PICTURE_BYTES DS_DEFAULT_MAX_FRAME_BYTES
-#define DEFAULT_MOTION FALSE
+#define DEFAULT_MOTION TRUE
+#define DEFAULT_PROTOCOL GST_DS_DELTA_PROTOCOL_EXTENDED
 
 /* The largest picture a frame buffer of the pool can hold: its size
  * (header + payload) is a guint */
@@ -240,6 +274,7 @@ struct _GstDsDelta
   guint stats_interval;
   guint max_picture_bytes;
   gboolean motion;
+  GstDsDeltaProtocol protocol;
 
   /* keyframe requests from upstream events, under the object lock */
   gboolean keyframe_requested;
@@ -347,6 +382,25 @@ gst_ds_delta_compression_get_type (void)
 
   if (g_once_init_enter (&type)) {
     GType t = g_enum_register_static ("GstDsDeltaCompression", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+static GType
+gst_ds_delta_protocol_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_DS_DELTA_PROTOCOL_EXTENDED,
+        "zstd and MotionDeltaPixels as the properties say", "extended"},
+    {GST_DS_DELTA_PROTOCOL_ORIGINAL,
+        "Pixels and uncompressed DeltaPixels only", "original"},
+    {0, NULL, NULL},
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDsDeltaProtocol", values);
     g_once_init_leave (&type, t);
   }
   return type;
@@ -475,9 +529,10 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
    * GstDsDelta:compression:
    *
    * `none`: DeltaPixels payloads are the run-length code, as the original
-   * protocol defines them. `zstd`: each payload is one zstd frame of that
-   * code and FLAG_COMPRESSED is set; dsdepay decodes it, other receivers
-   * may not.
+   * protocol defines them. `zstd` (the default): each payload is one zstd
+   * frame of that code and FLAG_COMPRESSED is set; dsdepay, ds-relay and
+   * the browser viewer decode it, receivers of the original protocol do
+   * not (see #GstDsDelta:protocol).
    */
   g_object_class_install_property (gobject_class, PROP_COMPRESSION,
       g_param_spec_enum ("compression", "Compression",
@@ -535,20 +590,43 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
   /**
    * GstDsDelta:motion:
    *
-   * Look for vertical scrolls (a terminal, a page, each of up to four
-   * column bands on its own) between the reference and each new picture,
-   * and send a MotionDeltaPixels frame (moved rows, then the run-length
-   * code of what the moves miss) when it is smaller as sent than the
-   * DeltaPixels frame and the raw picture. Receivers must know
-   * MotionDeltaPixels (0x04): dsdepay and ds-relay do. A still or typed-on
-   * picture costs a probe of 16 rows; a picture that changed in many rows
-   * costs one hash pass (the reference's hashes are kept from the picture
-   * before), and a second code when a scroll is found.
+   * Look for what moved between the reference and each new picture
+   * (vertical scrolls of a terminal or a page, each of up to four column
+   * bands on its own; dragged windows and sideways scrolls), and send a
+   * MotionDeltaPixels frame (moved rectangles, then the run-length code of
+   * what the moves miss) when it is smaller as sent than the DeltaPixels
+   * frame and the raw picture. Receivers must know MotionDeltaPixels
+   * (0x04): dsdepay, ds-relay and the browser viewer do (else see
+   * #GstDsDelta:protocol). A still or typed-on picture costs a probe of 16
+   * rows; a picture that changed in many rows costs one hash pass (the
+   * reference's hashes are kept from the picture before), a search of the
+   * changed box when rows alone do not explain it, and a second code when
+   * a move is found.
    */
   g_object_class_install_property (gobject_class, PROP_MOTION,
       g_param_spec_boolean ("motion", "Motion",
-          "Send vertical scrolls as MotionDeltaPixels frames when smaller "
+          "Send scrolls and moved windows as MotionDeltaPixels frames when smaller "
           "(receivers must know MotionDeltaPixels)", DEFAULT_MOTION,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  /**
+   * GstDsDelta:protocol:
+   *
+   * Which receivers the stream is for. `extended` (the default): dsdepay,
+   * ds-relay and the browser viewer of this project, which decode zstd
+   * (FLAG_COMPRESSED) and MotionDeltaPixels; #GstDsDelta:compression and
+   * #GstDsDelta:motion apply. `original`: receivers that know only the
+   * original protocol (Pixels and DeltaPixels, uncompressed); dsdelta then
+   * sends nothing else, whatever #GstDsDelta:compression and
+   * #GstDsDelta:motion say. One setting for compatibility, so a pipeline
+   * written for old receivers needs no other change.
+   */
+  g_object_class_install_property (gobject_class, PROP_PROTOCOL,
+      g_param_spec_enum ("protocol", "Protocol",
+          "Receivers the frames are for: 'original' sends only Pixels and "
+          "uncompressed DeltaPixels", GST_TYPE_DS_DELTA_PROTOCOL,
+          DEFAULT_PROTOCOL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
@@ -584,6 +662,7 @@ gst_ds_delta_class_init (GstDsDeltaClass * klass)
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_ds_delta_change_state);
 
   gst_type_mark_as_plugin_api (GST_TYPE_DS_DELTA_COMPRESSION, 0);
+  gst_type_mark_as_plugin_api (GST_TYPE_DS_DELTA_PROTOCOL, 0);
 }
 
 static void
@@ -610,6 +689,7 @@ gst_ds_delta_init (GstDsDelta * self)
   self->stats_interval = DEFAULT_STATS_INTERVAL;
   self->max_picture_bytes = DEFAULT_MAX_PICTURE_BYTES;
   self->motion = DEFAULT_MOTION;
+  self->protocol = DEFAULT_PROTOCOL;
 
   gst_ds_framer_init (&self->framer);
 
@@ -1081,6 +1161,10 @@ gst_ds_delta_handle_picture (GstDsDelta * self, GstBuffer * buffer,
   min_distance = self->min_keyframe_distance;
   stats_interval = self->stats_interval;
   use_motion = self->motion;
+  if (self->protocol == GST_DS_DELTA_PROTOCOL_ORIGINAL) {
+    compression = GST_DS_DELTA_COMPRESSION_NONE;
+    use_motion = FALSE;
+  }
 
   if (reason == NULL && keyframe_interval > 0
       && self->pictures_since_keyframe + 1 >= keyframe_interval)
@@ -1437,6 +1521,9 @@ gst_ds_delta_set_property (GObject * object, guint prop_id,
     case PROP_MAX_PICTURE_BYTES:
       self->max_picture_bytes = g_value_get_uint (value);
       break;
+    case PROP_PROTOCOL:
+      self->protocol = g_value_get_enum (value);
+      break;
     case PROP_MOTION:
       self->motion = g_value_get_boolean (value);
       break;
@@ -1482,6 +1569,11 @@ gst_ds_delta_get_property (GObject * object, guint prop_id, GValue * value,
     case PROP_MAX_PICTURE_BYTES:
       GST_OBJECT_LOCK (self);
       g_value_set_uint (value, self->max_picture_bytes);
+      GST_OBJECT_UNLOCK (self);
+      break;
+    case PROP_PROTOCOL:
+      GST_OBJECT_LOCK (self);
+      g_value_set_enum (value, self->protocol);
       GST_OBJECT_UNLOCK (self);
       break;
     case PROP_MOTION:

@@ -42,6 +42,7 @@
 #include <json-glib/json-glib.h>
 
 #include "dsmotion.h"
+#include "dscompress.h"
 #include "dsprotocol.h"
 #include "dsrle.h"
 #include "dssignal.h"
@@ -434,7 +435,16 @@ receiver_delta (Receiver * r, JsonBuilder * b, const DsHeader * header,
   }
   if (header->flags & DS_FLAG_COMPRESSED) {
     unpacked = zstd_stored_read (payload, header->payload_len);
-    g_assert (unpacked != NULL);
+    /* a catch-up's rebuilt picture is compressed by libzstd (the relay
+     * compresses it when its chain was compressed) */
+    if (unpacked == NULL) {
+      guint8 *buf = NULL;
+      gsize buf_size = 0, len = 0;
+
+      g_assert (ds_payload_decompress (payload, header->payload_len,
+              3 * size, &buf, &buf_size, &len, NULL));
+      unpacked = g_bytes_new_take (buf, len);
+    }
     code = g_bytes_get_data (unpacked, &code_len);
   }
   out = g_malloc (size);

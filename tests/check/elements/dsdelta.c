@@ -157,6 +157,7 @@ typedef struct
   guint8 *picture;
   gsize size;
   guint width, height;
+  guint compressed;             /* frames with FLAG_COMPRESSED */
 } Receiver;
 
 typedef enum
@@ -216,6 +217,7 @@ receive (Receiver * rx, GstBuffer * frame, gsize * payload_size)
 
   fail_unless (len < size);
   if (header.flags & DS_FLAG_COMPRESSED) {
+    rx->compressed++;
 #ifdef HAVE_ZSTD
     unsigned long long content = ZSTD_getFrameContentSize (payload, len);
     gsize res;
@@ -334,6 +336,11 @@ static const RoundTrip round_trips[] = {
   {"desktop", "motion=true"},
   {"videotestsrc pattern=snow", "motion=true"},
   {"videotestsrc pattern=smpte horizontal-speed=7", "motion=true"},
+  /* what the original protocol's receivers decode, whatever else is set */
+  {"videotestsrc pattern=ball", "protocol=original"},
+  {"desktop", "protocol=original compression=zstd motion=true"},
+  {"videotestsrc pattern=smpte horizontal-speed=7",
+      "compression=none motion=false"},
 #ifdef HAVE_ZSTD
   {"desktop", "compression=zstd"},
   {"desktop", "compression=zstd motion=true"},
@@ -363,20 +370,35 @@ GST_START_TEST (test_round_trip)
     if (i == 0) {
       fail_unless (is_keyframe (kind));
       /* a screen has few zero bytes, but zstd shrinks its keyframe */
-      if (g_str_equal (rt->source, "desktop") && rt->properties
-          && strstr (rt->properties, "zstd"))
+      if (g_str_equal (rt->source, "desktop") && (rt->properties == NULL
+              || (strstr (rt->properties, "zstd")
+                  && !strstr (rt->properties, "original"))))
         fail_unless_equals_int (kind, KIND_KEY_DELTA);
       /* the smaller keyframe: a transparent background codes to almost
        * nothing, an opaque black one (00 00 00 FF) to as much as raw */
       if (strstr (rt->source, "background-color=0"))
         fail_unless_equals_int (kind, KIND_KEY_DELTA);
+      /* uncompressed, a ball's keyframe is the Pixels frame; zstd (the
+       * default) shrinks it */
+      if (g_str_equal (rt->source, "videotestsrc pattern=ball")
+          && rt->properties && strstr (rt->properties, "original"))
+        fail_unless_equals_int (kind, KIND_PIXELS);
       if (g_str_equal (rt->source, "videotestsrc pattern=ball")
           && rt->properties == NULL)
-        fail_unless_equals_int (kind, KIND_PIXELS);
+        fail_unless_equals_int (kind, KIND_KEY_DELTA);
     }
     if (kind == KIND_DELTA || kind == KIND_MOTION)
       deltas++;
+    if (rt->properties && (strstr (rt->properties, "original")
+            || strstr (rt->properties, "motion=false")))
+      fail_if (kind == KIND_MOTION, "picture %u: a motion delta", i);
   }
+  if (rt->properties && (strstr (rt->properties, "original")
+          || strstr (rt->properties, "compression=none")))
+    fail_unless_equals_int (rx.compressed, 0);
+  /* the defaults compress */
+  if (rt->properties == NULL && strstr (rt->source, "snow") == NULL)
+    fail_unless (rx.compressed > 0);
   /* moving content codes as deltas, except noise */
   if (strstr (rt->source, "snow") == NULL)
     fail_unless (deltas >= n / 2);
@@ -1512,7 +1534,8 @@ GST_START_TEST (test_zstd_flat_change)
   }
 
   /* without zstd: raw pictures, as before */
-  total = code_all (pictures, width, height, "motion=true", kinds, NULL);
+  total = code_all (pictures, width, height, "compression=none motion=true",
+      kinds, NULL);
   for (i = 1; i < n; i++)
     fail_unless_equals_int (kinds[i], KIND_PIXELS);
   fail_unless_equals_uint64 (total, (guint64) raw * (n - 1));

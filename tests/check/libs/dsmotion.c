@@ -600,6 +600,137 @@ GST_START_TEST (test_scroll_detect_partial)
 
 GST_END_TEST;
 
+/* A window of text over a fixed background, at (@wx, @wy) */
+static void
+fill_desktop (guint8 * pic, guint width, guint height, gint wx, gint wy,
+    guint ww, guint wh)
+{
+  guint8 *row = g_malloc ((gsize) ww * 4);
+  guint x, y;
+
+  for (y = 0; y < height; y++)
+    for (x = 0; x < width; x++) {
+      guint8 *p = pic + ((gsize) y * width + x) * 4;
+
+      p[0] = (guint8) (x / 3 + y);
+      p[1] = 0x60;
+      p[2] = (guint8) (y * 2 + x / 7);
+      p[3] = 0xff;
+    }
+  for (y = 0; y < wh; y++) {
+    gint py = wy + (gint) y;
+
+    fill_text_row (row, ww, y / 14, y % 14);
+    /* a title bar */
+    if (y < 10)
+      memset (row, 0x80, (gsize) ww * 4);
+    for (x = 0; x < ww; x++) {
+      gint px = wx + (gint) x;
+
+      if (px >= 0 && py >= 0 && px < (gint) width && py < (gint) height)
+        memcpy (pic + ((gsize) py * width + px) * 4, row + 4 * x, 4);
+    }
+  }
+  g_free (row);
+}
+
+static void
+check_shift_found (const guint8 * cur, const guint8 * ref, guint width,
+    guint height, gint dx, gint dy, guint min_ratio)
+{
+  const gsize size = (gsize) width * height * 4;
+  guint8 *work = g_malloc (size), *code = g_malloc (2 * size);
+  DsScrollDetector *d = ds_scroll_detector_new ();
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
+  gsize motion_len, delta_len;
+  gboolean found = FALSE;
+  guint n, i;
+
+  n = ds_scroll_detect (d, cur, ref, width, height, moves);
+  fail_unless (ds_motion_moves_check (moves, n, width, height, NULL));
+  for (i = 0; i < n; i++)
+    if ((gint) moves[i].dst_x - (gint) moves[i].src_x == dx
+        && (gint) moves[i].dst_y - (gint) moves[i].src_y == dy)
+      found = TRUE;
+  fail_unless (found, "shift %d,%d not found (%u moves)", dx, dy, n);
+
+  delta_len = ds_rle_encode_xor (cur, ref, size, code, 2 * size);
+  memcpy (work, ref, size);
+  motion_len = ds_motion_encode_update (cur, work, width, height, moves, n,
+      code, 2 * size);
+  fail_unless (motion_len > 0);
+  fail_unless (memcmp (work, cur, size) == 0);
+  fail_unless (motion_len * min_ratio < delta_len,
+      "shift %d,%d: motion %" G_GSIZE_FORMAT ", delta %" G_GSIZE_FORMAT,
+      dx, dy, motion_len, delta_len);
+  memcpy (work, ref, size);
+  fail_unless (ds_motion_decode (code, motion_len, work, work, width,
+          height, NULL));
+  fail_unless (memcmp (work, cur, size) == 0);
+
+  ds_scroll_detector_free (d);
+  g_free (work);
+  g_free (code);
+}
+
+/* A window dragged in any direction, also against the edges of the
+ * picture and partly out of it: one move at its offset, the frame far
+ * smaller than the DeltaPixels one, decoded bit-exact */
+GST_START_TEST (test_scroll_detect_window)
+{
+  const guint width = 640, height = 480, ww = 300, wh = 200;
+  const gsize size = (gsize) width * height * 4;
+  static const gint cases[][4] = {
+    /* from x, y, by dx, dy */
+    {100, 100, 9, 4}, {100, 100, -12, 0}, {100, 100, 0, -7},
+    {200, 150, -30, 25}, {0, 0, 5, 5}, {340, 280, -3, -2},
+    {-40, 100, 11, 0}, {400, 300, 6, 3},
+  };
+  guint8 *ref = g_malloc (size), *cur = g_malloc (size);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    fill_desktop (ref, width, height, cases[i][0], cases[i][1], ww, wh);
+    fill_desktop (cur, width, height, cases[i][0] + cases[i][2],
+        cases[i][1] + cases[i][3], ww, wh);
+    check_shift_found (cur, ref, width, height, cases[i][2], cases[i][3], 2);
+  }
+
+  g_free (ref);
+  g_free (cur);
+}
+
+GST_END_TEST;
+
+/* A page scrolled sideways under a fixed header: a move at (dx, 0) */
+GST_START_TEST (test_scroll_detect_horizontal)
+{
+  const guint width = 400, height = 300;
+  const gsize size = (gsize) width * height * 4;
+  guint8 *wide = g_malloc ((gsize) (width + 64) * height * 4);
+  guint8 *ref = g_malloc (size), *cur = g_malloc (size);
+  gint dx;
+  guint y;
+
+  fill_page (wide, width + 64, height, 0, width + 64, 20, 0);
+  for (dx = 1; dx < 64; dx += 13) {
+    for (y = 0; y < height; y++) {
+      const guint8 *src = wide + (gsize) y * (width + 64) * 4;
+      guint shift = y < 20 ? 0 : (guint) dx;
+
+      memcpy (ref + (gsize) y * width * 4, src, (gsize) width * 4);
+      memcpy (cur + (gsize) y * width * 4, src + shift * 4, (gsize) width * 4);
+    }
+    check_shift_found (cur, ref, width, height, -dx, 0, 5);
+  }
+
+  g_free (wide);
+  g_free (ref);
+  g_free (cur);
+}
+
+GST_END_TEST;
+
 /* Nothing to find: a still picture, a few changed rows, noise */
 GST_START_TEST (test_scroll_detect_nothing)
 {
@@ -650,6 +781,8 @@ dsmotion_suite (void)
   tcase_add_test (tc, test_motion_compressed);
   tcase_add_test (tc, test_scroll_detect_partial);
   tcase_add_test (tc, test_scroll_detect_nothing);
+  tcase_add_test (tc, test_scroll_detect_window);
+  tcase_add_test (tc, test_scroll_detect_horizontal);
 
   return s;
 }
