@@ -63,6 +63,7 @@
 #define DEFAULT_IDLE_GRACE 60.0
 #define DEFAULT_SOURCE_GRACE 30.0
 #define DEFAULT_STUCK_TIMEOUT 30.0
+#define DEFAULT_KEYFRAME_REQUEST_INTERVAL 0.5
 #define DEFAULT_HANDSHAKE_TIMEOUT 10.0
 #define DEFAULT_TLS_HANDSHAKE_TIMEOUT 5.0
 #define MAX_HANDSHAKE_TIMEOUT 60.0
@@ -189,6 +190,13 @@ relay_check_settings (RelaySettings * s, GError ** error)
   if (s->max_signal_keys < 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--max-signal-keys must be at least 1, not %d", s->max_signal_keys);
+    return FALSE;
+  }
+  if (!(s->keyframe_request_interval >= 0 &&
+          s->keyframe_request_interval <= 60)) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--keyframe-request-interval must be 0-60 seconds, not %g",
+        s->keyframe_request_interval);
     return FALSE;
   }
   if (s->idle_grace < 0 || s->source_grace < 0 || s->stuck_timeout <= 0 ||
@@ -371,6 +379,11 @@ main (int argc, char **argv)
     {"source-grace", 0, 0, G_OPTION_ARG_DOUBLE, &s->source_grace,
         "Seconds a channel keeps its cached state after its source left "
           "(default 30)", "SECONDS"},
+    {"keyframe-request-interval", 0, 0, G_OPTION_ARG_DOUBLE,
+          &s->keyframe_request_interval,
+        "Seconds between two KeyframeRequests the relay sends a source; "
+          "requests in between are coalesced into one sent when the "
+          "interval is over (default 0.5; 0 = each at once)", "SECONDS"},
     {"stuck-timeout", 0, 0, G_OPTION_ARG_DOUBLE, &s->stuck_timeout,
         "Seconds without write progress before a client (any role) is "
           "closed as too slow (default 30)", "SECONDS"},
@@ -412,6 +425,7 @@ main (int argc, char **argv)
   s->idle_grace = DEFAULT_IDLE_GRACE;
   s->source_grace = DEFAULT_SOURCE_GRACE;
   s->stuck_timeout = DEFAULT_STUCK_TIMEOUT;
+  s->keyframe_request_interval = DEFAULT_KEYFRAME_REQUEST_INTERVAL;
   s->handshake_timeout = DEFAULT_HANDSHAKE_TIMEOUT;
   s->tls_handshake_timeout = DEFAULT_TLS_HANDSHAKE_TIMEOUT;
   s->max_clients_per_address = DEFAULT_MAX_CLIENTS_PER_ADDRESS;

@@ -41,7 +41,6 @@
 #define TRIM_CLIENTS 256
 
 /* KeyframeRequests forwarded to a source: at most one per this interval */
-#define KEYFRAME_REQUEST_INTERVAL_MS 500
 
 /* Bytes a receiver's frames may take in its connection (the WebSocket
  * layer) ahead of the socket; the rest waits in its DsFrameQueue, where
@@ -472,7 +471,8 @@ relay_channel_keyframe_request_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* Coalesced and rate-limited: at most one per KEYFRAME_REQUEST_INTERVAL_MS */
+/* Coalesced and rate-limited: at most one per --keyframe-request-interval
+ * (requests in between make one more request when it is over) */
 static void
 relay_channel_request_keyframe (RelayChannel * channel)
 {
@@ -488,7 +488,8 @@ relay_channel_request_keyframe (RelayChannel * channel)
     return;
   }
   next = channel->last_keyframe_request +
-      KEYFRAME_REQUEST_INTERVAL_MS * G_TIME_SPAN_MILLISECOND;
+      (gint64) (channel->relay->settings.keyframe_request_interval *
+      G_TIME_SPAN_SECOND);
   if (channel->last_keyframe_request == 0 || now >= next) {
     relay_channel_send_keyframe_request_now (channel);
     return;

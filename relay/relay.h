@@ -72,6 +72,7 @@ typedef struct
   gdouble idle_grace;           /* seconds */
   gdouble source_grace;         /* seconds */
   gdouble stuck_timeout;        /* seconds */
+  gdouble keyframe_request_interval;    /* seconds; 0: not coalesced */
   gdouble handshake_timeout;    /* seconds */
   gdouble tls_handshake_timeout;        /* seconds */
   gint max_clients_per_address;

@@ -434,6 +434,7 @@ setup (void)
   s->idle_grace = 60;
   s->source_grace = 30;
   s->stuck_timeout = 30;
+  s->keyframe_request_interval = 0.5;
   s->max_channels = 1024;
   s->max_clients = 4096;
   relay_channels_init (&relay, &fake_clock.parent);
@@ -741,6 +742,37 @@ count_keyframe_requests (FakeConn * source)
   return n;
 }
 
+/* --keyframe-request-interval: the requests of a crowd reach the source
+ * at most once per interval, whatever it is; 0 forwards each */
+GST_START_TEST (test_keyframe_request_interval)
+{
+  FakeConn *source, *receiver;
+  guint i;
+
+  relay.settings.keyframe_request_interval = 2;
+  source = fake_connect ("kfi", RELAY_ROLE_SOURCE);
+  receiver = fake_connect ("kfi", RELAY_ROLE_RECEIVER);
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+
+  /* a request every 100 ms for 10 s: one at once, then one per 2 s */
+  for (i = 0; i < 100; i++) {
+    fake_send (receiver, make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+    clock_advance (100);
+  }
+  clock_advance (2000);
+  fail_unless_equals_int (count_keyframe_requests (source), 6);
+
+  relay.settings.keyframe_request_interval = 0;
+  for (i = 0; i < 5; i++)
+    fake_send (receiver, make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  fail_unless_equals_int (count_keyframe_requests (source), 5);
+
+  fake_free (receiver);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_keyframe_request_coalescing)
 {
   FakeConn *source = fake_connect ("kf", RELAY_ROLE_SOURCE);
@@ -908,6 +940,7 @@ relay_channel_suite (void)
   tcase_add_test (tc, test_stuck_receiver);
   tcase_add_test (tc, test_slow_receiver);
   tcase_add_test (tc, test_keyframe_request_coalescing);
+  tcase_add_test (tc, test_keyframe_request_interval);
   tcase_add_test (tc, test_receiver_count);
   tcase_add_test (tc, test_input_reaches_source);
   tcase_add_test (tc, test_limits);
