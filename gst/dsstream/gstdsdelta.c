@@ -990,6 +990,8 @@ gst_ds_delta_finish (GstDsDelta * self, gint level, const guint8 * code,
 /* A delta of @cur against the reference and a MotionDeltaPixels frame
  * with @moves, whichever is smaller as sent, into @dst (room: the raw
  * size). The reference is brought up to date. */
+#define MOTION_CLEAR_WIN 8
+
 static gsize
 gst_ds_delta_code_motion (GstDsDelta * self, const guint8 * cur, gsize size,
     const DsMotionMove * moves, guint n_moves, gboolean zstd, gint level,
@@ -1015,15 +1017,21 @@ gst_ds_delta_code_motion (GstDsDelta * self, const guint8 * cur, gsize size,
   }
 
   /* both codes, then both compressed: the smaller as sent wins, the
-   * delta on a tie */
+   * delta on a tie. A delta code more than MOTION_CLEAR_WIN times the
+   * motion code is not compressed (at 1080p that is 2 ms of zstd for a
+   * frame that would not be sent): zstd does not gain such a factor on
+   * a code the moves already shrank */
   if (self->scratch2 == NULL)
     self->scratch2 = g_malloc (2 * size);
   delta_len = ds_rle_encode_xor (cur, self->reference, size, self->scratch,
       2 * size);
   motion_len = ds_motion_encode_update (cur, self->reference, self->width,
       self->height, moves, n_moves, self->scratch2, 2 * size);
-  sent = gst_ds_delta_finish (self, level, self->scratch, delta_len, dst,
-      size - 1, TRUE, size, compressed);
+  if (motion_len > 0 && delta_len > MOTION_CLEAR_WIN * motion_len)
+    sent = 0;
+  else
+    sent = gst_ds_delta_finish (self, level, self->scratch, delta_len, dst,
+        size - 1, TRUE, size, compressed);
   motion_len = gst_ds_delta_finish (self, level, self->scratch2, motion_len,
       self->scratch, (sent ? sent : size) - 1, TRUE, size, &motion_compressed);
   if (motion_len > 0) {
