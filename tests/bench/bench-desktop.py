@@ -63,6 +63,7 @@
 
 import argparse
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -367,6 +368,17 @@ def write_png(raw, meta, index, path):
     pipeline.set_state(Gst.State.NULL)
 
 
+def identical_frames(meta, frames):
+    size = meta['width'] * meta['height'] * 4
+    count, previous = 0, None
+    with open(meta['raw'], 'rb') as fp:
+        for _ in range(frames):
+            digest = hashlib.sha1(fp.read(size)).digest()
+            count += digest == previous
+            previous = digest
+    return count
+
+
 def encode(codecs, raw, meta, frames):
     argv = [codecs, '--raw', raw, '--width', str(meta['width']),
             '--height', str(meta['height']), '--format', meta['format'],
@@ -462,9 +474,11 @@ def ratios(scene, r):
 
 def print_scene(meta, frames, r, notes):
     print()
-    print('## %s: %d frames, %dx%d %s, capture: %d late frame(s) of %d'
+    print('## %s: %d frames, %dx%d %s; capture: %d gap(s) in the '
+          'timestamps (frames skipped), %d frame(s) '
+          'identical to the one before'
           % (meta['scene'], frames, meta['width'], meta['height'],
-             meta['format'], meta['late'], meta['frames']))
+             meta['format'], meta['late'], identical_frames(meta, frames)))
     print()
     print('| configuration | median B/frame | mean B/frame (1..N-1) '
           '| enc ms (median) | dec ms (median) | mismatches | frames sent |')
@@ -541,9 +555,11 @@ def main():
                           min(30, metas[s]['frames'] - 1),
                           os.path.join(args.png, s + '.png'))
 
-        print('# Real desktop benchmark, %s UTC, %s, %d cores'
+        print('# Real desktop benchmark, %s UTC, %s, %d cores, shared '
+              '(load average %.1f before encoding), %s'
               % (datetime.datetime.utcnow().strftime('%Y-%m-%d %H:%M'),
-                 platform.node(), os.cpu_count()))
+                 platform.node(), os.cpu_count(), os.getloadavg()[0],
+                 Gst.version_string()))
         print()
         print('Sizes are bytes as sent (ds-stream frames: 16-byte header '
               'included; peers: encoded access units without a container). '
@@ -554,6 +570,7 @@ def main():
         t0 = time.monotonic()
         for s in scenes:
             meta = metas[s]
+            meta['raw'] = os.path.join(rec_dir, s + '.raw')
             frames = min(args.frames, meta['frames'])
             log('%s: encoding %d frames' % (s, frames))
             rc, r, configs, notes = encode(
