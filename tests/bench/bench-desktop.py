@@ -309,7 +309,7 @@ def run_scene(name, frames, page_url, out_dir, work):
             x += 150
             steps = ['mousemove', x, y, 'sleep', 0.3, 'mousedown', 1,
                      'sleep', 0.2]
-            dx, dy, ox, oy = 6, 2, 0, 0
+            dx, dy = 6, 2
             for _ in range(frames + 90):
                 if x - 150 + ww + dx > width - 10 or x - 150 + dx < 10:
                     dx = -dx
