@@ -825,6 +825,44 @@ grow_box (const DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
   }
 }
 
+static gboolean
+moves_intersect (const DsMotionMove * a, const DsMotionMove * b)
+{
+  return a->dst_x < b->dst_x + b->width && b->dst_x < a->dst_x + a->width
+      && a->dst_y < b->dst_y + b->height && b->dst_y < a->dst_y + a->height;
+}
+
+/* The @n_rows row moves of @moves, then @n_found rectangles: a rectangle
+ * replaces the row moves it overlaps when it is larger than all of them
+ * (they were pieces of it), else it is dropped; the moves stay disjoint.
+ * Returns how many are left, in place. */
+static guint
+merge_moves (DsMotionMove * moves, guint n_rows, guint n_found)
+{
+  const DsMotionMove *found = moves + n_rows;
+  guint8 drop[DS_SCROLL_MAX_MOVES] = { 0, };
+  guint i, j, n = 0;
+
+  for (j = 0; j < n_found; j++) {
+    guint64 area = (guint64) found[j].width * found[j].height, rows = 0;
+
+    for (i = 0; i < n_rows; i++)
+      if (!drop[i] && moves_intersect (&moves[i], &found[j]))
+        rows += (guint64) moves[i].width * moves[i].height;
+    if (area < rows) {
+      drop[n_rows + j] = 1;
+      continue;
+    }
+    for (i = 0; i < n_rows; i++)
+      if (moves_intersect (&moves[i], &found[j]))
+        drop[i] = 1;
+  }
+  for (i = 0; i < n_rows + n_found; i++)
+    if (!drop[i])
+      moves[n++] = moves[i];
+  return n;
+}
+
 /* The rectangles of @cur that are rectangles of @ref moved in any
  * direction (a dragged window, a horizontal scroll), as up to
  * SHIFT_MAX_VECTORS moves appended to @moves */
@@ -833,22 +871,27 @@ detect_shifts (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
     DsMotionMove * moves, guint n_moves)
 {
   DsBox box;
-  guint n_samples, v_i;
+  guint n_samples, v_i, n_rows = n_moves, n_found = 0;
+  /* the rectangles found here go after the row moves */
+  DsMotionMove *found = moves + n_rows;
   guint64 covered = 0;
 
   if (d->width < SHIFT_SPAN || !changed_box (d, cur, ref, &box))
     return n_moves;
-  /* a scroll found by the row hashes covers most of the change */
-  for (v_i = 0; v_i < n_moves; v_i++)
+  /* a scroll found by the row hashes covers nearly all of the change */
+  for (v_i = 0; v_i < n_rows; v_i++)
     covered += (guint64) moves[v_i].width * moves[v_i].height;
-  if (2 * covered >= (guint64) (box.x1 - box.x0) * (box.y1 - box.y0))
+  if (10 * covered >= 9 * (guint64) (box.x1 - box.x0) * (box.y1 - box.y0))
     return n_moves;
-  n_samples = pick_samples (d, cur, ref, &box, moves, n_moves);
+  /* samples anywhere: the row moves may be pieces of a dragged window
+   * that happened to match at its vertical offset */
+  n_samples = pick_samples (d, cur, ref, &box, NULL, 0);
   if (n_samples < SHIFT_MIN_VOTES)
     return n_moves;
   search_samples (d, cur, ref, &box, n_samples);
 
-  for (v_i = 0; v_i < SHIFT_MAX_VECTORS && n_moves < DS_SCROLL_MAX_MOVES; v_i++) {
+  for (v_i = 0; v_i < SHIFT_MAX_VECTORS
+      && n_rows + n_found < DS_SCROLL_MAX_MOVES; v_i++) {
     DsShiftVote *best = NULL;
     DsBox seed = { G_MAXUINT, G_MAXUINT, 0, 0 }, one = { 0, };
     gsize stride = (gsize) d->width * BYTES_PER_PIXEL;
@@ -870,7 +913,7 @@ detect_shifts (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
       const DsShiftSample *s = &d->samples[i];
       DsBox sb = { s->x, s->y, s->x + SHIFT_SPAN, s->y + 1 };
 
-      if (!box_allowed (d, &sb, dx, dy, moves, n_moves)
+      if (!box_allowed (d, &sb, dx, dy, found, n_found)
           || memcmp (cur + s->y * stride + (gsize) s->x * BYTES_PER_PIXEL,
               ref + (gsize) ((gint) s->y - dy) * stride +
               (gsize) ((gint) s->x - dx) * BYTES_PER_PIXEL,
@@ -886,23 +929,23 @@ detect_shifts (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
     if (support < 2)
       continue;
     /* the box of the samples when it moved as a whole, else one sample */
-    if (!box_allowed (d, &seed, dx, dy, moves, n_moves)
+    if (!box_allowed (d, &seed, dx, dy, found, n_found)
         || !region_matches (d, cur, ref, seed.x0, seed.y0,
             seed.x1 - seed.x0, seed.y1 - seed.y0, dx, dy))
       seed = one;
-    grow_box (d, cur, ref, &seed, dx, dy, moves, n_moves);
+    grow_box (d, cur, ref, &seed, dx, dy, found, n_found);
     if ((guint64) (seed.x1 - seed.x0) * (seed.y1 - seed.y0) < SHIFT_MIN_AREA)
       continue;
 
-    moves[n_moves].dst_x = seed.x0;
-    moves[n_moves].dst_y = seed.y0;
-    moves[n_moves].src_x = (guint) ((gint) seed.x0 - dx);
-    moves[n_moves].src_y = (guint) ((gint) seed.y0 - dy);
-    moves[n_moves].width = seed.x1 - seed.x0;
-    moves[n_moves].height = seed.y1 - seed.y0;
-    n_moves++;
+    found[n_found].dst_x = seed.x0;
+    found[n_found].dst_y = seed.y0;
+    found[n_found].src_x = (guint) ((gint) seed.x0 - dx);
+    found[n_found].src_y = (guint) ((gint) seed.y0 - dy);
+    found[n_found].width = seed.x1 - seed.x0;
+    found[n_found].height = seed.y1 - seed.y0;
+    n_found++;
   }
-  return n_moves;
+  return merge_moves (moves, n_rows, n_found);
 }
 
 /**
