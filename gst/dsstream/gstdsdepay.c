@@ -55,6 +55,17 @@
  *   the wire (a screencast sent as `video/x-raw,format=RGBA` after
  *   `videoconvert` carries the X screen's padding byte there, 0 in black
  *   areas), so `dsdepay ! pngenc` writes what the source showed.
+ *   EncodedVideo frames (issue 14) go to the same pad with the caps of
+ *   their codec: `video/x-h264` or `video/x-h265`
+ *   (`stream-format=byte-stream,alignment=au`), `video/x-vp8`,
+ *   `video/x-vp9`, `video/x-av1` (`stream-format=obu-stream,alignment=tu`),
+ *   with the width, height and input framerate; one buffer per access
+ *   unit (no copy), #GST_BUFFER_FLAG_DELTA_UNIT on units that are not
+ *   keyframes. Delta units before the first keyframe unit, after a gap on
+ *   the picture stream, a Keyframe frame or a malformed picture are
+ *   skipped (counted as dropped, a keyframe requested upstream) until the
+ *   next keyframe unit; a new codec or size gives new caps. Link a
+ *   decoder: `dsdepay ! decodebin`, or `dsdepay ! h264parse ! avdec_h264`.
  * * `image`: `image/png` or `image/webp` from CompressedPixels frames,
  *   told apart by their signature. They are not a delta reference.
  * * `audio`: `audio/x-raw,format=F32LE,layout=interleaved` from AudioPcm
@@ -180,6 +191,13 @@
  *     d.signal ! queue ! fdsink fd=1
  * ]| Plays the picture and the sound of a recording and prints its signal
  * state as JSON Lines.
+ * |[
+ * gst-launch-1.0 dsstreamsrc location=ws://127.0.0.1:9100/stream/desktop ! dsdepay ! decodebin ! videoconvert ! autovideosink
+ * ]| Plays a channel of encoded video (H.264, VP8, ... as dspay sent it);
+ * a receiver that joins asks for a keyframe and shows pictures from it on.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,width=640,height=360,framerate=30/1 ! x264enc tune=zerolatency bframes=0 key-int-max=60 ! h264parse config-interval=-1 ! dspay ! dsdepay ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| H.264 through a ds-stream and back to the decoder.
  */
 
 #ifdef HAVE_CONFIG_H

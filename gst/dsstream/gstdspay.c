@@ -76,6 +76,22 @@
  *   again when the list changes), which the relay caches for late
  *   joiners.
  *
+ * * Encoded video, one access unit per buffer (issue 14): `video/x-h264`
+ *   and `video/x-h265` in `stream-format=byte-stream,alignment=au` (Annex
+ *   B, parameter sets in band), `video/x-vp8`, `video/x-vp9` (a superframe
+ *   as one frame) and `video/x-av1` temporal units of OBUs
+ *   (`stream-format=obu-stream,alignment=tu`, what av1enc and av1parse
+ *   make), with a width and height (1–65535): one EncodedVideo frame per
+ *   unit (codec byte, reserved byte, the unit shared without a copy),
+ *   FLAG_KEYFRAME when the buffer has no #GST_BUFFER_FLAG_DELTA_UNIT, the
+ *   size from the caps. The protocol has no decode time: the encoder must
+ *   not make B-frames (`x264enc bframes=0` or `tune=zerolatency`); dspay
+ *   warns once when a presentation time goes back. Caps dspay can tell are
+ *   wrong (`stream-format=avc`, `alignment=nal`, AV1 Annex B, VP9 frames
+ *   without their superframe) are refused in negotiation with a warning
+ *   that says what to put before dspay (`h264parse ! video/x-h264,
+ *   stream-format=byte-stream,alignment=au`). An empty buffer is skipped.
+ *
  * The source caps are `application/x-ds-stream` with a `media` field
  * (`video`, `image`, `audio` or `signal`) and, for video, the width,
  * height and framerate, for audio the rate and channels. New input caps
@@ -107,8 +123,11 @@
  *
  * An upstream `GstForceKeyUnit` event, or a `GstDsInput` event of type
  * KeyframeRequest, makes the next signal line send a SignalSync, even when
- * it changes nothing. For video and images every frame is a keyframe
+ * it changes nothing. For raw video and images every frame is a keyframe
  * already: the request is answered by the next frame and goes no further.
+ * For encoded video it goes on upstream to the encoder as a
+ * `GstForceKeyUnit` event (all headers), so a receiver that joins or lost
+ * units through dsrelaysink gets a keyframe unit soon.
  *
  * ## Example launch lines
  * |[
@@ -129,6 +148,13 @@
  * gst-launch-1.0 filesrc location=signals.jsonl ! application/x-ds-signal ! dspay signals="<count>" ! filesink location=signals.ds
  * ]| Records the public signal `count` (a SchemaAnnounce, a SignalSync
  * and a SignalDiff, then End); `secret` never leaves the element.
+ * |[
+ * gst-launch-1.0 ximagesrc use-damage=false ! videoconvert ! video/x-raw,framerate=30/1 ! x264enc tune=zerolatency bframes=0 key-int-max=60 speed-preset=ultrafast ! h264parse config-interval=-1 ! dspay ! dsrelaysink location=ws://127.0.0.1:9100/peer/desktop
+ * ]| Publishes the X screen as H.264: no B-frames, a keyframe every 2 s
+ * with SPS and PPS in it, and one at once when a receiver asks.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 ! vp8enc deadline=1 ! dspay ! dsrelaysink location=ws://127.0.0.1:9100/peer/vp8
+ * ]| Publishes a test pattern as VP8, encoded in real time.
  */
 
 #ifdef HAVE_CONFIG_H
