@@ -217,6 +217,9 @@ struct _GstDsPay
 
   /* set by upstream keyframe requests, under the object lock */
   gboolean sync_requested;
+  /* the input is encoded video: keyframe requests go on to the encoder
+   * (under the object lock: read by upstream events) */
+  gboolean encoded;
 
   /* streaming state: reset when going to PAUSED, wiped in READY */
   GstDsPayMedia media;
@@ -461,6 +464,7 @@ gst_ds_pay_reset (GstDsPay * self)
 
   GST_OBJECT_LOCK (self);
   self->sync_requested = FALSE;
+  self->encoded = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -1384,6 +1388,9 @@ gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
   self->media = media;
   self->width = width;
   self->height = height;
+  GST_OBJECT_LOCK (self);
+  self->encoded = media == GST_DS_PAY_MEDIA_ENCODED;
+  GST_OBJECT_UNLOCK (self);
 
   ret = gst_pad_set_caps (self->srcpad, src_caps);
   gst_caps_unref (src_caps);
@@ -1590,7 +1597,7 @@ static gboolean
 gst_ds_pay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstDsPay *self = GST_DS_PAY (parent);
-  gboolean keyframe_request = FALSE;
+  gboolean keyframe_request = FALSE, encoded;
   const gchar *why = NULL;
   guint8 input_type;
 
@@ -1605,7 +1612,10 @@ gst_ds_pay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
     why = "KeyframeRequest";
   }
 
-  if (keyframe_request && self->media == GST_DS_PAY_MEDIA_ENCODED) {
+  GST_OBJECT_LOCK (self);
+  encoded = self->encoded;
+  GST_OBJECT_UNLOCK (self);
+  if (keyframe_request && encoded) {
     /* the encoder makes keyframes: the request goes on to it */
     GST_DEBUG_OBJECT (self, "keyframe requested (%s): asking the encoder", why);
     if (!gst_video_event_is_force_key_unit (event)) {
