@@ -390,8 +390,11 @@ GST_START_TEST (test_keyframe_on_demand)
     push_picture (h, 6 + i, frames);
   fail_unless_equals_int (g_atomic_int_get (&reached), 1);
   if (codec->ignores_force_key_unit) {
+    gchar *version = gst_version_string ();
+
     g_printerr ("NOTE: the GstForceKeyUnit event reached %s, which makes "
-        "no keyframe of it in %s\n", codec->encoder, gst_version_string ());
+        "no keyframe of it in %s\n", codec->encoder, version);
+    g_free (version);
     goto done;
   }
   fail_unless (has_keyframe (frames, mark, 3), "no keyframe in the 3 "
