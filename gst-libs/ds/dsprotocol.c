@@ -270,6 +270,9 @@ static gboolean validate_frame (const DsHeader * header,
  *   (%DS_PROTOCOL_ERROR_SIZE_MISMATCH otherwise);
  * - CompressedPixels: a non-empty payload; DeltaPixels: width and
  *   height > 0 and a non-empty payload (the code is not decoded here);
+ * - EncodedVideo: width and height > 0, no %DS_FLAG_COMPRESSED (an access
+ *   unit is compressed already), at least 3 bytes, and (with the payload)
+ *   a known codec byte and a reserved byte of 0;
  * - MotionDeltaPixels: width and height > 0, no %DS_FLAG_KEYFRAME, and
  *   (unless %DS_FLAG_COMPRESSED) a move table that ds_motion_parse_moves()
  *   accepts followed by a non-empty code (not decoded here);
@@ -359,6 +362,19 @@ validate_frame (const DsHeader * header, const guint8 * payload,
       if (DS_MOTION_TABLE_SIZE (n_moves) == header->payload_len)
         goto motion_short;
       break;
+    case DS_FRAME_ENCODED_VIDEO:
+      if (header->width == 0 || header->height == 0)
+        goto no_size;
+      if (compressed)
+        goto encoded_compressed;
+      if (header->payload_len < DS_ENCODED_VIDEO_PREFIX_SIZE + 1)
+        goto encoded_short;
+      if (payload == NULL)
+        break;
+      if (!ds_encoded_video_parse (payload, header->payload_len, NULL, NULL,
+              NULL, error))
+        return FALSE;
+      break;
     case DS_FRAME_AUDIO_PCM:
       if (header->width == 0 || header->height == 0)
         goto no_audio_format;
@@ -438,6 +454,20 @@ motion_short:
         "after its move table", header->payload_len);
     return FALSE;
   }
+encoded_compressed:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "EncodedVideo frame with FLAG_COMPRESSED (an access unit is "
+        "compressed already)");
+    return FALSE;
+  }
+encoded_short:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "EncodedVideo payload of %u bytes: needs the codec, the reserved "
+        "byte and at least one byte of access unit", header->payload_len);
+    return FALSE;
+  }
 audio_misaligned:
   {
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
@@ -506,6 +536,7 @@ ds_frame_type_is_known (guint8 type)
     case DS_FRAME_COMPRESSED_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
+    case DS_FRAME_ENCODED_VIDEO:
     case DS_FRAME_AUDIO_PCM:
     case DS_FRAME_AUDIO_COMPRESSED:
     case DS_FRAME_HAPTIC:
@@ -552,6 +583,7 @@ ds_frame_type_media (guint8 type)
     case DS_FRAME_PIXELS:
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
+    case DS_FRAME_ENCODED_VIDEO:
       return DS_MEDIA_VIDEO;
     case DS_FRAME_COMPRESSED_PIXELS:
       return DS_MEDIA_IMAGE;
@@ -592,6 +624,8 @@ ds_frame_type_name (guint8 type)
       return "DeltaPixels";
     case DS_FRAME_MOTION_DELTA_PIXELS:
       return "MotionDeltaPixels";
+    case DS_FRAME_ENCODED_VIDEO:
+      return "EncodedVideo";
     case DS_FRAME_AUDIO_PCM:
       return "AudioPcm";
     case DS_FRAME_AUDIO_COMPRESSED:
@@ -1260,8 +1294,8 @@ ds_header_validate (const DsHeader * header, GError ** error)
  * ds_header_is_picture_keyframe:
  * @header: a parsed header
  *
- * Returns: %TRUE for a Pixels frame and for a DeltaPixels frame with
- * FLAG_KEYFRAME (decodable without a reference)
+ * Returns: %TRUE for a Pixels frame and for a DeltaPixels or EncodedVideo
+ * frame with FLAG_KEYFRAME (decodable without a reference)
  */
 gboolean
 ds_header_is_picture_keyframe (const DsHeader * header)
@@ -1271,6 +1305,88 @@ ds_header_is_picture_keyframe (const DsHeader * header)
   if (header->flags & DS_FLAG_INPUT)
     return FALSE;
   return header->type == DS_FRAME_PIXELS ||
-      (header->type == DS_FRAME_DELTA_PIXELS &&
+      ((header->type == DS_FRAME_DELTA_PIXELS ||
+          header->type == DS_FRAME_ENCODED_VIDEO) &&
       (header->flags & DS_FLAG_KEYFRAME) != 0);
+}
+
+/**
+ * ds_codec_is_known:
+ * @codec: the codec byte of an EncodedVideo payload
+ *
+ * Returns: %TRUE when @codec is one of #DsCodec
+ */
+gboolean
+ds_codec_is_known (guint8 codec)
+{
+  return codec >= DS_CODEC_H264 && codec <= DS_CODEC_AV1;
+}
+
+/**
+ * ds_codec_name:
+ * @codec: the codec byte of an EncodedVideo payload
+ *
+ * Returns: the static name of the codec ("H.264", "AV1", ...) or "Unknown"
+ */
+const gchar *
+ds_codec_name (guint8 codec)
+{
+  switch (codec) {
+    case DS_CODEC_H264:
+      return "H.264";
+    case DS_CODEC_H265:
+      return "H.265";
+    case DS_CODEC_VP8:
+      return "VP8";
+    case DS_CODEC_VP9:
+      return "VP9";
+    case DS_CODEC_AV1:
+      return "AV1";
+    default:
+      return "Unknown";
+  }
+}
+
+/**
+ * ds_encoded_video_parse:
+ * @payload: (array length=len): an EncodedVideo payload
+ * @len: its length
+ * @codec: (out) (optional): the codec byte
+ * @unit: (out) (optional) (transfer none): the access unit, inside @payload
+ * @unit_len: (out) (optional): its length, at least 1
+ * @error: return location for a #GError, or %NULL
+ *
+ * Reads the two-byte prefix of an EncodedVideo payload: a known codec, a
+ * reserved byte of 0, and at least one byte of access unit after them.
+ *
+ * Returns: %TRUE when the payload is one (%DS_PROTOCOL_ERROR_BAD_PAYLOAD
+ * otherwise)
+ */
+gboolean
+ds_encoded_video_parse (const guint8 * payload, gsize len, guint8 * codec,
+    const guint8 ** unit, gsize * unit_len, GError ** error)
+{
+  if (len < DS_ENCODED_VIDEO_PREFIX_SIZE + 1) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "EncodedVideo payload of %" G_GSIZE_FORMAT " bytes: needs the codec, "
+        "the reserved byte and at least one byte of access unit", len);
+    return FALSE;
+  }
+  if (!ds_codec_is_known (payload[0])) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "EncodedVideo with unknown codec %u", payload[0]);
+    return FALSE;
+  }
+  if (payload[1] != 0) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "EncodedVideo with reserved byte %u (must be 0)", payload[1]);
+    return FALSE;
+  }
+  if (codec)
+    *codec = payload[0];
+  if (unit)
+    *unit = payload + DS_ENCODED_VIDEO_PREFIX_SIZE;
+  if (unit_len)
+    *unit_len = len - DS_ENCODED_VIDEO_PREFIX_SIZE;
+  return TRUE;
 }

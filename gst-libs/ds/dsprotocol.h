@@ -51,6 +51,7 @@ typedef enum
   DS_FRAME_COMPRESSED_PIXELS = 0x02,
   DS_FRAME_DELTA_PIXELS = 0x03,
   DS_FRAME_MOTION_DELTA_PIXELS = 0x04,
+  DS_FRAME_ENCODED_VIDEO = 0x05,
   DS_FRAME_AUDIO_PCM = 0x10,
   DS_FRAME_AUDIO_COMPRESSED = 0x11,
   DS_FRAME_HAPTIC = 0x20,
@@ -93,6 +94,19 @@ typedef enum
   DS_FLAG_COMPRESSED = 1 << 2,
 } DsFlags;
 
+/* EncodedVideo (0x05) payload: u8 codec, u8 reserved (0), then one
+ * access unit in decode order (docs/protocol.md §3) */
+typedef enum
+{
+  DS_CODEC_H264 = 1,            /* Annex B access unit */
+  DS_CODEC_H265 = 2,            /* Annex B access unit */
+  DS_CODEC_VP8 = 3,             /* one frame */
+  DS_CODEC_VP9 = 4,             /* one frame (a superframe as one) */
+  DS_CODEC_AV1 = 5,             /* one temporal unit, low-overhead OBUs */
+} DsCodec;
+
+#define DS_ENCODED_VIDEO_PREFIX_SIZE 2
+
 /* Pointer button bits (SPEC §4) */
 #define DS_BUTTON_LEFT   (1 << 0)
 #define DS_BUTTON_RIGHT  (1 << 1)
@@ -109,7 +123,8 @@ typedef enum
 typedef enum
 {
   DS_MEDIA_NONE = 0,            /* control frames: Keyframe, Ping, End, ... */
-  DS_MEDIA_VIDEO,               /* Pixels, DeltaPixels, MotionDeltaPixels */
+  DS_MEDIA_VIDEO,               /* Pixels, DeltaPixels, MotionDeltaPixels,
+                                 * EncodedVideo */
   DS_MEDIA_IMAGE,               /* CompressedPixels */
   DS_MEDIA_AUDIO,               /* AudioPcm, AudioCompressed */
   DS_MEDIA_SIGNAL,              /* SignalSync, SignalDiff, SchemaAnnounce */
@@ -169,7 +184,9 @@ gboolean      ds_frame_parse_message  (const guint8 * data,
  * SIZE_MISMATCH / BAD_PAYLOAD), AudioPcm channels/rate > 0 and length a
  * multiple of 4*channels, AudioCompressed channels/rate > 0 and non-empty,
  * Haptic >= 3 bytes, CompressedPixels, DeltaPixels and the four signal types
- * non-empty, MotionDeltaPixels without FLAG_KEYFRAME and with a valid move
+ * non-empty, EncodedVideo width and height > 0, no FLAG_COMPRESSED, a
+ * known codec, reserved byte 0 and at least one byte of access unit,
+ * MotionDeltaPixels without FLAG_KEYFRAME and with a valid move
  * table (ds_motion_parse_moves(): O(move_count)), input frames
  * (FLAG_INPUT) exactly their layout's size (BCI: any); Neural*, Ping,
  * Keyframe and End may be empty. With FLAG_COMPRESSED sizes and tables
@@ -284,9 +301,22 @@ gboolean      ds_haptic_parse              (const guint8 * payload,
 gboolean      ds_header_validate           (const DsHeader * header,
                                             GError ** error);
 
-/* A picture a receiver can show without any frame before it: Pixels, or
- * DeltaPixels with FLAG_KEYFRAME */
+/* A picture a receiver can show without any frame before it: Pixels,
+ * DeltaPixels with FLAG_KEYFRAME, or EncodedVideo with FLAG_KEYFRAME */
 gboolean      ds_header_is_picture_keyframe (const DsHeader * header);
+
+/* EncodedVideo: TRUE for a known DsCodec */
+gboolean      ds_codec_is_known            (guint8 codec);
+/* Static names ("H.264", "VP8", ...), or "Unknown" */
+const gchar * ds_codec_name                (guint8 codec);
+/* Splits a validated EncodedVideo payload of @len bytes (ds_frame_validate())
+ * into its codec and access unit; FALSE (BAD_PAYLOAD) when it is not one */
+gboolean      ds_encoded_video_parse       (const guint8 * payload,
+                                            gsize len,
+                                            guint8 * codec,
+                                            const guint8 ** unit,
+                                            gsize * unit_len,
+                                            GError ** error);
 
 G_END_DECLS
 

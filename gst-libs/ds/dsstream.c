@@ -45,6 +45,7 @@ ds_frame_type_seq_stream (guint8 type)
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
+    case DS_FRAME_ENCODED_VIDEO:
       return DS_SEQ_PICTURES;
     case DS_FRAME_AUDIO_PCM:
     case DS_FRAME_AUDIO_COMPRESSED:
@@ -137,8 +138,54 @@ ds_frame_needs_reference (const DsHeader * header)
   if (header->flags & DS_FLAG_INPUT)
     return FALSE;
   return header->type == DS_FRAME_MOTION_DELTA_PIXELS ||
-      (header->type == DS_FRAME_DELTA_PIXELS &&
+      ((header->type == DS_FRAME_DELTA_PIXELS ||
+          header->type == DS_FRAME_ENCODED_VIDEO) &&
       !ds_header_is_picture_keyframe (header));
+}
+
+/* A receiver of encoded video */
+
+void
+ds_encoded_video_state_init (DsEncodedVideoState * state)
+{
+  memset (state, 0, sizeof (*state));
+}
+
+void
+ds_encoded_video_state_lose (DsEncodedVideoState * state)
+{
+  state->have_keyframe = FALSE;
+}
+
+gboolean
+ds_encoded_video_state_push (DsEncodedVideoState * state,
+    const DsHeader * header, guint8 codec, gint missing)
+{
+  if (header->flags & DS_FLAG_INPUT)
+    return FALSE;
+  if (header->type == DS_FRAME_KEYFRAME || header->type == DS_FRAME_END) {
+    state->have_keyframe = FALSE;
+    return FALSE;
+  }
+  /* a lost picture frame may have been a unit */
+  if (missing > 0 && ds_frame_type_seq_stream (header->type) == DS_SEQ_PICTURES)
+    state->have_keyframe = FALSE;
+  if (header->type != DS_FRAME_ENCODED_VIDEO)
+    return FALSE;
+
+  if (header->flags & DS_FLAG_KEYFRAME) {
+    state->have_keyframe = TRUE;
+    state->codec = codec;
+    state->width = header->width;
+    state->height = header->height;
+    return TRUE;
+  }
+  if (state->have_keyframe && codec == state->codec &&
+      header->width == state->width && header->height == state->height)
+    return TRUE;
+  state->have_keyframe = FALSE;
+  state->skipped++;
+  return FALSE;
 }
 
 /* The catch-up state */
@@ -411,6 +458,8 @@ accept_picture (DsStreamState * state, const DsHeader * header,
       forget_reference (state, events);
     return DS_STREAM_REFUSED;
   }
+  if (header->type == DS_FRAME_ENCODED_VIDEO)
+    goto check_reference;
   if (header->type != DS_FRAME_DELTA_PIXELS &&
       header->type != DS_FRAME_MOTION_DELTA_PIXELS)
     return DS_STREAM_FORWARD;
@@ -436,6 +485,8 @@ accept_picture (DsStreamState * state, const DsHeader * header,
       return DS_STREAM_MALFORMED;
     }
   }
+
+check_reference:
   if (ds_header_is_picture_keyframe (header))
     return DS_STREAM_FORWARD;
   if (header->width != state->ref_width || header->height != state->ref_height) {
@@ -766,6 +817,18 @@ cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
   gsize size = g_bytes_get_size (frame);
   gsize picture_bytes;
 
+  if (header->type == DS_FRAME_ENCODED_VIDEO) {
+    /* access units are not cached (a joiner waits for the next keyframe,
+     * which it asks for: ds_stream_state_picture_catchup()); the raw
+     * pictures cached before are not what receivers show any more */
+    if (ds_header_is_picture_keyframe (header)) {
+      if (state->keyframe || state->image)
+        clear_picture (state);
+      state->ref_width = header->width;
+      state->ref_height = header->height;
+    }
+    return;
+  }
   if (!state->settings.cache_pictures) {
     if (ds_header_is_picture_keyframe (header)) {
       state->ref_width = header->width;
@@ -903,6 +966,7 @@ ds_stream_state_push (DsStreamState * state, GBytes * frame,
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
     case DS_FRAME_COMPRESSED_PIXELS:
+    case DS_FRAME_ENCODED_VIDEO:
       verdict = accept_picture (state, header, payload, &ev, error);
       if (verdict != DS_STREAM_FORWARD)
         goto done;

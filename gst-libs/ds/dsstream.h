@@ -47,7 +47,8 @@ G_BEGIN_DECLS
  * media. Keyframe, Ping, End and SubscribeFilter are on none. */
 typedef enum
 {
-  DS_SEQ_PICTURES,              /* Pixels, DeltaPixels, CompressedPixels */
+  DS_SEQ_PICTURES,              /* Pixels, DeltaPixels, MotionDeltaPixels,
+                                 * CompressedPixels, EncodedVideo */
   DS_SEQ_AUDIO,                 /* AudioPcm, AudioCompressed */
   DS_SEQ_SIGNALS,               /* SignalSync, SignalDiff, SchemaAnnounce */
   DS_SEQ_OTHER,                 /* Haptic, Neural* */
@@ -76,6 +77,36 @@ void            ds_seq_tracker_reset      (DsSeqTracker * tracker);
  * it is never counted as a gap. */
 gint            ds_seq_tracker_push       (DsSeqTracker * tracker,
                                            const DsHeader * header);
+
+/* A receiver of EncodedVideo (docs/protocol.md §3): a unit without
+ * FLAG_KEYFRAME is decodable only after the keyframe it follows and every
+ * unit since. Nothing is decodable at the start, after a gap in the
+ * picture seq stream, a Keyframe (0xF0) or End frame, until the next unit
+ * with FLAG_KEYFRAME; a delta unit of another codec or size than that
+ * keyframe is not decodable either. */
+typedef struct
+{
+  gboolean have_keyframe;       /* units since a keyframe are decodable */
+  guint8 codec;                 /* of that keyframe */
+  guint16 width;
+  guint16 height;
+  guint64 skipped;              /* delta units skipped */
+} DsEncodedVideoState;
+
+void            ds_encoded_video_state_init (DsEncodedVideoState * state);
+/* The next delta units cannot be decoded (a flush, a lost or undecodable
+ * unit): they are skipped until a keyframe */
+void            ds_encoded_video_state_lose (DsEncodedVideoState * state);
+/* Takes every frame a receiver gets, in order, with the number of frames
+ * its seq stream misses before it (ds_seq_tracker_push(); 0 when
+ * unknown) and, for EncodedVideo, the payload's @codec byte. Returns TRUE for an EncodedVideo frame @header that can be
+ * decoded (a keyframe, or a delta unit that follows one), FALSE for one
+ * to skip (counted in skipped) and for every other frame (a gap in the
+ * picture stream, Keyframe and End make the state lose its keyframe). */
+gboolean        ds_encoded_video_state_push (DsEncodedVideoState * state,
+                                           const DsHeader * header,
+                                           guint8 codec,
+                                           gint missing);
 
 /* Bounds and role of a DsStreamState; ds_stream_settings_init() gives
  * the defaults */
@@ -206,8 +237,9 @@ gboolean        ds_stream_state_has_ended (DsStreamState * state);
 void            ds_stream_state_get_stats (DsStreamState * state,
                                            DsStreamStats * stats);
 
-/* A delta picture needs the picture before it; a picture keyframe is
- * one. For routing frames to receivers. */
+/* A delta picture (DeltaPixels without FLAG_KEYFRAME, MotionDeltaPixels,
+ * EncodedVideo without FLAG_KEYFRAME) needs the picture before it; a
+ * picture keyframe is one. For routing frames to receivers. */
 gboolean        ds_frame_needs_reference  (const DsHeader * header);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DsStreamState, ds_stream_state_free)

@@ -195,6 +195,7 @@ void
 gst_ds_depay_reset_picture (GstDsDepay * self)
 {
   gst_ds_depay_set_reference (self, NULL, 0, 0);
+  ds_encoded_video_state_lose (&self->encoded);
 }
 
 static void
@@ -858,11 +859,94 @@ unknown_format:
   }
 }
 
+/* Encoded video */
+
+static GstCaps *
+gst_ds_depay_encoded_caps (GstDsDepay * self, guint codec_width,
+    guint height, guint fps_n, guint fps_d)
+{
+  guint codec = codec_width >> 16;
+  GstCaps *caps;
+
+  switch (codec) {
+    case DS_CODEC_H264:
+    case DS_CODEC_H265:
+      caps = gst_caps_new_simple (codec == DS_CODEC_H264 ? "video/x-h264" :
+          "video/x-h265", "stream-format", G_TYPE_STRING, "byte-stream",
+          "alignment", G_TYPE_STRING, "au", NULL);
+      break;
+    case DS_CODEC_VP8:
+      caps = gst_caps_new_empty_simple ("video/x-vp8");
+      break;
+    case DS_CODEC_VP9:
+      caps = gst_caps_new_empty_simple ("video/x-vp9");
+      break;
+    default:
+      caps = gst_caps_new_simple ("video/x-av1",
+          "stream-format", G_TYPE_STRING, "obu-stream",
+          "alignment", G_TYPE_STRING, "tu", NULL);
+      break;
+  }
+  gst_caps_set_simple (caps, "width", G_TYPE_INT, (gint) (codec_width &
+          0xffff), "height", G_TYPE_INT, (gint) height, "framerate",
+      GST_TYPE_FRACTION, (gint) fps_n, (gint) fps_d, NULL);
+  return caps;
+}
+
+GstFlowReturn
+gst_ds_depay_handle_encoded (GstDsDepay * self, const DsHeader * header,
+    GstBuffer * payload, GstClockTime pts, guint8 codec, gboolean decodable)
+{
+  gboolean keyframe = (header->flags & DS_FLAG_KEYFRAME) != 0;
+  GstBuffer *unit;
+
+  if (!decodable)
+    goto no_keyframe;
+
+  if (keyframe) {
+    gst_ds_depay_stop_waiting_for_keyframe (self);
+    /* the raw picture before is not what the sender shows any more */
+    gst_ds_depay_set_reference (self, NULL, 0, 0);
+  }
+
+  /* the caps key: the codec above the width (<= 65535), so that no key
+   * of encoded caps is one of raw pictures */
+  gst_ds_depay_prepare_pad (self, STREAM_VIDEO,
+      ((guint) codec << 16) | header->width, header->height, self->in_fps_n,
+      self->in_fps_d, gst_ds_depay_encoded_caps);
+
+  GST_OBJECT_LOCK (self);
+  self->video_width = header->width;
+  self->video_height = header->height;
+  GST_OBJECT_UNLOCK (self);
+
+  unit = gst_buffer_copy_region (payload, GST_BUFFER_COPY_MEMORY,
+      DS_ENCODED_VIDEO_PREFIX_SIZE, -1);
+  gst_buffer_unref (payload);
+
+  return gst_ds_depay_push_full (self, STREAM_VIDEO, unit, pts,
+      gst_ds_depay_picture_duration (self), !keyframe);
+
+  /* ERRORS */
+no_keyframe:
+  {
+    GST_DEBUG_OBJECT (self, "%s access unit seq %u without its keyframe: "
+        "skipped", ds_codec_name (codec), header->seq);
+    gst_ds_depay_count_dropped (self);
+    gst_ds_depay_start_waiting_for_keyframe (self, "access unit without its "
+        "keyframe");
+    gst_buffer_unref (payload);
+    return GST_FLOW_OK;
+  }
+}
+
 /* A picture that was skipped: what the sender sends next is relative to
  * it, so only a keyframe helps */
 void
 gst_ds_depay_skip_picture (GstDsDepay * self, const DsHeader * header)
 {
-  if (ds_frame_type_media (header->type) == DS_MEDIA_VIDEO)
-    gst_ds_depay_start_waiting_for_keyframe (self, "malformed picture");
+  if (ds_frame_type_media (header->type) != DS_MEDIA_VIDEO)
+    return;
+  ds_encoded_video_state_lose (&self->encoded);
+  gst_ds_depay_start_waiting_for_keyframe (self, "malformed picture");
 }

@@ -23,8 +23,8 @@
  * - gstdsdepay.c: the element: pads, chain, events, states, properties,
  *   the frame dispatch, audio, haptic and End frames
  * - gstdsdepay-timing.c: timestamps, segments, framerate
- * - gstdsdepay-picture.c: Pixels, DeltaPixels, MotionDeltaPixels and
- *   CompressedPixels, the
+ * - gstdsdepay-picture.c: Pixels, DeltaPixels, MotionDeltaPixels,
+ *   CompressedPixels and EncodedVideo, the
  *   reference picture, the buffer pool, keyframe requests
  * - gstdsdepay-signal.c: the signal state (SignalSync, SignalDiff) and
  *   SchemaAnnounce
@@ -164,6 +164,8 @@ struct _GstDsDepay
   GstMemory *reference;
   guint ref_width;
   guint ref_height;
+  /* EncodedVideo: whether the next delta unit can be decoded */
+  DsEncodedVideoState encoded;
   /* the pool of decoded pictures, decided with downstream (ALLOCATION
    * query) for the video caps it was made for, and their layout */
   GstBufferPool *pool;
@@ -205,6 +207,10 @@ G_GNUC_INTERNAL
 GstFlowReturn gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstBuffer * buffer, GstClockTime pts, GstClockTime duration);
 G_GNUC_INTERNAL
+GstFlowReturn gst_ds_depay_push_full (GstDsDepay * self,
+    GstDsDepayStreamKind kind, GstBuffer * buffer, GstClockTime pts,
+    GstClockTime duration, gboolean delta_unit);
+G_GNUC_INTERNAL
 void gst_ds_depay_skip_malformed (GstDsDepay * self, const gchar * format,
     ...) G_GNUC_PRINTF (2, 3);
 G_GNUC_INTERNAL
@@ -245,6 +251,12 @@ GstFlowReturn gst_ds_depay_handle_delta (GstDsDepay * self,
 G_GNUC_INTERNAL
 GstFlowReturn gst_ds_depay_handle_image (GstDsDepay * self,
     const DsHeader * header, GstBuffer * payload, GstClockTime pts);
+/* @decodable: ds_encoded_video_state_push() said so; @codec: the
+ * payload's, checked */
+G_GNUC_INTERNAL
+GstFlowReturn gst_ds_depay_handle_encoded (GstDsDepay * self,
+    const DsHeader * header, GstBuffer * payload, GstClockTime pts,
+    guint8 codec, gboolean decodable);
 G_GNUC_INTERNAL
 void gst_ds_depay_skip_picture (GstDsDepay * self, const DsHeader * header);
 G_GNUC_INTERNAL

@@ -55,6 +55,17 @@
  *   the wire (a screencast sent as `video/x-raw,format=RGBA` after
  *   `videoconvert` carries the X screen's padding byte there, 0 in black
  *   areas), so `dsdepay ! pngenc` writes what the source showed.
+ *   EncodedVideo frames (issue 14) go to the same pad with the caps of
+ *   their codec: `video/x-h264` or `video/x-h265`
+ *   (`stream-format=byte-stream,alignment=au`), `video/x-vp8`,
+ *   `video/x-vp9`, `video/x-av1` (`stream-format=obu-stream,alignment=tu`),
+ *   with the width, height and input framerate; one buffer per access
+ *   unit (no copy), #GST_BUFFER_FLAG_DELTA_UNIT on units that are not
+ *   keyframes. Delta units before the first keyframe unit, after a gap on
+ *   the picture stream, a Keyframe frame or a malformed picture are
+ *   skipped (counted as dropped, a keyframe requested upstream) until the
+ *   next keyframe unit; a new codec or size gives new caps. Link a
+ *   decoder: `dsdepay ! decodebin`, or `dsdepay ! h264parse ! avdec_h264`.
  * * `image`: `image/png` or `image/webp` from CompressedPixels frames,
  *   told apart by their signature. They are not a delta reference.
  * * `audio`: `audio/x-raw,format=F32LE,layout=interleaved` from AudioPcm
@@ -180,6 +191,13 @@
  *     d.signal ! queue ! fdsink fd=1
  * ]| Plays the picture and the sound of a recording and prints its signal
  * state as JSON Lines.
+ * |[
+ * gst-launch-1.0 dsstreamsrc location=ws://127.0.0.1:9100/stream/desktop ! dsdepay ! decodebin ! videoconvert ! autovideosink
+ * ]| Plays a channel of encoded video (H.264, VP8, ... as dspay sent it);
+ * a receiver that joins asks for a keyframe and shows pictures from it on.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=300 ! video/x-raw,width=640,height=360,framerate=30/1 ! x264enc tune=zerolatency bframes=0 key-int-max=60 ! h264parse config-interval=-1 ! dspay ! dsdepay ! h264parse ! avdec_h264 ! videoconvert ! autovideosink
+ * ]| H.264 through a ds-stream and back to the decoder.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -241,14 +259,32 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * picture into a buffer of the pool agreed with downstream (ALLOCATION
  * query; its rows may be padded when downstream reads #GstVideoMeta).
  * Pictures that cannot be decoded correctly are not pushed.
+ *
+ * EncodedVideo frames give the caps of their codec instead:
+ * `video/x-h264` or `video/x-h265` (`stream-format=byte-stream`,
+ * `alignment=au`), `video/x-vp8`, `video/x-vp9`, `video/x-av1`
+ * (`stream-format=obu-stream`, `alignment=tu`), with the width, height and
+ * input framerate; new caps when the codec or the size changes. Each
+ * buffer is one access unit, the payload after its two-byte prefix without
+ * a copy, with #GST_BUFFER_FLAG_DELTA_UNIT unless it is a keyframe. Units
+ * that cannot be decoded (before the first keyframe, after lost frames
+ * until the next keyframe) are not pushed.
  * Navigation events arriving here go upstream as ds-stream input.
  */
+#define VIDEO_SIZE "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], " \
+    "framerate = (fraction) [ 0/1, MAX ]"
 static GstStaticPadTemplate video_template = GST_STATIC_PAD_TEMPLATE ("video",
     GST_PAD_SRC,
     GST_PAD_SOMETIMES,
-    GST_STATIC_CAPS ("video/x-raw, format = (string) RGBA, "
-        "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ], "
-        "framerate = (fraction) [ 0/1, MAX ]"));
+    GST_STATIC_CAPS ("video/x-raw, format = (string) RGBA, " VIDEO_SIZE "; "
+        "video/x-h264, stream-format = (string) byte-stream, "
+        "alignment = (string) au, " VIDEO_SIZE "; "
+        "video/x-h265, stream-format = (string) byte-stream, "
+        "alignment = (string) au, " VIDEO_SIZE "; "
+        "video/x-vp8, " VIDEO_SIZE "; "
+        "video/x-vp9, " VIDEO_SIZE "; "
+        "video/x-av1, stream-format = (string) obu-stream, "
+        "alignment = (string) tu, " VIDEO_SIZE));
 
 /**
  * GstDsDepay!image:
@@ -731,6 +767,16 @@ GstFlowReturn
 gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstBuffer * buffer, GstClockTime pts, GstClockTime duration)
 {
+  return gst_ds_depay_push_full (self, kind, buffer, pts, duration, FALSE);
+}
+
+/* @delta_unit: the buffer is not decodable on its own (an access unit
+ * that is no keyframe) */
+GstFlowReturn
+gst_ds_depay_push_full (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstBuffer * buffer, GstClockTime pts, GstClockTime duration,
+    gboolean delta_unit)
+{
   GstDsDepayStream *stream = &self->streams[kind];
   GstFlowReturn ret;
 
@@ -743,7 +789,10 @@ gst_ds_depay_push (GstDsDepay * self, GstDsDepayStreamKind kind,
   GST_BUFFER_DURATION (buffer) = duration;
   GST_BUFFER_OFFSET (buffer) = GST_BUFFER_OFFSET_NONE;
   GST_BUFFER_OFFSET_END (buffer) = GST_BUFFER_OFFSET_NONE;
-  GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  if (delta_unit)
+    GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
+  else
+    GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DELTA_UNIT);
   if (stream->discont) {
     GST_BUFFER_FLAG_SET (buffer, GST_BUFFER_FLAG_DISCONT);
     stream->discont = FALSE;
@@ -951,11 +1000,14 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   GstClockTime pts;
   guint missing = 0;
   GError *error = NULL;
+  gboolean wait_for_keyframe, decodable;
+  guint8 codec = 0;
 
   GST_OBJECT_LOCK (self);
   self->stat_frames++;
   mode = self->timestamp_mode;
   max_size = self->max_frame_size;
+  wait_for_keyframe = self->wait_for_keyframe;
   GST_OBJECT_UNLOCK (self);
 
   GST_LOG_OBJECT (self, "%s frame seq %u ts %u %ux%u, %u bytes",
@@ -987,6 +1039,14 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     if (!valid)
       goto invalid;
   }
+  /* so is the codec and reserved byte of an EncodedVideo */
+  if (header->type == DS_FRAME_ENCODED_VIDEO && payload != NULL) {
+    guint8 head[DS_ENCODED_VIDEO_PREFIX_SIZE + 1];
+    gsize len = gst_buffer_extract (payload, 0, head, sizeof (head));
+
+    if (!ds_encoded_video_parse (head, len, &codec, NULL, NULL, &error))
+      goto invalid;
+  }
   if ((header->flags & DS_FLAG_COMPRESSED) &&
       !gst_ds_depay_can_decompress (header->type))
     goto cannot_decompress;
@@ -1007,6 +1067,9 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
   missing = gst_ds_depay_check_seq (self, header);
   if (missing > 0 && ds_frame_type_seq_stream (header->type) == DS_SEQ_SIGNALS)
     self->signal_gap = TRUE;
+  /* an access unit follows its keyframe and every unit since */
+  decodable = ds_encoded_video_state_push (&self->encoded, header, codec,
+      wait_for_keyframe ? missing : 0);
 
   switch (header->type) {
     case DS_FRAME_PIXELS:
@@ -1020,6 +1083,10 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     case DS_FRAME_COMPRESSED_PIXELS:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
       return gst_ds_depay_handle_image (self, header, payload, pts);
+    case DS_FRAME_ENCODED_VIDEO:
+      pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      return gst_ds_depay_handle_encoded (self, header, payload, pts, codec,
+          decodable);
     case DS_FRAME_AUDIO_PCM:
     case DS_FRAME_AUDIO_COMPRESSED:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);

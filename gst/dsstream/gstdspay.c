@@ -76,6 +76,22 @@
  *   again when the list changes), which the relay caches for late
  *   joiners.
  *
+ * * Encoded video, one access unit per buffer (issue 14): `video/x-h264`
+ *   and `video/x-h265` in `stream-format=byte-stream,alignment=au` (Annex
+ *   B, parameter sets in band), `video/x-vp8`, `video/x-vp9` (a superframe
+ *   as one frame) and `video/x-av1` temporal units of OBUs
+ *   (`stream-format=obu-stream,alignment=tu`, what av1enc and av1parse
+ *   make), with a width and height (1–65535): one EncodedVideo frame per
+ *   unit (codec byte, reserved byte, the unit shared without a copy),
+ *   FLAG_KEYFRAME when the buffer has no #GST_BUFFER_FLAG_DELTA_UNIT, the
+ *   size from the caps. The protocol has no decode time: the encoder must
+ *   not make B-frames (`x264enc bframes=0` or `tune=zerolatency`); dspay
+ *   warns once when a presentation time goes back. Caps dspay can tell are
+ *   wrong (`stream-format=avc`, `alignment=nal`, AV1 Annex B, VP9 frames
+ *   without their superframe) are refused in negotiation with a warning
+ *   that says what to put before dspay (`h264parse ! video/x-h264,
+ *   stream-format=byte-stream,alignment=au`). An empty buffer is skipped.
+ *
  * The source caps are `application/x-ds-stream` with a `media` field
  * (`video`, `image`, `audio` or `signal`) and, for video, the width,
  * height and framerate, for audio the rate and channels. New input caps
@@ -107,8 +123,11 @@
  *
  * An upstream `GstForceKeyUnit` event, or a `GstDsInput` event of type
  * KeyframeRequest, makes the next signal line send a SignalSync, even when
- * it changes nothing. For video and images every frame is a keyframe
+ * it changes nothing. For raw video and images every frame is a keyframe
  * already: the request is answered by the next frame and goes no further.
+ * For encoded video it goes on upstream to the encoder as a
+ * `GstForceKeyUnit` event (all headers), so a receiver that joins or lost
+ * units through dsrelaysink gets a keyframe unit soon.
  *
  * ## Example launch lines
  * |[
@@ -129,6 +148,13 @@
  * gst-launch-1.0 filesrc location=signals.jsonl ! application/x-ds-signal ! dspay signals="<count>" ! filesink location=signals.ds
  * ]| Records the public signal `count` (a SchemaAnnounce, a SignalSync
  * and a SignalDiff, then End); `secret` never leaves the element.
+ * |[
+ * gst-launch-1.0 ximagesrc use-damage=false ! videoconvert ! video/x-raw,framerate=30/1 ! x264enc tune=zerolatency bframes=0 key-int-max=60 speed-preset=ultrafast ! h264parse config-interval=-1 ! dspay ! dsrelaysink location=ws://127.0.0.1:9100/peer/desktop
+ * ]| Publishes the X screen as H.264: no B-frames, a keyframe every 2 s
+ * with SPS and PPS in it, and one at once when a receiver asks.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,width=640,height=360,framerate=30/1 ! vp8enc deadline=1 ! dspay ! dsrelaysink location=ws://127.0.0.1:9100/peer/vp8
+ * ]| Publishes a test pattern as VP8, encoded in real time.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -143,6 +169,7 @@
 
 #include "dsprotocol.h"
 #include "dssignal.h"
+#include "dsstream.h"
 #include "gstdsutils.h"
 
 #include "gstdsstreamelements.h"
@@ -173,6 +200,7 @@ typedef enum
   GST_DS_PAY_MEDIA_AUDIO_PCM,
   GST_DS_PAY_MEDIA_AUDIO_OPUS,
   GST_DS_PAY_MEDIA_SIGNAL,
+  GST_DS_PAY_MEDIA_ENCODED,
 } GstDsPayMedia;
 
 struct _GstDsPay
@@ -189,6 +217,9 @@ struct _GstDsPay
 
   /* set by upstream keyframe requests, under the object lock */
   gboolean sync_requested;
+  /* the input is encoded video: keyframe requests go on to the encoder
+   * (under the object lock: read by upstream events) */
+  gboolean encoded;
 
   /* streaming state: reset when going to PAUSED, wiped in READY */
   GstDsPayMedia media;
@@ -199,6 +230,11 @@ struct _GstDsPay
   GstSegment segment;
   guint16 seq;
   guint32 timestamp;            /* of the frame being made, or the last */
+
+  /* encoded video */
+  guint8 codec;                 /* DsCodec of the caps */
+  GstClockTime last_running_time;       /* of the last access unit */
+  gboolean warned_reorder;      /* a PTS that went back was reported */
 
   /* signals */
   DsSignalState *signal_state;
@@ -218,11 +254,27 @@ struct _GstDsPay
  * BGRx, xRGB, xBGR, BGRA, ARGB, ABGR pictures sent as opaque RGBA (padded
  * rows allowed, told by #GstVideoMeta), whole `image/png` or `image/webp`
  * images (one per buffer), `audio/x-raw` F32LE interleaved samples,
- * `audio/x-opus` packets (one per buffer, mono or stereo), or
- * `application/x-ds-signal`: JSON Lines bytes, cut anywhere. Caps must
- * come before data; new caps (a new picture size) apply from the next
- * buffer.
+ * `audio/x-opus` packets (one per buffer, mono or stereo),
+ * `application/x-ds-signal`: JSON Lines bytes, cut anywhere, or encoded
+ * video, one access unit per buffer: `video/x-h264` and `video/x-h265` in
+ * byte-stream format aligned on access units, `video/x-vp8`, `video/x-vp9`
+ * (whole frames, a superframe as one) and `video/x-av1` temporal units of
+ * OBUs (what av1enc and av1parse make), all with a width and height.
+ * Caps must come before data; new caps (a new picture size) apply from
+ * the next buffer.
  */
+#define ENCODED_SIZE "width = (int) [ 1, 65535 ], height = (int) [ 1, 65535 ]"
+#define ENCODED_VIDEO_CAPS \
+    "video/x-h264, stream-format = (string) byte-stream, " \
+    "alignment = (string) au, " ENCODED_SIZE "; " \
+    "video/x-h265, stream-format = (string) byte-stream, " \
+    "alignment = (string) au, " ENCODED_SIZE "; " \
+    "video/x-vp8, " ENCODED_SIZE "; " \
+    "video/x-vp9, " ENCODED_SIZE "; " \
+    "video/x-av1, stream-format = (string) obu-stream, " \
+    "alignment = (string) tu, " ENCODED_SIZE "; " \
+    "video/x-av1, alignment = (string) tu, " ENCODED_SIZE
+
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK,
     GST_PAD_ALWAYS,
@@ -236,7 +288,8 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
         "layout = (string) interleaved, rate = (int) [ 1, 65535 ], "
         "channels = (int) [ 1, 65535 ]; "
         "audio/x-opus, channel-mapping-family = (int) 0, "
-        "channels = (int) [ 1, 2 ]; " GST_DS_SIGNAL_MEDIA_TYPE));
+        "channels = (int) [ 1, 2 ]; " GST_DS_SIGNAL_MEDIA_TYPE "; "
+        ENCODED_VIDEO_CAPS));
 
 /**
  * GstDsPay!src:
@@ -246,7 +299,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * Each buffer is one frame: memory 0 the 16-byte header, then the
  * payload, shared with the input when it can be. Pixels,
  * CompressedPixels and SignalSync frames are keyframes; SignalDiff frames
- * carry #GST_BUFFER_FLAG_DELTA_UNIT. EOS is preceded by an End frame.
+ * and EncodedVideo frames of units that are not keyframes carry
+ * #GST_BUFFER_FLAG_DELTA_UNIT. Encoded video is `media=video` with a
+ * `codec` field (`h264`, `h265`, `vp8`, `vp9`, `av1`). EOS is preceded by
+ * an End frame.
  */
 static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
     GST_PAD_SRC,
@@ -401,10 +457,14 @@ gst_ds_pay_reset (GstDsPay * self)
   gst_segment_init (&self->segment, GST_FORMAT_UNDEFINED);
   self->seq = 0;
   self->timestamp = 0;
+  self->codec = 0;
+  self->last_running_time = GST_CLOCK_TIME_NONE;
+  self->warned_reorder = FALSE;
   gst_ds_pay_reset_signals (self);
 
   GST_OBJECT_LOCK (self);
   self->sync_requested = FALSE;
+  self->encoded = FALSE;
   GST_OBJECT_UNLOCK (self);
 }
 
@@ -522,7 +582,7 @@ gst_ds_pay_push_frame (GstDsPay * self, GstBuffer * input, guint8 type,
     if (GST_BUFFER_FLAG_IS_SET (input, GST_BUFFER_FLAG_DISCONT))
       GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DISCONT);
   }
-  if (type == DS_FRAME_SIGNAL_DIFF)
+  if (type == DS_FRAME_SIGNAL_DIFF || ds_frame_needs_reference (&header))
     GST_BUFFER_FLAG_SET (frame, GST_BUFFER_FLAG_DELTA_UNIT);
 
   GST_LOG_OBJECT (self, "%s seq %u ts %u %ux%u, %u bytes",
@@ -843,6 +903,66 @@ misaligned:
   }
 }
 
+/* Encoded video */
+
+/* One access unit per EncodedVideo frame: the codec byte and the reserved
+ * byte in a memory of their own, then the unit's memories, shared */
+static GstFlowReturn
+gst_ds_pay_handle_encoded (GstDsPay * self, GstBuffer * buffer)
+{
+  gboolean keyframe = !GST_BUFFER_FLAG_IS_SET (buffer,
+      GST_BUFFER_FLAG_DELTA_UNIT);
+  GstClockTime pts = GST_BUFFER_PTS (buffer);
+  GstBuffer *payload;
+  GstFlowReturn ret;
+  guint8 prefix[DS_ENCODED_VIDEO_PREFIX_SIZE] = { self->codec, 0 };
+
+  if (gst_buffer_get_size (buffer) == 0)
+    goto empty;
+
+  /* the protocol carries no decode time: units go in decode order and
+   * are shown in it, so a presentation time that goes back (B-frames)
+   * is shown out of order */
+  if (self->segment.format == GST_FORMAT_TIME && GST_CLOCK_TIME_IS_VALID (pts)) {
+    GstClockTime running_time = gst_segment_to_running_time (&self->segment,
+        GST_FORMAT_TIME, pts);
+
+    if (GST_CLOCK_TIME_IS_VALID (running_time)) {
+      if (GST_CLOCK_TIME_IS_VALID (self->last_running_time) &&
+          running_time < self->last_running_time && !self->warned_reorder) {
+        self->warned_reorder = TRUE;
+        GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+            (_("The encoded video has frames out of order (B-frames), "
+                    "which a ds-stream cannot carry: receivers will show "
+                    "them in the wrong order.")),
+            ("presentation time %" GST_TIME_FORMAT " after %" GST_TIME_FORMAT
+                "; the protocol has no decode time: configure the encoder "
+                "without B-frames (x264enc bframes=0, x265enc "
+                "option-string=bframes=0)", GST_TIME_ARGS (running_time),
+                GST_TIME_ARGS (self->last_running_time)));
+      }
+      self->last_running_time = running_time;
+    }
+  }
+
+  payload = gst_buffer_new_memdup (prefix, sizeof (prefix));
+  payload = gst_buffer_append (payload, gst_buffer_ref (buffer));
+  ret = gst_ds_pay_push_frame (self, buffer, DS_FRAME_ENCODED_VIDEO,
+      keyframe ? DS_FLAG_KEYFRAME : 0, self->width, self->height, payload);
+  gst_buffer_unref (payload);
+  gst_buffer_unref (buffer);
+
+  return ret;
+
+  /* ERRORS */
+empty:
+  {
+    GST_DEBUG_OBJECT (self, "empty access unit skipped");
+    gst_buffer_unref (buffer);
+    return GST_FLOW_OK;
+  }
+}
+
 /* Signals */
 
 static gboolean
@@ -1072,6 +1192,8 @@ gst_ds_pay_chain (GstPad * pad, GstObject * parent, GstBuffer * buffer)
       return gst_ds_pay_handle_audio (self, buffer);
     case GST_DS_PAY_MEDIA_SIGNAL:
       return gst_ds_pay_handle_signal_bytes (self, buffer);
+    case GST_DS_PAY_MEDIA_ENCODED:
+      return gst_ds_pay_handle_encoded (self, buffer);
     case GST_DS_PAY_MEDIA_NONE:
       break;
   }
@@ -1089,6 +1211,84 @@ not_negotiated:
 }
 
 /* Caps */
+
+static const struct
+{
+  const gchar *media_type;
+  const gchar *name;            /* the `codec` field of the source caps */
+  DsCodec codec;
+} encoded_formats[] = {
+  {"video/x-h264", "h264", DS_CODEC_H264},
+  {"video/x-h265", "h265", DS_CODEC_H265},
+  {"video/x-vp8", "vp8", DS_CODEC_VP8},
+  {"video/x-vp9", "vp9", DS_CODEC_VP9},
+  {"video/x-av1", "av1", DS_CODEC_AV1},
+};
+
+static gint
+encoded_format_index (const gchar * media_type)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (encoded_formats); i++)
+    if (g_str_equal (media_type, encoded_formats[i].media_type))
+      return i;
+  return -1;
+}
+
+/* What is wrong with encoded video caps @s that dspay cannot take, with
+ * what to do about it (newly allocated), or NULL when nothing dspay can
+ * tell is */
+static gchar *
+gst_ds_pay_encoded_caps_problem (const GstStructure * s)
+{
+  const gchar *name = gst_structure_get_name (s);
+  const gchar *format = gst_structure_get_string (s, "stream-format");
+  const gchar *alignment = gst_structure_get_string (s, "alignment");
+  gint width = 0, height = 0;
+
+  if (g_str_equal (name, "video/x-h264") || g_str_equal (name, "video/x-h265")) {
+    const gchar *codec = g_str_equal (name, "video/x-h264") ? "h264" : "h265";
+
+    if ((format && !g_str_equal (format, "byte-stream")) ||
+        (alignment && !g_str_equal (alignment, "au")))
+      return g_strdup_printf ("%s in stream-format %s, alignment %s: dspay "
+          "takes Annex B access units with their parameter sets in band; "
+          "use %sparse config-interval=-1 ! %s,stream-format=byte-stream,"
+          "alignment=au", name, format ? format : "(any)",
+          alignment ? alignment : "(any)", codec, name);
+  } else if (g_str_equal (name, "video/x-av1")) {
+    if ((format && !g_str_equal (format, "obu-stream")) ||
+        (alignment && !g_str_equal (alignment, "tu")))
+      return g_strdup_printf ("video/x-av1 in stream-format %s, alignment "
+          "%s: dspay takes temporal units of low-overhead OBUs; use av1parse "
+          "! video/x-av1,stream-format=obu-stream,alignment=tu",
+          format ? format : "(any)", alignment ? alignment : "(any)");
+  } else if (g_str_equal (name, "video/x-vp9")) {
+    if (alignment && !g_str_equal (alignment, "super-frame"))
+      return g_strdup_printf ("video/x-vp9 in alignment %s: dspay takes "
+          "whole frames (a superframe as one); use vp9parse ! "
+          "video/x-vp9,alignment=super-frame", alignment);
+  } else if (!g_str_equal (name, "video/x-vp8")) {
+    return NULL;
+  }
+  if (gst_structure_get_int (s, "width", &width) &&
+      gst_structure_get_int (s, "height", &height) &&
+      (width < 1 || width > G_MAXUINT16 || height < 1 || height > G_MAXUINT16))
+    return g_strdup_printf ("%s of %dx%d: the frame header holds 1 to "
+        "65535 pixels each way", name, width, height);
+  return NULL;
+}
+
+/* Reports encoded video caps dspay cannot take (once per negotiation
+ * attempt that reaches it), saying what to use instead */
+static void
+gst_ds_pay_refuse_encoded_caps (GstDsPay * self, const gchar * problem)
+{
+  GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+      (_("This encoded video cannot be sent as a ds-stream.")),
+      ("%s", problem));
+}
 
 static gboolean
 gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
@@ -1142,6 +1342,29 @@ gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
     media = GST_DS_PAY_MEDIA_SIGNAL;
     src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
         "media", G_TYPE_STRING, "signal", NULL);
+  } else if (encoded_format_index (name) >= 0) {
+    gint i = encoded_format_index (name);
+    gchar *problem = gst_ds_pay_encoded_caps_problem (s);
+
+    if (problem != NULL) {
+      gst_ds_pay_refuse_encoded_caps (self, problem);
+      g_free (problem);
+      goto bad_caps;
+    }
+    if (!gst_structure_get_int (s, "width", &width) ||
+        !gst_structure_get_int (s, "height", &height))
+      goto no_size;
+    media = GST_DS_PAY_MEDIA_ENCODED;
+    self->codec = encoded_formats[i].codec;
+    if (!gst_structure_get_fraction (s, "framerate", &fps_n, &fps_d)) {
+      fps_n = 0;
+      fps_d = 1;
+    }
+    src_caps = gst_caps_new_simple (GST_DS_STREAM_MEDIA_TYPE,
+        "media", G_TYPE_STRING, "video", "codec", G_TYPE_STRING,
+        encoded_formats[i].name, "width", G_TYPE_INT, width,
+        "height", G_TYPE_INT, height, "framerate", GST_TYPE_FRACTION, fps_n,
+        fps_d, NULL);
   } else {
     goto bad_caps;
   }
@@ -1165,6 +1388,9 @@ gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
   self->media = media;
   self->width = width;
   self->height = height;
+  GST_OBJECT_LOCK (self);
+  self->encoded = media == GST_DS_PAY_MEDIA_ENCODED;
+  GST_OBJECT_UNLOCK (self);
 
   ret = gst_pad_set_caps (self->srcpad, src_caps);
   gst_caps_unref (src_caps);
@@ -1176,6 +1402,15 @@ gst_ds_pay_set_caps (GstDsPay * self, GstCaps * caps)
 bad_caps:
   {
     GST_WARNING_OBJECT (self, "caps not usable: %" GST_PTR_FORMAT, caps);
+    return FALSE;
+  }
+no_size:
+  {
+    GST_ELEMENT_WARNING (self, CORE, NEGOTIATION,
+        (_("This encoded video cannot be sent as a ds-stream.")),
+        ("%s caps without a width and height, which every EncodedVideo "
+            "frame carries; put the codec's parser (h264parse, vp9parse, "
+            "av1parse...) before dspay", name));
     return FALSE;
   }
 }
@@ -1253,7 +1488,8 @@ gst_ds_pay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
 
 /* The media of each structure of the sink template, in its order */
 static const gchar *const sink_template_media[] = {
-  "video", "image", "image", "audio", "audio", "signal"
+  "video", "image", "image", "audio", "audio", "signal",
+  "video", "video", "video", "video", "video", "video"
 };
 
 /* The sink template, less the kinds of media downstream refuses (a
@@ -1314,6 +1550,22 @@ gst_ds_pay_sink_query (GstPad * pad, GstObject * parent, GstQuery * query)
       gst_caps_unref (caps);
       return TRUE;
     }
+    case GST_QUERY_ACCEPT_CAPS:{
+      GstCaps *caps;
+      gchar *problem = NULL;
+
+      /* encoded video in a layout dspay cannot take: say what to use */
+      gst_query_parse_accept_caps (query, &caps);
+      if (gst_caps_is_fixed (caps))
+        problem = gst_ds_pay_encoded_caps_problem (gst_caps_get_structure
+            (caps, 0));
+      if (problem == NULL)
+        return gst_pad_query_default (pad, parent, query);
+      gst_ds_pay_refuse_encoded_caps (self, problem);
+      gst_query_set_accept_caps_result (query, FALSE);
+      g_free (problem);
+      return TRUE;
+    }
     case GST_QUERY_ALLOCATION:{
       GstCaps *caps;
 
@@ -1345,7 +1597,7 @@ static gboolean
 gst_ds_pay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
 {
   GstDsPay *self = GST_DS_PAY (parent);
-  gboolean keyframe_request = FALSE;
+  gboolean keyframe_request = FALSE, encoded;
   const gchar *why = NULL;
   guint8 input_type;
 
@@ -1360,6 +1612,19 @@ gst_ds_pay_src_event (GstPad * pad, GstObject * parent, GstEvent * event)
     why = "KeyframeRequest";
   }
 
+  GST_OBJECT_LOCK (self);
+  encoded = self->encoded;
+  GST_OBJECT_UNLOCK (self);
+  if (keyframe_request && encoded) {
+    /* the encoder makes keyframes: the request goes on to it */
+    GST_DEBUG_OBJECT (self, "keyframe requested (%s): asking the encoder", why);
+    if (!gst_video_event_is_force_key_unit (event)) {
+      gst_event_unref (event);
+      event = gst_video_event_new_upstream_force_key_unit
+          (GST_CLOCK_TIME_NONE, TRUE, 0);
+    }
+    return gst_pad_push_event (self->sinkpad, event);
+  }
   if (keyframe_request) {
     /* every picture is a keyframe; for signals the next line sends the
      * full state */

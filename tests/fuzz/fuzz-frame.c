@@ -32,6 +32,7 @@
 #include <gst/gst.h>
 
 #include "dsprotocol.h"
+#include "dsstream.h"
 #include "gstdsutils.h"
 
 int LLVMFuzzerTestOneInput (const guint8 * data, size_t size);
@@ -46,7 +47,19 @@ fuzz_frame (const guint8 * data, gsize size)
           NULL))
     return;
 
-  ds_frame_validate (&h, data + DS_HEADER_SIZE, NULL);
+  if (ds_frame_validate (&h, data + DS_HEADER_SIZE, NULL) &&
+      h.type == DS_FRAME_ENCODED_VIDEO && !(h.flags & DS_FLAG_INPUT)) {
+    const guint8 *unit = NULL;
+    gsize unit_len = 0;
+    guint8 codec = 0;
+
+    /* a valid unit has a known codec and at least one byte */
+    if (!ds_encoded_video_parse (data + DS_HEADER_SIZE, h.payload_len,
+            &codec, &unit, &unit_len, NULL) || !ds_codec_is_known (codec) ||
+        unit_len == 0 || unit + unit_len != data + size)
+      __builtin_trap ();
+    ds_codec_name (codec);
+  }
   ds_frame_type_media (h.type);
   ds_frame_type_name (h.type);
 
@@ -67,8 +80,12 @@ fuzz_framer (const guint8 * data, gsize size)
   GstDsFramer framer;
   gsize off = 0, step;
   guint frames = 0;
+  DsSeqTracker seqs;
+  DsEncodedVideoState encoded;
 
   gst_ds_framer_init (&framer);
+  ds_seq_tracker_init (&seqs);
+  ds_encoded_video_state_init (&encoded);
   step = size > 0 ? (data[0] % 61) + 1 : 1;
   while (off < size) {
     gsize n = MIN (step, size - off);
@@ -95,13 +112,20 @@ fuzz_framer (const guint8 * data, gsize size)
       if (res == GST_DS_FRAMER_FRAME) {
         g_assert (payload == NULL ||
             gst_buffer_get_size (payload) == h.payload_len);
+        guint8 codec = 0;
+        gint missing = ds_seq_tracker_push (&seqs, &h);
+
         if (payload) {
           GstMapInfo map;
 
           gst_buffer_map (payload, &map, GST_MAP_READ);
-          ds_frame_validate (&h, map.data, NULL);
+          /* a receiver of encoded video, as dsdepay is one */
+          if (ds_frame_validate (&h, map.data, NULL) &&
+              h.type == DS_FRAME_ENCODED_VIDEO && !(h.flags & DS_FLAG_INPUT))
+            codec = map.data[0];
           gst_buffer_unmap (payload, &map);
         }
+        ds_encoded_video_state_push (&encoded, &h, codec, missing);
         frames++;
       }
       gst_clear_buffer (&payload);

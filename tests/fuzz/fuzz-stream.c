@@ -23,7 +23,9 @@
  * that many bytes; each parsed message is pushed into a DsStreamState
  * with small bounds (so that rebuilds and cache drops happen) and into a
  * DsFrameQueue; after every eighth, a catch-up is taken, and its
- * pictures are decoded as a joiner would. Replayed by
+ * pictures are decoded as a joiner would; a receiver's DsEncodedVideoState
+ * follows the forwarded frames (a unit it lets through follows a
+ * keyframe of its codec and size). Replayed by
  * `meson test fuzz-stream`.
  */
 #ifdef HAVE_CONFIG_H
@@ -117,6 +119,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   DsStreamState *state;
   DsFrameQueue *queue;
   DsSeqTracker seq;
+  DsEncodedVideoState encoded;
   gsize off = 0;
   guint n = 0;
 
@@ -127,6 +130,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
   state = ds_stream_state_new (&limits);
   queue = ds_frame_queue_new (64 * 1024, 64);
   ds_seq_tracker_init (&seq);
+  ds_encoded_video_state_init (&encoded);
 
   while (off + 3 <= size) {
     gsize len = data[off] | (data[off + 1] << 8) | (data[off + 2] << 16);
@@ -143,9 +147,24 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
       DsStreamVerdict v = ds_stream_state_push (state, frame, &h, &events,
           NULL);
 
-      ds_seq_tracker_push (&seq, &h);
-      if (v == DS_STREAM_FORWARD)
+      gint missing = ds_seq_tracker_push (&seq, &h);
+
+      if (v == DS_STREAM_FORWARD) {
+        const guint8 *d = g_bytes_get_data (frame, NULL);
+        guint8 codec = 0;
+
         ds_frame_queue_push (queue, frame, &h, n);
+        /* forwarded units are valid ones */
+        if (h.type == DS_FRAME_ENCODED_VIDEO && !(h.flags & DS_FLAG_INPUT)) {
+          if (!ds_encoded_video_parse (d + DS_HEADER_SIZE, h.payload_len,
+                  &codec, NULL, NULL, NULL))
+            __builtin_trap ();
+        }
+        if (ds_encoded_video_state_push (&encoded, &h, codec, missing) &&
+            (!encoded.have_keyframe || encoded.codec != codec ||
+                encoded.width != h.width || encoded.height != h.height))
+          __builtin_trap ();
+      }
       if (ds_stream_state_get_cache_bytes (state) > limits.max_cache_bytes)
         __builtin_trap ();
     }

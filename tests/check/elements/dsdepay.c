@@ -2954,6 +2954,136 @@ GST_START_TEST (test_warning_message)
 
 GST_END_TEST;
 
+/* EncodedVideo (issue 14) */
+
+/* An EncodedVideo frame of @codec with a short made-up unit; @reserved
+ * and @unit_len (0: no unit at all) make bad ones */
+static GstBuffer *
+encoded_frame (guint8 codec, guint8 reserved, gboolean key, guint16 seq,
+    guint16 w, guint16 h, guint8 unit_byte, gsize unit_len)
+{
+  guint8 payload[16] = { codec, reserved, 0, 0, 0, 1, unit_byte };
+
+  g_assert (unit_len <= sizeof (payload) - 2);
+  return frame_buffer (DS_FRAME_ENCODED_VIDEO, key ? DS_FLAG_KEYFRAME : 0,
+      seq, seq * 33, w, h, payload, 2 + unit_len);
+}
+
+/* the unit of encoded_frame() with @unit_byte, @unit_len 5 */
+static void
+assert_unit (GstBuffer * buffer, guint8 unit_byte, gboolean key)
+{
+  const guint8 unit[5] = { 0, 0, 0, 1, unit_byte };
+
+  assert_buffer_equals (buffer, unit, sizeof (unit));
+  fail_unless_equals_int (!GST_BUFFER_FLAG_IS_SET (buffer,
+          GST_BUFFER_FLAG_DELTA_UNIT), key);
+  gst_buffer_unref (buffer);
+}
+
+/* One buffer per unit, the delta flag from FLAG_KEYFRAME, caps of the
+ * codec with the size and the input framerate; a delta unit before the
+ * first keyframe or after a gap is skipped until the next keyframe; a new
+ * codec or size renegotiates */
+GST_START_TEST (test_encoded_video)
+{
+  Depay *d = depay_new (NULL);
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ",media=video,framerate=30/1");
+  /* a delta before any keyframe: skipped */
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, FALSE, 0,
+              64, 48, 0x41, 5)), GST_FLOW_OK);
+  fail_unless (d->out[OUT_VIDEO] == NULL);
+  fail_unless_equals_int (get_stat (d, "dropped"), 1);
+
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, TRUE, 1,
+              64, 48, 0x65, 5)), GST_FLOW_OK);
+  fail_unless (d->out[OUT_VIDEO] != NULL);
+  assert_caps (d->out[OUT_VIDEO], "video/x-h264, stream-format=byte-stream, "
+      "alignment=au, width=64, height=48, framerate=30/1");
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x65, TRUE);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, FALSE, 2,
+              64, 48, 0x41, 5)), GST_FLOW_OK);
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x41, FALSE);
+
+  /* seq 3 lost: skipped until the next keyframe */
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, FALSE, 4,
+              64, 48, 0x41, 5)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, FALSE, 5,
+              64, 48, 0x41, 5)), GST_FLOW_OK);
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (get_stat (d, "dropped"), 3);
+  /* the receiver asks for one */
+  fail_unless (count_force_key_units (d) >= 1);
+
+  /* a new codec and size: new caps */
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP8, 0, TRUE, 6,
+              32, 16, 0x10, 5)), GST_FLOW_OK);
+  assert_caps (d->out[OUT_VIDEO], "video/x-vp8, width=32, height=16, "
+      "framerate=30/1");
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x10, TRUE);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP8, 0, FALSE, 7,
+              32, 16, 0x11, 5)), GST_FLOW_OK);
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x11, FALSE);
+  /* a Keyframe frame (0xF0) resets: deltas wait for the next keyframe */
+  fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_KEYFRAME, 0, 0, 300,
+              0, 0, NULL, 0)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP8, 0, FALSE, 8,
+              32, 16, 0x12, 5)), GST_FLOW_OK);
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_AV1, 0, TRUE, 9,
+              32, 16, 0x12, 5)), GST_FLOW_OK);
+  assert_caps (d->out[OUT_VIDEO], "video/x-av1, stream-format=obu-stream, "
+      "alignment=tu, width=32, height=16, framerate=30/1");
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x12, TRUE);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 0);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* Units that are not units (unknown codec, reserved byte set, no unit
+ * after the prefix, FLAG_COMPRESSED) are logged and skipped, never
+ * pushed; the units after them wait for a keyframe */
+GST_START_TEST (test_encoded_video_malformed)
+{
+  Depay *d = depay_new (NULL);
+  GstBuffer *compressed;
+
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 0, TRUE, 0,
+              64, 48, 0x82, 5)), GST_FLOW_OK);
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x82, TRUE);
+
+  fail_unless_equals_int (push (d, encoded_frame (9, 0, FALSE, 1, 64, 48,
+              0x86, 5)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (0, 0, TRUE, 2, 64, 48,
+              0x82, 5)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 1, TRUE, 3,
+              64, 48, 0x82, 5)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 0, TRUE, 4,
+              64, 48, 0x82, 0)), GST_FLOW_OK);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 0, TRUE, 5,
+              0, 48, 0x82, 5)), GST_FLOW_OK);
+  compressed = encoded_frame (DS_CODEC_VP9, 0, TRUE, 6, 64, 48, 0x82, 5);
+  gst_buffer_memset (compressed, 1, DS_FLAG_KEYFRAME | DS_FLAG_COMPRESSED, 1);
+  fail_unless_equals_int (push (d, compressed), GST_FLOW_OK);
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING), 6);
+  fail_unless_equals_int (get_stat (d, "malformed"), 6);
+  /* the unit after a bad one may depend on it */
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 0, FALSE, 7,
+              64, 48, 0x86, 5)), GST_FLOW_OK);
+  fail_unless (gst_harness_try_pull (d->out[OUT_VIDEO]) == NULL);
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_VP9, 0, TRUE, 8,
+              64, 48, 0x82, 5)), GST_FLOW_OK);
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x82, TRUE);
+
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3004,6 +3134,8 @@ dsdepay_suite (void)
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
+  tcase_add_test (tc, test_encoded_video);
+  tcase_add_test (tc, test_encoded_video_malformed);
 #endif
 
   return s;

@@ -252,6 +252,43 @@ GST_START_TEST (test_upstream_routing)
 
 GST_END_TEST;
 
+/* Encoded video (dspay's media=video with a codec) is a picture input:
+ * its units go out, and keyframe requests go to it */
+GST_START_TEST (test_encoded_video_input)
+{
+  static const guint8 unit[] = { DS_CODEC_H264, 0, 0, 0, 0, 1, 0x65 };
+  DsHeader header = { DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 0, 0, 64,
+    48, 0
+  };
+  GstHarness *h, *h2;
+  GstBuffer *frame;
+  guint navigation, keyframe, other;
+
+  h = mux_new (&h2, "video,codec=h264,width=64,height=48,framerate=30/1",
+      "audio");
+  frame = gst_ds_frame_buffer_new_data (&header, unit, sizeof (unit));
+  GST_BUFFER_PTS (frame) = 0;
+  fail_unless_equals_int (gst_harness_push (h, frame), GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_push (h2, frame_new (DS_FRAME_AUDIO_PCM,
+              0, 10)), GST_FLOW_OK);
+  frame_check (gst_harness_pull (h), DS_FRAME_ENCODED_VIDEO, 0, 0);
+  count_upstream (h, &navigation, &keyframe, &other);
+  count_upstream (h2, &navigation, &keyframe, &other);
+
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 0)));
+  count_upstream (h, &navigation, &keyframe, &other);
+  fail_unless_equals_int (keyframe, 1);
+  count_upstream (h2, &navigation, &keyframe, &other);
+  fail_unless_equals_int (keyframe, 0);
+
+  gst_harness_teardown (h2);
+  gst_harness_teardown (h);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_not_frames)
 {
   GstHarness *h = gst_harness_new_with_padnames ("dsmux", "sink_0", "src");
@@ -345,6 +382,7 @@ dsmux_suite (void)
   tcase_add_test (tc, test_running_time_order);
   tcase_add_test (tc, test_one_end);
   tcase_add_test (tc, test_upstream_routing);
+  tcase_add_test (tc, test_encoded_video_input);
   tcase_add_test (tc, test_not_frames);
   tcase_add_test (tc, test_gap);
   tcase_add_test (tc, test_same_kind_refused);

@@ -627,11 +627,14 @@ GST_START_TEST (test_caps_query)
     const gchar *accepted;
   } cases[] = {
     {"application/x-ds-stream", "video/x-raw;image/png;image/webp;"
-          "audio/x-raw;audio/x-opus;application/x-ds-signal"},
+          "audio/x-raw;audio/x-opus;application/x-ds-signal;video/x-h264;"
+          "video/x-h265;video/x-vp8;video/x-vp9;video/x-av1;video/x-av1"},
     {"application/x-ds-stream,media=audio", "audio/x-raw;audio/x-opus"},
     {"application/x-ds-stream,media={image,signal}",
         "image/png;image/webp;application/x-ds-signal"},
-    {"application/x-ds-stream,media=video,width=320", "video/x-raw"},
+    {"application/x-ds-stream,media=video,width=320", "video/x-raw;"
+          "video/x-h264;video/x-h265;video/x-vp8;video/x-vp9;video/x-av1;"
+          "video/x-av1"},
   };
   guint i;
 
@@ -1647,6 +1650,153 @@ GST_START_TEST (test_round_trip_versions)
 
 GST_END_TEST;
 
+/* EncodedVideo (issue 14) */
+
+#define H264_CAPS "video/x-h264,stream-format=byte-stream,alignment=au," \
+  "width=64,height=48,framerate=25/1"
+
+/* One access unit per frame: codec byte, reserved 0, the unit's bytes
+ * shared; FLAG_KEYFRAME when the buffer is no delta unit; the size from
+ * the caps; the timestamp from the PTS */
+GST_START_TEST (test_encoded_units)
+{
+  static const guint8 idr[] = { 0, 0, 0, 1, 0x67, 0x42, 0, 0, 0, 1, 0x65 };
+  static const guint8 p[] = { 0, 0, 0, 1, 0x41, 0x9a };
+  GstHarness *h = pay_new (H264_CAPS, NULL);
+  GstBuffer *in, *out;
+  GstCaps *caps, *want;
+  DsHeader hdr;
+  GstMapInfo map;
+
+  in = bytes_buffer (idr, sizeof (idr), 40 * MS);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  hdr = frame_header (out);
+  fail_unless_equals_int (hdr.type, DS_FRAME_ENCODED_VIDEO);
+  fail_unless_equals_int (hdr.flags, DS_FLAG_KEYFRAME);
+  fail_unless_equals_int (hdr.width, 64);
+  fail_unless_equals_int (hdr.height, 48);
+  fail_unless_equals_int (hdr.timestamp, 40);
+  fail_unless_equals_int (hdr.payload_len, 2 + sizeof (idr));
+  fail_unless (gst_buffer_map (out, &map, GST_MAP_READ));
+  fail_unless_equals_int (map.data[DS_HEADER_SIZE], DS_CODEC_H264);
+  fail_unless_equals_int (map.data[DS_HEADER_SIZE + 1], 0);
+  fail_unless (memcmp (map.data + DS_HEADER_SIZE + 2, idr, sizeof (idr)) == 0);
+  gst_buffer_unmap (out, &map);
+  fail_if (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  caps = gst_pad_get_current_caps (h->sinkpad);
+  want = gst_caps_from_string (GST_DS_STREAM_MEDIA_TYPE ",media=video,"
+      "codec=h264,width=64,height=48,framerate=25/1");
+  fail_unless (gst_caps_is_equal (caps, want), "%" GST_PTR_FORMAT, caps);
+  gst_caps_unref (want);
+  gst_caps_unref (caps);
+
+  in = bytes_buffer (p, sizeof (p), 80 * MS);
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DELTA_UNIT);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  out = gst_harness_pull (h);
+  hdr = frame_header (out);
+  fail_unless_equals_int (hdr.flags, 0);
+  fail_unless_equals_int (hdr.timestamp, 80);
+  fail_unless (GST_BUFFER_FLAG_IS_SET (out, GST_BUFFER_FLAG_DELTA_UNIT));
+  gst_buffer_unref (out);
+
+  /* an empty buffer is no unit */
+  fail_unless_equals_int (gst_harness_push (h, gst_buffer_new ()), GST_FLOW_OK);
+  fail_unless (gst_harness_try_pull (h) == NULL);
+  fail_unless_equals_int (count_warnings (h), 0);
+
+  /* a presentation time that goes back (B-frames): warned about once */
+  in = bytes_buffer (p, sizeof (p), 60 * MS);
+  GST_BUFFER_FLAG_SET (in, GST_BUFFER_FLAG_DELTA_UNIT);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  fail_unless_equals_int (count_warnings (h), 1);
+  in = bytes_buffer (p, sizeof (p), 50 * MS);
+  fail_unless_equals_int (gst_harness_push (h, in), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (h));
+  fail_unless_equals_int (count_warnings (h), 0);
+
+  pay_free (h);
+}
+
+GST_END_TEST;
+
+/* What dspay cannot carry is refused in negotiation with what to use */
+static const gchar *const refused_caps[] = {
+  "video/x-h264,stream-format=avc,alignment=au,width=64,height=48",
+  "video/x-h264,stream-format=byte-stream,alignment=nal,width=64,height=48",
+  "video/x-h265,stream-format=hvc1,alignment=au,width=64,height=48",
+  "video/x-av1,stream-format=annexb,alignment=tu,width=64,height=48",
+  "video/x-vp9,alignment=frame,width=64,height=48",
+};
+
+GST_START_TEST (test_encoded_caps_refused)
+{
+  GstHarness *h = pay_new (NULL, NULL);
+  GstCaps *caps = gst_caps_from_string (refused_caps[__i__]);
+  GstBus *bus = gst_element_get_bus (h->element);
+  GstMessage *msg;
+  GError *error = NULL;
+  gchar *debug = NULL;
+  GstPad *sinkpad;
+
+  fail_if (gst_pad_peer_query_accept_caps (h->srcpad, caps));
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL, "no warning for %s", refused_caps[__i__]);
+  gst_message_parse_warning (msg, &error, &debug);
+  fail_unless (strstr (debug, "parse") != NULL, "%s", debug);
+  GST_INFO ("%s: %s", refused_caps[__i__], debug);
+  g_clear_error (&error);
+  g_free (debug);
+  gst_message_unref (msg);
+  /* and the caps event too, when it comes without a query */
+  sinkpad = gst_element_get_static_pad (h->element, "sink");
+  fail_if (gst_pad_send_event (sinkpad, gst_event_new_caps (caps)));
+  gst_object_unref (sinkpad);
+  fail_unless_equals_int (count_warnings (h), 1);
+  gst_caps_unref (caps);
+  gst_object_unref (bus);
+  pay_free (h);
+}
+
+GST_END_TEST;
+
+/* Keyframe requests from downstream go upstream to the encoder as a
+ * GstForceKeyUnit event (a KeyframeRequest input event becomes one) */
+GST_START_TEST (test_encoded_keyframe_request_upstream)
+{
+  GstHarness *h = pay_new ("video/x-vp8,width=64,height=48", NULL);
+  GstEvent *event;
+  gboolean all_headers = FALSE;
+
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_video_event_new_upstream_force_key_unit (GST_CLOCK_TIME_NONE,
+              TRUE, 3)));
+  while ((event = gst_harness_pull_upstream_event (h)) &&
+      !gst_video_event_is_force_key_unit (event))
+    gst_event_unref (event);
+  fail_unless (event != NULL);
+  gst_event_unref (event);
+
+  fail_unless (gst_harness_push_upstream_event (h,
+          gst_ds_input_event_new_raw (DS_INPUT_KEYFRAME_REQUEST, NULL)));
+  while ((event = gst_harness_pull_upstream_event (h)) &&
+      !gst_video_event_is_force_key_unit (event))
+    gst_event_unref (event);
+  fail_unless (event != NULL);
+  fail_unless (gst_video_event_parse_upstream_force_key_unit (event, NULL,
+          &all_headers, NULL));
+  fail_unless (all_headers);
+  gst_event_unref (event);
+
+  pay_free (h);
+}
+
+GST_END_TEST;
+
 static Suite *
 dspay_suite (void)
 {
@@ -1683,6 +1833,10 @@ dspay_suite (void)
   tcase_add_loop_test (tc, test_round_trip, 0, G_N_ELEMENTS (round_trip_cases));
   tcase_add_test (tc, test_round_trip_signals);
   tcase_add_test (tc, test_round_trip_versions);
+  tcase_add_test (tc, test_encoded_units);
+  tcase_add_loop_test (tc, test_encoded_caps_refused, 0,
+      G_N_ELEMENTS (refused_caps));
+  tcase_add_test (tc, test_encoded_keyframe_request_upstream);
 
   return s;
 }

@@ -186,6 +186,37 @@ static const FrameCase frame_cases[] = {
         "\0\0\0\0\0\0\0\0\1\0\1\0" "\0\4\0", -1},
   {"motion compressed: table not read", DS_FRAME_MOTION_DELTA_PIXELS,
       DS_FLAG_COMPRESSED, 4, 4, 2, -1, 0, "\xff\xff", -1},
+  /* EncodedVideo: codec, reserved 0, at least one byte of access unit */
+  {"encoded h264 keyframe", DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 64, 48,
+      7, -1, 0, "\1\0\0\0\0\1\x65", -1},
+  {"encoded h265", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 3, -1, 0, "\2\0\x26",
+      -1},
+  {"encoded vp8 one byte", DS_FRAME_ENCODED_VIDEO, 0, 1, 1, 3, -1, 0,
+      "\3\0\x01", -1},
+  {"encoded vp9", DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 320, 240, 4, -1, 0,
+      "\4\0\x82\x49", -1},
+  {"encoded av1", DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 320, 240, 4, -1, 0,
+      "\5\0\x12\0", -1},
+  {"encoded codec 0", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 3, -1, 0,
+      "\0\0\1", ERR (BAD_PAYLOAD)},
+  {"encoded codec 6", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 3, -1, 0,
+      "\6\0\1", ERR (BAD_PAYLOAD)},
+  {"encoded codec 255", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 3, -1, 0,
+      "\xff\0\1", ERR (BAD_PAYLOAD)},
+  {"encoded reserved 1", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 3, -1, 0,
+      "\1\1\1", ERR (BAD_PAYLOAD)},
+  {"encoded empty unit", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 2, -1, 0,
+      "\1\0", ERR (BAD_PAYLOAD)},
+  {"encoded codec only", DS_FRAME_ENCODED_VIDEO, 0, 64, 48, 1, -1, 0,
+      "\1", ERR (BAD_PAYLOAD)},
+  {"encoded empty", DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 64, 48, 0, -1,
+      0, NULL, ERR (BAD_PAYLOAD)},
+  {"encoded no width", DS_FRAME_ENCODED_VIDEO, 0, 0, 48, 3, -1, 0,
+      "\1\0\1", ERR (BAD_PAYLOAD)},
+  {"encoded no height", DS_FRAME_ENCODED_VIDEO, 0, 64, 0, 3, -1, 0,
+      "\1\0\1", ERR (BAD_PAYLOAD)},
+  {"encoded compressed", DS_FRAME_ENCODED_VIDEO, DS_FLAG_COMPRESSED, 64, 48,
+      3, -1, 0, "\1\0\1", ERR (BAD_PAYLOAD)},
   {"audio pcm stereo", DS_FRAME_AUDIO_PCM, 0, 2, 48000, 64, -1, 0, NULL, -1},
   {"audio pcm empty", DS_FRAME_AUDIO_PCM, 0, 1, 8000, 0, -1, 0, NULL, -1},
   {"audio opus", DS_FRAME_AUDIO_COMPRESSED, 0, 2, 48000, 7, -1, 0, NULL, -1},
@@ -473,7 +504,7 @@ GST_START_TEST (test_type_tables)
       fail_unless_equals_int (ds_input_payload_size (t), -1);
     }
   }
-  fail_unless_equals_int (n_frames, 18);
+  fail_unless_equals_int (n_frames, 19);
   fail_unless_equals_int (n_inputs, 14);
   fail_unless_equals_int (ds_input_payload_size (DS_INPUT_BCI), -1);
 
@@ -485,6 +516,17 @@ GST_START_TEST (test_type_tables)
       DS_MEDIA_VIDEO);
   fail_unless_equals_string (ds_frame_type_name
       (DS_FRAME_MOTION_DELTA_PIXELS), "MotionDeltaPixels");
+  /* an access unit is a picture of the picture stream */
+  fail_unless_equals_int (ds_frame_type_media (DS_FRAME_ENCODED_VIDEO),
+      DS_MEDIA_VIDEO);
+  fail_unless_equals_string (ds_frame_type_name (DS_FRAME_ENCODED_VIDEO),
+      "EncodedVideo");
+  for (t = 0; t < 256; t++) {
+    fail_unless_equals_int (ds_codec_is_known (t), t >= 1 && t <= 5);
+    fail_unless_equals_int (g_str_equal (ds_codec_name (t), "Unknown"),
+        !ds_codec_is_known (t));
+  }
+  fail_unless_equals_string (ds_codec_name (DS_CODEC_AV1), "AV1");
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_COMPRESSED_PIXELS),
       DS_MEDIA_IMAGE);
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_AUDIO_COMPRESSED),
@@ -912,6 +954,12 @@ GST_START_TEST (test_picture_keyframe)
   fail_if (ds_header_is_picture_keyframe (&h));
   h.type = DS_FRAME_SIGNAL_SYNC;
   fail_if (ds_header_is_picture_keyframe (&h));
+  /* an access unit a decoder can start from */
+  h.type = DS_FRAME_ENCODED_VIDEO;
+  h.flags = DS_FLAG_KEYFRAME;
+  fail_unless (ds_header_is_picture_keyframe (&h));
+  h.flags = 0;
+  fail_if (ds_header_is_picture_keyframe (&h));
   /* input type 0x01 (Pointer) is not a Pixels frame */
   h.type = DS_INPUT_POINTER;
   h.flags = DS_FLAG_INPUT;
@@ -938,6 +986,38 @@ GST_START_TEST (test_haptic_parse)
           DS_PROTOCOL_ERROR_TRUNCATED));
   g_clear_error (&error);
   fail_if (ds_haptic_parse (NULL, 3, NULL, NULL, NULL));
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_encoded_video_parse)
+{
+  static const guint8 payload[] = { DS_CODEC_VP9, 0, 0x82, 0x49, 0x83 };
+  DsHeader header = { DS_FRAME_ENCODED_VIDEO, 0, 0, 0, 64, 48, 2 };
+  const guint8 *unit = NULL;
+  gsize unit_len = 0;
+  guint8 codec = 0;
+  GError *error = NULL;
+
+  fail_unless (ds_encoded_video_parse (payload, sizeof (payload), &codec,
+          &unit, &unit_len, &error));
+  g_assert_no_error (error);
+  fail_unless_equals_int (codec, DS_CODEC_VP9);
+  fail_unless (unit == payload + 2);
+  fail_unless_equals_int (unit_len, 3);
+  fail_unless (ds_encoded_video_parse (payload, 3, NULL, NULL, NULL, NULL));
+  fail_if (ds_encoded_video_parse (payload, 2, &codec, &unit, &unit_len,
+          &error));
+  fail_unless (g_error_matches (error, DS_PROTOCOL_ERROR,
+          DS_PROTOCOL_ERROR_BAD_PAYLOAD));
+  g_clear_error (&error);
+
+  /* the header alone: what a byte-stream reader can check */
+  fail_if (ds_header_validate (&header, NULL));
+  header.payload_len = 3;
+  fail_unless (ds_header_validate (&header, NULL));
+  header.flags = DS_FLAG_COMPRESSED;
+  fail_if (ds_header_validate (&header, NULL));
 }
 
 GST_END_TEST;
@@ -1007,6 +1087,7 @@ dsprotocol_suite (void)
   tcase_add_test (tc, test_image_sniff);
   tcase_add_test (tc, test_haptic_parse);
   tcase_add_test (tc, test_header_validate);
+  tcase_add_test (tc, test_encoded_video_parse);
   tcase_add_test (tc, test_picture_keyframe);
 
   return s;

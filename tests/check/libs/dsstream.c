@@ -41,6 +41,8 @@
  *   o<n>     MotionDeltaPixels whose move leaves the picture
  *   m<n>     a DeltaPixels whose code decodes to half its picture
  *   I        CompressedPixels (a PNG header)
+ *   H, h     EncodedVideo (H.264): an access unit with FLAG_KEYFRAME, one
+ *            without; G a delta unit of VP8; x one with an unknown codec
  *   A<n>     AudioPcm of n bytes F        Keyframe frame
  *   E        End
  * A picture token may end in @WxH (default: the row's size). A token may
@@ -248,6 +250,16 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
       header->width = w;
       header->height = h;
       break;
+    case 'H':
+    case 'h':
+    case 'G':
+    case 'x':
+      header->type = DS_FRAME_ENCODED_VIDEO;
+      header->width = w;
+      header->height = h;
+      if (kind == 'H')
+        header->flags = DS_FLAG_KEYFRAME;
+      break;
     case 'A':
       header->type = DS_FRAME_AUDIO_PCM;
       header->width = 1;
@@ -350,6 +362,21 @@ token_frame (Source * s, const gchar * token, DsHeader * header)
       frame = ds_frame_pack (header, png, sizeof (png));
       break;
     }
+    case 'H':
+    case 'h':
+    case 'G':
+    case 'x':{
+      guint8 unit[6] = { DS_CODEC_H264, 0, 0, 0, 1, 0x41 };
+
+      if (kind == 'H')
+        unit[5] = 0x65;
+      else if (kind == 'G')
+        unit[0] = DS_CODEC_VP8;
+      else if (kind == 'x')
+        unit[0] = 9;
+      frame = ds_frame_pack (header, unit, sizeof (unit));
+      break;
+    }
     case 'A':{
       guint8 *pcm = g_malloc0 (n ? n : 4);
 
@@ -424,6 +451,8 @@ frame_letter (const DsHeader * h)
       return (h->flags & DS_FLAG_COMPRESSED) ? 'V' : 'v';
     case DS_FRAME_COMPRESSED_PIXELS:
       return 'I';
+    case DS_FRAME_ENCODED_VIDEO:
+      return (h->flags & DS_FLAG_KEYFRAME) ? 'H' : 'h';
     case DS_FRAME_AUDIO_PCM:
       return 'A';
     case DS_FRAME_KEYFRAME:
@@ -542,6 +571,7 @@ static const SeqRow seq_rows[] = {
   {"End starts a new stream", "S{}#7 E S{}#0 D{}#1", {0, 0, 0, 0}},
   {"control frames are on no stream", "P1#0 X#9 E#3", {0, 0, 0}},
   {"images share the picture stream", "P1#0 I#1 d2#3", {0, 0, 1}},
+  {"access units share the picture stream", "P1#0 H#1 h#2 I#4", {0, 0, 0, 1}},
 };
 
 GST_START_TEST (test_seq_table)
@@ -567,6 +597,94 @@ GST_START_TEST (test_seq_table)
     }
     g_strfreev (tokens);
   }
+}
+
+GST_END_TEST;
+
+/* DsEncodedVideoState: which access units a receiver can decode */
+
+typedef struct
+{
+  const gchar *name;
+  const gchar *frames;
+  /* one letter per frame: o decoded, s skipped, - not a unit */
+  const gchar *out;
+  guint skipped;
+} UnitRow;
+
+static const UnitRow unit_rows[] = {
+  {"a keyframe and the units after it", "H h h", "ooo", 0},
+  {"units before the first keyframe are skipped", "h h H h", "ssoo", 2},
+  {"a gap loses the keyframe", "H#0 h#1 h#3 h#4 H#5 h#6", "oossoo", 2},
+  {"a gap before a keyframe does not matter", "H#0 h#1 H#5 h#6", "oooo", 0},
+  {"a lost picture of another type may have been a unit",
+      "H#0 I#2 h#3", "o-s", 1},
+  {"a Keyframe frame resets", "H h F h H h", "oo-soo", 1},
+  {"End resets", "H E h", "o-s", 1},
+  {"a unit of another size is skipped, and the ones after it",
+      "H h@8x8 h", "oss", 2},
+  {"a unit of another codec is skipped", "H G h", "oss", 2},
+  {"audio gaps do not matter", "H A4#0 A4#5 h", "o--o", 0},
+  {"raw pictures are not units", "P1 d2 h", "--s", 1},
+};
+
+GST_START_TEST (test_encoded_video_state)
+{
+  guint r, i;
+
+  for (r = 0; r < G_N_ELEMENTS (unit_rows); r++) {
+    const UnitRow *row = &unit_rows[r];
+    gchar **tokens = tokens_split (row->frames);
+    DsEncodedVideoState state;
+    DsSeqTracker tracker;
+    GString *got = g_string_new (NULL);
+    Source s;
+
+    source_init (&s, 0, 0);
+    ds_seq_tracker_init (&tracker);
+    ds_encoded_video_state_init (&state);
+    for (i = 0; tokens[i]; i++) {
+      DsHeader h;
+      GBytes *frame = token_frame (&s, tokens[i], &h);
+      const guint8 *data = g_bytes_get_data (frame, NULL);
+      guint8 codec = 0;
+      gint missing = ds_seq_tracker_push (&tracker, &h);
+
+      if (h.type == DS_FRAME_ENCODED_VIDEO)
+        codec = data[DS_HEADER_SIZE];
+      if (ds_encoded_video_state_push (&state, &h, codec, missing))
+        g_string_append_c (got, 'o');
+      else
+        g_string_append_c (got, h.type == DS_FRAME_ENCODED_VIDEO ? 's' : '-');
+      g_bytes_unref (frame);
+    }
+    fail_unless (strcmp (got->str, row->out) == 0, "row '%s': '%s', "
+        "expected '%s'", row->name, got->str, row->out);
+    assert_row_int (state.skipped, row->skipped, "row '%s': skipped",
+        row->name);
+    g_string_free (got, TRUE);
+    g_strfreev (tokens);
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_encoded_video_state_lose)
+{
+  DsHeader key = { DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, 0, 0, 64, 48, 3 };
+  DsHeader delta = { DS_FRAME_ENCODED_VIDEO, 0, 1, 0, 64, 48, 3 };
+  DsEncodedVideoState state;
+
+  ds_encoded_video_state_init (&state);
+  fail_unless (ds_encoded_video_state_push (&state, &key, DS_CODEC_VP9, 0));
+  fail_unless (ds_encoded_video_state_push (&state, &delta, DS_CODEC_VP9, 0));
+  ds_encoded_video_state_lose (&state);
+  fail_if (ds_encoded_video_state_push (&state, &delta, DS_CODEC_VP9, 0));
+  fail_unless (ds_encoded_video_state_push (&state, &key, DS_CODEC_VP9, 0));
+  /* the flags of an input frame are not those of a unit */
+  delta.flags = DS_FLAG_INPUT;
+  fail_if (ds_encoded_video_state_push (&state, &delta, DS_CODEC_VP9, 0));
+  fail_unless_equals_int (state.skipped, 1);
 }
 
 GST_END_TEST;
@@ -677,6 +795,24 @@ static const StateRow state_rows[] = {
       FALSE, TRUE},
   {"a picture after the image hides it", "I P1", "FF", "P", 1, FALSE, TRUE},
   {"an image alone", "I", "F", "I", -1},
+  /* EncodedVideo (issue 14): forwarded, not cached (yet); a joiner waits
+   * for the next keyframe, which it asks for */
+  {"access units are forwarded, not cached; a joiner asks for a keyframe",
+      "H h h", "FFF", "", -1, TRUE, FALSE},
+  {"a unit before any keyframe is skipped", "h", "S", "", -1, FALSE, FALSE,
+      0, 0, NULL, DS_STREAM_WANT_KEYFRAME},
+  {"a unit of another size than its keyframe is skipped", "H h@8x8", "FS",
+      "", -1, TRUE, FALSE, 0, 0, NULL, DS_STREAM_WANT_KEYFRAME},
+  {"an encoded keyframe makes the raw picture cached stale", "P1 d2 H h",
+      "FFFF", "", -1, TRUE, FALSE},
+  {"raw pictures after units are cached again", "H h P3 d4", "FFFF", "P d",
+      4, FALSE, TRUE},
+  {"a unit of an unknown codec is malformed", "H x h", "FMF", "", -1, TRUE},
+  {"a unit over the picture bound is refused and the reference lost",
+        "H H@64x64 h", "FRS", "", -1, FALSE, FALSE, 0, 1024, NULL,
+      DS_STREAM_REFERENCE_LOST},
+  {"a source follows the size of its units", "H h h@8x8", "FFS", "", -1,
+      TRUE, FALSE, 0, 0, NULL, DS_STREAM_WANT_KEYFRAME, TRUE, TRUE},
   /* End */
   {"End forgets the ended stream, and is kept while it is over",
       "S{\"a\":1} P1 E", "FFF", "E", -1},
@@ -1233,6 +1369,8 @@ dsstream_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_seq_table);
   tcase_add_test (tc, test_state_table);
+  tcase_add_test (tc, test_encoded_video_state);
+  tcase_add_test (tc, test_encoded_video_state_lose);
   tcase_add_test (tc, test_state_signal_catchup_cached);
   tcase_add_test (tc, test_queue_table);
   tcase_add_test (tc, test_queue_pinned);

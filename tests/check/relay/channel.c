@@ -925,6 +925,99 @@ GST_START_TEST (test_limits)
 
 GST_END_TEST;
 
+/* EncodedVideo (0x05): access units reach receivers unchanged and in
+ * order; they are not cached (issue 14 item 4 adds that): a joiner waits
+ * for the next keyframe, which the relay asks the source for, and gets no
+ * unit before it; a raw picture cached before them is not sent as the
+ * current one */
+static GBytes *
+make_unit (gboolean key, guint16 seq, guint8 byte)
+{
+  const guint8 payload[] = { DS_CODEC_H264, 0, 0, 0, 0, 1, byte, seq & 0xff };
+
+  return make_frame (DS_FRAME_ENCODED_VIDEO, key ? DS_FLAG_KEYFRAME : 0, seq,
+      640, 480, payload, sizeof (payload));
+}
+
+static void
+expect_same (FakeConn * fake, GBytes * sent)
+{
+  GBytes *got = expect_frame (fake, DS_FRAME_ENCODED_VIDEO);
+
+  fail_unless (g_bytes_equal (got, sent), "the unit changed on the way");
+  g_bytes_unref (got);
+}
+
+GST_START_TEST (test_encoded_video_forwarded)
+{
+  FakeConn *source = fake_connect ("enc", RELAY_ROLE_SOURCE);
+  FakeConn *early = fake_connect ("enc", RELAY_ROLE_RECEIVER);
+  FakeConn *late, *later;
+  GBytes *units[6];
+  guint8 picture[PSIZE];
+  guint i;
+
+  /* a raw picture first: cached */
+  fill_picture (picture, 1);
+  fake_send (source, make_keyframe (picture, 0));
+  g_bytes_unref (expect_frame (early, DS_FRAME_PIXELS));
+
+  units[0] = make_unit (TRUE, 1, 0x65);
+  units[1] = make_unit (FALSE, 2, 0x41);
+  units[2] = make_unit (FALSE, 3, 0x41);
+  units[3] = make_unit (FALSE, 4, 0x41);
+  units[4] = make_unit (TRUE, 5, 0x65);
+  units[5] = make_unit (FALSE, 6, 0x41);
+  for (i = 0; i < 2; i++) {
+    fake_send (source, g_bytes_ref (units[i]));
+    expect_same (early, units[i]);
+  }
+  expect_nothing (early);
+
+  /* a joiner: no stale raw picture, no unit without its keyframe; the
+   * source is asked for a keyframe */
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+  late = fake_connect ("enc", RELAY_ROLE_RECEIVER);
+  expect_nothing (late);
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  for (i = 2; i < 4; i++) {
+    fake_send (source, g_bytes_ref (units[i]));
+    expect_same (early, units[i]);
+  }
+  expect_nothing (late);
+  for (i = 4; i < 6; i++) {
+    fake_send (source, g_bytes_ref (units[i]));
+    expect_same (early, units[i]);
+    expect_same (late, units[i]);
+  }
+  expect_nothing (early);
+  expect_nothing (late);
+
+  /* the joiner asked twice (its catch-up, its queue): the second one is
+   * sent once the coalescing interval is over */
+  clock_advance (1000);
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+
+  /* a joiner that also sends a KeyframeRequest (nothing cached answers
+   * it): one request now, one when the interval is over */
+  later = fake_connect ("enc", RELAY_ROLE_RECEIVER);
+  fake_send (later, make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  clock_advance (1000);
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  clock_advance (1000);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+
+  for (i = 0; i < G_N_ELEMENTS (units); i++)
+    g_bytes_unref (units[i]);
+  fake_free (later);
+  fake_free (late);
+  fake_free (early);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_channel_suite (void)
 {
@@ -944,6 +1037,7 @@ relay_channel_suite (void)
   tcase_add_test (tc, test_receiver_count);
   tcase_add_test (tc, test_input_reaches_source);
   tcase_add_test (tc, test_limits);
+  tcase_add_test (tc, test_encoded_video_forwarded);
   return s;
 }
 

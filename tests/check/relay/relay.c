@@ -564,6 +564,62 @@ source_got_input (TestClient * source, guint8 type, guint ms)
  * Now the relay asks the source for a SignalSync (a KeyframeRequest),
  * joiners get the diffs as a SignalDiff until it comes, and the sync then
  * reaches everybody and makes the catch-up whole. */
+/* EncodedVideo (0x05) through ds-relay: every unit reaches a receiver
+ * byte for byte and in order; a joiner starts at the next keyframe unit,
+ * which the relay asks the source for */
+GST_START_TEST (test_encoded_video_passes)
+{
+  DsTestRelay *relay = start_relay (NULL);
+  TestClient *source = connect_source (relay, "enc");
+  TestClient *early = connect_receiver (relay, "enc"), *late = NULL;
+  GBytes *sent[8];
+  guint i;
+
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  for (i = 0; i < G_N_ELEMENTS (sent); i++) {
+    guint8 unit[300];
+    gboolean key = i == 0 || i == 6;
+
+    memset (unit, i, sizeof (unit));
+    unit[0] = i < 4 ? DS_CODEC_H264 : DS_CODEC_AV1;
+    unit[1] = 0;
+    /* a new codec starts with a keyframe */
+    key = key || i == 4;
+    sent[i] = make_frame (DS_FRAME_ENCODED_VIDEO, key ? DS_FLAG_KEYFRAME : 0,
+        i, 1280, 720, unit, 100 + i * 20);
+    if (i == 5) {
+      /* units 0-4 went through before it joins */
+      sync_with_relay (source);
+      late = connect_receiver (relay, "enc");
+      fail_unless (source_got_input (source, DS_INPUT_KEYFRAME_REQUEST, 2000));
+    }
+    client_send (source, g_bytes_ref (sent[i]));
+  }
+  for (i = 0; i < G_N_ELEMENTS (sent); i++) {
+    GBytes *got = expect_frame (early, DS_FRAME_ENCODED_VIDEO);
+
+    fail_unless (g_bytes_equal (got, sent[i]), "unit %u changed", i);
+    g_bytes_unref (got);
+  }
+  /* the joiner: nothing before the keyframe unit 6 */
+  for (i = 6; i < G_N_ELEMENTS (sent); i++) {
+    GBytes *got = expect_frame (late, DS_FRAME_ENCODED_VIDEO);
+
+    fail_unless (g_bytes_equal (got, sent[i]), "unit %u changed", i);
+    g_bytes_unref (got);
+  }
+  expect_nothing (late, 100);
+
+  for (i = 0; i < G_N_ELEMENTS (sent); i++)
+    g_bytes_unref (sent[i]);
+  client_free (late);
+  client_free (early);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_catchup_asks_diffs_only_source_for_sync)
 {
   DsTestRelay *relay = start_relay (NULL);
@@ -3323,6 +3379,7 @@ relay_suite (void)
     return s;
   }
   tcase_add_test (tc, test_fan_out_in_order);
+  tcase_add_test (tc, test_encoded_video_passes);
   tcase_add_test (tc, test_catchup_merges_multiple_diffs);
   tcase_add_test (tc, test_catchup_diffs_only_no_sync);
   tcase_add_test (tc, test_catchup_asks_diffs_only_source_for_sync);

@@ -149,6 +149,23 @@ picture_checksum (GstBuffer * buf)
   return g_strdup_printf ("%08x", hash);
 }
 
+/* FNV-1a 32 of the bytes as they are (an access unit), as hex */
+static gchar *
+unit_checksum (GstBuffer * buf)
+{
+  GstMapInfo map;
+  guint32 hash = 0x811c9dc5;
+  gsize i;
+
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_READ));
+  for (i = 0; i < map.size; i++) {
+    hash ^= map.data[i];
+    hash *= 0x01000193;
+  }
+  gst_buffer_unmap (buf, &map);
+  return g_strdup_printf ("%08x", hash);
+}
+
 static const gchar *
 member_string (JsonObject * o, const gchar * name)
 {
@@ -167,7 +184,7 @@ check_step (Depay * d, JsonObject * step, const gchar * where)
   GList *got[N_OUTS];
   guint i, want[N_OUTS] = { 0, };
 
-  if (g_strcmp0 (result, "picture") == 0)
+  if (g_strcmp0 (result, "picture") == 0 || g_strcmp0 (result, "unit") == 0)
     want[OUT_VIDEO] = 1;
   else if (g_strcmp0 (result, "image") == 0)
     want[OUT_IMAGE] = 1;
@@ -183,7 +200,35 @@ check_step (Depay * d, JsonObject * step, const gchar * where)
         g_list_length (got[i]), out_names[i], want[i]);
   }
 
-  if (want[OUT_VIDEO]) {
+  if (want[OUT_VIDEO] && g_strcmp0 (result, "unit") == 0) {
+    GstBuffer *buf = got[OUT_VIDEO]->data;
+    gchar *sum = unit_checksum (buf);
+    GstCaps *caps = gst_pad_get_current_caps (d->out[OUT_VIDEO]->sinkpad);
+    GstStructure *s = gst_caps_get_structure (caps, 0);
+    gint width = 0, height = 0;
+
+    fail_unless (gst_buffer_get_size (buf) ==
+        (gsize) json_object_get_int_member (step, "bytes"),
+        "%s: unit of %" G_GSIZE_FORMAT " bytes", where,
+        gst_buffer_get_size (buf));
+    fail_unless (g_strcmp0 (sum, member_string (step, "unit")) == 0,
+        "%s: unit checksum %s, expected %s", where, sum,
+        member_string (step, "unit"));
+    fail_unless_equals_int (!GST_BUFFER_FLAG_IS_SET (buf,
+            GST_BUFFER_FLAG_DELTA_UNIT), json_object_get_boolean_member (step,
+            "keyframe"));
+    /* the only codec of the vectors */
+    fail_unless_equals_string (member_string (step, "codec"), "H.264");
+    fail_unless (gst_structure_has_name (s, "video/x-h264"), "%s: caps %"
+        GST_PTR_FORMAT, where, caps);
+    fail_unless (gst_structure_get_int (s, "width", &width) &&
+        gst_structure_get_int (s, "height", &height));
+    fail_unless_equals_int (width, json_object_get_int_member (step, "width"));
+    fail_unless_equals_int (height, json_object_get_int_member (step,
+            "height"));
+    gst_caps_unref (caps);
+    g_free (sum);
+  } else if (want[OUT_VIDEO]) {
     GstBuffer *buf = got[OUT_VIDEO]->data;
     gchar *sum = picture_checksum (buf);
     gsize size = json_object_get_int_member (step, "width") *
