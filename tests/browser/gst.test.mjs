@@ -160,6 +160,8 @@ gtest('screenshots: picture, signals and status on one channel', async () => {
   const box = await page.locator('#sound').boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await waitInPage(page, () => dsViewer.audio.context === 'running' && dsViewer.audio.scheduled >= 10, undefined, 10000);
+  // through the AudioWorklet, whose module the relay serves
+  assert.equal(await page.evaluate(() => dsViewer.audio.path), 'worklet');
 
   const sig = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
   sig.write('{"count": 7}\n');
