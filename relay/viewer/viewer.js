@@ -82,6 +82,7 @@ const state = {
     dropped: 0,       /* units not decoded: decode queue over its bound */
     queueDrops: 0, resets: 0, errors: 0, unsupported: 0,
     late: 0,          /* frames decoded too late to be shown */
+    held: 0,          /* frames decoded before their time on the audio clock */
     synced: 0, unsynced: 0, /* shown on the audio clock or as they came */
     decodeMs: null, lastError: null, lastTimestamp: null,
     sync: [],         /* audio clock − picture timestamp, ms, per frame shown */

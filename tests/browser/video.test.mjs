@@ -93,7 +93,7 @@ test('FramePresenter: held until due on the audio clock, late ones dropped, as t
   let clock = null;
   const drawn = [];
   const presented = [];
-  const stats = { presented: 0, late: 0, synced: 0, unsynced: 0 };
+  const stats = { presented: 0, late: 0, held: 0, synced: 0, unsynced: 0 };
   const p = new video.FramePresenter({
     draw: (f) => drawn.push(f.timestamp / 1000),
     clock: () => clock,
@@ -125,6 +125,7 @@ test('FramePresenter: held until due on the audio clock, late ones dropped, as t
   p.push(new FakeFrame(50000));
   assert.deepEqual(drawn, [0, 133, 200, 50000]);
   assert.equal(stats.synced, 2);
+  assert.equal(stats.held, 3);
   assert.equal(stats.unsynced, 2);
   delete globalThis.document;
   delete globalThis.requestAnimationFrame;

@@ -308,7 +308,7 @@ class ViewerPage {
     });
     if (r.keyframe && !this.video.waitingForKeyframe)
       this.gotKeyframe();
-    else if (this.video.waitingForKeyframe)
+    else if (this.waitingForKeyframe())
       this.requestKeyframe();
   }
 
@@ -328,7 +328,10 @@ class ViewerPage {
   }
 
   waitingForKeyframe () {
-    return this.videoStream ? this.video.waitingForKeyframe : this.decoder.waitingForKeyframe;
+    /* a stream this browser cannot decode: no keyframe would help */
+    if (this.videoStream)
+      return this.video.waitingForKeyframe && !this.video.unsupported;
+    return this.decoder.waitingForKeyframe;
   }
 
   /* WebCodecs and AudioWorklet exist only in a secure context: say what

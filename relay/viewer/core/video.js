@@ -260,6 +260,7 @@ export class VideoPlayer {
     this.decodeStart = new Map(); /* timestamp (µs) -> performance.now() */
     this.backlogSince = 0;      /* when the decode queue went over its bound */
     this.codec = 0;
+    this.unsupported = false;   /* the browser said it cannot decode this stream */
   }
 
   /** Forgets the decoder's state: what follows starts at a keyframe */
@@ -291,14 +292,17 @@ export class VideoPlayer {
     if (codec !== this.codec) {
       this.reset(this.codec ? 'codec' : null);
       this.codec = codec;
+      this.unsupported = false;
       stats.codec = codecName(codec);
       stats.codecString = null;
+      stats.cannotDecode = null;
     }
     if (this.waitingForKeyframe && !keyframe) {
       stats.skipped++;          /* a delta without its keyframe */
       return;
     }
     if (typeof VideoDecoder === 'undefined') {
+      this.unsupported = true;
       stats.unsupported++;
       this.onUnsupported('no-webcodecs', codecName(codec), null);
       return;
@@ -307,6 +311,7 @@ export class VideoPlayer {
     if (keyframe) {
       const str = codecString(codec, unit);
       if (!str) {
+        this.unsupported = true;
         stats.unsupported++;
         this.onUnsupported('unknown', codecName(codec), null);
         return;
@@ -353,6 +358,7 @@ export class VideoPlayer {
    * units that come meanwhile wait in this.pending */
   startConfig (config, first) {
     const known = this.support.get(config.codec);
+    this.unsupported = known === false;
     if (known === false) {
       this.stats.unsupported++;
       this.waitingForKeyframe = true;
@@ -373,6 +379,7 @@ export class VideoPlayer {
         return;                 /* reset meanwhile */
       this.pending = null;
       this.pendingConfig = null;
+      this.unsupported = !supported;
       if (!supported) {
         this.stats.unsupported++;
         this.waitingForKeyframe = true;
@@ -475,7 +482,7 @@ export class FramePresenter {
   /**
    * @draw(VideoFrame): shows a frame (does not close it); @clock(): the
    * stream timestamp (ms) the listener hears now, or null without sound;
-   * @stats: { presented, late, synced, unsynced }; @onPresented(ts,
+   * @stats: { presented, late, held, synced, unsynced }; @onPresented(ts,
    * clock): after each frame shown (clock null when not synced)
    */
   constructor ({ draw, clock, stats, onPresented }) {
@@ -496,6 +503,8 @@ export class FramePresenter {
       this.present(frame, null);
       return;
     }
+    if (ts > c)
+      this.stats.held++;        /* decoded before its time: it waits */
     this.held.push(frame);
     if (this.held.length > MAX_HELD_FRAMES)
       this.present(this.held.shift(), null);
