@@ -1,5 +1,6 @@
 // The viewer's EncodedVideo and sound modules in node alone (no
 // Chromium): the codec strings core/video.js derives from a keyframe,
+// VideoPlayer's decisions against a stand-in VideoDecoder,
 // FramePresenter's decisions against an audio clock, and the jitter
 // buffer of the AudioWorklet processor (core/audio-processor.js, run
 // with stand-ins for the worklet's globals).
@@ -192,4 +193,129 @@ test('AudioWorklet processor: jitter buffer fills to its target, underrun is sil
   assert.ok(out[0][0] >= 0.3, 'the newest sound plays: ' + out[0][0]);
   delete globalThis.AudioWorkletProcessor;
   delete globalThis.registerProcessor;
+});
+
+// VideoPlayer against a stand-in VideoDecoder whose queue the test sets
+test('VideoPlayer: skip to keyframe, config asked once, a decode backlog over 300 ms drops to the next keyframe, errors wait for one', async () => {
+  const decoders = [];
+  const asked = [];
+  globalThis.VideoDecoder = class {
+    static isConfigSupported (config) {
+      asked.push(config.codec);
+      return Promise.resolve({ supported: !config.codec.startsWith('hev1') });
+    }
+
+    constructor (init) {
+      this.init = init;
+      this.state = 'unconfigured';
+      this.decodeQueueSize = 0;
+      this.chunks = [];
+      this.resets = 0;
+      decoders.push(this);
+    }
+
+    configure (config) {
+      this.config = config;
+      this.state = 'configured';
+    }
+
+    decode (chunk) {
+      this.chunks.push(chunk);
+    }
+
+    reset () {
+      this.resets++;
+      this.state = 'unconfigured';
+    }
+
+    close () {
+      this.state = 'closed';
+    }
+  };
+  globalThis.EncodedVideoChunk = class {
+    constructor (init) {
+      Object.assign(this, init);
+    }
+  };
+  let now = 1000;
+  const realNow = performance.now;
+  performance.now = () => now;
+  const stats = {
+    codec: null, codecString: null, cannotDecode: null, units: 0, bytes: 0, decoded: 0,
+    skipped: 0, dropped: 0, queueDrops: 0, resets: 0, errors: 0, unsupported: 0, decodeMs: null, lastError: null,
+  };
+  const frames = [];
+  const unsupported = [];
+  let keyframeAsks = 0;
+  const player = new video.VideoPlayer(stats, {
+    onFrame: (f) => frames.push(f),
+    onUnsupported: (...a) => unsupported.push(a),
+    onNeedKeyframe: () => keyframeAsks++,
+  });
+  const key = bytes('000001 6742c01e 000001 65');
+  const delta = bytes('000001 41');
+  const push = (keyframe, ts, codec = 1, unit = keyframe ? key : delta) =>
+    player.push({ codec, keyframe, unit, timestamp: ts, width: 320, height: 240 });
+  const settle = () => new Promise((r) => setTimeout(r, 0));
+
+  push(false, 0);
+  assert.equal(stats.skipped, 1, 'a delta before any keyframe');
+  assert.equal(decoders.length, 0);
+  push(true, 33);
+  push(false, 66);              // comes while the browser is asked
+  await settle();
+  const d = decoders[0];
+  assert.equal(d.config.codec, 'avc1.42C01E');
+  assert.deepEqual(d.chunks.map((c) => [c.type, c.timestamp]), [['key', 33000], ['delta', 66000]]);
+  d.init.output({ timestamp: 33000 });
+  assert.equal(frames.length, 1);
+  assert.equal(stats.decoded, 1);
+
+  // a backlog: tolerated for 300 ms (a late joiner's burst), then dropped
+  d.decodeQueueSize = 10;
+  push(false, 100);
+  now += 200;
+  push(false, 133);
+  assert.equal(stats.queueDrops, 0);
+  assert.equal(d.chunks.length, 4);
+  now += 200;
+  push(false, 166);
+  assert.equal(stats.queueDrops, 1);
+  assert.equal(d.resets, 1);
+  assert.equal(player.waitingForKeyframe, true);
+  assert.equal(keyframeAsks, 1);
+  assert.ok(stats.dropped >= 11, 'the queue and the unit: ' + stats.dropped);
+  push(false, 200);
+  assert.equal(stats.skipped, 2);
+  d.decodeQueueSize = 0;
+  push(true, 233);
+  assert.equal(d.state, 'configured');
+  assert.equal(d.chunks[d.chunks.length - 1].timestamp, 233000);
+  assert.deepEqual(asked, ['avc1.42C01E'], 'the browser is asked once per codec string');
+
+  // a decoder error: wait for the next keyframe, and ask for it
+  d.init.error(new Error('broken unit'));
+  assert.equal(stats.errors, 1);
+  assert.equal(player.waitingForKeyframe, true);
+  assert.equal(keyframeAsks, 2);
+  push(false, 266);
+  assert.equal(stats.skipped, 3);
+  push(true, 300);
+  assert.equal(decoders.length, 2, 'a new decoder after the error');
+
+  // a codec the browser cannot decode: said once, no decoder for it
+  const h265key = bytes('00000001 4201 01 01 60000000 900000030000 03003c a0 0a 08 0f 00000001 2601af');
+  push(true, 333, 2, h265key);
+  await settle();
+  assert.deepEqual(unsupported, [['unsupported', 'H.265', 'hev1.1.6.L60.B0']]);
+  assert.equal(player.unsupported, true);
+  push(false, 366, 2, delta);
+  push(true, 400, 2, h265key);
+  await settle();
+  assert.equal(unsupported.length, 1);
+  assert.equal(stats.unsupported, 2);
+
+  performance.now = realNow;
+  delete globalThis.VideoDecoder;
+  delete globalThis.EncodedVideoChunk;
 });
