@@ -134,6 +134,28 @@ for (const [name, codecRe] of [['h264', /^avc1\.64/], ['vp8', /^vp8$/], ['vp9', 
   });
 }
 
+vtest('a keyframe of another size resizes the canvas', { skip: elementMissing('vp8enc') || false }, async () => {
+  const big = unitsOf('vp8');
+  const small = encodeBars('vp8', 15, 160, 120);
+  const ws = await openViewer('v-resize');
+  big.slice(0, 15).forEach((u, i) => ws.send(videoFrame(3, u, i, Math.round(i * FRAME_MS))));
+  await waitInPage(page, () => dsViewer.width === 320 && dsViewer.video.presented >= 5);
+  small.forEach((u, i) => ws.send(videoFrame(3, u, 15 + i, Math.round((15 + i) * FRAME_MS), 160, 120)));
+  await waitInPage(page, () => dsViewer.width === 160 && dsViewer.height === 120);
+  assert.deepEqual(await page.evaluate(() => {
+    const c = document.getElementById('picture');
+    return [c.width, c.height];
+  }), [160, 120]);
+  // the status line follows (redrawn at most every 100 ms)
+  await page.waitForFunction(() => document.getElementById('st-size').textContent === '160×120', null, { timeout: 5000 });
+  // the bars at the new size (white at the left, blue at the right)
+  const white = await canvasPixel(page, 10, 20);
+  const blue = await canvasPixel(page, 150, 20);
+  assert.ok(white.slice(0, 3).every((c) => c > 150), String(white));
+  assert.ok(blue[2] > 150 && blue[0] < 50 && blue[1] < 50, String(blue));
+  assert.equal(await page.evaluate(() => dsViewer.video.errors), 0);
+});
+
 vtest('a delta unit before any keyframe is skipped, without a decoder error', { skip: elementMissing('x264enc') || false }, async () => {
   const list = unitsOf('h264');
   const ws = await openViewer('v-skip');

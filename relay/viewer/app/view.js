@@ -452,6 +452,8 @@ class ViewerPage {
       state.width = w;
       state.height = h;
       this.input.sendResize();
+      /* a decoded VideoFrame may come after the last message */
+      this.scheduleStatus();
     }
   }
 

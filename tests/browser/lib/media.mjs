@@ -15,7 +15,7 @@ export const AUDIO_COMPRESSED = 0x11;
 
 export const CODEC = { H264: 1, H265: 2, VP8: 3, VP9: 4, AV1: 5 };
 
-const CAPS = 'video/x-raw,format=I420,width=320,height=240,framerate=15/1';
+const caps = (w, h) => `video/x-raw,format=I420,width=${w},height=${h},framerate=15/1`;
 
 // The encoders, each as the end of a pipeline that gives one access unit
 // per buffer, and how to tell a keyframe from the unit's bytes
@@ -106,11 +106,11 @@ function buffersOf (head, tail) {
   }
 }
 
-/** @n access units of SMPTE bars (320x240, 15 fps, a keyframe every 15)
- * from encoder @name of ENCODERS: [{ unit, key }] */
-export function encodeBars (name, n = 30) {
+/** @n access units of SMPTE bars (@width x @height, 15 fps, a keyframe
+ * every 15) from encoder @name of ENCODERS: [{ unit, key }] */
+export function encodeBars (name, n = 30, width = 320, height = 240) {
   const enc = ENCODERS[name];
-  return buffersOf(`videotestsrc pattern=smpte num-buffers=${n} ! ${CAPS}`, enc.tail)
+  return buffersOf(`videotestsrc pattern=smpte num-buffers=${n} ! ${caps(width, height)}`, enc.tail)
     .map((unit) => ({ unit, key: enc.isKey(unit) }));
 }
 
