@@ -15,7 +15,10 @@
  *                     the shared vectors, tests/vectors)
  *   core/websock.js   the connection: reconnects, Ping
  *   core/display.js   the canvas
- *   core/audio.js     AudioPcm playback
+ *   core/video.js     EncodedVideo through WebCodecs, presented
+ *                     against the audio clock
+ *   core/audio.js     AudioPcm and Opus through an AudioWorklet
+ *   core/audio-processor.js  the worklet (loaded by addModule)
  *   core/input.js     pointer, keys, wheel, resize
  *   app/index.js      the channel list page
  *   app/view.js       the viewer page
@@ -59,7 +62,31 @@ const state = {
   inflated: 0,        /* zstd frames decompressed */
   signals: {},
   schema: null,
-  audio: { frames: 0, scheduled: 0, dropped: 0, context: 'none' },
+  bytes: 0,           /* bytes received */
+  fps: null,          /* pictures drawn per second, kbit/s received */
+  kbps: null,         /* (while the stats overlay is shown) */
+  statsShown: false,
+  secureContext: null,
+  missingFeatures: [], /* VideoDecoder, AudioDecoder, AudioWorklet */
+  audio: {
+    frames: 0, scheduled: 0, dropped: 0, context: 'none',
+    path: 'none',     /* 'worklet' | 'buffers' (no worklet) | 'loading' */
+    opus: 0, opusDecoded: 0, opusErrors: 0, unsupported: 0,
+    queuedMs: 0, underruns: 0, overruns: 0, droppedMs: 0, silenceMs: 0,
+    lastError: null,
+  },
+  video: {
+    codec: null, codecString: null, cannotDecode: null,
+    units: 0, bytes: 0, decoded: 0, presented: 0,
+    skipped: 0,       /* units without their keyframe */
+    dropped: 0,       /* units not decoded: decode queue over its bound */
+    queueDrops: 0, resets: 0, errors: 0, unsupported: 0,
+    late: 0,          /* frames decoded too late to be shown */
+    held: 0,          /* frames decoded before their time on the audio clock */
+    synced: 0, unsynced: 0, /* shown on the audio clock or as they came */
+    decodeMs: null, lastError: null, lastTimestamp: null,
+    sync: [],         /* audio clock − picture timestamp, ms, per frame shown */
+  },
   ended: false,
   sent: { input: 0, pings: 0, filters: 0 },
   codec: { parseHeader, packFrame, rleDecodeXor, mergeSignals, seqDistance },

@@ -4,7 +4,8 @@
 // canvas, the signal table updating, a click arriving at the publisher as a
 // "ds-input" message at the right source coordinates, a late joiner of a
 // DeltaPixels stream seeing the exact picture, a dsdelta compression=zstd
-// stream shown exactly, and a relay restart.
+// stream shown exactly, a live Opus tone heard at its frequency, and a
+// relay restart.
 //
 // With DS_DOCS_SCREENSHOTS=DIR it also saves the screenshots used by
 // docs/first-ten-minutes.md into DIR.
@@ -160,6 +161,8 @@ gtest('screenshots: picture, signals and status on one channel', async () => {
   const box = await page.locator('#sound').boundingBox();
   await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
   await waitInPage(page, () => dsViewer.audio.context === 'running' && dsViewer.audio.scheduled >= 10, undefined, 10000);
+  // through the AudioWorklet, whose module the relay serves
+  assert.equal(await page.evaluate(() => dsViewer.audio.path), 'worklet');
 
   const sig = start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! dsrelaysink location=${relay.ws}/peer/signals`, { stdin: 'pipe' });
   sig.write('{"count": 7}\n');
@@ -325,6 +328,38 @@ gtest('a late joiner of a DeltaPixels stream sees exact pictures at once', async
   }
   const st = await page.evaluate(() => ({ e: dsViewer.decodeErrors, g: dsViewer.gaps, t: dsViewer.pictureType }));
   assert.deepEqual(st, { e: 0, g: 0, t: 'delta' });
+});
+
+gtest('a live Opus tone (opusenc ! dspay) plays through AudioDecoder and the AudioWorklet at 440 Hz', async () => {
+  start('audiotestsrc is-live=true wave=sine freq=440 volume=0.5 ! audio/x-raw,rate=48000,channels=2 ! ' +
+      `opusenc frame-size=20 ! dspay ! dsrelaysink location=${relay.ws}/peer/opus`);
+  await openViewer('opus');
+  await waitInPage(page, () => dsViewer.audio.opus > 0, undefined, 20000);
+  const box = await page.locator('#sound').boundingBox();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await waitInPage(page, () => dsViewer.audio.context === 'running' && dsViewer.audio.path === 'worklet', undefined, 10000);
+  // an AnalyserNode on the worklet's output (the page's test hook)
+  await page.evaluate(() => {
+    const a = dsViewer.hooks.audio;
+    window.analyser = a.ctx.createAnalyser();
+    analyser.fftSize = 8192;
+    analyser.smoothingTimeConstant = 0;
+    a.node.connect(analyser);
+  });
+  const peak = await page.waitForFunction(() => {
+    const bins = new Float32Array(analyser.frequencyBinCount);
+    analyser.getFloatFrequencyData(bins);
+    let best = 0;
+    for (let i = 1; i < bins.length; i++)
+      if (bins[i] > bins[best])
+        best = i;
+    const hz = best * analyser.context.sampleRate / analyser.fftSize;
+    return bins[best] > -60 && Math.abs(hz - 440) <= 12 && hz;
+  }, null, { timeout: 10000, polling: 100 }).then((h) => h.jsonValue());
+  assert.ok(Math.abs(peak - 440) <= 12, `peak at ${peak} Hz`);
+  const a = await page.evaluate(() => dsViewer.audio);
+  assert.equal(a.opusErrors, 0, a.lastError);
+  assert.ok(a.opusDecoded > 0);
 });
 
 gtest('after a relay restart the viewer reconnects and the picture comes back', async () => {

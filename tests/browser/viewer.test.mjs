@@ -493,6 +493,9 @@ vtest('AudioPcm plays after a user gesture', async () => {
     sendAudio(k);
   await waitInPage(page, () => dsViewer.audio.scheduled >= 5);
   assert.equal(await page.isVisible('#sound'), false);
+  // through the AudioWorklet, which plays once its jitter buffer is full
+  assert.equal(await page.evaluate(() => dsViewer.audio.path), 'worklet');
+  await waitInPage(page, () => dsViewer.audio.queuedMs > 0 || dsViewer.audio.underruns > 0);
 });
 
 vtest('index lists channels from /channels, in any of the usual shapes', async () => {

@@ -5,13 +5,18 @@
  * pictures, plays the sound, shows the signal state and the connection
  * status (_connected, _latency, _frames, _reconnects), asks for keyframes
  * when the picture is lost, and sends input back to the source.
+ * EncodedVideo is decoded by WebCodecs (core/video.js) and presented
+ * against the audio clock while sound plays; the stats overlay (the
+ * "stats" button, Alt+S, or S outside the picture) shows codec, size,
+ * rates and counters.
  */
 
 import { FRAME, INPUT } from '../core/protocol.js';
 import { StreamDecoder } from '../core/decoder.js';
 import { Connection, now32 } from '../core/websock.js';
 import { Display } from '../core/display.js';
-import { AudioPlayer } from '../core/audio.js';
+import { AudioPlayer, missingMediaFeatures } from '../core/audio.js';
+import { VideoPlayer, FramePresenter } from '../core/video.js';
 import { Input } from '../core/input.js';
 /* the npm package fzstd, or a stand-in whose decompress is null in a
  * relay built without it (relay/meson.build) */
@@ -19,6 +24,9 @@ import { decompress as zstdDecompress } from '../vendor/fzstd.mjs';
 
 const KEYFRAME_RETRY_MIN_MS = 250;
 const KEYFRAME_RETRY_MAX_MS = 4000;
+const STATS_INTERVAL_MS = 500;
+/* offsets (audio clock − picture timestamp) kept for tests */
+const SYNC_SAMPLES = 300;
 
 const utf8enc = new TextEncoder();
 
@@ -82,7 +90,27 @@ class ViewerPage {
       },
       onImageError: () => state.decodeErrors++,
     });
-    this.audio = new AudioPlayer(state.audio, () => this.updateSoundButton());
+    this.audio = new AudioPlayer(state.audio, () => this.audioChanged());
+    this.presenter = new FramePresenter({
+      draw: (frame) => this.display.drawVideoFrame(frame),
+      clock: () => this.audio.clockMs(),
+      stats: state.video,
+      onPresented: (ts, clock) => {
+        state.video.lastTimestamp = ts;
+        if (clock !== null) {
+          state.video.sync.push(clock - ts);
+          if (state.video.sync.length > SYNC_SAMPLES)
+            state.video.sync.shift();
+        }
+      },
+    });
+    this.video = new VideoPlayer(state.video, {
+      onFrame: (frame) => this.presenter.push(frame),
+      onUnsupported: (why, name, codec) => this.videoUnsupported(why, name, codec),
+      onNeedKeyframe: () => this.pictureLost(),
+    });
+    this.showMissingFeatures();
+    this.installStats();
     this.input = new Input(canvas, {
       toSource: (x, y) => this.display.toSource(x, y),
       send: (type, payload) => this.sendInput(type, payload),
@@ -121,6 +149,8 @@ class ViewerPage {
     /* what we hold may not match what the relay sends: start over from a
      * keyframe (the relay's catch-up begins with one) */
     this.decoder.newConnection();
+    this.video.reset(null);
+    this.presenter.clear();
     state.waitingForKeyframe = true;
     if (this.select !== null && this.connection.send(FRAME.SUBSCRIBE_FILTER, 0,
         utf8enc.encode(JSON.stringify({ select: this.select }))))
@@ -159,6 +189,7 @@ class ViewerPage {
   onMessage (buf) {
     const state = this.state;
     const r = this.decoder.push(buf, true);
+    state.bytes += buf.byteLength;
 
     if (r.kind === 'ping') {
       const rtt = (now32() - r.header.timestamp) >>> 0;
@@ -209,9 +240,14 @@ class ViewerPage {
       case 'image':
         this.display.drawImage(r.payload);
         break;
+      case 'video':
+        this.onVideo(r);
+        break;
       case 'audio':
         if (r.codec === 'pcm')
-          this.audio.play(r.channels, r.rate, r.payload);
+          this.audio.play(r.channels, r.rate, r.payload, r.header.timestamp);
+        else
+          this.audio.playOpus(r.channels, r.payload, r.header.timestamp);
         break;
       case 'signals':
         state.signals = r.signals;
@@ -231,8 +267,10 @@ class ViewerPage {
         /* Keyframe (0xF0): reset picture and signal state */
         state.signals = {};
         this.showSignals();
+        this.video.reset('keyframe');
         break;
       case 'end':
+        this.video.reset(null);
         /* the decoder starts the next stream from scratch; what the
          * page shows stays until it comes */
         state.ended = true;
@@ -243,9 +281,160 @@ class ViewerPage {
     }
     if (r.lost)
       this.pictureLost();
-    state.waitingForKeyframe = this.decoder.waitingForKeyframe;
+    state.waitingForKeyframe = this.waitingForKeyframe();
     if (state.ended)
       this.notice('The source ended its stream. A new one may follow.');
+  }
+
+  /* ---- encoded video ---- */
+
+  onVideo (r) {
+    const state = this.state;
+    this.videoStream = true;
+    state.pictureType = 'video';
+    if (r.missing > 0) {
+      /* a unit is lost: what follows refers to it */
+      this.video.reset('gap');
+      if (!r.keyframe)
+        this.pictureLost();
+    }
+    this.video.push({
+      codec: r.codec,
+      keyframe: r.keyframe,
+      unit: r.unit,
+      timestamp: r.header.timestamp,
+      width: r.header.width,
+      height: r.header.height,
+    });
+    if (r.keyframe && !this.video.waitingForKeyframe)
+      this.gotKeyframe();
+    else if (this.waitingForKeyframe())
+      this.requestKeyframe();
+  }
+
+  videoUnsupported (why, name, codec) {
+    const state = this.state;
+    if (why === 'no-webcodecs') {
+      state.video.cannotDecode = name;
+      this.notice('This page cannot decode ' + name + ' video: WebCodecs exists only in a ' +
+          'secure context. Open it over https (ds-relay --tls-cert/--tls-key, see ' +
+          'docs/relay.md) or on localhost.', true);
+      return;
+    }
+    state.video.cannotDecode = codec || name;
+    this.notice(why === 'unknown' ?
+      'This viewer does not know the video ' + name + ' of this stream.' :
+      'This browser cannot decode ' + name + ' (codec ' + codec + ').', true);
+  }
+
+  waitingForKeyframe () {
+    /* a stream this browser cannot decode: no keyframe would help */
+    if (this.videoStream)
+      return this.video.waitingForKeyframe && !this.video.unsupported;
+    return this.decoder.waitingForKeyframe;
+  }
+
+  /* WebCodecs and AudioWorklet exist only in a secure context: say what
+   * cannot play here and how to fix it (what can play still does) */
+  showMissingFeatures () {
+    const missing = missingMediaFeatures();
+    this.state.missingFeatures = missing;
+    this.state.secureContext = window.isSecureContext;
+    if (missing.length === 0)
+      return;
+    const why = window.isSecureContext ? 'this browser has no ' + missing.join(', ') :
+      'this page is not a secure context, so the browser hides ' + missing.join(', ');
+    $('secure-notice').textContent = 'Encoded video (H.264, VP8, VP9, AV1) and Opus sound ' +
+        'cannot play here: ' + why + '. Pictures, PCM sound and signals still play. ' +
+        (window.isSecureContext ? 'Use a recent Chromium, Firefox or Safari.' :
+          'Open it over https (ds-relay --tls-cert/--tls-key, see docs/relay.md) or on localhost.');
+    $('secure-notice').hidden = false;
+  }
+
+  audioChanged () {
+    this.updateSoundButton();
+    if (this.state.audio.unsupported > 0 && $('secure-notice').hidden)
+      this.showMissingFeatures();
+  }
+
+  /* ---- stats overlay ---- */
+
+  installStats () {
+    $('stats-button').addEventListener('click', () => this.toggleStats());
+    /* S toggles it unless the picture has the keys (they are the
+     * source's then); Alt+S anywhere */
+    window.addEventListener('keydown', (e) => {
+      if (e.code !== 'KeyS' || e.ctrlKey || e.metaKey || e.repeat)
+        return;
+      if (!e.altKey && (e.target === this.display.canvas || e.shiftKey))
+        return;
+      if (e.target instanceof HTMLInputElement)
+        return;
+      e.preventDefault();
+      e.stopPropagation();      /* not sent to the source */
+      this.toggleStats();
+    }, true);
+    this.statsLast = null;
+  }
+
+  toggleStats () {
+    const el = $('stats');
+    el.hidden = !el.hidden;
+    this.state.statsShown = !el.hidden;
+    $('stats-button').classList.toggle('on', !el.hidden);
+    clearInterval(this.statsTimer);
+    this.statsTimer = 0;
+    this.statsLast = null;
+    if (!el.hidden) {
+      this.updateStats();
+      this.statsTimer = setInterval(() => this.updateStats(), STATS_INTERVAL_MS);
+    }
+  }
+
+  updateStats () {
+    const state = this.state;
+    const v = state.video;
+    const a = state.audio;
+    const now = performance.now();
+    const cur = { t: now, pictures: state.pictures, bytes: state.bytes };
+    const last = this.statsLast;
+    if (!last || now - last.t >= 900) {
+      if (last) {
+        const dt = (now - last.t) / 1000;
+        state.fps = (cur.pictures - last.pictures) / dt;
+        state.kbps = (cur.bytes - last.bytes) * 8 / 1000 / dt;
+      }
+      this.statsLast = cur;
+    }
+    const codec = this.videoStream ?
+      v.codec + (v.codecString ? ' (' + v.codecString + ')' : '') +
+        (v.cannotDecode ? ' — cannot decode here' : '') :
+      (state.pictureType || '–');
+    const rows = [
+      ['codec', codec],
+      ['size', state.width ? state.width + '×' + state.height : '–'],
+      ['fps', state.fps === null ? '–' : state.fps.toFixed(1)],
+      ['bitrate', state.kbps === null ? '–' : state.kbps.toFixed(0) + ' kbit/s'],
+      ['RTT', state.latency === null ? '–' : state.latency + ' ms'],
+      ['dropped', String(v.dropped + v.skipped + this.decoder.stats.dropped)],
+      ['late', String(v.late)],
+      ['decode', v.decodeMs === null ? '–' : v.decodeMs.toFixed(1) + ' ms'],
+      ['audio', a.frames === 0 ? '–' : (a.opus ? 'Opus' : 'PCM') + ', ' + a.path +
+        (a.path === 'worklet' ? ', ' + a.queuedMs + ' ms queued, ' + a.underruns + ' underruns, ' +
+          a.overruns + ' overruns' : '')],
+      ['A/V', v.sync.length ? (v.sync[v.sync.length - 1]).toFixed(0) + ' ms' : '–'],
+    ];
+    const body = $('stats').tBodies[0];
+    rows.forEach(([name, value], i) => {
+      let tr = body.rows[i];
+      if (!tr) {
+        tr = body.insertRow();
+        tr.insertCell().textContent = name;
+        tr.insertCell();
+        tr.dataset.name = name;
+      }
+      tr.cells[1].textContent = value;
+    });
   }
 
   currentPicture () {
@@ -263,6 +452,8 @@ class ViewerPage {
       state.width = w;
       state.height = h;
       this.input.sendResize();
+      /* a decoded VideoFrame may come after the last message */
+      this.scheduleStatus();
     }
   }
 
@@ -270,7 +461,7 @@ class ViewerPage {
     if (this.keyframeTimer)
       return;
     const ask = () => {
-      if (!this.decoder.waitingForKeyframe) {
+      if (!this.waitingForKeyframe()) {
         this.keyframeTimer = 0;
         this.keyframeDelay = KEYFRAME_RETRY_MIN_MS;
         return;
@@ -398,5 +589,7 @@ export function startViewer (state) {
   const page = new ViewerPage(state);
   state.decoder = page.decoder;
   page.start();
+  /* for tests: the players (an AnalyserNode on hooks.audio.node) */
+  state.hooks = { audio: page.audio, video: page.video, presenter: page.presenter };
   return page;
 }

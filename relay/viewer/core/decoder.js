@@ -42,6 +42,7 @@ function canDecompress (type) {
   switch (type) {
     case FRAME.PIXELS:
     case FRAME.COMPRESSED_PIXELS:
+    case FRAME.ENCODED_VIDEO:
     case FRAME.AUDIO_PCM:
     case FRAME.AUDIO_COMPRESSED:
     case FRAME.HAPTIC:
@@ -102,7 +103,7 @@ export class StreamDecoder {
    * exactly one frame. With @owned (an ArrayBuffer nobody else uses), a
    * Pixels picture is kept without a copy. Returns what happened:
    * { kind, header, missing, lost, error, ... } where kind is one of
-   * malformed, ping, input, picture, dropped, unsupported, image, audio,
+   * malformed, ping, input, picture, dropped, unsupported, image, video, audio,
    * signals, schema, haptic, keyframe, end, skipped; @lost is true when
    * the picture needs a keyframe from the source.
    */
@@ -164,6 +165,15 @@ export class StreamDecoder {
           return this.malformed(h, 'CompressedPixels is neither PNG nor WebP');
         return { kind: 'image', type, payload };
       }
+      case FRAME.ENCODED_VIDEO:
+        /* decoded by the page (core/video.js, WebCodecs); a seq gap on
+         * the picture stream (@missing) makes it wait for a keyframe */
+        return {
+          kind: 'video',
+          codec: payload[0],
+          keyframe: (h.flags & FLAG_KEYFRAME) !== 0,
+          unit: payload.subarray(2),
+        };
       case FRAME.AUDIO_PCM:
       case FRAME.AUDIO_COMPRESSED:
         return {

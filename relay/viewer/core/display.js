@@ -1,7 +1,8 @@
 /* ds-relay viewer: drawing pictures on the canvas
  *
  * The decoder's picture (RGBA bytes) through putImageData, at most once
- * per display frame; CompressedPixels through createImageBitmap.
+ * per display frame; CompressedPixels through createImageBitmap;
+ * EncodedVideo's decoded VideoFrames through drawImage.
  */
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -27,8 +28,8 @@ export function makeOpaque (bytes) {
 export class Display {
   /**
    * @canvas: the picture's canvas; @onSize(w, h): the picture size
-   * changed; @onDrawn(kind): a picture was drawn ('decoded' or
-   * 'compressed'); @onImageError(): an image could not be decoded
+   * changed; @onDrawn(kind): a picture was drawn ('decoded',
+   * 'compressed' or 'video'); @onImageError(): an image could not be decoded
    */
   constructor (canvas, { onSize, onDrawn, onImageError }) {
     this.canvas = canvas;
@@ -77,6 +78,15 @@ export class Display {
       setTimeout(() => this.drawPicture(), 0);
     else
       requestAnimationFrame(() => this.drawPicture());
+  }
+
+  /** Draws a decoded VideoFrame (EncodedVideo) at its display size; the
+   * caller closes it */
+  drawVideoFrame (frame) {
+    this.bitmapGeneration++;    /* an image still decoding is older */
+    this.setSize(frame.displayWidth, frame.displayHeight);
+    this.ctx.drawImage(frame, 0, 0, frame.displayWidth, frame.displayHeight);
+    this.onDrawn('video');
   }
 
   /** Draws a PNG or WebP image (CompressedPixels) */

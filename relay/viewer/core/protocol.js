@@ -14,6 +14,7 @@ export const FRAME = Object.freeze({
   COMPRESSED_PIXELS: 0x02,
   DELTA_PIXELS: 0x03,
   MOTION_DELTA_PIXELS: 0x04,
+  ENCODED_VIDEO: 0x05,
   AUDIO_PCM: 0x10,
   AUDIO_COMPRESSED: 0x11,
   HAPTIC: 0x20,
@@ -105,6 +106,7 @@ export function frameSeqStream (type) {
     case FRAME.DELTA_PIXELS:
     case FRAME.MOTION_DELTA_PIXELS:
     case FRAME.COMPRESSED_PIXELS:
+    case FRAME.ENCODED_VIDEO:
       return SEQ_STREAM.PICTURES;
     case FRAME.AUDIO_PCM:
     case FRAME.AUDIO_COMPRESSED:
@@ -209,6 +211,9 @@ export function validateFrame (h) {
       if (len < 3)
         return 'MotionDeltaPixels payload has no run-length code after its move table';
       return null;
+    case FRAME.ENCODED_VIDEO:
+      /* u8 codec, u8 reserved, then at least one byte of access unit */
+      return len < 3 ? 'EncodedVideo payload shorter than its codec prefix and one byte' : null;
     case FRAME.AUDIO_PCM:
       if (h.width === 0 || h.height === 0)
         return 'AudioPcm frame without channels or rate';

@@ -16,12 +16,13 @@ export const ARGS = [
   '--autoplay-policy=user-gesture-required',
 ];
 
-export async function launch ({ width = 1000, height = 700 } = {}) {
+/** @args: more Chromium flags */
+export async function launch ({ width = 1000, height = 700, args = [] } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-viewer-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...args],
     viewport: { width, height },
   });
   const close = async () => {
