@@ -760,6 +760,18 @@ region_matches (const DsScrollDetector * d, const guint8 * cur,
   return n_diff * SHIFT_TOLERANCE <= n_chunks;
 }
 
+/* Whether @t may join a rectangle moved by (@dx, @dy): allowed there and
+ * matching at the offset */
+static gboolean
+strip_matches (const DsScrollDetector * d, const guint8 * cur,
+    const guint8 * ref, const DsBox * t, gint dx, gint dy,
+    const DsMotionMove * moves, guint n_moves)
+{
+  return box_allowed (d, t, dx, dy, moves, n_moves)
+      && region_matches (d, cur, ref, t->x0, t->y0, t->x1 - t->x0,
+      t->y1 - t->y0, dx, dy);
+}
+
 /* Grows @b, an edge at a time (SHIFT_SPAN pixels, then one), while the
  * strip it would take matches at the offset */
 static void
@@ -772,55 +784,30 @@ grow_box (const DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
     guint step;
 
     grew = FALSE;
-    for (step = SHIFT_SPAN; step > 0; step = step > 1 ? 1 : 0) {
-      DsBox t;
+    for (step = SHIFT_SPAN; step > 0 && !grew; step = step > 1 ? 1 : 0) {
+      DsBox up = { b->x0, b->y0 - MIN (step, b->y0), b->x1, b->y0 };
+      DsBox down = { b->x0, b->y1, b->x1, b->y1 + step };
+      DsBox left = { b->x0 - MIN (step, b->x0), b->y0, b->x0, b->y1 };
+      DsBox right = { b->x1, b->y0, b->x1 + step, b->y1 };
 
-      /* up */
-      t = *b;
-      if (b->y0 >= step) {
-        t.y0 = b->y0 - step;
-        t.y1 = b->y0;
-        if (box_allowed (d, &t, dx, dy, moves, n_moves)
-            && region_matches (d, cur, ref, t.x0, t.y0, t.x1 - t.x0, step,
-                dx, dy)) {
-          b->y0 = t.y0;
-          grew = TRUE;
-        }
-      }
-      /* down */
-      t = *b;
-      t.y0 = b->y1;
-      t.y1 = b->y1 + step;
-      if (box_allowed (d, &t, dx, dy, moves, n_moves)
-          && region_matches (d, cur, ref, t.x0, t.y0, t.x1 - t.x0, step,
-              dx, dy)) {
-        b->y1 = t.y1;
+      if (b->y0 >= step && strip_matches (d, cur, ref, &up, dx, dy, moves,
+              n_moves)) {
+        b->y0 = up.y0;
         grew = TRUE;
       }
-      /* left */
-      t = *b;
-      if (b->x0 >= step) {
-        t.x0 = b->x0 - step;
-        t.x1 = b->x0;
-        if (box_allowed (d, &t, dx, dy, moves, n_moves)
-            && region_matches (d, cur, ref, t.x0, t.y0, step, t.y1 - t.y0,
-                dx, dy)) {
-          b->x0 = t.x0;
-          grew = TRUE;
-        }
-      }
-      /* right */
-      t = *b;
-      t.x0 = b->x1;
-      t.x1 = b->x1 + step;
-      if (box_allowed (d, &t, dx, dy, moves, n_moves)
-          && region_matches (d, cur, ref, t.x0, t.y0, step, t.y1 - t.y0,
-              dx, dy)) {
-        b->x1 = t.x1;
+      if (strip_matches (d, cur, ref, &down, dx, dy, moves, n_moves)) {
+        b->y1 = down.y1;
         grew = TRUE;
       }
-      if (grew)
-        break;
+      if (b->x0 >= step && strip_matches (d, cur, ref, &left, dx, dy,
+              moves, n_moves)) {
+        b->x0 = left.x0;
+        grew = TRUE;
+      }
+      if (strip_matches (d, cur, ref, &right, dx, dy, moves, n_moves)) {
+        b->x1 = right.x1;
+        grew = TRUE;
+      }
     }
   }
 }
@@ -929,9 +916,7 @@ detect_shifts (DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
     if (support < 2)
       continue;
     /* the box of the samples when it moved as a whole, else one sample */
-    if (!box_allowed (d, &seed, dx, dy, found, n_found)
-        || !region_matches (d, cur, ref, seed.x0, seed.y0,
-            seed.x1 - seed.x0, seed.y1 - seed.y0, dx, dy))
+    if (!strip_matches (d, cur, ref, &seed, dx, dy, found, n_found))
       seed = one;
     grow_box (d, cur, ref, &seed, dx, dy, found, n_found);
     if ((guint64) (seed.x1 - seed.x0) * (seed.y1 - seed.y0) < SHIFT_MIN_AREA)
