@@ -308,6 +308,7 @@ struct _GstDsDelta
   GstBufferPool *pool;
   guint8 *scratch;              /* the run-length code before zstd */
   guint8 *scratch2;             /* the motion code before zstd */
+  gsize last_motion_code;       /* the last frame's motion code, 0: none */
   DsScrollDetector *scroll;
 #ifdef HAVE_ZSTD
   ZSTD_CCtx *zstd;
@@ -726,6 +727,7 @@ gst_ds_delta_free_picture_state (GstDsDelta * self)
   }
   self->width = self->height = 0;
   self->have_reference = FALSE;
+  self->last_motion_code = 0;
 }
 
 static void
@@ -997,7 +999,7 @@ gst_ds_delta_code_motion (GstDsDelta * self, const guint8 * cur, gsize size,
     const DsMotionMove * moves, guint n_moves, gboolean zstd, gint level,
     guint8 * dst, gboolean * compressed, gboolean * motion)
 {
-  gsize delta_len, motion_len, sent;
+  gsize delta_len, delta_cap, motion_len, sent;
   gboolean motion_compressed;
 
   if (!zstd) {
@@ -1020,14 +1022,24 @@ gst_ds_delta_code_motion (GstDsDelta * self, const guint8 * cur, gsize size,
    * delta on a tie. A delta code more than MOTION_CLEAR_WIN times the
    * motion code is not compressed (at 1080p that is 2 ms of zstd for a
    * frame that would not be sent): zstd does not gain such a factor on
-   * a code the moves already shrank */
+   * a code the moves already shrank. While the content keeps moving, the
+   * delta code is not even finished past MOTION_CLEAR_WIN times the last
+   * frame's motion code (the run-length coder gives up there, sparing
+   * most of a pass over the picture); a delta that gave up loses to the
+   * motion code whatever its size. */
   if (self->scratch2 == NULL)
     self->scratch2 = g_malloc (2 * size);
+  delta_cap = 2 * size;
+  if (self->last_motion_code > 0 &&
+      self->last_motion_code < delta_cap / MOTION_CLEAR_WIN)
+    delta_cap = MOTION_CLEAR_WIN * self->last_motion_code;
   delta_len = ds_rle_encode_xor (cur, self->reference, size, self->scratch,
-      2 * size);
+      delta_cap);
   motion_len = ds_motion_encode_update (cur, self->reference, self->width,
       self->height, moves, n_moves, self->scratch2, 2 * size);
-  if (motion_len > 0 && delta_len > MOTION_CLEAR_WIN * motion_len)
+  self->last_motion_code = motion_len;
+  if (motion_len > 0 && (delta_len == 0 ||
+          delta_len > MOTION_CLEAR_WIN * motion_len))
     sent = 0;
   else
     sent = gst_ds_delta_finish (self, level, self->scratch, delta_len, dst,
@@ -1076,6 +1088,8 @@ gst_ds_delta_code_picture (GstDsDelta * self, const guint8 * cur, gsize size,
     /* the next reference is a picture the detector has not seen */
     ds_scroll_detector_reset (self->scroll);
   }
+  if (n_moves == 0)
+    self->last_motion_code = 0;
   if (n_moves > 0) {
     if (self->scratch == NULL)
       self->scratch = g_malloc (2 * size);

@@ -1451,6 +1451,39 @@ GST_START_TEST (test_motion_pipeline_round_trip)
 
 GST_END_TEST;
 
+/* While a page scrolls, the delta code is cut off at a bound taken from
+ * the last motion frame: a frame that scrolls and also changes far more
+ * than the frames before (the lower half repainted) must still arrive
+ * byte for byte, and so must the plain frames after it */
+GST_START_TEST (test_motion_scroll_then_repaint)
+{
+  const guint width = 320, height = 240, n = 16;
+  GPtrArray *pictures = make_scroll_pictures (width, height, n, 4);
+  GPtrArray *decoded;
+  GstMapInfo map;
+  guint32 x = 2463534242u;
+  gsize i;
+
+  gst_buffer_map (g_ptr_array_index (pictures, 8), &map, GST_MAP_WRITE);
+  for (i = map.size / 2; i < map.size; i++) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    if (i % 4 != 3)             /* pictures are opaque: alpha stays */
+      map.data[i] ^= x & 0xff;
+  }
+  gst_buffer_unmap (g_ptr_array_index (pictures, 8), &map);
+
+  decoded = run_pipeline (pictures, width, height, "dspay ! dsdelta "
+      "keyframe-interval=0 motion=true compression=zstd ! dsdepay");
+  assert_same_pictures (pictures, decoded);
+
+  g_ptr_array_unref (decoded);
+  g_ptr_array_unref (pictures);
+}
+
+GST_END_TEST;
+
 /* A still picture and a typed-on one give the same frames with motion as
  * without */
 GST_START_TEST (test_motion_still)
@@ -1581,6 +1614,7 @@ dsdelta_suite (void)
   tcase_add_test (tc, test_byte_stream);
   tcase_add_loop_test (tc, test_motion_scroll, 0, 2);
   tcase_add_loop_test (tc, test_motion_pipeline_round_trip, 0, 4);
+  tcase_add_test (tc, test_motion_scroll_then_repaint);
   tcase_add_test (tc, test_motion_still);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_zstd_flat_change);
