@@ -376,11 +376,31 @@ no_pool:
   }
 }
 
-/* Decides the pool when the video pad has new caps: before the first
- * picture goes out with them, as a decoder negotiates (a query behind a
- * picture could wait for a sink that waits for its preroll, while the
- * other sinks wait for the pictures, sound and signals behind the query),
- * and on a RECONFIGURE from downstream if @reconfigure */
+/* Whether the pool decided for @pool_caps serves pictures of @caps: the
+ * same format and size (a new frame rate is no reason to ask again) */
+static gboolean
+gst_ds_depay_pool_fits (GstCaps * pool_caps, GstCaps * caps)
+{
+  GstVideoInfo a, b;
+
+  if (pool_caps == NULL || !gst_video_info_from_caps (&a, pool_caps) ||
+      !gst_video_info_from_caps (&b, caps))
+    return FALSE;
+  return GST_VIDEO_INFO_FORMAT (&a) == GST_VIDEO_INFO_FORMAT (&b) &&
+      GST_VIDEO_INFO_WIDTH (&a) == GST_VIDEO_INFO_WIDTH (&b) &&
+      GST_VIDEO_INFO_HEIGHT (&a) == GST_VIDEO_INFO_HEIGHT (&b);
+}
+
+/* Decides the pool when the video pad gets pictures of a new size: before
+ * the first picture goes out with them, as a decoder negotiates. A query
+ * behind pictures could wait for a sink that waits for its preroll while
+ * the other sinks wait for the sound and signals behind the query: in a
+ * live pipeline `d.video ! queue ! decodebin ! … d.audio ! queue !
+ * decodebin ! …`, the video sink holds its preroll picture until the
+ * audio decodebin has seen sound. So a RECONFIGURE from downstream (if
+ * @reconfigure) is answered only on a recording once all its pads are
+ * known; on a live channel, where sound or signals may start at any time,
+ * the pool stays until the picture size changes. */
 static gboolean
 gst_ds_depay_ensure_pool (GstDsDepay * self, GstPad * pad, gboolean reconfigure)
 {
@@ -389,7 +409,12 @@ gst_ds_depay_ensure_pool (GstDsDepay * self, GstPad * pad, gboolean reconfigure)
 
   if (caps == NULL)
     return FALSE;
-  if (self->pool == NULL || !gst_caps_is_equal (caps, self->pool_caps) ||
+  if (reconfigure && !(self->parsed_input && self->no_more_pads)) {
+    if (gst_pad_check_reconfigure (pad))
+      GST_DEBUG_OBJECT (pad, "RECONFIGURE on a live channel: the pool stays");
+    reconfigure = FALSE;
+  }
+  if (self->pool == NULL || !gst_ds_depay_pool_fits (self->pool_caps, caps) ||
       (reconfigure && gst_pad_needs_reconfigure (pad)) ||
       (self->pool_unqueried && gst_ds_depay_may_query_allocation (self)))
     ok = gst_ds_depay_decide_allocation (self, pad, caps);

@@ -12,7 +12,7 @@ import { Relay, RELAY } from './lib/relay.mjs';
 import { Command, Launch, elementsMissing } from './lib/gst.mjs';
 import { Receiver, startXvfb } from './lib/receiver.mjs';
 import { launch, waitInPage, canvasPixel, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
-import { T } from './lib/frames.mjs';
+import { T, FLAG_KEYFRAME } from './lib/frames.mjs';
 
 const SRC = process.env.DS_SOURCE_ROOT || path.resolve(import.meta.dirname ?? '.', '..', '..');
 const BUILD = process.env.DS_BUILD_ROOT || path.join(SRC, 'build');
@@ -96,6 +96,52 @@ etest('screencast.sh sends the X screen and sound', pub || (have('Xvfb') ? null 
   });
   await r.waitFor((y) => pictures(y, 320, 240) >= 5, 'pictures of 320x240');
   await r.waitFor((y) => y.frames.some((f) => f.type === T.AUDIO_PCM && f.width === 2 && f.height === 48000), 'AudioPcm 2 ch 48 kHz');
+});
+
+// the encoded screencasts: EncodedVideo of their codec, starting at a
+// keyframe, at the size asked for, and Opus sound
+for (const [script, encoder, codec] of [['screencast-h264.sh', 'x264enc', 1], ['screencast-vp8.sh', 'vp8enc', 3]]) {
+  etest(`${script} sends the X screen as ${encoder} units and Opus`, pub || (have('Xvfb') ? null : 'Xvfb missing') ||
+      elementsMissing(['ximagesrc', encoder, 'opusenc']), async () => {
+    const x = await startXvfb(spawn, '640x480x24');
+    running.push({ stop: async () => x.stop(), out: '', pipeline: 'Xvfb' });
+    const channel = `enc${codec}`;
+    const r = await receive(channel);
+    run('sh', [path.join(EX, script)], {
+      env: { DISPLAY: x.display, CHANNEL: channel, WIDTH: '320', HEIGHT: '240', FPS: '15', AUDIO_SRC: 'audiotestsrc is-live=true' },
+    });
+    const units = (y) => y.frames.filter((f) => f.type === T.ENCODED_VIDEO);
+    await r.waitFor((y) => units(y).length >= 10, 'ten access units');
+    await r.waitFor((y) => y.frames.some((f) => f.type === T.AUDIO_COMPRESSED && f.width === 2 && f.height === 48000), 'Opus, 2 ch');
+    const u = units(r);
+    assert.ok(u[0].flags & FLAG_KEYFRAME, 'the first unit is a keyframe');
+    for (const f of u) {
+      assert.equal(f.payload[0], codec);
+      assert.deepEqual([f.width, f.height], [320, 240]);
+    }
+  });
+}
+
+etest('receiver.sh plays an H.264 channel', recv || elementsMissing(['x264enc', 'avdec_h264']), async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ds-recv-'));
+  running.push(new Launch(`videotestsrc is-live=true pattern=smpte ! video/x-raw,width=320,height=240,framerate=15/1 ! ` +
+      `x264enc tune=zerolatency bframes=0 key-int-max=15 ! dspay ! dsrelaysink location=${relay.ws}/peer/h264`));
+  run('sh', [path.join(EX, 'receiver.sh')], {
+    env: { CHANNEL: 'h264', VIDEO_SINK: `pngenc ! multifilesink location=${tmp}/shot%05d.png max-files=3`, AUDIO_SINK: 'fakesink' },
+  });
+  const t0 = Date.now();
+  let shots = [];
+  while (shots.length < 2) {
+    if (Date.now() - t0 > 20000)
+      throw new Error('receiver.sh wrote no pictures of the H.264 channel');
+    await new Promise((res) => setTimeout(res, 100));
+    shots = fs.readdirSync(tmp).filter((f) => f.endsWith('.png')).sort();
+  }
+  const head = fs.readFileSync(path.join(tmp, shots[0]));
+  assert.deepEqual([head.readUInt32BE(16), head.readUInt32BE(20)], [320, 240]);
+  for (const c of running.splice(0))
+    await c.stop();
+  fs.rmSync(tmp, { recursive: true, force: true, maxRetries: 5 });
 });
 
 etest('receiver.sh shows the picture of a channel', recv, async () => {
