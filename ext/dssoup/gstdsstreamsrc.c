@@ -45,7 +45,9 @@
  * reconnects with a capped exponential backoff with jitter and posts a
  * warning for each failed attempt saying why (connection refused, cannot
  * resolve host, timeout, HTTP 503); only when #GstDsStreamSrc:retries are
- * exhausted is an error posted. What retrying cannot mend is an error at
+ * exhausted is an error posted, and it is the only error: the element
+ * then stops pushing, without EOS (the stream failed, it did not end),
+ * so no element downstream reports an empty stream. What retrying cannot mend is an error at
  * once: an HTTP 4xx answer (401: the token, 403: forbidden, 404: the
  * path, 400: the channel name), a certificate that does not validate, and
  * a location of another role (checked at start: a `/peer/` URL would
@@ -1084,9 +1086,15 @@ flushing:
   }
 failed:
   {
-    /* the error was posted when the retries ran out */
+    /* The error was posted when the retries ran out, and it is the only
+     * one: GST_FLOW_ERROR would make GstBaseSrc post a second, generic
+     * one and push EOS, on which dsdepay would post a third (nothing
+     * found in the stream). FLUSHING stops the streaming thread without
+     * either; the stream failed, it did not end, so no EOS goes out and
+     * the application acts on the error. */
     g_mutex_unlock (&self->lock);
-    return GST_FLOW_ERROR;
+    GST_DEBUG_OBJECT (self, "connection failed: streaming stops");
+    return GST_FLOW_FLUSHING;
   }
 }
 
