@@ -49,8 +49,13 @@
  *   downstream's pool when it reads #GstVideoMeta, whatever its row
  *   stride, else a #GstVideoBufferPool of dsdepay's own). The caps change
  *   with the picture size. The framerate is taken from the input caps when they carry one,
- *   else it is 0/1 (variable); a framerate change in the input caps gives
- *   new caps at the next picture. Pictures are opaque (docs/protocol.md
+ *   else it is measured from the frame timestamps (the protocol has no
+ *   framerate field): 0/1 (variable) for the first 8 pictures, which are
+ *   not held back, then the measured rate (the regular intervals of the
+ *   last 16 pictures, snapped to a common rate: 30/1, 25/1, 60/1...);
+ *   a different rate that lasts 8 pictures gives new caps, jitter does
+ *   not. A framerate change in the input caps gives new caps at the next
+ *   picture. Pictures are opaque (docs/protocol.md
  *   §3): every picture leaves with alpha 255, whatever the alpha bytes on
  *   the wire (a screencast sent as `video/x-raw,format=RGBA` after
  *   `videoconvert` carries the X screen's padding byte there, 0 in black
@@ -252,9 +257,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * GstDsDepay!video:
  *
  * `video/x-raw,format=RGBA` with the width and height of the pictures and
- * the input's framerate (0/1 when unknown). Appears with the first Pixels
- * or DeltaPixels frame; new caps when the size or the input framerate
- * changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
+ * the input's framerate, or when the input has none the one measured from
+ * the frame timestamps (0/1 until 8 pictures are in). Appears with the
+ * first Pixels or DeltaPixels frame; new caps when the size or the
+ * framerate changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
  * payload without a copy, or a DeltaPixels frame decoded against the last
  * picture into a buffer of the pool agreed with downstream (ALLOCATION
  * query; its rows may be padded when downstream reads #GstVideoMeta).
@@ -264,7 +270,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * `video/x-h264` or `video/x-h265` (`stream-format=byte-stream`,
  * `alignment=au`), `video/x-vp8`, `video/x-vp9`, `video/x-av1`
  * (`stream-format=obu-stream`, `alignment=tu`), with the width, height and
- * input framerate; new caps when the codec or the size changes. Each
+ * framerate; new caps when the codec, the size or the framerate changes. Each
  * buffer is one access unit, the payload after its two-byte prefix without
  * a copy, with #GST_BUFFER_FLAG_DELTA_UNIT unless it is a keyframe. Units
  * that cannot be decoded (before the first keyframe, after lost frames
@@ -1076,6 +1082,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      gst_ds_depay_measure_framerate (self, header);
       if (header->type == DS_FRAME_PIXELS)
         return gst_ds_depay_handle_pixels (self, header, payload, pts);
       return gst_ds_depay_handle_delta (self, header, payload, pts, missing,
@@ -1085,6 +1092,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       return gst_ds_depay_handle_image (self, header, payload, pts);
     case DS_FRAME_ENCODED_VIDEO:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      gst_ds_depay_measure_framerate (self, header);
       return gst_ds_depay_handle_encoded (self, header, payload, pts, codec,
           decodable);
     case DS_FRAME_AUDIO_PCM:
