@@ -78,6 +78,9 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
 /* frame time of a recording (from its first media frame) after which
  * its pads are all there */
 #define DS_DEPAY_PAD_DISCOVERY_MS 1000
+/* inside a player, a parsed stream of nothing but signals for this long
+ * (frame time) is an error: nothing to play */
+#define DS_DEPAY_SIGNALS_ONLY_MS 5000
 
 /* the measured framerate is made of the intervals between this many
  * pictures at most */
@@ -168,6 +171,12 @@ struct _GstDsDepay
   gboolean have_discovery_start;
   guint32 discovery_start;
   gboolean pool_unqueried;      /* decided without asking downstream */
+  /* inside a decodebin (playbin, gst-play-1.0): the signal stream is not
+   * exposed, as no player can take it; whether signals came */
+  gboolean in_player;
+  gboolean player_dropped_signals;
+  gboolean have_signals_only_start;
+  guint32 signals_only_start;
 
   DsTimestampUnwrapper unwrapper;
   gboolean have_first_ts;
@@ -254,6 +263,8 @@ G_GNUC_INTERNAL
 void gst_ds_depay_end_timing (GstDsDepay * self, const DsHeader * header);
 G_GNUC_INTERNAL
 GstClockTime gst_ds_depay_picture_duration (GstDsDepay * self);
+G_GNUC_INTERNAL
+void gst_ds_depay_post_signals_only (GstDsDepay * self);
 G_GNUC_INTERNAL
 void gst_ds_depay_measure_framerate (GstDsDepay * self,
     const DsHeader * header);

@@ -79,6 +79,14 @@
  *   SignalDiff frame, the whole merged signal state as one JSON object and
  *   a newline (JSON Lines), with `_v` versions when the source sends them.
  *
+ * dsdepay is plugged by decodebin (rank secondary, after dsparse), so
+ * playbin and gst-play-1.0 play a recording or a channel by its URL
+ * (dsstreamsrc is the ws:// source). Inside a decodebin, uridecodebin or
+ * parsebin the `signal` pad is not added: no player takes signals, and a
+ * decodebin would warn that no decoder exists for them. A channel that
+ * carries signals only (5 s of frame time with no picture or sound)
+ * posts one clear error there instead of decodebin's "missing plug-in".
+ *
  * A SchemaAnnounce frame is posted as an element message named
  * `ds-schema` with a `signals` field (array of strings); a Haptic frame as
  * an element message named `ds-haptic` (`duration` in ms, `intensity`
@@ -351,6 +359,7 @@ static void gst_ds_depay_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_ds_depay_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
+static gboolean gst_ds_depay_is_in_player (GstDsDepay * self);
 static GstStateChangeReturn gst_ds_depay_change_state (GstElement * element,
     GstStateChange transition);
 static GstFlowReturn gst_ds_depay_chain (GstPad * pad, GstObject * parent,
@@ -537,6 +546,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->ended = FALSE;
   self->no_more_pads = FALSE;
   self->have_discovery_start = FALSE;
+  self->have_signals_only_start = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
   gst_ds_depay_reset_timing (self);
@@ -575,6 +585,8 @@ gst_ds_depay_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_ds_depay_reset (self);
+      self->in_player = gst_ds_depay_is_in_player (self);
+      self->player_dropped_signals = FALSE;
       break;
     default:
       break;
@@ -932,6 +944,22 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
 
   if (!self->parsed_input || self->no_more_pads)
     return;
+  if (self->in_player && !ending &&
+      ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL) {
+    /* a player takes no signals: its window starts at the first picture
+     * or sound, and a channel that has had signals only for a while
+     * is said to have nothing to play */
+    if (!self->have_signals_only_start) {
+      self->signals_only_start = header->timestamp;
+      self->have_signals_only_start = TRUE;
+    } else if (!self->have_discovery_start &&
+        (guint32) (header->timestamp - self->signals_only_start) >=
+        DS_DEPAY_SIGNALS_ONLY_MS) {
+      self->no_more_pads = TRUE;
+      gst_ds_depay_post_signals_only (self);
+    }
+    return;
+  }
   for (i = 0; i < N_STREAMS; i++)
     n += self->streams[i].pad != NULL;
   if (!ending && n < N_STREAMS) {
@@ -946,7 +974,49 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
   }
   GST_INFO_OBJECT (self, "%d pad(s): no more pads", n);
   self->no_more_pads = TRUE;
+  if (n == 0 && self->in_player && self->player_dropped_signals) {
+    gst_ds_depay_post_signals_only (self);
+    return;
+  }
   gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+/* A player's decodebin has nothing to play in a channel of signals only:
+ * say so, rather than the decodebin's "missing plug-in" */
+void
+gst_ds_depay_post_signals_only (GstDsDepay * self)
+{
+  GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+      (_("This channel carries signals only: there are no pictures or "
+              "sound to play.")),
+      ("dsdepay does not expose its signal pad inside a decodebin; "
+          "receive the signals with dsstreamsrc ! dsdepay"));
+}
+
+/* Inside a decodebin, parsebin or uridecodebin: a player (playbin,
+ * gst-play-1.0) plugged dsdepay by its rank */
+static gboolean
+gst_ds_depay_is_in_player (GstDsDepay * self)
+{
+  static const gchar *const players[] = {
+    "GstDecodeBin", "GstDecodebin3", "GstParseBin", "GstURIDecodeBin",
+    "GstURIDecodeBin3", NULL
+  };
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (self));
+  gboolean found = FALSE;
+
+  while (parent != NULL && !found) {
+    GstObject *next;
+
+    found = g_strv_contains (players, G_OBJECT_TYPE_NAME (parent));
+    next = gst_object_get_parent (parent);
+    gst_object_unref (parent);
+    parent = next;
+  }
+  if (parent != NULL)
+    gst_object_unref (parent);
+
+  return found;
 }
 
 static void
@@ -1354,6 +1424,10 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   /* ERRORS */
 no_media:
   {
+    if (self->in_player && self->player_dropped_signals) {
+      gst_ds_depay_post_signals_only (self);
+      return TRUE;
+    }
     GST_ELEMENT_ERROR (self, STREAM, DEMUX,
         (_("No pictures, sound or signals found in the ds-stream.")),
         ("EOS before any media frame"));
