@@ -45,7 +45,9 @@
  * reconnects with a capped exponential backoff with jitter and posts a
  * warning for each failed attempt saying why (connection refused, cannot
  * resolve host, timeout, HTTP 503); only when #GstDsStreamSrc:retries are
- * exhausted is an error posted. What retrying cannot mend is an error at
+ * exhausted is an error posted, and it is the only error: the element
+ * then stops pushing, without EOS (the stream failed, it did not end),
+ * so no element downstream reports an empty stream. What retrying cannot mend is an error at
  * once: an HTTP 4xx answer (401: the token, 403: forbidden, 404: the
  * path, 400: the channel name), a certificate that does not validate, and
  * a location of another role (checked at start: a `/peer/` URL would
@@ -75,6 +77,14 @@
  * the message libsoup received. (Signal frames are rewritten when
  * #GstDsStreamSrc:select is set: the relay applies the filter too, but not
  * to what it sent before the filter arrived.)
+ *
+ * dsstreamsrc handles `ws://` and `wss://` URIs (#GstURIHandler; the URI
+ * is #GstDsStreamSrc:location) with rank primary, as souphttpsrc does
+ * `http://`: `playbin uri=ws://127.0.0.1:9100/stream/demo` and
+ * `gst-play-1.0 ws://127.0.0.1:9100/stream/demo` play a channel (decodebin
+ * plugs dsparse and dsdepay). Any application that opens a ws:// URL
+ * through GStreamer's URI handlers gets dsstreamsrc; a ws:// server that
+ * is not a ds-relay fails with the relay's error.
  *
  * ## Example launch line
  * |[
@@ -182,10 +192,17 @@ struct _GstDsStreamSrc
   gboolean eos_pending;
 };
 
+static void gst_ds_stream_src_uri_handler_init (gpointer g_iface,
+    gpointer iface_data);
+
 #define gst_ds_stream_src_parent_class parent_class
-G_DEFINE_TYPE (GstDsStreamSrc, gst_ds_stream_src, GST_TYPE_PUSH_SRC);
+G_DEFINE_TYPE_WITH_CODE (GstDsStreamSrc, gst_ds_stream_src,
+    GST_TYPE_PUSH_SRC, G_IMPLEMENT_INTERFACE (GST_TYPE_URI_HANDLER,
+        gst_ds_stream_src_uri_handler_init));
+/* primary: the ws:// and wss:// URI source (playbin, uridecodebin,
+ * gst-play-1.0), as souphttpsrc is for http:// and rtspsrc for rtsp:// */
 GST_ELEMENT_REGISTER_DEFINE_WITH_CODE (dsstreamsrc, "dsstreamsrc",
-    GST_RANK_NONE, GST_TYPE_DS_STREAM_SRC, ds_soup_element_init (plugin));
+    GST_RANK_PRIMARY, GST_TYPE_DS_STREAM_SRC, ds_soup_element_init (plugin));
 
 static void gst_ds_stream_src_finalize (GObject * object);
 static void gst_ds_stream_src_set_property (GObject * object, guint prop_id,
@@ -1084,10 +1101,88 @@ flushing:
   }
 failed:
   {
-    /* the error was posted when the retries ran out */
+    /* The error was posted when the retries ran out, and it is the only
+     * one: GST_FLOW_ERROR would make GstBaseSrc post a second, generic
+     * one and push EOS, on which dsdepay would post a third (nothing
+     * found in the stream). FLUSHING stops the streaming thread without
+     * either; the stream failed, it did not end, so no EOS goes out and
+     * the application acts on the error. */
     g_mutex_unlock (&self->lock);
-    return GST_FLOW_ERROR;
+    GST_DEBUG_OBJECT (self, "connection failed: streaming stops");
+    return GST_FLOW_FLUSHING;
   }
+}
+
+static GstURIType
+gst_ds_stream_src_uri_get_type (GType type)
+{
+  return GST_URI_SRC;
+}
+
+static const gchar *const *
+gst_ds_stream_src_uri_get_protocols (GType type)
+{
+  static const gchar *protocols[] = { "ws", "wss", NULL };
+
+  return protocols;
+}
+
+static gchar *
+gst_ds_stream_src_uri_get_uri (GstURIHandler * handler)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (handler);
+  gchar *uri;
+
+  GST_OBJECT_LOCK (self);
+  uri = g_strdup (self->settings.location);
+  GST_OBJECT_UNLOCK (self);
+
+  return uri;
+}
+
+/* The URI is the location: a ws:// or wss:// URL with a host (which
+ * relay path it names is checked at start, as for the property) */
+static gboolean
+gst_ds_stream_src_uri_set_uri (GstURIHandler * handler, const gchar * uri,
+    GError ** error)
+{
+  GstDsStreamSrc *self = GST_DS_STREAM_SRC (handler);
+  GstUri *parsed;
+  gboolean ok;
+
+  if (GST_STATE (self) == GST_STATE_PLAYING ||
+      GST_STATE (self) == GST_STATE_PAUSED) {
+    g_set_error_literal (error, GST_URI_ERROR, GST_URI_ERROR_BAD_STATE,
+        "The location can only be changed in the NULL or READY state");
+    return FALSE;
+  }
+
+  parsed = gst_uri_from_string (uri);
+  ok = parsed != NULL && gst_uri_get_host (parsed) != NULL &&
+      gst_uri_get_host (parsed)[0] != '\0' &&
+      (g_ascii_strcasecmp (gst_uri_get_scheme (parsed), "ws") == 0 ||
+      g_ascii_strcasecmp (gst_uri_get_scheme (parsed), "wss") == 0);
+  if (parsed != NULL)
+    gst_uri_unref (parsed);
+  if (!ok) {
+    g_set_error (error, GST_URI_ERROR, GST_URI_ERROR_BAD_URI,
+        "Not a ws:// or wss:// URL with a host: %s", uri);
+    return FALSE;
+  }
+
+  g_object_set (self, "location", uri, NULL);
+  return TRUE;
+}
+
+static void
+gst_ds_stream_src_uri_handler_init (gpointer g_iface, gpointer iface_data)
+{
+  GstURIHandlerInterface *iface = (GstURIHandlerInterface *) g_iface;
+
+  iface->get_type = gst_ds_stream_src_uri_get_type;
+  iface->get_protocols = gst_ds_stream_src_uri_get_protocols;
+  iface->get_uri = gst_ds_stream_src_uri_get_uri;
+  iface->set_uri = gst_ds_stream_src_uri_set_uri;
 }
 
 static void

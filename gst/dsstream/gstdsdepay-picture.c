@@ -432,7 +432,7 @@ gst_ds_depay_acquire_output (GstDsDepay * self, guint width, guint height,
   GstPad *pad;
 
   pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
-      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
+      self->fps_n, self->fps_d, gst_ds_depay_video_caps);
   if (!gst_ds_depay_ensure_pool (self, pad, TRUE))
     return GST_FLOW_NOT_NEGOTIATED;
 
@@ -502,7 +502,7 @@ gst_ds_depay_push_picture (GstDsDepay * self, GstBuffer * picture,
   GstPad *pad;
 
   pad = gst_ds_depay_prepare_pad (self, STREAM_VIDEO, width, height,
-      self->in_fps_n, self->in_fps_d, gst_ds_depay_video_caps);
+      self->fps_n, self->fps_d, gst_ds_depay_video_caps);
   /* a Pixels frame needs no pool, but new caps are the time to decide it
    * for the deltas that follow; a failure shows at the first delta */
   gst_ds_depay_ensure_pool (self, pad, FALSE);
@@ -563,8 +563,8 @@ gst_ds_depay_has_pool_for (GstDsDepay * self, guint width, guint height)
   return self->pool != NULL && stream->pad != NULL && stream->have_caps &&
       !stream->need_stream_start && !stream->need_segment &&
       stream->caps_key[0] == width && stream->caps_key[1] == height &&
-      stream->caps_key[2] == (guint) self->in_fps_n &&
-      stream->caps_key[3] == (guint) self->in_fps_d;
+      stream->caps_key[2] == (guint) self->fps_n &&
+      stream->caps_key[3] == (guint) self->fps_d;
 }
 
 /* The rows of @picture are tight and in one memory: a delta decodes
@@ -937,8 +937,8 @@ gst_ds_depay_handle_encoded (GstDsDepay * self, const DsHeader * header,
   /* the caps key: the codec above the width (<= 65535), so that no key
    * of encoded caps is one of raw pictures */
   gst_ds_depay_prepare_pad (self, STREAM_VIDEO,
-      ((guint) codec << 16) | header->width, header->height, self->in_fps_n,
-      self->in_fps_d, gst_ds_depay_encoded_caps);
+      ((guint) codec << 16) | header->width, header->height, self->fps_n,
+      self->fps_d, gst_ds_depay_encoded_caps);
 
   GST_OBJECT_LOCK (self);
   self->video_width = header->width;

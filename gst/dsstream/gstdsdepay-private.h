@@ -78,6 +78,13 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
 /* frame time of a recording (from its first media frame) after which
  * its pads are all there */
 #define DS_DEPAY_PAD_DISCOVERY_MS 1000
+/* inside a player, a parsed stream of nothing but signals for this long
+ * (frame time) is an error: nothing to play */
+#define DS_DEPAY_SIGNALS_ONLY_MS 5000
+
+/* the measured framerate is made of the intervals between this many
+ * pictures at most */
+#define DS_DEPAY_FPS_WINDOW 16
 
 typedef enum
 {
@@ -141,6 +148,22 @@ struct _GstDsDepay
   GstSegment out_segment;
   gint in_fps_n;
   gint in_fps_d;
+  /* the framerate of the video caps: the input's when it has one, else
+   * the one measured from the picture timestamps (0/1 until known) */
+  gint fps_n;
+  gint fps_d;
+  /* the measurement: the last picture's frame timestamp (ms) and a ring
+   * of the intervals between pictures (ms) */
+  gboolean fps_have_last;
+  guint32 fps_last_ts;
+  guint fps_intervals[DS_DEPAY_FPS_WINDOW];
+  guint fps_n_intervals;
+  guint fps_next;
+  /* a materially different measured rate, and for how many pictures in
+   * a row it was measured */
+  gint fps_candidate_n;
+  gint fps_candidate_d;
+  guint fps_candidate_count;
   /* a parsed byte stream (dsparse: a recording, decodebin): the pads are
    * known after DS_DEPAY_PAD_DISCOVERY_MS of its frame time */
   gboolean parsed_input;
@@ -148,6 +171,12 @@ struct _GstDsDepay
   gboolean have_discovery_start;
   guint32 discovery_start;
   gboolean pool_unqueried;      /* decided without asking downstream */
+  /* inside a decodebin (playbin, gst-play-1.0): the signal stream is not
+   * exposed, as no player can take it; whether signals came */
+  gboolean in_player;
+  gboolean player_dropped_signals;
+  gboolean have_signals_only_start;
+  guint32 signals_only_start;
 
   DsTimestampUnwrapper unwrapper;
   gboolean have_first_ts;
@@ -234,6 +263,11 @@ G_GNUC_INTERNAL
 void gst_ds_depay_end_timing (GstDsDepay * self, const DsHeader * header);
 G_GNUC_INTERNAL
 GstClockTime gst_ds_depay_picture_duration (GstDsDepay * self);
+G_GNUC_INTERNAL
+void gst_ds_depay_post_signals_only (GstDsDepay * self);
+G_GNUC_INTERNAL
+void gst_ds_depay_measure_framerate (GstDsDepay * self,
+    const DsHeader * header);
 
 /* gstdsdepay-picture.c. Pixels, DeltaPixels, MotionDeltaPixels,
  * CompressedPixels, AudioPcm,

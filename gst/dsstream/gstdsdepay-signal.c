@@ -109,6 +109,12 @@ gst_ds_depay_handle_signal (GstDsDepay * self, const DsHeader * header,
     gst_ds_depay_signal_state_incomplete (self, header);
   }
 
+  if (self->in_player) {
+    /* no player takes signals: the state is kept, nothing is pushed */
+    self->player_dropped_signals = TRUE;
+    return GST_FLOW_OK;
+  }
+
   json = ds_signal_state_to_json (self->signals, NULL, &len);
   line = g_realloc (json, len + 1);
   line[len] = '\n';

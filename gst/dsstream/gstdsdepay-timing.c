@@ -26,6 +26,9 @@
 #include "config.h"
 #endif
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "gstdsdepay-private.h"
 
 GType
@@ -112,12 +115,24 @@ gst_ds_depay_frame_pts (GstDsDepay * self, const DsHeader * header,
       GST_CLOCK_TIME_NONE : frame_time;
 }
 
+static void
+gst_ds_depay_reset_framerate (GstDsDepay * self)
+{
+  self->fps_n = 0;
+  self->fps_d = 1;
+  self->fps_have_last = FALSE;
+  self->fps_n_intervals = 0;
+  self->fps_next = 0;
+  self->fps_candidate_count = 0;
+}
+
 /* At start and stop */
 void
 gst_ds_depay_reset_timing (GstDsDepay * self)
 {
   self->in_fps_n = 0;
   self->in_fps_d = 1;
+  gst_ds_depay_reset_framerate (self);
   self->time_base = self->last_frame_time = 0;
   gst_segment_init (&self->in_segment, GST_FORMAT_UNDEFINED);
   gst_segment_init (&self->out_segment, GST_FORMAT_TIME);
@@ -132,6 +147,9 @@ gst_ds_depay_reset_stream_timing (GstDsDepay * self)
   ds_timestamp_unwrapper_init (&self->unwrapper);
   self->have_first_ts = FALSE;
   self->have_pts_offset = FALSE;
+  /* the rate measured so far stays; the next interval is of the new
+   * stream */
+  self->fps_have_last = FALSE;
 }
 
 /* The framerate of a video-only ds-stream (dspay, dsdelta) */
@@ -147,19 +165,202 @@ gst_ds_depay_set_input_caps (GstDsDepay * self, GstCaps * caps)
 
   if (g_strcmp0 (media, "video") != 0 ||
       !gst_structure_get_fraction (s, "framerate", &self->in_fps_n,
-          &self->in_fps_d) || self->in_fps_d == 0) {
+          &self->in_fps_d) || self->in_fps_d == 0 || self->in_fps_n < 0) {
     self->in_fps_n = 0;
     self->in_fps_d = 1;
   }
+  if (self->in_fps_n > 0) {
+    self->fps_n = self->in_fps_n;
+    self->fps_d = self->in_fps_d;
+  } else if (self->fps_n > 0 && self->fps_n_intervals == 0) {
+    /* the input stopped telling the rate and nothing was measured */
+    self->fps_n = 0;
+    self->fps_d = 1;
+  }
 }
 
-/* A picture lasts one frame of the input framerate, when it is known */
+/* A picture lasts one frame of the framerate, when it is known */
 GstClockTime
 gst_ds_depay_picture_duration (GstDsDepay * self)
 {
-  if (self->in_fps_n <= 0)
+  if (self->fps_n <= 0)
     return GST_CLOCK_TIME_NONE;
-  return gst_util_uint64_scale_int (GST_SECOND, self->in_fps_d, self->in_fps_n);
+  return gst_util_uint64_scale_int (GST_SECOND, self->fps_d, self->fps_n);
+}
+
+/* Framerate measurement. The protocol carries no framerate, only frame
+ * timestamps in milliseconds, so when the input caps do not tell it
+ * (dsstreamsrc, a recording) the rate of the video caps is measured:
+ *
+ * - the intervals between the last DS_DEPAY_FPS_WINDOW pictures are kept
+ *   (an interval of 0 or over FPS_MAX_INTERVAL_MS, a pause or a new
+ *   stream, is not);
+ * - with FPS_MIN_INTERVALS of them, their median says which intervals are
+ *   regular (within 0.6x-1.6x of it: a lost or doubled picture is not);
+ *   the rate is their number over their sum, so jitter in single
+ *   timestamps cancels out;
+ * - the rate is snapped to a common one within FPS_SNAP_TOLERANCE, else
+ *   rounded to a whole rate when that is as close, else to a tenth; a
+ *   1000/1001 rate (29.97) only when the whole one (30) is further off
+ *   than the millisecond timestamps and their spread can blur, which
+ *   with jitter or a short window means the whole rate;
+ * - the caps say 0/1 (variable, legitimate) until the first measurement,
+ *   FPS_MIN_INTERVALS pictures in: no picture waits for it (no latency
+ *   is added), and the caps change once then;
+ * - afterwards only a rate more than FPS_CHANGE off the announced one and
+ *   measured for FPS_HOLD pictures in a row gives new caps: a live
+ *   stream's jitter does not renegotiate. */
+#define FPS_MIN_INTERVALS 8
+#define FPS_MAX_INTERVAL_MS 2000
+#define FPS_SNAP_TOLERANCE 0.03
+#define FPS_CHANGE 0.05
+#define FPS_HOLD 8
+
+static const gint common_framerates[][2] = {
+  {24000, 1001}, {24, 1}, {25, 1}, {30000, 1001}, {30, 1}, {50, 1},
+  {60000, 1001}, {60, 1}, {5, 1}, {10, 1}, {12, 1}, {15, 1}, {20, 1},
+  {48, 1}, {72, 1}, {75, 1}, {90, 1}, {100, 1}, {120, 1}, {144, 1},
+  {240, 1},
+};
+
+static gint
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* @rate measured over @span_ms: the closest common rate, a whole one
+ * when the millisecond timestamps cannot tell it from a 1000/1001 one */
+static void
+gst_ds_depay_snap_framerate (gdouble rate, guint span_ms, guint spread_ms,
+    gint * n, gint * d)
+{
+  gdouble best_error = G_MAXDOUBLE, whole;
+  /* timestamps are whole milliseconds and may jitter: the span is known
+   * to 2 ms plus the spread of the intervals */
+  gdouble uncertainty = (2.0 + spread_ms) / span_ms;
+  guint i, best = 0;
+
+  for (i = 0; i < G_N_ELEMENTS (common_framerates); i++) {
+    gdouble common = (gdouble) common_framerates[i][0] /
+        common_framerates[i][1];
+    gdouble error = ABS (rate - common) / common;
+
+    if (error < best_error) {
+      best_error = error;
+      best = i;
+    }
+  }
+
+  if (best_error <= FPS_SNAP_TOLERANCE) {
+    *n = common_framerates[best][0];
+    *d = common_framerates[best][1];
+    if (*d == 1001) {
+      whole = (gdouble) * n / 1000;
+      if (ABS (rate - whole) / whole <= MAX (uncertainty, best_error)) {
+        *n /= 1000;
+        *d = 1;
+      }
+    }
+    return;
+  }
+
+  whole = MAX (1, (gint) (rate + 0.5));
+  if (ABS (rate - whole) / whole <= FPS_SNAP_TOLERANCE) {
+    *n = (gint) whole;
+    *d = 1;
+  } else {
+    *n = MAX (1, (gint) (rate * 10 + 0.5));
+    *d = 10;
+    if (*n % 5 == 0) {
+      *n /= 5;
+      *d /= 5;
+    }
+    if (*n % 2 == 0) {
+      *n /= 2;
+      *d /= 2;
+    }
+  }
+}
+
+/* Called for every picture frame (all kinds of video) */
+void
+gst_ds_depay_measure_framerate (GstDsDepay * self, const DsHeader * header)
+{
+  guint sorted[DS_DEPAY_FPS_WINDOW];
+  guint interval, median, sum = 0, used = 0, shortest = 0, longest = 0, i;
+  gint n, d;
+  gdouble change;
+
+  interval = header->timestamp - self->fps_last_ts;
+  if (!self->fps_have_last) {
+    self->fps_have_last = TRUE;
+    self->fps_last_ts = header->timestamp;
+    return;
+  }
+  self->fps_last_ts = header->timestamp;
+  /* the input caps tell the rate */
+  if (self->in_fps_n > 0)
+    return;
+  if (interval == 0 || interval > FPS_MAX_INTERVAL_MS)
+    return;
+
+  self->fps_intervals[self->fps_next] = interval;
+  self->fps_next = (self->fps_next + 1) % DS_DEPAY_FPS_WINDOW;
+  if (self->fps_n_intervals < DS_DEPAY_FPS_WINDOW)
+    self->fps_n_intervals++;
+  if (self->fps_n_intervals < FPS_MIN_INTERVALS)
+    return;
+
+  memcpy (sorted, self->fps_intervals, self->fps_n_intervals * sizeof (guint));
+  qsort (sorted, self->fps_n_intervals, sizeof (guint), compare_uint);
+  median = sorted[self->fps_n_intervals / 2];
+  for (i = 0; i < self->fps_n_intervals; i++) {
+    if (sorted[i] * 10 >= median * 6 && sorted[i] * 10 <= median * 16) {
+      if (used == 0)
+        shortest = sorted[i];
+      longest = sorted[i];
+      sum += sorted[i];
+      used++;
+    }
+  }
+  gst_ds_depay_snap_framerate (used * 1000.0 / sum, sum, longest - shortest,
+      &n, &d);
+  GST_LOG_OBJECT (self, "interval %u ms, median %u ms, %u regular over "
+      "%u ms: %d/%d", interval, median, used, sum, n, d);
+
+  if (self->fps_n == 0) {
+    GST_INFO_OBJECT (self, "measured framerate %d/%d", n, d);
+    self->fps_n = n;
+    self->fps_d = d;
+    self->fps_candidate_count = 0;
+    return;
+  }
+
+  change = ABS ((gdouble) n / d - (gdouble) self->fps_n / self->fps_d) /
+      ((gdouble) self->fps_n / self->fps_d);
+  if (change <= FPS_CHANGE) {
+    self->fps_candidate_count = 0;
+    return;
+  }
+  if (self->fps_candidate_count > 0 && ABS ((gdouble) n / d -
+          (gdouble) self->fps_candidate_n / self->fps_candidate_d) <=
+      FPS_CHANGE * self->fps_candidate_n / self->fps_candidate_d) {
+    self->fps_candidate_count++;
+  } else {
+    self->fps_candidate_n = n;
+    self->fps_candidate_d = d;
+    self->fps_candidate_count = 1;
+  }
+  if (self->fps_candidate_count >= FPS_HOLD) {
+    GST_INFO_OBJECT (self, "framerate changed from %d/%d to %d/%d",
+        self->fps_n, self->fps_d, n, d);
+    self->fps_n = n;
+    self->fps_d = d;
+    self->fps_candidate_count = 0;
+  }
 }
 
 /* An End frame: in frame timing, a stream that follows goes on from the

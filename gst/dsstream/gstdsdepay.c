@@ -49,8 +49,13 @@
  *   downstream's pool when it reads #GstVideoMeta, whatever its row
  *   stride, else a #GstVideoBufferPool of dsdepay's own). The caps change
  *   with the picture size. The framerate is taken from the input caps when they carry one,
- *   else it is 0/1 (variable); a framerate change in the input caps gives
- *   new caps at the next picture. Pictures are opaque (docs/protocol.md
+ *   else it is measured from the frame timestamps (the protocol has no
+ *   framerate field): 0/1 (variable) for the first 8 pictures, which are
+ *   not held back, then the measured rate (the regular intervals of the
+ *   last 16 pictures, snapped to a common rate: 30/1, 25/1, 60/1...);
+ *   a different rate that lasts 8 pictures gives new caps, jitter does
+ *   not. A framerate change in the input caps gives new caps at the next
+ *   picture. Pictures are opaque (docs/protocol.md
  *   §3): every picture leaves with alpha 255, whatever the alpha bytes on
  *   the wire (a screencast sent as `video/x-raw,format=RGBA` after
  *   `videoconvert` carries the X screen's padding byte there, 0 in black
@@ -73,6 +78,14 @@
  * * `signal`: `application/x-ds-signal`: for every SignalSync or
  *   SignalDiff frame, the whole merged signal state as one JSON object and
  *   a newline (JSON Lines), with `_v` versions when the source sends them.
+ *
+ * dsdepay is plugged by decodebin (rank secondary, after dsparse), so
+ * playbin and gst-play-1.0 play a recording or a channel by its URL
+ * (dsstreamsrc is the ws:// source). Inside a decodebin, uridecodebin or
+ * parsebin the `signal` pad is not added: no player takes signals, and a
+ * decodebin would warn that no decoder exists for them. A channel that
+ * carries signals only (5 s of frame time with no picture or sound)
+ * posts one clear error there instead of decodebin's "missing plug-in".
  *
  * A SchemaAnnounce frame is posted as an element message named
  * `ds-schema` with a `signals` field (array of strings); a Haptic frame as
@@ -252,9 +265,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * GstDsDepay!video:
  *
  * `video/x-raw,format=RGBA` with the width and height of the pictures and
- * the input's framerate (0/1 when unknown). Appears with the first Pixels
- * or DeltaPixels frame; new caps when the size or the input framerate
- * changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
+ * the input's framerate, or when the input has none the one measured from
+ * the frame timestamps (0/1 until 8 pictures are in). Appears with the
+ * first Pixels or DeltaPixels frame; new caps when the size or the
+ * framerate changes. Each buffer is one picture with a #GstVideoMeta: a Pixels
  * payload without a copy, or a DeltaPixels frame decoded against the last
  * picture into a buffer of the pool agreed with downstream (ALLOCATION
  * query; its rows may be padded when downstream reads #GstVideoMeta).
@@ -264,7 +278,7 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * `video/x-h264` or `video/x-h265` (`stream-format=byte-stream`,
  * `alignment=au`), `video/x-vp8`, `video/x-vp9`, `video/x-av1`
  * (`stream-format=obu-stream`, `alignment=tu`), with the width, height and
- * input framerate; new caps when the codec or the size changes. Each
+ * framerate; new caps when the codec, the size or the framerate changes. Each
  * buffer is one access unit, the payload after its two-byte prefix without
  * a copy, with #GST_BUFFER_FLAG_DELTA_UNIT unless it is a keyframe. Units
  * that cannot be decoded (before the first keyframe, after lost frames
@@ -345,6 +359,7 @@ static void gst_ds_depay_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec);
 static void gst_ds_depay_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
+static gboolean gst_ds_depay_is_in_player (GstDsDepay * self);
 static GstStateChangeReturn gst_ds_depay_change_state (GstElement * element,
     GstStateChange transition);
 static GstFlowReturn gst_ds_depay_chain (GstPad * pad, GstObject * parent,
@@ -531,6 +546,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->ended = FALSE;
   self->no_more_pads = FALSE;
   self->have_discovery_start = FALSE;
+  self->have_signals_only_start = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
   gst_ds_depay_reset_timing (self);
@@ -569,6 +585,8 @@ gst_ds_depay_change_state (GstElement * element, GstStateChange transition)
   switch (transition) {
     case GST_STATE_CHANGE_READY_TO_PAUSED:
       gst_ds_depay_reset (self);
+      self->in_player = gst_ds_depay_is_in_player (self);
+      self->player_dropped_signals = FALSE;
       break;
     default:
       break;
@@ -926,6 +944,22 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
 
   if (!self->parsed_input || self->no_more_pads)
     return;
+  if (self->in_player && !ending &&
+      ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL) {
+    /* a player takes no signals: its window starts at the first picture
+     * or sound, and a channel that has had signals only for a while
+     * is said to have nothing to play */
+    if (!self->have_signals_only_start) {
+      self->signals_only_start = header->timestamp;
+      self->have_signals_only_start = TRUE;
+    } else if (!self->have_discovery_start &&
+        (guint32) (header->timestamp - self->signals_only_start) >=
+        DS_DEPAY_SIGNALS_ONLY_MS) {
+      self->no_more_pads = TRUE;
+      gst_ds_depay_post_signals_only (self);
+    }
+    return;
+  }
   for (i = 0; i < N_STREAMS; i++)
     n += self->streams[i].pad != NULL;
   if (!ending && n < N_STREAMS) {
@@ -940,7 +974,49 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
   }
   GST_INFO_OBJECT (self, "%d pad(s): no more pads", n);
   self->no_more_pads = TRUE;
+  if (n == 0 && self->in_player && self->player_dropped_signals) {
+    gst_ds_depay_post_signals_only (self);
+    return;
+  }
   gst_element_no_more_pads (GST_ELEMENT (self));
+}
+
+/* A player's decodebin has nothing to play in a channel of signals only:
+ * say so, rather than the decodebin's "missing plug-in" */
+void
+gst_ds_depay_post_signals_only (GstDsDepay * self)
+{
+  GST_ELEMENT_ERROR (self, STREAM, WRONG_TYPE,
+      (_("This channel carries signals only: there are no pictures or "
+              "sound to play.")),
+      ("dsdepay does not expose its signal pad inside a decodebin; "
+          "receive the signals with dsstreamsrc ! dsdepay"));
+}
+
+/* Inside a decodebin, parsebin or uridecodebin: a player (playbin,
+ * gst-play-1.0) plugged dsdepay by its rank */
+static gboolean
+gst_ds_depay_is_in_player (GstDsDepay * self)
+{
+  static const gchar *const players[] = {
+    "GstDecodeBin", "GstDecodebin3", "GstParseBin", "GstURIDecodeBin",
+    "GstURIDecodeBin3", NULL
+  };
+  GstObject *parent = gst_object_get_parent (GST_OBJECT (self));
+  gboolean found = FALSE;
+
+  while (parent != NULL && !found) {
+    GstObject *next;
+
+    found = g_strv_contains (players, G_OBJECT_TYPE_NAME (parent));
+    next = gst_object_get_parent (parent);
+    gst_object_unref (parent);
+    parent = next;
+  }
+  if (parent != NULL)
+    gst_object_unref (parent);
+
+  return found;
 }
 
 static void
@@ -1076,6 +1152,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     case DS_FRAME_DELTA_PIXELS:
     case DS_FRAME_MOTION_DELTA_PIXELS:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      gst_ds_depay_measure_framerate (self, header);
       if (header->type == DS_FRAME_PIXELS)
         return gst_ds_depay_handle_pixels (self, header, payload, pts);
       return gst_ds_depay_handle_delta (self, header, payload, pts, missing,
@@ -1085,6 +1162,7 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       return gst_ds_depay_handle_image (self, header, payload, pts);
     case DS_FRAME_ENCODED_VIDEO:
       pts = gst_ds_depay_frame_pts (self, header, in_pts, mode);
+      gst_ds_depay_measure_framerate (self, header);
       return gst_ds_depay_handle_encoded (self, header, payload, pts, codec,
           decodable);
     case DS_FRAME_AUDIO_PCM:
@@ -1346,6 +1424,10 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
   /* ERRORS */
 no_media:
   {
+    if (self->in_player && self->player_dropped_signals) {
+      gst_ds_depay_post_signals_only (self);
+      return TRUE;
+    }
     GST_ELEMENT_ERROR (self, STREAM, DEMUX,
         (_("No pictures, sound or signals found in the ds-stream.")),
         ("EOS before any media frame"));

@@ -2315,6 +2315,130 @@ GST_START_TEST (test_framerate_change)
 
 GST_END_TEST;
 
+/* Pushes @n pictures at @interval_us apart starting at *@ts_us (jitter:
+ * each timestamp off by up to @jitter_ms either way, from @rand), pulls
+ * them and returns the framerate of the video caps after the last */
+static void
+push_pictures_at (Depay * d, guint n, guint64 interval_us, guint jitter_ms,
+    GRand * rand, guint64 * ts_us, guint16 * seq, gint * fps_n, gint * fps_d)
+{
+  guint8 *pic = make_picture (2, 2, 1);
+  GstStructure *s;
+  GstCaps *caps;
+  guint i;
+
+  for (i = 0; i < n; i++) {
+    gint64 ts = (gint64) (*ts_us / 1000);
+
+    if (jitter_ms > 0 && ts > jitter_ms)
+      ts += g_rand_int_range (rand, -(gint) jitter_ms, jitter_ms + 1);
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS, 2,
+                (*seq)++, (guint32) ts, 2, 2, pic, 16)), GST_FLOW_OK);
+    gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+    *ts_us += interval_us;
+  }
+  caps = gst_pad_get_current_caps (d->out[OUT_VIDEO]->sinkpad);
+  s = gst_caps_get_structure (caps, 0);
+  fail_unless (gst_structure_get_fraction (s, "framerate", fps_n, fps_d));
+  gst_caps_unref (caps);
+  g_free (pic);
+}
+
+/* No framerate in the input caps (dsstreamsrc, a recording): the video
+ * caps say 0/1 until the rate is measured from the frame timestamps,
+ * then the measured rate; a lasting change renegotiates, jitter does
+ * not */
+GST_START_TEST (test_framerate_measured)
+{
+  Depay *d = depay_new (NULL);
+  GRand *rand = g_rand_new_with_seed (16);
+  guint64 ts_us = 0;
+  guint16 seq = 0;
+  gint n, m;
+  GstBuffer *out;
+  guint8 *pic = make_picture (2, 2, 1);
+
+  /* the first pictures: not known yet, and not held back */
+  push_pictures_at (d, 3, 33333, 0, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 0);
+  fail_unless_equals_int (m, 1);
+  /* 30 fps (timestamps 0, 33, 66, 100, ...) */
+  push_pictures_at (d, 20, 33333, 0, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 30);
+  fail_unless_equals_int (m, 1);
+  count_caps_events (d->out[OUT_VIDEO]);
+
+  /* the picture duration follows */
+  push (d, frame_buffer (DS_FRAME_PIXELS, 2, seq++, ts_us / 1000, 2, 2, pic,
+          16));
+  ts_us += 33333;
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless_equals_uint64 (GST_BUFFER_DURATION (out), GST_SECOND / 30);
+  gst_buffer_unref (out);
+
+  /* 15 fps: new caps once the change has lasted, and only once */
+  push_pictures_at (d, 6, 66667, 0, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 30);
+  push_pictures_at (d, 24, 66667, 0, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 15);
+  fail_unless_equals_int (m, 1);
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 1);
+
+  /* back to 30 fps, with live jitter of up to 8 ms on every timestamp: 30/1
+   * and no caps change on the way */
+  push_pictures_at (d, 40, 33333, 8, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 30);
+  fail_unless_equals_int (m, 1);
+  count_caps_events (d->out[OUT_VIDEO]);
+  push_pictures_at (d, 200, 33333, 8, rand, &ts_us, &seq, &n, &m);
+  fail_unless_equals_int (n, 30);
+  fail_unless_equals_int (count_caps_events (d->out[OUT_VIDEO]), 0);
+
+  g_free (pic);
+  g_rand_free (rand);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* The table of snapping: what the millisecond timestamps of a sender at
+ * each rate measure to (a 1000/1001 rate is whole unless the timestamps
+ * can tell it) */
+static const struct
+{
+  guint64 interval_ns;
+  gint n, d;
+} measured_rates[] = {
+  {GST_SECOND / 60, 60, 1},
+  {GST_SECOND / 25, 25, 1},
+  {GST_SECOND / 24, 24, 1},
+  {GST_SECOND / 10, 10, 1},
+  {GST_SECOND * 1001 / 24000, 24, 1},
+  {GST_SECOND * 1001 / 60000, 60, 1},
+  {GST_SECOND / 30, 30, 1},
+  {GST_SECOND * 10 / 75, 15, 2},
+};
+
+GST_START_TEST (test_framerate_measured_rates)
+{
+  Depay *d = depay_new (NULL);
+  GRand *rand = g_rand_new_with_seed (1);
+  guint64 ts_us = 0;
+  guint16 seq = 0;
+  gint n, m;
+
+  push_pictures_at (d, 17, measured_rates[__i__].interval_ns / 1000, 0, rand,
+      &ts_us, &seq, &n, &m);
+  fail_unless (n == measured_rates[__i__].n && m == measured_rates[__i__].d,
+      "%d/%d measured instead of %d/%d", n, m, measured_rates[__i__].n,
+      measured_rates[__i__].d);
+
+  g_rand_free (rand);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 /* Nothing linked at all: NOT_LINKED goes upstream like from a demuxer,
  * once a video or audio pad exists (a sparse signal pad alone does not
  * stop the stream: a channel's catch-up starts with a SignalSync before
@@ -3125,6 +3249,9 @@ dsdepay_suite (void)
   tcase_add_loop_test (tc, test_allocation, 0, G_N_ELEMENTS (allocation_cases));
   tcase_add_test (tc, test_allocation_during_preroll);
   tcase_add_test (tc, test_framerate_change);
+  tcase_add_test (tc, test_framerate_measured);
+  tcase_add_loop_test (tc, test_framerate_measured_rates, 0,
+      G_N_ELEMENTS (measured_rates));
   tcase_add_test (tc, test_not_linked);
   tcase_add_test (tc, test_byte_stream_junk);
   tcase_add_test (tc, test_seq_per_stream);

@@ -598,6 +598,66 @@ GST_START_TEST (test_wss_self_signed)
 
 GST_END_TEST;
 
+/* No relay at the location: when the retries run out, the connection
+ * error is the only error on the bus (no generic streaming error from the
+ * base class, no "nothing found" from dsdepay after an EOS), and no EOS
+ * follows it */
+GST_START_TEST (test_connection_failure_one_error)
+{
+  gchar *description;
+  GstElement *pipeline;
+  GstBus *bus;
+  GstMessage *msg;
+  GError *error;
+  guint errors = 0, eos = 0;
+  gint64 deadline = 0;
+
+  description = g_strdup_printf ("dsstreamsrc name=src "
+      "location=ws://127.0.0.1:%u/stream/x retries=2 ! dsdepay ! fakesink",
+      closed_port ());
+  pipeline = launch (description);
+  g_free (description);
+  bus = gst_element_get_bus (pipeline);
+  set_state (pipeline, GST_STATE_PLAYING);
+
+  /* everything posted until 1 s after the first error */
+  while (TRUE) {
+    GstClockTime wait = deadline == 0 ? 30 * GST_SECOND :
+        (GstClockTime) MAX (deadline - g_get_monotonic_time (), 0) *
+        GST_USECOND;
+
+    msg = gst_bus_timed_pop_filtered (bus, wait,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    if (msg == NULL)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS) {
+      eos++;
+    } else {
+      gst_message_parse_error (msg, &error, NULL);
+      GST_INFO ("error from %s: %s", GST_MESSAGE_SRC_NAME (msg),
+          error->message);
+      if (errors == 0) {
+        fail_unless_equals_string (GST_MESSAGE_SRC_NAME (msg), "src");
+        fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+                GST_RESOURCE_ERROR_OPEN_READ), "%s", error->message);
+        fail_unless (strstr (error->message, "Could not connect") != NULL,
+            "%s", error->message);
+        deadline = g_get_monotonic_time () + G_USEC_PER_SEC;
+      }
+      errors++;
+      g_error_free (error);
+    }
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (errors, 1);
+  fail_unless_equals_int (eos, 0);
+
+  gst_object_unref (bus);
+  stop (pipeline);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_errors)
 {
   DsTestRelay *relay;
@@ -1115,6 +1175,7 @@ dsstreamsrc_suite (void)
   if (!ds_test_relay_available ())
     return s;
   tcase_add_test (tc, test_select_filters);
+  tcase_add_test (tc, test_connection_failure_one_error);
   tcase_add_test (tc, test_late_joiner);
   tcase_add_test (tc, test_timestamps_and_latency);
   tcase_add_test (tc, test_end_without_eos);
