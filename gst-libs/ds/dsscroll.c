@@ -772,6 +772,15 @@ strip_matches (const DsScrollDetector * d, const guint8 * cur,
       t->y1 - t->y0, dx, dy);
 }
 
+static inline void
+box_set (DsBox * b, guint x0, guint y0, guint x1, guint y1)
+{
+  b->x0 = x0;
+  b->y0 = y0;
+  b->x1 = x1;
+  b->y1 = y1;
+}
+
 /* Grows @b, an edge at a time (SHIFT_SPAN pixels, then one), while the
  * strip it would take matches at the offset */
 static void
@@ -785,27 +794,30 @@ grow_box (const DsScrollDetector * d, const guint8 * cur, const guint8 * ref,
 
     grew = FALSE;
     for (step = SHIFT_SPAN; step > 0 && !grew; step = step > 1 ? 1 : 0) {
-      DsBox up = { b->x0, b->y0 - MIN (step, b->y0), b->x1, b->y0 };
-      DsBox down = { b->x0, b->y1, b->x1, b->y1 + step };
-      DsBox left = { b->x0 - MIN (step, b->x0), b->y0, b->x0, b->y1 };
-      DsBox right = { b->x1, b->y0, b->x1 + step, b->y1 };
+      DsBox t;
 
-      if (b->y0 >= step && strip_matches (d, cur, ref, &up, dx, dy, moves,
+      /* each strip from the box as it is now: a strip built before
+       * another edge moved would leave its corner unchecked */
+      box_set (&t, b->x0, b->y0 - MIN (step, b->y0), b->x1, b->y0);
+      if (b->y0 >= step && strip_matches (d, cur, ref, &t, dx, dy, moves,
               n_moves)) {
-        b->y0 = up.y0;
+        b->y0 = t.y0;
         grew = TRUE;
       }
-      if (strip_matches (d, cur, ref, &down, dx, dy, moves, n_moves)) {
-        b->y1 = down.y1;
+      box_set (&t, b->x0, b->y1, b->x1, b->y1 + step);
+      if (strip_matches (d, cur, ref, &t, dx, dy, moves, n_moves)) {
+        b->y1 = t.y1;
         grew = TRUE;
       }
-      if (b->x0 >= step && strip_matches (d, cur, ref, &left, dx, dy,
+      box_set (&t, b->x0 - MIN (step, b->x0), b->y0, b->x0, b->y1);
+      if (b->x0 >= step && strip_matches (d, cur, ref, &t, dx, dy,
               moves, n_moves)) {
-        b->x0 = left.x0;
+        b->x0 = t.x0;
         grew = TRUE;
       }
-      if (strip_matches (d, cur, ref, &right, dx, dy, moves, n_moves)) {
-        b->x1 = right.x1;
+      box_set (&t, b->x1, b->y0, b->x1 + step, b->y1);
+      if (strip_matches (d, cur, ref, &t, dx, dy, moves, n_moves)) {
+        b->x1 = t.x1;
         grew = TRUE;
       }
     }

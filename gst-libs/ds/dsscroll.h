@@ -38,7 +38,7 @@
  * its edges.
  *
  * Then moves in any direction (a dragged window, a sideways scroll), when
- * the vertical moves cover less than half of the box of what changed:
+ * the vertical moves explain less than 90% of the box of what changed:
  * up to 256 samples of 16 pixels, on the changed rows of that box, each
  * changed in place and with at least three edges between its pixels, are
  * looked for at every position of the same box in the reference (one

@@ -969,11 +969,12 @@ gst_ds_delta_finish (GstDsDelta * self, gint level, const guint8 * code,
     gsize len, guint8 * out, gsize cap, gboolean sample, gsize size,
     gboolean * compressed)
 {
-  gsize zcap = MIN (len - 1, cap), zlen = 0;
+  gsize zcap, zlen = 0;
 
   *compressed = FALSE;
   if (len == 0)
     return 0;
+  zcap = MIN (len - 1, cap);
   if (sample && len > cap && !gst_ds_delta_worth_compressing (self, level,
           code, len, out, size))
     return 0;
@@ -1084,6 +1085,14 @@ gst_ds_delta_code_picture (GstDsDelta * self, const guint8 * cur, gsize size,
       self->scroll = ds_scroll_detector_new ();
     n_moves = ds_scroll_detect (self->scroll, cur, self->reference,
         self->width, self->height, moves);
+    /* the detector promises moves the codec takes; should it ever fail,
+     * a plain delta keeps encoder and receivers on the same reference */
+    if (n_moves > 0 && !ds_motion_moves_check (moves, n_moves, self->width,
+            self->height, NULL)) {
+      GST_WARNING_OBJECT (self, "the motion detector gave %u moves the "
+          "codec refuses: sending a plain delta", n_moves);
+      n_moves = 0;
+    }
   } else if (self->scroll) {
     /* the next reference is a picture the detector has not seen */
     ds_scroll_detector_reset (self->scroll);

@@ -732,6 +732,100 @@ GST_START_TEST (test_scroll_detect_horizontal)
 GST_END_TEST;
 
 /* Nothing to find: a still picture, a few changed rows, noise */
+/* Random text-like pictures with rectangles moved about (any size, any
+ * place, half of them straight down or up), tiny and narrow pictures
+ * too: every move the detector finds is checked by ds_motion_moves_check()
+ * and the moves never overlap each other (a rectangle grown from a seed
+ * must not take an unchecked corner over a move found before it) */
+static guint32
+xorshift (guint32 * s)
+{
+  *s ^= *s << 13;
+  *s ^= *s >> 17;
+  *s ^= *s << 5;
+  return *s;
+}
+
+static void
+move_random_rect (guint32 * s, guint8 * cur, const guint8 * ref, guint w,
+    guint h)
+{
+  guint rw = 1 + xorshift (s) % w, rh = 1 + xorshift (s) % h;
+  guint sx = xorshift (s) % (w - rw + 1), sy = xorshift (s) % (h - rh + 1);
+  guint dx = xorshift (s) % (w - rw + 1), dy = xorshift (s) % (h - rh + 1);
+  guint y;
+
+  if (xorshift (s) & 1)
+    dx = sx;
+  for (y = 0; y < rh; y++)
+    memmove (cur + ((gsize) (dy + y) * w + dx) * 4,
+        ref + ((gsize) (sy + y) * w + sx) * 4, (gsize) rw * 4);
+}
+
+GST_START_TEST (test_scroll_detect_disjoint_random)
+{
+  DsScrollDetector *d = ds_scroll_detector_new ();
+  DsMotionMove moves[DS_SCROLL_MAX_MOVES];
+  guint32 s = 12345;
+  guint it, total = 0;
+
+  for (it = 0; it < 3000; it++) {
+    guint w = 1 + xorshift (&s) % 400, h = 1 + xorshift (&s) % 400;
+    gsize px, k, n;
+    guint8 *ref, *cur;
+    guint32 bg;
+    guint i, j, ops, n_moves;
+
+    if (xorshift (&s) % 4 == 0)
+      w = 1 + xorshift (&s) % 20;
+    px = (gsize) w *h;
+    ref = g_malloc (px * 4);
+    bg = 0xff202020u + (xorshift (&s) & 0x3f);
+    for (k = 0; k < px; k++)
+      memcpy (ref + 4 * k, &bg, 4);
+    for (n = px / 50 + 1; n > 0; n--) {
+      guint x = xorshift (&s) % w, y = xorshift (&s) % h;
+      guint32 c = xorshift (&s) | 0xff000000u;
+      guint l = 1 + xorshift (&s) % 6;
+
+      for (j = 0; j < l && x + j < w; j++)
+        memcpy (ref + 4 * ((gsize) y * w + x + j), &c, 4);
+    }
+    cur = g_memdup2 (ref, px * 4);
+    for (ops = 1 + xorshift (&s) % 4; ops > 0; ops--) {
+      if (xorshift (&s) % 5)
+        move_random_rect (&s, cur, ref, w, h);
+      else
+        cur[(xorshift (&s) % px) * 4] ^= 0x55;
+    }
+
+    ds_scroll_detector_reset (d);
+    n_moves = ds_scroll_detect (d, cur, ref, w, h, moves);
+    total += n_moves;
+    fail_unless (ds_motion_moves_check (moves, n_moves, w, h, NULL),
+        "picture %u (%ux%u): moves refused", it, w, h);
+    for (i = 0; i < n_moves; i++)
+      for (j = 0; j < i; j++) {
+        const DsMotionMove *a = &moves[i], *b = &moves[j];
+
+        fail_if (a->dst_x < b->dst_x + b->width &&
+            b->dst_x < a->dst_x + a->width &&
+            a->dst_y < b->dst_y + b->height &&
+            b->dst_y < a->dst_y + a->height,
+            "picture %u (%ux%u): move %u (%u,%u %ux%u) overlaps move %u "
+            "(%u,%u %ux%u)", it, w, h, i, a->dst_x, a->dst_y, a->width,
+            a->height, j, b->dst_x, b->dst_y, b->width, b->height);
+      }
+    g_free (ref);
+    g_free (cur);
+  }
+  /* the pictures did move */
+  fail_unless (total > 3000, "%u moves found", total);
+  ds_scroll_detector_free (d);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_scroll_detect_nothing)
 {
   const guint width = 320, height = 240;
@@ -783,6 +877,7 @@ dsmotion_suite (void)
   tcase_add_test (tc, test_scroll_detect_nothing);
   tcase_add_test (tc, test_scroll_detect_window);
   tcase_add_test (tc, test_scroll_detect_horizontal);
+  tcase_add_test (tc, test_scroll_detect_disjoint_random);
 
   return s;
 }
