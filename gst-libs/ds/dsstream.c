@@ -833,6 +833,8 @@ cache_unit (DsStreamState * state, GBytes * frame, const DsHeader * header,
   gsize size = g_bytes_get_size (frame);
 
   state->encoded = TRUE;
+  /* an image before it is hidden by it */
+  state->image_is_newest = FALSE;
   if (ds_header_is_picture_keyframe (header)) {
     /* the raw pictures cached before are not what receivers show any
      * more, nor is the previous chain */
@@ -878,8 +880,9 @@ cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
     cache_unit (state, frame, header, events);
     return;
   }
-  /* a raw picture after encoded video: the units are no reference */
-  if (state->encoded) {
+  /* a raw picture after encoded video: the units are no reference for
+   * it (an image is no reference: the chain stays) */
+  if (state->encoded && header->type != DS_FRAME_COMPRESSED_PIXELS) {
     state->encoded = FALSE;
     clear_chain (state);
   }
