@@ -287,6 +287,7 @@ relay_client_send (RelayClient * client, GBytes * frame)
 }
 
 static void relay_client_send_picture (RelayClient * client);
+static void relay_channel_request_keyframe (RelayChannel * channel);
 
 /* Counts what a queue operation other than a push dropped (the relay's
  * totals follow each receiver's queue) */
@@ -341,10 +342,19 @@ relay_client_flush (RelayClient * client)
   }
   if (client->want_picture) {
     client->want_picture = FALSE;
-    if (ds_frame_queue_needs_keyframe (client->queue)) {
-      client->relay->metrics->resyncs++;
-      relay_client_send_picture (client);
+    if (!ds_frame_queue_needs_keyframe (client->queue))
+      return;
+    if (ds_stream_state_is_encoded (client->channel->stream)) {
+      /* the cached units are older than the ones it got: it skips to the
+       * next keyframe unit (its queue drops units until then) */
+      client->relay->metrics->encoded_skips++;
+      relay_verbose ("channel %s: receiver #%u lost units: waiting for "
+          "the next keyframe", client->channel->name, client->id);
+      relay_channel_request_keyframe (client->channel);
+      return;
     }
+    client->relay->metrics->resyncs++;
+    relay_client_send_picture (client);
   }
 }
 
@@ -578,6 +588,8 @@ relay_client_send_catchup (RelayClient * client)
     relay_client_wait_for_keyframe (client);
   if (events & DS_STREAM_WANT_KEYFRAME)
     relay_channel_request_keyframe (channel);
+  if (has_reference && ds_stream_state_is_encoded (channel->stream))
+    client->relay->metrics->encoded_catchups++;
   if (frames->len > 0) {
     channel->counters.catchups++;
     client->relay->metrics->catchups++;
@@ -808,6 +820,13 @@ relay_receiver_keyframe_request (RelayClient * client)
   /* the receiver lost frames: the whole signal state too (a seq gap makes
    * dsdepay mark its state incomplete until a SignalSync) */
   relay_client_send_signal_sync (client);
+  if (ds_stream_state_is_encoded (channel->stream)) {
+    /* the cached units go back before what it got: no delta unit until
+     * the next keyframe unit, which the source is asked for */
+    relay_client_lose_reference (client);
+    relay_channel_request_keyframe (channel);
+    return;
+  }
   if (ds_stream_state_has_picture (channel->stream)) {
     /* once its queue drained (at most one catch-up picture waits) */
     relay_client_lose_reference (client);

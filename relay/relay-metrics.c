@@ -259,6 +259,18 @@ relay_metrics_text (DsRelay * relay)
   g_string_append_printf (s,
       "ds_relay_cache_drops_total %" G_GUINT64_FORMAT "\n",
       relay->metrics->cache_drops);
+  metric_header (s, "ds_relay_encoded_catchups_total", "counter",
+      "Joiners of an EncodedVideo channel sent the cached keyframe unit "
+      "and the units since.");
+  g_string_append_printf (s,
+      "ds_relay_encoded_catchups_total %" G_GUINT64_FORMAT "\n",
+      relay->metrics->encoded_catchups);
+  metric_header (s, "ds_relay_encoded_skips_total", "counter",
+      "Receivers of an EncodedVideo channel that lost units and were "
+      "skipped to the next keyframe unit.");
+  g_string_append_printf (s,
+      "ds_relay_encoded_skips_total %" G_GUINT64_FORMAT "\n",
+      relay->metrics->encoded_skips);
 
   /* per channel, in the table's order */
   stats = g_array_sized_new (FALSE, FALSE, sizeof (RelayChannelStats),

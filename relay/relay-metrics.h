@@ -55,6 +55,9 @@ struct _RelayMetrics
   guint64 pictures_refused;     /* over --max-picture-pixels */
   guint64 picture_rebuilds;
   guint64 cache_drops;          /* picture caches dropped for the bound */
+  guint64 encoded_catchups;     /* joiners sent a cached chain of units */
+  guint64 encoded_skips;        /* receivers that lost units, skipped to
+                                 * the next keyframe unit */
 };
 
 /* Counters of one channel since it was created */

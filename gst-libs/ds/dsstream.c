@@ -224,9 +224,13 @@ struct _DsStreamState
    * serialised once per change, not once per joiner */
   GBytes *signal_catchup;
 
-  GBytes *keyframe;             /* Pixels or keyframe DeltaPixels */
-  /* DeltaPixels and MotionDeltaPixels since keyframe */
+  GBytes *keyframe;             /* Pixels, keyframe DeltaPixels or unit */
+  /* DeltaPixels and MotionDeltaPixels since keyframe, or the EncodedVideo
+   * units since the keyframe unit */
   GPtrArray *deltas;
+  /* the source's last picture frame was EncodedVideo: the chain holds
+   * access units, replayed as they came, never rebuilt */
+  gboolean encoded;
   gsize deltas_bytes;
   guint64 deltas_work;          /* what applying them costs (delta_work()) */
   GBytes *image;                /* last CompressedPixels */
@@ -348,6 +352,7 @@ ds_stream_state_clear (DsStreamState * state)
   g_clear_pointer (&state->end, g_bytes_unref);
   clear_signals (state);
   state->ref_width = state->ref_height = 0;
+  state->encoded = FALSE;
 }
 
 void
@@ -403,6 +408,12 @@ ds_stream_state_get_picture_size (DsStreamState * state, guint * width,
   if (height)
     *height = state->ref_height;
   return state->ref_width != 0;
+}
+
+gboolean
+ds_stream_state_is_encoded (DsStreamState * state)
+{
+  return state->encoded;
 }
 
 gboolean
@@ -809,6 +820,54 @@ make_room (DsStreamState * state, gsize size, guint * events)
   return FALSE;
 }
 
+/* An EncodedVideo access unit: the keyframe unit starts a new chain (a new
+ * codec or size too), every later unit is appended in decode order. The
+ * relay cannot decode them, so a chain over the bound is not rebuilt: it
+ * is dropped, the source is asked for a keyframe once, and the cache (and
+ * joiners, which ask again) start at the next keyframe unit. */
+static void
+cache_unit (DsStreamState * state, GBytes * frame, const DsHeader * header,
+    guint * events)
+{
+  gsize bound = state->settings.max_cache_bytes;
+  gsize size = g_bytes_get_size (frame);
+
+  state->encoded = TRUE;
+  /* an image before it is hidden by it */
+  state->image_is_newest = FALSE;
+  if (ds_header_is_picture_keyframe (header)) {
+    /* the raw pictures cached before are not what receivers show any
+     * more, nor is the previous chain */
+    clear_picture (state);
+    state->ref_width = header->width;
+    state->ref_height = header->height;
+    if (!state->settings.cache_pictures)
+      return;
+    if (ds_stream_state_get_cache_bytes (state) + size > bound) {
+      state->stats.cache_drops++;
+      *events |= DS_STREAM_CACHE_DROPPED;
+      return;
+    }
+    state->keyframe = g_bytes_ref (frame);
+    return;
+  }
+
+  /* no chain (not cached, or dropped): wait for the next keyframe unit */
+  if (state->keyframe == NULL)
+    return;
+  if (ds_stream_state_get_cache_bytes (state) + size > bound) {
+    gsize before = bytes_size (state->keyframe) + state->deltas_bytes;
+
+    clear_chain (state);
+    released (before);
+    state->stats.cache_drops++;
+    *events |= DS_STREAM_CACHE_DROPPED | DS_STREAM_WANT_KEYFRAME;
+    return;
+  }
+  g_ptr_array_add (state->deltas, g_bytes_ref (frame));
+  state->deltas_bytes += size;
+}
+
 static void
 cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
     guint * events)
@@ -818,16 +877,14 @@ cache_picture (DsStreamState * state, GBytes * frame, const DsHeader * header,
   gsize picture_bytes;
 
   if (header->type == DS_FRAME_ENCODED_VIDEO) {
-    /* access units are not cached (a joiner waits for the next keyframe,
-     * which it asks for: ds_stream_state_picture_catchup()); the raw
-     * pictures cached before are not what receivers show any more */
-    if (ds_header_is_picture_keyframe (header)) {
-      if (state->keyframe || state->image)
-        clear_picture (state);
-      state->ref_width = header->width;
-      state->ref_height = header->height;
-    }
+    cache_unit (state, frame, header, events);
     return;
+  }
+  /* a raw picture after encoded video: the units are no reference for
+   * it (an image is no reference: the chain stays) */
+  if (state->encoded && header->type != DS_FRAME_COMPRESSED_PIXELS) {
+    state->encoded = FALSE;
+    clear_chain (state);
   }
   if (!state->settings.cache_pictures) {
     if (ds_header_is_picture_keyframe (header)) {
@@ -979,6 +1036,7 @@ ds_stream_state_push (DsStreamState * state, GBytes * frame,
        * follow): so does the cache, and what comes next is whole */
       forget_reference (state, &ev);
       clear_picture (state);
+      state->encoded = FALSE;
       clear_signals (state);
       state->signals_whole = TRUE;
       break;

@@ -27,8 +27,10 @@
  * - DsStreamState: consumes a source's frames in order and holds what a
  *   receiver needs to rejoin now (SPEC §6.4): the schema, ONE merged
  *   signal frame, the picture chain (keyframe and deltas since, collapsed
- *   into one rebuilt picture when it outgrows its bound), the last image
- *   and End, every part bounded in bytes.
+ *   into one rebuilt picture when it outgrows its bound; for EncodedVideo
+ *   the keyframe unit and every unit since, dropped until the next
+ *   keyframe unit when it outgrows its bound), the last image and End,
+ *   every part bounded in bytes.
  * - DsFrameQueue (dsframequeue.h): the bounded send queue and its one
  *   drop policy (SPEC §6.5).
  */
@@ -116,7 +118,8 @@ gboolean        ds_encoded_video_state_push (DsEncodedVideoState * state,
 typedef struct
 {
   guint64 max_picture_pixels;   /* width x height of any picture */
-  gsize max_cache_bytes;        /* schema + picture chain + image + End */
+  gsize max_cache_bytes;        /* schema + picture chain (or chain of
+                                 * access units) + image + End */
   gsize max_frame_bytes;        /* largest frame a rebuilt picture may be */
   DsSignalLimits signal_limits; /* each signal payload and the merge */
   /* keep the picture chain and image for joiners (default TRUE); FALSE:
@@ -198,7 +201,8 @@ DsStreamVerdict ds_stream_state_push      (DsStreamState * state,
  * the state is the source's whole state, else a SignalDiff of the keys
  * known; stripped to @select, a SubscribeFilter, when non-NULL), the
  * picture (the keyframe and the deltas since, or the rebuilt picture,
- * and the last image when it is newer), then End when the stream is
+ * or the keyframe unit and every EncodedVideo unit since, in order; and
+ * the last image when it is newer), then End when the stream is
  * over. Returns DsStreamEvents: DS_STREAM_WANT_KEYFRAME when the signal
  * state is not whole or the source streams deltas that the cache holds no
  * keyframe for. @has_reference (optional): whether the frames give the
@@ -212,7 +216,8 @@ guint           ds_stream_state_catchup   (DsStreamState * state,
 guint           ds_stream_state_signal_catchup (DsStreamState * state,
                                            const gchar * const * select,
                                            GPtrArray * frames);
-/* Just the picture part of the catch-up (a receiver that lost deltas) */
+/* Just the picture part of the catch-up (a receiver that lost deltas;
+ * not one that lost EncodedVideo units: ds_stream_state_is_encoded()) */
 guint           ds_stream_state_picture_catchup (DsStreamState * state,
                                            GPtrArray * frames,
                                            gboolean * has_reference);
@@ -234,6 +239,11 @@ gboolean        ds_stream_state_get_picture_size (DsStreamState * state,
                                            guint * width,
                                            guint * height);
 gboolean        ds_stream_state_has_ended (DsStreamState * state);
+/* The source's pictures are EncodedVideo: the cached chain is the keyframe
+ * unit and every unit since, which only a receiver that has none of them
+ * (a joiner) can take; a receiver that lost units waits for the next
+ * keyframe unit instead (their seq would go back) */
+gboolean        ds_stream_state_is_encoded (DsStreamState * state);
 void            ds_stream_state_get_stats (DsStreamState * state,
                                            DsStreamStats * stats);
 

@@ -264,6 +264,106 @@ GST_START_TEST (test_late_joiner)
 
 GST_END_TEST;
 
+/* An H.264 access unit (made up: dsdepay does not parse it) whose bytes
+ * say its number */
+static GstBuffer *
+make_unit_frame (guint n, guint8 * unit, gsize unit_len)
+{
+  guint8 payload[2 + 64];
+  gsize i;
+
+  g_assert (unit_len <= 64);
+  payload[0] = DS_CODEC_H264;
+  payload[1] = 0;
+  unit[0] = unit[1] = unit[2] = 0;
+  unit[3] = 1;
+  unit[4] = n % 10 == 0 ? 0x65 : 0x41;
+  for (i = 5; i < unit_len; i++)
+    unit[i] = (guint8) (n * 7 + i);
+  memcpy (payload + 2, unit, unit_len);
+  return make_frame (DS_FRAME_ENCODED_VIDEO, n % 10 == 0 ? DS_FLAG_KEYFRAME :
+      0, n, n * 33, 320, 240, payload, 2 + unit_len);
+}
+
+/* A late joiner of an encoded channel (issue 14 item 4): dsdepay outputs
+ * the cached keyframe unit, every cached unit and then the live ones, in
+ * order, byte for byte, with valid PTS that never go back, the keyframe
+ * without DELTA_UNIT and the others with it: a decoder decodes them all */
+GST_START_TEST (test_encoded_late_joiner)
+{
+  DsTestRelay *relay;
+  gchar *peer, *stream;
+  GstElement *tx, *rx;
+  guint8 units[25][64];
+  GstClockTime last_pts = GST_CLOCK_TIME_NONE;
+  GstBuffer *buffer;
+  GstCaps *caps;
+  guint i;
+
+  relay = start_relay (NULL);
+  peer = ds_test_relay_ws_uri (relay, "/peer/gop");
+  stream = ds_test_relay_ws_uri (relay, "/stream/gop");
+
+  tx = sender_new (peer, NULL);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (tx, "sink"), "connected", TRUE, WAIT_MS));
+  /* a GOP and a half: the cache holds units 10-17 */
+  for (i = 0; i < 18; i++)
+    push (tx, make_unit_frame (i, units[i], 20 + i));
+  fail_unless_equals_int (ds_test_relay_wait_metric (relay,
+          "ds_relay_frames_in_total", 18, WAIT_MS), 18);
+
+  rx = receiver_new (stream, "! dsdepay");
+  set_state (rx, GST_STATE_PLAYING);
+  for (i = 10; i < 25; i++) {
+    GstMapInfo map;
+
+    if (i == 18) {
+      /* live units after the catch-up */
+      guint j;
+
+      for (j = 18; j < 25; j++)
+        push (tx, make_unit_frame (j, units[j], 20 + j));
+    }
+    buffer = pull (rx, WAIT_MS);
+    fail_unless (buffer != NULL, "no unit %u", i);
+    fail_unless (gst_buffer_map (buffer, &map, GST_MAP_READ));
+    fail_unless_equals_int (map.size, 20 + i);
+    fail_unless (memcmp (map.data, units[i], map.size) == 0,
+        "unit %u is not the one sent there", i);
+    gst_buffer_unmap (buffer, &map);
+    fail_unless_equals_int (GST_BUFFER_FLAG_IS_SET (buffer,
+            GST_BUFFER_FLAG_DELTA_UNIT), i != 10 && i != 20);
+    fail_unless (GST_BUFFER_PTS_IS_VALID (buffer), "unit %u has no PTS", i);
+    fail_unless (!GST_CLOCK_TIME_IS_VALID (last_pts) ||
+        GST_BUFFER_PTS (buffer) >= last_pts, "unit %u goes back in time", i);
+    last_pts = GST_BUFFER_PTS (buffer);
+    gst_buffer_unref (buffer);
+  }
+  fail_unless (pull (rx, 200) == NULL, "more than the units sent");
+  {
+    GstPad *pad = gst_element_get_static_pad (get (rx, "sink"), "sink");
+
+    caps = gst_pad_get_current_caps (pad);
+    gst_object_unref (pad);
+  }
+  fail_unless (caps != NULL);
+  fail_unless_equals_string (gst_structure_get_name (gst_caps_get_structure
+          (caps, 0)), "video/x-h264");
+  gst_caps_unref (caps);
+  /* served from the cache: the source was not asked for a keyframe */
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_keyframe_requests_total{result=\"forwarded\"}"), 0);
+
+  stop (tx);
+  stop (rx);
+  g_free (peer);
+  g_free (stream);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_timestamps_and_latency)
 {
   DsTestRelay *relay;
@@ -1177,6 +1277,7 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_select_filters);
   tcase_add_test (tc, test_connection_failure_one_error);
   tcase_add_test (tc, test_late_joiner);
+  tcase_add_test (tc, test_encoded_late_joiner);
   tcase_add_test (tc, test_timestamps_and_latency);
   tcase_add_test (tc, test_end_without_eos);
   tcase_add_test (tc, test_navigation_through_dsdepay);

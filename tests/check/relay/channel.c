@@ -974,18 +974,15 @@ GST_START_TEST (test_encoded_video_forwarded)
   }
   expect_nothing (early);
 
-  /* a joiner: no stale raw picture, no unit without its keyframe; the
-   * source is asked for a keyframe */
+  /* a joiner: no stale raw picture; the keyframe unit and the unit since
+   * from the cache, no KeyframeRequest */
   g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
   late = fake_connect ("enc", RELAY_ROLE_RECEIVER);
+  expect_same (late, units[0]);
+  expect_same (late, units[1]);
   expect_nothing (late);
-  fail_unless_equals_int (count_keyframe_requests (source), 1);
-  for (i = 2; i < 4; i++) {
-    fake_send (source, g_bytes_ref (units[i]));
-    expect_same (early, units[i]);
-  }
-  expect_nothing (late);
-  for (i = 4; i < 6; i++) {
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  for (i = 2; i < 6; i++) {
     fake_send (source, g_bytes_ref (units[i]));
     expect_same (early, units[i]);
     expect_same (late, units[i]);
@@ -993,17 +990,16 @@ GST_START_TEST (test_encoded_video_forwarded)
   expect_nothing (early);
   expect_nothing (late);
 
-  /* the joiner asked twice (its catch-up, its queue): the second one is
-   * sent once the coalescing interval is over */
-  clock_advance (1000);
-  fail_unless_equals_int (count_keyframe_requests (source), 1);
-
-  /* a joiner that also sends a KeyframeRequest (nothing cached answers
-   * it): one request now, one when the interval is over */
+  /* a new keyframe unit replaced the chain */
   later = fake_connect ("enc", RELAY_ROLE_RECEIVER);
+  expect_same (later, units[4]);
+  expect_same (later, units[5]);
+  expect_nothing (later);
+
+  /* a receiver's KeyframeRequest is not answered from the cache (its
+   * units would go back): the source is asked */
   fake_send (later, make_input (DS_INPUT_KEYFRAME_REQUEST, NULL, 0));
-  fail_unless_equals_int (count_keyframe_requests (source), 1);
-  clock_advance (1000);
+  expect_nothing (later);
   fail_unless_equals_int (count_keyframe_requests (source), 1);
   clock_advance (1000);
   fail_unless_equals_int (count_keyframe_requests (source), 0);
@@ -1013,6 +1009,230 @@ GST_START_TEST (test_encoded_video_forwarded)
   fake_free (later);
   fake_free (late);
   fake_free (early);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* A unit of @size payload bytes (codec byte first) whose bytes say its seq */
+static GBytes *
+make_unit_sized (gboolean key, guint16 seq, gsize size)
+{
+  guint8 *payload = g_malloc (size);
+  GBytes *frame;
+  gsize i;
+
+  payload[0] = DS_CODEC_H264;
+  payload[1] = 0;               /* reserved */
+  for (i = 2; i < size; i++)
+    payload[i] = (guint8) (seq * 31 + i);
+  frame = make_frame (DS_FRAME_ENCODED_VIDEO, key ? DS_FLAG_KEYFRAME : 0, seq,
+      640, 480, payload, size);
+  g_free (payload);
+  return frame;
+}
+
+/* Pops the next frame of @fake: an EncodedVideo unit equal to the one the
+ * source sent with @seq (@key: with FLAG_KEYFRAME) */
+static void
+expect_unit (FakeConn * fake, gboolean key, guint16 seq, gsize size)
+{
+  GBytes *got = expect_frame (fake, DS_FRAME_ENCODED_VIDEO);
+  GBytes *want = make_unit_sized (key, seq, size);
+
+  fail_unless_equals_int (frame_header (got).seq, seq);
+  fail_unless (g_bytes_equal (got, want), "unit %u changed on the way", seq);
+  g_bytes_unref (want);
+  g_bytes_unref (got);
+}
+
+/* A joiner on a running encoded channel gets the keyframe unit and every
+ * unit since, in order, then the live units: no gap, no duplicate, and the
+ * source is not asked for anything */
+GST_START_TEST (test_encoded_joiner_gets_gop)
+{
+  FakeConn *source = fake_connect ("gop", RELAY_ROLE_SOURCE);
+  FakeConn *joiners[3];
+  guint16 seq;
+  guint j, n_joined = 0;
+
+  /* two GOPs of 10 units; joiners come at units 13, 16 and 19 */
+  for (seq = 1; seq <= 20; seq++) {
+    fake_send (source, make_unit_sized (seq % 10 == 1, seq, 500 + seq));
+    for (j = 0; j < n_joined; j++)
+      expect_unit (joiners[j], seq % 10 == 1, seq, 500 + seq);
+    if (seq == 13 || seq == 16 || seq == 19) {
+      FakeConn *joiner = fake_connect ("gop", RELAY_ROLE_RECEIVER);
+      guint16 k;
+
+      for (k = 11; k <= seq; k++)
+        expect_unit (joiner, k == 11, k, 500 + k);
+      expect_nothing (joiner);
+      joiners[n_joined++] = joiner;
+    }
+  }
+  for (j = 0; j < 3; j++)
+    expect_nothing (joiners[j]);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  fail_unless_equals_int (relay.metrics->encoded_catchups, 3);
+
+  for (j = 0; j < 3; j++)
+    fake_free (joiners[j]);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* 100 joiners in one second are served from the cache: the source sees no
+ * KeyframeRequest */
+GST_START_TEST (test_encoded_joiners_no_request)
+{
+  FakeConn *source = fake_connect ("crowd", RELAY_ROLE_SOURCE);
+  FakeConn *joiners[100];
+  guint16 seq = 1;
+  guint i;
+
+  fake_send (source, make_unit_sized (TRUE, seq++, 4000));
+  for (i = 0; i < 100; i++) {
+    /* a unit every 33 ms, a joiner every 10 ms */
+    if (i % 3 == 0)
+      fake_send (source, make_unit_sized (FALSE, seq++, 700));
+    joiners[i] = fake_connect ("crowd", RELAY_ROLE_RECEIVER);
+    clock_advance (10);
+  }
+  clock_advance (2000);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  fail_unless_equals_int (relay.metrics->keyframe_requests_forwarded, 0);
+  fail_unless_equals_int (relay.metrics->encoded_catchups, 100);
+  for (i = 0; i < 100; i++) {
+    /* each starts at the keyframe unit, then every unit in order */
+    guint16 k;
+
+    expect_unit (joiners[i], TRUE, 1, 4000);
+    for (k = 2; k < seq; k++)
+      expect_unit (joiners[i], FALSE, k, 700);
+    expect_nothing (joiners[i]);
+    fake_free (joiners[i]);
+  }
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* Past --max-channel-cache-bytes the chain is dropped: one
+ * KeyframeRequest per --keyframe-request-interval reaches the source, and
+ * joiners (and the cache) start at the next keyframe unit */
+GST_START_TEST (test_encoded_cache_bound)
+{
+  FakeConn *source, *joiner, *joiners[20];
+  guint16 seq;
+  guint i;
+
+  relay.settings.max_channel_cache_bytes = 10000;
+  source = fake_connect ("bound", RELAY_ROLE_SOURCE);
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+
+  /* 1000-byte units: the chain fits up to unit 10 */
+  for (seq = 1; seq <= 10; seq++)
+    fake_send (source, make_unit_sized (seq == 1, seq, 1000 - DS_HEADER_SIZE));
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+  fake_send (source, make_unit_sized (FALSE, seq++, 1000 - DS_HEADER_SIZE));
+  fail_unless_equals_int (count_keyframe_requests (source), 1);
+  fail_unless_equals_int (relay.metrics->cache_drops, 1);
+
+  /* 20 joiners over 1 s while the source sends deltas only: they get no
+   * unit; their requests make one KeyframeRequest per 500 ms */
+  for (i = 0; i < 20; i++) {
+    joiners[i] = fake_connect ("bound", RELAY_ROLE_RECEIVER);
+    fake_send (source, make_unit_sized (FALSE, seq++, 1000 - DS_HEADER_SIZE));
+    clock_advance (50);
+    fail_unless_equals_int (count_keyframe_requests (source),
+        (i == 9 || i == 19) ? 1 : 0);
+  }
+  clock_advance (2000);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+
+  /* the keyframe unit comes: every joiner starts there, and so does the
+   * cache */
+  fake_send (source, make_unit_sized (TRUE, seq, 1000 - DS_HEADER_SIZE));
+  fake_send (source, make_unit_sized (FALSE, seq + 1, 1000 - DS_HEADER_SIZE));
+  for (i = 0; i < 20; i++) {
+    expect_unit (joiners[i], TRUE, seq, 1000 - DS_HEADER_SIZE);
+    expect_unit (joiners[i], FALSE, seq + 1, 1000 - DS_HEADER_SIZE);
+    expect_nothing (joiners[i]);
+    fake_free (joiners[i]);
+  }
+  joiner = fake_connect ("bound", RELAY_ROLE_RECEIVER);
+  expect_unit (joiner, TRUE, seq, 1000 - DS_HEADER_SIZE);
+  expect_unit (joiner, FALSE, seq + 1, 1000 - DS_HEADER_SIZE);
+  expect_nothing (joiner);
+  fail_unless_equals_int (count_keyframe_requests (source), 0);
+
+  fake_free (joiner);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* A receiver that does not read loses units in its queue: after the gap
+ * the first unit it gets is a keyframe unit (the next one, asked for once
+ * it drained), never a unit whose reference it lost */
+GST_START_TEST (test_encoded_slow_receiver)
+{
+  FakeConn *source = fake_connect ("slow", RELAY_ROLE_SOURCE);
+  FakeConn *slow;
+  GBytes *frame;
+  guint16 seq, last = 0;
+  gboolean have_keyframe = FALSE;
+  guint gaps = 0, units = 0, keyframes_after_gap = 0;
+
+  relay.settings.max_queue_bytes = 65536;
+  slow = fake_connect_full ("slow", RELAY_ROLE_RECEIVER, FALSE, TRUE);
+  g_queue_clear_full (&source->frames, (GDestroyNotify) g_bytes_unref);
+
+  /* 640 KB of units, a keyframe unit every 30: its socket takes 256 KB,
+   * its queue 64 KB */
+  for (seq = 1; seq <= 40; seq++)
+    fake_send (source, make_unit_sized (seq % 30 == 1, seq, 16000));
+  fail_unless (relay.metrics->dropped > 0);
+  /* it reads again; more deltas, then the keyframe unit asked for */
+  fake_read_all (slow);
+  clock_advance (1000);
+  fail_unless (count_keyframe_requests (source) >= 1);
+  fail_unless (relay.metrics->encoded_skips >= 1);
+  for (; seq <= 45; seq++)
+    fake_send (source, make_unit_sized (FALSE, seq, 16000));
+  for (; seq <= 50; seq++)
+    fake_send (source, make_unit_sized (seq == 46, seq, 16000));
+
+  while ((frame = g_queue_pop_head (&slow->frames))) {
+    DsHeader header = frame_header (frame);
+
+    g_bytes_unref (frame);
+    if (header.type != DS_FRAME_ENCODED_VIDEO)
+      continue;
+    units++;
+    /* nothing twice, nothing older (a cached GOP resent) */
+    fail_unless (last == 0 || ds_seq_distance (last, header.seq) > 0,
+        "unit %u after unit %u", header.seq, last);
+    if (last != 0 && header.seq != (guint16) (last + 1)) {
+      gaps++;
+      have_keyframe = FALSE;
+    }
+    if (header.flags & DS_FLAG_KEYFRAME) {
+      if (!have_keyframe && last != 0)
+        keyframes_after_gap++;
+      have_keyframe = TRUE;
+    }
+    fail_unless (have_keyframe, "unit %u without its reference", header.seq);
+    last = header.seq;
+  }
+  fail_unless (gaps >= 1);
+  fail_unless (keyframes_after_gap >= 1);
+  fail_unless_equals_int (last, 50);
+  fail_unless (units < 50);
+
+  fake_free (slow);
   fake_free (source);
 }
 
@@ -1038,6 +1258,10 @@ relay_channel_suite (void)
   tcase_add_test (tc, test_input_reaches_source);
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_encoded_video_forwarded);
+  tcase_add_test (tc, test_encoded_joiner_gets_gop);
+  tcase_add_test (tc, test_encoded_joiners_no_request);
+  tcase_add_test (tc, test_encoded_cache_bound);
+  tcase_add_test (tc, test_encoded_slow_receiver);
   return s;
 }
 
