@@ -654,6 +654,7 @@ relay_viewer_file (const gchar * path)
   static const RelayViewerFile files[] = {
     {"viewer.js", "text/javascript; charset=utf-8"},
     {"viewer.css", "text/css; charset=utf-8"},
+    {"favicon.svg", "image/svg+xml"},
     {"core/protocol.js", "text/javascript; charset=utf-8"},
     {"core/rle.js", "text/javascript; charset=utf-8"},
     {"core/motion.js", "text/javascript; charset=utf-8"},
@@ -772,6 +773,10 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     else
       relay_serve_resource (conn, request, "view.html",
           "text/html; charset=utf-8");
+  } else if (strcmp (path, "/favicon.ico") == 0) {
+    /* what browsers ask for before they read a page's <link rel=icon>:
+     * the same icon, not a 404 in every console */
+    relay_serve_resource (conn, request, "favicon.svg", "image/svg+xml");
   } else if ((file = relay_viewer_file (path)) != NULL) {
     relay_serve_resource (conn, request, file->name, file->content_type);
   } else {

@@ -1740,6 +1740,15 @@ GST_START_TEST (test_http_endpoints)
   fail_unless_equals_int (status, 200);
   fail_unless_equals_string (type, "text/css");
   g_free (type);
+  /* the icon, also where browsers look for it first */
+  type = http_get_header (relay, "/favicon.svg", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "image/svg+xml");
+  g_free (type);
+  type = http_get_header (relay, "/favicon.ico", &status);
+  fail_unless_equals_int (status, 200);
+  fail_unless_equals_string (type, "image/svg+xml");
+  g_free (type);
   g_free (http_get_header (relay, "/view/bad%20name", &status));
   fail_unless_equals_int (status, 404);
 
