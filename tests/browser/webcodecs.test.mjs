@@ -342,8 +342,11 @@ vtest('pictures are presented on the audio clock: A/V offset within 40 ms', { sk
   // would be shown that much early; they waited for the clock instead
   assert.ok(v.held >= 30, `only ${v.held} pictures waited for their time`);
   assert.ok(Math.abs(median) <= 40, `median A/V offset ${median} ms`);
-  assert.ok(worst <= 40 || offsets.filter((o) => Math.abs(o) > 40).length <= offsets.length / 20,
-    `A/V offsets over 40 ms: ${offsets.filter((o) => Math.abs(o) > 40).join(', ')}`);
+  // a picture decoded after its time (the viewer counts it as late: a
+  // busy machine, not the clock) is shown at once, as late as it came;
+  // beyond those, one in twenty may miss
+  assert.ok(worst <= 40 || offsets.filter((o) => Math.abs(o) > 40).length <= offsets.length / 20 + v.late,
+    `A/V offsets over 40 ms: ${offsets.filter((o) => Math.abs(o) > 40).join(', ')} (late pictures: ${v.late})`);
 });
 
 vtest('the stats overlay toggles with its button and Alt+S, and shows the codec', { skip: elementMissing('x264enc') || false }, async () => {
