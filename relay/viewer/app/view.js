@@ -156,6 +156,8 @@ class ViewerPage {
         utf8enc.encode(JSON.stringify({ select: this.select }))))
       state.sent.filters++;
     this.input.sendResize();
+    this.framesSinceOpen = 0;
+    this.firstPong = true;
     if (!state.width)
       this.notice('Connected. Waiting for the source…');
     this.showStatus();
@@ -193,12 +195,24 @@ class ViewerPage {
 
     if (r.kind === 'ping') {
       const rtt = (now32() - r.header.timestamp) >>> 0;
+      if (this.firstPong) {
+        this.firstPong = false;
+        /* the relay answers the Ping sent on open behind the catch-up it
+         * queued first (a whole picture, megabytes perhaps), which we
+         * decoded and drew before reading the answer: that reading is
+         * the catch-up's, not the network's. Ask again at once. */
+        if (this.framesSinceOpen > 0) {
+          this.connection.sendPing();
+          return;
+        }
+      }
       if (rtt < 60000) {
         state.latency = rtt;
         this.scheduleStatus();
       }
       return;
     }
+    this.framesSinceOpen++;
     if (r.kind === 'input')
       return;                   /* input is for sources */
     if (r.kind === 'malformed' && !r.header) {

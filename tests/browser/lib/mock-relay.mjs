@@ -102,7 +102,14 @@ export class MockRelay {
       const f = parseFrame(data);
       f.channel = channel;
       if (f.type === T.PING && !(f.flags & 1)) {
-        ws.send(data);          // echo to the sender alone
+        // echo to the sender alone; with firstPingDelay set, the first
+        // echo of a connection comes that much later (behind a catch-up)
+        const delay = !ws.pinged ? this.firstPingDelay || 0 : 0;
+        ws.pinged = true;
+        if (delay)
+          setTimeout(() => ws.readyState === 1 && ws.send(data), delay);
+        else
+          ws.send(data);
         f.echoed = true;
       }
       this.received.push(f);
