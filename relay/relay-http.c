@@ -758,6 +758,20 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     relay_http_respond (conn, request, 200, "application/json", json,
         strlen (json));
     g_free (json);
+  } else if (g_str_has_prefix (path, "/channels/")) {
+    /* one channel: what the viewer asks while it has no picture, to
+     * tell "no source" from "a source that sends no picture" */
+    gchar *json = NULL;
+
+    if (relay_channel_name_is_valid (path + 10))
+      json = relay_channel_json (relay, path + 10);
+    if (json == NULL) {
+      relay_http_error (conn, request, 404, "no such channel");
+    } else {
+      relay_http_respond (conn, request, 200, "application/json", json,
+          strlen (json));
+      g_free (json);
+    }
   } else if (strcmp (path, "/metrics") == 0) {
     gchar *text = relay_metrics_text (relay);
 

@@ -26,69 +26,60 @@
 #include "relay-channel.h"
 #include "relay-metrics.h"
 
-/* GET /channels */
+/* GET /channels and /channels/{name} */
 
-gchar *
-relay_channels_json (DsRelay * relay)
+static void
+add_channel_object (JsonBuilder * builder, RelayChannel * channel)
 {
-  JsonBuilder *builder = json_builder_new ();
+  RelayChannelStats stats;
+
+  relay_channel_get_stats (channel, &stats);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, stats.name);
+  json_builder_set_member_name (builder, "source");
+  json_builder_add_boolean_value (builder, stats.has_source);
+  json_builder_set_member_name (builder, "receivers");
+  json_builder_add_int_value (builder, stats.receivers);
+  json_builder_set_member_name (builder, "signaling");
+  json_builder_add_int_value (builder, stats.signaling);
+  json_builder_set_member_name (builder, "frames");
+  json_builder_add_int_value (builder, stats.counters.frames_in);
+  json_builder_set_member_name (builder, "bytes");
+  json_builder_add_int_value (builder, stats.counters.bytes_in);
+  json_builder_set_member_name (builder, "frames_out");
+  json_builder_add_int_value (builder, stats.counters.frames_out);
+  json_builder_set_member_name (builder, "bytes_out");
+  json_builder_add_int_value (builder, stats.counters.bytes_out);
+  json_builder_set_member_name (builder, "dropped");
+  json_builder_add_int_value (builder, stats.counters.dropped);
+  json_builder_set_member_name (builder, "queued_bytes");
+  json_builder_add_int_value (builder, stats.queued_bytes);
+  json_builder_set_member_name (builder, "last_frame_age_ms");
+  if (stats.last_frame_age_ms >= 0)
+    json_builder_add_int_value (builder, stats.last_frame_age_ms);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "schema");
+  json_builder_add_boolean_value (builder, stats.has_schema);
+  json_builder_set_member_name (builder, "signals");
+  json_builder_add_int_value (builder, stats.signals);
+  json_builder_set_member_name (builder, "cached_deltas");
+  json_builder_add_int_value (builder, stats.cached_deltas);
+  json_builder_set_member_name (builder, "cache_bytes");
+  json_builder_add_int_value (builder, stats.cache_bytes);
+  json_builder_set_member_name (builder, "ended");
+  json_builder_add_boolean_value (builder, stats.ended);
+  json_builder_end_object (builder);
+}
+
+static gchar *
+builder_to_json (JsonBuilder * builder)
+{
   JsonGenerator *generator;
   JsonNode *root;
   gchar *json;
-  GList *names, *l;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "channels");
-  json_builder_begin_array (builder);
-  names = g_hash_table_get_keys (relay->channels);
-  names = g_list_sort (names, (GCompareFunc) g_strcmp0);
-  for (l = names; l; l = l->next) {
-    RelayChannelStats stats;
-
-    relay_channel_get_stats (g_hash_table_lookup (relay->channels, l->data),
-        &stats);
-
-    json_builder_begin_object (builder);
-    json_builder_set_member_name (builder, "name");
-    json_builder_add_string_value (builder, stats.name);
-    json_builder_set_member_name (builder, "source");
-    json_builder_add_boolean_value (builder, stats.has_source);
-    json_builder_set_member_name (builder, "receivers");
-    json_builder_add_int_value (builder, stats.receivers);
-    json_builder_set_member_name (builder, "signaling");
-    json_builder_add_int_value (builder, stats.signaling);
-    json_builder_set_member_name (builder, "frames");
-    json_builder_add_int_value (builder, stats.counters.frames_in);
-    json_builder_set_member_name (builder, "bytes");
-    json_builder_add_int_value (builder, stats.counters.bytes_in);
-    json_builder_set_member_name (builder, "frames_out");
-    json_builder_add_int_value (builder, stats.counters.frames_out);
-    json_builder_set_member_name (builder, "bytes_out");
-    json_builder_add_int_value (builder, stats.counters.bytes_out);
-    json_builder_set_member_name (builder, "dropped");
-    json_builder_add_int_value (builder, stats.counters.dropped);
-    json_builder_set_member_name (builder, "queued_bytes");
-    json_builder_add_int_value (builder, stats.queued_bytes);
-    json_builder_set_member_name (builder, "last_frame_age_ms");
-    if (stats.last_frame_age_ms >= 0)
-      json_builder_add_int_value (builder, stats.last_frame_age_ms);
-    else
-      json_builder_add_null_value (builder);
-    json_builder_set_member_name (builder, "schema");
-    json_builder_add_boolean_value (builder, stats.has_schema);
-    json_builder_set_member_name (builder, "signals");
-    json_builder_add_int_value (builder, stats.signals);
-    json_builder_set_member_name (builder, "cached_deltas");
-    json_builder_add_int_value (builder, stats.cached_deltas);
-    json_builder_set_member_name (builder, "cache_bytes");
-    json_builder_add_int_value (builder, stats.cache_bytes);
-    json_builder_set_member_name (builder, "ended");
-    json_builder_add_boolean_value (builder, stats.ended);
-    json_builder_end_object (builder);
-  }
-  g_list_free (names);
-  json_builder_end_array (builder);
-  json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
   generator = json_generator_new ();
@@ -99,6 +90,39 @@ relay_channels_json (DsRelay * relay)
   g_object_unref (generator);
   g_object_unref (builder);
   return json;
+}
+
+gchar *
+relay_channels_json (DsRelay * relay)
+{
+  JsonBuilder *builder = json_builder_new ();
+  GList *names, *l;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "channels");
+  json_builder_begin_array (builder);
+  names = g_hash_table_get_keys (relay->channels);
+  names = g_list_sort (names, (GCompareFunc) g_strcmp0);
+  for (l = names; l; l = l->next)
+    add_channel_object (builder, g_hash_table_lookup (relay->channels,
+            l->data));
+  g_list_free (names);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return builder_to_json (builder);
+}
+
+gchar *
+relay_channel_json (DsRelay * relay, const gchar * name)
+{
+  RelayChannel *channel = g_hash_table_lookup (relay->channels, name);
+  JsonBuilder *builder;
+
+  if (channel == NULL)
+    return NULL;
+  builder = json_builder_new ();
+  add_channel_object (builder, channel);
+  return builder_to_json (builder);
 }
 
 /* GET /metrics */

@@ -73,9 +73,12 @@ typedef struct
   guint64 signals_refused;
 } RelayChannelCounters;
 
-/* The /metrics and /channels bodies */
+/* The /metrics, /channels and /channels/{name} bodies (the last NULL
+ * when the relay has no such channel) */
 gchar *         relay_metrics_text          (DsRelay * relay);
 gchar *         relay_channels_json         (DsRelay * relay);
+gchar *         relay_channel_json          (DsRelay * relay,
+                                             const gchar * name);
 
 G_END_DECLS
 

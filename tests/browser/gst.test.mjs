@@ -291,6 +291,53 @@ gtest('signals from a JSON Lines publisher update the table', async () => {
   }, null, { timeout: 15000 });
 });
 
+// What the page says on a channel of signals only (the aggregator
+// examples), and after a relay restart while its source is away: the
+// states of the notice, with screenshots in the test's artifacts
+gtest('a signals-only channel and a relay restart: the viewer says what is true', async () => {
+  const shots = path.join(process.env.DS_BROWSER_ARTIFACTS || os.tmpdir(), 'viewer-states');
+  fs.mkdirSync(shots, { recursive: true });
+  const state = async (name) => {
+    const st = await page.evaluate(() => ({ view: dsViewer.view, stale: dsViewer.signalsStale,
+      count: dsViewer.signals.count,
+      notice: document.getElementById('notice').hidden ? null : document.getElementById('notice').textContent }));
+    await page.screenshot({ path: path.join(shots, name + '.png') });
+    console.log(`# ${name}: ${JSON.stringify(st)}`);
+    return st;
+  };
+  const publish = () => start(`fdsrc fd=0 ! application/x-ds-signal ! dspay ! ` +
+      `dsrelaysink location=${relay.ws}/peer/aggregate`, { stdin: 'pipe', messages: false });
+
+  await openViewer('aggregate');
+  await waitInPage(page, () => dsViewer.view === 'no-source', undefined, 10000);
+  assert.match((await state('1-no-source')).notice, /^No source on this channel/);
+
+  let pub = publish();
+  for (let i = 80; i <= 82; i++)
+    pub.write(`{"count": ${i}}\n`);
+  await waitInPage(page, () => dsViewer.signals.count === 82 && dsViewer.view === 'no-picture', undefined, 15000);
+  let st = await state('2-signals-only');
+  assert.equal(st.notice, 'The source is connected and sends signals, no picture.');
+
+  // the source stops, the relay restarts: count 82 is no longer true
+  await pub.stop();
+  await relay.restart(500);
+  await waitInPage(page, () => dsViewer.connected && dsViewer.reconnects >= 1 &&
+      dsViewer.view === 'no-source', undefined, 20000);
+  st = await state('3-after-restart-no-source');
+  assert.equal(st.stale, true, 'the values from before the restart are greyed');
+  assert.equal(st.count, 82);
+  assert.match(st.notice, /No source on this channel.*\(greyed\) are from before/);
+
+  // the source is back: fresh values, nothing greyed
+  pub = publish();
+  pub.write('{"count": 1}\n');
+  await waitInPage(page, () => dsViewer.signals.count === 1 && !dsViewer.signalsStale &&
+      dsViewer.view === 'no-picture', undefined, 15000);
+  await state('4-source-back');
+  assert.deepEqual(page.errors, []);
+});
+
 gtest('a click on the canvas arrives at the publisher at the right coordinates', async () => {
   const pub = start(`videotestsrc pattern=smpte is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
       `dsrelaysink location=${relay.ws}/peer/click`);

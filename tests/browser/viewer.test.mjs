@@ -376,6 +376,61 @@ vtest('signals: sync replaces, diff merges, _v versions, Keyframe resets', async
   await page.waitForFunction(() => document.getElementById('s-frames').textContent === '7');
 });
 
+vtest('the notice tells no source, signals only, waiting for a picture, picture, and a lost connection apart', async () => {
+  const view = () => page.evaluate(() => ({ view: dsViewer.view,
+    text: document.getElementById('notice').hidden ? null : document.getElementById('notice').textContent }));
+  const waitView = (v) => waitInPage(page, (want) => dsViewer.view === want, v);
+  relay.sources.set('states', false);
+  let ws = await openViewer('states');
+  await waitView('no-source');
+  assert.match((await view()).text, /^No source on this channel/);
+
+  // a source comes: it sends signals only, then a delta before any
+  // keyframe, then a picture
+  relay.sources.set('states', true);
+  await waitView('waiting-frames');       // asked again within 2 s
+  assert.match((await view()).text, /source is connected\. Waiting for its first frame/);
+  ws.send(packFrame({ type: T.SIGNAL_SYNC, flags: FLAG_KEYFRAME }, Buffer.from('{"count":82}')));
+  await waitView('no-picture');
+  assert.equal((await view()).text, 'The source is connected and sends signals, no picture.');
+  ws.send(packFrame({ type: T.DELTA_PIXELS, seq: 1, width: 4, height: 4 }, Buffer.from([0, 64, 0])));
+  await waitView('waiting-picture');
+  assert.equal((await view()).text, 'Waiting for the first picture…');
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 2, width: 4, height: 4 }, bars(4, 4)));
+  await waitView('picture');
+  assert.equal((await view()).text, null);
+
+  // the relay goes away: greyed, said at the top, not over the picture
+  const n = relay.connections;
+  ws.terminate();
+  await waitView('reconnecting');
+  const lost = await view();
+  assert.match(lost.text, /connection to the relay is lost.*greyed/);
+  assert.equal(await page.evaluate(() => document.getElementById('notice').classList.contains('top')), true);
+  assert.equal(await page.evaluate(() => dsViewer.signalsStale && dsViewer.pictureStale), true);
+
+  // back, but the source is not: the old values stay greyed and are said
+  // to be from before
+  relay.sources.set('states', false);
+  ws = await relay.waitForConnections(n + 1);
+  await waitView('picture-no-source');
+  assert.match((await view()).text, /No source on this channel now/);
+  relay.sources.set('states', true);
+  ws.send(packFrame({ type: T.SIGNAL_SYNC, flags: FLAG_KEYFRAME, seq: 3 }, Buffer.from('{"count":1}')));
+  ws.send(packFrame({ type: T.PIXELS, flags: FLAG_KEYFRAME, seq: 4, width: 4, height: 4 }, bars(4, 4)));
+  await waitView('picture');
+  assert.equal(await page.evaluate(() => dsViewer.signalsStale || dsViewer.pictureStale), false);
+  assert.deepEqual(page.errors, []);
+});
+
+vtest('a channel of sound only says so', async () => {
+  const ws = await openViewer('soundonly');
+  const pcm = Buffer.alloc(480 * 2 * 4);
+  ws.send(packFrame({ type: T.AUDIO_PCM, width: 2, height: 48000 }, pcm));
+  await waitInPage(page, () => dsViewer.view === 'no-picture');
+  assert.equal(await page.textContent('#notice'), 'The source is connected and sends sound, no picture.');
+});
+
 vtest('?select sends a SubscribeFilter after every (re)connect', async () => {
   await openViewer('sel', '?select=count,%20doubled');
   const f = await relay.waitForFrame((x) => x.type === T.SUBSCRIBE_FILTER);

@@ -25,10 +25,30 @@ import { decompress as zstdDecompress } from '../vendor/fzstd.mjs';
 const KEYFRAME_RETRY_MIN_MS = 250;
 const KEYFRAME_RETRY_MAX_MS = 4000;
 const STATS_INTERVAL_MS = 500;
+/* how often the page asks the relay whether the channel has a source
+ * (GET /channels/{name}), while it shows no live picture */
+const SOURCE_POLL_MS = 2000;
+/* frames while the relay said "no source": asked again, at most this often */
+const SOURCE_REPOLL_MS = 250;
 /* offsets (audio clock − picture timestamp) kept for tests */
 const SYNC_SAMPLES = 300;
 
 const utf8enc = new TextEncoder();
+
+/* what a frame type says a channel carries (for the notice; a picture
+ * frame counts even when it cannot be drawn yet) */
+const FRAME_KIND = {
+  [FRAME.PIXELS]: 'picture',
+  [FRAME.COMPRESSED_PIXELS]: 'picture',
+  [FRAME.DELTA_PIXELS]: 'picture',
+  [FRAME.MOTION_DELTA_PIXELS]: 'picture',
+  [FRAME.ENCODED_VIDEO]: 'picture',
+  [FRAME.AUDIO_PCM]: 'audio',
+  [FRAME.AUDIO_COMPRESSED]: 'audio',
+  [FRAME.SIGNAL_SYNC]: 'signals',
+  [FRAME.SIGNAL_DIFF]: 'signals',
+  [FRAME.SCHEMA_ANNOUNCE]: 'signals',
+};
 
 function $ (id) {
   return document.getElementById(id);
@@ -66,6 +86,11 @@ class ViewerPage {
     this.keyframeTimer = 0;
     this.keyframeDelay = KEYFRAME_RETRY_MIN_MS;
     this.statusPending = false;
+    this.warning = null;        /* a notice that stays: see updateNotice */
+    this.pollTimer = 0;
+    this.polling = false;
+    this.polledAt = 0;
+    this.lastFrameAt = 0;
   }
 
   start () {
@@ -134,7 +159,9 @@ class ViewerPage {
       },
     }, state.sent);
     canvas.focus();
-    this.notice('Connecting…');
+    state.source = null;        /* not asked yet */
+    state.seen = { picture: false, audio: false, signals: false };
+    this.updateNotice();
     this.showSignals();
     this.showStatus();
     this.connection.connect();
@@ -145,7 +172,12 @@ class ViewerPage {
   onOpen () {
     const state = this.state;
     state.connected = true;
+    state.everConnected = true;
     state.ended = false;
+    /* what this connection brings is told apart from what the page
+     * still shows of the last one */
+    state.seen = { picture: false, audio: false, signals: false };
+    state.source = null;
     /* what we hold may not match what the relay sends: start over from a
      * keyframe (the relay's catch-up begins with one) */
     this.decoder.newConnection();
@@ -158,8 +190,8 @@ class ViewerPage {
     this.input.sendResize();
     this.framesSinceOpen = 0;
     this.firstPong = true;
-    if (!state.width)
-      this.notice('Connected. Waiting for the source…');
+    this.pollSource();
+    this.updateNotice();
     this.showStatus();
   }
 
@@ -175,7 +207,41 @@ class ViewerPage {
       clearTimeout(this.keyframeTimer);
       this.keyframeTimer = 0;
     }
+    clearTimeout(this.pollTimer);
+    this.pollTimer = 0;
+    this.updateNotice();
     this.showStatus();
+  }
+
+  /* The stream alone cannot tell "no source" from "a source that has
+   * sent nothing yet" or "one that sends no picture": the relay's
+   * /channels/{name} can. Asked at once on open, then every 2 s while
+   * no live picture is shown (a channel whose pictures flow is not
+   * asked: its frames say enough). */
+  pollSource () {
+    clearTimeout(this.pollTimer);
+    this.pollTimer = 0;
+    const state = this.state;
+    if (!state.connected)
+      return;
+    const live = state.width && !state.ended && state.source === true &&
+        performance.now() - this.lastFrameAt < SOURCE_POLL_MS;
+    if (!live && !this.polling) {
+      this.polling = true;
+      this.polledAt = performance.now();
+      fetch('/channels/' + encodeURIComponent(state.channel), { cache: 'no-store' })
+        .then((res) => res.status === 404 ? { source: false } : res.ok ? res.json() : null)
+        .then((info) => {
+          if (info && typeof info.source === 'boolean' && state.connected &&
+              state.source !== info.source) {
+            state.source = info.source;
+            this.updateNotice();
+          }
+        })
+        .catch(() => {})        /* an older relay, or one going away */
+        .finally(() => { this.polling = false; });
+    }
+    this.pollTimer = setTimeout(() => this.pollSource(), SOURCE_POLL_MS);
   }
 
   sendInput (type, payload) {
@@ -215,6 +281,7 @@ class ViewerPage {
     this.framesSinceOpen++;
     if (r.kind === 'input')
       return;                   /* input is for sources */
+    this.lastFrameAt = performance.now();
     if (r.kind === 'malformed' && !r.header) {
       state.decodeErrors++;     /* not even a frame */
       return;
@@ -224,8 +291,18 @@ class ViewerPage {
     state.lastType = r.header.type;
     if (r.newStream) {
       state.ended = false;      /* a new stream follows */
-      this.notice(null);
+      this.warning = null;
     }
+    /* frames come from a source (the relay's catch-up of one that left
+     * is asked about by pollSource) */
+    if (state.source === null)
+      state.source = true;
+    else if (state.source === false && !this.polling &&
+        performance.now() - this.polledAt > SOURCE_REPOLL_MS)
+      this.pollSource();        /* a catch-up, or a source that came */
+    const kind = FRAME_KIND[r.header.type];
+    if (kind)
+      state.seen[kind] = true;
     this.scheduleStatus();
     state.gaps = this.decoder.stats.gaps;
     state.inflated = this.decoder.stats.inflated;
@@ -235,9 +312,9 @@ class ViewerPage {
       const t = r.header.type;
       if (t === FRAME.PIXELS || t === FRAME.DELTA_PIXELS ||
           t === FRAME.MOTION_DELTA_PIXELS || t === FRAME.COMPRESSED_PIXELS)
-        this.notice('This stream is compressed with zstd, and this relay was built ' +
+        this.warning = 'This stream is compressed with zstd, and this relay was built ' +
             'without the viewer\'s zstd decoder (fzstd: npm ci in relay/viewer). ' +
-            'Publish it with dsdelta compression=none (the default).', true);
+            'Publish it with dsdelta compression=none (the default).';
     }
 
     switch (r.kind) {
@@ -296,8 +373,7 @@ class ViewerPage {
     if (r.lost)
       this.pictureLost();
     state.waitingForKeyframe = this.waitingForKeyframe();
-    if (state.ended)
-      this.notice('The source ended its stream. A new one may follow.');
+    this.updateNotice();
   }
 
   /* ---- encoded video ---- */
@@ -330,15 +406,17 @@ class ViewerPage {
     const state = this.state;
     if (why === 'no-webcodecs') {
       state.video.cannotDecode = name;
-      this.notice('This page cannot decode ' + name + ' video: WebCodecs exists only in a ' +
+      this.warning = 'This page cannot decode ' + name + ' video: WebCodecs exists only in a ' +
           'secure context. Open it over https (ds-relay --tls-cert/--tls-key, see ' +
-          'docs/relay.md) or on localhost.', true);
+          'docs/relay.md) or on localhost.';
+      this.updateNotice();
       return;
     }
     state.video.cannotDecode = codec || name;
-    this.notice(why === 'unknown' ?
+    this.warning = why === 'unknown' ?
       'This viewer does not know the video ' + name + ' of this stream.' :
-      'This browser cannot decode ' + name + ' (codec ' + codec + ').', true);
+      'This browser cannot decode ' + name + ' (codec ' + codec + ').';
+    this.updateNotice();
   }
 
   waitingForKeyframe () {
@@ -460,14 +538,13 @@ class ViewerPage {
 
   onPictureSize (w, h, changed) {
     const state = this.state;
-    if (!state.ended)
-      this.notice(null);
     if (changed) {
       state.width = w;
       state.height = h;
       this.input.sendResize();
       /* a decoded VideoFrame may come after the last message */
       this.scheduleStatus();
+      this.updateNotice();
     }
   }
 
@@ -509,6 +586,7 @@ class ViewerPage {
       return;
     this.state.pictureStale = stale;
     this.display.setStale(stale);
+    this.updateNotice();
   }
 
   setSignalsStale (stale) {
@@ -516,6 +594,7 @@ class ViewerPage {
       return;
     this.state.signalsStale = stale;
     $('signals').classList.toggle('stale', stale);
+    this.updateNotice();
   }
 
   /* ---- status display ---- */
@@ -544,11 +623,95 @@ class ViewerPage {
     }, 100);
   }
 
-  notice (text, warn) {
+  /* What the channel is doing, as far as this page can tell: one of
+   * connecting, reconnecting, connected (the relay not asked yet),
+   * no-source, waiting-frames (a source that has sent nothing yet),
+   * no-picture (a source that sends signals or sound, no picture so far),
+   * waiting-picture (pictures come, none drawable yet: a delta before
+   * its keyframe), picture, picture-no-source (the last picture of a
+   * source that left) and ended. state.view holds it, for tests. */
+  viewState () {
+    const s = this.state;
+    if (!s.connected)
+      return s.everConnected ? 'reconnecting' : 'connecting';
+    if (s.ended)
+      return 'ended';
+    if (s.width)
+      return s.source === false ? 'picture-no-source' : 'picture';
+    if (s.source === null)
+      return 'connected';
+    if (s.source === false)
+      return 'no-source';
+    if (s.seen.picture)
+      return 'waiting-picture';
+    if (s.seen.signals || s.seen.audio)
+      return 'no-picture';
+    return 'waiting-frames';
+  }
+
+  updateNotice () {
+    const state = this.state;
+    const view = this.viewState();
+    state.view = view;
+    if (this.warning) {
+      this.notice(this.warning, 'warn');
+      return;
+    }
+    const held = Object.keys(state.signals).length > 0;
+    const stale = state.pictureStale || state.signalsStale;
+    let text = null;
+    let kind = null;
+    switch (view) {
+      case 'connecting':
+        text = 'Connecting…';
+        break;
+      case 'reconnecting':
+        text = 'The connection to the relay is lost. Reconnecting…' +
+          (stale ? ' What is shown (greyed) is from before.' : '');
+        kind = state.width ? 'top' : null;
+        break;
+      case 'connected':
+        text = 'Connected.';
+        break;
+      case 'no-source':
+        text = 'No source on this channel: the picture appears as soon as one publishes.';
+        if (held)
+          text += stale ? ' The values shown (greyed) are from before.' :
+            ' The values shown are the last it sent.';
+        break;
+      case 'waiting-frames':
+        text = 'The source is connected. Waiting for its first frame…';
+        break;
+      case 'no-picture': {
+        const what = [state.seen.audio ? 'sound' : null, state.seen.signals ? 'signals' : null]
+          .filter((w) => w).join(' and ');
+        text = 'The source is connected and sends ' + what + ', no picture.';
+        break;
+      }
+      case 'waiting-picture':
+        text = 'Waiting for the first picture…';
+        break;
+      case 'picture-no-source':
+        text = 'No source on this channel now: this is the last picture it sent.';
+        kind = 'top';
+        break;
+      case 'ended':
+        text = 'The source ended its stream. A new one may follow.';
+        kind = state.width ? 'top' : null;
+        break;
+      default:
+        break;                  /* a live picture speaks for itself */
+    }
+    this.notice(text, kind);
+  }
+
+  notice (text, kind) {
     const el = $('notice');
+    if (el.textContent !== (text || ''))
+      el.textContent = text || '';
     el.hidden = !text;
-    el.textContent = text || '';
-    el.classList.toggle('warn', !!warn);
+    el.classList.toggle('warn', kind === 'warn');
+    el.classList.toggle('top', kind === 'top');
   }
 
   updateSoundButton () {

@@ -40,6 +40,7 @@ const VENDOR = {
 export class MockRelay {
   constructor () {
     this.channels = [];
+    this.sources = new Map(); // channel → has a source (default true)
     this.clients = [];        // open receiver sockets, newest last
     this.received = [];       // frames from receivers: parsed, with .channel
     this.connections = 0;
@@ -77,6 +78,20 @@ export class MockRelay {
       file = [this.fzstd ? vendor[0] : vendor[1], vendor[2]];
     if (!file && /^\/view\/[^/]+$/.test(url.pathname))
       file = ['view.html', 'text/html; charset=utf-8'];
+    const one = url.pathname.match(/^\/channels\/([A-Za-z0-9._-]{1,64})$/);
+    if (one) {
+      // like ds-relay: a channel exists while someone is connected to it;
+      // it has a source unless a test says otherwise (sources)
+      const name = one[1];
+      if (!this.clients.some((c) => c.channel === name)) {
+        res.writeHead(404);
+        res.end('no such channel\n');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ name, source: this.sources.get(name) ?? true }));
+      return;
+    }
     if (url.pathname === '/channels') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(this.channels));

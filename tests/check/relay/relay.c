@@ -1291,16 +1291,29 @@ GST_START_TEST (test_take_over)
 
 GST_END_TEST;
 
+/* A member of one channel object (booleans as 0 or 1) */
+static gint64
+channel_member (JsonObject * channel, const gchar * member)
+{
+  JsonNode *node = json_object_get_member (channel, member);
+
+  fail_unless (node != NULL, "no %s in /channels", member);
+  if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    return json_node_get_boolean (node);
+  return json_node_get_int (node);
+}
+
 /* A member of channel @name in GET /channels (booleans as 0 or 1);
- * @member NULL: 0 when the channel is listed; -1 when it is not */
+ * @member NULL: 0 when the channel is listed; -1 when it is not. GET
+ * /channels/{name} must say the same (404 for a channel not listed). */
 static gint64
 channel_stat (DsTestRelay * relay, const gchar * name, const gchar * member)
 {
-  gchar *body = NULL;
+  gchar *body = NULL, *path;
   JsonObject *root;
   JsonArray *channels;
-  gint64 value = -1;
-  guint i;
+  gint64 value = -1, one;
+  guint i, status;
 
   fail_unless_equals_int (ds_test_relay_http_get (relay, "/channels", &body),
       200);
@@ -1308,23 +1321,34 @@ channel_stat (DsTestRelay * relay, const gchar * name, const gchar * member)
   channels = json_object_get_array_member (root, "channels");
   for (i = 0; i < json_array_get_length (channels); i++) {
     JsonObject *channel = json_array_get_object_element (channels, i);
-    JsonNode *node;
 
     if (g_strcmp0 (json_object_get_string_member (channel, "name"), name))
       continue;
-    if (member == NULL) {
-      value = 0;
-      break;
-    }
-    node = json_object_get_member (channel, member);
-    fail_unless (node != NULL, "no %s in /channels", member);
-    if (json_node_get_value_type (node) == G_TYPE_BOOLEAN)
-      value = json_node_get_boolean (node);
-    else
-      value = json_node_get_int (node);
+    value = member ? channel_member (channel, member) : 0;
     break;
   }
   json_object_unref (root);
+  g_free (body);
+
+  path = g_strconcat ("/channels/", name, NULL);
+  status = ds_test_relay_http_get (relay, path, &body);
+  g_free (path);
+  if (value == -1 && member == NULL) {
+    fail_unless_equals_int (status, 404);
+  } else if (status == 200) {
+    root = parse_json_object (body);
+    fail_unless_equals_string (json_object_get_string_member (root, "name"),
+        name);
+    one = member ? channel_member (root, member) : 0;
+    json_object_unref (root);
+    /* counters may move between the two answers; what a test waits on
+     * (source, receivers, ...) does not while it is read */
+    if (member == NULL || g_strcmp0 (member, "source") == 0)
+      fail_unless_equals_int64 (one, value);
+  } else {
+    fail_unless_equals_int (status, 404);
+    fail_unless_equals_int64 (value, -1);
+  }
   g_free (body);
   return value;
 }
