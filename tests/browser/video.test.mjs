@@ -59,19 +59,29 @@ test('EncodedVideo in the protocol module and the stream model', () => {
     v.setUint8(0, 5);
     v.setUint8(1, flags);
     v.setUint16(2, seq, true);
+    v.setUint16(8, 64, true);
+    v.setUint16(10, 48, true);
     v.setUint32(12, payload.length, true);
     f.set(payload, 16);
     return f;
   };
   let r = d.push(frame(0, 2, bytes('0100 00000001 65')));
-  assert.equal(r.kind, 'video');
+  assert.equal(r.kind, 'unit');
   assert.equal(r.codec, 1);
   assert.equal(r.keyframe, true);
   assert.deepEqual(Array.from(r.unit), [0, 0, 0, 1, 0x65]);
-  r = d.push(frame(2, 0, bytes('0300 11')));
+  r = d.push(frame(1, 0, bytes('0100 00000001 41')));
+  assert.equal(r.kind, 'unit', 'a unit after its keyframe');
+  r = d.push(frame(3, 0, bytes('0100 11')));
   assert.equal(r.missing, 1, 'a seq gap on the picture stream');
-  r = d.push(frame(3, 4, bytes('0300 11')));
+  assert.equal(r.kind, 'dropped', 'a unit after a gap waits for the next keyframe');
+  assert.equal(r.lost, true);
+  r = d.push(frame(4, 4, bytes('0300 11')));
   assert.equal(r.kind, 'malformed', 'FLAG_COMPRESSED');
+  for (const [hex, why] of [['0900 11', 'unknown codec'], ['0101 11', 'reserved byte'], ['0100', 'no unit']]) {
+    r = d.push(frame(5, 2, bytes(hex)));
+    assert.equal(r.kind, 'malformed', why);
+  }
 });
 
 // FramePresenter with stand-in frames and a clock the test moves

@@ -1288,8 +1288,6 @@ vector_encoded_h264 (void)
   guint8 *p = make_picture (W, H, 3);
   guint8 bad[] = { 9, 0, 0, 0, 0, 1, 0x41 };
 
-  v->browser_skip = "the viewer does not decode EncodedVideo (0x05) yet "
-      "(issue 14 item 5)";
   add_unit (v, FALSE, 0, 64, 48, 0);
   add_pixels (v, 1, W, H, p);
   add_unit (v, TRUE, 2, 64, 48, 1);

@@ -331,8 +331,12 @@ class ViewerPage {
       case 'image':
         this.display.drawImage(r.payload);
         break;
-      case 'video':
+      case 'unit':
         this.onVideo(r);
+        break;
+      case 'dropped':
+        if (r.header.type === FRAME.ENCODED_VIDEO)
+          this.onUnitDropped(r);
         break;
       case 'audio':
         if (r.codec === 'pcm')
@@ -400,6 +404,16 @@ class ViewerPage {
       this.gotKeyframe();
     else if (this.waitingForKeyframe())
       this.requestKeyframe();
+  }
+
+  /* A unit the stream model dropped: no keyframe before it (at the
+   * start, after a seq gap, a Keyframe or End frame). The decoder waits
+   * for the next keyframe, which pictureLost() asks for. */
+  onUnitDropped (r) {
+    this.videoStream = true;
+    this.state.video.skipped++;
+    if (r.missing > 0)
+      this.video.reset('gap');
   }
 
   videoUnsupported (why, name, codec) {

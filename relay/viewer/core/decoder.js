@@ -66,6 +66,19 @@ function isPicture (type) {
       type === FRAME.MOTION_DELTA_PIXELS;
 }
 
+/* EncodedVideo codecs (ds_codec_is_known()): H.264, H.265, VP8, VP9, AV1 */
+const KNOWN_CODECS = new Set([1, 2, 3, 4, 5]);
+
+/* ds_encoded_video_parse(): the codec byte is known and the reserved
+ * byte 0 (the length is validateFrame()'s) */
+function encodedVideoError (payload) {
+  if (!KNOWN_CODECS.has(payload[0]))
+    return 'EncodedVideo with unknown codec ' + payload[0];
+  if (payload[1] !== 0)
+    return 'EncodedVideo with reserved byte ' + payload[1] + ' (must be 0)';
+  return null;
+}
+
 export class StreamDecoder {
   /** @zstd: fzstd's decompress (Uint8Array -> Uint8Array), or null */
   constructor ({ zstd = null } = {}) {
@@ -75,6 +88,9 @@ export class StreamDecoder {
     this.width = 0;
     this.height = 0;
     this.waitingForKeyframe = true;
+    /* DsEncodedVideoState: the keyframe units follow, with its codec and
+     * size */
+    this.encoded = { haveKeyframe: false, codec: 0, width: 0, height: 0 };
     this.signals = {};
     this.schema = null;
     this.ended = false;
@@ -95,6 +111,7 @@ export class StreamDecoder {
     this.seq.reset();
     this.reference = null;
     this.waitingForKeyframe = true;
+    this.encoded.haveKeyframe = false;
     this.ended = false;
   }
 
@@ -103,7 +120,7 @@ export class StreamDecoder {
    * exactly one frame. With @owned (an ArrayBuffer nobody else uses), a
    * Pixels picture is kept without a copy. Returns what happened:
    * { kind, header, missing, lost, error, ... } where kind is one of
-   * malformed, ping, input, picture, dropped, unsupported, image, video, audio,
+   * malformed, ping, input, picture, dropped, unsupported, image, unit, audio,
    * signals, schema, haptic, keyframe, end, skipped; @lost is true when
    * the picture needs a keyframe from the source.
    */
@@ -126,6 +143,8 @@ export class StreamDecoder {
     /* the move table is part of the checks (O(moves)), as in dsdepay */
     if (!invalid && h.type === FRAME.MOTION_DELTA_PIXELS && !(h.flags & FLAG_COMPRESSED))
       invalid = validateMotionPayload(h, payload);
+    if (!invalid && h.type === FRAME.ENCODED_VIDEO)
+      invalid = encodedVideoError(payload);
     if (invalid)
       return this.skipPicture(h, this.malformed(h, invalid));
     const compressed = (h.flags & FLAG_COMPRESSED) !== 0;
@@ -144,15 +163,42 @@ export class StreamDecoder {
     const missing = this.seq.push(h);
     if (missing > 0 && frameSeqStream(h.type) === SEQ_STREAM.PICTURES)
       this.stats.gaps += missing;
+    const decodable = this.pushEncoded(h, payload, missing);
 
-    const r = this.handle(h, payload, missing, owned, compressed);
+    const r = this.handle(h, payload, missing, owned, compressed, decodable);
     r.header = h;
     r.missing = missing;
     r.newStream = newStream;
     return r;
   }
 
-  handle (h, payload, missing, owned, compressed) {
+  /* ds_encoded_video_state_push(): whether an EncodedVideo unit follows
+   * its keyframe and every unit since (false for other frames) */
+  pushEncoded (h, payload, missing) {
+    const e = this.encoded;
+    if (h.type === FRAME.KEYFRAME || h.type === FRAME.END) {
+      e.haveKeyframe = false;
+      return false;
+    }
+    /* a lost picture frame may have been a unit */
+    if (missing > 0 && frameSeqStream(h.type) === SEQ_STREAM.PICTURES)
+      e.haveKeyframe = false;
+    if (h.type !== FRAME.ENCODED_VIDEO)
+      return false;
+    if (h.flags & FLAG_KEYFRAME) {
+      e.haveKeyframe = true;
+      e.codec = payload[0];
+      e.width = h.width;
+      e.height = h.height;
+      return true;
+    }
+    if (e.haveKeyframe && payload[0] === e.codec && h.width === e.width && h.height === e.height)
+      return true;
+    e.haveKeyframe = false;
+    return false;
+  }
+
+  handle (h, payload, missing, owned, compressed, decodable) {
     switch (h.type) {
       case FRAME.PIXELS:
         return this.onPixels(h, payload, owned);
@@ -166,10 +212,14 @@ export class StreamDecoder {
         return { kind: 'image', type, payload };
       }
       case FRAME.ENCODED_VIDEO:
-        /* decoded by the page (core/video.js, WebCodecs); a seq gap on
-         * the picture stream (@missing) makes it wait for a keyframe */
+        /* decoded by the page (core/video.js, WebCodecs), from a
+         * keyframe on: a unit without it is dropped, as by dsdepay */
+        if (!decodable) {
+          this.stats.dropped++;
+          return { kind: 'dropped', lost: true, error: 'access unit without its keyframe' };
+        }
         return {
-          kind: 'video',
+          kind: 'unit',
           codec: payload[0],
           keyframe: (h.flags & FLAG_KEYFRAME) !== 0,
           unit: payload.subarray(2),
@@ -339,7 +389,9 @@ export class StreamDecoder {
   /* gst_ds_depay_skip_picture(): a picture that was skipped is the
    * reference of what the sender sends next */
   skipPicture (h, result) {
-    if (isPicture(h.type)) {
+    if (h.type === FRAME.ENCODED_VIDEO)
+      this.encoded.haveKeyframe = false;
+    if (isPicture(h.type) || h.type === FRAME.ENCODED_VIDEO) {
       this.reference = null;
       this.waitingForKeyframe = true;
       result.lost = true;

@@ -212,6 +212,8 @@ export function validateFrame (h) {
         return 'MotionDeltaPixels payload has no run-length code after its move table';
       return null;
     case FRAME.ENCODED_VIDEO:
+      if (h.width === 0 || h.height === 0)
+        return 'EncodedVideo frame without a picture size';
       /* u8 codec, u8 reserved, then at least one byte of access unit */
       return len < 3 ? 'EncodedVideo payload shorter than its codec prefix and one byte' : null;
     case FRAME.AUDIO_PCM:
