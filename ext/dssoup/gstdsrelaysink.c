@@ -643,6 +643,7 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
 {
   DsInputEvent event;
   GstEvent *navigation;
+  GError *error = NULL;
 
   if (header->type == DS_INPUT_RECEIVER_COUNT) {
     gboolean changed;
@@ -664,9 +665,19 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
   }
 
   if (!ds_input_event_parse (header->type, payload, header->payload_len,
-          &event, NULL)) {
+          &event, &error)) {
+    GBytes *bytes;
+
+    if (g_error_matches (error, DS_PROTOCOL_ERROR,
+            DS_PROTOCOL_ERROR_BAD_PAYLOAD)) {
+      /* a known type with a value it cannot have (a GamepadAxis NaN) */
+      GST_WARNING_OBJECT (self, "dropped input: %s", error->message);
+      g_error_free (error);
+      return;
+    }
+    g_clear_error (&error);
     /* opaque (BCI) or unknown: passed on as it is */
-    GBytes *bytes = g_bytes_new (payload, header->payload_len);
+    bytes = g_bytes_new (payload, header->payload_len);
 
     gst_ds_relay_sink_post (self, gst_structure_new ("ds-input",
             "type", G_TYPE_STRING, ds_input_type_name (header->type),
