@@ -84,8 +84,15 @@
  * buttons, keys, scroll and touch GstNavigation events (unless the input
  * caps say `media=audio` or `signal`; dsmux passes them to its video
  * pads); every other type a custom upstream `GstDsInput` event. Every input is also posted as an
- * element message named `ds-input` carrying its fields, so an application
- * can react to it without a navigation-aware source.
+ * element message named `ds-input` carrying `type`, `code` and its fields,
+ * so an application can react to it without a navigation-aware source:
+ * pointer `x`, `y`, `buttons`; keys `keycode`, `modifiers`, `key`; touch
+ * `id`, `x`, `y`; gamepad-axis `axis` (gamepad * 32 + axis) and `value`
+ * (double, -1..1); gamepad-button `button` (gamepad * 32 + button),
+ * `pressed` (boolean) and `value` (double, 0..1: an analog trigger's
+ * travel); midi `status`, `data1`, `data2` (one MIDI channel message);
+ * scroll `dx`, `dy`; resize `width`, `height`. A GamepadAxis value that
+ * is not a number in -1..1 (NaN, infinite) is dropped with a warning.
  *
  * Element messages: `ds-connected` (`location`, `reconnect`),
  * `ds-disconnected` (`reason`), `ds-receivers` (`receivers`, when the
