@@ -21,6 +21,7 @@ import path from 'node:path';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Launch, elementsMissing, runToEnd } from './lib/gst.mjs';
 import { launch, waitInPage, canvasPixel, canvasRgba, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import { stubDevices } from './lib/devices.mjs';
 
 const skip = !RELAY ? 'DS_RELAY is not set (ds-relay not built)' :
     elementsMissing(['dspay', 'dsdelta', 'dsrelaysink']);
@@ -305,41 +306,6 @@ gtest('a click on the canvas arrives at the publisher at the right coordinates',
   const u = await pub.waitFor(/ds-input, type=\(string\)pointer-up, code=\(uint\)3, x=\(uint\)(\d+), y=\(uint\)(\d+)/);
   assert.deepEqual([Number(u[1]), Number(u[2])], [200, 100]);
 });
-
-// A stand-in Gamepad API and Web MIDI in the page, before its scripts:
-// navigator.getGamepads() returns the pads a test sets with
-// dsTestPad(index, axes, buttons) (which also fires gamepadconnected),
-// navigator.requestMIDIAccess() counts its calls and grants one input
-// that dsTestMidi(bytes) plays a message on; dsTestFocus(false) makes
-// document.hasFocus() false and fires blur.
-function stubDevices () {
-  const pads = [null, null, null, null];
-  Object.defineProperty(navigator, 'getGamepads', { configurable: true, value: () => pads });
-  window.dsTestPad = (index, axes, buttons) => {
-    pads[index] = buttons === null ? null : {
-      index, id: 'test pad ' + index, connected: true, mapping: 'standard',
-      timestamp: performance.now(), axes,
-      buttons: buttons.map((v) => ({ pressed: v > 0.5, touched: v > 0, value: v })),
-    };
-    window.dispatchEvent(new Event(buttons === null ? 'gamepaddisconnected' : 'gamepadconnected'));
-  };
-  const input = { id: 'test-in', name: 'test keyboard', onmidimessage: null };
-  window.dsTestMidiAsked = [];
-  Object.defineProperty(navigator, 'requestMIDIAccess', {
-    configurable: true,
-    value: async (opts) => {
-      window.dsTestMidiAsked.push(opts);
-      return { inputs: new Map([[input.id, input]]), outputs: new Map(), onstatechange: null, sysexEnabled: false };
-    },
-  });
-  window.dsTestMidi = (bytes) => input.onmidimessage({ data: new Uint8Array(bytes) });
-  let focus = true;
-  Document.prototype.hasFocus = () => focus;
-  window.dsTestFocus = (f) => {
-    focus = f;
-    window.dispatchEvent(new Event(f ? 'focus' : 'blur'));
-  };
-}
 
 // The ds-input messages gst-launch -m printed since @from, as objects
 function dsInputs (pub, from = 0) {
