@@ -667,6 +667,8 @@ relay_viewer_file (const gchar * path)
     {"core/audio.js", "text/javascript; charset=utf-8"},
     {"core/audio-processor.js", "text/javascript; charset=utf-8"},
     {"core/input.js", "text/javascript; charset=utf-8"},
+    {"core/gamepad.js", "text/javascript; charset=utf-8"},
+    {"core/midi.js", "text/javascript; charset=utf-8"},
     {"app/index.js", "text/javascript; charset=utf-8"},
     {"app/view.js", "text/javascript; charset=utf-8"},
     /* the npm package fzstd (relay/meson.build), with its licence */

@@ -84,8 +84,15 @@
  * buttons, keys, scroll and touch GstNavigation events (unless the input
  * caps say `media=audio` or `signal`; dsmux passes them to its video
  * pads); every other type a custom upstream `GstDsInput` event. Every input is also posted as an
- * element message named `ds-input` carrying its fields, so an application
- * can react to it without a navigation-aware source.
+ * element message named `ds-input` carrying `type`, `code` and its fields,
+ * so an application can react to it without a navigation-aware source:
+ * pointer `x`, `y`, `buttons`; keys `keycode`, `modifiers`, `key`; touch
+ * `id`, `x`, `y`; gamepad-axis `axis` (gamepad * 32 + axis) and `value`
+ * (double, -1..1); gamepad-button `button` (gamepad * 32 + button),
+ * `pressed` (boolean) and `value` (double, 0..1: an analog trigger's
+ * travel); midi `status`, `data1`, `data2` (one MIDI channel message);
+ * scroll `dx`, `dy`; resize `width`, `height`. A GamepadAxis value that
+ * is not a number in -1..1 (NaN, infinite) is dropped with a warning.
  *
  * Element messages: `ds-connected` (`location`, `reconnect`),
  * `ds-disconnected` (`reason`), `ds-receivers` (`receivers`, when the
@@ -643,6 +650,7 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
 {
   DsInputEvent event;
   GstEvent *navigation;
+  GError *error = NULL;
 
   if (header->type == DS_INPUT_RECEIVER_COUNT) {
     gboolean changed;
@@ -664,9 +672,19 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
   }
 
   if (!ds_input_event_parse (header->type, payload, header->payload_len,
-          &event, NULL)) {
+          &event, &error)) {
+    GBytes *bytes;
+
+    if (g_error_matches (error, DS_PROTOCOL_ERROR,
+            DS_PROTOCOL_ERROR_BAD_PAYLOAD)) {
+      /* a known type with a value it cannot have (a GamepadAxis NaN) */
+      GST_WARNING_OBJECT (self, "dropped input: %s", error->message);
+      g_error_free (error);
+      return;
+    }
+    g_clear_error (&error);
     /* opaque (BCI) or unknown: passed on as it is */
-    GBytes *bytes = g_bytes_new (payload, header->payload_len);
+    bytes = g_bytes_new (payload, header->payload_len);
 
     gst_ds_relay_sink_post (self, gst_structure_new ("ds-input",
             "type", G_TYPE_STRING, ds_input_type_name (header->type),

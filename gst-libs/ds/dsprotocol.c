@@ -232,8 +232,31 @@ ds_input_payload_size (guint8 type)
   }
 }
 
+/* A GamepadAxis value is a number in -1..1, as the Gamepad API's; NaN
+ * fails both comparisons */
 static gboolean
-validate_input (const DsHeader * header, GError ** error)
+gamepad_axis_value_is_valid (gfloat value)
+{
+  return value >= -1.0f && value <= 1.0f;
+}
+
+static gfloat
+read_f32 (const guint8 * p)
+{
+  union
+  {
+    gfloat f;
+    guint32 u;
+  } v;
+
+  v.u = read_u32 (p);
+  return v.f;
+}
+
+/* @payload NULL: the header's checks alone */
+static gboolean
+validate_input (const DsHeader * header, const guint8 * payload,
+    GError ** error)
 {
   gssize size;
 
@@ -248,6 +271,14 @@ validate_input (const DsHeader * header, GError ** error)
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
         "%s input needs a %" G_GSSIZE_FORMAT "-byte payload, not %u",
         ds_input_type_name (header->type), size, header->payload_len);
+    return FALSE;
+  }
+
+  if (payload != NULL && header->type == DS_INPUT_GAMEPAD_AXIS &&
+      !gamepad_axis_value_is_valid (read_f32 (payload + 1))) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "GamepadAxis value %g is not a number in -1..1",
+        (gdouble) read_f32 (payload + 1));
     return FALSE;
   }
 
@@ -284,7 +315,8 @@ static gboolean validate_frame (const DsHeader * header,
  *   payload (the JSON is not parsed here);
  * - Neural*, Ping, Keyframe, End: anything, empty included;
  * - input frames: a known input type whose payload has exactly the size
- *   of its layout (BciInput: any size).
+ *   of its layout (BciInput: any size), and (with the payload) a
+ *   GamepadAxis value that is a number in -1..1 (not NaN, not infinite).
  *
  * Unknown types fail with %DS_PROTOCOL_ERROR_UNKNOWN_TYPE, other mismatches
  * with %DS_PROTOCOL_ERROR_BAD_PAYLOAD. With %DS_FLAG_COMPRESSED set, sizes
@@ -317,7 +349,7 @@ validate_frame (const DsHeader * header, const guint8 * payload,
   guint n_moves;
 
   if (header->flags & DS_FLAG_INPUT)
-    return validate_input (header, error);
+    return validate_input (header, payload, error);
 
   compressed = (header->flags & DS_FLAG_COMPRESSED) != 0;
 
@@ -789,18 +821,15 @@ ds_input_event_pack (const DsInputEvent * event, guint8 * out)
  *
  * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_UNKNOWN_TYPE
  * for unknown types, %DS_PROTOCOL_ERROR_UNSUPPORTED for BciInput (opaque)
- * and %DS_PROTOCOL_ERROR_TRUNCATED for a payload shorter than the layout
+ * and %DS_PROTOCOL_ERROR_TRUNCATED for a payload shorter than the layout,
+ * %DS_PROTOCOL_ERROR_BAD_PAYLOAD for a GamepadAxis value that is not a
+ * number in -1..1 (NaN, infinities)
  */
 gboolean
 ds_input_event_parse (guint8 type, const guint8 * payload, gsize len,
     DsInputEvent * event, GError ** error)
 {
   gssize size;
-  union
-  {
-    gfloat f;
-    guint32 u;
-  } axis;
 
   g_return_val_if_fail (event != NULL, FALSE);
 
@@ -837,8 +866,9 @@ ds_input_event_parse (guint8 type, const guint8 * payload, gsize len,
       break;
     case DS_INPUT_GAMEPAD_AXIS:
       event->gamepad_axis.axis = payload[0];
-      axis.u = read_u32 (payload + 1);
-      event->gamepad_axis.value = axis.f;
+      event->gamepad_axis.value = read_f32 (payload + 1);
+      if (!gamepad_axis_value_is_valid (event->gamepad_axis.value))
+        goto bad_axis;
       break;
     case DS_INPUT_GAMEPAD_BUTTON:
       event->gamepad_button.button = payload[0];
@@ -885,6 +915,13 @@ truncated:
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TRUNCATED,
         "%s input needs %" G_GSSIZE_FORMAT " bytes, has %" G_GSIZE_FORMAT,
         ds_input_type_name (type), size, len);
+    return FALSE;
+  }
+bad_axis:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "GamepadAxis value %g is not a number in -1..1",
+        (gdouble) event->gamepad_axis.value);
     return FALSE;
   }
 }

@@ -240,9 +240,10 @@ gsize         ds_input_event_pack     (const DsInputEvent * event,
 
 /* Parses an input payload. Fails for unknown types (UNKNOWN_TYPE), BCI
  * (opaque: UNSUPPORTED) and payloads shorter than the type's layout
- * (TRUNCATED); extra trailing bytes are ignored (forward compatibility;
- * ds_frame_validate() is the strict check). The gamepad axis value is an
- * IEEE-754 float32, little-endian. */
+ * (TRUNCATED), and a gamepad axis value that is not a number in -1..1
+ * (BAD_PAYLOAD: NaN, infinities); extra trailing bytes are ignored
+ * (forward compatibility; ds_frame_validate() is the strict check). The
+ * gamepad axis value is an IEEE-754 float32, little-endian. */
 gboolean      ds_input_event_parse    (guint8 type,
                                        const guint8 * payload,
                                        gsize len,

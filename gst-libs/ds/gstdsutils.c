@@ -663,9 +663,13 @@ input_type_nick (DsInputType type)
  * - key-*: "keycode", "modifiers" (guint) and "key" (string, the keysym
  *   name, when the code has one);
  * - touch: "id", "x", "y" (guint);
- * - gamepad-axis: "axis" (guint), "value" (gdouble);
- * - gamepad-button: "button" (guint), "pressed" (gboolean);
- * - midi: "status", "data1", "data2" (guint);
+ * - gamepad-axis: "axis" (guint: gamepad * 32 + axis, from the browser
+ *   viewer), "value" (gdouble, -1..1);
+ * - gamepad-button: "button" (guint: gamepad * 32 + button), "pressed"
+ *   (gboolean: the wire byte is not 0), "value" (gdouble: the wire byte
+ *   / 255, an analog trigger's travel; 1 for a digital button);
+ * - midi: "status", "data1", "data2" (guint: a MIDI channel message,
+ *   data2 0 for program change and channel pressure);
  * - scroll: "dx", "dy" (gint, wire units);
  * - resize: "width", "height" (guint);
  * - receiver-count: "count" (guint).
@@ -713,7 +717,8 @@ gst_ds_input_to_structure (const DsInputEvent * event)
     case DS_INPUT_GAMEPAD_BUTTON:
       gst_structure_set (s, "button", G_TYPE_UINT,
           (guint) event->gamepad_button.button, "pressed", G_TYPE_BOOLEAN,
-          event->gamepad_button.pressed != 0, NULL);
+          event->gamepad_button.pressed != 0, "value", G_TYPE_DOUBLE,
+          event->gamepad_button.pressed / 255.0, NULL);
       break;
     case DS_INPUT_MIDI:
       gst_structure_set (s, "status", G_TYPE_UINT, (guint) event->midi.status,

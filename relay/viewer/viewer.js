@@ -20,6 +20,8 @@
  *   core/audio.js     AudioPcm and Opus through an AudioWorklet
  *   core/audio-processor.js  the worklet (loaded by addModule)
  *   core/input.js     pointer, keys, wheel, resize
+ *   core/gamepad.js   gamepads, polled while one is connected
+ *   core/midi.js      Web MIDI channel messages, when asked for
  *   app/index.js      the channel list page
  *   app/view.js       the viewer page
  *   vendor/fzstd.mjs  the one dependency: the npm package fzstd (MIT,
@@ -89,6 +91,8 @@ const state = {
   },
   ended: false,
   sent: { input: 0, pings: 0, filters: 0 },
+  gamepad: {},        /* connected, sent (core/gamepad.js) */
+  midi: {},           /* state, inputs, sent, ignored, dropped (core/midi.js) */
   codec: { parseHeader, packFrame, rleDecodeXor, mergeSignals, seqDistance },
 };
 window.dsViewer = state;

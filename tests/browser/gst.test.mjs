@@ -2,7 +2,9 @@
 // dsrelaysink from the build folder) → the real ds-relay → the viewer in
 // headless Chromium. Checks what a person would: the SMPTE bars on the
 // canvas, the signal table updating, a click arriving at the publisher as a
-// "ds-input" message at the right source coordinates, a late joiner of a
+// "ds-input" message at the right source coordinates, gamepad axes and
+// buttons and MIDI (stand-in Gamepad API and Web MIDI in the page) as
+// "ds-input" messages with their fields, a late joiner of a
 // DeltaPixels stream seeing the exact picture, a dsdelta compression=zstd
 // stream shown exactly, a live Opus tone heard at its frequency, and a
 // relay restart.
@@ -19,6 +21,7 @@ import path from 'node:path';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Launch, elementsMissing, runToEnd } from './lib/gst.mjs';
 import { launch, waitInPage, canvasPixel, canvasRgba, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
+import { stubDevices } from './lib/devices.mjs';
 
 const skip = !RELAY ? 'DS_RELAY is not set (ds-relay not built)' :
     elementsMissing(['dspay', 'dsdelta', 'dsrelaysink']);
@@ -349,6 +352,165 @@ gtest('a click on the canvas arrives at the publisher at the right coordinates',
   assert.deepEqual([Number(m[1]), Number(m[2]), Number(m[3])], [200, 100, 1]);
   const u = await pub.waitFor(/ds-input, type=\(string\)pointer-up, code=\(uint\)3, x=\(uint\)(\d+), y=\(uint\)(\d+)/);
   assert.deepEqual([Number(u[1]), Number(u[2])], [200, 100]);
+});
+
+// The ds-input messages gst-launch -m printed since @from, as objects
+function dsInputs (pub, from = 0) {
+  const out = [];
+  for (const m of pub.out.slice(from).matchAll(/ds-input, ([^\n]*);/g)) {
+    const o = {};
+    for (const f of m[1].matchAll(/(\w+)=\((\w+)\)([^,]*)/g))
+      o[f[1]] = f[2] === 'string' ? f[3] : f[2] === 'boolean' ? f[3] === 'true' : Number(f[3]);
+    out.push(o);
+  }
+  return out;
+}
+
+async function waitForInput (pub, from, pred, what) {
+  const t0 = Date.now();
+  for (;;) {
+    const found = dsInputs(pub, from).find(pred);
+    if (found)
+      return found;
+    if (Date.now() - t0 > 15000)
+      throw new Error(`no ds-input ${what} within 15 s; got:\n` +
+          dsInputs(pub, from).map((o) => JSON.stringify(o)).join('\n'));
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const near = (a, b) => Math.abs(a - b) < 1e-6;
+
+gtest('gamepad axes and buttons arrive at the publisher as ds-input messages', async () => {
+  const pub = start(`videotestsrc is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/gamepad`);
+  page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.addInitScript(stubDevices);
+  await page.goto(`${relay.base}/view/gamepad`);
+  // the source is there (input without a source is dropped by the relay)
+  await waitInPage(page, () => window.dsViewer && dsViewer.connected && dsViewer.pictures >= 1, undefined, 20000);
+
+  // pad 0: left stick x out of range (3), y -0.5, a NaN, a resting 0.004;
+  // button 0 (A) pressed, the right trigger (7) half way
+  const from = pub.out.length;
+  await page.evaluate(() => dsTestPad(0, [3, -0.5, NaN, 0.004],
+      [1, 0, 0, 0, 0, 0, 0, 0.5]));
+  const x = await waitForInput(pub, from, (o) => o.type === 'gamepad-axis' && o.axis === 0, 'axis 0');
+  assert.equal(x.code, 0x30);
+  assert.equal(x.value, 1, 'clamped to 1');
+  const y = await waitForInput(pub, from, (o) => o.type === 'gamepad-axis' && o.axis === 1, 'axis 1');
+  assert.equal(y.value, -0.5);
+  const a = await waitForInput(pub, from, (o) => o.type === 'gamepad-button' && o.button === 0, 'button 0');
+  assert.equal(a.code, 0x31);
+  assert.deepEqual([a.pressed, a.value], [true, 1]);
+  const rt = await waitForInput(pub, from, (o) => o.type === 'gamepad-button' && o.button === 7, 'button 7');
+  assert.equal(rt.pressed, true);
+  assert.ok(near(rt.value, 128 / 255), `trigger value ${rt.value}`);
+
+  // pad 1: its numbers are 32 + i
+  await page.evaluate(() => dsTestPad(1, [0.25], [0, 0, 1]));
+  const x1 = await waitForInput(pub, from, (o) => o.type === 'gamepad-axis' && o.axis === 32, 'axis 32');
+  assert.equal(x1.value, 0.25);
+  await waitForInput(pub, from, (o) => o.type === 'gamepad-button' && o.button === 34 && o.pressed, 'button 34');
+
+  // pad 0 back to rest: the stick returns to exactly 0, the buttons are released
+  await page.evaluate(() => dsTestPad(0, [0, 0.003, NaN, 0], [0, 0, 0, 0, 0, 0, 0, 0]));
+  await waitForInput(pub, from, (o) => o.type === 'gamepad-axis' && o.axis === 1 && o.value === 0, 'axis 1 back to 0');
+  await waitForInput(pub, from, (o) => o.type === 'gamepad-axis' && o.axis === 0 && o.value === 0, 'axis 0 back to 0');
+  await waitForInput(pub, from, (o) => o.type === 'gamepad-button' && o.button === 7 && !o.pressed, 'button 7 released');
+  await waitForInput(pub, from, (o) => o.type === 'gamepad-button' && o.button === 0 && !o.pressed, 'button 0 released');
+
+  // the page loses the focus: pad 1's stick and button are released
+  const blurred = pub.out.length;
+  await page.evaluate(() => dsTestFocus(false));
+  await waitForInput(pub, blurred, (o) => o.type === 'gamepad-axis' && o.axis === 32 && o.value === 0, 'axis 32 released on blur');
+  await waitForInput(pub, blurred, (o) => o.type === 'gamepad-button' && o.button === 34 && !o.pressed, 'button 34 released on blur');
+  // and nothing goes out while it is not focused
+  await page.evaluate(() => dsTestPad(1, [-1], [1]));
+  const sentBefore = await page.evaluate(() => dsViewer.gamepad.sent);
+  // four animation frames: more than one poll (at most one every 15 ms)
+  await page.evaluate(() => new Promise((r) => {
+    let n = 0;
+    const f = () => (++n === 4 ? r() : requestAnimationFrame(f));
+    requestAnimationFrame(f);
+  }));
+  assert.equal(await page.evaluate(() => dsViewer.gamepad.sent), sentBefore);
+  await page.evaluate(() => dsTestFocus(true));
+  await waitForInput(pub, blurred, (o) => o.type === 'gamepad-axis' && o.axis === 32 && o.value === -1, 'axis 32 after focus');
+  await waitForInput(pub, blurred, (o) => o.type === 'gamepad-button' && o.button === 32 && o.pressed, 'button 32 after focus');
+
+  // a disconnected pad's held input is released
+  const gone = pub.out.length;
+  await page.evaluate(() => dsTestPad(1, null, null));
+  await waitForInput(pub, gone, (o) => o.type === 'gamepad-axis' && o.axis === 32 && o.value === 0, 'axis 32 released on disconnect');
+  await waitForInput(pub, gone, (o) => o.type === 'gamepad-button' && o.button === 32 && !o.pressed, 'button 32 released on disconnect');
+
+  // never a NaN, never axis 2 or 3 (NaN, resting noise)
+  const all = dsInputs(pub, from).filter((o) => o.type === 'gamepad-axis');
+  assert.ok(all.every((o) => Number.isFinite(o.value) && o.value >= -1 && o.value <= 1), JSON.stringify(all));
+  assert.ok(!all.some((o) => o.axis === 2 || o.axis === 3), JSON.stringify(all));
+  assert.doesNotMatch(pub.out, /nan/i);
+  assert.deepEqual(page.errors, []);
+});
+
+gtest('MIDI, once asked for, arrives at the publisher as ds-input messages; sysex and clock do not', async () => {
+  const pub = start(`videotestsrc is-live=true ! ${VIDEO} ! dspay ! dsdelta ! ` +
+      `dsrelaysink location=${relay.ws}/peer/midi`);
+  page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.addInitScript(stubDevices);
+  await page.goto(`${relay.base}/view/midi`);
+  await waitInPage(page, () => window.dsViewer && dsViewer.connected && dsViewer.pictures >= 1, undefined, 20000);
+
+  // not asked for on load: the page shows the MIDI button
+  assert.deepEqual(await page.evaluate(() => dsTestMidiAsked), []);
+  assert.equal(await page.evaluate(() => dsViewer.midi.state), 'off');
+  await page.click('#midi');
+  await waitInPage(page, () => dsViewer.midi.state === 'on');
+  assert.deepEqual(await page.evaluate(() => dsTestMidiAsked), [{ sysex: false }]);
+  assert.equal(await page.textContent('#midi'), 'MIDI · 1');
+
+  const from = pub.out.length;
+  await page.evaluate(() => {
+    dsTestMidi([0xf8]);                               // clock
+    dsTestMidi([0xf0, 0x7e, 0x7f, 0x06, 0x01, 0xf7]); // sysex
+    dsTestMidi([0x90, 0x80, 0x40]);                   // a data byte > 127
+    dsTestMidi([0x90, 60, 100]);                      // note on
+    dsTestMidi([0xb2, 7, 127]);                       // CC 7 on channel 3
+    dsTestMidi([0xc3, 5]);                            // program change: two bytes
+    dsTestMidi([0xe0, 0, 64]);                        // pitch bend, centre
+    dsTestMidi([0x80, 60, 0]);                        // note off
+  });
+  await waitForInput(pub, from, (o) => o.type === 'midi' && o.status === 0x80, 'note off');
+  const got = dsInputs(pub, from).filter((o) => o.type === 'midi')
+      .map((o) => [o.code, o.status, o.data1, o.data2]);
+  assert.deepEqual(got, [
+    [0x40, 0x90, 60, 100], [0x40, 0xb2, 7, 127], [0x40, 0xc3, 5, 0], [0x40, 0xe0, 0, 64], [0x40, 0x80, 60, 0],
+  ]);
+  assert.equal(await page.evaluate(() => dsViewer.midi.ignored), 3);
+
+  // not while the page has no focus
+  await page.evaluate(() => {
+    dsTestFocus(false);
+    dsTestMidi([0x90, 61, 1]);
+    dsTestFocus(true);
+    dsTestMidi([0x90, 62, 1]);
+  });
+  await waitForInput(pub, from, (o) => o.type === 'midi' && o.data1 === 62, 'note 62');
+  assert.ok(!dsInputs(pub, from).some((o) => o.type === 'midi' && o.data1 === 61));
+  assert.equal(await page.evaluate(() => dsViewer.midi.dropped), 1);
+  assert.deepEqual(page.errors, []);
+});
+
+gtest('?midi=1 asks for MIDI on load', async () => {
+  page = await browser.context.newPage();
+  await page.addInitScript(stubDevices);
+  await page.goto(`${relay.base}/view/midi-url?midi=1`);
+  await waitInPage(page, () => window.dsViewer && dsViewer.midi.state === 'on');
+  assert.deepEqual(await page.evaluate(() => dsTestMidiAsked), [{ sysex: false }]);
 });
 
 gtest('a late joiner of a DeltaPixels stream sees exact pictures at once', async () => {

@@ -14,6 +14,7 @@ import {
   motionEncode, motionPredict,
 } from './lib/frames.mjs';
 import { zstdStored, zstdRleBomb, zstdHeader, blockHeader } from './lib/zstd-frames.mjs';
+import { stubDevices } from './lib/devices.mjs';
 
 let relay;
 let browser;
@@ -545,6 +546,35 @@ vtest('pointer, keys, wheel and resize become input frames in source pixels', as
   const d2 = await relay.waitForFrame((f) => f.type === I.POINTER_DOWN, { from: m0 });
   assert.deepEqual([d2.payload.readUInt16LE(0), d2.payload.readUInt16LE(2)], [123, 45]);
   await page.setViewportSize({ width: 1000, height: 700 });
+});
+
+vtest('gamepad and MIDI input frames on the wire: FLAG_INPUT, their exact payloads', async () => {
+  relay.received = [];
+  const n = relay.connections;
+  page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.addInitScript(stubDevices);
+  await page.goto(`${relay.base}/view/devices?midi=1`);
+  await relay.waitForConnections(n + 1);
+  await waitInPage(page, () => window.dsViewer && dsViewer.connected && dsViewer.midi.state === 'on');
+  const from = relay.received.length;
+  await page.evaluate(() => {
+    dsTestPad(2, [0, 0, 0, -0.25], [0, 0, 0, 0, 0, 0, { pressed: false, value: 0.2 }]);
+    dsTestMidi([0xd1, 0x33]);
+  });
+  const axis = await relay.waitForFrame((f) => f.type === I.GAMEPAD_AXIS, { from });
+  assert.equal(axis.flags & FLAG_INPUT, FLAG_INPUT);
+  assert.deepEqual([axis.width, axis.height], [0, 0]);
+  // axis 3 of gamepad 2: 2 * 32 + 3; -0.25 as float32 little-endian
+  assert.deepEqual(Array.from(axis.payload), [67, 0x00, 0x00, 0x80, 0xbe]);
+  const button = await relay.waitForFrame((f) => f.type === I.GAMEPAD_BUTTON, { from });
+  assert.equal(button.flags & FLAG_INPUT, FLAG_INPUT);
+  assert.deepEqual(Array.from(button.payload), [70, 51]);     // 0.2 * 255
+  const m = await relay.waitForFrame((f) => f.type === I.MIDI, { from });
+  assert.equal(m.flags & FLAG_INPUT, FLAG_INPUT);
+  assert.deepEqual(Array.from(m.payload), [0xd1, 0x33, 0]);   // channel pressure: d2 0
+  assert.deepEqual(page.errors, []);
 });
 
 vtest('AudioPcm plays after a user gesture', async () => {

@@ -8,7 +8,9 @@
  * EncodedVideo is decoded by WebCodecs (core/video.js) and presented
  * against the audio clock while sound plays; the stats overlay (the
  * "stats" button, Alt+S, or S outside the picture) shows codec, size,
- * rates and counters.
+ * rates and counters. Gamepads and (when the person asks: the MIDI
+ * button or ?midi=1) MIDI inputs are sent too while the page is visible
+ * and focused.
  */
 
 import { FRAME, INPUT } from '../core/protocol.js';
@@ -18,6 +20,8 @@ import { Display } from '../core/display.js';
 import { AudioPlayer, missingMediaFeatures } from '../core/audio.js';
 import { VideoPlayer, FramePresenter } from '../core/video.js';
 import { Input } from '../core/input.js';
+import { GamepadInput } from '../core/gamepad.js';
+import { MidiInput } from '../core/midi.js';
 /* the npm package fzstd, or a stand-in whose decompress is null in a
  * relay built without it (relay/meson.build) */
 import { decompress as zstdDecompress } from '../vendor/fzstd.mjs';
@@ -142,6 +146,7 @@ class ViewerPage {
       canSend: () => this.connection.open,
     });
     this.input.install();
+    this.installDevices();
     /* browsers start audio only after a user gesture */
     const gesture = () => this.audio.start();
     window.addEventListener('pointerdown', gesture, true);
@@ -165,6 +170,68 @@ class ViewerPage {
     this.showSignals();
     this.showStatus();
     this.connection.connect();
+  }
+
+  /* ---- gamepads and MIDI ---- */
+
+  /* Like keys, which reach the picture only while it has the focus:
+   * gamepads and MIDI while the page is visible and focused */
+  inputActive () {
+    return document.visibilityState === 'visible' && document.hasFocus();
+  }
+
+  installDevices () {
+    const state = this.state;
+    const send = (type, payload) => this.sendInput(type, payload);
+    this.gamepads = new GamepadInput({
+      getGamepads: () => (navigator.getGamepads ? navigator.getGamepads() : []),
+      send,
+      active: () => this.inputActive(),
+      requestFrame: (cb) => requestAnimationFrame(cb),
+      cancelFrame: (id) => cancelAnimationFrame(id),
+      stats: state.gamepad,
+    });
+    /* no events for sticks and buttons: polled while a pad is connected;
+     * what is held goes back to 0 when the page loses the focus */
+    window.addEventListener('gamepadconnected', () => this.gamepads.wake());
+    window.addEventListener('gamepaddisconnected', () => this.gamepads.wake());
+    window.addEventListener('focus', () => this.gamepads.wake());
+    window.addEventListener('blur', () => this.gamepads.release());
+    document.addEventListener('visibilitychange', () => this.gamepads.release());
+    this.gamepads.wake();
+
+    this.midi = new MidiInput({
+      requestMIDIAccess: navigator.requestMIDIAccess ?
+        (opts) => navigator.requestMIDIAccess(opts) : undefined,
+      send,
+      active: () => this.inputActive(),
+      now: () => performance.now(),
+      onChange: () => this.updateMidiButton(),
+      stats: state.midi,
+    });
+    const button = $('midi');
+    button.hidden = !this.midi.available;
+    button.addEventListener('click', () => this.midi.enable());
+    if (new URLSearchParams(location.search).get('midi') === '1')
+      this.midi.enable();
+    this.updateMidiButton();
+  }
+
+  updateMidiButton () {
+    const m = this.state.midi;
+    const button = $('midi');
+    const text = {
+      off: 'MIDI',
+      unavailable: 'MIDI',
+      requesting: 'MIDI…',
+      on: 'MIDI · ' + m.inputs,
+      denied: 'MIDI denied',
+    };
+    button.textContent = text[m.state] || 'MIDI';
+    button.classList.toggle('on', m.state === 'on');
+    button.title = m.state === 'on' ? m.inputs + ' MIDI input(s) sent to the source' :
+      m.state === 'denied' ? 'MIDI access refused: ' + m.error :
+        'send MIDI input to the source (the browser may ask)';
   }
 
   /* ---- connection ---- */

@@ -19,8 +19,8 @@ export const T = {
 
 export const I = {
   POINTER: 0x01, POINTER_DOWN: 0x02, POINTER_UP: 0x03, KEY_DOWN: 0x10,
-  KEY_UP: 0x11, TOUCH: 0x20, SCROLL: 0x50, RESIZE: 0x60,
-  KEYFRAME_REQUEST: 0x70,
+  KEY_UP: 0x11, TOUCH: 0x20, GAMEPAD_AXIS: 0x30, GAMEPAD_BUTTON: 0x31,
+  MIDI: 0x40, SCROLL: 0x50, RESIZE: 0x60, KEYFRAME_REQUEST: 0x70,
 };
 
 export function packFrame ({ type, flags = 0, seq = 0, timestamp = 0, width = 0, height = 0 }, payload) {

@@ -153,6 +153,7 @@ GST_START_TEST (test_input_upstream)
   DsInputEvent resize = { 0, };
   guint8 type = 0;
   GBytes *payload = NULL;
+  GBytes *bytes_event;
 
   relay = start_relay (NULL);
   peer = ds_test_relay_ws_uri (relay, "/peer/input");
@@ -230,6 +231,40 @@ GST_START_TEST (test_input_upstream)
   }
   g_bytes_unref (payload);
   gst_event_unref (event);
+
+  /* a hostile receiver's GamepadAxis NaN never reaches the application;
+   * the valid one after it does, with its fields */
+  {
+    static const guint8 nan_axis[5] = { 1, 0x00, 0x00, 0xc0, 0x7f };
+    DsInputEvent axis = { 0, };
+    const gchar *name;
+    guint n = 0;
+    gdouble value = 0;
+
+    bytes_event = g_bytes_new_static (nan_axis, sizeof (nan_axis));
+    fail_unless (gst_element_send_event (get (rx, "sink"),
+            gst_ds_input_event_new_raw (DS_INPUT_GAMEPAD_AXIS, bytes_event)));
+    g_bytes_unref (bytes_event);
+    axis.type = DS_INPUT_GAMEPAD_AXIS;
+    axis.gamepad_axis.axis = 2;
+    axis.gamepad_axis.value = -0.5f;
+    fail_unless (gst_element_send_event (get (rx, "sink"),
+            gst_ds_input_event_new (&axis)));
+    do {
+      msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-input", WAIT_MS);
+      fail_unless (msg != NULL, "no gamepad-axis ds-input");
+      s = gst_message_get_structure (msg);
+      name = gst_structure_get_string (s, "type");
+      if (g_strcmp0 (name, "gamepad-axis") == 0)
+        break;
+      gst_message_unref (msg);
+    } while (TRUE);
+    fail_unless (gst_structure_get_uint (s, "axis", &n));
+    fail_unless_equals_int (n, 2);
+    fail_unless (gst_structure_get_double (s, "value", &value));
+    fail_unless_equals_float (value, -0.5);
+    gst_message_unref (msg);
+  }
 
   assert_no_error (tx);
   assert_no_error (rx);

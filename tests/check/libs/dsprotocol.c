@@ -728,6 +728,64 @@ GST_START_TEST (test_input_parse_errors)
 
 GST_END_TEST;
 
+/* A GamepadAxis value from a peer is a number in -1..1: NaN, the
+ * infinities and values out of range are refused by ds_frame_validate()
+ * (the relay drops the frame) and by ds_input_event_parse() (dsrelaysink
+ * drops it) */
+GST_START_TEST (test_input_gamepad_axis_value)
+{
+  static const struct
+  {
+    guint32 bits;
+    gboolean valid;
+  } cases[] = {
+    {0x00000000, TRUE},         /* 0 */
+    {0x80000000, TRUE},         /* -0 */
+    {0x3f800000, TRUE},         /* 1 */
+    {0xbf800000, TRUE},         /* -1 */
+    {0xbf000000, TRUE},         /* -0.5 */
+    {0x3f800001, FALSE},        /* just over 1 */
+    {0x40000000, FALSE},        /* 2 */
+    {0xc2c80000, FALSE},        /* -100 */
+    {0x7fc00000, FALSE},        /* NaN */
+    {0xffc00001, FALSE},        /* a negative NaN with a payload */
+    {0x7f800000, FALSE},        /* +inf */
+    {0xff800000, FALSE},        /* -inf */
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    guint8 frame[DS_HEADER_SIZE + 5];
+    DsHeader h = { 0, };
+    DsInputEvent ev;
+    GError *error = NULL;
+
+    h.type = DS_INPUT_GAMEPAD_AXIS;
+    h.flags = DS_FLAG_INPUT;
+    h.payload_len = 5;
+    ds_header_pack (&h, frame);
+    frame[DS_HEADER_SIZE] = 3;
+    GST_WRITE_UINT32_LE (frame + DS_HEADER_SIZE + 1, cases[i].bits);
+
+    fail_unless_equals_int (ds_frame_validate (&h, frame + DS_HEADER_SIZE,
+            &error), cases[i].valid);
+    if (!cases[i].valid)
+      g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD);
+    g_clear_error (&error);
+
+    fail_unless_equals_int (ds_input_event_parse (h.type,
+            frame + DS_HEADER_SIZE, 5, &ev, &error), cases[i].valid);
+    if (cases[i].valid) {
+      fail_unless_equals_int (ev.gamepad_axis.axis, 3);
+    } else {
+      g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD);
+      g_clear_error (&error);
+    }
+  }
+}
+
+GST_END_TEST;
+
 typedef struct
 {
   guint32 ts;
@@ -1071,6 +1129,7 @@ dsprotocol_suite (void)
   tcase_add_loop_test (tc, test_input_round_trip, 0,
       G_N_ELEMENTS (input_cases));
   tcase_add_test (tc, test_input_parse_errors);
+  tcase_add_test (tc, test_input_gamepad_axis_value);
 
   tc = tcase_create ("time");
   suite_add_tcase (s, tc);

@@ -592,6 +592,25 @@ GST_START_TEST (test_input_structure)
   fail_unless (gst_structure_get_boolean (s, "pressed", &b) && b);
   gst_structure_free (s);
 
+  /* an analog trigger half way: pressed, value the byte / 255 */
+  in.gamepad_button.pressed = 128;
+  s = gst_ds_input_to_structure (&in);
+  fail_unless (gst_structure_get_boolean (s, "pressed", &b) && b);
+  fail_unless (gst_structure_get_double (s, "value", &d));
+  fail_unless_equals_float (d, 128 / 255.0);
+  gst_structure_free (s);
+  in.gamepad_button.pressed = 255;
+  s = gst_ds_input_to_structure (&in);
+  fail_unless (gst_structure_get_double (s, "value", &d));
+  fail_unless_equals_float (d, 1.0);
+  gst_structure_free (s);
+  in.gamepad_button.pressed = 0;
+  s = gst_ds_input_to_structure (&in);
+  fail_unless (gst_structure_get_boolean (s, "pressed", &b) && !b);
+  fail_unless (gst_structure_get_double (s, "value", &d));
+  fail_unless_equals_float (d, 0.0);
+  gst_structure_free (s);
+
   memset (&in, 0, sizeof (in));
   in.type = DS_INPUT_RESIZE;
   in.resize.width = 800;
