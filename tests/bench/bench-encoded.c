@@ -22,7 +22,7 @@
  * and the bytes the relay adds per access unit (issue 14, targets).
  *
  *   bench-encoded [--relay PATH] [--frames 150] [--rounds 2]
- *                 [--decoders "avdec_h264,h264parse ! openh264dec"]
+ *                 [--decoders avdec_h264,openh264dec]
  *                 [--width 1920]
  *                 [--height 1080] [--bitrate 4000] [--warmup-ms 500]
  *   bench-encoded --publish ws://HOST:PORT/peer/CHANNEL
@@ -42,8 +42,8 @@
  *   dsstreamsrc location=ws://127.0.0.1:PORT/stream/latency ! dsdepay !
  *   DECODER ! fakesink sync=false
  *
- * (DECODER avdec_h264, then "h264parse ! openh264dec": openh264dec wants
- * a profile in its caps, which dsdepay does not give and h264parse does)
+ * (DECODER avdec_h264, then openh264dec; --decoders takes chains too,
+ * "h264parse ! openh264dec")
  *
  * runs in the same process until it has caught up (decoded the live unit
  * after the burst of the relay's GOP cache: how long that takes is what
@@ -834,7 +834,7 @@ main (gint argc, gchar ** argv)
     return 2;
   }
   decoders = g_strsplit (opt_decoders ? opt_decoders :
-      "avdec_h264,h264parse ! openh264dec", ",", 0);
+      "avdec_h264,openh264dec", ",", 0);
   n_decoders = g_strv_length (decoders);
   receivers = g_new0 (Measure *, n_decoders);
   for (i = 0; i < n_decoders; i++) {
