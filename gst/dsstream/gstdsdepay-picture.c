@@ -28,7 +28,10 @@
 #include "config.h"
 #endif
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
+#include <gst/pbutils/codec-utils.h>
 
 #include "dscompress.h"
 #include "dsmotion.h"
@@ -886,11 +889,19 @@ unknown_format:
 
 /* Encoded video */
 
+/* The caps key of encoded video: the codec above the width (<= 65535) so
+ * that no key of encoded caps is one of raw pictures, and for H.264 the
+ * SPS's constraint flags in the top byte; the second key is the height
+ * with profile_idc and level_idc above it */
+#define ENCODED_KEY_CODEC(key0) (((key0) >> 16) & 0xff)
+#define ENCODED_KEY_WIDTH(key0) ((key0) & 0xffff)
+#define ENCODED_KEY_HEIGHT(key1) ((key1) & 0xffff)
+
 static GstCaps *
-gst_ds_depay_encoded_caps (GstDsDepay * self, guint codec_width,
-    guint height, guint fps_n, guint fps_d)
+gst_ds_depay_encoded_caps (GstDsDepay * self, guint key0, guint key1,
+    guint fps_n, guint fps_d)
 {
-  guint codec = codec_width >> 16;
+  guint codec = ENCODED_KEY_CODEC (key0);
   GstCaps *caps;
 
   switch (codec) {
@@ -899,6 +910,11 @@ gst_ds_depay_encoded_caps (GstDsDepay * self, guint codec_width,
       caps = gst_caps_new_simple (codec == DS_CODEC_H264 ? "video/x-h264" :
           "video/x-h265", "stream-format", G_TYPE_STRING, "byte-stream",
           "alignment", G_TYPE_STRING, "au", NULL);
+      /* the profile and level of the SPS: decoders such as openh264dec
+       * take only the profiles they know */
+      if (codec == DS_CODEC_H264 && self->h264_profile[0] != 0)
+        gst_codec_utils_h264_caps_set_level_and_profile (caps,
+            self->h264_profile, sizeof (self->h264_profile));
       break;
     case DS_CODEC_VP8:
       caps = gst_caps_new_empty_simple ("video/x-vp8");
@@ -912,10 +928,36 @@ gst_ds_depay_encoded_caps (GstDsDepay * self, guint codec_width,
           "alignment", G_TYPE_STRING, "tu", NULL);
       break;
   }
-  gst_caps_set_simple (caps, "width", G_TYPE_INT, (gint) (codec_width &
-          0xffff), "height", G_TYPE_INT, (gint) height, "framerate",
-      GST_TYPE_FRACTION, (gint) fps_n, (gint) fps_d, NULL);
+  gst_caps_set_simple (caps, "width", G_TYPE_INT,
+      (gint) ENCODED_KEY_WIDTH (key0), "height", G_TYPE_INT,
+      (gint) ENCODED_KEY_HEIGHT (key1), "framerate", GST_TYPE_FRACTION,
+      (gint) fps_n, (gint) fps_d, NULL);
   return caps;
+}
+
+/* Notes profile_idc, the constraint flags and level_idc of the first SPS
+ * (NAL unit type 7) in an H.264 Annex B unit at @offset of @payload (the
+ * three bytes after the NAL header: no emulation prevention byte can be
+ * among them, profile_idc is not 0) */
+static void
+gst_ds_depay_note_h264_sps (GstDsDepay * self, GstBuffer * payload,
+    gsize offset)
+{
+  GstMapInfo map;
+  gsize i;
+
+  if (!gst_buffer_map (payload, &map, GST_MAP_READ))
+    return;
+  for (i = offset; i + 6 < map.size; i++) {
+    if (map.data[i] != 0 || map.data[i + 1] != 0 || map.data[i + 2] != 1)
+      continue;
+    if ((map.data[i + 3] & 0x1f) == 7 && map.data[i + 4] != 0) {
+      memcpy (self->h264_profile, map.data + i + 4, 3);
+      break;
+    }
+    i += 2;
+  }
+  gst_buffer_unmap (payload, &map);
 }
 
 GstFlowReturn
@@ -932,13 +974,20 @@ gst_ds_depay_handle_encoded (GstDsDepay * self, const DsHeader * header,
     gst_ds_depay_stop_waiting_for_keyframe (self);
     /* the raw picture before is not what the sender shows any more */
     gst_ds_depay_set_reference (self, NULL, 0, 0);
+    if (codec == DS_CODEC_H264)
+      gst_ds_depay_note_h264_sps (self, payload, DS_ENCODED_VIDEO_PREFIX_SIZE);
   }
 
-  /* the caps key: the codec above the width (<= 65535), so that no key
-   * of encoded caps is one of raw pictures */
-  gst_ds_depay_prepare_pad (self, STREAM_VIDEO,
-      ((guint) codec << 16) | header->width, header->height, self->fps_n,
-      self->fps_d, gst_ds_depay_encoded_caps);
+  if (codec == DS_CODEC_H264)
+    gst_ds_depay_prepare_pad (self, STREAM_VIDEO,
+        ((guint) self->h264_profile[1] << 24) | ((guint) codec << 16) |
+        header->width, ((guint) self->h264_profile[2] << 24) |
+        ((guint) self->h264_profile[0] << 16) | header->height, self->fps_n,
+        self->fps_d, gst_ds_depay_encoded_caps);
+  else
+    gst_ds_depay_prepare_pad (self, STREAM_VIDEO,
+        ((guint) codec << 16) | header->width, header->height, self->fps_n,
+        self->fps_d, gst_ds_depay_encoded_caps);
 
   GST_OBJECT_LOCK (self);
   self->video_width = header->width;

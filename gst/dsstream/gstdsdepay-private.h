@@ -195,6 +195,9 @@ struct _GstDsDepay
   guint ref_height;
   /* EncodedVideo: whether the next delta unit can be decoded */
   DsEncodedVideoState encoded;
+  /* H.264: profile_idc, constraint flags and level_idc of the last SPS
+   * seen in a keyframe unit, for the caps (profile, level); all 0 before */
+  guint8 h264_profile[3];
   /* the pool of decoded pictures, decided with downstream (ALLOCATION
    * query) for the video caps it was made for, and their layout */
   GstBufferPool *pool;

@@ -64,7 +64,9 @@
  *   their codec: `video/x-h264` or `video/x-h265`
  *   (`stream-format=byte-stream,alignment=au`), `video/x-vp8`,
  *   `video/x-vp9`, `video/x-av1` (`stream-format=obu-stream,alignment=tu`),
- *   with the width, height and input framerate; one buffer per access
+ *   with the width, height and input framerate (H.264: also the profile
+ *   and level of the keyframe's SPS, so `dsdepay ! openh264dec` links);
+ *   one buffer per access
  *   unit (no copy), #GST_BUFFER_FLAG_DELTA_UNIT on units that are not
  *   keyframes. Delta units before the first keyframe unit, after a gap on
  *   the picture stream, a Keyframe frame or a malformed picture are
@@ -278,7 +280,10 @@ static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
  * `video/x-h264` or `video/x-h265` (`stream-format=byte-stream`,
  * `alignment=au`), `video/x-vp8`, `video/x-vp9`, `video/x-av1`
  * (`stream-format=obu-stream`, `alignment=tu`), with the width, height and
- * framerate; new caps when the codec, the size or the framerate changes. Each
+ * framerate, and for H.264 the `profile` and `level` of the SPS in the last
+ * keyframe unit (decoders such as openh264dec link only with a profile
+ * they know); new caps when the codec, the size, the framerate or the
+ * H.264 profile or level changes. Each
  * buffer is one access unit, the payload after its two-byte prefix without
  * a copy, with #GST_BUFFER_FLAG_DELTA_UNIT unless it is a keyframe. Units
  * that cannot be decoded (before the first keyframe, after lost frames
@@ -549,6 +554,7 @@ gst_ds_depay_reset (GstDsDepay * self)
   self->have_signals_only_start = FALSE;
   self->generation = 0;
   self->group_id = gst_util_group_id_next ();
+  memset (self->h264_profile, 0, sizeof (self->h264_profile));
   gst_ds_depay_reset_timing (self);
   gst_ds_depay_reset_stream (self);
 

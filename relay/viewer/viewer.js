@@ -87,6 +87,8 @@ const state = {
     held: 0,          /* frames decoded before their time on the audio clock */
     synced: 0, unsynced: 0, /* shown on the audio clock or as they came */
     decodeMs: null, lastError: null, lastTimestamp: null,
+    lastDrawn: null,  /* timestamp of the last frame whose pixels are on the canvas */
+    drawWay: null,    /* 'drawImage' | 'copyTo' once chosen (core/display.js) */
     sync: [],         /* audio clock − picture timestamp, ms, per frame shown */
   },
   ended: false,

@@ -22,12 +22,22 @@
  *
  *   bench-relay --target ds-relay|gst|node --receivers N --size BYTES
  *               [--rate FPS (0 = as fast as possible)] [--seconds S]
+ *               [--recording FILE.ds]
  *
  * It starts the relay as a child process, connects N receivers and one
  * publisher, publishes ds-stream frames of BYTES bytes (header included)
  * carrying the send time, and prints one line of figures: deliveries/s,
  * relay CPU per delivered GB and per million deliveries, p50/p99 latency,
  * relay peak RSS, frames dropped.
+ *
+ * --recording: instead of made-up frames of --size bytes, the frames of a
+ * .ds recording (what "... ! dspay ! filesink" writes, e.g. x264enc
+ * access units as EncodedVideo), published in a loop at --rate with
+ * their seq and timestamp renumbered (the first frame should be a
+ * keyframe: the loop starts again there). Their send time is kept per
+ * seq, not written into the frame. The line then also gives the
+ * delivered Mbit/s and the relay's CPU (% of a core) per delivered
+ * Mbit/s (issue 14: fan-out of a 4 Mbit/s H.264 stream).
  *
  * Targets:
  *   ds-relay  $DS_RELAY (WebSocket, /peer/bench and /stream/bench)
@@ -83,6 +93,11 @@ static gint opt_serve_gst = 0;
 static gint opt_serve_gst_out = 0;
 static gchar *opt_max_queue = NULL;
 static gboolean opt_signal = FALSE;
+static gchar *opt_recording = NULL;
+
+/* --recording: the frames, and the send time of each seq */
+static GPtrArray *recording;
+static guint64 send_ns_by_seq[65536];
 
 static GOptionEntry entries[] = {
   {"target", 0, 0, G_OPTION_ARG_STRING, &opt_target,
@@ -98,6 +113,9 @@ static GOptionEntry entries[] = {
   {"signal", 0, 0, G_OPTION_ARG_NONE, &opt_signal,
       "Publish SignalDiff frames ({\"t\":...} JSON, merged by ds-relay) "
         "instead of opaque NeuralFrames", NULL},
+  {"recording", 0, 0, G_OPTION_ARG_FILENAME, &opt_recording,
+        "Publish the frames of this .ds recording in a loop (needs --rate)",
+      "FILE"},
   {"max-queue-bytes", 0, 0, G_OPTION_ARG_STRING, &opt_max_queue,
       "Passed to ds-relay", "BYTES"},
   {"serve-gst", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_serve_gst,
@@ -242,6 +260,12 @@ record_latency (ReceiverSet * set, const guint8 * frame, gsize len)
 {
   guint64 sent, now;
 
+  if (recording && len >= DS_HEADER_SIZE) {
+    sent = send_ns_by_seq[GST_READ_UINT16_LE (frame + 2)];
+    if (sent == 0)
+      return;
+    goto have_sent;
+  }
   if (len < DS_HEADER_SIZE + 8)
     return;
   if (set->sample_counter++ % set->sample_every != 0)
@@ -251,6 +275,7 @@ record_latency (ReceiverSet * set, const guint8 * frame, gsize len)
         10);
   else
     memcpy (&sent, frame + DS_HEADER_SIZE, 8);
+have_sent:
   now = now_ns ();
   if (set->n_latencies == set->cap_latencies) {
     set->cap_latencies = set->cap_latencies ? set->cap_latencies * 2 : 65536;
@@ -420,6 +445,65 @@ read_first_line (GSubprocess * process)
   return line;
 }
 
+/* The frames of a .ds recording (concatenated frames), as GBytes */
+static GPtrArray *
+load_recording (const gchar * path)
+{
+  GPtrArray *frames = g_ptr_array_new_with_free_func ((GDestroyNotify)
+      g_bytes_unref);
+  GError *error = NULL;
+  gchar *data;
+  gsize len, pos = 0;
+
+  if (!g_file_get_contents (path, &data, &len, &error)) {
+    g_printerr ("bench: %s\n", error->message);
+    g_clear_error (&error);
+    g_ptr_array_unref (frames);
+    return NULL;
+  }
+  while (len - pos >= DS_HEADER_SIZE) {
+    DsHeader h;
+
+    if (!ds_header_parse ((const guint8 *) data + pos, DS_HEADER_SIZE, &h,
+            NULL) || h.payload_len > len - pos - DS_HEADER_SIZE)
+      break;
+    /* not the End frame dspay writes at EOS: the loop goes on */
+    if (h.type != DS_FRAME_END)
+      g_ptr_array_add (frames, g_bytes_new (data + pos,
+              DS_HEADER_SIZE + h.payload_len));
+    pos += DS_HEADER_SIZE + h.payload_len;
+  }
+  g_free (data);
+  if (frames->len == 0 || pos != len) {
+    g_printerr ("bench: %s: not a whole .ds recording (%u frames, %"
+        G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)\n", path, frames->len,
+        pos, len);
+    g_ptr_array_unref (frames);
+    return NULL;
+  }
+  return frames;
+}
+
+/* Writes frame number @n of the recording as one WebSocket message */
+static gboolean
+publish_recorded (gint fd, guint64 n)
+{
+  GBytes *bytes = g_ptr_array_index (recording, n % recording->len);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  guint8 *message = g_malloc (14 + len);
+  gsize hlen = ws_client_header (message, len);
+  gboolean ok;
+
+  memcpy (message + hlen, data, len);
+  GST_WRITE_UINT16_LE (message + hlen + 2, (guint16) n);
+  GST_WRITE_UINT32_LE (message + hlen + 4, (guint32) (n * 1000 / opt_rate));
+  send_ns_by_seq[(guint16) n] = now_ns ();
+  ok = write_all (fd, message, hlen + len);
+  g_free (message);
+  return ok;
+}
+
 static int
 compare_u32 (const void *a, const void *b)
 {
@@ -543,6 +627,15 @@ main (int argc, char **argv)
   else {
     g_printerr ("bench: --target ds-relay|node|gst\n");
     return 2;
+  }
+  if (opt_recording) {
+    if (opt_rate <= 0) {
+      g_printerr ("bench: --recording needs --rate\n");
+      return 2;
+    }
+    recording = load_recording (opt_recording);
+    if (recording == NULL)
+      return 1;
   }
   if (opt_size < 32 || opt_receivers < 1) {
     g_printerr ("bench: --size >= 32, --receivers >= 1\n");
@@ -681,6 +774,14 @@ main (int argc, char **argv)
   while (now_ns () < t_pub_end) {
     guint64 now = now_ns ();
 
+    if (recording) {
+      if (!publish_recorded (pub, sent)) {
+        g_printerr ("bench: publisher write failed\n");
+        break;
+      }
+      sent++;
+      goto paced;
+    }
     for (i = 0; i < batch_frames; i++) {
       guint8 *f = batch + i * unit + ws_hlen;
 
@@ -699,6 +800,7 @@ main (int argc, char **argv)
       break;
     }
     sent += batch_frames;
+  paced:
     if (opt_rate > 0) {
       guint64 next = t_start + (guint64) (sent * 1e9 / opt_rate);
       guint64 t = now_ns ();
@@ -758,6 +860,19 @@ main (int argc, char **argv)
         set.bytes / secs / 1e6, cpu_s, 100.0 * cpu_s / secs,
         gb > 0 ? cpu_s / gb : 0, set.frames ? cpu_s / (set.frames / 1e6) : 0,
         p50 / 1000.0, p99 / 1000.0, rss_max / 1024.0);
+    if (recording) {
+      gsize bytes = 0;
+
+      for (i = 0; i < recording->len; i++)
+        bytes += g_bytes_get_size (g_ptr_array_index (recording, i));
+      /* % of a core per delivered Mbit/s: the window cancels out */
+      printf ("%-8s n=%-3d recording: %u frames, stream %.2f Mbit/s; "
+          "delivered %.1f Mbit/s; relay %.1f%% of a core; "
+          "cpu%%/Mbit/s=%.4f\n", opt_target, opt_receivers, recording->len,
+          bytes * 8.0 * opt_rate / recording->len / 1e6,
+          set.bytes * 8.0 / secs / 1e6, 100.0 * cpu_s / secs,
+          set.bytes ? 100.0 * cpu_s / (set.bytes * 8.0 / 1e6) : 0);
+    }
   }
 
   close (pub);

@@ -1,7 +1,8 @@
 // The viewer's EncodedVideo and sound modules in node alone (no
 // Chromium): the codec strings core/video.js derives from a keyframe,
 // VideoPlayer's decisions against a stand-in VideoDecoder,
-// FramePresenter's decisions against an audio clock, and the jitter
+// FramePresenter's decisions against an audio clock, Display's choice
+// of drawImage or copyTo for VideoFrames, and the jitter
 // buffer of the AudioWorklet processor (core/audio-processor.js, run
 // with stand-ins for the worklet's globals).
 
@@ -328,4 +329,125 @@ test('VideoPlayer: skip to keyframe, config asked once, a decode backlog over 30
   performance.now = realNow;
   delete globalThis.VideoDecoder;
   delete globalThis.EncodedVideoChunk;
+});
+
+// core/display.js: how a VideoFrame reaches the canvas. A stand-in
+// canvas and VideoFrames whose drawImage and copyTo cost what the test
+// says (performance.now() is the test's clock).
+async function displayWith ({ drawMs, copyMs, copyFails = false }) {
+  const { Display } = await import(pathToFileURL(path.join(VIEWER, 'core', 'display.js')));
+  let now = 0;
+  const realNow = performance.now;
+  performance.now = () => now;
+  globalThis.ImageData = class {
+    constructor (data, w, h) {
+      assert.equal(data.length, w * h * 4);
+      Object.assign(this, { data, width: w, height: h });
+    }
+  };
+  const calls = [];
+  const ctx = {
+    drawImage: (frame) => { now += drawMs; calls.push(['drawImage', frame.timestamp / 1000]); },
+    putImageData: (img) => calls.push(['putImageData', img.data[0]]),
+  };
+  const canvas = { width: 0, height: 0, getContext: () => ctx };
+  const drawn = [];
+  const display = new Display(canvas, {
+    onSize: () => {},
+    onDrawn: (kind, ts) => drawn.push([kind, ts]),
+    onImageError: () => {},
+  });
+  const open = new Set();
+  function frame (ts, w = 4, h = 2) {
+    const f = {
+      timestamp: ts * 1000, displayWidth: w, displayHeight: h,
+      visibleRect: { x: 0, y: 0, width: w, height: h },
+      clone: () => { const c = frame(ts, w, h); open.add(c); return c; },
+      close: () => open.delete(f),
+      copyTo: (dest, opts) => {
+        assert.equal(opts.format, 'RGBA');
+        if (copyFails)
+          return Promise.reject(new DOMException('NotSupportedError'));
+        now += copyMs;
+        dest[0] = ts & 0xff;
+        return Promise.resolve([{ offset: 0, stride: w * 4 }]);
+      },
+    };
+    return f;
+  }
+  const done = () => { performance.now = realNow; delete globalThis.ImageData; };
+  return { display, frame, calls, drawn, open, done };
+}
+
+const settleDisplay = () => new Promise((r) => setTimeout(r, 0));
+
+test('Display: drawImage is kept where it is the faster way', async () => {
+  const d = await displayWith({ drawMs: 1, copyMs: 5 });
+  for (let i = 0; i < 12; i++) {
+    const f = d.frame(i * 33);
+    d.display.drawVideoFrame(f);
+    f.close();
+    await settleDisplay();
+  }
+  assert.equal(d.display.videoWay, 'drawImage');
+  d.calls.length = 0;
+  d.display.drawVideoFrame(d.frame(999));
+  assert.deepEqual(d.calls, [['drawImage', 999]]);
+  assert.equal(d.open.size, 0, 'every clone closed');
+  d.done();
+});
+
+test('Display: copyTo and putImageData where drawImage is slow (a canvas drawn in software)', async () => {
+  const d = await displayWith({ drawMs: 25, copyMs: 3 });
+  for (let i = 0; i < 12; i++) {
+    const f = d.frame(i * 33);
+    d.display.drawVideoFrame(f);
+    f.close();                  /* the caller closes at once: the copy holds a clone */
+    await settleDisplay();
+  }
+  assert.equal(d.display.videoWay, 'copyTo');
+  d.calls.length = 0;
+  d.drawn.length = 0;
+  const f = d.frame(1000);
+  d.display.drawVideoFrame(f);
+  f.close();
+  assert.deepEqual(d.drawn, [], 'not drawn before its pixels are copied');
+  await settleDisplay();
+  assert.deepEqual(d.calls, [['putImageData', 1000 & 0xff]]);
+  assert.deepEqual(d.drawn, [['video', 1000]], 'onDrawn with the timestamp once the pixels are on the canvas');
+  assert.equal(d.open.size, 0, 'every clone closed');
+
+  // a copy that lands after a newer picture was drawn is not drawn
+  d.calls.length = 0;
+  const older = d.frame(1033);
+  d.display.drawVideoFrame(older);
+  older.close();
+  d.display.bitmapGeneration++;  /* a newer picture (an image, raw pixels) */
+  await settleDisplay();
+  assert.deepEqual(d.calls, []);
+  assert.equal(d.open.size, 0);
+
+  // a frame whose display size is not its visible size goes through
+  // drawImage (putImageData does not scale)
+  const scaled = d.frame(1066);
+  scaled.displayWidth = 8;
+  d.display.drawVideoFrame(scaled);
+  assert.deepEqual(d.calls, [['drawImage', 1066]]);
+  d.done();
+});
+
+test('Display: a browser without RGBA copyTo falls back to drawImage', async () => {
+  const d = await displayWith({ drawMs: 25, copyMs: 3, copyFails: true });
+  for (let i = 0; i < 4; i++) {
+    const f = d.frame(i * 33);
+    d.display.drawVideoFrame(f);
+    f.close();
+    await settleDisplay();
+  }
+  assert.equal(d.display.videoWay, 'drawImage');
+  d.calls.length = 0;
+  d.display.drawVideoFrame(d.frame(500));
+  assert.deepEqual(d.calls, [['drawImage', 500]]);
+  assert.equal(d.open.size, 0);
+  d.done();
 });

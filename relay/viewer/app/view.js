@@ -111,10 +111,14 @@ class ViewerPage {
     const canvas = $('picture');
     this.display = new Display(canvas, {
       onSize: (w, h, changed) => this.onPictureSize(w, h, changed),
-      onDrawn: (kind) => {
+      onDrawn: (kind, timestamp) => {
         state.pictures++;
         if (kind === 'compressed')
           state.pictureType = 'compressed';
+        if (kind === 'video') {
+          state.video.lastDrawn = timestamp;
+          state.video.drawWay = this.display.videoWay;
+        }
         this.setPictureStale(false);
       },
       onImageError: () => state.decodeErrors++,

@@ -2,8 +2,24 @@
  *
  * The decoder's picture (RGBA bytes) through putImageData, at most once
  * per display frame; CompressedPixels through createImageBitmap;
- * EncodedVideo's decoded VideoFrames through drawImage.
+ * EncodedVideo's decoded VideoFrames through drawImage or, where that is
+ * the slower way, VideoFrame.copyTo (RGBA) and putImageData.
  */
+
+/* A VideoFrame reaches the canvas one of two ways, and which is faster
+ * depends on the browser: drawImage, cheap where the canvas is drawn on
+ * the GPU, costs 20-35 ms a 1080p frame in Chromium without one (the
+ * canvas drawn in software: headless, a blocklisted driver, a virtual
+ * machine), more than a 30 fps frame's time, so the decoder falls
+ * behind; copyTo with format RGBA and putImageData take 2-6 ms there
+ * (docs/benchmarks.md, issue 14). The first VIDEO_TRIALS frames each
+ * way are timed, in turn, and the faster way is kept. */
+const VIDEO_TRIALS = 5;
+
+function median (values) {
+  const v = [...values].sort((a, b) => a - b);
+  return v[v.length >> 1];
+}
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
@@ -28,8 +44,10 @@ export function makeOpaque (bytes) {
 export class Display {
   /**
    * @canvas: the picture's canvas; @onSize(w, h): the picture size
-   * changed; @onDrawn(kind): a picture was drawn ('decoded',
-   * 'compressed' or 'video'); @onImageError(): an image could not be decoded
+   * changed; @onDrawn(kind, timestamp): a picture was drawn ('decoded',
+   * 'compressed' or 'video'; for 'video' the frame's timestamp in ms,
+   * called when its pixels are on the canvas); @onImageError(): an image
+   * could not be decoded
    */
   constructor (canvas, { onSize, onDrawn, onImageError }) {
     this.canvas = canvas;
@@ -40,6 +58,10 @@ export class Display {
     this.source = null;         /* () => { bytes, width, height } or null */
     this.drawPending = false;
     this.bitmapGeneration = 0;
+    /* 'drawImage' or 'copyTo' once chosen; the trial times before */
+    this.videoWay = null;
+    this.videoTimes = { drawImage: [], copyTo: [] };
+    this.rgbaSpare = null;
     this.width = 0;
     this.height = 0;
   }
@@ -60,6 +82,7 @@ export class Display {
     const pic = this.source ? this.source() : null;
     if (!pic)
       return;
+    this.bitmapGeneration++;    /* an image or video frame still on its way is older */
     this.setSize(pic.width, pic.height);
     makeOpaque(pic.bytes);
     const pixels = new Uint8ClampedArray(pic.bytes.buffer, pic.bytes.byteOffset, pic.bytes.byteLength);
@@ -81,12 +104,73 @@ export class Display {
   }
 
   /** Draws a decoded VideoFrame (EncodedVideo) at its display size; the
-   * caller closes it */
+   * caller closes it (the copyTo way keeps a clone until its pixels are
+   * drawn, unless a newer picture came first) */
   drawVideoFrame (frame) {
-    this.bitmapGeneration++;    /* an image still decoding is older */
+    const generation = ++this.bitmapGeneration; /* an image still decoding is older */
+    const way = this.chooseVideoWay(frame);
+    if (way === 'copyTo') {
+      this.copyVideoFrame(frame, generation);
+      return;
+    }
+    const t0 = performance.now();
     this.setSize(frame.displayWidth, frame.displayHeight);
     this.ctx.drawImage(frame, 0, 0, frame.displayWidth, frame.displayHeight);
-    this.onDrawn('video');
+    this.timeVideoWay('drawImage', performance.now() - t0);
+    this.onDrawn('video', frame.timestamp / 1000);
+  }
+
+  /* The way to draw @frame: the chosen one, or the one with fewer trials;
+   * drawImage for a frame whose display size is not its visible size
+   * (putImageData does not scale) or without copyTo */
+  chooseVideoWay (frame) {
+    const rect = frame.visibleRect;
+    if (!rect || rect.width !== frame.displayWidth ||
+        rect.height !== frame.displayHeight || typeof frame.copyTo !== 'function')
+      return 'drawImage';
+    if (this.videoWay)
+      return this.videoWay;
+    const t = this.videoTimes;
+    return t.drawImage.length <= t.copyTo.length ? 'drawImage' : 'copyTo';
+  }
+
+  timeVideoWay (way, ms) {
+    if (this.videoWay)
+      return;
+    const t = this.videoTimes;
+    t[way].push(ms);
+    if (t.drawImage.length >= VIDEO_TRIALS && t.copyTo.length >= VIDEO_TRIALS)
+      this.videoWay = median(t.copyTo) < median(t.drawImage) ? 'copyTo' : 'drawImage';
+  }
+
+  copyVideoFrame (frame, generation) {
+    const w = frame.displayWidth;
+    const h = frame.displayHeight;
+    const ts = frame.timestamp / 1000;
+    const t0 = performance.now();
+    const copy = frame.clone();
+    /* one buffer is kept for the next frame (putImageData copies it) */
+    let rgba = this.rgbaSpare;
+    this.rgbaSpare = null;
+    if (!rgba || rgba.length !== w * h * 4)
+      rgba = new Uint8ClampedArray(w * h * 4);
+    copy.copyTo(rgba, { format: 'RGBA' }).then(() => {
+      copy.close();
+      if (generation === this.bitmapGeneration) {
+        this.setSize(w, h);
+        this.ctx.putImageData(new ImageData(rgba, w, h), 0, 0);
+      }
+      this.timeVideoWay('copyTo', performance.now() - t0);
+      this.rgbaSpare = rgba;
+      /* else a newer picture came first */
+      if (generation === this.bitmapGeneration)
+        this.onDrawn('video', ts);
+    }, () => {
+      /* no RGBA conversion in this browser: drawImage from now on (this
+       * frame is lost, the next one is drawn) */
+      copy.close();
+      this.videoWay = 'drawImage';
+    });
   }
 
   /** Draws a PNG or WebP image (CompressedPixels) */

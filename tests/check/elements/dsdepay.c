@@ -3168,6 +3168,56 @@ GST_START_TEST (test_encoded_video)
 
 GST_END_TEST;
 
+/* An H.264 keyframe unit with SPS (profile_idc, constraint flags,
+ * level_idc) @sps; the caps get that profile and level (openh264dec
+ * links only with a profile it knows), kept for the delta units and
+ * renegotiated when a new SPS says otherwise */
+static GstBuffer *
+h264_keyframe (guint16 seq, const guint8 sps[3])
+{
+  guint8 payload[] = { DS_CODEC_H264, 0, 0, 0, 0, 1, 0x67, sps[0], sps[1],
+    sps[2], 0xac, 0, 0, 1, 0x68, 0xce, 0, 0, 1, 0x65, 0x88
+  };
+
+  return frame_buffer (DS_FRAME_ENCODED_VIDEO, DS_FLAG_KEYFRAME, seq,
+      seq * 33, 64, 48, payload, sizeof (payload));
+}
+
+GST_START_TEST (test_encoded_h264_profile)
+{
+  const guint8 constrained_baseline_3[3] = { 66, 0xc0, 30 };
+  const guint8 high_4[3] = { 100, 0, 40 };
+  Depay *d = depay_new (NULL);
+  GstBuffer *out;
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ",media=video,framerate=30/1");
+  fail_unless_equals_int (push (d, h264_keyframe (0, constrained_baseline_3)),
+      GST_FLOW_OK);
+  assert_caps (d->out[OUT_VIDEO], "video/x-h264, stream-format=byte-stream, "
+      "alignment=au, profile=constrained-baseline, level=(string)3, "
+      "width=64, height=48, framerate=30/1");
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  fail_unless_equals_int (gst_buffer_get_size (out), 19);
+  gst_buffer_unref (out);
+  /* a delta unit keeps them */
+  fail_unless_equals_int (push (d, encoded_frame (DS_CODEC_H264, 0, FALSE, 1,
+              64, 48, 0x41, 5)), GST_FLOW_OK);
+  assert_unit (gst_harness_pull (d->out[OUT_VIDEO]), 0x41, FALSE);
+  assert_caps (d->out[OUT_VIDEO], "video/x-h264, stream-format=byte-stream, "
+      "alignment=au, profile=constrained-baseline, level=(string)3, "
+      "width=64, height=48, framerate=30/1");
+  /* another SPS: new caps */
+  fail_unless_equals_int (push (d, h264_keyframe (2, high_4)), GST_FLOW_OK);
+  gst_buffer_unref (gst_harness_pull (d->out[OUT_VIDEO]));
+  assert_caps (d->out[OUT_VIDEO], "video/x-h264, stream-format=byte-stream, "
+      "alignment=au, profile=high, level=(string)4, width=64, height=48, "
+      "framerate=30/1");
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 /* Units that are not units (unknown codec, reserved byte set, no unit
  * after the prefix, FLAG_COMPRESSED) are logged and skipped, never
  * pushed; the units after them wait for a keyframe */
@@ -3262,6 +3312,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
   tcase_add_test (tc, test_encoded_video);
+  tcase_add_test (tc, test_encoded_h264_profile);
   tcase_add_test (tc, test_encoded_video_malformed);
 #endif
 

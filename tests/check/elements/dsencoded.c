@@ -211,6 +211,15 @@ GST_START_TEST (test_round_trip_bit_exact)
   fail_unless (gst_structure_get_int (s, "height", &height));
   fail_unless_equals_int (width, WIDTH);
   fail_unless_equals_int (height, HEIGHT);
+  /* H.264: the encoder's profile and level, read from the SPS */
+  if (codec->codec == DS_CODEC_H264) {
+    GstStructure *in = gst_caps_get_structure (caps, 0);
+
+    fail_unless_equals_string (gst_structure_get_string (s, "profile"),
+        gst_structure_get_string (in, "profile"));
+    fail_unless_equals_string (gst_structure_get_string (s, "level"),
+        gst_structure_get_string (in, "level"));
+  }
   gst_caps_unref (out_caps);
 
   gst_harness_teardown (d.video);
@@ -294,6 +303,10 @@ GST_START_TEST (test_decoder)
   decode = g_strdup_printf ("%s%s", parser, codec->decoder);
   check_decode (decode);
   g_free (decode);
+  /* H.264 straight from dsdepay, no parser: its caps carry the profile
+   * and level of the SPS, which openh264dec needs to link */
+  if (codec->codec == DS_CODEC_H264)
+    check_decode (codec->decoder);
 }
 
 GST_END_TEST;

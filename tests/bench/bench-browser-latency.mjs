@@ -1,0 +1,204 @@
+// gst-ds-stream
+// Copyright (C) 2026 gst-ds-stream developers
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//
+// bench-browser-latency.mjs [--frames 300] [--warmup-ms 2000] [--rounds 1]
+//
+// Per-frame latency of 1080p30 H.264 from the source buffer to the
+// picture the browser viewer draws (issue 14 target: p95 <= 60 ms).
+//
+// ds-relay ($DS_RELAY) on a loopback port; the source is
+//   bench-encoded --publish ws://127.0.0.1:PORT/peer/latency
+// (videotestsrc is-live=true ... ! x264enc tune=zerolatency
+// speed-preset=ultrafast bitrate=4000 key-int-max=60 ! dspay !
+// dsrelaysink), which prints for every unit its header timestamp and the
+// wall clock (g_get_real_time) when its source buffer entered the
+// encoder. The viewer page (/view/latency in headless Chromium, WebCodecs
+// VideoDecoder) reports, on the same machine's wall clock
+// (performance.timeOrigin + performance.now()):
+//  - when each EncodedVideo message arrived (a listener on the page's
+//    WebSocket, added before the viewer's), and
+//  - when each picture was drawn (dsViewer.video.lastDrawn is set when
+//    the frame's pixels are on the canvas, by drawImage or by copyTo and
+//    putImageData, core/display.js; without sound, frames are drawn as
+//    they are decoded).
+// Frames are matched by the header timestamp. After the page has drawn
+// its first picture and --warmup-ms more (the join from the relay's GOP
+// cache is not counted: bench-gop-join measures it), --frames frames are
+// counted (the frames whose source buffers came in the next --frames
+// thirtieths of a second: frames the viewer dropped are counted as not
+// drawn). Prints p50/p95/max of source buffer -> drawn, and its two
+// stages: source buffer -> arrived in the page (encode, relay, network)
+// and arrived -> drawn (the page: parse, WebCodecs decode, draw).
+// Each round opens the page twice, in turn: as it is (the viewer picks
+// drawImage or copyTo, core/display.js) and with VideoFrame.copyTo
+// hidden (every frame through drawImage, the peer in the same run).
+//
+// Env: DS_RELAY, DS_BUILD_ROOT (bench-encoded and the plugins),
+// DS_CHROMIUM (default /usr/bin/chromium).
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Relay, RELAY } from '../browser/lib/relay.mjs';
+import { launch, waitInPage, CHROMIUM } from '../browser/lib/browser.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const build = process.env.DS_BUILD_ROOT || path.join(here, '..', '..', 'build');
+
+function option (name, def) {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+const FRAMES = option('--frames', 300);
+const WARMUP_MS = option('--warmup-ms', 2000);
+const ROUNDS = option('--rounds', 1);
+
+function quantile (values, q) {
+  const v = [...values].sort((a, b) => a - b);
+  return v[Math.round(q * (v.length - 1))];
+}
+
+const fmt = (x) => x.toFixed(1).padStart(6);
+const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+
+// One page: @way 'auto' (the viewer's choice) or 'drawImage' (copyTo
+// hidden from the page: every frame through drawImage, as the viewer
+// drew before it could choose)
+async function session (browser, relay, units, way) {
+  const page = await browser.context.newPage();
+  try {
+    await page.addInitScript((forceDrawImage) => {
+      if (forceDrawImage && typeof VideoFrame !== 'undefined')
+        delete VideoFrame.prototype.copyTo;
+      const Native = window.WebSocket;
+      window.__arrived = [];
+      window.WebSocket = class extends Native {
+        constructor (...args) {
+          super(...args);
+          this.addEventListener('message', (e) => {
+            if (!(e.data instanceof ArrayBuffer) || e.data.byteLength < 16)
+              return;
+            const v = new DataView(e.data);
+            if (v.getUint8(0) === 5)
+              window.__arrived.push([v.getUint32(4, true), performance.timeOrigin + performance.now()]);
+          });
+        }
+      };
+    }, way === 'drawImage');
+    await page.goto(`${relay.base}/view/latency`);
+    await waitInPage(page, () => window.dsViewer && window.dsViewer.video, null, 15000);
+    await page.evaluate(() => {
+      const v = dsViewer.video;
+      let last = v.lastDrawn;
+      window.__drawn = [];
+      Object.defineProperty(v, 'lastDrawn', {
+        configurable: true,
+        enumerable: true,
+        get: () => last,
+        set: (ts) => {
+          last = ts;
+          window.__drawn.push([ts, performance.timeOrigin + performance.now()]);
+        },
+      });
+    });
+    await waitInPage(page, () => window.__drawn.length > 0, null, 30000);
+    const countFrom = Date.now() + WARMUP_MS;
+    // frames dropped by a decoder that falls behind are never drawn: wait
+    // for the time the frames take, not for their number
+    const until = countFrom + (FRAMES + 15) * 1000 / 30;
+    while (Date.now() < until)
+      await new Promise((r) => setTimeout(r, 200));
+    const { drawn, arrived, video } = await page.evaluate(() => ({
+      drawn: window.__drawn, arrived: window.__arrived, video: dsViewer.video,
+    }));
+
+    const arrivedAt = new Map(arrived);
+    const total = [];
+    const toPage = [];
+    const inPage = [];
+    let sent = 0;
+    for (const [ts, input] of units)
+      if (input >= countFrom && input < countFrom + FRAMES * 1000 / 30)
+        sent++;
+    for (const [ts, t] of drawn) {
+      const input = units.get(ts);
+      if (input === undefined || input < countFrom || input >= countFrom + FRAMES * 1000 / 30)
+        continue;
+      total.push(t - input);
+      const a = arrivedAt.get(ts);
+      if (a !== undefined) {
+        toPage.push(a - input);
+        inPage.push(t - a);
+      }
+    }
+    if (total.length === 0) {
+      console.log(`viewer (${way}): no frame drawn of ${sent} sent`);
+      return;
+    }
+    const name = way === 'auto' ? `viewer (${video.drawWay})` : 'viewer (drawImage forced)';
+    console.log(`${name.padEnd(26)} drawn ${String(total.length).padStart(3)} of ${sent}  p50=${fmt(quantile(total, 0.5))} ms  ` +
+      `p95=${fmt(quantile(total, 0.95))} ms  max=${fmt(quantile(total, 1))} ms  ` +
+      `| source->page p50 ${fmt(quantile(toPage, 0.5))} p95 ${fmt(quantile(toPage, 0.95))}  ` +
+      `page (decode+draw) p50 ${fmt(quantile(inPage, 0.5))} p95 ${fmt(quantile(inPage, 0.95))} ms` +
+      `  | decoded ${video.decoded}, late ${video.late}, dropped ${video.dropped}, ` +
+      `decode (EWMA) ${video.decodeMs === null ? '-' : video.decodeMs.toFixed(1)} ms, errors ${video.errors}`);
+  } finally {
+    await page.close();
+  }
+}
+
+async function main () {
+  if (!RELAY || !fs.existsSync(RELAY)) {
+    console.log('# skipped: no ds-relay ($DS_RELAY)');
+    return 77;
+  }
+  if (!fs.existsSync(CHROMIUM)) {
+    console.log(`# skipped: no Chromium at ${CHROMIUM}`);
+    return 77;
+  }
+  const relay = await new Relay().start();
+  const units = new Map(); // header timestamp -> wall ms at the encoder's input
+  const env = Object.assign({}, process.env, { GST_PLUGIN_PATH_1_0: build });
+  const publisher = spawn(path.join(build, 'tests', 'bench', 'bench-encoded'),
+    ['--publish', `${relay.ws}/peer/latency`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let publisherErr = '';
+  publisher.stderr.on('data', (d) => { publisherErr += d.toString(); });
+  readline.createInterface({ input: publisher.stdout }).on('line', (l) => {
+    const m = l.match(/^unit (\d+) ([\d.]+)$/);
+    if (m)
+      units.set(Number(m[1]), Number(m[2]));
+  });
+  let browser;
+  try {
+    const t0 = Date.now();
+    while (units.size < 30) {
+      if (publisher.exitCode !== null || Date.now() - t0 > 30000)
+        throw new Error('the publisher sent no units: ' + publisherErr);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    console.log(`# ${new Date().toISOString().slice(0, 16)} UTC ${os.cpus().length} cores, load ${load()}; ` +
+      `1080p30 x264enc tune=zerolatency speed-preset=ultrafast bitrate=4000 key-int-max=60 -> ds-relay -> ` +
+      `headless Chromium viewer (WebCodecs); ${FRAMES} frames after a ${WARMUP_MS} ms warm-up`);
+
+    browser = await launch({ width: 1000, height: 700 });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const way of ['auto', 'drawImage'])
+        await session(browser, relay, units, way);
+    }
+    console.log(`# load after: ${load()}`);
+    return 0;
+  } finally {
+    await browser?.close();
+    publisher.kill('SIGTERM');
+    await relay.stop();
+  }
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(e);
+  process.exit(1);
+});
