@@ -384,6 +384,7 @@ struct _RelayCluster
   guint64 catchups_served;
   guint64 catchups_received;
   guint64 takeovers;
+  guint64 connects;
 };
 
 gboolean
@@ -1469,6 +1470,7 @@ cluster_connection_event (RelayCluster * cluster, EventType type)
     return;
   cluster->was_connected = connected;
   if (connected) {
+    cluster->connects++;
     natsConnection_GetConnectedUrl (cluster->conn, url, sizeof (url));
     relay_log ("cluster: connected to NATS at %s", url);
     cluster_heartbeat_now (cluster);
@@ -1663,6 +1665,8 @@ cluster_set_options (RelayCluster * cluster, GError ** error)
       nats_check (natsOptions_SetServers (cluster->options,
           (const char **) servers, (int) n), "--cluster", error) &&
       nats_check (natsOptions_SetName (cluster->options, name), "name", error)
+      && nats_check (natsOptions_SetNoRandomize (cluster->options, true),
+      "server order", error)
       && nats_check (natsOptions_SetNoEcho (cluster->options, true),
       "no echo", error) &&
       nats_check (natsOptions_SetMaxReconnect (cluster->options, -1),
@@ -1832,6 +1836,12 @@ relay_cluster_metrics_text (RelayCluster * cluster, GString * s)
       "# HELP ds_relay_cluster_connected 1 while the node is connected to "
       "NATS.\n# TYPE ds_relay_cluster_connected gauge\n"
       "ds_relay_cluster_connected %d\n", relay_cluster_is_connected (cluster));
+  g_string_append_printf (s,
+      "# HELP ds_relay_cluster_reconnects_total Connections to NATS after "
+      "the first (a server lost, the same or another one reached).\n"
+      "# TYPE ds_relay_cluster_reconnects_total counter\n"
+      "ds_relay_cluster_reconnects_total %" G_GUINT64_FORMAT "\n",
+      cluster->connects > 0 ? cluster->connects - 1 : 0);
   g_string_append_printf (s,
       "# HELP ds_relay_cluster_nodes Other nodes seen (a heartbeat in the "
       "last 3 s).\n# TYPE ds_relay_cluster_nodes gauge\n"

@@ -828,6 +828,48 @@ GST_START_TEST (test_cluster_catchup)
   fail_unless_equals_int64 (metric (a,
           "ds_relay_cluster_catchups_total{direction=\"served\"}"), 3);
 
+  /* a picture in the catch-up: 8 MB across NATS in chunks, then from B's
+   * own state */
+  {
+    const guint width = 1920, height = 1080;
+    gsize big_len = width * height * 4;
+    guint8 *big = g_malloc (big_len);
+    guint k;
+
+    for (k = 0; k < big_len; k++)
+      big[k] = (guint8) (k * 13 + k / 1000);
+    client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME,
+            (guint16) feeder.next, width, height, big, big_len));
+    wait_metric_at_least (a,
+        "ds_relay_channel_bytes_in_total{channel=\"live\"}", big_len);
+    for (round = 0; round < 2; round++) {
+      GBytes *frame;
+      DsHeader header;
+
+      joiner1 = client_connect (b, "stream", "live");
+      frame = expect_frame (joiner1, DS_FRAME_SIGNAL_SYNC);
+      fail_unless_equals_int64 (signal_n (frame), feeder.next - 1);
+      g_bytes_unref (frame);
+      frame = expect_frame (joiner1, DS_FRAME_PIXELS);
+      header = frame_header (frame);
+      fail_unless_equals_int (header.payload_len, big_len);
+      fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+              DS_HEADER_SIZE, big, big_len) == 0);
+      g_bytes_unref (frame);
+      expect_nothing (joiner1, 100);
+      if (round == 0) {
+        /* the second joiner is served by B alone */
+        joiner2 = joiner1;
+        continue;
+      }
+      client_free (joiner1);
+      client_free (joiner2);
+    }
+    fail_unless_equals_int64 (metric (b,
+            "ds_relay_cluster_catchups_total{direction=\"received\"}"), 4);
+    g_free (big);
+  }
+
   client_free (source);
   ds_test_relay_free (a);
   ds_test_relay_free (b);
@@ -918,15 +960,15 @@ GST_START_TEST (test_cluster_takeover)
 
 GST_END_TEST;
 
-/* Three NATS servers in a NATS cluster, a relay on each end: frames go
- * through the routes; the server of the source's relay dies, the relay
- * goes on through another */
+/* Three NATS servers in a NATS cluster, a relay on each: frames go
+ * through the routes, ReceiverCount counts the three nodes; the server of
+ * the source's relay dies, the relay goes on through another */
 GST_START_TEST (test_cluster_nats_cluster)
 {
   NatsServer *servers[3];
   guint cluster_ports[3];
-  DsTestRelay *a, *b;
-  TestClient *source, *receiver;
+  DsTestRelay *a, *b, *c;
+  TestClient *source, *receiver, *on_c, *local;
   gchar *urls_a, *urls_b;
   GBytes *frame;
   guint i;
@@ -947,23 +989,38 @@ GST_START_TEST (test_cluster_nats_cluster)
   urls_b = g_strdup_printf ("%s,%s", servers[2]->url, servers[1]->url);
   a = start_node (urls_a, NULL);
   b = start_node (urls_b, NULL);
+  c = start_node (servers[1]->url, NULL);
   /* the routes may take a moment */
-  wait_metric (a, "ds_relay_cluster_nodes", 1);
-  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
+  wait_metric (b, "ds_relay_cluster_nodes", 2);
+  wait_metric (c, "ds_relay_cluster_nodes", 2);
 
   source = client_connect (a, "peer", "r");
+  fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
   receiver = client_connect (b, "stream", "r");
   frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_n (frame), 1);
   g_bytes_unref (frame);
+  on_c = client_connect (c, "stream", "r");
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 1);
+  g_bytes_unref (frame);
+  /* counted over the three nodes */
+  local = client_connect (a, "stream", "r");
+  fail_unless (wait_receiver_count (source, 3));
+  wait_remote_receivers (a, "r", 2);
+  client_free (local);
+  client_free (on_c);
+  fail_unless (wait_receiver_count (source, 1));
   wait_remote_receivers (a, "r", 1);
 
   /* A's server dies: A reconnects to the joiner2 one */
+  fail_unless_equals_int64 (metric (a, "ds_relay_cluster_reconnects_total"), 0);
   nats_server_kill (servers[0]);
-  pump (200);
+  wait_metric (a, "ds_relay_cluster_reconnects_total", 1);
   fail_unless (ds_test_relay_wait_healthy (a, WAIT_MS));
-  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
   client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
   for (;;) {
     frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
@@ -977,6 +1034,7 @@ GST_START_TEST (test_cluster_nats_cluster)
   client_free (receiver);
   ds_test_relay_free (a);
   ds_test_relay_free (b);
+  ds_test_relay_free (c);
   for (i = 0; i < 3; i++)
     nats_server_free (servers[i]);
   g_free (urls_a);
