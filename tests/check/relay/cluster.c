@@ -714,6 +714,9 @@ GST_START_TEST (test_cluster_frames)
   fail_unless_equals_int64 (published (a, "x"), before);
 
   client_free (source);
+  /* a clean exit (and, under AddressSanitizer, no leak) */
+  fail_unless_equals_int (ds_test_relay_stop (a), 0);
+  fail_unless_equals_int (ds_test_relay_stop (b), 0);
   ds_test_relay_free (a);
   ds_test_relay_free (b);
   nats_server_free (nats);
