@@ -38,6 +38,7 @@
 
 #include <string.h>
 
+#include <ds/dsjson.h>
 #include <ds/dsprotocol.h>
 
 #include "relay-channel.h"
@@ -384,7 +385,7 @@ struct _RelayCluster
   guint64 catchups_served;
   guint64 catchups_received;
   guint64 takeovers;
-  guint64 connects;
+  gint connects;                /* atomic */
 };
 
 gboolean
@@ -1069,7 +1070,7 @@ static void
 cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     const guint8 * body, gsize len)
 {
-  JsonParser *parser;
+  DsJsonLimits limits;
   JsonNode *root;
   JsonArray *array;
   RemoteNode *node;
@@ -1078,17 +1079,19 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
 
   if (h->count != 1 || len > MAX_HEARTBEAT_BYTES || len != h->total)
     goto malformed;
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, (const gchar *) body, len, NULL)) {
-    g_object_unref (parser);
+  /* the strict, bounded scan first (json-glib parses recursively) */
+  ds_json_limits_init (&limits);
+  limits.max_bytes = MAX_HEARTBEAT_BYTES;
+  limits.max_depth = 4;
+  limits.max_members = MAX_NODE_CHANNELS * 8;
+  root = ds_json_parse ((const gchar *) body, len, &limits, NULL);
+  if (root == NULL)
     goto malformed;
-  }
-  root = json_parser_get_root (parser);
   if (!JSON_NODE_HOLDS_OBJECT (root) ||
       !json_object_has_member (json_node_get_object (root), "channels") ||
       !JSON_NODE_HOLDS_ARRAY (json_object_get_member (json_node_get_object
               (root), "channels"))) {
-    g_object_unref (parser);
+    json_node_unref (root);
     goto malformed;
   }
   array = json_object_get_array_member (json_node_get_object (root),
@@ -1119,7 +1122,7 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
         "source_since", 0);
     g_hash_table_replace (channels, g_strdup (name), nch);
   }
-  g_object_unref (parser);
+  json_node_unref (root);
 
   node = g_hash_table_lookup (cluster->nodes, &h->node);
   if (node == NULL) {
@@ -1463,14 +1466,13 @@ cluster_message (RelayCluster * cluster, natsMsg * msg)
 static void
 cluster_connection_event (RelayCluster * cluster, EventType type)
 {
-  gboolean connected = relay_cluster_is_connected (cluster);
+  gboolean connected = type == EVENT_CONNECTED;
   gchar url[256] = "";
 
   if (connected == cluster->was_connected)
     return;
   cluster->was_connected = connected;
   if (connected) {
-    cluster->connects++;
     natsConnection_GetConnectedUrl (cluster->conn, url, sizeof (url));
     relay_log ("cluster: connected to NATS at %s", url);
     cluster_heartbeat_now (cluster);
@@ -1545,6 +1547,7 @@ on_connected (natsConnection * nc, void *closure)
   RelayCluster *cluster = closure;
 
   g_atomic_int_set (&cluster->connected, 1);
+  g_atomic_int_inc (&cluster->connects);
   cluster_push (cluster, EVENT_CONNECTED, NULL);
 }
 
@@ -1754,6 +1757,7 @@ relay_cluster_new (DsRelay * relay, GError ** error)
   status = natsConnection_Connect (&cluster->conn, cluster->options);
   if (status == NATS_OK) {
     g_atomic_int_set (&cluster->connected, 1);
+    g_atomic_int_inc (&cluster->connects);
     cluster_push (cluster, EVENT_CONNECTED, NULL);
   } else if (status == NATS_NOT_YET_CONNECTED) {
     relay_log ("cluster: NATS at %s not reachable yet: retrying; /healthz "
@@ -1840,8 +1844,8 @@ relay_cluster_metrics_text (RelayCluster * cluster, GString * s)
       "# HELP ds_relay_cluster_reconnects_total Connections to NATS after "
       "the first (a server lost, the same or another one reached).\n"
       "# TYPE ds_relay_cluster_reconnects_total counter\n"
-      "ds_relay_cluster_reconnects_total %" G_GUINT64_FORMAT "\n",
-      cluster->connects > 0 ? cluster->connects - 1 : 0);
+      "ds_relay_cluster_reconnects_total %d\n",
+      MAX (g_atomic_int_get (&cluster->connects) - 1, 0));
   g_string_append_printf (s,
       "# HELP ds_relay_cluster_nodes Other nodes seen (a heartbeat in the "
       "last 3 s).\n# TYPE ds_relay_cluster_nodes gauge\n"
@@ -1864,6 +1868,12 @@ relay_cluster_metrics_text (RelayCluster * cluster, GString * s)
       G_GUINT64_FORMAT "\n"
       "ds_relay_cluster_messages_dropped_total{reason=\"queue\"} %u\n",
       cluster->malformed, g_atomic_int_get (&cluster->queue_drops));
+  g_string_append_printf (s,
+      "# HELP ds_relay_cluster_publish_errors_total Messages libnats "
+      "refused to publish (no connection and its reconnect buffer full).\n"
+      "# TYPE ds_relay_cluster_publish_errors_total counter\n"
+      "ds_relay_cluster_publish_errors_total %" G_GUINT64_FORMAT "\n",
+      cluster->publish_errors);
   g_string_append_printf (s,
       "# HELP ds_relay_cluster_gaps_total Frames lost between nodes (a "
       "catch-up follows).\n# TYPE ds_relay_cluster_gaps_total counter\n"

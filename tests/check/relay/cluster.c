@@ -1126,6 +1126,17 @@ GST_START_TEST (test_cluster_foreign_messages)
     nats_publish_raw (nc, "ds.nodes", hb, 32 + len);
     g_free (hb);
   }
+  /* nested deeper than json-glib's recursion should ever see */
+  {
+    gsize depth = 200000;
+    guint8 *hb = g_malloc (32 + depth);
+
+    memcpy (hb, msg, 32);
+    put_be (hb + 20, depth, 4);
+    memset (hb + 32, '[', depth);
+    nats_publish_raw (nc, "ds.nodes", hb, 32 + depth);
+    g_free (hb);
+  }
   /* input that is not input, and a catch-up request without a reply */
   msg[3] = 2;
   put_be (msg + 20, 4, 4);
@@ -1138,7 +1149,7 @@ GST_START_TEST (test_cluster_foreign_messages)
   natsConnection_Flush (nc);
 
   wait_metric_at_least (b,
-      "ds_relay_cluster_messages_dropped_total{reason=\"malformed\"}", 4);
+      "ds_relay_cluster_messages_dropped_total{reason=\"malformed\"}", 5);
   /* still serving: a real frame after all that */
   client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
   frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
