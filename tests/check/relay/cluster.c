@@ -413,9 +413,9 @@ expect_frame (TestClient * client, guint8 type)
   return frame;
 }
 
-/* The "n" of a signal frame's JSON */
+/* The integer @member of a signal frame's JSON; -1 when missing */
 static gint64
-signal_n (GBytes * frame)
+signal_member (GBytes * frame, const gchar * member)
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (frame, &len);
@@ -426,10 +426,16 @@ signal_n (GBytes * frame)
 
   fail_unless (json_parser_load_from_data (parser, text, -1, NULL), "%s", text);
   n = json_object_get_int_member_with_default (json_node_get_object
-      (json_parser_get_root (parser)), "n", -1);
+      (json_parser_get_root (parser)), member, -1);
   g_object_unref (parser);
   g_free (text);
   return n;
+}
+
+static gint64
+signal_n (GBytes * frame)
+{
+  return signal_member (frame, "n");
 }
 
 static void
@@ -963,6 +969,71 @@ GST_START_TEST (test_cluster_takeover)
 
 GST_END_TEST;
 
+/* kill -9 of a node: the others forget it within 3 s (ReceiverCount
+ * drops); the origin's death loses no state: the watching node keeps the
+ * channel's, and a source reconnecting there continues it */
+GST_START_TEST (test_cluster_node_killed)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  DsTestRelay *c;
+  TestClient *source, *on_b, *on_c, *late, *again;
+  GBytes *frame;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  source = client_connect (a, "peer", "k");
+  fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":5}"));
+  on_b = client_connect (b, "stream", "k");
+  frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  fail_unless (wait_receiver_count (source, 1));
+
+  /* a watching node dies */
+  g_subprocess_force_exit (b->process);
+  fail_unless (ds_test_relay_wait_exit (b, WAIT_MS));
+  fail_unless (wait_receiver_count (source, 0));
+  wait_metric (a, "ds_relay_cluster_nodes", 0);
+  client_free (on_b);
+
+  /* another watches; then the origin dies */
+  c = start_node (nats->url, NULL);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  on_c = client_connect (c, "stream", "k");
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 5);
+  g_bytes_unref (frame);
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  wait_metric (c, "ds_relay_cluster_nodes", 0);
+  fail_if (on_c->closed);
+
+  /* the source comes back on C: its receivers follow, a joiner there gets
+   * the state of before and after */
+  again = client_connect (c, "peer", "k");
+  client_send (again, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"m\":1}"));
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_member (frame, "m"), 1);
+  g_bytes_unref (frame);
+  late = client_connect (c, "stream", "k");
+  frame = expect_frame (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_member (frame, "n"), 5);
+  fail_unless_equals_int64 (signal_member (frame, "m"), 1);
+  g_bytes_unref (frame);
+
+  client_free (late);
+  client_free (on_c);
+  client_free (again);
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 /* Three NATS servers in a NATS cluster, a relay on each: frames go
  * through the routes, ReceiverCount counts the three nodes; the server of
  * the source's relay dies, the relay goes on through another */
@@ -1199,6 +1270,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_frames);
     tcase_add_test (tc, test_cluster_catchup);
     tcase_add_test (tc, test_cluster_takeover);
+    tcase_add_test (tc, test_cluster_node_killed);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
   }
