@@ -951,7 +951,9 @@ GST_START_TEST (test_cluster_takeover)
           0, 0, NULL, 0));
   client_send (on_a, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, 2,
           0, 0, NULL, 0));
-  while ((frame = client_pop (new_source, 1500))) {
+  /* within 1.5 s of the requests (the interval is 2 s) */
+  pump (1500);
+  while ((frame = g_queue_pop_head (&new_source->messages))) {
     if (frame_header (frame).type == DS_INPUT_KEYFRAME_REQUEST)
       requests++;
     g_bytes_unref (frame);
