@@ -1136,6 +1136,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     g_hash_table_insert (cluster->nodes, &node->id, node);
     relay_log ("cluster: node %016" G_GINT64_MODIFIER "x joined, %u nodes "
         "seen", node->id, g_hash_table_size (cluster->nodes));
+    /* it learns of this node's sources and watching at once */
+    cluster_heartbeat_soon (cluster);
   } else {
     g_hash_table_unref (node->channels);
   }
