@@ -299,6 +299,7 @@ typedef struct
   gboolean have_seq;
   guint64 origin;
   guint64 last_seq;
+  gboolean need_catchup;        /* none applied since it watches */
   gchar *catchup_inbox;         /* a catch-up is on its way */
   gint64 catchup_deadline;
   GQueue buffered;              /* BufferedFrame, while it is */
@@ -757,6 +758,7 @@ cluster_channel_catchup_done (RelayCluster * cluster, ClusterChannel * cc,
   reassembly_clear (&cc->catchup_in);
   if (frames) {
     relay_channel_remote_catchup (cc->channel, frames);
+    cc->need_catchup = FALSE;
     cc->have_seq = TRUE;
     cc->origin = origin;
     cc->last_seq = seq;
@@ -765,7 +767,9 @@ cluster_channel_catchup_done (RelayCluster * cluster, ClusterChannel * cc,
         "%016" G_GINT64_MODIFIER "x up to seq %" G_GUINT64_FORMAT,
         cc->name, frames->len, origin, seq);
   } else {
+    /* asked again once a node says it holds the source */
     cc->have_seq = FALSE;
+    relay_channel_remote_catchup (cc->channel, NULL);
   }
 
   /* cluster_channel_frame() may ask again and buffer anew */
@@ -789,6 +793,10 @@ static void
 cluster_channel_frame (RelayCluster * cluster, ClusterChannel * cc,
     guint64 origin, guint64 seq, GBytes * frame)
 {
+  /* frames from an origin whose state this node never had (its first
+   * request found none): that state first */
+  if (cc->need_catchup && !cc->have_seq && cc->catchup_inbox == NULL)
+    cluster_request_catchup (cluster, cc);
   if (cc->catchup_inbox) {
     gsize size = g_bytes_get_size (frame);
     gsize bound = (gsize) cluster->relay->settings.max_channel_cache_bytes +
@@ -841,6 +849,7 @@ cluster_set_watching (RelayCluster * cluster, ClusterChannel * cc,
   if (watching) {
     cc->frames_sub = cluster_subscribe (cluster, cc, "f");
     cc->have_seq = FALSE;
+    cc->need_catchup = TRUE;
     /* the heartbeat first: the origin publishes from when it reads it */
     cluster_heartbeat_now (cluster);
     cluster_request_catchup (cluster, cc);
@@ -852,6 +861,7 @@ cluster_set_watching (RelayCluster * cluster, ClusterChannel * cc,
     reassembly_clear (&cc->frame_in);
     reassembly_clear (&cc->catchup_in);
     cc->have_seq = FALSE;
+    cc->need_catchup = FALSE;
     cluster_heartbeat_now (cluster);
     relay_log ("cluster: channel %s: no longer watching", cc->name);
   }
@@ -1040,6 +1050,12 @@ cluster_nodes_changed (RelayCluster * cluster)
     GHashTableIter nodes;
     gpointer node_value;
 
+    /* a watching node still without the origin's state: a node announced
+     * the source (its heartbeat follows its subscriptions: it answers) */
+    if (cc->watching && cc->need_catchup && !cc->have_seq &&
+        cc->catchup_inbox == NULL &&
+        relay_cluster_has_remote_source (cluster, cc->channel))
+      cluster_request_catchup (cluster, cc);
     if (!cc->holds_source)
       continue;
     relay_channel_update_receiver_count (cc->channel);

@@ -971,6 +971,54 @@ GST_START_TEST (test_cluster_takeover)
 
 GST_END_TEST;
 
+/* A receiver on B joining as the source joins on A: B's catch-up request
+ * may reach NATS before A's subscription does ("no responders"; likely
+ * with A and B on two servers of a NATS cluster, where interest crosses a
+ * route); B asks again once A's heartbeat announces the source */
+GST_START_TEST (test_cluster_join_race)
+{
+  NatsServer *s1 = g_new0 (NatsServer, 1);
+  NatsServer *s2 = g_new0 (NatsServer, 1);
+  DsTestRelay *a, *b;
+  guint round;
+
+  s1->cluster_port = free_port ();
+  s2->cluster_port = free_port ();
+  nats_server_spawn (s1, &s2->cluster_port, 1);
+  nats_server_spawn (s2, &s1->cluster_port, 1);
+  a = start_node (s1->url, NULL);
+  b = start_node (s2->url, NULL);
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  for (round = 0; round < 10; round++) {
+    gchar *channel = g_strdup_printf ("race%u", round);
+    TestClient *source = client_connect (a, "peer", channel);
+    TestClient *receiver;
+    GBytes *frame;
+
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":7}"));
+    receiver = client_connect (b, "stream", channel);
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+    fail_unless_equals_int64 (signal_n (frame), 7);
+    g_bytes_unref (frame);
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":8}"));
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+    fail_unless_equals_int64 (signal_n (frame), 8);
+    g_bytes_unref (frame);
+    expect_nothing (receiver, 50);
+    client_free (receiver);
+    client_free (source);
+    g_free (channel);
+  }
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (s1);
+  nats_server_free (s2);
+}
+
+GST_END_TEST;
+
 /* kill -9 of a node: the others forget it within 3 s (ReceiverCount
  * drops); the origin's death loses no state: the watching node keeps the
  * channel's, and a source reconnecting there continues it */
@@ -1045,6 +1093,7 @@ GST_START_TEST (test_cluster_nats_cluster)
   guint cluster_ports[3];
   DsTestRelay *a, *b, *c;
   TestClient *source, *receiver, *on_c, *local;
+  gint64 before, one, two;
   gchar *urls_a, *urls_b;
   GBytes *frame;
   guint i;
@@ -1086,12 +1135,28 @@ GST_START_TEST (test_cluster_nats_cluster)
   local = client_connect (a, "stream", "r");
   fail_unless (wait_receiver_count (source, 3));
   wait_remote_receivers (a, "r", 2);
+  /* a frame is published once, whatever the number of nodes watching */
+  before = published (a, "r");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  two = published (a, "r") - before;
   client_free (local);
   client_free (on_c);
   fail_unless (wait_receiver_count (source, 1));
   wait_remote_receivers (a, "r", 1);
+  before = published (a, "r");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4, "{\"n\":4}"));
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  one = published (a, "r") - before;
+  /* 16 + 7 bytes of frame, 32 of header */
+  fail_unless_equals_int64 (two, 16 + 7 + 32);
+  fail_unless_equals_int64 (one, two);
 
-  /* A's server dies: A reconnects to the joiner2 one */
+  /* A's server dies: A reconnects to the second one */
   fail_unless_equals_int64 (metric (a, "ds_relay_cluster_reconnects_total"), 0);
   nats_server_kill (servers[0]);
   wait_metric (a, "ds_relay_cluster_reconnects_total", 1);
@@ -1273,6 +1338,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_catchup);
     tcase_add_test (tc, test_cluster_takeover);
     tcase_add_test (tc, test_cluster_node_killed);
+    tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
   }
