@@ -1394,6 +1394,12 @@ relay_channel_get_n_receivers (RelayChannel * channel)
   return channel->receivers.length;
 }
 
+gboolean
+relay_channel_has_cached_state (RelayChannel * channel)
+{
+  return !ds_stream_state_is_empty (channel->stream);
+}
+
 void
 relay_channel_remote_frame (RelayChannel * channel, GBytes * frame)
 {

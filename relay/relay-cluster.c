@@ -794,8 +794,9 @@ cluster_channel_frame (RelayCluster * cluster, ClusterChannel * cc,
     guint64 origin, guint64 seq, GBytes * frame)
 {
   /* frames from an origin whose state this node never had (its first
-   * request found none): that state first */
-  if (cc->need_catchup && !cc->have_seq && cc->catchup_inbox == NULL)
+   * request found none, and nothing is cached here): that state first */
+  if (cc->need_catchup && !cc->have_seq && cc->catchup_inbox == NULL &&
+      !relay_channel_has_cached_state (cc->channel))
     cluster_request_catchup (cluster, cc);
   if (cc->catchup_inbox) {
     gsize size = g_bytes_get_size (frame);
@@ -1054,6 +1055,7 @@ cluster_nodes_changed (RelayCluster * cluster)
      * the source (its heartbeat follows its subscriptions: it answers) */
     if (cc->watching && cc->need_catchup && !cc->have_seq &&
         cc->catchup_inbox == NULL &&
+        !relay_channel_has_cached_state (cc->channel) &&
         relay_cluster_has_remote_source (cluster, cc->channel))
       cluster_request_catchup (cluster, cc);
     if (!cc->holds_source)
