@@ -44,6 +44,7 @@
 
 #include "relay.h"
 #include "relay-channel.h"
+#include "relay-cluster.h"
 #include "relay-http.h"
 #include "relay-log.h"
 #include "relay-ws-client.h"
@@ -139,6 +140,15 @@ relay_settings_clear (RelaySettings * s)
   g_clear_pointer (&s->view_token, g_free);
   g_clear_pointer (&s->allowed_origins, g_strfreev);
   g_clear_pointer (&s->allowed_hosts, g_strfreev);
+  g_clear_pointer (&s->cluster, g_free);
+  g_clear_pointer (&s->cluster_user, g_free);
+  g_clear_pointer (&s->cluster_password, g_free);
+  g_clear_pointer (&s->cluster_token, g_free);
+  g_clear_pointer (&s->cluster_ca, g_free);
+  g_clear_pointer (&s->cluster_cert, g_free);
+  g_clear_pointer (&s->cluster_key, g_free);
+  g_clear_pointer (&s->cluster_name, g_free);
+  g_clear_pointer (&s->node_id, g_free);
 }
 
 static gboolean
@@ -246,7 +256,7 @@ relay_check_settings (RelaySettings * s, GError ** error)
         "--host cannot be empty");
     return FALSE;
   }
-  return TRUE;
+  return relay_cluster_check_settings (s, error);
 }
 
 static GSocket *
@@ -414,6 +424,27 @@ main (int argc, char **argv)
         "Most channels at once (default 1024; 0 = no limit)", "N"},
     {"max-clients", 0, 0, G_OPTION_ARG_INT, &s->max_clients,
         "Most WebSocket clients at once (default 4096; 0 = no limit)", "N"},
+    {"cluster", 0, 0, G_OPTION_ARG_STRING, &s->cluster,
+        "Serve channels together with the other relays on these NATS "
+          "servers (docs/cluster.md)", "nats://HOST:PORT[,nats://...]"},
+    {"cluster-user", 0, 0, G_OPTION_ARG_STRING, &s->cluster_user,
+        "NATS user (with --cluster-password)", "USER"},
+    {"cluster-password", 0, 0, G_OPTION_ARG_STRING, &s->cluster_password,
+        "NATS password of --cluster-user", "PASSWORD"},
+    {"cluster-token", 0, 0, G_OPTION_ARG_STRING, &s->cluster_token,
+        "NATS token", "TOKEN"},
+    {"cluster-ca", 0, 0, G_OPTION_ARG_FILENAME, &s->cluster_ca,
+        "PEM CA certificates: TLS to NATS, verified against them", "FILE"},
+    {"cluster-cert", 0, 0, G_OPTION_ARG_FILENAME, &s->cluster_cert,
+        "PEM client certificate for NATS (needs --cluster-key)", "FILE"},
+    {"cluster-key", 0, 0, G_OPTION_ARG_FILENAME, &s->cluster_key,
+        "PEM private key of --cluster-cert", "FILE"},
+    {"cluster-name", 0, 0, G_OPTION_ARG_STRING, &s->cluster_name,
+        "Prefix of the cluster's NATS subjects (default ds): relays with "
+          "the same one serve the same channels", "NAME"},
+    {"node-id", 0, 0, G_OPTION_ARG_STRING, &s->node_id,
+        "This node's id in the cluster, 1-16 hex digits (default: random "
+          "at start, in the log)", "HEX"},
     {"verbose", 'v', 0, G_OPTION_ARG_NONE, &s->verbose,
         "Log every frame", NULL},
     {NULL}
@@ -502,6 +533,11 @@ main (int argc, char **argv)
   relay_log ("max picture %" G_GINT64_FORMAT " pixels, max cache %"
       G_GINT64_FORMAT " bytes per channel", s->max_picture_pixels,
       s->max_channel_cache_bytes);
+  if (s->cluster) {
+    relay.cluster = relay_cluster_new (&relay, &error);
+    if (relay.cluster == NULL)
+      goto cluster_failed;
+  }
 
   g_unix_signal_add (SIGINT, relay_signal_cb, &relay);
   g_unix_signal_add (SIGTERM, relay_signal_cb, &relay);
@@ -512,6 +548,7 @@ main (int argc, char **argv)
 
   relay_log ("stopped");
   g_clear_handle_id (&relay.housekeeping_id, g_source_remove);
+  g_clear_pointer (&relay.cluster, relay_cluster_free);
   relay_http_free (&relay);
   relay_channels_free (&relay);
   g_main_loop_unref (relay.loop);
@@ -527,6 +564,16 @@ bad_option:
       g_option_context_free (context);
     relay_settings_clear (s);
     return 2;
+  }
+cluster_failed:
+  {
+    fprintf (stderr, "ds-relay: --cluster: %s\n", error->message);
+    g_clear_error (&error);
+    relay_http_free (&relay);
+    relay_channels_free (&relay);
+    g_main_loop_unref (relay.loop);
+    relay_settings_clear (s);
+    return 1;
   }
 listen_failed:
   {

@@ -32,6 +32,7 @@
 #include <ds/dsstream.h>
 
 #include "relay-channel.h"
+#include "relay-cluster.h"
 #include "relay-metrics.h"
 
 /* Memory is given back to the system (malloc_trim) once the queues shrank
@@ -57,6 +58,7 @@ struct _RelayChannel
   gchar *name;
 
   RelayClient *source;
+  gint64 source_since;          /* real time it joined */
   GQueue receivers;             /* RelayClient */
   GQueue signaling;             /* RelayClient */
 
@@ -103,6 +105,8 @@ struct _RelayClient
   gboolean want_picture;
   /* frames are being dropped (logged once per episode) */
   gboolean dropping;
+  /* joined while the origin node's catch-up was on its way */
+  gboolean awaiting_catchup;
   gboolean closing;
   guint64 frames_out;
   guint64 dropped;
@@ -164,6 +168,8 @@ relay_channel_free (RelayChannel * channel)
 {
   RelayClock *clock = channel->relay->clock;
 
+  if (channel->relay->cluster)
+    relay_cluster_channel_removed (channel->relay->cluster, channel);
   ds_stream_state_free (channel->stream);
   relay_clock_clear_timeout (clock, &channel->keyframe_request_id);
   relay_clock_clear_timeout (clock, &channel->source_grace_id);
@@ -445,6 +451,8 @@ relay_channel_send_receiver_count (RelayChannel * channel, gboolean force)
 
   if (channel->source == NULL)
     return;
+  if (channel->relay->cluster)
+    count += relay_cluster_remote_receivers (channel->relay->cluster, channel);
   if (!force && channel->receiver_count_sent &&
       count == channel->last_receiver_count)
     return;
@@ -463,11 +471,31 @@ relay_channel_send_keyframe_request_now (RelayChannel * channel)
   DsInputEvent event = { 0, };
 
   event.type = DS_INPUT_KEYFRAME_REQUEST;
-  relay_client_send_input (channel->source, DS_INPUT_KEYFRAME_REQUEST, &event);
+  if (channel->source) {
+    relay_client_send_input (channel->source, DS_INPUT_KEYFRAME_REQUEST,
+        &event);
+  } else {
+    /* to the source's node, which coalesces the nodes' requests */
+    GBytes *frame = ds_input_event_to_frame (&event, channel->input_seq++,
+        (guint32) ((relay_clock_now (channel->relay->clock) -
+                channel->relay->started) / 1000));
+
+    relay_cluster_send_input (channel->relay->cluster, channel, frame);
+    g_bytes_unref (frame);
+  }
   channel->last_keyframe_request = relay_clock_now (channel->relay->clock);
   channel->keyframe_wanted = FALSE;
   channel->relay->metrics->keyframe_requests_forwarded++;
-  relay_log ("channel %s: KeyframeRequest forwarded to source", channel->name);
+  relay_log ("channel %s: KeyframeRequest forwarded to source%s",
+      channel->name, channel->source ? "" : " on another node");
+}
+
+/* A source here, or on another node of the cluster */
+static gboolean
+relay_channel_has_any_source (RelayChannel * channel)
+{
+  return channel->source != NULL || (channel->relay->cluster &&
+      relay_cluster_has_remote_source (channel->relay->cluster, channel));
 }
 
 static gboolean
@@ -476,7 +504,7 @@ relay_channel_keyframe_request_cb (gpointer user_data)
   RelayChannel *channel = user_data;
 
   channel->keyframe_request_id = 0;
-  if (channel->source)
+  if (relay_channel_has_any_source (channel))
     relay_channel_send_keyframe_request_now (channel);
   return G_SOURCE_REMOVE;
 }
@@ -489,7 +517,7 @@ relay_channel_request_keyframe (RelayChannel * channel)
   gint64 now = relay_clock_now (channel->relay->clock);
   gint64 next;
 
-  if (channel->source == NULL) {
+  if (!relay_channel_has_any_source (channel)) {
     channel->keyframe_wanted = TRUE;
     return;
   }
@@ -702,42 +730,24 @@ relay_channel_log_refusal (RelayChannel * channel, const DsHeader * header,
   channel->refused_unlogged = 0;
 }
 
-static void
-relay_source_frame (RelayClient * client, GBytes * frame)
+/* A source's frame (@header parsed), from the local source or from the
+ * origin node: into the stream model, then out to the receivers. TRUE
+ * when it was taken */
+static gboolean
+relay_channel_push_frame (RelayChannel * channel, GBytes * frame,
+    const DsHeader * header)
 {
-  RelayChannel *channel = client->channel;
-  DsRelay *relay = client->relay;
-  const guint8 *data;
-  gsize len;
-  DsHeader header;
+  DsRelay *relay = channel->relay;
+  gsize len = g_bytes_get_size (frame);
   GError *error = NULL;
   DsStreamVerdict verdict;
   guint events = 0;
 
-  data = g_bytes_get_data (frame, &len);
-  if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
-          &header, &error))
-    goto malformed;
-
-  if (header.flags & DS_FLAG_INPUT) {
-    relay_verbose ("channel %s: dropped input frame 0x%02x from the "
-        "source", channel->name, header.type);
-    relay->metrics->dropped++;
-    return;
-  }
-  if (header.type == DS_FRAME_PING) {
-    if (ds_frame_validate (&header, data + DS_HEADER_SIZE, &error))
-      relay_client_send_bounded (client, frame);
-    else
-      goto malformed;
-    return;
-  }
-
   relay_verbose ("channel %s: %s seq %u ts %u %u bytes",
-      channel->name, ds_frame_type_name (header.type), header.seq,
-      header.timestamp, header.payload_len);
+      channel->name, ds_frame_type_name (header->type), header->seq,
+      header->timestamp, header->payload_len);
 
-  verdict = ds_stream_state_push (channel->stream, frame, &header, &events,
+  verdict = ds_stream_state_push (channel->stream, frame, header, &events,
       &error);
 
   if (events & DS_STREAM_REFERENCE_LOST)
@@ -770,25 +780,29 @@ relay_source_frame (RelayClient * client, GBytes * frame)
       channel->counters.dropped++;
       if (error)
         relay_verbose ("channel %s: dropped %s: %s", channel->name,
-            ds_frame_type_name (header.type), error->message);
+            ds_frame_type_name (header->type), error->message);
       g_clear_error (&error);
-      return;
+      return FALSE;
     case DS_STREAM_REFUSED:
-      if (ds_frame_type_media (header.type) == DS_MEDIA_SIGNAL) {
+      if (ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL) {
         relay->metrics->signals_refused++;
         channel->counters.signals_refused++;
       } else {
         relay->metrics->pictures_refused++;
         channel->counters.pictures_refused++;
       }
-      relay_channel_log_refusal (channel, &header, error);
+      relay_channel_log_refusal (channel, header, error);
       g_clear_error (&error);
-      return;
+      return FALSE;
     case DS_STREAM_MALFORMED:
-      goto malformed;
+      relay->metrics->malformed++;
+      relay_log ("channel %s: dropped a malformed frame from the source: %s",
+          channel->name, error ? error->message : "?");
+      g_clear_error (&error);
+      return FALSE;
   }
 
-  if (header.type == DS_FRAME_END)
+  if (header->type == DS_FRAME_END)
     relay_log ("channel %s: End from the source", channel->name);
 
   channel->counters.frames_in++;
@@ -796,7 +810,41 @@ relay_source_frame (RelayClient * client, GBytes * frame)
   channel->last_frame_time = relay_clock_now (relay->clock);
   relay->metrics->frames_in++;
   relay->metrics->bytes_in += len;
-  relay_channel_fan_out (channel, frame, &header);
+  relay_channel_fan_out (channel, frame, header);
+  return TRUE;
+}
+
+static void
+relay_source_frame (RelayClient * client, GBytes * frame)
+{
+  RelayChannel *channel = client->channel;
+  DsRelay *relay = client->relay;
+  const guint8 *data;
+  gsize len;
+  DsHeader header;
+  GError *error = NULL;
+
+  data = g_bytes_get_data (frame, &len);
+  if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
+          &header, &error))
+    goto malformed;
+
+  if (header.flags & DS_FLAG_INPUT) {
+    relay_verbose ("channel %s: dropped input frame 0x%02x from the "
+        "source", channel->name, header.type);
+    relay->metrics->dropped++;
+    return;
+  }
+  if (header.type == DS_FRAME_PING) {
+    if (ds_frame_validate (&header, data + DS_HEADER_SIZE, &error))
+      relay_client_send_bounded (client, frame);
+    else
+      goto malformed;
+    return;
+  }
+
+  if (relay_channel_push_frame (channel, frame, &header) && relay->cluster)
+    relay_cluster_source_frame (relay->cluster, channel, frame);
   return;
 
   /* ERRORS */
@@ -872,6 +920,13 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
       return;
     }
     if (channel->source == NULL) {
+      if (relay->cluster &&
+          relay_cluster_send_input (relay->cluster, channel, frame)) {
+        relay_verbose ("channel %s: input %s from receiver #%u to the "
+            "source's node", channel->name, ds_input_type_name (header.type),
+            client->id);
+        return;
+      }
       relay->metrics->dropped++;
       return;
     }
@@ -998,6 +1053,10 @@ relay_client_remove (RelayClient * client, gushort peer_close_code)
     case RELAY_ROLE_RECEIVER:
       g_queue_unlink (&channel->receivers, &client->link);
       relay_channel_send_receiver_count (channel, FALSE);
+      /* what the origin node sent goes stale from now on */
+      if (relay->cluster && channel->receivers.length == 0 &&
+          channel->source == NULL && channel->source_grace_id == 0)
+        relay_channel_clear_caches (channel);
       break;
     case RELAY_ROLE_SIGNALING:
       g_queue_unlink (&channel->signaling, &client->link);
@@ -1005,6 +1064,8 @@ relay_client_remove (RelayClient * client, gushort peer_close_code)
     default:
       break;
   }
+  if (relay->cluster && client->role != RELAY_ROLE_SIGNALING)
+    relay_cluster_channel_changed (relay->cluster, channel);
   relay->n_clients--;
   relay->n_by_role[client->role]--;
   relay_log ("channel %s: %s #%u (%s) disconnected (peer close code %u)",
@@ -1076,8 +1137,11 @@ relay_client_join (RelayClient * client)
             "ds-relay: another source took over this channel");
       }
       channel->source = client;
+      channel->source_since = g_get_real_time ();
       relay_log ("channel %s: source #%u (%s) connected", channel->name,
           client->id, client->peer);
+      if (relay->cluster)
+        relay_cluster_channel_changed (relay->cluster, channel);
       relay_channel_send_receiver_count (channel, TRUE);
       if (channel->keyframe_wanted)
         relay_channel_request_keyframe (channel);
@@ -1087,7 +1151,14 @@ relay_client_join (RelayClient * client)
       relay_log ("channel %s: receiver #%u (%s)%s connected, %u receivers",
           channel->name, client->id, client->peer,
           client->view_only ? " view-only" : "", channel->receivers.length);
-      relay_client_send_catchup (client);
+      if (relay->cluster)
+        relay_cluster_channel_changed (relay->cluster, channel);
+      /* the catch-up the origin node sends is the one it gets */
+      if (relay->cluster &&
+          relay_cluster_catchup_pending (relay->cluster, channel))
+        client->awaiting_catchup = TRUE;
+      else
+        relay_client_send_catchup (client);
       relay_channel_send_receiver_count (channel, FALSE);
       break;
     case RELAY_ROLE_SIGNALING:
@@ -1295,4 +1366,152 @@ relay_channel_get_stats (RelayChannel * channel, RelayChannelStats * stats)
   stats->cached_deltas = ds_stream_state_get_n_deltas (channel->stream);
   stats->cache_bytes = ds_stream_state_get_cache_bytes (channel->stream);
   stats->ended = ds_stream_state_has_ended (channel->stream);
+}
+
+/* The cluster */
+
+const gchar *
+relay_channel_get_name (RelayChannel * channel)
+{
+  return channel->name;
+}
+
+gboolean
+relay_channel_has_source (RelayChannel * channel)
+{
+  return channel->source != NULL;
+}
+
+gint64
+relay_channel_get_source_since (RelayChannel * channel)
+{
+  return channel->source ? channel->source_since : 0;
+}
+
+guint
+relay_channel_get_n_receivers (RelayChannel * channel)
+{
+  return channel->receivers.length;
+}
+
+gboolean
+relay_channel_has_cached_state (RelayChannel * channel)
+{
+  return !ds_stream_state_is_empty (channel->stream);
+}
+
+void
+relay_channel_remote_frame (RelayChannel * channel, GBytes * frame)
+{
+  DsRelay *relay = channel->relay;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  DsHeader header;
+  GError *error = NULL;
+
+  if (!ds_frame_parse_message (data, len, relay->settings.max_frame_bytes,
+          &header, &error) || (header.flags & DS_FLAG_INPUT) ||
+      header.type == DS_FRAME_PING) {
+    relay->metrics->malformed++;
+    relay_log ("channel %s: dropped a malformed frame from the source's "
+        "node: %s", channel->name, error ? error->message : "not a source "
+        "frame");
+    g_clear_error (&error);
+    return;
+  }
+  relay_channel_push_frame (channel, frame, &header);
+}
+
+void
+relay_channel_remote_input (RelayChannel * channel, GBytes * frame)
+{
+  DsRelay *relay = channel->relay;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  DsHeader header;
+  GError *error = NULL;
+
+  if (!ds_frame_parse_message (data, len, RELAY_MAX_RECEIVER_MESSAGE,
+          &header, &error) ||
+      !ds_frame_validate (&header, data + DS_HEADER_SIZE, &error) ||
+      !(header.flags & DS_FLAG_INPUT) ||
+      header.type == DS_INPUT_RECEIVER_COUNT) {
+    relay->metrics->malformed++;
+    relay_log ("channel %s: dropped a malformed input frame from another "
+        "node: %s", channel->name, error ? error->message : "not input");
+    g_clear_error (&error);
+    return;
+  }
+  if (channel->source == NULL) {
+    relay->metrics->dropped++;
+    return;
+  }
+  if (header.type == DS_INPUT_KEYFRAME_REQUEST) {
+    relay_channel_request_keyframe (channel);
+    return;
+  }
+  relay_verbose ("channel %s: input %s from another node", channel->name,
+      ds_input_type_name (header.type));
+  relay_client_send_bounded (channel->source, frame);
+}
+
+void
+relay_channel_remote_catchup (RelayChannel * channel, GPtrArray * frames)
+{
+  GList *l;
+  guint i;
+
+  if (frames) {
+    relay_channel_clear_caches (channel);
+    for (i = 0; i < frames->len; i++) {
+      GBytes *frame = g_ptr_array_index (frames, i);
+      gsize len;
+      const guint8 *data = g_bytes_get_data (frame, &len);
+      DsHeader header;
+
+      if (ds_frame_parse_message (data, len,
+              channel->relay->settings.max_frame_bytes, &header, NULL))
+        ds_stream_state_push (channel->stream, frame, &header, NULL, NULL);
+    }
+  }
+  /* with a catch-up, every receiver (a resync for those that lost
+   * frames); without, those that waited get what is here */
+  for (l = channel->receivers.head; l; l = l->next) {
+    RelayClient *client = l->data;
+
+    if (frames || client->awaiting_catchup)
+      relay_client_send_catchup (client);
+    client->awaiting_catchup = FALSE;
+  }
+}
+
+void
+relay_channel_get_catchup (RelayChannel * channel, GPtrArray * frames)
+{
+  ds_stream_state_catchup (channel->stream, NULL, frames, NULL);
+}
+
+void
+relay_channel_update_receiver_count (RelayChannel * channel)
+{
+  relay_channel_send_receiver_count (channel, FALSE);
+}
+
+void
+relay_channel_remote_takeover (RelayChannel * channel)
+{
+  RelayClient *old = channel->source;
+  DsRelay *relay = channel->relay;
+
+  if (old == NULL)
+    return;
+  relay->metrics->takeovers++;
+  relay_log ("channel %s: source #%u (%s) closed: a source on another node "
+      "took over", channel->name, old->id, old->peer);
+  /* no grace timer: the channel's source is on the other node */
+  channel->source = NULL;
+  relay_clock_clear_timeout (relay->clock, &channel->keyframe_request_id);
+  relay_client_close (old, RELAY_WS_CLOSE_TAKEN_OVER,
+      "ds-relay: another source took over this channel");
+  relay_cluster_channel_changed (relay->cluster, channel);
 }

@@ -138,6 +138,34 @@ void            relay_housekeeping          (DsRelay * relay,
 
 const gchar *   relay_role_name             (RelayRole role);
 
+/* For the cluster (relay-cluster.c) */
+const gchar *   relay_channel_get_name      (RelayChannel * channel);
+/* a source connected to this node */
+gboolean        relay_channel_has_source    (RelayChannel * channel);
+/* real time (µs) the local source joined; 0 without one */
+gint64          relay_channel_get_source_since (RelayChannel * channel);
+guint           relay_channel_get_n_receivers (RelayChannel * channel);
+/* something cached for joiners (a source's state, here or from the
+ * origin node) */
+gboolean        relay_channel_has_cached_state (RelayChannel * channel);
+/* A frame of the channel's source on another node, in order */
+void            relay_channel_remote_frame  (RelayChannel * channel,
+                                             GBytes * frame);
+/* Input for the local source from a receiver on another node */
+void            relay_channel_remote_input  (RelayChannel * channel,
+                                             GBytes * frame);
+/* The origin node's catch-up replaces the channel's state; every
+ * receiver gets it */
+void            relay_channel_remote_catchup (RelayChannel * channel,
+                                             GPtrArray * frames);
+/* The whole catch-up (no SubscribeFilter) for another node */
+void            relay_channel_get_catchup   (RelayChannel * channel,
+                                             GPtrArray * frames);
+/* The other nodes' receivers changed: ReceiverCount to the source */
+void            relay_channel_update_receiver_count (RelayChannel * channel);
+/* A newer source on another node: the local one is closed */
+void            relay_channel_remote_takeover (RelayChannel * channel);
+
 G_END_DECLS
 
 #endif /* __RELAY_CHANNEL_H__ */

@@ -32,6 +32,7 @@
 #include "relay-http.h"
 #include "relay-http-request.h"
 #include "relay-metrics.h"
+#include "relay-cluster.h"
 #include "relay-server.h"
 #include "relay-ws-client.h"
 
@@ -752,8 +753,12 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     relay_handle_upgrade (relay, conn, request, extra, RELAY_ROLE_SIGNALING,
         path + 8);
   } else if (strcmp (path, "/healthz") == 0) {
-    relay_http_respond (conn, request, 200, "text/plain; charset=utf-8",
-        "ok\n", 3);
+    if (relay->cluster && !relay_cluster_is_connected (relay->cluster))
+      relay_http_respond (conn, request, 503, "text/plain; charset=utf-8",
+          "NATS connection lost\n", 21);
+    else
+      relay_http_respond (conn, request, 200, "text/plain; charset=utf-8",
+          "ok\n", 3);
   } else if (strcmp (path, "/channels") == 0) {
     gchar *json = relay_channels_json (relay);
 

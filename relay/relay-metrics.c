@@ -25,6 +25,7 @@
 
 #include "relay-channel.h"
 #include "relay-metrics.h"
+#include "relay-cluster.h"
 
 /* GET /channels and /channels/{name} */
 
@@ -359,5 +360,7 @@ relay_metrics_text (DsRelay * relay)
       "The largest queue of any one receiver, in bytes.");
   g_string_append_printf (s, "ds_relay_queue_bytes_max %" G_GSIZE_FORMAT "\n",
       queue_max);
+  if (relay->cluster)
+    relay_cluster_metrics_text (relay->cluster, s);
   return g_string_free (s, FALSE);
 }

@@ -82,6 +82,16 @@ typedef struct
   gint max_channels;
   gint max_clients;
   gboolean verbose;
+  /* several relays (relay-cluster.c, docs/cluster.md) */
+  gchar *cluster;               /* nats://HOST:PORT[,...]; NULL: alone */
+  gchar *cluster_user;
+  gchar *cluster_password;
+  gchar *cluster_token;
+  gchar *cluster_ca;
+  gchar *cluster_cert;
+  gchar *cluster_key;
+  gchar *cluster_name;          /* subject prefix; NULL: "ds" */
+  gchar *node_id;               /* hex; NULL: random */
 } RelaySettings;
 
 typedef struct
@@ -107,6 +117,7 @@ typedef struct
 
   RelayClock *clock;
   RelayMetrics *metrics;        /* counters since start */
+  struct _RelayCluster *cluster;        /* NULL: not in a cluster */
 } DsRelay;
 
 G_END_DECLS

@@ -1,0 +1,1370 @@
+/* gst-ds-stream
+ * Copyright (C) 2026 gst-ds-stream developers
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Library General Public License for more details.
+ *
+ * You should have received a copy of the GNU Library General Public
+ * License along with this library; if not, write to the
+ * Free Software Foundation, Inc., 51 Franklin St, Fifth Floor,
+ * Boston, MA 02110-1301, USA.
+ */
+
+/*
+ * Several ds-relay nodes over NATS (SPEC §8, docs/cluster.md): each test
+ * starts real nats-server processes ($NATS_SERVER) on free loopback ports
+ * and real relays with --cluster, and drives them with WebSocket clients
+ * (libsoup) on one private GMainContext; a libnats client plays a foreign
+ * publisher. Every wait is bounded. Without nats-server, or with a relay
+ * built without libnats, the NATS tests do not run and the program exits
+ * 77 (SKIP) with a message.
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <signal.h>
+#include <gst/check/gstcheck.h>
+#include <libsoup/soup.h>
+#include <json-glib/json-glib.h>
+
+#include <ds/dsprotocol.h>
+
+#ifdef DS_HAVE_NATS
+#include <nats/nats.h>
+#endif
+
+#include "../ds-test-relay.h"
+
+#define WAIT_MS (DS_TEST_SANITIZED ? 20000 : 8000)
+
+static GMainContext *context;
+static SoupSession *session;
+
+static void
+setup (void)
+{
+  context = g_main_context_new ();
+  g_main_context_push_thread_default (context);
+  session = soup_session_new ();
+}
+
+static void
+teardown (void)
+{
+  g_clear_object (&session);
+  while (g_main_context_iteration (context, FALSE));
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+  context = NULL;
+}
+
+/* Options and the build without libnats: errors before anything starts */
+GST_START_TEST (test_cluster_options)
+{
+  const gchar *bad[][4] = {
+    {"--cluster-user", "u", NULL},
+    {"--node-id", "abc", NULL},
+    {"--cluster", "nats://127.0.0.1:1", "--node-id", "xyz"},
+    {"--cluster", "nats://127.0.0.1:1", "--cluster-name", "a..b"},
+    {"--cluster", "nats://127.0.0.1:1", "--cluster-user", "u"},
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++) {
+    const gchar *argv[8] = { g_getenv ("DS_RELAY"), };
+    GSubprocess *process;
+    gchar *err = NULL;
+    guint j;
+
+    for (j = 0; j < 4 && bad[i][j]; j++)
+      argv[j + 1] = bad[i][j];
+    process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+        G_SUBPROCESS_FLAGS_STDERR_PIPE, NULL);
+    fail_unless (process != NULL);
+    fail_unless (g_subprocess_communicate_utf8 (process, NULL, NULL, NULL,
+            &err, NULL));
+    fail_unless (g_subprocess_get_if_exited (process));
+#ifdef DS_HAVE_NATS
+    fail_unless_equals_int (g_subprocess_get_exit_status (process), 2);
+#else
+    /* built without libnats: --cluster is refused whatever comes with it */
+    fail_unless_equals_int (g_subprocess_get_exit_status (process), 2);
+    if (strcmp (bad[i][0], "--cluster") == 0)
+      fail_unless (strstr (err, "built without NATS support") != NULL,
+          "%s", err);
+#endif
+    GST_INFO ("%s %s: %s", bad[i][0], bad[i][1], err);
+    g_free (err);
+    g_object_unref (process);
+  }
+}
+
+GST_END_TEST;
+
+#ifdef DS_HAVE_NATS
+
+/* nats-server processes */
+
+typedef struct
+{
+  GSubprocess *process;
+  guint port;
+  guint cluster_port;
+  gchar *url;
+} NatsServer;
+
+static const gchar *
+nats_server_path (void)
+{
+  const gchar *path = g_getenv ("NATS_SERVER");
+
+  if (path && g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    return path;
+  return NULL;
+}
+
+static guint
+free_port (void)
+{
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
+      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
+  GSocketAddress *bound;
+  guint port = 0;
+
+  if (g_socket_bind (socket, address, TRUE, NULL) &&
+      (bound = g_socket_get_local_address (socket, NULL))) {
+    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+    g_object_unref (bound);
+  }
+  g_object_unref (address);
+  g_object_unref (loopback);
+  g_object_unref (socket);
+  fail_unless (port != 0);
+  return port;
+}
+
+static gboolean
+port_accepts (guint port)
+{
+  GSocketClient *client = g_socket_client_new ();
+  GSocketConnection *conn;
+
+  g_socket_client_set_timeout (client, 1);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL,
+      NULL);
+  g_object_unref (client);
+  if (conn == NULL)
+    return FALSE;
+  g_object_unref (conn);
+  return TRUE;
+}
+
+/* Starts nats-server on @server->port (0: a free one); @routes: the
+ * cluster ports of the others, when it is one of a NATS cluster */
+static void
+nats_server_spawn (NatsServer * server, const guint * routes, guint n_routes)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  GError *error = NULL;
+  gint64 deadline;
+  guint i;
+
+  if (server->port == 0)
+    server->port = free_port ();
+  g_ptr_array_add (argv, g_strdup (nats_server_path ()));
+  g_ptr_array_add (argv, g_strdup ("-a"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
+  g_ptr_array_add (argv, g_strdup ("-p"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", server->port));
+  if (server->cluster_port) {
+    GString *list = g_string_new (NULL);
+
+    g_ptr_array_add (argv, g_strdup ("--cluster_name"));
+    g_ptr_array_add (argv, g_strdup ("dstest"));
+    g_ptr_array_add (argv, g_strdup ("--cluster"));
+    g_ptr_array_add (argv, g_strdup_printf ("nats://127.0.0.1:%u",
+            server->cluster_port));
+    for (i = 0; i < n_routes; i++)
+      g_string_append_printf (list, "%snats://127.0.0.1:%u", i ? "," : "",
+          routes[i]);
+    if (n_routes) {
+      g_ptr_array_add (argv, g_strdup ("--routes"));
+      g_ptr_array_add (argv, g_string_free (list, FALSE));
+    } else {
+      g_string_free (list, TRUE);
+    }
+  }
+  g_ptr_array_add (argv, NULL);
+  server->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
+      &error);
+  g_ptr_array_unref (argv);
+  fail_unless (server->process != NULL, "cannot start nats-server: %s",
+      error ? error->message : "?");
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (!port_accepts (server->port) && g_get_monotonic_time () < deadline)
+    g_usleep (20 * 1000);
+  fail_unless (port_accepts (server->port), "nats-server did not listen on "
+      "port %u", server->port);
+  g_free (server->url);
+  server->url = g_strdup_printf ("nats://127.0.0.1:%u", server->port);
+}
+
+static NatsServer *
+nats_server_start (void)
+{
+  NatsServer *server = g_new0 (NatsServer, 1);
+
+  nats_server_spawn (server, NULL, 0);
+  return server;
+}
+
+static void
+nats_server_kill (NatsServer * server)
+{
+  if (server->process == NULL)
+    return;
+  g_subprocess_send_signal (server->process, SIGKILL);
+  g_subprocess_wait (server->process, NULL, NULL);
+  g_clear_object (&server->process);
+}
+
+static void
+nats_server_free (NatsServer * server)
+{
+  nats_server_kill (server);
+  g_free (server->url);
+  g_free (server);
+}
+
+/* WebSocket clients */
+
+typedef struct
+{
+  SoupWebsocketConnection *conn;
+  GQueue messages;              /* GBytes */
+  gboolean closed;
+  gushort close_code;
+  gchar *close_reason;
+} TestClient;
+
+static void
+pump (guint ms)
+{
+  gint64 end = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < end) {
+    if (!g_main_context_iteration (context, FALSE))
+      g_usleep (500);
+  }
+}
+
+#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
+  gint64 _end = g_get_monotonic_time () + (ms) * 1000;                  \
+  while (!(cond) && g_get_monotonic_time () < _end) {                   \
+    if (!g_main_context_iteration (context, FALSE))                     \
+      g_usleep (500);                                                   \
+  }                                                                     \
+} G_STMT_END
+
+static void
+client_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
+    TestClient * client)
+{
+  if (type == SOUP_WEBSOCKET_DATA_BINARY)
+    g_queue_push_tail (&client->messages, g_bytes_ref (message));
+}
+
+static void
+client_closed_cb (SoupWebsocketConnection * conn, TestClient * client)
+{
+  client->closed = TRUE;
+  client->close_code = soup_websocket_connection_get_close_code (conn);
+  client->close_reason =
+      g_strdup (soup_websocket_connection_get_close_data (conn));
+}
+
+typedef struct
+{
+  gboolean done;
+  SoupWebsocketConnection *conn;
+} ConnectResult;
+
+static void
+connect_done_cb (GObject * source, GAsyncResult * res, gpointer user_data)
+{
+  ConnectResult *result = user_data;
+
+  result->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
+      res, NULL);
+  result->done = TRUE;
+}
+
+static TestClient *
+client_connect (DsTestRelay * relay, const gchar * kind, const gchar * channel)
+{
+  gchar *path = g_strdup_printf ("/%s/%s", kind, channel);
+  gchar *uri = ds_test_relay_ws_uri (relay, path);
+  TestClient *client = g_new0 (TestClient, 1);
+  SoupMessage *msg = soup_message_new ("GET", uri);
+  ConnectResult result = { FALSE, NULL };
+
+  g_queue_init (&client->messages);
+  soup_session_websocket_connect_async (session, msg, NULL, NULL,
+      G_PRIORITY_DEFAULT, NULL, connect_done_cb, &result);
+  WAIT_UNTIL (result.done, WAIT_MS);
+  fail_unless (result.conn != NULL, "could not connect to %s", uri);
+  client->conn = result.conn;
+  soup_websocket_connection_set_max_incoming_payload_size (client->conn,
+      128 * 1024 * 1024);
+  g_signal_connect (client->conn, "message", G_CALLBACK (client_message_cb),
+      client);
+  g_signal_connect (client->conn, "closed", G_CALLBACK (client_closed_cb),
+      client);
+  g_object_unref (msg);
+  g_free (uri);
+  g_free (path);
+  return client;
+}
+
+static void
+client_free (TestClient * client)
+{
+  g_signal_handlers_disconnect_by_data (client->conn, client);
+  if (soup_websocket_connection_get_state (client->conn) ==
+      SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (client->conn, 1000, NULL);
+  g_object_unref (client->conn);
+  g_queue_clear_full (&client->messages, (GDestroyNotify) g_bytes_unref);
+  g_free (client->close_reason);
+  g_free (client);
+}
+
+static void
+client_send (TestClient * client, GBytes * frame)
+{
+  soup_websocket_connection_send_message (client->conn,
+      SOUP_WEBSOCKET_DATA_BINARY, frame);
+  g_bytes_unref (frame);
+}
+
+static GBytes *
+make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
+    guint16 height, const void *payload, gsize len)
+{
+  DsHeader header = { 0, };
+
+  header.type = type;
+  header.flags = flags;
+  header.seq = seq;
+  header.timestamp = seq * 10;
+  header.width = width;
+  header.height = height;
+  return ds_frame_pack (&header, payload, len);
+}
+
+static GBytes *
+make_signal (guint8 type, guint16 seq, const gchar * json)
+{
+  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
+      seq, 0, 0, json, strlen (json));
+}
+
+static GBytes *
+client_pop (TestClient * client, guint ms)
+{
+  WAIT_UNTIL (!g_queue_is_empty (&client->messages), ms);
+  return g_queue_pop_head (&client->messages);
+}
+
+static DsHeader
+frame_header (GBytes * frame)
+{
+  DsHeader header;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+
+  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
+  return header;
+}
+
+/* The next frame that is not input, not a Ping */
+static GBytes *
+expect_frame (TestClient * client, guint8 type)
+{
+  GBytes *frame = client_pop (client, WAIT_MS);
+  DsHeader header;
+
+  fail_unless (frame != NULL, "no frame of type 0x%02x arrived", type);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.type, type);
+  return frame;
+}
+
+/* The integer @member of a signal frame's JSON; -1 when missing */
+static gint64
+signal_member (GBytes * frame, const gchar * member)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (frame, &len);
+  gchar *text = g_strndup ((const gchar *) data + DS_HEADER_SIZE,
+      len - DS_HEADER_SIZE);
+  JsonParser *parser = json_parser_new ();
+  gint64 n;
+
+  fail_unless (json_parser_load_from_data (parser, text, -1, NULL), "%s", text);
+  n = json_object_get_int_member_with_default (json_node_get_object
+      (json_parser_get_root (parser)), member, -1);
+  g_object_unref (parser);
+  g_free (text);
+  return n;
+}
+
+static gint64
+signal_n (GBytes * frame)
+{
+  return signal_member (frame, "n");
+}
+
+static void
+expect_nothing (TestClient * client, guint ms)
+{
+  GBytes *frame;
+
+  pump (ms);
+  frame = g_queue_pop_head (&client->messages);
+  if (frame) {
+    DsHeader header = frame_header (frame);
+
+    fail ("unexpected frame of type 0x%02x flags 0x%02x", header.type,
+        header.flags);
+  }
+}
+
+/* The next ReceiverCount reaching @source; other input is skipped */
+static gint
+next_receiver_count (TestClient * source, guint ms)
+{
+  GBytes *frame;
+
+  while ((frame = client_pop (source, ms))) {
+    DsHeader header = frame_header (frame);
+    const guint8 *data = g_bytes_get_data (frame, NULL);
+    gint count = -1;
+
+    if (header.type == DS_INPUT_RECEIVER_COUNT &&
+        (header.flags & DS_FLAG_INPUT))
+      count = (gint) GST_READ_UINT32_LE (data + DS_HEADER_SIZE);
+    g_bytes_unref (frame);
+    if (count >= 0)
+      return count;
+  }
+  return -1;
+}
+
+/* Waits for ReceiverCount @count */
+static gboolean
+wait_receiver_count (TestClient * source, gint count)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+  gint got;
+
+  while (g_get_monotonic_time () < end) {
+    got = next_receiver_count (source, 200);
+    if (got == count)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Relays */
+
+static DsTestRelay *
+start_node (const gchar * urls, const gchar * first_arg, ...)
+{
+  GPtrArray *args = g_ptr_array_new ();
+  const gchar *arg;
+  DsTestRelay *relay;
+  va_list ap;
+
+  g_ptr_array_add (args, (gpointer) "--cluster");
+  g_ptr_array_add (args, (gpointer) urls);
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
+      g_ptr_array_add (args, (gpointer) arg);
+  va_end (ap);
+  g_ptr_array_add (args, NULL);
+  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
+  g_ptr_array_unref (args);
+  fail_unless (relay != NULL, "could not start ds-relay --cluster %s", urls);
+  return relay;
+}
+
+static gint64
+metric (DsTestRelay * relay, const gchar * name)
+{
+  return ds_test_relay_metric (relay, name);
+}
+
+static void
+wait_metric (DsTestRelay * relay, const gchar * name, gint64 value)
+{
+  gint64 got = ds_test_relay_wait_metric (relay, name, value, WAIT_MS);
+
+  fail_unless (got == value, "%s is %" G_GINT64_FORMAT ", not %"
+      G_GINT64_FORMAT, name, got, value);
+}
+
+/* Waits until @name is at least @value; returns it */
+static gint64
+wait_metric_at_least (DsTestRelay * relay, const gchar * name, gint64 value)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+  gint64 got;
+
+  while ((got = metric (relay, name)) < value && g_get_monotonic_time () < end)
+    pump (20);
+  fail_unless (got >= value, "%s is %" G_GINT64_FORMAT ", not at least %"
+      G_GINT64_FORMAT, name, got, value);
+  return got;
+}
+
+static gchar *
+channel_metric (const gchar * name, const gchar * channel)
+{
+  return g_strdup_printf ("%s{channel=\"%s\"}", name, channel);
+}
+
+static gint64
+published (DsTestRelay * relay, const gchar * channel)
+{
+  gchar *name =
+      channel_metric ("ds_relay_cluster_channel_bytes_published_total",
+      channel);
+  gint64 value = metric (relay, name);
+
+  g_free (name);
+  return value;
+}
+
+static void
+wait_remote_receivers (DsTestRelay * relay, const gchar * channel, gint64 n)
+{
+  gchar *name = channel_metric ("ds_relay_cluster_channel_remote_receivers",
+      channel);
+
+  wait_metric (relay, name, n);
+  g_free (name);
+}
+
+/* Tests */
+
+/* A relay comes up with NATS down, says so on /healthz, and recovers;
+ * it loses NATS and says so again */
+GST_START_TEST (test_cluster_health)
+{
+  NatsServer *nats = g_new0 (NatsServer, 1);
+  const gchar *args[] = { "--cluster", NULL, NULL };
+  DsTestRelay *relay;
+  gchar *url;
+  gint64 end;
+
+  nats->port = free_port ();
+  url = g_strdup_printf ("nats://127.0.0.1:%u", nats->port);
+  args[1] = url;
+  relay = ds_test_relay_startv_full (args, FALSE);
+  fail_unless (relay != NULL);
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
+      503);
+  fail_unless_equals_int (metric (relay, "ds_relay_cluster_connected"), 0);
+
+  nats_server_spawn (nats, NULL, 0);
+  fail_unless (ds_test_relay_wait_healthy (relay, WAIT_MS));
+  fail_unless_equals_int (metric (relay, "ds_relay_cluster_connected"), 1);
+
+  nats_server_kill (nats);
+  end = g_get_monotonic_time () + WAIT_MS * 1000;
+  while (ds_test_relay_http_get (relay, "/healthz", NULL) != 503 &&
+      g_get_monotonic_time () < end)
+    g_usleep (20 * 1000);
+  fail_unless_equals_int (ds_test_relay_http_get (relay, "/healthz", NULL),
+      503);
+
+  nats_server_spawn (nats, NULL, 0);
+  fail_unless (ds_test_relay_wait_healthy (relay, WAIT_MS));
+
+  ds_test_relay_free (relay);
+  nats_server_free (nats);
+  g_free (url);
+}
+
+GST_END_TEST;
+
+/* A source on node A, receivers on node B: frames in order (an 8 MB one
+ * in chunks), input back to the source, ReceiverCount summed, and no
+ * bytes on NATS while no other node watches */
+GST_START_TEST (test_cluster_frames)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *source, *receiver, *local;
+  guint8 pointer[5] = { 10, 0, 20, 0, 1 };
+  const guint width = 1920, height = 1080;
+  gsize big_len = width * height * 4;
+  guint8 *big = g_malloc (big_len);
+  gint64 before;
+  GBytes *frame;
+  DsHeader header;
+  guint i;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+
+  source = client_connect (a, "peer", "x");
+  fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":0}"));
+  for (i = 1; i <= 20; i++) {
+    gchar *json = g_strdup_printf ("{\"n\":%u}", i);
+
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1 + i, json));
+    g_free (json);
+  }
+  /* nobody elsewhere watches: nothing crosses NATS */
+  wait_metric (a, "ds_relay_channel_frames_in_total{channel=\"x\"}", 21);
+  pump (300);
+  fail_unless_equals_int64 (published (a, "x"), 0);
+
+  receiver = client_connect (b, "stream", "x");
+  /* B's heartbeat: the count reaches the source on A */
+  fail_unless (wait_receiver_count (source, 1));
+  wait_remote_receivers (a, "x", 1);
+  /* its catch-up first: the merged state */
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 20);
+  g_bytes_unref (frame);
+
+  /* live frames in order */
+  for (i = 21; i <= 220; i++) {
+    gchar *json = g_strdup_printf ("{\"n\":%u}", i);
+
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1 + i, json));
+    g_free (json);
+  }
+  for (i = 21; i <= 220; i++) {
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+    fail_unless_equals_int64 (signal_n (frame), i);
+    g_bytes_unref (frame);
+  }
+  fail_unless (published (a, "x") > 0);
+
+  /* 1080p RGBA: 8 MB in chunks under NATS's 1 MiB max_payload */
+  for (i = 0; i < big_len; i++)
+    big[i] = (guint8) (i * 7 + i / 4096);
+  client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 500,
+          width, height, big, big_len));
+  frame = expect_frame (receiver, DS_FRAME_PIXELS);
+  header = frame_header (frame);
+  fail_unless_equals_int (header.width, width);
+  fail_unless_equals_int (header.payload_len, big_len);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+          DS_HEADER_SIZE, big, big_len) == 0);
+  g_bytes_unref (frame);
+
+  /* input from B's receiver reaches A's source */
+  client_send (receiver, make_frame (DS_INPUT_POINTER_DOWN, DS_FLAG_INPUT, 1,
+          0, 0, pointer, 5));
+  for (;;) {
+    frame = client_pop (source, WAIT_MS);
+    fail_unless (frame != NULL, "the input did not reach the source");
+    header = frame_header (frame);
+    if (header.type == DS_INPUT_POINTER_DOWN)
+      break;
+    g_bytes_unref (frame);
+  }
+  fail_unless (header.flags & DS_FLAG_INPUT);
+  fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+          DS_HEADER_SIZE, pointer, 5) == 0);
+  g_bytes_unref (frame);
+
+  /* ReceiverCount: local + remote */
+  local = client_connect (a, "stream", "x");
+  fail_unless (wait_receiver_count (source, 2));
+  client_free (local);
+  fail_unless (wait_receiver_count (source, 1));
+
+  /* B stops watching: the frames stop crossing */
+  client_free (receiver);
+  fail_unless (wait_receiver_count (source, 0));
+  pump (300);
+  before = published (a, "x");
+  for (i = 0; i < 20; i++) {
+    gchar *json = g_strdup_printf ("{\"n\":%u}", 1000 + i);
+
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1000 + i, json));
+    g_free (json);
+  }
+  wait_metric (a, "ds_relay_channel_frames_in_total{channel=\"x\"}", 242);
+  fail_unless_equals_int64 (published (a, "x"), before);
+
+  client_free (source);
+  /* a clean exit (and, under AddressSanitizer, no leak) */
+  fail_unless_equals_int (ds_test_relay_stop (a), 0);
+  fail_unless_equals_int (ds_test_relay_stop (b), 0);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+  g_free (big);
+}
+
+GST_END_TEST;
+
+typedef struct
+{
+  TestClient *source;
+  guint next;
+} Feeder;
+
+static gboolean feed_cb (gpointer user_data);
+
+/* Every 3 ms on the test's context */
+static GSource *
+feeder_start (Feeder * feeder)
+{
+  GSource *timer = g_timeout_source_new (3);
+
+  g_source_set_callback (timer, feed_cb, feeder, NULL);
+  g_source_attach (timer, context);
+  return timer;
+}
+
+static void
+feeder_stop (GSource * timer)
+{
+  g_source_destroy (timer);
+  g_source_unref (timer);
+}
+
+static gboolean
+feed_cb (gpointer user_data)
+{
+  Feeder *feeder = user_data;
+  gchar *json = g_strdup_printf ("{\"n\":%u}", feeder->next);
+
+  client_send (feeder->source, make_signal (DS_FRAME_SIGNAL_DIFF,
+          (guint16) feeder->next, json));
+  g_free (json);
+  feeder->next++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Reads @receiver's frames: the catch-up's SignalSync, then diffs with
+ * no gap and no duplicate up to @last */
+static void
+expect_merged_then_live (TestClient * receiver, guint last)
+{
+  GBytes *frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+  gint64 n = signal_n (frame);
+
+  g_bytes_unref (frame);
+  fail_unless (n >= 0);
+  while (n < last) {
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+    fail_unless_equals_int64 (signal_n (frame), n + 1);
+    n++;
+    g_bytes_unref (frame);
+  }
+}
+
+/* Late joiners on another node while the source streams: one merged
+ * catch-up from the origin, then the live frames, no gap, no duplicate;
+ * a second joiner there gets its catch-up from that node's own state */
+GST_START_TEST (test_cluster_catchup)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *source, *joiner1, *joiner2;
+  Feeder feeder = { NULL, 1 };
+  GSource *timer;
+  guint round;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  source = client_connect (a, "peer", "live");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 0, "{\"n\":0}"));
+  feeder.source = source;
+  timer = feeder_start (&feeder);
+  pump (200);
+
+  /* joins race the live frames: repeated */
+  for (round = 0; round < 3; round++) {
+    joiner1 = client_connect (b, "stream", "live");
+    pump (150);
+    joiner2 = client_connect (b, "stream", "live");
+    pump (150);
+    feeder_stop (timer);
+    /* thousands of frames would not prove much more */
+    fail_unless (feeder.next > 50 * (round + 1), "only %u frames sent",
+        feeder.next);
+    pump (300);
+    expect_merged_then_live (joiner1, feeder.next - 1);
+    expect_merged_then_live (joiner2, feeder.next - 1);
+    expect_nothing (joiner1, 10);
+    expect_nothing (joiner2, 10);
+    client_free (joiner1);
+    client_free (joiner2);
+    /* B forgets the channel's state: the next round asks again */
+    wait_remote_receivers (a, "live", 0);
+    timer = feeder_start (&feeder);
+    pump (100);
+  }
+  feeder_stop (timer);
+  fail_unless_equals_int64 (metric (b,
+          "ds_relay_cluster_catchups_total{direction=\"received\"}"), 3);
+  fail_unless_equals_int64 (metric (a,
+          "ds_relay_cluster_catchups_total{direction=\"served\"}"), 3);
+
+  /* a picture in the catch-up: 8 MB across NATS in chunks, then from B's
+   * own state */
+  {
+    const guint width = 1920, height = 1080;
+    gsize big_len = width * height * 4;
+    guint8 *big = g_malloc (big_len);
+    guint k;
+
+    for (k = 0; k < big_len; k++)
+      big[k] = (guint8) (k * 13 + k / 1000);
+    client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME,
+            (guint16) feeder.next, width, height, big, big_len));
+    wait_metric_at_least (a,
+        "ds_relay_channel_bytes_in_total{channel=\"live\"}", big_len);
+    for (round = 0; round < 2; round++) {
+      GBytes *frame;
+      DsHeader header;
+
+      joiner1 = client_connect (b, "stream", "live");
+      frame = expect_frame (joiner1, DS_FRAME_SIGNAL_SYNC);
+      fail_unless_equals_int64 (signal_n (frame), feeder.next - 1);
+      g_bytes_unref (frame);
+      frame = expect_frame (joiner1, DS_FRAME_PIXELS);
+      header = frame_header (frame);
+      fail_unless_equals_int (header.payload_len, big_len);
+      fail_unless (memcmp ((const guint8 *) g_bytes_get_data (frame, NULL) +
+              DS_HEADER_SIZE, big, big_len) == 0);
+      g_bytes_unref (frame);
+      expect_nothing (joiner1, 100);
+      if (round == 0) {
+        /* the second joiner is served by B alone */
+        joiner2 = joiner1;
+        continue;
+      }
+      client_free (joiner1);
+      client_free (joiner2);
+    }
+    fail_unless_equals_int64 (metric (b,
+            "ds_relay_cluster_catchups_total{direction=\"received\"}"), 4);
+    g_free (big);
+  }
+
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* A newer source on node B closes the one on node A as on one node;
+ * receivers on both nodes follow the new one; KeyframeRequests from both
+ * nodes reach it coalesced */
+GST_START_TEST (test_cluster_takeover)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  DsTestRelay *b = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  TestClient *old_source, *new_source, *on_a, *on_b;
+  GBytes *frame;
+  guint requests = 0;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  old_source = client_connect (a, "peer", "t");
+  client_send (old_source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  on_a = client_connect (a, "stream", "t");
+  on_b = client_connect (b, "stream", "t");
+  frame = expect_frame (on_a, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+
+  new_source = client_connect (b, "peer", "t");
+  WAIT_UNTIL (old_source->closed, WAIT_MS);
+  fail_unless (old_source->closed, "the old source was not closed");
+  fail_unless_equals_int (old_source->close_code, 4000);
+  fail_unless (old_source->close_reason &&
+      strstr (old_source->close_reason, "took over") != NULL,
+      "close reason: %s", old_source->close_reason);
+  wait_metric (a, "ds_relay_cluster_takeovers_total", 1);
+  /* the receivers on A now watch B */
+  wait_remote_receivers (b, "t", 1);
+  fail_unless (wait_receiver_count (new_source, 2));
+
+  client_send (new_source, make_signal (DS_FRAME_SIGNAL_SYNC, 7, "{\"n\":2}"));
+  /* B's receiver: the new source's frame; A's: a catch-up from B */
+  for (;;) {
+    frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
+    if (signal_n (frame) == 2)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+  for (;;) {
+    frame = expect_frame (on_a, DS_FRAME_SIGNAL_SYNC);
+    if (signal_n (frame) == 2)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+  fail_if (on_a->closed);
+  fail_if (on_b->closed);
+
+  /* KeyframeRequests from receivers on both nodes: one reaches the source
+   * within the interval */
+  client_send (on_a, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, 1,
+          0, 0, NULL, 0));
+  client_send (on_b, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, 1,
+          0, 0, NULL, 0));
+  client_send (on_a, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT, 2,
+          0, 0, NULL, 0));
+  /* within 1.5 s of the requests (the interval is 2 s) */
+  pump (1500);
+  while ((frame = g_queue_pop_head (&new_source->messages))) {
+    if (frame_header (frame).type == DS_INPUT_KEYFRAME_REQUEST)
+      requests++;
+    g_bytes_unref (frame);
+  }
+  fail_unless_equals_int (requests, 1);
+
+  client_free (on_a);
+  client_free (on_b);
+  client_free (old_source);
+  client_free (new_source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* A receiver on B joining as the source joins on A: B's catch-up request
+ * may reach NATS before A's subscription does ("no responders"; likely
+ * with A and B on two servers of a NATS cluster, where interest crosses a
+ * route); B asks again once A's heartbeat announces the source */
+GST_START_TEST (test_cluster_join_race)
+{
+  NatsServer *s1 = g_new0 (NatsServer, 1);
+  NatsServer *s2 = g_new0 (NatsServer, 1);
+  DsTestRelay *a, *b;
+  guint round;
+
+  s1->cluster_port = free_port ();
+  s2->cluster_port = free_port ();
+  nats_server_spawn (s1, &s2->cluster_port, 1);
+  nats_server_spawn (s2, &s1->cluster_port, 1);
+  a = start_node (s1->url, NULL);
+  b = start_node (s2->url, NULL);
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  for (round = 0; round < 10; round++) {
+    gchar *channel = g_strdup_printf ("race%u", round);
+    TestClient *source = client_connect (a, "peer", channel);
+    TestClient *receiver;
+    GBytes *frame;
+
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":7}"));
+    receiver = client_connect (b, "stream", channel);
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+    fail_unless_equals_int64 (signal_n (frame), 7);
+    g_bytes_unref (frame);
+    client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":8}"));
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+    fail_unless_equals_int64 (signal_n (frame), 8);
+    g_bytes_unref (frame);
+    expect_nothing (receiver, 50);
+    client_free (receiver);
+    client_free (source);
+    g_free (channel);
+  }
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (s1);
+  nats_server_free (s2);
+}
+
+GST_END_TEST;
+
+/* kill -9 of a node: the others forget it within 3 s (ReceiverCount
+ * drops); the origin's death loses no state: the watching node keeps the
+ * channel's, and a source reconnecting there continues it */
+GST_START_TEST (test_cluster_node_killed)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  DsTestRelay *c;
+  TestClient *source, *on_b, *on_c, *late, *again;
+  GBytes *frame;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  source = client_connect (a, "peer", "k");
+  fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":5}"));
+  on_b = client_connect (b, "stream", "k");
+  frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  fail_unless (wait_receiver_count (source, 1));
+
+  /* a watching node dies */
+  g_subprocess_force_exit (b->process);
+  fail_unless (ds_test_relay_wait_exit (b, WAIT_MS));
+  fail_unless (wait_receiver_count (source, 0));
+  wait_metric (a, "ds_relay_cluster_nodes", 0);
+  client_free (on_b);
+
+  /* another watches; then the origin dies */
+  c = start_node (nats->url, NULL);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  on_c = client_connect (c, "stream", "k");
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 5);
+  g_bytes_unref (frame);
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  wait_metric (c, "ds_relay_cluster_nodes", 0);
+  fail_if (on_c->closed);
+
+  /* the source comes back on C: its receivers follow, a joiner there gets
+   * the state of before and after */
+  again = client_connect (c, "peer", "k");
+  client_send (again, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"m\":1}"));
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_member (frame, "m"), 1);
+  g_bytes_unref (frame);
+  late = client_connect (c, "stream", "k");
+  frame = expect_frame (late, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_member (frame, "n"), 5);
+  fail_unless_equals_int64 (signal_member (frame, "m"), 1);
+  g_bytes_unref (frame);
+
+  client_free (late);
+  client_free (on_c);
+  client_free (again);
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* Three NATS servers in a NATS cluster, a relay on each: frames go
+ * through the routes, ReceiverCount counts the three nodes; the server of
+ * the source's relay dies, the relay goes on through another */
+GST_START_TEST (test_cluster_nats_cluster)
+{
+  NatsServer *servers[3];
+  guint cluster_ports[3];
+  DsTestRelay *a, *b, *c;
+  TestClient *source, *receiver, *on_c, *local;
+  gint64 before, one, two;
+  gchar *urls_a, *urls_b;
+  GBytes *frame;
+  guint i;
+
+  for (i = 0; i < 3; i++) {
+    servers[i] = g_new0 (NatsServer, 1);
+    servers[i]->cluster_port = cluster_ports[i] = free_port ();
+  }
+  for (i = 0; i < 3; i++) {
+    guint routes[2], n = 0, j;
+
+    for (j = 0; j < 3; j++)
+      if (j != i)
+        routes[n++] = cluster_ports[j];
+    nats_server_spawn (servers[i], routes, n);
+  }
+  urls_a = g_strdup_printf ("%s,%s", servers[0]->url, servers[1]->url);
+  urls_b = g_strdup_printf ("%s,%s", servers[2]->url, servers[1]->url);
+  a = start_node (urls_a, NULL);
+  b = start_node (urls_b, NULL);
+  c = start_node (servers[1]->url, NULL);
+  /* the routes may take a moment */
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
+  wait_metric (b, "ds_relay_cluster_nodes", 2);
+  wait_metric (c, "ds_relay_cluster_nodes", 2);
+
+  source = client_connect (a, "peer", "r");
+  fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  receiver = client_connect (b, "stream", "r");
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 1);
+  g_bytes_unref (frame);
+  on_c = client_connect (c, "stream", "r");
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
+  fail_unless_equals_int64 (signal_n (frame), 1);
+  g_bytes_unref (frame);
+  /* counted over the three nodes */
+  local = client_connect (a, "stream", "r");
+  fail_unless (wait_receiver_count (source, 3));
+  wait_remote_receivers (a, "r", 2);
+  /* a frame is published once, whatever the number of nodes watching */
+  before = published (a, "r");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_c, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  two = published (a, "r") - before;
+  client_free (local);
+  client_free (on_c);
+  fail_unless (wait_receiver_count (source, 1));
+  wait_remote_receivers (a, "r", 1);
+  before = published (a, "r");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 4, "{\"n\":4}"));
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  g_bytes_unref (frame);
+  one = published (a, "r") - before;
+  /* 16 + 7 bytes of frame, 32 of header */
+  fail_unless_equals_int64 (two, 16 + 7 + 32);
+  fail_unless_equals_int64 (one, two);
+
+  /* A's server dies: A reconnects to the second one */
+  fail_unless_equals_int64 (metric (a, "ds_relay_cluster_reconnects_total"), 0);
+  nats_server_kill (servers[0]);
+  wait_metric (a, "ds_relay_cluster_reconnects_total", 1);
+  fail_unless (ds_test_relay_wait_healthy (a, WAIT_MS));
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  for (;;) {
+    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+    if (signal_n (frame) == 2)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+
+  client_free (source);
+  client_free (receiver);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+  for (i = 0; i < 3; i++)
+    nats_server_free (servers[i]);
+  g_free (urls_a);
+  g_free (urls_b);
+}
+
+GST_END_TEST;
+
+static void
+nats_publish_raw (natsConnection * nc, const gchar * subject,
+    const guint8 * data, gsize len)
+{
+  fail_unless_equals_int (natsConnection_Publish (nc, subject, data,
+          (int) len), NATS_OK);
+}
+
+static void
+put_be (guint8 * out, guint64 value, guint bytes)
+{
+  guint i;
+
+  for (i = 0; i < bytes; i++)
+    out[i] = (guint8) (value >> (8 * (bytes - 1 - i)));
+}
+
+/* A foreign publisher on the cluster's subjects: no crash, nothing
+ * reaches receivers, no allocation from what it announces */
+GST_START_TEST (test_cluster_foreign_messages)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *source, *receiver;
+  natsConnection *nc = NULL;
+  /* "evil" in hex */
+  const gchar *frames = "ds.ch.6576696c.f";
+  guint8 msg[64 + 16];
+  GBytes *frame;
+  guint i;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  source = client_connect (a, "peer", "evil");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  receiver = client_connect (b, "stream", "evil");
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  wait_remote_receivers (a, "evil", 1);
+
+  fail_unless_equals_int (natsConnection_ConnectTo (&nc, nats->url), NATS_OK);
+  /* garbage, short, wrong version */
+  nats_publish_raw (nc, frames, (const guint8 *) "garbage", 7);
+  nats_publish_raw (nc, frames, (const guint8 *) "", 0);
+  memset (msg, 0, sizeof (msg));
+  msg[0] = 'd';
+  msg[1] = 's';
+  msg[2] = 9;
+  nats_publish_raw (nc, frames, msg, 32);
+  /* a joiner1 chunk announcing 4 GB: refused, nothing allocated for it */
+  msg[2] = 1;
+  msg[3] = 1;
+  put_be (msg + 4, 0x1234, 8);
+  put_be (msg + 12, 1, 8);
+  put_be (msg + 20, G_MAXUINT32, 4);
+  put_be (msg + 24, 0, 2);
+  put_be (msg + 26, 65535, 2);
+  nats_publish_raw (nc, frames, msg, 64);
+  /* a whole, well-framed message carrying a malformed ds frame */
+  put_be (msg + 20, 20, 4);
+  put_be (msg + 26, 1, 2);
+  memset (msg + 32, 0xee, 20);
+  nats_publish_raw (nc, frames, msg, 52);
+  /* heartbeats: not JSON, a huge receiver count, bad names */
+  msg[3] = 5;
+  put_be (msg + 20, 5, 4);
+  memcpy (msg + 32, "{{{{{", 5);
+  nats_publish_raw (nc, "ds.nodes", msg, 37);
+  {
+    const gchar *json = "{\"channels\":[{\"name\":\"../x\",\"receivers\":5},"
+        "{\"name\":7},{\"name\":\"evil\",\"receivers\":-9}]}";
+    gsize len = strlen (json);
+    guint8 *hb = g_malloc (32 + len);
+
+    memcpy (hb, msg, 32);
+    put_be (hb + 20, len, 4);
+    memcpy (hb + 32, json, len);
+    nats_publish_raw (nc, "ds.nodes", hb, 32 + len);
+    g_free (hb);
+  }
+  /* nested deeper than json-glib's recursion should ever see */
+  {
+    gsize depth = 200000;
+    guint8 *hb = g_malloc (32 + depth);
+
+    memcpy (hb, msg, 32);
+    put_be (hb + 20, depth, 4);
+    memset (hb + 32, '[', depth);
+    nats_publish_raw (nc, "ds.nodes", hb, 32 + depth);
+    g_free (hb);
+  }
+  /* input that is not input, and a catch-up request without a reply */
+  msg[3] = 2;
+  put_be (msg + 20, 4, 4);
+  nats_publish_raw (nc, "ds.ch.6576696c.in", msg, 36);
+  msg[3] = 4;
+  put_be (msg + 20, 0, 4);
+  nats_publish_raw (nc, "ds.ch.6576696c.cu", msg, 32);
+  /* a subject naming no valid channel */
+  nats_publish_raw (nc, "ds.ch.zz.f", msg, 32);
+  natsConnection_Flush (nc);
+
+  wait_metric_at_least (b,
+      "ds_relay_cluster_messages_dropped_total{reason=\"malformed\"}", 5);
+  /* still serving: a real frame after all that */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_n (frame), 2);
+  g_bytes_unref (frame);
+  expect_nothing (receiver, 200);
+  for (i = 0; i < 5; i++)
+    fail_unless_equals_int (ds_test_relay_http_get (b, "/healthz", NULL), 200);
+
+  natsConnection_Destroy (nc);
+  client_free (source);
+  client_free (receiver);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+#endif /* DS_HAVE_NATS */
+
+static gboolean
+nats_tests_run (void)
+{
+#ifdef DS_HAVE_NATS
+  return ds_test_relay_available () && nats_server_path () != NULL;
+#else
+  return FALSE;
+#endif
+}
+
+static Suite *
+cluster_suite (void)
+{
+  Suite *s = suite_create ("ds-relay-cluster");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_set_timeout (tc, 90);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  if (!ds_test_relay_available ())
+    return s;
+  tcase_add_test (tc, test_cluster_options);
+#ifdef DS_HAVE_NATS
+  if (nats_tests_run ()) {
+    tcase_add_test (tc, test_cluster_health);
+    tcase_add_test (tc, test_cluster_frames);
+    tcase_add_test (tc, test_cluster_catchup);
+    tcase_add_test (tc, test_cluster_takeover);
+    tcase_add_test (tc, test_cluster_node_killed);
+    tcase_add_test (tc, test_cluster_join_race);
+    tcase_add_test (tc, test_cluster_nats_cluster);
+    tcase_add_test (tc, test_cluster_foreign_messages);
+  }
+#endif
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  Suite *s;
+  int failed;
+
+  gst_check_init (&argc, &argv);
+  s = cluster_suite ();
+  failed = gst_check_run_suite (s, "cluster", __FILE__);
+  if (failed == 0 && !nats_tests_run ()) {
+    g_print ("SKIP: the cluster tests did not run: %s\n",
+        !ds_test_relay_available ()? "$DS_RELAY is not an executable" :
+#ifdef DS_HAVE_NATS
+        "nats-server was not found ($NATS_SERVER; Debian package nats-server)"
+#else
+        "this build has no libnats (-Dnats)"
+#endif
+        );
+    return 77;
+  }
+  return failed;
+}
