@@ -78,6 +78,10 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
 /* frame time of a recording (from its first media frame) after which
  * its pads are all there */
 #define DS_DEPAY_PAD_DISCOVERY_MS 1000
+/* what a recording's discovery holds back at most (bytes of output
+ * buffers): as much as decodebin's multiqueue takes before it shows the
+ * pads it has anyway */
+#define DS_DEPAY_PAD_DISCOVERY_BYTES (8 * 1024 * 1024)
 /* inside a player, a parsed stream of nothing but signals for this long
  * (frame time) is an error: nothing to play */
 #define DS_DEPAY_SIGNALS_ONLY_MS 5000
@@ -170,6 +174,10 @@ struct _GstDsDepay
   gboolean no_more_pads;
   gboolean have_discovery_start;
   guint32 discovery_start;
+  /* what went to the pads during the discovery, in order (buffers and the
+   * events after them), sent after no-more-pads */
+  GQueue held;
+  gsize held_bytes;
   gboolean pool_unqueried;      /* decided without asking downstream */
   /* inside a decodebin (playbin, gst-play-1.0): the signal stream is not
    * exposed, as no player can take it; whether signals came */

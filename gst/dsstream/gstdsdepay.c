@@ -365,6 +365,8 @@ static void gst_ds_depay_set_property (GObject * object, guint prop_id,
 static void gst_ds_depay_get_property (GObject * object, guint prop_id,
     GValue * value, GParamSpec * pspec);
 static gboolean gst_ds_depay_is_in_player (GstDsDepay * self);
+static void gst_ds_depay_drop_held (GstDsDepay * self);
+static GstFlowReturn gst_ds_depay_finish_discovery (GstDsDepay * self);
 static GstStateChangeReturn gst_ds_depay_change_state (GstElement * element,
     GstStateChange transition);
 static GstFlowReturn gst_ds_depay_chain (GstPad * pad, GstObject * parent,
@@ -499,6 +501,7 @@ gst_ds_depay_init (GstDsDepay * self)
 
   gst_ds_framer_init (&self->framer);
   self->flow_combiner = gst_flow_combiner_new ();
+  g_queue_init (&self->held);
   self->signals = ds_signal_state_new ();
   g_mutex_init (&self->kf_lock);
   self->kf_interval = KEYFRAME_REQUEST_FIRST_INTERVAL;
@@ -513,6 +516,7 @@ gst_ds_depay_finalize (GObject * object)
   GstDsDepay *self = GST_DS_DEPAY (object);
 
   gst_ds_framer_clear (&self->framer);
+  gst_ds_depay_drop_held (self);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
   gst_ds_depay_free_pictures (self);
@@ -549,6 +553,7 @@ gst_ds_depay_reset (GstDsDepay * self)
 
   gst_ds_framer_flush (&self->framer);
   self->ended = FALSE;
+  gst_ds_depay_drop_held (self);
   self->no_more_pads = FALSE;
   self->have_discovery_start = FALSE;
   self->have_signals_only_start = FALSE;
@@ -688,6 +693,112 @@ gst_ds_depay_check_seq (GstDsDepay * self, const DsHeader * header)
 
 /* Pads */
 
+/* What a recording's discovery holds back: a buffer or an event for the
+ * pad of @kind */
+typedef struct
+{
+  GstDsDepayStreamKind kind;
+  GstMiniObject *object;
+} GstDsDepayHeld;
+
+/* While a recording's pads are discovered (parsed input, before
+ * no-more-pads), nothing flows out: decodebin then shows the pads at
+ * no-more-pads, before any data reaches its multiqueue, as it does for a
+ * demuxer that reads its header first, and its preroll ends with the
+ * sinks' (see gst_ds_depay_check_no_more_pads()) */
+static gboolean
+gst_ds_depay_is_discovering (GstDsDepay * self)
+{
+  return self->parsed_input && !self->no_more_pads;
+}
+
+static void
+gst_ds_depay_hold (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstMiniObject * object)
+{
+  GstDsDepayHeld *held = g_new (GstDsDepayHeld, 1);
+
+  held->kind = kind;
+  held->object = object;
+  g_queue_push_tail (&self->held, held);
+  if (GST_IS_BUFFER (object))
+    self->held_bytes += gst_buffer_get_size (GST_BUFFER_CAST (object));
+}
+
+static void
+gst_ds_depay_drop_held (GstDsDepay * self)
+{
+  GstDsDepayHeld *held;
+
+  while ((held = g_queue_pop_head (&self->held)) != NULL) {
+    gst_mini_object_unref (held->object);
+    g_free (held);
+  }
+  self->held_bytes = 0;
+}
+
+/* Sends @event on the pad of @kind, or holds it behind the buffers held
+ * for the pads. A pad not added yet keeps its events (sticky) for the
+ * element that links it: decodebin looks at its caps when it is added. */
+static void
+gst_ds_depay_push_stream_event (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstEvent * event, gboolean added)
+{
+  if (!added && gst_ds_depay_is_discovering (self) &&
+      !g_queue_is_empty (&self->held))
+    gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (event));
+  else
+    gst_pad_push_event (self->streams[kind].pad, event);
+}
+
+static GstFlowReturn
+gst_ds_depay_push_out (GstDsDepay * self, GstDsDepayStream * stream,
+    GstBuffer * buffer)
+{
+  GstFlowReturn ret;
+
+  ret = gst_pad_push (stream->pad, buffer);
+  ret = gst_flow_combiner_update_pad_flow (self->flow_combiner, stream->pad,
+      ret);
+  /* Like a demuxer: NOT_LINKED when no source pad is linked. But a
+   * channel's catch-up starts with a SignalSync before the first picture,
+   * and gst-launch links a pad only when it appears: while only the sparse
+   * signal and image pads exist, not being linked stops nothing. */
+  if (ret == GST_FLOW_NOT_LINKED && self->streams[STREAM_VIDEO].pad == NULL &&
+      self->streams[STREAM_AUDIO].pad == NULL)
+    ret = GST_FLOW_OK;
+
+  return ret;
+}
+
+/* After no-more-pads: what the discovery held, in order. After a flow
+ * error the buffers left are dropped; the events still go. */
+static GstFlowReturn
+gst_ds_depay_push_held (GstDsDepay * self)
+{
+  GstFlowReturn ret = GST_FLOW_OK;
+  GstDsDepayHeld *held;
+
+  GST_DEBUG_OBJECT (self, "sending %u held buffers and events (%"
+      G_GSIZE_FORMAT " bytes)", g_queue_get_length (&self->held),
+      self->held_bytes);
+  self->held_bytes = 0;
+  while ((held = g_queue_pop_head (&self->held)) != NULL) {
+    GstDsDepayStream *stream = &self->streams[held->kind];
+
+    if (GST_IS_EVENT (held->object))
+      gst_pad_push_event (stream->pad, GST_EVENT_CAST (held->object));
+    else if (ret == GST_FLOW_OK)
+      ret = gst_ds_depay_push_out (self, stream,
+          GST_BUFFER_CAST (held->object));
+    else
+      gst_mini_object_unref (held->object);
+    g_free (held);
+  }
+
+  return ret;
+}
+
 static void
 gst_ds_depay_start_new_stream (GstDsDepay * self)
 {
@@ -763,7 +874,8 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstCaps *caps = make_caps (self, key0, key1, key2, key3);
 
     GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
-    gst_pad_push_event (stream->pad, gst_event_new_caps (caps));
+    gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
+        added);
     gst_caps_unref (caps);
     stream->have_caps = TRUE;
     stream->caps_key[0] = key0;
@@ -773,8 +885,8 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
   }
 
   if (stream->need_segment) {
-    gst_pad_push_event (stream->pad,
-        gst_event_new_segment (&self->out_segment));
+    gst_ds_depay_push_stream_event (self, kind,
+        gst_event_new_segment (&self->out_segment), added);
     stream->need_segment = FALSE;
   }
 
@@ -802,7 +914,6 @@ gst_ds_depay_push_full (GstDsDepay * self, GstDsDepayStreamKind kind,
     gboolean delta_unit)
 {
   GstDsDepayStream *stream = &self->streams[kind];
-  GstFlowReturn ret;
 
   /* the payload may still be upstream's buffer (a sub-buffer the adapter
    * handed over as it was): a copy of the metadata, the memory stays
@@ -824,18 +935,17 @@ gst_ds_depay_push_full (GstDsDepay * self, GstDsDepayStreamKind kind,
     GST_BUFFER_FLAG_UNSET (buffer, GST_BUFFER_FLAG_DISCONT);
   }
 
-  ret = gst_pad_push (stream->pad, buffer);
-  ret = gst_flow_combiner_update_pad_flow (self->flow_combiner, stream->pad,
-      ret);
-  /* Like a demuxer: NOT_LINKED when no source pad is linked. But a
-   * channel's catch-up starts with a SignalSync before the first picture,
-   * and gst-launch links a pad only when it appears: while only the sparse
-   * signal and image pads exist, not being linked stops nothing. */
-  if (ret == GST_FLOW_NOT_LINKED && self->streams[STREAM_VIDEO].pad == NULL &&
-      self->streams[STREAM_AUDIO].pad == NULL)
-    ret = GST_FLOW_OK;
+  if (gst_ds_depay_is_discovering (self)) {
+    gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (buffer));
+    if (self->held_bytes < DS_DEPAY_PAD_DISCOVERY_BYTES)
+      return GST_FLOW_OK;
+    /* decodebin would show the pads it has now anyway */
+    GST_DEBUG_OBJECT (self, "%" G_GSIZE_FORMAT " bytes held: pads known",
+        self->held_bytes);
+    return gst_ds_depay_finish_discovery (self);
+  }
 
-  return ret;
+  return gst_ds_depay_push_out (self, stream, buffer);
 }
 
 static GstCaps *
@@ -939,17 +1049,25 @@ bad_payload:
  * its frame time have passed since its first media frame (a muxer
  * orders frames by time: every kind starts within it), or at End or
  * EOS, or once every kind has a pad: no-more-pads then lets decodebin
- * expose them all. A kind that starts later gets its pad, which
+ * expose them all. Until then nothing flows out (up to
+ * DS_DEPAY_PAD_DISCOVERY_BYTES of buffers are held, after which the pads
+ * are taken as known, as decodebin's multiqueue would show them anyway):
+ * decodebin shows the pads before any data reaches it, as for a demuxer
+ * that reads its header first, so its preroll is done before the sinks'.
+ * When data came first, the sinks prerolled from what the multiqueue held
+ * and decodebin's own preroll ended last, in this streaming thread, which
+ * raced an application that sets PLAYING when the pipeline says PAUSED
+ * (gst-launch-1.0): GstBin then never posted the EOS of the sinks. A kind that starts later gets its pad, which
  * decodebin does not show. Live input never signals it: a kind may start
  * at any time (and a gst-launch delayed link to it must stay). */
-static void
+static GstFlowReturn
 gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     gboolean ending)
 {
   gint i, n = 0;
 
   if (!self->parsed_input || self->no_more_pads)
-    return;
+    return GST_FLOW_OK;
   if (self->in_player && !ending &&
       ds_frame_type_media (header->type) == DS_MEDIA_SIGNAL) {
     /* a player takes no signals: its window starts at the first picture
@@ -964,7 +1082,7 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
       self->no_more_pads = TRUE;
       gst_ds_depay_post_signals_only (self);
     }
-    return;
+    return GST_FLOW_OK;
   }
   for (i = 0; i < N_STREAMS; i++)
     n += self->streams[i].pad != NULL;
@@ -972,19 +1090,32 @@ gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     if (!self->have_discovery_start) {
       self->discovery_start = header->timestamp;
       self->have_discovery_start = TRUE;
-      return;
+      return GST_FLOW_OK;
     }
     if ((guint32) (header->timestamp - self->discovery_start) <
         DS_DEPAY_PAD_DISCOVERY_MS)
-      return;
+      return GST_FLOW_OK;
   }
+  return gst_ds_depay_finish_discovery (self);
+}
+
+/* no-more-pads, then what was held while the pads were discovered */
+static GstFlowReturn
+gst_ds_depay_finish_discovery (GstDsDepay * self)
+{
+  gint i, n = 0;
+
+  for (i = 0; i < N_STREAMS; i++)
+    n += self->streams[i].pad != NULL;
   GST_INFO_OBJECT (self, "%d pad(s): no more pads", n);
   self->no_more_pads = TRUE;
   if (n == 0 && self->in_player && self->player_dropped_signals) {
+    gst_ds_depay_drop_held (self);
     gst_ds_depay_post_signals_only (self);
-    return;
+    return GST_FLOW_OK;
   }
   gst_element_no_more_pads (GST_ELEMENT (self));
+  return gst_ds_depay_push_held (self);
 }
 
 /* A player's decodebin has nothing to play in a channel of signals only:
@@ -1138,10 +1269,18 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
     case DS_MEDIA_IMAGE:
     case DS_MEDIA_AUDIO:
     case DS_MEDIA_SIGNAL:
+    {
+      GstFlowReturn ret;
+
       if (self->ended)
         gst_ds_depay_start_new_stream (self);
-      gst_ds_depay_check_no_more_pads (self, header, FALSE);
+      ret = gst_ds_depay_check_no_more_pads (self, header, FALSE);
+      if (ret != GST_FLOW_OK) {
+        gst_buffer_replace (&payload, NULL);
+        return ret;
+      }
       break;
+    }
     default:
       break;
   }
@@ -1410,6 +1549,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
     }
     case GST_EVENT_FLUSH_STOP:
       gst_ds_framer_flush (&self->framer);
+      gst_ds_depay_drop_held (self);
       self->have_pts_offset = FALSE;
       gst_ds_depay_reset_picture (self);
       gst_ds_depay_reset_seqs (self);
