@@ -25,11 +25,13 @@ export function elementsMissing (names) {
 
 /** A running program; output (stdout and stderr) is kept in .out. */
 export class Command {
-  constructor (cmd, args, { stdin = 'ignore', env = {}, cwd } = {}) {
+  /* @base: the environment @env is added to (default: this one with the
+   * build folder as the plugin path) */
+  constructor (cmd, args, { stdin = 'ignore', env = {}, cwd, base = gstEnv() } = {}) {
     this.pipeline = [cmd, ...args].join(' ');
     this.out = '';
     // a process group of its own, so stop() reaches a script's children
-    this.proc = spawn(cmd, args, { env: Object.assign(gstEnv(), env), cwd, detached: true,
+    this.proc = spawn(cmd, args, { env: Object.assign(base, env), cwd, detached: true,
       stdio: [stdin, 'pipe', 'pipe'] });
     this.proc.stdout.on('data', (d) => { this.out += d.toString(); });
     this.proc.stderr.on('data', (d) => { this.out += d.toString(); });
