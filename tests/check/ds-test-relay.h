@@ -28,6 +28,8 @@
  *   // when $DS_RELAY is missing
  *   relay = ds_test_relay_start ("--source-grace", "1", NULL);
  *   fail_unless (relay != NULL);
+ *   relay = ds_test_relay_start_ok ("--source-grace", "1", NULL);  // the same,
+ *                                     // failing the test itself (gst-check)
  *   uri = ds_test_relay_ws_uri (relay, "/peer/demo");  // ws://127.0.0.1:PORT/peer/demo
  *   ...
  *   ds_test_relay_stop (relay);       // SIGTERM, waits; exit code returned
@@ -48,6 +50,7 @@
 #include <string.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <stdarg.h>
 #include <glib.h>
 #include <gio/gio.h>
 
@@ -468,25 +471,58 @@ ds_test_relay_startv (const gchar * const *args)
   return ds_test_relay_startv_full (args, TRUE);
 }
 
-/* Starts the relay with extra arguments given as a NULL-terminated list */
-static G_GNUC_UNUSED G_GNUC_NULL_TERMINATED DsTestRelay *
-ds_test_relay_start (const gchar * first_arg, ...)
+/* Starts the relay with the extra arguments of @prefix (NULL-terminated,
+ * may be NULL) followed by @first_arg and the rest of @ap up to NULL */
+static G_GNUC_UNUSED DsTestRelay *
+ds_test_relay_start_valist (const gchar * const *prefix,
+    const gchar * first_arg, va_list ap)
 {
   GPtrArray *args = g_ptr_array_new ();
   DsTestRelay *relay;
   const gchar *arg;
-  va_list ap;
+  guint i;
 
-  va_start (ap, first_arg);
+  for (i = 0; prefix != NULL && prefix[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) prefix[i]);
   for (arg = first_arg; arg != NULL; arg = va_arg (ap, const gchar *))
     g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
   g_ptr_array_add (args, NULL);
 
   relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
   g_ptr_array_unref (args);
   return relay;
 }
+
+/* Starts the relay with extra arguments given as a NULL-terminated list */
+static G_GNUC_UNUSED G_GNUC_NULL_TERMINATED DsTestRelay *
+ds_test_relay_start (const gchar * first_arg, ...)
+{
+  DsTestRelay *relay;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  relay = ds_test_relay_start_valist (NULL, first_arg, ap);
+  va_end (ap);
+  return relay;
+}
+
+#ifdef __GST_CHECK_H__
+/* Fails the test unless @relay started */
+static G_GNUC_UNUSED DsTestRelay *
+ds_test_relay_started (DsTestRelay * relay)
+{
+  fail_unless (relay != NULL, "could not start ds-relay ($DS_RELAY=%s)",
+      GST_STR_NULL (g_getenv ("DS_RELAY")));
+  return relay;
+}
+
+/* ds_test_relay_start_ok (arg..., NULL): ds_test_relay_start () that
+ * fails the test when the relay does not start; (NULL) for no extra
+ * argument */
+#define ds_test_relay_start_ok(...) \
+    ds_test_relay_started (ds_test_relay_startv ( \
+            (const gchar * const[]) { __VA_ARGS__ }))
+#endif
 
 static G_GNUC_UNUSED guint
 ds_test_relay_get_port (DsTestRelay * relay)

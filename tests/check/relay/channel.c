@@ -40,6 +40,8 @@
 #include "relay-channel.h"
 #include "relay-metrics.h"
 
+#include "../ds-test-frames.h"
+
 #define MS (G_TIME_SPAN_MILLISECOND)
 
 /* A fake clock: time moves only in clock_advance() */
@@ -268,34 +270,6 @@ fake_disconnect (FakeConn * fake)
 #define PH 8
 #define PSIZE (PW * PH * 4)
 
-static GBytes *
-make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
-    guint16 height, const void *payload, gsize len)
-{
-  DsHeader header = { 0, };
-
-  header.type = type;
-  header.flags = flags;
-  header.seq = seq;
-  header.timestamp = seq * 10;
-  header.width = width;
-  header.height = height;
-  return ds_frame_pack (&header, payload, len);
-}
-
-static GBytes *
-make_signal (guint8 type, guint16 seq, const gchar * json)
-{
-  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
-      seq, 0, 0, json, strlen (json));
-}
-
-static GBytes *
-make_input (guint8 type, const void *payload, gsize len)
-{
-  return make_frame (type, DS_FLAG_INPUT, 1, 0, 0, payload, len);
-}
-
 static void
 fill_picture (guint8 * picture, guint step)
 {
@@ -332,17 +306,6 @@ fake_send (FakeConn * fake, GBytes * frame)
 {
   relay_client_receive (fake->client, TRUE, frame);
   g_bytes_unref (frame);
-}
-
-static DsHeader
-frame_header (GBytes * frame)
-{
-  DsHeader header;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (frame, &len);
-
-  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
-  return header;
 }
 
 static GBytes *

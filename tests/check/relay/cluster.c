@@ -47,26 +47,7 @@
 
 #define WAIT_MS (DS_TEST_SANITIZED ? 20000 : 8000)
 
-static GMainContext *context;
-static SoupSession *session;
-
-static void
-setup (void)
-{
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  session = soup_session_new ();
-}
-
-static void
-teardown (void)
-{
-  g_clear_object (&session);
-  while (g_main_context_iteration (context, FALSE));
-  g_main_context_pop_thread_default (context);
-  g_main_context_unref (context);
-  context = NULL;
-}
+#include "../ds-test-wsclient.h"
 
 /* Options and the build without libnats: errors before anything starts */
 GST_START_TEST (test_cluster_options)
@@ -251,168 +232,6 @@ nats_server_free (NatsServer * server)
 
 /* WebSocket clients */
 
-typedef struct
-{
-  SoupWebsocketConnection *conn;
-  GQueue messages;              /* GBytes */
-  gboolean closed;
-  gushort close_code;
-  gchar *close_reason;
-} TestClient;
-
-static void
-pump (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end) {
-    if (!g_main_context_iteration (context, FALSE))
-      g_usleep (500);
-  }
-}
-
-#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
-  gint64 _end = g_get_monotonic_time () + (ms) * 1000;                  \
-  while (!(cond) && g_get_monotonic_time () < _end) {                   \
-    if (!g_main_context_iteration (context, FALSE))                     \
-      g_usleep (500);                                                   \
-  }                                                                     \
-} G_STMT_END
-
-static void
-client_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
-    TestClient * client)
-{
-  if (type == SOUP_WEBSOCKET_DATA_BINARY)
-    g_queue_push_tail (&client->messages, g_bytes_ref (message));
-}
-
-static void
-client_closed_cb (SoupWebsocketConnection * conn, TestClient * client)
-{
-  client->closed = TRUE;
-  client->close_code = soup_websocket_connection_get_close_code (conn);
-  client->close_reason =
-      g_strdup (soup_websocket_connection_get_close_data (conn));
-}
-
-typedef struct
-{
-  gboolean done;
-  SoupWebsocketConnection *conn;
-} ConnectResult;
-
-static void
-connect_done_cb (GObject * source, GAsyncResult * res, gpointer user_data)
-{
-  ConnectResult *result = user_data;
-
-  result->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
-      res, NULL);
-  result->done = TRUE;
-}
-
-static TestClient *
-client_connect (DsTestRelay * relay, const gchar * kind, const gchar * channel)
-{
-  gchar *path = g_strdup_printf ("/%s/%s", kind, channel);
-  gchar *uri = ds_test_relay_ws_uri (relay, path);
-  TestClient *client = g_new0 (TestClient, 1);
-  SoupMessage *msg = soup_message_new ("GET", uri);
-  ConnectResult result = { FALSE, NULL };
-
-  g_queue_init (&client->messages);
-  soup_session_websocket_connect_async (session, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, NULL, connect_done_cb, &result);
-  WAIT_UNTIL (result.done, WAIT_MS);
-  fail_unless (result.conn != NULL, "could not connect to %s", uri);
-  client->conn = result.conn;
-  soup_websocket_connection_set_max_incoming_payload_size (client->conn,
-      128 * 1024 * 1024);
-  g_signal_connect (client->conn, "message", G_CALLBACK (client_message_cb),
-      client);
-  g_signal_connect (client->conn, "closed", G_CALLBACK (client_closed_cb),
-      client);
-  g_object_unref (msg);
-  g_free (uri);
-  g_free (path);
-  return client;
-}
-
-static void
-client_free (TestClient * client)
-{
-  g_signal_handlers_disconnect_by_data (client->conn, client);
-  if (soup_websocket_connection_get_state (client->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (client->conn, 1000, NULL);
-  g_object_unref (client->conn);
-  g_queue_clear_full (&client->messages, (GDestroyNotify) g_bytes_unref);
-  g_free (client->close_reason);
-  g_free (client);
-}
-
-static void
-client_send (TestClient * client, GBytes * frame)
-{
-  soup_websocket_connection_send_message (client->conn,
-      SOUP_WEBSOCKET_DATA_BINARY, frame);
-  g_bytes_unref (frame);
-}
-
-static GBytes *
-make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
-    guint16 height, const void *payload, gsize len)
-{
-  DsHeader header = { 0, };
-
-  header.type = type;
-  header.flags = flags;
-  header.seq = seq;
-  header.timestamp = seq * 10;
-  header.width = width;
-  header.height = height;
-  return ds_frame_pack (&header, payload, len);
-}
-
-static GBytes *
-make_signal (guint8 type, guint16 seq, const gchar * json)
-{
-  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
-      seq, 0, 0, json, strlen (json));
-}
-
-static GBytes *
-client_pop (TestClient * client, guint ms)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&client->messages), ms);
-  return g_queue_pop_head (&client->messages);
-}
-
-static DsHeader
-frame_header (GBytes * frame)
-{
-  DsHeader header;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (frame, &len);
-
-  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
-  return header;
-}
-
-/* The next frame that is not input, not a Ping */
-static GBytes *
-expect_frame (TestClient * client, guint8 type)
-{
-  GBytes *frame = client_pop (client, WAIT_MS);
-  DsHeader header;
-
-  fail_unless (frame != NULL, "no frame of type 0x%02x arrived", type);
-  header = frame_header (frame);
-  fail_unless_equals_int (header.type, type);
-  return frame;
-}
-
 /* The integer @member of a signal frame's JSON; -1 when missing */
 static gint64
 signal_member (GBytes * frame, const gchar * member)
@@ -438,19 +257,20 @@ signal_n (GBytes * frame)
   return signal_member (frame, "n");
 }
 
+/* Skips frames of @type until one whose "n" is @n arrives (each within
+ * WAIT_MS) */
 static void
-expect_nothing (TestClient * client, guint ms)
+skip_to_signal_n (TestClient * client, guint8 type, gint64 n)
 {
   GBytes *frame;
 
-  pump (ms);
-  frame = g_queue_pop_head (&client->messages);
-  if (frame) {
-    DsHeader header = frame_header (frame);
-
-    fail ("unexpected frame of type 0x%02x flags 0x%02x", header.type,
-        header.flags);
+  for (;;) {
+    frame = expect_frame (client, type);
+    if (signal_n (frame) == n)
+      break;
+    g_bytes_unref (frame);
   }
+  g_bytes_unref (frame);
 }
 
 /* The next ReceiverCount reaching @source; other input is skipped */
@@ -494,20 +314,13 @@ wait_receiver_count (TestClient * source, gint count)
 static DsTestRelay *
 start_node (const gchar * urls, const gchar * first_arg, ...)
 {
-  GPtrArray *args = g_ptr_array_new ();
-  const gchar *arg;
+  const gchar *cluster[] = { "--cluster", urls, NULL };
   DsTestRelay *relay;
   va_list ap;
 
-  g_ptr_array_add (args, (gpointer) "--cluster");
-  g_ptr_array_add (args, (gpointer) urls);
   va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
+  relay = ds_test_relay_start_valist (cluster, first_arg, ap);
   va_end (ap);
-  g_ptr_array_add (args, NULL);
-  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
-  g_ptr_array_unref (args);
   fail_unless (relay != NULL, "could not start ds-relay --cluster %s", urls);
   return relay;
 }
@@ -633,7 +446,7 @@ GST_START_TEST (test_cluster_frames)
   wait_metric (a, "ds_relay_cluster_nodes", 1);
   wait_metric (b, "ds_relay_cluster_nodes", 1);
 
-  source = client_connect (a, "peer", "x");
+  source = client_connect_channel (a, "peer", "x");
   fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":0}"));
   for (i = 1; i <= 20; i++) {
@@ -647,7 +460,7 @@ GST_START_TEST (test_cluster_frames)
   pump (300);
   fail_unless_equals_int64 (published (a, "x"), 0);
 
-  receiver = client_connect (b, "stream", "x");
+  receiver = client_connect_channel (b, "stream", "x");
   /* B's heartbeat: the count reaches the source on A */
   fail_unless (wait_receiver_count (source, 1));
   wait_remote_receivers (a, "x", 1);
@@ -700,7 +513,7 @@ GST_START_TEST (test_cluster_frames)
   g_bytes_unref (frame);
 
   /* ReceiverCount: local + remote */
-  local = client_connect (a, "stream", "x");
+  local = client_connect_channel (a, "stream", "x");
   fail_unless (wait_receiver_count (source, 2));
   client_free (local);
   fail_unless (wait_receiver_count (source, 1));
@@ -803,7 +616,7 @@ GST_START_TEST (test_cluster_catchup)
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
   wait_metric (b, "ds_relay_cluster_nodes", 1);
-  source = client_connect (a, "peer", "live");
+  source = client_connect_channel (a, "peer", "live");
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 0, "{\"n\":0}"));
   feeder.source = source;
   timer = feeder_start (&feeder);
@@ -811,9 +624,9 @@ GST_START_TEST (test_cluster_catchup)
 
   /* joins race the live frames: repeated */
   for (round = 0; round < 3; round++) {
-    joiner1 = client_connect (b, "stream", "live");
+    joiner1 = client_connect_channel (b, "stream", "live");
     pump (150);
-    joiner2 = client_connect (b, "stream", "live");
+    joiner2 = client_connect_channel (b, "stream", "live");
     pump (150);
     feeder_stop (timer);
     /* thousands of frames would not prove much more */
@@ -855,7 +668,7 @@ GST_START_TEST (test_cluster_catchup)
       GBytes *frame;
       DsHeader header;
 
-      joiner1 = client_connect (b, "stream", "live");
+      joiner1 = client_connect_channel (b, "stream", "live");
       frame = expect_frame (joiner1, DS_FRAME_SIGNAL_SYNC);
       fail_unless_equals_int64 (signal_n (frame), feeder.next - 1);
       g_bytes_unref (frame);
@@ -903,16 +716,16 @@ GST_START_TEST (test_cluster_takeover)
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
   wait_metric (b, "ds_relay_cluster_nodes", 1);
-  old_source = client_connect (a, "peer", "t");
+  old_source = client_connect_channel (a, "peer", "t");
   client_send (old_source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
-  on_a = client_connect (a, "stream", "t");
-  on_b = client_connect (b, "stream", "t");
+  on_a = client_connect_channel (a, "stream", "t");
+  on_b = client_connect_channel (b, "stream", "t");
   frame = expect_frame (on_a, DS_FRAME_SIGNAL_SYNC);
   g_bytes_unref (frame);
   frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
   g_bytes_unref (frame);
 
-  new_source = client_connect (b, "peer", "t");
+  new_source = client_connect_channel (b, "peer", "t");
   WAIT_UNTIL (old_source->closed, WAIT_MS);
   fail_unless (old_source->closed, "the old source was not closed");
   fail_unless_equals_int (old_source->close_code, 4000);
@@ -926,20 +739,8 @@ GST_START_TEST (test_cluster_takeover)
 
   client_send (new_source, make_signal (DS_FRAME_SIGNAL_SYNC, 7, "{\"n\":2}"));
   /* B's receiver: the new source's frame; A's: a catch-up from B */
-  for (;;) {
-    frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
-    if (signal_n (frame) == 2)
-      break;
-    g_bytes_unref (frame);
-  }
-  g_bytes_unref (frame);
-  for (;;) {
-    frame = expect_frame (on_a, DS_FRAME_SIGNAL_SYNC);
-    if (signal_n (frame) == 2)
-      break;
-    g_bytes_unref (frame);
-  }
-  g_bytes_unref (frame);
+  skip_to_signal_n (on_b, DS_FRAME_SIGNAL_SYNC, 2);
+  skip_to_signal_n (on_a, DS_FRAME_SIGNAL_SYNC, 2);
   fail_if (on_a->closed);
   fail_if (on_b->closed);
 
@@ -993,12 +794,12 @@ GST_START_TEST (test_cluster_join_race)
   wait_metric (b, "ds_relay_cluster_nodes", 1);
   for (round = 0; round < 10; round++) {
     gchar *channel = g_strdup_printf ("race%u", round);
-    TestClient *source = client_connect (a, "peer", channel);
+    TestClient *source = client_connect_channel (a, "peer", channel);
     TestClient *receiver;
     GBytes *frame;
 
     client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":7}"));
-    receiver = client_connect (b, "stream", channel);
+    receiver = client_connect_channel (b, "stream", channel);
     frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
     fail_unless_equals_int64 (signal_n (frame), 7);
     g_bytes_unref (frame);
@@ -1032,10 +833,10 @@ GST_START_TEST (test_cluster_node_killed)
   GBytes *frame;
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
-  source = client_connect (a, "peer", "k");
+  source = client_connect_channel (a, "peer", "k");
   fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":5}"));
-  on_b = client_connect (b, "stream", "k");
+  on_b = client_connect_channel (b, "stream", "k");
   frame = expect_frame (on_b, DS_FRAME_SIGNAL_SYNC);
   g_bytes_unref (frame);
   fail_unless (wait_receiver_count (source, 1));
@@ -1050,7 +851,7 @@ GST_START_TEST (test_cluster_node_killed)
   /* another watches; then the origin dies */
   c = start_node (nats->url, NULL);
   wait_metric (c, "ds_relay_cluster_nodes", 1);
-  on_c = client_connect (c, "stream", "k");
+  on_c = client_connect_channel (c, "stream", "k");
   frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_n (frame), 5);
   g_bytes_unref (frame);
@@ -1061,12 +862,12 @@ GST_START_TEST (test_cluster_node_killed)
 
   /* the source comes back on C: its receivers follow, a joiner there gets
    * the state of before and after */
-  again = client_connect (c, "peer", "k");
+  again = client_connect_channel (c, "peer", "k");
   client_send (again, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"m\":1}"));
   frame = expect_frame (on_c, DS_FRAME_SIGNAL_DIFF);
   fail_unless_equals_int64 (signal_member (frame, "m"), 1);
   g_bytes_unref (frame);
-  late = client_connect (c, "stream", "k");
+  late = client_connect_channel (c, "stream", "k");
   frame = expect_frame (late, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_member (frame, "n"), 5);
   fail_unless_equals_int64 (signal_member (frame, "m"), 1);
@@ -1120,19 +921,19 @@ GST_START_TEST (test_cluster_nats_cluster)
   wait_metric (b, "ds_relay_cluster_nodes", 2);
   wait_metric (c, "ds_relay_cluster_nodes", 2);
 
-  source = client_connect (a, "peer", "r");
+  source = client_connect_channel (a, "peer", "r");
   fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
-  receiver = client_connect (b, "stream", "r");
+  receiver = client_connect_channel (b, "stream", "r");
   frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_n (frame), 1);
   g_bytes_unref (frame);
-  on_c = client_connect (c, "stream", "r");
+  on_c = client_connect_channel (c, "stream", "r");
   frame = expect_frame (on_c, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_n (frame), 1);
   g_bytes_unref (frame);
   /* counted over the three nodes */
-  local = client_connect (a, "stream", "r");
+  local = client_connect_channel (a, "stream", "r");
   fail_unless (wait_receiver_count (source, 3));
   wait_remote_receivers (a, "r", 2);
   /* a frame is published once, whatever the number of nodes watching */
@@ -1163,13 +964,7 @@ GST_START_TEST (test_cluster_nats_cluster)
   fail_unless (ds_test_relay_wait_healthy (a, WAIT_MS));
   wait_metric (a, "ds_relay_cluster_nodes", 2);
   client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
-  for (;;) {
-    frame = expect_frame (receiver, DS_FRAME_SIGNAL_DIFF);
-    if (signal_n (frame) == 2)
-      break;
-    g_bytes_unref (frame);
-  }
-  g_bytes_unref (frame);
+  skip_to_signal_n (receiver, DS_FRAME_SIGNAL_DIFF, 2);
 
   client_free (source);
   client_free (receiver);
@@ -1217,9 +1012,9 @@ GST_START_TEST (test_cluster_foreign_messages)
   guint i;
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
-  source = client_connect (a, "peer", "evil");
+  source = client_connect_channel (a, "peer", "evil");
   client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
-  receiver = client_connect (b, "stream", "evil");
+  receiver = client_connect_channel (b, "stream", "evil");
   frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
   g_bytes_unref (frame);
   wait_remote_receivers (a, "evil", 1);

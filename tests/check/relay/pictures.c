@@ -47,147 +47,7 @@
 
 #define WAIT_MS 5000
 
-static GMainContext *context;
-static SoupSession *session;
-
-typedef struct
-{
-  SoupWebsocketConnection *conn;
-  GQueue messages;              /* GBytes */
-  gboolean closed;
-} TestClient;
-
-static void
-setup (void)
-{
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  session = soup_session_new ();
-}
-
-static void
-teardown (void)
-{
-  g_clear_object (&session);
-  while (g_main_context_iteration (context, FALSE));
-  g_main_context_pop_thread_default (context);
-  g_main_context_unref (context);
-  context = NULL;
-}
-
-#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
-  gint64 _end = g_get_monotonic_time () + (ms) * 1000;                  \
-  while (!(cond) && g_get_monotonic_time () < _end) {                   \
-    if (!g_main_context_iteration (context, FALSE))                     \
-      g_usleep (500);                                                   \
-  }                                                                     \
-} G_STMT_END
-
-static void
-client_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
-    TestClient * client)
-{
-  if (type == SOUP_WEBSOCKET_DATA_BINARY)
-    g_queue_push_tail (&client->messages, g_bytes_ref (message));
-}
-
-static void
-client_closed_cb (SoupWebsocketConnection * conn, TestClient * client)
-{
-  client->closed = TRUE;
-}
-
-static void
-connect_done_cb (GObject * source, GAsyncResult * res, gpointer user_data)
-{
-  SoupWebsocketConnection **conn = user_data;
-
-  *conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), res,
-      NULL);
-  if (*conn == NULL)
-    *conn = (gpointer) 1;       /* done, failed */
-}
-
-static TestClient *
-client_connect (DsTestRelay * relay, const gchar * role, const gchar * name)
-{
-  gchar *path = g_strdup_printf ("/%s/%s", role, name);
-  gchar *uri = ds_test_relay_ws_uri (relay, path);
-  SoupMessage *msg = soup_message_new ("GET", uri);
-  SoupWebsocketConnection *conn = NULL;
-  TestClient *client = g_new0 (TestClient, 1);
-
-  soup_session_websocket_connect_async (session, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, NULL, connect_done_cb, &conn);
-  WAIT_UNTIL (conn != NULL, WAIT_MS);
-  fail_unless (conn != NULL && conn != (gpointer) 1, "cannot connect to %s",
-      uri);
-  g_object_unref (msg);
-  g_free (uri);
-  g_free (path);
-
-  g_queue_init (&client->messages);
-  client->conn = conn;
-  soup_websocket_connection_set_max_incoming_payload_size (conn,
-      128 * 1024 * 1024);
-  g_signal_connect (conn, "message", G_CALLBACK (client_message_cb), client);
-  g_signal_connect (conn, "closed", G_CALLBACK (client_closed_cb), client);
-  return client;
-}
-
-static void
-client_free (TestClient * client)
-{
-  g_signal_handlers_disconnect_by_data (client->conn, client);
-  if (soup_websocket_connection_get_state (client->conn) ==
-      SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (client->conn, 1000, NULL);
-  g_object_unref (client->conn);
-  g_queue_clear_full (&client->messages, (GDestroyNotify) g_bytes_unref);
-  g_free (client);
-}
-
-/* Sends and takes @frame */
-static void
-client_send (TestClient * client, GBytes * frame)
-{
-  soup_websocket_connection_send_message (client->conn,
-      SOUP_WEBSOCKET_DATA_BINARY, frame);
-  g_bytes_unref (frame);
-}
-
-static GBytes *
-client_pop (TestClient * client, guint ms)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&client->messages), ms);
-  return g_queue_pop_head (&client->messages);
-}
-
-static DsHeader
-frame_header (GBytes * frame)
-{
-  DsHeader header;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (frame, &len);
-
-  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
-  return header;
-}
-
-static GBytes *
-make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
-    guint16 height, const void *payload, gsize len)
-{
-  DsHeader header = { 0, };
-
-  header.type = type;
-  header.flags = flags;
-  header.seq = seq;
-  header.timestamp = seq * 10;
-  header.width = width;
-  header.height = height;
-  return ds_frame_pack (&header, payload, len);
-}
+#include "../ds-test-wsclient.h"
 
 /* A DeltaPixels of @width x @height whose code is @literal bytes of
  * @value (not 0) followed by zero runs up to width*height*4: the code of
@@ -339,26 +199,6 @@ count_keyframe_requests (TestClient * source)
   return n;
 }
 
-static DsTestRelay *
-start_relay (const gchar * first_arg, ...)
-{
-  GPtrArray *args = g_ptr_array_new ();
-  const gchar *arg;
-  DsTestRelay *relay;
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
-  g_ptr_array_unref (args);
-  fail_unless (relay != NULL, "could not start ds-relay ($DS_RELAY=%s)",
-      g_getenv ("DS_RELAY"));
-  return relay;
-}
-
 #define relay_rss_kb(relay) \
     ds_test_proc_status_kb (ds_test_relay_get_pid (relay), "VmRSS:")
 #define relay_peak_rss_kb(relay) \
@@ -405,8 +245,8 @@ static void
 honest_start (Honest * h, DsTestRelay * relay)
 {
   memset (h, 0, sizeof (*h));
-  h->source = client_connect (relay, "peer", "honest");
-  h->receiver = client_connect (relay, "stream", "honest");
+  h->source = client_connect_channel (relay, "peer", "honest");
+  h->receiver = client_connect_channel (relay, "stream", "honest");
 }
 
 /* One more picture from the honest source; its receiver must decode it */
@@ -466,10 +306,10 @@ static const struct
 
 GST_START_TEST (test_huge_keyframe_refused)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   guint16 w = huge_sizes[__i__].width, h = huge_sizes[__i__].height;
-  TestClient *source = client_connect (relay, "peer", "attacked");
-  TestClient *receiver = client_connect (relay, "stream", "attacked");
+  TestClient *source = client_connect_channel (relay, "peer", "attacked");
+  TestClient *receiver = client_connect_channel (relay, "stream", "attacked");
   guint8 one[4] = { 1, 2, 3, 4 };
   gsize rss_before, rss_after;
   Honest honest;
@@ -544,8 +384,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_delta_flood_on_huge_keyframe)
 {
-  DsTestRelay *relay = start_relay (NULL);
-  TestClient *source = client_connect (relay, "peer", "flood");
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "flood");
   guint8 *junk = g_malloc (BIG_DELTA_BYTES);
   gsize rss_before, rss_after;
   Honest honest;
@@ -597,8 +437,9 @@ GST_END_TEST;
 GST_START_TEST (test_delta_chain_bounded)
 {
   gchar *bound = g_strdup_printf ("%u", CACHE_BOUND);
-  DsTestRelay *relay = start_relay ("--max-channel-cache-bytes", bound, NULL);
-  TestClient *source = client_connect (relay, "peer", "chain");
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-channel-cache-bytes", bound, NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "chain");
   TestClient *joiners[10];
   guint8 *sent = g_malloc0 (CSIZE), *next = g_malloc (CSIZE);
   guint8 *shown = g_malloc (CSIZE);
@@ -632,7 +473,7 @@ GST_START_TEST (test_delta_chain_bounded)
 
   /* a storm of joiners: each draws the exact picture; no rebuild */
   for (i = 0; i < G_N_ELEMENTS (joiners); i++)
-    joiners[i] = client_connect (relay, "stream", "chain");
+    joiners[i] = client_connect_channel (relay, "stream", "chain");
   for (i = 0; i < G_N_ELEMENTS (joiners); i++) {
     gboolean have = FALSE;
     GBytes *frame;
@@ -669,8 +510,9 @@ GST_END_TEST;
 GST_START_TEST (test_motion_compressed_chain_late_joiner)
 {
   gchar *bound = g_strdup_printf ("%u", CACHE_BOUND);
-  DsTestRelay *relay = start_relay ("--max-channel-cache-bytes", bound, NULL);
-  TestClient *source = client_connect (relay, "peer", "scroll");
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-channel-cache-bytes", bound, NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "scroll");
   guint8 *sent = g_malloc (CSIZE), *next = g_malloc (CSIZE);
   guint8 *shown = g_malloc (CSIZE);
   gsize cap = DS_MOTION_TABLE_SIZE (2) + DS_RLE_MAX_ENCODED_SIZE (CSIZE);
@@ -731,7 +573,7 @@ GST_START_TEST (test_motion_compressed_chain_late_joiner)
       gboolean have = FALSE;
 
       sync_with_relay (source);
-      joiner = client_connect (relay, "stream", "scroll");
+      joiner = client_connect_channel (relay, "stream", "scroll");
       sync_with_relay (joiner);
       while ((frame = g_queue_pop_head (&joiner->messages))) {
         apply_picture_frame (frame, shown, CSIZE, &have);
@@ -770,8 +612,9 @@ GST_END_TEST;
 GST_START_TEST (test_chain_dropped_joiner_waits)
 {
   gchar *bound = g_strdup_printf ("%u", DROP_BOUND);
-  DsTestRelay *relay = start_relay ("--max-channel-cache-bytes", bound, NULL);
-  TestClient *source = client_connect (relay, "peer", "drop");
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-channel-cache-bytes", bound, NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "drop");
   TestClient *joiner;
   guint8 *picture = g_malloc (CSIZE), *shown = g_malloc (CSIZE);
   guint8 *junk = g_malloc (200 * 1024);
@@ -791,7 +634,7 @@ GST_START_TEST (test_chain_dropped_joiner_waits)
   fail_unless (metric (relay, "ds_relay_cache_drops_total") >= 1);
   count_keyframe_requests (source);
 
-  joiner = client_connect (relay, "stream", "drop");
+  joiner = client_connect_channel (relay, "stream", "drop");
   sync_with_relay (joiner);
   /* live deltas it has no reference for do not reach it */
   client_send (source, make_frame (DS_FRAME_DELTA_PIXELS, DS_FLAG_COMPRESSED,
@@ -830,9 +673,9 @@ GST_END_TEST;
  * nobody; the relay asks the source for a keyframe */
 GST_START_TEST (test_delta_without_reference)
 {
-  DsTestRelay *relay = start_relay (NULL);
-  TestClient *source = client_connect (relay, "peer", "noref");
-  TestClient *receiver = client_connect (relay, "stream", "noref");
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "noref");
+  TestClient *receiver = client_connect_channel (relay, "stream", "noref");
   guint8 picture[HSIZE], shown[HSIZE];
   gboolean have = FALSE;
   GBytes *frame;
@@ -870,8 +713,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_cache_freed_after_grace)
 {
-  DsTestRelay *relay = start_relay ("--source-grace", "0.5", NULL);
-  TestClient *source = client_connect (relay, "peer", "grace");
+  DsTestRelay *relay = ds_test_relay_start_ok ("--source-grace", "0.5", NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "grace");
   gsize rss_before, rss_full, rss_after;
   guint64 cached;
   gint64 left, gone;
@@ -919,9 +762,9 @@ GST_END_TEST;
  * is refused like a Pixels frame: the receivers' decoders never see it */
 GST_START_TEST (test_huge_image_refused)
 {
-  DsTestRelay *relay = start_relay (NULL);
-  TestClient *source = client_connect (relay, "peer", "png");
-  TestClient *receiver = client_connect (relay, "stream", "png");
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
+  TestClient *source = client_connect_channel (relay, "peer", "png");
+  TestClient *receiver = client_connect_channel (relay, "stream", "png");
   /* PNG signature and an IHDR of 100000 x 100000 */
   static const guint8 png[] = {
     0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n',
@@ -970,7 +813,7 @@ GST_START_TEST (test_picture_options)
     g_object_unref (process);
   }
 
-  relay = start_relay ("--max-picture-pixels", "100",
+  relay = ds_test_relay_start_ok ("--max-picture-pixels", "100",
       "--max-channel-cache-bytes", "4096", NULL);
   ds_test_relay_free (relay);
 }

@@ -235,26 +235,6 @@ GST_END_TEST;
 
 /* Raw clients against the real relay */
 
-static DsTestRelay *
-start_relay (const gchar * first_arg, ...)
-{
-  GPtrArray *args = g_ptr_array_new ();
-  const gchar *arg;
-  DsTestRelay *relay;
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
-  g_ptr_array_unref (args);
-  fail_unless (relay != NULL, "could not start ds-relay ($DS_RELAY=%s)",
-      g_getenv ("DS_RELAY"));
-  return relay;
-}
-
 static gboolean
 accept_any_cb (GTlsConnection * conn, GTlsCertificate * cert,
     GTlsCertificateFlags errors, gpointer user_data)
@@ -399,7 +379,7 @@ raw_request (guint port, const gchar * request, gchar ** head)
 
 GST_START_TEST (test_http_answers)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   guint port = ds_test_relay_get_port (relay);
   GString *big = g_string_new ("GET /healthz HTTP/1.1\r\nHost: a\r\n");
   gchar *head = NULL;
@@ -448,7 +428,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_body_refused)
 {
-  DsTestRelay *relay = start_relay ("--publish-token", "secret", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--publish-token", "secret", NULL);
   guint port = ds_test_relay_get_port (relay);
   GPid pid = ds_test_relay_get_pid (relay);
   const gchar *paths[] = { "/healthz", "/peer/body" };
@@ -510,7 +491,8 @@ GST_END_TEST;
  * and one that never finishes its head within --handshake-timeout */
 GST_START_TEST (test_announced_body_closed)
 {
-  DsTestRelay *relay = start_relay ("--handshake-timeout", "0.5", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--handshake-timeout", "0.5", NULL);
   guint port = ds_test_relay_get_port (relay);
   GIOStream *conn, *silent;
 
@@ -543,7 +525,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_keepalive_no_fd_leak)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   guint port = ds_test_relay_get_port (relay);
   GPid pid = ds_test_relay_get_pid (relay);
   guint fds_before, fds_after, i;
@@ -609,7 +591,7 @@ check_host (guint port, const gchar * host, const gchar * origin,
 /* Item 7: a DNS rebinding page sets Host and Origin alike */
 GST_START_TEST (test_host_check)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   guint port = ds_test_relay_get_port (relay);
 
   /* defaults: rebinding refused, the relay's own names served */
@@ -621,7 +603,7 @@ GST_START_TEST (test_host_check)
       200);
   ds_test_relay_free (relay);
 
-  relay = start_relay ("--allowed-host", "relay.example",
+  relay = ds_test_relay_start_ok ("--allowed-host", "relay.example",
       "--allowed-host", "proxy.example:443",
       "--allowed-origin", "https://app.example", NULL);
   port = ds_test_relay_get_port (relay);
@@ -663,7 +645,7 @@ GST_END_TEST;
 /* Item 7: the decoded token must not be cut at a NUL */
 GST_START_TEST (test_nul_token)
 {
-  DsTestRelay *relay = start_relay ("--publish-token", "PUB", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--publish-token", "PUB", NULL);
   guint port = ds_test_relay_get_port (relay);
   const gchar *nul_token = "/peer/nul?token=PUB%00x";
   const gchar *bad_escape = "/peer/nul?token=PUB%0";
@@ -699,7 +681,8 @@ wait_fds (GPid pid, guint n)
 /* Item 7: connections per client address, counted from accept */
 GST_START_TEST (test_clients_per_address)
 {
-  DsTestRelay *relay = start_relay ("--max-clients-per-address", "4", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-clients-per-address", "4", NULL);
   guint port = ds_test_relay_get_port (relay);
   GPid pid = ds_test_relay_get_pid (relay);
   GIOStream *upgraded[2], *idle[2], *extra;

@@ -47,234 +47,7 @@
  * handshake once took over 5 s on a loaded machine */
 #define WAIT_MS (DS_TEST_SANITIZED ? 20000 : 5000)
 
-static GMainContext *context;
-static SoupSession *session;
-
-typedef struct
-{
-  SoupWebsocketConnection *conn;
-  GQueue messages;              /* GBytes, binary */
-  GQueue texts;                 /* GBytes, text */
-  gboolean closed;
-  gushort close_code;
-  gchar *close_reason;
-  guint status;                 /* HTTP status when the upgrade failed */
-} TestClient;
-
-static void
-setup (void)
-{
-  context = g_main_context_new ();
-  g_main_context_push_thread_default (context);
-  session = soup_session_new ();
-}
-
-static void
-teardown (void)
-{
-  g_clear_object (&session);
-  while (g_main_context_iteration (context, FALSE));
-  g_main_context_pop_thread_default (context);
-  g_main_context_unref (context);
-  context = NULL;
-}
-
-/* Runs the context for @ms milliseconds */
-static void
-pump (guint ms)
-{
-  gint64 end = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < end) {
-    if (!g_main_context_iteration (context, FALSE))
-      g_usleep (500);
-  }
-}
-
-#define WAIT_UNTIL(cond, ms) G_STMT_START {                              \
-  gint64 _end = g_get_monotonic_time () + (ms) * 1000;                  \
-  while (!(cond) && g_get_monotonic_time () < _end) {                   \
-    if (!g_main_context_iteration (context, FALSE))                     \
-      g_usleep (500);                                                   \
-  }                                                                     \
-} G_STMT_END
-
-static void
-client_message_cb (SoupWebsocketConnection * conn, gint type, GBytes * message,
-    TestClient * client)
-{
-  if (type == SOUP_WEBSOCKET_DATA_BINARY)
-    g_queue_push_tail (&client->messages, g_bytes_ref (message));
-  else
-    g_queue_push_tail (&client->texts, g_bytes_ref (message));
-}
-
-static void
-client_closed_cb (SoupWebsocketConnection * conn, TestClient * client)
-{
-  client->closed = TRUE;
-  client->close_code = soup_websocket_connection_get_close_code (conn);
-  client->close_reason =
-      g_strdup (soup_websocket_connection_get_close_data (conn));
-}
-
-typedef struct
-{
-  gboolean done;
-  SoupWebsocketConnection *conn;
-} ConnectResult;
-
-static void
-connect_done_cb (GObject * source, GAsyncResult * res, gpointer user_data)
-{
-  ConnectResult *result = user_data;
-
-  result->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source),
-      res, NULL);
-  result->done = TRUE;
-}
-
-static gboolean
-accept_any_certificate_cb (SoupMessage * msg, GTlsCertificate * cert,
-    GTlsCertificateFlags errors, gpointer user_data)
-{
-  return TRUE;
-}
-
-/* Connects to @uri; the client has ->conn NULL and ->status set when the
- * server refused the upgrade */
-static TestClient *
-client_connect_uri (const gchar * uri, const gchar * bearer)
-{
-  TestClient *client = g_new0 (TestClient, 1);
-  SoupMessage *msg = soup_message_new ("GET", uri);
-  ConnectResult result = { FALSE, NULL };
-
-  g_queue_init (&client->messages);
-  g_queue_init (&client->texts);
-  if (bearer) {
-    gchar *value = g_strdup_printf ("Bearer %s", bearer);
-
-    soup_message_headers_append (soup_message_get_request_headers (msg),
-        "Authorization", value);
-    g_free (value);
-  }
-  g_signal_connect (msg, "accept-certificate",
-      G_CALLBACK (accept_any_certificate_cb), NULL);
-  soup_session_websocket_connect_async (session, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, NULL, connect_done_cb, &result);
-  WAIT_UNTIL (result.done, WAIT_MS);
-  fail_unless (result.done, "connecting to %s timed out", uri);
-  client->status = soup_message_get_status (msg);
-  client->conn = result.conn;
-  if (client->conn) {
-    soup_websocket_connection_set_max_incoming_payload_size (client->conn,
-        128 * 1024 * 1024);
-    g_signal_connect (client->conn, "message",
-        G_CALLBACK (client_message_cb), client);
-    g_signal_connect (client->conn, "closed", G_CALLBACK (client_closed_cb),
-        client);
-  }
-  g_object_unref (msg);
-  return client;
-}
-
-static TestClient *
-client_connect (DsTestRelay * relay, const gchar * path, const gchar * bearer)
-{
-  gchar *uri = ds_test_relay_ws_uri (relay, path);
-  TestClient *client = client_connect_uri (uri, bearer);
-
-  g_free (uri);
-  return client;
-}
-
-static TestClient *
-client_connect_ok (DsTestRelay * relay, const gchar * path)
-{
-  TestClient *client = client_connect (relay, path, NULL);
-
-  fail_unless (client->conn != NULL, "could not connect to %s (status %u)",
-      path, client->status);
-  return client;
-}
-
-static void
-client_free (TestClient * client)
-{
-  if (client->conn) {
-    g_signal_handlers_disconnect_by_data (client->conn, client);
-    if (soup_websocket_connection_get_state (client->conn) ==
-        SOUP_WEBSOCKET_STATE_OPEN)
-      soup_websocket_connection_close (client->conn, 1000, NULL);
-    g_object_unref (client->conn);
-  }
-  g_queue_clear_full (&client->messages, (GDestroyNotify) g_bytes_unref);
-  g_queue_clear_full (&client->texts, (GDestroyNotify) g_bytes_unref);
-  g_free (client->close_reason);
-  g_free (client);
-}
-
-static void
-client_send (TestClient * client, GBytes * frame)
-{
-  soup_websocket_connection_send_message (client->conn,
-      SOUP_WEBSOCKET_DATA_BINARY, frame);
-  g_bytes_unref (frame);
-}
-
-static void
-client_send_raw (TestClient * client, const void *data, gsize len)
-{
-  soup_websocket_connection_send_binary (client->conn, data, len);
-}
-
-static GBytes *
-make_frame (guint8 type, guint8 flags, guint16 seq, guint16 width,
-    guint16 height, const void *payload, gsize len)
-{
-  DsHeader header = { 0, };
-
-  header.type = type;
-  header.flags = flags;
-  header.seq = seq;
-  header.timestamp = seq * 10;
-  header.width = width;
-  header.height = height;
-  return ds_frame_pack (&header, payload, len);
-}
-
-static GBytes *
-make_signal (guint8 type, guint16 seq, const gchar * json)
-{
-  return make_frame (type, type == DS_FRAME_SIGNAL_SYNC ? DS_FLAG_KEYFRAME : 0,
-      seq, 0, 0, json, strlen (json));
-}
-
-static GBytes *
-make_input (guint8 type, const void *payload, gsize len)
-{
-  return make_frame (type, DS_FLAG_INPUT, 1, 0, 0, payload, len);
-}
-
-/* Pops the next binary message, waiting up to @ms; NULL on timeout */
-static GBytes *
-client_pop (TestClient * client, guint ms)
-{
-  WAIT_UNTIL (!g_queue_is_empty (&client->messages), ms);
-  return g_queue_pop_head (&client->messages);
-}
-
-static DsHeader
-frame_header (GBytes * frame)
-{
-  DsHeader header;
-  gsize len;
-  const guint8 *data = g_bytes_get_data (frame, &len);
-
-  fail_unless (ds_frame_parse_message (data, len, 0, &header, NULL));
-  return header;
-}
+#include "../ds-test-wsclient.h"
 
 static gchar *
 frame_payload_string (GBytes * frame)
@@ -284,20 +57,6 @@ frame_payload_string (GBytes * frame)
 
   return g_strndup ((const gchar *) data + DS_HEADER_SIZE, len -
       DS_HEADER_SIZE);
-}
-
-/* Pops the next frame; fails unless it has @type (and @flags when
- * FLAG_INPUT is asked) */
-static GBytes *
-expect_frame (TestClient * client, guint8 type)
-{
-  GBytes *frame = client_pop (client, WAIT_MS);
-  DsHeader header;
-
-  fail_unless (frame != NULL, "no frame of type 0x%02x arrived", type);
-  header = frame_header (frame);
-  fail_unless_equals_int (header.type, type);
-  return frame;
 }
 
 static JsonObject *
@@ -325,21 +84,6 @@ expect_signal (TestClient * client, guint8 type)
   return object;
 }
 
-static void
-expect_nothing (TestClient * client, guint ms)
-{
-  GBytes *frame;
-
-  pump (ms);
-  frame = g_queue_pop_head (&client->messages);
-  if (frame) {
-    DsHeader header = frame_header (frame);
-
-    fail ("unexpected frame of type 0x%02x flags 0x%02x", header.type,
-        header.flags);
-  }
-}
-
 /* Waits for a ReceiverCount input frame and returns its count */
 static guint
 expect_receiver_count (TestClient * source)
@@ -359,26 +103,6 @@ expect_receiver_count (TestClient * source)
   count = GST_READ_UINT32_LE (data + DS_HEADER_SIZE);
   g_bytes_unref (frame);
   return count;
-}
-
-static DsTestRelay *
-start_relay (const gchar * first_arg, ...)
-{
-  GPtrArray *args = g_ptr_array_new ();
-  const gchar *arg;
-  DsTestRelay *relay;
-  va_list ap;
-
-  va_start (ap, first_arg);
-  for (arg = first_arg; arg; arg = va_arg (ap, const gchar *))
-      g_ptr_array_add (args, (gpointer) arg);
-  va_end (ap);
-  g_ptr_array_add (args, NULL);
-  relay = ds_test_relay_startv ((const gchar * const *) args->pdata);
-  g_ptr_array_unref (args);
-  fail_unless (relay != NULL, "could not start ds-relay ($DS_RELAY=%s)",
-      g_getenv ("DS_RELAY"));
-  return relay;
 }
 
 /* A source on @channel that already consumed its first ReceiverCount */
@@ -428,7 +152,7 @@ sync_with_relay (TestClient * client)
 
 GST_START_TEST (test_fan_out_in_order)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "fan");
   TestClient *receivers[3];
   guint i, r;
@@ -471,7 +195,7 @@ GST_END_TEST;
 /* SPEC §6.4, the original relay's test names */
 GST_START_TEST (test_catchup_merges_multiple_diffs)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "c1");
   TestClient *late;
   JsonObject *state;
@@ -513,7 +237,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_catchup_diffs_only_no_sync)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "c2");
   TestClient *late;
   JsonObject *state;
@@ -570,7 +294,7 @@ source_got_input (TestClient * source, guint8 type, guint ms)
  * since, then the live ones, and the source is asked for nothing */
 GST_START_TEST (test_encoded_video_passes)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "enc");
   TestClient *early = connect_receiver (relay, "enc"), *late = NULL;
   GBytes *sent[8];
@@ -623,7 +347,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_catchup_asks_diffs_only_source_for_sync)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "restart");
   TestClient *early, *late;
   JsonObject *state;
@@ -672,7 +396,7 @@ GST_END_TEST;
  * SubscribeFilter: dropped and counted, the relay goes on */
 GST_START_TEST (test_hostile_signal_json)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "hostile");
   TestClient *receiver = connect_receiver (relay, "hostile");
   GString *json = g_string_new ("/*\"*/");
@@ -720,7 +444,7 @@ GST_END_TEST;
  * catch-up is one frame of the current state, rebuilt after a change */
 GST_START_TEST (test_signal_bounds)
 {
-  DsTestRelay *relay = start_relay ("--max-signal-bytes", "100",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-signal-bytes", "100",
       "--max-signal-keys", "3", NULL);
   TestClient *source = connect_source (relay, "bounds");
   TestClient *receiver = connect_receiver (relay, "bounds");
@@ -787,7 +511,8 @@ GST_END_TEST;
  * library's defaults (a 1.5 MB frame with --max-signal-bytes 3000000) */
 GST_START_TEST (test_signal_bounds_filtered)
 {
-  DsTestRelay *relay = start_relay ("--max-signal-bytes", "3000000", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-signal-bytes", "3000000", NULL);
   TestClient *source = connect_source (relay, "bigfilter");
   TestClient *receiver = connect_receiver (relay, "bigfilter");
   GString *json = g_string_new ("{\"a\":1,\"big\":\"");
@@ -817,7 +542,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_catchup_preserves_version_counters)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "c3");
   TestClient *late;
   JsonObject *state, *versions;
@@ -907,7 +632,7 @@ apply_picture_frame (GBytes * frame, guint8 * picture, gboolean * have)
  * picture at once */
 GST_START_TEST (test_catchup_picture_chain)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "pic");
   TestClient *late;
   guint8 pictures[4][PSIZE];
@@ -948,7 +673,7 @@ GST_END_TEST;
  * sends ONE Pixels frame */
 GST_START_TEST (test_catchup_picture_rebuilt)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "pic2");
   TestClient *late;
   guint8 prev[PSIZE], cur[PSIZE];
@@ -1001,7 +726,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_keyframe_request)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "kf");
   TestClient *receivers[8];
   guint8 picture[PSIZE];
@@ -1064,7 +789,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_receiver_count)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *early = connect_receiver (relay, "rc");
   TestClient *source, *other_receiver;
 
@@ -1086,7 +811,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_input_reaches_source_only)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "in");
   TestClient *a = connect_receiver (relay, "in");
   TestClient *b = connect_receiver (relay, "in");
@@ -1126,7 +851,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_view_only)
 {
-  DsTestRelay *relay = start_relay ("--view-token", "look", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--view-token", "look", NULL);
   TestClient *source = connect_source (relay, "vo");
   TestClient *viewer = client_connect (relay, "/stream/vo?token=look", NULL);
   guint8 key[3] = { 65, 0, 0 };
@@ -1143,7 +868,7 @@ GST_START_TEST (test_view_only)
   client_free (source);
   ds_test_relay_free (relay);
 
-  relay = start_relay ("--view-only", NULL);
+  relay = ds_test_relay_start_ok ("--view-only", NULL);
   source = connect_source (relay, "vo");
   viewer = connect_receiver (relay, "vo");
   expect_receiver_count (source);
@@ -1158,7 +883,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_subscribe_filter)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "sel");
   TestClient *all = connect_receiver (relay, "sel");
   TestClient *some = connect_receiver (relay, "sel");
@@ -1197,7 +922,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_ping_echo)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "ping");
   TestClient *a = connect_receiver (relay, "ping");
   TestClient *b = connect_receiver (relay, "ping");
@@ -1233,7 +958,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_end_keeps_channel)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "end");
   TestClient *receiver = connect_receiver (relay, "end");
   gchar *body = NULL;
@@ -1258,7 +983,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_take_over)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *old_source = connect_source (relay, "mig");
   TestClient *receiver = connect_receiver (relay, "mig");
   TestClient *new_source;
@@ -1376,7 +1101,7 @@ channel_listed (DsTestRelay * relay, const gchar * name)
 
 GST_START_TEST (test_source_grace)
 {
-  DsTestRelay *relay = start_relay ("--source-grace", "1", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--source-grace", "1", NULL);
   TestClient *source = connect_source (relay, "gr");
   TestClient *late;
   JsonObject *object;
@@ -1418,7 +1143,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_idle_removal)
 {
-  DsTestRelay *relay = start_relay ("--idle-grace", "0.5", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--idle-grace", "0.5", NULL);
   TestClient *receiver = connect_receiver (relay, "idle");
   gint64 left, gone;
 
@@ -1441,7 +1166,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_auth)
 {
-  DsTestRelay *relay = start_relay ("--publish-token", "pub",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--publish-token", "pub",
       "--subscribe-token", "sub", NULL);
   TestClient *client;
 
@@ -1482,7 +1207,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_channel_names)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   const gchar *bad[] = {
     "/stream/", "/stream/a%20b", "/stream/a/b", "/peer/caf%C3%A9",
     ("/peer/"
@@ -1538,7 +1263,7 @@ wait_metric (DsTestRelay * relay, const gchar * name, gint64 value)
 
 GST_START_TEST (test_limits)
 {
-  DsTestRelay *relay = start_relay ("--max-frame-bytes", "1000",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-frame-bytes", "1000",
       "--max-clients", "3", "--max-channels", "2", NULL);
   TestClient *source = connect_source (relay, "lim");
   TestClient *receiver = connect_receiver (relay, "lim");
@@ -1591,7 +1316,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_malformed_frames)
 {
-  DsTestRelay *relay = start_relay ("--max-frame-bytes", "100000", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-frame-bytes", "100000", NULL);
   TestClient *source = connect_source (relay, "bad");
   TestClient *receiver = connect_receiver (relay, "bad");
   TestClient *rude = connect_receiver (relay, "bad");
@@ -1650,7 +1376,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_signaling)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *a = client_connect_ok (relay, "/signal/rtc");
   TestClient *b = client_connect_ok (relay, "/signal/rtc");
   TestClient *c = client_connect_ok (relay, "/signal/other");
@@ -1700,7 +1426,7 @@ http_get_header (DsTestRelay * relay, const gchar * path, guint * status)
 
 GST_START_TEST (test_http_endpoints)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "web");
   TestClient *receiver = connect_receiver (relay, "web");
   gchar *body = NULL;
@@ -1785,7 +1511,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_sigterm)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "bye");
   TestClient *receiver = connect_receiver (relay, "bye");
   gint status;
@@ -1810,7 +1536,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_restart_same_port)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   guint port = ds_test_relay_get_port (relay);
 
   fail_unless_equals_int (ds_test_relay_stop (relay), 0);
@@ -1984,7 +1710,7 @@ connect_stuck_receiver (DsTestRelay * relay, const gchar * channel)
 GST_START_TEST (test_slow_receiver)
 {
   /* under ASan the fast receiver may pause for longer */
-  DsTestRelay *relay = start_relay ("--max-queue-bytes", "4194304",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-queue-bytes", "4194304",
       "--stuck-timeout", DS_TEST_SANITIZED ? "3" : "1", NULL);
   TestClient *source = connect_source (relay, "slow");
   TestClient *fast = connect_receiver (relay, "slow");
@@ -2059,7 +1785,7 @@ GST_END_TEST;
  * picture, never a delta on a missing reference */
 GST_START_TEST (test_slow_receiver_resync)
 {
-  DsTestRelay *relay = start_relay ("--max-queue-bytes", "65536",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-queue-bytes", "65536",
       "--stuck-timeout", "20", NULL);
   TestClient *source = connect_source (relay, "rs");
   GSocketConnection *lagging = connect_stuck_receiver (relay, "rs");
@@ -2187,7 +1913,8 @@ GST_END_TEST;
 /* A connection that never completes its request is closed */
 GST_START_TEST (test_handshake_timeout)
 {
-  DsTestRelay *relay = start_relay ("--handshake-timeout", "0.5", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--handshake-timeout", "0.5", NULL);
   GSocketClient *socket_client = g_socket_client_new ();
   GSocketConnection *conn;
   GInputStream *in;
@@ -2219,7 +1946,7 @@ GST_END_TEST;
 /* A burst of 50 joiners at once: all get in and all get the frames */
 GST_START_TEST (test_connection_burst)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "burst");
   ConnectResult results[50];
   gchar *uri = ds_test_relay_ws_uri (relay, "/stream/burst");
@@ -2261,7 +1988,7 @@ GST_END_TEST;
  * by itself) stays, a silent one is dropped after three intervals */
 GST_START_TEST (test_keepalive)
 {
-  DsTestRelay *relay = start_relay ("--keepalive", "1", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--keepalive", "1", NULL);
   TestClient *source = connect_source (relay, "ka");
   TestClient *alive = connect_receiver (relay, "ka");
   GSocketConnection *silent;
@@ -2291,7 +2018,7 @@ GST_END_TEST;
  * and a Keyframe (0xF0) from the source resets what joiners get */
 GST_START_TEST (test_catchup_image_and_reset)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   TestClient *source = connect_source (relay, "img");
   TestClient *late;
   guint8 picture[PSIZE];
@@ -2592,7 +2319,7 @@ wait_relay_read (GIOStream * stream)
 
 GST_START_TEST (test_declared_size)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   GPid pid = ds_test_relay_get_pid (relay);
   GIOStream *receiver, *peers[DECLARED_PEERS];
   GByteArray *frame = g_byte_array_new ();
@@ -2653,7 +2380,7 @@ GST_END_TEST;
 /* An unmasked frame or reserved bits: refused on the first two bytes */
 GST_START_TEST (test_early_refusal)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   static const guint8 unmasked[] = { 0x82, 0x03, 'a' };
   static const guint8 reserved[] = { 0xC2, 0x83, 0x00 };
   GIOStream *conn;
@@ -2678,7 +2405,8 @@ GST_END_TEST;
 
 GST_START_TEST (test_ping_flood)
 {
-  DsTestRelay *relay = start_relay ("--max-queue-bytes", "1048576", NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-queue-bytes", "1048576", NULL);
   GPid pid = ds_test_relay_get_pid (relay);
   TestClient *source = connect_source (relay, "flood");
   TestClient *receiver = connect_receiver (relay, "flood");
@@ -2745,7 +2473,7 @@ GST_END_TEST;
 /* Web pages of other origins may not connect; the relay's own may */
 GST_START_TEST (test_origin)
 {
-  DsTestRelay *relay = start_relay ("--allowed-origin",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--allowed-origin",
       "https://app.example", NULL);
   guint port = ds_test_relay_get_port (relay);
   gchar *own = g_strdup_printf ("http://127.0.0.1:%u", port);
@@ -3036,7 +2764,7 @@ GST_END_TEST;
 /* A source that never reads is closed as stuck like a receiver */
 GST_START_TEST (test_stuck_source)
 {
-  DsTestRelay *relay = start_relay ("--max-queue-bytes", "65536",
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-queue-bytes", "65536",
       "--stuck-timeout", "1", NULL);
   TestClient *receiver = connect_receiver (relay, "stucksrc");
   guint status = 0;
@@ -3115,7 +2843,7 @@ close_answer (DsTestRelay * relay, const guint8 * payload, gsize len)
 /* RFC 6455 §5.5.1, §7.4: the relay's answers to close frames */
 GST_START_TEST (test_close_handshake)
 {
-  DsTestRelay *relay = start_relay (NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
   static const guint8 one[] = { 0x03 };
   static const guint8 c1005[] = { 0x03, 0xed };
   static const guint8 c999[] = { 0x03, 0xe7 };
@@ -3162,7 +2890,7 @@ GST_START_TEST (test_idle_connections_memory)
    * own (GLib's worker thread may make it at any time) is not what this
    * test measures, and failed it under load */
   g_setenv ("MALLOC_ARENA_MAX", "1", TRUE);
-  relay = start_relay (NULL);
+  relay = ds_test_relay_start_ok (NULL);
   g_unsetenv ("MALLOC_ARENA_MAX");
   pid = ds_test_relay_get_pid (relay);
 
@@ -3197,7 +2925,7 @@ GST_END_TEST;
 
 GST_START_TEST (test_memory_returned)
 {
-  DsTestRelay *relay = start_relay ("--stuck-timeout", "1", NULL);
+  DsTestRelay *relay = ds_test_relay_start_ok ("--stuck-timeout", "1", NULL);
   TestClient *source = connect_source (relay, "trim");
   GSocketConnection *stuck;
   guint8 *payload = g_malloc (SLOW_FRAME);
@@ -3293,7 +3021,8 @@ raw_read_available (GIOStream * stream, GByteArray * buf)
 GST_START_TEST (test_catchup_survives_overflow)
 {
   gchar *limit = g_strdup_printf ("%u", CSIZE + CSIZE / 4);
-  DsTestRelay *relay = start_relay ("--max-queue-bytes", limit, NULL);
+  DsTestRelay *relay =
+      ds_test_relay_start_ok ("--max-queue-bytes", limit, NULL);
   TestClient *source = connect_source (relay, "bigpic");
   GIOStream *slow;
   GByteArray *buf = g_byte_array_new ();
