@@ -1347,6 +1347,8 @@ relay_channel_get_stats (RelayChannel * channel, RelayChannelStats * stats)
   memset (stats, 0, sizeof (*stats));
   stats->name = channel->name;
   stats->has_source = channel->source != NULL;
+  stats->has_remote_source = channel->relay->cluster != NULL &&
+      relay_cluster_has_remote_source (channel->relay->cluster, channel);
   stats->receivers = channel->receivers.length;
   stats->signaling = channel->signaling.length;
   stats->counters = channel->counters;

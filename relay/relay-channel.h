@@ -57,6 +57,7 @@ typedef struct
 {
   const gchar *name;
   gboolean has_source;
+  gboolean has_remote_source;   /* on another node of the cluster */
   guint receivers;
   guint signaling;
   RelayChannelCounters counters;

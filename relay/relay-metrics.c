@@ -39,8 +39,13 @@ add_channel_object (JsonBuilder * builder, RelayChannel * channel)
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "name");
   json_builder_add_string_value (builder, stats.name);
+  /* a source on any node; remote_source: on another node of the
+   * cluster (a watching node's viewers see its frames too) */
   json_builder_set_member_name (builder, "source");
-  json_builder_add_boolean_value (builder, stats.has_source);
+  json_builder_add_boolean_value (builder, stats.has_source
+      || stats.has_remote_source);
+  json_builder_set_member_name (builder, "remote_source");
+  json_builder_add_boolean_value (builder, stats.has_remote_source);
   json_builder_set_member_name (builder, "receivers");
   json_builder_add_int_value (builder, stats.receivers);
   json_builder_set_member_name (builder, "signaling");

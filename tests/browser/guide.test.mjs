@@ -40,6 +40,7 @@ import { Command, elementsMissing } from './lib/gst.mjs';
 import { startXvfb } from './lib/receiver.mjs';
 import { launch, waitInPage, clientPointOf, screenshotOnFailure } from './lib/browser.mjs';
 import { stubDevices } from './lib/devices.mjs';
+import { WebSocket } from 'ws';
 
 const SRC = process.env.DS_SOURCE_ROOT || path.resolve(import.meta.dirname ?? '.', '..', '..');
 const BUILD = process.env.DS_BUILD_ROOT || path.join(SRC, 'build');
@@ -80,7 +81,7 @@ export function readBlocks (file) {
 
 function parseHow (text) {
   const how = { kind: null, opts: {} };
-  const words = text.replace(/\(.*\)/, '').match(/[\w-]+(=("[^"]*"|\S+))?/g) || [];
+  const words = text.replace(/^skip\s*\(.*\)$/, 'skip').match(/[\w-]+(=("[^"]*"|\S+))?/g) || [];
   for (const w of words) {
     const [k, ...rest] = w.split('=');
     const v = rest.join('=').replace(/^"|"$/g, '');
@@ -196,7 +197,8 @@ class GuideRun {
 
   async runAll () {
     const blocks = readBlocks(this.file);
-    const sh = blocks.filter((b) => b.lang === 'sh');
+    // a shell block fenced otherwise does not escape the rule
+    const sh = blocks.filter((b) => ['sh', 'bash', 'shell', 'console'].includes(b.lang));
     assert.ok(sh.length > 0, `no sh blocks in ${this.file}`);
     for (const b of sh) {
       assert.ok(b.how && b.how.kind, `${this.where(b)}: an sh block without a <!-- guide-test: … --> comment`);
@@ -243,9 +245,28 @@ class GuideRun {
         const c = this.spawn(code);
         if (opts.check?.startsWith('source:'))
           await waitForSource(this.ports.main, opts.check.slice(7), c);
+        // check=receiving:CHANNEL: the relay has a receiver on CHANNEL
+        // and sends it frames while the block runs
+        const receiving = opts.check?.startsWith('receiving:') ? opts.check.slice(10) : null;
+        const stat = () => httpJson(`http://127.0.0.1:${this.ports.main}/channels/${receiving}`);
+        let first = null;
+        let last = null;
         const t0 = Date.now();
-        while (Date.now() - t0 < opts.seconds * 1000 && c.proc.exitCode === null)
+        while (Date.now() - t0 < opts.seconds * 1000 && c.proc.exitCode === null) {
           await sleep(100);
+          if (receiving) {
+            const st = await stat();
+            if (st && st.receivers >= 1) {
+              first ??= st;
+              last = st;
+            }
+          }
+        }
+        if (receiving) {
+          assert.ok(first, `${label}: no receiver on channel ${receiving} while it ran:\n${c.out.slice(-3000)}`);
+          assert.ok(last.frames_out > first.frames_out, `${label}: the relay sent no frames on ` +
+              `${receiving} while it ran (frames_out ${first.frames_out} -> ${last.frames_out})`);
+        }
         assert.equal(c.proc.exitCode, null, `${label} exited (${c.proc.exitCode}) within ` +
             `${opts.seconds} s:\n${c.out.slice(-4000)}`);
         assert.doesNotMatch(c.out, /\bERROR\b|CRITICAL/, `${label} printed an error:\n${c.out.slice(-4000)}`);
@@ -349,16 +370,29 @@ guideTest('docs/first-ten-minutes.md works when followed literally', async () =>
     await printed(midi);
   };
 
-  // step 7: the TLS relay answers over https, under the allowed host name
+  // step 7: the TLS relay serves its page under the allowed host name,
+  // and a page's WebSocket under that name is let in; under another name
+  // it is refused (the --allowed-host check)
   run.hooks.remote = async () => {
-    const get = (p) => new Promise((resolve, reject) => {
+    const get = (p, host) => new Promise((resolve, reject) => {
       const req = https.get({ host: '127.0.0.1', port: run.ports.tls, path: p, rejectUnauthorized: false,
-        headers: { Host: `relay.example:${run.ports.tls}`, Origin: `https://relay.example:${run.ports.tls}` } },
+        headers: { Host: `${host}:${run.ports.tls}`, Origin: `https://${host}:${run.ports.tls}` } },
       (res) => { res.resume(); resolve(res.statusCode); });
       req.on('error', reject);
     });
-    assert.equal(await get('/healthz'), 200);
-    assert.equal(await get('/view/demo'), 200);
+    const upgrade = (host) => new Promise((resolve) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${run.ports.tls}/stream/demo`, {
+        rejectUnauthorized: false, headers: { Host: `${host}:${run.ports.tls}` },
+        origin: `https://${host}:${run.ports.tls}`,
+      });
+      ws.on('open', () => { ws.close(); resolve(101); });
+      ws.on('unexpected-response', (req, res) => { res.resume(); resolve(res.statusCode); });
+      ws.on('error', () => resolve(-1));
+    });
+    assert.equal(await get('/healthz', 'relay.example'), 200);
+    assert.equal(await get('/view/demo', 'relay.example'), 200);
+    assert.equal(await upgrade('relay.example'), 101, 'the allowed host name is let in');
+    assert.equal(await upgrade('other.example'), 403, 'another host name is refused');
   };
 
   await run.runAll();

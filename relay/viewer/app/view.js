@@ -32,7 +32,11 @@ const STATS_INTERVAL_MS = 500;
 /* how often the page asks the relay whether the channel has a source
  * (GET /channels/{name}), while it shows no live picture */
 const SOURCE_POLL_MS = 2000;
-/* frames while the relay said "no source": asked again, at most this often */
+const SOURCE_POLL_MAX_MS = 30000;
+const SOURCE_POLL_TIMEOUT_MS = 5000;
+/* frames while the relay said "no source": asked again, at most this
+ * often (and at most every pollDelay / 8: the relay may keep saying so,
+ * a catch-up of a source that left) */
 const SOURCE_REPOLL_MS = 250;
 /* offsets (audio clock − picture timestamp) kept for tests */
 const SYNC_SAMPLES = 300;
@@ -94,6 +98,8 @@ class ViewerPage {
     this.pollTimer = 0;
     this.polling = false;
     this.polledAt = 0;
+    this.pollDelay = SOURCE_POLL_MS;
+    this.opened = 0;            /* connections opened: a poll's answer is for one */
     this.lastFrameAt = 0;
   }
 
@@ -168,6 +174,10 @@ class ViewerPage {
       },
     }, state.sent);
     canvas.focus();
+    document.addEventListener('visibilitychange', () => {
+      if (!document.hidden && this.state.connected && !this.polling)
+        this.pollSource();
+    });
     state.source = null;        /* not asked yet */
     state.seen = { picture: false, audio: false, signals: false };
     this.updateNotice();
@@ -261,6 +271,8 @@ class ViewerPage {
     this.input.sendResize();
     this.framesSinceOpen = 0;
     this.firstPong = true;
+    this.opened++;
+    this.pollDelay = SOURCE_POLL_MS;
     this.pollSource();
     this.updateNotice();
     this.showStatus();
@@ -286,33 +298,44 @@ class ViewerPage {
 
   /* The stream alone cannot tell "no source" from "a source that has
    * sent nothing yet" or "one that sends no picture": the relay's
-   * /channels/{name} can. Asked at once on open, then every 2 s while
-   * no live picture is shown (a channel whose pictures flow is not
-   * asked: its frames say enough). */
+   * /channels/{name} can. Asked at once on open, then while no frame of
+   * a known source came in the last 2 s (a channel whose frames flow is
+   * not asked: they say enough): every 2 s, doubling up to 30 s while
+   * the answer stays the same, never while the page is hidden. An
+   * answer that takes over 5 s, or comes for a connection that has
+   * ended, is not used. */
   pollSource () {
     clearTimeout(this.pollTimer);
     this.pollTimer = 0;
     const state = this.state;
     if (!state.connected)
       return;
-    const live = state.width && !state.ended && state.source === true &&
+    const live = state.source === true && !state.ended &&
         performance.now() - this.lastFrameAt < SOURCE_POLL_MS;
-    if (!live && !this.polling) {
+    if (!live && !this.polling && !document.hidden) {
       this.polling = true;
       this.polledAt = performance.now();
-      fetch('/channels/' + encodeURIComponent(state.channel), { cache: 'no-store' })
+      const opened = this.opened;
+      const slower = () => {
+        this.pollDelay = Math.min(this.pollDelay * 2, SOURCE_POLL_MAX_MS);
+      };
+      fetch('/channels/' + encodeURIComponent(state.channel),
+          { cache: 'no-store', signal: AbortSignal.timeout(SOURCE_POLL_TIMEOUT_MS) })
         .then((res) => res.status === 404 ? { source: false } : res.ok ? res.json() : null)
         .then((info) => {
-          if (info && typeof info.source === 'boolean' && state.connected &&
-              state.source !== info.source) {
-            state.source = info.source;
-            this.updateNotice();
-          }
+          if (opened !== this.opened || !state.connected ||
+              !info || typeof info.source !== 'boolean')
+            return slower();
+          if (state.source === info.source)
+            return slower();
+          state.source = info.source;
+          this.pollDelay = SOURCE_POLL_MS;
+          this.updateNotice();
         })
-        .catch(() => {})        /* an older relay, or one going away */
+        .catch(slower)          /* an older relay, or one going away */
         .finally(() => { this.polling = false; });
     }
-    this.pollTimer = setTimeout(() => this.pollSource(), SOURCE_POLL_MS);
+    this.pollTimer = setTimeout(() => this.pollSource(), live ? SOURCE_POLL_MS : this.pollDelay);
   }
 
   sendInput (type, payload) {
@@ -369,7 +392,7 @@ class ViewerPage {
     if (state.source === null)
       state.source = true;
     else if (state.source === false && !this.polling &&
-        performance.now() - this.polledAt > SOURCE_REPOLL_MS)
+        performance.now() - this.polledAt > Math.max(SOURCE_REPOLL_MS, this.pollDelay / 8))
       this.pollSource();        /* a catch-up, or a source that came */
     const kind = FRAME_KIND[r.header.type];
     if (kind)
@@ -392,6 +415,8 @@ class ViewerPage {
       case 'malformed':
         state.decodeErrors++;
         state.lastError = r.error;
+        if (r.header.type === FRAME.ENCODED_VIDEO)
+          this.onUnitDropped(r);  /* what follows refers to it */
         break;
       case 'picture':
         this.gotKeyframe();
@@ -477,14 +502,15 @@ class ViewerPage {
       this.requestKeyframe();
   }
 
-  /* A unit the stream model dropped: no keyframe before it (at the
-   * start, after a seq gap, a Keyframe or End frame). The decoder waits
-   * for the next keyframe, which pictureLost() asks for. */
+  /* A unit the stream model dropped or found malformed: no keyframe
+   * before it (at the start, after a seq gap, a Keyframe or End frame,
+   * another codec or size), or what follows refers to it. The decoder
+   * waits for the next keyframe, which pictureLost() asks for. */
   onUnitDropped (r) {
     this.videoStream = true;
     this.state.video.skipped++;
-    if (r.missing > 0)
-      this.video.reset('gap');
+    if (!this.video.waitingForKeyframe)
+      this.video.reset(r.missing > 0 ? 'gap' : 'dropped');
   }
 
   videoUnsupported (why, name, codec) {

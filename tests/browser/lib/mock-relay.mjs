@@ -41,6 +41,7 @@ export class MockRelay {
   constructor () {
     this.channels = [];
     this.sources = new Map(); // channel → has a source (default true)
+    this.seen = new Set();    // channels someone connected to
     this.clients = [];        // open receiver sockets, newest last
     this.received = [];       // frames from receivers: parsed, with .channel
     this.connections = 0;
@@ -80,10 +81,11 @@ export class MockRelay {
       file = ['view.html', 'text/html; charset=utf-8'];
     const one = url.pathname.match(/^\/channels\/([A-Za-z0-9._-]{1,64})$/);
     if (one) {
-      // like ds-relay: a channel exists while someone is connected to it;
-      // it has a source unless a test says otherwise (sources)
+      // like ds-relay: a channel exists from its first connection (ds-relay
+      // keeps an empty one for --idle-grace); it has a source unless a
+      // test says otherwise (sources)
       const name = one[1];
-      if (!this.clients.some((c) => c.channel === name)) {
+      if (!this.seen.has(name)) {
         res.writeHead(404);
         res.end('no such channel\n');
         return;
@@ -110,6 +112,7 @@ export class MockRelay {
     this.connections++;
     ws.channel = channel;
     ws.requestUrl = url;
+    this.seen.add(channel);
     this.clients.push(ws);
     ws.on('message', (data, isBinary) => {
       if (!isBinary)
