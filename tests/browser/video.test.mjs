@@ -349,6 +349,18 @@ test('VideoPlayer: skip to keyframe, config asked once, a decode backlog over 30
   push(true, 233);
   assert.equal(d.state, 'configured');
   assert.equal(d.chunks[d.chunks.length - 1].timestamp, 233000);
+
+  // a joiner's catch-up burst the decoder works down for longer than
+  // 300 ms: kept (dropping it would wait for the next keyframe)
+  const before = d.chunks.length;
+  for (let i = 1, q = 40; i <= 25; i++, q -= 1) {
+    d.decodeQueueSize = q;
+    now += 33;
+    push(false, 233 + i);
+  }
+  assert.equal(stats.queueDrops, 1, 'a backlog that goes down is not dropped');
+  assert.equal(d.chunks.length, before + 25);
+  d.decodeQueueSize = 0;
   assert.deepEqual(asked, ['avc1.42C01E'], 'the browser is asked once per codec string');
 
   // a decoder error: wait for the next keyframe, and ask for it

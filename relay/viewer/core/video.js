@@ -29,11 +29,13 @@ export function codecName (codec) {
   return CODEC_NAMES[codec] || 'codec ' + codec;
 }
 
-/* a decode queue longer than this for longer than MAX_DECODE_LAG_MS:
- * the decoder cannot keep up, drop to the next keyframe. A burst (a late
- * joiner's catch-up: the units since the keyframe at once) is decoded
- * in a few ms and is not a backlog; past MAX_DECODE_QUEUE_HARD units it
- * is dropped at once. */
+/* a decode queue longer than this that has not gone down for
+ * MAX_DECODE_LAG_MS: the decoder cannot keep up, drop to the next
+ * keyframe. A burst (a late joiner's catch-up: the units since the
+ * keyframe at once) goes down as it is decoded, however long that takes
+ * (a software decoder on a busy machine: more than MAX_DECODE_LAG_MS for
+ * a 2 s GOP), and is not dropped, or the joiner would wait for the next
+ * keyframe; past MAX_DECODE_QUEUE_HARD units it is dropped at once. */
 const MAX_DECODE_QUEUE = 6;
 const MAX_DECODE_LAG_MS = 300;
 const MAX_DECODE_QUEUE_HARD = 120;
@@ -259,6 +261,7 @@ export class VideoPlayer {
     this.waitingForKeyframe = true;
     this.decodeStart = new Map(); /* timestamp (µs) -> performance.now() */
     this.backlogSince = 0;      /* when the decode queue went over its bound */
+    this.backlogSize = 0;       /* ... or last went down: its length then */
     this.codec = 0;
     this.unsupported = false;   /* the browser said it cannot decode this stream */
   }
@@ -410,10 +413,14 @@ export class VideoPlayer {
       return;
     }
     const now = performance.now();
-    if (d.decodeQueueSize <= MAX_DECODE_QUEUE)
+    const queued = d.decodeQueueSize;
+    if (queued <= MAX_DECODE_QUEUE) {
       this.backlogSince = 0;
-    else if (!this.backlogSince)
+    } else if (!this.backlogSince || queued < this.backlogSize) {
+      /* a backlog, or one the decoder works down: timed from here */
       this.backlogSince = now;
+      this.backlogSize = queued;
+    }
     if (d.decodeQueueSize > MAX_DECODE_QUEUE_HARD ||
         (this.backlogSince && now - this.backlogSince > MAX_DECODE_LAG_MS)) {
       /* the decoder falls behind: what is queued goes, and so does
