@@ -628,6 +628,9 @@ gst_ds_stream_src_message (GstDsSoupConnection * conn, GBytes * message,
     gst_object_unref (clock);
   }
 
+  GST_LOG_OBJECT (self, "received %s seq %u, %" G_GSIZE_FORMAT " bytes",
+      ds_frame_type_name (header.type), header.seq, size);
+
   GST_OBJECT_LOCK (self);
   limit = self->max_queue_bytes;
   GST_OBJECT_UNLOCK (self);

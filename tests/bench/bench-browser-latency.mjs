@@ -34,6 +34,16 @@
 // drawImage or copyTo, core/display.js) and with VideoFrame.copyTo
 // hidden (every frame through drawImage, the peer in the same run).
 //
+// With --joins N it times instead how fast a joiner shows the current
+// picture (issue 14 item 4, the browser's side of bench-gop-join): N
+// pages, one after the other, each after a random wait of 0-2 s (a random
+// point of the 2 s GOP), alternately as the viewer is (a catch-up burst
+// draws its newest picture) and with the presenter drawing every decoded
+// picture (its backlog hook answering 0, as before). From the page's
+// WebSocket constructor ("connect"): to the first picture drawn, and to
+// "current", the first picture drawn whose unit is the newest the page
+// had received at that moment; and the pictures drawn until then.
+//
 // Env: DS_RELAY, DS_BUILD_ROOT (bench-encoded and the plugins),
 // DS_CHROMIUM (default /usr/bin/chromium).
 
@@ -56,6 +66,7 @@ function option (name, def) {
 const FRAMES = option('--frames', 300);
 const WARMUP_MS = option('--warmup-ms', 2000);
 const ROUNDS = option('--rounds', 1);
+const JOINS = option('--joins', 0);
 
 function quantile (values, q) {
   const v = [...values].sort((a, b) => a - b);
@@ -151,6 +162,134 @@ async function session (browser, relay, units, way) {
   }
 }
 
+const median = (v) => v.length ? quantile(v, 0.5) : NaN;
+
+// One joiner: @way 'burst' (the viewer as it is) or 'each' (every decoded
+// picture drawn); returns { first, current, drawn, catchUp } or null
+async function join (browser, relay, way) {
+  const page = await browser.context.newPage();
+  try {
+    await page.addInitScript((drawEach) => {
+      const Native = window.WebSocket;
+      window.__arrived = [];
+      window.__drawn = [];
+      window.__connect = null;
+      window.WebSocket = class extends Native {
+        constructor (...args) {
+          window.__connect = performance.now();
+          super(...args);
+          this.addEventListener('message', (e) => {
+            if (!(e.data instanceof ArrayBuffer) || e.data.byteLength < 16)
+              return;
+            const v = new DataView(e.data);
+            if (v.getUint8(0) === 5)
+              window.__arrived.push([v.getUint32(4, true), performance.now()]);
+          });
+        }
+      };
+      let viewer;
+      Object.defineProperty(window, 'dsViewer', {
+        configurable: true,
+        get: () => viewer,
+        set: (state) => {
+          viewer = state;
+          let last = state.video.lastDrawn;
+          Object.defineProperty(state.video, 'lastDrawn', {
+            configurable: true,
+            enumerable: true,
+            get: () => last,
+            set: (ts) => {
+              last = ts;
+              window.__drawn.push([ts, performance.now()]);
+            },
+          });
+          let hooks;
+          Object.defineProperty(state, 'hooks', {
+            configurable: true,
+            get: () => hooks,
+            set: (h) => {
+              hooks = h;
+              if (drawEach)
+                h.presenter.backlog = () => 0;
+            },
+          });
+        },
+      });
+    }, way === 'each');
+    await page.goto(`${relay.base}/view/latency`);
+    const done = () => {
+      let newest = -1;
+      let i = 0;
+      const arrived = window.__arrived;
+      for (const [ts, t] of window.__drawn) {
+        while (i < arrived.length && arrived[i][1] <= t)
+          newest = Math.max(newest, arrived[i++][0]);
+        if (ts >= newest)
+          return true;
+      }
+      return false;
+    };
+    await waitInPage(page, done, null, 10000);
+    const r = await page.evaluate(() => ({
+      connect: window.__connect, drawn: window.__drawn, arrived: window.__arrived,
+      video: dsViewer.video,
+    }));
+    if (process.env.BENCH_VERBOSE) {
+      const rel = (list) => list.map(([ts, t]) => `${ts}@${(t - r.connect).toFixed(0)}`).join(' ');
+      console.log(`  arrived: ${rel(r.arrived)}\n  drawn: ${rel(r.drawn)}`);
+    }
+    let newest = -1;
+    let i = 0;
+    let current = null;
+    let drawn = 0;
+    for (const [ts, t] of r.drawn) {
+      drawn++;
+      while (i < r.arrived.length && r.arrived[i][1] <= t)
+        newest = Math.max(newest, r.arrived[i++][0]);
+      if (ts >= newest) {
+        current = t;
+        break;
+      }
+    }
+    return {
+      first: r.drawn[0][1] - r.connect,
+      current: current - r.connect,
+      drawn,
+      firstArrived: r.arrived[0][1] - r.connect,
+      video: r.video,
+    };
+  } catch (e) {
+    console.log(`join (${way}): not current within 10 s: ${e.message.split('\n')[0]}`);
+    return null;
+  } finally {
+    await page.close();
+  }
+}
+
+async function joins (browser, relay) {
+  const figures = { burst: { first: [], current: [] }, each: { first: [], current: [] } };
+  for (let n = 0; n < JOINS; n++) {
+    const way = n % 2 === 0 ? 'burst' : 'each';
+    await new Promise((r) => setTimeout(r, Math.random() * 2000));
+    const j = await join(browser, relay, way);
+    if (j === null)
+      continue;
+    figures[way].first.push(j.first);
+    figures[way].current.push(j.current);
+    const v = j.video;
+    console.log(`join ${String(n).padStart(2)} (${way.padEnd(5)}): first unit ${fmt(j.firstArrived)} ms, ` +
+      `first picture ${fmt(j.first)} ms, current ${fmt(j.current)} ms, ${j.drawn} drawn until then ` +
+      `| decoded ${v.decoded}, late ${v.late}, dropped ${v.dropped}, queue drops ${v.queueDrops}, ` +
+      `decode (EWMA) ${v.decodeMs === null ? '-' : v.decodeMs.toFixed(1)} ms, ${v.drawWay}`);
+  }
+  for (const way of ['burst', 'each']) {
+    const f = figures[way];
+    console.log(`${way === 'burst' ? 'newest of a burst' : 'every picture (before)'}: connect to first median ${fmt(median(f.first))} ms ` +
+      `max ${fmt(Math.max(...f.first))} ms; to current median ${fmt(median(f.current))} ms max ${fmt(Math.max(...f.current))} ms ` +
+      `(${f.first.length} joins)`);
+  }
+}
+
 async function main () {
   if (!RELAY || !fs.existsSync(RELAY)) {
     console.log('# skipped: no ds-relay ($DS_RELAY)');
@@ -185,6 +324,11 @@ async function main () {
       `headless Chromium viewer (WebCodecs); ${FRAMES} frames after a ${WARMUP_MS} ms warm-up`);
 
     browser = await launch({ width: 1000, height: 700 });
+    if (JOINS > 0) {
+      await joins(browser, relay);
+      console.log(`# load after: ${load()}`);
+      return 0;
+    }
     for (let round = 0; round < ROUNDS; round++) {
       for (const way of ['auto', 'drawImage'])
         await session(browser, relay, units, way);

@@ -143,6 +143,53 @@ test('FramePresenter: held until due on the audio clock, late ones dropped, as t
   delete globalThis.requestAnimationFrame;
 });
 
+test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, then frames as they come', () => {
+  const ticks = [];
+  globalThis.document = { hidden: false };
+  globalThis.requestAnimationFrame = (fn) => ticks.push(fn);
+  const run = () => ticks.splice(0).forEach((fn) => fn());
+  const drawn = [];
+  const stats = { presented: 0, late: 0, held: 0, synced: 0, unsynced: 0 };
+  let inFlight = [];            // timestamps (ms) the decoder still has
+  const p = new video.FramePresenter({
+    draw: (f) => drawn.push(f.timestamp / 1000),
+    clock: () => null,
+    stats,
+    onPresented: () => {},
+    backlog: (f) => inFlight.filter((ms) => ms * 1000 > f.timestamp).length,
+  });
+  // the keyframe and 29 units since, decoded at once: none drawn while
+  // newer ones come, the newest when the burst ends
+  inFlight = Array.from({ length: 30 }, (_, i) => i * 33);
+  const burst = inFlight.map((ms) => new FakeFrame(ms));
+  burst.forEach((f) => p.push(f));
+  assert.deepEqual(drawn, [29 * 33]);
+  assert.ok(burst.every((f) => f.closed));
+  assert.equal(stats.late, 29);
+  assert.equal(stats.presented, 1);
+  // live frames: each as it comes
+  inFlight = [];
+  p.push(new FakeFrame(1000));
+  assert.deepEqual(drawn, [957, 1000]);
+  // a burst cut short (the decoder dropped its last units): the next
+  // display frame shows the newest decoded
+  inFlight = [1033, 1066, 1100];
+  p.push(new FakeFrame(1033));
+  assert.deepEqual(drawn, [957, 1000]);
+  run();
+  assert.deepEqual(drawn, [957, 1000, 1033]);
+  assert.equal(stats.presented, 3);
+  delete globalThis.document;
+  delete globalThis.requestAnimationFrame;
+});
+
+test('VideoPlayer.inFlight: units after a timestamp still in the decoder', () => {
+  const player = new video.VideoPlayer({}, { onFrame () {}, onUnsupported () {}, onNeedKeyframe () {} });
+  [0, 33000, 66000, 100000].forEach((ts) => player.decodeStart.set(ts, 0));
+  assert.equal(player.inFlight(33000), 2);
+  assert.equal(player.inFlight(100000), 0);
+});
+
 // The worklet processor under stand-ins of AudioWorkletGlobalScope
 async function loadProcessor (options) {
   let Processor = null;
@@ -302,6 +349,18 @@ test('VideoPlayer: skip to keyframe, config asked once, a decode backlog over 30
   push(true, 233);
   assert.equal(d.state, 'configured');
   assert.equal(d.chunks[d.chunks.length - 1].timestamp, 233000);
+
+  // a joiner's catch-up burst the decoder works down for longer than
+  // 300 ms: kept (dropping it would wait for the next keyframe)
+  const before = d.chunks.length;
+  for (let i = 1, q = 40; i <= 25; i++, q -= 1) {
+    d.decodeQueueSize = q;
+    now += 33;
+    push(false, 233 + i);
+  }
+  assert.equal(stats.queueDrops, 1, 'a backlog that goes down is not dropped');
+  assert.equal(d.chunks.length, before + 25);
+  d.decodeQueueSize = 0;
   assert.deepEqual(asked, ['avc1.42C01E'], 'the browser is asked once per codec string');
 
   // a decoder error: wait for the next keyframe, and ask for it

@@ -133,6 +133,7 @@ class ViewerPage {
     this.presenter = new FramePresenter({
       draw: (frame) => this.display.drawVideoFrame(frame),
       clock: () => this.audio.clockMs(),
+      backlog: (frame) => this.video.inFlight(frame.timestamp),
       stats: state.video,
       onPresented: (ts, clock) => {
         state.video.lastTimestamp = ts;

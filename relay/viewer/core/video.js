@@ -29,11 +29,13 @@ export function codecName (codec) {
   return CODEC_NAMES[codec] || 'codec ' + codec;
 }
 
-/* a decode queue longer than this for longer than MAX_DECODE_LAG_MS:
- * the decoder cannot keep up, drop to the next keyframe. A burst (a late
- * joiner's catch-up: the units since the keyframe at once) is decoded
- * in a few ms and is not a backlog; past MAX_DECODE_QUEUE_HARD units it
- * is dropped at once. */
+/* a decode queue longer than this that has not gone down for
+ * MAX_DECODE_LAG_MS: the decoder cannot keep up, drop to the next
+ * keyframe. A burst (a late joiner's catch-up: the units since the
+ * keyframe at once) goes down as it is decoded, however long that takes
+ * (a software decoder on a busy machine: more than MAX_DECODE_LAG_MS for
+ * a 2 s GOP), and is not dropped, or the joiner would wait for the next
+ * keyframe; past MAX_DECODE_QUEUE_HARD units it is dropped at once. */
 const MAX_DECODE_QUEUE = 6;
 const MAX_DECODE_LAG_MS = 300;
 const MAX_DECODE_QUEUE_HARD = 120;
@@ -259,6 +261,7 @@ export class VideoPlayer {
     this.waitingForKeyframe = true;
     this.decodeStart = new Map(); /* timestamp (µs) -> performance.now() */
     this.backlogSince = 0;      /* when the decode queue went over its bound */
+    this.backlogSize = 0;       /* ... or last went down: its length then */
     this.codec = 0;
     this.unsupported = false;   /* the browser said it cannot decode this stream */
   }
@@ -410,10 +413,14 @@ export class VideoPlayer {
       return;
     }
     const now = performance.now();
-    if (d.decodeQueueSize <= MAX_DECODE_QUEUE)
+    const queued = d.decodeQueueSize;
+    if (queued <= MAX_DECODE_QUEUE) {
       this.backlogSince = 0;
-    else if (!this.backlogSince)
+    } else if (!this.backlogSince || queued < this.backlogSize) {
+      /* a backlog, or one the decoder works down: timed from here */
       this.backlogSince = now;
+      this.backlogSize = queued;
+    }
     if (d.decodeQueueSize > MAX_DECODE_QUEUE_HARD ||
         (this.backlogSince && now - this.backlogSince > MAX_DECODE_LAG_MS)) {
       /* the decoder falls behind: what is queued goes, and so does
@@ -451,6 +458,16 @@ export class VideoPlayer {
     this.onFrame(frame);
   }
 
+  /** Units after @timestamp (µs) given to the decoder whose frames have
+   * not come out yet (older ones the decoder dropped do not count) */
+  inFlight (timestamp) {
+    let n = 0;
+    for (const ts of this.decodeStart.keys())
+      if (ts > timestamp)
+        n++;
+    return n;
+  }
+
   error (e) {
     this.stats.errors++;
     this.stats.lastError = String(e && e.message ? e.message : e);
@@ -483,26 +500,47 @@ export class FramePresenter {
    * @draw(VideoFrame): shows a frame (does not close it); @clock(): the
    * stream timestamp (ms) the listener hears now, or null without sound;
    * @stats: { presented, late, held, synced, unsynced }; @onPresented(ts,
-   * clock): after each frame shown (clock null when not synced)
+   * clock): after each frame shown (clock null when not synced);
+   * @backlog(frame): how many frames after it the decoder is about to
+   * output (a joiner's catch-up burst), optional
    */
-  constructor ({ draw, clock, stats, onPresented }) {
+  constructor ({ draw, clock, stats, onPresented, backlog }) {
     this.draw = draw;
     this.clock = clock;
     this.stats = stats;
     this.onPresented = onPresented;
+    this.backlog = backlog || (() => 0);
     this.held = [];
     this.ticking = false;
+    this.burst = false;         /* what is held is a burst's, not due ones */
   }
 
   push (frame) {
     const c = this.clock();
     const ts = frame.timestamp / 1000;
     if (c === null || Math.abs(ts - c) > MAX_CLOCK_DISTANCE_MS) {
-      /* no sound to follow: every frame as it comes, after the held ones */
-      this.flush();
+      if (this.backlog(frame) > 0) {
+        /* a burst (the units since the keyframe a joiner decodes): newer
+         * frames follow at once, so only the newest is drawn, at the next
+         * display frame or when the burst ends, not each of them */
+        if (!this.burst)
+          this.flush();
+        this.burst = true;
+        this.held.push(frame);
+        this.schedule();
+        return;
+      }
+      /* no sound to follow: every frame as it comes, after the held ones
+       * (a burst's held ones are older than this one: not drawn) */
+      if (this.burst)
+        this.clear(true);
+      else
+        this.flush();
       this.present(frame, null);
       return;
     }
+    if (this.burst)
+      this.flush();
     if (ts > c)
       this.stats.held++;        /* decoded before its time: it waits */
     this.held.push(frame);
@@ -528,7 +566,7 @@ export class FramePresenter {
 
   tick () {
     const c = this.clock();
-    if (c === null) {
+    if (c === null || this.burst) {
       this.flush();
       return;
     }
@@ -569,6 +607,7 @@ export class FramePresenter {
 
   /** Shows the held frames' newest now (the rest are late) */
   flush () {
+    this.burst = false;
     if (this.held.length === 0)
       return;
     const last = this.held.pop();
@@ -580,10 +619,14 @@ export class FramePresenter {
     this.present(last, null);
   }
 
-  /** Drops what is held (a reset of the stream) */
-  clear () {
-    for (const f of this.held)
+  /** Drops what is held (a reset of the stream; @late: counted late) */
+  clear (late = false) {
+    for (const f of this.held) {
+      if (late)
+        this.stats.late++;
       f.close();
+    }
     this.held = [];
+    this.burst = false;
   }
 }
