@@ -428,6 +428,27 @@ GST_END_TEST;
 /* A source on node A, receivers on node B: frames in order (an 8 MB one
  * in chunks), input back to the source, ReceiverCount summed, and no
  * bytes on NATS while no other node watches */
+/* GET /channels/{name} on @relay: "source" and "remote_source" */
+static void
+check_channel_source (DsTestRelay * relay, const gchar * name,
+    gboolean source, gboolean remote)
+{
+  gchar *path = g_strconcat ("/channels/", name, NULL), *body = NULL;
+  JsonParser *parser = json_parser_new ();
+  JsonObject *object;
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, path, &body), 200);
+  fail_unless (json_parser_load_from_data (parser, body, -1, NULL));
+  object = json_node_get_object (json_parser_get_root (parser));
+  fail_unless_equals_int (json_object_get_boolean_member (object, "source"),
+      source);
+  fail_unless_equals_int (json_object_get_boolean_member (object,
+          "remote_source"), remote);
+  g_object_unref (parser);
+  g_free (body);
+  g_free (path);
+}
+
 GST_START_TEST (test_cluster_frames)
 {
   NatsServer *nats = nats_server_start ();
@@ -468,6 +489,9 @@ GST_START_TEST (test_cluster_frames)
   frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
   fail_unless_equals_int64 (signal_n (frame), 20);
   g_bytes_unref (frame);
+  /* what the viewer asks: B has the channel's source, on another node */
+  check_channel_source (b, "x", TRUE, TRUE);
+  check_channel_source (a, "x", TRUE, FALSE);
 
   /* live frames in order */
   for (i = 21; i <= 220; i++) {
