@@ -765,7 +765,12 @@ GST_START_TEST (test_input_gamepad_axis_value)
     h.payload_len = 5;
     ds_header_pack (&h, frame);
     frame[DS_HEADER_SIZE] = 3;
-    GST_WRITE_UINT32_LE (frame + DS_HEADER_SIZE + 1, cases[i].bits);
+    /* byte by byte: frame + 17 is not aligned for GST_WRITE_UINT32_LE's
+     * 32-bit store (UBSan) */
+    frame[DS_HEADER_SIZE + 1] = cases[i].bits & 0xff;
+    frame[DS_HEADER_SIZE + 2] = (cases[i].bits >> 8) & 0xff;
+    frame[DS_HEADER_SIZE + 3] = (cases[i].bits >> 16) & 0xff;
+    frame[DS_HEADER_SIZE + 4] = cases[i].bits >> 24;
 
     fail_unless_equals_int (ds_frame_validate (&h, frame + DS_HEADER_SIZE,
             &error), cases[i].valid);
