@@ -105,6 +105,9 @@ typedef struct
   /* what the current caps were made from, to build caps only on change */
   gboolean have_caps;
   guint caps_key[4];
+  /* the caps made from them: while a recording's pads are discovered
+   * they may still be held, and the pad has those before */
+  GstCaps *caps;
 
   gboolean need_stream_start;
   gboolean need_segment;

@@ -514,9 +514,12 @@ static void
 gst_ds_depay_finalize (GObject * object)
 {
   GstDsDepay *self = GST_DS_DEPAY (object);
+  gint i;
 
   gst_ds_framer_clear (&self->framer);
   gst_ds_depay_drop_held (self);
+  for (i = 0; i < N_STREAMS; i++)
+    gst_clear_caps (&self->streams[i].caps);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
   gst_ds_depay_free_pictures (self);
@@ -570,6 +573,7 @@ gst_ds_depay_reset (GstDsDepay * self)
       gst_flow_combiner_remove_pad (self->flow_combiner, stream->pad);
       gst_element_remove_pad (GST_ELEMENT (self), stream->pad);
     }
+    gst_clear_caps (&stream->caps);
     memset (stream, 0, sizeof (*stream));
   }
   gst_flow_combiner_reset (self->flow_combiner);
@@ -876,7 +880,7 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
     gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
         added);
-    gst_caps_unref (caps);
+    gst_caps_take (&stream->caps, caps);
     stream->have_caps = TRUE;
     stream->caps_key[0] = key0;
     stream->caps_key[1] = key1;

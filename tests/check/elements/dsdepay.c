@@ -3258,6 +3258,109 @@ GST_START_TEST (test_encoded_video_malformed)
 
 GST_END_TEST;
 
+/* A recording's pads are discovered before anything flows out (parsed
+ * input, as dsparse sends it): what is held until no-more-pads */
+
+static Depay *
+depay_new_parsed (void)
+{
+  Depay *d = depay_new (NULL);
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", parsed=(boolean)true");
+  return d;
+}
+
+/* What reaches the video harness: each picture fits the caps before it */
+typedef struct
+{
+  GstVideoInfo info;
+  gboolean have_caps;
+  guint pictures;
+} PictureCheck;
+
+static GstPadProbeReturn
+check_picture_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  PictureCheck *check = user_data;
+  GstVideoMeta *meta;
+  GstBuffer *buffer;
+  guint width, height;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    GstCaps *caps;
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      gst_event_parse_caps (event, &caps);
+      fail_unless (gst_video_info_from_caps (&check->info, caps));
+      check->have_caps = TRUE;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  fail_unless (check->have_caps, "a picture before its caps");
+  width = GST_VIDEO_INFO_WIDTH (&check->info);
+  height = GST_VIDEO_INFO_HEIGHT (&check->info);
+  meta = gst_buffer_get_video_meta (buffer);
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->width, width);
+  fail_unless_equals_int (meta->height, height);
+  fail_unless (meta->stride[0] >= (gint) width * 4);
+  fail_unless (meta->offset[0] + (gsize) meta->stride[0] * (height - 1) +
+      width * 4 <= gst_buffer_get_size (buffer),
+      "a %ux%u picture in a buffer of %" G_GSIZE_FORMAT " bytes", width,
+      height, gst_buffer_get_size (buffer));
+  check->pictures++;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_picture_check (Depay * d, PictureCheck * check)
+{
+  fail_unless (d->out[OUT_VIDEO] != NULL);
+  gst_pad_add_probe (d->out[OUT_VIDEO]->sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, check_picture_probe, check, NULL);
+}
+
+/* A new picture size while the pads are discovered: the pool is decided
+ * for the new size although its caps are still held */
+GST_START_TEST (test_discovery_size_change)
+{
+  Depay *d = depay_new_parsed ();
+  guint8 *small = make_picture (4, 4, 1), *large = make_picture (8, 8, 2);
+  PictureCheck check = { 0, };
+  GstBuffer *out;
+
+  fail_unless_equals_int (push (d, delta_frame (DS_FLAG_KEYFRAME, 0, 4, 4,
+              small, NULL)), GST_FLOW_OK);
+  add_picture_check (d, &check);
+  fail_unless_equals_int (push (d, delta_frame (DS_FLAG_KEYFRAME, 1, 8, 8,
+              large, NULL)), GST_FLOW_OK);
+  /* held until no-more-pads */
+  fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_VIDEO]), 0);
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_eos ()));
+
+  fail_unless_equals_int (check.pictures, 2);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, small, 64);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, large, 256);
+  gst_buffer_unref (out);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,height=8,"
+      "framerate=0/1");
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING |
+          GST_MESSAGE_ERROR), 0);
+
+  g_free (small);
+  g_free (large);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3308,6 +3411,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_signal_incomplete);
   tcase_add_test (tc, test_keyframe_request_clock_stopped);
   tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
+  tcase_add_test (tc, test_discovery_size_change);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
