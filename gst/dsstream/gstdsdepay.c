@@ -1160,13 +1160,16 @@ gst_ds_depay_is_in_player (GstDsDepay * self)
   return found;
 }
 
-static void
+/* A short recording is sent at its End, all of it: what downstream
+ * returned to it is the chain's return */
+static GstFlowReturn
 gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
 {
+  GstFlowReturn ret;
   gint i;
 
   GST_INFO_OBJECT (self, "End frame: EOS on every pad");
-  gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+  ret = gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
 
   gst_ds_depay_end_timing (self, header);
 
@@ -1180,6 +1183,8 @@ gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
   }
   self->ended = TRUE;
   gst_ds_depay_reset_stream (self);
+
+  return ret;
 }
 
 /* FLAG_COMPRESSED: only a DeltaPixels or MotionDeltaPixels payload (one
@@ -1335,8 +1340,8 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       ds_signal_state_clear (self->signals);
       break;
     case DS_FRAME_END:
-      gst_ds_depay_handle_end (self, header);
-      break;
+      gst_buffer_replace (&payload, NULL);
+      return gst_ds_depay_handle_end (self, header);
     default:
       /* Ping, SubscribeFilter (receiver to relay), Neural*: nothing to
        * output */
@@ -1515,6 +1520,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return TRUE;
     case GST_EVENT_EOS:
     {
+      GstFlowReturn ret = GST_FLOW_OK;
       gboolean have_pads = FALSE;
       gsize pending;
       guint max_size;
@@ -1525,14 +1531,19 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       max_size = self->max_frame_size;
       GST_OBJECT_UNLOCK (self);
       if (self->framer.resyncing)
-        gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
+        ret = gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
       pending = gst_ds_framer_available (&self->framer);
 
       if (pending > 0 && !self->framer.resyncing)
         gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "
             "frame (%" G_GSIZE_FORMAT " bytes)", pending);
       gst_ds_framer_flush (&self->framer);
-      gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+      if (ret == GST_FLOW_OK)
+        ret = gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+      /* a short recording went out just now, all of it: nobody else
+       * would see downstream's error (GstBaseSrc posts it so too) */
+      if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+        GST_ELEMENT_FLOW_ERROR (self, ret);
 
       for (i = 0; i < N_STREAMS; i++) {
         GstDsDepayStream *stream = &self->streams[i];

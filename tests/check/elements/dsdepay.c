@@ -3361,6 +3361,38 @@ GST_START_TEST (test_discovery_size_change)
 
 GST_END_TEST;
 
+/* A short recording goes out at its End or EOS: downstream's flow error
+ * there is not lost */
+GST_START_TEST (test_discovery_flow_error)
+{
+  guint8 *pic = make_picture (2, 2, 1);
+  gint ending;
+
+  for (ending = 0; ending < 2; ending++) {
+    Depay *d = depay_new_parsed ();
+
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 0, 0, 2, 2, pic, 16)), GST_FLOW_OK);
+    /* caps it does not take */
+    gst_harness_set_sink_caps_str (d->out[OUT_VIDEO], "video/x-other");
+    if (ending == 0) {
+      /* an End frame: the chain returns the error */
+      fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_END, 0, 1, 100,
+                  0, 0, NULL, 0)), GST_FLOW_NOT_NEGOTIATED);
+    } else {
+      /* EOS: posted, as a source or demuxer does */
+      gst_harness_push_event (d->h, gst_event_new_eos ());
+      fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 1);
+    }
+    fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_VIDEO]),
+        0);
+    depay_free (d);
+  }
+  g_free (pic);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3412,6 +3444,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_keyframe_request_clock_stopped);
   tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
   tcase_add_test (tc, test_discovery_size_change);
+  tcase_add_test (tc, test_discovery_flow_error);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
