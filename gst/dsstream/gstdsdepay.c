@@ -729,16 +729,72 @@ gst_ds_depay_hold (GstDsDepay * self, GstDsDepayStreamKind kind,
     self->held_bytes += gst_buffer_get_size (GST_BUFFER_CAST (object));
 }
 
+/* A sticky event of @type that the pad of @kind did not get (dropped
+ * while held, or refused by the flushing pad): made again before the
+ * next buffer */
+static void
+gst_ds_depay_forget_sticky (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstEventType type)
+{
+  GstDsDepayStream *stream = &self->streams[kind];
+
+  switch (type) {
+    case GST_EVENT_STREAM_START:
+      stream->need_stream_start = TRUE;
+      break;
+    case GST_EVENT_CAPS:
+      stream->have_caps = FALSE;
+      break;
+    case GST_EVENT_SEGMENT:
+      stream->need_segment = TRUE;
+      break;
+    default:
+      break;
+  }
+}
+
 static void
 gst_ds_depay_drop_held (GstDsDepay * self)
 {
   GstDsDepayHeld *held;
 
   while ((held = g_queue_pop_head (&self->held)) != NULL) {
+    if (GST_IS_EVENT (held->object))
+      gst_ds_depay_forget_sticky (self, held->kind,
+          GST_EVENT_TYPE (held->object));
     gst_mini_object_unref (held->object);
     g_free (held);
   }
   self->held_bytes = 0;
+}
+
+/* Sends @event on the pad of @kind. A flushing pad (FLUSH_START on its
+ * way while what was held goes out) does not keep every sticky event (a
+ * segment): one it did not keep is made again after the flush. */
+static void
+gst_ds_depay_send_event (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstEvent * event)
+{
+  GstPad *pad = self->streams[kind].pad;
+  GstEventType type = GST_EVENT_TYPE (event);
+  GstEvent *kept;
+
+  if (!GST_EVENT_IS_STICKY (event)) {
+    gst_pad_push_event (pad, event);
+    return;
+  }
+  gst_event_ref (event);
+  if (!gst_pad_push_event (pad, event) && GST_PAD_IS_FLUSHING (pad)) {
+    kept = gst_pad_get_sticky_event (pad, type, 0);
+    if (kept != event) {
+      GST_DEBUG_OBJECT (pad, "flushing: %s to be sent again",
+          gst_event_type_get_name (type));
+      gst_ds_depay_forget_sticky (self, kind, type);
+    }
+    if (kept)
+      gst_event_unref (kept);
+  }
+  gst_event_unref (event);
 }
 
 /* Sends @event on the pad of @kind, or holds it behind the buffers held
@@ -752,7 +808,7 @@ gst_ds_depay_push_stream_event (GstDsDepay * self, GstDsDepayStreamKind kind,
       !g_queue_is_empty (&self->held))
     gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (event));
   else
-    gst_pad_push_event (self->streams[kind].pad, event);
+    gst_ds_depay_send_event (self, kind, event);
 }
 
 static GstFlowReturn
@@ -791,7 +847,7 @@ gst_ds_depay_push_held (GstDsDepay * self)
     GstDsDepayStream *stream = &self->streams[held->kind];
 
     if (GST_IS_EVENT (held->object))
-      gst_pad_push_event (stream->pad, GST_EVENT_CAST (held->object));
+      gst_ds_depay_send_event (self, held->kind, GST_EVENT_CAST (held->object));
     else if (ret == GST_FLOW_OK)
       ret = gst_ds_depay_push_out (self, stream,
           GST_BUFFER_CAST (held->object));
@@ -865,11 +921,11 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     gst_event_set_group_id (event, self->group_id);
     if (kind == STREAM_SIGNAL || kind == STREAM_IMAGE)
       gst_event_set_stream_flags (event, GST_STREAM_FLAG_SPARSE);
-    gst_pad_push_event (stream->pad, event);
-    g_free (stream_id);
     stream->eos = FALSE;
     stream->need_stream_start = FALSE;
     stream->have_caps = FALSE;
+    gst_ds_depay_send_event (self, kind, event);
+    g_free (stream_id);
   }
 
   if (!stream->have_caps || stream->caps_key[0] != key0 ||
@@ -878,20 +934,20 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstCaps *caps = make_caps (self, key0, key1, key2, key3);
 
     GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
-    gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
-        added);
-    gst_caps_take (&stream->caps, caps);
     stream->have_caps = TRUE;
     stream->caps_key[0] = key0;
     stream->caps_key[1] = key1;
     stream->caps_key[2] = key2;
     stream->caps_key[3] = key3;
+    gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
+        added);
+    gst_caps_take (&stream->caps, caps);
   }
 
   if (stream->need_segment) {
+    stream->need_segment = FALSE;
     gst_ds_depay_push_stream_event (self, kind,
         gst_event_new_segment (&self->out_segment), added);
-    stream->need_segment = FALSE;
   }
 
   if (added) {

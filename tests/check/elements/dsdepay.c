@@ -3393,6 +3393,58 @@ GST_START_TEST (test_discovery_flow_error)
 
 GST_END_TEST;
 
+/* Caps that were held when a flush dropped them go out again before the
+ * next picture; so does what was held and met a pad already flushing (a
+ * flushing pad keeps caps, not a segment) */
+GST_START_TEST (test_discovery_flush)
+{
+  guint8 *small = make_picture (4, 4, 1), *large = make_picture (8, 8, 2);
+  gint refused;
+
+  for (refused = 0; refused < 2; refused++) {
+    Depay *d = depay_new_parsed ();
+    PictureCheck check = { 0, };
+    GstSegment segment;
+    GstPad *video;
+
+    push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 4,
+            small, 64));
+    add_picture_check (d, &check);
+    /* the caps of 8x8 are held behind the first picture */
+    push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, 10, 8, 8,
+            large, 256));
+    if (refused) {
+      /* the video pad flushes first (FLUSH_START on its way from
+       * upstream): at EOS, what was held meets a flushing pad */
+      video = gst_element_get_static_pad (d->h->element, "video");
+      fail_unless (gst_pad_push_event (video, gst_event_new_flush_start ()));
+      gst_object_unref (video);
+      gst_harness_push_event (d->h, gst_event_new_eos ());
+    }
+    /* a seek (when refused, the video pad had its FLUSH_START already) */
+    gst_harness_push_event (d->h, gst_event_new_flush_start ());
+    fail_unless (gst_harness_push_event (d->h,
+            gst_event_new_flush_stop (TRUE)));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (d->h,
+            gst_event_new_segment (&segment)));
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 0, 10, 8, 8, large, 256)), GST_FLOW_OK);
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 1, 20, 8, 8, large, 256)), GST_FLOW_OK);
+    gst_harness_push_event (d->h, gst_event_new_eos ());
+
+    fail_unless_equals_int (check.pictures, 2);
+    assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,"
+        "height=8,framerate=0/1");
+    depay_free (d);
+  }
+  g_free (small);
+  g_free (large);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3445,6 +3497,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
   tcase_add_test (tc, test_discovery_size_change);
   tcase_add_test (tc, test_discovery_flow_error);
+  tcase_add_test (tc, test_discovery_flush);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
