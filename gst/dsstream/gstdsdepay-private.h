@@ -82,6 +82,13 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
  * buffers): as much as decodebin's multiqueue takes before it shows the
  * pads it has anyway */
 #define DS_DEPAY_PAD_DISCOVERY_BYTES (8 * 1024 * 1024)
+/* ... and how many buffers and events: a recording of tiny frames with
+ * one timestamp (time does not end the discovery) or of a new picture
+ * size each frame (a caps event each) is held back no further. Each
+ * held buffer or event also counts as this many bytes: the object and
+ * its place in the queue. */
+#define DS_DEPAY_PAD_DISCOVERY_OBJECTS 4096
+#define DS_DEPAY_HELD_OBJECT_BYTES 256
 /* inside a player, a parsed stream of nothing but signals for this long
  * (frame time) is an error: nothing to play */
 #define DS_DEPAY_SIGNALS_ONLY_MS 5000
@@ -180,7 +187,7 @@ struct _GstDsDepay
   /* what went to the pads during the discovery, in order (buffers and the
    * events after them), sent after no-more-pads */
   GQueue held;
-  gsize held_bytes;
+  gsize held_bytes;             /* with DS_DEPAY_HELD_OBJECT_BYTES each */
   gboolean pool_unqueried;      /* decided without asking downstream */
   /* inside a decodebin (playbin, gst-play-1.0): the signal stream is not
    * exposed, as no player can take it; whether signals came */

@@ -725,6 +725,7 @@ gst_ds_depay_hold (GstDsDepay * self, GstDsDepayStreamKind kind,
   held->kind = kind;
   held->object = object;
   g_queue_push_tail (&self->held, held);
+  self->held_bytes += DS_DEPAY_HELD_OBJECT_BYTES;
   if (GST_IS_BUFFER (object))
     self->held_bytes += gst_buffer_get_size (GST_BUFFER_CAST (object));
 }
@@ -996,11 +997,14 @@ gst_ds_depay_push_full (GstDsDepay * self, GstDsDepayStreamKind kind,
   }
 
   if (gst_ds_depay_is_discovering (self)) {
+    /* every event held comes before a buffer: the bound is checked here */
     gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (buffer));
-    if (self->held_bytes < DS_DEPAY_PAD_DISCOVERY_BYTES)
+    if (self->held_bytes < DS_DEPAY_PAD_DISCOVERY_BYTES &&
+        g_queue_get_length (&self->held) < DS_DEPAY_PAD_DISCOVERY_OBJECTS)
       return GST_FLOW_OK;
     /* decodebin would show the pads it has now anyway */
-    GST_DEBUG_OBJECT (self, "%" G_GSIZE_FORMAT " bytes held: pads known",
+    GST_DEBUG_OBJECT (self, "%u buffers and events (%" G_GSIZE_FORMAT
+        " bytes) held: pads known", g_queue_get_length (&self->held),
         self->held_bytes);
     return gst_ds_depay_finish_discovery (self);
   }

@@ -3445,6 +3445,38 @@ GST_START_TEST (test_discovery_flush)
 
 GST_END_TEST;
 
+static void
+no_more_pads_cb (GstElement * element, guint * at)
+{
+  *at = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (element), "pushed"));
+}
+
+/* A recording of tiny frames that all have the same timestamp: what is
+ * held is bounded by its number too, not only by its bytes */
+GST_START_TEST (test_discovery_bounded)
+{
+  Depay *d = depay_new_parsed ();
+  gfloat sample = 0.5f;
+  guint i, no_more_pads_at = 0;
+
+  g_signal_connect (d->h->element, "no-more-pads",
+      G_CALLBACK (no_more_pads_cb), &no_more_pads_at);
+  for (i = 1; i <= 10000; i++) {
+    g_object_set_data (G_OBJECT (d->h->element), "pushed",
+        GUINT_TO_POINTER (i));
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0,
+                i, 0, 1, 48000, &sample, sizeof (sample))), GST_FLOW_OK);
+  }
+  fail_unless (no_more_pads_at > 0, "10000 frames are still held");
+  fail_unless (no_more_pads_at <= 4096, "no-more-pads after %u frames",
+      no_more_pads_at);
+  fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_AUDIO]),
+      10000);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3498,6 +3530,7 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_discovery_size_change);
   tcase_add_test (tc, test_discovery_flow_error);
   tcase_add_test (tc, test_discovery_flush);
+  tcase_add_test (tc, test_discovery_bounded);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
