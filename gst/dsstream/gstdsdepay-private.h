@@ -79,8 +79,11 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
  * its pads are all there */
 #define DS_DEPAY_PAD_DISCOVERY_MS 1000
 /* what a recording's discovery holds back at most (bytes of output
- * buffers): as much as decodebin's multiqueue takes before it shows the
- * pads it has anyway */
+ * buffers, and DS_DEPAY_HELD_OBJECT_BYTES for each buffer or event held):
+ * while it prerolls, decodebin2 lets each queue of its multiqueue take
+ * 8 MiB (AUTO_PREROLL_SIZE_BYTES, since GStreamer 1.20; 2 MiB before)
+ * and shows the pads it has when one is full. Held here for all the pads
+ * together, 8 MiB are reached no later than that. */
 #define DS_DEPAY_PAD_DISCOVERY_BYTES (8 * 1024 * 1024)
 /* ... and how many buffers and events: a recording of tiny frames with
  * one timestamp (time does not end the discovery) or of a new picture

@@ -1114,16 +1114,18 @@ bad_payload:
  * orders frames by time: every kind starts within it), or at End or
  * EOS, or once every kind has a pad: no-more-pads then lets decodebin
  * expose them all. Until then nothing flows out (up to
- * DS_DEPAY_PAD_DISCOVERY_BYTES of buffers are held, after which the pads
- * are taken as known, as decodebin's multiqueue would show them anyway):
- * decodebin shows the pads before any data reaches it, as for a demuxer
- * that reads its header first, so its preroll is done before the sinks'.
- * When data came first, the sinks prerolled from what the multiqueue held
- * and decodebin's own preroll ended last, in this streaming thread, which
- * raced an application that sets PLAYING when the pipeline says PAUSED
- * (gst-launch-1.0): GstBin then never posted the EOS of the sinks. A kind that starts later gets its pad, which
- * decodebin does not show. Live input never signals it: a kind may start
- * at any time (and a gst-launch delayed link to it must stay). */
+ * DS_DEPAY_PAD_DISCOVERY_BYTES or DS_DEPAY_PAD_DISCOVERY_OBJECTS are
+ * held, after which the pads are taken as known, as decodebin shows them
+ * when a queue of its multiqueue is full): decodebin shows the pads
+ * before any data reaches it, as for a demuxer that reads its header
+ * first, so its preroll is done before the sinks'. When data came first,
+ * the sinks prerolled from what the multiqueue held and decodebin's own
+ * preroll ended last, in this streaming thread, which raced an
+ * application that sets PLAYING when the pipeline says PAUSED
+ * (gst-launch-1.0): GstBin then never posted the EOS of the sinks. A
+ * kind that starts later gets its pad, which decodebin does not show.
+ * Live input never signals it: a kind may start at any time (and a
+ * gst-launch delayed link to it must stay). */
 static GstFlowReturn
 gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     gboolean ending)
