@@ -395,7 +395,10 @@ gst_ds_depay_pool_fits (GstCaps * pool_caps, GstCaps * caps)
 }
 
 /* Decides the pool when the video pad gets pictures of a new size: before
- * the first picture goes out with them, as a decoder negotiates. A query
+ * the first picture goes out with them, as a decoder negotiates. The caps
+ * are those dsdepay made last, not the pad's: while a recording's pads
+ * are discovered, new caps wait behind the pictures held before them,
+ * and a picture of the new size needs a buffer of that size. A query
  * behind pictures could wait for a sink that waits for its preroll while
  * the other sinks wait for the sound and signals behind the query: in a
  * live pipeline `d.video ! queue ! decodebin ! … d.audio ! queue !
@@ -407,11 +410,13 @@ gst_ds_depay_pool_fits (GstCaps * pool_caps, GstCaps * caps)
 static gboolean
 gst_ds_depay_ensure_pool (GstDsDepay * self, GstPad * pad, gboolean reconfigure)
 {
-  GstCaps *caps = gst_pad_get_current_caps (pad);
+  GstDsDepayStream *stream = &self->streams[STREAM_VIDEO];
+  GstCaps *caps;
   gboolean ok = TRUE;
 
-  if (caps == NULL)
+  if (!stream->have_caps || stream->caps == NULL)
     return FALSE;
+  caps = gst_caps_ref (stream->caps);
   if (reconfigure && !(self->parsed_input && self->no_more_pads)) {
     if (gst_pad_check_reconfigure (pad))
       GST_DEBUG_OBJECT (pad, "RECONFIGURE on a live channel: the pool stays");

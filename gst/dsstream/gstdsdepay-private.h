@@ -79,9 +79,19 @@ GType gst_ds_depay_timestamp_mode_get_type (void);
  * its pads are all there */
 #define DS_DEPAY_PAD_DISCOVERY_MS 1000
 /* what a recording's discovery holds back at most (bytes of output
- * buffers): as much as decodebin's multiqueue takes before it shows the
- * pads it has anyway */
+ * buffers, and DS_DEPAY_HELD_OBJECT_BYTES for each buffer or event held):
+ * while it prerolls, decodebin2 lets each queue of its multiqueue take
+ * 8 MiB (AUTO_PREROLL_SIZE_BYTES, since GStreamer 1.20; 2 MiB before)
+ * and shows the pads it has when one is full. Held here for all the pads
+ * together, 8 MiB are reached no later than that. */
 #define DS_DEPAY_PAD_DISCOVERY_BYTES (8 * 1024 * 1024)
+/* ... and how many buffers and events: a recording of tiny frames with
+ * one timestamp (time does not end the discovery) or of a new picture
+ * size each frame (a caps event each) is held back no further. Each
+ * held buffer or event also counts as this many bytes: the object and
+ * its place in the queue. */
+#define DS_DEPAY_PAD_DISCOVERY_OBJECTS 4096
+#define DS_DEPAY_HELD_OBJECT_BYTES 256
 /* inside a player, a parsed stream of nothing but signals for this long
  * (frame time) is an error: nothing to play */
 #define DS_DEPAY_SIGNALS_ONLY_MS 5000
@@ -105,6 +115,9 @@ typedef struct
   /* what the current caps were made from, to build caps only on change */
   gboolean have_caps;
   guint caps_key[4];
+  /* the caps made from them: while a recording's pads are discovered
+   * they may still be held, and the pad has those before */
+  GstCaps *caps;
 
   gboolean need_stream_start;
   gboolean need_segment;
@@ -177,7 +190,7 @@ struct _GstDsDepay
   /* what went to the pads during the discovery, in order (buffers and the
    * events after them), sent after no-more-pads */
   GQueue held;
-  gsize held_bytes;
+  gsize held_bytes;             /* with DS_DEPAY_HELD_OBJECT_BYTES each */
   gboolean pool_unqueried;      /* decided without asking downstream */
   /* inside a decodebin (playbin, gst-play-1.0): the signal stream is not
    * exposed, as no player can take it; whether signals came */

@@ -514,9 +514,12 @@ static void
 gst_ds_depay_finalize (GObject * object)
 {
   GstDsDepay *self = GST_DS_DEPAY (object);
+  gint i;
 
   gst_ds_framer_clear (&self->framer);
   gst_ds_depay_drop_held (self);
+  for (i = 0; i < N_STREAMS; i++)
+    gst_clear_caps (&self->streams[i].caps);
   gst_flow_combiner_free (self->flow_combiner);
   ds_signal_state_free (self->signals);
   gst_ds_depay_free_pictures (self);
@@ -570,6 +573,7 @@ gst_ds_depay_reset (GstDsDepay * self)
       gst_flow_combiner_remove_pad (self->flow_combiner, stream->pad);
       gst_element_remove_pad (GST_ELEMENT (self), stream->pad);
     }
+    gst_clear_caps (&stream->caps);
     memset (stream, 0, sizeof (*stream));
   }
   gst_flow_combiner_reset (self->flow_combiner);
@@ -721,8 +725,33 @@ gst_ds_depay_hold (GstDsDepay * self, GstDsDepayStreamKind kind,
   held->kind = kind;
   held->object = object;
   g_queue_push_tail (&self->held, held);
+  self->held_bytes += DS_DEPAY_HELD_OBJECT_BYTES;
   if (GST_IS_BUFFER (object))
     self->held_bytes += gst_buffer_get_size (GST_BUFFER_CAST (object));
+}
+
+/* A sticky event of @type that the pad of @kind did not get (dropped
+ * while held, or refused by the flushing pad): made again before the
+ * next buffer */
+static void
+gst_ds_depay_forget_sticky (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstEventType type)
+{
+  GstDsDepayStream *stream = &self->streams[kind];
+
+  switch (type) {
+    case GST_EVENT_STREAM_START:
+      stream->need_stream_start = TRUE;
+      break;
+    case GST_EVENT_CAPS:
+      stream->have_caps = FALSE;
+      break;
+    case GST_EVENT_SEGMENT:
+      stream->need_segment = TRUE;
+      break;
+    default:
+      break;
+  }
 }
 
 static void
@@ -731,10 +760,42 @@ gst_ds_depay_drop_held (GstDsDepay * self)
   GstDsDepayHeld *held;
 
   while ((held = g_queue_pop_head (&self->held)) != NULL) {
+    if (GST_IS_EVENT (held->object))
+      gst_ds_depay_forget_sticky (self, held->kind,
+          GST_EVENT_TYPE (held->object));
     gst_mini_object_unref (held->object);
     g_free (held);
   }
   self->held_bytes = 0;
+}
+
+/* Sends @event on the pad of @kind. A flushing pad (FLUSH_START on its
+ * way while what was held goes out) does not keep every sticky event (a
+ * segment): one it did not keep is made again after the flush. */
+static void
+gst_ds_depay_send_event (GstDsDepay * self, GstDsDepayStreamKind kind,
+    GstEvent * event)
+{
+  GstPad *pad = self->streams[kind].pad;
+  GstEventType type = GST_EVENT_TYPE (event);
+  GstEvent *kept;
+
+  if (!GST_EVENT_IS_STICKY (event)) {
+    gst_pad_push_event (pad, event);
+    return;
+  }
+  gst_event_ref (event);
+  if (!gst_pad_push_event (pad, event) && GST_PAD_IS_FLUSHING (pad)) {
+    kept = gst_pad_get_sticky_event (pad, type, 0);
+    if (kept != event) {
+      GST_DEBUG_OBJECT (pad, "flushing: %s to be sent again",
+          gst_event_type_get_name (type));
+      gst_ds_depay_forget_sticky (self, kind, type);
+    }
+    if (kept)
+      gst_event_unref (kept);
+  }
+  gst_event_unref (event);
 }
 
 /* Sends @event on the pad of @kind, or holds it behind the buffers held
@@ -748,7 +809,7 @@ gst_ds_depay_push_stream_event (GstDsDepay * self, GstDsDepayStreamKind kind,
       !g_queue_is_empty (&self->held))
     gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (event));
   else
-    gst_pad_push_event (self->streams[kind].pad, event);
+    gst_ds_depay_send_event (self, kind, event);
 }
 
 static GstFlowReturn
@@ -787,7 +848,7 @@ gst_ds_depay_push_held (GstDsDepay * self)
     GstDsDepayStream *stream = &self->streams[held->kind];
 
     if (GST_IS_EVENT (held->object))
-      gst_pad_push_event (stream->pad, GST_EVENT_CAST (held->object));
+      gst_ds_depay_send_event (self, held->kind, GST_EVENT_CAST (held->object));
     else if (ret == GST_FLOW_OK)
       ret = gst_ds_depay_push_out (self, stream,
           GST_BUFFER_CAST (held->object));
@@ -861,11 +922,11 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     gst_event_set_group_id (event, self->group_id);
     if (kind == STREAM_SIGNAL || kind == STREAM_IMAGE)
       gst_event_set_stream_flags (event, GST_STREAM_FLAG_SPARSE);
-    gst_pad_push_event (stream->pad, event);
-    g_free (stream_id);
     stream->eos = FALSE;
     stream->need_stream_start = FALSE;
     stream->have_caps = FALSE;
+    gst_ds_depay_send_event (self, kind, event);
+    g_free (stream_id);
   }
 
   if (!stream->have_caps || stream->caps_key[0] != key0 ||
@@ -874,20 +935,20 @@ gst_ds_depay_prepare_pad (GstDsDepay * self, GstDsDepayStreamKind kind,
     GstCaps *caps = make_caps (self, key0, key1, key2, key3);
 
     GST_DEBUG_OBJECT (stream->pad, "caps %" GST_PTR_FORMAT, caps);
-    gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
-        added);
-    gst_caps_unref (caps);
     stream->have_caps = TRUE;
     stream->caps_key[0] = key0;
     stream->caps_key[1] = key1;
     stream->caps_key[2] = key2;
     stream->caps_key[3] = key3;
+    gst_ds_depay_push_stream_event (self, kind, gst_event_new_caps (caps),
+        added);
+    gst_caps_take (&stream->caps, caps);
   }
 
   if (stream->need_segment) {
+    stream->need_segment = FALSE;
     gst_ds_depay_push_stream_event (self, kind,
         gst_event_new_segment (&self->out_segment), added);
-    stream->need_segment = FALSE;
   }
 
   if (added) {
@@ -936,11 +997,14 @@ gst_ds_depay_push_full (GstDsDepay * self, GstDsDepayStreamKind kind,
   }
 
   if (gst_ds_depay_is_discovering (self)) {
+    /* every event held comes before a buffer: the bound is checked here */
     gst_ds_depay_hold (self, kind, GST_MINI_OBJECT_CAST (buffer));
-    if (self->held_bytes < DS_DEPAY_PAD_DISCOVERY_BYTES)
+    if (self->held_bytes < DS_DEPAY_PAD_DISCOVERY_BYTES &&
+        g_queue_get_length (&self->held) < DS_DEPAY_PAD_DISCOVERY_OBJECTS)
       return GST_FLOW_OK;
     /* decodebin would show the pads it has now anyway */
-    GST_DEBUG_OBJECT (self, "%" G_GSIZE_FORMAT " bytes held: pads known",
+    GST_DEBUG_OBJECT (self, "%u buffers and events (%" G_GSIZE_FORMAT
+        " bytes) held: pads known", g_queue_get_length (&self->held),
         self->held_bytes);
     return gst_ds_depay_finish_discovery (self);
   }
@@ -1050,16 +1114,18 @@ bad_payload:
  * orders frames by time: every kind starts within it), or at End or
  * EOS, or once every kind has a pad: no-more-pads then lets decodebin
  * expose them all. Until then nothing flows out (up to
- * DS_DEPAY_PAD_DISCOVERY_BYTES of buffers are held, after which the pads
- * are taken as known, as decodebin's multiqueue would show them anyway):
- * decodebin shows the pads before any data reaches it, as for a demuxer
- * that reads its header first, so its preroll is done before the sinks'.
- * When data came first, the sinks prerolled from what the multiqueue held
- * and decodebin's own preroll ended last, in this streaming thread, which
- * raced an application that sets PLAYING when the pipeline says PAUSED
- * (gst-launch-1.0): GstBin then never posted the EOS of the sinks. A kind that starts later gets its pad, which
- * decodebin does not show. Live input never signals it: a kind may start
- * at any time (and a gst-launch delayed link to it must stay). */
+ * DS_DEPAY_PAD_DISCOVERY_BYTES or DS_DEPAY_PAD_DISCOVERY_OBJECTS are
+ * held, after which the pads are taken as known, as decodebin shows them
+ * when a queue of its multiqueue is full): decodebin shows the pads
+ * before any data reaches it, as for a demuxer that reads its header
+ * first, so its preroll is done before the sinks'. When data came first,
+ * the sinks prerolled from what the multiqueue held and decodebin's own
+ * preroll ended last, in this streaming thread, which raced an
+ * application that sets PLAYING when the pipeline says PAUSED
+ * (gst-launch-1.0): GstBin then never posted the EOS of the sinks. A
+ * kind that starts later gets its pad, which decodebin does not show.
+ * Live input never signals it: a kind may start at any time (and a
+ * gst-launch delayed link to it must stay). */
 static GstFlowReturn
 gst_ds_depay_check_no_more_pads (GstDsDepay * self, const DsHeader * header,
     gboolean ending)
@@ -1156,13 +1222,16 @@ gst_ds_depay_is_in_player (GstDsDepay * self)
   return found;
 }
 
-static void
+/* A short recording is sent at its End, all of it: what downstream
+ * returned to it is the chain's return */
+static GstFlowReturn
 gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
 {
+  GstFlowReturn ret;
   gint i;
 
   GST_INFO_OBJECT (self, "End frame: EOS on every pad");
-  gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+  ret = gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
 
   gst_ds_depay_end_timing (self, header);
 
@@ -1176,6 +1245,8 @@ gst_ds_depay_handle_end (GstDsDepay * self, const DsHeader * header)
   }
   self->ended = TRUE;
   gst_ds_depay_reset_stream (self);
+
+  return ret;
 }
 
 /* FLAG_COMPRESSED: only a DeltaPixels or MotionDeltaPixels payload (one
@@ -1331,8 +1402,8 @@ gst_ds_depay_handle_frame (GstDsDepay * self, const DsHeader * header,
       ds_signal_state_clear (self->signals);
       break;
     case DS_FRAME_END:
-      gst_ds_depay_handle_end (self, header);
-      break;
+      gst_buffer_replace (&payload, NULL);
+      return gst_ds_depay_handle_end (self, header);
     default:
       /* Ping, SubscribeFilter (receiver to relay), Neural*: nothing to
        * output */
@@ -1511,6 +1582,7 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       return TRUE;
     case GST_EVENT_EOS:
     {
+      GstFlowReturn ret = GST_FLOW_OK;
       gboolean have_pads = FALSE;
       gsize pending;
       guint max_size;
@@ -1521,14 +1593,19 @@ gst_ds_depay_sink_event (GstPad * pad, GstObject * parent, GstEvent * event)
       max_size = self->max_frame_size;
       GST_OBJECT_UNLOCK (self);
       if (self->framer.resyncing)
-        gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
+        ret = gst_ds_depay_parse_byte_stream (self, max_size, TRUE);
       pending = gst_ds_framer_available (&self->framer);
 
       if (pending > 0 && !self->framer.resyncing)
         gst_ds_depay_skip_malformed (self, "stream ends in the middle of a "
             "frame (%" G_GSIZE_FORMAT " bytes)", pending);
       gst_ds_framer_flush (&self->framer);
-      gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+      if (ret == GST_FLOW_OK)
+        ret = gst_ds_depay_check_no_more_pads (self, NULL, TRUE);
+      /* a short recording went out just now, all of it: nobody else
+       * would see downstream's error (GstBaseSrc posts it so too) */
+      if (ret == GST_FLOW_NOT_LINKED || ret < GST_FLOW_EOS)
+        GST_ELEMENT_FLOW_ERROR (self, ret);
 
       for (i = 0; i < N_STREAMS; i++) {
         GstDsDepayStream *stream = &self->streams[i];

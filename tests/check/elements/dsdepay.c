@@ -3258,6 +3258,225 @@ GST_START_TEST (test_encoded_video_malformed)
 
 GST_END_TEST;
 
+/* A recording's pads are discovered before anything flows out (parsed
+ * input, as dsparse sends it): what is held until no-more-pads */
+
+static Depay *
+depay_new_parsed (void)
+{
+  Depay *d = depay_new (NULL);
+
+  gst_harness_set_src_caps_str (d->h, GST_DS_STREAM_MEDIA_TYPE
+      ", parsed=(boolean)true");
+  return d;
+}
+
+/* What reaches the video harness: each picture fits the caps before it */
+typedef struct
+{
+  GstVideoInfo info;
+  gboolean have_caps;
+  guint pictures;
+} PictureCheck;
+
+static GstPadProbeReturn
+check_picture_probe (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  PictureCheck *check = user_data;
+  GstVideoMeta *meta;
+  GstBuffer *buffer;
+  guint width, height;
+
+  if (info->type & GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM) {
+    GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+    GstCaps *caps;
+
+    if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS) {
+      gst_event_parse_caps (event, &caps);
+      fail_unless (gst_video_info_from_caps (&check->info, caps));
+      check->have_caps = TRUE;
+    }
+    return GST_PAD_PROBE_OK;
+  }
+
+  buffer = GST_PAD_PROBE_INFO_BUFFER (info);
+  fail_unless (check->have_caps, "a picture before its caps");
+  width = GST_VIDEO_INFO_WIDTH (&check->info);
+  height = GST_VIDEO_INFO_HEIGHT (&check->info);
+  meta = gst_buffer_get_video_meta (buffer);
+  fail_unless (meta != NULL);
+  fail_unless_equals_int (meta->width, width);
+  fail_unless_equals_int (meta->height, height);
+  fail_unless (meta->stride[0] >= (gint) width * 4);
+  fail_unless (meta->offset[0] + (gsize) meta->stride[0] * (height - 1) +
+      width * 4 <= gst_buffer_get_size (buffer),
+      "a %ux%u picture in a buffer of %" G_GSIZE_FORMAT " bytes", width,
+      height, gst_buffer_get_size (buffer));
+  check->pictures++;
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+add_picture_check (Depay * d, PictureCheck * check)
+{
+  fail_unless (d->out[OUT_VIDEO] != NULL);
+  gst_pad_add_probe (d->out[OUT_VIDEO]->sinkpad, GST_PAD_PROBE_TYPE_BUFFER |
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, check_picture_probe, check, NULL);
+}
+
+/* A new picture size while the pads are discovered: the pool is decided
+ * for the new size although its caps are still held */
+GST_START_TEST (test_discovery_size_change)
+{
+  Depay *d = depay_new_parsed ();
+  guint8 *small = make_picture (4, 4, 1), *large = make_picture (8, 8, 2);
+  PictureCheck check = { 0, };
+  GstBuffer *out;
+
+  fail_unless_equals_int (push (d, delta_frame (DS_FLAG_KEYFRAME, 0, 4, 4,
+              small, NULL)), GST_FLOW_OK);
+  add_picture_check (d, &check);
+  fail_unless_equals_int (push (d, delta_frame (DS_FLAG_KEYFRAME, 1, 8, 8,
+              large, NULL)), GST_FLOW_OK);
+  /* held until no-more-pads */
+  fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_VIDEO]), 0);
+  fail_unless (gst_harness_push_event (d->h, gst_event_new_eos ()));
+
+  fail_unless_equals_int (check.pictures, 2);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, small, 64);
+  gst_buffer_unref (out);
+  out = gst_harness_pull (d->out[OUT_VIDEO]);
+  assert_buffer_equals (out, large, 256);
+  gst_buffer_unref (out);
+  assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,height=8,"
+      "framerate=0/1");
+  fail_unless_equals_int (count_messages (d, GST_MESSAGE_WARNING |
+          GST_MESSAGE_ERROR), 0);
+
+  g_free (small);
+  g_free (large);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
+/* A short recording goes out at its End or EOS: downstream's flow error
+ * there is not lost */
+GST_START_TEST (test_discovery_flow_error)
+{
+  guint8 *pic = make_picture (2, 2, 1);
+  gint ending;
+
+  for (ending = 0; ending < 2; ending++) {
+    Depay *d = depay_new_parsed ();
+
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 0, 0, 2, 2, pic, 16)), GST_FLOW_OK);
+    /* caps it does not take */
+    gst_harness_set_sink_caps_str (d->out[OUT_VIDEO], "video/x-other");
+    if (ending == 0) {
+      /* an End frame: the chain returns the error */
+      fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_END, 0, 1, 100,
+                  0, 0, NULL, 0)), GST_FLOW_NOT_NEGOTIATED);
+    } else {
+      /* EOS: posted, as a source or demuxer does */
+      gst_harness_push_event (d->h, gst_event_new_eos ());
+      fail_unless_equals_int (count_messages (d, GST_MESSAGE_ERROR), 1);
+    }
+    fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_VIDEO]),
+        0);
+    depay_free (d);
+  }
+  g_free (pic);
+}
+
+GST_END_TEST;
+
+/* Caps that were held when a flush dropped them go out again before the
+ * next picture; so does what was held and met a pad already flushing (a
+ * flushing pad keeps caps, not a segment) */
+GST_START_TEST (test_discovery_flush)
+{
+  guint8 *small = make_picture (4, 4, 1), *large = make_picture (8, 8, 2);
+  gint refused;
+
+  for (refused = 0; refused < 2; refused++) {
+    Depay *d = depay_new_parsed ();
+    PictureCheck check = { 0, };
+    GstSegment segment;
+    GstPad *video;
+
+    push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 0, 0, 4, 4,
+            small, 64));
+    add_picture_check (d, &check);
+    /* the caps of 8x8 are held behind the first picture */
+    push (d, frame_buffer (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 1, 10, 8, 8,
+            large, 256));
+    if (refused) {
+      /* the video pad flushes first (FLUSH_START on its way from
+       * upstream): at EOS, what was held meets a flushing pad */
+      video = gst_element_get_static_pad (d->h->element, "video");
+      fail_unless (gst_pad_push_event (video, gst_event_new_flush_start ()));
+      gst_object_unref (video);
+      gst_harness_push_event (d->h, gst_event_new_eos ());
+    }
+    /* a seek (when refused, the video pad had its FLUSH_START already) */
+    gst_harness_push_event (d->h, gst_event_new_flush_start ());
+    fail_unless (gst_harness_push_event (d->h,
+            gst_event_new_flush_stop (TRUE)));
+    gst_segment_init (&segment, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (d->h,
+            gst_event_new_segment (&segment)));
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 0, 10, 8, 8, large, 256)), GST_FLOW_OK);
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_PIXELS,
+                DS_FLAG_KEYFRAME, 1, 20, 8, 8, large, 256)), GST_FLOW_OK);
+    gst_harness_push_event (d->h, gst_event_new_eos ());
+
+    fail_unless_equals_int (check.pictures, 2);
+    assert_caps (d->out[OUT_VIDEO], "video/x-raw,format=RGBA,width=8,"
+        "height=8,framerate=0/1");
+    depay_free (d);
+  }
+  g_free (small);
+  g_free (large);
+}
+
+GST_END_TEST;
+
+static void
+no_more_pads_cb (GstElement * element, guint * at)
+{
+  *at = GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (element), "pushed"));
+}
+
+/* A recording of tiny frames that all have the same timestamp: what is
+ * held is bounded by its number too, not only by its bytes */
+GST_START_TEST (test_discovery_bounded)
+{
+  Depay *d = depay_new_parsed ();
+  gfloat sample = 0.5f;
+  guint i, no_more_pads_at = 0;
+
+  g_signal_connect (d->h->element, "no-more-pads",
+      G_CALLBACK (no_more_pads_cb), &no_more_pads_at);
+  for (i = 1; i <= 10000; i++) {
+    g_object_set_data (G_OBJECT (d->h->element), "pushed",
+        GUINT_TO_POINTER (i));
+    fail_unless_equals_int (push (d, frame_buffer (DS_FRAME_AUDIO_PCM, 0,
+                i, 0, 1, 48000, &sample, sizeof (sample))), GST_FLOW_OK);
+  }
+  fail_unless (no_more_pads_at > 0, "10000 frames are still held");
+  fail_unless (no_more_pads_at <= 4096, "no-more-pads after %u frames",
+      no_more_pads_at);
+  fail_unless_equals_int (gst_harness_buffers_received (d->out[OUT_AUDIO]),
+      10000);
+  depay_free (d);
+}
+
+GST_END_TEST;
+
 static Suite *
 dsdepay_suite (void)
 {
@@ -3308,6 +3527,10 @@ dsdepay_suite (void)
   tcase_add_test (tc, test_signal_incomplete);
   tcase_add_test (tc, test_keyframe_request_clock_stopped);
   tcase_add_test (tc, test_byte_stream_fake_header_in_junk);
+  tcase_add_test (tc, test_discovery_size_change);
+  tcase_add_test (tc, test_discovery_flow_error);
+  tcase_add_test (tc, test_discovery_flush);
+  tcase_add_test (tc, test_discovery_bounded);
 #ifdef HAVE_ZSTD
   tcase_add_test (tc, test_delta_compressed);
   tcase_add_test (tc, test_motion_delta);
