@@ -54,6 +54,21 @@
  * the message) are errors at once. A connection that the relay closes
  * within 5 s is replaced after the backoff, not at once.
  *
+ * Several relays of one cluster (docs/cluster.md) can serve the channel:
+ * #GstDsRelaySink:locations lists them (`location` is a list of one).
+ * dsrelaysink connects to the first; a network failure or an HTTP 5xx
+ * (503: the relay is full or shutting down) moves it to the next one at
+ * once, round robin, and a pass over all of them is one retry round of
+ * the backoff and of #GstDsRelaySink:retries. An HTTP 4xx is a
+ * configuration error and ends as with one location: the others are not
+ * tried. After a lost connection the same location is tried first. The
+ * source keeps its stream on the new relay as after a reconnect to the
+ * same one (the schema, the whole signal state and a keyframe go first;
+ * sequence numbers go on). Every warning of a failed attempt names the
+ * location tried, and the `ds-connected` element message (`location`,
+ * `reconnect`) the location in use; #GstDsRelaySink:location reads the
+ * first of the list.
+ *
  * A channel has one source. When another source connects to the channel,
  * the relay closes this one with code 4000: dsrelaysink then posts a
  * `RESOURCE/BUSY` error naming the channel and does not reconnect (taking
@@ -115,6 +130,10 @@
  *     videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! dsdelta ! m. \
  *     audiotestsrc is-live=true ! audio/x-raw,format=F32LE,rate=48000,channels=2 ! dspay ! m.
  * ]| Publishes a picture and a tone on one channel.
+ * |[
+ * gst-launch-1.0 videotestsrc is-live=true ! video/x-raw,format=RGBA,width=320,height=240 ! dspay ! dsdelta ! dsrelaysink locations="<ws://relay-a:9100/peer/demo, ws://relay-b:9100/peer/demo>"
+ * ]| Publishes on relay-a, or on relay-b while relay-a cannot be reached
+ * or is full.
  */
 
 #ifdef HAVE_CONFIG_H
@@ -581,7 +600,7 @@ gst_ds_relay_sink_connected (GstDsSoupConnection * conn, gboolean reconnect,
   g_mutex_unlock (&self->lock);
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->settings.location);
+  location = g_strdup (gst_ds_soup_connection_get_location (conn));
   GST_OBJECT_UNLOCK (self);
 
   GST_INFO_OBJECT (self, "%s to %s", reconnect ? "reconnected" : "connected",
@@ -616,7 +635,8 @@ gst_ds_relay_sink_attempt_failed (GstDsSoupConnection * conn,
 {
   GstDsRelaySink *self = user_data;
 
-  gst_ds_soup_post_retry (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE, failure,
+  gst_ds_soup_post_retry (GST_ELEMENT (self), GST_DS_SOUP_ROLE_SOURCE,
+      gst_ds_soup_connection_get_location (conn), failure,
       reason, attempt, delay_ms);
 }
 
@@ -628,7 +648,7 @@ gst_ds_relay_sink_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   gchar *location;
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->settings.location);
+  location = g_strdup (gst_ds_soup_connection_get_location (conn));
   GST_OBJECT_UNLOCK (self);
 
   /* the error first: the streaming thread returns GST_FLOW_ERROR once
@@ -808,8 +828,8 @@ gst_ds_relay_sink_start (GstBaseSink * sink)
 
   /* a receiver's location would connect, be dropped and reconnect for
    * ever: refuse it now, naming the publishing URL */
-  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
-          GST_DS_SOUP_ROLE_SOURCE, settings.location)) {
+  if (!gst_ds_soup_check_locations (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_SOURCE, &settings)) {
     gst_ds_soup_settings_clear (&settings);
     return FALSE;
   }

@@ -69,6 +69,8 @@ struct _GstDsSoupConnection
   guint pending_ops;
   guint failures;               /* consecutive failed attempts */
   guint attempt;                /* attempts since the last success */
+  guint index;                  /* of the location connected or tried */
+  guint pass_start;             /* where the current pass began */
   gboolean ever_connected;
   gboolean given_up;
   gint64 connected_us;          /* when the current connection opened */
@@ -381,6 +383,20 @@ failed:
 }
 
 /* The last segment of the path: the channel name */
+gboolean
+gst_ds_soup_check_locations (GstElement * element, GstDsSoupRole role,
+    const GstDsSoupSettings * settings)
+{
+  guint i;
+
+  if (settings->locations == NULL || settings->locations[0] == NULL)
+    return gst_ds_soup_check_location (element, role, NULL);
+  for (i = 0; settings->locations[i] != NULL; i++)
+    if (!gst_ds_soup_check_location (element, role, settings->locations[i]))
+      return FALSE;
+  return TRUE;
+}
+
 static gchar *
 location_channel (const gchar * location)
 {
@@ -531,19 +547,21 @@ gst_ds_soup_post_failure (GstElement * element, GstDsSoupRole role,
 
 void
 gst_ds_soup_post_retry (GstElement * element, GstDsSoupRole role,
-    GstDsSoupFailure failure, const gchar * reason, guint attempt,
-    guint delay_ms)
+    const gchar * location, GstDsSoupFailure failure, const gchar * reason,
+    guint attempt, guint delay_ms)
 {
   if (role == GST_DS_SOUP_ROLE_SOURCE)
     GST_ELEMENT_WARNING (element, RESOURCE, OPEN_WRITE,
-        (_("Could not connect to the relay (attempt %u, %s): %s; retrying "
-                "in %u ms."), attempt, gst_ds_soup_failure_name (failure),
-            reason, delay_ms), (NULL));
+        (_("Could not connect to the relay at %s (attempt %u, %s): %s; "
+                "retrying in %u ms."), location, attempt,
+            gst_ds_soup_failure_name (failure), reason, delay_ms),
+        ("location: %s", location));
   else
     GST_ELEMENT_WARNING (element, RESOURCE, OPEN_READ,
-        (_("Could not connect to the relay (attempt %u, %s): %s; retrying "
-                "in %u ms."), attempt, gst_ds_soup_failure_name (failure),
-            reason, delay_ms), (NULL));
+        (_("Could not connect to the relay at %s (attempt %u, %s): %s; "
+                "retrying in %u ms."), location, attempt,
+            gst_ds_soup_failure_name (failure), reason, delay_ms),
+        ("location: %s", location));
 }
 
 /* Connection properties */
@@ -564,12 +582,25 @@ gst_ds_soup_post_retry (GstElement * element, GstDsSoupRole role,
  * `/stream/`, `/signal/`, `/view/`, or `http://`) is an error at start
  * that names the URL meant; a path of no role is accepted, for a reverse
  * proxy that maps it. If the relay then treats the element as the other
- * role, it stops with an error.
+ * role, it stops with an error. Setting location sets locations to a list
+ * of that one URL; reading it gives the first of locations.
+ *
+ * locations: several such URLs (a GstValueArray of strings, in
+ * gst-launch `locations="<ws://a:9100/peer/x, ws://b:9100/peer/x>"`),
+ * relays of one cluster that serve the same channel. The element
+ * connects to the first; when an attempt fails for a reason that may pass
+ * (below) it tries the next one at once, round robin, and the list order
+ * is kept. A pass over all locations is one retry round: retries counts
+ * passes and the backoff delay is waited between passes, so one location
+ * behaves as before. After a lost connection the element tries the same
+ * location again first. Every URL is checked at start like location; an
+ * empty list is an error.
  *
  * token: sent as `Authorization: Bearer TOKEN` when connecting.
  *
- * retries: how many failed connection attempts in a row are retried
- * before an error is posted; -1 retries forever. Counting starts again
+ * retries: how many failed connection attempts in a row (with
+ * locations: passes over all of them) are retried before an error is
+ * posted; -1 retries forever. Counting starts again
  * after every successful connection. Only failures that may pass are
  * retried: the network (refused, unreachable, a host name that does not
  * resolve, timeouts) and HTTP 500, 502, 503 and 504 (a busy or restarting
@@ -610,15 +641,23 @@ gst_ds_soup_install_properties (GObjectClass * klass, guint first_prop_id,
           "URL of the relay's stream endpoint (ws://HOST:PORT/stream/CHANNEL "
           "or wss://...)", NULL, flags));
   g_object_class_install_property (klass,
+      first_prop_id + GST_DS_SOUP_PROP_LOCATIONS,
+      gst_param_spec_array ("locations", "Locations",
+          "URLs of relays of the channel, tried in turn (round robin) after "
+          "network failures and HTTP 5xx; setting location sets a list of "
+          "one", g_param_spec_string ("location", "Location",
+              "One relay URL", NULL, G_PARAM_READWRITE |
+              G_PARAM_STATIC_STRINGS), flags));
+  g_object_class_install_property (klass,
       first_prop_id + GST_DS_SOUP_PROP_TOKEN,
       g_param_spec_string ("token", "Token",
           "Access token, sent as 'Authorization: Bearer TOKEN'", NULL, flags));
   g_object_class_install_property (klass,
       first_prop_id + GST_DS_SOUP_PROP_RETRIES,
       g_param_spec_int ("retries", "Retries",
-          "Failed connection attempts in a row retried before giving up "
-          "(-1 = forever; network failures and HTTP 5xx only)", -1, G_MAXINT,
-          DEFAULT_RETRIES, flags));
+          "Failed connection attempts in a row (passes over the locations) "
+          "retried before giving up (-1 = forever; network failures and "
+          "HTTP 5xx only)", -1, G_MAXINT, DEFAULT_RETRIES, flags));
   g_object_class_install_property (klass,
       first_prop_id + GST_DS_SOUP_PROP_RETRY_DELAY,
       g_param_spec_uint ("retry-delay", "Retry delay",
@@ -668,7 +707,30 @@ gst_ds_soup_settings_set_property (GstDsSoupSettings * settings,
     case GST_DS_SOUP_PROP_LOCATION:
       g_free (settings->location);
       settings->location = g_value_dup_string (value);
+      g_strfreev (settings->locations);
+      settings->locations = NULL;
+      if (settings->location != NULL) {
+        settings->locations = g_new0 (gchar *, 2);
+        settings->locations[0] = g_strdup (settings->location);
+      }
       break;
+    case GST_DS_SOUP_PROP_LOCATIONS:{
+      guint i, n = gst_value_array_get_size (value);
+
+      g_strfreev (settings->locations);
+      settings->locations = g_new0 (gchar *, n + 1);
+      for (i = 0; i < n; i++) {
+        const GValue *v = gst_value_array_get_value (value, i);
+
+        settings->locations[i] = g_strdup (G_VALUE_HOLDS_STRING (v) ?
+            g_value_get_string (v) : NULL);
+        if (settings->locations[i] == NULL)
+          settings->locations[i] = g_strdup ("");
+      }
+      g_free (settings->location);
+      settings->location = g_strdup (settings->locations[0]);
+      break;
+    }
     case GST_DS_SOUP_PROP_TOKEN:
       g_free (settings->token);
       settings->token = g_value_dup_string (value);
@@ -709,6 +771,18 @@ gst_ds_soup_settings_get_property (const GstDsSoupSettings * settings,
     case GST_DS_SOUP_PROP_LOCATION:
       g_value_set_string (value, settings->location);
       break;
+    case GST_DS_SOUP_PROP_LOCATIONS:{
+      guint i;
+
+      for (i = 0; settings->locations && settings->locations[i]; i++) {
+        GValue v = G_VALUE_INIT;
+
+        g_value_init (&v, G_TYPE_STRING);
+        g_value_set_string (&v, settings->locations[i]);
+        gst_value_array_append_and_take_value (value, &v);
+      }
+      break;
+    }
     case GST_DS_SOUP_PROP_TOKEN:
       g_value_set_string (value, settings->token);
       break;
@@ -752,6 +826,7 @@ void
 gst_ds_soup_settings_clear (GstDsSoupSettings * settings)
 {
   g_clear_pointer (&settings->location, g_free);
+  g_clear_pointer (&settings->locations, g_strfreev);
   g_clear_pointer (&settings->token, g_free);
   g_clear_pointer (&settings->ssl_ca_file, g_free);
 }
@@ -762,6 +837,7 @@ gst_ds_soup_settings_copy (GstDsSoupSettings * dest,
 {
   *dest = *src;
   dest->location = g_strdup (src->location);
+  dest->locations = g_strdupv (src->locations);
   dest->token = g_strdup (src->token);
   dest->ssl_ca_file = g_strdup (src->ssl_ca_file);
 }
@@ -1088,6 +1164,24 @@ gst_ds_soup_connection_closed_cb (SoupWebsocketConnection * ws,
 
 /* Connecting */
 
+const gchar *
+gst_ds_soup_connection_get_location (GstDsSoupConnection * conn)
+{
+  if (conn->settings.locations == NULL || conn->settings.locations[0] == NULL)
+    return conn->settings.location;
+  return conn->settings.locations[conn->index];
+}
+
+/* The number of locations (at least 1) */
+static guint
+gst_ds_soup_connection_n_locations (GstDsSoupConnection * conn)
+{
+  guint n = conn->settings.locations ?
+      g_strv_length (conn->settings.locations) : 0;
+
+  return MAX (n, 1);
+}
+
 static gboolean
 gst_ds_soup_connection_retry_cb (gpointer user_data)
 {
@@ -1135,17 +1229,32 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
     GstDsSoupFailure failure, const gchar * reason)
 {
   gint retries = conn->settings.retries;
-  guint delay;
-
-  conn->failures++;
+  guint delay, next;
 
   if (gst_ds_soup_failure_is_final (failure)) {
+    conn->failures++;
     GST_WARNING_OBJECT (conn->parent, "not retrying: %s", reason);
     conn->given_up = TRUE;
     if (conn->callbacks.failed)
       conn->callbacks.failed (conn, failure, reason, conn->user_data);
     return;
   }
+
+  /* with several locations, the next one is tried at once until a pass
+   * over all of them is over: a pass is one retry round */
+  next = (conn->index + 1) % gst_ds_soup_connection_n_locations (conn);
+  if (next != conn->pass_start) {
+    GST_INFO_OBJECT (conn->parent, "attempt %u failed (%s), trying the "
+        "next location", conn->attempt, reason);
+    if (conn->callbacks.attempt_failed)
+      conn->callbacks.attempt_failed (conn, failure, reason, conn->attempt,
+          0, conn->user_data);
+    conn->index = next;
+    gst_ds_soup_connection_schedule (conn, 0);
+    return;
+  }
+
+  conn->failures++;
 
   if (retries >= 0 && conn->failures > (guint) retries) {
     GST_WARNING_OBJECT (conn->parent, "giving up after %u attempt(s): %s",
@@ -1166,6 +1275,7 @@ gst_ds_soup_connection_failed (GstDsSoupConnection * conn,
   if (conn->callbacks.attempt_failed)
     conn->callbacks.attempt_failed (conn, failure, reason, conn->attempt,
         delay, conn->user_data);
+  conn->index = next;
   gst_ds_soup_connection_schedule (conn, delay);
 }
 
@@ -1300,7 +1410,8 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
   }
   g_clear_object (&msg);
 
-  GST_INFO_OBJECT (conn->parent, "connected to %s", conn->settings.location);
+  GST_INFO_OBJECT (conn->parent, "connected to %s",
+      gst_ds_soup_connection_get_location (conn));
 
   conn->ws = ws;
   conn->handed_bytes = 0;
@@ -1323,6 +1434,8 @@ gst_ds_soup_connection_connect_done (GObject * source, GAsyncResult * result,
   conn->ever_connected = TRUE;
   conn->failures = 0;
   conn->attempt = 0;
+  /* after a lost connection, this location is tried again first */
+  conn->pass_start = conn->index;
   conn->last_rx_us = conn->connected_us = g_get_monotonic_time ();
   conn->last_acked = 0;
   g_clear_pointer (&conn->error_reason, g_free);
@@ -1342,16 +1455,17 @@ gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
 {
   SoupMessage *msg;
   gchar *reason = NULL;
+  const gchar *location;
   GUri *uri;
 
   if (g_atomic_int_get (&conn->stopping) || conn->ws != NULL ||
       conn->msg != NULL)
     return;
 
-  uri = parse_location (conn->settings.location, &reason);
+  location = gst_ds_soup_connection_get_location (conn);
+  uri = parse_location (location, &reason);
   if (uri != NULL && g_ascii_strncasecmp (g_uri_get_scheme (uri), "ws", 2)) {
-    reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL",
-        conn->settings.location);
+    reason = g_strdup_printf ("'%s' is not a ws:// or wss:// URL", location);
     g_clear_pointer (&uri, g_uri_unref);
   }
   if (uri == NULL) {
@@ -1373,9 +1487,9 @@ gst_ds_soup_connection_attempt (GstDsSoupConnection * conn)
   }
 
   GST_DEBUG_OBJECT (conn->parent, "connecting to %s (attempt %u)",
-      conn->settings.location, conn->attempt);
+      location, conn->attempt);
 
-  msg = soup_message_new ("GET", conn->settings.location);
+  msg = soup_message_new ("GET", location);
   if (msg == NULL) {
     gst_ds_soup_connection_failed (conn, GST_DS_SOUP_FAILURE_BAD_URL,
         "libsoup refused the URL");

@@ -20,9 +20,9 @@
 /*
  * The WebSocket client side shared by dsrelaysink and dsstreamsrc
  * (internal): one thread per element running a private GMainContext, on
- * which all libsoup objects live; connecting with a timeout, reconnecting
- * with capped exponential backoff and jitter after network failures and
- * HTTP 503 only (an HTTP 4xx answer, a refused certificate or a take-over
+ * which all libsoup objects live; connecting with a timeout (to a list of
+ * locations, round robin), reconnecting with capped exponential backoff
+ * and jitter after network failures and HTTP 503 only (an HTTP 4xx answer, a refused certificate or a take-over
  * by another source ends the retries), classifying failures so the
  * elements can tell the user what to do, a Ping every 5 s (round-trip
  * time) and a liveness check, and a prompt, leak-free shutdown.
@@ -94,7 +94,8 @@ typedef enum
 
 typedef struct
 {
-  gchar *location;
+  gchar *location;              /* the first of locations */
+  gchar **locations;            /* tried in turn (round robin) */
   gchar *token;                 /* sent as "Authorization: Bearer TOKEN" */
   gint retries;                 /* -1: forever */
   guint retry_delay;            /* ms, first retry */
@@ -144,6 +145,11 @@ gboolean              gst_ds_soup_failure_is_final      (GstDsSoupFailure failur
 gboolean              gst_ds_soup_check_location        (GstElement * element,
                                                          GstDsSoupRole role,
                                                          const gchar * location);
+/* gst_ds_soup_check_location() for each of the locations of @settings
+ * (an error when there is none) */
+gboolean              gst_ds_soup_check_locations       (GstElement * element,
+                                                         GstDsSoupRole role,
+                                                         const GstDsSoupSettings * settings);
 
 /* Posts the error for a final @failure (or retries run out) on @element:
  * a translated message saying what to do, and @location and @reason as
@@ -167,6 +173,7 @@ typedef enum
   GST_DS_SOUP_PROP_TIMEOUT,
   GST_DS_SOUP_PROP_SSL_STRICT,
   GST_DS_SOUP_PROP_SSL_CA_FILE,
+  GST_DS_SOUP_PROP_LOCATIONS,
   GST_DS_SOUP_N_PROPS
 } GstDsSoupProperty;
 
@@ -194,10 +201,11 @@ void                  gst_ds_soup_settings_copy_locked  (GstObject * object,
                                                          GstDsSoupSettings * copy);
 void                  gst_ds_soup_settings_clear        (GstDsSoupSettings * settings);
 
-/* Posts the warning for one failed connection attempt that is retried
- * after @delay_ms (translated, with the cause) */
+/* Posts the warning for one failed connection attempt to @location that
+ * is retried after @delay_ms (translated, with the cause) */
 void                  gst_ds_soup_post_retry            (GstElement * element,
                                                          GstDsSoupRole role,
+                                                         const gchar * location,
                                                          GstDsSoupFailure failure,
                                                          const gchar * reason,
                                                          guint attempt,
@@ -242,6 +250,10 @@ guint32               gst_ds_soup_connection_now_ms     (GstDsSoupConnection * c
 void                  gst_ds_soup_connection_give_up    (GstDsSoupConnection * conn,
                                                          GstDsSoupFailure failure,
                                                          const gchar * reason);
+
+/* Connection thread only: the location connected to, being tried, or
+ * last tried */
+const gchar *         gst_ds_soup_connection_get_location (GstDsSoupConnection * conn);
 
 /* Any thread */
 gint                  gst_ds_soup_connection_get_rtt    (GstDsSoupConnection * conn);

@@ -55,6 +55,21 @@
  * is refused with the `/stream/` URL in the message). The
  * #GstDsStreamSrc:select filter is sent again after every reconnect.
  *
+ * Several relays of one cluster (docs/cluster.md) can serve the channel:
+ * #GstDsStreamSrc:locations lists them (`location` is a list of one).
+ * dsstreamsrc connects to the first; a network failure or an HTTP 5xx
+ * (503: the relay is full or shutting down) moves it to the next one at
+ * once, round robin, and a pass over all of them is one retry round of
+ * the backoff and of #GstDsStreamSrc:retries. An HTTP 4xx is a
+ * configuration error and ends as with one location: the others are not
+ * tried. After a lost connection the same location is tried first. The
+ * receiver goes on as after a reconnect to the same relay (the relay
+ * sends the cached schema, signal state and keyframe; the select filter
+ * is sent again). Every warning of a failed attempt names the
+ * location tried, and the `ds-connected` element message (`location`,
+ * `reconnect`) the location in use; #GstDsStreamSrc:location reads the
+ * first of the list.
+ *
  * An End frame is output and followed by EOS, unless
  * #GstDsStreamSrc:eos-on-end is %FALSE: then the End frame is not output
  * (dsdepay would end on it), an element message `ds-end` is posted and the
@@ -86,10 +101,14 @@
  * through GStreamer's URI handlers gets dsstreamsrc; a ws:// server that
  * is not a ds-relay fails with the relay's error.
  *
- * ## Example launch line
+ * ## Example launch lines
  * |[
  * gst-launch-1.0 dsstreamsrc location=ws://127.0.0.1:9100/stream/demo ! dsdepay ! videoconvert ! autovideosink
  * ]| Shows the pictures of channel "demo".
+ * |[
+ * gst-launch-1.0 dsstreamsrc locations="<ws://relay-a:9100/stream/demo, ws://relay-b:9100/stream/demo>" ! dsdepay ! videoconvert ! autovideosink
+ * ]| The same from relay-a, or from relay-b while relay-a cannot be
+ * reached or is full (both relays of one cluster).
  */
 
 #ifdef HAVE_CONFIG_H
@@ -503,7 +522,7 @@ gst_ds_stream_src_connected (GstDsSoupConnection * conn, gboolean reconnect,
   gchar *location, **select;
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->settings.location);
+  location = g_strdup (gst_ds_soup_connection_get_location (conn));
   select = g_strdupv (self->select);
   GST_OBJECT_UNLOCK (self);
 
@@ -563,6 +582,7 @@ gst_ds_stream_src_attempt_failed (GstDsSoupConnection * conn,
   GstDsStreamSrc *self = user_data;
 
   gst_ds_soup_post_retry (GST_ELEMENT (self), GST_DS_SOUP_ROLE_RECEIVER,
+      gst_ds_soup_connection_get_location (conn),
       failure, reason, attempt, delay_ms);
 }
 
@@ -574,7 +594,7 @@ gst_ds_stream_src_failed (GstDsSoupConnection * conn, GstDsSoupFailure failure,
   gchar *location;
 
   GST_OBJECT_LOCK (self);
-  location = g_strdup (self->settings.location);
+  location = g_strdup (gst_ds_soup_connection_get_location (conn));
   GST_OBJECT_UNLOCK (self);
 
   gst_ds_soup_post_failure (GST_ELEMENT (self), GST_DS_SOUP_ROLE_RECEIVER,
@@ -688,8 +708,8 @@ gst_ds_stream_src_start (GstBaseSrc * src)
 
   /* a publishing location would connect as the channel's source and
    * throw the real one out: refuse it now, naming the receiver URL */
-  if (!gst_ds_soup_check_location (GST_ELEMENT (self),
-          GST_DS_SOUP_ROLE_RECEIVER, settings.location)) {
+  if (!gst_ds_soup_check_locations (GST_ELEMENT (self),
+          GST_DS_SOUP_ROLE_RECEIVER, &settings)) {
     gst_ds_soup_settings_clear (&settings);
     return FALSE;
   }

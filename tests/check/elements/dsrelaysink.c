@@ -1158,6 +1158,174 @@ GST_START_TEST (test_wrong_role_location)
 
 GST_END_TEST;
 
+/* The location of a ds-connected message of @tx (NULL: none) */
+static gchar *
+wait_connected_location (GstElement * tx)
+{
+  GstMessage *msg = wait_for_message (tx, GST_MESSAGE_ELEMENT,
+      "ds-connected", WAIT_MS);
+  gchar *location;
+
+  if (msg == NULL)
+    return NULL;
+  location = g_strdup (gst_structure_get_string (gst_message_get_structure
+          (msg), "location"));
+  gst_message_unref (msg);
+  return location;
+}
+
+/* Two relays of the channel in locations: the source publishes on the
+ * first; it stops and the source goes on on the second, whose receiver
+ * gets the whole signal state and pictures */
+GST_START_TEST (test_locations_failover)
+{
+  DsTestRelay *a, *b;
+  gchar *peer_a, *peer_b, *stream_b, *extra, *location;
+  GstElement *tx, *rx;
+  guint8 *prev = g_malloc0 (32 * 16 * 4);
+  DsSignalState *state = ds_signal_state_new ();
+  GstBuffer *buffer;
+  gboolean picture = FALSE;
+  guint n = 0, i;
+  gint64 deadline;
+  const gchar *schema = "{\"signals\":[\"a\",\"b\"],\"mode\":\"signal\"}";
+
+  a = start_relay (NULL);
+  b = start_relay (NULL);
+  peer_a = ds_test_relay_ws_uri (a, "/peer/fo");
+  peer_b = ds_test_relay_ws_uri (b, "/peer/fo");
+  stream_b = ds_test_relay_ws_uri (b, "/stream/fo");
+
+  rx = receiver_new (stream_b, NULL);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", peer_a, peer_b);
+  tx = sender_new (peer_a, extra);
+  set_state (tx, GST_STATE_PLAYING);
+  location = wait_connected_location (tx);
+  fail_unless_equals_string (location, peer_a);
+  g_free (location);
+
+  push (tx, make_frame (DS_FRAME_SCHEMA_ANNOUNCE, 0, 0, 0, 0, 0, schema,
+          strlen (schema)));
+  push (tx, make_signal (DS_FRAME_SIGNAL_SYNC, 1, 0, "{\"a\":1}"));
+  for (i = 0; i < 5; i++, n++)
+    push (tx, make_picture_frame (n, 32, 16, prev, 30));
+  fail_unless (wait_rendered (tx, 7, WAIT_MS));
+
+  /* the first relay goes away: the source moves to the second at once */
+  fail_unless_equals_int (ds_test_relay_stop (a), 0);
+  location = wait_connected_location (tx);
+  fail_unless_equals_string (location, peer_b);
+  g_free (location);
+
+  push (tx, make_signal (DS_FRAME_SIGNAL_DIFF, 2, 400, "{\"b\":2}"));
+  n = 30;
+  for (i = 0; i < 5; i++, n++)
+    push (tx, make_picture_frame (n, 32, 16, prev, 30));
+
+  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  while ((state_get (state, "b") != 2 || !picture) &&
+      g_get_monotonic_time () < deadline) {
+    buffer = pull (rx, 100);
+    if (buffer) {
+      DsHeader header;
+
+      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+      if (!apply_signal (state, buffer) && header.type == DS_FRAME_PIXELS)
+        picture = TRUE;
+      gst_buffer_unref (buffer);
+    }
+  }
+  fail_unless (picture, "no picture through the second relay");
+  /* the state is whole: a from before the move, b after */
+  fail_unless_equals_int (state_get (state, "a"), 1);
+  fail_unless_equals_int (state_get (state, "b"), 2);
+  assert_no_error (rx);
+
+  stop (tx);
+  stop (rx);
+  ds_signal_state_free (state);
+  g_free (prev);
+  g_free (extra);
+  g_free (peer_a);
+  g_free (peer_b);
+  g_free (stream_b);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+}
+
+GST_END_TEST;
+
+/* The first relay full (HTTP 503, one client at most): the second; a 401
+ * at the first: an error, the second is not tried; a bad URL in the list:
+ * an error at start */
+GST_START_TEST (test_locations_errors)
+{
+  DsTestRelay *a, *b, *c;
+  gchar *peer_a, *peer_b, *peer_c, *extra, *location;
+  GstElement *tx, *rx;
+  GError *error;
+
+  a = start_relay ("--max-clients", "1", NULL);
+  b = start_relay (NULL);
+  c = start_relay ("--publish-token", "secret", NULL);
+  peer_a = ds_test_relay_ws_uri (a, "/peer/fo");
+  peer_b = ds_test_relay_ws_uri (b, "/peer/fo");
+  peer_c = ds_test_relay_ws_uri (c, "/peer/fo");
+
+  location = ds_test_relay_ws_uri (a, "/stream/other");
+  rx = receiver_new (location, NULL);
+  g_free (location);
+  set_state (rx, GST_STATE_PLAYING);
+  fail_unless (wait_for_boolean (get (rx, "src"), "connected", TRUE, WAIT_MS));
+
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", peer_a, peer_b);
+  tx = sender_new (peer_a, extra);
+  set_state (tx, GST_STATE_PLAYING);
+  location = wait_connected_location (tx);
+  fail_unless_equals_string (location, peer_b);
+  g_free (location);
+  fail_unless (ds_test_relay_metric (a,
+          "ds_relay_rejected_total{reason=\"limit\"}") >= 1);
+  stop (tx);
+  g_free (extra);
+
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", peer_c, peer_b);
+  tx = sender_new (peer_c, extra);
+  set_state (tx, GST_STATE_PLAYING);
+  error = wait_for_error (tx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  g_error_free (error);
+  g_usleep (300 * 1000);
+  fail_if (wait_for_boolean (get (tx, "sink"), "connected", TRUE, 10));
+  stop (tx);
+  g_free (extra);
+
+  extra = g_strdup_printf ("locations=\"<%s, http://127.0.0.1:1/x>\"", peer_b);
+  tx = sender_new (peer_b, extra);
+  fail_unless_equals_int (gst_element_set_state (tx, GST_STATE_PLAYING),
+      GST_STATE_CHANGE_FAILURE);
+  error = wait_for_error (tx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_SETTINGS), "%s", error->message);
+  g_error_free (error);
+  stop (tx);
+  g_free (extra);
+
+  stop (rx);
+  g_free (peer_a);
+  g_free (peer_b);
+  g_free (peer_c);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_wrong_token_error)
 {
   DsTestRelay *relay;
@@ -2286,6 +2454,8 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_unresolvable_host);
   tcase_add_test (tc, test_receiver_path_behind_proxy);
   tcase_add_test (tc, test_wrong_token_error);
+  tcase_add_test (tc, test_locations_failover);
+  tcase_add_test (tc, test_locations_errors);
   tcase_add_test (tc, test_null_while_stalled);
   tcase_add_test (tc, test_null_while_relay_stopped);
   tcase_add_test (tc, test_start_stop_no_leak);

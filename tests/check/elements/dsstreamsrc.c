@@ -833,6 +833,218 @@ GST_START_TEST (test_errors)
 
 GST_END_TEST;
 
+/* Pops messages of @rx until its ds-connected message (NULL after
+ * @timeout_ms); fails on an error; the warnings of failed attempts are
+ * appended to @warnings when not NULL */
+static GstMessage *
+wait_connected (GstElement * rx, GString * warnings, guint timeout_ms)
+{
+  GstBus *bus = gst_element_get_bus (rx);
+  gint64 deadline = g_get_monotonic_time () + timeout_ms * 1000;
+  GstMessage *msg = NULL;
+
+  while (g_get_monotonic_time () < deadline) {
+    msg = gst_bus_timed_pop (bus, MAX (deadline - g_get_monotonic_time (),
+            0) * GST_USECOND);
+    if (msg == NULL)
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+        gst_message_has_name (msg, "ds-connected"))
+      break;
+    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_WARNING && warnings) {
+      GError *err = NULL;
+
+      gst_message_parse_warning (msg, &err, NULL);
+      g_string_append_printf (warnings, "%s\n", err->message);
+      g_error_free (err);
+    }
+    fail_if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR, "unexpected error");
+    gst_message_unref (msg);
+    msg = NULL;
+  }
+  gst_object_unref (bus);
+  return msg;
+}
+
+static void
+assert_connected_to (GstElement * rx, const gchar * uri, GString * warnings)
+{
+  GstMessage *msg = wait_connected (rx, warnings, WAIT_MS);
+  const gchar *location;
+
+  fail_unless (msg != NULL, "not connected to %s", uri);
+  location = gst_structure_get_string (gst_message_get_structure (msg),
+      "location");
+  fail_unless_equals_string (location, uri);
+  gst_message_unref (msg);
+}
+
+/* location and locations: setting one sets the other */
+GST_START_TEST (test_locations_property)
+{
+  GstElement *src = gst_element_factory_make ("dsstreamsrc", NULL);
+  GValue list = G_VALUE_INIT;
+  gchar *location;
+
+  g_object_set (src, "location", "ws://127.0.0.1:1/stream/a", NULL);
+  g_value_init (&list, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (src), "locations", &list);
+  fail_unless_equals_int (gst_value_array_get_size (&list), 1);
+  fail_unless_equals_string (g_value_get_string (gst_value_array_get_value
+          (&list, 0)), "ws://127.0.0.1:1/stream/a");
+  g_value_unset (&list);
+
+  gst_util_set_object_arg (G_OBJECT (src), "locations",
+      "<ws://127.0.0.1:2/stream/b, \"ws://127.0.0.1:3/stream/c,d\">");
+  g_object_get (src, "location", &location, NULL);
+  fail_unless_equals_string (location, "ws://127.0.0.1:2/stream/b");
+  g_free (location);
+  g_value_init (&list, GST_TYPE_ARRAY);
+  g_object_get_property (G_OBJECT (src), "locations", &list);
+  fail_unless_equals_int (gst_value_array_get_size (&list), 2);
+  fail_unless_equals_string (g_value_get_string (gst_value_array_get_value
+          (&list, 1)), "ws://127.0.0.1:3/stream/c,d");
+  g_value_unset (&list);
+
+  gst_object_unref (src);
+}
+
+GST_END_TEST;
+
+/* Nobody at the first location: the second one, at once; then that relay
+ * stops and a third (the first is still closed) takes over */
+GST_START_TEST (test_locations_failover)
+{
+  DsTestRelay *b, *c;
+  gchar *ua, *ub, *uc, *extra;
+  GstElement *rx;
+  GString *warnings = g_string_new (NULL);
+  gint64 start;
+
+  b = start_relay (NULL);
+  c = start_relay (NULL);
+  ua = g_strdup_printf ("ws://127.0.0.1:%u/stream/f", closed_port ());
+  ub = ds_test_relay_ws_uri (b, "/stream/f");
+  uc = ds_test_relay_ws_uri (c, "/stream/f");
+  extra = g_strdup_printf ("locations=\"<%s, %s, %s>\" retry-delay=5000 "
+      "max-retry-delay=5000", ua, ub, uc);
+  rx = receiver_new (ua, extra);
+  start = g_get_monotonic_time ();
+  set_state (rx, GST_STATE_PLAYING);
+  assert_connected_to (rx, ub, warnings);
+  /* no backoff within a pass */
+  fail_unless ((g_get_monotonic_time () - start) / 1000 < 4000);
+  fail_unless (strstr (warnings->str, ua) != NULL, "%s", warnings->str);
+
+  ds_test_relay_stop (b);
+  g_string_truncate (warnings, 0);
+  assert_connected_to (rx, uc, warnings);
+  fail_unless (strstr (warnings->str, ub) != NULL, "%s", warnings->str);
+  stop (rx);
+
+  g_string_free (warnings, TRUE);
+  g_free (extra);
+  g_free (ua);
+  g_free (ub);
+  g_free (uc);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+}
+
+GST_END_TEST;
+
+/* A full relay answers 503: the next location */
+GST_START_TEST (test_locations_503)
+{
+  DsTestRelay *a, *b;
+  gchar *ua, *ub, *extra;
+  GstElement *rx0, *rx;
+
+  a = start_relay ("--max-clients", "1", NULL);
+  b = start_relay (NULL);
+  ua = ds_test_relay_ws_uri (a, "/stream/f");
+  ub = ds_test_relay_ws_uri (b, "/stream/f");
+  rx0 = receiver_new (ua, NULL);
+  set_state (rx0, GST_STATE_PLAYING);
+  assert_connected_to (rx0, ua, NULL);
+
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", ua, ub);
+  rx = receiver_new (ua, extra);
+  set_state (rx, GST_STATE_PLAYING);
+  assert_connected_to (rx, ub, NULL);
+  fail_unless (ds_test_relay_metric (a,
+          "ds_relay_rejected_total{reason=\"limit\"}") >= 1);
+  stop (rx);
+  stop (rx0);
+
+  g_free (extra);
+  g_free (ua);
+  g_free (ub);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+}
+
+GST_END_TEST;
+
+/* A 401 at the first location is an error: the second is not tried */
+GST_START_TEST (test_locations_4xx_no_failover)
+{
+  DsTestRelay *a, *b;
+  gchar *ua, *ub, *extra;
+  GstElement *rx;
+  GError *error;
+
+  a = start_relay ("--subscribe-token", "secret", NULL);
+  b = start_relay (NULL);
+  ua = ds_test_relay_ws_uri (a, "/stream/f");
+  ub = ds_test_relay_ws_uri (b, "/stream/f");
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", ua, ub);
+  rx = receiver_new (ua, extra);
+  gst_element_set_state (rx, GST_STATE_PLAYING);
+  error = wait_for_error (rx, WAIT_MS, NULL);
+  fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+          GST_RESOURCE_ERROR_NOT_AUTHORIZED), "%s", error->message);
+  g_error_free (error);
+  /* a bounded negative check */
+  g_usleep (300 * 1000);
+  fail_if (wait_for_boolean (get (rx, "src"), "connected", TRUE, 10));
+  stop (rx);
+
+  g_free (extra);
+  g_free (ua);
+  g_free (ub);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+}
+
+GST_END_TEST;
+
+/* One bad URL in the list, or an empty list: an error at start */
+GST_START_TEST (test_locations_bad)
+{
+  const gchar *lists[] = {
+    "locations=\"<ws://127.0.0.1:1/stream/x, file:///tmp/x>\"",
+    "locations=\"<ws://127.0.0.1:1/stream/x, ws://127.0.0.1:1/peer/x>\"",
+    "locations=\"<>\"",
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (lists); i++) {
+    GstElement *rx = receiver_new ("ws://127.0.0.1:1/stream/x", lists[i]);
+    GError *error;
+
+    fail_unless_equals_int (gst_element_set_state (rx, GST_STATE_PLAYING),
+        GST_STATE_CHANGE_FAILURE);
+    error = wait_for_error (rx, WAIT_MS, NULL);
+    fail_unless (g_error_matches (error, GST_RESOURCE_ERROR,
+            GST_RESOURCE_ERROR_SETTINGS), "%s: %s", lists[i], error->message);
+    g_error_free (error);
+    stop (rx);
+  }
+}
+
+GST_END_TEST;
+
 /* A location of another role of the relay fails at start, with an error
  * naming the receiver URL: a publishing URL would make dsstreamsrc the
  * channel's source and throw the real one out */
@@ -1283,6 +1495,11 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_navigation_through_dsdepay);
   tcase_add_test (tc, test_wss_self_signed);
   tcase_add_test (tc, test_errors);
+  tcase_add_test (tc, test_locations_property);
+  tcase_add_test (tc, test_locations_failover);
+  tcase_add_test (tc, test_locations_503);
+  tcase_add_test (tc, test_locations_4xx_no_failover);
+  tcase_add_test (tc, test_locations_bad);
   tcase_add_loop_test (tc, test_wrong_role_location, 0,
       G_N_ELEMENTS (wrong_role_cases));
   tcase_add_test (tc, test_source_path_behind_proxy);
