@@ -469,6 +469,32 @@ state_get (DsSignalState * state, const gchar * name)
   return json_object_get_int_member (values, name);
 }
 
+/* Pulls from @pipeline, applying signals to @state, until signal @name
+ * is @value and a Pixels frame came, or WAIT_MS passed; TRUE when a
+ * Pixels frame came */
+static G_GNUC_UNUSED gboolean
+receive_signal_and_picture (GstElement * pipeline, DsSignalState * state,
+    const gchar * name, gint64 value)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_MS * 1000;
+  gboolean picture = FALSE;
+  GstBuffer *buffer;
+
+  while ((state_get (state, name) != value || !picture) &&
+      g_get_monotonic_time () < deadline) {
+    buffer = pull (pipeline, 100);
+    if (buffer) {
+      DsHeader header;
+
+      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
+      if (!apply_signal (state, buffer) && header.type == DS_FRAME_PIXELS)
+        picture = TRUE;
+      gst_buffer_unref (buffer);
+    }
+  }
+  return picture;
+}
+
 /* An error message from @pipeline within @timeout_ms; returns its GError */
 static G_GNUC_UNUSED GError *
 wait_for_error (GstElement * pipeline, guint timeout_ms, gchar ** debug)

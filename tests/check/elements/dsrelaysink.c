@@ -360,19 +360,7 @@ GST_START_TEST (test_relay_restart)
   for (i = 0; i < 10; i++, n++)
     push (tx, make_picture_frame (n, 32, 16, prev, 30));
 
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  while ((state_get (state, "c") != 3 || !picture_after) &&
-      g_get_monotonic_time () < deadline) {
-    buffer = pull (rx, 100);
-    if (buffer) {
-      DsHeader header;
-
-      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
-      if (!apply_signal (state, buffer) && header.type == DS_FRAME_PIXELS)
-        picture_after = TRUE;
-      gst_buffer_unref (buffer);
-    }
-  }
+  picture_after = receive_signal_and_picture (rx, state, "c", 3);
   fail_unless (picture_after, "no picture after the relay came back");
   /* the state is whole: a from before, b from the outage, c after */
   fail_unless_equals_int (state_get (state, "a"), 1);
@@ -1184,10 +1172,8 @@ GST_START_TEST (test_locations_failover)
   GstElement *tx, *rx;
   guint8 *prev = g_malloc0 (32 * 16 * 4);
   DsSignalState *state = ds_signal_state_new ();
-  GstBuffer *buffer;
   gboolean picture = FALSE;
   guint n = 0, i;
-  gint64 deadline;
   const gchar *schema = "{\"signals\":[\"a\",\"b\"],\"mode\":\"signal\"}";
 
   a = start_relay (NULL);
@@ -1225,19 +1211,7 @@ GST_START_TEST (test_locations_failover)
   for (i = 0; i < 5; i++, n++)
     push (tx, make_picture_frame (n, 32, 16, prev, 30));
 
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  while ((state_get (state, "b") != 2 || !picture) &&
-      g_get_monotonic_time () < deadline) {
-    buffer = pull (rx, 100);
-    if (buffer) {
-      DsHeader header;
-
-      fail_unless (gst_ds_frame_buffer_parse (buffer, &header, NULL));
-      if (!apply_signal (state, buffer) && header.type == DS_FRAME_PIXELS)
-        picture = TRUE;
-      gst_buffer_unref (buffer);
-    }
-  }
+  picture = receive_signal_and_picture (rx, state, "b", 2);
   fail_unless (picture, "no picture through the second relay");
   /* the state is whole: a from before the move, b after */
   fail_unless_equals_int (state_get (state, "a"), 1);
