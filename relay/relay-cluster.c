@@ -1821,22 +1821,29 @@ relay_cluster_free (RelayCluster * cluster)
   g_clear_handle_id (&cluster->tick_id, g_source_remove);
   g_clear_handle_id (&cluster->heartbeat_soon_id, g_source_remove);
   g_hash_table_remove_all (cluster->channels);
+  /* closing the connection closes its subscriptions: nothing is
+   * delivered after it */
+  if (cluster->conn)
+    natsConnection_Close (cluster->conn);
   g_clear_pointer (&cluster->nodes_sub, natsSubscription_Destroy);
   g_clear_pointer (&cluster->inbox_sub, natsSubscription_Destroy);
-  if (cluster->conn) {
-    natsConnection_Close (cluster->conn);
-    natsConnection_Destroy (cluster->conn);
-    cluster->conn = NULL;
-  }
+  g_clear_pointer (&cluster->conn, natsConnection_Destroy);
   g_clear_pointer (&cluster->options, natsOptions_Destroy);
-  /* no callback runs after this */
-  nats_CloseAndWait (2000);
 
+  /* messages handed over and not read: freed while the library is still
+   * open (natsMsg_Destroy uses its garbage collector, gone after
+   * nats_CloseAndWait(): a relay stopping with messages queued crashed
+   * there under ASan) */
   while ((event = g_async_queue_try_pop (cluster->queue)) != NULL) {
     if (event->msg)
       natsMsg_Destroy (event->msg);
     g_free (event);
   }
+  /* no callback runs after this */
+  nats_CloseAndWait (2000);
+  /* one that ran between the two: its message cannot be freed any more */
+  while ((event = g_async_queue_try_pop (cluster->queue)) != NULL)
+    g_free (event);
   g_async_queue_unref (cluster->queue);
   g_source_destroy (cluster->wake);
   g_source_unref (cluster->wake);
