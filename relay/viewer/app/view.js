@@ -13,7 +13,7 @@
  * and focused.
  */
 
-import { FRAME, INPUT } from '../core/protocol.js';
+import { FRAME, INPUT, SEQ_STREAM, frameSeqStream } from '../core/protocol.js';
 import { StreamDecoder } from '../core/decoder.js';
 import { Connection, now32 } from '../core/websock.js';
 import { Display } from '../core/display.js';
@@ -43,19 +43,12 @@ const SYNC_SAMPLES = 300;
 
 const utf8enc = new TextEncoder();
 
-/* what a frame type says a channel carries (for the notice; a picture
- * frame counts even when it cannot be drawn yet) */
-const FRAME_KIND = {
-  [FRAME.PIXELS]: 'picture',
-  [FRAME.COMPRESSED_PIXELS]: 'picture',
-  [FRAME.DELTA_PIXELS]: 'picture',
-  [FRAME.MOTION_DELTA_PIXELS]: 'picture',
-  [FRAME.ENCODED_VIDEO]: 'picture',
-  [FRAME.AUDIO_PCM]: 'audio',
-  [FRAME.AUDIO_COMPRESSED]: 'audio',
-  [FRAME.SIGNAL_SYNC]: 'signals',
-  [FRAME.SIGNAL_DIFF]: 'signals',
-  [FRAME.SCHEMA_ANNOUNCE]: 'signals',
+/* what a frame's seq stream says a channel carries (for the notice; a
+ * picture frame counts even when it cannot be drawn yet) */
+const SEQ_KIND = {
+  [SEQ_STREAM.PICTURES]: 'picture',
+  [SEQ_STREAM.AUDIO]: 'audio',
+  [SEQ_STREAM.SIGNALS]: 'signals',
 };
 
 function $ (id) {
@@ -395,7 +388,7 @@ class ViewerPage {
     else if (state.source === false && !this.polling &&
         performance.now() - this.polledAt > Math.max(SOURCE_REPOLL_MS, this.pollDelay / 8))
       this.pollSource();        /* a catch-up, or a source that came */
-    const kind = FRAME_KIND[r.header.type];
+    const kind = SEQ_KIND[frameSeqStream(r.header.type)];
     if (kind)
       state.seen[kind] = true;
     this.scheduleStatus();
