@@ -51,7 +51,9 @@
  * token, 403: forbidden, 404: the path, 400: the channel name), a
  * certificate that does not validate, and a location of another role
  * (checked at start: a `/stream/` URL is refused with the `/peer/` URL in
- * the message) are errors at once. A connection that the relay closes
+ * the message) are errors at once; a relay that hangs up during the TLS
+ * handshake (at its handshake limits, restarting) is a network failure,
+ * retried. A connection that the relay closes
  * within 5 s is replaced after the backoff, not at once.
  *
  * Several relays of one cluster (docs/cluster.md) can serve the channel:

@@ -1313,10 +1313,20 @@ gst_ds_soup_connection_classify (GstDsSoupConnection * conn, SoupMessage * msg,
 
   if (soup_message_get_tls_peer_certificate_errors (msg) != 0 ||
       g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE) ||
-      g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS) ||
       g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_CERTIFICATE_REQUIRED)) {
     *reason = g_strdup_printf ("TLS failure: %s", error->message);
     return GST_DS_SOUP_FAILURE_TLS;
+  }
+  /* glib-networking says "not TLS" when the peer closes the connection
+   * before its first answer: a relay at its --max-tls-handshakes or
+   * --tls-handshake-timeout, restarting, or behind a proxy that lost it.
+   * That is a network failure (retried, the next location), not a
+   * certificate to fix; a server that answers in plain HTTP fails
+   * otherwise ("unexpected TLS packet"). */
+  if (g_error_matches (error, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS)) {
+    *reason = g_strdup_printf ("the connection was closed during the TLS "
+        "handshake: %s", error->message);
+    return GST_DS_SOUP_FAILURE_NETWORK;
   }
 
   if (status >= 100 && status != SOUP_STATUS_SWITCHING_PROTOCOLS) {

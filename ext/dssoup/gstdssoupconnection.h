@@ -71,7 +71,7 @@ typedef enum
   GST_DS_SOUP_FAILURE_NOT_FOUND,        /* HTTP 404: path */
   GST_DS_SOUP_FAILURE_BAD_REQUEST,      /* HTTP 400: channel name */
   GST_DS_SOUP_FAILURE_REJECTED,         /* any other HTTP 4xx */
-  GST_DS_SOUP_FAILURE_TLS,              /* certificate or not TLS */
+  GST_DS_SOUP_FAILURE_TLS,              /* certificate not accepted */
   GST_DS_SOUP_FAILURE_PROTOCOL,         /* no WebSocket there (2xx, 3xx) */
   GST_DS_SOUP_FAILURE_TAKEN_OVER,       /* closed 4000: another source */
   GST_DS_SOUP_FAILURE_CLOSED,           /* closed for what was sent */

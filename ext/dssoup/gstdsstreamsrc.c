@@ -52,7 +52,9 @@
  * path, 400: the channel name), a certificate that does not validate, and
  * a location of another role (checked at start: a `/peer/` URL would
  * make dsstreamsrc the channel's source and throw the real one out, so it
- * is refused with the `/stream/` URL in the message). The
+ * is refused with the `/stream/` URL in the message). A relay that hangs
+ * up during the TLS handshake (at its handshake limits, restarting) is a
+ * network failure, retried. The
  * #GstDsStreamSrc:select filter is sent again after every reconnect.
  *
  * Several relays of one cluster (docs/cluster.md) can serve the channel:

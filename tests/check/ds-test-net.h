@@ -552,6 +552,62 @@ stalled_listener_new (guint * port)
   return socket;
 }
 
+/* A TCP server that accepts, reads what the client sends and hangs up
+ * without a word: a relay that drops a connection during its (TLS)
+ * handshake */
+typedef struct
+{
+  GSocket *socket;
+  GThread *thread;
+  gint stop;
+  guint port;
+  gint accepted;
+} HangupListener;
+
+static gpointer
+hangup_listener_thread (gpointer user_data)
+{
+  HangupListener *h = user_data;
+
+  while (!g_atomic_int_get (&h->stop)) {
+    GSocket *client;
+    gchar buf[4096];
+
+    if (!g_socket_condition_timed_wait (h->socket, G_IO_IN, 50 * 1000, NULL,
+            NULL))
+      continue;
+    client = g_socket_accept (h->socket, NULL, NULL);
+    if (client == NULL)
+      continue;
+    g_atomic_int_inc (&h->accepted);
+    g_socket_set_timeout (client, 5);
+    g_socket_receive (client, buf, sizeof (buf), NULL, NULL);
+    g_socket_close (client, NULL);
+    g_object_unref (client);
+  }
+  return NULL;
+}
+
+static G_GNUC_UNUSED HangupListener *
+hangup_listener_start (void)
+{
+  HangupListener *h = g_new0 (HangupListener, 1);
+
+  h->socket = stalled_listener_new (&h->port);
+  h->thread = g_thread_new ("hangup", hangup_listener_thread, h);
+  return h;
+}
+
+static G_GNUC_UNUSED void
+hangup_listener_free (HangupListener * h)
+{
+  g_atomic_int_set (&h->stop, 1);
+  g_thread_join (h->thread);
+  g_socket_close (h->socket, NULL);
+  g_object_unref (h->socket);
+  g_free (h);
+}
+
 static G_GNUC_UNUSED gint64
 time_to_null (GstElement * pipeline)
 {

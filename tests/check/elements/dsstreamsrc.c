@@ -953,6 +953,39 @@ GST_START_TEST (test_locations_failover)
 
 GST_END_TEST;
 
+/* A relay that hangs up during the TLS handshake (at its handshake
+ * limits, restarting) is a network failure: the next location, not a
+ * "certificate not accepted" error */
+GST_START_TEST (test_locations_tls_hangup)
+{
+  HangupListener *hangup = hangup_listener_start ();
+  DsTestRelay *b = start_relay (NULL);
+  gchar *ua, *ub, *extra;
+  GString *warnings = g_string_new (NULL);
+  GstElement *rx;
+
+  ua = g_strdup_printf ("wss://127.0.0.1:%u/stream/f", hangup->port);
+  ub = ds_test_relay_ws_uri (b, "/stream/f");
+  extra = g_strdup_printf ("locations=\"<%s, %s>\"", ua, ub);
+  rx = receiver_new (ua, extra);
+  set_state (rx, GST_STATE_PLAYING);
+  assert_connected_to (rx, ub, warnings);
+  fail_unless (g_atomic_int_get (&hangup->accepted) >= 1);
+  fail_unless (strstr (warnings->str, "TLS handshake") != NULL, "%s",
+      warnings->str);
+  fail_if (strstr (warnings->str, "certificate") != NULL, "%s", warnings->str);
+  stop (rx);
+
+  g_string_free (warnings, TRUE);
+  g_free (extra);
+  g_free (ua);
+  g_free (ub);
+  ds_test_relay_free (b);
+  hangup_listener_free (hangup);
+}
+
+GST_END_TEST;
+
 /* A full relay answers 503: the next location */
 GST_START_TEST (test_locations_503)
 {
@@ -1498,6 +1531,7 @@ dsstreamsrc_suite (void)
   tcase_add_test (tc, test_locations_property);
   tcase_add_test (tc, test_locations_failover);
   tcase_add_test (tc, test_locations_503);
+  tcase_add_test (tc, test_locations_tls_hangup);
   tcase_add_test (tc, test_locations_4xx_no_failover);
   tcase_add_test (tc, test_locations_bad);
   tcase_add_loop_test (tc, test_wrong_role_location, 0,
