@@ -976,24 +976,35 @@ malformed:
   }
 }
 
+/* To every signaling client of @channel but @from (NULL: all) */
 static void
-relay_signaling_message (RelayClient * client, gboolean binary,
-    GBytes * message)
+relay_channel_send_signaling (RelayChannel * channel, RelayClient * from,
+    gboolean binary, GBytes * message)
 {
   GList *l;
 
-  for (l = client->channel->signaling.head; l; l = l->next) {
+  for (l = channel->signaling.head; l; l = l->next) {
     RelayClient *other = l->data;
 
-    if (other == client || other->closing)
+    if (other == from || other->closing)
       continue;
     if (relay_client_transport_bytes (other) >
-        (gsize) client->relay->settings.max_queue_bytes) {
-      client->relay->metrics->dropped++;
+        (gsize) channel->relay->settings.max_queue_bytes) {
+      channel->relay->metrics->dropped++;
       continue;
     }
     other->funcs->send (other->conn, binary, message);
   }
+}
+
+static void
+relay_signaling_message (RelayClient * client, gboolean binary,
+    GBytes * message)
+{
+  relay_channel_send_signaling (client->channel, client, binary, message);
+  if (client->relay->cluster)
+    relay_cluster_signaling (client->relay->cluster, client->channel,
+        binary, message);
 }
 
 void
@@ -1064,7 +1075,7 @@ relay_client_remove (RelayClient * client, gushort peer_close_code)
     default:
       break;
   }
-  if (relay->cluster && client->role != RELAY_ROLE_SIGNALING)
+  if (relay->cluster)
     relay_cluster_channel_changed (relay->cluster, channel);
   relay->n_clients--;
   relay->n_by_role[client->role]--;
@@ -1165,6 +1176,8 @@ relay_client_join (RelayClient * client)
       g_queue_push_tail_link (&channel->signaling, &client->link);
       relay_log ("channel %s: signaling #%u (%s) connected", channel->name,
           client->id, client->peer);
+      if (relay->cluster)
+        relay_cluster_channel_changed (relay->cluster, channel);
       break;
     default:
       break;
@@ -1394,6 +1407,19 @@ guint
 relay_channel_get_n_receivers (RelayChannel * channel)
 {
   return channel->receivers.length;
+}
+
+guint
+relay_channel_get_n_signaling (RelayChannel * channel)
+{
+  return channel->signaling.length;
+}
+
+void
+relay_channel_remote_signaling (RelayChannel * channel, gboolean binary,
+    GBytes * message)
+{
+  relay_channel_send_signaling (channel, NULL, binary, message);
 }
 
 gboolean

@@ -146,12 +146,18 @@ gboolean        relay_channel_has_source    (RelayChannel * channel);
 /* real time (µs) the local source joined; 0 without one */
 gint64          relay_channel_get_source_since (RelayChannel * channel);
 guint           relay_channel_get_n_receivers (RelayChannel * channel);
+guint           relay_channel_get_n_signaling (RelayChannel * channel);
 /* something cached for joiners (a source's state, here or from the
  * origin node) */
 gboolean        relay_channel_has_cached_state (RelayChannel * channel);
 /* A frame of the channel's source on another node, in order */
 void            relay_channel_remote_frame  (RelayChannel * channel,
                                              GBytes * frame);
+/* A /signal/ message of a client on another node: to every local
+ * signaling client of the channel */
+void            relay_channel_remote_signaling (RelayChannel * channel,
+                                             gboolean binary,
+                                             GBytes * message);
 /* Input for the local source from a receiver on another node */
 void            relay_channel_remote_input  (RelayChannel * channel,
                                              GBytes * frame);

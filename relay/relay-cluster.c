@@ -195,6 +195,12 @@ relay_cluster_send_input (RelayCluster * cluster, RelayChannel * channel,
   return FALSE;
 }
 
+void
+relay_cluster_signaling (RelayCluster * cluster, RelayChannel * channel,
+    gboolean binary, GBytes * message)
+{
+}
+
 guint
 relay_cluster_remote_receivers (RelayCluster * cluster, RelayChannel * channel)
 {
@@ -228,7 +234,12 @@ typedef enum
   KIND_CATCHUP = 3,             /* to a request's reply subject */
   KIND_CATCHUP_REQUEST = 4,     /* <prefix>.ch.<hex>.cu */
   KIND_HEARTBEAT = 5,           /* <prefix>.nodes, JSON */
+  KIND_SIGNALING = 6,           /* <prefix>.ch.<hex>.sig: a /signal/ message */
 } MessageKind;
+
+/* KIND_SIGNALING: the header's seq says whether it was a binary (1) or a
+ * text (0) WebSocket message */
+#define SIGNALING_BINARY 1
 
 typedef struct
 {
@@ -284,6 +295,8 @@ typedef struct
   gchar *hex;
   RelayChannel *channel;
   guint receivers;              /* local, as last announced */
+  guint signaling;              /* local /signal/ clients, as announced */
+  natsSubscription *signaling_sub;
 
   /* origin: it holds the channel's source */
   gboolean holds_source;
@@ -312,6 +325,7 @@ typedef struct
 typedef struct
 {
   guint receivers;
+  guint signaling;
   gboolean watching;
   gboolean source;
   gint64 source_since;
@@ -383,6 +397,9 @@ struct _RelayCluster
   guint64 malformed;
   guint64 gaps;
   guint64 publish_errors;
+  guint64 signaling_out;
+  guint64 signaling_in;
+  guint64 signaling_too_big;
   guint64 catchups_served;
   guint64 catchups_received;
   guint64 takeovers;
@@ -583,7 +600,8 @@ cluster_send_heartbeat (RelayCluster * cluster)
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     ClusterChannel *cc = value;
 
-    if (cc->receivers == 0 && !cc->holds_source && !cc->watching)
+    if (cc->receivers == 0 && !cc->holds_source && !cc->watching &&
+        cc->signaling == 0)
       continue;
     json_builder_begin_object (builder);
     json_builder_set_member_name (builder, "name");
@@ -592,6 +610,10 @@ cluster_send_heartbeat (RelayCluster * cluster)
     json_builder_add_int_value (builder, cc->receivers);
     json_builder_set_member_name (builder, "watching");
     json_builder_add_boolean_value (builder, cc->watching);
+    if (cc->signaling > 0) {
+      json_builder_set_member_name (builder, "signaling");
+      json_builder_add_int_value (builder, cc->signaling);
+    }
     json_builder_set_member_name (builder, "source");
     json_builder_add_boolean_value (builder, cc->holds_source);
     if (cc->holds_source) {
@@ -671,6 +693,7 @@ cluster_channel_clear_buffer (ClusterChannel * cc)
 static void
 cluster_channel_free (ClusterChannel * cc)
 {
+  g_clear_pointer (&cc->signaling_sub, natsSubscription_Destroy);
   g_clear_pointer (&cc->input_sub, natsSubscription_Destroy);
   g_clear_pointer (&cc->catchup_sub, natsSubscription_Destroy);
   g_clear_pointer (&cc->frames_sub, natsSubscription_Destroy);
@@ -888,6 +911,7 @@ relay_cluster_channel_changed (RelayCluster * cluster, RelayChannel * channel)
   ClusterChannel *cc = cluster_channel_lookup (cluster, channel);
   gboolean holds = relay_channel_has_source (channel);
   guint receivers = relay_channel_get_n_receivers (channel);
+  guint signaling = relay_channel_get_n_signaling (channel);
   gboolean watching = receivers > 0 && !holds;
   gint64 since = relay_channel_get_source_since (channel);
 
@@ -902,6 +926,14 @@ relay_cluster_channel_changed (RelayCluster * cluster, RelayChannel * channel)
     cluster_set_watching (cluster, cc, watching);
   if (receivers != cc->receivers) {
     cc->receivers = receivers;
+    cluster_heartbeat_soon (cluster);
+  }
+  if (signaling != cc->signaling) {
+    if (signaling > 0 && cc->signaling_sub == NULL)
+      cc->signaling_sub = cluster_subscribe (cluster, cc, "sig");
+    else if (signaling == 0)
+      g_clear_pointer (&cc->signaling_sub, natsSubscription_Destroy);
+    cc->signaling = signaling;
     cluster_heartbeat_soon (cluster);
   }
 }
@@ -952,6 +984,53 @@ relay_cluster_source_frame (RelayCluster * cluster, RelayChannel * channel,
   data = g_bytes_get_data (frame, &len);
   cc->bytes_published += cluster_publish (cluster, subject, NULL, KIND_FRAME,
       cc->out_seq, data, len);
+  g_free (subject);
+}
+
+/* Whether a node other than this one has /signal/ clients on @name */
+static gboolean
+cluster_has_remote_signaling (RelayCluster * cluster, const gchar * name)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, cluster->nodes);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RemoteNode *node = value;
+    NodeChannel *nch = g_hash_table_lookup (node->channels, name);
+
+    if (nch && nch->signaling > 0)
+      return TRUE;
+  }
+  return FALSE;
+}
+
+void
+relay_cluster_signaling (RelayCluster * cluster, RelayChannel * channel,
+    gboolean binary, GBytes * message)
+{
+  ClusterChannel *cc;
+  gchar *subject;
+  gsize len;
+  const guint8 *data;
+
+  if (!cluster_has_remote_signaling (cluster, relay_channel_get_name (channel)))
+    return;
+  cc = cluster_channel_lookup (cluster, channel);
+  data = g_bytes_get_data (message, &len);
+  /* one NATS message: signaling (SDP, candidates) is small, and pieces
+   * from several nodes at once would need one reassembly per node */
+  if (len > cluster_chunk_bytes (cluster) - HEADER_SIZE) {
+    cluster->signaling_too_big++;
+    relay_verbose ("cluster: channel %s: a signaling message of %"
+        G_GSIZE_FORMAT " bytes stays on this node (over one NATS message)",
+        cc->name, len);
+    return;
+  }
+  subject = channel_subject (cluster, cc, "sig");
+  if (cluster_publish (cluster, subject, NULL, KIND_SIGNALING,
+          binary ? SIGNALING_BINARY : 0, data, len) > 0)
+    cluster->signaling_out++;
   g_free (subject);
 }
 
@@ -1132,6 +1211,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     receivers = json_object_get_int_member_with_default (o, "receivers", 0);
     nch = g_new0 (NodeChannel, 1);
     nch->receivers = (guint) CLAMP (receivers, 0, G_MAXINT32);
+    nch->signaling = (guint) CLAMP (json_object_get_int_member_with_default (o,
+            "signaling", 0), 0, G_MAXINT32);
     nch->watching = json_object_get_boolean_member_with_default (o,
         "watching", FALSE);
     nch->source = json_object_get_boolean_member_with_default (o, "source",
@@ -1435,6 +1516,22 @@ cluster_channel_message (RelayCluster * cluster, const gchar * rest,
       goto malformed;
     payload = g_bytes_new (data + HEADER_SIZE, len - HEADER_SIZE);
     relay_channel_remote_input (cc->channel, payload);
+    g_bytes_unref (payload);
+  } else if (strcmp (what, "sig") == 0 && h.kind == KIND_SIGNALING) {
+    if (cc->signaling == 0)
+      return;
+    if (h.count != 1 || h.index != 0 || h.total != len - HEADER_SIZE ||
+        h.total > RELAY_MAX_SIGNALING_MESSAGE || h.seq > SIGNALING_BINARY)
+      goto malformed;
+    /* a text message is UTF-8 (RFC 6455), whoever published it */
+    if (h.seq != SIGNALING_BINARY &&
+        !g_utf8_validate_len ((const gchar *) data + HEADER_SIZE,
+            len - HEADER_SIZE, NULL))
+      goto malformed;
+    cluster->signaling_in++;
+    payload = g_bytes_new (data + HEADER_SIZE, len - HEADER_SIZE);
+    relay_channel_remote_signaling (cc->channel, h.seq == SIGNALING_BINARY,
+        payload);
     g_bytes_unref (payload);
   } else if (strcmp (what, "cu") == 0 && h.kind == KIND_CATCHUP_REQUEST) {
     if (!cc->holds_source)
@@ -1913,6 +2010,17 @@ relay_cluster_metrics_text (RelayCluster * cluster, GString * s)
       "ds_relay_cluster_catchups_total{direction=\"received\"} %"
       G_GUINT64_FORMAT "\n", cluster->catchups_served,
       cluster->catchups_received);
+  g_string_append_printf (s,
+      "# HELP ds_relay_cluster_signaling_messages_total /signal/ messages "
+      "between nodes (too_big: over one NATS message, kept on this node).\n"
+      "# TYPE ds_relay_cluster_signaling_messages_total counter\n"
+      "ds_relay_cluster_signaling_messages_total{direction=\"out\"} %"
+      G_GUINT64_FORMAT "\n"
+      "ds_relay_cluster_signaling_messages_total{direction=\"in\"} %"
+      G_GUINT64_FORMAT "\n"
+      "ds_relay_cluster_signaling_messages_total{direction=\"too_big\"} %"
+      G_GUINT64_FORMAT "\n", cluster->signaling_out, cluster->signaling_in,
+      cluster->signaling_too_big);
   g_string_append_printf (s,
       "# HELP ds_relay_cluster_takeovers_total Local sources closed for a "
       "newer one on another node.\n"

@@ -73,6 +73,12 @@ void            relay_cluster_source_frame  (RelayCluster * cluster,
 gboolean        relay_cluster_send_input    (RelayCluster * cluster,
                                              RelayChannel * channel,
                                              GBytes * frame);
+/* A message of a local /signal/ client, for the channel's signaling
+ * clients on the other nodes (published only when a node has some) */
+void            relay_cluster_signaling     (RelayCluster * cluster,
+                                             RelayChannel * channel,
+                                             gboolean binary,
+                                             GBytes * message);
 /* Receivers of @channel on the other nodes (their last heartbeats) */
 guint           relay_cluster_remote_receivers (RelayCluster * cluster,
                                              RelayChannel * channel);

@@ -1138,6 +1138,152 @@ nats_tests_run (void)
 #endif
 }
 
+/* Pops the next text message of @client within @ms; NULL on timeout */
+static gchar *
+client_pop_text (TestClient * client, guint ms)
+{
+  GBytes *text;
+  gchar *copy;
+
+  WAIT_UNTIL (!g_queue_is_empty (&client->texts), ms);
+  text = g_queue_pop_head (&client->texts);
+  if (text == NULL)
+    return NULL;
+  copy = g_strndup (g_bytes_get_data (text, NULL), g_bytes_get_size (text));
+  g_bytes_unref (text);
+  return copy;
+}
+
+static void
+expect_text (TestClient * client, const gchar * expected)
+{
+  gchar *text = client_pop_text (client, WAIT_MS);
+
+  fail_unless (text != NULL, "no signaling message (expected %s)", expected);
+  fail_unless_equals_string (text, expected);
+  g_free (text);
+}
+
+/* /signal/ clients on different nodes reach each other as on one node:
+ * every other client of the channel, not the sender, not other channels,
+ * text and binary kept apart; nothing is published while no other node
+ * has a signaling client on the channel */
+GST_START_TEST (test_cluster_signaling)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *a1, *a2, *b1, *other;
+  GBytes *binary;
+  const guint8 blob[] = { 0x00, 0xff, 0x10 };
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  a1 = client_connect_ok (a, "/signal/rtc");
+  a2 = client_connect_ok (a, "/signal/rtc");
+  /* alone in the cluster: stays on A */
+  soup_websocket_connection_send_text (a1->conn, "{\"hello\":1}");
+  expect_text (a2, "{\"hello\":1}");
+  pump (300);
+  fail_unless_equals_int64 (metric (a,
+          "ds_relay_cluster_signaling_messages_total{direction=\"out\"}"), 0);
+
+  b1 = client_connect_ok (b, "/signal/rtc");
+  other = client_connect_ok (b, "/signal/other");
+  /* A hears of B's client from B's heartbeat */
+  {
+    gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+    gchar *text = NULL;
+
+    /* until A knows of B's client, A's messages stay on A */
+    while (text == NULL && g_get_monotonic_time () < end) {
+      soup_websocket_connection_send_text (a1->conn, "{\"sdp\":\"offer\"}");
+      expect_text (a2, "{\"sdp\":\"offer\"}");
+      text = client_pop_text (b1, 200);
+    }
+    fail_unless (text != NULL, "nothing from A reached B");
+    fail_unless_equals_string (text, "{\"sdp\":\"offer\"}");
+    g_free (text);
+  }
+  /* B to A: both of A's clients, not back to B's sender */
+  soup_websocket_connection_send_text (b1->conn, "{\"sdp\":\"answer\"}");
+  expect_text (a1, "{\"sdp\":\"answer\"}");
+  expect_text (a2, "{\"sdp\":\"answer\"}");
+  soup_websocket_connection_send_binary (b1->conn, blob, sizeof (blob));
+  WAIT_UNTIL (!g_queue_is_empty (&a1->messages), WAIT_MS);
+  binary = g_queue_pop_head (&a1->messages);
+  fail_unless (binary != NULL, "the binary message did not cross");
+  fail_unless_equals_int (g_bytes_get_size (binary), sizeof (blob));
+  fail_unless (memcmp (g_bytes_get_data (binary, NULL), blob,
+          sizeof (blob)) == 0);
+  g_bytes_unref (binary);
+  pump (300);
+  fail_unless (g_queue_is_empty (&b1->texts));
+  fail_unless (g_queue_is_empty (&b1->messages));
+  fail_unless (g_queue_is_empty (&other->texts));
+  fail_unless (metric (b,
+          "ds_relay_cluster_signaling_messages_total{direction=\"out\"}") >= 2);
+
+  /* forged on NATS: text that is not UTF-8, an unknown flag: dropped */
+  {
+    natsConnection *nc = NULL;
+    guint8 msg[32 + 4];
+    gint64 malformed = metric (a,
+        "ds_relay_cluster_messages_dropped_total{reason=\"malformed\"}");
+
+    fail_unless_equals_int (natsConnection_ConnectTo (&nc, nats->url), NATS_OK);
+    memset (msg, 0, sizeof (msg));
+    msg[0] = 'd';
+    msg[1] = 's';
+    msg[2] = 1;
+    msg[3] = 6;
+    put_be (msg + 4, 0x77, 8);
+    put_be (msg + 20, 4, 4);
+    put_be (msg + 26, 1, 2);
+    memcpy (msg + 32, "\xff\xfe{}", 4);
+    fail_unless_equals_int (natsConnection_Publish (nc, "ds.ch.727463.sig",
+            msg, sizeof (msg)), NATS_OK);
+    put_be (msg + 12, 7, 8);
+    memcpy (msg + 32, "{}{}", 4);
+    fail_unless_equals_int (natsConnection_Publish (nc, "ds.ch.727463.sig",
+            msg, sizeof (msg)), NATS_OK);
+    natsConnection_Flush (nc);
+    wait_metric (a,
+        "ds_relay_cluster_messages_dropped_total{reason=\"malformed\"}",
+        malformed + 2);
+    pump (100);
+    fail_unless (g_queue_is_empty (&a1->texts));
+    natsConnection_Destroy (nc);
+  }
+
+  /* B's client leaves: A stops publishing */
+  client_free (b1);
+  client_free (other);
+  {
+    gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+    gint64 out, before;
+
+    do {
+      before = metric (a,
+          "ds_relay_cluster_signaling_messages_total{direction=\"out\"}");
+      soup_websocket_connection_send_text (a1->conn, "{\"bye\":1}");
+      expect_text (a2, "{\"bye\":1}");
+      pump (100);
+      out = metric (a,
+          "ds_relay_cluster_signaling_messages_total{direction=\"out\"}");
+    } while (out != before && g_get_monotonic_time () < end);
+    fail_unless (out == before, "A still publishes with nobody on B");
+  }
+
+  client_free (a1);
+  client_free (a2);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 static Suite *
 cluster_suite (void)
 {
@@ -1160,6 +1306,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
+    tcase_add_test (tc, test_cluster_signaling);
   }
 #endif
   return s;
