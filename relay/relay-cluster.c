@@ -950,9 +950,10 @@ relay_cluster_channel_removed (RelayCluster * cluster, RelayChannel * channel)
   cluster_channel_free (cc);
 }
 
-/* Whether a node other than this one watches @name */
+/* Whether another node's last heartbeat has @name with @match */
 static gboolean
-cluster_is_watched (RelayCluster * cluster, const gchar * name)
+cluster_any_node (RelayCluster * cluster, const gchar * name,
+    gboolean (*match) (const NodeChannel * nch))
 {
   GHashTableIter iter;
   gpointer value;
@@ -962,10 +963,22 @@ cluster_is_watched (RelayCluster * cluster, const gchar * name)
     RemoteNode *node = value;
     NodeChannel *nch = g_hash_table_lookup (node->channels, name);
 
-    if (nch && nch->watching)
+    if (nch && match (nch))
       return TRUE;
   }
   return FALSE;
+}
+
+static gboolean
+node_channel_watching (const NodeChannel * nch)
+{
+  return nch->watching;
+}
+
+static gboolean
+node_channel_signaling (const NodeChannel * nch)
+{
+  return nch->signaling > 0;
 }
 
 void
@@ -978,31 +991,13 @@ relay_cluster_source_frame (RelayCluster * cluster, RelayChannel * channel,
   const guint8 *data;
 
   cc->out_seq++;
-  if (!cluster_is_watched (cluster, cc->name))
+  if (!cluster_any_node (cluster, cc->name, node_channel_watching))
     return;
   subject = channel_subject (cluster, cc, "f");
   data = g_bytes_get_data (frame, &len);
   cc->bytes_published += cluster_publish (cluster, subject, NULL, KIND_FRAME,
       cc->out_seq, data, len);
   g_free (subject);
-}
-
-/* Whether a node other than this one has /signal/ clients on @name */
-static gboolean
-cluster_has_remote_signaling (RelayCluster * cluster, const gchar * name)
-{
-  GHashTableIter iter;
-  gpointer value;
-
-  g_hash_table_iter_init (&iter, cluster->nodes);
-  while (g_hash_table_iter_next (&iter, NULL, &value)) {
-    RemoteNode *node = value;
-    NodeChannel *nch = g_hash_table_lookup (node->channels, name);
-
-    if (nch && nch->signaling > 0)
-      return TRUE;
-  }
-  return FALSE;
 }
 
 void
@@ -1014,7 +1009,8 @@ relay_cluster_signaling (RelayCluster * cluster, RelayChannel * channel,
   gsize len;
   const guint8 *data;
 
-  if (!cluster_has_remote_signaling (cluster, relay_channel_get_name (channel)))
+  if (!cluster_any_node (cluster, relay_channel_get_name (channel),
+          node_channel_signaling))
     return;
   cc = cluster_channel_lookup (cluster, channel);
   data = g_bytes_get_data (message, &len);
