@@ -72,6 +72,7 @@
 #include <gst/gst.h>
 
 #include <ds/dsprotocol.h>
+#include <nats/nats.h>
 
 #include "../check/ds-test-relay.h"
 #include "bench-net.h"
@@ -832,11 +833,123 @@ vmax (gdouble * v, guint n)
   return m;
 }
 
+/* The NATS floor: what the same bytes cost between two libnats clients
+ * of this process through the same nats-server, with nothing else; the
+ * relay's own hop adds its hand-off to the main loop, the reassembly and
+ * the write to its receiver */
+
+typedef struct
+{
+  guint64 n;
+  guint64 *arrival;             /* ns, the last chunk of each frame */
+  guint64 got;
+} Floor;
+
+static void
+floor_message (natsConnection * nc, natsSubscription * sub, natsMsg * msg,
+    void *closure)
+{
+  Floor *fl = closure;
+  const guint8 *data = (const guint8 *) natsMsg_GetData (msg);
+  gint len = natsMsg_GetDataLength (msg);
+
+  /* [u64 LE index][u16 LE chunk][u16 LE count] */
+  if (len >= 12) {
+    guint64 index = GST_READ_UINT64_LE (data);
+    guint chunk = GST_READ_UINT16_LE (data + 8);
+    guint count = GST_READ_UINT16_LE (data + 10);
+
+    if (chunk + 1 == count && index < fl->n && fl->arrival[index] == 0) {
+      fl->arrival[index] = bench_now_ns ();
+      __atomic_add_fetch (&fl->got, 1, __ATOMIC_RELAXED);
+    }
+  }
+  natsMsg_Destroy (msg);
+}
+
+static natsConnection *
+floor_connect (Nats * nats)
+{
+  natsOptions *options = NULL;
+  natsConnection *conn = NULL;
+
+  /* as the relay connects (relay-cluster.c) */
+  if (natsOptions_Create (&options) != NATS_OK ||
+      natsOptions_SetURL (options, nats->url) != NATS_OK ||
+      natsOptions_SetSendAsap (options, true) != NATS_OK ||
+      natsOptions_UseGlobalMessageDelivery (options, true) != NATS_OK ||
+      natsConnection_Connect (&conn, options) != NATS_OK)
+    conn = NULL;
+  natsOptions_Destroy (options);
+  return conn;
+}
+
+/* Publishes @n payloads of @size bytes at @rate in 512 KiB messages
+ * (32-byte header each, as the relay), one subscriber; the time from the
+ * first publish call to the last chunk's delivery, per frame, into @out
+ * (ns); returns how many arrived */
+static gsize
+floor_run (Nats * nats, gsize size, gdouble rate, guint64 n, gint64 * out)
+{
+  natsConnection *pub = floor_connect (nats), *subc = floor_connect (nats);
+  natsSubscription *sub = NULL;
+  gsize piece = CLUSTER_CHUNK - CLUSTER_HEADER;
+  guint count = (size + piece - 1) / piece;
+  guint8 *buf = g_malloc0 (CLUSTER_CHUNK);
+  guint64 *sent = g_new0 (guint64, n), t0, i, deadline;
+  Floor fl = { 0, };
+  gsize got = 0;
+
+  fl.n = n;
+  fl.arrival = g_new0 (guint64, n);
+  if (pub == NULL || subc == NULL || natsConnection_Subscribe (&sub, subc,
+          "floor", floor_message, &fl) != NATS_OK ||
+      natsConnection_Flush (subc) != NATS_OK)
+    goto done;
+  t0 = bench_now_ns ();
+  for (i = 0; i < n; i++) {
+    guint64 next = t0 + (guint64) (i * 1e9 / rate), now = bench_now_ns ();
+    guint c;
+
+    if (next > now)
+      g_usleep ((next - now) / 1000);
+    sent[i] = bench_now_ns ();
+    for (c = 0; c < count; c++) {
+      gsize len = MIN (piece, size - c * piece);
+
+      GST_WRITE_UINT64_LE (buf, i);
+      GST_WRITE_UINT16_LE (buf + 8, c);
+      GST_WRITE_UINT16_LE (buf + 10, count);
+      natsConnection_Publish (pub, "floor", buf, (int) (CLUSTER_HEADER + len));
+    }
+  }
+  deadline = bench_now_ns () + 5 * G_GUINT64_CONSTANT (1000000000);
+  while (__atomic_load_n (&fl.got, __ATOMIC_RELAXED) < n &&
+      bench_now_ns () < deadline)
+    g_usleep (2000);
+  if (sub)
+    natsSubscription_Unsubscribe (sub);
+  for (i = 0; i < n; i++)
+    if (fl.arrival[i])
+      out[got++] = (gint64) (fl.arrival[i] - sent[i]);
+
+done:
+  natsSubscription_Destroy (sub);
+  if (pub)
+    natsConnection_Destroy (pub);
+  if (subc)
+    natsConnection_Destroy (subc);
+  g_free (buf);
+  g_free (sent);
+  g_free (fl.arrival);
+  return got;
+}
+
 /* Part 1: hop latency */
 
 static gboolean
-latency_case (DsTestRelay ** nodes, const gchar * channel, FrameKind kind,
-    gsize size, gdouble rate)
+latency_case (DsTestRelay ** nodes, Nats * nats, const gchar * channel,
+    FrameKind kind, gsize size, gdouble rate)
 {
   Receivers *rs = receivers_new ();
   Source *src = NULL;
@@ -890,6 +1003,13 @@ latency_case (DsTestRelay ** nodes, const gchar * channel, FrameKind kind,
   if (!ok)
     printf ("# %s: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
         " deliveries\n", channel, got, 2 * n);
+  /* the floor, right after, with the same frames' bytes */
+  n_added = floor_run (nats, f.frame_len, rate, n, added);
+  a = stats_ms (added, n_added);
+  printf ("| (NATS floor) | %" G_GSIZE_FORMAT " B x %.0f/s | %" G_GUINT64_FORMAT
+      " | - / %" G_GSIZE_FORMAT " | %.3f | %.3f | %.3f | %.3f | | |\n",
+      f.frame_len, rate, n, n_added, a.p50, a.p99, a.max, a.min);
+  fflush (stdout);
 
 done:
   source_free (src);
@@ -916,12 +1036,19 @@ part_latency (void)
       "receiver on node B; one nats-server; %g s per case; load %s\n\n"
       "added = arrival at B's receiver - arrival at A's (ms); origin = "
       "source write -> A's receiver; remote = source write -> B's "
-      "receiver\n\n", opt_latency_seconds, load_average ());
+      "receiver; (NATS floor) = the same bytes at the same rate between "
+      "two libnats clients of the bench through the same nats-server, in "
+      "512 KiB messages, first publish -> last message delivered\n\n",
+      opt_latency_seconds, load_average ());
   printf ("| frames | size x rate | sent | got A / B | added p50 | "
       "added p99 | added max | added min | origin p50 / p99 / max | "
       "remote p50 / p99 |\n|---|---|---|---|---|---|---|---|---|---|\n");
-  ok = latency_case (nodes, "lat-small", KIND_SIGNAL, opt_small_size, 1000);
-  ok &= latency_case (nodes, "lat-big", KIND_PIXELS, 0, 30);
+  ok = latency_case (nodes, nats, "lat-small", KIND_SIGNAL, opt_small_size,
+      1000);
+  ok &= latency_case (nodes, nats, "lat-big", KIND_PIXELS, 0, 30);
+  /* not a target: small frames one at a time (nothing to coalesce with) */
+  ok &= latency_case (nodes, nats, "lat-sparse", KIND_SIGNAL, opt_small_size,
+      30);
   printf ("\ntargets: added p50 <= 1 ms, p99 <= 5 ms\n");
   nodes_free (nodes, 2);
   nats_free (nats);
