@@ -492,7 +492,8 @@ receivers_free (Receivers * rs)
 
 typedef struct
 {
-  gint fd;
+  gint fd[MAX_NODES];           /* the same frames to each */
+  guint n_fd;
   guint64 *sent_ns;             /* per frame of the last send, from 0 */
 } Source;
 
@@ -507,16 +508,35 @@ source_connect (DsTestRelay * relay, const gchar * channel)
   if (fd < 0)
     return NULL;
   s = g_new0 (Source, 1);
-  s->fd = fd;
+  s->fd[s->n_fd++] = fd;
   return s;
+}
+
+/* Another connection of @s, to @relay: it gets every frame too */
+static gboolean
+source_add (Source * s, DsTestRelay * relay, const gchar * channel)
+{
+  gchar *path = g_strdup_printf ("/peer/%s", channel);
+  gint fd = bench_ws_connect (ds_test_relay_get_port (relay), path);
+
+  g_free (path);
+  if (fd < 0 || s->n_fd == MAX_NODES) {
+    if (fd >= 0)
+      close (fd);
+    return FALSE;
+  }
+  s->fd[s->n_fd++] = fd;
+  return TRUE;
 }
 
 static void
 source_drain (Source * s)
 {
   guint8 junk[4096];
+  guint i;
 
-  while (recv (s->fd, junk, sizeof (junk), MSG_DONTWAIT) > 0);
+  for (i = 0; i < s->n_fd; i++)
+    while (recv (s->fd[i], junk, sizeof (junk), MSG_DONTWAIT) > 0);
 }
 
 /* Sends frames @first .. @first + @n - 1 at @rate per second; their send
@@ -526,6 +546,7 @@ source_send (Source * s, Frame * f, guint64 first, guint64 n, gdouble rate)
 {
   guint64 t0 = bench_now_ns ();
   guint64 i;
+  guint k;
 
   g_free (s->sent_ns);
   s->sent_ns = g_new0 (guint64, n);
@@ -536,10 +557,11 @@ source_send (Source * s, Frame * f, guint64 first, guint64 n, gdouble rate)
       g_usleep ((next - now) / 1000);
     frame_set_index (f, first + i, rate);
     s->sent_ns[i] = bench_now_ns ();
-    if (!bench_write_all (s->fd, f->data, f->len)) {
-      g_printerr ("bench: the source's write failed\n");
-      return FALSE;
-    }
+    for (k = 0; k < s->n_fd; k++)
+      if (!bench_write_all (s->fd[k], f->data, f->len)) {
+        g_printerr ("bench: the source's write failed\n");
+        return FALSE;
+      }
     source_drain (s);
   }
   return TRUE;
@@ -548,9 +570,12 @@ source_send (Source * s, Frame * f, guint64 first, guint64 n, gdouble rate)
 static void
 source_free (Source * s)
 {
+  guint i;
+
   if (s == NULL)
     return;
-  close (s->fd);
+  for (i = 0; i < s->n_fd; i++)
+    close (s->fd[i]);
   g_free (s->sent_ns);
   g_free (s);
 }
@@ -1182,13 +1207,24 @@ self_cpu_s (void)
   return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static gboolean
-fanout_run (gboolean cluster, FanoutRun * run)
+typedef enum
 {
+  MODE_SINGLE,                  /* one ds-relay, no --cluster */
+  MODE_CLUSTER,                 /* 3 nodes, --cluster, the source on one */
+  MODE_SPLIT,                   /* 3 ds-relays, no --cluster, a source each */
+  N_MODES
+} FanoutMode;
+
+static const gchar *mode_names[] = { "single", "cluster", "3 alone" };
+
+static gboolean
+fanout_run (FanoutMode mode, FanoutRun * run)
+{
+  gboolean cluster = mode == MODE_CLUSTER;
   Nats *nats = NULL;
   DsTestRelay *nodes[MAX_NODES] = { NULL, };
-  guint n_nodes = cluster ? 3 : 1, i, j;
-  guint per_node = cluster ? opt_fanout_receivers : 3 * opt_fanout_receivers;
+  guint n_nodes = mode == MODE_SINGLE ? 1 : 3, i, j;
+  guint per_node = 3 * opt_fanout_receivers / n_nodes;
   guint total = 3 * opt_fanout_receivers;
   Receivers *rs = NULL;
   Source *src = NULL;
@@ -1219,6 +1255,9 @@ fanout_run (gboolean cluster, FanoutRun * run)
       }
   if ((src = source_connect (nodes[0], "fan")) == NULL)
     goto done;
+  for (i = 1; mode == MODE_SPLIT && i < n_nodes; i++)
+    if (!source_add (src, nodes[i], "fan"))
+      goto done;
   if (cluster && !wait_remote_receivers (nodes[0], "fan", 2 * per_node))
     goto done;
   /* one second of warm-up frames, every one delivered everywhere */
@@ -1269,11 +1308,11 @@ fanout_run (gboolean cluster, FanoutRun * run)
   c = stats_ms (complete, n_complete);
   run->complete_p50 = c.p50;
   run->complete_p99 = c.p99;
-  split = cluster ? g_strdup_printf ("%.2f+%.2f+%.2f", run->node_s[0],
+  split = n_nodes == 3 ? g_strdup_printf ("%.2f+%.2f+%.2f", run->node_s[0],
       run->node_s[1], run->node_s[2]) : g_strdup ("one node");
   printf ("| %s | %u x %u | %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
       " | %.2f s | %.2f s (%s) | **%.2f** | %.2f s | %.2f | %.2f s | %.2f s "
-      "| %.1f / %.1f ms |\n", cluster ? "cluster" : "single", n_nodes,
+      "| %.1f / %.1f ms |\n", mode_names[mode], n_nodes,
       per_node, run->deliveries, run->expected, run->window_s, run->relay_s,
       split, run->relay_us, run->nats_s, run->relay_nats_us, run->recv_s,
       run->self_s, run->complete_p50, run->complete_p99);
@@ -1295,67 +1334,71 @@ done:
 static gboolean
 part_fanout (void)
 {
-  FanoutRun *runs[2];
-  guint counts[2] = { 0, 0 };
-  gdouble v[2][3][64];
+  FanoutRun *runs[N_MODES];
+  guint counts[N_MODES] = { 0, };
+  gdouble v[N_MODES][3][64], single = 0;
   gboolean ok = TRUE;
   gint round;
   guint k, m;
 
   printf ("\n## Fan-out: 3 nodes x %d receivers (source on the first) vs "
-      "one node (no --cluster) x %d; NeuralFrames of %d B at %g/s, %g s "
-      "measured per run, %d rounds interleaved; load %s\n\n"
+      "one node (no --cluster) x %d, and 3 nodes without --cluster x %d "
+      "(a source connection to each: what running 3 processes costs "
+      "without NATS); NeuralFrames of %d B at %g/s, %g s measured per run, "
+      "%d rounds interleaved; load %s\n\n"
       "CPU = utime+stime over the window (from the first measured frame "
       "sent until all are delivered); per delivery = relay CPU / "
       "deliveries counted at the receivers; all = frame reached every "
       "receiver, p50 / p99 from its send\n\n", opt_fanout_receivers,
-      3 * opt_fanout_receivers, opt_fanout_size, opt_fanout_rate,
-      opt_fanout_seconds, opt_rounds, load_average ());
+      3 * opt_fanout_receivers, opt_fanout_receivers, opt_fanout_size,
+      opt_fanout_rate, opt_fanout_seconds, opt_rounds, load_average ());
   printf ("| run | nodes x receivers | delivered / expected | window | "
       "relay CPU | **relay µs per delivery** | nats-server CPU | relays + "
       "nats µs per delivery | receiver thread CPU | bench process CPU | "
       "all p50 / p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-  runs[0] = g_new0 (FanoutRun, opt_rounds);
-  runs[1] = g_new0 (FanoutRun, opt_rounds);
+  for (k = 0; k < N_MODES; k++)
+    runs[k] = g_new0 (FanoutRun, opt_rounds);
   for (round = 0; round < opt_rounds; round++)
-    for (k = 0; k < 2; k++) {
-      /* single, cluster; cluster, single; … */
-      gboolean cluster = (k + round) % 2;
-      FanoutRun *run = &runs[cluster][counts[cluster]];
+    for (k = 0; k < N_MODES; k++) {
+      /* single, cluster, alone; cluster, alone, single; … */
+      FanoutMode mode = (k + round) % N_MODES;
+      FanoutRun *run = &runs[mode][counts[mode]];
 
-      if (fanout_run (cluster, run) || run->deliveries > 0) {
-        counts[cluster]++;
+      if (fanout_run (mode, run) || run->deliveries > 0) {
+        counts[mode]++;
       } else {
-        printf ("# %s run failed\n", cluster ? "cluster" : "single");
+        printf ("# %s run failed\n", mode_names[mode]);
         ok = FALSE;
       }
     }
   printf ("\n| | runs | relay µs per delivery: median (min-max) | relays + "
-      "nats: median (min-max) | receiver thread %% of a core (median) |\n"
-      "|---|---|---|---|---|\n");
-  for (k = 0; k < 2; k++) {
+      "nats: median (min-max) | ratio to single (medians) | receiver "
+      "thread %% of a core (median) |\n|---|---|---|---|---|---|\n");
+  for (k = 0; k < N_MODES; k++) {
+    gdouble med;
+
     for (m = 0; m < counts[k] && m < 64; m++) {
       v[k][0][m] = runs[k][m].relay_us;
       v[k][1][m] = runs[k][m].relay_nats_us;
       v[k][2][m] = 100 * runs[k][m].recv_s / runs[k][m].window_s;
     }
-    printf ("| %s | %u | **%.3f** (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.0f %% "
-        "|\n", k ? "cluster" : "single", counts[k], median (v[k][0],
-            counts[k]), vmin (v[k][0], counts[k]), vmax (v[k][0], counts[k]),
-        median (v[k][1], counts[k]), vmin (v[k][1], counts[k]),
-        vmax (v[k][1], counts[k]), median (v[k][2], counts[k]));
+    med = median (v[k][0], counts[k]);
+    if (k == MODE_SINGLE)
+      single = med;
+    printf ("| %s | %u | **%.3f** (%.3f-%.3f) | %.3f (%.3f-%.3f) | %.2f | "
+        "%.0f %% |\n", mode_names[k], counts[k], med, vmin (v[k][0],
+            counts[k]), vmax (v[k][0], counts[k]), median (v[k][1],
+            counts[k]), vmin (v[k][1], counts[k]), vmax (v[k][1], counts[k]),
+        single > 0 ? med / single : 0, median (v[k][2], counts[k]));
   }
-  if (counts[0] && counts[1]) {
-    gdouble single = median (v[0][0], counts[0]);
-    gdouble cluster = median (v[1][0], counts[1]);
-
+  if (counts[MODE_SINGLE] && counts[MODE_CLUSTER] && single > 0)
     printf ("\nratio cluster / single (relay CPU per delivery, medians): "
         "**%.2f** (target <= 1.43); with nats-server: %.2f\n",
-        cluster / single, median (v[1][1], counts[1]) / single);
-  }
-  g_free (runs[0]);
-  g_free (runs[1]);
-  return ok && counts[0] && counts[1];
+        median (v[MODE_CLUSTER][0], counts[MODE_CLUSTER]) / single,
+        median (v[MODE_CLUSTER][1], counts[MODE_CLUSTER]) / single);
+  for (k = 0; k < N_MODES; k++)
+    g_free (runs[k]);
+  return ok && counts[MODE_SINGLE] && counts[MODE_CLUSTER];
 }
 
 static gchar *
