@@ -1189,8 +1189,31 @@ typedef struct
   gdouble node_s[MAX_NODES];
   guint64 deliveries;
   guint64 expected;
+  guint64 switches;             /* relays' context switches */
   gdouble complete_p50, complete_p99;
 } FanoutRun;
+
+/* Context switches (voluntary and not) of every thread of process @pid */
+static guint64
+proc_switches (GPid pid)
+{
+  gchar *path = g_strdup_printf ("/proc/%d/task", (gint) pid);
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const gchar *tid;
+  guint64 n = 0;
+
+  while (dir && (tid = g_dir_read_name (dir))) {
+    GPid t = atoi (tid);
+
+    /* /proc/TID/status, as for a process */
+    n += bench_proc_status_kb (t, "voluntary_ctxt_switches:") +
+        bench_proc_status_kb (t, "nonvoluntary_ctxt_switches:");
+  }
+  if (dir)
+    g_dir_close (dir);
+  g_free (path);
+  return n;
+}
 
 static gdouble
 ticks_s (guint64 ticks)
@@ -1232,6 +1255,7 @@ fanout_run (FanoutMode mode, FanoutRun * run)
   guint64 warm = (guint64) opt_fanout_rate;
   guint64 n = (guint64) (opt_fanout_rate * opt_fanout_seconds);
   guint64 cpu0[MAX_NODES], cpu1[MAX_NODES], nats0 = 0, nats1 = 0, recv0, recv1;
+  guint64 sw0[MAX_NODES], sw1[MAX_NODES];
   guint64 t0, t1;
   gdouble self0, self1;
   gint64 *complete = NULL;
@@ -1270,8 +1294,10 @@ fanout_run (FanoutMode mode, FanoutRun * run)
     goto done;
   }
   receivers_window (rs, KIND_NEURAL, warm, n, FALSE, total);
-  for (i = 0; i < n_nodes; i++)
+  for (i = 0; i < n_nodes; i++) {
+    sw0[i] = proc_switches (ds_test_relay_get_pid (nodes[i]));
     cpu0[i] = bench_proc_cpu_ticks (ds_test_relay_get_pid (nodes[i]));
+  }
   if (nats)
     nats0 = bench_proc_cpu_ticks (nats_pid (nats));
   recv0 = bench_proc_cpu_ticks (rs->tid);
@@ -1281,8 +1307,10 @@ fanout_run (FanoutMode mode, FanoutRun * run)
     goto done;
   run->deliveries = receivers_wait (rs, n * total, 10);
   t1 = bench_now_ns ();
-  for (i = 0; i < n_nodes; i++)
+  for (i = 0; i < n_nodes; i++) {
     cpu1[i] = bench_proc_cpu_ticks (ds_test_relay_get_pid (nodes[i]));
+    sw1[i] = proc_switches (ds_test_relay_get_pid (nodes[i]));
+  }
   if (nats)
     nats1 = bench_proc_cpu_ticks (nats_pid (nats));
   recv1 = bench_proc_cpu_ticks (rs->tid);
@@ -1293,6 +1321,7 @@ fanout_run (FanoutMode mode, FanoutRun * run)
   for (i = 0; i < n_nodes; i++) {
     run->node_s[i] = ticks_s (cpu1[i] - cpu0[i]);
     run->relay_s += run->node_s[i];
+    run->switches += sw1[i] - sw0[i];
   }
   run->nats_s = ticks_s (nats1 - nats0);
   run->recv_s = ticks_s (recv1 - recv0);
@@ -1311,11 +1340,12 @@ fanout_run (FanoutMode mode, FanoutRun * run)
   split = n_nodes == 3 ? g_strdup_printf ("%.2f+%.2f+%.2f", run->node_s[0],
       run->node_s[1], run->node_s[2]) : g_strdup ("one node");
   printf ("| %s | %u x %u | %" G_GUINT64_FORMAT " / %" G_GUINT64_FORMAT
-      " | %.2f s | %.2f s (%s) | **%.2f** | %.2f s | %.2f | %.2f s | %.2f s "
-      "| %.1f / %.1f ms |\n", mode_names[mode], n_nodes,
+      " | %.2f s | %.2f s (%s) | **%.2f** | %.1f | %.2f s | %.2f | %.2f s | "
+      "%.2f s | %.1f / %.1f ms |\n", mode_names[mode], n_nodes,
       per_node, run->deliveries, run->expected, run->window_s, run->relay_s,
-      split, run->relay_us, run->nats_s, run->relay_nats_us, run->recv_s,
-      run->self_s, run->complete_p50, run->complete_p99);
+      split, run->relay_us, (gdouble) run->switches / n, run->nats_s,
+      run->relay_nats_us, run->recv_s, run->self_s, run->complete_p50,
+      run->complete_p99);
   fflush (stdout);
   g_free (split);
   ok = run->deliveries == run->expected;
@@ -1353,9 +1383,10 @@ part_fanout (void)
       3 * opt_fanout_receivers, opt_fanout_receivers, opt_fanout_size,
       opt_fanout_rate, opt_fanout_seconds, opt_rounds, load_average ());
   printf ("| run | nodes x receivers | delivered / expected | window | "
-      "relay CPU | **relay µs per delivery** | nats-server CPU | relays + "
-      "nats µs per delivery | receiver thread CPU | bench process CPU | "
-      "all p50 / p99 |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
+      "relay CPU | **relay µs per delivery** | relay context switches per "
+      "frame | nats-server CPU | relays + nats µs per delivery | receiver "
+      "thread CPU | bench process CPU | all p50 / p99 |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (k = 0; k < N_MODES; k++)
     runs[k] = g_new0 (FanoutRun, opt_rounds);
   for (round = 0; round < opt_rounds; round++)
