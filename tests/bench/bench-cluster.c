@@ -34,8 +34,10 @@
  *          receiver minus its arrival at A's. (a) SignalDiff frames of
  *          --small-size bytes at 1000/s (each node parses and merges
  *          them), (b) Pixels keyframes of 512x512 RGBA (1 MiB + 16
- *          bytes, 3 NATS messages) at 30/s, --latency-seconds each. Also
- *          the source-to-receiver latency on A.
+ *          bytes, 3 NATS messages) at 30/s, (c) the small frames at 30/s,
+ *          --latency-seconds each. Also the source-to-receiver latency on
+ *          A, and after each case its NATS floor: the same bytes between
+ *          two libnats clients of this process through the same server.
  * bytes    Per-channel bytes the origin published to NATS
  *          (ds_relay_cluster_channel_bytes_published_total on its
  *          /metrics) for a fixed number of frames with 0, 1 and 2 other
@@ -43,7 +45,8 @@
  *          nats-server counted in and out (/varz, heartbeats included).
  * fanout   --fanout-receivers receivers on each of 3 nodes (source on the
  *          first) against one ds-relay without --cluster with 3 times
- *          as many, the same stream (NeuralFrames of --fanout-size bytes
+ *          as many and 3 ds-relays without --cluster (a source connection
+ *          to each), the same stream (NeuralFrames of --fanout-size bytes
  *          at --fanout-rate/s for --fanout-seconds), interleaved, --rounds
  *          times: relay CPU (utime+stime from /proc/PID/stat, all relay
  *          processes) per delivery counted at the receivers; nats-server's
