@@ -1791,6 +1791,12 @@ cluster_set_options (RelayCluster * cluster, GError ** error)
       "reconnect", error) &&
       nats_check (natsOptions_SetTimeout (cluster->options, 2000),
       "timeout", error) &&
+      /* each publish is written at once (from the main loop): libnats's
+       * flusher thread otherwise waits 1 ms for more before it writes
+       * (libnats 3.4), which every frame paid on its way to the other
+       * nodes (tests/bench/bench-cluster.c) */
+      nats_check (natsOptions_SetSendAsap (cluster->options, true),
+      "send asap", error) &&
       nats_check (natsOptions_UseGlobalMessageDelivery (cluster->options,
           true), "delivery", error) &&
       nats_check (natsOptions_SetRetryOnFailedConnect (cluster->options,

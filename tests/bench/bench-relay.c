@@ -61,19 +61,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <arpa/inet.h>
 
 #include <gio/gio.h>
 #include <gst/gst.h>
 #include <gst/app/gstappsrc.h>
 
 #include <ds/dsprotocol.h>
+
+#include "bench-net.h"
 
 #define GDP_HEADER 62
 
@@ -125,110 +122,6 @@ static GOptionEntry entries[] = {
   {NULL}
 };
 
-static guint64
-now_ns (void)
-{
-  struct timespec ts;
-
-  clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (guint64) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-/* Sockets */
-
-static gint
-tcp_connect (guint port)
-{
-  struct sockaddr_in addr = { 0, };
-  gint fd = socket (AF_INET, SOCK_STREAM, 0);
-  gint one = 1;
-
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons (port);
-  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (connect (fd, (struct sockaddr *) &addr, sizeof (addr)) < 0) {
-    close (fd);
-    return -1;
-  }
-  setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof (one));
-  return fd;
-}
-
-static gboolean
-write_all (gint fd, const guint8 * data, gsize len)
-{
-  while (len > 0) {
-    gssize n = write (fd, data, len);
-
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return FALSE;
-    data += n;
-    len -= n;
-  }
-  return TRUE;
-}
-
-static gint
-ws_connect (guint port, const gchar * path)
-{
-  gint fd = tcp_connect (port);
-  gchar *request;
-  gchar reply[4096];
-  gsize got = 0;
-
-  if (fd < 0)
-    return -1;
-  request = g_strdup_printf ("GET %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
-      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n\r\n", path, port);
-  write_all (fd, (const guint8 *) request, strlen (request));
-  g_free (request);
-  /* read the response byte by byte so no frame byte is consumed */
-  while (got < sizeof (reply) - 1) {
-    if (read (fd, reply + got, 1) != 1)
-      break;
-    got++;
-    reply[got] = '\0';
-    if (g_str_has_suffix (reply, "\r\n\r\n"))
-      break;
-  }
-  if (!g_str_has_prefix (reply, "HTTP/1.1 101")) {
-    g_printerr ("bench: upgrade refused: %s\n", reply);
-    close (fd);
-    return -1;
-  }
-  return fd;
-}
-
-/* A masked client frame header (mask key 0: the server still unmasks) */
-static gsize
-ws_client_header (guint8 * out, gsize len)
-{
-  out[0] = 0x82;
-  if (len < 126) {
-    out[1] = 0x80 | len;
-    memset (out + 2, 0, 4);
-    return 6;
-  } else if (len <= 65535) {
-    out[1] = 0x80 | 126;
-    out[2] = len >> 8;
-    out[3] = len & 0xff;
-    memset (out + 4, 0, 4);
-    return 8;
-  } else {
-    gint i;
-
-    out[1] = 0x80 | 127;
-    for (i = 0; i < 8; i++)
-      out[2 + i] = (guint8) ((guint64) len >> (56 - 8 * i));
-    memset (out + 10, 0, 4);
-    return 14;
-  }
-}
-
 /* Receivers */
 
 typedef struct
@@ -276,7 +169,7 @@ record_latency (ReceiverSet * set, const guint8 * frame, gsize len)
   else
     memcpy (&sent, frame + DS_HEADER_SIZE, 8);
 have_sent:
-  now = now_ns ();
+  now = bench_now_ns ();
   if (set->n_latencies == set->cap_latencies) {
     set->cap_latencies = set->cap_latencies ? set->cap_latencies * 2 : 65536;
     set->latencies_us = g_realloc_n (set->latencies_us, set->cap_latencies,
@@ -317,23 +210,7 @@ receiver_parse (ReceiverSet * set, Receiver * r)
     } else {
       guint8 opcode;
 
-      if (avail < 2)
-        break;
-      opcode = p[0] & 0x0f;
-      len = p[1] & 0x7f;
-      hlen = 2;
-      if (len == 126) {
-        if (avail < 4)
-          break;
-        len = GST_READ_UINT16_BE (p + 2);
-        hlen = 4;
-      } else if (len == 127) {
-        if (avail < 10)
-          break;
-        len = GST_READ_UINT64_BE (p + 2);
-        hlen = 10;
-      }
-      if (avail < hlen + len)
+      if (!bench_ws_parse (p, avail, &opcode, &hlen, &len))
         break;
       if (opcode == 2) {
         r->frames++;
@@ -396,44 +273,6 @@ receivers_thread (gpointer user_data)
 
 /* The relay process */
 
-static guint64
-proc_cpu_ticks (GPid pid)
-{
-  gchar *path = g_strdup_printf ("/proc/%d/stat", pid);
-  gchar *text = NULL;
-  guint64 ticks = 0;
-
-  if (g_file_get_contents (path, &text, NULL, NULL)) {
-    const gchar *p = strrchr (text, ')');
-    gchar **fields = g_strsplit (p + 2, " ", 0);
-
-    /* fields[0] is state (field 3); utime = field 14, stime = 15 */
-    if (g_strv_length (fields) > 13)
-      ticks = g_ascii_strtoull (fields[11], NULL, 10) +
-          g_ascii_strtoull (fields[12], NULL, 10);
-    g_strfreev (fields);
-  }
-  g_free (text);
-  g_free (path);
-  return ticks;
-}
-
-static gsize
-proc_status_kb (GPid pid, const gchar * key)
-{
-  gchar *path = g_strdup_printf ("/proc/%d/status", pid);
-  gchar *text = NULL;
-  const gchar *line;
-  gsize kb = 0;
-
-  if (g_file_get_contents (path, &text, NULL, NULL) &&
-      (line = strstr (text, key)))
-    kb = g_ascii_strtoull (line + strlen (key), NULL, 10);
-  g_free (text);
-  g_free (path);
-  return kb;
-}
-
 static gchar *
 read_first_line (GSubprocess * process)
 {
@@ -492,24 +331,16 @@ publish_recorded (gint fd, guint64 n)
   gsize len;
   const guint8 *data = g_bytes_get_data (bytes, &len);
   guint8 *message = g_malloc (14 + len);
-  gsize hlen = ws_client_header (message, len);
+  gsize hlen = bench_ws_client_header (message, len);
   gboolean ok;
 
   memcpy (message + hlen, data, len);
   GST_WRITE_UINT16_LE (message + hlen + 2, (guint16) n);
   GST_WRITE_UINT32_LE (message + hlen + 4, (guint32) (n * 1000 / opt_rate));
-  send_ns_by_seq[(guint16) n] = now_ns ();
-  ok = write_all (fd, message, hlen + len);
+  send_ns_by_seq[(guint16) n] = bench_now_ns ();
+  ok = bench_write_all (fd, message, hlen + len);
   g_free (message);
   return ok;
-}
-
-static int
-compare_u32 (const void *a, const void *b)
-{
-  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
-
-  return x < y ? -1 : x > y;
 }
 
 /* --serve-gst: the tcpserversink "relay" */
@@ -700,8 +531,8 @@ main (int argc, char **argv)
   set.receivers = g_new0 (Receiver, set.n);
   set.sample_every = 1;
   for (i = 0; i < set.n; i++) {
-    gint fd = target == TARGET_GST ? tcp_connect (port) :
-        ws_connect (port, "/stream/bench");
+    gint fd = target == TARGET_GST ? bench_tcp_connect (port) :
+        bench_ws_connect (port, "/stream/bench");
 
     if (fd < 0) {
       g_printerr ("bench: receiver %u could not connect\n", i);
@@ -710,9 +541,9 @@ main (int argc, char **argv)
     set.receivers[i].fd = fd;
   }
   if (target == TARGET_GST)
-    pub = tcp_connect (pub_port);
+    pub = bench_tcp_connect (pub_port);
   else
-    pub = ws_connect (port, "/peer/bench");
+    pub = bench_ws_connect (port, "/peer/bench");
   if (pub < 0) {
     g_printerr ("bench: publisher could not connect\n");
     return 1;
@@ -731,7 +562,7 @@ main (int argc, char **argv)
   /* the frame: a NeuralFrame (opaque, like the 64-byte signal case needs
    * no JSON parsing) for small sizes, a Pixels keyframe for large ones */
   frame_len = opt_size;
-  ws_hlen = target == TARGET_GST ? 0 : ws_client_header (g_alloca (14),
+  ws_hlen = target == TARGET_GST ? 0 : bench_ws_client_header (g_alloca (14),
       frame_len);
   unit = ws_hlen + frame_len;
   batch_frames = opt_rate > 0 ? 1 : MAX (1, 65536 / unit);
@@ -761,18 +592,18 @@ main (int argc, char **argv)
   }
   for (i = 0; i < batch_frames; i++) {
     if (ws_hlen)
-      ws_client_header (batch + i * unit, frame_len);
+      bench_ws_client_header (batch + i * unit, frame_len);
     memcpy (batch + i * unit + ws_hlen, frame, frame_len);
   }
   if (opt_rate == 0 && opt_size <= 4096)
     set.sample_every = 97;      /* keep the latency sample small */
 
   thread = g_thread_new ("receivers", receivers_thread, &set);
-  cpu0 = proc_cpu_ticks (pid);
-  t_start = now_ns ();
+  cpu0 = bench_proc_cpu_ticks (pid);
+  t_start = bench_now_ns ();
   t_pub_end = t_start + (guint64) (opt_seconds * 1e9);
-  while (now_ns () < t_pub_end) {
-    guint64 now = now_ns ();
+  while (bench_now_ns () < t_pub_end) {
+    guint64 now = bench_now_ns ();
 
     if (recording) {
       if (!publish_recorded (pub, sent)) {
@@ -795,7 +626,7 @@ main (int argc, char **argv)
       }
       GST_WRITE_UINT16_LE (f + 2, (guint16) (sent + i));
     }
-    if (!write_all (pub, batch, batch_len)) {
+    if (!bench_write_all (pub, batch, batch_len)) {
       g_printerr ("bench: publisher write failed\n");
       break;
     }
@@ -803,38 +634,38 @@ main (int argc, char **argv)
   paced:
     if (opt_rate > 0) {
       guint64 next = t_start + (guint64) (sent * 1e9 / opt_rate);
-      guint64 t = now_ns ();
+      guint64 t = bench_now_ns ();
 
       if (next > t)
         g_usleep ((next - t) / 1000);
     }
     if (sent % 64 == 0)
-      rss_max = MAX (rss_max, proc_status_kb (pid, "VmRSS:"));
+      rss_max = MAX (rss_max, bench_proc_status_kb (pid, "VmRSS:"));
   }
   /* let the relay drain (bounded) */
   {
     guint64 expect = sent * set.n;
-    guint64 deadline = now_ns () + 3 * G_GUINT64_CONSTANT (1000000000);
-    guint64 last = 0, stable_since = now_ns ();
+    guint64 deadline = bench_now_ns () + 3 * G_GUINT64_CONSTANT (1000000000);
+    guint64 last = 0, stable_since = bench_now_ns ();
 
-    while (now_ns () < deadline && g_atomic_int_get (&set.stop) == 0) {
+    while (bench_now_ns () < deadline && g_atomic_int_get (&set.stop) == 0) {
       guint64 got = set.frames;
 
-      rss_max = MAX (rss_max, proc_status_kb (pid, "VmRSS:"));
+      rss_max = MAX (rss_max, bench_proc_status_kb (pid, "VmRSS:"));
       if (got >= expect)
         break;
       if (got != last) {
         last = got;
-        stable_since = now_ns ();
-      } else if (now_ns () - stable_since > 500 * 1000000ULL) {
+        stable_since = bench_now_ns ();
+      } else if (bench_now_ns () - stable_since > 500 * 1000000ULL) {
         break;
       }
       g_usleep (2000);
     }
   }
-  t_end = now_ns ();
-  cpu1 = proc_cpu_ticks (pid);
-  rss_max = MAX (rss_max, proc_status_kb (pid, "VmRSS:"));
+  t_end = bench_now_ns ();
+  cpu1 = bench_proc_cpu_ticks (pid);
+  rss_max = MAX (rss_max, bench_proc_status_kb (pid, "VmRSS:"));
   g_atomic_int_set (&set.stop, 1);
   g_thread_join (thread);
 
@@ -846,7 +677,8 @@ main (int argc, char **argv)
     guint32 p50 = 0, p99 = 0;
 
     if (set.n_latencies > 0) {
-      qsort (set.latencies_us, set.n_latencies, sizeof (guint32), compare_u32);
+      qsort (set.latencies_us, set.n_latencies, sizeof (guint32),
+          bench_compare_u32);
       p50 = set.latencies_us[set.n_latencies / 2];
       p99 = set.latencies_us[(gsize) (set.n_latencies * 0.99)];
     }
