@@ -256,6 +256,8 @@ typedef struct
 #define DEFAULT_CHUNK_BYTES (512 * 1024)
 #define MIN_CHUNK_BYTES 4096
 #define TICK_MS 250
+/* The longest a publish may block the main loop */
+#define WRITE_DEADLINE_MS 500
 #define HEARTBEAT_INTERVAL_US (1 * G_TIME_SPAN_SECOND)
 #define HEARTBEAT_SOON_MS 50
 #define NODE_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
@@ -1797,6 +1799,14 @@ cluster_set_options (RelayCluster * cluster, GError ** error)
        * nodes (tests/bench/bench-cluster.c) */
       nats_check (natsOptions_SetSendAsap (cluster->options, true),
       "send asap", error) &&
+      /* a NATS server that stops reading must not stall the main loop in
+       * a blocking write (the socket buffers fill in a few frames): a
+       * write that cannot finish within WRITE_DEADLINE_MS fails, libnats
+       * counts the connection as lost and reconnects, and what is
+       * published meanwhile goes to its reconnect buffer or is refused
+       * (ds_relay_cluster_publish_errors_total) */
+      nats_check (natsOptions_SetWriteDeadline (cluster->options,
+          WRITE_DEADLINE_MS), "write deadline", error) &&
       nats_check (natsOptions_UseGlobalMessageDelivery (cluster->options,
           true), "delivery", error) &&
       nats_check (natsOptions_SetRetryOnFailedConnect (cluster->options,

@@ -1284,6 +1284,83 @@ GST_START_TEST (test_cluster_signaling)
 
 GST_END_TEST;
 
+/* A NATS server that stops reading (SIGSTOP: a hung or overloaded
+ * server) must not stall the relay: its local receivers go on getting
+ * frames, /healthz answers (503 once the node counts NATS as lost), and
+ * when the server reads again the watching node is whole again */
+GST_START_TEST (test_cluster_nats_stalled)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *source, *remote, *local;
+  const gsize big_len = 1024 * 1024;
+  guint8 *big = g_malloc0 (big_len);
+  GBytes *frame;
+  gint64 start, elapsed;
+  guint i, status;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  source = client_connect_channel (a, "peer", "st");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  remote = client_connect_channel (b, "stream", "st");
+  frame = expect_frame (remote, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  wait_remote_receivers (a, "st", 1);
+  local = client_connect_channel (a, "stream", "st");
+  frame = expect_frame (local, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+
+  g_subprocess_send_signal (nats->process, SIGSTOP);
+  /* far more than the socket buffers hold: every publish would block */
+  start = g_get_monotonic_time ();
+  for (i = 0; i < 40; i++) {
+    big[0] = (guint8) i;
+    client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME,
+            (guint16) (10 + i), 512, 512, big, big_len));
+    frame = expect_frame (local, DS_FRAME_PIXELS);
+    fail_unless_equals_int (((const guint8 *) g_bytes_get_data (frame,
+                NULL))[DS_HEADER_SIZE], i);
+    g_bytes_unref (frame);
+  }
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+  GST_INFO ("40 MiB to the local receiver with NATS stalled in %"
+      G_GINT64_FORMAT " ms", elapsed);
+  start = g_get_monotonic_time ();
+  status = ds_test_relay_http_get (a, "/healthz", NULL);
+  elapsed = (g_get_monotonic_time () - start) / 1000;
+  fail_unless (status == 200 || status == 503, "healthz %u", status);
+  fail_unless (elapsed < 3000, "healthz took %" G_GINT64_FORMAT " ms", elapsed);
+
+  g_subprocess_send_signal (nats->process, SIGCONT);
+  fail_unless (ds_test_relay_wait_healthy (a, WAIT_MS * 2));
+  /* B is whole again: the latest frame reaches it (live or in a resync) */
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 99, "{\"n\":99}"));
+  for (;;) {
+    DsHeader header;
+
+    frame = client_pop (remote, WAIT_MS * 2);
+    fail_unless (frame != NULL, "B did not get n = 99");
+    header = frame_header (frame);
+    if ((header.type == DS_FRAME_SIGNAL_DIFF ||
+            header.type == DS_FRAME_SIGNAL_SYNC) && signal_n (frame) == 99)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+
+  g_free (big);
+  client_free (local);
+  client_free (remote);
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 static Suite *
 cluster_suite (void)
 {
@@ -1307,6 +1384,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
     tcase_add_test (tc, test_cluster_signaling);
+    tcase_add_test (tc, test_cluster_nats_stalled);
   }
 #endif
   return s;
