@@ -293,6 +293,9 @@ typedef struct
   guint64 out_seq;              /* frames accepted from the source */
   guint64 bytes_published;
 
+  /* another node holds the source (as the main loop last saw it) */
+  gboolean remote_source;
+
   /* watcher: local receivers, no local source */
   gboolean watching;
   natsSubscription *frames_sub;
@@ -718,6 +721,7 @@ cluster_channel_lookup (RelayCluster * cluster, RelayChannel * channel)
     cc->channel = channel;
     g_queue_init (&cc->buffered);
     g_hash_table_insert (cluster->channels, cc->name, cc);
+    cc->remote_source = relay_cluster_has_remote_source (cluster, channel);
   }
   return cc;
 }
@@ -1036,13 +1040,16 @@ remote_node_free (RemoteNode * node)
 }
 
 /* The source of each channel held here: ReceiverCount with the other
- * nodes' receivers; a newer source on another node takes over */
+ * nodes' receivers; a newer source on another node takes over. A source
+ * on another node appearing or going (its node's heartbeat, or the node
+ * gone): the channel hears of it (the reconnect grace) */
 static void
 cluster_nodes_changed (RelayCluster * cluster)
 {
   GHashTableIter iter;
   gpointer value;
   GPtrArray *taken = g_ptr_array_new ();
+  GPtrArray *moved = g_ptr_array_new ();
   guint i;
 
   g_hash_table_iter_init (&iter, cluster->channels);
@@ -1050,6 +1057,12 @@ cluster_nodes_changed (RelayCluster * cluster)
     ClusterChannel *cc = value;
     GHashTableIter nodes;
     gpointer node_value;
+    gboolean remote = relay_cluster_has_remote_source (cluster, cc->channel);
+
+    if (remote != cc->remote_source) {
+      cc->remote_source = remote;
+      g_ptr_array_add (moved, cc);
+    }
 
     /* a watching node still without the origin's state: a node announced
      * the source (its heartbeat follows its subscriptions: it answers) */
@@ -1076,6 +1089,12 @@ cluster_nodes_changed (RelayCluster * cluster)
       }
     }
   }
+  for (i = 0; i < moved->len; i++) {
+    ClusterChannel *cc = g_ptr_array_index (moved, i);
+
+    relay_channel_remote_source_changed (cc->channel, cc->remote_source);
+  }
+  g_ptr_array_unref (moved);
   /* closing changes the table */
   for (i = 0; i < taken->len; i++) {
     cluster->takeovers++;

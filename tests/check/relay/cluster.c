@@ -909,6 +909,216 @@ GST_START_TEST (test_cluster_node_killed)
 
 GST_END_TEST;
 
+/* GET /channels/{name} on @relay: the number of signals it caches */
+static gint64
+channel_signals (DsTestRelay * relay, const gchar * name)
+{
+  gchar *path = g_strconcat ("/channels/", name, NULL), *body = NULL;
+  JsonParser *parser = json_parser_new ();
+  gint64 signals;
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, path, &body), 200);
+  fail_unless (json_parser_load_from_data (parser, body, -1, NULL));
+  signals = json_object_get_int_member (json_node_get_object
+      (json_parser_get_root (parser)), "signals");
+  g_object_unref (parser);
+  g_free (body);
+  g_free (path);
+  return signals;
+}
+
+/* A joiner on @relay's channel @name: its catch-up's SignalSync holds
+ * @n and @k */
+static void
+expect_joiner_state (DsTestRelay * relay, const gchar * name, gint64 n,
+    gint64 k)
+{
+  TestClient *joiner = client_connect_channel (relay, "stream", name);
+  GBytes *frame = expect_frame (joiner, DS_FRAME_SIGNAL_SYNC);
+
+  fail_unless_equals_int64 (signal_member (frame, "n"), n);
+  fail_unless_equals_int64 (signal_member (frame, "k"), k);
+  g_bytes_unref (frame);
+  expect_nothing (joiner, 50);
+  client_free (joiner);
+}
+
+/* The reconnect grace (SPEC §6.2) over nodes. A source leaving A for B:
+ * A's receivers go on with B's frames, and A's grace ending does not
+ * drop what it holds. The origin A killed: the watching node C keeps
+ * each channel's state for its --source-grace, as one relay does; a
+ * source back on B within it continues that state (C's receivers get
+ * its next frame, no reset), one that does not come back has its state
+ * dropped once the grace is over */
+GST_START_TEST (test_cluster_origin_grace)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--source-grace", "1", NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  DsTestRelay *c = start_node (nats->url, "--source-grace", "4", NULL);
+  TestClient *leaving, *arriving, *on_a, *back, *gone, *on_back, *on_gone,
+      *again;
+  GBytes *frame;
+  gint64 killed, dropped;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
+  wait_metric (b, "ds_relay_cluster_nodes", 2);
+  wait_metric (c, "ds_relay_cluster_nodes", 2);
+
+  /* the source of "moved" leaves A and reconnects to B, sending its
+   * whole state again as dsrelaysink does */
+  leaving = client_connect_channel (a, "peer", "moved");
+  client_send (leaving, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":1}"));
+  on_a = client_connect_channel (a, "stream", "moved");
+  skip_to_signal_n (on_a, DS_FRAME_SIGNAL_SYNC, 1);
+  client_free (leaving);
+  wait_metric (a, "ds_relay_connections{role=\"source\"}", 0);
+  arriving = client_connect_channel (b, "peer", "moved");
+  client_send (arriving, make_signal (DS_FRAME_SIGNAL_SYNC, 2,
+          "{\"n\":2,\"k\":1}"));
+  skip_to_signal_n (on_a, DS_FRAME_SIGNAL_SYNC, 2);
+  /* A's grace (1 s) is over: its state stays, B's source feeds it */
+  pump (1500);
+  client_send (arriving, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_a, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_n (frame), 3);
+  g_bytes_unref (frame);
+  expect_joiner_state (a, "moved", 3, 1);
+  client_free (on_a);
+  client_free (arriving);
+
+  /* two channels from A, watched on C */
+  back = client_connect_channel (a, "peer", "back");
+  gone = client_connect_channel (a, "peer", "gone");
+  client_send (back, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":7}"));
+  client_send (gone, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":8}"));
+  client_send (back, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  client_send (gone, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  on_back = client_connect_channel (c, "stream", "back");
+  on_gone = client_connect_channel (c, "stream", "gone");
+  skip_to_signal_n (on_back, DS_FRAME_SIGNAL_SYNC, 2);
+  skip_to_signal_n (on_gone, DS_FRAME_SIGNAL_SYNC, 2);
+
+  /* kill -9 of the origin */
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  killed = g_get_monotonic_time ();
+  client_free (back);
+  client_free (gone);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  GST_INFO ("C saw the origin gone after %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - killed) / 1000);
+  /* within the grace, joiners on C get the state of before */
+  expect_joiner_state (c, "gone", 2, 8);
+
+  /* the source of "back" reconnects to B: C's receivers go on */
+  again = client_connect_channel (b, "peer", "back");
+  client_send (again, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_back, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_n (frame), 3);
+  g_bytes_unref (frame);
+
+  /* the grace of "gone" ends on C: its state goes, as on one relay */
+  WAIT_UNTIL (channel_signals (c, "gone") == 0, WAIT_MS + 4000);
+  dropped = g_get_monotonic_time ();
+  fail_unless_equals_int64 (channel_signals (c, "gone"), 0);
+  GST_INFO ("C dropped the state %" G_GINT64_FORMAT " ms after the kill",
+      (dropped - killed) / 1000);
+  /* not before the grace: 4 s from when C saw the node gone */
+  fail_unless ((dropped - killed) / 1000 >= 4000);
+  {
+    TestClient *late = client_connect_channel (c, "stream", "gone");
+
+    expect_nothing (late, 300);
+    client_free (late);
+  }
+  /* "back" was never dropped: the state of before and after */
+  fail_unless_equals_int64 (channel_signals (c, "back"), 2);
+  expect_joiner_state (c, "back", 3, 7);
+  /* no reset frame, nothing else reached the receivers */
+  expect_nothing (on_back, 50);
+  expect_nothing (on_gone, 50);
+
+  client_free (on_back);
+  client_free (on_gone);
+  client_free (again);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* KeyframeRequests of receivers on B while no node has a source: held,
+ * as on one relay, and one reaches the source when it connects on A; with
+ * receivers asking on A too, still one within the interval */
+GST_START_TEST (test_cluster_keyframe_pending)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  DsTestRelay *b = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  const gchar *channels[] = { "kf1", "kf2" };
+  guint round;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  for (round = 0; round < 2; round++) {
+    TestClient *r1, *r2, *on_a = NULL, *source;
+    GBytes *frame;
+    guint requests = 0, i;
+    gint64 joined;
+
+    r1 = client_connect_channel (b, "stream", channels[round]);
+    r2 = client_connect_channel (b, "stream", channels[round]);
+    if (round == 1)
+      on_a = client_connect_channel (a, "stream", channels[round]);
+    for (i = 0; i < 2; i++) {
+      client_send (r1, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT,
+              i, 0, 0, NULL, 0));
+      client_send (r2, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT,
+              i, 0, 0, NULL, 0));
+      if (on_a)
+        client_send (on_a, make_frame (DS_INPUT_KEYFRAME_REQUEST,
+                DS_FLAG_INPUT, i, 0, 0, NULL, 0));
+    }
+    /* the requests are in (B watches, and has no source to ask) */
+    pump (300);
+    source = client_connect_channel (a, "peer", channels[round]);
+    joined = g_get_monotonic_time ();
+    /* within 1.5 s of the join (the interval is 2 s) */
+    while (g_get_monotonic_time () < joined + 1500 * 1000) {
+      frame = client_pop (source, 50);
+      if (frame == NULL)
+        continue;
+      if (frame_header (frame).type == DS_INPUT_KEYFRAME_REQUEST) {
+        requests++;
+        GST_INFO ("round %u: KeyframeRequest %u at the source %"
+            G_GINT64_FORMAT " ms after it joined", round, requests,
+            (g_get_monotonic_time () - joined) / 1000);
+      }
+      g_bytes_unref (frame);
+    }
+    fail_unless_equals_int (requests, 1);
+    client_free (r1);
+    client_free (r2);
+    if (on_a)
+      client_free (on_a);
+    client_free (source);
+  }
+
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 /* Three NATS servers in a NATS cluster, a relay on each: frames go
  * through the routes, ReceiverCount counts the three nodes; the server of
  * the source's relay dies, the relay goes on through another */
@@ -1157,6 +1367,8 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_catchup);
     tcase_add_test (tc, test_cluster_takeover);
     tcase_add_test (tc, test_cluster_node_killed);
+    tcase_add_test (tc, test_cluster_origin_grace);
+    tcase_add_test (tc, test_cluster_keyframe_pending);
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
