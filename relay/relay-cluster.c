@@ -290,7 +290,11 @@ typedef struct
   gint64 source_since;          /* real time, for take-overs */
   natsSubscription *input_sub;
   natsSubscription *catchup_sub;
-  guint64 out_seq;              /* frames accepted from the source */
+  /* frames accepted from the source, counted from the real time (µs)
+   * the channel began here: a channel that ends and begins again on this
+   * node, or on this node restarted with the same --node-id, goes on
+   * above the numbers it used before */
+  guint64 out_seq;
   guint64 bytes_published;
 
   /* another node holds the source (as the main loop last saw it) */
@@ -318,12 +322,14 @@ typedef struct
   gboolean watching;
   gboolean source;
   gint64 source_since;
+  guint64 seq;                  /* its source's last frame, 0: not said */
 } NodeChannel;
 
 typedef struct
 {
   guint64 id;
   gint64 last_seen;
+  guint64 heartbeat_seq;
   GHashTable *channels;         /* name -> NodeChannel */
 } RemoteNode;
 
@@ -600,6 +606,8 @@ cluster_send_heartbeat (RelayCluster * cluster)
     if (cc->holds_source) {
       json_builder_set_member_name (builder, "source_since");
       json_builder_add_int_value (builder, cc->source_since);
+      json_builder_set_member_name (builder, "seq");
+      json_builder_add_int_value (builder, (gint64) cc->out_seq);
     }
     json_builder_end_object (builder);
   }
@@ -722,6 +730,7 @@ cluster_channel_lookup (RelayCluster * cluster, RelayChannel * channel)
     g_queue_init (&cc->buffered);
     g_hash_table_insert (cluster->channels, cc->name, cc);
     cc->remote_source = relay_cluster_has_remote_source (cluster, channel);
+    cc->out_seq = (guint64) MAX (g_get_real_time (), 0);
   }
   return cc;
 }
@@ -830,9 +839,10 @@ cluster_channel_frame (RelayCluster * cluster, ClusterChannel * cc,
       return;
     }
     cluster->gaps++;
-    relay_log ("cluster: channel %s: frames %" G_GUINT64_FORMAT "-%"
-        G_GUINT64_FORMAT " from node %016" G_GINT64_MODIFIER "x lost: "
-        "asking for a catch-up", cc->name, cc->last_seq + 1, seq - 1, origin);
+    relay_log ("cluster: channel %s: seq %" G_GUINT64_FORMAT " after %"
+        G_GUINT64_FORMAT " from node %016" G_GINT64_MODIFIER "x (frames "
+        "lost, or the channel began again there): asking for a catch-up",
+        cc->name, seq, cc->last_seq, origin);
     cluster_request_catchup (cluster, cc);
     cluster_channel_frame (cluster, cc, origin, seq, frame);
     return;
@@ -1039,6 +1049,18 @@ remote_node_free (RemoteNode * node)
   g_free (node);
 }
 
+/* The last frame the origin of @cc's frames says it has (its last
+ * heartbeat); 0 when it does not hold the source any more */
+static guint64
+cluster_origin_seq (RelayCluster * cluster, ClusterChannel * cc)
+{
+  RemoteNode *node = g_hash_table_lookup (cluster->nodes, &cc->origin);
+  NodeChannel *nch = node ? g_hash_table_lookup (node->channels, cc->name) :
+      NULL;
+
+  return nch && nch->source ? nch->seq : 0;
+}
+
 /* The source of each channel held here: ReceiverCount with the other
  * nodes' receivers; a newer source on another node takes over. A source
  * on another node appearing or going (its node's heartbeat, or the node
@@ -1064,6 +1086,18 @@ cluster_nodes_changed (RelayCluster * cluster)
       g_ptr_array_add (moved, cc);
     }
 
+    /* frames of the origin this node never got (lost, or not published
+     * while the origin did not know this node watched: it restarted):
+     * its heartbeat, which follows its frames, says a later one */
+    if (cc->watching && cc->have_seq && cc->catchup_inbox == NULL &&
+        cluster_origin_seq (cluster, cc) > cc->last_seq) {
+      cluster->gaps++;
+      relay_log ("cluster: channel %s: node %016" G_GINT64_MODIFIER "x is "
+          "at seq %" G_GUINT64_FORMAT ", frames after %" G_GUINT64_FORMAT
+          " did not come: asking for a catch-up", cc->name, cc->origin,
+          cluster_origin_seq (cluster, cc), cc->last_seq);
+      cluster_request_catchup (cluster, cc);
+    }
     /* a watching node still without the origin's state: a node announced
      * the source (its heartbeat follows its subscriptions: it answers) */
     if (cc->watching && cc->need_catchup && !cc->have_seq &&
@@ -1157,6 +1191,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
         FALSE);
     nch->source_since = json_object_get_int_member_with_default (o,
         "source_since", 0);
+    nch->seq = (guint64) MAX (json_object_get_int_member_with_default (o,
+            "seq", 0), 0);
     g_hash_table_replace (channels, g_strdup (name), nch);
   }
   json_node_unref (root);
@@ -1177,7 +1213,15 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     cluster_heartbeat_soon (cluster);
   } else {
     g_hash_table_unref (node->channels);
+    if (h->seq <= node->heartbeat_seq) {
+      /* its heartbeats count from 1 again: restarted (same --node-id)
+       * within the node timeout; it knows nothing of this node yet */
+      relay_log ("cluster: node %016" G_GINT64_MODIFIER "x restarted",
+          node->id);
+      cluster_heartbeat_soon (cluster);
+    }
   }
+  node->heartbeat_seq = h->seq;
   node->channels = channels;
   node->last_seen = g_get_monotonic_time ();
   cluster_nodes_changed (cluster);

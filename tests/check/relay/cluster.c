@@ -138,6 +138,27 @@ skip_to_signal_n (TestClient * client, guint8 type, gint64 n)
   g_bytes_unref (frame);
 }
 
+/* Skips frames until a signal frame (sync or diff) whose "n" is @n
+ * arrives (each within WAIT_MS) */
+static void
+skip_to_n (TestClient * client, gint64 n)
+{
+  GBytes *frame;
+
+  for (;;) {
+    guint8 type;
+
+    frame = client_pop (client, WAIT_MS);
+    fail_unless (frame != NULL, "no signal frame with n %" G_GINT64_FORMAT, n);
+    type = frame_header (frame).type;
+    if ((type == DS_FRAME_SIGNAL_SYNC || type == DS_FRAME_SIGNAL_DIFF) &&
+        signal_n (frame) == n)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+}
+
 /* The next ReceiverCount reaching @source; other input is skipped */
 static gint
 next_receiver_count (TestClient * source, guint ms)
@@ -918,6 +939,54 @@ GST_START_TEST (test_cluster_origin_grace)
 
 GST_END_TEST;
 
+/* The origin's channel ends (its source left, the channel idle, removed)
+ * and comes back on the same node, or the node is restarted with the same
+ * --node-id: its frames' sequence starts over, which a watching node that
+ * kept the old one must not take for frames it already had */
+GST_START_TEST (test_cluster_origin_again)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--idle-grace", "0.5",
+      "--source-grace", "0.5", "--node-id", "a1", NULL);
+  DsTestRelay *c = start_node (nats->url, NULL);
+  TestClient *source, *receiver;
+  guint round, i;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  receiver = client_connect_channel (c, "stream", "again");
+  for (round = 0; round < 3; round++) {
+    source = client_connect_channel (a, "peer", "again");
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":0}"));
+    for (i = 1; i <= 5; i++) {
+      gchar *json = g_strdup_printf ("{\"n\":%u}", round * 10 + i);
+
+      client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1 + i, json));
+      g_free (json);
+    }
+    skip_to_n (receiver, round * 10 + 5);
+    client_free (source);
+    if (round == 1) {
+      /* the same node again, restarted */
+      fail_unless (ds_test_relay_restart (a));
+      wait_metric (c, "ds_relay_cluster_nodes", 1);
+    } else {
+      /* the source's state and the channel go on A */
+      WAIT_UNTIL (ds_test_relay_http_get (a, "/channels/again", NULL) == 404,
+          WAIT_MS);
+      fail_unless_equals_int (ds_test_relay_http_get (a, "/channels/again",
+              NULL), 404);
+    }
+  }
+
+  client_free (receiver);
+  ds_test_relay_free (a);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 /* KeyframeRequests of receivers on B while no node has a source: held,
  * as on one relay, and one reaches the source when it connects on A; with
  * receivers asking on A too, still one within the interval */
@@ -1234,6 +1303,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_node_killed);
     tcase_add_test (tc, test_cluster_origin_grace);
     tcase_add_test (tc, test_cluster_keyframe_pending);
+    tcase_add_test (tc, test_cluster_origin_again);
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
