@@ -989,7 +989,9 @@ GST_END_TEST;
 
 /* KeyframeRequests of receivers on B while no node has a source: held,
  * as on one relay, and one reaches the source when it connects on A; with
- * receivers asking on A too, still one within the interval */
+ * receivers asking on A too, still one within the interval (B's, which
+ * arrives after A's was sent, is coalesced by the origin's interval: one
+ * more follows when it ends, 2 s after the join) */
 GST_START_TEST (test_cluster_keyframe_pending)
 {
   NatsServer *nats = nats_server_start ();
