@@ -248,6 +248,10 @@ typedef struct
 #define HEARTBEAT_INTERVAL_US (1 * G_TIME_SPAN_SECOND)
 #define HEARTBEAT_SOON_MS 50
 #define NODE_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
+/* After connecting to NATS, a node has not heard every other node's
+ * heartbeat yet: its sources' frames are published whether or not it
+ * knows of a node watching, for one heartbeat interval and a margin */
+#define PUBLISH_ALL_US (HEARTBEAT_INTERVAL_US + G_TIME_SPAN_SECOND / 2)
 #define CATCHUP_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
 #define REASSEMBLY_TIMEOUT_US (5 * G_TIME_SPAN_SECOND)
 /* Messages handed to the main loop and not yet read */
@@ -378,6 +382,8 @@ struct _RelayCluster
   gint connected;               /* atomic */
   guint queue_drops;            /* atomic */
   gboolean was_connected;       /* main loop's view, for the log */
+
+  gint64 publish_all_until;     /* monotonic */
 
   guint tick_id;
   guint heartbeat_soon_id;
@@ -960,7 +966,8 @@ relay_cluster_source_frame (RelayCluster * cluster, RelayChannel * channel,
   const guint8 *data;
 
   cc->out_seq++;
-  if (!cluster_is_watched (cluster, cc->name))
+  if (!cluster_is_watched (cluster, cc->name) &&
+      g_get_monotonic_time () >= cluster->publish_all_until)
     return;
   subject = channel_subject (cluster, cc, "f");
   data = g_bytes_get_data (frame, &len);
@@ -1558,6 +1565,7 @@ cluster_connection_event (RelayCluster * cluster, EventType type)
   if (connected) {
     natsConnection_GetConnectedUrl (cluster->conn, url, sizeof (url));
     relay_log ("cluster: connected to NATS at %s", url);
+    cluster->publish_all_until = g_get_monotonic_time () + PUBLISH_ALL_US;
     cluster_heartbeat_now (cluster);
   } else {
     relay_log ("cluster: lost NATS (%s); /healthz answers 503 until it is "

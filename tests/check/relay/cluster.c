@@ -352,6 +352,9 @@ GST_START_TEST (test_cluster_frames)
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
   wait_metric (b, "ds_relay_cluster_nodes", 1);
+  /* for 1.5 s after connecting to NATS a node publishes its sources'
+   * frames whatever it knows of the others (test_cluster_fresh_origin) */
+  pump (1600);
 
   source = client_connect_channel (a, "peer", "x");
   fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
@@ -987,6 +990,49 @@ GST_START_TEST (test_cluster_origin_again)
 
 GST_END_TEST;
 
+/* The origin killed, its source back at once on a node that has only
+ * just started (it has not heard yet who watches): the first frames it
+ * takes still reach the watching node */
+GST_START_TEST (test_cluster_fresh_origin)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *c = start_node (nats->url, NULL);
+  DsTestRelay *b[3] = { NULL, };
+  TestClient *source, *receiver;
+  guint round;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  source = client_connect_channel (a, "peer", "fresh");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  receiver = client_connect_channel (c, "stream", "fresh");
+  skip_to_n (receiver, 1);
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  client_free (source);
+  for (round = 0; round < G_N_ELEMENTS (b); round++) {
+    gchar *json = g_strdup_printf ("{\"n\":%u}", 10 + round);
+
+    b[round] = start_node (nats->url, NULL);
+    /* at once, as dsrelaysink moving on: its resync is all it sends */
+    source = client_connect_channel (b[round], "peer", "fresh");
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, json));
+    skip_to_n (receiver, 10 + round);
+    g_free (json);
+    client_free (source);
+  }
+
+  client_free (receiver);
+  ds_test_relay_free (a);
+  for (round = 0; round < G_N_ELEMENTS (b); round++)
+    ds_test_relay_free (b[round]);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 /* KeyframeRequests of receivers on B while no node has a source: held,
  * as on one relay, and one reaches the source when it connects on A; with
  * receivers asking on A too, still one within the interval (B's, which
@@ -1306,6 +1352,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_origin_grace);
     tcase_add_test (tc, test_cluster_keyframe_pending);
     tcase_add_test (tc, test_cluster_origin_again);
+    tcase_add_test (tc, test_cluster_fresh_origin);
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
