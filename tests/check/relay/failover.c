@@ -296,31 +296,19 @@ receiver_wait_current (Receiver * r, gint64 n, gboolean after_sync)
   return 0;
 }
 
-/* The location of the last ds-connected message of @element's pipeline
- * (NULL when none is queued) */
+/* The location of the next ds-connected message of @pipeline (within
+ * WAIT_MS; an error message fails the test) */
 static gchar *
-last_connected_location (GstElement * pipeline)
+next_connected_location (GstElement * pipeline)
 {
-  GstBus *bus = gst_element_get_bus (pipeline);
-  GstMessage *msg;
-  gchar *location = NULL;
+  GstMessage *msg = wait_for_message (pipeline, GST_MESSAGE_ELEMENT,
+      "ds-connected", WAIT_MS);
+  gchar *location;
 
-  while ((msg = gst_bus_pop (bus)) != NULL) {
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
-      GError *err = NULL;
-
-      gst_message_parse_error (msg, &err, NULL);
-      fail ("unexpected error: %s", err->message);
-    }
-    if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
-        gst_message_has_name (msg, "ds-connected")) {
-      g_free (location);
-      location = g_strdup (gst_structure_get_string
-          (gst_message_get_structure (msg), "location"));
-    }
-    gst_message_unref (msg);
-  }
-  gst_object_unref (bus);
+  fail_unless (msg != NULL, "no ds-connected message");
+  location = g_strdup (gst_structure_get_string (gst_message_get_structure
+          (msg), "location"));
+  gst_message_unref (msg);
   return location;
 }
 
@@ -377,7 +365,7 @@ GST_START_TEST (test_failover_receiver_node_killed)
   g_free (location);
   receiver_start (&r, list);
   receiver_wait_current (&r, 1, FALSE);
-  location = last_connected_location (r.rx);
+  location = next_connected_location (r.rx);
   fail_unless_equals_string (location, on_b);
   g_free (location);
   receiver_run (&r, SETTLE_MS);
@@ -390,7 +378,7 @@ GST_START_TEST (test_failover_receiver_node_killed)
   GST_INFO ("receiver back with a correct picture and state %"
       G_GINT64_FORMAT " ms after its node was killed",
       (recovered - killed) / 1000);
-  location = last_connected_location (r.rx);
+  location = next_connected_location (r.rx);
   fail_unless_equals_string (location, on_c);
   g_free (location);
   fail_unless ((recovered - killed) / 1000 <= RECOVERY_BOUND_MS,
@@ -450,7 +438,7 @@ GST_START_TEST (test_failover_source_node_killed)
   receiver_wait_current (&r, 1, FALSE);
   receiver_run (&r, SETTLE_MS);
   fail_unless (receiver_current (&r, g_atomic_int_get (&feeder.last) - 10));
-  location = last_connected_location (feeder.tx);
+  location = next_connected_location (feeder.tx);
   fail_unless_equals_string (location, peer_a);
   g_free (location);
 
@@ -461,7 +449,7 @@ GST_START_TEST (test_failover_source_node_killed)
   GST_INFO ("receiver on C: a correct picture and state sent after the "
       "kill %" G_GINT64_FORMAT " ms after the source's node was killed",
       (recovered - killed) / 1000);
-  location = last_connected_location (feeder.tx);
+  location = next_connected_location (feeder.tx);
   fail_unless_equals_string (location, peer_b);
   g_free (location);
   fail_unless ((recovered - killed) / 1000 <= RECOVERY_BOUND_MS,
