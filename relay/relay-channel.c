@@ -238,19 +238,39 @@ relay_channel_is_empty (RelayChannel * channel)
       channel->signaling.length == 0;
 }
 
+static gboolean relay_channel_has_any_source (RelayChannel * channel);
+
 static gboolean
 relay_channel_source_grace_cb (gpointer user_data)
 {
   RelayChannel *channel = user_data;
 
   channel->source_grace_id = 0;
-  if (channel->source == NULL) {
+  if (channel->source != NULL)
+    return G_SOURCE_REMOVE;
+  /* a source back on another node of the cluster: this node plays its
+   * frames on the state it kept, while it has receivers (without, it
+   * does not watch, and the state goes stale) */
+  if (!relay_channel_has_any_source (channel) || channel->receivers.length == 0) {
     relay_log ("channel %s: source did not come back within %.1f s, "
         "dropping its cached state", channel->name,
         channel->relay->settings.source_grace);
     relay_channel_clear_caches (channel);
   }
   return G_SOURCE_REMOVE;
+}
+
+/* The source left (here, or its node in the cluster): the cached state
+ * waits --source-grace for it to come back */
+static void
+relay_channel_start_source_grace (RelayChannel * channel)
+{
+  DsRelay *relay = channel->relay;
+
+  relay_clock_clear_timeout (relay->clock, &channel->source_grace_id);
+  channel->source_grace_id = relay_clock_add_timeout (relay->clock,
+      (gint64) (relay->settings.source_grace * G_TIME_SPAN_SECOND),
+      relay_channel_source_grace_cb, channel);
 }
 
 /* Sending */
@@ -1053,12 +1073,8 @@ relay_client_remove (RelayClient * client, gushort peer_close_code)
       if (channel->source == client) {
         channel->source = NULL;
         relay_clock_clear_timeout (relay->clock, &channel->keyframe_request_id);
-        if (!relay->shutting_down) {
-          relay_clock_clear_timeout (relay->clock, &channel->source_grace_id);
-          channel->source_grace_id = relay_clock_add_timeout (relay->clock,
-              (gint64) (relay->settings.source_grace * G_TIME_SPAN_SECOND),
-              relay_channel_source_grace_cb, channel);
-        }
+        if (!relay->shutting_down)
+          relay_channel_start_source_grace (channel);
       }
       break;
     case RELAY_ROLE_RECEIVER:
@@ -1542,4 +1558,31 @@ relay_channel_remote_takeover (RelayChannel * channel)
   relay_client_close (old, RELAY_WS_CLOSE_TAKEN_OVER,
       "ds-relay: another source took over this channel");
   relay_cluster_channel_changed (relay->cluster, channel);
+}
+
+void
+relay_channel_remote_source_changed (RelayChannel * channel, gboolean present)
+{
+  DsRelay *relay = channel->relay;
+
+  if (channel->source != NULL)
+    return;
+  if (present) {
+    /* back on another node, as a source back here: the state goes on */
+    if (channel->source_grace_id) {
+      relay_clock_clear_timeout (relay->clock, &channel->source_grace_id);
+      relay_log ("channel %s: a source is back on another node: its cached "
+          "state goes on", channel->name);
+    }
+    /* what receivers asked while no source was anywhere */
+    if (channel->keyframe_wanted)
+      relay_channel_request_keyframe (channel);
+    return;
+  }
+  if (relay->shutting_down || ds_stream_state_is_empty (channel->stream))
+    return;
+  relay_log ("channel %s: the source's node left or its source did: the "
+      "cached state is kept for %.1f s", channel->name,
+      relay->settings.source_grace);
+  relay_channel_start_source_grace (channel);
 }

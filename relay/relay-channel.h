@@ -170,6 +170,12 @@ void            relay_channel_get_catchup   (RelayChannel * channel,
                                              GPtrArray * frames);
 /* The other nodes' receivers changed: ReceiverCount to the source */
 void            relay_channel_update_receiver_count (RelayChannel * channel);
+/* Whether another node holds the channel's source changed (its
+ * heartbeat said so, or the node is gone): gone, the cached state waits
+ * --source-grace as after a local source left; there, that grace ends
+ * and a KeyframeRequest held for want of a source goes to it */
+void            relay_channel_remote_source_changed (RelayChannel * channel,
+                                             gboolean present);
 /* A newer source on another node: the local one is closed */
 void            relay_channel_remote_takeover (RelayChannel * channel);
 

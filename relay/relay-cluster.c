@@ -261,6 +261,10 @@ typedef struct
 #define HEARTBEAT_INTERVAL_US (1 * G_TIME_SPAN_SECOND)
 #define HEARTBEAT_SOON_MS 50
 #define NODE_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
+/* After connecting to NATS, a node has not heard every other node's
+ * heartbeat yet: its sources' frames are published whether or not it
+ * knows of a node watching, for one heartbeat interval and a margin */
+#define PUBLISH_ALL_US (HEARTBEAT_INTERVAL_US + G_TIME_SPAN_SECOND / 2)
 #define CATCHUP_TIMEOUT_US (3 * G_TIME_SPAN_SECOND)
 #define REASSEMBLY_TIMEOUT_US (5 * G_TIME_SPAN_SECOND)
 /* Messages handed to the main loop and not yet read */
@@ -305,8 +309,15 @@ typedef struct
   gint64 source_since;          /* real time, for take-overs */
   natsSubscription *input_sub;
   natsSubscription *catchup_sub;
-  guint64 out_seq;              /* frames accepted from the source */
+  /* frames accepted from the source, counted from the real time (µs)
+   * the channel began here: a channel that ends and begins again on this
+   * node, or on this node restarted with the same --node-id, goes on
+   * above the numbers it used before */
+  guint64 out_seq;
   guint64 bytes_published;
+
+  /* another node holds the source (as the main loop last saw it) */
+  gboolean remote_source;
 
   /* watcher: local receivers, no local source */
   gboolean watching;
@@ -331,12 +342,14 @@ typedef struct
   gboolean watching;
   gboolean source;
   gint64 source_since;
+  guint64 seq;                  /* its source's last frame, 0: not said */
 } NodeChannel;
 
 typedef struct
 {
   guint64 id;
   gint64 last_seen;
+  guint64 heartbeat_seq;
   GHashTable *channels;         /* name -> NodeChannel */
 } RemoteNode;
 
@@ -385,6 +398,8 @@ struct _RelayCluster
   gint connected;               /* atomic */
   guint queue_drops;            /* atomic */
   gboolean was_connected;       /* main loop's view, for the log */
+
+  gint64 publish_all_until;     /* monotonic */
 
   guint tick_id;
   guint heartbeat_soon_id;
@@ -621,6 +636,8 @@ cluster_send_heartbeat (RelayCluster * cluster)
     if (cc->holds_source) {
       json_builder_set_member_name (builder, "source_since");
       json_builder_add_int_value (builder, cc->source_since);
+      json_builder_set_member_name (builder, "seq");
+      json_builder_add_int_value (builder, (gint64) cc->out_seq);
     }
     json_builder_end_object (builder);
   }
@@ -743,6 +760,8 @@ cluster_channel_lookup (RelayCluster * cluster, RelayChannel * channel)
     cc->channel = channel;
     g_queue_init (&cc->buffered);
     g_hash_table_insert (cluster->channels, cc->name, cc);
+    cc->remote_source = relay_cluster_has_remote_source (cluster, channel);
+    cc->out_seq = (guint64) MAX (g_get_real_time (), 0);
   }
   return cc;
 }
@@ -851,9 +870,10 @@ cluster_channel_frame (RelayCluster * cluster, ClusterChannel * cc,
       return;
     }
     cluster->gaps++;
-    relay_log ("cluster: channel %s: frames %" G_GUINT64_FORMAT "-%"
-        G_GUINT64_FORMAT " from node %016" G_GINT64_MODIFIER "x lost: "
-        "asking for a catch-up", cc->name, cc->last_seq + 1, seq - 1, origin);
+    relay_log ("cluster: channel %s: seq %" G_GUINT64_FORMAT " after %"
+        G_GUINT64_FORMAT " from node %016" G_GINT64_MODIFIER "x (frames "
+        "lost, or the channel began again there): asking for a catch-up",
+        cc->name, seq, cc->last_seq, origin);
     cluster_request_catchup (cluster, cc);
     cluster_channel_frame (cluster, cc, origin, seq, frame);
     return;
@@ -993,7 +1013,8 @@ relay_cluster_source_frame (RelayCluster * cluster, RelayChannel * channel,
   const guint8 *data;
 
   cc->out_seq++;
-  if (!cluster_any_node (cluster, cc->name, node_channel_watching))
+  if (!cluster_any_node (cluster, cc->name, node_channel_watching) &&
+      g_get_monotonic_time () >= cluster->publish_all_until)
     return;
   subject = channel_subject (cluster, cc, "f");
   data = g_bytes_get_data (frame, &len);
@@ -1112,14 +1133,29 @@ remote_node_free (RemoteNode * node)
   g_free (node);
 }
 
+/* The last frame the origin of @cc's frames says it has (its last
+ * heartbeat); 0 when it does not hold the source any more */
+static guint64
+cluster_origin_seq (RelayCluster * cluster, ClusterChannel * cc)
+{
+  RemoteNode *node = g_hash_table_lookup (cluster->nodes, &cc->origin);
+  NodeChannel *nch = node ? g_hash_table_lookup (node->channels, cc->name) :
+      NULL;
+
+  return nch && nch->source ? nch->seq : 0;
+}
+
 /* The source of each channel held here: ReceiverCount with the other
- * nodes' receivers; a newer source on another node takes over */
+ * nodes' receivers; a newer source on another node takes over. A source
+ * on another node appearing or going (its node's heartbeat, or the node
+ * gone): the channel hears of it (the reconnect grace) */
 static void
 cluster_nodes_changed (RelayCluster * cluster)
 {
   GHashTableIter iter;
   gpointer value;
   GPtrArray *taken = g_ptr_array_new ();
+  GPtrArray *moved = g_ptr_array_new ();
   guint i;
 
   g_hash_table_iter_init (&iter, cluster->channels);
@@ -1127,7 +1163,25 @@ cluster_nodes_changed (RelayCluster * cluster)
     ClusterChannel *cc = value;
     GHashTableIter nodes;
     gpointer node_value;
+    gboolean remote = relay_cluster_has_remote_source (cluster, cc->channel);
 
+    if (remote != cc->remote_source) {
+      cc->remote_source = remote;
+      g_ptr_array_add (moved, cc);
+    }
+
+    /* frames of the origin this node never got (lost, or not published
+     * while the origin did not know this node watched: it restarted):
+     * its heartbeat, which follows its frames, says a later one */
+    if (cc->watching && cc->have_seq && cc->catchup_inbox == NULL &&
+        cluster_origin_seq (cluster, cc) > cc->last_seq) {
+      cluster->gaps++;
+      relay_log ("cluster: channel %s: node %016" G_GINT64_MODIFIER "x is "
+          "at seq %" G_GUINT64_FORMAT ", frames after %" G_GUINT64_FORMAT
+          " did not come: asking for a catch-up", cc->name, cc->origin,
+          cluster_origin_seq (cluster, cc), cc->last_seq);
+      cluster_request_catchup (cluster, cc);
+    }
     /* a watching node still without the origin's state: a node announced
      * the source (its heartbeat follows its subscriptions: it answers) */
     if (cc->watching && cc->need_catchup && !cc->have_seq &&
@@ -1153,6 +1207,12 @@ cluster_nodes_changed (RelayCluster * cluster)
       }
     }
   }
+  for (i = 0; i < moved->len; i++) {
+    ClusterChannel *cc = g_ptr_array_index (moved, i);
+
+    relay_channel_remote_source_changed (cc->channel, cc->remote_source);
+  }
+  g_ptr_array_unref (moved);
   /* closing changes the table */
   for (i = 0; i < taken->len; i++) {
     cluster->takeovers++;
@@ -1217,6 +1277,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
         FALSE);
     nch->source_since = json_object_get_int_member_with_default (o,
         "source_since", 0);
+    nch->seq = (guint64) MAX (json_object_get_int_member_with_default (o,
+            "seq", 0), 0);
     g_hash_table_replace (channels, g_strdup (name), nch);
   }
   json_node_unref (root);
@@ -1237,7 +1299,15 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     cluster_heartbeat_soon (cluster);
   } else {
     g_hash_table_unref (node->channels);
+    if (h->seq <= node->heartbeat_seq) {
+      /* its heartbeats count from 1 again: restarted (same --node-id)
+       * within the node timeout; it knows nothing of this node yet */
+      relay_log ("cluster: node %016" G_GINT64_MODIFIER "x restarted",
+          node->id);
+      cluster_heartbeat_soon (cluster);
+    }
   }
+  node->heartbeat_seq = h->seq;
   node->channels = channels;
   node->last_seen = g_get_monotonic_time ();
   cluster_nodes_changed (cluster);
@@ -1590,6 +1660,7 @@ cluster_connection_event (RelayCluster * cluster, EventType type)
   if (connected) {
     natsConnection_GetConnectedUrl (cluster->conn, url, sizeof (url));
     relay_log ("cluster: connected to NATS at %s", url);
+    cluster->publish_all_until = g_get_monotonic_time () + PUBLISH_ALL_US;
     cluster_heartbeat_now (cluster);
   } else {
     relay_log ("cluster: lost NATS (%s); /healthz answers 503 until it is "

@@ -48,6 +48,7 @@
 #define WAIT_MS (DS_TEST_SANITIZED ? 20000 : 8000)
 
 #include "../ds-test-wsclient.h"
+#include "../ds-test-nats.h"
 
 /* Options and the build without libnats: errors before anything starts */
 GST_START_TEST (test_cluster_options)
@@ -94,142 +95,6 @@ GST_END_TEST;
 
 #ifdef DS_HAVE_NATS
 
-/* nats-server processes */
-
-typedef struct
-{
-  GSubprocess *process;
-  guint port;
-  guint cluster_port;
-  gchar *url;
-} NatsServer;
-
-static const gchar *
-nats_server_path (void)
-{
-  const gchar *path = g_getenv ("NATS_SERVER");
-
-  if (path && g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    return path;
-  return NULL;
-}
-
-static guint
-free_port (void)
-{
-  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4,
-      G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
-  GInetAddress *loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  GSocketAddress *address = g_inet_socket_address_new (loopback, 0);
-  GSocketAddress *bound;
-  guint port = 0;
-
-  if (g_socket_bind (socket, address, TRUE, NULL) &&
-      (bound = g_socket_get_local_address (socket, NULL))) {
-    port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-    g_object_unref (bound);
-  }
-  g_object_unref (address);
-  g_object_unref (loopback);
-  g_object_unref (socket);
-  fail_unless (port != 0);
-  return port;
-}
-
-static gboolean
-port_accepts (guint port)
-{
-  GSocketClient *client = g_socket_client_new ();
-  GSocketConnection *conn;
-
-  g_socket_client_set_timeout (client, 1);
-  conn = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL,
-      NULL);
-  g_object_unref (client);
-  if (conn == NULL)
-    return FALSE;
-  g_object_unref (conn);
-  return TRUE;
-}
-
-/* Starts nats-server on @server->port (0: a free one); @routes: the
- * cluster ports of the others, when it is one of a NATS cluster */
-static void
-nats_server_spawn (NatsServer * server, const guint * routes, guint n_routes)
-{
-  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-  GError *error = NULL;
-  gint64 deadline;
-  guint i;
-
-  if (server->port == 0)
-    server->port = free_port ();
-  g_ptr_array_add (argv, g_strdup (nats_server_path ()));
-  g_ptr_array_add (argv, g_strdup ("-a"));
-  g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
-  g_ptr_array_add (argv, g_strdup ("-p"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", server->port));
-  if (server->cluster_port) {
-    GString *list = g_string_new (NULL);
-
-    g_ptr_array_add (argv, g_strdup ("--cluster_name"));
-    g_ptr_array_add (argv, g_strdup ("dstest"));
-    g_ptr_array_add (argv, g_strdup ("--cluster"));
-    g_ptr_array_add (argv, g_strdup_printf ("nats://127.0.0.1:%u",
-            server->cluster_port));
-    for (i = 0; i < n_routes; i++)
-      g_string_append_printf (list, "%snats://127.0.0.1:%u", i ? "," : "",
-          routes[i]);
-    if (n_routes) {
-      g_ptr_array_add (argv, g_strdup ("--routes"));
-      g_ptr_array_add (argv, g_string_free (list, FALSE));
-    } else {
-      g_string_free (list, TRUE);
-    }
-  }
-  g_ptr_array_add (argv, NULL);
-  server->process = g_subprocess_newv ((const gchar * const *) argv->pdata,
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE,
-      &error);
-  g_ptr_array_unref (argv);
-  fail_unless (server->process != NULL, "cannot start nats-server: %s",
-      error ? error->message : "?");
-  deadline = g_get_monotonic_time () + WAIT_MS * 1000;
-  while (!port_accepts (server->port) && g_get_monotonic_time () < deadline)
-    g_usleep (20 * 1000);
-  fail_unless (port_accepts (server->port), "nats-server did not listen on "
-      "port %u", server->port);
-  g_free (server->url);
-  server->url = g_strdup_printf ("nats://127.0.0.1:%u", server->port);
-}
-
-static NatsServer *
-nats_server_start (void)
-{
-  NatsServer *server = g_new0 (NatsServer, 1);
-
-  nats_server_spawn (server, NULL, 0);
-  return server;
-}
-
-static void
-nats_server_kill (NatsServer * server)
-{
-  if (server->process == NULL)
-    return;
-  g_subprocess_send_signal (server->process, SIGKILL);
-  g_subprocess_wait (server->process, NULL, NULL);
-  g_clear_object (&server->process);
-}
-
-static void
-nats_server_free (NatsServer * server)
-{
-  nats_server_kill (server);
-  g_free (server->url);
-  g_free (server);
-}
-
 /* WebSocket clients */
 
 /* The integer @member of a signal frame's JSON; -1 when missing */
@@ -267,6 +132,27 @@ skip_to_signal_n (TestClient * client, guint8 type, gint64 n)
   for (;;) {
     frame = expect_frame (client, type);
     if (signal_n (frame) == n)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+}
+
+/* Skips frames until a signal frame (sync or diff) whose "n" is @n
+ * arrives (each within WAIT_MS) */
+static void
+skip_to_n (TestClient * client, gint64 n)
+{
+  GBytes *frame;
+
+  for (;;) {
+    guint8 type;
+
+    frame = client_pop (client, WAIT_MS);
+    fail_unless (frame != NULL, "no signal frame with n %" G_GINT64_FORMAT, n);
+    type = frame_header (frame).type;
+    if ((type == DS_FRAME_SIGNAL_SYNC || type == DS_FRAME_SIGNAL_DIFF) &&
+        signal_n (frame) == n)
       break;
     g_bytes_unref (frame);
   }
@@ -466,6 +352,9 @@ GST_START_TEST (test_cluster_frames)
 
   wait_metric (a, "ds_relay_cluster_nodes", 1);
   wait_metric (b, "ds_relay_cluster_nodes", 1);
+  /* for 1.5 s after connecting to NATS a node publishes its sources'
+   * frames whatever it knows of the others (test_cluster_fresh_origin) */
+  pump (1600);
 
   source = client_connect_channel (a, "peer", "x");
   fail_unless_equals_int (next_receiver_count (source, WAIT_MS), 0);
@@ -904,6 +793,309 @@ GST_START_TEST (test_cluster_node_killed)
   ds_test_relay_free (a);
   ds_test_relay_free (b);
   ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* GET /channels/{name} on @relay: the number of signals it caches */
+static gint64
+channel_signals (DsTestRelay * relay, const gchar * name)
+{
+  gchar *path = g_strconcat ("/channels/", name, NULL), *body = NULL;
+  JsonParser *parser = json_parser_new ();
+  gint64 signals;
+
+  fail_unless_equals_int (ds_test_relay_http_get (relay, path, &body), 200);
+  fail_unless (json_parser_load_from_data (parser, body, -1, NULL));
+  signals = json_object_get_int_member (json_node_get_object
+      (json_parser_get_root (parser)), "signals");
+  g_object_unref (parser);
+  g_free (body);
+  g_free (path);
+  return signals;
+}
+
+/* A joiner on @relay's channel @name: its catch-up's SignalSync holds
+ * @n and @k */
+static void
+expect_joiner_state (DsTestRelay * relay, const gchar * name, gint64 n,
+    gint64 k)
+{
+  TestClient *joiner = client_connect_channel (relay, "stream", name);
+  GBytes *frame = expect_frame (joiner, DS_FRAME_SIGNAL_SYNC);
+
+  fail_unless_equals_int64 (signal_member (frame, "n"), n);
+  fail_unless_equals_int64 (signal_member (frame, "k"), k);
+  g_bytes_unref (frame);
+  expect_nothing (joiner, 50);
+  client_free (joiner);
+}
+
+/* The reconnect grace (SPEC §6.2) over nodes. A source leaving A for B:
+ * A's receivers go on with B's frames, and A's grace ending does not
+ * drop what it holds. The origin A killed: the watching node C keeps
+ * each channel's state for its --source-grace, as one relay does; a
+ * source back on B within it continues that state (C's receivers get
+ * its next frame, no reset), one that does not come back has its state
+ * dropped once the grace is over */
+GST_START_TEST (test_cluster_origin_grace)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--source-grace", "1", NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  DsTestRelay *c = start_node (nats->url, "--source-grace", "4", NULL);
+  TestClient *leaving, *arriving, *on_a, *back, *gone, *on_back, *on_gone,
+      *again;
+  GBytes *frame;
+  gint64 killed, dropped;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 2);
+  wait_metric (b, "ds_relay_cluster_nodes", 2);
+  wait_metric (c, "ds_relay_cluster_nodes", 2);
+
+  /* the source of "moved" leaves A and reconnects to B, sending its
+   * whole state again as dsrelaysink does */
+  leaving = client_connect_channel (a, "peer", "moved");
+  client_send (leaving, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":1}"));
+  on_a = client_connect_channel (a, "stream", "moved");
+  skip_to_signal_n (on_a, DS_FRAME_SIGNAL_SYNC, 1);
+  client_free (leaving);
+  wait_metric (a, "ds_relay_connections{role=\"source\"}", 0);
+  arriving = client_connect_channel (b, "peer", "moved");
+  client_send (arriving, make_signal (DS_FRAME_SIGNAL_SYNC, 2,
+          "{\"n\":2,\"k\":1}"));
+  skip_to_signal_n (on_a, DS_FRAME_SIGNAL_SYNC, 2);
+  /* A's grace (1 s) is over: its state stays, B's source feeds it */
+  pump (1500);
+  client_send (arriving, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_a, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_n (frame), 3);
+  g_bytes_unref (frame);
+  expect_joiner_state (a, "moved", 3, 1);
+  client_free (on_a);
+  client_free (arriving);
+
+  /* two channels from A, watched on C */
+  back = client_connect_channel (a, "peer", "back");
+  gone = client_connect_channel (a, "peer", "gone");
+  client_send (back, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":7}"));
+  client_send (gone, make_signal (DS_FRAME_SIGNAL_SYNC, 1,
+          "{\"n\":1,\"k\":8}"));
+  client_send (back, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  client_send (gone, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  on_back = client_connect_channel (c, "stream", "back");
+  on_gone = client_connect_channel (c, "stream", "gone");
+  skip_to_signal_n (on_back, DS_FRAME_SIGNAL_SYNC, 2);
+  skip_to_signal_n (on_gone, DS_FRAME_SIGNAL_SYNC, 2);
+
+  /* kill -9 of the origin */
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  killed = g_get_monotonic_time ();
+  client_free (back);
+  client_free (gone);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  GST_INFO ("C saw the origin gone after %" G_GINT64_FORMAT " ms",
+      (g_get_monotonic_time () - killed) / 1000);
+  /* within the grace, joiners on C get the state of before */
+  expect_joiner_state (c, "gone", 2, 8);
+
+  /* the source of "back" reconnects to B: C's receivers go on */
+  again = client_connect_channel (b, "peer", "back");
+  client_send (again, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  frame = expect_frame (on_back, DS_FRAME_SIGNAL_DIFF);
+  fail_unless_equals_int64 (signal_n (frame), 3);
+  g_bytes_unref (frame);
+
+  /* the grace of "gone" ends on C: its state goes, as on one relay */
+  WAIT_UNTIL (channel_signals (c, "gone") == 0, WAIT_MS + 4000);
+  dropped = g_get_monotonic_time ();
+  fail_unless_equals_int64 (channel_signals (c, "gone"), 0);
+  GST_INFO ("C dropped the state %" G_GINT64_FORMAT " ms after the kill",
+      (dropped - killed) / 1000);
+  /* not before the grace: 4 s from when C saw the node gone */
+  fail_unless ((dropped - killed) / 1000 >= 4000);
+  {
+    TestClient *late = client_connect_channel (c, "stream", "gone");
+
+    expect_nothing (late, 300);
+    client_free (late);
+  }
+  /* "back" was never dropped: the state of before and after */
+  fail_unless_equals_int64 (channel_signals (c, "back"), 2);
+  expect_joiner_state (c, "back", 3, 7);
+  /* no reset frame, nothing else reached the receivers */
+  expect_nothing (on_back, 50);
+  expect_nothing (on_gone, 50);
+
+  client_free (on_back);
+  client_free (on_gone);
+  client_free (again);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* The origin's channel ends (its source left, the channel idle, removed)
+ * and comes back on the same node, or the node is restarted with the same
+ * --node-id: its frames' sequence starts over, which a watching node that
+ * kept the old one must not take for frames it already had */
+GST_START_TEST (test_cluster_origin_again)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--idle-grace", "0.5",
+      "--source-grace", "0.5", "--node-id", "a1", NULL);
+  DsTestRelay *c = start_node (nats->url, NULL);
+  TestClient *source, *receiver;
+  guint round, i;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  receiver = client_connect_channel (c, "stream", "again");
+  for (round = 0; round < 3; round++) {
+    source = client_connect_channel (a, "peer", "again");
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":0}"));
+    for (i = 1; i <= 5; i++) {
+      gchar *json = g_strdup_printf ("{\"n\":%u}", round * 10 + i);
+
+      client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 1 + i, json));
+      g_free (json);
+    }
+    skip_to_n (receiver, round * 10 + 5);
+    client_free (source);
+    if (round == 1) {
+      /* the same node again, restarted */
+      fail_unless (ds_test_relay_restart (a));
+      wait_metric (c, "ds_relay_cluster_nodes", 1);
+    } else {
+      /* the source's state and the channel go on A */
+      WAIT_UNTIL (ds_test_relay_http_get (a, "/channels/again", NULL) == 404,
+          WAIT_MS);
+      fail_unless_equals_int (ds_test_relay_http_get (a, "/channels/again",
+              NULL), 404);
+    }
+  }
+
+  client_free (receiver);
+  ds_test_relay_free (a);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* The origin killed, its source back at once on a node that has only
+ * just started (it has not heard yet who watches): the first frames it
+ * takes still reach the watching node */
+GST_START_TEST (test_cluster_fresh_origin)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *c = start_node (nats->url, NULL);
+  DsTestRelay *b[3] = { NULL, };
+  TestClient *source, *receiver;
+  guint round;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (c, "ds_relay_cluster_nodes", 1);
+  source = client_connect_channel (a, "peer", "fresh");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  receiver = client_connect_channel (c, "stream", "fresh");
+  skip_to_n (receiver, 1);
+  g_subprocess_force_exit (a->process);
+  fail_unless (ds_test_relay_wait_exit (a, WAIT_MS));
+  client_free (source);
+  for (round = 0; round < G_N_ELEMENTS (b); round++) {
+    gchar *json = g_strdup_printf ("{\"n\":%u}", 10 + round);
+
+    b[round] = start_node (nats->url, NULL);
+    /* at once, as dsrelaysink moving on: its resync is all it sends */
+    source = client_connect_channel (b[round], "peer", "fresh");
+    client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, json));
+    skip_to_n (receiver, 10 + round);
+    g_free (json);
+    client_free (source);
+  }
+
+  client_free (receiver);
+  ds_test_relay_free (a);
+  for (round = 0; round < G_N_ELEMENTS (b); round++)
+    ds_test_relay_free (b[round]);
+  ds_test_relay_free (c);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
+/* KeyframeRequests of receivers on B while no node has a source: held,
+ * as on one relay, and one reaches the source when it connects on A; with
+ * receivers asking on A too, still one within the interval (B's, which
+ * arrives after A's was sent, is coalesced by the origin's interval: one
+ * more follows when it ends, 2 s after the join) */
+GST_START_TEST (test_cluster_keyframe_pending)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  DsTestRelay *b = start_node (nats->url, "--keyframe-request-interval", "2",
+      NULL);
+  const gchar *channels[] = { "kf1", "kf2" };
+  guint round;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  for (round = 0; round < 2; round++) {
+    TestClient *r1, *r2, *on_a = NULL, *source;
+    GBytes *frame;
+    guint requests = 0, i;
+    gint64 joined;
+
+    r1 = client_connect_channel (b, "stream", channels[round]);
+    r2 = client_connect_channel (b, "stream", channels[round]);
+    if (round == 1)
+      on_a = client_connect_channel (a, "stream", channels[round]);
+    for (i = 0; i < 2; i++) {
+      client_send (r1, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT,
+              i, 0, 0, NULL, 0));
+      client_send (r2, make_frame (DS_INPUT_KEYFRAME_REQUEST, DS_FLAG_INPUT,
+              i, 0, 0, NULL, 0));
+      if (on_a)
+        client_send (on_a, make_frame (DS_INPUT_KEYFRAME_REQUEST,
+                DS_FLAG_INPUT, i, 0, 0, NULL, 0));
+    }
+    /* the requests are in (B watches, and has no source to ask) */
+    pump (300);
+    source = client_connect_channel (a, "peer", channels[round]);
+    joined = g_get_monotonic_time ();
+    /* within 1.5 s of the join (the interval is 2 s) */
+    while (g_get_monotonic_time () < joined + 1500 * 1000) {
+      frame = client_pop (source, 50);
+      if (frame == NULL)
+        continue;
+      if (frame_header (frame).type == DS_INPUT_KEYFRAME_REQUEST) {
+        requests++;
+        GST_INFO ("round %u: KeyframeRequest %u at the source %"
+            G_GINT64_FORMAT " ms after it joined", round, requests,
+            (g_get_monotonic_time () - joined) / 1000);
+      }
+      g_bytes_unref (frame);
+    }
+    fail_unless_equals_int (requests, 1);
+    client_free (r1);
+    client_free (r2);
+    if (on_a)
+      client_free (on_a);
+    client_free (source);
+  }
+
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
   nats_server_free (nats);
 }
 
@@ -1380,6 +1572,10 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_catchup);
     tcase_add_test (tc, test_cluster_takeover);
     tcase_add_test (tc, test_cluster_node_killed);
+    tcase_add_test (tc, test_cluster_origin_grace);
+    tcase_add_test (tc, test_cluster_keyframe_pending);
+    tcase_add_test (tc, test_cluster_origin_again);
+    tcase_add_test (tc, test_cluster_fresh_origin);
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
     tcase_add_test (tc, test_cluster_foreign_messages);
