@@ -2950,7 +2950,10 @@ GST_END_TEST;
 
 GST_START_TEST (test_memory_returned)
 {
-  DsTestRelay *relay = ds_test_relay_start_ok ("--stuck-timeout", "1", NULL);
+  /* stuck after 3 s: long enough for the 240 frames to be queued on a
+   * loaded machine (with 1 s the receiver was closed half-way at load 14,
+   * its queue freed before it was measured) */
+  DsTestRelay *relay = ds_test_relay_start_ok ("--stuck-timeout", "3", NULL);
   TestClient *source = connect_source (relay, "trim");
   GSocketConnection *stuck;
   guint8 *payload = g_malloc (SLOW_FRAME);
