@@ -72,6 +72,19 @@ typedef struct
 } RelayChannelStats;
 
 /* Before anything else: the channel table, the counters, @clock */
+/* A channel's local receivers over the last second (relay_channel_get_figures())
+ * or, combined over the nodes, what a ReceiverReport says */
+typedef struct
+{
+  guint receivers;
+  gboolean congested;           /* one dropped frames or held more than half
+                                 * of --max-queue-bytes */
+  guint32 kbps_min;             /* handed to their connections */
+  guint32 kbps_median;
+  guint32 kbps_max;
+  guint32 dropped;              /* frames dropped for them */
+} RelayReceiverFigures;
+
 void            relay_channels_init         (DsRelay * relay,
                                              RelayClock * clock);
 /* At exit, once no client is left: frees every channel, the table and
@@ -170,6 +183,8 @@ void            relay_channel_get_catchup   (RelayChannel * channel,
                                              GPtrArray * frames);
 /* The other nodes' receivers changed: ReceiverCount to the source */
 void            relay_channel_update_receiver_count (RelayChannel * channel);
+void            relay_channel_get_figures   (RelayChannel * channel,
+                                             RelayReceiverFigures * figures);
 /* A newer source on another node: the local one is closed */
 void            relay_channel_remote_takeover (RelayChannel * channel);
 
