@@ -1399,6 +1399,77 @@ relay_report_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+typedef struct
+{
+  guint32 median;
+  guint weight;
+} WeightedMedian;
+
+static gint
+compare_weighted (gconstpointer a, gconstpointer b)
+{
+  guint32 x = ((const WeightedMedian *) a)->median;
+  guint32 y = ((const WeightedMedian *) b)->median;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The smallest of the medians with at least half of the weight at or
+ * below it */
+static guint32
+weighted_median (WeightedMedian * medians, guint n)
+{
+  guint64 total = 0, sum = 0;
+  guint i;
+
+  qsort (medians, n, sizeof (WeightedMedian), compare_weighted);
+  for (i = 0; i < n; i++)
+    total += medians[i].weight;
+  for (i = 0; i < n; i++) {
+    sum += medians[i].weight;
+    if (sum * 2 >= total)
+      return medians[i].median;
+  }
+  return 0;
+}
+
+void
+relay_receiver_figures_combine (RelayReceiverFigures * figures,
+    const RelayReceiverFigures * others, guint n_others)
+{
+  WeightedMedian *medians = g_new (WeightedMedian, n_others + 1);
+  guint64 receivers = figures->receivers, dropped = figures->dropped;
+  guint i, n = 0;
+
+  if (figures->receivers > 0) {
+    medians[n].median = figures->kbps_median;
+    medians[n++].weight = figures->receivers;
+  }
+  for (i = 0; i < n_others; i++) {
+    const RelayReceiverFigures *r = &others[i];
+
+    if (r->receivers == 0)
+      continue;
+    if (n == 0) {
+      figures->kbps_min = r->kbps_min;
+      figures->kbps_max = r->kbps_max;
+    } else {
+      figures->kbps_min = MIN (figures->kbps_min, r->kbps_min);
+      figures->kbps_max = MAX (figures->kbps_max, r->kbps_max);
+    }
+    receivers += r->receivers;
+    dropped += r->dropped;
+    figures->congested |= r->congested;
+    medians[n].median = r->kbps_median;
+    medians[n++].weight = r->receivers;
+  }
+  figures->receivers = (guint) MIN (receivers, G_MAXUINT32);
+  figures->dropped = (guint32) MIN (dropped, G_MAXUINT32);
+  if (n > 0)
+    figures->kbps_median = weighted_median (medians, n);
+  g_free (medians);
+}
+
 void
 relay_channel_get_figures (RelayChannel * channel,
     RelayReceiverFigures * figures)

@@ -185,6 +185,13 @@ void            relay_channel_get_catchup   (RelayChannel * channel,
 void            relay_channel_update_receiver_count (RelayChannel * channel);
 void            relay_channel_get_figures   (RelayChannel * channel,
                                              RelayReceiverFigures * figures);
+/* Adds @n_others nodes' figures to @figures: receivers and dropped
+ * summed, min of the minima, max of the maxima, congested if one is, the
+ * median the receiver-weighted median of the medians (the smallest with
+ * at least half of the receivers at or below it: approximate) */
+void            relay_receiver_figures_combine (RelayReceiverFigures * figures,
+                                             const RelayReceiverFigures * others,
+                                             guint n_others);
 /* A newer source on another node: the local one is closed */
 void            relay_channel_remote_takeover (RelayChannel * channel);
 

@@ -1120,87 +1120,26 @@ relay_cluster_remote_receivers (RelayCluster * cluster, RelayChannel * channel)
   return n;
 }
 
-typedef struct
-{
-  guint32 median;
-  guint weight;
-} WeightedMedian;
-
-static gint
-compare_weighted (gconstpointer a, gconstpointer b)
-{
-  guint32 x = ((const WeightedMedian *) a)->median;
-  guint32 y = ((const WeightedMedian *) b)->median;
-
-  return x < y ? -1 : x > y;
-}
-
-/* The nodes' medians weighted by their receivers: the smallest median
- * with at least half of the receivers at or below it (approximate: the
- * true median of all receivers needs every figure) */
-static guint32
-weighted_median (GArray * medians)
-{
-  guint64 total = 0, sum = 0;
-  guint i;
-
-  g_array_sort (medians, compare_weighted);
-  for (i = 0; i < medians->len; i++)
-    total += g_array_index (medians, WeightedMedian, i).weight;
-  for (i = 0; i < medians->len; i++) {
-    WeightedMedian *m = &g_array_index (medians, WeightedMedian, i);
-
-    sum += m->weight;
-    if (sum * 2 >= total)
-      return m->median;
-  }
-  return 0;
-}
-
 void
 relay_cluster_combine_figures (RelayCluster * cluster, RelayChannel * channel,
     RelayReceiverFigures * figures)
 {
   const gchar *name = relay_channel_get_name (channel);
-  GArray *medians = g_array_new (FALSE, FALSE, sizeof (WeightedMedian));
-  WeightedMedian m;
+  GArray *others = g_array_new (FALSE, FALSE, sizeof (RelayReceiverFigures));
   GHashTableIter iter;
   gpointer value;
-  guint64 dropped = figures->dropped;
 
-  if (figures->receivers > 0) {
-    m.median = figures->kbps_median;
-    m.weight = figures->receivers;
-    g_array_append_val (medians, m);
-  }
   g_hash_table_iter_init (&iter, cluster->nodes);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
     RemoteNode *node = value;
     NodeChannel *nch = g_hash_table_lookup (node->channels, name);
-    RelayReceiverFigures *r;
 
-    if (nch == NULL || !nch->has_report)
-      continue;
-    r = &nch->report;
-    if (figures->receivers == 0) {
-      figures->kbps_min = r->kbps_min;
-      figures->kbps_max = r->kbps_max;
-    } else {
-      figures->kbps_min = MIN (figures->kbps_min, r->kbps_min);
-      figures->kbps_max = MAX (figures->kbps_max, r->kbps_max);
-    }
-    /* both below 2^31 (heartbeat counts are clamped) */
-    figures->receivers += MIN (r->receivers, G_MAXINT32 - figures->receivers);
-    figures->congested |= r->congested;
-    dropped += r->dropped;
-    m.median = r->kbps_median;
-    m.weight = r->receivers;
-    g_array_append_val (medians, m);
+    if (nch != NULL && nch->has_report)
+      g_array_append_val (others, nch->report);
   }
-  figures->dropped = (guint32) MIN (dropped, G_MAXUINT32);
-  if (medians->len > 0)
-    figures->kbps_median = weighted_median (medians);
-  g_array_unref (medians);
+  relay_receiver_figures_combine (figures,
+      (const RelayReceiverFigures *) (gpointer) others->data, others->len);
+  g_array_unref (others);
 }
 
 gboolean

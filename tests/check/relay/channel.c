@@ -1306,6 +1306,55 @@ GST_START_TEST (test_receiver_report)
 
 GST_END_TEST;
 
+/* What the cluster's origin does with the nodes' figures */
+GST_START_TEST (test_receiver_figures_combine)
+{
+  RelayReceiverFigures local = { 10, FALSE, 1000, 5500, 10000, 3 };
+  RelayReceiverFigures others[3] = {
+    {10, TRUE, 6000, 6000, 6000, 2},
+    {0, TRUE, 1, 1, 1, 100},    /* no receivers: ignored */
+    {0,},
+  };
+  RelayReceiverFigures none = { 0, };
+  RelayReceiverFigures two[2] = {
+    {3, FALSE, 100, 200, 300, 0},
+    {1, TRUE, 50, 400, 900, 1},
+  };
+
+  /* docs/cluster.md's example: the true median of the 20 is 6000 */
+  relay_receiver_figures_combine (&local, others, 3);
+  fail_unless_equals_int (local.receivers, 20);
+  fail_unless (local.congested);
+  fail_unless_equals_int (local.kbps_min, 1000);
+  fail_unless_equals_int (local.kbps_median, 5500);
+  fail_unless_equals_int (local.kbps_max, 10000);
+  fail_unless_equals_int (local.dropped, 5);
+
+  /* none here: the others' alone; the median weighted 3 to 1 */
+  relay_receiver_figures_combine (&none, two, 2);
+  fail_unless_equals_int (none.receivers, 4);
+  fail_unless (none.congested);
+  fail_unless_equals_int (none.kbps_min, 50);
+  fail_unless_equals_int (none.kbps_median, 200);
+  fail_unless_equals_int (none.kbps_max, 900);
+  fail_unless_equals_int (none.dropped, 1);
+
+  /* 1 to 3: the other way */
+  two[0].receivers = 1;
+  two[1].receivers = 3;
+  memset (&none, 0, sizeof (none));
+  relay_receiver_figures_combine (&none, two, 2);
+  fail_unless_equals_int (none.kbps_median, 400);
+
+  /* nobody anywhere */
+  memset (&none, 0, sizeof (none));
+  relay_receiver_figures_combine (&none, NULL, 0);
+  fail_unless_equals_int (none.receivers, 0);
+  fail_if (none.congested);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_channel_suite (void)
 {
@@ -1316,6 +1365,7 @@ relay_channel_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_take_over);
   tcase_add_test (tc, test_receiver_report);
+  tcase_add_test (tc, test_receiver_figures_combine);
   tcase_add_test (tc, test_catchup_merged);
   tcase_add_test (tc, test_source_grace);
   tcase_add_test (tc, test_idle_removal);
