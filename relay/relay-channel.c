@@ -49,6 +49,10 @@
  * whole) */
 #define WS_LOW_WATER (256 * 1024)
 
+/* ReceiverReports: receivers measured over this interval; a report to the
+ * source after each one in which a receiver was congested */
+#define REPORT_INTERVAL_US G_TIME_SPAN_SECOND
+
 /* Refused pictures are logged at most once per this interval per channel */
 #define REFUSAL_LOG_INTERVAL_MS 1000
 
@@ -84,6 +88,9 @@ struct _RelayChannel
 
   RelayChannelCounters counters;
   gint64 last_frame_time;
+
+  /* its local receivers over the last report interval */
+  RelayReceiverFigures figures;
 };
 
 struct _RelayClient
@@ -110,6 +117,10 @@ struct _RelayClient
   gboolean closing;
   guint64 frames_out;
   guint64 dropped;
+  /* since the last report tick: bytes handed to its connection, frames
+   * dropped for it */
+  guint64 window_bytes;
+  guint64 window_dropped;
   /* in channel->receivers or channel->signaling: leaving is O(1) */
   GList link;
 };
@@ -306,6 +317,7 @@ relay_client_send (RelayClient * client, GBytes * frame)
 
   client->funcs->send (client->conn, TRUE, frame);
   client->frames_out++;
+  client->window_bytes += size;
   channel->counters.frames_out++;
   channel->counters.bytes_out += size;
   client->relay->metrics->frames_out++;
@@ -327,6 +339,7 @@ relay_client_account (RelayClient * client, gsize bytes_before,
   relay->frame_queue_bytes += ds_frame_queue_get_bytes (client->queue);
   relay->frame_queue_bytes -= bytes_before;
   client->dropped += dropped;
+  client->window_dropped += dropped;
   client->channel->counters.dropped += dropped;
   relay->metrics->dropped += dropped;
 }
@@ -932,7 +945,8 @@ relay_receiver_frame (RelayClient * client, GBytes * frame)
       relay_receiver_keyframe_request (client);
       return;
     }
-    if (client->view_only || header.type == DS_INPUT_RECEIVER_COUNT) {
+    if (client->view_only || header.type == DS_INPUT_RECEIVER_COUNT ||
+        header.type == DS_INPUT_RECEIVER_REPORT) {
       relay_verbose ("channel %s: dropped input 0x%02x from %s "
           "receiver #%u", channel->name, header.type,
           client->view_only ? "view-only" : "", client->id);
@@ -1279,6 +1293,206 @@ relay_list_clients (DsRelay * relay, gsize * transport_bytes)
   return clients;
 }
 
+/* Receiver reports */
+
+static gint
+compare_u32 (gconstpointer a, gconstpointer b)
+{
+  guint32 x = *(const guint32 *) a, y = *(const guint32 *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The median of @n sorted values (n > 0): the mean of the middle two for
+ * an even @n */
+static guint32
+median_u32 (const guint32 * sorted, guint n)
+{
+  if (n % 2)
+    return sorted[n / 2];
+  return (guint32) (((guint64) sorted[n / 2 - 1] + sorted[n / 2]) / 2);
+}
+
+/* Measures the channel's local receivers over the last @elapsed µs and
+ * starts the next interval. @kbps: room for all of them. O(n log n). */
+static void
+relay_channel_measure (RelayChannel * channel, gint64 elapsed, guint32 * kbps)
+{
+  RelayReceiverFigures *f = &channel->figures;
+  gsize half_queue = (gsize) channel->relay->settings.max_queue_bytes / 2;
+  guint64 dropped = 0;
+  guint n = 0;
+  GList *l;
+
+  memset (f, 0, sizeof (*f));
+  for (l = channel->receivers.head; l; l = l->next) {
+    RelayClient *client = l->data;
+    guint64 k = client->window_bytes * 8000 / (guint64) MAX (elapsed, 1);
+
+    kbps[n++] = (guint32) MIN (k, G_MAXUINT32);
+    dropped += client->window_dropped;
+    if (client->window_dropped > 0 ||
+        relay_client_get_queued_bytes (client) > half_queue)
+      f->congested = TRUE;
+    client->window_bytes = 0;
+    client->window_dropped = 0;
+  }
+  if (n == 0)
+    return;
+  qsort (kbps, n, sizeof (guint32), compare_u32);
+  f->receivers = n;
+  f->kbps_min = kbps[0];
+  f->kbps_median = median_u32 (kbps, n);
+  f->kbps_max = kbps[n - 1];
+  f->dropped = (guint32) MIN (dropped, G_MAXUINT32);
+}
+
+/* A ReceiverReport to the channel's source when a receiver (of any node)
+ * was congested in the last interval */
+static void
+relay_channel_report (RelayChannel * channel)
+{
+  DsRelay *relay = channel->relay;
+  RelayReceiverFigures f = channel->figures;
+  DsReceiverReport report;
+  GBytes *frame;
+
+  if (channel->source == NULL || channel->source->closing)
+    return;
+  if (relay->cluster)
+    relay_cluster_combine_figures (relay->cluster, channel, &f);
+  if (!f.congested || f.receivers == 0)
+    return;
+
+  report.receivers = f.receivers;
+  report.kbps_min = f.kbps_min;
+  report.kbps_median = f.kbps_median;
+  report.kbps_max = f.kbps_max;
+  report.dropped = f.dropped;
+  frame = ds_receiver_report_to_frame (&report, channel->input_seq++,
+      (guint32) ((relay_clock_now (relay->clock) - relay->started) / 1000));
+  if (relay_client_send_bounded (channel->source, frame)) {
+    relay->metrics->receiver_reports++;
+    relay_verbose ("channel %s: ReceiverReport to source: %u receivers, "
+        "%u/%u/%u kbps, %u dropped", channel->name, report.receivers,
+        report.kbps_min, report.kbps_median, report.kbps_max, report.dropped);
+  }
+  g_bytes_unref (frame);
+}
+
+/* Once per REPORT_INTERVAL_US for the whole relay: O(receivers) plus a
+ * sort per channel */
+static gboolean
+relay_report_cb (gpointer user_data)
+{
+  DsRelay *relay = user_data;
+  gint64 now = relay_clock_now (relay->clock);
+  gint64 elapsed = now - relay->report_last;
+  GHashTableIter iter;
+  gpointer value;
+  guint32 *kbps = NULL;
+  guint kbps_size = 0;
+
+  relay->report_last = now;
+  relay->report_id = relay_clock_add_timeout (relay->clock,
+      REPORT_INTERVAL_US, relay_report_cb, relay);
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RelayChannel *channel = value;
+
+    if (channel->receivers.length > kbps_size) {
+      kbps_size = channel->receivers.length;
+      kbps = g_renew (guint32, kbps, kbps_size);
+    }
+    relay_channel_measure (channel, elapsed, kbps);
+  }
+  g_free (kbps);
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    relay_channel_report (value);
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  guint32 median;
+  guint weight;
+} WeightedMedian;
+
+static gint
+compare_weighted (gconstpointer a, gconstpointer b)
+{
+  guint32 x = ((const WeightedMedian *) a)->median;
+  guint32 y = ((const WeightedMedian *) b)->median;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The smallest of the medians with at least half of the weight at or
+ * below it */
+static guint32
+weighted_median (WeightedMedian * medians, guint n)
+{
+  guint64 total = 0, sum = 0;
+  guint i;
+
+  qsort (medians, n, sizeof (WeightedMedian), compare_weighted);
+  for (i = 0; i < n; i++)
+    total += medians[i].weight;
+  for (i = 0; i < n; i++) {
+    sum += medians[i].weight;
+    if (sum * 2 >= total)
+      return medians[i].median;
+  }
+  return 0;
+}
+
+void
+relay_receiver_figures_combine (RelayReceiverFigures * figures,
+    const RelayReceiverFigures * others, guint n_others)
+{
+  WeightedMedian *medians = g_new (WeightedMedian, n_others + 1);
+  guint64 receivers = figures->receivers, dropped = figures->dropped;
+  guint i, n = 0;
+
+  if (figures->receivers > 0) {
+    medians[n].median = figures->kbps_median;
+    medians[n++].weight = figures->receivers;
+  }
+  for (i = 0; i < n_others; i++) {
+    const RelayReceiverFigures *r = &others[i];
+
+    if (r->receivers == 0)
+      continue;
+    if (n == 0) {
+      figures->kbps_min = r->kbps_min;
+      figures->kbps_max = r->kbps_max;
+    } else {
+      figures->kbps_min = MIN (figures->kbps_min, r->kbps_min);
+      figures->kbps_max = MAX (figures->kbps_max, r->kbps_max);
+    }
+    receivers += r->receivers;
+    dropped += r->dropped;
+    figures->congested |= r->congested;
+    medians[n].median = r->kbps_median;
+    medians[n++].weight = r->receivers;
+  }
+  figures->receivers = (guint) MIN (receivers, G_MAXUINT32);
+  figures->dropped = (guint32) MIN (dropped, G_MAXUINT32);
+  if (n > 0)
+    figures->kbps_median = weighted_median (medians, n);
+  g_free (medians);
+}
+
+void
+relay_channel_get_figures (RelayChannel * channel,
+    RelayReceiverFigures * figures)
+{
+  *figures = channel->figures;
+}
+
 void
 relay_channels_init (DsRelay * relay, RelayClock * clock)
 {
@@ -1286,6 +1500,9 @@ relay_channels_init (DsRelay * relay, RelayClock * clock)
   relay->channels = g_hash_table_new (g_str_hash, g_str_equal);
   relay->metrics = g_new0 (RelayMetrics, 1);
   relay->started = relay_clock_now (clock);
+  relay->report_last = relay->started;
+  relay->report_id = relay_clock_add_timeout (clock, REPORT_INTERVAL_US,
+      relay_report_cb, relay);
 }
 
 void
@@ -1294,6 +1511,8 @@ relay_channels_free (DsRelay * relay)
   GHashTableIter iter;
   gpointer value;
 
+  if (relay->clock)
+    relay_clock_clear_timeout (relay->clock, &relay->report_id);
   if (relay->channels) {
     g_hash_table_iter_init (&iter, relay->channels);
     while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -1479,7 +1698,8 @@ relay_channel_remote_input (RelayChannel * channel, GBytes * frame)
           &header, &error) ||
       !ds_frame_validate (&header, data + DS_HEADER_SIZE, &error) ||
       !(header.flags & DS_FLAG_INPUT) ||
-      header.type == DS_INPUT_RECEIVER_COUNT) {
+      header.type == DS_INPUT_RECEIVER_COUNT ||
+      header.type == DS_INPUT_RECEIVER_REPORT) {
     relay->metrics->malformed++;
     relay_log ("channel %s: dropped a malformed input frame from another "
         "node: %s", channel->name, error ? error->message : "not input");

@@ -72,6 +72,19 @@ typedef struct
 } RelayChannelStats;
 
 /* Before anything else: the channel table, the counters, @clock */
+/* A channel's local receivers over the last second (relay_channel_get_figures())
+ * or, combined over the nodes, what a ReceiverReport says */
+typedef struct
+{
+  guint receivers;
+  gboolean congested;           /* one dropped frames or held more than half
+                                 * of --max-queue-bytes */
+  guint32 kbps_min;             /* handed to their connections */
+  guint32 kbps_median;
+  guint32 kbps_max;
+  guint32 dropped;              /* frames dropped for them */
+} RelayReceiverFigures;
+
 void            relay_channels_init         (DsRelay * relay,
                                              RelayClock * clock);
 /* At exit, once no client is left: frees every channel, the table and
@@ -176,6 +189,15 @@ void            relay_channel_update_receiver_count (RelayChannel * channel);
  * and a KeyframeRequest held for want of a source goes to it */
 void            relay_channel_remote_source_changed (RelayChannel * channel,
                                              gboolean present);
+void            relay_channel_get_figures   (RelayChannel * channel,
+                                             RelayReceiverFigures * figures);
+/* Adds @n_others nodes' figures to @figures: receivers and dropped
+ * summed, min of the minima, max of the maxima, congested if one is, the
+ * median the receiver-weighted median of the medians (the smallest with
+ * at least half of the receivers at or below it: approximate) */
+void            relay_receiver_figures_combine (RelayReceiverFigures * figures,
+                                             const RelayReceiverFigures * others,
+                                             guint n_others);
 /* A newer source on another node: the local one is closed */
 void            relay_channel_remote_takeover (RelayChannel * channel);
 

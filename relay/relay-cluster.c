@@ -207,6 +207,12 @@ relay_cluster_remote_receivers (RelayCluster * cluster, RelayChannel * channel)
   return 0;
 }
 
+void
+relay_cluster_combine_figures (RelayCluster * cluster, RelayChannel * channel,
+    RelayReceiverFigures * figures)
+{
+}
+
 gboolean
 relay_cluster_has_remote_source (RelayCluster * cluster, RelayChannel * channel)
 {
@@ -338,6 +344,9 @@ typedef struct
 typedef struct
 {
   guint receivers;
+  /* its receivers over its last second ("report"), when it has some */
+  gboolean has_report;
+  RelayReceiverFigures report;
   guint signaling;
   gboolean watching;
   gboolean source;
@@ -598,8 +607,34 @@ cluster_publish (RelayCluster * cluster, const gchar * subject,
 
 /* Heartbeats */
 
+/* "report": the node's receivers of the channel over the last second */
 static void
-cluster_send_heartbeat (RelayCluster * cluster)
+cluster_add_report (JsonBuilder * builder, ClusterChannel * cc)
+{
+  RelayReceiverFigures f;
+
+  relay_channel_get_figures (cc->channel, &f);
+  if (f.receivers == 0)
+    return;
+  json_builder_set_member_name (builder, "report");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "congested");
+  json_builder_add_boolean_value (builder, f.congested);
+  json_builder_set_member_name (builder, "min");
+  json_builder_add_int_value (builder, f.kbps_min);
+  json_builder_set_member_name (builder, "median");
+  json_builder_add_int_value (builder, f.kbps_median);
+  json_builder_set_member_name (builder, "max");
+  json_builder_add_int_value (builder, f.kbps_max);
+  json_builder_set_member_name (builder, "dropped");
+  json_builder_add_int_value (builder, f.dropped);
+  json_builder_end_object (builder);
+}
+
+/* @reports: with each channel's "report" (left out when the heartbeat
+ * would not fit MAX_HEARTBEAT_BYTES with them) */
+static gchar *
+cluster_heartbeat_text (RelayCluster * cluster, gboolean reports, gsize * len)
 {
   JsonBuilder *builder = json_builder_new ();
   JsonGenerator *generator;
@@ -607,9 +642,7 @@ cluster_send_heartbeat (RelayCluster * cluster)
   GHashTableIter iter;
   gpointer value;
   gchar *text;
-  gsize len;
 
-  cluster->last_heartbeat = g_get_monotonic_time ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "channels");
   json_builder_begin_array (builder);
@@ -639,6 +672,8 @@ cluster_send_heartbeat (RelayCluster * cluster)
       json_builder_set_member_name (builder, "seq");
       json_builder_add_int_value (builder, (gint64) cc->out_seq);
     }
+    if (reports && cc->receivers > 0 && cc->channel)
+      cluster_add_report (builder, cc);
     json_builder_end_object (builder);
   }
   json_builder_end_array (builder);
@@ -646,7 +681,25 @@ cluster_send_heartbeat (RelayCluster * cluster)
   root = json_builder_get_root (builder);
   generator = json_generator_new ();
   json_generator_set_root (generator, root);
-  text = json_generator_to_data (generator, &len);
+  text = json_generator_to_data (generator, len);
+  g_object_unref (generator);
+  json_node_unref (root);
+  g_object_unref (builder);
+  return text;
+}
+
+static void
+cluster_send_heartbeat (RelayCluster * cluster)
+{
+  gchar *text;
+  gsize len;
+
+  cluster->last_heartbeat = g_get_monotonic_time ();
+  text = cluster_heartbeat_text (cluster, TRUE, &len);
+  if (len > MAX_HEARTBEAT_BYTES) {
+    g_free (text);
+    text = cluster_heartbeat_text (cluster, FALSE, &len);
+  }
   if (len <= MAX_HEARTBEAT_BYTES)
     cluster_publish (cluster, cluster->nodes_subject, NULL, KIND_HEARTBEAT,
         ++cluster->heartbeat_seq, (const guint8 *) text, len);
@@ -654,9 +707,6 @@ cluster_send_heartbeat (RelayCluster * cluster)
     relay_log ("cluster: heartbeat of %" G_GSIZE_FORMAT " bytes is over "
         "%d, not sent", len, MAX_HEARTBEAT_BYTES);
   g_free (text);
-  g_object_unref (generator);
-  json_node_unref (root);
-  g_object_unref (builder);
 }
 
 static gboolean
@@ -1091,6 +1141,28 @@ relay_cluster_remote_receivers (RelayCluster * cluster, RelayChannel * channel)
   return n;
 }
 
+void
+relay_cluster_combine_figures (RelayCluster * cluster, RelayChannel * channel,
+    RelayReceiverFigures * figures)
+{
+  const gchar *name = relay_channel_get_name (channel);
+  GArray *others = g_array_new (FALSE, FALSE, sizeof (RelayReceiverFigures));
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, cluster->nodes);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RemoteNode *node = value;
+    NodeChannel *nch = g_hash_table_lookup (node->channels, name);
+
+    if (nch != NULL && nch->has_report)
+      g_array_append_val (others, nch->report);
+  }
+  relay_receiver_figures_combine (figures,
+      (const RelayReceiverFigures *) (gpointer) others->data, others->len);
+  g_array_unref (others);
+}
+
 gboolean
 relay_cluster_has_remote_source (RelayCluster * cluster, RelayChannel * channel)
 {
@@ -1221,6 +1293,49 @@ cluster_nodes_changed (RelayCluster * cluster)
   g_ptr_array_unref (taken);
 }
 
+/* A whole number 0..G_MAXUINT32 */
+static gboolean
+report_u32 (JsonObject * o, const gchar * name, guint32 * out)
+{
+  JsonNode *node = json_object_get_member (o, name);
+  gint64 v;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  v = json_node_get_int (node);
+  if (v < 0 || v > G_MAXUINT32)
+    return FALSE;
+  *out = (guint32) v;
+  return TRUE;
+}
+
+/* A heartbeat channel's "report", for its @receivers; FALSE (ignored)
+ * when absent or out of bounds */
+static gboolean
+cluster_parse_report (JsonObject * o, guint receivers, RelayReceiverFigures * f)
+{
+  JsonNode *node = json_object_get_member (o, "report");
+  JsonObject *r;
+  JsonNode *congested;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return FALSE;
+  r = json_node_get_object (node);
+  congested = json_object_get_member (r, "congested");
+  if (congested == NULL || !JSON_NODE_HOLDS_VALUE (congested) ||
+      json_node_get_value_type (congested) != G_TYPE_BOOLEAN)
+    return FALSE;
+  memset (f, 0, sizeof (*f));
+  f->receivers = receivers;
+  f->congested = json_node_get_boolean (congested);
+  return report_u32 (r, "min", &f->kbps_min) &&
+      report_u32 (r, "median", &f->kbps_median) &&
+      report_u32 (r, "max", &f->kbps_max) &&
+      report_u32 (r, "dropped", &f->dropped) &&
+      f->kbps_min <= f->kbps_median && f->kbps_median <= f->kbps_max;
+}
+
 static void
 cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
     const guint8 * body, gsize len)
@@ -1238,7 +1353,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
   ds_json_limits_init (&limits);
   limits.max_bytes = MAX_HEARTBEAT_BYTES;
   limits.max_depth = 4;
-  limits.max_members = MAX_NODE_CHANNELS * 8;
+  /* a channel: 6 members and a "report" of 5 */
+  limits.max_members = MAX_NODE_CHANNELS * 16;
   root = ds_json_parse ((const gchar *) body, len, &limits, NULL);
   if (root == NULL)
     goto malformed;
@@ -1279,6 +1395,8 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
         "source_since", 0);
     nch->seq = (guint64) MAX (json_object_get_int_member_with_default (o,
             "seq", 0), 0);
+    if (nch->receivers > 0)
+      nch->has_report = cluster_parse_report (o, nch->receivers, &nch->report);
     g_hash_table_replace (channels, g_strdup (name), nch);
   }
   json_node_unref (root);

@@ -31,6 +31,7 @@
 #define __RELAY_CLUSTER_H__
 
 #include "relay.h"
+#include "relay-channel.h"
 
 G_BEGIN_DECLS
 
@@ -82,6 +83,13 @@ void            relay_cluster_signaling     (RelayCluster * cluster,
 /* Receivers of @channel on the other nodes (their last heartbeats) */
 guint           relay_cluster_remote_receivers (RelayCluster * cluster,
                                              RelayChannel * channel);
+/* Adds the other nodes' figures for @channel (their last heartbeats, up
+ * to about a second old) to @figures, the local ones: receivers and
+ * dropped summed, min of mins, max of maxes, congested if one is, the
+ * median the receiver-weighted median of the nodes' medians */
+void            relay_cluster_combine_figures (RelayCluster * cluster,
+                                             RelayChannel * channel,
+                                             RelayReceiverFigures * figures);
 /* Whether another node holds a source for @channel */
 gboolean        relay_cluster_has_remote_source (RelayCluster * cluster,
                                              RelayChannel * channel);

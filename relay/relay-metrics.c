@@ -249,6 +249,10 @@ relay_metrics_text (DsRelay * relay)
       "Cached pictures sent to receivers that lost deltas.");
   g_string_append_printf (s, "ds_relay_resyncs_total %" G_GUINT64_FORMAT
       "\n", relay->metrics->resyncs);
+  metric_header (s, "ds_relay_receiver_reports_total", "counter",
+      "ReceiverReports sent to sources (a receiver was congested).");
+  g_string_append_printf (s, "ds_relay_receiver_reports_total %"
+      G_GUINT64_FORMAT "\n", relay->metrics->receiver_reports);
   metric_header (s, "ds_relay_slow_closes_total", "counter",
       "Receivers closed because they stayed stuck.");
   g_string_append_printf (s, "ds_relay_slow_closes_total %" G_GUINT64_FORMAT

@@ -46,6 +46,7 @@ struct _RelayMetrics
   guint64 dropped;
   guint64 overflows;
   guint64 resyncs;
+  guint64 receiver_reports;     /* ReceiverReports sent to sources */
   guint64 slow_closes;
   guint64 takeovers;
   guint64 catchups;

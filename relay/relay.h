@@ -114,6 +114,8 @@ typedef struct
   gsize queued_peak;            /* bytes queued to all clients, since the
                                  * last trim */
   gint64 started;               /* on the clock */
+  guint report_id;              /* the ReceiverReport tick */
+  gint64 report_last;           /* on the clock: the last tick */
 
   RelayClock *clock;
   RelayMetrics *metrics;        /* counters since start */

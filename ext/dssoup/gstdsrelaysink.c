@@ -113,7 +113,12 @@
  *
  * Element messages: `ds-connected` (`location`, `reconnect`),
  * `ds-disconnected` (`reason`), `ds-receivers` (`receivers`, when the
- * relay's receiver count changes), `ds-input`, and `ds-stats` every 5 s
+ * relay's receiver count changes), `ds-receiver-report` (`receivers`,
+ * `kbps-min`, `kbps-median`, `kbps-max`, `dropped`, all guint: the
+ * relay's ReceiverReport, once a second while one of the channel's
+ * receivers is congested: an application can lower its encoder's bitrate
+ * towards `kbps-median` or `kbps-min`; a report that does not parse is
+ * dropped with a warning), `ds-input`, and `ds-stats` every 5 s
  * (the fields of #GstDsRelaySink:stats), and once more before EOS.
  *
  * Copies: queued frames are references to the upstream buffers. When a
@@ -690,6 +695,27 @@ gst_ds_relay_sink_handle_input (GstDsRelaySink * self, const DsHeader * header,
       gst_ds_relay_sink_post (self, gst_structure_new ("ds-receivers",
               "receivers", G_TYPE_UINT, event.receiver_count.count, NULL));
     }
+    return;
+  }
+
+  if (header->type == DS_INPUT_RECEIVER_REPORT) {
+    DsReceiverReport report;
+
+    if (!ds_receiver_report_parse (payload, header->payload_len, &report,
+            &error)) {
+      GST_WARNING_OBJECT (self, "dropped a ReceiverReport: %s", error->message);
+      g_error_free (error);
+      return;
+    }
+    GST_DEBUG_OBJECT (self, "ReceiverReport: %u receivers, %u/%u/%u kbps, "
+        "%u dropped", report.receivers, report.kbps_min, report.kbps_median,
+        report.kbps_max, report.dropped);
+    gst_ds_relay_sink_post (self, gst_structure_new ("ds-receiver-report",
+            "receivers", G_TYPE_UINT, report.receivers,
+            "kbps-min", G_TYPE_UINT, report.kbps_min,
+            "kbps-median", G_TYPE_UINT, report.kbps_median,
+            "kbps-max", G_TYPE_UINT, report.kbps_max,
+            "dropped", G_TYPE_UINT, report.dropped, NULL));
     return;
   }
 

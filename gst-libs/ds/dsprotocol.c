@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "dsprotocol.h"
+#include "dsjson.h"
 #include "dsmotion.h"
 
 /**
@@ -198,7 +199,7 @@ too_large:
  * @type: an input type code
  *
  * Returns: the payload size of a fixed-size input type, or -1 for unknown
- * types and for BciInput (opaque, any size)
+ * types, for BciInput (opaque, any size) and for ReceiverReport (JSON)
  */
 gssize
 ds_input_payload_size (guint8 type)
@@ -253,6 +254,58 @@ read_f32 (const guint8 * p)
   return v.f;
 }
 
+/* The scanner's bounds for a ReceiverReport: 4 KiB, flat enough for
+ * {"kbps":{..}} and a few more levels a later version may add */
+static void
+receiver_report_limits (DsJsonLimits * limits)
+{
+  ds_json_limits_init (limits);
+  limits->max_bytes = DS_RECEIVER_REPORT_MAX_PAYLOAD;
+  limits->max_depth = 4;
+  limits->max_members = 64;
+}
+
+/* ReceiverReport: 1..4096 bytes of one JSON object (the scanner only; its
+ * members are ds_receiver_report_parse()'s business). @payload NULL: the
+ * size alone. */
+static gboolean
+validate_receiver_report (const DsHeader * header, const guint8 * payload,
+    GError ** error)
+{
+  DsJsonLimits limits;
+  gsize i = 0;
+
+  if (header->payload_len == 0 ||
+      header->payload_len > DS_RECEIVER_REPORT_MAX_PAYLOAD) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "ReceiverReport input needs 1..%d payload bytes, not %u",
+        DS_RECEIVER_REPORT_MAX_PAYLOAD, header->payload_len);
+    return FALSE;
+  }
+  if (payload == NULL)
+    return TRUE;
+
+  receiver_report_limits (&limits);
+  if (!ds_json_check ((const gchar *) payload, header->payload_len, &limits,
+          NULL, error))
+    return FALSE;
+
+  /* the scanner accepted one value: an object when its first byte (after
+   * a byte order mark and white space) is '{' */
+  if (header->payload_len >= 3 && payload[0] == 0xef && payload[1] == 0xbb
+      && payload[2] == 0xbf)
+    i = 3;
+  while (i < header->payload_len && (payload[i] == ' ' || payload[i] == '\t'
+          || payload[i] == '\n' || payload[i] == '\r'))
+    i++;
+  if (i >= header->payload_len || payload[i] != '{') {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "ReceiverReport payload is not a JSON object");
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* @payload NULL: the header's checks alone */
 static gboolean
 validate_input (const DsHeader * header, const guint8 * payload,
@@ -265,6 +318,9 @@ validate_input (const DsHeader * header, const guint8 * payload,
         "unknown input type 0x%02x", header->type);
     return FALSE;
   }
+
+  if (header->type == DS_INPUT_RECEIVER_REPORT)
+    return validate_receiver_report (header, payload, error);
 
   size = ds_input_payload_size (header->type);
   if (size >= 0 && (gsize) size != header->payload_len) {
@@ -598,7 +654,8 @@ ds_frame_type_is_known (guint8 type)
 gboolean
 ds_input_type_is_known (guint8 type)
 {
-  return type == DS_INPUT_BCI || ds_input_payload_size (type) >= 0;
+  return type == DS_INPUT_BCI || type == DS_INPUT_RECEIVER_REPORT ||
+      ds_input_payload_size (type) >= 0;
 }
 
 /**
@@ -728,6 +785,8 @@ ds_input_type_name (guint8 type)
       return "KeyframeRequest";
     case DS_INPUT_RECEIVER_COUNT:
       return "ReceiverCount";
+    case DS_INPUT_RECEIVER_REPORT:
+      return "ReceiverReport";
     case DS_INPUT_BCI:
       return "BciInput";
     default:
@@ -821,6 +880,7 @@ ds_input_event_pack (const DsInputEvent * event, guint8 * out)
  *
  * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_UNKNOWN_TYPE
  * for unknown types, %DS_PROTOCOL_ERROR_UNSUPPORTED for BciInput (opaque)
+ * and ReceiverReport (JSON: ds_receiver_report_parse())
  * and %DS_PROTOCOL_ERROR_TRUNCATED for a payload shorter than the layout,
  * %DS_PROTOCOL_ERROR_BAD_PAYLOAD for a GamepadAxis value that is not a
  * number in -1..1 (NaN, infinities)
@@ -835,6 +895,8 @@ ds_input_event_parse (guint8 type, const guint8 * payload, gsize len,
 
   if (type == DS_INPUT_BCI)
     goto opaque;
+  if (type == DS_INPUT_RECEIVER_REPORT)
+    goto json;
 
   size = ds_input_payload_size (type);
   if (size < 0)
@@ -904,6 +966,12 @@ opaque:
         "BciInput payloads are opaque");
     return FALSE;
   }
+json:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED,
+        "ReceiverReport payloads are JSON: ds_receiver_report_parse()");
+    return FALSE;
+  }
 unknown_type:
   {
     g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNKNOWN_TYPE,
@@ -955,6 +1023,166 @@ ds_input_event_to_frame (const DsInputEvent * event, guint16 seq,
   header.timestamp = timestamp;
 
   return ds_frame_pack (&header, payload, len);
+}
+
+/**
+ * ds_receiver_report_to_json:
+ * @report: a report
+ *
+ * Returns: (transfer full): the JSON text of @report, as SPEC §4 has it:
+ * {"receivers":N,"kbps":{"min":..,"median":..,"max":..},"dropped":..}
+ */
+gchar *
+ds_receiver_report_to_json (const DsReceiverReport * report)
+{
+  g_return_val_if_fail (report != NULL, NULL);
+
+  return g_strdup_printf ("{\"receivers\":%u,\"kbps\":{\"min\":%u,"
+      "\"median\":%u,\"max\":%u},\"dropped\":%u}", report->receivers,
+      report->kbps_min, report->kbps_median, report->kbps_max, report->dropped);
+}
+
+/**
+ * ds_receiver_report_to_frame:
+ * @report: a report
+ * @seq: the header's sequence number
+ * @timestamp: the header's timestamp
+ *
+ * Returns: (transfer full): a complete ReceiverReport input frame
+ */
+GBytes *
+ds_receiver_report_to_frame (const DsReceiverReport * report, guint16 seq,
+    guint32 timestamp)
+{
+  DsHeader header = { 0, };
+  gchar *json;
+  GBytes *frame;
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  json = ds_receiver_report_to_json (report);
+  header.type = DS_INPUT_RECEIVER_REPORT;
+  header.flags = DS_FLAG_INPUT;
+  header.seq = seq;
+  header.timestamp = timestamp;
+  frame = ds_frame_pack (&header, json, strlen (json));
+  g_free (json);
+  return frame;
+}
+
+/* A member that is a number 0..G_MAXUINT32: whole unless @fraction_ok
+ * (then rounded) */
+static gboolean
+report_member (JsonObject * object, const gchar * name,
+    gboolean fraction_ok, guint32 * out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  gint64 i;
+  gdouble d;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_INT64:
+      i = json_node_get_int (node);
+      if (i < 0 || i > G_MAXUINT32)
+        return FALSE;
+      *out = (guint32) i;
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      d = json_node_get_double (node);
+      /* NaN fails both comparisons */
+      if (!fraction_ok || !(d >= 0.0 && d <= (gdouble) G_MAXUINT32))
+        return FALSE;
+      *out = (guint32) MIN (d + 0.5, (gdouble) G_MAXUINT32);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}
+
+/**
+ * ds_receiver_report_parse:
+ * @payload: (array length=len): a ReceiverReport payload
+ * @len: its length
+ * @report: (out): the report
+ * @error: return location for a #GError, or %NULL
+ *
+ * Parses a ReceiverReport payload with ds_json_parse() (at most
+ * %DS_RECEIVER_REPORT_MAX_PAYLOAD bytes, depth 4, 64 members): an object
+ * with "receivers" and "dropped" (whole numbers) and "kbps", an object
+ * with "min", "median" and "max" (numbers, a fraction rounded), all in
+ * 0..G_MAXUINT32 and min <= median <= max. Other members are ignored.
+ *
+ * Returns: %TRUE on success; %FALSE with %DS_PROTOCOL_ERROR_BAD_JSON (not
+ * a JSON object), %DS_PROTOCOL_ERROR_TOO_LARGE or
+ * %DS_PROTOCOL_ERROR_BAD_PAYLOAD (a member missing or out of range)
+ */
+gboolean
+ds_receiver_report_parse (const guint8 * payload, gsize len,
+    DsReceiverReport * report, GError ** error)
+{
+  DsJsonLimits limits;
+  JsonNode *root;
+  JsonObject *object, *kbps;
+  JsonNode *kbps_node;
+  DsReceiverReport r = { 0, };
+  gboolean ok;
+
+  g_return_val_if_fail (report != NULL, FALSE);
+
+  if (payload == NULL)
+    goto bad_json;
+  if (len > DS_RECEIVER_REPORT_MAX_PAYLOAD) {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE,
+        "ReceiverReport of %" G_GSIZE_FORMAT " bytes, over %d", len,
+        DS_RECEIVER_REPORT_MAX_PAYLOAD);
+    return FALSE;
+  }
+
+  receiver_report_limits (&limits);
+  root = ds_json_parse ((const gchar *) payload, len, &limits, error);
+  if (root == NULL)
+    return FALSE;
+  if (!JSON_NODE_HOLDS_OBJECT (root)) {
+    json_node_unref (root);
+    goto bad_json;
+  }
+
+  object = json_node_get_object (root);
+  kbps_node = json_object_get_member (object, "kbps");
+  ok = kbps_node != NULL && JSON_NODE_HOLDS_OBJECT (kbps_node);
+  if (ok) {
+    kbps = json_node_get_object (kbps_node);
+    ok = report_member (object, "receivers", FALSE, &r.receivers) &&
+        report_member (object, "dropped", FALSE, &r.dropped) &&
+        report_member (kbps, "min", TRUE, &r.kbps_min) &&
+        report_member (kbps, "median", TRUE, &r.kbps_median) &&
+        report_member (kbps, "max", TRUE, &r.kbps_max) &&
+        r.kbps_min <= r.kbps_median && r.kbps_median <= r.kbps_max;
+  }
+  json_node_unref (root);
+  if (!ok)
+    goto bad_payload;
+
+  *report = r;
+  return TRUE;
+
+  /* ERRORS */
+bad_json:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_JSON,
+        "ReceiverReport payload is not a JSON object");
+    return FALSE;
+  }
+bad_payload:
+  {
+    g_set_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_BAD_PAYLOAD,
+        "ReceiverReport needs receivers, dropped and kbps min <= median <= "
+        "max, numbers in 0..%u", G_MAXUINT32);
+    return FALSE;
+  }
 }
 
 /**

@@ -84,6 +84,7 @@ typedef enum
   DS_INPUT_RESIZE = 0x60,
   DS_INPUT_KEYFRAME_REQUEST = 0x70,
   DS_INPUT_RECEIVER_COUNT = 0x71,
+  DS_INPUT_RECEIVER_REPORT = 0x72,
   DS_INPUT_BCI = 0x90,
 } DsInputType;
 
@@ -188,10 +189,13 @@ gboolean      ds_frame_parse_message  (const guint8 * data,
  * known codec, reserved byte 0 and at least one byte of access unit,
  * MotionDeltaPixels without FLAG_KEYFRAME and with a valid move
  * table (ds_motion_parse_moves(): O(move_count)), input frames
- * (FLAG_INPUT) exactly their layout's size (BCI: any); Neural*, Ping,
+ * (FLAG_INPUT) exactly their layout's size (BCI: any; ReceiverReport:
+ * 1..DS_RECEIVER_REPORT_MAX_PAYLOAD bytes of one UTF-8 JSON object,
+ * checked with ds_json_check(), its members not); Neural*, Ping,
  * Keyframe and End may be empty. With FLAG_COMPRESSED sizes and tables
  * that depend on the decompressed payload are not checked. It does not
- * parse JSON and does not decode run-length codes. */
+ * parse JSON (but for ReceiverReport's scan) and does not decode
+ * run-length codes. */
 gboolean      ds_frame_validate       (const DsHeader * header,
                                        const guint8 * payload,
                                        GError ** error);
@@ -254,6 +258,38 @@ gboolean      ds_input_event_parse    (guint8 type,
 GBytes *      ds_input_event_to_frame (const DsInputEvent * event,
                                        guint16 seq,
                                        guint32 timestamp);
+
+/* ReceiverReport (0x72, relay -> source): a JSON object of at most
+ * DS_RECEIVER_REPORT_MAX_PAYLOAD bytes, {"receivers":N,"kbps":{"min":..,
+ * "median":..,"max":..},"dropped":..}; not a DsInputEvent (no fixed
+ * layout): ds_input_event_parse() fails on it with UNSUPPORTED */
+#define DS_RECEIVER_REPORT_MAX_PAYLOAD 4096
+
+typedef struct
+{
+  guint32 receivers;            /* the channel's receivers */
+  guint32 kbps_min;             /* delivered in the last second, kbit/s */
+  guint32 kbps_median;
+  guint32 kbps_max;
+  guint32 dropped;              /* frames dropped for them in that second */
+} DsReceiverReport;
+
+/* The JSON text of @report (newly allocated, NUL-terminated) */
+gchar *       ds_receiver_report_to_json   (const DsReceiverReport * report);
+
+/* A complete ReceiverReport input frame */
+GBytes *      ds_receiver_report_to_frame  (const DsReceiverReport * report,
+                                            guint16 seq,
+                                            guint32 timestamp);
+
+/* Parses a ReceiverReport payload (ds_json_parse(), bounded): the four
+ * members required, whole numbers 0..G_MAXUINT32 (kbps may have a
+ * fraction: rounded), min <= median <= max; other members are ignored
+ * (forward compatibility). BAD_JSON / BAD_PAYLOAD / TOO_LARGE otherwise. */
+gboolean      ds_receiver_report_parse     (const guint8 * payload,
+                                            gsize len,
+                                            DsReceiverReport * report,
+                                            GError ** error);
 
 /* Timestamps: u32 milliseconds that wrap; unwrapped to 64 bits by
  * tracking the last value (a step back of less than 2^31 ms is treated as

@@ -642,6 +642,8 @@ input_type_nick (DsInputType type)
       return "keyframe-request";
     case DS_INPUT_RECEIVER_COUNT:
       return "receiver-count";
+    case DS_INPUT_RECEIVER_REPORT:
+      return "receiver-report";
     case DS_INPUT_BCI:
       return "bci";
     default:
@@ -656,7 +658,7 @@ input_type_nick (DsInputType type)
  * Builds the structure of a "ds-input" element message: "type" (string:
  * "pointer", "pointer-down", "pointer-up", "key-down", "key-up", "touch",
  * "gamepad-axis", "gamepad-button", "midi", "scroll", "resize",
- * "keyframe-request", "receiver-count", "bci"), "code" (guint, the wire
+ * "keyframe-request", "receiver-count", "receiver-report", "bci"), "code" (guint, the wire
  * code) and the event's fields:
  *
  * - pointer*: "x", "y", "buttons" (guint);

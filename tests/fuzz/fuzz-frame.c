@@ -63,6 +63,16 @@ fuzz_frame (const guint8 * data, gsize size)
   ds_frame_type_media (h.type);
   ds_frame_type_name (h.type);
 
+  if ((h.flags & DS_FLAG_INPUT) && h.type == DS_INPUT_RECEIVER_REPORT &&
+      ds_frame_validate (&h, data + DS_HEADER_SIZE, NULL)) {
+    DsReceiverReport report;
+
+    /* a parsed report keeps its order */
+    if (ds_receiver_report_parse (data + DS_HEADER_SIZE, h.payload_len,
+            &report, NULL) && (report.kbps_min > report.kbps_median ||
+            report.kbps_median > report.kbps_max))
+      __builtin_trap ();
+  }
   if (h.flags & DS_FLAG_INPUT) {
     if (ds_input_event_parse (h.type, data + DS_HEADER_SIZE, h.payload_len,
             &ev, NULL)) {

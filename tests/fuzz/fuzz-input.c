@@ -52,6 +52,36 @@ fuzz_input (const guint8 * data, gsize size)
   g_assert (ds_input_event_parse (data[0], packed, len, &again, NULL));
 }
 
+/* ReceiverReport (JSON): what parses builds a frame that validates and
+ * parses back to the same report */
+static void
+fuzz_report (const guint8 * data, gsize size)
+{
+  DsReceiverReport report, again;
+  DsHeader header = { 0, };
+  GBytes *frame;
+  const guint8 *bytes;
+  gsize len;
+
+  header.type = DS_INPUT_RECEIVER_REPORT;
+  header.flags = DS_FLAG_INPUT;
+  header.payload_len = (guint32) MIN (size, G_MAXUINT32);
+  ds_frame_validate (&header, data, NULL);
+
+  if (!ds_receiver_report_parse (data, size, &report, NULL))
+    return;
+  g_assert (report.kbps_min <= report.kbps_median);
+  g_assert (report.kbps_median <= report.kbps_max);
+  frame = ds_receiver_report_to_frame (&report, 0, 0);
+  bytes = g_bytes_get_data (frame, &len);
+  g_assert (ds_frame_parse_message (bytes, len, 0, &header, NULL));
+  g_assert (ds_frame_validate (&header, bytes + DS_HEADER_SIZE, NULL));
+  g_assert (ds_receiver_report_parse (bytes + DS_HEADER_SIZE,
+          header.payload_len, &again, NULL));
+  g_assert (memcmp (&report, &again, sizeof (report)) == 0);
+  g_bytes_unref (frame);
+}
+
 static void
 fuzz_keys (const guint8 * data, gsize size)
 {
@@ -70,6 +100,7 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   fuzz_input (data, size);
   fuzz_keys (data, size);
+  fuzz_report (data, size);
   if (size > 0) {
     guint16 ms;
     guint8 intensity;

@@ -1008,6 +1008,58 @@ GST_START_TEST (test_keyframe_request_to_dsdelta)
 
 GST_END_TEST;
 
+/* A ReceiverReport from the relay becomes a ds-receiver-report element
+ * message; one that does not parse is dropped */
+GST_START_TEST (test_receiver_report_message)
+{
+  FakeRelay *fake = fake_relay_new ();
+  static const gchar bad[] = "{\"receivers\":2,\"kbps\":{\"min\":9,"
+      "\"median\":5,\"max\":7},\"dropped\":1}";
+  DsReceiverReport report = { 3, 120, 800, 2500, 17 };
+  DsHeader header = { 0, };
+  const GstStructure *s;
+  gchar *desc;
+  GstElement *tx;
+  GstMessage *msg;
+  guint v;
+
+  desc = g_strdup_printf ("videotestsrc is-live=true ! "
+      "video/x-raw,format=RGBA,width=16,height=16,framerate=30/1 ! "
+      "dspay ! dsrelaysink name=sink location=ws://127.0.0.1:%u/peer/rr "
+      RETRY_ARGS, fake->port);
+  tx = launch (desc);
+  g_free (desc);
+  set_state (tx, GST_STATE_PLAYING);
+  fail_unless (fake_relay_wait_frames (fake, 1, WAIT_MS) >= 1);
+
+  /* min > median: not posted */
+  header.type = DS_INPUT_RECEIVER_REPORT;
+  header.flags = DS_FLAG_INPUT;
+  fake_relay_send (fake, ds_frame_pack (&header, bad, strlen (bad)));
+  fake_relay_send (fake, ds_receiver_report_to_frame (&report, 2, 0));
+
+  msg = wait_for_message (tx, GST_MESSAGE_ELEMENT, "ds-receiver-report",
+      WAIT_MS);
+  fail_unless (msg != NULL, "no ds-receiver-report");
+  s = gst_message_get_structure (msg);
+  fail_unless (gst_structure_get_uint (s, "receivers", &v));
+  fail_unless_equals_int (v, 3);
+  fail_unless (gst_structure_get_uint (s, "kbps-min", &v));
+  fail_unless_equals_int (v, 120);
+  fail_unless (gst_structure_get_uint (s, "kbps-median", &v));
+  fail_unless_equals_int (v, 800);
+  fail_unless (gst_structure_get_uint (s, "kbps-max", &v));
+  fail_unless_equals_int (v, 2500);
+  fail_unless (gst_structure_get_uint (s, "dropped", &v));
+  fail_unless_equals_int (v, 17);
+  gst_message_unref (msg);
+
+  stop (tx);
+  fake_relay_free (fake);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_unreachable_error)
 {
   gchar *uri = g_strdup_printf ("ws://127.0.0.1:%u/peer/nobody",
@@ -2415,6 +2467,7 @@ dsrelaysink_suite (void)
   tcase_add_test (tc, test_pay_delta_depay_90_frames);
   tcase_add_test (tc, test_video_audio_signals_one_channel);
   tcase_add_test (tc, test_keyframe_request_to_dsdelta);
+  tcase_add_test (tc, test_receiver_report_message);
   tcase_add_test (tc, test_signal_sync_on_keyframe_request);
   tcase_add_test (tc, test_unreachable_error);
   tcase_add_test (tc, test_eos_while_disconnected);

@@ -169,6 +169,11 @@ typedef struct
 #define SIGNAL(name, type, str, err) \
   {name, type, 0, 0, 0, sizeof (str) - 1, -1, 0, str, err, FALSE, err >= 0}
 
+/* a ReceiverReport input frame carrying the JSON text @str */
+#define REPORT(name, str, err) \
+  {name, DS_INPUT_RECEIVER_REPORT, DS_FLAG_INPUT, 0, 0, sizeof (str) - 1, -1, \
+      0, str, err, FALSE, FALSE}
+
 static const FrameCase frame_cases[] = {
   /* well-formed frames: must pass */
   {"pixels 2x2", DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, 2, 2, 16, -1, 0, NULL,
@@ -234,6 +239,10 @@ static const FrameCase frame_cases[] = {
       0, -1, 0, NULL, -1},
   {"input bci any size", DS_INPUT_BCI, DS_FLAG_INPUT, 0, 0, 17, -1, 0, NULL,
       -1},
+  REPORT ("input receiver report", "{\"receivers\":2,\"kbps\":{\"min\":1,"
+      "\"median\":2,\"max\":3},\"dropped\":4}", -1),
+  /* members are the parser's business: any object passes validation */
+  REPORT ("input receiver report other object", " \r\n{\"later\":[1]}", -1),
   {"unknown flag bits ignored", DS_FRAME_END, 0xf8, 0, 0, 0, -1, 0, NULL, -1},
 
   /* malformed: framing */
@@ -363,6 +372,20 @@ static const FrameCase frame_cases[] = {
       DS_FLAG_INPUT, 0, 0, 1, -1, 0, NULL, ERR (BAD_PAYLOAD)},
   {"input receiver count short", DS_INPUT_RECEIVER_COUNT, DS_FLAG_INPUT, 0,
       0, 3, -1, 0, NULL, ERR (BAD_PAYLOAD)},
+  {"input receiver report empty", DS_INPUT_RECEIVER_REPORT, DS_FLAG_INPUT, 0,
+      0, 0, -1, 0, NULL, ERR (BAD_PAYLOAD)},
+  {"input receiver report over 4 KiB", DS_INPUT_RECEIVER_REPORT,
+        DS_FLAG_INPUT, 0, 0, DS_RECEIVER_REPORT_MAX_PAYLOAD + 1, -1, 0, NULL,
+      ERR (BAD_PAYLOAD)},
+  REPORT ("input receiver report array", "[1]", ERR (BAD_JSON)),
+  REPORT ("input receiver report number", "3", ERR (BAD_JSON)),
+  REPORT ("input receiver report truncated", "{\"receivers\":", ERR (BAD_JSON)),
+  REPORT ("input receiver report comment", "{/**/}", ERR (BAD_JSON)),
+  REPORT ("input receiver report not UTF-8", "{\"a\":\"\xff\"}",
+      ERR (BAD_JSON)),
+  REPORT ("input receiver report NUL", "{}\0", ERR (BAD_JSON)),
+  REPORT ("input receiver report too deep", "{\"a\":[[[[1]]]]}",
+      ERR (TOO_LARGE)),
   {"input unknown type", 0x05, DS_FLAG_INPUT, 0, 0, 0, -1, 0, NULL,
       ERR (UNKNOWN_TYPE)},
   {"input Pixels code is Pointer", DS_FRAME_PIXELS, DS_FLAG_INPUT, 2, 2, 16,
@@ -468,6 +491,119 @@ GST_START_TEST (test_frame_table)
 
 GST_END_TEST;
 
+static const struct
+{
+  const gchar *json;
+  gboolean ok;
+  DsReceiverReport report;
+} report_cases[] = {
+  {"{\"receivers\":3,\"kbps\":{\"min\":0,\"median\":12,\"max\":900},"
+        "\"dropped\":7}", TRUE, {3, 0, 12, 900, 7}},
+  /* members in any order, unknown ones ignored, kbps fractions rounded */
+  {"{\"dropped\":0,\"x\":{\"y\":1},\"kbps\":{\"max\":2.5,\"min\":0.4,"
+        "\"median\":1.5},\"receivers\":1}", TRUE, {1, 0, 2, 3, 0}},
+  {"{\"receivers\":4294967295,\"kbps\":{\"min\":4294967295,"
+        "\"median\":4294967295,\"max\":4294967295},"
+        "\"dropped\":4294967295}", TRUE,
+      {G_MAXUINT32, G_MAXUINT32, G_MAXUINT32, G_MAXUINT32, G_MAXUINT32}},
+  {"{\"receivers\":4294967296,\"kbps\":{\"min\":0,\"median\":0,"
+        "\"max\":0},\"dropped\":0}", FALSE},
+  {"{\"receivers\":-1,\"kbps\":{\"min\":0,\"median\":0,\"max\":0},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1.5,\"kbps\":{\"min\":0,\"median\":0,\"max\":0},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":0,\"median\":0,\"max\":0},"
+        "\"dropped\":\"1\"}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":0,\"median\":0,\"max\":0}}",
+      FALSE},
+  {"{\"receivers\":1,\"kbps\":[0,0,0],\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":0,\"max\":0},\"dropped\":0}",
+      FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":5,\"median\":4,\"max\":9},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":1,\"median\":4,\"max\":3},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":-0.1,\"median\":0,\"max\":0},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":0,\"median\":0,\"max\":1e300},"
+        "\"dropped\":0}", FALSE},
+  {"{\"receivers\":1,\"kbps\":{\"min\":0,\"median\":0,\"max\":null},"
+        "\"dropped\":0}", FALSE},
+  {"[]", FALSE},
+  {"", FALSE},
+  {"{\"receivers\":1,}", FALSE},
+};
+
+GST_START_TEST (test_receiver_report_parse)
+{
+  DsReceiverReport r;
+  GError *error = NULL;
+  const gchar *json = report_cases[__i__].json;
+  gboolean ok;
+
+  memset (&r, 0xaa, sizeof (r));
+  ok = ds_receiver_report_parse ((const guint8 *) json, strlen (json), &r,
+      &error);
+  fail_unless_equals_int (ok, report_cases[__i__].ok);
+  if (!ok) {
+    fail_unless (error != NULL && error->domain == DS_PROTOCOL_ERROR);
+    g_clear_error (&error);
+    return;
+  }
+  g_assert_no_error (error);
+  fail_unless (memcmp (&r, &report_cases[__i__].report, sizeof (r)) == 0,
+      "%s: %u %u/%u/%u %u", json, r.receivers, r.kbps_min, r.kbps_median,
+      r.kbps_max, r.dropped);
+}
+
+GST_END_TEST;
+
+/* The builder's frame validates and parses back to the same report; the
+ * JSON is SPEC §4's shape */
+GST_START_TEST (test_receiver_report_round_trip)
+{
+  DsReceiverReport in = { 5, 100, 2000, 30000, 12 }, out;
+  DsHeader h;
+  GBytes *frame;
+  const guint8 *data;
+  gsize len;
+  gchar *json;
+  DsInputEvent ev;
+  GError *error = NULL;
+
+  json = ds_receiver_report_to_json (&in);
+  fail_unless_equals_string (json, "{\"receivers\":5,\"kbps\":{\"min\":100,"
+      "\"median\":2000,\"max\":30000},\"dropped\":12}");
+  g_free (json);
+
+  frame = ds_receiver_report_to_frame (&in, 9, 1234);
+  data = g_bytes_get_data (frame, &len);
+  fail_unless (ds_frame_parse_message (data, len, 0, &h, NULL));
+  fail_unless_equals_int (h.type, DS_INPUT_RECEIVER_REPORT);
+  fail_unless_equals_int (h.flags, DS_FLAG_INPUT);
+  fail_unless_equals_int (h.seq, 9);
+  fail_unless (ds_header_validate (&h, NULL));
+  fail_unless (ds_frame_validate (&h, data + DS_HEADER_SIZE, NULL));
+  fail_unless (ds_receiver_report_parse (data + DS_HEADER_SIZE,
+          h.payload_len, &out, NULL));
+  fail_unless (memcmp (&in, &out, sizeof (in)) == 0);
+
+  /* not a fixed-layout event */
+  fail_if (ds_input_event_parse (DS_INPUT_RECEIVER_REPORT,
+          data + DS_HEADER_SIZE, h.payload_len, &ev, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  /* over 4 KiB: refused before any parsing */
+  fail_if (ds_receiver_report_parse (data + DS_HEADER_SIZE,
+          DS_RECEIVER_REPORT_MAX_PAYLOAD + 1, &out, &error));
+  g_assert_error (error, DS_PROTOCOL_ERROR, DS_PROTOCOL_ERROR_TOO_LARGE);
+  g_clear_error (&error);
+  g_bytes_unref (frame);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_validate_no_payload_pointer)
 {
   DsHeader h = { 0, };
@@ -498,15 +634,18 @@ GST_START_TEST (test_type_tables)
     if (ds_input_type_is_known (t)) {
       n_inputs++;
       fail_if (g_str_equal (ds_input_type_name (t), "Unknown"));
-      if (t != DS_INPUT_BCI)
+      if (t != DS_INPUT_BCI && t != DS_INPUT_RECEIVER_REPORT)
         fail_unless (ds_input_payload_size (t) >= 0);
     } else {
       fail_unless_equals_int (ds_input_payload_size (t), -1);
     }
   }
   fail_unless_equals_int (n_frames, 19);
-  fail_unless_equals_int (n_inputs, 14);
+  fail_unless_equals_int (n_inputs, 15);
   fail_unless_equals_int (ds_input_payload_size (DS_INPUT_BCI), -1);
+  fail_unless_equals_int (ds_input_payload_size (DS_INPUT_RECEIVER_REPORT), -1);
+  fail_unless_equals_string (ds_input_type_name (DS_INPUT_RECEIVER_REPORT),
+      "ReceiverReport");
 
   fail_unless_equals_int (ds_frame_type_media (DS_FRAME_PIXELS),
       DS_MEDIA_VIDEO);
@@ -1153,6 +1292,9 @@ dsprotocol_suite (void)
   tcase_add_test (tc, test_header_validate);
   tcase_add_test (tc, test_encoded_video_parse);
   tcase_add_test (tc, test_picture_keyframe);
+  tcase_add_loop_test (tc, test_receiver_report_parse, 0,
+      G_N_ELEMENTS (report_cases));
+  tcase_add_test (tc, test_receiver_report_round_trip);
 
   return s;
 }

@@ -412,6 +412,19 @@ teardown (void)
   fail_unless (fake_clock.timeouts == NULL);
 }
 
+/* Timeouts pending besides the relay's ReceiverReport tick */
+static guint
+channel_timeouts (void)
+{
+  GList *l;
+  guint n = 0;
+
+  for (l = fake_clock.timeouts; l; l = l->next)
+    if (((FakeTimeout *) l->data)->id != relay.report_id)
+      n++;
+  return n;
+}
+
 /* Tests */
 
 GST_START_TEST (test_take_over)
@@ -435,7 +448,7 @@ GST_START_TEST (test_take_over)
   fake_send (old_source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"v\":9}"));
   fake_disconnect (old_source);
   /* the old one leaving starts no grace timer: the channel has a source */
-  fail_unless (fake_clock.timeouts == NULL);
+  fail_unless_equals_int (channel_timeouts (), 0);
 
   /* receivers see no reset and go on with the new source */
   fake_send (new_source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"v\":2}"));
@@ -1201,6 +1214,147 @@ GST_START_TEST (test_encoded_slow_receiver)
 
 GST_END_TEST;
 
+/* ReceiverReport on the fake clock: exact figures. Frames of 125000
+ * bytes are 1000 kbit each; one receiver reads, one does not. */
+#define REPORT_FRAME 125000
+
+static void
+send_report_frames (FakeConn * source, guint n, guint16 * seq)
+{
+  static guint8 payload[REPORT_FRAME - DS_HEADER_SIZE];
+  guint i;
+
+  for (i = 0; i < n; i++)
+    fake_send (source, make_frame (DS_FRAME_NEURAL_FRAME, 0, (*seq)++, 0, 0,
+            payload, sizeof (payload)));
+}
+
+static void
+expect_report (FakeConn * source, DsReceiverReport * report)
+{
+  GBytes *frame = expect_frame (source, DS_INPUT_RECEIVER_REPORT);
+  DsHeader header = frame_header (frame);
+  const guint8 *data = g_bytes_get_data (frame, NULL);
+
+  fail_unless (header.flags & DS_FLAG_INPUT);
+  fail_unless (ds_frame_validate (&header, data + DS_HEADER_SIZE, NULL));
+  fail_unless (ds_receiver_report_parse (data + DS_HEADER_SIZE,
+          header.payload_len, report, NULL));
+  g_bytes_unref (frame);
+}
+
+static void
+drop_frames (FakeConn * fake)
+{
+  g_queue_clear_full (&fake->frames, (GDestroyNotify) g_bytes_unref);
+}
+
+GST_START_TEST (test_receiver_report)
+{
+  FakeConn *source, *fast, *slow;
+  DsReceiverReport report = { 9, 1, 2, 3, 4 };
+  guint16 seq = 1;
+
+  relay.settings.max_queue_bytes = 1024 * 1024;
+  source = fake_connect ("rr", RELAY_ROLE_SOURCE);
+  fast = fake_connect ("rr", RELAY_ROLE_RECEIVER);
+  slow = fake_connect_full ("rr", RELAY_ROLE_RECEIVER, FALSE, TRUE);
+  fail_unless_equals_int (expect_receiver_count (source), 0);
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+
+  /* nobody congested: nothing; a receiver's own report is not passed on */
+  fake_send (fast, ds_receiver_report_to_frame (&report, 1, 0));
+  run_for (2000);
+  expect_nothing (source);
+
+  /* 5 frames: the fast one gets 5000 kbit; the slow one's connection
+   * takes 3 (up to 256 KiB), 2 wait: 625000 bytes > half of 1 MiB */
+  send_report_frames (source, 5, &seq);
+  run_for (1000);
+  expect_report (source, &report);
+  fail_unless_equals_int (report.receivers, 2);
+  fail_unless_equals_int (report.kbps_min, 3000);
+  fail_unless_equals_int (report.kbps_median, 4000);
+  fail_unless_equals_int (report.kbps_max, 5000);
+  fail_unless_equals_int (report.dropped, 0);
+  expect_nothing (source);
+
+  /* 10 more: its queue overflows 1 MiB, it gets nothing more */
+  send_report_frames (source, 10, &seq);
+  run_for (1000);
+  expect_report (source, &report);
+  fail_unless_equals_int (report.receivers, 2);
+  fail_unless_equals_int (report.kbps_min, 0);
+  fail_unless_equals_int (report.kbps_median, 5000);
+  fail_unless_equals_int (report.kbps_max, 10000);
+  fail_unless (report.dropped > 0);
+  fail_unless_equals_int (relay.metrics->receiver_reports, 2);
+
+  /* it reads everything: no more reports */
+  fake_read_all (slow);
+  drop_frames (fast);
+  drop_frames (slow);
+  run_for (3000);
+  expect_nothing (source);
+  fail_unless_equals_int (relay.metrics->receiver_reports, 2);
+
+  fake_free (slow);
+  fake_free (fast);
+  fake_free (source);
+}
+
+GST_END_TEST;
+
+/* What the cluster's origin does with the nodes' figures */
+GST_START_TEST (test_receiver_figures_combine)
+{
+  RelayReceiverFigures local = { 10, FALSE, 1000, 5500, 10000, 3 };
+  RelayReceiverFigures others[3] = {
+    {10, TRUE, 6000, 6000, 6000, 2},
+    {0, TRUE, 1, 1, 1, 100},    /* no receivers: ignored */
+    {0,},
+  };
+  RelayReceiverFigures none = { 0, };
+  RelayReceiverFigures two[2] = {
+    {3, FALSE, 100, 200, 300, 0},
+    {1, TRUE, 50, 400, 900, 1},
+  };
+
+  /* docs/cluster.md's example: the true median of the 20 is 6000 */
+  relay_receiver_figures_combine (&local, others, 3);
+  fail_unless_equals_int (local.receivers, 20);
+  fail_unless (local.congested);
+  fail_unless_equals_int (local.kbps_min, 1000);
+  fail_unless_equals_int (local.kbps_median, 5500);
+  fail_unless_equals_int (local.kbps_max, 10000);
+  fail_unless_equals_int (local.dropped, 5);
+
+  /* none here: the others' alone; the median weighted 3 to 1 */
+  relay_receiver_figures_combine (&none, two, 2);
+  fail_unless_equals_int (none.receivers, 4);
+  fail_unless (none.congested);
+  fail_unless_equals_int (none.kbps_min, 50);
+  fail_unless_equals_int (none.kbps_median, 200);
+  fail_unless_equals_int (none.kbps_max, 900);
+  fail_unless_equals_int (none.dropped, 1);
+
+  /* 1 to 3: the other way */
+  two[0].receivers = 1;
+  two[1].receivers = 3;
+  memset (&none, 0, sizeof (none));
+  relay_receiver_figures_combine (&none, two, 2);
+  fail_unless_equals_int (none.kbps_median, 400);
+
+  /* nobody anywhere */
+  memset (&none, 0, sizeof (none));
+  relay_receiver_figures_combine (&none, NULL, 0);
+  fail_unless_equals_int (none.receivers, 0);
+  fail_if (none.congested);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_channel_suite (void)
 {
@@ -1210,6 +1364,8 @@ relay_channel_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_take_over);
+  tcase_add_test (tc, test_receiver_report);
+  tcase_add_test (tc, test_receiver_figures_combine);
   tcase_add_test (tc, test_catchup_merged);
   tcase_add_test (tc, test_source_grace);
   tcase_add_test (tc, test_idle_removal);

@@ -33,6 +33,7 @@
 
 #include <string.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
@@ -1553,6 +1554,117 @@ GST_START_TEST (test_cluster_nats_stalled)
 
 GST_END_TEST;
 
+/* A receiver that completes the handshake and then never reads */
+static GSocketConnection *
+connect_stuck_receiver (DsTestRelay * relay, const gchar * channel)
+{
+  GSocketClient *socket_client = g_socket_client_new ();
+  GSocketConnection *conn;
+  GInputStream *in;
+  GString *reply = g_string_new (NULL);
+  gchar *request, c;
+
+  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
+      ds_test_relay_get_port (relay), NULL, NULL);
+  g_object_unref (socket_client);
+  fail_unless (conn != NULL);
+  /* a small receive buffer, so the relay feels it soon */
+  g_socket_set_option (g_socket_connection_get_socket (conn), SOL_SOCKET,
+      SO_RCVBUF, 16384, NULL);
+  request = g_strdup_printf ("GET /stream/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\n\r\n", channel);
+  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
+          (G_IO_STREAM (conn)), request, strlen (request), NULL, NULL, NULL));
+  g_free (request);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
+  while (!g_str_has_suffix (reply->str, "\r\n\r\n")) {
+    fail_unless (g_input_stream_read (in, &c, 1, NULL, NULL) == 1);
+    g_string_append_c (reply, c);
+  }
+  fail_unless (g_str_has_prefix (reply->str, "HTTP/1.1 101"), "%s", reply->str);
+  g_string_free (reply, TRUE);
+  return conn;
+}
+
+/* ReceiverReport over the cluster: the source on A, a receiver on A that
+ * keeps up, and on B one that keeps up and one that reads nothing. A's
+ * report counts B's receivers and B's drops (from B's heartbeats). */
+GST_START_TEST (test_cluster_receiver_report)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, NULL);
+  DsTestRelay *b = start_node (nats->url, "--max-queue-bytes", "1048576",
+      "--stuck-timeout", "60", NULL);
+  const guint side = 256;
+  gsize size = side * side * 4;
+  guint8 *pixels = g_malloc (size);
+  TestClient *source, *readers[2];
+  GSocketConnection *stuck;
+  DsReceiverReport report = { 0, };
+  gboolean got = FALSE;
+  gint64 end;
+  guint16 seq = 1;
+  guint i;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  source = client_connect_channel (a, "peer", "rr");
+  readers[0] = client_connect_channel (a, "stream", "rr");
+  readers[1] = client_connect_channel (b, "stream", "rr");
+  stuck = connect_stuck_receiver (b, "rr");
+  fail_unless (wait_receiver_count (source, 3));
+
+  end = g_get_monotonic_time () + 4 * WAIT_MS * 1000;
+  while (!got && g_get_monotonic_time () < end) {
+    GBytes *frame;
+
+    memset (pixels, seq & 0xff, size);
+    client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, seq++,
+            side, side, pixels, size));
+    pump (50);
+    for (i = 0; i < G_N_ELEMENTS (readers); i++)
+      g_queue_clear_full (&readers[i]->messages,
+          (GDestroyNotify) g_bytes_unref);
+    while (!got && (frame = g_queue_pop_head (&source->messages))) {
+      DsHeader header = frame_header (frame);
+      const guint8 *data = g_bytes_get_data (frame, NULL);
+
+      if ((header.flags & DS_FLAG_INPUT) &&
+          header.type == DS_INPUT_RECEIVER_REPORT) {
+        fail_unless (ds_receiver_report_parse (data + DS_HEADER_SIZE,
+                header.payload_len, &report, NULL));
+        GST_INFO ("report: %u receivers, %u/%u/%u kbps, %u dropped",
+            report.receivers, report.kbps_min, report.kbps_median,
+            report.kbps_max, report.dropped);
+        /* A's own receiver keeps up: every report is B's doing */
+        fail_unless (report.dropped > 0 || report.receivers == 3);
+        got = report.receivers == 3 && report.dropped > 0;
+      }
+      g_bytes_unref (frame);
+    }
+  }
+  fail_unless (got, "no ReceiverReport counting B's receivers");
+  fail_unless (report.kbps_min <= report.kbps_median &&
+      report.kbps_median <= report.kbps_max);
+  fail_unless (report.kbps_max > 0);
+  fail_unless (metric (a, "ds_relay_receiver_reports_total") >= 1);
+  /* B has no source: it reports through its heartbeats only */
+  fail_unless_equals_int64 (metric (b, "ds_relay_receiver_reports_total"), 0);
+
+  g_object_unref (stuck);
+  g_free (pixels);
+  for (i = 0; i < G_N_ELEMENTS (readers); i++)
+    client_free (readers[i]);
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 static Suite *
 cluster_suite (void)
 {
@@ -1581,6 +1693,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_foreign_messages);
     tcase_add_test (tc, test_cluster_signaling);
     tcase_add_test (tc, test_cluster_nats_stalled);
+    tcase_add_test (tc, test_cluster_receiver_report);
   }
 #endif
   return s;

@@ -84,18 +84,26 @@ expect_signal (TestClient * client, guint8 type)
   return object;
 }
 
-/* Waits for a ReceiverCount input frame and returns its count */
+/* Waits for a ReceiverCount input frame and returns its count;
+ * ReceiverReports before it (a slow receiver) are skipped */
 static guint
 expect_receiver_count (TestClient * source)
 {
-  GBytes *frame = client_pop (source, WAIT_MS);
+  GBytes *frame;
   DsHeader header;
   gsize len;
   const guint8 *data;
   guint count;
 
-  fail_unless (frame != NULL, "no ReceiverCount");
-  header = frame_header (frame);
+  for (;;) {
+    frame = client_pop (source, WAIT_MS);
+    fail_unless (frame != NULL, "no ReceiverCount");
+    header = frame_header (frame);
+    if (!(header.flags & DS_FLAG_INPUT) ||
+        header.type != DS_INPUT_RECEIVER_REPORT)
+      break;
+    g_bytes_unref (frame);
+  }
   fail_unless_equals_int (header.type, DS_INPUT_RECEIVER_COUNT);
   fail_unless (header.flags & DS_FLAG_INPUT);
   fail_unless_equals_int (header.payload_len, 4);
@@ -3156,6 +3164,143 @@ GST_START_TEST (test_catchup_survives_overflow)
 
 GST_END_TEST;
 
+/* ReceiverReport (SPEC §4, 0x72) */
+
+#define REPORT_SIDE 256
+#define REPORT_PICTURE (REPORT_SIDE * REPORT_SIDE * 4)
+
+/* Sends @source a picture every 50 ms for up to @ms while @readers' frames
+ * are read and thrown away; TRUE when a ReceiverReport reached the source
+ * (validated and parsed into @report) */
+static gboolean
+pictures_until_report (TestClient * source, TestClient ** readers,
+    guint n_readers, guint side, guint ms, DsReceiverReport * report)
+{
+  gsize size = (gsize) side * side * 4;
+  guint8 *pixels = g_malloc (size);
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+  guint16 seq = 100;
+  gboolean got = FALSE;
+  GBytes *frame;
+  guint i;
+
+  while (!got && g_get_monotonic_time () < end) {
+    memset (pixels, seq & 0xff, size);
+    client_send (source, make_frame (DS_FRAME_PIXELS, DS_FLAG_KEYFRAME, seq++,
+            side, side, pixels, size));
+    pump (50);
+    for (i = 0; i < n_readers; i++)
+      g_queue_clear_full (&readers[i]->messages,
+          (GDestroyNotify) g_bytes_unref);
+    while (!got && (frame = g_queue_pop_head (&source->messages))) {
+      DsHeader header = frame_header (frame);
+      const guint8 *data = g_bytes_get_data (frame, NULL);
+
+      fail_unless (header.flags & DS_FLAG_INPUT);
+      if (header.type == DS_INPUT_RECEIVER_REPORT) {
+        fail_unless (ds_frame_validate (&header, data + DS_HEADER_SIZE, NULL));
+        fail_unless (ds_receiver_report_parse (data + DS_HEADER_SIZE,
+                header.payload_len, report, NULL));
+        got = TRUE;
+      }
+      g_bytes_unref (frame);
+    }
+  }
+  g_free (pixels);
+  return got;
+}
+
+/* One receiver reads nothing: its queue fills, frames are dropped for it,
+ * and the source hears of it once a second */
+GST_START_TEST (test_receiver_report)
+{
+  DsTestRelay *relay = ds_test_relay_start_ok ("--max-queue-bytes", "1048576",
+      "--stuck-timeout", "60", NULL);
+  TestClient *source = connect_source (relay, "report");
+  TestClient *fast = connect_receiver (relay, "report");
+  GSocketConnection *stuck;
+  DsReceiverReport report, next;
+  gint64 end;
+
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  stuck = connect_stuck_receiver (relay, "report");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+
+  /* the first ones may say only that its queue is over half the bound;
+   * frames are dropped once it is full */
+  end = g_get_monotonic_time () + 4 * WAIT_MS * 1000;
+  do {
+    fail_unless (pictures_until_report (source, &fast, 1, REPORT_SIDE,
+            4 * WAIT_MS, &report), "no ReceiverReport");
+    GST_INFO ("report: %u receivers, %u/%u/%u kbps, %u dropped",
+        report.receivers, report.kbps_min, report.kbps_median,
+        report.kbps_max, report.dropped);
+    fail_unless_equals_int (report.receivers, 2);
+  } while (report.dropped == 0 && g_get_monotonic_time () < end);
+  fail_unless (report.dropped > 0);
+  /* the fast one got pictures: at most 20 a second of 2 Mbit each, with
+   * room for a late burst */
+  fail_unless (report.kbps_max > 0);
+  fail_unless (report.kbps_max < 10 * 20 * REPORT_PICTURE * 8 / 1000,
+      "%u kbps", report.kbps_max);
+  fail_unless (report.kbps_min <= report.kbps_median &&
+      report.kbps_median <= report.kbps_max);
+
+  /* a second later: the stuck one got (nearly) nothing, the fast one more */
+  fail_unless (pictures_until_report (source, &fast, 1, REPORT_SIDE,
+          4 * WAIT_MS, &next), "no second ReceiverReport");
+  GST_INFO ("next: %u receivers, %u/%u/%u kbps, %u dropped",
+      next.receivers, next.kbps_min, next.kbps_median, next.kbps_max,
+      next.dropped);
+  fail_unless_equals_int (next.receivers, 2);
+  fail_unless (next.kbps_min < next.kbps_max);
+  fail_unless (ds_test_relay_metric (relay,
+          "ds_relay_receiver_reports_total") >= 2);
+
+  g_object_unref (stuck);
+  client_free (fast);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
+/* Receivers that keep up: no report; one sending a ReceiverReport of its
+ * own is not heard (the relay's, to the source only) */
+GST_START_TEST (test_receiver_report_none)
+{
+  DsTestRelay *relay = ds_test_relay_start_ok (NULL);
+  TestClient *source = connect_source (relay, "calm");
+  TestClient *readers[2];
+  DsReceiverReport report = { 3, 1, 2, 3, 4 };
+  gint64 dropped;
+
+  readers[0] = connect_receiver (relay, "calm");
+  fail_unless_equals_int (expect_receiver_count (source), 1);
+  readers[1] = connect_receiver (relay, "calm");
+  fail_unless_equals_int (expect_receiver_count (source), 2);
+
+  dropped = ds_test_relay_metric (relay, "ds_relay_dropped_frames_total");
+  client_send (readers[0], ds_receiver_report_to_frame (&report, 1, 0));
+  WAIT_UNTIL (ds_test_relay_metric (relay,
+          "ds_relay_dropped_frames_total") == dropped + 1, WAIT_MS);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_dropped_frames_total"), dropped + 1);
+
+  /* 3 s of small pictures: three report ticks at least */
+  fail_if (pictures_until_report (source, readers, 2, 64, 3000, &report),
+      "a ReceiverReport with nobody congested: %u dropped", report.dropped);
+  fail_unless_equals_int (ds_test_relay_metric (relay,
+          "ds_relay_receiver_reports_total"), 0);
+
+  client_free (readers[0]);
+  client_free (readers[1]);
+  client_free (source);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 static Suite *
 relay_suite (void)
 {
@@ -3216,6 +3361,8 @@ relay_suite (void)
   tcase_add_test (tc, test_catchup_survives_overflow);
   tcase_add_test (tc, test_origin);
   tcase_add_test (tc, test_tls_slow_receiver);
+  tcase_add_test (tc, test_receiver_report);
+  tcase_add_test (tc, test_receiver_report_none);
   return s;
 }
 
