@@ -377,6 +377,43 @@ relay_origin_check (DsRelay * relay, RelayHttpRequest * request)
   return RELAY_ORIGIN_OK;
 }
 
+/* The headers letting a page of another origin read a JSON answer
+ * (/channels, /channels/{name}): a viewer given several relays
+ * (?relays=) asks the relay it is connected to, which need not be the one
+ * that served it. Only for an Origin of the --allowed-origin list (the
+ * pages that may connect at all); NULL otherwise (own pages need none). The
+ * Origin is echoed as the relay parsed and rebuilt it, never as sent. */
+static gchar *
+relay_cors_headers (DsRelay * relay, RelayHttpRequest * request)
+{
+  const gchar *origin = relay_http_request_get_header (request, "Origin");
+  gchar **allowed, *scheme, *host, *headers = NULL;
+  gint port;
+
+  if (origin == NULL || !relay_origin_parse (origin, &scheme, &host, &port))
+    return NULL;
+  for (allowed = relay->settings.allowed_origins; allowed && *allowed;
+      allowed++) {
+    if (strcmp (*allowed, "*") == 0 || relay_origin_equal (*allowed, origin)) {
+      gboolean v6 = strchr (host, ':') != NULL;
+      /* serialised as browsers do (RFC 6454 §6.2): the scheme's default
+       * port left out, which a browser compares as a string */
+      gboolean default_port = port == (strcmp (scheme, "https") == 0 ? 443 : 80);
+      gchar *port_text = default_port ? g_strdup ("") :
+          g_strdup_printf (":%d", port);
+
+      headers = g_strdup_printf ("Access-Control-Allow-Origin: %s://%s%s%s%s"
+          "\r\nVary: Origin\r\n", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+          port_text);
+      g_free (port_text);
+      break;
+    }
+  }
+  g_free (scheme);
+  g_free (host);
+  return headers;
+}
+
 /* Decides whether the request may connect in @role; sets *view_only */
 static gboolean
 relay_authorize (DsRelay * relay, const gchar * token, RelayRole role,
@@ -663,6 +700,7 @@ relay_viewer_file (const gchar * path)
     {"core/zstd.js", "text/javascript; charset=utf-8"},
     {"core/decoder.js", "text/javascript; charset=utf-8"},
     {"core/websock.js", "text/javascript; charset=utf-8"},
+    {"core/relays.js", "text/javascript; charset=utf-8"},
     {"core/display.js", "text/javascript; charset=utf-8"},
     {"core/video.js", "text/javascript; charset=utf-8"},
     {"core/audio.js", "text/javascript; charset=utf-8"},
@@ -761,24 +799,28 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
           "ok\n", 3);
   } else if (strcmp (path, "/channels") == 0) {
     gchar *json = relay_channels_json (relay);
+    gchar *cors = relay_cors_headers (relay, request);
 
-    relay_http_respond (conn, request, 200, "application/json", json,
-        strlen (json));
+    relay_http_respond_full (conn, strcmp (request->method, "HEAD") == 0, 200,
+        cors, "application/json", json, strlen (json));
+    g_free (cors);
     g_free (json);
   } else if (g_str_has_prefix (path, "/channels/")) {
     /* one channel: what the viewer asks while it has no picture, to
      * tell "no source" from "a source that sends no picture" */
     gchar *json = NULL;
+    gchar *cors = relay_cors_headers (relay, request);
 
     if (relay_channel_name_is_valid (path + 10))
       json = relay_channel_json (relay, path + 10);
     if (json == NULL) {
-      relay_http_error (conn, request, 404, "no such channel");
+      relay_http_error_full (conn, request, 404, cors, "no such channel");
     } else {
-      relay_http_respond (conn, request, 200, "application/json", json,
-          strlen (json));
+      relay_http_respond_full (conn, strcmp (request->method, "HEAD") == 0,
+          200, cors, "application/json", json, strlen (json));
       g_free (json);
     }
+    g_free (cors);
   } else if (strcmp (path, "/metrics") == 0) {
     gchar *text = relay_metrics_text (relay);
 
