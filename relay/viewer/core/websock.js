@@ -2,6 +2,12 @@
  *
  * One WebSocket at a time, binary frames only; Ping every 5 s (SPEC
  * §6.6), a connect timeout, and reconnecting with jittered backoff.
+ * Given several URLs (the same channel on several relays of a cluster),
+ * as dsstreamsrc's `locations`: a failed try or a lost connection moves
+ * to the next URL at once, round robin, and a pass over the list without
+ * a connection is one round, after which the backoff below waits. A
+ * browser does not say why a WebSocket failed (refused, 403, 503 look
+ * the same), so every failure counts as a network one.
  * Knows nothing of what the frames mean.
  */
 
@@ -26,12 +32,16 @@ export function now32 () {
 
 export class Connection {
   /**
-   * @url: the WebSocket URL; @handlers: onOpen(), onMessage(ArrayBuffer),
-   * onClose(), onReconnecting() (before each new try); @sent: counters,
-   * its `pings` field counts the Pings sent
+   * @urls: the WebSocket URL, or a list of them tried in turn;
+   * @handlers: onOpen(), onMessage(ArrayBuffer), onClose(),
+   * onReconnecting() (before each new try, this.index already the URL
+   * about to be tried); @sent: counters, its `pings` field counts the
+   * Pings sent
    */
-  constructor (url, handlers, sent) {
-    this.url = url;
+  constructor (urls, handlers, sent) {
+    this.urls = Array.isArray(urls) ? urls.slice() : [urls];
+    this.index = 0;             /* the URL in use or being tried */
+    this.failedInRound = 0;     /* tries since the last open or backoff */
     this.handlers = handlers;
     this.socket = null;
     this.sendSeq = 0;
@@ -42,6 +52,10 @@ export class Connection {
     this.outageStart = 0;
     this.pingTimer = 0;
     this.sent = sent;
+  }
+
+  get url () {
+    return this.urls[this.index];
   }
 
   get open () {
@@ -69,6 +83,7 @@ export class Connection {
       clearTimeout(this.connectTimer);
       this.connectTimer = 0;
       this.outageStart = 0;
+      this.failedInRound = 0;
       this.reconnectDelay = RECONNECT_MIN_MS;
       this.startTime = performance.now();
       this.handlers.onOpen();
@@ -91,15 +106,30 @@ export class Connection {
       if (!this.outageStart)
         this.outageStart = performance.now();
       clearInterval(this.pingTimer);
-      this.handlers.onClose();
+      /* first: onClose() sees the URL tried next in this.index */
       this.scheduleReconnect();
+      this.handlers.onClose();
     };
     ws.onerror = () => { /* onclose follows */ };
   }
 
+  /* after a failed try or a lost connection: the next URL at once, or,
+   * when every URL of the list failed since the last backoff (or the
+   * last open connection), the first of the next round after the
+   * backoff's delay. One URL: the backoff every time, as before lists. */
   scheduleReconnect () {
     if (this.reconnectTimer)
       return;
+    this.index = (this.index + 1) % this.urls.length;
+    this.failedInRound++;
+    if (this.failedInRound < this.urls.length) {
+      this.reconnectTimer = setTimeout(() => {
+        this.handlers.onReconnecting();
+        this.connect();
+      }, 0);
+      return;
+    }
+    this.failedInRound = 0;
     const delay = this.reconnectDelay * (0.75 + Math.random() * 0.5);
     const fast = performance.now() - this.outageStart < RECONNECT_FAST_PERIOD_MS;
     this.reconnectDelay = Math.min(this.reconnectDelay * 2,
