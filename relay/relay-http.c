@@ -677,6 +677,50 @@ relay_serve_resource (RelayConnection * conn, RelayHttpRequest * request,
   g_bytes_unref (data);
 }
 
+/* The viewer page, with the --viewer-relay list in
+ * <meta name="ds-relays" content="URL,URL"> before </head> when there is
+ * one (ds-relay.c let in only characters that need no escaping there;
+ * escaped all the same) */
+static void
+relay_serve_view_page (DsRelay * relay, RelayConnection * conn,
+    RelayHttpRequest * request)
+{
+  gchar **relays = relay->settings.viewer_relays;
+  GBytes *data;
+  const gchar *page, *head_end;
+  gsize len;
+  gchar *list, *escaped;
+  GString *out;
+
+  if (relays == NULL || relays[0] == NULL) {
+    relay_serve_resource (conn, request, "view.html",
+        "text/html; charset=utf-8");
+    return;
+  }
+  data = g_resources_lookup_data (VIEWER_RESOURCE_PREFIX "view.html", 0, NULL);
+  if (data == NULL) {
+    relay_http_error (conn, request, 404, "not found");
+    return;
+  }
+  page = g_bytes_get_data (data, &len);
+  head_end = g_strstr_len (page, len, "</head>");
+  if (head_end == NULL)
+    head_end = page;
+  list = g_strjoinv (",", relays);
+  escaped = g_markup_escape_text (list, -1);
+  out = g_string_sized_new (len + strlen (escaped) + 64);
+  g_string_append_len (out, page, head_end - page);
+  g_string_append_printf (out, "  <meta name=\"ds-relays\" content=\"%s\">\n",
+      escaped);
+  g_string_append_len (out, head_end, len - (head_end - page));
+  relay_http_respond (conn, request, 200, "text/html; charset=utf-8", out->str,
+      out->len);
+  g_string_free (out, TRUE);
+  g_free (escaped);
+  g_free (list);
+  g_bytes_unref (data);
+}
+
 /* The viewer's script and style, by URL path: its ES modules are served
  * as text/javascript (browsers refuse a module of another type); every
  * file of viewer/viewer.gresource.xml but the pages */
@@ -834,8 +878,7 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     if (!relay_channel_name_is_valid (path + 6))
       relay_http_error (conn, request, 404, "invalid channel name");
     else
-      relay_serve_resource (conn, request, "view.html",
-          "text/html; charset=utf-8");
+      relay_serve_view_page (relay, conn, request);
   } else if (strcmp (path, "/favicon.ico") == 0) {
     /* what browsers ask for before they read a page's <link rel=icon>:
      * the same icon, not a 404 in every console */

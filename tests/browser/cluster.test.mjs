@@ -18,7 +18,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { Relay, RELAY } from './lib/relay.mjs';
 import { Publisher } from './lib/publisher.mjs';
 import { launch, waitInPage, waitForCanvas, waitUntil, screenshotOnFailure } from './lib/browser.mjs';
@@ -69,10 +69,12 @@ before(async () => {
   const natsUrl = `nats://127.0.0.1:${natsPort}`;
   const [portA, portB] = [await freePort(), await freePort()];
   // each node's pages may connect to the other (and read its /channels)
+  // and both hand out the same list, in the same order
+  const handOut = ['--viewer-relay', `ws://127.0.0.1:${portA}`, '--viewer-relay', `ws://127.0.0.1:${portB}`];
   relayA = new Relay(['--cluster', natsUrl, '--node-id', 'a',
-    '--allowed-origin', `http://127.0.0.1:${portB}`]);
+    '--allowed-origin', `http://127.0.0.1:${portB}`, ...handOut]);
   relayB = new Relay(['--cluster', natsUrl, '--node-id', 'b',
-    '--allowed-origin', `http://127.0.0.1:${portA}`]);
+    '--allowed-origin', `http://127.0.0.1:${portA}`, ...handOut]);
   relayA.port = portA;
   relayB.port = portB;
   try {
@@ -118,6 +120,22 @@ function ctest (name, fn) {
 
 const W = 64, H = 48;
 const PICTURE = picture(W, H, (x, y) => [(x * 4) & 255, (y * 5) & 255, x === y ? 255 : 40]);
+
+ctest('the relays\' --viewer-relay list: each page starts on its own relay', async () => {
+  for (const [own, other] of [[relayA, relayB], [relayB, relayA]]) {
+    page = await browser.context.newPage();
+    await page.goto(`${own.base}/view/${CHANNEL}`);
+    await waitInPage(page, () => window.dsViewer && dsViewer.connected);
+    assert.deepEqual(await page.evaluate(() => [dsViewer.relaysFrom, dsViewer.relays, dsViewer.relay]),
+      ['relay', [own.ws, other.ws], own.ws]);
+    await page.close();
+  }
+  page = null;
+  // and a wrong one is refused at start
+  const r = spawnSync(RELAY, ['--port', '0', '--viewer-relay', 'http://127.0.0.1:1'], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--viewer-relay "http:\/\/127\.0\.0\.1:1": not a ws:\/\/ or wss:\/\/ URL/);
+});
 
 ctest('kill -9 of the viewer\'s relay: it moves to the next of ?relays= and gets the catch-up there', async () => {
   // the source on A: a picture, then a count every 100 ms

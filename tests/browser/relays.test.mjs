@@ -15,7 +15,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const VIEWER = path.resolve(HERE, '..', '..', 'relay', 'viewer');
 const relays = await import(pathToFileURL(path.join(VIEWER, 'core', 'relays.js')));
 
-const { parseRelayList, parseRelayUrl, pageRelay, relayStreamUrl, relayChannelUrl,
+const { parseRelayList, parseRelayUrl, pageRelay, startingWith, relayStreamUrl, relayChannelUrl,
   MAX_RELAYS, MAX_RELAY_URL_LENGTH } = relays;
 
 test('a list of ws:// and wss:// bases is taken in its order', () => {
@@ -38,6 +38,18 @@ test('the page\'s own relay', () => {
   assert.deepEqual(pageRelay({ protocol: 'http:', host: '127.0.0.1:9100' }),
     { base: 'ws://127.0.0.1:9100', ws: 'ws://127.0.0.1:9100', http: 'http://127.0.0.1:9100' });
   assert.equal(pageRelay({ protocol: 'https:', host: 'n1.example' }).ws, 'wss://n1.example');
+});
+
+test('the relay\'s list starts with the page\'s own relay, the others after it in turn', () => {
+  const list = parseRelayList('ws://n1:9101,ws://n2:9102,ws://n3:9103', false).relays;
+  const order = (host) => startingWith(pageRelay({ protocol: 'http:', host }), list).map((r) => r.base);
+  assert.deepEqual(order('n1:9101'), ['ws://n1:9101', 'ws://n2:9102', 'ws://n3:9103']);
+  assert.deepEqual(order('n2:9102'), ['ws://n2:9102', 'ws://n3:9103', 'ws://n1:9101']);
+  assert.deepEqual(order('n3:9103'), ['ws://n3:9103', 'ws://n1:9101', 'ws://n2:9102']);
+  // served under a name not in the list: that one first
+  assert.deepEqual(order('proxy:80'), ['ws://proxy:80', 'ws://n1:9101', 'ws://n2:9102', 'ws://n3:9103']);
+  const full = parseRelayList(Array.from({ length: MAX_RELAYS }, (_, i) => 'ws://h:' + (9000 + i)).join(','), false).relays;
+  assert.equal(startingWith(pageRelay({ protocol: 'http:', host: 'x:1' }), full).length, MAX_RELAYS);
 });
 
 test('a list with one wrong entry is refused, naming it and why', () => {

@@ -18,7 +18,9 @@
 import { FRAME, INPUT, SEQ_STREAM, frameSeqStream } from '../core/protocol.js';
 import { StreamDecoder } from '../core/decoder.js';
 import { Connection, now32 } from '../core/websock.js';
-import { parseRelayList, pageRelay, relayStreamUrl, relayChannelUrl } from '../core/relays.js';
+import {
+  parseRelayList, pageRelay, startingWith, relayStreamUrl, relayChannelUrl,
+} from '../core/relays.js';
 import { Display } from '../core/display.js';
 import { AudioPlayer, missingMediaFeatures } from '../core/audio.js';
 import { VideoPlayer, FramePresenter } from '../core/video.js';
@@ -72,13 +74,23 @@ function channelFromLocation () {
   return m ? decodeURIComponent(m[1]) : 'demo';
 }
 
-/* The relays to use: ?relays= (checked whole: { error } if any entry is
- * wrong), else the one that served the page */
+/* The relays to use, and where the list comes from: ?relays= as given
+ * ('query'), else the relay's --viewer-relay list (<meta name=ds-relays>)
+ * starting with the page's own relay ('relay'), else the page's relay
+ * alone ('page'). Checked whole: { error } if any entry is wrong. */
 function relaysFromLocation () {
+  const secure = location.protocol === 'https:';
   const param = new URLSearchParams(location.search).get('relays');
-  if (param === null)
-    return { relays: [pageRelay(location)] };
-  return parseRelayList(param, location.protocol === 'https:');
+  if (param !== null)
+    return { ...parseRelayList(param, secure), from: 'query' };
+  const own = pageRelay(location);
+  const meta = document.querySelector('meta[name="ds-relays"]');
+  if (meta === null)
+    return { relays: [own], from: 'page' };
+  const list = parseRelayList(meta.content, secure);
+  if (list.error)
+    return { error: list.error, from: 'relay' };
+  return { relays: startingWith(own, list.relays), from: 'relay' };
 }
 
 class ViewerPage {
@@ -163,6 +175,7 @@ class ViewerPage {
     const list = relaysFromLocation();
     this.relays = list.relays || [];
     state.relays = this.relays.map((r) => r.base);
+    state.relaysFrom = list.from;
     state.relayError = list.error || null;
     const token = new URLSearchParams(location.search).get('token');
     this.connection = new Connection(
@@ -187,9 +200,13 @@ class ViewerPage {
     state.seen = { picture: false, audio: false, signals: false };
     if (state.relayError) {
       /* a configuration error: said, and nothing is tried */
-      this.warning = 'This page\'s address is wrong: ' + state.relayError +
-          '. Nothing is connected. Fix the relays parameter (comma-separated ' +
-          'ws://HOST:PORT or wss://HOST:PORT, at most 16) or leave it out.';
+      this.warning = state.relaysFrom === 'query' ?
+        'This page\'s address is wrong: ' + state.relayError + '. Nothing is ' +
+          'connected. Fix the relays parameter (comma-separated ws://HOST:PORT ' +
+          'or wss://HOST:PORT, at most 16) or leave it out.' :
+        'The list of relays this relay hands out (ds-relay --viewer-relay) is ' +
+          'wrong: ' + state.relayError + '. Nothing is connected. Add ?relays= ' +
+          'to the address, or ask the relay\'s administrator.';
     }
     this.updateNotice();
     this.showSignals();

@@ -98,6 +98,20 @@ export function pageRelay (loc) {
   return { base, ws: base, http: loc.protocol + '//' + loc.host };
 }
 
+/**
+ * The list a relay hands out (ds-relay --viewer-relay, the same on every
+ * node) as the page served by @own uses it: @own first, then the others
+ * in the list's order after it (rotated: the viewers of each node move to
+ * a different next node); @own first and the list after it when it is
+ * not in the list (a name of its own, a proxy).
+ */
+export function startingWith (own, list) {
+  const i = list.findIndex((r) => r.base === own.base);
+  if (i >= 0)
+    return list.slice(i).concat(list.slice(0, i));
+  return [own].concat(list).slice(0, MAX_RELAYS);
+}
+
 /** The WebSocket URL of @channel on @relay, with the page's token if any */
 export function relayStreamUrl (relay, channel, token) {
   let url = relay.ws + '/stream/' + encodeURIComponent(channel);
