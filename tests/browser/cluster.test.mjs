@@ -60,14 +60,44 @@ async function clusterNodes (relay) {
   return m ? Number(m[1]) : -1;
 }
 
-before(async () => {
-  if (skip)
-    return;
-  const natsPort = await freePort();
-  nats = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(natsPort)], { stdio: 'ignore' });
-  await waitUntil(() => accepts(natsPort), `nats-server listening on ${natsPort}`);
-  const natsUrl = `nats://127.0.0.1:${natsPort}`;
-  const [portA, portB] = [await freePort(), await freePort()];
+/* nats-server on a free port; another free one if it is taken meanwhile
+ * (other tests run in parallel) */
+async function startNats () {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = spawn(NATS_SERVER, ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    let exited = false;
+    proc.once('exit', () => { exited = true; });
+    await waitUntil(async () => exited || await accepts(port), `nats-server listening on ${port}`);
+    if (!exited)
+      return { proc, url: `nats://127.0.0.1:${port}` };
+    if (attempt === 5)
+      throw new Error('nats-server did not start on 5 free ports');
+  }
+}
+
+/* The two nodes, each told the other's port before either starts: free
+ * ports chosen first, again if one is taken before its relay listens */
+async function startNodes (natsUrl) {
+  for (let attempt = 1; ; attempt++) {
+    const portA = await freePort();
+    let portB = await freePort();
+    while (portB === portA)
+      portB = await freePort();
+    try {
+      await startPair(natsUrl, portA, portB);
+      return;
+    } catch (e) {
+      await relayA?.stop();
+      await relayB?.stop();
+      if (/without NATS support/.test(e.message) || attempt === 5)
+        throw e;
+      console.log(`# starting the nodes on ${portA}, ${portB} failed, again: ${e.message}`);
+    }
+  }
+}
+
+async function startPair (natsUrl, portA, portB) {
   // each node's pages may connect to the other (and read its /channels)
   // and both hand out the same list, in the same order
   const handOut = ['--viewer-relay', `ws://127.0.0.1:${portA}`, '--viewer-relay', `ws://127.0.0.1:${portB}`];
@@ -77,8 +107,17 @@ before(async () => {
     '--allowed-origin', `http://127.0.0.1:${portA}`, ...handOut]);
   relayA.port = portA;
   relayB.port = portB;
+  await relayA.start();
+  await relayB.start();
+}
+
+before(async () => {
+  if (skip)
+    return;
+  let natsUrl;
+  ({ proc: nats, url: natsUrl } = await startNats());
   try {
-    await relayA.start();
+    await startNodes(natsUrl);
   } catch (e) {
     if (/without NATS support/.test(e.message)) {
       skip = 'ds-relay was built without libnats (-Dnats)';
@@ -86,7 +125,6 @@ before(async () => {
     }
     throw e;
   }
-  await relayB.start();
   await waitUntil(async () => await clusterNodes(relayA) === 1 && await clusterNodes(relayB) === 1,
     'the two nodes seeing each other');
   browser = await launch({ width: 900, height: 600 });
