@@ -398,9 +398,10 @@ relay_cors_headers (DsRelay * relay, RelayHttpRequest * request)
       gboolean v6 = strchr (host, ':') != NULL;
       /* serialised as browsers do (RFC 6454 §6.2): the scheme's default
        * port left out, which a browser compares as a string */
-      gboolean default_port = port == (strcmp (scheme, "https") == 0 ? 443 : 80);
-      gchar *port_text = default_port ? g_strdup ("") :
-          g_strdup_printf (":%d", port);
+      gboolean default_port =
+          port == (strcmp (scheme, "https") == 0 ? 443 : 80);
+      gchar *port_text =
+          default_port ? g_strdup ("") : g_strdup_printf (":%d", port);
 
       headers = g_strdup_printf ("Access-Control-Allow-Origin: %s://%s%s%s%s"
           "\r\nVary: Origin\r\n", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
