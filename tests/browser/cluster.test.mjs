@@ -255,6 +255,13 @@ ctest('a wrong ?relays= is said in the page and nothing connects', async () => {
   // the page decides before it would open its WebSocket (synchronously in start)
   assert.deepEqual(sockets, []);
   await page.close();
+  // one relay from the address is named too: it need not be the page's
+  page = await browser.context.newPage();
+  await page.goto(`${relayA.base}/view/${CHANNEL}?relays=${relayA.ws}`);
+  await waitInPage(page, () => window.dsViewer && dsViewer.connected);
+  assert.equal(await page.isVisible('#st-relay'), true);
+  assert.equal(await page.textContent('#st-relay'), `127.0.0.1:${relayA.port} · 1/1`);
+  await page.close();
   page = null;
 });
 

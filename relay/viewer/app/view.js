@@ -772,9 +772,11 @@ class ViewerPage {
     $('s-frames').textContent = String(state.frames);
     $('s-reconnects').textContent = String(state.reconnects);
     $('s-relay').textContent = state.relay || '–';
-    /* the relay is named in the top bar when it may not be the page's */
+    /* the relay is named in the top bar when it may not be the page's
+     * (a list, or one relay from the address) */
     const relayPill = $('st-relay');
-    relayPill.hidden = this.relays.length < 2 && !state.relayError;
+    relayPill.hidden = this.relays.length < 2 && state.relaysFrom !== 'query' &&
+      !state.relayError;
     relayPill.textContent = state.relayError ? 'relays: wrong' :
       (state.relay || '').replace(/^wss?:\/\//, '') +
         ' · ' + (state.relayIndex + 1) + '/' + this.relays.length;
