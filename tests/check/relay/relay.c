@@ -1551,8 +1551,7 @@ http_get_from_origin (DsTestRelay * relay, const gchar * path,
   body = soup_session_send_and_read (session, msg, NULL, NULL);
   *status = soup_message_get_status (msg);
   *allow_origin = g_strdup (soup_message_headers_get_one
-      (soup_message_get_response_headers (msg),
-          "Access-Control-Allow-Origin"));
+      (soup_message_get_response_headers (msg), "Access-Control-Allow-Origin"));
   text = body ? g_strndup (g_bytes_get_data (body, NULL),
       g_bytes_get_size (body)) : g_strdup ("");
   if (body)
