@@ -4,7 +4,8 @@
 // Connection going round a list against a stand-in WebSocket and
 // stand-in timers: the next URL at once after a failed try or a lost
 // connection, the backoff only after a whole pass, a connection that
-// opened starting a new round, one URL behaving as before lists.
+// opened starting a new round, one URL behaving as before lists, an
+// open connection whose Pings go unanswered given up.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,7 +122,7 @@ class FakeSocket {
     if (this.readyState === FakeSocket.CLOSED)
       return;
     this.readyState = FakeSocket.CLOSED;
-    this.onclose();
+    this.onclose?.();
   }
 }
 
@@ -135,8 +136,12 @@ function installFakes () {
     return id;
   };
   globalThis.clearTimeout = (id) => clock.timers.delete(id);
-  globalThis.setInterval = () => 0;
-  globalThis.clearInterval = () => {};
+  globalThis.setInterval = (fn, ms) => {
+    const id = clock.next++;
+    clock.timers.set(id, { fn, at: clock.t + ms, every: ms });
+    return id;
+  };
+  globalThis.clearInterval = (id) => clock.timers.delete(id);
   Object.defineProperty(globalThis, 'performance', { value: { now: () => clock.t }, configurable: true });
 }
 
@@ -148,6 +153,8 @@ function runNext () {
       best = [id, t];
   assert.ok(best, 'a timer is pending');
   clock.timers.delete(best[0]);
+  if (best[1].every)
+    clock.timers.set(best[0], { ...best[1], at: best[1].at + best[1].every });
   const waited = Math.max(0, best[1].at - clock.t);
   clock.t = Math.max(clock.t, best[1].at);
   best[1].fn();
@@ -221,3 +228,50 @@ test('Connection: round robin over the list, backoff between rounds', async () =
   assert.equal(last().url, 'ws://only/stream/x');
   assert.equal(FakeSocket.all.length, 2);
 });
+
+test('Connection: a connection whose Pings go unanswered is given up, one that answers is kept', async () => {
+  installFakes();
+  const { Connection } = await import(pathToFileURL(path.join(VIEWER, 'core', 'websock.js')));
+  FakeSocket.all = [];
+  clock.timers.clear();
+  clock.t = 0;                  // whole milliseconds (the backoff's jitter is not)
+  const closes = [];
+  const c = new Connection(['ws://b/stream/x', 'ws://a/stream/x'], {
+    onOpen () {}, onMessage () {}, onClose: () => closes.push(clock.t), onReconnecting () {},
+  }, { pings: 0 });
+  const last = () => FakeSocket.all[FakeSocket.all.length - 1];
+  const pong = (s) => s.onmessage({ data: new ArrayBuffer(16) });
+  c.connect();
+  const s = last();
+  s.open();
+  const t0 = clock.t;
+  // a relay that answers every Ping: kept for a minute and more
+  for (let i = 0; i < 20; i++) {
+    assert.equal(runNext(), 5000);
+    pong(s);
+  }
+  assert.equal(last(), s);
+  assert.equal(s.readyState, FakeSocket.OPEN);
+  assert.ok(s.sent.length >= 21);
+  // then silent (gone without closing): given up once a Ping is
+  // unanswered for more than 15 s, and the next relay tried at once
+  const silentFrom = clock.t;
+  while (last() === s) {
+    runNext();
+    assert.ok(clock.t - silentFrom <= 30000, 'still on the silent relay after 30 s');
+  }
+  assert.equal(s.readyState, FakeSocket.CLOSED);
+  assert.equal(closes.length, 1);
+  assert.equal(closes[0] - silentFrom, 25000);
+  assert.equal(last().url, 'ws://a/stream/x');
+  assert.ok(clock.t - t0 > 100000);
+  // a message of any kind counts as an answer: frames flowing keep it
+  last().open();
+  const s2 = last();
+  for (let i = 0; i < 10; i++) {
+    runNext();
+    s2.onmessage({ data: new ArrayBuffer(100) });
+  }
+  assert.equal(s2.readyState, FakeSocket.OPEN);
+});
+
