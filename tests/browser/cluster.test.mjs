@@ -10,8 +10,10 @@
 // on A (top bar, connection table, stats overlay). The time from the kill
 // is printed; the bound is loose so that a loaded machine does not fail
 // it. Then the source leaves, and the viewer, asking A (another origin
-// than its page's) for /channels/{name}, says so. Last, a wrong list is
-// refused in the page, saying what is wrong, and nothing connects.
+// than its page's) for /channels/{name}, says so. A wrong list is
+// refused in the page, saying what is wrong, and nothing connects. Last,
+// B back, a viewer on A, A stopped (SIGSTOP: its sockets open and
+// silent): the viewer leaves it for B once its Pings go unanswered.
 // Skipped without nats-server or with a relay built without libnats.
 
 import { test, before, after } from 'node:test';
@@ -279,3 +281,32 @@ ctest('/channels answers pages of --allowed-origin origins only (CORS)', async (
   assert.equal(await get('http://evil.example'), null);
   assert.equal(await get('null'), null);
 });
+
+ctest('a node that stops answering without closing (SIGSTOP) is left for the next', async () => {
+  // B again, on its port, back in the cluster
+  await relayB.start();
+  await waitUntil(async () => await clusterNodes(relayA) === 1 && await clusterNodes(relayB) === 1,
+    'B back in the cluster');
+  page = await browser.context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(e));
+  await page.goto(`${relayA.base}/view/${CHANNEL}?relays=${relayA.ws},${relayB.ws}`);
+  await waitInPage(page, (a) => window.dsViewer && dsViewer.connected && dsViewer.relay === a, relayA.ws);
+  // A's sockets stay open and silent: only the unanswered Pings tell
+  const t0 = performance.now();
+  relayA.proc.kill('SIGSTOP');
+  try {
+    await waitInPage(page, (b) => dsViewer.connected && dsViewer.relay === b, relayB.ws, 45000);
+  } finally {
+    relayA.proc.kill('SIGCONT');
+  }
+  const ms = performance.now() - t0;
+  console.log(`# from SIGSTOP of A to the viewer connected to B: ${ms.toFixed(0)} ms`);
+  // not before a Ping went unanswered for 15 s
+  assert.ok(ms >= 15000, `left A after ${ms} ms`);
+  assert.equal(await page.evaluate(() => dsViewer.lostRelay), relayA.ws);
+  assert.deepEqual(page.errors.map(String), []);
+  await page.close();
+  page = null;
+});
+
