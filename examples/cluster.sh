@@ -6,7 +6,8 @@
 #
 #   ./cluster.sh
 #
-# then open http://127.0.0.1:9101/view/signals, :9102 or :9103. Ctrl-C
+# then open http://127.0.0.1:9101/view/signals, :9102 or :9103: the
+# page moves to another node when its own stops (--viewer-relay). Ctrl-C
 # stops everything. Settings (environment): DS_RELAY (default: ds-relay
 # from the build tree or $PATH), NATS_SERVER (default: nats-server, also
 # looked for in /usr/sbin), CHANNEL (default signals), DURATION (seconds
@@ -46,12 +47,20 @@ for i in 1 2 3; do
   pids="$pids $!"
 done
 sleep 1
-# each relay knows two servers, tried in their order
-"$DS_RELAY" --port 9101 --cluster nats://127.0.0.1:4221,nats://127.0.0.1:4222 >/dev/null &
+# each relay knows two servers, tried in their order; every node hands
+# its viewer pages the three nodes and lets the others' pages in
+viewer=""
+for port in 9101 9102 9103; do
+  viewer="$viewer --viewer-relay ws://127.0.0.1:$port --allowed-origin http://127.0.0.1:$port"
+done
+# shellcheck disable=SC2086
+"$DS_RELAY" --port 9101 --cluster nats://127.0.0.1:4221,nats://127.0.0.1:4222 $viewer >/dev/null &
 pids="$pids $!"
-"$DS_RELAY" --port 9102 --cluster nats://127.0.0.1:4222,nats://127.0.0.1:4223 >/dev/null &
+# shellcheck disable=SC2086
+"$DS_RELAY" --port 9102 --cluster nats://127.0.0.1:4222,nats://127.0.0.1:4223 $viewer >/dev/null &
 pids="$pids $!"
-"$DS_RELAY" --port 9103 --cluster nats://127.0.0.1:4223,nats://127.0.0.1:4221 >/dev/null &
+# shellcheck disable=SC2086
+"$DS_RELAY" --port 9103 --cluster nats://127.0.0.1:4223,nats://127.0.0.1:4221 $viewer >/dev/null &
 pids="$pids $!"
 sleep 2
 

@@ -77,6 +77,9 @@
 #define DEFAULT_MAX_CHANNELS 1024
 #define DEFAULT_MAX_CLIENTS 4096
 #define LISTEN_BACKLOG 1024
+/* as the viewer's ?relays= (relay/viewer/core/relays.js) */
+#define MAX_VIEWER_RELAYS 16
+#define MAX_VIEWER_RELAY_LENGTH 256
 #define SHUTDOWN_TIMEOUT_MS 3000
 #define HOUSEKEEPING_INTERVAL_MS 100
 
@@ -140,6 +143,7 @@ relay_settings_clear (RelaySettings * s)
   g_clear_pointer (&s->view_token, g_free);
   g_clear_pointer (&s->allowed_origins, g_strfreev);
   g_clear_pointer (&s->allowed_hosts, g_strfreev);
+  g_clear_pointer (&s->viewer_relays, g_strfreev);
   g_clear_pointer (&s->cluster, g_free);
   g_clear_pointer (&s->cluster_user, g_free);
   g_clear_pointer (&s->cluster_password, g_free);
@@ -151,9 +155,60 @@ relay_settings_clear (RelaySettings * s)
   g_clear_pointer (&s->node_id, g_free);
 }
 
+/* A --viewer-relay: a relay's base as the viewer takes it in ?relays=
+ * (relay/viewer/core/relays.js), written into its page: ws:// or wss://,
+ * a host, an optional port and path prefix, nothing the page would have
+ * to escape or the viewer would refuse */
+static gboolean
+relay_check_viewer_relay (const gchar * url, GError ** error)
+{
+  static const gchar *const endpoints[] = { "stream", "peer", "signal", "view",
+    "channels"
+  };
+  const gchar *why = NULL;
+  GUri *uri = NULL;
+  gchar **parts;
+  guint i;
+
+  if (strlen (url) > MAX_VIEWER_RELAY_LENGTH)
+    why = "longer than 256 characters";
+  else if (url[strspn (url, "abcdefghijklmnopqrstuvwxyz"
+              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_~:/[]%")] != '\0')
+    why = "only letters, digits and . - _ ~ : / [ ] % are taken";
+  else if (!g_str_has_prefix (url, "ws://") && !g_str_has_prefix (url,
+          "wss://"))
+    why = "not a ws:// or wss:// URL";
+  else if ((uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL)) == NULL ||
+      g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0')
+    why = "not a URL with a host";
+  if (why == NULL) {
+    parts = g_strsplit (g_uri_get_path (uri), "/", -1);
+    for (i = 0; why == NULL && parts[i]; i++) {
+      guint j;
+
+      for (j = 0; j < G_N_ELEMENTS (endpoints); j++) {
+        if (strcmp (parts[i], endpoints[j]) == 0)
+          why = "a relay's base (ws://HOST:PORT), not an endpoint: the viewer "
+              "adds /stream/CHANNEL";
+      }
+    }
+    g_strfreev (parts);
+  }
+  if (uri)
+    g_uri_unref (uri);
+  if (why != NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--viewer-relay \"%s\": %s", url, why);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 static gboolean
 relay_check_settings (RelaySettings * s, GError ** error)
 {
+  guint n, i;
+
   if (s->port < 0 || s->port > 65535) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
         "--port must be 0-65535 (0 = any free port), not %d", s->port);
@@ -196,6 +251,16 @@ relay_check_settings (RelaySettings * s, GError ** error)
         G_GINT64_FORMAT, MIN_MAX_CHANNEL_CACHE_BYTES,
         s->max_channel_cache_bytes);
     return FALSE;
+  }
+  n = s->viewer_relays ? g_strv_length (s->viewer_relays) : 0;
+  if (n > MAX_VIEWER_RELAYS) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--viewer-relay given %u times, at most %d", n, MAX_VIEWER_RELAYS);
+    return FALSE;
+  }
+  for (i = 0; i < n; i++) {
+    if (!relay_check_viewer_relay (s->viewer_relays[i], error))
+      return FALSE;
   }
   if (s->max_signal_keys < 1) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
@@ -358,6 +423,10 @@ main (int argc, char **argv)
           "repeatable; \"*\" = any. Always served: IP addresses, and "
           "localhost names when listening on loopback or on all addresses; "
           "others get 403 when the request has an Origin", "HOST"},
+    {"viewer-relay", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->viewer_relays,
+        "A relay of the cluster (ws://HOST:PORT or wss://HOST:PORT) the "
+          "viewer page moves to when its connection fails; repeatable, in "
+          "order, at most 16 (docs/cluster.md)", "URL"},
     {"max-frame-bytes", 0, 0, G_OPTION_ARG_INT64, &max_frame_bytes,
         "Largest frame payload accepted from a source, in bytes (default "
           "67108864); a larger message closes the sender with 1009 "

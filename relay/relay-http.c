@@ -377,6 +377,44 @@ relay_origin_check (DsRelay * relay, RelayHttpRequest * request)
   return RELAY_ORIGIN_OK;
 }
 
+/* The headers letting a page of another origin read a JSON answer
+ * (/channels, /channels/{name}): a viewer given several relays
+ * (?relays=) asks the relay it is connected to, which need not be the one
+ * that served it. Only for an Origin of the --allowed-origin list (the
+ * pages that may connect at all); NULL otherwise (own pages need none). The
+ * Origin is echoed as the relay parsed and rebuilt it, never as sent. */
+static gchar *
+relay_cors_headers (DsRelay * relay, RelayHttpRequest * request)
+{
+  const gchar *origin = relay_http_request_get_header (request, "Origin");
+  gchar **allowed, *scheme, *host, *headers = NULL;
+  gint port;
+
+  if (origin == NULL || !relay_origin_parse (origin, &scheme, &host, &port))
+    return NULL;
+  for (allowed = relay->settings.allowed_origins; allowed && *allowed;
+      allowed++) {
+    if (strcmp (*allowed, "*") == 0 || relay_origin_equal (*allowed, origin)) {
+      gboolean v6 = strchr (host, ':') != NULL;
+      /* serialised as browsers do (RFC 6454 §6.2): the scheme's default
+       * port left out, which a browser compares as a string */
+      gboolean default_port =
+          port == (strcmp (scheme, "https") == 0 ? 443 : 80);
+      gchar *port_text =
+          default_port ? g_strdup ("") : g_strdup_printf (":%d", port);
+
+      headers = g_strdup_printf ("Access-Control-Allow-Origin: %s://%s%s%s%s"
+          "\r\nVary: Origin\r\n", scheme, v6 ? "[" : "", host, v6 ? "]" : "",
+          port_text);
+      g_free (port_text);
+      break;
+    }
+  }
+  g_free (scheme);
+  g_free (host);
+  return headers;
+}
+
 /* Decides whether the request may connect in @role; sets *view_only */
 static gboolean
 relay_authorize (DsRelay * relay, const gchar * token, RelayRole role,
@@ -640,6 +678,50 @@ relay_serve_resource (RelayConnection * conn, RelayHttpRequest * request,
   g_bytes_unref (data);
 }
 
+/* The viewer page, with the --viewer-relay list in
+ * <meta name="ds-relays" content="URL,URL"> before </head> when there is
+ * one (ds-relay.c let in only characters that need no escaping there;
+ * escaped all the same) */
+static void
+relay_serve_view_page (DsRelay * relay, RelayConnection * conn,
+    RelayHttpRequest * request)
+{
+  gchar **relays = relay->settings.viewer_relays;
+  GBytes *data;
+  const gchar *page, *head_end;
+  gsize len;
+  gchar *list, *escaped;
+  GString *out;
+
+  if (relays == NULL || relays[0] == NULL) {
+    relay_serve_resource (conn, request, "view.html",
+        "text/html; charset=utf-8");
+    return;
+  }
+  data = g_resources_lookup_data (VIEWER_RESOURCE_PREFIX "view.html", 0, NULL);
+  if (data == NULL) {
+    relay_http_error (conn, request, 404, "not found");
+    return;
+  }
+  page = g_bytes_get_data (data, &len);
+  head_end = g_strstr_len (page, len, "</head>");
+  if (head_end == NULL)
+    head_end = page;
+  list = g_strjoinv (",", relays);
+  escaped = g_markup_escape_text (list, -1);
+  out = g_string_sized_new (len + strlen (escaped) + 64);
+  g_string_append_len (out, page, head_end - page);
+  g_string_append_printf (out, "  <meta name=\"ds-relays\" content=\"%s\">\n",
+      escaped);
+  g_string_append_len (out, head_end, len - (head_end - page));
+  relay_http_respond (conn, request, 200, "text/html; charset=utf-8", out->str,
+      out->len);
+  g_string_free (out, TRUE);
+  g_free (escaped);
+  g_free (list);
+  g_bytes_unref (data);
+}
+
 /* The viewer's script and style, by URL path: its ES modules are served
  * as text/javascript (browsers refuse a module of another type); every
  * file of viewer/viewer.gresource.xml but the pages */
@@ -663,6 +745,7 @@ relay_viewer_file (const gchar * path)
     {"core/zstd.js", "text/javascript; charset=utf-8"},
     {"core/decoder.js", "text/javascript; charset=utf-8"},
     {"core/websock.js", "text/javascript; charset=utf-8"},
+    {"core/relays.js", "text/javascript; charset=utf-8"},
     {"core/display.js", "text/javascript; charset=utf-8"},
     {"core/video.js", "text/javascript; charset=utf-8"},
     {"core/audio.js", "text/javascript; charset=utf-8"},
@@ -761,24 +844,28 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
           "ok\n", 3);
   } else if (strcmp (path, "/channels") == 0) {
     gchar *json = relay_channels_json (relay);
+    gchar *cors = relay_cors_headers (relay, request);
 
-    relay_http_respond (conn, request, 200, "application/json", json,
-        strlen (json));
+    relay_http_respond_full (conn, strcmp (request->method, "HEAD") == 0, 200,
+        cors, "application/json", json, strlen (json));
+    g_free (cors);
     g_free (json);
   } else if (g_str_has_prefix (path, "/channels/")) {
     /* one channel: what the viewer asks while it has no picture, to
      * tell "no source" from "a source that sends no picture" */
     gchar *json = NULL;
+    gchar *cors = relay_cors_headers (relay, request);
 
     if (relay_channel_name_is_valid (path + 10))
       json = relay_channel_json (relay, path + 10);
     if (json == NULL) {
-      relay_http_error (conn, request, 404, "no such channel");
+      relay_http_error_full (conn, request, 404, cors, "no such channel");
     } else {
-      relay_http_respond (conn, request, 200, "application/json", json,
-          strlen (json));
+      relay_http_respond_full (conn, strcmp (request->method, "HEAD") == 0,
+          200, cors, "application/json", json, strlen (json));
       g_free (json);
     }
+    g_free (cors);
   } else if (strcmp (path, "/metrics") == 0) {
     gchar *text = relay_metrics_text (relay);
 
@@ -792,8 +879,7 @@ relay_http_request_cb (RelayConnection * conn, const gchar * head, gsize len,
     if (!relay_channel_name_is_valid (path + 6))
       relay_http_error (conn, request, 404, "invalid channel name");
     else
-      relay_serve_resource (conn, request, "view.html",
-          "text/html; charset=utf-8");
+      relay_serve_view_page (relay, conn, request);
   } else if (strcmp (path, "/favicon.ico") == 0) {
     /* what browsers ask for before they read a page's <link rel=icon>:
      * the same icon, not a 404 in every console */

@@ -63,6 +63,7 @@ typedef struct
   gboolean view_only;
   gchar **allowed_origins;      /* besides the relay's own; "*": any */
   gchar **allowed_hosts;        /* NAME[:PORT] besides its own; "*": any */
+  gchar **viewer_relays;        /* ws(s):// bases put in the viewer page */
   gint64 max_frame_bytes;
   gint64 max_queue_bytes;
   gint64 max_signal_bytes;      /* a signal frame and a merged state */

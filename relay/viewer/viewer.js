@@ -13,7 +13,9 @@
  *   core/decoder.js   StreamDecoder: a receiver's model of the stream
  *                     (the six above are pure: node imports them for
  *                     the shared vectors, tests/vectors)
- *   core/websock.js   the connection: reconnects, Ping
+ *   core/websock.js   the connection: reconnects, Ping, a list of
+ *                     relays tried in turn
+ *   core/relays.js    that list (?relays=) checked (pure: node tests it)
  *   core/display.js   the canvas
  *   core/video.js     EncodedVideo through WebCodecs, presented
  *                     against the audio clock

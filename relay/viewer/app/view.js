@@ -10,12 +10,17 @@
  * "stats" button, Alt+S, or S outside the picture) shows codec, size,
  * rates and counters. Gamepads and (when the person asks: the MIDI
  * button or ?midi=1) MIDI inputs are sent too while the page is visible
- * and focused.
+ * and focused. Given a list of relays (?relays=, core/relays.js), it
+ * moves to the next when its connection fails or is lost, and says which
+ * relay it is on.
  */
 
 import { FRAME, INPUT, SEQ_STREAM, frameSeqStream } from '../core/protocol.js';
 import { StreamDecoder } from '../core/decoder.js';
 import { Connection, now32 } from '../core/websock.js';
+import {
+  parseRelayList, pageRelay, startingWith, relayStreamUrl, relayChannelUrl,
+} from '../core/relays.js';
 import { Display } from '../core/display.js';
 import { AudioPlayer, missingMediaFeatures } from '../core/audio.js';
 import { VideoPlayer, FramePresenter } from '../core/video.js';
@@ -69,13 +74,23 @@ function channelFromLocation () {
   return m ? decodeURIComponent(m[1]) : 'demo';
 }
 
-function streamUrl (channel) {
-  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  let url = proto + '//' + location.host + '/stream/' + encodeURIComponent(channel);
-  const token = new URLSearchParams(location.search).get('token');
-  if (token)
-    url += '?token=' + encodeURIComponent(token);
-  return url;
+/* The relays to use, and where the list comes from: ?relays= as given
+ * ('query'), else the relay's --viewer-relay list (<meta name=ds-relays>)
+ * starting with the page's own relay ('relay'), else the page's relay
+ * alone ('page'). Checked whole: { error } if any entry is wrong. */
+function relaysFromLocation () {
+  const secure = location.protocol === 'https:';
+  const param = new URLSearchParams(location.search).get('relays');
+  if (param !== null)
+    return { ...parseRelayList(param, secure), from: 'query' };
+  const own = pageRelay(location);
+  const meta = document.querySelector('meta[name="ds-relays"]');
+  if (meta === null)
+    return { relays: [own], from: 'page' };
+  const list = parseRelayList(meta.content, secure);
+  if (list.error)
+    return { error: list.error, from: 'relay' };
+  return { relays: startingWith(own, list.relays), from: 'relay' };
 }
 
 class ViewerPage {
@@ -157,16 +172,25 @@ class ViewerPage {
     window.addEventListener('keydown', gesture, true);
     $('sound').addEventListener('click', gesture);
 
-    state.url = streamUrl(state.channel);
-    this.connection = new Connection(state.url, {
-      onOpen: () => this.onOpen(),
-      onMessage: (buf) => this.onMessage(buf),
-      onClose: () => this.onClose(),
-      onReconnecting: () => {
-        state.reconnects++;
-        this.showStatus();
-      },
-    }, state.sent);
+    const list = relaysFromLocation();
+    this.relays = list.relays || [];
+    state.relays = this.relays.map((r) => r.base);
+    state.relaysFrom = list.from;
+    state.relayError = list.error || null;
+    const token = new URLSearchParams(location.search).get('token');
+    this.connection = new Connection(
+      this.relays.map((r) => relayStreamUrl(r, state.channel, token)), {
+        onOpen: () => this.onOpen(),
+        onMessage: (buf) => this.onMessage(buf),
+        onClose: () => this.onClose(),
+        onReconnecting: () => {
+          state.reconnects++;
+          this.relayChanged();
+          this.updateNotice();
+          this.showStatus();
+        },
+      }, state.sent);
+    this.relayChanged();
     canvas.focus();
     document.addEventListener('visibilitychange', () => {
       if (!document.hidden && this.state.connected && !this.polling)
@@ -174,10 +198,30 @@ class ViewerPage {
     });
     state.source = null;        /* not asked yet */
     state.seen = { picture: false, audio: false, signals: false };
+    if (state.relayError) {
+      /* a configuration error: said, and nothing is tried */
+      this.warning = state.relaysFrom === 'query' ?
+        'This page\'s address is wrong: ' + state.relayError + '. Nothing is ' +
+          'connected. Fix the relays parameter (comma-separated ws://HOST:PORT ' +
+          'or wss://HOST:PORT, at most 16) or leave it out.' :
+        'The list of relays this relay hands out (ds-relay --viewer-relay) is ' +
+          'wrong: ' + state.relayError + '. Nothing is connected. Add ?relays= ' +
+          'to the address, or ask the relay\'s administrator.';
+    }
     this.updateNotice();
     this.showSignals();
     this.showStatus();
-    this.connection.connect();
+    if (!state.relayError)
+      this.connection.connect();
+  }
+
+  /* the relay in use (or being tried) changed: state.relay, relayIndex */
+  relayChanged () {
+    const state = this.state;
+    const i = this.connection.index;
+    state.relayIndex = i;
+    state.relay = this.relays.length ? this.relays[i].base : null;
+    state.url = this.relays.length ? this.connection.url : null;
   }
 
   /* ---- gamepads and MIDI ---- */
@@ -266,6 +310,7 @@ class ViewerPage {
     this.framesSinceOpen = 0;
     this.firstPong = true;
     this.opened++;
+    this.openedRelay = state.relay;
     this.pollDelay = SOURCE_POLL_MS;
     this.pollSource();
     this.updateNotice();
@@ -275,6 +320,11 @@ class ViewerPage {
   onClose () {
     const state = this.state;
     state.connected = false;
+    if (this.openedRelay) {
+      state.lostRelay = this.openedRelay;
+      this.openedRelay = null;
+    }
+    this.relayChanged();        /* the one tried next */
     /* what is on the page is from the connection that ended */
     if (state.pictures > 0)
       this.setPictureStale(true);
@@ -313,7 +363,9 @@ class ViewerPage {
       const slower = () => {
         this.pollDelay = Math.min(this.pollDelay * 2, SOURCE_POLL_MAX_MS);
       };
-      fetch('/channels/' + encodeURIComponent(state.channel),
+      /* the relay of this connection (another than the page's: it
+       * answers pages of the origins given in its --allowed-origin) */
+      fetch(relayChannelUrl(this.relays[this.connection.index], state.channel),
           { cache: 'no-store', signal: AbortSignal.timeout(SOURCE_POLL_TIMEOUT_MS) })
         .then((res) => res.status === 404 ? { source: false } : res.ok ? res.json() : null)
         .then((info) => {
@@ -608,6 +660,9 @@ class ViewerPage {
         (v.cannotDecode ? ' — cannot decode here' : '') :
       (state.pictureType || '–');
     const rows = [
+      ['relay', (state.relay || '–') + (this.relays.length > 1 ?
+        ' (' + (state.relayIndex + 1) + ' of ' + this.relays.length + ')' : '') +
+        (state.connected ? '' : ', not connected')],
       ['codec', codec],
       ['size', state.width ? state.width + '×' + state.height : '–'],
       ['fps', state.fps === null ? '–' : state.fps.toFixed(1)],
@@ -708,14 +763,26 @@ class ViewerPage {
     const state = this.state;
     const pill = $('st-connected');
     pill.classList.toggle('connected', state.connected);
-    pill.lastElementChild.textContent = state.connected ? 'live' :
-      (state.ended ? 'ended' : 'reconnecting');
+    pill.lastElementChild.textContent = state.relayError ? 'not connected' :
+      state.connected ? 'live' : (state.ended ? 'ended' : 'reconnecting');
     $('st-latency').textContent = state.latency === null ? '– ms' : state.latency + ' ms';
     $('st-size').textContent = state.width ? state.width + '×' + state.height : 'no picture';
     $('s-connected').textContent = String(state.connected);
     $('s-latency').textContent = state.latency === null ? '–' : state.latency + ' ms';
     $('s-frames').textContent = String(state.frames);
     $('s-reconnects').textContent = String(state.reconnects);
+    $('s-relay').textContent = state.relay || '–';
+    /* the relay is named in the top bar when it may not be the page's
+     * (a list, or one relay from the address) */
+    const relayPill = $('st-relay');
+    relayPill.hidden = this.relays.length < 2 && state.relaysFrom !== 'query' &&
+      !state.relayError;
+    relayPill.textContent = state.relayError ? 'relays: wrong' :
+      (state.relay || '').replace(/^wss?:\/\//, '') +
+        ' · ' + (state.relayIndex + 1) + '/' + this.relays.length;
+    relayPill.title = state.relayError ? state.relayError :
+      'relay in use: ' + state.relay + ' (' + (state.relayIndex + 1) + ' of ' +
+        this.relays.length + ': ' + state.relays.join(', ') + ')';
   }
 
   scheduleStatus () {
@@ -734,9 +801,12 @@ class ViewerPage {
    * no-picture (a source that sends signals or sound, no picture so far),
    * waiting-picture (pictures come, none drawable yet: a delta before
    * its keyframe), picture, picture-no-source (the last picture of a
-   * source that left) and ended. state.view holds it, for tests. */
+   * source that left), ended and bad-relays (?relays= is wrong, nothing
+   * is tried). state.view holds it, for tests. */
   viewState () {
     const s = this.state;
+    if (s.relayError)
+      return 'bad-relays';
     if (!s.connected)
       return s.everConnected ? 'reconnecting' : 'connecting';
     if (s.ended)
@@ -766,17 +836,23 @@ class ViewerPage {
     const stale = state.pictureStale || state.signalsStale;
     let text = null;
     let kind = null;
+    /* with several relays, which one */
+    const several = this.relays.length > 1;
+    const which = several ? state.relay + ', ' + (state.relayIndex + 1) + ' of ' +
+      this.relays.length : '';
     switch (view) {
       case 'connecting':
-        text = 'Connecting…';
+        text = several ? 'Connecting to ' + which + '…' : 'Connecting…';
         break;
       case 'reconnecting':
-        text = 'The connection to the relay is lost. Reconnecting…' +
+        text = 'The connection to the relay is lost' +
+          (several ? (state.lostRelay ? ' (' + state.lostRelay + ')' : '') +
+            '. Trying ' + which + '…' : '. Reconnecting…') +
           (stale ? ' What is shown (greyed) is from before.' : '');
         kind = state.width ? 'top' : null;
         break;
       case 'connected':
-        text = 'Connected.';
+        text = several ? 'Connected to ' + which + '.' : 'Connected.';
         break;
       case 'no-source':
         text = 'No source on this channel: the picture appears as soon as one publishes.';

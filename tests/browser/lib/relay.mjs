@@ -37,7 +37,8 @@ export class Relay {
 
   async stop () {
     const proc = this.proc;
-    if (!proc || proc.exitCode !== null)
+    // exited, or killed by a signal (kill -9 by a test: exitCode stays null)
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null)
       return;
     const exited = new Promise((resolve) => proc.once('exit', resolve));
     proc.kill('SIGTERM');

@@ -1542,6 +1542,93 @@ GST_START_TEST (test_http_endpoints)
 
 GST_END_TEST;
 
+/* GET @path with "Origin: @origin"; returns the body, sets @status and
+ * @allow_origin (Access-Control-Allow-Origin, NULL if absent) */
+static gchar *
+http_get_from_origin (DsTestRelay * relay, const gchar * path,
+    const gchar * origin, guint * status, gchar ** allow_origin)
+{
+  gchar *uri = ds_test_relay_http_uri (relay, path);
+  SoupMessage *msg = soup_message_new ("GET", uri);
+  GBytes *body;
+  gchar *text;
+
+  if (origin)
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Origin", origin);
+  body = soup_session_send_and_read (session, msg, NULL, NULL);
+  *status = soup_message_get_status (msg);
+  *allow_origin = g_strdup (soup_message_headers_get_one
+      (soup_message_get_response_headers (msg), "Access-Control-Allow-Origin"));
+  text = body ? g_strndup (g_bytes_get_data (body, NULL),
+      g_bytes_get_size (body)) : g_strdup ("");
+  if (body)
+    g_bytes_unref (body);
+  g_object_unref (msg);
+  g_free (uri);
+  return text;
+}
+
+/* A cluster's viewer (docs/cluster.md): --viewer-relay put in the page,
+ * /channels readable by the pages of --allowed-origin origins only */
+GST_START_TEST (test_viewer_relays)
+{
+  DsTestRelay *relay = ds_test_relay_start_ok ("--viewer-relay",
+      "ws://127.0.0.1:9101", "--viewer-relay", "wss://n2.example/relay2",
+      "--allowed-origin", "http://n2.example:9102", "--allowed-origin",
+      "https://n3.example", NULL);
+  DsTestRelay *plain = ds_test_relay_start_ok (NULL);
+  const gchar *paths[] = { "/channels", "/channels/web",
+    "/channels/no-such-channel"
+  };
+  gchar *body, *allow;
+  guint status, i;
+
+  body = http_get_from_origin (relay, "/view/web", NULL, &status, &allow);
+  fail_unless_equals_int (status, 200);
+  fail_unless (strstr (body, "<meta name=\"ds-relays\" content=\""
+          "ws://127.0.0.1:9101,wss://n2.example/relay2\">\n</head>"), "%s",
+      body);
+  g_free (body);
+  g_free (allow);
+  body = http_get_from_origin (plain, "/view/web", NULL, &status, &allow);
+  fail_unless (strstr (body, "ds-relays") == NULL);
+  g_free (body);
+  g_free (allow);
+
+  for (i = 0; i < G_N_ELEMENTS (paths); i++) {
+    g_free (http_get_from_origin (relay, paths[i], "http://n2.example:9102",
+            &status, &allow));
+    fail_unless_equals_string (allow, "http://n2.example:9102");
+    g_free (allow);
+    /* the default port left out, as browsers send and compare it */
+    g_free (http_get_from_origin (relay, paths[i], "https://n3.example:443",
+            &status, &allow));
+    fail_unless_equals_string (allow, "https://n3.example");
+    g_free (allow);
+    g_free (http_get_from_origin (relay, paths[i], "http://evil.example",
+            &status, &allow));
+    fail_unless (allow == NULL, "%s answered evil.example: %s", paths[i],
+        allow);
+    g_free (http_get_from_origin (relay, paths[i], "null", &status, &allow));
+    fail_unless (allow == NULL);
+    g_free (http_get_from_origin (relay, paths[i], NULL, &status, &allow));
+    fail_unless (allow == NULL);
+    g_free (http_get_from_origin (plain, paths[i], "http://n2.example:9102",
+            &status, &allow));
+    fail_unless (allow == NULL);
+  }
+  g_free (http_get_from_origin (relay, "/channels/no-such-channel",
+          "http://n2.example:9102", &status, &allow));
+  fail_unless_equals_int (status, 404);
+  g_free (allow);
+
+  ds_test_relay_free (plain);
+  ds_test_relay_free (relay);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_sigterm)
 {
   DsTestRelay *relay = ds_test_relay_start_ok (NULL);
@@ -1592,6 +1679,10 @@ GST_START_TEST (test_bad_options)
     {"--idle-grace", "x", NULL},
     {"--tls-cert", "/nonexistent.pem", NULL},
     {"--no-such-option", NULL, NULL},
+    {"--viewer-relay", "http://n1:9101", NULL},
+    {"--viewer-relay", "ws://n1:9101/stream/demo", NULL},
+    {"--viewer-relay", "ws://n1:9101/\"><script>", NULL},
+    {"--viewer-relay", "ws://", NULL},
   };
   guint i;
 
@@ -3342,6 +3433,7 @@ relay_suite (void)
   tcase_add_test (tc, test_malformed_frames);
   tcase_add_test (tc, test_signaling);
   tcase_add_test (tc, test_http_endpoints);
+  tcase_add_test (tc, test_viewer_relays);
   tcase_add_test (tc, test_sigterm);
   tcase_add_test (tc, test_restart_same_port);
   tcase_add_test (tc, test_bad_options);
