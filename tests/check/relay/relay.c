@@ -1715,7 +1715,7 @@ GST_START_TEST (test_tls)
   gchar *key = g_build_filename (dir, "key.pem", NULL);
   gchar *cmd;
   gint status = -1;
-  const gchar *argv[8];
+  const gchar *argv[12];
   GSubprocess *process;
   GInputStream *out;
   gchar *line, *uri;
@@ -1739,7 +1739,13 @@ GST_START_TEST (test_tls)
   argv[4] = cert;
   argv[5] = "--tls-key";
   argv[6] = key;
-  argv[7] = NULL;
+  /* the handshake deadlines are not under test: a TLS handshake under
+   * ASan on a loaded machine took over 5 s */
+  argv[7] = "--tls-handshake-timeout";
+  argv[8] = "30";
+  argv[9] = "--handshake-timeout";
+  argv[10] = "60";
+  argv[11] = NULL;
   process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
   fail_unless (process != NULL);
   out = g_subprocess_get_stdout_pipe (process);
@@ -2778,7 +2784,7 @@ GST_START_TEST (test_tls_slow_receiver)
 {
   gchar *dir = g_dir_make_tmp ("ds-relay-tls-XXXXXX", NULL);
   gchar *cert, *key, *line, *uri;
-  const gchar *argv[10];
+  const gchar *argv[14];
   GSubprocess *process;
   TestClient *source;
   GIOStream *receiver;
@@ -2802,7 +2808,12 @@ GST_START_TEST (test_tls_slow_receiver)
   argv[6] = key;
   argv[7] = "--max-queue-bytes";
   argv[8] = "1048576";
-  argv[9] = NULL;
+  /* as in test_tls */
+  argv[9] = "--tls-handshake-timeout";
+  argv[10] = "30";
+  argv[11] = "--handshake-timeout";
+  argv[12] = "60";
+  argv[13] = NULL;
   process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
   fail_unless (process != NULL);
   line = ds_test_relay_read_line (g_subprocess_get_stdout_pipe (process),
