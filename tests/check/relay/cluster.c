@@ -1554,39 +1554,6 @@ GST_START_TEST (test_cluster_nats_stalled)
 
 GST_END_TEST;
 
-/* A receiver that completes the handshake and then never reads */
-static GSocketConnection *
-connect_stuck_receiver (DsTestRelay * relay, const gchar * channel)
-{
-  GSocketClient *socket_client = g_socket_client_new ();
-  GSocketConnection *conn;
-  GInputStream *in;
-  GString *reply = g_string_new (NULL);
-  gchar *request, c;
-
-  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-      ds_test_relay_get_port (relay), NULL, NULL);
-  g_object_unref (socket_client);
-  fail_unless (conn != NULL);
-  /* a small receive buffer, so the relay feels it soon */
-  g_socket_set_option (g_socket_connection_get_socket (conn), SOL_SOCKET,
-      SO_RCVBUF, 16384, NULL);
-  request = g_strdup_printf ("GET /stream/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n\r\n", channel);
-  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
-          (G_IO_STREAM (conn)), request, strlen (request), NULL, NULL, NULL));
-  g_free (request);
-  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
-  while (!g_str_has_suffix (reply->str, "\r\n\r\n")) {
-    fail_unless (g_input_stream_read (in, &c, 1, NULL, NULL) == 1);
-    g_string_append_c (reply, c);
-  }
-  fail_unless (g_str_has_prefix (reply->str, "HTTP/1.1 101"), "%s", reply->str);
-  g_string_free (reply, TRUE);
-  return conn;
-}
 
 /* ReceiverReport over the cluster: the source on A, a receiver on A that
  * keeps up, and on B one that keeps up and one that reads nothing. A's

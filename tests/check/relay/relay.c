@@ -1797,41 +1797,6 @@ GST_END_TEST;
 #define relay_rss_kb(relay) \
     ds_test_proc_status_kb (ds_test_relay_get_pid (relay), "VmRSS:")
 
-/* A receiver that completes the handshake and then never reads */
-static GSocketConnection *
-connect_stuck_receiver (DsTestRelay * relay, const gchar * channel)
-{
-  GSocketClient *socket_client = g_socket_client_new ();
-  GSocketConnection *conn;
-  gchar *request;
-  GInputStream *in;
-  GString *reply = g_string_new (NULL);
-  gchar c;
-  GSocket *socket;
-
-  conn = g_socket_client_connect_to_host (socket_client, "127.0.0.1",
-      ds_test_relay_get_port (relay), NULL, NULL);
-  g_object_unref (socket_client);
-  fail_unless (conn != NULL);
-  socket = g_socket_connection_get_socket (conn);
-  /* a small receive buffer, so the relay feels it soon */
-  g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 16384, NULL);
-  request = g_strdup_printf ("GET /stream/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-      "Sec-WebSocket-Version: 13\r\n\r\n", channel);
-  fail_unless (g_output_stream_write_all (g_io_stream_get_output_stream
-          (G_IO_STREAM (conn)), request, strlen (request), NULL, NULL, NULL));
-  g_free (request);
-  in = g_io_stream_get_input_stream (G_IO_STREAM (conn));
-  while (!g_str_has_suffix (reply->str, "\r\n\r\n")) {
-    fail_unless (g_input_stream_read (in, &c, 1, NULL, NULL) == 1);
-    g_string_append_c (reply, c);
-  }
-  fail_unless (g_str_has_prefix (reply->str, "HTTP/1.1 101"), "%s", reply->str);
-  g_string_free (reply, TRUE);
-  return conn;
-}
 
 #define SLOW_FRAME (1024 * 1024)
 #define SLOW_FRAMES 150
