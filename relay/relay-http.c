@@ -268,6 +268,24 @@ typedef enum
   RELAY_ORIGIN_UNKNOWN_HOST,    /* "own" page under a name not served */
 } RelayOriginCheck;
 
+/* A host name of letters, digits, '-', '_' and '.' (lowercase already), or
+ * an IPv6 literal (as GUri gives it: without the brackets) */
+static gboolean
+relay_origin_host_is_valid (const gchar * host)
+{
+  gboolean v6 = strchr (host, ':') != NULL;
+  const gchar *p;
+
+  if (host[0] == '\0' || strlen (host) > 253)
+    return FALSE;
+  for (p = host; *p; p++) {
+    if (v6 ? !(g_ascii_isxdigit (*p) || *p == ':' || *p == '.') :
+        !(g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.'))
+      return FALSE;
+  }
+  return TRUE;
+}
+
 /* An origin ("scheme://host[:port]", RFC 6454) as scheme, host and port,
  * the port filled in from the scheme when absent (80 for http, 443 for
  * https); FALSE for anything else ("null", other schemes, paths) */
@@ -293,6 +311,14 @@ relay_origin_parse (const gchar * origin, gchar ** scheme, gchar ** host,
   *host = g_ascii_strdown (g_uri_get_host (uri), -1);
   *port = g_uri_get_port (uri);
   g_uri_unref (uri);
+  /* g_uri_parse() percent-decodes the host ("%0d%0a" is CR LF): only
+   * what a browser sends (an ASCII name, punycode included, or an IP
+   * literal), since the host is compared and echoed in a header */
+  if (!relay_origin_host_is_valid (*host)) {
+    g_clear_pointer (scheme, g_free);
+    g_clear_pointer (host, g_free);
+    return FALSE;
+  }
   if (*port == -1) {
     if (strcmp (*scheme, "http") == 0)
       *port = 80;

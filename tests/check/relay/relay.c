@@ -1623,6 +1623,23 @@ GST_START_TEST (test_viewer_relays)
   fail_unless_equals_int (status, 404);
   g_free (allow);
 
+  /* --allowed-origin '*': an Origin whose host decodes to CR LF (or
+   * anything a host name does not hold) is not echoed: no header of the
+   * peer's making in the answer */
+  ds_test_relay_free (plain);
+  plain = ds_test_relay_start_ok ("--allowed-origin", "*", NULL);
+  g_free (http_get_from_origin (plain, "/channels",
+          "http://a%0d%0aset-cookie%3a%20x=1", &status, &allow));
+  fail_unless_equals_int (status, 200);
+  fail_unless (allow == NULL, "echoed: %s", allow);
+  g_free (http_get_from_origin (plain, "/channels", "http://a%00b.example",
+          &status, &allow));
+  fail_unless (allow == NULL, "echoed: %s", allow);
+  g_free (http_get_from_origin (plain, "/channels", "http://ok.example:81",
+          &status, &allow));
+  fail_unless_equals_string (allow, "http://ok.example:81");
+  g_free (allow);
+
   ds_test_relay_free (plain);
   ds_test_relay_free (relay);
 }
