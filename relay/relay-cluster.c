@@ -1217,6 +1217,39 @@ cluster_origin_seq (RelayCluster * cluster, ClusterChannel * cc)
   return nch && nch->source ? nch->seq : 0;
 }
 
+/* @node's heartbeat just came, after every frame it published before it:
+ * a channel whose frames come from @node and whose last frame here is
+ * after the one the heartbeat says has seen its numbers go back (@node
+ * restarted with the same --node-id on a clock that is behind, or its
+ * clock stepped back): its new frames would all be taken for ones seen
+ * before. The channel starts again from @node's catch-up. */
+static void
+cluster_origin_numbers_back (RelayCluster * cluster, RemoteNode * node)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, cluster->channels);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    ClusterChannel *cc = value;
+    guint64 seq;
+
+    if (!cc->watching || !cc->have_seq || cc->origin != node->id ||
+        cc->catchup_inbox != NULL)
+      continue;
+    seq = cluster_origin_seq (cluster, cc);
+    if (seq == 0 || seq >= cc->last_seq)
+      continue;
+    cluster->gaps++;
+    relay_log ("cluster: channel %s: node %016" G_GINT64_MODIFIER "x is at "
+        "seq %" G_GUINT64_FORMAT ", before %" G_GUINT64_FORMAT ": its "
+        "numbers went back, asking for a catch-up", cc->name, cc->origin,
+        seq, cc->last_seq);
+    cc->have_seq = FALSE;
+    cluster_request_catchup (cluster, cc);
+  }
+}
+
 /* The source of each channel held here: ReceiverCount with the other
  * nodes' receivers; a newer source on another node takes over. A source
  * on another node appearing or going (its node's heartbeat, or the node
@@ -1428,6 +1461,7 @@ cluster_heartbeat_in (RelayCluster * cluster, const MessageHeader * h,
   node->heartbeat_seq = h->seq;
   node->channels = channels;
   node->last_seen = g_get_monotonic_time ();
+  cluster_origin_numbers_back (cluster, node);
   cluster_nodes_changed (cluster);
   return;
 

@@ -1632,6 +1632,78 @@ GST_START_TEST (test_cluster_receiver_report)
 
 GST_END_TEST;
 
+/* The origin's frame numbers go back (restarted with the same --node-id
+ * on a clock that is behind, or its clock stepped back; here its
+ * heartbeat is forged on NATS to say so): the watching node does not take
+ * its frames for ones seen before for ever, it asks for a catch-up */
+GST_START_TEST (test_cluster_origin_numbers_back)
+{
+  NatsServer *nats = nats_server_start ();
+  DsTestRelay *a = start_node (nats->url, "--node-id", "a1", NULL);
+  DsTestRelay *b = start_node (nats->url, NULL);
+  TestClient *source, *receiver;
+  natsConnection *nc = NULL;
+  const gchar *json = "{\"channels\":[{\"name\":\"back\",\"receivers\":0,"
+      "\"watching\":false,\"source\":true,\"source_since\":1,\"seq\":1}]}";
+  gsize len = strlen (json);
+  guint8 *hb = g_malloc0 (32 + len);
+  GBytes *frame;
+  gint64 received;
+
+  wait_metric (a, "ds_relay_cluster_nodes", 1);
+  wait_metric (b, "ds_relay_cluster_nodes", 1);
+  source = client_connect_channel (a, "peer", "back");
+  client_send (source, make_signal (DS_FRAME_SIGNAL_SYNC, 1, "{\"n\":1}"));
+  receiver = client_connect_channel (b, "stream", "back");
+  frame = expect_frame (receiver, DS_FRAME_SIGNAL_SYNC);
+  g_bytes_unref (frame);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 2, "{\"n\":2}"));
+  skip_to_signal_n (receiver, DS_FRAME_SIGNAL_DIFF, 2);
+  received = metric (b, "ds_relay_cluster_catchups_total"
+      "{direction=\"received\"}");
+
+  /* A's heartbeat, numbered 1 (a restart) and at frame 1 */
+  hb[0] = 'd';
+  hb[1] = 's';
+  hb[2] = 1;
+  hb[3] = 5;
+  put_be (hb + 4, 0xa1, 8);
+  put_be (hb + 12, 1, 8);
+  put_be (hb + 20, len, 4);
+  put_be (hb + 26, 1, 2);
+  memcpy (hb + 32, json, len);
+  fail_unless_equals_int (natsConnection_ConnectTo (&nc, nats->url), NATS_OK);
+  fail_unless_equals_int (natsConnection_Publish (nc, "ds.nodes", hb,
+          (int) (32 + len)), NATS_OK);
+  natsConnection_Flush (nc);
+  /* B asks A for its state again, and goes on */
+  wait_metric (b, "ds_relay_cluster_catchups_total{direction=\"received\"}",
+      received + 1);
+  client_send (source, make_signal (DS_FRAME_SIGNAL_DIFF, 3, "{\"n\":3}"));
+  for (;;) {
+    DsHeader header;
+
+    frame = client_pop (receiver, WAIT_MS);
+    fail_unless (frame != NULL, "B did not get n = 3");
+    header = frame_header (frame);
+    if ((header.type == DS_FRAME_SIGNAL_DIFF ||
+            header.type == DS_FRAME_SIGNAL_SYNC) && signal_n (frame) == 3)
+      break;
+    g_bytes_unref (frame);
+  }
+  g_bytes_unref (frame);
+
+  natsConnection_Destroy (nc);
+  g_free (hb);
+  client_free (receiver);
+  client_free (source);
+  ds_test_relay_free (a);
+  ds_test_relay_free (b);
+  nats_server_free (nats);
+}
+
+GST_END_TEST;
+
 static Suite *
 cluster_suite (void)
 {
@@ -1654,6 +1726,7 @@ cluster_suite (void)
     tcase_add_test (tc, test_cluster_origin_grace);
     tcase_add_test (tc, test_cluster_keyframe_pending);
     tcase_add_test (tc, test_cluster_origin_again);
+    tcase_add_test (tc, test_cluster_origin_numbers_back);
     tcase_add_test (tc, test_cluster_fresh_origin);
     tcase_add_test (tc, test_cluster_join_race);
     tcase_add_test (tc, test_cluster_nats_cluster);
