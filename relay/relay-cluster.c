@@ -1326,23 +1326,6 @@ cluster_nodes_changed (RelayCluster * cluster)
   g_ptr_array_unref (taken);
 }
 
-/* A whole number 0..G_MAXUINT32 */
-static gboolean
-report_u32 (JsonObject * o, const gchar * name, guint32 * out)
-{
-  JsonNode *node = json_object_get_member (o, name);
-  gint64 v;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
-      json_node_get_value_type (node) != G_TYPE_INT64)
-    return FALSE;
-  v = json_node_get_int (node);
-  if (v < 0 || v > G_MAXUINT32)
-    return FALSE;
-  *out = (guint32) v;
-  return TRUE;
-}
-
 /* A heartbeat channel's "report", for its @receivers; FALSE (ignored)
  * when absent or out of bounds */
 static gboolean
@@ -1362,10 +1345,10 @@ cluster_parse_report (JsonObject * o, guint receivers, RelayReceiverFigures * f)
   memset (f, 0, sizeof (*f));
   f->receivers = receivers;
   f->congested = json_node_get_boolean (congested);
-  return report_u32 (r, "min", &f->kbps_min) &&
-      report_u32 (r, "median", &f->kbps_median) &&
-      report_u32 (r, "max", &f->kbps_max) &&
-      report_u32 (r, "dropped", &f->dropped) &&
+  return ds_json_object_get_u32 (r, "min", FALSE, &f->kbps_min) &&
+      ds_json_object_get_u32 (r, "median", FALSE, &f->kbps_median) &&
+      ds_json_object_get_u32 (r, "max", FALSE, &f->kbps_max) &&
+      ds_json_object_get_u32 (r, "dropped", FALSE, &f->dropped) &&
       f->kbps_min <= f->kbps_median && f->kbps_median <= f->kbps_max;
 }
 

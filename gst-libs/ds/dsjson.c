@@ -626,3 +626,46 @@ not_finite:
     return NULL;
   }
 }
+
+/**
+ * ds_json_object_get_u32:
+ * @object: a JSON object (from ds_json_parse())
+ * @name: the member
+ * @fraction_ok: whether a number with a fraction is taken (rounded)
+ * @out: (out): the value
+ *
+ * Reads a member that must be a number 0..%G_MAXUINT32: whole, unless
+ * @fraction_ok (then rounded to the nearest). NaN, negative, too large,
+ * another type or no such member: %FALSE and @out untouched.
+ *
+ * Returns: whether @out was set
+ */
+gboolean
+ds_json_object_get_u32 (JsonObject * object, const gchar * name,
+    gboolean fraction_ok, guint32 * out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  gint64 i;
+  gdouble d;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  switch (json_node_get_value_type (node)) {
+    case G_TYPE_INT64:
+      i = json_node_get_int (node);
+      if (i < 0 || i > G_MAXUINT32)
+        return FALSE;
+      *out = (guint32) i;
+      return TRUE;
+    case G_TYPE_DOUBLE:
+      d = json_node_get_double (node);
+      /* NaN fails both comparisons */
+      if (!fraction_ok || !(d >= 0.0 && d <= (gdouble) G_MAXUINT32))
+        return FALSE;
+      *out = (guint32) MIN (d + 0.5, (gdouble) G_MAXUINT32);
+      return TRUE;
+    default:
+      return FALSE;
+  }
+}

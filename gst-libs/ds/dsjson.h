@@ -62,6 +62,11 @@ JsonNode *      ds_json_parse             (const gchar * json,
                                            const DsJsonLimits * limits,
                                            GError ** error);
 
+gboolean        ds_json_object_get_u32    (JsonObject * object,
+                                           const gchar * name,
+                                           gboolean fraction_ok,
+                                           guint32 * out);
+
 G_END_DECLS
 
 #endif /* __DS_JSON_H__ */

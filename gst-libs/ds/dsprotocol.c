@@ -1070,38 +1070,6 @@ ds_receiver_report_to_frame (const DsReceiverReport * report, guint16 seq,
   return frame;
 }
 
-/* A member that is a number 0..G_MAXUINT32: whole unless @fraction_ok
- * (then rounded) */
-static gboolean
-report_member (JsonObject * object, const gchar * name,
-    gboolean fraction_ok, guint32 * out)
-{
-  JsonNode *node = json_object_get_member (object, name);
-  gint64 i;
-  gdouble d;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  switch (json_node_get_value_type (node)) {
-    case G_TYPE_INT64:
-      i = json_node_get_int (node);
-      if (i < 0 || i > G_MAXUINT32)
-        return FALSE;
-      *out = (guint32) i;
-      return TRUE;
-    case G_TYPE_DOUBLE:
-      d = json_node_get_double (node);
-      /* NaN fails both comparisons */
-      if (!fraction_ok || !(d >= 0.0 && d <= (gdouble) G_MAXUINT32))
-        return FALSE;
-      *out = (guint32) MIN (d + 0.5, (gdouble) G_MAXUINT32);
-      return TRUE;
-    default:
-      return FALSE;
-  }
-}
-
 /**
  * ds_receiver_report_parse:
  * @payload: (array length=len): a ReceiverReport payload
@@ -1155,11 +1123,11 @@ ds_receiver_report_parse (const guint8 * payload, gsize len,
   ok = kbps_node != NULL && JSON_NODE_HOLDS_OBJECT (kbps_node);
   if (ok) {
     kbps = json_node_get_object (kbps_node);
-    ok = report_member (object, "receivers", FALSE, &r.receivers) &&
-        report_member (object, "dropped", FALSE, &r.dropped) &&
-        report_member (kbps, "min", TRUE, &r.kbps_min) &&
-        report_member (kbps, "median", TRUE, &r.kbps_median) &&
-        report_member (kbps, "max", TRUE, &r.kbps_max) &&
+    ok = ds_json_object_get_u32 (object, "receivers", FALSE, &r.receivers) &&
+        ds_json_object_get_u32 (object, "dropped", FALSE, &r.dropped) &&
+        ds_json_object_get_u32 (kbps, "min", TRUE, &r.kbps_min) &&
+        ds_json_object_get_u32 (kbps, "median", TRUE, &r.kbps_median) &&
+        ds_json_object_get_u32 (kbps, "max", TRUE, &r.kbps_max) &&
         r.kbps_min <= r.kbps_median && r.kbps_median <= r.kbps_max;
   }
   json_node_unref (root);
