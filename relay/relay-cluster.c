@@ -219,6 +219,11 @@ relay_cluster_has_remote_source (RelayCluster * cluster, RelayChannel * channel)
   return FALSE;
 }
 
+void
+relay_cluster_add_remote_channels (RelayCluster * cluster, GHashTable * names)
+{
+}
+
 gboolean
 relay_cluster_catchup_pending (RelayCluster * cluster, RelayChannel * channel)
 {
@@ -1179,6 +1184,23 @@ relay_cluster_has_remote_source (RelayCluster * cluster, RelayChannel * channel)
       return TRUE;
   }
   return FALSE;
+}
+
+void
+relay_cluster_add_remote_channels (RelayCluster * cluster, GHashTable * names)
+{
+  GHashTableIter iter, chans;
+  gpointer value, key, nch;
+
+  g_hash_table_iter_init (&iter, cluster->nodes);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    RemoteNode *node = value;
+
+    g_hash_table_iter_init (&chans, node->channels);
+    while (g_hash_table_iter_next (&chans, &key, &nch))
+      if (((NodeChannel *) nch)->source)
+        g_hash_table_add (names, g_strdup (key));
+  }
 }
 
 gboolean

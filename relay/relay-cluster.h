@@ -93,6 +93,10 @@ void            relay_cluster_combine_figures (RelayCluster * cluster,
 /* Whether another node holds a source for @channel */
 gboolean        relay_cluster_has_remote_source (RelayCluster * cluster,
                                              RelayChannel * channel);
+/* Adds to @names (a set of names, owned by the caller) every channel
+ * whose source is on another node, whether or not this node has it */
+void            relay_cluster_add_remote_channels (RelayCluster * cluster,
+                                             GHashTable * names);
 /* Whether the catch-up for @channel is still on its way from the origin
  * node (a joiner gets it when it arrives) */
 gboolean        relay_cluster_catchup_pending (RelayCluster * cluster,

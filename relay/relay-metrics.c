@@ -80,6 +80,44 @@ add_channel_object (JsonBuilder * builder, RelayChannel * channel)
   json_builder_end_object (builder);
 }
 
+/* A channel whose source is on another node of the cluster and that
+ * this node has no client for: listed so that every node's list shows
+ * every channel (a viewer opened here gets it through NATS) */
+static void
+add_remote_channel_object (JsonBuilder * builder, const gchar * name)
+{
+  static const gchar *const zero[] = { "receivers", "signaling", "frames",
+    "bytes", "frames_out", "bytes_out", "dropped", "queued_bytes", NULL
+  };
+  static const gchar *const zero_after[] = { "signals", "cached_deltas",
+    "cache_bytes", NULL
+  };
+  guint i;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "source");
+  json_builder_add_boolean_value (builder, TRUE);
+  json_builder_set_member_name (builder, "remote_source");
+  json_builder_add_boolean_value (builder, TRUE);
+  for (i = 0; zero[i]; i++) {
+    json_builder_set_member_name (builder, zero[i]);
+    json_builder_add_int_value (builder, 0);
+  }
+  json_builder_set_member_name (builder, "last_frame_age_ms");
+  json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "schema");
+  json_builder_add_boolean_value (builder, FALSE);
+  for (i = 0; zero_after[i]; i++) {
+    json_builder_set_member_name (builder, zero_after[i]);
+    json_builder_add_int_value (builder, 0);
+  }
+  json_builder_set_member_name (builder, "ended");
+  json_builder_add_boolean_value (builder, FALSE);
+  json_builder_end_object (builder);
+}
+
 static gchar *
 builder_to_json (JsonBuilder * builder)
 {
@@ -102,17 +140,33 @@ gchar *
 relay_channels_json (DsRelay * relay)
 {
   JsonBuilder *builder = json_builder_new ();
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      NULL);
+  GHashTableIter iter;
+  gpointer key;
   GList *names, *l;
+
+  g_hash_table_iter_init (&iter, relay->channels);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_hash_table_add (set, g_strdup (key));
+  if (relay->cluster != NULL)
+    relay_cluster_add_remote_channels (relay->cluster, set);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "channels");
   json_builder_begin_array (builder);
-  names = g_hash_table_get_keys (relay->channels);
+  names = g_hash_table_get_keys (set);
   names = g_list_sort (names, (GCompareFunc) g_strcmp0);
-  for (l = names; l; l = l->next)
-    add_channel_object (builder, g_hash_table_lookup (relay->channels,
-            l->data));
+  for (l = names; l; l = l->next) {
+    RelayChannel *channel = g_hash_table_lookup (relay->channels, l->data);
+
+    if (channel != NULL)
+      add_channel_object (builder, channel);
+    else
+      add_remote_channel_object (builder, l->data);
+  }
   g_list_free (names);
+  g_hash_table_unref (set);
   json_builder_end_array (builder);
   json_builder_end_object (builder);
   return builder_to_json (builder);

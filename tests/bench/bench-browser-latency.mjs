@@ -3,6 +3,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //
 // bench-browser-latency.mjs [--frames 300] [--warmup-ms 2000] [--rounds 1]
+//                           [--joins N [--rejoin]]
 //
 // Per-frame latency of 1080p30 H.264 from the source buffer to the
 // picture the browser viewer draws (issue 14 target: p95 <= 60 ms).
@@ -43,6 +44,11 @@
 // WebSocket constructor ("connect"): to the first picture drawn, and to
 // "current", the first picture drawn whose unit is the newest the page
 // had received at that moment; and the pictures drawn until then.
+// With --rejoin as well, each page first joins as above, then its
+// WebSocket is closed at a random point of the GOP and the join timed is
+// the viewer's own reconnect: a page whose renderer process, decoder and
+// memory are warm (a new page pays its process's first-touch page faults,
+// 3-4 ms per MB on this VM, see docs/benchmarks.md).
 //
 // Env: DS_RELAY, DS_BUILD_ROOT (bench-encoded and the plugins),
 // DS_CHROMIUM (default /usr/bin/chromium).
@@ -67,6 +73,7 @@ const FRAMES = option('--frames', 300);
 const WARMUP_MS = option('--warmup-ms', 2000);
 const ROUNDS = option('--rounds', 1);
 const JOINS = option('--joins', 0);
+const REJOIN = process.argv.includes('--rejoin');
 
 function quantile (values, q) {
   const v = [...values].sort((a, b) => a - b);
@@ -74,6 +81,27 @@ function quantile (values, q) {
 }
 
 const fmt = (x) => x.toFixed(1).padStart(6);
+
+// Minor page faults of every Chromium process now (field 10 of
+// /proc/PID/stat): a page touched for the first time. Their cost is the
+// machine's: 3-4 ms per MB (about 14 µs a 4 KiB page) on this VM.
+function chromiumFaults () {
+  let n = 0;
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid))
+      continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (!/chrom/i.test(stat.slice(stat.indexOf('(') + 1, close)))
+        continue;
+      n += Number(stat.slice(close + 2).split(' ')[7]);
+    } catch (e) {
+      /* gone meanwhile */
+    }
+  }
+  return n;
+}
 const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // One page: @way 'auto' (the viewer's choice) or 'drawImage' (copyTo
@@ -167,6 +195,7 @@ const median = (v) => v.length ? quantile(v, 0.5) : NaN;
 // One joiner: @way 'burst' (the viewer as it is) or 'each' (every decoded
 // picture drawn); returns { first, current, drawn, catchUp } or null
 async function join (browser, relay, way) {
+  let faults = chromiumFaults();
   const page = await browser.context.newPage();
   try {
     await page.addInitScript((drawEach) => {
@@ -178,6 +207,7 @@ async function join (browser, relay, way) {
         constructor (...args) {
           window.__connect = performance.now();
           super(...args);
+          window.__ws = this;
           this.addEventListener('message', (e) => {
             if (!(e.data instanceof ArrayBuffer) || e.data.byteLength < 16)
               return;
@@ -230,6 +260,23 @@ async function join (browser, relay, way) {
       return false;
     };
     await waitInPage(page, done, null, 10000);
+    if (REJOIN) {
+      /* the same page joins again: the viewer's own reconnect after a
+       * lost connection (the renderer, its decoder and memory warm) */
+      await page.waitForTimeout(Math.random() * 2000);
+      faults = chromiumFaults();
+      await page.evaluate(() => {
+        window.__arrived = [];
+        window.__drawn = [];
+        window.__ws.close();
+      });
+      await waitInPage(page, () => window.__arrived.length > 0, null, 10000);
+      await page.evaluate(() => {
+        window.__drawn = window.__drawn.filter(([, t]) => t >= window.__connect);
+      });
+      await waitInPage(page, done, null, 10000);
+    }
+    faults = chromiumFaults() - faults;
     const r = await page.evaluate(() => ({
       connect: window.__connect, drawn: window.__drawn, arrived: window.__arrived,
       video: dsViewer.video,
@@ -256,6 +303,7 @@ async function join (browser, relay, way) {
       current: current - r.connect,
       drawn,
       firstArrived: r.arrived[0][1] - r.connect,
+      faults,
       video: r.video,
     };
   } catch (e) {
@@ -278,7 +326,8 @@ async function joins (browser, relay) {
     figures[way].current.push(j.current);
     const v = j.video;
     console.log(`join ${String(n).padStart(2)} (${way.padEnd(5)}): first unit ${fmt(j.firstArrived)} ms, ` +
-      `first picture ${fmt(j.first)} ms, current ${fmt(j.current)} ms, ${j.drawn} drawn until then ` +
+      `first picture ${fmt(j.first)} ms, current ${fmt(j.current)} ms, ${j.drawn} drawn until then, ` +
+      `${(j.faults * 4 / 1024).toFixed(0)} MB first touched ` +
       `| decoded ${v.decoded}, late ${v.late}, dropped ${v.dropped}, queue drops ${v.queueDrops}, ` +
       `decode (EWMA) ${v.decodeMs === null ? '-' : v.decodeMs.toFixed(1)} ms, ${v.drawWay}`);
   }

@@ -143,10 +143,11 @@ test('FramePresenter: held until due on the audio clock, late ones dropped, as t
   delete globalThis.requestAnimationFrame;
 });
 
-test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, then frames as they come', () => {
+test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, then frames as they come', (t) => {
   const ticks = [];
   globalThis.document = { hidden: false };
   globalThis.requestAnimationFrame = (fn) => ticks.push(fn);
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const run = () => ticks.splice(0).forEach((fn) => fn());
   const drawn = [];
   const stats = { presented: 0, late: 0, held: 0, synced: 0, unsynced: 0 };
@@ -159,10 +160,17 @@ test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, th
     backlog: (f) => inFlight.filter((ms) => ms * 1000 > f.timestamp).length,
   });
   // the keyframe and 29 units since, decoded at once: none drawn while
-  // newer ones come, the newest when the burst ends
+  // newer ones come (not even at a display frame: drawing would hold up
+  // the decoder), the newest when the burst ends; only the newest is
+  // kept meanwhile
   inFlight = Array.from({ length: 30 }, (_, i) => i * 33);
   const burst = inFlight.map((ms) => new FakeFrame(ms));
-  burst.forEach((f) => p.push(f));
+  burst.slice(0, 10).forEach((f) => p.push(f));
+  run();
+  assert.deepEqual(drawn, []);
+  assert.ok(burst.slice(0, 9).every((f) => f.closed), 'only the newest is held');
+  assert.equal(burst[9].closed, false);
+  burst.slice(10).forEach((f) => p.push(f));
   assert.deepEqual(drawn, [29 * 33]);
   assert.ok(burst.every((f) => f.closed));
   assert.equal(stats.late, 29);
@@ -171,14 +179,29 @@ test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, th
   inFlight = [];
   p.push(new FakeFrame(1000));
   assert.deepEqual(drawn, [957, 1000]);
-  // a burst cut short (the decoder dropped its last units): the next
-  // display frame shows the newest decoded
-  inFlight = [1033, 1066, 1100];
+  // a long burst shows its newest every 200 ms; one cut short (the
+  // decoder dropped its last units) shows its newest 200 ms after
+  inFlight = [1033, 1066, 1100, 1133];
   p.push(new FakeFrame(1033));
-  assert.deepEqual(drawn, [957, 1000]);
+  t.mock.timers.tick(150);
+  p.push(new FakeFrame(1066));
   run();
-  assert.deepEqual(drawn, [957, 1000, 1033]);
-  assert.equal(stats.presented, 3);
+  assert.deepEqual(drawn, [957, 1000]);
+  t.mock.timers.tick(50);
+  assert.deepEqual(drawn, [957, 1000, 1066]);
+  p.push(new FakeFrame(1100));
+  t.mock.timers.tick(199);
+  assert.deepEqual(drawn, [957, 1000, 1066]);
+  t.mock.timers.tick(1);
+  assert.deepEqual(drawn, [957, 1000, 1066, 1100]);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(drawn, [957, 1000, 1066, 1100]);
+  assert.equal(stats.presented, 4);
+  // the next live frame ends it
+  inFlight = [];
+  p.push(new FakeFrame(1166));
+  assert.deepEqual(drawn, [957, 1000, 1066, 1100, 1166]);
+  assert.equal(p.burst, false);
   delete globalThis.document;
   delete globalThis.requestAnimationFrame;
 });

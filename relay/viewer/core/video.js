@@ -494,6 +494,9 @@ export class VideoPlayer {
 const MAX_CLOCK_DISTANCE_MS = 1000;
 /* frames held at most, waiting for their time */
 const MAX_HELD_FRAMES = 30;
+/* while a joiner's catch-up burst is decoded, its newest picture is
+ * shown at most this often (and this long after the burst stalls) */
+const BURST_DRAW_MS = 200;
 
 export class FramePresenter {
   /**
@@ -513,6 +516,29 @@ export class FramePresenter {
     this.held = [];
     this.ticking = false;
     this.burst = false;         /* what is held is a burst's, not due ones */
+    this.burstTimer = 0;
+  }
+
+  /* BURST_DRAW_MS into a burst: its newest frame so far is shown */
+  burstTick () {
+    this.burstTimer = 0;
+    if (!this.burst)
+      return;
+    const last = this.held.pop();
+    this.held = [];
+    if (!last) {
+      this.burst = false;       /* nothing since: the burst is over */
+      return;
+    }
+    this.present(last, null);
+    this.burstTimer = setTimeout(() => this.burstTick(), BURST_DRAW_MS);
+  }
+
+  endBurst () {
+    this.burst = false;
+    if (this.burstTimer)
+      clearTimeout(this.burstTimer);
+    this.burstTimer = 0;
   }
 
   push (frame) {
@@ -521,13 +547,24 @@ export class FramePresenter {
     if (c === null || Math.abs(ts - c) > MAX_CLOCK_DISTANCE_MS) {
       if (this.backlog(frame) > 0) {
         /* a burst (the units since the keyframe a joiner decodes): newer
-         * frames follow at once, so only the newest is drawn, at the next
-         * display frame or when the burst ends, not each of them */
-        if (!this.burst)
+         * frames follow at once, so only the newest is kept and nothing
+         * is drawn until the burst ends. Drawing takes the page's main
+         * thread (20-60 ms a 1080p picture without a GPU), and a
+         * browser's decoder is handed each queued unit from that thread
+         * (Chromium: one at a time): frames drawn during the burst
+         * stall its decoding (docs/benchmarks.md, issue 14). The newest
+         * is shown every BURST_DRAW_MS meanwhile, and that long after
+         * the burst stalls (the decoder dropped its last units). */
+        if (!this.burst) {
           this.flush();
-        this.burst = true;
-        this.held.push(frame);
-        this.schedule();
+          this.burst = true;
+          this.burstTimer = setTimeout(() => this.burstTick(), BURST_DRAW_MS);
+        }
+        for (const f of this.held) {
+          this.stats.late++;
+          f.close();
+        }
+        this.held = [frame];
         return;
       }
       /* no sound to follow: every frame as it comes, after the held ones
@@ -565,8 +602,10 @@ export class FramePresenter {
   }
 
   tick () {
+    if (this.burst)
+      return;                   /* burstTick() shows a burst's frames */
     const c = this.clock();
-    if (c === null || this.burst) {
+    if (c === null) {
       this.flush();
       return;
     }
@@ -607,7 +646,7 @@ export class FramePresenter {
 
   /** Shows the held frames' newest now (the rest are late) */
   flush () {
-    this.burst = false;
+    this.endBurst();
     if (this.held.length === 0)
       return;
     const last = this.held.pop();
@@ -627,6 +666,6 @@ export class FramePresenter {
       f.close();
     }
     this.held = [];
-    this.burst = false;
+    this.endBurst();
   }
 }

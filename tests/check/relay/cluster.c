@@ -336,6 +336,45 @@ check_channel_source (DsTestRelay * relay, const gchar * name,
   g_free (path);
 }
 
+/* Waits until GET /channels on @relay lists @name, with "source" and
+ * "remote_source" true and @receivers receivers on this node */
+static void
+wait_listed (DsTestRelay * relay, const gchar * name, gint receivers)
+{
+  gint64 end = g_get_monotonic_time () + WAIT_MS * 1000;
+
+  for (;;) {
+    JsonParser *parser = json_parser_new ();
+    gchar *body = NULL;
+    gboolean found = FALSE;
+
+    if (ds_test_relay_http_get (relay, "/channels", &body) == 200 &&
+        json_parser_load_from_data (parser, body, -1, NULL)) {
+      JsonArray *list =
+          json_object_get_array_member (json_node_get_object
+          (json_parser_get_root (parser)), "channels");
+      guint i;
+
+      for (i = 0; i < json_array_get_length (list); i++) {
+        JsonObject *o = json_array_get_object_element (list, i);
+
+        if (g_strcmp0 (json_object_get_string_member (o, "name"), name))
+          continue;
+        found = json_object_get_boolean_member (o, "source") &&
+            json_object_get_boolean_member (o, "remote_source") &&
+            json_object_get_int_member (o, "receivers") == receivers;
+      }
+    }
+    g_object_unref (parser);
+    g_free (body);
+    if (found)
+      return;
+    fail_unless (g_get_monotonic_time () < end,
+        "/channels does not list %s with a remote source", name);
+    pump (50);
+  }
+}
+
 GST_START_TEST (test_cluster_frames)
 {
   NatsServer *nats = nats_server_start ();
@@ -370,6 +409,9 @@ GST_START_TEST (test_cluster_frames)
   wait_metric (a, "ds_relay_channel_frames_in_total{channel=\"x\"}", 21);
   pump (300);
   fail_unless_equals_int64 (published (a, "x"), 0);
+  /* B has no client for it, yet lists it: every node's list is the
+   * cluster's (a viewer opened there plays it) */
+  wait_listed (b, "x", 0);
 
   receiver = client_connect_channel (b, "stream", "x");
   /* B's heartbeat: the count reaches the source on A */
