@@ -34,6 +34,11 @@ import { decompress as zstdDecompress } from '../vendor/fzstd.mjs';
 const KEYFRAME_RETRY_MIN_MS = 250;
 const KEYFRAME_RETRY_MAX_MS = 4000;
 const STATS_INTERVAL_MS = 500;
+/* after the catch-up: Pings sent to measure the first RTT shown, the
+ * lowest answer of them shown (onMessage) */
+const PROBE_PINGS = 3;
+const PROBE_SPACING_MS = 150;
+const PROBE_WAIT_MS = 2000;
 /* how often the page asks the relay whether the channel has a source
  * (GET /channels/{name}), while it shows no live picture */
 const SOURCE_POLL_MS = 2000;
@@ -309,12 +314,41 @@ class ViewerPage {
     this.input.sendResize();
     this.framesSinceOpen = 0;
     this.firstPong = true;
+    this.probing = 0;           /* probe answers still to come */
+    this.probeMin = null;       /* the lowest probe answer so far */
+    clearTimeout(this.probeTimer);
     this.opened++;
     this.openedRelay = state.relay;
     this.pollDelay = SOURCE_POLL_MS;
     this.pollSource();
     this.updateNotice();
     this.showStatus();
+  }
+
+  /* @n Pings PROBE_SPACING_MS apart on connection @opened (none once
+   * it has closed) */
+  probe (opened, n) {
+    if (opened !== this.opened || !this.state.connected)
+      return;
+    if (n <= 0) {
+      /* an answer the relay never sent (it drops what it cannot take)
+       * does not keep the reading away */
+      this.probeTimer = setTimeout(() => this.probeDone(), PROBE_WAIT_MS);
+      return;
+    }
+    this.connection.sendPing();
+    setTimeout(() => this.probe(opened, n - 1), PROBE_SPACING_MS);
+  }
+
+  /* the probes are answered: the lowest answer is the RTT shown */
+  probeDone () {
+    clearTimeout(this.probeTimer);
+    this.probing = 0;
+    if (this.probeMin !== null) {
+      this.state.latency = this.probeMin;
+      this.probeMin = null;
+      this.scheduleStatus();
+    }
   }
 
   onClose () {
@@ -406,11 +440,25 @@ class ViewerPage {
         /* the relay answers the Ping sent on open behind the catch-up it
          * queued first (a whole picture, megabytes perhaps), which we
          * decoded and drew before reading the answer: that reading is
-         * the catch-up's, not the network's. Ask again at once. */
+         * the catch-up's, not the network's. And while a new page
+         * starts (its first pictures decoded and drawn, its layout) an
+         * answer waits for the page, not the network: 100-150 ms in a
+         * new page, 2-5 ms later. So PROBE_PINGS Pings go out,
+         * PROBE_SPACING_MS apart, and the lowest answer is shown once
+         * they are all answered (or PROBE_WAIT_MS after the last). */
         if (this.framesSinceOpen > 0) {
-          this.connection.sendPing();
+          this.probing = PROBE_PINGS;
+          this.probe(this.opened, PROBE_PINGS);
           return;
         }
+      }
+      if (this.probing > 0) {
+        this.probing--;
+        if (rtt < 60000 && (this.probeMin === null || rtt < this.probeMin))
+          this.probeMin = rtt;
+        if (this.probing === 0)
+          this.probeDone();
+        return;
       }
       if (rtt < 60000) {
         state.latency = rtt;

@@ -121,9 +121,13 @@ export class MockRelay {
       f.channel = channel;
       if (f.type === T.PING && !(f.flags & 1)) {
         // echo to the sender alone; with firstPingDelay set, the first
-        // echo of a connection comes that much later (behind a catch-up)
-        const delay = !ws.pinged ? this.firstPingDelay || 0 : 0;
-        ws.pinged = true;
+        // echo of a connection comes that much later (behind a catch-up);
+        // with pingDelays, the n-th echo of a connection comes
+        // pingDelays[n] ms later (0 past its end)
+        const n = ws.pings || 0;
+        ws.pings = n + 1;
+        const delay = this.pingDelays ? this.pingDelays[n] || 0
+          : n === 0 ? this.firstPingDelay || 0 : 0;
         if (delay)
           setTimeout(() => ws.readyState === 1 && ws.send(data), delay);
         else
