@@ -148,6 +148,11 @@ relay_settings_clear (RelaySettings * s)
   g_clear_pointer (&s->cluster_user, g_free);
   g_clear_pointer (&s->cluster_password, g_free);
   g_clear_pointer (&s->cluster_token, g_free);
+  g_clear_pointer (&s->publish_token_file, g_free);
+  g_clear_pointer (&s->subscribe_token_file, g_free);
+  g_clear_pointer (&s->view_token_file, g_free);
+  g_clear_pointer (&s->cluster_password_file, g_free);
+  g_clear_pointer (&s->cluster_token_file, g_free);
   g_clear_pointer (&s->cluster_ca, g_free);
   g_clear_pointer (&s->cluster_cert, g_free);
   g_clear_pointer (&s->cluster_key, g_free);
@@ -201,6 +206,68 @@ relay_check_viewer_relay (const gchar * url, GError ** error)
         "--viewer-relay \"%s\": %s", url, why);
     return FALSE;
   }
+  return TRUE;
+}
+
+/* The largest secret file read: tokens and passwords are short */
+#define MAX_SECRET_FILE_BYTES 4096
+
+/* --OPTION-file @path: the secret in it, without one trailing newline
+ * (CR LF too), into *@value; the value must not also be given as --OPTION
+ * (@option), must not be empty and must hold no control character (it
+ * goes into HTTP headers, URLs and the NATS protocol). Keeps secrets out
+ * of the command line, which every user of the machine can read in /proc
+ * (systemd: LoadCredential= and %d, docs/cluster.md). */
+static gboolean
+relay_read_secret_file (const gchar * option, const gchar * path,
+    gchar ** value, GError ** error)
+{
+  GMappedFile *file;
+  const gchar *data;
+  gsize len, i;
+  GError *err = NULL;
+
+  if (path == NULL)
+    return TRUE;
+  if (*value != NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--%s and --%s-file: give one of them", option, option);
+    return FALSE;
+  }
+  file = g_mapped_file_new (path, FALSE, &err);
+  if (file == NULL) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--%s-file: %s", option, err->message);
+    g_error_free (err);
+    return FALSE;
+  }
+  data = g_mapped_file_get_contents (file);
+  len = g_mapped_file_get_length (file);
+  if (len > MAX_SECRET_FILE_BYTES) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--%s-file \"%s\": %" G_GSIZE_FORMAT " bytes, at most %d (a token "
+        "or password, not a key file)", option, path, len,
+        MAX_SECRET_FILE_BYTES);
+    g_mapped_file_unref (file);
+    return FALSE;
+  }
+  if (len > 0 && data[len - 1] == '\n')
+    len--;
+  if (len > 0 && data[len - 1] == '\r')
+    len--;
+  for (i = 0; i < len; i++)
+    if ((guchar) data[i] < 0x20 || data[i] == 0x7f)
+      break;
+  if (len == 0 || i < len) {
+    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        "--%s-file \"%s\": %s", option, path, len == 0 ? "empty" :
+        "a control character (a line break, NUL ...) before its end: one "
+        "line, the secret alone");
+    g_mapped_file_unref (file);
+    return FALSE;
+  }
+  *value = g_strndup (data, len);
+  g_mapped_file_unref (file);
   return TRUE;
 }
 
@@ -410,6 +477,15 @@ main (int argc, char **argv)
     {"view-token", 0, 0, G_OPTION_ARG_STRING, &s->view_token,
           "Read-only token for /stream/: such receivers are view-only",
         "TOKEN"},
+    {"publish-token-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &s->publish_token_file,
+        "--publish-token read from FILE (one line), kept off the command "
+          "line", "FILE"},
+    {"subscribe-token-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &s->subscribe_token_file, "--subscribe-token read from FILE",
+        "FILE"},
+    {"view-token-file", 0, 0, G_OPTION_ARG_FILENAME, &s->view_token_file,
+        "--view-token read from FILE", "FILE"},
     {"view-only", 0, 0, G_OPTION_ARG_NONE, &s->view_only,
         "Every receiver is view-only: its input is dropped", NULL},
     {"allowed-origin", 0, 0, G_OPTION_ARG_STRING_ARRAY, &s->allowed_origins,
@@ -502,6 +578,11 @@ main (int argc, char **argv)
         "NATS password of --cluster-user", "PASSWORD"},
     {"cluster-token", 0, 0, G_OPTION_ARG_STRING, &s->cluster_token,
         "NATS token", "TOKEN"},
+    {"cluster-password-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &s->cluster_password_file, "--cluster-password read from FILE",
+        "FILE"},
+    {"cluster-token-file", 0, 0, G_OPTION_ARG_FILENAME,
+        &s->cluster_token_file, "--cluster-token read from FILE", "FILE"},
     {"cluster-ca", 0, 0, G_OPTION_ARG_FILENAME, &s->cluster_ca,
         "PEM CA certificates: TLS to NATS, verified against them", "FILE"},
     {"cluster-cert", 0, 0, G_OPTION_ARG_FILENAME, &s->cluster_cert,
@@ -559,6 +640,17 @@ main (int argc, char **argv)
   s->max_signal_keys = max_signal_keys;
   s->max_picture_pixels = max_picture_pixels;
   s->max_channel_cache_bytes = max_channel_cache_bytes;
+  if (!relay_read_secret_file ("publish-token", s->publish_token_file,
+          &s->publish_token, &error)
+      || !relay_read_secret_file ("subscribe-token", s->subscribe_token_file,
+          &s->subscribe_token, &error)
+      || !relay_read_secret_file ("view-token", s->view_token_file,
+          &s->view_token, &error)
+      || !relay_read_secret_file ("cluster-password",
+          s->cluster_password_file, &s->cluster_password, &error)
+      || !relay_read_secret_file ("cluster-token", s->cluster_token_file,
+          &s->cluster_token, &error))
+    goto bad_option;
   if (!relay_check_settings (s, &error))
     goto bad_option;
 

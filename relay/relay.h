@@ -88,6 +88,12 @@ typedef struct
   gchar *cluster_user;
   gchar *cluster_password;
   gchar *cluster_token;
+  /* --OPTION-file: where the secrets above came from (ds-relay.c) */
+  gchar *publish_token_file;
+  gchar *subscribe_token_file;
+  gchar *view_token_file;
+  gchar *cluster_password_file;
+  gchar *cluster_token_file;
   gchar *cluster_ca;
   gchar *cluster_cert;
   gchar *cluster_key;

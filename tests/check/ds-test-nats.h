@@ -46,6 +46,8 @@ typedef struct
   guint port;
   guint cluster_port;
   gchar *url;
+  /* set before nats_server_spawn (): clients must log in with them */
+  const gchar *user, *password, *token;
 } NatsServer;
 
 static G_GNUC_UNUSED const gchar *
@@ -113,6 +115,15 @@ nats_server_spawn (NatsServer * server, const guint * routes, guint n_routes)
   g_ptr_array_add (argv, g_strdup ("127.0.0.1"));
   g_ptr_array_add (argv, g_strdup ("-p"));
   g_ptr_array_add (argv, g_strdup_printf ("%u", server->port));
+  if (server->user) {
+    g_ptr_array_add (argv, g_strdup ("--user"));
+    g_ptr_array_add (argv, g_strdup (server->user));
+    g_ptr_array_add (argv, g_strdup ("--pass"));
+    g_ptr_array_add (argv, g_strdup (server->password));
+  } else if (server->token) {
+    g_ptr_array_add (argv, g_strdup ("--auth"));
+    g_ptr_array_add (argv, g_strdup (server->token));
+  }
   if (server->cluster_port) {
     GString *list = g_string_new (NULL);
 

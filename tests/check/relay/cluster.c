@@ -34,6 +34,7 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
@@ -308,6 +309,70 @@ GST_START_TEST (test_cluster_health)
   ds_test_relay_free (relay);
   nats_server_free (nats);
   g_free (url);
+}
+
+GST_END_TEST;
+
+/* The NATS password and token read from files (--cluster-password-file,
+ * --cluster-token-file): the node logs in with them; a wrong one keeps
+ * it out (/healthz 503) */
+GST_START_TEST (test_cluster_secret_files)
+{
+  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
+  gchar *good = g_build_filename (dir, "good", NULL);
+  gchar *bad = g_build_filename (dir, "bad", NULL);
+  const gchar *modes[] = { "password", "token" };
+  guint m;
+
+  fail_unless (g_file_set_contents (good, "s3cret-from-file\n", -1, NULL));
+  fail_unless (g_file_set_contents (bad, "not-it\n", -1, NULL));
+  for (m = 0; m < G_N_ELEMENTS (modes); m++) {
+    gboolean password = m == 0;
+    NatsServer *nats = g_new0 (NatsServer, 1);
+    const gchar *args[8] = { "--cluster", NULL, };
+    DsTestRelay *in, *out;
+    gint64 end;
+
+    if (password) {
+      nats->user = "relay";
+      nats->password = "s3cret-from-file";
+    } else {
+      nats->token = "s3cret-from-file";
+    }
+    nats_server_spawn (nats, NULL, 0);
+    args[1] = nats->url;
+    args[2] = password ? "--cluster-user" : "--cluster-token-file";
+    args[3] = password ? "relay" : good;
+    args[4] = password ? "--cluster-password-file" : NULL;
+    args[5] = good;
+    in = ds_test_relay_startv_full (args, TRUE);
+    fail_unless (in != NULL, "%s from a file: not connected", modes[m]);
+    fail_unless_equals_int (metric (in, "ds_relay_cluster_connected"), 1);
+
+    if (password)
+      args[5] = bad;
+    else
+      args[3] = bad;
+    out = ds_test_relay_startv_full (args, FALSE);
+    fail_unless (out != NULL);
+    end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+    while (g_get_monotonic_time () < end) {
+      fail_unless_equals_int (ds_test_relay_http_get (out, "/healthz", NULL),
+          503);
+      g_usleep (100 * 1000);
+    }
+    fail_unless_equals_int (metric (out, "ds_relay_cluster_connected"), 0);
+
+    ds_test_relay_free (out);
+    ds_test_relay_free (in);
+    nats_server_free (nats);
+  }
+  g_unlink (good);
+  g_unlink (bad);
+  g_rmdir (dir);
+  g_free (good);
+  g_free (bad);
+  g_free (dir);
 }
 
 GST_END_TEST;
@@ -1761,6 +1826,7 @@ cluster_suite (void)
 #ifdef DS_HAVE_NATS
   if (nats_tests_run ()) {
     tcase_add_test (tc, test_cluster_health);
+    tcase_add_test (tc, test_cluster_secret_files);
     tcase_add_test (tc, test_cluster_frames);
     tcase_add_test (tc, test_cluster_catchup);
     tcase_add_test (tc, test_cluster_takeover);

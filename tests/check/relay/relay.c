@@ -1238,6 +1238,48 @@ GST_START_TEST (test_auth)
 
 GST_END_TEST;
 
+/* --publish-token-file and --subscribe-token-file: the secret from the
+ * file (its one line, without the newline), not from the command line */
+GST_START_TEST (test_auth_token_files)
+{
+  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
+  gchar *pub = g_build_filename (dir, "pub", NULL);
+  gchar *sub = g_build_filename (dir, "sub", NULL);
+  DsTestRelay *relay;
+  TestClient *client;
+
+  fail_unless (g_file_set_contents (pub, "p-from-file\n", -1, NULL));
+  fail_unless (g_file_set_contents (sub, "s-from-file\r\n", -1, NULL));
+  relay = ds_test_relay_start_ok ("--publish-token-file", pub,
+      "--subscribe-token-file", sub, NULL);
+
+  client = client_connect (relay, "/peer/auth", NULL);
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/peer/auth", "p-from-file\n");
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth", "p-from-file");
+  fail_unless_equals_int (client->status, 401);
+  client_free (client);
+  client = client_connect (relay, "/peer/auth", "p-from-file");
+  fail_unless (client->conn != NULL);
+  client_free (client);
+  client = client_connect (relay, "/stream/auth", "s-from-file");
+  fail_unless (client->conn != NULL);
+  client_free (client);
+  ds_test_relay_free (relay);
+
+  g_unlink (pub);
+  g_unlink (sub);
+  g_rmdir (dir);
+  g_free (pub);
+  g_free (sub);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_channel_names)
 {
   DsTestRelay *relay = ds_test_relay_start_ok (NULL);
@@ -1700,12 +1742,40 @@ GST_START_TEST (test_bad_options)
     {"--viewer-relay", "ws://n1:9101/stream/demo", NULL},
     {"--viewer-relay", "ws://n1:9101/\"><script>", NULL},
     {"--viewer-relay", "ws://", NULL},
+    /* secret files: missing, empty, two lines, a NUL, too large (a key
+     * file by mistake), and with the option itself */
+    {"--publish-token-file", "/nonexistent-secret", NULL},
+    {"--subscribe-token-file", "@empty", NULL},
+    {"--view-token-file", "@two-lines", NULL},
+    {"--cluster-token-file", "@nul", NULL},
+    {"--cluster-password-file", "@large", NULL},
+    {"--publish-token-file", "@good", "--publish-token"},
+  };
+  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
+  const gchar *files[][2] = {
+    {"empty", "\n"}, {"two-lines", "a\nb\n"}, {"nul", "a\0b"},
+    {"large", NULL}, {"good", "x\n"},
   };
   guint i;
 
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    gchar *path = g_build_filename (dir, files[i][0], NULL);
+    gchar *large = g_strnfill (5000, 'k');
+
+    if (files[i][1] == NULL)
+      fail_unless (g_file_set_contents (path, large, -1, NULL));
+    else
+      fail_unless (g_file_set_contents (path, files[i][1],
+              strcmp (files[i][0], "nul") == 0 ? 3 : -1, NULL));
+    g_free (large);
+    g_free (path);
+  }
+
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
-    const gchar *argv[5] = { g_getenv ("DS_RELAY"), cases[i][0], cases[i][1],
-      NULL, NULL
+    gchar *value = cases[i][1] && cases[i][1][0] == '@' ?
+        g_build_filename (dir, cases[i][1] + 1, NULL) : g_strdup (cases[i][1]);
+    const gchar *argv[6] = { g_getenv ("DS_RELAY"), cases[i][0], value,
+      cases[i][2], cases[i][2] ? "y" : NULL, NULL
     };
     gchar *err = NULL;
     gint status = 0;
@@ -1719,8 +1789,20 @@ GST_START_TEST (test_bad_options)
     /* one line */
     fail_unless (err != NULL && strchr (err, '\n') == err + strlen (err) - 1,
         "not one line: %s", err);
+    /* a secret file's contents never reach the message */
+    fail_if (strstr (err, "kkkk") || strstr (err, "a\nb"), "%s", err);
+    GST_INFO ("%s %s: %s", cases[i][0], cases[i][1], err);
     g_free (err);
+    g_free (value);
   }
+  for (i = 0; i < G_N_ELEMENTS (files); i++) {
+    gchar *path = g_build_filename (dir, files[i][0], NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  g_rmdir (dir);
+  g_free (dir);
 }
 
 GST_END_TEST;
@@ -3421,6 +3503,7 @@ relay_suite (void)
   tcase_add_test (tc, test_source_grace);
   tcase_add_test (tc, test_idle_removal);
   tcase_add_test (tc, test_auth);
+  tcase_add_test (tc, test_auth_token_files);
   tcase_add_test (tc, test_channel_names);
   tcase_add_test (tc, test_limits);
   tcase_add_test (tc, test_malformed_frames);
