@@ -32,12 +32,17 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <glib-unix.h>
+#include <glib/gstdio.h>
 
 #include <ds/dsprotocol.h>
 #include <ds/dssignal.h>
@@ -222,10 +227,11 @@ static gboolean
 relay_read_secret_file (const gchar * option, const gchar * path,
     gchar ** value, GError ** error)
 {
-  GMappedFile *file;
-  const gchar *data;
-  gsize len, i;
-  GError *err = NULL;
+  gchar buf[MAX_SECRET_FILE_BYTES + 1];
+  const gchar *why = NULL;
+  struct stat st;
+  gsize len = 0, i;
+  gint fd, saved = 0;
 
   if (path == NULL)
     return TRUE;
@@ -234,40 +240,61 @@ relay_read_secret_file (const gchar * option, const gchar * path,
         "--%s and --%s-file: give one of them", option, option);
     return FALSE;
   }
-  file = g_mapped_file_new (path, FALSE, &err);
-  if (file == NULL) {
+  /* not blocking in open() on a FIFO nobody writes to; a pipe (a
+   * process substitution, /dev/stdin) is read to its end */
+  fd = g_open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd < 0) {
+    saved = errno;
+  } else if (fstat (fd, &st) != 0) {
+    saved = errno;
+  } else if (!S_ISREG (st.st_mode) && !S_ISFIFO (st.st_mode)) {
+    why = "not a file or a pipe";
+  } else if (fcntl (fd, F_SETFL, 0) != 0) {
+    saved = errno;
+  } else {
+    while (len < sizeof (buf)) {
+      gssize n = read (fd, buf + len, sizeof (buf) - len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0) {
+        saved = errno;
+        break;
+      }
+      if (n == 0)
+        break;
+      len += n;
+    }
+    if (saved == 0 && len > MAX_SECRET_FILE_BYTES)
+      why = "more than " G_STRINGIFY (MAX_SECRET_FILE_BYTES) " bytes (a token "
+          "or password, not a key file)";
+  }
+  if (fd >= 0)
+    close (fd);
+  if (saved != 0)
+    why = g_strerror (saved);
+  if (why == NULL) {
+    if (len > 0 && buf[len - 1] == '\n')
+      len--;
+    if (len > 0 && buf[len - 1] == '\r')
+      len--;
+    for (i = 0; i < len; i++)
+      if ((guchar) buf[i] < 0x20 || buf[i] == 0x7f)
+        break;
+    if (len == 0)
+      why = "empty";
+    else if (i < len)
+      why = "a control character (a line break, NUL ...) before its end: "
+          "one line, the secret alone";
+  }
+  if (why != NULL) {
     g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--%s-file: %s", option, err->message);
-    g_error_free (err);
+        "--%s-file \"%s\": %s", option, path, why);
+    explicit_bzero (buf, sizeof (buf));
     return FALSE;
   }
-  data = g_mapped_file_get_contents (file);
-  len = g_mapped_file_get_length (file);
-  if (len > MAX_SECRET_FILE_BYTES) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--%s-file \"%s\": %" G_GSIZE_FORMAT " bytes, at most %d (a token "
-        "or password, not a key file)", option, path, len,
-        MAX_SECRET_FILE_BYTES);
-    g_mapped_file_unref (file);
-    return FALSE;
-  }
-  if (len > 0 && data[len - 1] == '\n')
-    len--;
-  if (len > 0 && data[len - 1] == '\r')
-    len--;
-  for (i = 0; i < len; i++)
-    if ((guchar) data[i] < 0x20 || data[i] == 0x7f)
-      break;
-  if (len == 0 || i < len) {
-    g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-        "--%s-file \"%s\": %s", option, path, len == 0 ? "empty" :
-        "a control character (a line break, NUL ...) before its end: one "
-        "line, the secret alone");
-    g_mapped_file_unref (file);
-    return FALSE;
-  }
-  *value = g_strndup (data, len);
-  g_mapped_file_unref (file);
+  *value = g_strndup (buf, len);
+  explicit_bzero (buf, sizeof (buf));
   return TRUE;
 }
 
@@ -714,7 +741,7 @@ main (int argc, char **argv)
   relay_channels_free (&relay);
   g_main_loop_unref (relay.loop);
   relay_settings_clear (s);
-  return 0;
+  return relay.exit_code;
 
   /* ERRORS */
 bad_option:

@@ -1506,6 +1506,14 @@ relay_channels_init (DsRelay * relay, RelayClock * clock)
 }
 
 void
+relay_exit (DsRelay * relay, gint code)
+{
+  relay->exit_code = code;
+  if (relay->loop != NULL)
+    g_main_loop_quit (relay->loop);
+}
+
+void
 relay_channels_free (DsRelay * relay)
 {
   GHashTableIter iter;

@@ -90,6 +90,10 @@ void            relay_channels_init         (DsRelay * relay,
 /* At exit, once no client is left: frees every channel, the table and
  * the counters */
 void            relay_channels_free         (DsRelay * relay);
+/* A failure the relay cannot serve through: logged by the caller; the
+ * main loop ends and ds-relay exits with @code */
+void            relay_exit                  (DsRelay * relay,
+                                             gint code);
 
 /* 1-64 of [A-Za-z0-9._-] */
 gboolean        relay_channel_name_is_valid (const gchar * name);

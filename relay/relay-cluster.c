@@ -225,6 +225,13 @@ relay_cluster_add_remote_channels (RelayCluster * cluster, GHashTable * names)
 }
 
 gboolean
+relay_cluster_name_has_remote_source (RelayCluster * cluster,
+    const gchar * name)
+{
+  return FALSE;
+}
+
+gboolean
 relay_cluster_catchup_pending (RelayCluster * cluster, RelayChannel * channel)
 {
   return FALSE;
@@ -412,6 +419,7 @@ struct _RelayCluster
   gint connected;               /* atomic */
   guint queue_drops;            /* atomic */
   gboolean was_connected;       /* main loop's view, for the log */
+  gchar *last_error;            /* libnats's, as last logged */
 
   gint64 publish_all_until;     /* monotonic */
 
@@ -1171,7 +1179,14 @@ relay_cluster_combine_figures (RelayCluster * cluster, RelayChannel * channel,
 gboolean
 relay_cluster_has_remote_source (RelayCluster * cluster, RelayChannel * channel)
 {
-  const gchar *name = relay_channel_get_name (channel);
+  return relay_cluster_name_has_remote_source (cluster,
+      relay_channel_get_name (channel));
+}
+
+gboolean
+relay_cluster_name_has_remote_source (RelayCluster * cluster,
+    const gchar * name)
+{
   GHashTableIter iter;
   gpointer value;
 
@@ -1804,6 +1819,65 @@ cluster_message (RelayCluster * cluster, natsMsg * msg)
   }
 }
 
+/* Why libnats is not connected, as it says, logged when it changes */
+static void
+cluster_log_last_error (RelayCluster * cluster)
+{
+  const char *text = NULL;
+
+  natsConnection_GetLastError (cluster->conn, &text);
+  if (text == NULL || text[0] == '\0' ||
+      g_strcmp0 (text, cluster->last_error) == 0)
+    return;
+  g_free (cluster->last_error);
+  cluster->last_error = g_strdup (text);
+  relay_log ("cluster: NATS: %s", text);
+}
+
+static gboolean cluster_set_options (RelayCluster * cluster, GError ** error);
+
+/* Connects once, without retries, with this node's options: why that
+ * fails (NATS's own words: "Authorization Violation" ...) */
+static gchar *
+cluster_connect_once (RelayCluster * cluster)
+{
+  natsOptions *saved = cluster->options, *options;
+  natsConnection *conn = NULL;
+  natsStatus status;
+  const char *text;
+  gchar *why;
+  gboolean ok;
+
+  /* the same options, built again, without retries or callbacks */
+  cluster->options = NULL;
+  ok = cluster_set_options (cluster, NULL);
+  options = cluster->options;
+  cluster->options = saved;
+  if (!ok ||
+      natsOptions_SetRetryOnFailedConnect (options, false, NULL,
+          NULL) != NATS_OK ||
+      natsOptions_SetClosedCB (options, NULL, NULL) != NATS_OK ||
+      natsOptions_SetDisconnectedCB (options, NULL, NULL) != NATS_OK ||
+      natsOptions_SetReconnectedCB (options, NULL, NULL) != NATS_OK) {
+    natsOptions_Destroy (options);
+    return g_strdup ("no reason given");
+  }
+  status = natsConnection_Connect (&conn, options);
+  text = nats_GetLastError (NULL);
+  if (status == NATS_OK)
+    why = g_strdup ("closed, then accepted it");
+  else if (text != NULL && text[0] != '\0') {
+    /* without libnats's "(conn.c:1905): " */
+    const gchar *end = text[0] == '(' ? strstr (text, "): ") : NULL;
+
+    why = g_strdup (end ? end + 3 : text);
+  } else
+    why = g_strdup (natsStatus_GetText (status));
+  natsConnection_Destroy (conn);
+  natsOptions_Destroy (options);
+  return why;
+}
+
 /* Connection state, logged on the main loop */
 static void
 cluster_connection_event (RelayCluster * cluster, EventType type)
@@ -1811,6 +1885,22 @@ cluster_connection_event (RelayCluster * cluster, EventType type)
   gboolean connected = type == EVENT_CONNECTED;
   gchar url[256] = "";
 
+  if (type == EVENT_CLOSED && g_atomic_int_get (&cluster->connects) == 0) {
+    /* libnats gave up before it ever connected (it keeps trying a
+     * server it cannot reach): the server refused this node, a mistake
+     * no retry mends. What libnats keeps of it is "No server available";
+     * one more try without retries tells why */
+    gchar *why = cluster_connect_once (cluster);
+
+    relay_log ("cluster: NATS refused this node: %s: check --cluster-user "
+        "and --cluster-password, or --cluster-token, and the TLS options; "
+        "exiting", why);
+    g_free (why);
+    relay_exit (cluster->relay, 1);
+    return;
+  }
+  if (connected)
+    g_clear_pointer (&cluster->last_error, g_free);
   if (connected == cluster->was_connected)
     return;
   cluster->was_connected = connected;
@@ -1927,6 +2017,8 @@ cluster_tick_cb (gpointer user_data)
 
   if (now - cluster->last_heartbeat >= HEARTBEAT_INTERVAL_US)
     cluster_send_heartbeat (cluster);
+  if (!g_atomic_int_get (&cluster->connected))
+    cluster_log_last_error (cluster);
 
   g_hash_table_iter_init (&iter, cluster->nodes);
   while (g_hash_table_iter_next (&iter, NULL, &value)) {
@@ -2126,7 +2218,13 @@ relay_cluster_new (DsRelay * relay, GError ** error)
 
   if (natsConnection_Subscribe (&cluster->nodes_sub, cluster->conn,
           cluster->nodes_subject, on_message, cluster) != NATS_OK) {
-    nats_check (NATS_ERR, "subscribing to the heartbeats", error);
+    /* closed already: NATS refused this node (its credentials) */
+    gchar *why = cluster_connect_once (cluster);
+
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "NATS refused this node: %s: check --cluster-user and "
+        "--cluster-password, or --cluster-token, and the TLS options", why);
+    g_free (why);
     goto failed;
   }
   subject = g_strdup_printf ("%s.*", cluster->inbox_prefix);
@@ -2189,6 +2287,7 @@ relay_cluster_free (RelayCluster * cluster)
   g_free (cluster->inbox_prefix);
   g_free (cluster->nodes_subject);
   g_free (cluster->prefix);
+  g_free (cluster->last_error);
   g_free (cluster);
 }
 

@@ -93,6 +93,9 @@ void            relay_cluster_combine_figures (RelayCluster * cluster,
 /* Whether another node holds a source for @channel */
 gboolean        relay_cluster_has_remote_source (RelayCluster * cluster,
                                              RelayChannel * channel);
+/* The same by the channel's @name (a channel this node may not have) */
+gboolean        relay_cluster_name_has_remote_source (RelayCluster * cluster,
+                                             const gchar * name);
 /* Adds to @names (a set of names, owned by the caller) every channel
  * whose source is on another node, whether or not this node has it */
 void            relay_cluster_add_remote_channels (RelayCluster * cluster,

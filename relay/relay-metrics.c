@@ -178,10 +178,14 @@ relay_channel_json (DsRelay * relay, const gchar * name)
   RelayChannel *channel = g_hash_table_lookup (relay->channels, name);
   JsonBuilder *builder;
 
-  if (channel == NULL)
+  if (channel == NULL && (relay->cluster == NULL ||
+          !relay_cluster_name_has_remote_source (relay->cluster, name)))
     return NULL;
   builder = json_builder_new ();
-  add_channel_object (builder, channel);
+  if (channel != NULL)
+    add_channel_object (builder, channel);
+  else
+    add_remote_channel_object (builder, name);
   return builder_to_json (builder);
 }
 

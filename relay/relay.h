@@ -110,6 +110,7 @@ typedef struct
   gboolean serves_loopback;     /* listens on a loopback or any address */
   gboolean serves_any;          /* listens on 0.0.0.0 or :: */
   GMainLoop *loop;
+  gint exit_code;                /* main()'s status once the loop ends */
   GHashTable *channels;         /* name -> RelayChannel */
   guint n_clients;
   guint n_clients_peak;         /* since the last trim */

@@ -40,7 +40,7 @@
 // pages, one after the other, each after a random wait of 0-2 s (a random
 // point of the 2 s GOP), alternately as the viewer is (a catch-up burst
 // draws its newest picture) and with the presenter drawing every decoded
-// picture (its backlog hook answering 0, as before). From the page's
+// picture (its behind hook answering 0, as before). From the page's
 // WebSocket constructor ("connect"): to the first picture drawn, and to
 // "current", the first picture drawn whose unit is the newest the page
 // had received at that moment; and the pictures drawn until then.
@@ -82,27 +82,55 @@ function quantile (values, q) {
 
 const fmt = (x) => x.toFixed(1).padStart(6);
 
-// Minor page faults of every Chromium process now (field 10 of
-// /proc/PID/stat): a page touched for the first time. Their cost is the
-// machine's: 3-4 ms per MB (about 14 µs a 4 KiB page) on this VM.
-function chromiumFaults () {
-  let n = 0;
+// Minor page faults (a page touched for the first time: field 10 of
+// /proc/PID/stat) of each process of the bench's Chromium now (the one
+// started with its --user-data-dir @profile, and its descendants), by
+// pid. Their cost is the machine's: 3-4 ms per MB (about 14 µs a 4 KiB
+// page) on this VM.
+function chromiumFaults (profile) {
+  const procs = new Map(); // pid -> { ppid, faults, root }
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid))
       continue;
     try {
       const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      if (!/chrom/i.test(stat.slice(stat.indexOf('(') + 1, close)))
-        continue;
-      n += Number(stat.slice(close + 2).split(' ')[7]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      procs.set(Number(pid), {
+        ppid: Number(fields[1]),
+        faults: Number(fields[7]),
+        root: cmdline.includes(`--user-data-dir=${profile}`) && !cmdline.includes('--type='),
+      });
     } catch (e) {
       /* gone meanwhile */
     }
   }
+  const inTree = (pid) => {
+    for (let p = pid, n = 0; p > 1 && n < 64; n++) {
+      const info = procs.get(p);
+      if (!info)
+        return false;
+      if (info.root)
+        return true;
+      p = info.ppid;
+    }
+    return false;
+  };
+  const out = new Map();
+  for (const [pid, info] of procs)
+    if (inTree(pid))
+      out.set(pid, info.faults);
+  return out;
+}
+
+// The faults since @before (chromiumFaults()) of the processes alive now:
+// a process that exited meanwhile is not counted
+function faultsSince (profile, before) {
+  let n = 0;
+  for (const [pid, faults] of chromiumFaults(profile))
+    n += faults - (before.get(pid) || 0);
   return n;
 }
-const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // One page: @way 'auto' (the viewer's choice) or 'drawImage' (copyTo
 // hidden from the page: every frame through drawImage, as the viewer
@@ -195,7 +223,7 @@ const median = (v) => v.length ? quantile(v, 0.5) : NaN;
 // One joiner: @way 'burst' (the viewer as it is) or 'each' (every decoded
 // picture drawn); returns { first, current, drawn, catchUp } or null
 async function join (browser, relay, way) {
-  let faults = chromiumFaults();
+  let faults = chromiumFaults(browser.profile);
   const page = await browser.context.newPage();
   try {
     await page.addInitScript((drawEach) => {
@@ -240,7 +268,7 @@ async function join (browser, relay, way) {
             set: (h) => {
               hooks = h;
               if (drawEach)
-                h.presenter.backlog = () => 0;
+                h.presenter.behind = () => 0;
             },
           });
         },
@@ -264,19 +292,21 @@ async function join (browser, relay, way) {
       /* the same page joins again: the viewer's own reconnect after a
        * lost connection (the renderer, its decoder and memory warm) */
       await page.waitForTimeout(Math.random() * 2000);
-      faults = chromiumFaults();
+      faults = chromiumFaults(browser.profile);
       await page.evaluate(() => {
         window.__arrived = [];
         window.__drawn = [];
         window.__ws.close();
       });
       await waitInPage(page, () => window.__arrived.length > 0, null, 10000);
+      /* what was drawn before the new connection's first unit came is
+       * the old connection's */
       await page.evaluate(() => {
-        window.__drawn = window.__drawn.filter(([, t]) => t >= window.__connect);
+        window.__drawn = window.__drawn.filter(([, t]) => t >= window.__arrived[0][1]);
       });
       await waitInPage(page, done, null, 10000);
     }
-    faults = chromiumFaults() - faults;
+    faults = faultsSince(browser.profile, faults);
     const r = await page.evaluate(() => ({
       connect: window.__connect, drawn: window.__drawn, arrived: window.__arrived,
       video: dsViewer.video,

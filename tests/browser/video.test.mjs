@@ -93,9 +93,16 @@ class FakeFrame {
   }
 
   close () {
+    assert.equal(this.closed, false, `frame ${this.timestamp / 1000} closed twice`);
     this.closed = true;
   }
 }
+
+// a draw hook that refuses closed frames
+const drawInto = (list) => (f) => {
+  assert.equal(f.closed, false, `frame ${f.timestamp / 1000} drawn after close`);
+  list.push(f.timestamp / 1000);
+};
 
 test('FramePresenter: held until due on the audio clock, late ones dropped, as they come without sound', () => {
   const ticks = [];
@@ -152,12 +159,13 @@ test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, th
   const drawn = [];
   const stats = { presented: 0, late: 0, held: 0, synced: 0, unsynced: 0 };
   let inFlight = [];            // timestamps (ms) the decoder still has
+  let clock = null;
   const p = new video.FramePresenter({
-    draw: (f) => drawn.push(f.timestamp / 1000),
-    clock: () => null,
+    draw: drawInto(drawn),
+    clock: () => clock,
     stats,
     onPresented: () => {},
-    backlog: (f) => inFlight.filter((ms) => ms * 1000 > f.timestamp).length,
+    behind: (f) => Math.max(0, ...inFlight.map((ms) => ms - f.timestamp / 1000)),
   });
   // the keyframe and 29 units since, decoded at once: none drawn while
   // newer ones come (not even at a display frame: drawing would hold up
@@ -167,50 +175,87 @@ test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, th
   const burst = inFlight.map((ms) => new FakeFrame(ms));
   burst.slice(0, 10).forEach((f) => p.push(f));
   run();
+  assert.equal(ticks.length, 0, 'no display-frame callbacks during a burst');
   assert.deepEqual(drawn, []);
   assert.ok(burst.slice(0, 9).every((f) => f.closed), 'only the newest is held');
   assert.equal(burst[9].closed, false);
+  // the last three (66 ms and less behind) end it, drawn as they come
   burst.slice(10).forEach((f) => p.push(f));
-  assert.deepEqual(drawn, [29 * 33]);
+  assert.deepEqual(drawn, [27 * 33, 28 * 33, 29 * 33]);
   assert.ok(burst.every((f) => f.closed));
-  assert.equal(stats.late, 29);
-  assert.equal(stats.presented, 1);
+  assert.equal(stats.late, 27);
+  assert.equal(stats.presented, 3);
   // live frames: each as it comes
   inFlight = [];
   p.push(new FakeFrame(1000));
-  assert.deepEqual(drawn, [957, 1000]);
+  assert.deepEqual(drawn, [891, 924, 957, 1000]);
+  // a decoder that always holds a frame or two is not in a burst
+  inFlight = [1033, 1066];
+  const steady = [new FakeFrame(1010), new FakeFrame(1020)];
+  steady.forEach((f) => p.push(f));
+  assert.deepEqual(drawn.slice(-2), [1010, 1020]);
   // a long burst shows its newest every 200 ms; one cut short (the
-  // decoder dropped its last units) shows its newest 200 ms after
-  inFlight = [1033, 1066, 1100, 1133];
-  p.push(new FakeFrame(1033));
+  // decoder dropped its last units) shows its newest within 200 ms
+  inFlight = [1500];
+  const long = [1033, 1066, 1100].map((ms) => new FakeFrame(ms));
+  p.push(long[0]);
   t.mock.timers.tick(150);
-  p.push(new FakeFrame(1066));
+  p.push(long[1]);
   run();
-  assert.deepEqual(drawn, [957, 1000]);
+  assert.deepEqual(drawn.slice(-1), [1020]);
   t.mock.timers.tick(50);
-  assert.deepEqual(drawn, [957, 1000, 1066]);
-  p.push(new FakeFrame(1100));
+  assert.deepEqual(drawn.slice(-1), [1066]);
+  p.push(long[2]);
   t.mock.timers.tick(199);
-  assert.deepEqual(drawn, [957, 1000, 1066]);
+  assert.deepEqual(drawn.slice(-1), [1066]);
   t.mock.timers.tick(1);
-  assert.deepEqual(drawn, [957, 1000, 1066, 1100]);
+  assert.deepEqual(drawn.slice(-1), [1100]);
+  const before = drawn.length;
   t.mock.timers.tick(1000);
-  assert.deepEqual(drawn, [957, 1000, 1066, 1100]);
-  assert.equal(stats.presented, 4);
-  // the next live frame ends it
+  assert.equal(drawn.length, before);
+  assert.ok(long.every((f) => f.closed));
+  assert.equal(p.burst, false, 'over once nothing came for 200 ms');
+  // the next live frame is drawn as it comes
   inFlight = [];
   p.push(new FakeFrame(1166));
-  assert.deepEqual(drawn, [957, 1000, 1066, 1100, 1166]);
-  assert.equal(p.burst, false);
+  assert.deepEqual(drawn.slice(-1), [1166]);
+  // a burst cleared (a new connection) draws nothing later
+  inFlight = [3000];
+  const cut = new FakeFrame(2000);
+  p.push(cut);
+  p.clear();
+  assert.equal(cut.closed, true);
+  t.mock.timers.tick(1000);
+  assert.deepEqual(drawn.slice(-1), [1166]);
+  // with sound: the due frames of a burst are a burst's too
+  clock = 5000;
+  inFlight = [4900];
+  const due = [4000, 4033, 4066].map((ms) => new FakeFrame(ms));
+  due.forEach((f) => p.push(f));
+  run();
+  assert.deepEqual(drawn.slice(-1), [1166], 'drawn while the burst decodes');
+  assert.ok(due.slice(0, 2).every((f) => f.closed));
+  inFlight = [];
+  const live = new FakeFrame(4990);
+  p.push(live);
+  run();
+  assert.deepEqual(drawn.slice(-2), [4066, 4990]);
+  assert.ok(due.every((f) => f.closed) && live.closed);
   delete globalThis.document;
   delete globalThis.requestAnimationFrame;
 });
 
-test('VideoPlayer.inFlight: units after a timestamp still in the decoder', () => {
+test('VideoPlayer.behind: how far the units still in the decoder reach', () => {
   const player = new video.VideoPlayer({}, { onFrame () {}, onUnsupported () {}, onNeedKeyframe () {} });
   [0, 33000, 66000, 100000].forEach((ts) => player.decodeStart.set(ts, 0));
-  assert.equal(player.inFlight(33000), 2);
-  assert.equal(player.inFlight(100000), 0);
+  assert.equal(player.behind(33000), 67);
+  assert.equal(player.behind(100000), 0);
+  // a frame out: the units before it that did not come out were dropped
+  let got = null;
+  player.onFrame = (f) => { got = f; };
+  player.output(new FakeFrame(66));
+  assert.equal(got.timestamp, 66000);
+  assert.deepEqual([...player.decodeStart.keys()], [100000]);
 });
 
 // The worklet processor under stand-ins of AudioWorkletGlobalScope

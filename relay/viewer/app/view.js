@@ -146,7 +146,7 @@ class ViewerPage {
     this.presenter = new FramePresenter({
       draw: (frame) => this.display.drawVideoFrame(frame),
       clock: () => this.audio.clockMs(),
-      backlog: (frame) => this.video.inFlight(frame.timestamp),
+      behind: (frame) => this.video.behind(frame.timestamp),
       stats: state.video,
       onPresented: (ts, clock) => {
         state.video.lastTimestamp = ts;
@@ -354,6 +354,9 @@ class ViewerPage {
   onClose () {
     const state = this.state;
     state.connected = false;
+    clearTimeout(this.probeTimer);
+    this.probing = 0;
+    this.probeMin = null;
     if (this.openedRelay) {
       state.lostRelay = this.openedRelay;
       this.openedRelay = null;
@@ -440,17 +443,17 @@ class ViewerPage {
         /* the relay answers the Ping sent on open behind the catch-up it
          * queued first (a whole picture, megabytes perhaps), which we
          * decoded and drew before reading the answer: that reading is
-         * the catch-up's, not the network's. And while a new page
+         * the catch-up's, not the network's (without a catch-up it is
+         * one of the samples). And while a new page
          * starts (its first pictures decoded and drawn, its layout) an
          * answer waits for the page, not the network: 100-150 ms in a
          * new page, 2-5 ms later. So PROBE_PINGS Pings go out,
          * PROBE_SPACING_MS apart, and the lowest answer is shown once
          * they are all answered (or PROBE_WAIT_MS after the last). */
-        if (this.framesSinceOpen > 0) {
-          this.probing = PROBE_PINGS;
-          this.probe(this.opened, PROBE_PINGS);
-          return;
-        }
+        this.probing = PROBE_PINGS;
+        this.probeMin = this.framesSinceOpen > 0 || rtt >= 60000 ? null : rtt;
+        this.probe(this.opened, PROBE_PINGS);
+        return;
       }
       if (this.probing > 0) {
         this.probing--;

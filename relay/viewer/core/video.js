@@ -452,20 +452,26 @@ export class VideoPlayer {
       const ms = performance.now() - t0;
       stats.decodeMs = stats.decodeMs === null ? ms : stats.decodeMs * 0.9 + ms * 0.1;
     }
+    /* frames come out in decode order: units before this one that
+     * have not come out were dropped by the decoder */
+    for (const ts of this.decodeStart.keys())
+      if (ts <= frame.timestamp)
+        this.decodeStart.delete(ts);
     if (this.decodeStart.size > 64)
       this.decodeStart.clear();
     stats.decoded++;
     this.onFrame(frame);
   }
 
-  /** Units after @timestamp (µs) given to the decoder whose frames have
-   * not come out yet (older ones the decoder dropped do not count) */
-  inFlight (timestamp) {
-    let n = 0;
+  /** How far (ms of stream time) the units given to the decoder whose
+   * frames have not come out yet reach past @timestamp (µs): 0 when none
+   * is after it. A joiner's catch-up burst: up to the GOP's length. */
+  behind (timestamp) {
+    let newest = timestamp;
     for (const ts of this.decodeStart.keys())
-      if (ts > timestamp)
-        n++;
-    return n;
+      if (ts > newest)
+        newest = ts;
+    return (newest - timestamp) / 1000;
   }
 
   error (e) {
@@ -495,8 +501,15 @@ const MAX_CLOCK_DISTANCE_MS = 1000;
 /* frames held at most, waiting for their time */
 const MAX_HELD_FRAMES = 30;
 /* while a joiner's catch-up burst is decoded, its newest picture is
- * shown at most this often (and this long after the burst stalls) */
+ * shown at most this often (and within this long after the burst
+ * stalls) */
 const BURST_DRAW_MS = 200;
+/* a burst: the decoder holds more than BURST_START_MS of stream time
+ * past the frame it outputs, until it holds less than BURST_END_MS (a
+ * decoder that always holds a frame or two, or a few at 60 fps, is not
+ * in a burst) */
+const BURST_START_MS = 150;
+const BURST_END_MS = 75;
 
 export class FramePresenter {
   /**
@@ -504,15 +517,16 @@ export class FramePresenter {
    * stream timestamp (ms) the listener hears now, or null without sound;
    * @stats: { presented, late, held, synced, unsynced }; @onPresented(ts,
    * clock): after each frame shown (clock null when not synced);
-   * @backlog(frame): how many frames after it the decoder is about to
-   * output (a joiner's catch-up burst), optional
+   * @behind(frame): how far (ms of stream time) the units the decoder
+   * is about to output reach past this frame (VideoPlayer.behind(): a
+   * joiner's catch-up burst), optional
    */
-  constructor ({ draw, clock, stats, onPresented, backlog }) {
+  constructor ({ draw, clock, stats, onPresented, behind }) {
     this.draw = draw;
     this.clock = clock;
     this.stats = stats;
     this.onPresented = onPresented;
-    this.backlog = backlog || (() => 0);
+    this.behind = behind || (() => 0);
     this.held = [];
     this.ticking = false;
     this.burst = false;         /* what is held is a burst's, not due ones */
@@ -530,8 +544,8 @@ export class FramePresenter {
       this.burst = false;       /* nothing since: the burst is over */
       return;
     }
-    this.present(last, null);
     this.burstTimer = setTimeout(() => this.burstTick(), BURST_DRAW_MS);
+    this.present(last, null);
   }
 
   endBurst () {
@@ -544,29 +558,33 @@ export class FramePresenter {
   push (frame) {
     const c = this.clock();
     const ts = frame.timestamp / 1000;
-    if (c === null || Math.abs(ts - c) > MAX_CLOCK_DISTANCE_MS) {
-      if (this.backlog(frame) > 0) {
-        /* a burst (the units since the keyframe a joiner decodes): newer
-         * frames follow at once, so only the newest is kept and nothing
-         * is drawn until the burst ends. Drawing takes the page's main
-         * thread (20-60 ms a 1080p picture without a GPU), and a
-         * browser's decoder is handed each queued unit from that thread
-         * (Chromium: one at a time): frames drawn during the burst
-         * stall its decoding (docs/benchmarks.md, issue 14). The newest
-         * is shown every BURST_DRAW_MS meanwhile, and that long after
-         * the burst stalls (the decoder dropped its last units). */
-        if (!this.burst) {
-          this.flush();
-          this.burst = true;
-          this.burstTimer = setTimeout(() => this.burstTick(), BURST_DRAW_MS);
-        }
-        for (const f of this.held) {
-          this.stats.late++;
-          f.close();
-        }
-        this.held = [frame];
-        return;
+    const unsynced = c === null || Math.abs(ts - c) > MAX_CLOCK_DISTANCE_MS;
+    const behind = this.behind(frame);
+    if ((unsynced || ts <= c) &&
+        behind > (this.burst ? BURST_END_MS : BURST_START_MS)) {
+      /* a burst (the units since the keyframe a joiner decodes): newer
+       * frames follow at once, so only the newest is kept and nothing
+       * is drawn until the burst ends. Drawing takes the page's main
+       * thread (20-60 ms a 1080p picture without a GPU), and a
+       * browser's decoder is handed each queued unit from that thread
+       * (Chromium: one at a time): frames drawn during the burst
+       * stall its decoding (docs/benchmarks.md, issue 14). The newest
+       * is shown every BURST_DRAW_MS meanwhile, and within that long
+       * after the burst stalls (the decoder dropped its last units).
+       * With sound, the frames due or late are a burst's too. */
+      if (!this.burst) {
+        this.flush();
+        this.burst = true;
+        this.burstTimer = setTimeout(() => this.burstTick(), BURST_DRAW_MS);
       }
+      for (const f of this.held) {
+        this.stats.late++;
+        f.close();
+      }
+      this.held = [frame];
+      return;
+    }
+    if (unsynced) {
       /* no sound to follow: every frame as it comes, after the held ones
        * (a burst's held ones are older than this one: not drawn) */
       if (this.burst)
@@ -587,7 +605,7 @@ export class FramePresenter {
   }
 
   schedule () {
-    if (this.ticking || this.held.length === 0)
+    if (this.ticking || this.burst || this.held.length === 0)
       return;
     this.ticking = true;
     const tick = () => {

@@ -29,7 +29,7 @@ export async function launch ({ width = 1000, height = 700, args = [] } = {}) {
     await context.close().catch(() => {});
     fs.rmSync(profile, { recursive: true, force: true });
   };
-  return { context, close };
+  return { context, close, profile };
 }
 
 /** Polls fn() in the page until it returns a truthy value. */

@@ -1245,21 +1245,23 @@ GST_START_TEST (test_auth_token_files)
   gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
   gchar *pub = g_build_filename (dir, "pub", NULL);
   gchar *sub = g_build_filename (dir, "sub", NULL);
+  gchar *view = g_build_filename (dir, "view", NULL);
   DsTestRelay *relay;
   TestClient *client;
 
   fail_unless (g_file_set_contents (pub, "p-from-file\n", -1, NULL));
   fail_unless (g_file_set_contents (sub, "s-from-file\r\n", -1, NULL));
+  fail_unless (g_file_set_contents (view, "v-from-file", -1, NULL));
   relay = ds_test_relay_start_ok ("--publish-token-file", pub,
-      "--subscribe-token-file", sub, NULL);
+      "--subscribe-token-file", sub, "--view-token-file", view, NULL);
 
   client = client_connect (relay, "/peer/auth", NULL);
   fail_unless_equals_int (client->status, 401);
   client_free (client);
-  client = client_connect (relay, "/peer/auth", "p-from-file\n");
+  client = client_connect (relay, "/stream/auth", "p-from-file");
   fail_unless_equals_int (client->status, 401);
   client_free (client);
-  client = client_connect (relay, "/stream/auth", "p-from-file");
+  client = client_connect (relay, "/peer/auth", "v-from-file");
   fail_unless_equals_int (client->status, 401);
   client_free (client);
   client = client_connect (relay, "/peer/auth", "p-from-file");
@@ -1268,13 +1270,18 @@ GST_START_TEST (test_auth_token_files)
   client = client_connect (relay, "/stream/auth", "s-from-file");
   fail_unless (client->conn != NULL);
   client_free (client);
+  client = client_connect (relay, "/stream/auth", "v-from-file");
+  fail_unless (client->conn != NULL);
+  client_free (client);
   ds_test_relay_free (relay);
 
   g_unlink (pub);
   g_unlink (sub);
+  g_unlink (view);
   g_rmdir (dir);
   g_free (pub);
   g_free (sub);
+  g_free (view);
   g_free (dir);
 }
 
@@ -1742,31 +1749,43 @@ GST_START_TEST (test_bad_options)
     {"--viewer-relay", "ws://n1:9101/stream/demo", NULL},
     {"--viewer-relay", "ws://n1:9101/\"><script>", NULL},
     {"--viewer-relay", "ws://", NULL},
-    /* secret files: missing, empty, two lines, a NUL, too large (a key
-     * file by mistake), and with the option itself */
+    /* secret files (what the error must say after the name): missing,
+     * empty, a newline alone, two lines, a NUL, too large (a key file by
+     * mistake), a directory, and with the option itself */
     {"--publish-token-file", "/nonexistent-secret", NULL},
-    {"--subscribe-token-file", "@empty", NULL},
-    {"--view-token-file", "@two-lines", NULL},
-    {"--cluster-token-file", "@nul", NULL},
-    {"--cluster-password-file", "@large", NULL},
+    {"--subscribe-token-file", "@zero", NULL},
+    {"--view-token-file", "@newline", NULL},
+    {"--publish-token-file", "@two-lines", NULL},
+    {"--subscribe-token-file", "@nul", NULL},
+    {"--publish-token-file", "@large", NULL},
+    {"--publish-token-file", "@", NULL},
     {"--publish-token-file", "@good", "--publish-token"},
   };
+  const gchar *expect[] = {
+    NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    "No such file", "empty", "empty", "control character",
+    "control character", "more than 4096 bytes", "not a file or a pipe",
+    "give one of them",
+  };
   gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
+  /* every secret byte is a '#' (never in a temporary path): none may
+   * show in a message */
   const gchar *files[][2] = {
-    {"empty", "\n"}, {"two-lines", "a\nb\n"}, {"nul", "a\0b"},
-    {"large", NULL}, {"good", "x\n"},
+    {"zero", ""}, {"newline", "\n"}, {"two-lines", "##\n##\n"},
+    {"nul", "##\0##"}, {"large", NULL}, {"good", "##\n"},
   };
   guint i;
 
+  fail_unless_equals_int (G_N_ELEMENTS (expect), G_N_ELEMENTS (cases));
   for (i = 0; i < G_N_ELEMENTS (files); i++) {
     gchar *path = g_build_filename (dir, files[i][0], NULL);
-    gchar *large = g_strnfill (5000, 'k');
+    gchar *large = g_strnfill (5000, '#');
 
     if (files[i][1] == NULL)
       fail_unless (g_file_set_contents (path, large, -1, NULL));
     else
       fail_unless (g_file_set_contents (path, files[i][1],
-              strcmp (files[i][0], "nul") == 0 ? 3 : -1, NULL));
+              strcmp (files[i][0], "nul") == 0 ? 5 : -1, NULL));
     g_free (large);
     g_free (path);
   }
@@ -1789,8 +1808,11 @@ GST_START_TEST (test_bad_options)
     /* one line */
     fail_unless (err != NULL && strchr (err, '\n') == err + strlen (err) - 1,
         "not one line: %s", err);
+    if (expect[i] != NULL)
+      fail_unless (strstr (err, expect[i]) != NULL, "%s %s: %s", cases[i][0],
+          cases[i][1], err);
     /* a secret file's contents never reach the message */
-    fail_if (strstr (err, "kkkk") || strstr (err, "a\nb"), "%s", err);
+    fail_if (strchr (err, '#') != NULL, "%s", err);
     GST_INFO ("%s %s: %s", cases[i][0], cases[i][1], err);
     g_free (err);
     g_free (value);
