@@ -81,6 +81,7 @@ function quantile (values, q) {
 }
 
 const fmt = (x) => x.toFixed(1).padStart(6);
+const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 // Minor page faults (a page touched for the first time: field 10 of
 // /proc/PID/stat) of each process of the bench's Chromium now (the one

@@ -245,17 +245,62 @@ test('FramePresenter: a joiner\'s catch-up burst draws only its newest frame, th
   delete globalThis.requestAnimationFrame;
 });
 
-test('VideoPlayer.behind: how far the units still in the decoder reach', () => {
-  const player = new video.VideoPlayer({}, { onFrame () {}, onUnsupported () {}, onNeedKeyframe () {} });
-  [0, 33000, 66000, 100000].forEach((ts) => player.decodeStart.set(ts, 0));
-  assert.equal(player.behind(33000), 67);
-  assert.equal(player.behind(100000), 0);
-  // a frame out: the units before it that did not come out were dropped
-  let got = null;
-  player.onFrame = (f) => { got = f; };
-  player.output(new FakeFrame(66));
-  assert.equal(got.timestamp, 66000);
-  assert.deepEqual([...player.decodeStart.keys()], [100000]);
+test('VideoPlayer.behind: how late a frame comes against the live stream', async () => {
+  const decoders = [];
+  globalThis.VideoDecoder = class {
+    static isConfigSupported () { return Promise.resolve({ supported: true }); }
+    constructor (init) { this.init = init; this.decodeQueueSize = 0; decoders.push(this); }
+    configure () { this.state = 'configured'; }
+    decode () {}
+    reset () { this.state = 'unconfigured'; }
+  };
+  globalThis.EncodedVideoChunk = class { constructor (init) { Object.assign(this, init); } };
+  let now = 10000;
+  const realNow = performance.now;
+  performance.now = () => now;
+  try {
+    const player = new video.VideoPlayer({ units: 0, bytes: 0, skipped: 0, decoded: 0, dropped: 0 }, {
+      onFrame () {}, onUnsupported () {}, onNeedKeyframe () {},
+    });
+    assert.equal(player.behind(0), 0, 'nothing decoded: not late');
+    const push = (keyframe, ts) => player.push({
+      codec: 1, keyframe, unit: keyframe ? bytes('000001 6742c01e 000001 65') : bytes('000001 41'),
+      timestamp: ts, width: 320, height: 240,
+    });
+    // a catch-up: the keyframe and 2 s of units since arrive at once
+    // (10000-10009 ms), the page still receiving the rest
+    push(true, 0);
+    await new Promise((r) => setTimeout(r, 0));
+    for (let ms = 33; ms <= 990; ms += 33) {
+      now += 0.3;
+      push(false, ms);
+    }
+    // the keyframe's picture at 10080: about 1 s late
+    now = 10080;
+    assert.ok(player.behind(0) > 1000, `keyframe ${player.behind(0)} ms late`);
+    // the page has not the newest units yet, the decoder is at its last
+    // one (990, at 10150): still a burst, 150 ms of it the page's delay
+    now = 10150;
+    assert.ok(player.behind(990 * 1000) > 140, `${player.behind(990 * 1000)} ms late`);
+    // then live units, 33 ms apart, each out 5 ms after it came
+    for (let ms = 1023; ms <= 3000; ms += 33) {
+      now += 1; // more of the burst comes, then live
+      push(false, ms);
+    }
+    const live = now;
+    for (let i = 1; i <= 30; i++) {
+      now = live + i * 33;
+      push(false, 3000 + i * 33);
+      now += 5;
+      assert.ok(player.behind((3000 + i * 33) * 1000) < 20, `live frame ${player.behind((3000 + i * 33) * 1000)} ms late`);
+    }
+    player.reset(null);
+    assert.equal(player.behind(0), 0);
+  } finally {
+    performance.now = realNow;
+    delete globalThis.VideoDecoder;
+    delete globalThis.EncodedVideoChunk;
+  }
 });
 
 // The worklet processor under stand-ins of AudioWorkletGlobalScope
@@ -522,6 +567,42 @@ test('Display: drawImage is kept where it is the faster way', async () => {
   assert.deepEqual(d.calls, [['drawImage', 999]]);
   assert.equal(d.open.size, 0, 'every clone closed');
   d.done();
+});
+
+test('Display: the way chosen is kept in the browser for a day, and used at once by the next page', async () => {
+  const store = new Map();
+  globalThis.localStorage = {
+    getItem: (k) => (store.has(k) ? store.get(k) : null),
+    setItem: (k, v) => store.set(k, String(v)),
+  };
+  try {
+    const d = await displayWith({ drawMs: 25, copyMs: 3 });
+    assert.equal(d.display.videoWay, null, 'nothing kept yet: trials');
+    for (let i = 0; i < 12; i++) {
+      const f = d.frame(i * 33);
+      d.display.drawVideoFrame(f);
+      f.close();
+      await settleDisplay();
+    }
+    assert.equal(d.display.videoWay, 'copyTo');
+    assert.match(store.get('ds-viewer-video-way'), /^copyTo \d+$/);
+    d.done();
+    // the next page: no trial, copyTo from its first frame
+    const next = await displayWith({ drawMs: 25, copyMs: 3 });
+    assert.equal(next.display.videoWay, 'copyTo');
+    next.done();
+    // a day later: trials again
+    store.set('ds-viewer-video-way', 'copyTo ' + (Date.now() - 25 * 3600 * 1000));
+    const later = await displayWith({ drawMs: 25, copyMs: 3 });
+    assert.equal(later.display.videoWay, null);
+    later.done();
+    store.set('ds-viewer-video-way', 'bogus ' + Date.now());
+    const bogus = await displayWith({ drawMs: 25, copyMs: 3 });
+    assert.equal(bogus.display.videoWay, null);
+    bogus.done();
+  } finally {
+    delete globalThis.localStorage;
+  }
 });
 
 test('Display: copyTo and putImageData where drawImage is slow (a canvas drawn in software)', async () => {

@@ -15,6 +15,32 @@
  * (docs/benchmarks.md, issue 14). The first VIDEO_TRIALS frames each
  * way are timed, in turn, and the faster way is kept. */
 const VIDEO_TRIALS = 5;
+/* The way chosen is kept in the browser for a day: the trials cost a new
+ * page 100-200 ms of its main thread while it joins (the first draw each
+ * way touches fresh memory: 45-65 ms here), when its decoder has a
+ * catch-up to work through. A day: a new GPU or driver gets a new trial. */
+const VIDEO_WAY_KEY = 'ds-viewer-video-way';
+const VIDEO_WAY_MAX_AGE_MS = 24 * 3600 * 1000;
+
+function rememberedVideoWay () {
+  try {
+    const [way, at] = (localStorage.getItem(VIDEO_WAY_KEY) || '').split(' ');
+    const age = Date.now() - Number(at);
+    if ((way === 'drawImage' || way === 'copyTo') && age >= 0 && age < VIDEO_WAY_MAX_AGE_MS)
+      return way;
+  } catch (e) {
+    /* no storage (a sandboxed frame, a privacy setting): trials */
+  }
+  return null;
+}
+
+function rememberVideoWay (way) {
+  try {
+    localStorage.setItem(VIDEO_WAY_KEY, way + ' ' + Date.now());
+  } catch (e) {
+    /* not kept */
+  }
+}
 
 function median (values) {
   const v = [...values].sort((a, b) => a - b);
@@ -58,8 +84,9 @@ export class Display {
     this.source = null;         /* () => { bytes, width, height } or null */
     this.drawPending = false;
     this.bitmapGeneration = 0;
-    /* 'drawImage' or 'copyTo' once chosen; the trial times before */
-    this.videoWay = null;
+    /* 'drawImage' or 'copyTo' once chosen (or as chosen by an earlier
+     * page of this browser, VIDEO_WAY_KEY); the trial times before */
+    this.videoWay = rememberedVideoWay();
     this.videoTimes = { drawImage: [], copyTo: [] };
     this.rgbaSpare = null;
     this.width = 0;
@@ -139,8 +166,10 @@ export class Display {
       return;
     const t = this.videoTimes;
     t[way].push(ms);
-    if (t.drawImage.length >= VIDEO_TRIALS && t.copyTo.length >= VIDEO_TRIALS)
+    if (t.drawImage.length >= VIDEO_TRIALS && t.copyTo.length >= VIDEO_TRIALS) {
       this.videoWay = median(t.copyTo) < median(t.drawImage) ? 'copyTo' : 'drawImage';
+      rememberVideoWay(this.videoWay);
+    }
   }
 
   copyVideoFrame (frame, generation) {
@@ -170,6 +199,7 @@ export class Display {
        * frame is lost, the next one is drawn) */
       copy.close();
       this.videoWay = 'drawImage';
+      rememberVideoWay(this.videoWay);
     });
   }
 

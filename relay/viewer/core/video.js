@@ -260,6 +260,8 @@ export class VideoPlayer {
     this.pending = null;        /* units waiting for isConfigSupported() */
     this.waitingForKeyframe = true;
     this.decodeStart = new Map(); /* timestamp (µs) -> performance.now() */
+    this.offsetMin = null;      /* ms: arrival (performance.now()) minus timestamp, lowest */
+    this.offsetAt = 0;          /* when it was last updated */
     this.backlogSince = 0;      /* when the decode queue went over its bound */
     this.backlogSize = 0;       /* ... or last went down: its length then */
     this.codec = 0;
@@ -279,6 +281,7 @@ export class VideoPlayer {
     this.config = null;
     this.pendingConfig = null;
     this.decodeStart.clear();
+    this.offsetMin = null;
     this.backlogSince = 0;
     if (!this.waitingForKeyframe && why)
       this.stats.resets++;
@@ -437,6 +440,15 @@ export class VideoPlayer {
       this.configure(config);
     }
     this.decodeStart.set(init.timestamp, now);
+    /* the lowest arrival-minus-timestamp: a live unit's. A keyframe
+     * starts it again (a new stream, timestamps that went back); it may
+     * rise by 1 ms a second (a source clock slower than ours) */
+    const offset = now - init.timestamp / 1000;
+    if (this.offsetMin === null || init.type === 'key')
+      this.offsetMin = offset;
+    else
+      this.offsetMin = Math.min(this.offsetMin + (now - this.offsetAt) * 0.001, offset);
+    this.offsetAt = now;
     try {
       d.decode(new EncodedVideoChunk(init));
     } catch (e) {
@@ -463,15 +475,16 @@ export class VideoPlayer {
     this.onFrame(frame);
   }
 
-  /** How far (ms of stream time) the units given to the decoder whose
-   * frames have not come out yet reach past @timestamp (µs): 0 when none
-   * is after it. A joiner's catch-up burst: up to the GOP's length. */
+  /** How late (ms) the frame of @timestamp (µs) comes out against the
+   * live stream: now, less the time a live unit of that timestamp
+   * arrived (its timestamp plus the lowest arrival-minus-timestamp seen,
+   * which the live units have). A joiner's catch-up burst: up to the
+   * GOP's length, whether or not its units have all reached the page
+   * yet; a decoder that keeps up: its decoding time */
   behind (timestamp) {
-    let newest = timestamp;
-    for (const ts of this.decodeStart.keys())
-      if (ts > newest)
-        newest = ts;
-    return (newest - timestamp) / 1000;
+    if (this.offsetMin === null)
+      return 0;
+    return Math.max(0, performance.now() - (timestamp / 1000 + this.offsetMin));
   }
 
   error (e) {
@@ -481,6 +494,7 @@ export class VideoPlayer {
     this.config = null;
     this.pending = null;
     this.decodeStart.clear();
+    this.offsetMin = null;
     this.waitingForKeyframe = true;
     this.onNeedKeyframe();
   }
@@ -504,10 +518,10 @@ const MAX_HELD_FRAMES = 30;
  * shown at most this often (and within this long after the burst
  * stalls) */
 const BURST_DRAW_MS = 200;
-/* a burst: the decoder holds more than BURST_START_MS of stream time
- * past the frame it outputs, until it holds less than BURST_END_MS (a
- * decoder that always holds a frame or two, or a few at 60 fps, is not
- * in a burst) */
+/* a burst: the decoder outputs frames more than BURST_START_MS later
+ * than live ones would come (VideoPlayer.behind()), until they are less
+ * than BURST_END_MS late (a decoder that always holds a frame or two,
+ * or a few at 60 fps, is not in a burst) */
 const BURST_START_MS = 150;
 const BURST_END_MS = 75;
 
@@ -517,9 +531,8 @@ export class FramePresenter {
    * stream timestamp (ms) the listener hears now, or null without sound;
    * @stats: { presented, late, held, synced, unsynced }; @onPresented(ts,
    * clock): after each frame shown (clock null when not synced);
-   * @behind(frame): how far (ms of stream time) the units the decoder
-   * is about to output reach past this frame (VideoPlayer.behind(): a
-   * joiner's catch-up burst), optional
+   * @behind(frame): how late (ms) this frame comes against the live
+   * stream (VideoPlayer.behind(): a joiner's catch-up burst), optional
    */
   constructor ({ draw, clock, stats, onPresented, behind }) {
     this.draw = draw;
