@@ -29,12 +29,23 @@
 
 /* GET /channels and /channels/{name} */
 
+/* @channel: NULL for a channel whose source is on another node of the
+ * cluster and that this node has no client for (@name): listed so that
+ * every node's list shows every channel (a viewer opened here gets it
+ * through NATS), with this node's counters at 0 */
 static void
-add_channel_object (JsonBuilder * builder, RelayChannel * channel)
+add_channel_object (JsonBuilder * builder, RelayChannel * channel,
+    const gchar * name)
 {
-  RelayChannelStats stats;
+  RelayChannelStats stats = { 0, };
 
-  relay_channel_get_stats (channel, &stats);
+  if (channel != NULL) {
+    relay_channel_get_stats (channel, &stats);
+  } else {
+    stats.name = name;
+    stats.has_remote_source = TRUE;
+    stats.last_frame_age_ms = -1;
+  }
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "name");
@@ -80,44 +91,6 @@ add_channel_object (JsonBuilder * builder, RelayChannel * channel)
   json_builder_end_object (builder);
 }
 
-/* A channel whose source is on another node of the cluster and that
- * this node has no client for: listed so that every node's list shows
- * every channel (a viewer opened here gets it through NATS) */
-static void
-add_remote_channel_object (JsonBuilder * builder, const gchar * name)
-{
-  static const gchar *const zero[] = { "receivers", "signaling", "frames",
-    "bytes", "frames_out", "bytes_out", "dropped", "queued_bytes", NULL
-  };
-  static const gchar *const zero_after[] = { "signals", "cached_deltas",
-    "cache_bytes", NULL
-  };
-  guint i;
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "name");
-  json_builder_add_string_value (builder, name);
-  json_builder_set_member_name (builder, "source");
-  json_builder_add_boolean_value (builder, TRUE);
-  json_builder_set_member_name (builder, "remote_source");
-  json_builder_add_boolean_value (builder, TRUE);
-  for (i = 0; zero[i]; i++) {
-    json_builder_set_member_name (builder, zero[i]);
-    json_builder_add_int_value (builder, 0);
-  }
-  json_builder_set_member_name (builder, "last_frame_age_ms");
-  json_builder_add_null_value (builder);
-  json_builder_set_member_name (builder, "schema");
-  json_builder_add_boolean_value (builder, FALSE);
-  for (i = 0; zero_after[i]; i++) {
-    json_builder_set_member_name (builder, zero_after[i]);
-    json_builder_add_int_value (builder, 0);
-  }
-  json_builder_set_member_name (builder, "ended");
-  json_builder_add_boolean_value (builder, FALSE);
-  json_builder_end_object (builder);
-}
-
 static gchar *
 builder_to_json (JsonBuilder * builder)
 {
@@ -157,14 +130,9 @@ relay_channels_json (DsRelay * relay)
   json_builder_begin_array (builder);
   names = g_hash_table_get_keys (set);
   names = g_list_sort (names, (GCompareFunc) g_strcmp0);
-  for (l = names; l; l = l->next) {
-    RelayChannel *channel = g_hash_table_lookup (relay->channels, l->data);
-
-    if (channel != NULL)
-      add_channel_object (builder, channel);
-    else
-      add_remote_channel_object (builder, l->data);
-  }
+  for (l = names; l; l = l->next)
+    add_channel_object (builder, g_hash_table_lookup (relay->channels,
+            l->data), l->data);
   g_list_free (names);
   g_hash_table_unref (set);
   json_builder_end_array (builder);
@@ -182,10 +150,7 @@ relay_channel_json (DsRelay * relay, const gchar * name)
           !relay_cluster_name_has_remote_source (relay->cluster, name)))
     return NULL;
   builder = json_builder_new ();
-  if (channel != NULL)
-    add_channel_object (builder, channel);
-  else
-    add_remote_channel_object (builder, name);
+  add_channel_object (builder, channel, name);
   return builder_to_json (builder);
 }
 

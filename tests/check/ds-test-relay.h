@@ -52,6 +52,7 @@
 #include <stdlib.h>
 #include <stdarg.h>
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <gio/gio.h>
 
 G_BEGIN_DECLS
@@ -128,6 +129,52 @@ ds_test_proc_count_fds (GPid pid)
     g_printerr ("memory bound not asserted under AddressSanitizer: %s\n", \
         #expr);                                                         \
 } G_STMT_END
+
+/* A fresh folder under the temporary one for files a relay reads (its
+ * secrets); ds_test_tmp_dir_remove () removes it */
+static G_GNUC_UNUSED gchar *
+ds_test_tmp_dir_new (void)
+{
+  GError *error = NULL;
+  gchar *dir = g_dir_make_tmp ("ds-relay-test-XXXXXX", &error);
+
+  if (dir == NULL)
+    g_error ("cannot make a temporary folder: %s", error->message);
+  return dir;
+}
+
+/* Writes @len bytes of @data (-1: a string) to @dir/@name; returns its
+ * path */
+static G_GNUC_UNUSED gchar *
+ds_test_tmp_file (const gchar * dir, const gchar * name, const gchar * data,
+    gssize len)
+{
+  gchar *path = g_build_filename (dir, name, NULL);
+  GError *error = NULL;
+
+  if (!g_file_set_contents (path, data, len, &error))
+    g_error ("cannot write %s: %s", path, error->message);
+  return path;
+}
+
+/* Removes @dir with the files in it, and frees @dir */
+static G_GNUC_UNUSED void
+ds_test_tmp_dir_remove (gchar * dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const gchar *name;
+
+  while (d && (name = g_dir_read_name (d)) != NULL) {
+    gchar *path = g_build_filename (dir, name, NULL);
+
+    g_unlink (path);
+    g_free (path);
+  }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+  g_free (dir);
+}
 
 /* TRUE when $DS_RELAY names an executable */
 static G_GNUC_UNUSED gboolean

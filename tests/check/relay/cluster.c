@@ -319,14 +319,12 @@ GST_END_TEST;
  * refused credentials: no retry mends them) */
 GST_START_TEST (test_cluster_secret_files)
 {
-  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
-  gchar *good = g_build_filename (dir, "good", NULL);
-  gchar *bad = g_build_filename (dir, "bad", NULL);
+  gchar *dir = ds_test_tmp_dir_new ();
+  gchar *good = ds_test_tmp_file (dir, "good", "s3cret-from-file\n", -1);
+  gchar *bad = ds_test_tmp_file (dir, "bad", "not-it\n", -1);
   const gchar *modes[] = { "password", "token" };
   guint m;
 
-  fail_unless (g_file_set_contents (good, "s3cret-from-file\n", -1, NULL));
-  fail_unless (g_file_set_contents (bad, "not-it\n", -1, NULL));
   for (m = 0; m < G_N_ELEMENTS (modes); m++) {
     gboolean password = m == 0;
     NatsServer *nats = g_new0 (NatsServer, 1);
@@ -375,12 +373,9 @@ GST_START_TEST (test_cluster_secret_files)
     ds_test_relay_free (in);
     nats_server_free (nats);
   }
-  g_unlink (good);
-  g_unlink (bad);
-  g_rmdir (dir);
   g_free (good);
   g_free (bad);
-  g_free (dir);
+  ds_test_tmp_dir_remove (dir);
 }
 
 GST_END_TEST;

@@ -32,7 +32,6 @@
 #include <signal.h>
 #include <sys/wait.h>
 #include <sys/socket.h>
-#include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
 #include <libsoup/soup.h>
 #include <json-glib/json-glib.h>
@@ -1242,16 +1241,13 @@ GST_END_TEST;
  * file (its one line, without the newline), not from the command line */
 GST_START_TEST (test_auth_token_files)
 {
-  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
-  gchar *pub = g_build_filename (dir, "pub", NULL);
-  gchar *sub = g_build_filename (dir, "sub", NULL);
-  gchar *view = g_build_filename (dir, "view", NULL);
+  gchar *dir = ds_test_tmp_dir_new ();
+  gchar *pub = ds_test_tmp_file (dir, "pub", "p-from-file\n", -1);
+  gchar *sub = ds_test_tmp_file (dir, "sub", "s-from-file\r\n", -1);
+  gchar *view = ds_test_tmp_file (dir, "view", "v-from-file", -1);
   DsTestRelay *relay;
   TestClient *client;
 
-  fail_unless (g_file_set_contents (pub, "p-from-file\n", -1, NULL));
-  fail_unless (g_file_set_contents (sub, "s-from-file\r\n", -1, NULL));
-  fail_unless (g_file_set_contents (view, "v-from-file", -1, NULL));
   relay = ds_test_relay_start_ok ("--publish-token-file", pub,
       "--subscribe-token-file", sub, "--view-token-file", view, NULL);
 
@@ -1275,14 +1271,10 @@ GST_START_TEST (test_auth_token_files)
   client_free (client);
   ds_test_relay_free (relay);
 
-  g_unlink (pub);
-  g_unlink (sub);
-  g_unlink (view);
-  g_rmdir (dir);
   g_free (pub);
   g_free (sub);
   g_free (view);
-  g_free (dir);
+  ds_test_tmp_dir_remove (dir);
 }
 
 GST_END_TEST;
@@ -1767,28 +1759,20 @@ GST_START_TEST (test_bad_options)
     "control character", "more than 4096 bytes", "not a file or a pipe",
     "give one of them",
   };
-  gchar *dir = g_dir_make_tmp ("ds-relay-secret-XXXXXX", NULL);
+  gchar *dir = ds_test_tmp_dir_new ();
+  gchar *large = g_strnfill (5000, '#');
   /* every secret byte is a '#' (never in a temporary path): none may
    * show in a message */
   const gchar *files[][2] = {
     {"zero", ""}, {"newline", "\n"}, {"two-lines", "##\n##\n"},
-    {"nul", "##\0##"}, {"large", NULL}, {"good", "##\n"},
+    {"nul", "##\0##"}, {"large", large}, {"good", "##\n"},
   };
   guint i;
 
   fail_unless_equals_int (G_N_ELEMENTS (expect), G_N_ELEMENTS (cases));
-  for (i = 0; i < G_N_ELEMENTS (files); i++) {
-    gchar *path = g_build_filename (dir, files[i][0], NULL);
-    gchar *large = g_strnfill (5000, '#');
-
-    if (files[i][1] == NULL)
-      fail_unless (g_file_set_contents (path, large, -1, NULL));
-    else
-      fail_unless (g_file_set_contents (path, files[i][1],
-              strcmp (files[i][0], "nul") == 0 ? 5 : -1, NULL));
-    g_free (large);
-    g_free (path);
-  }
+  for (i = 0; i < G_N_ELEMENTS (files); i++)
+    g_free (ds_test_tmp_file (dir, files[i][0], files[i][1],
+            strcmp (files[i][0], "nul") == 0 ? 5 : -1));
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++) {
     gchar *value = cases[i][1] && cases[i][1][0] == '@' ?
@@ -1817,14 +1801,8 @@ GST_START_TEST (test_bad_options)
     g_free (err);
     g_free (value);
   }
-  for (i = 0; i < G_N_ELEMENTS (files); i++) {
-    gchar *path = g_build_filename (dir, files[i][0], NULL);
-
-    g_unlink (path);
-    g_free (path);
-  }
-  g_rmdir (dir);
-  g_free (dir);
+  g_free (large);
+  ds_test_tmp_dir_remove (dir);
 }
 
 GST_END_TEST;
